@@ -1,0 +1,77 @@
+#pragma once
+// Value: the dynamic payload type of shoal. It maps 1:1 onto MessagePack:
+// nil | bool | int64 | double | string | f64 vector | list<Value> | map<string,Value>.
+// Map keys are kept sorted (std::map), so encoding a Value is canonical.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace shoal {
+
+struct Value;
+
+using value_list = std::vector<Value>;
+using value_map = std::map<std::string, Value, std::less<>>;
+using f64_vector = std::vector<double>;
+
+struct Value {
+  using variant_type = std::variant<std::monostate, bool, std::int64_t, double, std::string,
+                                    f64_vector, value_list, value_map>;
+  variant_type v;
+
+  Value() = default;
+  Value(std::monostate) {}
+  Value(bool b) : v(b) {}
+  Value(int i) : v(static_cast<std::int64_t>(i)) {}
+  Value(std::int64_t i) : v(i) {}
+  Value(std::uint64_t i) : v(static_cast<std::int64_t>(i)) {}
+  Value(double d) : v(d) {}
+  Value(const char* s) : v(std::string(s)) {}
+  Value(std::string s) : v(std::move(s)) {}
+  Value(f64_vector x) : v(std::move(x)) {}
+  Value(value_list x) : v(std::move(x)) {}
+  Value(value_map x) : v(std::move(x)) {}
+
+  bool is_nil() const { return std::holds_alternative<std::monostate>(v); }
+  bool is_bool() const { return std::holds_alternative<bool>(v); }
+  bool is_int() const { return std::holds_alternative<std::int64_t>(v); }
+  bool is_double() const { return std::holds_alternative<double>(v); }
+  bool is_number() const { return is_int() || is_double(); }
+  bool is_string() const { return std::holds_alternative<std::string>(v); }
+  bool is_f64_vector() const { return std::holds_alternative<f64_vector>(v); }
+  bool is_list() const { return std::holds_alternative<value_list>(v); }
+  bool is_map() const { return std::holds_alternative<value_map>(v); }
+
+  bool as_bool() const { return std::get<bool>(v); }
+  std::int64_t as_int() const { return std::get<std::int64_t>(v); }
+  double as_double() const { return std::get<double>(v); }
+  // Int or double as double.
+  double as_number() const { return is_int() ? static_cast<double>(as_int()) : as_double(); }
+  const std::string& as_string() const { return std::get<std::string>(v); }
+  const f64_vector& as_f64_vector() const { return std::get<f64_vector>(v); }
+  const value_list& as_list() const { return std::get<value_list>(v); }
+  const value_map& as_map() const { return std::get<value_map>(v); }
+  value_map& as_map() { return std::get<value_map>(v); }
+
+  // Map lookup; nullptr when this is not a map or the key is absent.
+  const Value* find(std::string_view key) const;
+
+  // Name of the held type, for error messages ("nil", "bool", "int", ...).
+  const char* type_name() const;
+
+  friend bool operator==(const Value& a, const Value& b) { return a.v == b.v; }
+};
+
+// Immutable payloads are shared between actors without copies.
+using value_ptr = std::shared_ptr<const Value>;
+
+inline value_ptr make_value(Value v) { return std::make_shared<const Value>(std::move(v)); }
+
+// Approximate heap + inline bytes held by a value, payloads included (for window metrics).
+std::size_t resident_bytes(const Value& v);
+
+}  // namespace shoal

@@ -1,0 +1,50 @@
+#pragma once
+// kernel: the pure computation of one node kind. It reads the node's window (one slot_ring per
+// input port, in the kind's port order) when a bucket fires and returns the output value.
+// Kernels know nothing of actors, sockets or storage, so they are tested as plain objects.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages/value.hpp"
+#include "runtime/slot_ring.hpp"
+
+namespace shoal {
+
+struct kernel_input {
+  std::int64_t bucket = 0;
+  std::vector<const slot_ring*> ports;  // in the kind's port order
+
+  const slot_ring& port(std::size_t i) const { return *ports.at(i); }
+};
+
+// What a kernel knows about the node it runs in (deterministic inputs only).
+struct kernel_context {
+  std::string node_id;  // hex NodeID
+  std::int64_t interval_ns = 0;
+  std::size_t period = 1;
+};
+
+class kernel {
+ public:
+  virtual ~kernel() = default;
+
+  // Computes the output for in.bucket. Never returns NaN or infinity: a kernel that cannot
+  // compute returns nil (or leaves an asset out) and counts why with note(). Throwing marks
+  // the node FAILED with the exception's message.
+  virtual Value compute(const kernel_input& in) = 0;
+
+  // Why outputs or assets were withheld, by reason ("non_positive_price", ...).
+  const std::map<std::string, std::uint64_t, std::less<>>& notes() const { return notes_; }
+
+ protected:
+  void note(const std::string& why, std::uint64_t n = 1) { notes_[why] += n; }
+
+ private:
+  std::map<std::string, std::uint64_t, std::less<>> notes_;
+};
+
+}  // namespace shoal

@@ -1,0 +1,34 @@
+#pragma once
+// kind_registry: what the graph needs to know about each node kind — its ports, its version
+// (hashed into NodeIDs, so a formula change gives new ids), how to validate params, the period
+// it needs, and how to build its kernel.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/core/kernel.hpp"
+#include "actors/core/params.hpp"
+
+namespace shoal {
+
+struct kind_info {
+  std::string name;
+  std::int64_t version = 1;
+  std::vector<std::string> ports{"in"};
+  std::string summary;  // one line for `--help` and docs
+  // Validates params (throws param_error naming the key) and returns them normalized.
+  std::function<value_map(const value_map&)> normalize;
+  // The period the kind needs given its normalized params.
+  std::function<std::size_t(const value_map&)> min_period = [](const value_map&) { return 1; };
+  std::function<std::unique_ptr<kernel>(const value_map&, const kernel_context&)> make;
+};
+
+// Registers a kind (replacing one of the same name). The built-in kinds are registered on
+// first lookup; tests may register their own.
+void register_kind(kind_info info);
+const kind_info* find_kind(std::string_view name);
+std::vector<std::string> kind_names();
+
+}  // namespace shoal

@@ -1,0 +1,42 @@
+#include "actors/ema/ema.hpp"
+
+#include <cmath>
+
+#include "messages/payloads.hpp"
+
+namespace shoal {
+
+Value ema_kernel::compute(const kernel_input& in) {
+  asset_map cur, out;
+  if (!read_asset_values(*in.port(0).back().v, cur)) {
+    note("not_asset_values");
+    return Value{};
+  }
+  for (const auto& [asset, x] : cur) {
+    if (!std::isfinite(x)) {
+      note("non_finite_input");
+      continue;
+    }
+    auto [it, first] = state_.try_emplace(asset, x);
+    if (!first) it->second = alpha_ * x + (1.0 - alpha_) * it->second;
+    out.emplace(asset, it->second);
+  }
+  return make_asset_values(out);
+}
+
+kind_info ema_kind() {
+  kind_info k;
+  k.name = "ema";
+  k.summary = "exponential moving average per asset, alpha = 2/(span+1)";
+  k.normalize = [](const value_map& p) {
+    param_reader r(p);
+    r.get_int("span", 10, 1, 1'000'000);
+    return r.finish();
+  };
+  k.make = [](const value_map& p, const kernel_context&) {
+    return std::make_unique<ema_kernel>(p.at("span").as_int());
+  };
+  return k;
+}
+
+}  // namespace shoal

@@ -1,0 +1,20 @@
+#pragma once
+#include "actors/core/kind_registry.hpp"
+
+namespace shoal {
+
+// zscore{window}: (x_t - mean) / std over the last `window` values per asset, std the sample
+// std (ddof = 1); std = 0 (all values equal) gives 0. An asset is scored only when it has a
+// value in every slot of the window.
+kind_info zscore_kind();
+
+class zscore_kernel final : public kernel {
+ public:
+  explicit zscore_kernel(std::size_t window) : window_(window) {}
+  Value compute(const kernel_input& in) override;
+
+ private:
+  std::size_t window_;
+};
+
+}  // namespace shoal

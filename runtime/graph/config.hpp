@@ -1,0 +1,95 @@
+#pragma once
+// The TOML configuration of an engine, as declared: [engine], [[source]], [[node]] and the
+// strategy files it lists. Loading checks syntax, types and keys and remembers where each
+// declaration came from; resolving inputs, NodeIDs and dedup happen in plan.hpp.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "messages/value.hpp"
+
+namespace shoal {
+
+struct source_loc {
+  std::string file;
+  std::size_t line = 0;
+};
+
+// A config problem, always one line: "file:line: key: problem".
+class config_error : public std::runtime_error {
+ public:
+  config_error(const source_loc& loc, const std::string& key, const std::string& problem);
+  const source_loc& loc() const { return loc_; }
+
+ private:
+  source_loc loc_;
+};
+
+struct engine_decl {
+  std::string name = "shoal";
+  std::string publish = "tcp://127.0.0.1:5556";  // PUB endpoint the engine binds
+  std::string data_dir = "./shoal-data";
+  std::int64_t publish_hwm = 10000;  // ZeroMQ send high-water mark per subscriber
+  std::vector<std::string> strategies;  // files, relative to the config file
+  source_loc loc;
+};
+
+struct stream_decl {
+  std::string name;             // short name; the stream node is "<source>.<name>"
+  std::string schema = "any";   // payload validation (scan, ob, posture, esof, acb, mc, any)
+  bool one_per_bucket = false;  // each event closes its bucket at once
+  std::optional<std::string> key;  // keyed bucket (ob: "asset")
+};
+
+struct source_decl {
+  std::string name;
+  std::string kind;           // fabricator | zmq
+  std::int64_t interval_ns = 1'000'000'000;
+  value_map params;           // kind params that shape the data (hashed into stream NodeIDs)
+  std::int64_t pace_ns = 0;   // fabricator: wall-clock time per bucket (0 = interval)
+  std::int64_t idle_timeout_ns = 2'000'000'000;  // live idle watermark
+  std::vector<std::string> connect;  // zmq endpoints
+  std::vector<stream_decl> streams;
+  source_loc loc;
+};
+
+struct input_decl {
+  std::string port;
+  std::string upstream;           // a name, or empty for a tag query
+  std::vector<std::string> tags;  // tag query
+  bool match_all = false;
+  source_loc loc;
+};
+
+struct node_decl {
+  std::string name;      // qualified: "<strategy>.<node>" inside a strategy
+  std::string strategy;  // empty for top-level nodes
+  std::string kind;
+  value_map params;
+  std::vector<input_decl> inputs;
+  std::optional<std::int64_t> interval_ns;
+  std::optional<std::int64_t> period;
+  std::string on_missing = "skip";
+  std::vector<std::string> tags;
+  std::string description;
+  source_loc loc;
+  source_loc params_loc;
+};
+
+struct config {
+  std::string path;
+  engine_decl engine;
+  std::vector<source_decl> sources;
+  std::vector<node_decl> nodes;
+};
+
+// Loads CONFIG and the strategy files it lists. Throws config_error.
+config load_config(const std::string& path);
+
+// Parses one strategy file's nodes (names qualified by its [strategy] name).
+std::vector<node_decl> load_strategy_file(const std::string& path, std::string* strategy_name);
+
+}  // namespace shoal

@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include "runtime/graph/plan.hpp"
+#include "temp_files.hpp"
+
+using namespace shoal;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+const std::string source = R"([[source]]
+name = "market"
+kind = "fabricator"
+seed = 1
+assets = 3
+)";
+
+// The config error message for TOML text written to g.toml (empty when it plans fine).
+std::string error_of(const std::string& toml, std::string* file = nullptr) {
+  testing::temp_dir dir;
+  auto path = dir.write("g.toml", toml);
+  if (file) *file = path;
+  try {
+    build_plan(load_config(path));
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string data(const std::string& rel) {
+  return std::string(SHOAL_TEST_DATA) + "/" + rel;
+}
+
+}  // namespace
+
+TEST_CASE("a cycle is rejected and the error names the cycle", "[plan]") {
+  const auto path = data("configs/cycle.toml");
+  try {
+    build_plan(load_config(path));
+    FAIL("planned a cyclic graph");
+  } catch (const config_error& e) {
+    const std::string msg = e.what();
+    CHECK_THAT(msg, StartsWith(path + ":"));
+    CHECK_THAT(msg, Contains("cycle: "));
+    // Whichever node the search starts from, the three names appear in dependency order.
+    CHECK((msg.find("a -> c -> b -> a") != std::string::npos ||
+           msg.find("c -> b -> a -> c") != std::string::npos ||
+           msg.find("b -> a -> c -> b") != std::string::npos));
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("an unknown kind names file, line and key", "[plan]") {
+  const auto path = data("configs/unknown_kind.toml");
+  try {
+    build_plan(load_config(path));
+    FAIL("planned an unknown kind");
+  } catch (const config_error& e) {
+    const std::string msg = e.what();
+    CHECK_THAT(msg, StartsWith(path + ":"));
+    CHECK_THAT(msg, Contains("node.mystery.kind: unknown kind \"frobnicate\""));
+    CHECK(e.loc().line >= 9);
+    CHECK(e.loc().line <= 12);
+  }
+}
+
+TEST_CASE("a TOML syntax error is one line naming file and line", "[plan]") {
+  const auto path = data("configs/syntax_error.toml");
+  try {
+    load_config(path);
+    FAIL("loaded a broken TOML file");
+  } catch (const config_error& e) {
+    const std::string msg = e.what();
+    CHECK_THAT(msg, StartsWith(path + ":"));
+    CHECK_THAT(msg, Contains("TOML syntax error"));
+    CHECK(msg.find('\n') == std::string::npos);
+    CHECK(e.loc().line >= 6);
+  }
+}
+
+TEST_CASE("dangling inputs, duplicate names, bad durations, unknown keys and params", "[plan]") {
+  std::string file;
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"nope\" }\n", &file),
+             Contains("node.x.inputs.in: unknown upstream \"nope\""));
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\n"
+                               "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\n"),
+             Contains("duplicate name \"x\""));
+  CHECK_THAT(error_of("[[source]]\nname = \"m\"\nkind = \"fabricator\"\ninterval = \"5 parsecs\"\n"),
+             Contains("source.interval: bad duration"));
+  CHECK_THAT(error_of("[[source]]\nname = \"m\"\nkind = \"fabricator\"\ninterval = \"0s\"\n"),
+             Contains("must be > 0"));
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ncolour = \"red\"\ninputs = { in = \"market.scan\" }\n"),
+             Contains("node.x.colour: unknown key"));
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\nparams = { span = 0 }\n"),
+             Contains("node.x.params.span: must be in [1,"));
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nparams = { windw = 3 }\n"),
+             Contains("node.x.params.windw: unknown parameter"));
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nperiod = 3\n"),
+             Contains("period 3 is less than the 20 that zscore needs"));
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { inn = \"market.scan\" }\n"),
+             Contains("needs input port \"in\""));
+  // Every message starts with the file and a line number.
+  auto msg = error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"nope\" }\n", &file);
+  CHECK_THAT(msg, StartsWith(file + ":"));
+}
+
+TEST_CASE("two strategies sharing 3 of 5 nodes plan to 7 distinct nodes, reuse 3/10", "[plan]") {
+  plan p = build_plan(load_config(data("configs/shared/engine.toml")));
+  CHECK(p.declared == 10);
+  CHECK(p.distinct == 7);
+  CHECK(p.reused() == 3);
+  CHECK(p.stream_count() == 2);
+  const auto& ret = p.nodes.at(p.by_name.at("alpha.ret"));
+  CHECK(ret.names == std::vector<std::string>{"alpha.ret", "beta.returns"});
+  CHECK(ret.strategies == std::vector<std::string>{"alpha", "beta"});
+  CHECK(p.by_name.at("alpha.fast") == p.by_name.at("beta.quick"));
+  CHECK(p.by_name.at("alpha.z") == p.by_name.at("beta.score"));
+  CHECK(p.by_name.at("alpha.slow") != p.by_name.at("beta.slow"));
+  CHECK(p.by_name.at("alpha.zz") != p.by_name.at("beta.zslow"));
+  CHECK_THAT(plan_to_text(p), Contains("7 distinct nodes from 10 declared; reuse ratio 3/10"));
+}
+
+TEST_CASE("passes are topological and warm-up adds up along the path", "[plan]") {
+  plan p = build_plan(load_config(std::string(SHOAL_SOURCE_DIR) + "/scenarios/quickstart/graph.toml"));
+  auto node = [&](const char* n) -> const plan_node& { return p.nodes.at(p.by_name.at(n)); };
+  CHECK(node("market.scan").pass == 0);
+  CHECK(node("ret").pass == 1);
+  CHECK(node("z").pass == 2);
+  CHECK(node("ema").pass == 2);
+  CHECK(node("ret").warmup == 1);
+  CHECK(node("z").warmup == 20);
+  CHECK(node("ema").warmup == 1);
+  for (const auto& n : p.nodes)
+    for (const auto& in : n.inputs) CHECK(p.nodes[in.upstream].pass < n.pass);
+}
+
+TEST_CASE("tag queries resolve to exactly one node", "[plan]") {
+  const std::string base = source + R"(
+[[node]]
+name = "ret"
+kind = "log_return"
+inputs = { in = "market.scan" }
+tags = ["returns", "daily"]
+[[node]]
+name = "smooth"
+kind = "ema"
+inputs = { in = "market.scan" }
+tags = ["daily"]
+)";
+  testing::temp_dir dir;
+  auto ok = dir.write("ok.toml", base + "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = { tags = [\"returns\", \"daily\"], match = \"all\" } }\n");
+  plan p = build_plan(load_config(ok));
+  CHECK(p.nodes.at(p.by_name.at("z")).inputs.at(0).upstream == p.by_name.at("ret"));
+  CHECK_THAT(error_of(base + "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = { tags = [\"daily\"] } }\n"),
+             Contains("matched 2 nodes (ret, smooth)"));
+}
+
+TEST_CASE("plan --dot is a digraph with one edge per input", "[plan]") {
+  plan p = build_plan(load_config(std::string(SHOAL_SOURCE_DIR) + "/scenarios/quickstart/graph.toml"));
+  const std::string dot = plan_to_dot(p);
+  CHECK_THAT(dot, StartsWith("digraph shoal {"));
+  std::size_t edges = 0;
+  for (std::size_t pos = 0; (pos = dot.find(" -> ", pos)) != std::string::npos; ++pos) ++edges;
+  CHECK(edges == 3);
+}

@@ -1,0 +1,29 @@
+#pragma once
+// The messages node and source actors exchange. Private to runtime/engine: it pulls in CAF,
+// which kernels and the graph must never include.
+//
+//   (event_atom, port, seq, ts, value_ptr)          a raw source event for a stream node
+//   (output_atom, port, seq, bucket, value_ptr)     an upstream node's output (closes bucket)
+//   (watermark_atom, port, ts)                      nothing more at or before ts on that port
+//   (tick_atom)                                     a source's pacing timer
+
+#include <caf/all.hpp>
+
+#include "messages/value.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::value_ptr)
+
+namespace shoal {
+
+using event_atom = caf::atom_constant<caf::atom("event")>;
+using output_atom = caf::atom_constant<caf::atom("output")>;
+using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+// A downstream subscription: the actor and the port index its input arrives on.
+struct subscriber {
+  caf::actor actor;
+  std::uint32_t port = 0;
+};
+
+}  // namespace shoal

@@ -1,0 +1,50 @@
+#pragma once
+// node_status: what each node actor reports about itself (state, reason, counters), kept in a
+// board the engine, the CLI report and (later) the admin socket read without messaging actors.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace shoal {
+
+enum class node_state { warming, running, failed };
+const char* to_string(node_state s);
+
+struct node_report {
+  std::string id;
+  std::string kind;
+  std::vector<std::string> names;
+  node_state state = node_state::warming;
+  std::string reason;  // why FAILED
+  std::uint64_t events_in = 0;
+  std::uint64_t outputs = 0;
+  std::uint64_t late_dropped = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t rejected = 0;
+  std::int64_t last_bucket = 0;
+  std::size_t window_bytes = 0;
+  std::map<std::string, std::uint64_t> notes;  // kernel notes: why values were withheld
+};
+
+class status_board {
+ public:
+  // Each node actor owns one entry and updates it after handling a message.
+  std::shared_ptr<node_report> add(node_report initial);
+  template <class F>
+  void update(const std::shared_ptr<node_report>& r, F&& f) {
+    std::lock_guard lock(mu_);
+    f(*r);
+  }
+  std::vector<node_report> snapshot() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<node_report>> reports_;
+};
+
+}  // namespace shoal

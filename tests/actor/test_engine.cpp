@@ -1,0 +1,171 @@
+// The engine with a real actor system, real ZeroMQ sockets and the fabricator: failure
+// isolation, dedup actor counts, and the zmq source's validation and seq assignment.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <zmq.hpp>
+
+#include "actors/core/kind_registry.hpp"
+#include "messages/msgpack_codec.hpp"
+#include "runtime/engine/engine.hpp"
+#include "../unit/temp_files.hpp"
+
+using namespace shoal;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Throws on its 6th bucket: a kernel bug in the middle of a live run.
+class bomb_kernel final : public kernel {
+ public:
+  Value compute(const kernel_input& in) override {
+    if (++fired_ == 6) throw std::runtime_error("boom: divide by a negative universe");
+    return *in.port(0).back().v;
+  }
+
+ private:
+  int fired_ = 0;
+};
+
+void register_bomb() {
+  kind_info k;
+  k.name = "test_bomb";
+  k.normalize = [](const value_map& p) { return param_reader(p).finish(); };
+  k.make = [](const value_map&, const kernel_context&) { return std::make_unique<bomb_kernel>(); };
+  register_kind(k);
+}
+
+const node_report& report_of(const std::vector<node_report>& rs, const std::string& name) {
+  for (const auto& r : rs)
+    if (std::find(r.names.begin(), r.names.end(), name) != r.names.end()) return r;
+  throw std::runtime_error("no node " + name);
+}
+
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds limit = 10s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+}  // namespace
+
+TEST_CASE("a node whose kernel throws is FAILED with its reason while the others keep emitting",
+          "[engine]") {
+  register_bomb();
+  testing::temp_dir dir;
+  auto path = dir.write("g.toml", R"(
+[engine]
+publish = "tcp://127.0.0.1:*"
+[[source]]
+name = "market"
+kind = "fabricator"
+assets = 4
+pace = "5ms"
+[[node]]
+name = "ret"
+kind = "log_return"
+inputs = { in = "market.scan" }
+[[node]]
+name = "bomb"
+kind = "test_bomb"
+inputs = { in = "ret" }
+[[node]]
+name = "smooth"
+kind = "ema"
+inputs = { in = "ret" }
+)");
+  config cfg = load_config(path);
+  engine eng(cfg, build_plan(cfg));
+  eng.start();
+  REQUIRE(wait_until([&] { return report_of(eng.nodes(), "bomb").state == node_state::failed; }));
+  const auto at_failure = report_of(eng.nodes(), "smooth").outputs;
+  REQUIRE(wait_until([&] { return report_of(eng.nodes(), "smooth").outputs >= at_failure + 20; }));
+  eng.stop();
+  auto rs = eng.nodes();
+  const auto& bomb = report_of(rs, "bomb");
+  CHECK(bomb.state == node_state::failed);
+  CHECK_THAT(bomb.reason, Catch::Matchers::Contains("boom: divide by a negative universe"));
+  CHECK(bomb.outputs == 5);
+  CHECK(report_of(rs, "smooth").state == node_state::running);
+  CHECK(report_of(rs, "ret").outputs > bomb.outputs + 20);
+}
+
+TEST_CASE("two strategies sharing 3 of 5 nodes run 7 node actors", "[engine]") {
+  config cfg = load_config(std::string(SHOAL_TEST_DATA) + "/configs/shared/engine.toml");
+  cfg.engine.publish = "tcp://127.0.0.1:*";
+  engine eng(cfg, build_plan(cfg));
+  eng.start();
+  CHECK(eng.counts().node_actors == 7);
+  CHECK(eng.counts().stream_actors == 2);
+  CHECK(eng.counts().source_feeds == 1);
+  // Every distinct node computes, shared ones once for both strategies.
+  REQUIRE(wait_until([&] {
+    for (const auto& r : eng.nodes())
+      if (r.outputs == 0 && r.names.front() != "market.ob") return false;
+    return true;
+  }));
+  eng.stop();
+  const auto rs = eng.nodes();
+  const auto& shared = report_of(rs, "beta.returns");
+  CHECK(shared.names == std::vector<std::string>{"alpha.ret", "beta.returns"});
+}
+
+TEST_CASE("the zmq source validates frames, assigns seqs and rejects bad input", "[engine]") {
+  zmq::context_t ctx(1);
+  zmq::socket_t feed(ctx, zmq::socket_type::pub);
+  feed.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = feed.get(zmq::sockopt::last_endpoint);
+  testing::temp_dir dir;
+  auto path = dir.write("g.toml", R"(
+[engine]
+publish = "tcp://127.0.0.1:*"
+[[source]]
+name = "feed"
+kind = "zmq"
+connect = [")" + endpoint + R"("]
+interval = "1s"
+idle_timeout = "200ms"
+[[source.stream]]
+name = "scan"
+schema = "scan"
+one_per_bucket = true
+[[node]]
+name = "ret"
+kind = "log_return"
+inputs = { in = "feed.scan" }
+)");
+  config cfg = load_config(path);
+  engine eng(cfg, build_plan(cfg));
+  eng.start();
+  std::this_thread::sleep_for(300ms);  // let the SUB connect (ZeroMQ slow joiner)
+  auto send = [&](const std::string& stream, const std::string& bytes) {
+    feed.send(zmq::buffer(stream), zmq::send_flags::sndmore);
+    feed.send(zmq::buffer(bytes));
+  };
+  auto scan = [](std::int64_t ts, double price) {
+    return to_msgpack(Value(value_map{{"ts", Value(ts)},
+                                      {"scan_number", Value(ts)},
+                                      {"assets", Value(value_list{"A"})},
+                                      {"prices", Value(f64_vector{price})}}));
+  };
+  const std::int64_t s = 1'000'000'000;
+  send("scan", scan(1 * s, 100));
+  send("scan", "\xc1 not msgpack");                       // not MessagePack
+  send("scan", to_msgpack(Value(value_list{Value(1)})));  // not a map
+  send("scan", scan(2 * s, -5));                          // negative price
+  send("scan", scan(2 * s, 101));
+  send("scan", scan(3 * s, 102));
+  REQUIRE(wait_until([&] { return report_of(eng.nodes(), "ret").outputs == 2; }));
+  eng.stop();
+  auto rs = eng.nodes();
+  CHECK(report_of(rs, "feed.scan").rejected == 3);
+  CHECK(report_of(rs, "feed.scan").events_in == 3);
+  CHECK(report_of(rs, "feed.scan").outputs == 3);
+  CHECK(report_of(rs, "ret").outputs == 2);
+}

@@ -1,0 +1,23 @@
+#include <iostream>
+
+#include "runtime/cli/commands.hpp"
+#include "runtime/graph/plan.hpp"
+
+namespace shoal {
+
+void add_plan_command(CLI::App& app, cli_result& result) {
+  auto* cmd = app.add_subcommand(
+      "plan", "Show the graph a config plans to: NodeIDs, passes, dedup (reuse ratio), warm-up.");
+  auto path = std::make_shared<std::string>();
+  auto dot = std::make_shared<bool>(false);
+  cmd->add_option("CONFIG", *path, "engine config (TOML)")->required();
+  cmd->add_flag("--dot", *dot, "print the graph in Graphviz DOT (pipe into `dot -Tsvg`)");
+  cmd->callback([path, dot, &result] {
+    config cfg;
+    plan p;
+    if (!load_and_plan(*path, cfg, p, result)) return;
+    std::cout << (*dot ? plan_to_dot(p) : plan_to_text(p));
+  });
+}
+
+}  // namespace shoal

@@ -1,0 +1,25 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace shoal {
+
+// Exit codes: 0 ok, 1 runtime failure, 2 configuration error (nothing was started).
+struct cli_result {
+  int exit_code = 0;
+  std::string log_level = "info";
+};
+
+// Logs go to stderr (stdout carries data: plans, outputs), one line each.
+void init_logging(const cli_result& result);
+
+void add_run_command(CLI::App& app, cli_result& result);
+void add_plan_command(CLI::App& app, cli_result& result);
+void add_tail_command(CLI::App& app, cli_result& result);
+
+// Loads and plans CONFIG; on a config error prints one line "shoal: file:line: key: problem"
+// and sets exit code 2. Returns false then.
+struct config;
+struct plan;
+bool load_and_plan(const std::string& path, config& cfg, plan& p, cli_result& result);
+
+}  // namespace shoal

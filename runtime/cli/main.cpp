@@ -1,0 +1,20 @@
+// shoal: the command-line entry point. Each subcommand lives in its own file (cmd_*.cpp).
+#include <CLI/CLI.hpp>
+
+#include "runtime/cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"shoal — an actor-model reactive streaming engine for trading signals.\n"
+               "A strategy is a DAG of nodes on event time; outputs are published over ZeroMQ "
+               "as MessagePack."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("shoal ") + SHOAL_VERSION);
+  shoal::cli_result result;
+  app.add_option("--log-level", result.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  shoal::add_run_command(app, result);
+  shoal::add_plan_command(app, result);
+  shoal::add_tail_command(app, result);
+  CLI11_PARSE(app, argc, argv);
+  return result.exit_code;
+}

@@ -1,0 +1,45 @@
+"""Shared helpers for integration tests: find the binary, free ports, temp configs, processes."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+
+SHOAL = os.environ.get("SHOAL_BIN", os.path.join(os.getcwd(), "build", "shoal"))
+SOURCE_DIR = os.environ.get("SHOAL_SOURCE_DIR", os.getcwd())
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def config_with_port(src_path, port, workdir):
+    """Copies a config (and its strategy files) into workdir with its publish port replaced."""
+    src_dir = os.path.dirname(os.path.abspath(src_path))
+    for name in os.listdir(src_dir):
+        if name.endswith(".toml"):
+            shutil.copy(os.path.join(src_dir, name), workdir)
+    dst = os.path.join(workdir, os.path.basename(src_path))
+    text = open(dst).read()
+    text, n = re.subn(r'publish = "tcp://127\.0\.0\.1:\d+"', f'publish = "tcp://127.0.0.1:{port}"', text)
+    assert n == 1, "config has no publish line to rewrite"
+    open(dst, "w").write(text)
+    return dst
+
+
+def run(args, **kw):
+    return subprocess.run([SHOAL] + args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def check(cond, message):
+    if not cond:
+        print("FAIL:", message)
+        sys.exit(1)
+
+
+def workdir():
+    return tempfile.mkdtemp(prefix="shoal-it-")

@@ -9,7 +9,8 @@ std::int64_t param_reader::get_int(const std::string& key, std::int64_t def, std
                                    std::int64_t max) {
   std::int64_t v = def;
   if (const Value* p = params_.count(key) ? &params_.at(key) : nullptr) {
-    if (!p->is_int()) throw param_error(key, "must be an integer, got " + std::string(p->type_name()));
+    if (!p->is_int())
+      throw param_error(key, "must be an integer, got " + std::string(p->type_name()));
     v = p->as_int();
   }
   if (v < min || v > max)
@@ -72,8 +73,8 @@ std::vector<std::int64_t> param_reader::get_int_list(const std::string& key,
   value_list norm;
   for (auto x : out) {
     if (x < min || x > max)
-      throw param_error(key, "entries must be in [" + std::to_string(min) + ", " +
-                                 std::to_string(max) + "]");
+      throw param_error(
+          key, "entries must be in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
     norm.emplace_back(x);
   }
   normalized_[key] = Value(std::move(norm));
@@ -94,23 +95,35 @@ std::int64_t parse_duration_ns(std::string_view text) {
                                 "\": expected a number and a unit (ns, us, ms, s, m, h, d)");
   std::string_view unit(ptr, text.data() + text.size() - ptr);
   std::int64_t scale = 0;
-  if (unit == "ns") scale = 1;
-  else if (unit == "us") scale = 1'000;
-  else if (unit == "ms") scale = 1'000'000;
-  else if (unit == "s") scale = 1'000'000'000;
-  else if (unit == "m") scale = 60'000'000'000;
-  else if (unit == "h") scale = 3'600'000'000'000;
-  else if (unit == "d") scale = 86'400'000'000'000;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = 1'000;
+  else if (unit == "ms")
+    scale = 1'000'000;
+  else if (unit == "s")
+    scale = 1'000'000'000;
+  else if (unit == "m")
+    scale = 60'000'000'000;
+  else if (unit == "h")
+    scale = 3'600'000'000'000;
+  else if (unit == "d")
+    scale = 86'400'000'000'000;
   else
     throw std::invalid_argument("bad duration \"" + std::string(text) +
                                 "\": unit must be one of ns, us, ms, s, m, h, d");
-  if (n <= 0) throw std::invalid_argument("bad duration \"" + std::string(text) + "\": must be > 0");
-  if (n > INT64_MAX / scale) throw std::invalid_argument("duration \"" + std::string(text) + "\" is too large");
+  if (n <= 0)
+    throw std::invalid_argument("bad duration \"" + std::string(text) + "\": must be > 0");
+  if (n > INT64_MAX / scale)
+    throw std::invalid_argument("duration \"" + std::string(text) + "\" is too large");
   return n * scale;
 }
 
 std::string format_duration_ns(std::int64_t ns) {
-  struct unit { std::int64_t scale; const char* name; };
+  struct unit {
+    std::int64_t scale;
+    const char* name;
+  };
   static constexpr unit units[] = {{86'400'000'000'000, "d"}, {3'600'000'000'000, "h"},
                                    {60'000'000'000, "m"},     {1'000'000'000, "s"},
                                    {1'000'000, "ms"},         {1'000, "us"}};

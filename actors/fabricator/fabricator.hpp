@@ -17,9 +17,10 @@ namespace shoal {
 struct fabricated_bucket {
   std::int64_t bucket = 0;
   std::int64_t scan_ts = 0;
-  Value scan;                                     // {scan_number, assets, prices}
-  std::vector<std::pair<std::int64_t, Value>> books;  // (ts, {asset, bid_px, bid_qty, ask_px, ask_qty})
-  std::int64_t watermark_ts = 0;                  // last ns of the bucket
+  Value scan;  // {scan_number, assets, prices}
+  std::vector<std::pair<std::int64_t, Value>>
+      books;                      // (ts, {asset, bid_px, bid_qty, ask_px, ask_qty})
+  std::int64_t watermark_ts = 0;  // last ns of the bucket
 };
 
 class fabricator {

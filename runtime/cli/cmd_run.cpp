@@ -49,13 +49,14 @@ nlohmann::json report_json(const engine& e) {
 }
 
 void print_summary(const engine& e) {
-  std::cerr << "node                          kind          state     in        out       late  rejected\n";
+  std::cerr << "node                          kind          state     in        out       late  "
+               "rejected\n";
   for (const auto& r : e.nodes()) {
     char line[256];
-    std::snprintf(line, sizeof line, "%-29s %-13s %-9s %-9llu %-9llu %-5llu %llu", r.names.front().c_str(),
-                  r.kind.c_str(), to_string(r.state), (unsigned long long)r.events_in,
-                  (unsigned long long)r.outputs, (unsigned long long)r.late_dropped,
-                  (unsigned long long)r.rejected);
+    std::snprintf(line, sizeof line, "%-29s %-13s %-9s %-9llu %-9llu %-5llu %llu",
+                  r.names.front().c_str(), r.kind.c_str(), to_string(r.state),
+                  (unsigned long long)r.events_in, (unsigned long long)r.outputs,
+                  (unsigned long long)r.late_dropped, (unsigned long long)r.rejected);
     std::cerr << line << (r.reason.empty() ? "" : "  " + r.reason) << "\n";
   }
 }

@@ -25,7 +25,8 @@ std::string utc_time(std::int64_t ns) {
 }  // namespace
 
 void add_tail_command(CLI::App& app, cli_result& result) {
-  auto* cmd = app.add_subcommand("tail", "Subscribe to an engine and print outputs as they arrive.");
+  auto* cmd =
+      app.add_subcommand("tail", "Subscribe to an engine and print outputs as they arrive.");
   struct options {
     std::string endpoint;
     std::vector<std::string> topics;
@@ -35,7 +36,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     std::size_t width = 160;
   };
   auto o = std::make_shared<options>();
-  cmd->add_option("ENDPOINT", o->endpoint, "the engine's publish endpoint, e.g. tcp://127.0.0.1:5556")
+  cmd->add_option("ENDPOINT", o->endpoint,
+                  "the engine's publish endpoint, e.g. tcp://127.0.0.1:5556")
       ->required();
   cmd->add_option("TOPIC", o->topics, "node names to follow (default: all)");
   cmd->add_option("--for", o->for_text, "stop after this wall-clock duration");
@@ -82,16 +84,19 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       try {
         Output out = decode_output(body.to_string_view());
         if (o->json) {
-          std::cout << to_json(out).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+          std::cout << to_json(out).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                    << "\n";
         } else {
-          std::string v = to_json(*out.value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          std::string v =
+              to_json(*out.value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
           if (o->width && v.size() > o->width) v = v.substr(0, o->width) + "…";
-          std::cout << out.node << "  seq " << out.seq << "  " << utc_time(out.bucket) << "  "
-                    << v << "\n";
+          std::cout << out.node << "  seq " << out.seq << "  " << utc_time(out.bucket) << "  " << v
+                    << "\n";
         }
         std::cout.flush();
       } catch (const decode_error& e) {
-        if (bad++ == 0) std::cerr << "shoal: undecodable output on " << t << ": " << e.what() << "\n";
+        if (bad++ == 0)
+          std::cerr << "shoal: undecodable output on " << t << ": " << e.what() << "\n";
       }
       if (o->count && ++seen >= o->count) break;
     }

@@ -4,9 +4,10 @@
 #include "runtime/cli/commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"shoal — an actor-model reactive streaming engine for trading signals.\n"
-               "A strategy is a DAG of nodes on event time; outputs are published over ZeroMQ "
-               "as MessagePack."};
+  CLI::App app{
+      "shoal — an actor-model reactive streaming engine for trading signals.\n"
+      "A strategy is a DAG of nodes on event time; outputs are published over ZeroMQ "
+      "as MessagePack."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("shoal ") + SHOAL_VERSION);
   shoal::cli_result result;

@@ -40,9 +40,11 @@ struct engine::impl {
     }
     // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
     for (std::size_t i = nodes.size(); i-- > 0;) {
-      node_actors[i] = spawn_node_host(*sys, node_host_args{graph, i, subs[i], pub, board, reports[i]});
+      node_actors[i] =
+          spawn_node_host(*sys, node_host_args{graph, i, subs[i], pub, board, reports[i]});
       for (std::size_t p = 0; p < nodes[i].inputs.size(); ++p)
-        subs[nodes[i].inputs[p].upstream].push_back({node_actors[i], static_cast<std::uint32_t>(p)});
+        subs[nodes[i].inputs[p].upstream].push_back(
+            {node_actors[i], static_cast<std::uint32_t>(p)});
       (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
     }
   }
@@ -63,7 +65,8 @@ struct engine::impl {
       if (decl.kind == "fabricator")
         source_actors.push_back(spawn_fabricator_source(*sys, decl, std::move(targets)));
       else
-        zmq_sources.push_back(std::make_unique<zmq_source>(zmq_ctx, decl, std::move(targets), board));
+        zmq_sources.push_back(
+            std::make_unique<zmq_source>(zmq_ctx, decl, std::move(targets), board));
       ++counts.source_feeds;
     }
   }
@@ -88,10 +91,12 @@ void engine::start() {
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
   m.spawn_nodes();
   m.start_sources();
-  spdlog::info("engine {}: spawned {} node actors and {} stream actors ({} distinct of {} declared nodes, reuse {}/{}), {} source feeds; publishing on {}",
-               m.cfg.engine.name, m.counts.node_actors, m.counts.stream_actors, m.graph->distinct,
-               m.graph->declared, m.graph->reused(), m.graph->declared, m.counts.source_feeds,
-               m.cfg.engine.publish);
+  spdlog::info(
+      "engine {}: spawned {} node actors and {} stream actors ({} distinct of {} declared nodes, "
+      "reuse {}/{}), {} source feeds; publishing on {}",
+      m.cfg.engine.name, m.counts.node_actors, m.counts.stream_actors, m.graph->distinct,
+      m.graph->declared, m.graph->reused(), m.graph->declared, m.counts.source_feeds,
+      m.cfg.engine.publish);
 }
 
 void engine::stop() {

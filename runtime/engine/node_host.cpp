@@ -78,8 +78,8 @@ void drain(node_actor* self) {
         try {
           v = st.kern->compute(st.input);
         } catch (const std::exception& e) {
-          fail(self, std::string("kernel threw at bucket ") + std::to_string(ready->bucket) +
-                         ": " + e.what());
+          fail(self, std::string("kernel threw at bucket ") + std::to_string(ready->bucket) + ": " +
+                         e.what());
           return;
         }
         emit(self, ready->bucket, std::move(v));
@@ -125,12 +125,13 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   const plan_node& n = *st.spec;
   const kind_info* kind = find_kind(n.kind);
   auto policy = parse_on_missing(n.on_missing).value_or(on_missing::skip);
-  st.cache = std::make_unique<window_cache>(ports_of(*st.args.graph, n), n.interval_ns, n.period,
-                                            policy);
+  st.cache =
+      std::make_unique<window_cache>(ports_of(*st.args.graph, n), n.interval_ns, n.period, policy);
   st.kern = kind->make(n.params, kernel_context{n.id, n.interval_ns, n.period});
   for (std::size_t p = 0; p < st.cache->port_count(); ++p) {
     st.input.ports.push_back(&st.cache->ring(p));
-    st.port_interval.push_back(n.is_stream() ? 0 : st.args.graph->nodes[n.inputs[p].upstream].interval_ns);
+    st.port_interval.push_back(
+        n.is_stream() ? 0 : st.args.graph->nodes[n.inputs[p].upstream].interval_ns);
   }
   return {
       [=](event_atom, std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v) {

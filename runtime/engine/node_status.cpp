@@ -4,9 +4,12 @@ namespace shoal {
 
 const char* to_string(node_state s) {
   switch (s) {
-    case node_state::warming: return "WARMING";
-    case node_state::running: return "RUNNING";
-    case node_state::failed: return "FAILED";
+    case node_state::warming:
+      return "WARMING";
+    case node_state::running:
+      return "RUNNING";
+    case node_state::failed:
+      return "FAILED";
   }
   return "?";
 }

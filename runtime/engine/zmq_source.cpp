@@ -50,8 +50,9 @@ void zmq_source::run(zmq::context_t& ctx) {
 
   auto reject = [&](std::size_t stream, const std::string& kind, const std::string& what) {
     if (logged_kinds.insert(kind).second)
-      spdlog::warn("source {}: rejected input ({}): {} (further {} rejections are counted, not logged)",
-                   decl_.name, kind, what, kind);
+      spdlog::warn(
+          "source {}: rejected input ({}): {} (further {} rejections are counted, not logged)",
+          decl_.name, kind, what, kind);
     if (stream < streams_.size())
       board_->update(streams_[stream].report, [](node_report& r) { ++r.rejected; });
   };
@@ -67,8 +68,8 @@ void zmq_source::run(zmq::context_t& ctx) {
         frames.push_back(std::move(m));
       } while (sub.get(zmq::sockopt::rcvmore));
       if (frames.size() != 2) {
-        reject(SIZE_MAX, "frame_count", "expected 2 frames [stream][payload], got " +
-                                            std::to_string(frames.size()));
+        reject(SIZE_MAX, "frame_count",
+               "expected 2 frames [stream][payload], got " + std::to_string(frames.size()));
         continue;
       }
       auto it = index.find(frames[0].to_string_view());

@@ -112,10 +112,14 @@ class table_reader {
 
 Value to_value(const toml::value& v, const std::string& file, const std::string& key) {
   switch (v.type()) {
-    case toml::value_t::boolean: return Value(v.as_boolean());
-    case toml::value_t::integer: return Value(static_cast<std::int64_t>(v.as_integer()));
-    case toml::value_t::floating: return Value(v.as_floating());
-    case toml::value_t::string: return Value(v.as_string().str);
+    case toml::value_t::boolean:
+      return Value(v.as_boolean());
+    case toml::value_t::integer:
+      return Value(static_cast<std::int64_t>(v.as_integer()));
+    case toml::value_t::floating:
+      return Value(v.as_floating());
+    case toml::value_t::string:
+      return Value(v.as_string().str);
     case toml::value_t::array: {
       value_list l;
       for (const auto& x : v.as_array()) l.push_back(to_value(x, file, key));
@@ -148,8 +152,7 @@ const toml::array* array_of_tables(table_reader& r, const std::string& key) {
 }
 
 toml::value parse_file(const std::string& path) {
-  if (!std::filesystem::exists(path))
-    throw config_error({path, 0}, "", "no such file");
+  if (!std::filesystem::exists(path)) throw config_error({path, 0}, "", "no such file");
   try {
     return toml::parse(path);
   } catch (const toml::syntax_error& e) {
@@ -216,8 +219,10 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
     auto levels = r.integer("levels").value_or(5);
     if (levels < 1 || levels > 50) r.fail("levels", "must be in [1, 50]");
     if (auto d = r.duration("pace")) s.pace_ns = *d;
-    s.params = value_map{{"assets", Value(assets)}, {"levels", Value(levels)},
-                         {"seed", Value(seed)},     {"start", Value(start)}};
+    s.params = value_map{{"assets", Value(assets)},
+                         {"levels", Value(levels)},
+                         {"seed", Value(seed)},
+                         {"start", Value(start)}};
     s.streams = {stream_decl{"scan", "scan", true, std::nullopt},
                  stream_decl{"ob", "ob", false, std::string("asset")}};
   } else if (s.kind == "zmq") {
@@ -225,7 +230,8 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
     if (s.connect.empty()) r.fail("connect", "a zmq source needs at least one endpoint");
     if (const auto* streams = array_of_tables(r, "stream"))
       for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
-    if (s.streams.empty()) r.fail("stream", "a zmq source declares its streams with [[source.stream]]");
+    if (s.streams.empty())
+      r.fail("stream", "a zmq source declares its streams with [[source.stream]]");
     value_list eps;
     for (const auto& c : s.connect) eps.emplace_back(c);
     s.params = value_map{{"connect", Value(std::move(eps))}};
@@ -314,7 +320,8 @@ std::vector<node_decl> load_strategy_file(const std::string& path, std::string* 
   table_reader r(root, path, "");
   const toml::value* s = r.get("strategy");
   if (!s || !s->is_table())
-    throw config_error({path, 1}, "strategy", "a strategy file starts with [strategy] name = \"...\"");
+    throw config_error({path, 1}, "strategy",
+                       "a strategy file starts with [strategy] name = \"...\"");
   table_reader sr(*s, path, "strategy");
   std::string name = sr.required_str("name");
   if (name.find('.') != std::string::npos) sr.fail("name", "must not contain '.'");

@@ -32,26 +32,26 @@ struct engine_decl {
   std::string name = "shoal";
   std::string publish = "tcp://127.0.0.1:5556";  // PUB endpoint the engine binds
   std::string data_dir = "./shoal-data";
-  std::int64_t publish_hwm = 10000;  // ZeroMQ send high-water mark per subscriber
+  std::int64_t publish_hwm = 10000;     // ZeroMQ send high-water mark per subscriber
   std::vector<std::string> strategies;  // files, relative to the config file
   source_loc loc;
 };
 
 struct stream_decl {
-  std::string name;             // short name; the stream node is "<source>.<name>"
-  std::string schema = "any";   // payload validation (scan, ob, posture, esof, acb, mc, any)
-  bool one_per_bucket = false;  // each event closes its bucket at once
+  std::string name;                // short name; the stream node is "<source>.<name>"
+  std::string schema = "any";      // payload validation (scan, ob, posture, esof, acb, mc, any)
+  bool one_per_bucket = false;     // each event closes its bucket at once
   std::optional<std::string> key;  // keyed bucket (ob: "asset")
 };
 
 struct source_decl {
   std::string name;
-  std::string kind;           // fabricator | zmq
+  std::string kind;  // fabricator | zmq
   std::int64_t interval_ns = 1'000'000'000;
-  value_map params;           // kind params that shape the data (hashed into stream NodeIDs)
-  std::int64_t pace_ns = 0;   // fabricator: wall-clock time per bucket (0 = interval)
+  value_map params;          // kind params that shape the data (hashed into stream NodeIDs)
+  std::int64_t pace_ns = 0;  // fabricator: wall-clock time per bucket (0 = interval)
   std::int64_t idle_timeout_ns = 2'000'000'000;  // live idle watermark
-  std::vector<std::string> connect;  // zmq endpoints
+  std::vector<std::string> connect;              // zmq endpoints
   std::vector<stream_decl> streams;
   source_loc loc;
 };

@@ -53,8 +53,9 @@ class planner {
     if (!fresh) {
       const vertex& first = vs_[it->second];
       const source_loc first_loc = first.decl ? first.decl->loc : cfg_.sources[*first.source].loc;
-      throw config_error(loc, "name", "duplicate name \"" + name + "\" (first declared at " +
-                                          where(first_loc) + ")");
+      throw config_error(
+          loc, "name",
+          "duplicate name \"" + name + "\" (first declared at " + where(first_loc) + ")");
     }
   }
 
@@ -77,8 +78,9 @@ class planner {
       v.decl = &n;
       v.kind = find_kind(n.kind);
       if (!v.kind)
-        throw config_error(n.loc, "node." + n.name + ".kind",
-                           "unknown kind \"" + n.kind + "\" (known: " + join(kind_names(), ", ") + ")");
+        throw config_error(
+            n.loc, "node." + n.name + ".kind",
+            "unknown kind \"" + n.kind + "\" (known: " + join(kind_names(), ", ") + ")");
       try {
         v.params = v.kind->normalize(n.params);
       } catch (const param_error& e) {
@@ -95,8 +97,9 @@ class planner {
         if (auto it = index_.find(n.strategy + "." + in.upstream); it != index_.end())
           return it->second;
       if (auto it = index_.find(in.upstream); it != index_.end()) return it->second;
-      throw config_error(in.loc, "node." + n.name + ".inputs." + in.port,
-                         "unknown upstream \"" + in.upstream + "\" (no source stream or node has that name)");
+      throw config_error(
+          in.loc, "node." + n.name + ".inputs." + in.port,
+          "unknown upstream \"" + in.upstream + "\" (no source stream or node has that name)");
     }
     std::vector<std::string> matched;
     std::size_t found = 0;
@@ -136,7 +139,8 @@ class planner {
         given.erase(it);
       }
       if (!given.empty())
-        throw config_error(given.begin()->second->loc, "node." + n.name + ".inputs." + given.begin()->first,
+        throw config_error(given.begin()->second->loc,
+                           "node." + n.name + ".inputs." + given.begin()->first,
                            "kind " + n.kind + " has no input port \"" + given.begin()->first +
                                "\" (ports: " + join(v.kind->ports, ", ") + ")");
     }
@@ -194,7 +198,8 @@ class planner {
         if (v.interval_ns % iv != 0)
           throw config_error(n.loc, key + ".interval",
                              "interval " + format_duration_ns(v.interval_ns) +
-                                 " is not a multiple of its input interval " + format_duration_ns(iv));
+                                 " is not a multiple of its input interval " +
+                                 format_duration_ns(iv));
     } else if (in_intervals.size() == 1) {
       v.interval_ns = *in_intervals.begin();
     } else {
@@ -209,8 +214,13 @@ class planner {
       throw config_error(n.loc, key + ".period",
                          "period " + std::to_string(v.period) + " is less than the " +
                              std::to_string(need) + " that " + n.kind + " needs");
-    ident = {n.kind, v.kind->version, v.params, v.interval_ns,
-             static_cast<std::int64_t>(v.period), n.on_missing, {}};
+    ident = {n.kind,
+             v.kind->version,
+             v.params,
+             v.interval_ns,
+             static_cast<std::int64_t>(v.period),
+             n.on_missing,
+             {}};
     std::size_t up_warm = 0, up_pass = 0;
     for (const auto& [port, up] : v.inputs) {
       ident.inputs.emplace_back(port, vs_[up].id);
@@ -290,15 +300,15 @@ std::string plan_to_text(const plan& p) {
   for (const auto& n : p.nodes) {
     char line[160];
     std::snprintf(line, sizeof line, "%-5zu %-12.12s  %-12s  %-8s  %6zu  %7zu  ", n.pass,
-                  n.id.c_str(), n.kind.c_str(), format_duration_ns(n.interval_ns).c_str(),
-                  n.period, n.warmup);
+                  n.id.c_str(), n.kind.c_str(), format_duration_ns(n.interval_ns).c_str(), n.period,
+                  n.warmup);
     o << line << join(n.names, ", ");
     if (n.names.size() > 1) o << "  (shared by " << n.names.size() << ")";
     o << "\n";
   }
-  o << "\n" << p.stream_count() << " source streams; " << p.distinct
-    << " distinct nodes from " << p.declared << " declared; reuse ratio " << p.reused() << "/"
-    << p.declared;
+  o << "\n"
+    << p.stream_count() << " source streams; " << p.distinct << " distinct nodes from "
+    << p.declared << " declared; reuse ratio " << p.reused() << "/" << p.declared;
   char ratio[32];
   std::snprintf(ratio, sizeof ratio, " = %.2f", p.reuse_ratio());
   o << ratio << "\ngraph hash " << p.graph_hash << "\n";

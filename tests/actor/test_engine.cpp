@@ -7,10 +7,10 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "../unit/temp_files.hpp"
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/engine/engine.hpp"
-#include "../unit/temp_files.hpp"
 
 using namespace shoal;
 using namespace std::chrono_literals;

@@ -23,14 +23,16 @@ struct test_node {
   std::uint64_t seq = 0;
 
   test_node(std::size_t period, std::unique_ptr<kernel> k)
-      : cache({port_spec{"in", true, std::nullopt}}, 1, period, on_missing::skip), kern(std::move(k)) {}
+      : cache({port_spec{"in", true, std::nullopt}}, 1, period, on_missing::skip),
+        kern(std::move(k)) {}
 
   // Returns the output for bucket t, or nil while warming.
   std::optional<Value> feed(std::int64_t t, const Value& v) {
     cache.offer(0, ++seq, t, make_value(v));
     std::optional<Value> out;
     while (auto r = cache.next_ready())
-      if (r->status == fire_status::fire) out = kern->compute(kernel_input{r->bucket, {&cache.ring(0)}});
+      if (r->status == fire_status::fire)
+        out = kern->compute(kernel_input{r->bucket, {&cache.ring(0)}});
     return out;
   }
 };
@@ -46,7 +48,8 @@ Value scan_value(const nlohmann::json& s) {
   f64_vector prices;
   for (const auto& a : s["assets"]) assets.emplace_back(a.get<std::string>());
   for (const auto& p : s["prices"]) prices.push_back(p.get<double>());
-  return Value(value_map{{"assets", Value(assets)}, {"prices", Value(prices)}, {"scan_number", Value(0)}});
+  return Value(
+      value_map{{"assets", Value(assets)}, {"prices", Value(prices)}, {"scan_number", Value(0)}});
 }
 
 void check_row(const std::optional<Value>& got, const nlohmann::json& want, std::size_t t,
@@ -91,7 +94,8 @@ TEST_CASE("log_return, ema and zscore match pandas to 1e-9 relative", "[kinds]")
 TEST_CASE("log_return drops non-positive prices and assets that come and go", "[kinds]") {
   test_node ret(2, std::make_unique<log_return_kernel>());
   auto scan = [](value_list assets, f64_vector prices) {
-    return Value(value_map{{"assets", Value(std::move(assets))}, {"prices", Value(std::move(prices))}});
+    return Value(
+        value_map{{"assets", Value(std::move(assets))}, {"prices", Value(std::move(prices))}});
   };
   CHECK_FALSE(ret.feed(0, scan({"A", "B", "C"}, {100, 50, 10})));
   auto out = values_of(*ret.feed(1, scan({"A", "B", "D"}, {110, -1, 5})));
@@ -115,7 +119,8 @@ TEST_CASE("ema starts each asset at its first value and follows the recursion", 
 TEST_CASE("zscore of a flat series is 0, not a division by zero", "[kinds]") {
   test_node z(3, std::make_unique<zscore_kernel>(3));
   auto vec = [](double x) {
-    return Value(value_map{{"assets", Value(value_list{"F", "G"})}, {"values", Value(f64_vector{x, 0.1})}});
+    return Value(
+        value_map{{"assets", Value(value_list{"F", "G"})}, {"values", Value(f64_vector{x, 0.1})}});
   };
   z.feed(0, vec(1));
   z.feed(1, vec(2));

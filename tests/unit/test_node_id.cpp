@@ -46,14 +46,17 @@ plan plan_of(const std::string& toml) {
   return build_plan(load_config(dir.write("g.toml", source + toml)));
 }
 
-std::string id_of(const plan& p, const std::string& name) { return p.nodes.at(p.by_name.at(name)).id; }
+std::string id_of(const plan& p, const std::string& name) {
+  return p.nodes.at(p.by_name.at(name)).id;
+}
 
 }  // namespace
 
 TEST_CASE("NodeID is SHA-256 of the canonical msgpack identity (known answer)", "[node_id]") {
   // Expected value computed independently with Python's msgpack + hashlib:
   // sha256(msgpack.packb(dict(sorted({...}.items()))))
-  node_identity n{"ema", 1, value_map{{"span", Value(10)}}, 1'000'000'000, 1, "skip", {{"in", "abc"}}};
+  node_identity n{"ema",          1, value_map{{"span", Value(10)}}, 1'000'000'000, 1, "skip",
+                  {{"in", "abc"}}};
   CHECK(compute_node_id(n) == "515fe338f4e629212dfa76d599cdaedcabc7e2152a62169cd83dd2109cbab9e1");
 }
 
@@ -76,11 +79,14 @@ params = { b = 4, a = 3 }
 }
 
 TEST_CASE("NodeID: defaults are hashed as if written out", "[node_id]") {
-  auto p1 = plan_of("[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\n");
+  auto p1 =
+      plan_of("[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\n");
   auto p2 = plan_of(
-      "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nparams = { window = 20 }\n");
+      "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nparams = { "
+      "window = 20 }\n");
   auto p3 = plan_of(
-      "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nparams = { window = 21 }\n");
+      "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nparams = { "
+      "window = 21 }\n");
   CHECK(id_of(p1, "z") == id_of(p2, "z"));
   CHECK(id_of(p1, "z") != id_of(p3, "z"));
 }
@@ -115,9 +121,15 @@ name = "r"
 kind = "log_return"
 inputs = { in = "market.scan" }
 )";
-  auto p1 = plan_of(a + "[[node]]\nname = \"p\"\nkind = \"test_pair\"\ninputs = { left = \"l\", right = \"r\" }\n");
-  auto p2 = plan_of(a + "[[node]]\nname = \"p\"\nkind = \"test_pair\"\ninputs = { right = \"r\", left = \"l\" }\n");
-  auto p3 = plan_of(a + "[[node]]\nname = \"p\"\nkind = \"test_pair\"\ninputs = { left = \"r\", right = \"l\" }\n");
+  auto p1 = plan_of(
+      a +
+      "[[node]]\nname = \"p\"\nkind = \"test_pair\"\ninputs = { left = \"l\", right = \"r\" }\n");
+  auto p2 = plan_of(
+      a +
+      "[[node]]\nname = \"p\"\nkind = \"test_pair\"\ninputs = { right = \"r\", left = \"l\" }\n");
+  auto p3 = plan_of(
+      a +
+      "[[node]]\nname = \"p\"\nkind = \"test_pair\"\ninputs = { left = \"r\", right = \"l\" }\n");
   CHECK(id_of(p1, "p") == id_of(p2, "p"));
   CHECK(id_of(p1, "p") != id_of(p3, "p"));  // swapping which upstream feeds which port does
 }
@@ -134,7 +146,8 @@ inputs = { in = "market.scan" }
 name = "smooth"
 kind = "ema"
 inputs = { in = "ret" }
-params = { span = )" + std::to_string(span) + R"( }
+params = { span = )" +
+                   std::to_string(span) + R"( }
 [[node]]
 name = "z"
 kind = "zscore"

@@ -29,9 +29,7 @@ std::string error_of(const std::string& toml, std::string* file = nullptr) {
   return "";
 }
 
-std::string data(const std::string& rel) {
-  return std::string(SHOAL_TEST_DATA) + "/" + rel;
-}
+std::string data(const std::string& rel) { return std::string(SHOAL_TEST_DATA) + "/" + rel; }
 
 }  // namespace
 
@@ -82,27 +80,39 @@ TEST_CASE("a TOML syntax error is one line naming file and line", "[plan]") {
 
 TEST_CASE("dangling inputs, duplicate names, bad durations, unknown keys and params", "[plan]") {
   std::string file;
-  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"nope\" }\n", &file),
-             Contains("node.x.inputs.in: unknown upstream \"nope\""));
-  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\n"
-                               "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\n"),
-             Contains("duplicate name \"x\""));
-  CHECK_THAT(error_of("[[source]]\nname = \"m\"\nkind = \"fabricator\"\ninterval = \"5 parsecs\"\n"),
-             Contains("source.interval: bad duration"));
+  CHECK_THAT(
+      error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"nope\" }\n",
+               &file),
+      Contains("node.x.inputs.in: unknown upstream \"nope\""));
+  CHECK_THAT(
+      error_of(source +
+               "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\n"
+               "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\n"),
+      Contains("duplicate name \"x\""));
+  CHECK_THAT(
+      error_of("[[source]]\nname = \"m\"\nkind = \"fabricator\"\ninterval = \"5 parsecs\"\n"),
+      Contains("source.interval: bad duration"));
   CHECK_THAT(error_of("[[source]]\nname = \"m\"\nkind = \"fabricator\"\ninterval = \"0s\"\n"),
              Contains("must be > 0"));
-  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ncolour = \"red\"\ninputs = { in = \"market.scan\" }\n"),
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ncolour = \"red\"\ninputs = "
+                               "{ in = \"market.scan\" }\n"),
              Contains("node.x.colour: unknown key"));
-  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\nparams = { span = 0 }\n"),
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = "
+                               "\"market.scan\" }\nparams = { span = 0 }\n"),
              Contains("node.x.params.span: must be in [1,"));
-  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nparams = { windw = 3 }\n"),
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"zscore\"\ninputs = { in = "
+                               "\"market.scan\" }\nparams = { windw = 3 }\n"),
              Contains("node.x.params.windw: unknown parameter"));
-  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"zscore\"\ninputs = { in = \"market.scan\" }\nperiod = 3\n"),
+  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"zscore\"\ninputs = { in = "
+                               "\"market.scan\" }\nperiod = 3\n"),
              Contains("period 3 is less than the 20 that zscore needs"));
-  CHECK_THAT(error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { inn = \"market.scan\" }\n"),
-             Contains("needs input port \"in\""));
+  CHECK_THAT(
+      error_of(source +
+               "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { inn = \"market.scan\" }\n"),
+      Contains("needs input port \"in\""));
   // Every message starts with the file and a line number.
-  auto msg = error_of(source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"nope\" }\n", &file);
+  auto msg = error_of(
+      source + "[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = \"nope\" }\n", &file);
   CHECK_THAT(msg, StartsWith(file + ":"));
 }
 
@@ -123,7 +133,8 @@ TEST_CASE("two strategies sharing 3 of 5 nodes plan to 7 distinct nodes, reuse 3
 }
 
 TEST_CASE("passes are topological and warm-up adds up along the path", "[plan]") {
-  plan p = build_plan(load_config(std::string(SHOAL_SOURCE_DIR) + "/scenarios/quickstart/graph.toml"));
+  plan p =
+      build_plan(load_config(std::string(SHOAL_SOURCE_DIR) + "/scenarios/quickstart/graph.toml"));
   auto node = [&](const char* n) -> const plan_node& { return p.nodes.at(p.by_name.at(n)); };
   CHECK(node("market.scan").pass == 0);
   CHECK(node("ret").pass == 1);
@@ -150,15 +161,21 @@ inputs = { in = "market.scan" }
 tags = ["daily"]
 )";
   testing::temp_dir dir;
-  auto ok = dir.write("ok.toml", base + "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = { tags = [\"returns\", \"daily\"], match = \"all\" } }\n");
+  auto ok = dir.write("ok.toml", base +
+                                     "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = { "
+                                     "tags = [\"returns\", \"daily\"], match = \"all\" } }\n");
   plan p = build_plan(load_config(ok));
   CHECK(p.nodes.at(p.by_name.at("z")).inputs.at(0).upstream == p.by_name.at("ret"));
-  CHECK_THAT(error_of(base + "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = { tags = [\"daily\"] } }\n"),
-             Contains("matched 2 nodes (ret, smooth)"));
+  CHECK_THAT(
+      error_of(
+          base +
+          "[[node]]\nname = \"z\"\nkind = \"zscore\"\ninputs = { in = { tags = [\"daily\"] } }\n"),
+      Contains("matched 2 nodes (ret, smooth)"));
 }
 
 TEST_CASE("plan --dot is a digraph with one edge per input", "[plan]") {
-  plan p = build_plan(load_config(std::string(SHOAL_SOURCE_DIR) + "/scenarios/quickstart/graph.toml"));
+  plan p =
+      build_plan(load_config(std::string(SHOAL_SOURCE_DIR) + "/scenarios/quickstart/graph.toml"));
   const std::string dot = plan_to_dot(p);
   CHECK_THAT(dot, StartsWith("digraph shoal {"));
   std::size_t edges = 0;

@@ -169,3 +169,46 @@ inputs = { in = "feed.scan" }
   CHECK(report_of(rs, "feed.scan").outputs == 3);
   CHECK(report_of(rs, "ret").outputs == 2);
 }
+
+TEST_CASE("a quiet zmq stream gets an idle watermark that closes its open bucket", "[engine]") {
+  zmq::context_t ctx(1);
+  zmq::socket_t feed(ctx, zmq::socket_type::pub);
+  feed.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = feed.get(zmq::sockopt::last_endpoint);
+  testing::temp_dir dir;
+  auto path = dir.write("g.toml", R"(
+[engine]
+publish = "tcp://127.0.0.1:*"
+[[source]]
+name = "feed"
+kind = "zmq"
+connect = [")" + endpoint + R"("]
+interval = "1s"
+idle_timeout = "300ms"
+[[source.stream]]
+name = "book"
+schema = "ob"
+key = "asset"
+)");
+  config cfg = load_config(path);
+  engine eng(cfg, build_plan(cfg));
+  eng.start();
+  std::this_thread::sleep_for(300ms);
+  auto book = [](std::int64_t ts, const char* asset) {
+    return to_msgpack(Value(value_map{{"ts", Value(ts)},
+                                      {"asset", Value(asset)},
+                                      {"bid_px", Value(f64_vector{99.0})},
+                                      {"bid_qty", Value(f64_vector{1.0})},
+                                      {"ask_px", Value(f64_vector{101.0})},
+                                      {"ask_qty", Value(f64_vector{2.0})}}));
+  };
+  for (const char* asset : {"A", "B", "A"}) {
+    feed.send(zmq::buffer(std::string("book")), zmq::send_flags::sndmore);
+    feed.send(zmq::buffer(book(5'000'000'000, asset)));
+  }
+  // Nothing closes bucket 5s but the idle timeout: no later event, no one_per_bucket.
+  REQUIRE(wait_until([&] { return report_of(eng.nodes(), "feed.book").outputs == 1; }));
+  eng.stop();
+  const auto rs = eng.nodes();
+  CHECK(report_of(rs, "feed.book").events_in == 3);
+}

@@ -117,6 +117,11 @@ class window_cache {
   bool failed() const { return failed_; }
   const std::string& failure() const { return failure_; }
 
+  // Checkpoint: everything the cache holds (rings, pending and open buckets, closed-through,
+  // last seqs, counters) as a Value, and back. restore() expects the same ports and period.
+  Value save() const;
+  void restore(const Value& saved);
+
  private:
   struct port_state {
     explicit port_state(std::size_t period) : ring(period) {}

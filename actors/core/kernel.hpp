@@ -37,6 +37,11 @@ class kernel {
   // the node FAILED with the exception's message.
   virtual Value compute(const kernel_input& in) = 0;
 
+  // Checkpoint of state the kernel keeps outside its window (an EMA's running values).
+  // Stateless kernels keep the defaults.
+  virtual Value save_state() const { return Value{}; }
+  virtual void restore_state(const Value&) {}
+
   // Why outputs or assets were withheld, by reason ("non_positive_price", ...).
   const std::map<std::string, std::uint64_t, std::less<>>& notes() const { return notes_; }
 

@@ -24,6 +24,13 @@ Value ema_kernel::compute(const kernel_input& in) {
   return make_asset_values(out);
 }
 
+Value ema_kernel::save_state() const { return make_asset_values(state_); }
+
+void ema_kernel::restore_state(const Value& v) {
+  state_.clear();
+  if (!v.is_nil()) read_asset_values(v, state_);
+}
+
 kind_info ema_kind() {
   kind_info k;
   k.name = "ema";

@@ -13,6 +13,8 @@ class ema_kernel final : public kernel {
  public:
   explicit ema_kernel(std::int64_t span) : alpha_(2.0 / (static_cast<double>(span) + 1.0)) {}
   Value compute(const kernel_input& in) override;
+  Value save_state() const override;
+  void restore_state(const Value& v) override;
 
  private:
   double alpha_;

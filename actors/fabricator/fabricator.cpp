@@ -7,7 +7,9 @@ namespace shoal {
 
 fabricator::fabricator(const value_map& params, std::int64_t interval_ns)
     : interval_ns_(interval_ns),
-      start_ns_(params.at("start").as_int() * 1'000'000'000),
+      // Buckets sit on the interval grid, whatever second `start` names.
+      start_ns_(params.at("start").as_int() * 1'000'000'000 -
+                (params.at("start").as_int() * 1'000'000'000) % interval_ns),
       levels_(static_cast<std::size_t>(params.at("levels").as_int())),
       rng_(static_cast<std::uint64_t>(params.at("seed").as_int())) {
   const auto n = static_cast<std::size_t>(params.at("assets").as_int());

@@ -10,6 +10,7 @@
 
 #include "actors/core/params.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/recorded_config.hpp"
 #include "runtime/engine/engine.hpp"
 
 namespace shoal {
@@ -17,6 +18,8 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 extern "C" void on_signal(int) { stop_requested = true; }
+
+}  // namespace
 
 nlohmann::json report_json(const engine& e) {
   auto c = e.counts();
@@ -61,16 +64,40 @@ void print_summary(const engine& e) {
   }
 }
 
+namespace {
+
+// A data dir belongs to one graph: restoring another graph's checkpoints would be wrong.
+bool same_graph_or_new(const std::string& dir, const plan& p, cli_result& result) {
+  if (!store::exists(dir)) return true;
+  store s(dir, false);
+  auto hash = s.get_meta("graph_hash");
+  if (!hash || *hash == p.graph_hash) return true;
+  std::cerr << "shoal: " << dir << " was recorded with a different graph (hash "
+            << hash->substr(0, 12) << ", this config plans " << p.graph_hash.substr(0, 12)
+            << "); use a new --data dir, or `shoal replay " << dir << " --config CONFIG`\n";
+  result.exit_code = 2;
+  return false;
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, cli_result& result) {
   auto* cmd = app.add_subcommand("run", "Run a graph live until --for elapses or SIGINT/SIGTERM.");
   struct options {
-    std::string path, for_text, report;
+    std::string path, for_text, report, data;
+    std::int64_t checkpoint_every = 100;
+    bool no_data = false;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("CONFIG", o->path, "engine config (TOML)")->required();
   cmd->add_option("--for", o->for_text, "stop after this wall-clock duration (e.g. 30s, 5m)");
+  cmd->add_option("--data", o->data,
+                  "data dir: journal, outputs, checkpoints (default: [engine] data, ./shoal-data); "
+                  "an existing dir is continued from its last checkpoint");
+  cmd->add_flag("--no-data", o->no_data, "keep nothing: no journal, outputs or checkpoints");
+  cmd->add_option("--checkpoint-every", o->checkpoint_every,
+                  "checkpoint node state every N buckets of event time (0 = only at stop)")
+      ->capture_default_str();
   cmd->add_option("--report", o->report,
                   "write a JSON report (actor counts, per-node state and counters) on exit");
   cmd->callback([o, &result] {
@@ -88,7 +115,20 @@ void add_run_command(CLI::App& app, cli_result& result) {
     config cfg;
     plan p;
     if (!load_and_plan(o->path, cfg, p, result)) return;
-    engine eng(std::move(cfg), std::move(p));
+    engine_options opt;
+    if (!o->no_data) {
+      opt.data_dir = o->data.empty() ? cfg.engine.data_dir : o->data;
+      opt.config_text = pack_config_files(cfg);
+      opt.checkpoint_every = o->checkpoint_every;
+      try {
+        if (!same_graph_or_new(opt.data_dir, p, result)) return;
+      } catch (const std::exception& e) {
+        std::cerr << "shoal: " << e.what() << "\n";
+        result.exit_code = 1;
+        return;
+      }
+    }
+    engine eng(std::move(cfg), std::move(p), opt);
     try {
       eng.start();
     } catch (const std::exception& e) {
@@ -99,9 +139,15 @@ void add_run_command(CLI::App& app, cli_result& result) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
-    while (!stop_requested && (for_ns == 0 || std::chrono::steady_clock::now() < deadline))
+    bool fed = false;
+    while (!stop_requested && (for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    spdlog::info("stopping{}", stop_requested ? " (signal)" : "");
+      eng.tick();
+      if ((fed = eng.sources_done())) break;
+    }
+    spdlog::info("stopping{}", stop_requested ? " (signal)"
+                               : fed          ? " (every source delivered its feed)"
+                                              : "");
     eng.stop();
     print_summary(eng);
     if (!o->report.empty()) std::ofstream(o->report) << report_json(eng).dump(2) << "\n";

@@ -1,5 +1,6 @@
 #pragma once
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 namespace shoal {
 
@@ -15,6 +16,18 @@ void init_logging(const cli_result& result);
 void add_run_command(CLI::App& app, cli_result& result);
 void add_plan_command(CLI::App& app, cli_result& result);
 void add_tail_command(CLI::App& app, cli_result& result);
+void add_replay_command(CLI::App& app, cli_result& result);
+void add_parity_command(CLI::App& app, cli_result& result);
+void add_fabricate_command(CLI::App& app, cli_result& result);
+void add_export_command(CLI::App& app, cli_result& result);
+
+// Per-node table of an engine's report on stderr, and the same as JSON.
+class engine;
+void print_summary(const engine& e);
+nlohmann::json report_json(const engine& e);
+
+// Peak resident set size of this process, in bytes.
+std::size_t peak_rss_bytes();
 
 // Loads and plans CONFIG; on a config error prints one line "shoal: file:line: key: problem"
 // and sets exit code 2. Returns false then.

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   shoal::add_run_command(app, result);
   shoal::add_plan_command(app, result);
   shoal::add_tail_command(app, result);
+  shoal::add_replay_command(app, result);
+  shoal::add_parity_command(app, result);
+  shoal::add_fabricate_command(app, result);
+  shoal::add_export_command(app, result);
   CLI11_PARSE(app, argc, argv);
   return result.exit_code;
 }

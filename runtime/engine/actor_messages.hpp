@@ -6,6 +6,7 @@
 //   (output_atom, port, seq, bucket, value_ptr)     an upstream node's output (closes bucket)
 //   (watermark_atom, port, ts)                      nothing more at or before ts on that port
 //   (tick_atom)                                     a source's pacing timer
+//   (checkpoint_atom) -> std::string                the node's state, for the state db
 
 #include <caf/all.hpp>
 
@@ -19,6 +20,7 @@ using event_atom = caf::atom_constant<caf::atom("event")>;
 using output_atom = caf::atom_constant<caf::atom("output")>;
 using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using checkpoint_atom = caf::atom_constant<caf::atom("checkpt")>;
 
 // A downstream subscription: the actor and the port index its input arrives on.
 struct subscriber {

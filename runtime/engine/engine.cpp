@@ -1,10 +1,15 @@
 #include "runtime/engine/engine.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <set>
 #include <zmq.hpp>
 
+#include "messages/msgpack_codec.hpp"
+#include "runtime/engine/ingest.hpp"
 #include "runtime/engine/node_host.hpp"
 #include "runtime/engine/sources.hpp"
 
@@ -13,21 +18,40 @@ namespace shoal {
 struct engine::impl {
   config cfg;
   std::shared_ptr<const plan> graph;
-  std::size_t threads;
+  engine_options opt;
   zmq::context_t zmq_ctx{1};
   std::shared_ptr<status_board> board = std::make_shared<status_board>();
+  std::shared_ptr<flow_control> flow = std::make_shared<flow_control>();
   std::shared_ptr<publisher> pub;
+  std::unique_ptr<store> db;
+  std::shared_ptr<store_writer> writer;
+  std::shared_ptr<ingest> gate;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::vector<caf::actor> node_actors;  // by plan index
-  std::vector<caf::actor> source_actors;
-  std::vector<std::unique_ptr<zmq_source>> zmq_sources;
+  std::vector<caf::actor> fabricators;
+  std::vector<std::unique_ptr<thread_source>> threads;
   std::vector<std::shared_ptr<node_report>> reports;
   engine_counts counts;
+  std::int64_t min_interval = 0;
+  std::int64_t last_checkpoint_ts = INT64_MIN;
   bool started = false, stopped = false;
+
+  std::map<std::string, std::string> load_checkpoints() {
+    if (!db || !db->get_meta("checkpoint")) return {};
+    return db->all_state();
+  }
+
+  std::uint64_t checkpoint_position() const {
+    if (!db) return 0;
+    auto meta = db->get_meta("checkpoint");
+    if (!meta) return 0;
+    return static_cast<std::uint64_t>(from_msgpack(*meta).find("journal_pos")->as_int());
+  }
 
   void spawn_nodes() {
     const auto& nodes = graph->nodes;
+    auto saved = load_checkpoints();
     std::vector<std::vector<subscriber>> subs(nodes.size());
     node_actors.resize(nodes.size());
     reports.resize(nodes.size());
@@ -40,42 +64,85 @@ struct engine::impl {
     }
     // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
     for (std::size_t i = nodes.size(); i-- > 0;) {
-      node_actors[i] =
-          spawn_node_host(*sys, node_host_args{graph, i, subs[i], pub, board, reports[i]});
+      node_host_args args{graph, i,          subs[i],     opt.publish ? pub : nullptr, writer, flow,
+                          board, reports[i], std::nullopt};
+      if (auto it = saved.find(nodes[i].id); it != saved.end()) args.checkpoint = it->second;
+      node_actors[i] = spawn_node_host(*sys, std::move(args));
       for (std::size_t p = 0; p < nodes[i].inputs.size(); ++p)
         subs[nodes[i].inputs[p].upstream].push_back(
             {node_actors[i], static_cast<std::uint32_t>(p)});
       (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
     }
+    if (!saved.empty())
+      spdlog::info("restored {} node checkpoints from {}", saved.size(), opt.data_dir);
+  }
+
+  void make_ingest() {
+    std::map<std::string, ingest_target, std::less<>> streams;
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+      if (graph->nodes[i].is_stream())
+        for (const auto& name : graph->nodes[i].names) streams[name] = {node_actors[i], reports[i]};
+    gate = std::make_shared<ingest>(std::move(streams), opt.live ? writer.get() : nullptr, *flow,
+                                    board);
+  }
+
+  // After a restart: what the journal holds beyond the checkpoint goes through the graph again
+  // (outputs are rewritten with identical bytes) before live input continues.
+  void catch_up() {
+    if (!db) return;
+    const std::uint64_t from = checkpoint_position(), last = db->journal_last();
+    if (last <= from) return;
+    spdlog::info("catching up journal records {}..{} after the last checkpoint", from + 1, last);
+    for (std::uint64_t pos = from; pos < last;) {
+      std::vector<journal_record> batch;
+      db->read_journal(pos, 4096, [&](std::uint64_t seq, std::string_view bytes) {
+        batch.push_back(decode_journal_record(bytes));
+        pos = seq;
+      });
+      if (batch.empty()) break;
+      for (const auto& r : batch) {
+        flow->wait_below(4096);
+        gate->forward(r);
+      }
+    }
+    flow->wait_idle();
   }
 
   void start_sources() {
-    // Two sources with identical params share their stream nodes (same NodeIDs): feed them once.
-    std::set<std::size_t> fed;
-    for (std::size_t s = 0; s < cfg.sources.size(); ++s) {
-      const source_decl& decl = cfg.sources[s];
-      std::vector<stream_target> targets;
+    std::set<std::size_t> fed;  // identical sources share their stream nodes: feed them once
+    for (const auto& decl : cfg.sources) {
       bool fresh = false;
-      for (const auto& st : decl.streams) {
-        std::size_t idx = graph->by_name.at(decl.name + "." + st.name);
-        fresh |= fed.insert(idx).second;
-        targets.push_back({node_actors[idx], reports[idx]});
-      }
+      for (const auto& st : decl.streams)
+        fresh |= fed.insert(graph->by_name.at(decl.name + "." + st.name)).second;
       if (!fresh) continue;
       if (decl.kind == "fabricator")
-        source_actors.push_back(spawn_fabricator_source(*sys, decl, std::move(targets)));
+        fabricators.push_back(spawn_fabricator_source(*sys, decl, gate));
+      else if (decl.kind == "zmq")
+        threads.push_back(start_zmq_source(zmq_ctx, decl, gate));
       else
-        zmq_sources.push_back(
-            std::make_unique<zmq_source>(zmq_ctx, decl, std::move(targets), board));
+        threads.push_back(start_journal_source(decl, gate));
       ++counts.source_feeds;
     }
   }
+
+  void stop_sources() {
+    for (auto& t : threads) t->stop();
+    if (!fabricators.empty()) {
+      caf::scoped_actor self{*sys};
+      for (auto& a : fabricators) self->send_exit(a, caf::exit_reason::user_shutdown);
+      for (auto& a : fabricators) self->wait_for(a);
+    }
+    fabricators.clear();
+  }
 };
 
-engine::engine(config cfg, plan p, std::size_t threads) : impl_(std::make_unique<impl>()) {
+engine::engine(config cfg, plan p, engine_options o) : impl_(std::make_unique<impl>()) {
   impl_->cfg = std::move(cfg);
   impl_->graph = std::make_shared<const plan>(std::move(p));
-  impl_->threads = threads;
+  impl_->opt = std::move(o);
+  for (const auto& s : impl_->cfg.sources)
+    if (impl_->min_interval == 0 || s.interval_ns < impl_->min_interval)
+      impl_->min_interval = s.interval_ns;
 }
 
 engine::~engine() { stop(); }
@@ -84,39 +151,171 @@ void engine::start() {
   auto& m = *impl_;
   if (m.started) return;
   m.started = true;
-  m.pub = std::make_shared<publisher>(m.zmq_ctx, m.cfg.engine.publish,
-                                      static_cast<int>(m.cfg.engine.publish_hwm));
+  if (m.opt.publish)
+    m.pub = std::make_shared<publisher>(m.zmq_ctx, m.cfg.engine.publish,
+                                        static_cast<int>(m.cfg.engine.publish_hwm));
+  if (!m.opt.data_dir.empty()) {
+    m.db = std::make_unique<store>(m.opt.data_dir, true);
+    m.writer = std::make_shared<store_writer>(*m.db, m.opt.commit);
+    m.writer->put_meta("engine_version", SHOAL_ENGINE_VERSION);
+    m.writer->put_meta("graph_hash", m.graph->graph_hash);
+    if (!m.opt.config_text.empty()) m.writer->put_meta("config", m.opt.config_text);
+  }
+  // A fabricator blocks its scheduler thread while a checkpoint pauses ingest: keep a thread
+  // free for the node actors whatever the number of fabricators.
+  std::size_t fabs = 0;
+  for (const auto& s : m.cfg.sources) fabs += s.kind == "fabricator";
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
-  m.sys_cfg->set("scheduler.max-threads", m.threads);
+  m.sys_cfg->set("scheduler.max-threads", std::max(m.opt.threads, fabs + 1));
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
   m.spawn_nodes();
-  m.start_sources();
+  m.make_ingest();
+  if (m.opt.live) {
+    m.catch_up();
+    if (m.db) m.gate->resume_from(*m.db);
+    m.start_sources();
+  }
   spdlog::info(
       "engine {}: spawned {} node actors and {} stream actors ({} distinct of {} declared nodes, "
-      "reuse {}/{}), {} source feeds; publishing on {}",
+      "reuse {}/{}), {} source feeds{}{}",
       m.cfg.engine.name, m.counts.node_actors, m.counts.stream_actors, m.graph->distinct,
       m.graph->declared, m.graph->reused(), m.graph->declared, m.counts.source_feeds,
-      m.cfg.engine.publish);
+      m.opt.publish ? "; publishing on " + m.pub->endpoint() : "",
+      m.db ? "; data in " + m.opt.data_dir : "");
+}
+
+replay_stats engine::replay(const store& from, const replay_options& o) {
+  auto& m = *impl_;
+  replay_stats st;
+  const std::uint64_t total = from.journal_count();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_print = t0;
+  std::int64_t first_ts = INT64_MIN;
+  const bool tty = o.progress && isatty(fileno(stderr));
+  auto print = [&](bool final) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double rate = secs > 0 ? st.records / secs : 0;
+    const double eta = rate > 0 ? (total - st.records) / rate : 0;
+    std::fprintf(stderr, "\rreplay: %llu/%llu records  %.0f records/s  ETA %.1fs   %s",
+                 (unsigned long long)st.records, (unsigned long long)total, rate, eta,
+                 final ? "\n" : "");
+    std::fflush(stderr);
+  };
+  for (std::uint64_t pos = 0;;) {
+    std::vector<journal_record> batch;
+    from.read_journal(pos, 4096, [&](std::uint64_t seq, std::string_view bytes) {
+      batch.push_back(decode_journal_record(bytes));
+      pos = seq;
+    });
+    if (batch.empty()) break;
+    for (const auto& r : batch) {
+      if (o.speed > 0) {
+        if (const auto* e = std::get_if<Event>(&r)) {
+          if (first_ts == INT64_MIN) first_ts = e->ts;
+          const auto due = t0 + std::chrono::nanoseconds(
+                                    static_cast<std::int64_t>((e->ts - first_ts) / o.speed));
+          std::this_thread::sleep_until(due);
+        }
+      }
+      m.flow->wait_below(o.max_inflight);
+      m.gate->forward(r);
+      ++st.records;
+      if (std::holds_alternative<Event>(r))
+        ++st.events;
+      else if (std::holds_alternative<Watermark>(r))
+        ++st.watermarks;
+      else
+        ++st.rejected;
+    }
+    if (tty && std::chrono::steady_clock::now() - last_print > std::chrono::milliseconds(200)) {
+      print(false);
+      last_print = std::chrono::steady_clock::now();
+    }
+  }
+  m.flow->wait_idle();
+  if (m.writer) m.writer->flush();
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (tty) print(true);
+  return st;
+}
+
+void engine::tick() {
+  auto& m = *impl_;
+  if (!m.started || m.stopped || !m.writer || !m.opt.live || m.opt.checkpoint_every <= 0) return;
+  const std::int64_t ts = m.gate->max_ts();
+  if (ts == INT64_MIN) return;
+  if (m.last_checkpoint_ts == INT64_MIN) m.last_checkpoint_ts = ts;
+  if (ts - m.last_checkpoint_ts >= m.opt.checkpoint_every * m.min_interval) {
+    checkpoint();
+    m.last_checkpoint_ts = ts;
+  }
+}
+
+void engine::checkpoint() {
+  auto& m = *impl_;
+  if (!m.writer || !m.sys) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  m.gate->pause();
+  m.flow->wait_idle();
+  const std::uint64_t pos = m.db ? m.writer->last_journal_seq() : 0;
+  {
+    caf::scoped_actor self{*m.sys};
+    for (std::size_t i = 0; i < m.node_actors.size(); ++i) {
+      self->request(m.node_actors[i], caf::infinite, checkpoint_atom::value)
+          .receive(
+              [&](std::string& bytes) {
+                m.writer->put_state(m.graph->nodes[i].id, std::move(bytes));
+              },
+              [&](caf::error& e) {
+                spdlog::error("checkpoint of {} failed: {}", m.graph->nodes[i].name(),
+                              m.sys->render(e));
+              });
+    }
+  }
+  m.writer->put_meta("checkpoint", to_msgpack(Value(value_map{{"journal_pos", Value(pos)}})));
+  m.writer->flush();
+  m.gate->resume();
+  spdlog::debug(
+      "checkpoint at journal position {} in {} ms", pos,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+}
+
+bool engine::sources_done() const {
+  const auto& m = *impl_;
+  if (!m.fabricators.empty() || m.threads.empty()) return false;
+  for (const auto& t : m.threads)
+    if (!t->done()) return false;
+  return true;
 }
 
 void engine::stop() {
   auto& m = *impl_;
   if (!m.started || m.stopped) return;
   m.stopped = true;
-  for (auto& z : m.zmq_sources) z->stop();
-  for (auto& a : m.source_actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  for (auto& a : m.node_actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  m.sys->await_all_actors_done();
-  m.source_actors.clear();
-  m.node_actors.clear();
-  m.sys.reset();
-  m.pub->stop();
+  // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
+  if (m.sys) {
+    m.stop_sources();
+    m.flow->wait_idle();
+    if (m.opt.live && m.writer && m.gate) checkpoint();
+    for (auto& a : m.node_actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    m.sys->await_all_actors_done();
+    m.node_actors.clear();
+    m.gate.reset();
+    m.sys.reset();
+  }
+  if (m.writer) m.writer->stop();
+  if (m.pub) m.pub->stop();
 }
 
 engine_counts engine::counts() const { return impl_->counts; }
 std::vector<node_report> engine::nodes() const { return impl_->board->snapshot(); }
 publisher_stats engine::publish_stats() const {
   return impl_->pub ? impl_->pub->stats() : publisher_stats{};
+}
+writer_stats engine::store_stats() const {
+  return impl_->writer ? impl_->writer->stats() : writer_stats{};
 }
 const plan& engine::graph() const { return *impl_->graph; }
 

@@ -1,7 +1,10 @@
 #pragma once
 // engine: a planned graph brought to life — a CAF actor system with one node actor per distinct
-// NodeID (source streams included), the sources feeding them, and the publisher. No CAF in
-// this header: the CLI and tests drive it through plain calls.
+// NodeID (source streams included), the ingest gate, the sources, the publisher and the store.
+//  - live: inputs are journaled, outputs stored, node state checkpointed; on an existing data
+//    dir it restores the last checkpoint and catches up the journal tail before going live.
+//  - replay: no live sources; replay() feeds a recorded journal through the same graph.
+// No CAF in this header: the CLI and tests drive it through plain calls.
 
 #include <memory>
 #include <vector>
@@ -9,30 +12,63 @@
 #include "runtime/engine/node_status.hpp"
 #include "runtime/engine/publisher.hpp"
 #include "runtime/graph/plan.hpp"
+#include "runtime/store/store.hpp"
 
 namespace shoal {
+
+struct engine_options {
+  std::size_t threads = 2;
+  std::string data_dir;               // empty: no store (nothing journaled, stored or checkpointed)
+  bool publish = true;                // bind the PUB socket and publish outputs
+  bool live = true;                   // false: replay mode (no sources, no journaling)
+  std::int64_t checkpoint_every = 0;  // buckets of event time between checkpoints; 0 = at stop
+  store_writer::options commit;
+  std::string config_text;  // recorded in meta (live): the config files as a msgpack map
+};
 
 struct engine_counts {
   std::size_t node_actors = 0;    // distinct declared nodes (after dedup)
   std::size_t stream_actors = 0;  // source streams (pass 0)
-  std::size_t source_feeds = 0;   // fabricator actors and zmq threads
+  std::size_t source_feeds = 0;   // fabricator actors and source threads
+};
+
+struct replay_options {
+  double speed = 0;                  // 0 = as fast as the graph allows; N = N x event time
+  bool progress = false;             // a progress line on stderr
+  std::int64_t max_inflight = 4096;  // messages in flight between actors before the reader waits
+};
+
+struct replay_stats {
+  std::uint64_t records = 0, events = 0, watermarks = 0, rejected = 0;
+  double seconds = 0;
 };
 
 class engine {
  public:
-  engine(config cfg, plan p, std::size_t threads = 2);
+  engine(config cfg, plan p, engine_options o = {});
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
-  // Binds the publisher, spawns every actor and starts the sources. Throws on a bind error.
+  // Binds the publisher, opens the store, spawns every actor (restoring checkpoints), catches
+  // up the journal tail and starts the sources. Throws on a bind or store error.
   void start();
-  // Stops the sources, then the actors, then flushes the publisher. Idempotent.
+  // Replay mode: feeds every record of `from`'s journal, then waits for the graph to drain.
+  replay_stats replay(const store& from, const replay_options& o);
+  // Called periodically by the runner: checkpoints when checkpoint_every buckets have passed.
+  void tick();
+  // Quiesces the graph and writes every node's state and the journal position to the store.
+  void checkpoint();
+  // Every source is finite (journal sources) and has delivered everything.
+  bool sources_done() const;
+  // Stops the sources, drains the graph, checkpoints, stops the actors, flushes the store and
+  // the publisher. Idempotent.
   void stop();
 
   engine_counts counts() const;
   std::vector<node_report> nodes() const;
   publisher_stats publish_stats() const;
+  writer_stats store_stats() const;
   const plan& graph() const;
 
  private:

@@ -8,17 +8,20 @@ namespace {
 
 struct fabricator_state {
   std::unique_ptr<fabricator> gen;
-  std::vector<stream_target> streams;  // [scan, ob]
-  std::uint64_t scan_seq = 0, ob_seq = 0;
+  std::shared_ptr<ingest> in;
+  std::string scan, ob;  // stream names
+  std::uint64_t scan_index = 0, ob_index = 0;
   std::chrono::nanoseconds pace{0};
   static inline const char* name = "shoal.fabricator";
 };
 
 caf::behavior fabricator_source(caf::stateful_actor<fabricator_state>* self, source_decl decl,
-                                std::vector<stream_target> streams) {
+                                std::shared_ptr<ingest> in) {
   auto& st = self->state;
   st.gen = std::make_unique<fabricator>(decl.params, decl.interval_ns);
-  st.streams = std::move(streams);
+  st.in = std::move(in);
+  st.scan = decl.name + ".scan";
+  st.ob = decl.name + ".ob";
   st.pace = std::chrono::nanoseconds(decl.pace_ns > 0 ? decl.pace_ns : decl.interval_ns);
   self->send(self, tick_atom::value);
   return {
@@ -26,16 +29,16 @@ caf::behavior fabricator_source(caf::stateful_actor<fabricator_state>* self, sou
         auto& s = self->state;
         // Schedule first, so computing a bucket does not stretch the pace.
         self->delayed_send(self, s.pace, tick_atom::value);
-        fabricated_bucket b = s.gen->next();
-        const caf::actor& scan = s.streams[0].node;
-        const caf::actor& ob = s.streams[1].node;
-        self->send(scan, event_atom::value, std::uint32_t{0}, ++s.scan_seq, b.scan_ts,
-                   make_value(std::move(b.scan)));
-        for (auto& [ts, book] : b.books)
-          self->send(ob, event_atom::value, std::uint32_t{0}, ++s.ob_seq, ts,
-                     make_value(std::move(book)));
-        // The fabricator knows its bucket is complete: it closes the book stream itself.
-        self->send(ob, watermark_atom::value, std::uint32_t{0}, b.watermark_ts);
+        // Buckets the journal already holds (after a restart) are regenerated and skipped by
+        // ingest without waiting for the pace: continue until one bucket is new.
+        for (bool fresh = false; !fresh;) {
+          fabricated_bucket b = s.gen->next();
+          fresh |= s.in->event(s.scan, b.scan_ts, make_value(std::move(b.scan)), ++s.scan_index);
+          for (auto& [ts, book] : b.books)
+            fresh |= s.in->event(s.ob, ts, make_value(std::move(book)), ++s.ob_index);
+          // The fabricator knows its bucket is complete: it closes the book stream itself.
+          fresh |= s.in->watermark(s.ob, b.watermark_ts);
+        }
       },
   };
 }
@@ -43,8 +46,8 @@ caf::behavior fabricator_source(caf::stateful_actor<fabricator_state>* self, sou
 }  // namespace
 
 caf::actor spawn_fabricator_source(caf::actor_system& sys, const source_decl& decl,
-                                   std::vector<stream_target> streams) {
-  return sys.spawn(fabricator_source, decl, std::move(streams));
+                                   std::shared_ptr<ingest> in) {
+  return sys.spawn(fabricator_source, decl, std::move(in));
 }
 
 }  // namespace shoal

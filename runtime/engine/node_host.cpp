@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/core/kind_registry.hpp"
+#include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/window_cache.hpp"
 
@@ -59,8 +60,13 @@ void emit(node_actor* self, std::int64_t bucket, Value value) {
   Output out{"", st.spec->id, bucket, seq, v};
   for (const auto& name : st.spec->names) {
     out.node = name;
-    st.args.pub->publish(name, encode_output(out));
+    std::string bytes = encode_output(out);
+    // The store keeps one record per NodeID, under its first name.
+    if (st.args.writer && &name == &st.spec->names.front())
+      st.args.writer->put_output(st.spec->id, bucket, bytes);
+    if (st.args.pub) st.args.pub->publish(name, std::move(bytes));
   }
+  st.args.flow->sent(static_cast<std::int64_t>(st.args.subscribers.size()));
   for (const auto& s : st.args.subscribers)
     self->send(s.actor, output_atom::value, s.port, seq, bucket, v);
   st.forwarded_ts = std::max(st.forwarded_ts, bucket + st.spec->interval_ns - 1);
@@ -97,6 +103,7 @@ void drain(node_actor* self) {
   if (closed != INT64_MIN) {
     const std::int64_t ts = closed + st.spec->interval_ns - 1;
     if (ts > st.forwarded_ts) {
+      st.args.flow->sent(static_cast<std::int64_t>(st.args.subscribers.size()));
       for (const auto& s : st.args.subscribers)
         self->send(s.actor, watermark_atom::value, s.port, ts);
       st.forwarded_ts = ts;
@@ -118,6 +125,48 @@ void drain(node_actor* self) {
   });
 }
 
+// Every input message: feed the window, fire what is ready, and account for the message in
+// flow control. A FAILED node takes nothing more (no unbounded buffering); anything the window
+// throws (a timestamp beyond the representable range) fails the node instead of killing it.
+template <class Feed>
+void handle(node_actor* self, Feed&& feed) {
+  auto& s = self->state;
+  if (!s.failed) {
+    try {
+      feed(s);
+      drain(self);
+    } catch (const std::exception& e) {
+      fail(self, std::string("input rejected by the window: ") + e.what());
+    }
+  }
+  s.args.flow->handled();
+}
+
+decode_limits checkpoint_limits() {
+  decode_limits l;
+  l.max_bytes = std::size_t{1} << 30;
+  l.max_depth = 64;
+  return l;
+}
+
+// Everything needed to continue exactly where the node stopped.
+Value save(const node_host_state& st) {
+  return Value(value_map{{"window", st.cache->save()},
+                         {"kernel", st.kern->save_state()},
+                         {"out_seq", Value(st.out_seq)},
+                         {"forwarded_ts", Value(st.forwarded_ts)},
+                         {"events_in", Value(st.events_in)}});
+}
+
+void restore(node_host_state& st, const Value& v) {
+  st.cache->restore(*v.find("window"));
+  st.kern->restore_state(*v.find("kernel"));
+  st.out_seq = static_cast<std::uint64_t>(v.find("out_seq")->as_int());
+  st.forwarded_ts = v.find("forwarded_ts")->as_int();
+  st.events_in = static_cast<std::uint64_t>(v.find("events_in")->as_int());
+  if (st.cache->failed()) st.failed = true;
+}
+
 caf::behavior node_host(node_actor* self, node_host_args args) {
   auto& st = self->state;
   st.args = std::move(args);
@@ -128,6 +177,7 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   st.cache =
       std::make_unique<window_cache>(ports_of(*st.args.graph, n), n.interval_ns, n.period, policy);
   st.kern = kind->make(n.params, kernel_context{n.id, n.interval_ns, n.period});
+  if (st.args.checkpoint) restore(st, from_msgpack(*st.args.checkpoint, checkpoint_limits()));
   for (std::size_t p = 0; p < st.cache->port_count(); ++p) {
     st.input.ports.push_back(&st.cache->ring(p));
     st.port_interval.push_back(
@@ -135,22 +185,22 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   }
   return {
       [=](event_atom, std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v) {
-        auto& s = self->state;
-        ++s.events_in;
-        s.cache->offer(port, seq, ts, std::move(v));
-        drain(self);
+        handle(self, [&](node_host_state& s) {
+          ++s.events_in;
+          s.cache->offer(port, seq, ts, std::move(v));
+        });
       },
       [=](output_atom, std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v) {
-        auto& s = self->state;
-        ++s.events_in;
-        s.cache->offer(port, seq, bucket, std::move(v));
-        s.cache->watermark(port, bucket + s.port_interval[port] - 1);
-        drain(self);
+        handle(self, [&](node_host_state& s) {
+          ++s.events_in;
+          s.cache->offer(port, seq, bucket, std::move(v));
+          s.cache->watermark(port, bucket + s.port_interval[port] - 1);
+        });
       },
       [=](watermark_atom, std::uint32_t port, std::int64_t ts) {
-        self->state.cache->watermark(port, ts);
-        drain(self);
+        handle(self, [&](node_host_state& s) { s.cache->watermark(port, ts); });
       },
+      [=](checkpoint_atom) -> std::string { return to_msgpack(save(self->state)); },
   };
 }
 

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <set>
 #include <zmq.hpp>
@@ -12,19 +13,62 @@
 #include "runtime/window_cache.hpp"
 
 namespace shoal {
+namespace {
 
-zmq_source::zmq_source(zmq::context_t& ctx, source_decl decl, std::vector<stream_target> streams,
-                       std::shared_ptr<status_board> board)
-    : decl_(std::move(decl)), streams_(std::move(streams)), board_(std::move(board)) {
-  thread_ = std::thread([this, &ctx] { run(ctx); });
+// Event times beyond ±2^62 ns (year 2116) are rejected: bucket arithmetic must not overflow.
+constexpr std::int64_t max_event_time = std::int64_t{1} << 62;
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-zmq_source::~zmq_source() { stop(); }
-
-void zmq_source::stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
+// The event time of a payload: its `ts` field (ns since the epoch, int or integral float)
+// when present; otherwise the ingest time, never earlier than the stream's last event. A
+// stamped time is journaled with the event, so replay does not depend on the clock.
+std::int64_t event_time(const Value& payload, const std::string& mode, std::int64_t last_ts,
+                        bool& stamped) {
+  const Value* t = mode == "ingest" ? nullptr : payload.find("ts");
+  if (!t && mode == "payload")
+    throw decode_error(error_kind::missing_field, "ts",
+                       "missing (this stream takes event time from the payload)");
+  if (!t) {
+    stamped = true;
+    return std::max(wall_clock_ns(), last_ts);
+  }
+  stamped = false;
+  double d = 0;
+  if (t->is_int()) {
+    if (t->as_int() > -max_event_time && t->as_int() < max_event_time) return t->as_int();
+  } else if (t->is_double() && std::isfinite(d = t->as_double()) && std::abs(d) < 4.6e18) {
+    return static_cast<std::int64_t>(std::llround(d));
+  } else {
+    throw decode_error(error_kind::wrong_type, "ts", "must be an integer (ns since the epoch)");
+  }
+  throw decode_error(error_kind::out_of_range, "ts", "must be within ±2^62 ns of the epoch");
 }
+
+class zmq_source final : public thread_source {
+ public:
+  zmq_source(zmq::context_t& ctx, source_decl decl, std::shared_ptr<ingest> in)
+      : decl_(std::move(decl)), in_(std::move(in)) {
+    thread_ = std::thread([this, &ctx] { run(ctx); });
+  }
+  ~zmq_source() override { stop(); }
+  void stop() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run(zmq::context_t& ctx);
+
+  source_decl decl_;
+  std::shared_ptr<ingest> in_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 void zmq_source::run(zmq::context_t& ctx) {
   using clock = std::chrono::steady_clock;
@@ -38,73 +82,99 @@ void zmq_source::run(zmq::context_t& ctx) {
   for (const auto& ep : decl_.connect) sub.connect(ep);
 
   struct stream_progress {
-    std::uint64_t seq = 0;
-    std::int64_t last_ts = 0;
-    bool open = false;  // an event arrived since the last watermark
-    clock::time_point last_seen{};
+    std::string name;  // <source>.<stream>
+    std::int64_t last_ts = INT64_MIN;
+    std::int64_t last_wm = INT64_MIN;
+    bool stamped = false;  // its events carry no ts: event time is stamped at ingest
+    bool open = false;     // an event arrived since the last watermark
+    clock::time_point last_seen = clock::now();
   };
   std::vector<stream_progress> progress(decl_.streams.size());
+  for (std::size_t i = 0; i < progress.size(); ++i) {
+    progress[i].name = decl_.name + "." + decl_.streams[i].name;
+    // Until a stream's first event, only an ingest-time stream knows its time base.
+    progress[i].stamped = decl_.streams[i].time == "ingest";
+  }
   std::set<std::string> logged_kinds;  // log each kind of bad input once
   decode_limits limits;
   const auto idle = std::chrono::nanoseconds(decl_.idle_timeout_ns);
 
-  auto reject = [&](std::size_t stream, const std::string& kind, const std::string& what) {
+  auto reject = [&](const std::string& stream, std::int64_t ts, std::string raw,
+                    const std::string& kind, const std::string& what) {
     if (logged_kinds.insert(kind).second)
       spdlog::warn(
           "source {}: rejected input ({}): {} (further {} rejections are counted, not logged)",
           decl_.name, kind, what, kind);
-    if (stream < streams_.size())
-      board_->update(streams_[stream].report, [](node_report& r) { ++r.rejected; });
+    in_->rejected(stream, ts, std::move(raw), kind + ": " + what);
   };
 
   while (!stop_) {
     zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, std::chrono::milliseconds(100));
-    if (items[0].revents & ZMQ_POLLIN) {
+    zmq::poll(items, 1, std::chrono::milliseconds(50));
+    while (!stop_) {
       std::vector<zmq::message_t> frames;
       zmq::message_t m;
-      do {
-        if (!sub.recv(m, zmq::recv_flags::dontwait)) break;
-        frames.push_back(std::move(m));
-      } while (sub.get(zmq::sockopt::rcvmore));
+      if (!sub.recv(m, zmq::recv_flags::dontwait)) break;
+      frames.push_back(std::move(m));
+      while (frames.back().more()) {
+        zmq::message_t part;
+        (void)sub.recv(part);
+        frames.push_back(std::move(part));
+      }
+      const std::string topic = frames[0].to_string();
+      auto it = index.find(topic);
       if (frames.size() != 2) {
-        reject(SIZE_MAX, "frame_count",
+        reject(decl_.name + "." + topic, 0, "", "frame_count",
                "expected 2 frames [stream][payload], got " + std::to_string(frames.size()));
         continue;
       }
-      auto it = index.find(frames[0].to_string_view());
       if (it == index.end()) {
-        reject(SIZE_MAX, "unknown_stream", "unknown stream \"" + frames[0].to_string() + "\"");
+        reject(decl_.name + "." + topic, 0, frames[1].to_string(), "unknown_stream",
+               "unknown stream \"" + topic + "\"");
         continue;
       }
-      const std::size_t s = it->second;
+      auto& p = progress[it->second];
       try {
         Value payload = from_msgpack(frames[1].to_string_view(), limits);
-        validate_payload(decl_.streams[s].schema, payload);
-        // Event time: the payload's ts field when present (ns), else the stream's last ts.
-        std::int64_t ts = progress[s].last_ts;
-        if (const Value* t = payload.find("ts"); t && t->is_int()) ts = t->as_int();
-        auto& p = progress[s];
-        p.last_ts = ts;
+        validate_payload(decl_.streams[it->second].schema, payload);
+        const std::int64_t ts =
+            event_time(payload, decl_.streams[it->second].time, p.last_ts, p.stamped);
+        p.last_ts = std::max(p.last_ts, ts);
         p.open = true;
         p.last_seen = clock::now();
-        caf::anon_send(streams_[s].node, event_atom::value, std::uint32_t{0}, ++p.seq, ts,
-                       make_value(std::move(payload)));
+        in_->event(p.name, ts, make_value(std::move(payload)));
       } catch (const decode_error& e) {
-        reject(s, to_string(e.kind()), e.what());
+        reject(p.name, p.last_ts == INT64_MIN ? 0 : p.last_ts, frames[1].to_string(),
+               to_string(e.kind()), e.what());
       }
     }
     const auto now = clock::now();
-    for (std::size_t s = 0; s < progress.size(); ++s) {
-      auto& p = progress[s];
-      if (p.open && now - p.last_seen >= idle) {
-        // Idle: close the open bucket so the graph does not stall on a quiet stream.
-        const std::int64_t wm = bucket_of(p.last_ts, decl_.interval_ns) + decl_.interval_ns - 1;
-        caf::anon_send(streams_[s].node, watermark_atom::value, std::uint32_t{0}, wm);
-        p.open = false;
+    for (auto& p : progress) {
+      if (now - p.last_seen < idle) continue;
+      // Idle: close what can be closed so a quiet stream never stalls the graph. Watermarks
+      // are journaled, so replay closes the same buckets at the same point.
+      std::int64_t wm = INT64_MIN;
+      if (p.stamped) {
+        // Event time is ingest time here: nothing can arrive at or before now any more.
+        wm = std::max(wall_clock_ns(), p.last_ts) - 1;
+        p.last_seen = now;
+      } else if (p.open) {
+        wm = bucket_of(p.last_ts, decl_.interval_ns) + decl_.interval_ns - 1;
       }
+      if (wm > p.last_wm) {
+        in_->watermark(p.name, wm);
+        p.last_wm = wm;
+      }
+      p.open = false;
     }
   }
+}
+
+}  // namespace
+
+std::unique_ptr<thread_source> start_zmq_source(zmq::context_t& ctx, const source_decl& decl,
+                                                std::shared_ptr<ingest> in) {
+  return std::make_unique<zmq_source>(ctx, decl, std::move(in));
 }
 
 }  // namespace shoal

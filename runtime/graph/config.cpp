@@ -110,6 +110,20 @@ class table_reader {
   std::set<std::string> used_;
 };
 
+// ZeroMQ endpoints: tcp://host:port (port may be * for publish), ipc://path, inproc://name.
+bool valid_endpoint(const std::string& e, bool allow_wildcard_port) {
+  auto starts = [&](const char* p) { return e.rfind(p, 0) == 0; };
+  if (starts("ipc://") || starts("inproc://")) return e.find("://") + 3 < e.size();
+  if (!starts("tcp://")) return false;
+  const auto colon = e.rfind(':');
+  if (colon <= 6 || colon + 1 >= e.size()) return false;
+  const std::string port = e.substr(colon + 1);
+  if (port == "*") return allow_wildcard_port;
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5) return false;
+  const int n = std::stoi(port);
+  return n > 0 && n < 65536;
+}
+
 Value to_value(const toml::value& v, const std::string& file, const std::string& key) {
   switch (v.type()) {
     case toml::value_t::boolean:
@@ -177,10 +191,14 @@ engine_decl parse_engine(const toml::value& root, const std::string& file) {
   table_reader r(t, file, "engine");
   e.loc = r.loc();
   if (auto s = r.str("name")) e.name = *s;
-  if (auto s = r.str("publish")) e.publish = *s;
+  if (auto s = r.str("publish")) {
+    if (!valid_endpoint(*s, true))
+      r.fail("publish", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+    e.publish = *s;
+  }
   if (auto s = r.str("data")) e.data_dir = *s;
   if (auto h = r.integer("publish_hwm")) {
-    if (*h < 1) r.fail("publish_hwm", "must be >= 1");
+    if (*h < 1 || *h > 10'000'000) r.fail("publish_hwm", "must be in [1, 10000000]");
     e.publish_hwm = *h;
   }
   e.strategies = r.str_list("strategies");
@@ -198,6 +216,11 @@ stream_decl parse_stream(const toml::value& t, const std::string& file, const st
     r.fail("schema", "unknown schema \"" + s.schema + "\" (scan, ob, posture, esof, acb, mc, any)");
   if (auto x = r.boolean("one_per_bucket")) s.one_per_bucket = *x;
   if (auto x = r.str("key")) s.key = *x;
+  if (auto x = r.str("time")) {
+    if (*x != "auto" && *x != "payload" && *x != "ingest")
+      r.fail("time", "must be \"auto\", \"payload\" or \"ingest\"");
+    s.time = *x;
+  }
   r.finish();
   return s;
 }
@@ -210,12 +233,17 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
   s.kind = r.required_str("kind");
   if (s.name.find('.') != std::string::npos) r.fail("name", "must not contain '.'");
   if (auto d = r.duration("interval")) s.interval_ns = *d;
+  // A stream quiet this long gets a watermark; never shorter than a bucket by default, so a
+  // bucket is not closed while its own events may still come.
+  s.idle_timeout_ns = std::max<std::int64_t>(2'000'000'000, s.interval_ns);
   if (auto d = r.duration("idle_timeout")) s.idle_timeout_ns = *d;
   if (s.kind == "fabricator") {
     auto seed = r.integer("seed").value_or(42);
     auto assets = r.integer("assets").value_or(12);
     if (assets < 1 || assets > 1000) r.fail("assets", "must be in [1, 1000]");
     auto start = r.integer("start").value_or(1'767'225'600);  // 2026-01-01T00:00:00Z
+    if (start < 0 || start > 4'102'444'800)
+      r.fail("start", "must be unix seconds in [0, 4102444800]");
     auto levels = r.integer("levels").value_or(5);
     if (levels < 1 || levels > 50) r.fail("levels", "must be in [1, 50]");
     if (auto d = r.duration("pace")) s.pace_ns = *d;
@@ -223,11 +251,14 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
                          {"levels", Value(levels)},
                          {"seed", Value(seed)},
                          {"start", Value(start)}};
-    s.streams = {stream_decl{"scan", "scan", true, std::nullopt},
-                 stream_decl{"ob", "ob", false, std::string("asset")}};
+    s.streams = {stream_decl{"scan", "scan", true, std::nullopt, "payload"},
+                 stream_decl{"ob", "ob", false, std::string("asset"), "payload"}};
   } else if (s.kind == "zmq") {
     s.connect = r.str_list("connect");
     if (s.connect.empty()) r.fail("connect", "a zmq source needs at least one endpoint");
+    for (const auto& c : s.connect)
+      if (!valid_endpoint(c, false))
+        r.fail("connect", "\"" + c + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
     if (const auto* streams = array_of_tables(r, "stream"))
       for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
     if (s.streams.empty())
@@ -235,8 +266,21 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
     value_list eps;
     for (const auto& c : s.connect) eps.emplace_back(c);
     s.params = value_map{{"connect", Value(std::move(eps))}};
+  } else if (s.kind == "journal") {
+    // A recorded journal (another data dir) replayed as a live feed.
+    std::string path = r.required_str("path");
+    if (std::filesystem::path(path).is_relative())
+      path = (std::filesystem::path(file).parent_path() / path).lexically_normal().string();
+    const std::string from = r.str("source").value_or(s.name);
+    if (auto d = r.duration("pace")) s.pace_ns = *d;
+    if (const auto* streams = array_of_tables(r, "stream"))
+      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
+    if (s.streams.empty())
+      s.streams = {stream_decl{"scan", "scan", true, std::nullopt, "payload"},
+                   stream_decl{"ob", "ob", false, std::string("asset"), "payload"}};
+    s.params = value_map{{"path", Value(path)}, {"source", Value(from)}};
   } else {
-    r.fail("kind", "unknown source kind \"" + s.kind + "\" (fabricator, zmq)");
+    r.fail("kind", "unknown source kind \"" + s.kind + "\" (fabricator, zmq, journal)");
   }
   std::set<std::string> names;
   for (const auto& st : s.streams)

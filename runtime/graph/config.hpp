@@ -42,6 +42,9 @@ struct stream_decl {
   std::string schema = "any";      // payload validation (scan, ob, posture, esof, acb, mc, any)
   bool one_per_bucket = false;     // each event closes its bucket at once
   std::optional<std::string> key;  // keyed bucket (ob: "asset")
+  // zmq event time: "payload" (the payload's ts, required), "ingest" (stamped on arrival and
+  // journaled), "auto" (payload ts when present, else stamped).
+  std::string time = "auto";
 };
 
 struct source_decl {

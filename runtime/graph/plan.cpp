@@ -184,6 +184,7 @@ class planner {
       params["schema"] = Value(v.stream->schema);
       params["one_per_bucket"] = Value(v.stream->one_per_bucket);
       params["key"] = v.stream->key ? Value(*v.stream->key) : Value();
+      params["time"] = Value(v.stream->time);
       ident = {"source." + src.kind, 1, std::move(params), v.interval_ns, 1, "skip", {}};
       v.id = compute_node_id(ident);
       return;

@@ -10,14 +10,15 @@ import zmq
 from harness import SHOAL, SOURCE_DIR, check, config_with_port, free_port, workdir
 
 port = free_port()
-cfg = config_with_port(os.path.join(SOURCE_DIR, "scenarios/quickstart/graph.toml"), port, workdir())
+wd = workdir()
+cfg = config_with_port(os.path.join(SOURCE_DIR, "scenarios/quickstart/graph.toml"), port, wd)
 
 ctx = zmq.Context()
 sub = ctx.socket(zmq.SUB)
 sub.setsockopt(zmq.SUBSCRIBE, b"")
 sub.connect(f"tcp://127.0.0.1:{port}")  # connect first: ZeroMQ reconnects until the engine binds
 
-engine = subprocess.Popen([SHOAL, "run", cfg, "--for", "6s"], stderr=subprocess.PIPE, text=True)
+engine = subprocess.Popen([SHOAL, "run", cfg, "--for", "6s", "--data", os.path.join(wd, "data")], stderr=subprocess.PIPE, text=True)
 seqs = {}
 values = {}
 deadline = time.time() + 20

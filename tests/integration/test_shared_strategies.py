@@ -28,7 +28,7 @@ sub = ctx.socket(zmq.SUB)
 for topic in (b"alpha.ret", b"beta.returns"):
     sub.setsockopt(zmq.SUBSCRIBE, topic)
 sub.connect(f"tcp://127.0.0.1:{port}")
-proc = subprocess.Popen([SHOAL, "run", cfg, "--for", "2s", "--report", report],
+proc = subprocess.Popen([SHOAL, "run", cfg, "--for", "2s", "--report", report, "--no-data"],
                         stderr=subprocess.PIPE, text=True)
 got = {}
 while proc.poll() is None:

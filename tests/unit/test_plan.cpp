@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "actors/core/params.hpp"
 #include "runtime/graph/plan.hpp"
 #include "temp_files.hpp"
 
@@ -181,4 +182,20 @@ TEST_CASE("plan --dot is a digraph with one edge per input", "[plan]") {
   std::size_t edges = 0;
   for (std::size_t pos = 0; (pos = dot.find(" -> ", pos)) != std::string::npos; ++pos) ++edges;
   CHECK(edges == 3);
+}
+
+TEST_CASE("durations: units, decimals and errors", "[plan]") {
+  CHECK(parse_duration_ns("1s") == 1'000'000'000);
+  CHECK(parse_duration_ns("250ms") == 250'000'000);
+  CHECK(parse_duration_ns("0.5s") == 500'000'000);
+  CHECK(parse_duration_ns("1.25m") == 75'000'000'000);
+  CHECK(parse_duration_ns("0.1s") == 100'000'000);
+  CHECK(parse_duration_ns("2d") == 172'800'000'000'000);
+  CHECK(format_duration_ns(90'000'000'000) == "90s");
+  CHECK(format_duration_ns(60'000'000'000) == "1m");
+  CHECK_THROWS_WITH(parse_duration_ns("1.5ns"), Contains("whole number of nanoseconds"));
+  CHECK_THROWS_WITH(parse_duration_ns("0s"), Contains("must be > 0"));
+  CHECK_THROWS_WITH(parse_duration_ns("5 parsecs"), Contains("unit must be"));
+  CHECK_THROWS_WITH(parse_duration_ns("s"), Contains("expected a number"));
+  CHECK_THROWS_WITH(parse_duration_ns("99999999999d"), Contains("too large"));
 }

@@ -1,0 +1,54 @@
+#include "messages/journal_record.hpp"
+
+#include "messages/decode_error.hpp"
+
+namespace shoal {
+
+std::string encode_rejected(const Rejected& r) {
+  return to_msgpack(Value(value_map{{"raw", Value(r.raw)},
+                                    {"rejected", Value(r.reason)},
+                                    {"stream", Value(r.stream)},
+                                    {"ts", Value(r.ts)}}));
+}
+
+std::string encode_journal_record(const journal_record& r) {
+  if (const auto* e = std::get_if<Event>(&r)) return encode_event(*e);
+  if (const auto* w = std::get_if<Watermark>(&r)) return encode_watermark(*w);
+  return encode_rejected(std::get<Rejected>(r));
+}
+
+journal_record decode_journal_record(std::string_view bytes) {
+  // Journal records were validated at ingest; the limits only guard against a damaged file.
+  decode_limits limits;
+  limits.max_bytes = std::size_t{64} << 20;
+  limits.allow_non_finite = true;
+  // Keys are sorted, so the first key names the shape: a 4-key map starting with "payload" is
+  // an event, a 2-key map is a watermark. Decide from the header instead of decoding twice.
+  static constexpr std::string_view event_head("\x84\xa7payload", 9);
+  if (bytes.substr(0, event_head.size()) == event_head) return decode_event(bytes, limits);
+  if (bytes.size() > 1 && static_cast<unsigned char>(bytes[0]) == 0x82)
+    return decode_watermark(bytes, limits);
+  Value v = from_msgpack(bytes, limits);
+  if (!v.is_map()) throw decode_error(error_kind::wrong_type, "", "journal record is not a map");
+  if (v.find("payload")) return decode_event(bytes, limits);
+  if (const Value* reason = v.find("rejected")) {
+    Rejected r;
+    const Value* stream = v.find("stream");
+    const Value* ts = v.find("ts");
+    const Value* raw = v.find("raw");
+    if (!stream || !stream->is_string() || !ts || !ts->is_int() || !reason->is_string())
+      throw decode_error(error_kind::wrong_type, "", "malformed rejected record");
+    r.stream = stream->as_string();
+    r.ts = ts->as_int();
+    r.reason = reason->as_string();
+    if (raw && raw->is_string()) r.raw = raw->as_string();
+    return r;
+  }
+  return decode_watermark(bytes, limits);
+}
+
+const std::string& stream_of(const journal_record& r) {
+  return std::visit([](const auto& x) -> const std::string& { return x.stream; }, r);
+}
+
+}  // namespace shoal

@@ -1,0 +1,123 @@
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "runtime/cli/commands.hpp"
+#include "runtime/cli/recorded_config.hpp"
+#include "runtime/engine/engine.hpp"
+#include "runtime/graph/plan.hpp"
+
+namespace shoal {
+namespace fs = std::filesystem;
+
+std::size_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::size_t>(u.ru_maxrss) * 1024;
+}
+
+namespace {
+
+// "max" → 0; "1x" → 1; "10x" → 10.
+bool parse_speed(const std::string& text, double& speed) {
+  if (text == "max") {
+    speed = 0;
+    return true;
+  }
+  if (text.size() < 2 || text.back() != 'x') return false;
+  try {
+    speed = std::stod(text.substr(0, text.size() - 1));
+  } catch (...) {
+    return false;
+  }
+  return speed > 0;
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app, cli_result& result) {
+  auto* cmd = app.add_subcommand(
+      "replay", "Feed a recorded journal through the graph and store the outputs (for parity).");
+  struct options {
+    std::string dir, config, speed = "max", out;
+    bool force = false;
+  };
+  auto o = std::make_shared<options>();
+  cmd->add_option("DIR", o->dir, "data dir of a recorded run (or of `shoal fabricate`)")
+      ->required();
+  cmd->add_option("--config", o->config, "graph to replay through (default: the recorded one)");
+  cmd->add_option("--speed", o->speed, "max, 1x (event time), or Nx")->capture_default_str();
+  cmd->add_option("--out", o->out, "data dir for the replay's outputs (default: DIR.replay)");
+  cmd->add_flag("--force", o->force, "replace --out if it already holds data");
+  cmd->callback([o, &result] {
+    init_logging(result);
+    double speed = 0;
+    if (!parse_speed(o->speed, speed)) {
+      std::cerr << "shoal: --speed: expected max, 1x or Nx (e.g. 10x), got \"" << o->speed
+                << "\"\n";
+      result.exit_code = 2;
+      return;
+    }
+    if (!store::exists(o->dir)) {
+      std::cerr << "shoal: " << o->dir << ": not a shoal data dir (no data.mdb)\n";
+      result.exit_code = 2;
+      return;
+    }
+    const std::string out =
+        o->out.empty() ? fs::path(o->dir).lexically_normal().string() + ".replay" : o->out;
+    if (store::exists(out)) {
+      if (!o->force) {
+        std::cerr << "shoal: --out " << out
+                  << " already holds data; remove it, choose another, or add --force\n";
+        result.exit_code = 2;
+        return;
+      }
+      fs::remove_all(out);
+    }
+    store from(o->dir, false);
+    std::string config_path = o->config;
+    fs::path unpacked;
+    if (config_path.empty()) {
+      auto packed = from.get_meta("config");
+      if (!packed) {
+        std::cerr << "shoal: " << o->dir << " records no config; pass --config CONFIG\n";
+        result.exit_code = 2;
+        return;
+      }
+      unpacked = fs::temp_directory_path() / ("shoal-replay-" + std::to_string(::getpid()));
+      config_path = unpack_config_files(*packed, unpacked.string());
+    }
+    config cfg;
+    plan p;
+    const bool ok = load_and_plan(config_path, cfg, p, result);
+    const std::string packed_config = ok ? pack_config_files(cfg) : "";
+    if (!unpacked.empty()) fs::remove_all(unpacked);
+    if (!ok) return;
+    engine_options opt;
+    opt.config_text = packed_config;
+    opt.data_dir = out;
+    opt.publish = false;
+    opt.live = false;
+    engine eng(cfg, std::move(p), opt);
+    eng.start();
+    replay_options ro;
+    ro.speed = speed;
+    ro.progress = true;
+    replay_stats st = eng.replay(from, ro);
+    eng.stop();
+    std::uint64_t outputs = 0;
+    for (const auto& r : eng.nodes()) outputs += r.outputs;
+    std::cerr << "replayed " << st.records << " journal records (" << st.events << " events, "
+              << st.watermarks << " watermarks, " << st.rejected << " rejected) in " << st.seconds
+              << " s: " << static_cast<std::uint64_t>(st.records / std::max(st.seconds, 1e-9))
+              << " records/s; " << outputs << " outputs stored in " << out << "; peak RSS "
+              << peak_rss_bytes() / (1024 * 1024) << " MiB\n";
+    for (const auto& r : eng.nodes())
+      if (r.state == node_state::failed) result.exit_code = 1;
+  });
+}
+
+}  // namespace shoal

@@ -1,0 +1,365 @@
+#include "runtime/store/store.hpp"
+
+#include <lmdb.h>
+
+#include <filesystem>
+
+namespace shoal {
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) throw store_error(std::string(what) + ": " + mdb_strerror(rc));
+}
+
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+// A read-only transaction that always ends (abort) when it goes out of scope.
+class read_txn {
+ public:
+  explicit read_txn(MDB_env* env) {
+    check(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn_), "begin read");
+  }
+  ~read_txn() { mdb_txn_abort(txn_); }
+  MDB_txn* get() const { return txn_; }
+
+ private:
+  MDB_txn* txn_ = nullptr;
+};
+
+class cursor {
+ public:
+  cursor(MDB_txn* txn, MDB_dbi dbi) { check(mdb_cursor_open(txn, dbi, &c_), "open cursor"); }
+  ~cursor() { mdb_cursor_close(c_); }
+  bool get(MDB_val& k, MDB_val& v, MDB_cursor_op op) {
+    int rc = mdb_cursor_get(c_, &k, &v, op);
+    if (rc == MDB_NOTFOUND) return false;
+    check(rc, "cursor get");
+    return true;
+  }
+
+ private:
+  MDB_cursor* c_ = nullptr;
+};
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  throw store_error("bad NodeID hex");
+}
+
+std::string id_bytes(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(hex_digit(hex[i]) * 16 + hex_digit(hex[i + 1])));
+  return out;
+}
+
+std::string id_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string u64_key(std::uint64_t v) {
+  std::string k(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) k[i] = static_cast<char>(v & 0xff);
+  return k;
+}
+
+std::uint64_t read_u64_key(std::string_view key) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < key.size(); ++i)
+    v = (v << 8) | static_cast<unsigned char>(key[i]);
+  return v;
+}
+
+std::string output_key(std::string_view hex, std::int64_t bucket) {
+  return id_bytes(hex) + u64_key(static_cast<std::uint64_t>(bucket) ^ 0x8000000000000000ULL);
+}
+
+bool store::exists(const std::string& dir) {
+  return std::filesystem::exists(std::filesystem::path(dir) / "data.mdb");
+}
+
+store::store(const std::string& dir, bool create) : dir_(dir) {
+  if (create)
+    std::filesystem::create_directories(dir);
+  else if (!exists(dir))
+    throw store_error(dir + ": no shoal data dir here (no data.mdb)");
+  check(mdb_env_create(&env_), "create environment");
+  mdb_env_set_maxdbs(env_, 8);
+  // Address space, not disk: LMDB's file grows as data is written.
+  mdb_env_set_mapsize(env_, std::size_t{64} << 30);
+  // NOTLS: read transactions are short and may run on any thread.
+  int rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0644);
+  if (rc != MDB_SUCCESS) {
+    mdb_env_close(env_);
+    env_ = nullptr;
+    throw store_error(dir + ": cannot open LMDB environment: " + mdb_strerror(rc));
+  }
+  MDB_txn* txn = nullptr;
+  check(mdb_txn_begin(env_, nullptr, 0, &txn), "begin");
+  auto open = [&](const char* name, unsigned& dbi) {
+    int r = mdb_dbi_open(txn, name, MDB_CREATE, &dbi);
+    if (r != MDB_SUCCESS) {
+      mdb_txn_abort(txn);
+      throw store_error(dir + ": cannot open database " + name + ": " + mdb_strerror(r));
+    }
+  };
+  open("journal", journal_);
+  open("outputs", outputs_);
+  open("state", state_);
+  open("meta", meta_);
+  check(mdb_txn_commit(txn), "commit");
+}
+
+store::~store() {
+  if (env_) mdb_env_close(env_);
+}
+
+std::uint64_t store::journal_last() const {
+  read_txn txn(env_);
+  cursor c(txn.get(), journal_);
+  MDB_val k, v;
+  return c.get(k, v, MDB_LAST) ? read_u64_key(view(k)) : 0;
+}
+
+std::uint64_t store::journal_count() const {
+  read_txn txn(env_);
+  MDB_stat st;
+  check(mdb_stat(txn.get(), journal_, &st), "stat");
+  return st.ms_entries;
+}
+
+std::uint64_t store::output_count() const {
+  read_txn txn(env_);
+  MDB_stat st;
+  check(mdb_stat(txn.get(), outputs_, &st), "stat");
+  return st.ms_entries;
+}
+
+std::size_t store::read_journal(
+    std::uint64_t after, std::size_t limit,
+    const std::function<void(std::uint64_t, std::string_view)>& f) const {
+  read_txn txn(env_);
+  cursor c(txn.get(), journal_);
+  const std::string start = u64_key(after + 1);
+  MDB_val k = val(start), v;
+  std::size_t n = 0;
+  for (bool ok = c.get(k, v, MDB_SET_RANGE); ok && n < limit; ok = c.get(k, v, MDB_NEXT), ++n)
+    f(read_u64_key(view(k)), view(v));
+  return n;
+}
+
+void store::read_journal_backwards(
+    const std::function<bool(std::uint64_t, std::string_view)>& f) const {
+  read_txn txn(env_);
+  cursor c(txn.get(), journal_);
+  MDB_val k, v;
+  for (bool ok = c.get(k, v, MDB_LAST); ok; ok = c.get(k, v, MDB_PREV))
+    if (!f(read_u64_key(view(k)), view(v))) return;
+}
+
+void store::for_each_output(
+    const std::function<void(std::string_view, std::int64_t, std::string_view)>& f) const {
+  std::string last;  // resume point between batches, so no read transaction stays open long
+  bool first = true;
+  for (;;) {
+    read_txn txn(env_);
+    cursor c(txn.get(), outputs_);
+    MDB_val k, v;
+    bool ok;
+    if (first) {
+      ok = c.get(k, v, MDB_FIRST);
+    } else {
+      k = val(last);
+      ok = c.get(k, v, MDB_SET_RANGE);
+      if (ok && view(k) == last) ok = c.get(k, v, MDB_NEXT);
+    }
+    first = false;
+    std::size_t n = 0;
+    for (; ok && n < 4096; ok = c.get(k, v, MDB_NEXT), ++n) {
+      auto key = view(k);
+      if (key.size() != 40) throw store_error("outputs: malformed key");
+      const auto bucket =
+          static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL);
+      f(id_hex(key.substr(0, 32)), bucket, view(v));
+      last.assign(key);
+    }
+    if (!ok) return;
+  }
+}
+
+std::optional<std::string> store::get_meta(const std::string& key) const {
+  read_txn txn(env_);
+  MDB_val k = val(key), v;
+  int rc = mdb_get(txn.get(), meta_, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  check(rc, "get meta");
+  return std::string(view(v));
+}
+
+std::map<std::string, std::string> store::all_state() const {
+  std::map<std::string, std::string> out;
+  read_txn txn(env_);
+  cursor c(txn.get(), state_);
+  MDB_val k, v;
+  for (bool ok = c.get(k, v, MDB_FIRST); ok; ok = c.get(k, v, MDB_NEXT))
+    out.emplace(id_hex(view(k)), std::string(view(v)));
+  return out;
+}
+
+// ---- store_writer -------------------------------------------------------------------------
+
+store_writer::store_writer(store& s, options o)
+    : store_(s), opt_(o), next_journal_(s.journal_last() + 1) {
+  thread_ = std::thread([this] { run(); });
+}
+
+store_writer::~store_writer() { stop(); }
+
+void store_writer::enqueue(op o) {
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] { return queue_.size() < opt_.max_queue || stopping_; });
+  if (stopping_) throw store_error("store writer is stopped");
+  queue_.push_back(std::move(o));
+  ++enqueued_;
+  if (queue_.size() >= opt_.max_batch) cv_.notify_one();
+}
+
+std::uint64_t store_writer::append_journal(std::string bytes) {
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] { return queue_.size() < opt_.max_queue || stopping_; });
+  if (stopping_) throw store_error("store writer is stopped");
+  const std::uint64_t seq = next_journal_++;
+  queue_.push_back(op{op_kind::journal, u64_key(seq), std::move(bytes)});
+  ++enqueued_;
+  if (queue_.size() >= opt_.max_batch) cv_.notify_one();
+  return seq;
+}
+
+void store_writer::put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes) {
+  enqueue(op{op_kind::output, output_key(id_hex, bucket), std::move(bytes)});
+}
+
+void store_writer::put_state(std::string_view id_hex, std::string bytes) {
+  enqueue(op{op_kind::state, output_key(id_hex, 0).substr(0, 32), std::move(bytes)});
+}
+
+void store_writer::put_meta(std::string key, std::string value) {
+  enqueue(op{op_kind::meta, std::move(key), std::move(value)});
+}
+
+void store_writer::flush() {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = enqueued_;
+  flush_requested_ = true;
+  cv_.notify_one();
+  done_cv_.wait(lock, [&] { return committed_ >= target || !failure_.empty(); });
+  if (!failure_.empty()) throw store_error(failure_);
+}
+
+void store_writer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  done_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t store_writer::last_journal_seq() const {
+  std::lock_guard lock(mu_);
+  return next_journal_ - 1;
+}
+
+writer_stats store_writer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void store_writer::commit(std::deque<op>& batch) {
+  const auto t0 = std::chrono::steady_clock::now();
+  MDB_txn* txn = nullptr;
+  check(mdb_txn_begin(store_.env(), nullptr, 0, &txn), "begin write");
+  try {
+    for (auto& o : batch) {
+      MDB_val k = val(o.key), v = val(o.value);
+      unsigned dbi = 0, flags = 0;
+      switch (o.kind) {
+        case op_kind::journal:
+          dbi = store_.db_journal();
+          flags = MDB_APPEND;
+          break;
+        case op_kind::output:
+          dbi = store_.db_outputs();
+          break;
+        case op_kind::state:
+          dbi = store_.db_state();
+          break;
+        case op_kind::meta:
+          dbi = store_.db_meta();
+          break;
+      }
+      check(mdb_put(txn, dbi, &k, &v, flags), "put");
+    }
+    check(mdb_txn_commit(txn), "commit");
+  } catch (...) {
+    mdb_txn_abort(txn);
+    throw;
+  }
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::lock_guard lock(mu_);
+  stats_.records += batch.size();
+  stats_.commits += 1;
+  stats_.commit_ns += static_cast<std::uint64_t>(ns);
+  committed_ += batch.size();
+}
+
+void store_writer::run() {
+  std::deque<op> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping with nothing left
+      // Group commit: wait for a full batch, but never longer than max_delay after the first
+      // record, and not at all when someone is flushing or stopping.
+      cv_.wait_for(lock, opt_.max_delay, [&] {
+        return stopping_ || flush_requested_ || queue_.size() >= opt_.max_batch;
+      });
+      const std::size_t n = std::min(queue_.size(), opt_.max_batch);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (queue_.empty()) flush_requested_ = false;
+    }
+    done_cv_.notify_all();
+    try {
+      commit(batch);
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mu_);
+      failure_ = e.what();
+      stopping_ = true;
+      queue_.clear();
+      done_cv_.notify_all();
+      return;
+    }
+    batch.clear();
+    done_cv_.notify_all();
+  }
+}
+
+}  // namespace shoal

@@ -1,0 +1,134 @@
+#pragma once
+// store: one LMDB environment per data dir with the databases of design §7 —
+//   journal  u64 big-endian ingest seq  → journal record (msgpack Event or Watermark, + rejected)
+//   outputs  NodeID bytes + bucket      → msgpack Output
+//   state    NodeID bytes               → checkpoint of one node
+//   meta     string                     → engine version, config, graph hash, last checkpoint
+// Reads use short read transactions (never held across a long operation, so the file does not
+// grow). Writes go through store_writer only: LMDB allows one writer per environment.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+struct MDB_env;
+
+namespace shoal {
+
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class store {
+ public:
+  // Opens the environment in dir, creating dir and the databases when create is true.
+  explicit store(const std::string& dir, bool create = true);
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  static bool exists(const std::string& dir);
+
+  std::uint64_t journal_last() const;   // last ingest seq, 0 when empty
+  std::uint64_t journal_count() const;  // records in the journal
+  // Calls f(ingest seq, bytes) for up to `limit` records after `after`, in order, inside one
+  // short read transaction. Returns how many were read.
+  std::size_t read_journal(std::uint64_t after, std::size_t limit,
+                           const std::function<void(std::uint64_t, std::string_view)>& f) const;
+  // Walks the journal backwards from the end, calling f until it returns false.
+  void read_journal_backwards(const std::function<bool(std::uint64_t, std::string_view)>& f) const;
+
+  std::uint64_t output_count() const;
+  // Every output in key order (NodeID, bucket), read in batches of short transactions.
+  void for_each_output(const std::function<void(std::string_view id_hex, std::int64_t bucket,
+                                                std::string_view)>& f) const;
+
+  std::optional<std::string> get_meta(const std::string& key) const;
+  std::map<std::string, std::string> all_state() const;  // NodeID hex → checkpoint bytes
+
+  MDB_env* env() const { return env_; }
+  unsigned db_journal() const { return journal_; }
+  unsigned db_outputs() const { return outputs_; }
+  unsigned db_state() const { return state_; }
+  unsigned db_meta() const { return meta_; }
+
+ private:
+  std::string dir_;
+  MDB_env* env_ = nullptr;
+  unsigned journal_ = 0, outputs_ = 0, state_ = 0, meta_ = 0;
+};
+
+// Output keys sort by NodeID, then by bucket numerically (sign bit flipped, big-endian).
+std::string output_key(std::string_view id_hex, std::int64_t bucket);
+std::string u64_key(std::uint64_t v);
+std::uint64_t read_u64_key(std::string_view key);
+
+struct writer_stats {
+  std::uint64_t records = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t commit_ns = 0;  // total time spent committing
+};
+
+// The single writer: a thread that owns every write transaction and group-commits every
+// max_batch records or max_delay, whichever comes first. Producers never touch LMDB.
+class store_writer {
+ public:
+  struct options {
+    std::size_t max_batch = 1000;
+    std::chrono::milliseconds max_delay{20};
+    std::size_t max_queue = 200'000;  // producers wait beyond this (back-pressure, bounded memory)
+  };
+  store_writer(store& s, options o);
+  explicit store_writer(store& s) : store_writer(s, options{}) {}
+  ~store_writer();
+  store_writer(const store_writer&) = delete;
+  store_writer& operator=(const store_writer&) = delete;
+
+  // Appends to the journal; returns the ingest seq, assigned in call order.
+  std::uint64_t append_journal(std::string bytes);
+  void put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes);
+  void put_state(std::string_view id_hex, std::string bytes);
+  void put_meta(std::string key, std::string value);
+  // Blocks until everything enqueued so far is committed. Rethrows a writer failure.
+  void flush();
+  void stop();
+  writer_stats stats() const;
+  std::uint64_t last_journal_seq() const;  // last ingest seq handed out (0 = none)
+
+ private:
+  enum class op_kind : std::uint8_t { journal, output, state, meta };
+  struct op {
+    op_kind kind;
+    std::string key;
+    std::string value;
+  };
+  void enqueue(op o);
+  void run();
+  void commit(std::deque<op>& batch);
+
+  store& store_;
+  options opt_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // wakes the writer
+  std::condition_variable done_cv_;  // wakes producers (room in queue, flush done)
+  std::deque<op> queue_;
+  std::uint64_t next_journal_;
+  std::uint64_t enqueued_ = 0, committed_ = 0;
+  bool stopping_ = false;
+  bool flush_requested_ = false;
+  std::string failure_;
+  writer_stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace shoal

@@ -35,6 +35,7 @@ struct engine::impl {
   engine_counts counts;
   std::int64_t min_interval = 0;
   std::int64_t last_checkpoint_ts = INT64_MIN;
+  std::uint64_t ticks = 0;
   bool started = false, stopped = false;
 
   std::map<std::string, std::string> load_checkpoints() {
@@ -228,6 +229,12 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
       else
         ++st.rejected;
     }
+    // Keep RSS flat however long the journal: drop the map pages read (source) and touched
+    // by output writes (target) every 64k records.
+    if (st.records % 65536 < batch.size()) {
+      from.release_mapped_pages();
+      if (m.db) m.db->release_mapped_pages();
+    }
     if (tty && std::chrono::steady_clock::now() - last_print > std::chrono::milliseconds(200)) {
       print(false);
       last_print = std::chrono::steady_clock::now();
@@ -242,6 +249,7 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
 
 void engine::tick() {
   auto& m = *impl_;
+  if (m.db && ++m.ticks % 250 == 0) m.db->release_mapped_pages();  // about every 5 s of running
   if (!m.started || m.stopped || !m.writer || !m.opt.live || m.opt.checkpoint_every <= 0) return;
   const std::int64_t ts = m.gate->max_ts();
   if (ts == INT64_MIN) return;

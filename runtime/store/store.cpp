@@ -2,7 +2,11 @@
 
 #include <lmdb.h>
 
+#include <sys/mman.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 namespace shoal {
 namespace {
@@ -65,6 +69,23 @@ std::string id_hex(std::string_view bytes) {
   return out;
 }
 
+// The address LMDB mapped data.mdb at, from /proc/self/maps: the mapping of that file whose
+// length is the map size. Null when not found (then release_mapped_pages does nothing).
+void* find_map_address(const std::string& dir, std::size_t map_size) {
+  const std::string file = (std::filesystem::canonical(dir) / "data.mdb").string();
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() < file.size() ||
+        line.compare(line.size() - file.size(), file.size(), file) != 0)
+      continue;
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) == 2 && hi - lo == map_size)
+      return reinterpret_cast<void*>(lo);
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string u64_key(std::uint64_t v) {
@@ -118,10 +139,22 @@ store::store(const std::string& dir, bool create) : dir_(dir) {
   open("state", state_);
   open("meta", meta_);
   check(mdb_txn_commit(txn), "commit");
+  MDB_envinfo info;
+  if (mdb_env_info(env_, &info) == MDB_SUCCESS) map_addr_ = find_map_address(dir, info.me_mapsize);
 }
 
 store::~store() {
   if (env_) mdb_env_close(env_);
+}
+
+void store::release_mapped_pages() const {
+  MDB_envinfo info;
+  MDB_stat st;
+  if (!map_addr_ || mdb_env_info(env_, &info) != MDB_SUCCESS ||
+      mdb_env_stat(env_, &st) != MDB_SUCCESS)
+    return;
+  const std::size_t used = (info.me_last_pgno + 1) * static_cast<std::size_t>(st.ms_psize);
+  madvise(map_addr_, used, MADV_DONTNEED);
 }
 
 std::uint64_t store::journal_last() const {

@@ -56,6 +56,11 @@ class store {
   std::optional<std::string> get_meta(const std::string& key) const;
   std::map<std::string, std::string> all_state() const;  // NodeID hex → checkpoint bytes
 
+  // Drops this process's mapping of the pages read so far (MADV_DONTNEED). They stay in the
+  // page cache and fault back in on the next read; without this, reading a long journal
+  // through LMDB's memory map grows RSS by the size of the file.
+  void release_mapped_pages() const;
+
   MDB_env* env() const { return env_; }
   unsigned db_journal() const { return journal_; }
   unsigned db_outputs() const { return outputs_; }
@@ -65,6 +70,7 @@ class store {
  private:
   std::string dir_;
   MDB_env* env_ = nullptr;
+  void* map_addr_ = nullptr;  // LMDB's map of data.mdb (mdb_env_info reports it only for FIXEDMAP)
   unsigned journal_ = 0, outputs_ = 0, state_ = 0, meta_ = 0;
 };
 

@@ -229,6 +229,7 @@ std::optional<ready_bucket> window_cache::next_ready() {
       continue;
     }
     ++counters_.missing;
+    if (specs_[i].optional) continue;
     if (!missing_ports.empty()) missing_ports += ", ";
     missing_ports += "'" + specs_[i].name + "'";
     switch (policy_) {
@@ -250,8 +251,8 @@ std::optional<ready_bucket> window_cache::next_ready() {
   }
 
   if (out.status == fire_status::fire) {
-    for (const auto& p : ports_)
-      if (!p.ring.full()) out.status = fire_status::warming;
+    for (std::size_t i = 0; i < ports_.size(); ++i)
+      if (!specs_[i].optional && !ports_[i].ring.full()) out.status = fire_status::warming;
   }
   switch (out.status) {
     case fire_status::fire:

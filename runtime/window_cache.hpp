@@ -54,6 +54,10 @@ struct port_spec {
   std::string name;
   bool one_per_bucket = false;           // a write closes its bucket at once (node outputs, scans)
   std::optional<std::string> key_field;  // keyed stream: bucket value = map key -> last payload
+  // An optional port may lack a value in a bucket without blocking it (no skip, fail or
+  // ffill) and does not count for warm-up; the kernel sees that its ring's newest slot is
+  // older than the bucket. Used where a kernel has its own neutral value (the sizing mirror).
+  bool optional = false;
 };
 
 enum class offer_status { accepted, duplicate, late, missing_key };

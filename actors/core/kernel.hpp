@@ -42,14 +42,33 @@ class kernel {
   virtual Value save_state() const { return Value{}; }
   virtual void restore_state(const Value&) {}
 
+  // True (once) when the last compute() decided to emit nothing for its bucket.
+  bool take_withheld() {
+    const bool w = withheld_;
+    withheld_ = false;
+    return w;
+  }
+
+  // Whether port i has a value in this bucket (optional ports may not).
+  static bool has_value(const kernel_input& in, std::size_t i) {
+    const slot_ring& r = in.port(i);
+    return !r.empty() && r.back().t == in.bucket;
+  }
+
   // Why outputs or assets were withheld, by reason ("non_positive_price", ...).
   const std::map<std::string, std::uint64_t, std::less<>>& notes() const { return notes_; }
 
  protected:
   void note(const std::string& why, std::uint64_t n = 1) { notes_[why] += n; }
+  // Emit no output for this bucket (counted under `why`); compute()'s return value is ignored.
+  void withhold(const std::string& why) {
+    note(why);
+    withheld_ = true;
+  }
 
  private:
   std::map<std::string, std::uint64_t, std::less<>> notes_;
+  bool withheld_ = false;
 };
 
 }  // namespace shoal

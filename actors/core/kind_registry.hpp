@@ -17,6 +17,8 @@ struct kind_info {
   std::string name;
   std::int64_t version = 1;
   std::vector<std::string> ports{"in"};
+  // Ports that may lack a value in a bucket without holding it back (see port_spec::optional).
+  std::vector<std::string> optional_ports;
   std::string summary;  // one line for `--help` and docs
   // Validates params (throws param_error naming the key) and returns them normalized.
   std::function<value_map(const value_map&)> normalize;

@@ -1,7 +1,10 @@
 #include <iostream>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "messages/json.hpp"
+#include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/store/store.hpp"
@@ -41,6 +44,53 @@ std::string brief(std::string_view bytes, std::size_t width = 60) {
   return v.size() > width ? v.substr(0, width) + "…" : v;
 }
 
+// A node's values by bucket (the Output's value bytes), for comparing different nodes.
+std::map<std::int64_t, std::string> values_of(const node_outputs& n) {
+  std::map<std::int64_t, std::string> out;
+  decode_limits limits;
+  limits.max_bytes = std::size_t{1} << 30;
+  for (const auto& [bucket, bytes] : n.records)
+    out[bucket] = to_msgpack(*decode_output(bytes, limits).value);
+  return out;
+}
+
+// Compares A's node `a` with B's node `b` value by value over the buckets both have.
+bool compare_pair(const std::string& a, const std::string& b, const node_outputs& na,
+                  const node_outputs& nb) {
+  const auto va = values_of(na), vb = values_of(nb);
+  std::size_t common = 0, equal = 0, run = 0, best = 0;
+  std::optional<std::int64_t> first_diff, run_start, best_start;
+  for (const auto& [bucket, bytes] : va) {
+    auto it = vb.find(bucket);
+    if (it == vb.end()) continue;
+    ++common;
+    if (it->second == bytes) {
+      ++equal;
+      if (run++ == 0) run_start = bucket;
+      if (run > best) {
+        best = run;
+        best_start = run_start;
+      }
+    } else {
+      run = 0;
+      if (!first_diff) first_diff = bucket;
+    }
+  }
+  std::printf("%s (A) vs %s (B): %zu buckets in A, %zu in B, %zu in both, %zu equal, %zu differ\n",
+              a.c_str(), b.c_str(), va.size(), vb.size(), common, equal, common - equal);
+  std::printf("  longest run of identical buckets: %zu", best);
+  if (best_start) std::printf(" (from bucket %lld)", static_cast<long long>(*best_start));
+  std::printf("\n");
+  if (first_diff)
+    std::printf("  first divergence at bucket %lld:\n    A %s\n    B %s\n",
+                static_cast<long long>(*first_diff),
+                va.at(*first_diff).size() > 0
+                    ? to_json(from_msgpack(va.at(*first_diff))).dump().substr(0, 200).c_str()
+                    : "",
+                to_json(from_msgpack(vb.at(*first_diff))).dump().substr(0, 200).c_str());
+  return common > 0 && common == equal;
+}
+
 }  // namespace
 
 void add_parity_command(CLI::App& app, cli_result& result) {
@@ -49,7 +99,11 @@ void add_parity_command(CLI::App& app, cli_result& result) {
   auto a = std::make_shared<std::string>(), b = std::make_shared<std::string>();
   cmd->add_option("DIR_A", *a, "a data dir (e.g. a live run)")->required();
   cmd->add_option("DIR_B", *b, "another (e.g. its replay)")->required();
-  cmd->callback([a, b, &result] {
+  auto pairs = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--pair", *pairs,
+                  "A_NODE=B_NODE: compare A's node with B's node value by value over the buckets "
+                  "both have (e.g. sizing=sizing_mirror); replaces the per-node table");
+  cmd->callback([a, b, pairs, &result] {
     init_logging(result);
     std::map<std::string, node_outputs> A, B;
     try {
@@ -58,6 +112,21 @@ void add_parity_command(CLI::App& app, cli_result& result) {
     } catch (const std::exception& e) {
       std::cerr << "shoal: " << e.what() << "\n";
       result.exit_code = 2;
+      return;
+    }
+    if (!pairs->empty()) {
+      bool all = true;
+      for (const auto& pr : *pairs) {
+        const auto eq = pr.find('=');
+        if (eq == std::string::npos) {
+          std::cerr << "shoal: --pair expects A_NODE=B_NODE, got " << pr << "\n";
+          result.exit_code = 2;
+          return;
+        }
+        all &= compare_pair(pr.substr(0, eq), pr.substr(eq + 1), A[pr.substr(0, eq)],
+                            B[pr.substr(eq + 1)]);
+      }
+      if (!all) result.exit_code = 1;
       return;
     }
     std::set<std::string> names;

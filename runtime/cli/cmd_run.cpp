@@ -120,6 +120,8 @@ void add_run_command(CLI::App& app, cli_result& result) {
       opt.data_dir = o->data.empty() ? cfg.engine.data_dir : o->data;
       opt.config_text = pack_config_files(cfg);
       opt.checkpoint_every = o->checkpoint_every;
+      opt.commit.max_batch = static_cast<std::size_t>(cfg.engine.commit_records);
+      opt.commit.max_delay = std::chrono::milliseconds(cfg.engine.commit_ms);
       try {
         if (!same_graph_or_new(opt.data_dir, p, result)) return;
       } catch (const std::exception& e) {

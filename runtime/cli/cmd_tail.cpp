@@ -1,11 +1,15 @@
 #include <chrono>
 #include <ctime>
+#include <deque>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <zmq.hpp>
 
 #include "actors/core/params.hpp"
 #include "messages/decode_error.hpp"
 #include "messages/json.hpp"
+#include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
 
@@ -34,6 +38,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     std::uint64_t count = 0;
     bool json = false;
     std::size_t width = 160;
+    std::size_t catch_up = 0;
+    std::string snapshot;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("ENDPOINT", o->endpoint,
@@ -44,6 +50,12 @@ void add_tail_command(CLI::App& app, cli_result& result) {
   cmd->add_option("--count", o->count, "stop after this many outputs");
   cmd->add_flag("--json", o->json, "one JSON object per line: {node, id, bucket, seq, value}");
   cmd->add_option("--width", o->width, "truncate values to this many characters (0 = never)");
+  cmd->add_option("--catch-up", o->catch_up,
+                  "first print the last N outputs of each TOPIC from the engine's snapshot "
+                  "endpoint, then continue live with no gap and no duplicate");
+  cmd->add_option(
+      "--snapshot", o->snapshot,
+      "the engine's snapshot endpoint ([engine] snapshot; default: ENDPOINT's port + 1)");
   cmd->callback([o, &result] {
     init_logging(result);
     std::int64_t for_ns = 0;
@@ -69,36 +81,104 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
+    if (o->catch_up > 0 && o->topics.empty()) {
+      std::cerr << "shoal: --catch-up needs the TOPICs to catch up on\n";
+      result.exit_code = 2;
+      return;
+    }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
     std::uint64_t seen = 0, bad = 0;
-    while (for_ns == 0 || std::chrono::steady_clock::now() < deadline) {
+    std::map<std::string, std::uint64_t> last_seq;  // per topic: printed through this seq
+    auto print = [&](const Output& out) {
+      auto& last = last_seq[out.node];
+      if (last != 0 && out.seq <= last) return false;  // already printed (snapshot overlap)
+      if (last != 0 && out.seq != last + 1)
+        std::cerr << "shoal: gap on " << out.node << ": seq " << out.seq << " after " << last
+                  << "\n";
+      last = out.seq;
+      if (o->json) {
+        std::cout << to_json(out).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+      } else {
+        std::string v =
+            to_json(*out.value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (o->width && v.size() > o->width) v = v.substr(0, o->width) + "…";
+        std::cout << out.node << "  seq " << out.seq << "  " << utc_time(out.bucket) << "  " << v
+                  << "\n";
+      }
+      std::cout.flush();
+      return true;
+    };
+    // Receives one live output (or nothing within the timeout).
+    auto receive = [&](int timeout_ms) -> std::optional<Output> {
       zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 1, std::chrono::milliseconds(100));
-      if (!(items[0].revents & ZMQ_POLLIN)) continue;
+      zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+      if (!(items[0].revents & ZMQ_POLLIN)) return std::nullopt;
       zmq::message_t topic, body;
-      if (!sub.recv(topic) || !topic.more() || !sub.recv(body)) continue;
+      if (!sub.recv(topic) || !topic.more() || !sub.recv(body)) return std::nullopt;
       while (body.more()) (void)sub.recv(body);  // ignore extra frames
       const std::string t = topic.to_string();
       if (!o->topics.empty() && std::find(o->topics.begin(), o->topics.end(), t) == o->topics.end())
-        continue;
+        return std::nullopt;
       try {
-        Output out = decode_output(body.to_string_view());
-        if (o->json) {
-          std::cout << to_json(out).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                    << "\n";
-        } else {
-          std::string v =
-              to_json(*out.value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-          if (o->width && v.size() > o->width) v = v.substr(0, o->width) + "…";
-          std::cout << out.node << "  seq " << out.seq << "  " << utc_time(out.bucket) << "  " << v
-                    << "\n";
-        }
-        std::cout.flush();
+        return decode_output(body.to_string_view());
       } catch (const decode_error& e) {
         if (bad++ == 0)
           std::cerr << "shoal: undecodable output on " << t << ": " << e.what() << "\n";
       }
-      if (o->count && ++seen >= o->count) break;
+      return std::nullopt;
+    };
+
+    std::deque<Output> pending;  // live outputs received while catching up
+    if (o->catch_up > 0) {
+      // Subscribe first and wait until the subscription demonstrably works (or a second
+      // passes), then ask for the snapshot: it then overlaps the live stream, never leaves a gap.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (pending.empty() && std::chrono::steady_clock::now() < until)
+        if (auto out = receive(50)) pending.push_back(std::move(*out));
+      std::string snap = o->snapshot;
+      if (snap.empty()) {
+        const auto colon = o->endpoint.rfind(':');
+        snap = o->endpoint.substr(0, colon + 1) +
+               std::to_string(std::stoi(o->endpoint.substr(colon + 1)) + 1);
+      }
+      zmq::socket_t req(ctx, zmq::socket_type::req);
+      req.set(zmq::sockopt::linger, 0);
+      req.set(zmq::sockopt::rcvtimeo, 5000);
+      req.connect(snap);
+      for (const auto& t : o->topics) {
+        req.send(zmq::buffer(to_msgpack(Value(value_map{
+                     {"topic", Value(t)}, {"n", Value(static_cast<std::int64_t>(o->catch_up))}}))),
+                 zmq::send_flags::none);
+        zmq::message_t reply;
+        if (!req.recv(reply)) {
+          std::cerr << "shoal: no answer from snapshot endpoint " << snap << "\n";
+          result.exit_code = 1;
+          return;
+        }
+        Value r = from_msgpack(reply.to_string_view(), decode_limits{std::size_t{1} << 30});
+        if (!r.find("ok") || !r.find("ok")->as_bool()) {
+          std::cerr << "shoal: snapshot of " << t << ": "
+                    << (r.find("error") ? r.find("error")->as_string() : "failed") << "\n";
+          result.exit_code = 1;
+          return;
+        }
+        for (const auto& v : r.find("outputs")->as_list()) {
+          Output out = decode_output(to_msgpack(v), decode_limits{std::size_t{1} << 30});
+          print(out);
+          ++seen;
+        }
+      }
+      // Live outputs that arrived meanwhile: drain the socket, then print what the snapshot lacks.
+      while (auto out = receive(0)) pending.push_back(std::move(*out));
+      for (const auto& out : pending)
+        if (print(out)) ++seen;
+    }
+    while (for_ns == 0 || std::chrono::steady_clock::now() < deadline) {
+      if (o->count && seen >= o->count) break;
+      auto out = receive(100);
+      if (!out) continue;
+      if (print(*out)) ++seen;
     }
   });
 }

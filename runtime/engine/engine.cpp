@@ -11,6 +11,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/node_host.hpp"
+#include "runtime/engine/snapshot_server.hpp"
 #include "runtime/engine/sources.hpp"
 
 namespace shoal {
@@ -26,6 +27,7 @@ struct engine::impl {
   std::unique_ptr<store> db;
   std::shared_ptr<store_writer> writer;
   std::shared_ptr<ingest> gate;
+  std::unique_ptr<snapshot_server> snapshots;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::vector<caf::actor> node_actors;  // by plan index
@@ -171,6 +173,9 @@ void engine::start() {
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
   m.spawn_nodes();
   m.make_ingest();
+  if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
+    m.snapshots = std::make_unique<snapshot_server>(m.zmq_ctx, m.cfg.engine.snapshot, m.graph,
+                                                    *m.db, m.writer);
   if (m.opt.live) {
     m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);
@@ -313,6 +318,7 @@ void engine::stop() {
     m.gate.reset();
     m.sys.reset();
   }
+  if (m.snapshots) m.snapshots->stop();
   if (m.writer) m.writer->stop();
   if (m.pub) m.pub->stop();
 }

@@ -78,6 +78,12 @@ void ingest::rejected(const std::string& stream, std::int64_t ts, std::string ra
     board_->update(st->target.report, [](node_report& r) { ++r.rejected; });
 }
 
+void ingest::count_gap(const std::string& stream, std::uint64_t missed) {
+  std::lock_guard lock(mu_);
+  if (stream_state* st = find(stream))
+    board_->update(st->target.report, [&](node_report& r) { r.gaps += missed; });
+}
+
 void ingest::forward(const journal_record& r) {
   stream_state* st = find(stream_of(r));
   if (!st) return;  // a stream this graph does not read

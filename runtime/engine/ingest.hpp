@@ -41,6 +41,8 @@ class ingest {
              std::optional<std::uint64_t> index = std::nullopt);
   bool watermark(const std::string& stream, std::int64_t ts);
   void rejected(const std::string& stream, std::int64_t ts, std::string raw, std::string reason);
+  // A sender's outputs went missing (seq gap on a topic of another engine).
+  void count_gap(const std::string& stream, std::uint64_t missed);
 
   // Replay: a journal record as recorded. Rejected records are counted, never forwarded.
   void forward(const journal_record& r);

@@ -35,10 +35,13 @@ std::vector<port_spec> ports_of(const plan& g, const plan_node& n) {
     ports.push_back({"in", n.stream->one_per_bucket, n.stream->key});
     return ports;
   }
+  const kind_info* kind = find_kind(n.kind);
   for (const auto& in : n.inputs) {
     // An upstream of the same interval emits one value per bucket: its output closes the bucket.
     const bool same = g.nodes[in.upstream].interval_ns == n.interval_ns;
-    ports.push_back({in.port, same, std::nullopt});
+    const bool optional =
+        std::count(kind->optional_ports.begin(), kind->optional_ports.end(), in.port) > 0;
+    ports.push_back({in.port, same, std::nullopt, optional});
   }
   return ports;
 }
@@ -88,7 +91,7 @@ void drain(node_actor* self) {
                          e.what());
           return;
         }
-        emit(self, ready->bucket, std::move(v));
+        if (!st.kern->take_withheld()) emit(self, ready->bucket, std::move(v));
         break;
       }
       case fire_status::failed:

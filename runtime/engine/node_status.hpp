@@ -26,6 +26,7 @@ struct node_report {
   std::uint64_t duplicates = 0;
   std::uint64_t missing = 0;
   std::uint64_t rejected = 0;
+  std::uint64_t gaps = 0;  // outputs of another engine missed (its seq jumped)
   std::int64_t last_bucket = 0;
   std::size_t window_bytes = 0;
   std::map<std::string, std::uint64_t> notes;  // kernel notes: why values were withheld

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <zmq.hpp>
 
 #include "messages/decode_error.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/payloads.hpp"
+#include "messages/records.hpp"
 #include "runtime/engine/sources.hpp"
 #include "runtime/window_cache.hpp"
 
@@ -22,6 +24,24 @@ std::int64_t wall_clock_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Payload validation by schema; "books" is a keyed order-book bucket as another engine
+// publishes it: a map of asset → book, every book valid.
+void validate_stream_payload(const std::string& schema, const Value& payload) {
+  if (schema != "books") return validate_payload(schema, payload);
+  if (!payload.is_map())
+    throw decode_error(error_kind::wrong_type, "payload", "expected a map of asset → book");
+  for (const auto& [asset, book] : payload.as_map()) {
+    try {
+      validate_ob(book);
+    } catch (const decode_error& e) {
+      // Re-root the path under the asset: "A003.bid_qty[2]".
+      std::string what = e.what();
+      if (!e.field().empty()) what = what.substr(e.field().size() + 2);
+      throw decode_error(e.kind(), asset + (e.field().empty() ? "" : "." + e.field()), what);
+    }
+  }
 }
 
 // The event time of a payload: its `ts` field (ns since the epoch, int or integral float)
@@ -50,6 +70,9 @@ std::int64_t event_time(const Value& payload, const std::string& mode, std::int6
 }
 
 class zmq_source final : public thread_source {
+  template <class Handle>
+  void catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle);
+
  public:
   zmq_source(zmq::context_t& ctx, source_decl decl, std::shared_ptr<ingest> in)
       : decl_(std::move(decl)), in_(std::move(in)) {
@@ -70,6 +93,46 @@ class zmq_source final : public thread_source {
   std::thread thread_;
 };
 
+template <class Handle>
+void zmq_source::catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle) {
+  zmq::socket_t req(ctx, zmq::socket_type::req);
+  req.set(zmq::sockopt::linger, 0);
+  req.set(zmq::sockopt::rcvtimeo, 5000);
+  req.connect(decl_.snapshot);
+  std::size_t caught = 0;
+  for (const auto& st : decl_.streams) {
+    if (stop_) return;
+    req.send(zmq::buffer(to_msgpack(
+                 Value(value_map{{"topic", Value(st.name)}, {"n", Value(decl_.catch_up)}}))),
+             zmq::send_flags::none);
+    zmq::message_t reply;
+    if (!req.recv(reply)) {
+      spdlog::warn("source {}: no answer from snapshot endpoint {}; continuing live only",
+                   decl_.name, decl_.snapshot);
+      return;
+    }
+    decode_limits big;
+    big.max_bytes = std::size_t{1} << 30;
+    Value r = from_msgpack(reply.to_string_view(), big);
+    const Value* ok = r.find("ok");
+    if (!ok || !ok->is_bool() || !ok->as_bool()) {
+      const Value* err = r.find("error");
+      spdlog::warn("source {}: snapshot of {}: {}", decl_.name, st.name,
+                   err && err->is_string() ? err->as_string() : "refused");
+      continue;
+    }
+    for (const auto& o : r.find("outputs")->as_list()) {
+      std::vector<zmq::message_t> frames;
+      frames.emplace_back(st.name.data(), st.name.size());
+      const std::string bytes = to_msgpack(o);
+      frames.emplace_back(bytes.data(), bytes.size());
+      handle(frames);
+      ++caught;
+    }
+  }
+  spdlog::info("source {}: caught up {} outputs from {}", decl_.name, caught, decl_.snapshot);
+}
+
 void zmq_source::run(zmq::context_t& ctx) {
   using clock = std::chrono::steady_clock;
   zmq::socket_t sub(ctx, zmq::socket_type::sub);
@@ -85,8 +148,9 @@ void zmq_source::run(zmq::context_t& ctx) {
     std::string name;  // <source>.<stream>
     std::int64_t last_ts = INT64_MIN;
     std::int64_t last_wm = INT64_MIN;
-    bool stamped = false;  // its events carry no ts: event time is stamped at ingest
-    bool open = false;     // an event arrived since the last watermark
+    std::uint64_t sender_seq = 0;  // format "output": the sender's last seq on this topic
+    bool stamped = false;          // its events carry no ts: event time is stamped at ingest
+    bool open = false;             // an event arrived since the last watermark
     clock::time_point last_seen = clock::now();
   };
   std::vector<stream_progress> progress(decl_.streams.size());
@@ -95,7 +159,8 @@ void zmq_source::run(zmq::context_t& ctx) {
     // Until a stream's first event, only an ingest-time stream knows its time base.
     progress[i].stamped = decl_.streams[i].time == "ingest";
   }
-  std::set<std::string> logged_kinds;  // log each kind of bad input once
+  std::set<std::string> logged_kinds;      // log each kind of bad input once
+  std::int64_t source_max_ts = INT64_MIN;  // latest event time on any of this source's streams
   decode_limits limits;
   const auto idle = std::chrono::nanoseconds(decl_.idle_timeout_ns);
 
@@ -108,45 +173,94 @@ void zmq_source::run(zmq::context_t& ctx) {
     in_->rejected(stream, ts, std::move(raw), kind + ": " + what);
   };
 
+  // One [topic][body] message, live or from a snapshot.
+  auto handle = [&](std::vector<zmq::message_t>& frames) {
+    const std::string topic = frames[0].to_string();
+    auto it = index.find(topic);
+    if (frames.size() != 2) {
+      reject(decl_.name + "." + topic, 0, "", "frame_count",
+             "expected 2 frames [stream][payload], got " + std::to_string(frames.size()));
+      return;
+    }
+    if (it == index.end()) {
+      reject(decl_.name + "." + topic, 0, frames[1].to_string(), "unknown_stream",
+             "unknown stream \"" + topic + "\"");
+      return;
+    }
+    auto& p = progress[it->second];
+    try {
+      Value payload;
+      std::int64_t ts = 0;
+      if (decl_.format == "output") {
+        // Another engine's Output: its bucket is our event time, its value our payload.
+        Output out = decode_output(frames[1].to_string_view(), limits);
+        if (out.node != topic)
+          throw decode_error(
+              error_kind::wrong_type, "node",
+              "output of \"" + out.node + "\" published under topic \"" + topic + "\"");
+        if (p.sender_seq && out.seq <= p.sender_seq) return;  // already seen (snapshot overlap)
+        if (p.sender_seq && out.seq != p.sender_seq + 1) {
+          if (logged_kinds.insert("gap:" + topic).second)
+            spdlog::warn("source {}: gap on {}: sender seq {} after {} ({} outputs missed)",
+                         decl_.name, topic, out.seq, p.sender_seq, out.seq - p.sender_seq - 1);
+          in_->count_gap(p.name, out.seq - p.sender_seq - 1);
+        }
+        p.sender_seq = out.seq;
+        if (out.value->is_nil())
+          throw decode_error(error_kind::wrong_type, "value", "the sender published nil");
+        payload = *out.value;
+        ts = out.bucket;
+        if (ts <= -max_event_time || ts >= max_event_time)
+          throw decode_error(error_kind::out_of_range, "bucket", "beyond ±2^62 ns");
+      } else {
+        payload = from_msgpack(frames[1].to_string_view(), limits);
+        ts = event_time(payload, decl_.streams[it->second].time, p.last_ts, p.stamped);
+      }
+      validate_stream_payload(decl_.streams[it->second].schema, payload);
+      p.last_ts = std::max(p.last_ts, ts);
+      p.open = true;
+      p.last_seen = clock::now();
+      in_->event(p.name, ts, make_value(std::move(payload)));
+      source_max_ts = std::max(source_max_ts, ts);
+    } catch (const decode_error& e) {
+      reject(p.name, p.last_ts == INT64_MIN ? 0 : p.last_ts, frames[1].to_string(),
+             to_string(e.kind()), e.what());
+    }
+  };
+  auto receive = [&](int timeout_ms) -> std::optional<std::vector<zmq::message_t>> {
+    zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
+    if (timeout_ms > 0) zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+    std::vector<zmq::message_t> frames;
+    zmq::message_t m;
+    if (!sub.recv(m, zmq::recv_flags::dontwait)) return std::nullopt;
+    frames.push_back(std::move(m));
+    while (frames.back().more()) {
+      zmq::message_t part;
+      (void)sub.recv(part);
+      frames.push_back(std::move(part));
+    }
+    return frames;
+  };
+
+  if (decl_.format == "output" && !decl_.snapshot.empty() && decl_.catch_up > 0) {
+    // Late start: subscribe, wait until live frames flow (or a second passes), then take
+    // the sender's recent outputs from its snapshot endpoint. Snapshot and live overlap;
+    // sender seqs drop the overlap, so the feed has no gap and no duplicate.
+    std::vector<std::vector<zmq::message_t>> early;
+    const auto until = clock::now() + std::chrono::seconds(1);
+    while (!stop_ && early.empty() && clock::now() < until)
+      if (auto f = receive(50)) early.push_back(std::move(*f));
+    catch_up_from_snapshot(ctx, handle);
+    for (auto& f : early) handle(f);
+  }
+
   while (!stop_) {
     zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
     zmq::poll(items, 1, std::chrono::milliseconds(50));
     while (!stop_) {
-      std::vector<zmq::message_t> frames;
-      zmq::message_t m;
-      if (!sub.recv(m, zmq::recv_flags::dontwait)) break;
-      frames.push_back(std::move(m));
-      while (frames.back().more()) {
-        zmq::message_t part;
-        (void)sub.recv(part);
-        frames.push_back(std::move(part));
-      }
-      const std::string topic = frames[0].to_string();
-      auto it = index.find(topic);
-      if (frames.size() != 2) {
-        reject(decl_.name + "." + topic, 0, "", "frame_count",
-               "expected 2 frames [stream][payload], got " + std::to_string(frames.size()));
-        continue;
-      }
-      if (it == index.end()) {
-        reject(decl_.name + "." + topic, 0, frames[1].to_string(), "unknown_stream",
-               "unknown stream \"" + topic + "\"");
-        continue;
-      }
-      auto& p = progress[it->second];
-      try {
-        Value payload = from_msgpack(frames[1].to_string_view(), limits);
-        validate_payload(decl_.streams[it->second].schema, payload);
-        const std::int64_t ts =
-            event_time(payload, decl_.streams[it->second].time, p.last_ts, p.stamped);
-        p.last_ts = std::max(p.last_ts, ts);
-        p.open = true;
-        p.last_seen = clock::now();
-        in_->event(p.name, ts, make_value(std::move(payload)));
-      } catch (const decode_error& e) {
-        reject(p.name, p.last_ts == INT64_MIN ? 0 : p.last_ts, frames[1].to_string(),
-               to_string(e.kind()), e.what());
-      }
+      auto frames = receive(0);
+      if (!frames) break;
+      handle(*frames);
     }
     const auto now = clock::now();
     for (auto& p : progress) {
@@ -157,6 +271,11 @@ void zmq_source::run(zmq::context_t& ctx) {
       if (p.stamped) {
         // Event time is ingest time here: nothing can arrive at or before now any more.
         wm = std::max(wall_clock_ns(), p.last_ts) - 1;
+        p.last_seen = now;
+      } else if (decl_.format == "output" && source_max_ts != INT64_MIN) {
+        // A topic of another engine went quiet while its others go on: close it up to where
+        // they are, so one dead surface does not stall everything that joins it.
+        wm = bucket_of(source_max_ts, decl_.interval_ns) - 1;
         p.last_seen = now;
       } else if (p.open) {
         wm = bucket_of(p.last_ts, decl_.interval_ns) + decl_.interval_ns - 1;

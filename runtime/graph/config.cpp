@@ -196,12 +196,31 @@ engine_decl parse_engine(const toml::value& root, const std::string& file) {
       r.fail("publish", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
     e.publish = *s;
   }
+  if (auto s = r.str("snapshot")) {
+    if (!valid_endpoint(*s, true))
+      r.fail("snapshot", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+    e.snapshot = *s;
+  }
   if (auto s = r.str("data")) e.data_dir = *s;
   if (auto h = r.integer("publish_hwm")) {
     if (*h < 1 || *h > 10'000'000) r.fail("publish_hwm", "must be in [1, 10000000]");
     e.publish_hwm = *h;
   }
+  if (auto n = r.integer("commit_records")) {
+    if (*n < 1 || *n > 1'000'000) r.fail("commit_records", "must be in [1, 1000000]");
+    e.commit_records = *n;
+  }
+  if (auto n = r.integer("commit_ms")) {
+    if (*n < 1 || *n > 60'000) r.fail("commit_ms", "must be in [1, 60000]");
+    e.commit_ms = *n;
+  }
   e.strategies = r.str_list("strategies");
+  if (auto m = r.str("mirrors")) {
+    e.mirrors_loc = r.loc("mirrors");
+    e.mirrors = std::filesystem::path(*m).is_relative()
+                    ? (std::filesystem::path(file).parent_path() / *m).lexically_normal().string()
+                    : *m;
+  }
   r.finish();
   return e;
 }
@@ -211,9 +230,11 @@ stream_decl parse_stream(const toml::value& t, const std::string& file, const st
   stream_decl s;
   s.name = r.required_str("name");
   if (auto x = r.str("schema")) s.schema = *x;
-  static const std::set<std::string> schemas{"scan", "ob", "posture", "esof", "acb", "mc", "any"};
+  static const std::set<std::string> schemas{"scan", "ob",  "books", "posture",
+                                             "esof", "acb", "mc",    "any"};
   if (!schemas.count(s.schema))
-    r.fail("schema", "unknown schema \"" + s.schema + "\" (scan, ob, posture, esof, acb, mc, any)");
+    r.fail("schema",
+           "unknown schema \"" + s.schema + "\" (scan, ob, books, posture, esof, acb, mc, any)");
   if (auto x = r.boolean("one_per_bucket")) s.one_per_bucket = *x;
   if (auto x = r.str("key")) s.key = *x;
   if (auto x = r.str("time")) {
@@ -263,9 +284,31 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
       for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
     if (s.streams.empty())
       r.fail("stream", "a zmq source declares its streams with [[source.stream]]");
+    s.format = r.str("format").value_or("event");
+    if (s.format != "event" && s.format != "output")
+      r.fail("format",
+             "must be \"event\" ([stream][payload]) or \"output\" (another engine's outputs)");
+    if (auto snap = r.str("snapshot")) {
+      if (!valid_endpoint(*snap, false))
+        r.fail("snapshot",
+               "\"" + *snap + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+      s.snapshot = *snap;
+    }
+    if (auto n = r.integer("catch_up")) {
+      if (*n < 0 || *n > 100'000) r.fail("catch_up", "must be in [0, 100000]");
+      s.catch_up = *n;
+    }
+    if ((!s.snapshot.empty() || s.catch_up > 0) && s.format != "output")
+      r.fail("snapshot", "snapshot and catch_up need format = \"output\"");
+    if (s.format == "output")
+      for (auto& st : s.streams) {
+        // A shoal engine emits one output per bucket and stamps it with the bucket.
+        st.one_per_bucket = true;
+        st.time = "payload";
+      }
     value_list eps;
     for (const auto& c : s.connect) eps.emplace_back(c);
-    s.params = value_map{{"connect", Value(std::move(eps))}};
+    s.params = value_map{{"connect", Value(std::move(eps))}, {"format", Value(s.format)}};
   } else if (s.kind == "journal") {
     // A recorded journal (another data dir) replayed as a live feed.
     std::string path = r.required_str("path");

@@ -31,9 +31,18 @@ class config_error : public std::runtime_error {
 struct engine_decl {
   std::string name = "shoal";
   std::string publish = "tcp://127.0.0.1:5556";  // PUB endpoint the engine binds
+  // ROUTER endpoint answering "last N outputs of topic T" from the outputs store (late
+  // joiners); empty = none.
+  std::string snapshot;
   std::string data_dir = "./shoal-data";
   std::int64_t publish_hwm = 10000;     // ZeroMQ send high-water mark per subscriber
+  std::int64_t commit_records = 1000;   // group commit: every N records ...
+  std::int64_t commit_ms = 20;          // ... or T ms, whichever comes first
   std::vector<std::string> strategies;  // files, relative to the config file
+  // A read-only mirror names the engine config it mirrors: publishing on any of that
+  // engine's topics (or its endpoint) is then a config error.
+  std::string mirrors;
+  source_loc mirrors_loc;
   source_loc loc;
 };
 
@@ -55,6 +64,13 @@ struct source_decl {
   std::int64_t pace_ns = 0;  // fabricator: wall-clock time per bucket (0 = interval)
   std::int64_t idle_timeout_ns = 2'000'000'000;  // live idle watermark
   std::vector<std::string> connect;              // zmq endpoints
+  // zmq frame format: "event" ([stream][msgpack payload]) or "output" (another shoal engine's
+  // [topic][msgpack Output]: bucket = event time, value = payload, sender seq checked for gaps)
+  std::string format = "event";
+  // format "output": the sender's snapshot endpoint and how many recent outputs per topic to
+  // ask for at start (a late mirror warms up from them instead of waiting).
+  std::string snapshot;
+  std::int64_t catch_up = 0;
   std::vector<stream_decl> streams;
   source_loc loc;
 };

@@ -293,7 +293,44 @@ class planner {
 
 }  // namespace
 
-plan build_plan(const config& cfg) { return planner(cfg).run(); }
+// A mirror may read the primary's topics but never publish on them: none of its node or
+// stream names may be a topic of the primary, and it may not bind the primary's endpoint.
+void check_read_only(const config& cfg, const plan& p) {
+  config primary;
+  try {
+    primary = load_config(cfg.engine.mirrors);
+  } catch (const config_error& e) {
+    throw config_error(cfg.engine.mirrors_loc, "engine.mirrors",
+                       std::string("cannot load the mirrored engine's config: ") + e.what());
+  }
+  const plan theirs = build_plan(primary);
+  if (primary.engine.publish == cfg.engine.publish)
+    throw config_error(cfg.engine.loc, "engine.publish",
+                       "\"" + cfg.engine.publish +
+                           "\" is the publish endpoint of the engine this config mirrors (" +
+                           cfg.engine.mirrors + ")");
+  for (const auto& n : cfg.nodes)
+    if (theirs.by_name.count(n.name))
+      throw config_error(n.loc, "node." + n.name + ".name",
+                         "would publish on topic \"" + n.name +
+                             "\", owned by the engine this config mirrors (" + cfg.engine.mirrors +
+                             "); a mirror is read-only");
+  for (const auto& node : p.nodes)
+    if (node.is_stream())
+      for (const auto& name : node.names)
+        if (theirs.by_name.count(name))
+          throw config_error(
+              cfg.sources[*node.source].loc, "source.name",
+              "stream \"" + name +
+                  "\" would publish on a topic owned by the engine this config mirrors (" +
+                  cfg.engine.mirrors + ")");
+}
+
+plan build_plan(const config& cfg) {
+  plan p = planner(cfg).run();
+  if (!cfg.engine.mirrors.empty()) check_read_only(cfg, p);
+  return p;
+}
 
 std::string plan_to_text(const plan& p) {
   std::ostringstream o;

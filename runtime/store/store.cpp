@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -228,6 +229,24 @@ void store::for_each_output(
     }
     if (!ok) return;
   }
+}
+
+std::vector<std::string> store::last_outputs(std::string_view hex, std::size_t n) const {
+  std::vector<std::string> out;
+  if (n == 0) return out;
+  const std::string prefix = id_bytes(hex);
+  const std::string after = prefix + std::string(8, '\xff');
+  read_txn txn(env_);
+  cursor c(txn.get(), outputs_);
+  MDB_val k = val(after), v;
+  // Position on the last key of this node: the first key past it, then one step back.
+  bool ok = c.get(k, v, MDB_SET_RANGE) ? c.get(k, v, MDB_PREV) : c.get(k, v, MDB_LAST);
+  for (; ok && out.size() < n; ok = c.get(k, v, MDB_PREV)) {
+    if (view(k).substr(0, prefix.size()) != prefix) break;
+    out.emplace_back(view(v));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 std::optional<std::string> store::get_meta(const std::string& key) const {

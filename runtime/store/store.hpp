@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 struct MDB_env;
 
@@ -52,6 +53,9 @@ class store {
   // Every output in key order (NodeID, bucket), read in batches of short transactions.
   void for_each_output(const std::function<void(std::string_view id_hex, std::int64_t bucket,
                                                 std::string_view)>& f) const;
+
+  // The last n outputs of one node (by NodeID), oldest first.
+  std::vector<std::string> last_outputs(std::string_view id_hex, std::size_t n) const;
 
   std::optional<std::string> get_meta(const std::string& key) const;
   std::map<std::string, std::string> all_state() const;  // NodeID hex → checkpoint bytes

@@ -1,0 +1,171 @@
+#pragma once
+// asset_view: a zero-copy, name-sorted view of a scan ({assets, prices}) or vector output
+// ({assets, values}). The windowed market kinds read `window` slots every bucket; building a
+// std::map per slot (read_asset_values) costs one allocation per asset per slot, which alone
+// exceeds the per-bucket budget at 48 assets. The view borrows the names from the Value, so the
+// Value must outlive it (slot payloads are immutable and held by the window for the call).
+// Reading rules match read_asset_series: "prices" is preferred over "values", non-finite
+// entries are skipped, for scans also prices <= 0; when a name repeats the first usable entry
+// wins. Shared by rolling_vol, vwap, asset_selector and dc_signal.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "messages/value.hpp"
+#include "runtime/slot_ring.hpp"
+
+namespace shoal {
+
+struct asset_entry {
+  std::string_view name;
+  double x;
+};
+
+// Fills `out` sorted by name (std::string order). False (out empty) when v is not shaped like
+// {assets: [str], prices|values: numeric array of the same length}.
+inline bool read_asset_view(const Value& v, std::vector<asset_entry>& out) {
+  out.clear();
+  const Value* assets = v.find("assets");
+  if (!assets || !assets->is_list()) return false;
+  const Value* numbers = v.find("prices");
+  const bool is_scan = numbers != nullptr;
+  if (!is_scan) numbers = v.find("values");
+  if (!numbers) return false;
+  const auto& names = assets->as_list();
+  const auto usable = [&](double x) { return std::isfinite(x) && (!is_scan || x > 0); };
+  if (numbers->is_f64_vector()) {
+    const auto& xs = numbers->as_f64_vector();
+    if (xs.size() != names.size()) return false;
+    out.reserve(xs.size());
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      if (!names[i].is_string()) return (out.clear(), false);
+      if (usable(xs[i])) out.push_back({names[i].as_string(), xs[i]});
+    }
+  } else if (numbers->is_list()) {
+    const auto& xs = numbers->as_list();
+    if (xs.size() != names.size()) return false;
+    out.reserve(xs.size());
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      if (!names[i].is_string() || !xs[i].is_number()) return (out.clear(), false);
+      const double x = xs[i].as_number();
+      if (usable(x)) out.push_back({names[i].as_string(), x});
+    }
+  } else {
+    return false;
+  }
+  const auto by_name = [](const asset_entry& a, const asset_entry& b) { return a.name < b.name; };
+  // Producers usually list assets in name order already; only sort when they do not.
+  const auto strictly = [](const asset_entry& a, const asset_entry& b) { return a.name >= b.name; };
+  if (std::adjacent_find(out.begin(), out.end(), strictly) != out.end()) {
+    std::stable_sort(out.begin(), out.end(), by_name);  // stable: the first entry of a name wins
+    out.erase(
+        std::unique(out.begin(), out.end(),
+                    [](const asset_entry& a, const asset_entry& b) { return a.name == b.name; }),
+        out.end());
+  }
+  return true;
+}
+
+// Dense ids for asset names, so per-bucket window gathers index arrays instead of comparing
+// strings (string compares were most of the cost at 48 assets x 20 slots). Grows with every
+// distinct name seen, i.e. with the asset universe.
+class asset_ids {
+ public:
+  std::uint32_t id(std::string_view name) {
+    auto it = ids_.find(name);
+    if (it != ids_.end()) return it->second;
+    const auto next = static_cast<std::uint32_t>(ids_.size());
+    ids_.emplace(std::string(name), next);
+    return next;
+  }
+  std::size_t size() const { return ids_.size(); }
+
+ private:
+  struct hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, hash, std::equal_to<>> ids_;
+};
+
+// The parsed views of a run of window slots, kept across buckets: a slot stays in the window
+// for `period` buckets, so parsing it once when it enters (instead of every bucket) divides the
+// reading cost by the period. Entries are matched by payload pointer and hold the payload, so
+// a freed-and-reused address can never alias a cached view. Not kernel state: a fresh cache
+// rebuilds the same views from the window, so checkpoints need not include it.
+class view_cache {
+ public:
+  struct entry {
+    value_ptr v;
+    bool ok = false;
+    std::vector<asset_entry> view;
+    std::vector<std::uint32_t> ids;  // asset_ids of the view's names, same order
+    // Per-entry values a kernel derives from the view (asset_selector: log prices), computed
+    // once per payload like the view itself; aux_ready is cleared whenever the view changes.
+    bool aux_ready = false;
+    std::vector<double> aux;
+  };
+
+  // Makes entries()[k] the view of w[first + k], k < n, naming assets with `ids` (always the
+  // same table for a given cache). False when a slot is not shaped like
+  // asset values (its entry has ok = false).
+  bool sync(const slot_ring& w, std::size_t first, std::size_t n, asset_ids& ids) {
+    next_.resize(n);
+    bool all_ok = true;
+    for (std::size_t k = 0; k < n; ++k) {
+      const value_ptr& v = w[first + k].v;
+      entry& e = next_[k];
+      auto hit = std::find_if(cur_.begin(), cur_.end(),
+                              [&](const entry& c) { return c.v && c.v.get() == v.get(); });
+      if (hit != cur_.end()) {
+        std::swap(e, *hit);  // moved out: a payload shared by two slots (ffill) parses again
+      } else {
+        e.v = v;
+        e.ok = read_asset_view(*v, e.view);
+        e.ids.clear();
+        for (const auto& a : e.view) e.ids.push_back(ids.id(a.name));
+        e.aux_ready = false;
+      }
+      all_ok = all_ok && e.ok;
+    }
+    std::swap(cur_, next_);
+    for (auto& e : next_) e.v.reset();  // spare buffers only: do not keep old payloads alive
+    return all_ok;
+  }
+  std::vector<entry>& entries() { return cur_; }
+  const std::vector<asset_entry>& view(std::size_t k) const { return cur_[k].view; }
+
+ private:
+  std::vector<entry> cur_, next_;
+};
+
+// Looks `name` up in a sorted view; nullptr when absent.
+inline const asset_entry* find_asset(const std::vector<asset_entry>& view, std::string_view name) {
+  auto it = std::lower_bound(view.begin(), view.end(), name,
+                             [](const asset_entry& e, std::string_view n) { return e.name < n; });
+  return it != view.end() && it->name == name ? &*it : nullptr;
+}
+
+// Walks a sorted view alongside names visited in increasing order: lookups cost O(1) amortized
+// instead of a binary search each.
+class asset_cursor {
+ public:
+  explicit asset_cursor(const std::vector<asset_entry>& view) : view_(view) {}
+  const asset_entry* seek(std::string_view name) {
+    while (i_ < view_.size() && view_[i_].name < name) ++i_;
+    return i_ < view_.size() && view_[i_].name == name ? &view_[i_] : nullptr;
+  }
+
+ private:
+  const std::vector<asset_entry>& view_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace shoal

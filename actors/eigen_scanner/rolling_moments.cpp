@@ -1,0 +1,156 @@
+#include "actors/eigen_scanner/rolling_moments.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace shoal {
+
+namespace {
+
+// Packed upper-triangle offsets: row a starts at a·n − a(a−1)/2.
+std::vector<std::size_t> packed_rows(std::size_t n) {
+  std::vector<std::size_t> start(n);
+  std::size_t k = 0;
+  for (std::size_t a = 0; a < n; ++a) {
+    start[a] = k;
+    k += n - a;
+  }
+  return start;
+}
+
+// A numeric array as doubles: an f64_vector, or a list of numbers (what an empty or mixed
+// array decodes to).
+bool read_doubles(const Value* v, std::vector<double>& out) {
+  out.clear();
+  if (!v) return false;
+  if (v->is_f64_vector()) {
+    out = v->as_f64_vector();
+    return true;
+  }
+  if (!v->is_list()) return false;
+  for (const auto& x : v->as_list()) {
+    if (!x.is_number()) return false;
+    out.push_back(x.as_number());
+  }
+  return true;
+}
+
+bool read_int(const Value* v, std::int64_t& out) {
+  if (!v || !v->is_int()) return false;
+  out = v->as_int();
+  return true;
+}
+
+}  // namespace
+
+void rolling_moments::clear() {
+  ids_.clear();
+  shift_.clear();
+  sum_.clear();
+  cross_.clear();
+  row_start_.clear();
+  rows_ = steps_ = last_t_ = 0;
+}
+
+void rolling_moments::rebuild(std::vector<std::uint32_t> ids, const scan_window& win,
+                              std::size_t first, std::size_t last) {
+  ids_ = std::move(ids);
+  const std::size_t n = ids_.size();
+  row_start_ = packed_rows(n);
+  rows_ = static_cast<std::int64_t>(last - first);
+  steps_ = 0;
+  shift_.assign(n, 0.0);
+  for (std::size_t p = first; p < last; ++p)
+    for (std::size_t a = 0; a < n; ++a) shift_[a] += win[p].ret_of(ids_[a]);
+  for (auto& s : shift_) s /= static_cast<double>(rows_);
+  sum_.assign(n, 0.0);
+  cross_.assign(n * (n + 1) / 2, 0.0);
+  for (std::size_t p = first; p < last; ++p) update(win[p], +1);
+}
+
+void rolling_moments::update(const scan_entry& e, double sign) {
+  const std::size_t n = ids_.size();
+  row_.resize(n);
+  for (std::size_t a = 0; a < n; ++a) row_[a] = e.ret_of(ids_[a]) - shift_[a];
+  double* c = cross_.data();
+  for (std::size_t a = 0; a < n; ++a) {
+    const double xa = row_[a];
+    sum_[a] += sign * xa;
+    const double sxa = sign * xa;
+    for (std::size_t b = a; b < n; ++b) *c++ += sxa * row_[b];
+  }
+}
+
+double rolling_moments::product(std::size_t a, std::size_t b) const {
+  return cross_[row_start_[a] + (b - a)];
+}
+
+double rolling_moments::centered_ss(std::size_t i) const {
+  return product(i, i) - sum_[i] * sum_[i] / static_cast<double>(rows_);
+}
+
+void rolling_moments::correlation(const std::vector<std::size_t>& keep,
+                                  Eigen::MatrixXd& out) const {
+  const auto k = static_cast<Eigen::Index>(keep.size());
+  const double rows = static_cast<double>(rows_);
+  std::vector<double> sd(keep.size());
+  for (std::size_t i = 0; i < keep.size(); ++i) sd[i] = std::sqrt(centered_ss(keep[i]));
+  out.resize(k, k);
+  for (Eigen::Index i = 0; i < k; ++i) {
+    const std::size_t a = keep[static_cast<std::size_t>(i)];
+    out(i, i) = 1.0;
+    for (Eigen::Index j = i + 1; j < k; ++j) {
+      const std::size_t b = keep[static_cast<std::size_t>(j)];
+      const double m = product(a, b) - sum_[a] * sum_[b] / rows;
+      const double c = std::clamp(
+          m / sd[static_cast<std::size_t>(i)] / sd[static_cast<std::size_t>(j)], -1.0, 1.0);
+      out(i, j) = c;
+      out(j, i) = c;
+    }
+  }
+}
+
+Value rolling_moments::save(const scanner_asset_ids& names) const {
+  if (!valid()) return Value{};
+  value_list assets;
+  for (auto id : ids_) assets.emplace_back(names.name(id));
+  return Value(value_map{{"assets", Value(std::move(assets))},
+                         {"shift", Value(shift_)},
+                         {"sum", Value(sum_)},
+                         {"cross", Value(cross_)},
+                         {"rows", Value(rows_)},
+                         {"steps", Value(steps_)},
+                         {"last_t", Value(last_t_)}});
+}
+
+bool rolling_moments::restore(const Value& v, scanner_asset_ids& names) {
+  clear();
+  if (v.is_nil()) return true;
+  const Value* assets = v.find("assets");
+  if (!assets || !assets->is_list() || assets->as_list().empty()) return false;
+  std::vector<std::uint32_t> ids;
+  for (const auto& a : assets->as_list()) {
+    if (!a.is_string()) return false;
+    ids.push_back(names.intern(a.as_string()));
+  }
+  const std::size_t n = ids.size();
+  std::vector<double> shift, sum, cross;
+  std::int64_t rows = 0, steps = 0, last_t = 0;
+  if (!read_doubles(v.find("shift"), shift) || !read_doubles(v.find("sum"), sum) ||
+      !read_doubles(v.find("cross"), cross) || !read_int(v.find("rows"), rows) ||
+      !read_int(v.find("steps"), steps) || !read_int(v.find("last_t"), last_t))
+    return false;
+  if (shift.size() != n || sum.size() != n || cross.size() != n * (n + 1) / 2 || rows < 1)
+    return false;
+  ids_ = std::move(ids);
+  shift_ = std::move(shift);
+  sum_ = std::move(sum);
+  cross_ = std::move(cross);
+  row_start_ = packed_rows(n);
+  rows_ = rows;
+  steps_ = steps;
+  last_t_ = last_t;
+  return true;
+}
+
+}  // namespace shoal

@@ -1,0 +1,109 @@
+#include "actors/mc_forewarner/mc_forewarner.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "actors/acb/acb.hpp"
+#include "actors/core/prng.hpp"
+
+namespace shoal {
+
+namespace {
+// Bounds one bucket's work: paths x horizon draws run on the node's actor thread.
+constexpr std::int64_t max_draws = 10'000'000;
+}  // namespace
+
+std::uint64_t mc_node_prefix(std::string_view node_id_hex) {
+  if (node_id_hex.size() < 16) throw std::invalid_argument("mc_forewarner: NodeID too short");
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    const char c = node_id_hex[i];
+    std::uint64_t d;
+    if (c >= '0' && c <= '9')
+      d = static_cast<std::uint64_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = static_cast<std::uint64_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      d = static_cast<std::uint64_t>(c - 'A' + 10);
+    else
+      throw std::invalid_argument("mc_forewarner: NodeID is not hex");
+    v = (v << 4) | d;
+  }
+  return v;
+}
+
+double mc_p_drawdown(const std::vector<double>& returns, std::uint64_t seed, std::int64_t paths,
+                     std::int64_t horizon, double dd) {
+  const std::size_t n = returns.size();
+  if (n == 0 || paths <= 0) return 0.0;
+  // exp once per window value instead of once per draw: the same doubles as exp(r_t) at each
+  // step, so e_t is bit-identical to the step-by-step formula (and to the Python reference).
+  thread_local std::vector<double> growth;
+  growth.resize(n);
+  for (std::size_t i = 0; i < n; ++i) growth[i] = std::exp(returns[i]);
+
+  xoshiro256ss rng(seed);
+  std::int64_t hits = 0;
+  for (std::int64_t path = 0; path < paths; ++path) {
+    double e = 1.0, peak = 1.0, max_dd = 0.0;
+    for (std::int64_t t = 0; t < horizon; ++t) {
+      e *= growth[rng.below(n)];
+      if (e > peak) peak = e;
+      const double d = 1.0 - e / peak;
+      if (d > max_dd) max_dd = d;
+    }
+    if (max_dd > dd) ++hits;
+  }
+  return static_cast<double>(hits) / static_cast<double>(paths);
+}
+
+Value mc_forewarner_kernel::compute(const kernel_input& in) {
+  const slot_ring& w = in.port(0);
+  if (w.size() < window_) {
+    note("incomplete_window");
+    return Value{};
+  }
+  returns_.clear();
+  for (std::size_t p = w.size() - window_; p < w.size(); ++p) {
+    const auto r = scanner_mean_return(*w[p].v);
+    if (!r) {  // a gap would change which value each draw index means: withhold instead
+      note("incomplete_window");
+      return Value{};
+    }
+    returns_.push_back(*r);
+  }
+  const double p = mc_p_drawdown(returns_, mc_seed(prefix_, in.bucket), paths_, horizon_, dd_);
+  const char* status = p < 0.10 ? "GREEN" : p < 0.30 ? "ORANGE" : "RED";
+  const double scale = p < 0.10 ? 1.0 : p < 0.30 ? 0.5 : 0.0;
+  return Value(
+      value_map{{"status", Value(status)}, {"scale", Value(scale)}, {"p_drawdown", Value(p)}});
+}
+
+kind_info mc_forewarner_kind() {
+  kind_info k;
+  k.name = "mc_forewarner";
+  k.summary = "bootstrap P(max drawdown > dd) of the scanner's mean_return -> GREEN/ORANGE/RED";
+  k.normalize = [](const value_map& p) {
+    param_reader r(p);
+    const auto paths = r.get_int("paths", 1000, 1, max_draws);
+    const auto horizon = r.get_int("horizon", 20, 1, max_draws);
+    r.get_int("window", 100, 1, 100'000);
+    r.get_double("dd", 0.02, 0.0, 1.0);
+    auto out = r.finish();  // unknown keys are reported before the cross-field check
+    if (paths * horizon > max_draws)
+      throw param_error("paths", "paths x horizon must be at most " + std::to_string(max_draws));
+    return out;
+  };
+  k.min_period = [](const value_map& p) {
+    return static_cast<std::size_t>(p.at("window").as_int());
+  };
+  k.make = [](const value_map& p, const kernel_context& ctx) {
+    return std::make_unique<mc_forewarner_kernel>(p.at("paths").as_int(), p.at("horizon").as_int(),
+                                                  static_cast<std::size_t>(p.at("window").as_int()),
+                                                  p.at("dd").as_number(),
+                                                  mc_node_prefix(ctx.node_id));
+  };
+  return k;
+}
+
+}  // namespace shoal

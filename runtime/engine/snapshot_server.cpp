@@ -1,0 +1,98 @@
+#include "runtime/engine/snapshot_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <zmq.hpp>
+
+#include "messages/decode_error.hpp"
+#include "messages/msgpack_codec.hpp"
+#include "messages/records.hpp"
+
+namespace shoal {
+
+struct snapshot_socket {
+  zmq::socket_t s;
+};
+
+snapshot_server::snapshot_server(zmq::context_t& ctx, std::string endpoint,
+                                 std::shared_ptr<const plan> graph, const store& db,
+                                 std::shared_ptr<store_writer> writer)
+    : graph_(std::move(graph)), db_(db), writer_(std::move(writer)) {
+  sock_ = std::make_unique<snapshot_socket>(
+      snapshot_socket{zmq::socket_t(ctx, zmq::socket_type::router)});
+  sock_->s.set(zmq::sockopt::linger, 0);
+  try {
+    sock_->s.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error("cannot bind snapshot endpoint " + endpoint + ": " + e.what());
+  }
+  endpoint_ = sock_->s.get(zmq::sockopt::last_endpoint);
+  thread_ = std::thread([this] { run(nullptr); });
+}
+
+snapshot_server::~snapshot_server() { stop(); }
+
+void snapshot_server::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string snapshot_server::answer(const std::string& request) {
+  auto error = [](const std::string& why) {
+    return to_msgpack(Value(value_map{{"ok", Value(false)}, {"error", Value(why)}}));
+  };
+  Value req;
+  try {
+    req = from_msgpack(request);
+  } catch (const decode_error& e) {
+    return error(std::string("request is not MessagePack: ") + e.what());
+  }
+  const Value* topic = req.find("topic");
+  const Value* n = req.find("n");
+  if (!topic || !topic->is_string()) return error("request needs topic: string");
+  if (!n || !n->is_int() || n->as_int() < 0 || n->as_int() > 100'000)
+    return error("request needs n: int in [0, 100000]");
+  auto it = graph_->by_name.find(topic->as_string());
+  if (it == graph_->by_name.end()) return error("unknown topic \"" + topic->as_string() + "\"");
+  if (writer_) writer_->flush();  // everything emitted so far is in the store
+  value_list outputs;
+  decode_limits limits;
+  limits.max_bytes = std::size_t{1} << 30;
+  for (const auto& bytes :
+       db_.last_outputs(graph_->nodes[it->second].id, static_cast<std::size_t>(n->as_int()))) {
+    Value o = from_msgpack(bytes, limits);
+    o.as_map()["node"] = Value(topic->as_string());  // as published under this topic
+    outputs.push_back(std::move(o));
+  }
+  return to_msgpack(Value(value_map{{"ok", Value(true)},
+                                    {"topic", Value(topic->as_string())},
+                                    {"outputs", Value(std::move(outputs))}}));
+}
+
+void snapshot_server::run(void*) {
+  auto& sock = sock_->s;
+  while (!stop_) {
+    zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 1, std::chrono::milliseconds(100));
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    std::vector<zmq::message_t> frames;
+    do {
+      zmq::message_t m;
+      if (!sock.recv(m, zmq::recv_flags::dontwait)) break;
+      frames.push_back(std::move(m));
+    } while (frames.back().more());
+    if (frames.size() < 2) continue;
+    // [identity][(empty, from REQ)][request]: reply with the same envelope.
+    std::string reply;
+    try {
+      reply = answer(frames.back().to_string());
+    } catch (const std::exception& e) {
+      reply = to_msgpack(Value(value_map{{"ok", Value(false)}, {"error", Value(e.what())}}));
+    }
+    for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+      sock.send(frames[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    sock.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+  }
+}
+
+}  // namespace shoal

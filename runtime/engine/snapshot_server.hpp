@@ -1,0 +1,44 @@
+#pragma once
+// snapshot_server: a ROUTER socket that lets late joiners catch up. A request is one msgpack
+// frame {topic: str, n: int}; the reply is {ok: true, topic, outputs: [Output…]} with the last n
+// outputs of that topic, oldest first, exactly as they were published under that topic (or
+// {ok: false, error}). Everything emitted before the request is flushed to the store first,
+// so a client that subscribed before asking sees no gap between snapshot and live stream.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "runtime/graph/plan.hpp"
+#include "runtime/store/store.hpp"
+
+namespace zmq {
+class context_t;
+}
+
+namespace shoal {
+
+class snapshot_server {
+ public:
+  // Binds before returning (throws on a bind error).
+  snapshot_server(zmq::context_t& ctx, std::string endpoint, std::shared_ptr<const plan> graph,
+                  const store& db, std::shared_ptr<store_writer> writer);
+  ~snapshot_server();
+  void stop();
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  void run(void* socket);
+  std::string answer(const std::string& request);
+
+  std::string endpoint_;
+  std::shared_ptr<const plan> graph_;
+  const store& db_;
+  std::shared_ptr<store_writer> writer_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<struct snapshot_socket> sock_;
+  std::thread thread_;
+};
+
+}  // namespace shoal

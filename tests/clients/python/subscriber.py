@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""A shoal subscriber in Python (Debian python3-zmq + python3-msgpack).
+
+Subscribes to an engine's publish endpoint, decodes every [topic][msgpack Output] frame,
+checks that each topic's seqs are contiguous, and prints a JSON summary on exit:
+  {"topics": {topic: {"count", "first", "last", "gaps", "missed"}}, "received": N}
+Usage: subscriber.py ENDPOINT --seconds S [--sleep MS] [--stall S] [--topic T ...]
+--sleep makes it a slow client (it sleeps after every message); --stall makes it stop reading
+for a while after its first message.
+"""
+import argparse
+import json
+import time
+
+import msgpack
+import zmq
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("endpoint")
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--sleep", type=float, default=0.0, help="ms to sleep after each message")
+    ap.add_argument("--stall", type=float, default=0.0,
+                    help="seconds to stop reading after the first message (a stalled client)")
+    ap.add_argument("--topic", action="append", default=[])
+    ap.add_argument("--rcvhwm", type=int, default=1000)
+    ap.add_argument("--rcvbuf", type=int, default=0, help="kernel receive buffer bytes (0 = OS default)")
+    args = ap.parse_args()
+
+    ctx = zmq.Context()
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.RCVHWM, args.rcvhwm)
+    if args.rcvbuf:
+        sub.setsockopt(zmq.RCVBUF, args.rcvbuf)
+    for t in args.topic or [""]:
+        sub.setsockopt(zmq.SUBSCRIBE, t.encode())
+    sub.connect(args.endpoint)
+
+    topics = {}
+    received = 0
+    end = time.time() + args.seconds
+    while time.time() < end:
+        if not sub.poll(100):
+            continue
+        topic, body = sub.recv_multipart()
+        out = msgpack.unpackb(body, raw=False)
+        assert out["node"] == topic.decode(), (out["node"], topic)
+        assert set(out) == {"bucket", "id", "node", "seq", "value"}, sorted(out)
+        t = topics.setdefault(out["node"], {"count": 0, "first": out["seq"], "last": None,
+                                            "gaps": 0, "missed": 0})
+        if t["last"] is not None and out["seq"] != t["last"] + 1:
+            t["gaps"] += 1
+            t["missed"] += out["seq"] - t["last"] - 1
+        t["last"] = out["seq"]
+        t["count"] += 1
+        received += 1
+        if args.sleep:
+            time.sleep(args.sleep / 1000.0)
+        if args.stall and received == 1:
+            time.sleep(args.stall)
+    print(json.dumps({"topics": topics, "received": received}))
+
+
+if __name__ == "__main__":
+    main()

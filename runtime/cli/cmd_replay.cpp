@@ -21,6 +21,20 @@ std::size_t peak_rss_bytes() {
 
 namespace {
 
+// Current anonymous (heap) and file-backed (LMDB map) resident set, in MiB, from /proc.
+std::string rss_split() {
+  std::ifstream status("/proc/self/status");
+  std::string line, anon = "?", file = "?";
+  while (std::getline(status, line)) {
+    auto mib = [&](std::string& out) {
+      out = std::to_string(std::stoull(line.substr(line.find(':') + 1)) / 1024);
+    };
+    if (line.rfind("RssAnon:", 0) == 0) mib(anon);
+    if (line.rfind("RssFile:", 0) == 0) mib(file);
+  }
+  return "now " + anon + " MiB anonymous + " + file + " MiB mapped files";
+}
+
 // "max" → 0; "1x" → 1; "10x" → 10.
 bool parse_speed(const std::string& text, double& speed) {
   if (text == "max") {
@@ -92,7 +106,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     }
     config cfg;
     plan p;
-    const bool ok = load_and_plan(config_path, cfg, p, result);
+    const bool ok = load_and_plan(config_path, cfg, p, result, /*for_replay=*/true);
     const std::string packed_config = ok ? pack_config_files(cfg) : "";
     if (!unpacked.empty()) fs::remove_all(unpacked);
     if (!ok) return;
@@ -114,7 +128,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
               << st.watermarks << " watermarks, " << st.rejected << " rejected) in " << st.seconds
               << " s: " << static_cast<std::uint64_t>(st.records / std::max(st.seconds, 1e-9))
               << " records/s; " << outputs << " outputs stored in " << out << "; peak RSS "
-              << peak_rss_bytes() / (1024 * 1024) << " MiB\n";
+              << peak_rss_bytes() / (1024 * 1024) << " MiB (" << rss_split() << ")\n";
     for (const auto& r : eng.nodes())
       if (r.state == node_state::failed) result.exit_code = 1;
   });

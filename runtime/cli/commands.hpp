@@ -33,6 +33,9 @@ std::size_t peak_rss_bytes();
 // and sets exit code 2. Returns false then.
 struct config;
 struct plan;
-bool load_and_plan(const std::string& path, config& cfg, plan& p, cli_result& result);
+// `replay` plans with for_replay: it never publishes, so a mirror's read-only check (which
+// needs the mirrored engine's config) does not apply.
+bool load_and_plan(const std::string& path, config& cfg, plan& p, cli_result& result,
+                   bool for_replay = false);
 
 }  // namespace shoal

@@ -15,9 +15,11 @@ void init_logging(const cli_result& result) {
   spdlog::set_level(spdlog::level::from_str(result.log_level));
 }
 
-bool load_and_plan(const std::string& path, config& cfg, plan& p, cli_result& result) {
+bool load_and_plan(const std::string& path, config& cfg, plan& p, cli_result& result,
+                   bool for_replay) {
   try {
     cfg = load_config(path);
+    if (for_replay) cfg.engine.mirrors.clear();
     p = build_plan(cfg);
     return true;
   } catch (const config_error& e) {

@@ -277,10 +277,15 @@ store_writer::store_writer(store& s, options o)
 
 store_writer::~store_writer() { stop(); }
 
+bool store_writer::has_room() const {
+  return stopping_ || (queue_.size() < opt_.max_queue && queued_bytes_ < opt_.max_queue_bytes);
+}
+
 void store_writer::enqueue(op o) {
   std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return queue_.size() < opt_.max_queue || stopping_; });
+  done_cv_.wait(lock, [&] { return has_room(); });
   if (stopping_) throw store_error("store writer is stopped");
+  queued_bytes_ += o.key.size() + o.value.size();
   queue_.push_back(std::move(o));
   ++enqueued_;
   if (queue_.size() >= opt_.max_batch) cv_.notify_one();
@@ -288,9 +293,10 @@ void store_writer::enqueue(op o) {
 
 std::uint64_t store_writer::append_journal(std::string bytes) {
   std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return queue_.size() < opt_.max_queue || stopping_; });
+  done_cv_.wait(lock, [&] { return has_room(); });
   if (stopping_) throw store_error("store writer is stopped");
   const std::uint64_t seq = next_journal_++;
+  queued_bytes_ += 8 + bytes.size();
   queue_.push_back(op{op_kind::journal, u64_key(seq), std::move(bytes)});
   ++enqueued_;
   if (queue_.size() >= opt_.max_batch) cv_.notify_one();
@@ -393,6 +399,7 @@ void store_writer::run() {
       });
       const std::size_t n = std::min(queue_.size(), opt_.max_batch);
       for (std::size_t i = 0; i < n; ++i) {
+        queued_bytes_ -= queue_.front().key.size() + queue_.front().value.size();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

@@ -97,6 +97,7 @@ class store_writer {
     std::size_t max_batch = 1000;
     std::chrono::milliseconds max_delay{20};
     std::size_t max_queue = 200'000;  // producers wait beyond this (back-pressure, bounded memory)
+    std::size_t max_queue_bytes = std::size_t{64} << 20;  // ... and beyond this many bytes
   };
   store_writer(store& s, options o);
   explicit store_writer(store& s) : store_writer(s, options{}) {}
@@ -123,6 +124,7 @@ class store_writer {
     std::string value;
   };
   void enqueue(op o);
+  bool has_room() const;  // under mu_
   void run();
   void commit(std::deque<op>& batch);
 
@@ -134,6 +136,7 @@ class store_writer {
   std::deque<op> queue_;
   std::uint64_t next_journal_;
   std::uint64_t enqueued_ = 0, committed_ = 0;
+  std::size_t queued_bytes_ = 0;
   bool stopping_ = false;
   bool flush_requested_ = false;
   std::string failure_;

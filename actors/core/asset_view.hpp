@@ -168,4 +168,18 @@ class asset_cursor {
   std::size_t i_ = 0;
 };
 
+// {assets, values} from (name, value) pairs already in name order (what make_asset_values
+// builds from a map, without the map).
+inline Value make_asset_values(const std::vector<asset_entry>& sorted) {
+  value_list names;
+  f64_vector xs;
+  names.reserve(sorted.size());
+  xs.reserve(sorted.size());
+  for (const auto& e : sorted) {
+    names.emplace_back(std::string(e.name));
+    xs.push_back(e.x);
+  }
+  return Value(value_map{{"assets", Value(std::move(names))}, {"values", Value(std::move(xs))}});
+}
+
 }  // namespace shoal

@@ -7,19 +7,23 @@
 namespace shoal {
 
 Value ema_kernel::compute(const kernel_input& in) {
-  asset_map cur, out;
-  if (!read_asset_values(*in.port(0).back().v, cur)) {
+  if (!read_asset_view(*in.port(0).back().v, cur_)) {
     note("not_asset_values");
     return Value{};
   }
-  for (const auto& [asset, x] : cur) {
+  std::vector<asset_entry> out;
+  out.reserve(cur_.size());
+  for (const auto& [asset, x] : cur_) {
     if (!std::isfinite(x)) {
       note("non_finite_input");
       continue;
     }
-    auto [it, first] = state_.try_emplace(asset, x);
-    if (!first) it->second = alpha_ * x + (1.0 - alpha_) * it->second;
-    out.emplace(asset, it->second);
+    auto it = state_.find(asset);
+    if (it == state_.end())
+      it = state_.emplace(std::string(asset), x).first;
+    else
+      it->second = alpha_ * x + (1.0 - alpha_) * it->second;
+    out.push_back({asset, it->second});
   }
   return make_asset_values(out);
 }

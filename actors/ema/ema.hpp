@@ -1,5 +1,6 @@
 #pragma once
 #include "actors/core/asset_values.hpp"
+#include "actors/core/asset_view.hpp"
 #include "actors/core/kind_registry.hpp"
 
 namespace shoal {
@@ -19,6 +20,7 @@ class ema_kernel final : public kernel {
  private:
   double alpha_;
   asset_map state_;
+  std::vector<asset_entry> cur_;
 };
 
 }  // namespace shoal

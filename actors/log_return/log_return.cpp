@@ -2,35 +2,35 @@
 
 #include <cmath>
 
-#include "actors/core/asset_values.hpp"
 #include "messages/payloads.hpp"
 
 namespace shoal {
 
 Value log_return_kernel::compute(const kernel_input& in) {
   const slot_ring& w = in.port(0);
-  asset_map prev, cur, out;
-  if (!read_asset_values(*w[w.size() - 2].v, prev) || !read_asset_values(*w.back().v, cur)) {
+  if (!read_asset_view(*w[w.size() - 2].v, prev_) || !read_asset_view(*w.back().v, cur_)) {
     note("not_asset_values");
     return Value{};
   }
-  for (const auto& [asset, p1] : cur) {
-    auto it = prev.find(asset);
-    if (it == prev.end()) {
+  std::vector<asset_entry> out;
+  out.reserve(cur_.size());
+  asset_cursor before(prev_);
+  for (const auto& [asset, p1] : cur_) {
+    const asset_entry* p0 = before.seek(asset);
+    if (!p0) {
       note("no_previous_price");
       continue;
     }
-    const double p0 = it->second;
-    if (!(p0 > 0) || !(p1 > 0)) {
+    if (!(p0->x > 0) || !(p1 > 0)) {
       note("non_positive_price");
       continue;
     }
-    const double r = std::log(p1 / p0);
+    const double r = std::log(p1 / p0->x);
     if (!std::isfinite(r)) {
       note("non_finite_result");
       continue;
     }
-    out.emplace(asset, r);
+    out.push_back({asset, r});
   }
   return make_asset_values(out);
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include "actors/core/asset_view.hpp"
 #include "actors/core/kind_registry.hpp"
 
 namespace shoal {
@@ -10,6 +11,9 @@ kind_info log_return_kind();
 class log_return_kernel final : public kernel {
  public:
   Value compute(const kernel_input& in) override;
+
+ private:
+  std::vector<asset_entry> prev_, cur_;  // reused buffers, no per-bucket allocation
 };
 
 }  // namespace shoal

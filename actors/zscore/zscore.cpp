@@ -1,6 +1,7 @@
 #include "actors/zscore/zscore.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "actors/core/asset_values.hpp"
 #include "messages/payloads.hpp"
@@ -9,46 +10,57 @@ namespace shoal {
 
 Value zscore_kernel::compute(const kernel_input& in) {
   const slot_ring& w = in.port(0);
-  std::vector<asset_map> cols(w.size());
-  for (std::size_t p = 0; p < w.size(); ++p) {
-    if (!read_asset_values(*w[p].v, cols[p])) {
-      note("not_asset_values");
-      return Value{};
-    }
+  const std::size_t first = w.size() - window_;
+  if (!views_.sync(w, first, window_, ids_)) {
+    note("not_asset_values");
+    return Value{};
   }
-  asset_map out;
-  std::vector<double> xs;
-  for (const auto& [asset, last] : cols.back()) {
-    xs.clear();
-    for (std::size_t p = w.size() - window_; p < w.size(); ++p) {
-      auto it = cols[p].find(asset);
-      if (it == cols[p].end() || !std::isfinite(it->second)) break;
-      xs.push_back(it->second);
-    }
-    if (xs.size() != window_) {
-      note("incomplete_window");
-      continue;
-    }
-    double lo = xs[0], hi = xs[0], sum = 0;
-    for (double x : xs) {
+  // Dense [slot][asset] grid of the window, so each asset's column is read without lookups.
+  const std::size_t n = ids_.size();
+  grid_.assign(window_ * n, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t k = 0; k < window_; ++k) {
+    const auto& e = views_.entries()[k];
+    for (std::size_t i = 0; i < e.view.size(); ++i) grid_[k * n + e.ids[i]] = e.view[i].x;
+  }
+  const auto& last = views_.entries().back();
+  std::vector<asset_entry> out;
+  out.reserve(last.view.size());
+  for (std::size_t i = 0; i < last.view.size(); ++i) {
+    const std::uint32_t id = last.ids[i];
+    double lo = 0, hi = 0, sum = 0;
+    bool complete = true;
+    for (std::size_t k = 0; k < window_; ++k) {
+      const double x = grid_[k * n + id];
+      if (!std::isfinite(x)) {
+        complete = false;
+        break;
+      }
+      if (k == 0) lo = hi = x;
       lo = std::min(lo, x);
       hi = std::max(hi, x);
       sum += x;
     }
-    if (lo == hi) {  // exact test: a rounding residue must not turn flat input into a huge z
-      out.emplace(asset, 0.0);
+    if (!complete) {
+      note("incomplete_window");
       continue;
     }
-    const double mean = sum / static_cast<double>(xs.size());
+    if (lo == hi) {  // exact test: a rounding residue must not turn flat input into a huge z
+      out.push_back({last.view[i].name, 0.0});
+      continue;
+    }
+    const double mean = sum / static_cast<double>(window_);
     double ss = 0;
-    for (double x : xs) ss += (x - mean) * (x - mean);
-    const double sd = std::sqrt(ss / static_cast<double>(xs.size() - 1));
-    const double z = sd > 0 ? (last - mean) / sd : 0.0;
+    for (std::size_t k = 0; k < window_; ++k) {
+      const double d = grid_[k * n + id] - mean;
+      ss += d * d;
+    }
+    const double sd = std::sqrt(ss / static_cast<double>(window_ - 1));
+    const double z = sd > 0 ? (last.view[i].x - mean) / sd : 0.0;
     if (!std::isfinite(z)) {
       note("non_finite_result");
       continue;
     }
-    out.emplace(asset, z);
+    out.push_back({last.view[i].name, z});
   }
   return make_asset_values(out);
 }

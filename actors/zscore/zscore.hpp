@@ -1,4 +1,5 @@
 #pragma once
+#include "actors/core/asset_view.hpp"
 #include "actors/core/kind_registry.hpp"
 
 namespace shoal {
@@ -15,6 +16,9 @@ class zscore_kernel final : public kernel {
 
  private:
   std::size_t window_;
+  asset_ids ids_;
+  view_cache views_;          // each slot parsed once while it is in the window
+  std::vector<double> grid_;  // [slot][asset id], NaN where absent
 };
 
 }  // namespace shoal

@@ -7,7 +7,7 @@
 // vel_div = velocity(short) − velocity(long). mean_return / up_ratio / down_ratio over the
 // last log returns of the assets priced in the last two scans; regime BULL (up ≥ 0.60),
 // BEAR (down ≥ 0.55) or SIDEWAYS. Degenerate cases, the state kept and the cost:
-// docs/kinds/eigen_scanner.md.
+// docs/kinds.md (eigen_scanner).
 //
 // Output: {windows: [int], lambda_max: [f64], share: [f64], velocity: [f64],
 //          n_assets: [int], vel_div, mean_return, up_ratio, down_ratio, regime}.

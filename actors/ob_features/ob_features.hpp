@@ -14,7 +14,7 @@ namespace shoal {
 // `levels` levels. The kernel remembers each asset's last imbalance and the bucket it came
 // from, so an asset without a new book still counts while that bucket is <= max_age old.
 // Output {median_imbalance, agreement_pct, n_assets, imbalance: {assets, values}} over those
-// assets; see docs/kinds/ob_features.md for the edge cases.
+// assets; see docs/kinds.md (ob_features) for the edge cases.
 kind_info ob_features_kind();
 
 class ob_features_kernel final : public kernel {

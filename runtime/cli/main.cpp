@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   shoal::add_parity_command(app, result);
   shoal::add_fabricate_command(app, result);
   shoal::add_export_command(app, result);
+  shoal::add_admin_command(app, result);
   CLI11_PARSE(app, argc, argv);
   return result.exit_code;
 }

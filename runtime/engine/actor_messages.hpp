@@ -7,6 +7,8 @@
 //   (watermark_atom, port, ts)                      nothing more at or before ts on that port
 //   (tick_atom)                                     a source's pacing timer
 //   (checkpoint_atom) -> std::string                the node's state, for the state db
+//   (window_atom) -> std::string                    the node's window (msgpack), for admin
+//   (pause_atom, bool paused) -> bool               hold inputs (bounded) / resume in order
 
 #include <caf/all.hpp>
 
@@ -21,6 +23,8 @@ using output_atom = caf::atom_constant<caf::atom("output")>;
 using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("checkpt")>;
+using window_atom = caf::atom_constant<caf::atom("window")>;
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
 
 // A downstream subscription: the actor and the port index its input arrives on.
 struct subscriber {

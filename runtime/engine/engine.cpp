@@ -1,4 +1,6 @@
-#include "runtime/engine/engine.hpp"
+#include "runtime/engine/engine_impl.hpp"
+
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -15,129 +17,6 @@
 #include "runtime/engine/sources.hpp"
 
 namespace shoal {
-
-struct engine::impl {
-  config cfg;
-  std::shared_ptr<const plan> graph;
-  engine_options opt;
-  zmq::context_t zmq_ctx{1};
-  std::shared_ptr<status_board> board = std::make_shared<status_board>();
-  std::shared_ptr<flow_control> flow = std::make_shared<flow_control>();
-  std::shared_ptr<publisher> pub;
-  std::unique_ptr<store> db;
-  std::shared_ptr<store_writer> writer;
-  std::shared_ptr<ingest> gate;
-  std::unique_ptr<snapshot_server> snapshots;
-  std::unique_ptr<caf::actor_system_config> sys_cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  std::vector<caf::actor> node_actors;  // by plan index
-  std::vector<caf::actor> fabricators;
-  std::vector<std::unique_ptr<thread_source>> threads;
-  std::vector<std::shared_ptr<node_report>> reports;
-  engine_counts counts;
-  std::int64_t min_interval = 0;
-  std::int64_t last_checkpoint_ts = INT64_MIN;
-  std::uint64_t ticks = 0;
-  bool started = false, stopped = false;
-
-  std::map<std::string, std::string> load_checkpoints() {
-    if (!db || !db->get_meta("checkpoint")) return {};
-    return db->all_state();
-  }
-
-  std::uint64_t checkpoint_position() const {
-    if (!db) return 0;
-    auto meta = db->get_meta("checkpoint");
-    if (!meta) return 0;
-    return static_cast<std::uint64_t>(from_msgpack(*meta).find("journal_pos")->as_int());
-  }
-
-  void spawn_nodes() {
-    const auto& nodes = graph->nodes;
-    auto saved = load_checkpoints();
-    std::vector<std::vector<subscriber>> subs(nodes.size());
-    node_actors.resize(nodes.size());
-    reports.resize(nodes.size());
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      node_report r;
-      r.id = nodes[i].id;
-      r.kind = nodes[i].kind;
-      r.names = nodes[i].names;
-      reports[i] = board->add(std::move(r));
-    }
-    // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
-    for (std::size_t i = nodes.size(); i-- > 0;) {
-      node_host_args args{graph, i,          subs[i],     opt.publish ? pub : nullptr, writer, flow,
-                          board, reports[i], std::nullopt};
-      if (auto it = saved.find(nodes[i].id); it != saved.end()) args.checkpoint = it->second;
-      node_actors[i] = spawn_node_host(*sys, std::move(args));
-      for (std::size_t p = 0; p < nodes[i].inputs.size(); ++p)
-        subs[nodes[i].inputs[p].upstream].push_back(
-            {node_actors[i], static_cast<std::uint32_t>(p)});
-      (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
-    }
-    if (!saved.empty())
-      spdlog::info("restored {} node checkpoints from {}", saved.size(), opt.data_dir);
-  }
-
-  void make_ingest() {
-    std::map<std::string, ingest_target, std::less<>> streams;
-    for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-      if (graph->nodes[i].is_stream())
-        for (const auto& name : graph->nodes[i].names) streams[name] = {node_actors[i], reports[i]};
-    gate = std::make_shared<ingest>(std::move(streams), opt.live ? writer.get() : nullptr, *flow,
-                                    board);
-  }
-
-  // After a restart: what the journal holds beyond the checkpoint goes through the graph again
-  // (outputs are rewritten with identical bytes) before live input continues.
-  void catch_up() {
-    if (!db) return;
-    const std::uint64_t from = checkpoint_position(), last = db->journal_last();
-    if (last <= from) return;
-    spdlog::info("catching up journal records {}..{} after the last checkpoint", from + 1, last);
-    for (std::uint64_t pos = from; pos < last;) {
-      std::vector<journal_record> batch;
-      db->read_journal(pos, 4096, [&](std::uint64_t seq, std::string_view bytes) {
-        batch.push_back(decode_journal_record(bytes));
-        pos = seq;
-      });
-      if (batch.empty()) break;
-      for (const auto& r : batch) {
-        flow->wait_below(4096);
-        gate->forward(r);
-      }
-    }
-    flow->wait_idle();
-  }
-
-  void start_sources() {
-    std::set<std::size_t> fed;  // identical sources share their stream nodes: feed them once
-    for (const auto& decl : cfg.sources) {
-      bool fresh = false;
-      for (const auto& st : decl.streams)
-        fresh |= fed.insert(graph->by_name.at(decl.name + "." + st.name)).second;
-      if (!fresh) continue;
-      if (decl.kind == "fabricator")
-        fabricators.push_back(spawn_fabricator_source(*sys, decl, gate));
-      else if (decl.kind == "zmq")
-        threads.push_back(start_zmq_source(zmq_ctx, decl, gate));
-      else
-        threads.push_back(start_journal_source(decl, gate));
-      ++counts.source_feeds;
-    }
-  }
-
-  void stop_sources() {
-    for (auto& t : threads) t->stop();
-    if (!fabricators.empty()) {
-      caf::scoped_actor self{*sys};
-      for (auto& a : fabricators) self->send_exit(a, caf::exit_reason::user_shutdown);
-      for (auto& a : fabricators) self->wait_for(a);
-    }
-    fabricators.clear();
-  }
-};
 
 engine::engine(config cfg, plan p, engine_options o) : impl_(std::make_unique<impl>()) {
   impl_->cfg = std::move(cfg);
@@ -176,6 +55,16 @@ void engine::start() {
   if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
     m.snapshots = std::make_unique<snapshot_server>(m.zmq_ctx, m.cfg.engine.snapshot, m.graph,
                                                     *m.db, m.writer);
+  if (m.opt.live && (m.db || !m.cfg.engine.admin.empty())) {
+    admin_options ao;
+    ao.unix_path = !m.cfg.engine.admin.empty()
+                       ? m.cfg.engine.admin
+                       : (std::filesystem::path(m.opt.data_dir) / "shoal.sock").string();
+    ao.tcp = m.cfg.engine.admin_tcp;
+    ao.token = m.cfg.engine.admin_token;
+    ao.http = m.cfg.engine.metrics_http;
+    m.admin = std::make_unique<admin_server>(ao, make_engine_admin(m));
+  }
   if (m.opt.live) {
     m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);
@@ -268,6 +157,10 @@ void engine::tick() {
 void engine::checkpoint() {
   auto& m = *impl_;
   if (!m.writer || !m.sys) return;
+  if (m.any_paused) {  // a paused node's held inputs are in no checkpoint: wait for resume
+    spdlog::debug("checkpoint skipped: a node is paused");
+    return;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   m.gate->pause();
   m.flow->wait_idle();
@@ -308,8 +201,15 @@ void engine::stop() {
   if (!m.started || m.stopped) return;
   m.stopped = true;
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
+  if (m.admin) m.admin->stop();  // no command may reach actors that are going away
   if (m.sys) {
     m.stop_sources();
+    if (m.any_paused) {  // held inputs are handled before the final checkpoint
+      caf::scoped_actor self{*m.sys};
+      for (auto& a : m.node_actors)
+        self->request(a, caf::infinite, pause_atom::value, false)
+            .receive([](bool) {}, [](caf::error&) {});
+    }
     m.flow->wait_idle();
     if (m.opt.live && m.writer && m.gate) checkpoint();
     for (auto& a : m.node_actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

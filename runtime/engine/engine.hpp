@@ -71,8 +71,10 @@ class engine {
   writer_stats store_stats() const;
   const plan& graph() const;
 
- private:
+  // Implementation detail, shared with the admin commands (runtime/engine/engine_impl.hpp).
   struct impl;
+
+ private:
   std::unique_ptr<impl> impl_;
 };
 

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <deque>
+#include <functional>
+
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
@@ -23,6 +27,13 @@ struct node_host_state {
   std::uint64_t drains = 0;
   std::size_t window_bytes = 0;
   bool failed = false;
+  // Paused: inputs are held in arrival order (bounded) and handled on resume.
+  bool paused = false;
+  std::deque<std::function<void()>> held;
+  std::uint64_t held_overflow = 0;
+  static constexpr std::size_t max_held = 100'000;
+  std::array<std::uint64_t, 10> compute_counts{};
+  double compute_sum_s = 0;
 
   static inline const char* name = "shoal.node";
 };
@@ -72,6 +83,11 @@ void emit(node_actor* self, std::int64_t bucket, Value value) {
   st.args.flow->sent(static_cast<std::int64_t>(st.args.subscribers.size()));
   for (const auto& s : st.args.subscribers)
     self->send(s.actor, output_atom::value, s.port, seq, bucket, v);
+  st.args.board->update(st.args.report, [&](node_report& r) {
+    r.last_value = v;
+    r.last_seq = seq;
+    r.last_bucket = bucket;
+  });
   st.forwarded_ts = std::max(st.forwarded_ts, bucket + st.spec->interval_ns - 1);
 }
 
@@ -85,7 +101,14 @@ void drain(node_actor* self) {
         st.input.bucket = ready->bucket;
         Value v;
         try {
+          const auto t0 = std::chrono::steady_clock::now();
           v = st.kern->compute(st.input);
+          const double secs =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          std::size_t b = 0;
+          while (b < compute_bounds_s.size() && secs > compute_bounds_s[b]) ++b;
+          ++st.compute_counts[b];
+          st.compute_sum_s += secs;
         } catch (const std::exception& e) {
           fail(self, std::string("kernel threw at bucket ") + std::to_string(ready->bucket) + ": " +
                          e.what());
@@ -123,6 +146,9 @@ void drain(node_actor* self) {
     r.missing = c.missing;
     r.window_bytes = st.window_bytes;
     if (r.state == node_state::warming && st.out_seq > 0) r.state = node_state::running;
+    r.compute_counts = st.compute_counts;
+    r.compute_sum_s = st.compute_sum_s;
+    r.mailbox = self->mailbox().size();
     r.notes.clear();
     for (const auto& [why, n] : st.kern->notes()) r.notes.emplace(why, n);
   });
@@ -134,6 +160,30 @@ void drain(node_actor* self) {
 template <class Feed>
 void handle(node_actor* self, Feed&& feed) {
   auto& s = self->state;
+  if (s.paused) {
+    // Held, not handled: replayed in order on resume. Counted as handled for flow control,
+    // so a paused node never stalls replay or shutdown (checkpoints wait for resume).
+    if (s.held.size() < node_host_state::max_held) {
+      s.held.emplace_back([self, f = std::function<void(node_host_state&)>(feed)]() mutable {
+        auto& st = self->state;
+        if (st.failed) return;
+        try {
+          f(st);
+          drain(self);
+        } catch (const std::exception& e) {
+          fail(self, std::string("input rejected by the window: ") + e.what());
+        }
+      });
+    } else {
+      ++s.held_overflow;
+    }
+    s.args.board->update(s.args.report, [&](node_report& r) {
+      r.held = s.held.size();
+      r.held_overflow = s.held_overflow;
+    });
+    s.args.flow->handled();
+    return;
+  }
   if (!s.failed) {
     try {
       feed(s);
@@ -188,22 +238,39 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   }
   return {
       [=](event_atom, std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v) {
-        handle(self, [&](node_host_state& s) {
+        // By value: a paused node keeps the closure until it resumes.
+        handle(self, [port, seq, ts, v](node_host_state& s) {
           ++s.events_in;
-          s.cache->offer(port, seq, ts, std::move(v));
+          s.cache->offer(port, seq, ts, v);
         });
       },
       [=](output_atom, std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v) {
-        handle(self, [&](node_host_state& s) {
+        handle(self, [port, seq, bucket, v](node_host_state& s) {
           ++s.events_in;
-          s.cache->offer(port, seq, bucket, std::move(v));
+          s.cache->offer(port, seq, bucket, v);
           s.cache->watermark(port, bucket + s.port_interval[port] - 1);
         });
       },
       [=](watermark_atom, std::uint32_t port, std::int64_t ts) {
-        handle(self, [&](node_host_state& s) { s.cache->watermark(port, ts); });
+        handle(self, [port, ts](node_host_state& s) { s.cache->watermark(port, ts); });
       },
       [=](checkpoint_atom) -> std::string { return to_msgpack(save(self->state)); },
+      [=](window_atom) -> std::string { return to_msgpack(self->state.cache->save()); },
+      [=](pause_atom, bool pause) -> bool {
+        auto& s = self->state;
+        s.paused = pause;
+        if (!pause)
+          while (!s.held.empty()) {  // catch up in arrival order
+            auto next = std::move(s.held.front());
+            s.held.pop_front();
+            next();
+          }
+        s.args.board->update(s.args.report, [&](node_report& r) {
+          r.paused = s.paused;
+          r.held = s.held.size();
+        });
+        return s.paused;
+      },
   };
 }
 

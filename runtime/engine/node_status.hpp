@@ -2,12 +2,15 @@
 // node_status: what each node actor reports about itself (state, reason, counters), kept in a
 // board the engine, the CLI report and (later) the admin socket read without messaging actors.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "messages/value.hpp"
 
 namespace shoal {
 
@@ -30,7 +33,22 @@ struct node_report {
   std::int64_t last_bucket = 0;
   std::size_t window_bytes = 0;
   std::map<std::string, std::uint64_t> notes;  // kernel notes: why values were withheld
+  // Last output, for inspect.
+  value_ptr last_value;
+  std::uint64_t last_seq = 0;
+  // Messages waiting in the actor's mailbox when it last handled one.
+  std::size_t mailbox = 0;
+  bool paused = false;
+  std::size_t held = 0;             // inputs held while paused
+  std::uint64_t held_overflow = 0;  // inputs dropped because the hold was full
+  // Kernel compute time: counts per upper bound of compute_bounds_s, and their sum.
+  std::array<std::uint64_t, 10> compute_counts{};
+  double compute_sum_s = 0;
 };
+
+// Histogram bounds (seconds) of node compute time; the last bucket is +Inf.
+inline constexpr std::array<double, 9> compute_bounds_s{1e-6, 5e-6, 1e-5, 5e-5, 1e-4,
+                                                        5e-4, 1e-3, 5e-3, 1e-2};
 
 class status_board {
  public:

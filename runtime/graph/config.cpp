@@ -202,6 +202,19 @@ engine_decl parse_engine(const toml::value& root, const std::string& file) {
     e.snapshot = *s;
   }
   if (auto s = r.str("data")) e.data_dir = *s;
+  if (auto s = r.str("admin")) e.admin = *s;
+  auto loopback = [&](const char* key, std::string& out) {
+    if (auto s = r.str(key)) {
+      if (s->rfind("127.", 0) != 0 || s->find(':') == std::string::npos)
+        r.fail(key, "must be a loopback HOST:PORT such as \"127.0.0.1:7070\"");
+      out = *s;
+    }
+  };
+  loopback("admin_tcp", e.admin_tcp);
+  loopback("metrics_http", e.metrics_http);
+  if (auto s = r.str("admin_token")) e.admin_token = *s;
+  if (!e.admin_tcp.empty() && e.admin_token.size() < 16)
+    r.fail("admin_token", "admin_tcp needs admin_token of at least 16 characters");
   if (auto h = r.integer("publish_hwm")) {
     if (*h < 1 || *h > 10'000'000) r.fail("publish_hwm", "must be in [1, 10000000]");
     e.publish_hwm = *h;

@@ -34,6 +34,12 @@ struct engine_decl {
   // ROUTER endpoint answering "last N outputs of topic T" from the outputs store (late
   // joiners); empty = none.
   std::string snapshot;
+  // Admin socket (design §9): Unix socket path (default <data dir>/shoal.sock), optional
+  // loopback TCP "127.0.0.1:PORT" with a token, optional loopback HTTP for GET /metrics.
+  std::string admin;
+  std::string admin_tcp;
+  std::string admin_token;
+  std::string metrics_http;
   std::string data_dir = "./shoal-data";
   std::int64_t publish_hwm = 10000;     // ZeroMQ send high-water mark per subscriber
   std::int64_t commit_records = 1000;   // group commit: every N records ...

@@ -382,6 +382,9 @@ void store_writer::commit(std::deque<op>& batch) {
   stats_.records += batch.size();
   stats_.commits += 1;
   stats_.commit_ns += static_cast<std::uint64_t>(ns);
+  std::size_t b = 0;
+  while (b < commit_bounds_s.size() && ns / 1e9 > commit_bounds_s[b]) ++b;
+  ++stats_.commit_counts[b];
   committed_ += batch.size();
 }
 

@@ -7,6 +7,7 @@
 // Reads use short read transactions (never held across a long operation, so the file does not
 // grow). Writes go through store_writer only: LMDB allows one writer per environment.
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -83,10 +84,15 @@ std::string output_key(std::string_view id_hex, std::int64_t bucket);
 std::string u64_key(std::uint64_t v);
 std::uint64_t read_u64_key(std::string_view key);
 
+// Histogram bounds (seconds) of commit time; the last bucket is +Inf.
+inline constexpr std::array<double, 8> commit_bounds_s{1e-4, 5e-4, 1e-3, 5e-3,
+                                                       1e-2, 5e-2, 0.1,  1.0};
+
 struct writer_stats {
   std::uint64_t records = 0;
   std::uint64_t commits = 0;
-  std::uint64_t commit_ns = 0;  // total time spent committing
+  std::uint64_t commit_ns = 0;                   // total time spent committing
+  std::array<std::uint64_t, 9> commit_counts{};  // per commit_bounds_s bucket
 };
 
 // The single writer: a thread that owns every write transaction and group-commits every

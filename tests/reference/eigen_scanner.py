@@ -8,7 +8,7 @@ and compares every field to 1e-9 relative (1e-12 absolute near 0).
 
 This is an independent, direct implementation of design §8: every bucket recomputes each
 window from the raw prices with np.corrcoef + np.linalg.eigvalsh (the kernel keeps rolling
-sums instead). Degenerate cases follow docs/kinds/eigen_scanner.md:
+sums instead). Degenerate cases follow docs/kinds.md (eigen_scanner):
   - an asset is in window W when it has a finite, positive price in each of the last W+1
     scans; assets whose W returns are all exactly equal (zero variance) are dropped;
   - n = 0 → lambda_max = share = 0; n = 1 → the 1×1 correlation matrix [1]: lambda_max = 1;

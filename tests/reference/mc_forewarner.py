@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference for mc_forewarner's bootstrap, independent of the C++ kernel: splitmix64 and
 xoshiro256** written out in Python, the same seeding and the same draw procedure
-(docs/kinds/mc_forewarner.md). The C++ test must match every p_drawdown exactly.
+(docs/kinds.md (mc_forewarner)). The C++ test must match every p_drawdown exactly.
 
 Run with Debian's python3 (python3-numpy, only to make the input returns):
     /usr/bin/python3 tests/reference/mc_forewarner.py > tests/reference/mc_forewarner.json

@@ -1,0 +1,256 @@
+#include "runtime/admin/admin_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <filesystem>
+#include <thread>
+#include "runtime/admin/asio.hpp"
+
+namespace shoal {
+namespace asio = boost::asio;
+using stream_protocol = asio::local::stream_protocol;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Compares in time independent of where the strings differ (no token oracle by timing).
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+std::string error_line(const std::string& why) {
+  return nlohmann::json{{"ok", false}, {"error", why}}.dump() + "\n";
+}
+
+tcp::endpoint parse_loopback(const std::string& hostport, const char* what) {
+  const auto colon = hostport.rfind(':');
+  if (colon == std::string::npos)
+    throw std::runtime_error(std::string(what) + ": expected HOST:PORT, got " + hostport);
+  const auto addr = asio::ip::make_address(hostport.substr(0, colon));
+  if (!addr.is_loopback())
+    throw std::runtime_error(std::string(what) + ": only loopback addresses are allowed");
+  return {addr, static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1)))};
+}
+
+// One connection: read a line, answer it, repeat. A client that never reads only parks its own
+// session (the next line is read after the answer is written).
+template <class Socket>
+class session : public std::enable_shared_from_this<session<Socket>> {
+ public:
+  session(Socket s, admin_backend& b, bool need_token, const std::string& token,
+          std::size_t max_line)
+      : sock_(std::move(s)), backend_(b), need_token_(need_token), token_(token), buf_(max_line) {}
+
+  void start() { read(); }
+
+ private:
+  void read() {
+    auto self = this->shared_from_this();
+    asio::async_read_until(sock_, buf_, '\n', [self](boost::system::error_code ec, std::size_t n) {
+      if (ec == asio::error::not_found) {  // the line outgrew the buffer's limit
+        self->write_and_close(
+            error_line("request line exceeds " + std::to_string(self->buf_.max_size()) + " bytes"));
+        return;
+      }
+      if (ec) return;
+      std::string line(asio::buffers_begin(self->buf_.data()),
+                       asio::buffers_begin(self->buf_.data()) + n);
+      self->buf_.consume(n);
+      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+      self->reply_ = admin_answer(self->backend_, line, self->need_token_, self->token_);
+      const bool close =
+          self->need_token_ && self->reply_.find("\"bad or missing token\"") != std::string::npos;
+      asio::async_write(self->sock_, asio::buffer(self->reply_),
+                        [self, close](boost::system::error_code wec, std::size_t) {
+                          if (!wec && !close) self->read();
+                        });
+    });
+  }
+
+  // Sends a last error and closes: shut our side, then discard what the client still sends
+  // (bounded) until it closes, so closing with unread input does not reset the connection and
+  // swallow the error before the client reads it.
+  void write_and_close(std::string text) {
+    reply_ = std::move(text);
+    auto self = this->shared_from_this();
+    asio::async_write(sock_, asio::buffer(reply_),
+                      [self](boost::system::error_code ec, std::size_t) {
+                        boost::system::error_code ignore;
+                        if (ec) {
+                          self->sock_.close(ignore);
+                          return;
+                        }
+                        self->sock_.shutdown(Socket::shutdown_send, ignore);
+                        self->discard(std::size_t{16} << 20);
+                      });
+  }
+
+  void discard(std::size_t budget) {
+    auto self = this->shared_from_this();
+    sock_.async_read_some(asio::buffer(sink_),
+                          [self, budget](boost::system::error_code ec, std::size_t n) {
+                            boost::system::error_code ignore;
+                            if (ec || n >= budget) {
+                              self->sock_.close(ignore);
+                              return;
+                            }
+                            self->discard(budget - n);
+                          });
+  }
+
+  Socket sock_;
+  admin_backend& backend_;
+  bool need_token_;
+  const std::string& token_;
+  asio::streambuf buf_;
+  std::string reply_;
+  std::array<char, 65536> sink_;
+};
+
+}  // namespace
+
+std::string admin_answer(admin_backend& backend, const std::string& line, bool need_token,
+                         const std::string& token) {
+  nlohmann::json req;
+  try {
+    req = nlohmann::json::parse(line);
+  } catch (const std::exception& e) {
+    return error_line(std::string("malformed JSON: ") + e.what());
+  }
+  if (!req.is_object()) return error_line("a request is a JSON object {\"cmd\": ...}");
+  if (need_token) {
+    const auto it = req.find("token");
+    if (it == req.end() || !it->is_string() || !constant_time_equal(it->get<std::string>(), token))
+      return error_line("bad or missing token");
+  }
+  const auto cmd = req.find("cmd");
+  if (cmd == req.end() || !cmd->is_string())
+    return error_line("missing \"cmd\" (try {\"cmd\": \"help\"})");
+  try {
+    nlohmann::json out = backend.handle(cmd->get<std::string>(), req);
+    out["ok"] = true;
+    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  } catch (const admin_error& e) {
+    return error_line(e.what());
+  } catch (const std::exception& e) {
+    return error_line(std::string("internal error: ") + e.what());
+  }
+}
+
+struct admin_server::impl {
+  admin_options opt;
+  std::shared_ptr<admin_backend> backend;
+  asio::io_context io;
+  std::unique_ptr<stream_protocol::acceptor> unix_acceptor;
+  std::unique_ptr<tcp::acceptor> tcp_acceptor, http_acceptor;
+  std::thread thread;
+
+  void accept_unix() {
+    unix_acceptor->async_accept([this](boost::system::error_code ec, stream_protocol::socket s) {
+      if (ec) return;
+      std::make_shared<session<stream_protocol::socket>>(std::move(s), *backend, false, opt.token,
+                                                         opt.max_line)
+          ->start();
+      accept_unix();
+    });
+  }
+  void accept_tcp() {
+    tcp_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
+      if (ec) return;
+      std::make_shared<session<tcp::socket>>(std::move(s), *backend, true, opt.token, opt.max_line)
+          ->start();
+      accept_tcp();
+    });
+  }
+  void accept_http() {
+    http_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
+      if (ec) return;
+      auto sock = std::make_shared<tcp::socket>(std::move(s));
+      auto buf = std::make_shared<asio::streambuf>(8192);
+      asio::async_read_until(
+          *sock, *buf, "\r\n\r\n", [this, sock, buf](boost::system::error_code rec, std::size_t) {
+            auto body = std::make_shared<std::string>();
+            if (rec) return;
+            std::string head(asio::buffers_begin(buf->data()), asio::buffers_end(buf->data()));
+            const bool metrics =
+                head.rfind("GET /metrics ", 0) == 0 || head.rfind("GET /metrics?", 0) == 0;
+            std::string text = metrics ? backend->metrics_text() : "not found: try GET /metrics\n";
+            *body = std::string(metrics ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
+                    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
+                    std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
+            asio::async_write(*sock, asio::buffer(*body),
+                              [sock, body](boost::system::error_code, std::size_t) {
+                                boost::system::error_code ignore;
+                                sock->shutdown(tcp::socket::shutdown_both, ignore);
+                              });
+          });
+      accept_http();
+    });
+  }
+};
+
+admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backend)
+    : impl_(std::make_unique<impl>()) {
+  auto& m = *impl_;
+  m.opt = std::move(o);
+  m.backend = std::move(backend);
+  if (!m.opt.unix_path.empty()) {
+    std::filesystem::remove(m.opt.unix_path);  // a stale socket from a killed run
+    // Create the socket file private from the start: no window where others may connect.
+    const mode_t old = ::umask(0177);
+    try {
+      m.unix_acceptor = std::make_unique<stream_protocol::acceptor>(
+          m.io, stream_protocol::endpoint(m.opt.unix_path));
+    } catch (const std::exception& e) {
+      ::umask(old);
+      throw std::runtime_error("cannot bind admin socket " + m.opt.unix_path + ": " + e.what());
+    }
+    ::umask(old);
+    ::chmod(m.opt.unix_path.c_str(), 0600);
+    m.accept_unix();
+  }
+  if (!m.opt.tcp.empty()) {
+    if (m.opt.token.empty()) throw std::runtime_error("admin_tcp needs admin_token");
+    m.tcp_acceptor = std::make_unique<tcp::acceptor>(m.io, parse_loopback(m.opt.tcp, "admin_tcp"));
+    m.accept_tcp();
+  }
+  if (!m.opt.http.empty()) {
+    m.http_acceptor =
+        std::make_unique<tcp::acceptor>(m.io, parse_loopback(m.opt.http, "metrics_http"));
+    m.accept_http();
+  }
+  m.thread = std::thread([this] {
+    try {
+      impl_->io.run();
+    } catch (const std::exception& e) {
+      spdlog::error("admin: {}", e.what());
+    }
+  });
+}
+
+admin_server::~admin_server() { stop(); }
+
+void admin_server::stop() {
+  auto& m = *impl_;
+  m.io.stop();
+  if (m.thread.joinable()) m.thread.join();
+  if (!m.opt.unix_path.empty()) std::filesystem::remove(m.opt.unix_path);
+}
+
+int admin_server::tcp_port() const {
+  return impl_->tcp_acceptor ? impl_->tcp_acceptor->local_endpoint().port() : 0;
+}
+int admin_server::http_port() const {
+  return impl_->http_acceptor ? impl_->http_acceptor->local_endpoint().port() : 0;
+}
+
+}  // namespace shoal

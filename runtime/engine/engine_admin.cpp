@@ -1,0 +1,339 @@
+// The admin commands of a running engine (design §9), answered from the plan, the status board
+// and, for a node's window and pause/resume, by asking the node actor itself.
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "messages/json.hpp"
+#include "runtime/engine/engine_impl.hpp"
+
+namespace shoal {
+namespace {
+
+using json = nlohmann::json;
+
+struct command {
+  const char* name;
+  const char* args;
+  const char* summary;
+};
+
+constexpr command commands[] = {
+    {"help", "", "this list"},
+    {"version", "", "engine version, name and graph hash"},
+    {"graph", "", "every node: id, kind, names, pass, inputs; dedup counts"},
+    {"nodes", "", "one line per node: state and counters"},
+    {"inspect", "node",
+     "one node: id, kind and version, params, inputs, names, state, counters, last output, "
+     "mailbox, window bytes"},
+    {"window", "node", "one node's window C[input, interval, slot, {t, v}] as JSON"},
+    {"pause", "[node]", "hold a node's inputs (or every node's), bounded"},
+    {"resume", "[node]", "catch up held inputs in order and continue"},
+    {"metrics", "", "Prometheus text exposition"},
+    {"strategies", "", "strategies and their nodes"},
+    {"submit", "file", "add a strategy at runtime (not available yet)"},
+    {"remove", "strategy", "remove a strategy at runtime (not available yet)"},
+    {"config", "", "the config files the engine runs"},
+    {"log-level", "level", "trace, debug, info, warn, error or off"},
+};
+
+std::string prom_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+class engine_admin final : public admin_backend {
+ public:
+  explicit engine_admin(engine::impl& m) : m_(m) {}
+
+  json handle(const std::string& cmd, const json& req) override {
+    if (cmd == "help") {
+      json list = json::array();
+      for (const auto& c : commands)
+        list.push_back({{"cmd", c.name}, {"args", c.args}, {"summary", c.summary}});
+      return {{"commands", list}};
+    }
+    if (cmd == "version")
+      return {{"version", SHOAL_ENGINE_VERSION},
+              {"engine", m_.cfg.engine.name},
+              {"graph_hash", m_.graph->graph_hash}};
+    if (cmd == "graph") return graph();
+    if (cmd == "nodes") return nodes();
+    if (cmd == "inspect") return inspect(node_arg(req));
+    if (cmd == "window") return window(node_arg(req));
+    if (cmd == "pause" || cmd == "resume") return pause(req, cmd == "pause");
+    if (cmd == "metrics") return {{"text", metrics_text()}};
+    if (cmd == "strategies") return strategies();
+    if (cmd == "submit" || cmd == "remove")
+      throw admin_error(cmd +
+                        ": runtime strategy changes are not available in this version; restart "
+                        "with the new config");
+    if (cmd == "config") return config_files();
+    if (cmd == "log-level") return log_level(req);
+    throw admin_error("unknown command \"" + cmd + "\" (try {\"cmd\": \"help\"})");
+  }
+
+  std::string metrics_text() override { return engine_metrics_text(m_); }
+
+ private:
+  std::size_t node_arg(const json& req) const {
+    const auto it = req.find("node");
+    if (it == req.end() || !it->is_string()) throw admin_error("missing \"node\": a node name");
+    auto found = m_.graph->by_name.find(it->get<std::string>());
+    if (found == m_.graph->by_name.end())
+      throw admin_error("no node named \"" + it->get<std::string>() + "\"");
+    return found->second;
+  }
+
+  const node_report& report_of(const std::vector<node_report>& rs, std::size_t i) const {
+    for (const auto& r : rs)
+      if (r.id == m_.graph->nodes[i].id) return r;
+    throw admin_error("node has no report");
+  }
+
+  json graph() const {
+    json nodes = json::array();
+    for (const auto& n : m_.graph->nodes) {
+      json inputs = json::array();
+      for (const auto& in : n.inputs)
+        inputs.push_back({{"port", in.port}, {"upstream", m_.graph->nodes[in.upstream].name()}});
+      nodes.push_back({{"id", n.id},
+                       {"kind", n.kind},
+                       {"names", n.names},
+                       {"pass", n.pass},
+                       {"period", n.period},
+                       {"interval_ns", n.interval_ns},
+                       {"inputs", inputs}});
+    }
+    return {{"nodes", nodes},
+            {"declared", m_.graph->declared},
+            {"distinct", m_.graph->distinct},
+            {"reused", m_.graph->reused()},
+            {"reuse_ratio", m_.graph->reuse_ratio()}};
+  }
+
+  json nodes() const {
+    json out = json::array();
+    for (const auto& r : m_.board->snapshot())
+      out.push_back({{"name", r.names.front()},
+                     {"id", r.id},
+                     {"kind", r.kind},
+                     {"state", r.paused ? "PAUSED" : to_string(r.state)},
+                     {"events_in", r.events_in},
+                     {"outputs", r.outputs},
+                     {"late_dropped", r.late_dropped},
+                     {"rejected", r.rejected}});
+    return {{"nodes", out}};
+  }
+
+  json inspect(std::size_t i) const {
+    const plan_node& n = m_.graph->nodes[i];
+    const auto rs = m_.board->snapshot();
+    const node_report& r = report_of(rs, i);
+    json inputs = json::array();
+    for (const auto& in : n.inputs)
+      inputs.push_back({{"port", in.port}, {"upstream", m_.graph->nodes[in.upstream].name()}});
+    json last = nullptr;
+    if (r.last_value)
+      last = {{"seq", r.last_seq}, {"bucket", r.last_bucket}, {"value", to_json(*r.last_value)}};
+    return {{"id", n.id},
+            {"kind", n.kind},
+            {"kind_version", n.kind_version},
+            {"params", to_json(Value(n.params))},
+            {"inputs", inputs},
+            {"names", n.names},
+            {"state", r.paused ? "PAUSED" : to_string(r.state)},
+            {"reason", r.reason},
+            {"counters",
+             {{"events_in", r.events_in},
+              {"outputs", r.outputs},
+              {"late_dropped", r.late_dropped},
+              {"missing", r.missing},
+              {"rejected", r.rejected},
+              {"duplicates", r.duplicates},
+              {"gaps", r.gaps},
+              {"held", r.held},
+              {"held_overflow", r.held_overflow}}},
+            {"notes", r.notes},
+            {"last_output", last},
+            {"mailbox", r.mailbox},
+            {"window_bytes", r.window_bytes}};
+  }
+
+  json window(std::size_t i) const {
+    std::string bytes;
+    ask(i, [&](caf::scoped_actor& self, const caf::actor& a) {
+      self->request(a, std::chrono::seconds(5), window_atom::value)
+          .receive([&](std::string& b) { bytes = std::move(b); },
+                   [&](caf::error& e) { throw admin_error("window: " + m_.sys->render(e)); });
+    });
+    decode_limits big;
+    big.max_bytes = std::size_t{1} << 30;
+    big.max_depth = 64;
+    Value w = from_msgpack(bytes, big);
+    const plan_node& n = m_.graph->nodes[i];
+    json ports = json::array();
+    const auto& saved = w.find("ports")->as_list();
+    for (std::size_t p = 0; p < saved.size(); ++p) {
+      json slots = json::array();
+      for (const auto& s : saved[p].find("ring")->as_list())
+        slots.push_back({{"t", s.as_list()[0].as_int()}, {"v", to_json(s.as_list()[1])}});
+      ports.push_back(
+          {{"input", n.is_stream() ? "in" : n.inputs[p].port},
+           {"upstream", n.is_stream() ? n.name() : m_.graph->nodes[n.inputs[p].upstream].name()},
+           {"slots", slots}});
+    }
+    return {{"node", n.name()},
+            {"interval_ns", n.interval_ns},
+            {"period", n.period},
+            {"inputs", ports}};
+  }
+
+  json pause(const json& req, bool pause) {
+    std::vector<std::size_t> targets;
+    if (req.contains("node")) {
+      targets.push_back(node_arg(req));
+    } else {
+      for (std::size_t i = 0; i < m_.graph->nodes.size(); ++i) targets.push_back(i);
+    }
+    json names = json::array();
+    for (std::size_t i : targets) {
+      ask(i, [&](caf::scoped_actor& self, const caf::actor& a) {
+        self->request(a, std::chrono::seconds(5), pause_atom::value, pause)
+            .receive([](bool) {}, [&](caf::error& e) { throw admin_error(m_.sys->render(e)); });
+      });
+      names.push_back(m_.graph->nodes[i].name());
+    }
+    bool any = false;
+    for (const auto& r : m_.board->snapshot()) any |= r.paused;
+    m_.any_paused = any;
+    return {{pause ? "paused" : "resumed", names}};
+  }
+
+  json strategies() const {
+    std::map<std::string, std::vector<std::string>> by;
+    for (const auto& n : m_.graph->nodes)
+      for (const auto& name : n.names) {
+        const auto dot = name.find('.');
+        for (const auto& s : n.strategies)
+          if (!s.empty() && dot != std::string::npos && name.substr(0, dot) == s)
+            by[s].push_back(name);
+      }
+    json out = json::array();
+    for (const auto& [s, names] : by) out.push_back({{"strategy", s}, {"nodes", names}});
+    return {{"strategies", out}};
+  }
+
+  json config_files() const {
+    if (m_.opt.config_text.empty()) return {{"files", json::object()}};
+    Value v = from_msgpack(m_.opt.config_text);
+    json files = json::object();
+    for (const auto& [path, text] : v.find("files")->as_map()) files[path] = text.as_string();
+    return {{"main", v.find("main")->as_string()}, {"files", files}};
+  }
+
+  json log_level(const json& req) const {
+    const auto it = req.find("level");
+    if (it == req.end() || !it->is_string()) throw admin_error("missing \"level\"");
+    const std::string level = it->get<std::string>();
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+    if (!levels.count(level))
+      throw admin_error("level must be trace, debug, info, warn, error or off");
+    spdlog::set_level(spdlog::level::from_str(level));
+    return {{"level", level}};
+  }
+
+  template <class F>
+  void ask(std::size_t i, F&& f) const {
+    if (!m_.sys || i >= m_.node_actors.size()) throw admin_error("the engine is not running");
+    caf::scoped_actor self{*m_.sys};
+    f(self, m_.node_actors[i]);
+  }
+
+  engine::impl& m_;
+};
+
+}  // namespace
+
+std::shared_ptr<admin_backend> make_engine_admin(engine::impl& m) {
+  return std::make_shared<engine_admin>(m);
+}
+
+std::string engine_metrics_text(engine::impl& m) {
+  std::ostringstream o;
+  const auto rs = m.board->snapshot();
+  auto counter = [&](const char* name, const char* help, auto get) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
+    for (const auto& r : rs)
+      o << name << "{node=\"" << prom_escape(r.names.front()) << "\"} " << get(r) << "\n";
+  };
+  counter("shoal_events_in_total", "Inputs a node handled.",
+          [](const node_report& r) { return r.events_in; });
+  counter("shoal_outputs_total", "Outputs a node emitted.",
+          [](const node_report& r) { return r.outputs; });
+  counter("shoal_late_dropped_total", "Late events dropped.",
+          [](const node_report& r) { return r.late_dropped; });
+  counter("shoal_rejected_total", "Inputs rejected at ingest.",
+          [](const node_report& r) { return r.rejected; });
+  o << "# HELP shoal_window_resident_bytes Bytes held by a node's window, payloads included.\n"
+       "# TYPE shoal_window_resident_bytes gauge\n";
+  for (const auto& r : rs)
+    o << "shoal_window_resident_bytes{node=\"" << prom_escape(r.names.front()) << "\"} "
+      << r.window_bytes << "\n";
+  o << "# HELP shoal_node_compute_seconds Kernel compute time per fired bucket.\n"
+       "# TYPE shoal_node_compute_seconds histogram\n";
+  for (const auto& r : rs) {
+    const std::string node = prom_escape(r.names.front());
+    std::uint64_t cum = 0;
+    for (std::size_t b = 0; b < r.compute_counts.size(); ++b) {
+      cum += r.compute_counts[b];
+      o << "shoal_node_compute_seconds_bucket{node=\"" << node << "\",le=\"";
+      if (b < compute_bounds_s.size())
+        o << compute_bounds_s[b];
+      else
+        o << "+Inf";
+      o << "\"} " << cum << "\n";
+    }
+    o << "shoal_node_compute_seconds_sum{node=\"" << node << "\"} " << r.compute_sum_s << "\n";
+    o << "shoal_node_compute_seconds_count{node=\"" << node << "\"} " << cum << "\n";
+  }
+  const auto ps = m.pub ? m.pub->stats() : publisher_stats{};
+  o << "# HELP shoal_published_total Frames handed to the PUB socket.\n# TYPE "
+       "shoal_published_total counter\n"
+    << "shoal_published_total " << ps.sent << "\n";
+  o << "# HELP shoal_publish_dropped_total Frames dropped because the publish queue was full.\n"
+       "# TYPE shoal_publish_dropped_total counter\nshoal_publish_dropped_total "
+    << ps.queue_dropped << "\n";
+  const auto ws = m.writer ? m.writer->stats() : writer_stats{};
+  o << "# HELP shoal_journal_commit_seconds Time per group commit of the store.\n"
+       "# TYPE shoal_journal_commit_seconds histogram\n";
+  std::uint64_t cum = 0;
+  for (std::size_t b = 0; b < ws.commit_counts.size(); ++b) {
+    cum += ws.commit_counts[b];
+    o << "shoal_journal_commit_seconds_bucket{le=\"";
+    if (b < commit_bounds_s.size())
+      o << commit_bounds_s[b];
+    else
+      o << "+Inf";
+    o << "\"} " << cum << "\n";
+  }
+  o << "shoal_journal_commit_seconds_sum " << ws.commit_ns / 1e9 << "\n"
+    << "shoal_journal_commit_seconds_count " << ws.commits << "\n";
+  o << "# HELP shoal_reuse_ratio Declared nodes served by another's actor (dedup).\n"
+       "# TYPE shoal_reuse_ratio gauge\nshoal_reuse_ratio "
+    << m.graph->reuse_ratio() << "\n";
+  o << "# HELP shoal_actors_alive Node actors running.\n# TYPE shoal_actors_alive "
+       "gauge\nshoal_actors_alive "
+    << m.node_actors.size() << "\n";
+  return o.str();
+}
+
+}  // namespace shoal

@@ -151,7 +151,7 @@ void add_run_command(CLI::App& app, cli_result& result) {
                                : fed          ? " (every source delivered its feed)"
                                               : "");
     eng.stop();
-    print_summary(eng);
+    if (result.log_format != "json") print_summary(eng);  // JSON logs stay one object per line
     if (!o->report.empty()) std::ofstream(o->report) << report_json(eng).dump(2) << "\n";
     for (const auto& r : eng.nodes())
       if (r.state == node_state::failed) result.exit_code = 1;

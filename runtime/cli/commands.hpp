@@ -8,6 +8,7 @@ namespace shoal {
 struct cli_result {
   int exit_code = 0;
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one JSON object per line
 };
 
 // Logs go to stderr (stdout carries data: plans, outputs), one line each.

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   shoal::cli_result result;
   app.add_option("--log-level", result.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--log-format", result.log_format, "text (default) or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
   shoal::add_run_command(app, result);
   shoal::add_plan_command(app, result);
   shoal::add_tail_command(app, result);

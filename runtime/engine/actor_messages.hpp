@@ -9,12 +9,16 @@
 //   (checkpoint_atom) -> std::string                the node's state, for the state db
 //   (window_atom) -> std::string                    the node's window (msgpack), for admin
 //   (pause_atom, bool paused) -> bool               hold inputs (bounded) / resume in order
+//   (subscribe_atom, actor, port) -> bool           a strategy submitted at runtime joins
+//   (unsubscribe_atom, actor) -> bool               a removed node stops receiving
+//   (names_atom, std::vector<std::string>) -> bool  the names this node publishes under
 
 #include <caf/all.hpp>
 
 #include "messages/value.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::value_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<std::string>)
 
 namespace shoal {
 
@@ -25,6 +29,9 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("checkpt")>;
 using window_atom = caf::atom_constant<caf::atom("window")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
+using names_atom = caf::atom_constant<caf::atom("names")>;
 
 // A downstream subscription: the actor and the port index its input arrives on.
 struct subscriber {

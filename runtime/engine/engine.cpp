@@ -156,6 +156,7 @@ void engine::tick() {
 
 void engine::checkpoint() {
   auto& m = *impl_;
+  std::lock_guard graph_lock(m.graph_mu);
   if (!m.writer || !m.sys) return;
   if (m.any_paused) {  // a paused node's held inputs are in no checkpoint: wait for resume
     spdlog::debug("checkpoint skipped: a node is paused");

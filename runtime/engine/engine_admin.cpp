@@ -31,8 +31,8 @@ constexpr command commands[] = {
     {"resume", "[node]", "catch up held inputs in order and continue"},
     {"metrics", "", "Prometheus text exposition"},
     {"strategies", "", "strategies and their nodes"},
-    {"submit", "file", "add a strategy at runtime (not available yet)"},
-    {"remove", "strategy", "remove a strategy at runtime (not available yet)"},
+    {"submit", "file", "add a strategy: spawns only its new nodes; answers the diff"},
+    {"remove", "strategy", "remove a strategy: stops nodes no other strategy uses"},
     {"config", "", "the config files the engine runs"},
     {"log-level", "level", "trace, debug, info, warn, error or off"},
 };
@@ -55,6 +55,7 @@ class engine_admin final : public admin_backend {
   explicit engine_admin(engine::impl& m) : m_(m) {}
 
   json handle(const std::string& cmd, const json& req) override {
+    std::lock_guard lock(m_.graph_mu);
     if (cmd == "help") {
       json list = json::array();
       for (const auto& c : commands)
@@ -72,16 +73,27 @@ class engine_admin final : public admin_backend {
     if (cmd == "pause" || cmd == "resume") return pause(req, cmd == "pause");
     if (cmd == "metrics") return {{"text", metrics_text()}};
     if (cmd == "strategies") return strategies();
-    if (cmd == "submit" || cmd == "remove")
-      throw admin_error(cmd +
-                        ": runtime strategy changes are not available in this version; restart "
-                        "with the new config");
+    if (cmd == "submit") {
+      const auto it = req.find("file");
+      if (it == req.end() || !it->is_string())
+        throw admin_error("missing \"file\": a strategy file");
+      return engine_submit(m_, it->get<std::string>());
+    }
+    if (cmd == "remove") {
+      const auto it = req.find("strategy");
+      if (it == req.end() || !it->is_string())
+        throw admin_error("missing \"strategy\": a strategy name");
+      return engine_remove(m_, it->get<std::string>());
+    }
     if (cmd == "config") return config_files();
     if (cmd == "log-level") return log_level(req);
     throw admin_error("unknown command \"" + cmd + "\" (try {\"cmd\": \"help\"})");
   }
 
-  std::string metrics_text() override { return engine_metrics_text(m_); }
+  std::string metrics_text() override {
+    std::lock_guard lock(m_.graph_mu);
+    return engine_metrics_text(m_);
+  }
 
  private:
   std::size_t node_arg(const json& req) const {

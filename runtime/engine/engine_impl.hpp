@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <set>
 #include <zmq.hpp>
 
@@ -35,6 +36,9 @@ struct engine::impl {
   std::unique_ptr<snapshot_server> snapshots;
   std::unique_ptr<admin_server> admin;
   bool any_paused = false;
+  // Guards cfg, graph, node_actors and reports: admin commands (which may re-plan), periodic
+  // checkpoints and stop take it, so none sees a graph half-changed.
+  std::recursive_mutex graph_mu;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::vector<caf::actor> node_actors;  // by plan index
@@ -149,5 +153,8 @@ struct engine::impl {
 // The admin commands of a running engine (runtime/engine/engine_admin.cpp).
 std::shared_ptr<admin_backend> make_engine_admin(engine::impl& m);
 std::string engine_metrics_text(engine::impl& m);
+// Runtime strategy changes (runtime/engine/engine_strategies.cpp); call with graph_mu held.
+nlohmann::json engine_submit(engine::impl& m, const std::string& file);
+nlohmann::json engine_remove(engine::impl& m, const std::string& strategy);
 
 }  // namespace shoal

@@ -34,6 +34,7 @@ struct node_host_state {
   static constexpr std::size_t max_held = 100'000;
   std::array<std::uint64_t, 10> compute_counts{};
   double compute_sum_s = 0;
+  std::vector<std::string> names;  // published under these (changes when strategies come and go)
 
   static inline const char* name = "shoal.node";
 };
@@ -72,11 +73,11 @@ void emit(node_actor* self, std::int64_t bucket, Value value) {
   auto v = make_value(std::move(value));
   const std::uint64_t seq = ++st.out_seq;
   Output out{"", st.spec->id, bucket, seq, v};
-  for (const auto& name : st.spec->names) {
+  for (const auto& name : st.names) {
     out.node = name;
     std::string bytes = encode_output(out);
     // The store keeps one record per NodeID, under its first name.
-    if (st.args.writer && &name == &st.spec->names.front())
+    if (st.args.writer && &name == &st.names.front())
       st.args.writer->put_output(st.spec->id, bucket, bytes);
     if (st.args.pub) st.args.pub->publish(name, std::move(bytes));
   }
@@ -224,6 +225,7 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   auto& st = self->state;
   st.args = std::move(args);
   st.spec = &st.args.graph->nodes[st.args.index];
+  st.names = st.spec->names;
   const plan_node& n = *st.spec;
   const kind_info* kind = find_kind(n.kind);
   auto policy = parse_on_missing(n.on_missing).value_or(on_missing::skip);
@@ -256,6 +258,23 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
       },
       [=](checkpoint_atom) -> std::string { return to_msgpack(save(self->state)); },
       [=](window_atom) -> std::string { return to_msgpack(self->state.cache->save()); },
+      [=](subscribe_atom, caf::actor a, std::uint32_t port) -> bool {
+        self->state.args.subscribers.push_back({std::move(a), port});
+        return true;
+      },
+      [=](unsubscribe_atom, const caf::actor& a) -> bool {
+        auto& subs = self->state.args.subscribers;
+        subs.erase(std::remove_if(subs.begin(), subs.end(),
+                                  [&](const subscriber& s) { return s.actor == a; }),
+                   subs.end());
+        return true;
+      },
+      [=](names_atom, std::vector<std::string> names) -> bool {
+        self->state.names = std::move(names);
+        self->state.args.board->update(self->state.args.report,
+                                       [&](node_report& r) { r.names = self->state.names; });
+        return true;
+      },
       [=](pause_atom, bool pause) -> bool {
         auto& s = self->state;
         s.paused = pause;

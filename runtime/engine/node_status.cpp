@@ -1,5 +1,7 @@
 #include "runtime/engine/node_status.hpp"
 
+#include <algorithm>
+
 namespace shoal {
 
 const char* to_string(node_state s) {
@@ -19,6 +21,11 @@ std::shared_ptr<node_report> status_board::add(node_report initial) {
   std::lock_guard lock(mu_);
   reports_.push_back(r);
   return r;
+}
+
+void status_board::remove(const std::shared_ptr<node_report>& r) {
+  std::lock_guard lock(mu_);
+  reports_.erase(std::remove(reports_.begin(), reports_.end(), r), reports_.end());
 }
 
 std::vector<node_report> status_board::snapshot() const {

@@ -60,6 +60,8 @@ class status_board {
     f(*r);
   }
   std::vector<node_report> snapshot() const;
+  // A node stopped at runtime (its strategy was removed).
+  void remove(const std::shared_ptr<node_report>& r);
 
  private:
   mutable std::mutex mu_;

@@ -94,8 +94,10 @@ check(ask({"cmd": "config"})["main"] == "admin.toml", "config")
 check(ask({"cmd": "strategies"})["ok"], "strategies")
 check(ask({"cmd": "log-level", "level": "warn"})["level"] == "warn", "log-level")
 check(not ask({"cmd": "log-level", "level": "loud"})["ok"], "a bad log level is refused")
-r = ask({"cmd": "submit", "file": "x.toml"})
-check(not r["ok"] and "not available" in r["error"], r)
+r = ask({"cmd": "submit", "file": os.path.join(wd, "missing.toml")})
+check(not r["ok"] and "missing.toml:0: no such file" in r["error"], r)
+r = ask({"cmd": "remove", "strategy": "ghost"})
+check(not r["ok"] and "no strategy \"ghost\"" in r["error"], r)
 
 # Bad requests get clear errors.
 check("malformed JSON" in ask("{not json")["error"], "malformed JSON")

@@ -1,5 +1,7 @@
 #include "actors/rolling_vol/rolling_vol.hpp"
 
+#include "actors/core/window_param.hpp"
+
 #include <cmath>
 
 namespace shoal {
@@ -65,16 +67,9 @@ kind_info rolling_vol_kind() {
   kind_info k;
   k.name = "rolling_vol";
   k.summary = "sample std (ddof=1) of the input over the last `window` values per asset";
-  k.normalize = [](const value_map& p) {
-    param_reader r(p);
-    r.get_int("window", 20, 2, 100'000);
-    return r.finish();
-  };
-  k.min_period = [](const value_map& p) {
-    return static_cast<std::size_t>(p.at("window").as_int());
-  };
+  use_window_param(k);
   k.make = [](const value_map& p, const kernel_context&) {
-    return std::make_unique<rolling_vol_kernel>(static_cast<std::size_t>(p.at("window").as_int()));
+    return std::make_unique<rolling_vol_kernel>(window_of(p));
   };
   return k;
 }

@@ -1,5 +1,7 @@
 #include "actors/zscore/zscore.hpp"
 
+#include "actors/core/window_param.hpp"
+
 #include <cmath>
 #include <limits>
 
@@ -69,16 +71,9 @@ kind_info zscore_kind() {
   kind_info k;
   k.name = "zscore";
   k.summary = "(x_t - mean) / sample std over the last `window` values per asset";
-  k.normalize = [](const value_map& p) {
-    param_reader r(p);
-    r.get_int("window", 20, 2, 100'000);
-    return r.finish();
-  };
-  k.min_period = [](const value_map& p) {
-    return static_cast<std::size_t>(p.at("window").as_int());
-  };
+  use_window_param(k);
   k.make = [](const value_map& p, const kernel_context&) {
-    return std::make_unique<zscore_kernel>(static_cast<std::size_t>(p.at("window").as_int()));
+    return std::make_unique<zscore_kernel>(window_of(p));
   };
   return k;
 }

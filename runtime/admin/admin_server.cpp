@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <thread>
 #include "runtime/admin/asio.hpp"
@@ -47,8 +48,16 @@ template <class Socket>
 class session : public std::enable_shared_from_this<session<Socket>> {
  public:
   session(Socket s, admin_backend& b, bool need_token, const std::string& token,
-          std::size_t max_line)
-      : sock_(std::move(s)), backend_(b), need_token_(need_token), token_(token), buf_(max_line) {}
+          std::size_t max_line, std::shared_ptr<std::atomic<int>> live)
+      : sock_(std::move(s)),
+        backend_(b),
+        need_token_(need_token),
+        token_(token),
+        buf_(max_line),
+        live_(std::move(live)) {
+    ++*live_;
+  }
+  ~session() { --*live_; }
 
   void start() { read(); }
 
@@ -114,6 +123,7 @@ class session : public std::enable_shared_from_this<session<Socket>> {
   asio::streambuf buf_;
   std::string reply_;
   std::array<char, 65536> sink_;
+  std::shared_ptr<std::atomic<int>> live_;  // connections open now
 };
 
 }  // namespace
@@ -150,30 +160,56 @@ struct admin_server::impl {
   admin_options opt;
   std::shared_ptr<admin_backend> backend;
   asio::io_context io;
+  std::shared_ptr<std::atomic<int>> live = std::make_shared<std::atomic<int>>(0);
+  static constexpr int max_connections = 256;
+
+  // After an accept error other than shutdown (EMFILE under a connection flood) accept again
+  // a little later instead of giving up: the socket must outlive the flood.
+  template <class F>
+  void rearm(boost::system::error_code ec, F again) {
+    if (ec == asio::error::operation_aborted) return;
+    auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+    t->async_wait([t, again](boost::system::error_code) { again(); });
+  }
+
+  // Too many open connections: say so and close, before reading anything.
+  template <class Socket>
+  bool refuse_if_full(Socket& s) {
+    if (*live < max_connections) return false;
+    boost::system::error_code ignore;
+    const std::string msg =
+        error_line("too many admin connections (" + std::to_string(max_connections) + ")");
+    asio::write(s, asio::buffer(msg), ignore);
+    s.close(ignore);
+    return true;
+  }
   std::unique_ptr<stream_protocol::acceptor> unix_acceptor;
   std::unique_ptr<tcp::acceptor> tcp_acceptor, http_acceptor;
   std::thread thread;
 
   void accept_unix() {
     unix_acceptor->async_accept([this](boost::system::error_code ec, stream_protocol::socket s) {
-      if (ec) return;
-      std::make_shared<session<stream_protocol::socket>>(std::move(s), *backend, false, opt.token,
-                                                         opt.max_line)
-          ->start();
+      if (ec) return rearm(ec, [this] { accept_unix(); });
+      if (!refuse_if_full(s))
+        std::make_shared<session<stream_protocol::socket>>(std::move(s), *backend, false, opt.token,
+                                                           opt.max_line, live)
+            ->start();
       accept_unix();
     });
   }
   void accept_tcp() {
     tcp_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
-      if (ec) return;
-      std::make_shared<session<tcp::socket>>(std::move(s), *backend, true, opt.token, opt.max_line)
-          ->start();
+      if (ec) return rearm(ec, [this] { accept_tcp(); });
+      if (!refuse_if_full(s))
+        std::make_shared<session<tcp::socket>>(std::move(s), *backend, true, opt.token,
+                                               opt.max_line, live)
+            ->start();
       accept_tcp();
     });
   }
   void accept_http() {
     http_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
-      if (ec) return;
+      if (ec) return rearm(ec, [this] { accept_http(); });
       auto sock = std::make_shared<tcp::socket>(std::move(s));
       auto buf = std::make_shared<asio::streambuf>(8192);
       asio::async_read_until(

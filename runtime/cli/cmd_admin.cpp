@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include "runtime/admin/asio.hpp"
@@ -92,7 +93,7 @@ void add_admin_command(CLI::App& app, cli_result& result) {
       else if (c == "log-level")
         req["level"] = o->args[0];
       else if (c == "submit")
-        req["file"] = o->args[0];
+        req["file"] = std::filesystem::absolute(o->args[0]).string();  // engine cwd differs
       else if (c == "remove")
         req["strategy"] = o->args[0];
     }

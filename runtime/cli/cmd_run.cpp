@@ -103,15 +103,7 @@ void add_run_command(CLI::App& app, cli_result& result) {
   cmd->callback([o, &result] {
     init_logging(result);
     std::int64_t for_ns = 0;
-    if (!o->for_text.empty()) {
-      try {
-        for_ns = parse_duration_ns(o->for_text);
-      } catch (const std::exception& e) {
-        std::cerr << "shoal: --for: " << e.what() << "\n";
-        result.exit_code = 2;
-        return;
-      }
-    }
+    if (!parse_for_option(o->for_text, for_ns, result)) return;
     config cfg;
     plan p;
     if (!load_and_plan(o->path, cfg, p, result)) return;

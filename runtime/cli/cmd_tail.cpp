@@ -59,15 +59,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
   cmd->callback([o, &result] {
     init_logging(result);
     std::int64_t for_ns = 0;
-    if (!o->for_text.empty()) {
-      try {
-        for_ns = parse_duration_ns(o->for_text);
-      } catch (const std::exception& e) {
-        std::cerr << "shoal: --for: " << e.what() << "\n";
-        result.exit_code = 2;
-        return;
-      }
-    }
+    if (!parse_for_option(o->for_text, for_ns, result)) return;
     zmq::context_t ctx(1);
     zmq::socket_t sub(ctx, zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);

@@ -28,6 +28,10 @@ class engine;
 void print_summary(const engine& e);
 nlohmann::json report_json(const engine& e);
 
+// Parses a --for DURATION option ("" = no limit → 0); on a bad value prints the error, sets exit
+// code 2 and returns false.
+bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& result);
+
 // Peak resident set size of this process, in bytes.
 std::size_t peak_rss_bytes();
 

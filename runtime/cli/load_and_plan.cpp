@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "actors/core/params.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/plan.hpp"
 
@@ -50,6 +51,19 @@ void init_logging(const cli_result& result) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   }
   spdlog::set_level(spdlog::level::from_str(result.log_level));
+}
+
+bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& result) {
+  ns = 0;
+  if (text.empty()) return true;
+  try {
+    ns = parse_duration_ns(text);
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << "shoal: --for: " << e.what() << "\n";
+    result.exit_code = 2;
+    return false;
+  }
 }
 
 bool load_and_plan(const std::string& path, config& cfg, plan& p, cli_result& result,

@@ -55,6 +55,15 @@ void engine::start() {
   if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
     m.snapshots = std::make_unique<snapshot_server>(m.zmq_ctx, m.cfg.engine.snapshot, m.graph,
                                                     *m.db, m.writer);
+  if (m.opt.live) {
+    m.catch_up();
+    if (m.db) m.gate->resume_from(*m.db);
+    m.start_sources();
+  }
+  // Only now may a stop() checkpoint: before the journal tail went through the nodes, their
+  // state is behind the journal's end and a checkpoint would skip those records.
+  m.caught_up = true;
+  // Last: admin commands (which may re-plan) never race the start-up above.
   if (m.opt.live && (m.db || !m.cfg.engine.admin.empty())) {
     admin_options ao;
     ao.unix_path = !m.cfg.engine.admin.empty()
@@ -65,11 +74,7 @@ void engine::start() {
     ao.http = m.cfg.engine.metrics_http;
     m.admin = std::make_unique<admin_server>(ao, make_engine_admin(m));
   }
-  if (m.opt.live) {
-    m.catch_up();
-    if (m.db) m.gate->resume_from(*m.db);
-    m.start_sources();
-  }
+
   spdlog::info(
       "engine {}: spawned {} node actors and {} stream actors ({} distinct of {} declared nodes, "
       "reuse {}/{}), {} source feeds{}{}",
@@ -157,7 +162,7 @@ void engine::tick() {
 void engine::checkpoint() {
   auto& m = *impl_;
   std::lock_guard graph_lock(m.graph_mu);
-  if (!m.writer || !m.sys) return;
+  if (!m.writer || !m.sys || !m.caught_up) return;
   if (m.any_paused) {  // a paused node's held inputs are in no checkpoint: wait for resume
     spdlog::debug("checkpoint skipped: a node is paused");
     return;
@@ -210,6 +215,7 @@ void engine::stop() {
       for (auto& a : m.node_actors)
         self->request(a, caf::infinite, pause_atom::value, false)
             .receive([](bool) {}, [](caf::error&) {});
+      m.any_paused = false;
     }
     m.flow->wait_idle();
     if (m.opt.live && m.writer && m.gate) checkpoint();

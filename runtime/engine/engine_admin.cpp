@@ -216,6 +216,9 @@ class engine_admin final : public admin_backend {
     } else {
       for (std::size_t i = 0; i < m_.graph->nodes.size(); ++i) targets.push_back(i);
     }
+    // Marked before asking: a request that times out may still pause its node later, and a
+    // checkpoint must never run while any node might hold inputs.
+    if (pause) m_.any_paused = true;
     json names = json::array();
     for (std::size_t i : targets) {
       ask(i, [&](caf::scoped_actor& self, const caf::actor& a) {

@@ -36,6 +36,7 @@ struct engine::impl {
   std::unique_ptr<snapshot_server> snapshots;
   std::unique_ptr<admin_server> admin;
   bool any_paused = false;
+  bool caught_up = false;  // the restored state has seen the whole journal
   // Guards cfg, graph, node_actors and reports: admin commands (which may re-plan), periodic
   // checkpoints and stop take it, so none sees a graph half-changed.
   std::recursive_mutex graph_mu;

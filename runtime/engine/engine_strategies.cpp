@@ -70,40 +70,65 @@ json engine_submit(engine::impl& m, const std::string& file) {
     report_by_id[m.graph->nodes[i].id] = m.reports[i];
   }
   json fresh = json::array(), reused = json::array(), topics = json::array();
-  // g->nodes is topological: every upstream exists (old or just spawned) before its subscriber.
-  for (std::size_t i = 0; i < g->nodes.size(); ++i) {
-    const plan_node& n = g->nodes[i];
-    const bool ours = std::count(n.strategies.begin(), n.strategies.end(), name) > 0;
-    if (ours)
-      for (const auto& topic : n.names)
-        if (topic.rfind(name + ".", 0) == 0) topics.push_back(topic);
-    if (actor_by_id.count(n.id)) {
-      if (ours) reused.push_back(n.id);
-      continue;
+  std::vector<std::pair<std::size_t, caf::actor>> spawned;
+  // A submit that fails half-way (a node actor not answering) is undone: the new actors are
+  // unsubscribed (best effort) and stopped, so no orphan keeps publishing the strategy's topics.
+  auto undo = [&] {
+    for (auto it = spawned.rbegin(); it != spawned.rend(); ++it) {
+      const plan_node& n = g->nodes[it->first];
+      for (const auto& in : n.inputs) {
+        auto up = actor_by_id.find(g->nodes[in.upstream].id);
+        if (up == actor_by_id.end()) continue;
+        try {
+          ask(*m.sys, up->second, caf::make_message(unsubscribe_atom::value, it->second));
+        } catch (...) {
+        }
+      }
+      caf::anon_send_exit(it->second, caf::exit_reason::user_shutdown);
+      m.board->remove(report_by_id[n.id]);
+      --m.counts.node_actors;
     }
-    node_report r;
-    r.id = n.id;
-    r.kind = n.kind;
-    r.names = n.names;
-    auto report = m.board->add(std::move(r));
-    caf::actor a = spawn_node_host(*m.sys, node_host_args{g,
-                                                          i,
-                                                          {},
-                                                          m.opt.publish ? m.pub : nullptr,
-                                                          m.writer,
-                                                          m.flow,
-                                                          m.board,
-                                                          report,
-                                                          std::nullopt});
-    for (std::size_t p = 0; p < n.inputs.size(); ++p)
-      ask(*m.sys, actor_by_id.at(g->nodes[n.inputs[p].upstream].id),
-          caf::make_message(subscribe_atom::value, a, static_cast<std::uint32_t>(p)));
-    actor_by_id[n.id] = a;
-    report_by_id[n.id] = report;
-    ++m.counts.node_actors;
-    fresh.push_back(n.id);
+  };
+  try {
+    // g->nodes is topological: every upstream exists (old or just spawned) before its subscriber.
+    for (std::size_t i = 0; i < g->nodes.size(); ++i) {
+      const plan_node& n = g->nodes[i];
+      const bool ours = std::count(n.strategies.begin(), n.strategies.end(), name) > 0;
+      if (ours)
+        for (const auto& topic : n.names)
+          if (topic.rfind(name + ".", 0) == 0) topics.push_back(topic);
+      if (actor_by_id.count(n.id)) {
+        if (ours) reused.push_back(n.id);
+        continue;
+      }
+      node_report r;
+      r.id = n.id;
+      r.kind = n.kind;
+      r.names = n.names;
+      auto report = m.board->add(std::move(r));
+      caf::actor a = spawn_node_host(*m.sys, node_host_args{g,
+                                                            i,
+                                                            {},
+                                                            m.opt.publish ? m.pub : nullptr,
+                                                            m.writer,
+                                                            m.flow,
+                                                            m.board,
+                                                            report,
+                                                            std::nullopt});
+      report_by_id[n.id] = report;
+      spawned.emplace_back(i, a);  // before subscribing: undo() must know it
+      ++m.counts.node_actors;
+      for (std::size_t p = 0; p < n.inputs.size(); ++p)
+        ask(*m.sys, actor_by_id.at(g->nodes[n.inputs[p].upstream].id),
+            caf::make_message(subscribe_atom::value, a, static_cast<std::uint32_t>(p)));
+      actor_by_id[n.id] = a;
+      fresh.push_back(n.id);
+    }
+    adopt(m, std::move(next), g, actor_by_id, report_by_id);
+  } catch (...) {
+    undo();
+    throw;
   }
-  adopt(m, std::move(next), g, actor_by_id, report_by_id);
   spdlog::info("strategy {} submitted: {} new nodes, {} reused", name, fresh.size(), reused.size());
   return {{"strategy", name}, {"new", fresh}, {"reused", reused}, {"topics", topics}};
 }
@@ -141,6 +166,8 @@ json engine_remove(engine::impl& m, const std::string& strategy) {
     ask(*m.sys, m.node_actors[i], caf::make_message(names_atom::value, n.names));
     caf::anon_send_exit(m.node_actors[i], caf::exit_reason::user_shutdown);
     m.board->remove(m.reports[i]);
+    // Its checkpoint would be stale if a restart brought the node back: start it fresh then.
+    if (m.writer) m.writer->erase_state(n.id);
     --m.counts.node_actors;
     removed.push_back(n.id);
   }
@@ -157,6 +184,9 @@ json engine_remove(engine::impl& m, const std::string& strategy) {
                      }),
       next.engine.strategies.end());
   adopt(m, std::move(next), g, actor_by_id, report_by_id);
+  bool paused = false;
+  for (const auto& r : m.board->snapshot()) paused |= r.paused;
+  m.any_paused = paused;
   spdlog::info("strategy {} removed: {} nodes stopped, {} shared nodes kept", strategy,
                removed.size(), kept.size());
   return {{"strategy", strategy}, {"removed", removed}, {"kept", kept}};

@@ -232,12 +232,22 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   st.cache =
       std::make_unique<window_cache>(ports_of(*st.args.graph, n), n.interval_ns, n.period, policy);
   st.kern = kind->make(n.params, kernel_context{n.id, n.interval_ns, n.period});
-  if (st.args.checkpoint) restore(st, from_msgpack(*st.args.checkpoint, checkpoint_limits()));
+  std::string restore_failure;
+  if (st.args.checkpoint) {
+    // An unusable checkpoint must not kill the actor (its inputs would never be handled and
+    // flow control would wait forever): the node starts FAILED with the reason instead.
+    try {
+      restore(st, from_msgpack(*st.args.checkpoint, checkpoint_limits()));
+    } catch (const std::exception& e) {
+      restore_failure = std::string("checkpoint cannot be restored: ") + e.what();
+    }
+  }
   for (std::size_t p = 0; p < st.cache->port_count(); ++p) {
     st.input.ports.push_back(&st.cache->ring(p));
     st.port_interval.push_back(
         n.is_stream() ? 0 : st.args.graph->nodes[n.inputs[p].upstream].interval_ns);
   }
+  if (!restore_failure.empty()) fail(self, restore_failure);
   return {
       [=](event_atom, std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v) {
         // By value: a paused node keeps the closure until it resumes.

@@ -121,7 +121,9 @@ void zmq_source::catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle) {
                    err && err->is_string() ? err->as_string() : "refused");
       continue;
     }
-    for (const auto& o : r.find("outputs")->as_list()) {
+    const Value* outs = r.find("outputs");
+    if (!outs || !outs->is_list()) throw std::runtime_error("snapshot reply without outputs");
+    for (const auto& o : outs->as_list()) {
       std::vector<zmq::message_t> frames;
       frames.emplace_back(st.name.data(), st.name.size());
       const std::string bytes = to_msgpack(o);
@@ -198,6 +200,11 @@ void zmq_source::run(zmq::context_t& ctx) {
           throw decode_error(
               error_kind::wrong_type, "node",
               "output of \"" + out.node + "\" published under topic \"" + topic + "\"");
+        if (out.seq == 1 && p.sender_seq > 1) {
+          // The sender restarted from scratch: its seqs begin again.
+          spdlog::warn("source {}: {} restarted (seq 1 after {})", decl_.name, topic, p.sender_seq);
+          p.sender_seq = 0;
+        }
         if (p.sender_seq && out.seq <= p.sender_seq) return;  // already seen (snapshot overlap)
         if (p.sender_seq && out.seq != p.sender_seq + 1) {
           if (logged_kinds.insert("gap:" + topic).second)
@@ -250,7 +257,12 @@ void zmq_source::run(zmq::context_t& ctx) {
     const auto until = clock::now() + std::chrono::seconds(1);
     while (!stop_ && early.empty() && clock::now() < until)
       if (auto f = receive(50)) early.push_back(std::move(*f));
-    catch_up_from_snapshot(ctx, handle);
+    try {
+      catch_up_from_snapshot(ctx, handle);
+    } catch (const std::exception& e) {  // a bad reply must not take the engine down
+      spdlog::warn("source {}: snapshot catch-up from {} failed ({}); continuing live only",
+                   decl_.name, decl_.snapshot, e.what());
+    }
     for (auto& f : early) handle(f);
   }
 

@@ -111,16 +111,19 @@ bool store::exists(const std::string& dir) {
 }
 
 store::store(const std::string& dir, bool create) : dir_(dir) {
-  if (create)
-    std::filesystem::create_directories(dir);
-  else if (!exists(dir))
+  if (create) {
+    // The data dir holds the config (and any admin token in it): private to its owner.
+    if (std::filesystem::create_directories(dir))
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+  } else if (!exists(dir)) {
     throw store_error(dir + ": no shoal data dir here (no data.mdb)");
+  }
   check(mdb_env_create(&env_), "create environment");
   mdb_env_set_maxdbs(env_, 8);
   // Address space, not disk: LMDB's file grows as data is written.
   mdb_env_set_mapsize(env_, std::size_t{64} << 30);
   // NOTLS: read transactions are short and may run on any thread.
-  int rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0644);
+  int rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0600);
   if (rc != MDB_SUCCESS) {
     mdb_env_close(env_);
     env_ = nullptr;
@@ -311,6 +314,10 @@ void store_writer::put_state(std::string_view id_hex, std::string bytes) {
   enqueue(op{op_kind::state, output_key(id_hex, 0).substr(0, 32), std::move(bytes)});
 }
 
+void store_writer::erase_state(std::string_view id_hex) {
+  enqueue(op{op_kind::erase_state, output_key(id_hex, 0).substr(0, 32), {}});
+}
+
 void store_writer::put_meta(std::string key, std::string value) {
   enqueue(op{op_kind::meta, std::move(key), std::move(value)});
 }
@@ -367,6 +374,11 @@ void store_writer::commit(std::deque<op>& batch) {
         case op_kind::meta:
           dbi = store_.db_meta();
           break;
+        case op_kind::erase_state: {
+          const int rc = mdb_del(txn, store_.db_state(), &k, nullptr);
+          if (rc != MDB_NOTFOUND) check(rc, "delete");
+          continue;
+        }
       }
       check(mdb_put(txn, dbi, &k, &v, flags), "put");
     }

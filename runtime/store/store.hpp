@@ -115,6 +115,7 @@ class store_writer {
   std::uint64_t append_journal(std::string bytes);
   void put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes);
   void put_state(std::string_view id_hex, std::string bytes);
+  void erase_state(std::string_view id_hex);
   void put_meta(std::string key, std::string value);
   // Blocks until everything enqueued so far is committed. Rethrows a writer failure.
   void flush();
@@ -123,7 +124,7 @@ class store_writer {
   std::uint64_t last_journal_seq() const;  // last ingest seq handed out (0 = none)
 
  private:
-  enum class op_kind : std::uint8_t { journal, output, state, meta };
+  enum class op_kind : std::uint8_t { journal, output, state, meta, erase_state };
   struct op {
     op_kind kind;
     std::string key;

@@ -116,21 +116,37 @@ TEST_CASE("two strategies sharing 3 of 5 nodes run 7 node actors", "[engine]") {
   CHECK(shared.names == std::vector<std::string>{"alpha.ret", "beta.returns"});
 }
 
-TEST_CASE("the zmq source validates frames, assigns seqs and rejects bad input", "[engine]") {
-  zmq::context_t ctx(1);
-  zmq::socket_t feed(ctx, zmq::socket_type::pub);
-  feed.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = feed.get(zmq::sockopt::last_endpoint);
+// An engine whose one source, "feed", reads a PUB socket the test owns (frames [stream][payload]).
+struct zmq_fed_engine {
+  zmq::context_t ctx{1};
+  zmq::socket_t feed{ctx, zmq::socket_type::pub};
   testing::temp_dir dir;
-  auto path = dir.write("g.toml", R"(
-[engine]
-publish = "tcp://127.0.0.1:*"
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = [")" + endpoint + R"("]
-interval = "1s"
-idle_timeout = "200ms"
+  std::unique_ptr<engine> eng;
+
+  // `rest`: the source's [[source.stream]] tables and any [[node]] tables.
+  zmq_fed_engine(const std::string& idle_timeout, const std::string& rest) {
+    feed.bind("tcp://127.0.0.1:*");
+    const std::string endpoint = feed.get(zmq::sockopt::last_endpoint);
+    auto path = dir.write("g.toml",
+                          "[engine]\npublish = \"tcp://127.0.0.1:*\"\n[[source]]\nname = \"feed\"\n"
+                          "kind = \"zmq\"\nconnect = [\"" +
+                              endpoint +
+                              "\"]\ninterval = \"1s\"\n"
+                              "idle_timeout = \"" +
+                              idle_timeout + "\"\n" + rest);
+    config cfg = load_config(path);
+    eng = std::make_unique<engine>(cfg, build_plan(cfg));
+    eng->start();
+    std::this_thread::sleep_for(300ms);  // let the SUB connect (ZeroMQ slow joiner)
+  }
+  void send(const std::string& stream, const std::string& bytes) {
+    feed.send(zmq::buffer(stream), zmq::send_flags::sndmore);
+    feed.send(zmq::buffer(bytes));
+  }
+};
+
+TEST_CASE("the zmq source validates frames, assigns seqs and rejects bad input", "[engine]") {
+  zmq_fed_engine f("200ms", R"(
 [[source.stream]]
 name = "scan"
 schema = "scan"
@@ -140,14 +156,6 @@ name = "ret"
 kind = "log_return"
 inputs = { in = "feed.scan" }
 )");
-  config cfg = load_config(path);
-  engine eng(cfg, build_plan(cfg));
-  eng.start();
-  std::this_thread::sleep_for(300ms);  // let the SUB connect (ZeroMQ slow joiner)
-  auto send = [&](const std::string& stream, const std::string& bytes) {
-    feed.send(zmq::buffer(stream), zmq::send_flags::sndmore);
-    feed.send(zmq::buffer(bytes));
-  };
   auto scan = [](std::int64_t ts, double price) {
     return to_msgpack(Value(value_map{{"ts", Value(ts)},
                                       {"scan_number", Value(ts)},
@@ -155,15 +163,15 @@ inputs = { in = "feed.scan" }
                                       {"prices", Value(f64_vector{price})}}));
   };
   const std::int64_t s = 1'000'000'000;
-  send("scan", scan(1 * s, 100));
-  send("scan", "\xc1 not msgpack");                       // not MessagePack
-  send("scan", to_msgpack(Value(value_list{Value(1)})));  // not a map
-  send("scan", scan(2 * s, -5));                          // negative price
-  send("scan", scan(2 * s, 101));
-  send("scan", scan(3 * s, 102));
-  REQUIRE(wait_until([&] { return report_of(eng.nodes(), "ret").outputs == 2; }));
-  eng.stop();
-  auto rs = eng.nodes();
+  f.send("scan", scan(1 * s, 100));
+  f.send("scan", "\xc1 not msgpack");                       // not MessagePack
+  f.send("scan", to_msgpack(Value(value_list{Value(1)})));  // not a map
+  f.send("scan", scan(2 * s, -5));                          // negative price
+  f.send("scan", scan(2 * s, 101));
+  f.send("scan", scan(3 * s, 102));
+  REQUIRE(wait_until([&] { return report_of(f.eng->nodes(), "ret").outputs == 2; }));
+  f.eng->stop();
+  auto rs = f.eng->nodes();
   CHECK(report_of(rs, "feed.scan").rejected == 3);
   CHECK(report_of(rs, "feed.scan").events_in == 3);
   CHECK(report_of(rs, "feed.scan").outputs == 3);
@@ -171,29 +179,12 @@ inputs = { in = "feed.scan" }
 }
 
 TEST_CASE("a quiet zmq stream gets an idle watermark that closes its open bucket", "[engine]") {
-  zmq::context_t ctx(1);
-  zmq::socket_t feed(ctx, zmq::socket_type::pub);
-  feed.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = feed.get(zmq::sockopt::last_endpoint);
-  testing::temp_dir dir;
-  auto path = dir.write("g.toml", R"(
-[engine]
-publish = "tcp://127.0.0.1:*"
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = [")" + endpoint + R"("]
-interval = "1s"
-idle_timeout = "300ms"
+  zmq_fed_engine f("300ms", R"(
 [[source.stream]]
 name = "book"
 schema = "ob"
 key = "asset"
 )");
-  config cfg = load_config(path);
-  engine eng(cfg, build_plan(cfg));
-  eng.start();
-  std::this_thread::sleep_for(300ms);
   auto book = [](std::int64_t ts, const char* asset) {
     return to_msgpack(Value(value_map{{"ts", Value(ts)},
                                       {"asset", Value(asset)},
@@ -203,12 +194,11 @@ key = "asset"
                                       {"ask_qty", Value(f64_vector{2.0})}}));
   };
   for (const char* asset : {"A", "B", "A"}) {
-    feed.send(zmq::buffer(std::string("book")), zmq::send_flags::sndmore);
-    feed.send(zmq::buffer(book(5'000'000'000, asset)));
+    f.send("book", book(5'000'000'000, asset));
   }
   // Nothing closes bucket 5s but the idle timeout: no later event, no one_per_bucket.
-  REQUIRE(wait_until([&] { return report_of(eng.nodes(), "feed.book").outputs == 1; }));
-  eng.stop();
-  const auto rs = eng.nodes();
+  REQUIRE(wait_until([&] { return report_of(f.eng->nodes(), "feed.book").outputs == 1; }));
+  f.eng->stop();
+  const auto rs = f.eng->nodes();
   CHECK(report_of(rs, "feed.book").events_in == 3);
 }

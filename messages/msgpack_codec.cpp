@@ -6,6 +6,7 @@
 #include <new>
 
 #include "messages/field_path.hpp"
+#include "messages/limits_check.hpp"
 #include "messages/msgpack_writer.hpp"
 
 namespace shoal {
@@ -126,19 +127,11 @@ class converter {
   }
 
  private:
-  double finite(double x, const field_path& at) const {
-    if (!limits_.allow_non_finite && !std::isfinite(x))
-      throw decode_error(error_kind::non_finite, at.str(),
-                         std::isnan(x) ? "NaN is not allowed" : "infinity is not allowed");
-    return x;
-  }
-
+  double finite(double x, const field_path& at) const { return require_finite(x, limits_, at); }
   void check_depth(std::size_t depth, const field_path& at) const {
     // msgpack-cxx already enforces the limit while parsing (through unpack_limit); checking
     // again bounds this converter's recursion whatever that parser version does.
-    if (depth > limits_.max_depth)
-      throw decode_error(error_kind::too_deep, at.str(),
-                         "nesting exceeds " + std::to_string(limits_.max_depth) + " levels");
+    require_depth(depth, limits_, at);
   }
 
   Value array(const msgpack::object_array& a, const field_path& at, std::size_t depth) const {

@@ -48,6 +48,13 @@ void print_readable(const std::string& cmd, const json& r) {
     for (auto& row : rows) row["id"] = row["id"].get<std::string>().substr(0, 12);
     print_table(
         rows, {"name", "id", "kind", "state", "events_in", "outputs", "late_dropped", "rejected"});
+  } else if (cmd == "subscribers") {
+    if (r["subscribers"].empty())
+      std::printf("no tracked subscribers%s\n", r["endpoint"].get<std::string>().empty()
+                                                    ? " ([engine] publish_tracked is unset)"
+                                                    : "");
+    else
+      print_table(r["subscribers"], {"name", "connected", "sent", "dropped", "topics"});
   } else if (cmd == "metrics") {
     std::cout << r["text"].get<std::string>();
   } else if (cmd == "strategies") {

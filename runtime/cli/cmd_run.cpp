@@ -32,6 +32,8 @@ nlohmann::json report_json(const engine& e) {
                    {"reused", p.reused()},
                    {"published", e.publish_stats().sent},
                    {"publish_queue_dropped", e.publish_stats().queue_dropped}};
+  auto& subs = j["subscribers"] = nlohmann::json::array();
+  for (const auto& s : e.subscribers()) subs.push_back(subscriber_json(s));
   auto& nodes = j["nodes"] = nlohmann::json::array();
   for (const auto& r : e.nodes()) {
     nodes.push_back({{"id", r.id},

@@ -40,10 +40,12 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     std::size_t width = 160;
     std::size_t catch_up = 0;
     std::string snapshot;
+    std::string track;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("ENDPOINT", o->endpoint,
-                  "the engine's publish endpoint, e.g. tcp://127.0.0.1:5556")
+                  "the engine's publish endpoint, e.g. tcp://127.0.0.1:5556 (with --track: its "
+                  "publish_tracked endpoint)")
       ->required();
   cmd->add_option("TOPIC", o->topics, "node names to follow (default: all)");
   cmd->add_option("--for", o->for_text, "stop after this wall-clock duration");
@@ -56,20 +58,40 @@ void add_tail_command(CLI::App& app, cli_result& result) {
   cmd->add_option(
       "--snapshot", o->snapshot,
       "the engine's snapshot endpoint ([engine] snapshot; default: ENDPOINT's port + 1)");
+  cmd->add_option("--track", o->track,
+                  "subscribe to the tracked endpoint ([engine] publish_tracked) under this name: "
+                  "the engine then counts what it drops for us (`shoal admin subscribers`)");
   cmd->callback([o, &result] {
     init_logging(result);
     std::int64_t for_ns = 0;
     if (!parse_for_option(o->for_text, for_ns, result)) return;
     zmq::context_t ctx(1);
-    zmq::socket_t sub(ctx, zmq::socket_type::sub);
+    const bool tracked = !o->track.empty();
+    zmq::socket_t sub(ctx, tracked ? zmq::socket_type::dealer : zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);
-    if (o->topics.empty()) sub.set(zmq::sockopt::subscribe, "");
-    // ZeroMQ subscriptions are prefixes; exact topic matching is done below.
-    for (const auto& t : o->topics) sub.set(zmq::sockopt::subscribe, t);
+    // Subscriptions are prefixes; exact topic matching is done below.
+    std::vector<std::string> prefixes = o->topics;
+    if (prefixes.empty()) prefixes.push_back("");
     try {
-      sub.connect(o->endpoint);
+      if (tracked) {
+        sub.set(zmq::sockopt::routing_id, o->track);
+        sub.connect(o->endpoint);
+        for (const auto& t : prefixes) {  // queued until the connection is up
+          sub.send(zmq::str_buffer("subscribe"), zmq::send_flags::sndmore);
+          sub.send(zmq::buffer(t), zmq::send_flags::none);
+        }
+      } else {
+        for (const auto& t : prefixes) sub.set(zmq::sockopt::subscribe, t);
+        sub.connect(o->endpoint);
+      }
     } catch (const zmq::error_t& e) {
       std::cerr << "shoal: cannot connect to " << o->endpoint << ": " << e.what() << "\n";
+      result.exit_code = 2;
+      return;
+    }
+    if (o->catch_up > 0 && tracked && o->snapshot.empty()) {
+      std::cerr << "shoal: --catch-up with --track needs --snapshot (the engine's snapshot "
+                   "endpoint)\n";
       result.exit_code = 2;
       return;
     }
@@ -80,6 +102,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
     std::uint64_t seen = 0, bad = 0;
+    std::size_t acks = 0;                           // tracked: subscriptions the engine confirmed
     std::map<std::string, std::uint64_t> last_seq;  // per topic: printed through this seq
     auto print = [&](const Output& out) {
       auto& last = last_seq[out.node];
@@ -110,6 +133,16 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (!sub.recv(topic) || !topic.more() || !sub.recv(body)) return std::nullopt;
       while (body.more()) (void)sub.recv(body);  // ignore extra frames
       const std::string t = topic.to_string();
+      if (tracked && t.empty()) {  // the engine's answer to a request
+        try {
+          const Value r = from_msgpack(body.to_string_view());
+          if (r.find("subscribed")) ++acks;
+          if (const Value* err = r.find("error"))
+            std::cerr << "shoal: the engine refused: " << err->as_string() << "\n";
+        } catch (const decode_error&) {
+        }
+        return std::nullopt;
+      }
       if (!o->topics.empty() && std::find(o->topics.begin(), o->topics.end(), t) == o->topics.end())
         return std::nullopt;
       try {
@@ -123,10 +156,12 @@ void add_tail_command(CLI::App& app, cli_result& result) {
 
     std::deque<Output> pending;  // live outputs received while catching up
     if (o->catch_up > 0) {
-      // Subscribe first and wait until the subscription demonstrably works (or a second
-      // passes), then ask for the snapshot: it then overlaps the live stream, never leaves a gap.
+      // Subscribe first and wait until the subscription demonstrably works (an output arrived,
+      // or the tracked endpoint confirmed it; else a second passes), then ask for the snapshot:
+      // it then overlaps the live stream, never leaves a gap.
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      while (pending.empty() && std::chrono::steady_clock::now() < until)
+      while (pending.empty() && !(tracked && acks >= prefixes.size()) &&
+             std::chrono::steady_clock::now() < until)
         if (auto out = receive(50)) pending.push_back(std::move(*out));
       std::string snap = o->snapshot;
       if (snap.empty()) {

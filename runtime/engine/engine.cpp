@@ -35,7 +35,8 @@ void engine::start() {
   m.started = true;
   if (m.opt.publish)
     m.pub = std::make_shared<publisher>(m.zmq_ctx, m.cfg.engine.publish,
-                                        static_cast<int>(m.cfg.engine.publish_hwm));
+                                        static_cast<int>(m.cfg.engine.publish_hwm),
+                                        m.cfg.engine.publish_tracked);
   if (!m.opt.data_dir.empty()) {
     m.db = std::make_unique<store>(m.opt.data_dir, true);
     m.writer = std::make_shared<store_writer>(*m.db, m.opt.commit);
@@ -234,6 +235,10 @@ engine_counts engine::counts() const { return impl_->counts; }
 std::vector<node_report> engine::nodes() const { return impl_->board->snapshot(); }
 publisher_stats engine::publish_stats() const {
   return impl_->pub ? impl_->pub->stats() : publisher_stats{};
+}
+
+std::vector<subscriber_stats> engine::subscribers() const {
+  return impl_->pub ? impl_->pub->subscribers() : std::vector<subscriber_stats>{};
 }
 writer_stats engine::store_stats() const {
   return impl_->writer ? impl_->writer->stats() : writer_stats{};

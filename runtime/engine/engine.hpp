@@ -68,6 +68,8 @@ class engine {
   engine_counts counts() const;
   std::vector<node_report> nodes() const;
   publisher_stats publish_stats() const;
+  // Subscribers of the tracked endpoint ([engine] publish_tracked) and their drop counts.
+  std::vector<subscriber_stats> subscribers() const;
   writer_stats store_stats() const;
   const plan& graph() const;
 

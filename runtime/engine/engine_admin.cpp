@@ -34,6 +34,7 @@ constexpr command commands[] = {
     {"submit", "file", "add a strategy: spawns only its new nodes; answers the diff"},
     {"remove", "strategy", "remove a strategy: stops nodes no other strategy uses"},
     {"config", "", "the config files the engine runs"},
+    {"subscribers", "", "tracked subscribers (publish_tracked): topics, sent, dropped"},
     {"log-level", "level", "trace, debug, info, warn, error or off"},
 };
 
@@ -86,6 +87,7 @@ class engine_admin final : public admin_backend {
       return engine_remove(m_, it->get<std::string>());
     }
     if (cmd == "config") return config_files();
+    if (cmd == "subscribers") return subscribers();
     if (cmd == "log-level") return log_level(req);
     throw admin_error("unknown command \"" + cmd + "\" (try {\"cmd\": \"help\"})");
   }
@@ -96,6 +98,13 @@ class engine_admin final : public admin_backend {
   }
 
  private:
+  json subscribers() const {
+    json list = json::array();
+    if (m_.pub)
+      for (const auto& s : m_.pub->subscribers()) list.push_back(subscriber_json(s));
+    return {{"endpoint", m_.cfg.engine.publish_tracked}, {"subscribers", list}};
+  }
+
   std::size_t node_arg(const json& req) const {
     const auto it = req.find("node");
     if (it == req.end() || !it->is_string()) throw admin_error("missing \"node\": a node name");
@@ -327,6 +336,24 @@ std::string engine_metrics_text(engine::impl& m) {
   o << "# HELP shoal_publish_dropped_total Frames dropped because the publish queue was full.\n"
        "# TYPE shoal_publish_dropped_total counter\nshoal_publish_dropped_total "
     << ps.queue_dropped << "\n";
+  if (m.pub && !m.cfg.engine.publish_tracked.empty()) {
+    const auto subs = m.pub->subscribers();
+    std::size_t connected = 0;
+    for (const auto& s : subs) connected += s.connected;
+    o << "# HELP shoal_subscribers_connected Subscribers of the tracked publish endpoint.\n"
+         "# TYPE shoal_subscribers_connected gauge\nshoal_subscribers_connected "
+      << connected << "\n";
+    o << "# HELP shoal_subscriber_sent_total Outputs queued for a tracked subscriber.\n"
+         "# TYPE shoal_subscriber_sent_total counter\n";
+    for (const auto& s : subs)
+      o << "shoal_subscriber_sent_total{subscriber=\"" << prom_escape(s.name) << "\"} " << s.sent
+        << "\n";
+    o << "# HELP shoal_subscriber_dropped_total Outputs dropped for a tracked subscriber whose "
+         "queue was full.\n# TYPE shoal_subscriber_dropped_total counter\n";
+    for (const auto& s : subs)
+      o << "shoal_subscriber_dropped_total{subscriber=\"" << prom_escape(s.name) << "\"} "
+        << s.dropped << "\n";
+  }
   const auto ws = m.writer ? m.writer->stats() : writer_stats{};
   o << "# HELP shoal_journal_commit_seconds Time per group commit of the store.\n"
        "# TYPE shoal_journal_commit_seconds histogram\n";

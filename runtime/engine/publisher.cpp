@@ -1,12 +1,16 @@
 #include "runtime/engine/publisher.hpp"
 
+#include <chrono>
 #include <stdexcept>
 #include <zmq.hpp>
 
 namespace shoal {
 
-publisher::publisher(zmq::context_t& ctx, std::string endpoint, int hwm, std::size_t max_queue)
-    : endpoint_(std::move(endpoint)), max_queue_(max_queue) {
+publisher::publisher(zmq::context_t& ctx, std::string endpoint, int hwm,
+                     std::string tracked_endpoint, std::size_t max_queue)
+    : endpoint_(std::move(endpoint)),
+      tracked_endpoint_(std::move(tracked_endpoint)),
+      max_queue_(max_queue) {
   thread_ = std::thread([this, &ctx, hwm] { run(ctx, hwm); });
   // Bind before returning, so a bad endpoint is reported to the caller and not lost in a thread.
   std::unique_lock lock(bound_mu_);
@@ -14,7 +18,7 @@ publisher::publisher(zmq::context_t& ctx, std::string endpoint, int hwm, std::si
   if (!bind_error_.empty()) {
     lock.unlock();
     thread_.join();
-    throw std::runtime_error("cannot bind publish endpoint " + endpoint_ + ": " + bind_error_);
+    throw std::runtime_error(bind_error_);
   }
 }
 
@@ -47,43 +51,68 @@ publisher_stats publisher::stats() const {
   return stats_;
 }
 
+std::vector<subscriber_stats> publisher::subscribers() const {
+  std::lock_guard lock(channel_mu_);
+  return channel_ ? channel_->stats() : final_subscribers_;
+}
+
 void publisher::run(zmq::context_t& ctx, int hwm) {
   zmq::socket_t sock(ctx, zmq::socket_type::pub);
+  std::string error;
   try {
     sock.set(zmq::sockopt::sndhwm, hwm);
     sock.set(zmq::sockopt::linger, 500);
     sock.bind(endpoint_);
   } catch (const zmq::error_t& e) {
-    std::lock_guard lock(bound_mu_);
-    bind_error_ = e.what();
-    bound_ = true;
-    bound_cv_.notify_one();
-    return;
+    error = "cannot bind publish endpoint " + endpoint_ + ": " + e.what();
+  }
+  if (error.empty() && !tracked_endpoint_.empty()) {
+    try {
+      std::lock_guard lock(channel_mu_);
+      channel_ = std::make_unique<subscriber_channel>(ctx, tracked_endpoint_, hwm);
+    } catch (const zmq::error_t& e) {
+      error = "cannot bind publish_tracked endpoint " + tracked_endpoint_ + ": " + e.what();
+    }
   }
   {
     std::lock_guard lock(bound_mu_);
+    bind_error_ = error;
     bound_ = true;
   }
   bound_cv_.notify_one();
+  if (!error.empty()) return;
 
+  // The tracked endpoint's requests arrive on its socket, not through the queue: with one,
+  // wake up every few milliseconds to answer them.
+  subscriber_channel* const channel = channel_.get();
   std::deque<std::pair<std::string, std::string>> batch;
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (channel)
+        cv_.wait_for(lock, std::chrono::milliseconds(10), ready);
+      else
+        cv_.wait(lock, ready);
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
+    if (channel) channel->serve_requests();
     std::uint64_t sent = 0;
     for (auto& [topic, payload] : batch) {
       sock.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       sock.send(zmq::buffer(payload), zmq::send_flags::dontwait);
+      if (channel) channel->deliver(topic, payload);
       ++sent;
     }
     batch.clear();
     std::lock_guard lock(mu_);
     stats_.sent += sent;
   }
+  // Close the ROUTER here (the context cannot terminate while it is open); keep its counts.
+  std::lock_guard lock(channel_mu_);
+  if (channel_) final_subscribers_ = channel_->stats();
+  channel_.reset();
 }
 
 }  // namespace shoal

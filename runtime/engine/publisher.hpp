@@ -1,8 +1,9 @@
 #pragma once
-// publisher: the engine's one PUB socket, owned by one thread (ZeroMQ sockets are not
-// thread-safe). Node actors hand it ready-encoded frames through a queue; the thread sends
-// [topic][msgpack Output] without ever blocking on a slow subscriber (PUB drops at its
-// high-water mark, and the queue itself is bounded with a drop counter).
+// publisher: the engine's one PUB socket (and, when configured, its tracked ROUTER endpoint,
+// see subscriber_channel.hpp), owned by one thread (ZeroMQ sockets are not thread-safe). Node
+// actors hand it ready-encoded frames through a queue; the thread sends [topic][msgpack Output]
+// without ever blocking on a slow subscriber (PUB drops at its high-water mark, the tracked
+// endpoint drops and counts per subscriber, and the queue itself is bounded with a counter).
 
 #include <atomic>
 #include <condition_variable>
@@ -12,10 +13,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
-namespace zmq {
-class context_t;
-}
+#include "runtime/engine/subscriber_channel.hpp"
 
 namespace shoal {
 
@@ -26,7 +26,9 @@ struct publisher_stats {
 
 class publisher {
  public:
-  publisher(zmq::context_t& ctx, std::string endpoint, int hwm, std::size_t max_queue = 1 << 20);
+  // tracked_endpoint: the ROUTER endpoint of subscriber_channel, or empty for none.
+  publisher(zmq::context_t& ctx, std::string endpoint, int hwm, std::string tracked_endpoint = {},
+            std::size_t max_queue = 1 << 20);
   ~publisher();
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
@@ -36,12 +38,15 @@ class publisher {
   // Sends what is queued, then closes the socket.
   void stop();
   publisher_stats stats() const;
+  // The tracked endpoint's subscribers (their final counts once stopped).
+  std::vector<subscriber_stats> subscribers() const;
   const std::string& endpoint() const { return endpoint_; }
 
  private:
   void run(zmq::context_t& ctx, int hwm);
 
   std::string endpoint_;
+  std::string tracked_endpoint_;
   std::size_t max_queue_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -53,6 +58,9 @@ class publisher {
   std::condition_variable bound_cv_;
   bool bound_ = false;
   std::string bind_error_;
+  mutable std::mutex channel_mu_;  // guards channel_ (the thread's) and final_subscribers_
+  std::unique_ptr<subscriber_channel> channel_;
+  std::vector<subscriber_stats> final_subscribers_;
 };
 
 }  // namespace shoal

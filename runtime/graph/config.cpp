@@ -196,6 +196,12 @@ engine_decl parse_engine(const toml::value& root, const std::string& file) {
       r.fail("publish", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
     e.publish = *s;
   }
+  if (auto s = r.str("publish_tracked")) {
+    if (!valid_endpoint(*s, true))
+      r.fail("publish_tracked",
+             "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+    e.publish_tracked = *s;
+  }
   if (auto s = r.str("snapshot")) {
     if (!valid_endpoint(*s, true))
       r.fail("snapshot", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");

@@ -304,11 +304,17 @@ void check_read_only(const config& cfg, const plan& p) {
                        std::string("cannot load the mirrored engine's config: ") + e.what());
   }
   const plan theirs = build_plan(primary);
-  if (primary.engine.publish == cfg.engine.publish)
-    throw config_error(cfg.engine.loc, "engine.publish",
-                       "\"" + cfg.engine.publish +
-                           "\" is the publish endpoint of the engine this config mirrors (" +
-                           cfg.engine.mirrors + ")");
+  // None of the mirror's endpoints may be one the primary binds.
+  const std::set<std::string> theirs_endpoints{
+      primary.engine.publish, primary.engine.publish_tracked, primary.engine.snapshot};
+  for (const auto& [key, ep] :
+       {std::pair<const char*, const std::string&>{"publish", cfg.engine.publish},
+        {"publish_tracked", cfg.engine.publish_tracked},
+        {"snapshot", cfg.engine.snapshot}})
+    if (!ep.empty() && theirs_endpoints.count(ep))
+      throw config_error(cfg.engine.loc, std::string("engine.") + key,
+                         "\"" + ep + "\" is an endpoint of the engine this config mirrors (" +
+                             cfg.engine.mirrors + ")");
   for (const auto& n : cfg.nodes)
     if (theirs.by_name.count(n.name))
       throw config_error(n.loc, "node." + n.name + ".name",

@@ -29,9 +29,10 @@ def config(name, pace="10ms", extra=""):
     return path
 
 
-tcp_port, http_port = free_port(), free_port()
+tcp_port, http_port, tracked_port = free_port(), free_port(), free_port()
 cfg = config("admin", extra=f'\nadmin_tcp = "127.0.0.1:{tcp_port}"\nadmin_token = "{TOKEN}"\n'
-                            f'metrics_http = "127.0.0.1:{http_port}"')
+                            f'metrics_http = "127.0.0.1:{http_port}"\n'
+                            f'publish_tracked = "tcp://127.0.0.1:{tracked_port}"')
 data = os.path.join(wd, "data")
 engine = subprocess.Popen([SHOAL, "run", cfg, "--for", "30s", "--data", data], stderr=subprocess.PIPE, text=True)
 sock_path = os.path.join(data, "shoal.sock")
@@ -65,12 +66,15 @@ def ask(req, s=None):
     return json.loads(buf)
 
 
+# A tracked subscriber (shoal tail --track) for the `subscribers` command.
+watcher = subprocess.Popen([SHOAL, "tail", f"tcp://127.0.0.1:{tracked_port}", "z", "--track", "watcher",
+                            "--for", "20s"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 time.sleep(1.0)
 r = ask({"cmd": "help"})
 check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
 check(names == {"help", "version", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
-                "strategies", "submit", "remove", "config", "log-level"}, names)
+                "strategies", "submit", "remove", "config", "log-level", "subscribers"}, names)
 check(ask({"cmd": "version"})["engine"] == "quickstart", "version")
 g = ask({"cmd": "graph"})
 check(len(g["nodes"]) == 5 and g["distinct"] == 3, g)
@@ -90,6 +94,14 @@ families = {f.name: f for f in text_string_to_metric_families(text)}
 for m in ("shoal_events_in", "shoal_outputs", "shoal_window_resident_bytes", "shoal_node_compute_seconds",
           "shoal_journal_commit_seconds", "shoal_reuse_ratio", "shoal_actors_alive", "shoal_published"):
     check(m in families, f"metric {m} missing: {sorted(families)}")
+subs = ask({"cmd": "subscribers"})
+check(subs["endpoint"] == f"tcp://127.0.0.1:{tracked_port}", subs)
+check([(s["name"], s["topics"], s["connected"], s["dropped"]) for s in subs["subscribers"]]
+      == [("watcher", ["z"], True, 0)] and subs["subscribers"][0]["sent"] > 0, subs)
+sent = families["shoal_subscriber_sent"].samples
+check([(x.labels, x.value > 0) for x in sent] == [({"subscriber": "watcher"}, True)], sent)
+check("shoal_subscriber_dropped" in families and families["shoal_subscribers_connected"].samples[0].value == 1,
+      "subscriber metrics")
 check(ask({"cmd": "config"})["main"] == "admin.toml", "config")
 check(ask({"cmd": "strategies"})["ok"], "strategies")
 check(ask({"cmd": "log-level", "level": "warn"})["level"] == "warn", "log-level")
@@ -147,6 +159,8 @@ check("shoal_outputs_total" in body and list(text_string_to_metric_families(body
 # The CLI client.
 r = run(["admin", "--socket", sock_path, "nodes"])
 check(r.returncode == 0 and "market.scan" in r.stdout and "RUNNING" in r.stdout, r.stdout + r.stderr)
+r = run(["admin", "--socket", sock_path, "subscribers"])
+check(r.returncode == 0 and r.stdout.splitlines()[1].split()[:2] == ["watcher", "true"], r.stdout)
 r = run(["admin", "--socket", sock_path, "help"])
 check(r.returncode == 0 and "inspect" in r.stdout, r.stdout)
 r = run(["admin", "--socket", sock_path, "--json", "inspect", "ret"])
@@ -159,6 +173,8 @@ check(ask({"cmd": "inspect", "node": "z"})["state"] == "PAUSED", "paused state")
 held = ask({"cmd": "inspect", "node": "z"})["counters"]["held"]
 check(held >= 40, f"held only {held} inputs")
 check(ask({"cmd": "resume", "node": "z"})["resumed"] == ["z"], "resume")
+watcher.terminate()
+watcher.wait(timeout=10)
 engine.terminate()
 err = engine.communicate(timeout=30)[1]
 check(engine.returncode == 0, err)

@@ -33,7 +33,7 @@ check(re.search(r"bad\.toml:\d+: node\.posture\.name: would publish on topic \"p
 same_ep = os.path.join(wd, "violet_mirror", "same_endpoint.toml")
 open(same_ep, "w").write(mirror.replace(f'publish = "tcp://127.0.0.1:{mpub}"', f'publish = "tcp://127.0.0.1:{pub}"'))
 r = run(["plan", same_ep])
-check(r.returncode == 2 and "publish endpoint of the engine this config mirrors" in r.stderr, r.stderr)
+check(r.returncode == 2 and "is an endpoint of the engine this config mirrors" in r.stderr, r.stderr)
 
 primary_dir, mirror_dir = os.path.join(wd, "primary"), os.path.join(wd, "mirror")
 primary = subprocess.Popen([SHOAL, "run", os.path.join(wd, "blue", "graph.toml"), "--for", "34s",

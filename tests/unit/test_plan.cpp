@@ -199,3 +199,31 @@ TEST_CASE("durations: units, decimals and errors", "[plan]") {
   CHECK_THROWS_WITH(parse_duration_ns("s"), Contains("expected a number"));
   CHECK_THROWS_WITH(parse_duration_ns("99999999999d"), Contains("too large"));
 }
+
+TEST_CASE("engine endpoints: a bad publish_tracked, a mirror binding its primary's endpoint",
+          "[plan]") {
+  CHECK_THAT(error_of("[engine]\npublish_tracked = \"nope\"\n" + source),
+             Contains("engine.publish_tracked: \"nope\" is not a ZeroMQ endpoint"));
+  testing::temp_dir dir;
+  dir.write("primary.toml",
+            "[engine]\npublish = \"tcp://127.0.0.1:7001\"\n"
+            "publish_tracked = \"tcp://127.0.0.1:7002\"\n" +
+                source);
+  const std::string mirror_engine =
+      "[engine]\nmirrors = \"primary.toml\"\npublish = \"tcp://127.0.0.1:7003\"\n";
+  const std::string mirror_source =
+      "[[source]]\nname = \"feed\"\nkind = \"fabricator\"\nseed = 1\nassets = 3\n";
+  CHECK_NOTHROW(build_plan(load_config(dir.write("ok.toml", mirror_engine + mirror_source))));
+  for (const char* key : {"publish_tracked", "snapshot"}) {
+    const auto path =
+        dir.write("m.toml", mirror_engine + key + " = \"tcp://127.0.0.1:7002\"\n" + mirror_source);
+    try {
+      build_plan(load_config(path));
+      FAIL("a mirror may not bind its primary's endpoint (" << key << ")");
+    } catch (const config_error& e) {
+      CHECK_THAT(e.what(), Contains(std::string("engine.") + key +
+                                    ": \"tcp://127.0.0.1:7002\" is an endpoint of the engine "
+                                    "this config mirrors"));
+    }
+  }
+}

@@ -4,7 +4,9 @@
 Subscribes to an engine's publish endpoint, decodes every [topic][msgpack Output] frame,
 checks that each topic's seqs are contiguous, and prints a JSON summary on exit:
   {"topics": {topic: {"count", "first", "last", "gaps", "missed"}}, "received": N}
-Usage: subscriber.py ENDPOINT --seconds S [--sleep MS] [--stall S] [--topic T ...]
+Usage: subscriber.py ENDPOINT --seconds S [--sleep MS] [--stall S] [--topic T ...] [--track NAME]
+--track NAME makes it a tracked subscriber: a DEALER named NAME connected to the engine's
+publish_tracked endpoint, which counts what it drops for this client under that name.
 --sleep makes it a slow client (it sleeps after every message); --stall makes it stop reading
 for a while after its first message.
 """
@@ -26,16 +28,23 @@ def main():
     ap.add_argument("--topic", action="append", default=[])
     ap.add_argument("--rcvhwm", type=int, default=1000)
     ap.add_argument("--rcvbuf", type=int, default=0, help="kernel receive buffer bytes (0 = OS default)")
+    ap.add_argument("--track", help="routing id for the engine's publish_tracked endpoint")
     args = ap.parse_args()
 
     ctx = zmq.Context()
-    sub = ctx.socket(zmq.SUB)
+    sub = ctx.socket(zmq.DEALER if args.track else zmq.SUB)
     sub.setsockopt(zmq.RCVHWM, args.rcvhwm)
     if args.rcvbuf:
         sub.setsockopt(zmq.RCVBUF, args.rcvbuf)
-    for t in args.topic or [""]:
-        sub.setsockopt(zmq.SUBSCRIBE, t.encode())
-    sub.connect(args.endpoint)
+    if args.track:
+        sub.setsockopt(zmq.ROUTING_ID, args.track.encode())
+        sub.connect(args.endpoint)
+        for t in args.topic or [""]:
+            sub.send_multipart([b"subscribe", t.encode()])  # queued until connected
+    else:
+        for t in args.topic or [""]:
+            sub.setsockopt(zmq.SUBSCRIBE, t.encode())
+        sub.connect(args.endpoint)
 
     topics = {}
     received = 0
@@ -44,6 +53,11 @@ def main():
         if not sub.poll(100):
             continue
         topic, body = sub.recv_multipart()
+        if args.track and topic == b"":
+            # The engine's answer to a request: {"subscribed": prefix} or {"error": why}.
+            reply = msgpack.unpackb(body, raw=False)
+            assert "error" not in reply, reply
+            continue
         out = msgpack.unpackb(body, raw=False)
         assert out["node"] == topic.decode(), (out["node"], topic)
         assert set(out) == {"bucket", "id", "node", "seq", "value"}, sorted(out)

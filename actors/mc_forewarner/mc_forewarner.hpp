@@ -24,12 +24,17 @@ inline std::uint64_t mc_seed(std::uint64_t node_prefix, std::int64_t bucket) {
   return node_prefix ^ static_cast<std::uint64_t>(bucket);
 }
 
-// The bootstrap itself. returns[i], i = 0 oldest. For each path in turn, `horizon` draws
-// idx = rng.below(returns.size()) (next() % n), e_t = e_{t-1} * exp(returns[idx]), e_0 = 1;
-// the path's max drawdown is max_t (1 - e_t / max_{s<=t} e_s) and it counts when > dd.
-// Returns count / paths.
+// The bootstrap itself. returns[i], i = 0 oldest. Paths go in pairs (2q, 2q+1): at each of
+// the `horizon` steps the pair takes one rng.next() value x, path 2q draws
+// idx = ((x mod 2^32) * n) >> 32 and path 2q+1 idx = ((x >> 32) * n) >> 32 (n = returns.size()),
+// so pair q uses outputs q*horizon ... (q+1)*horizon - 1; an odd last path ignores the high
+// halves. e_t = e_{t-1} * exp(returns[idx]), e_0 = 1, peak_t = max(peak_{t-1}, e_t); a path
+// counts when some e_t < (1 - dd) * peak_t (its max drawdown exceeds dd). Returns count / paths.
 double mc_p_drawdown(const std::vector<double>& returns, std::uint64_t seed, std::int64_t paths,
                      std::int64_t horizon, double dd);
+// The same with growth[i] = exp(returns[i]) given.
+double mc_p_drawdown_growth(const std::vector<double>& growth, std::uint64_t seed,
+                            std::int64_t paths, std::int64_t horizon, double dd);
 
 class mc_forewarner_kernel final : public kernel {
  public:
@@ -43,7 +48,16 @@ class mc_forewarner_kernel final : public kernel {
   std::size_t window_;
   double dd_;
   std::uint64_t prefix_;
-  std::vector<double> returns_;  // reused between buckets to avoid reallocating
+  // exp(mean_return) of the window's slots, by slot time and value: the window slides by one
+  // slot per bucket, so only the new slot is decoded and exponentiated. A pure cache of what
+  // the window holds (a closed slot never changes), so it is not checkpointed.
+  struct cached_growth {
+    std::int64_t t;
+    const void* value;
+    double growth;
+  };
+  std::vector<cached_growth> cache_, next_cache_;
+  std::vector<double> growth_;
 };
 
 }  // namespace shoal

@@ -47,8 +47,6 @@ class Xoshiro256ss:
         s[3] = rotl(s[3], 45)
         return result
 
-    def below(self, n):
-        return self.next() % n if n else 0
 
 
 def seed_of(node_id, bucket):
@@ -60,15 +58,19 @@ def p_drawdown(returns, seed, paths, horizon, dd):
     rng = Xoshiro256ss(seed)
     n = len(returns)
     growth = [math.exp(r) for r in returns]
+    keep = 1.0 - dd
     hits = 0
-    for _ in range(paths):
-        e, peak, max_dd = 1.0, 1.0, 0.0
+    for first in range(0, paths, 2):
+        # A pair of paths: each PRNG output's low 32 bits draw for the first, high for the second.
+        e, peak, hit = [1.0, 1.0], [1.0, 1.0], [False, False]
         for _ in range(horizon):
-            e *= growth[rng.below(n)]
-            peak = max(peak, e)
-            max_dd = max(max_dd, 1.0 - e / peak)
-        if max_dd > dd:
-            hits += 1
+            x = rng.next()
+            for k, half in enumerate((x & 0xFFFFFFFF, x >> 32)):
+                e[k] *= growth[(half * n) >> 32]
+                peak[k] = max(peak[k], e[k])
+                if e[k] < keep * peak[k]:
+                    hit[k] = True
+        hits += hit[0] + (hit[1] if first + 1 < paths else 0)
     return hits / paths
 
 
@@ -93,6 +95,7 @@ for name, rets, node, bucket, params in [
     ("choppy_node_b", choppy, NODE_B, 1_700_000_000_000_000_000, (1000, 20, 100, 0.02)),
     ("choppy_negative_bucket", choppy, NODE_B, -86_400_000_000_000, (1000, 20, 100, 0.02)),
     ("small", small, NODE_B, 42_000_000_000, (50, 5, 10, 0.01)),
+    ("odd_paths", small, NODE_A, 7_000_000_000, (51, 7, 10, 0.02)),
 ]:
     paths, horizon, window, dd = params
     seed = seed_of(node, bucket)

@@ -11,6 +11,7 @@ fabricator::fabricator(const value_map& params, std::int64_t interval_ns)
       start_ns_(params.at("start").as_int() * 1'000'000'000 -
                 (params.at("start").as_int() * 1'000'000'000) % interval_ns),
       levels_(static_cast<std::size_t>(params.at("levels").as_int())),
+      books_(!params.count("books") || params.at("books").as_bool()),
       rng_(static_cast<std::uint64_t>(params.at("seed").as_int())) {
   const auto n = static_cast<std::size_t>(params.at("assets").as_int());
   for (std::size_t i = 0; i < n; ++i) {
@@ -77,6 +78,8 @@ fabricated_bucket fabricator::next() {
                                                {"ask_px", Value(std::move(ask_px))},
                                                {"ask_qty", Value(std::move(ask_qty))}}));
   }
+  // Without books the draws above still happen, so the prices (and scans) do not change.
+  if (!books_) out.books.clear();
   ++k_;
   return out;
 }

@@ -25,12 +25,14 @@ struct fabricated_bucket {
 
 class fabricator {
  public:
-  // params: seed, assets, levels, start (unix seconds of the first bucket).
+  // params: seed, assets, levels, start (unix seconds of the first bucket), optional books
+  // (false: no order books; the scans stay the same as with them).
   fabricator(const value_map& params, std::int64_t interval_ns);
 
   fabricated_bucket next();
   std::int64_t buckets_made() const { return k_; }
   const std::vector<std::string>& assets() const { return names_; }
+  bool books() const { return books_; }
 
  private:
   void step_prices();
@@ -38,6 +40,7 @@ class fabricator {
   std::int64_t interval_ns_;
   std::int64_t start_ns_;
   std::size_t levels_;
+  bool books_;
   xoshiro256ss rng_;
   std::vector<std::string> names_;
   std::vector<double> log_px_;

@@ -15,6 +15,7 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
   struct options {
     std::int64_t seed = 42, assets = 12, buckets = 1000, levels = 5, start = 1'767'225'600;
     std::string interval = "1s", out, source = "market";
+    bool no_books = false;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--seed", o->seed, "PRNG seed")->capture_default_str();
@@ -31,6 +32,8 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
   cmd->add_option("--start", o->start, "unix seconds of the first bucket")->capture_default_str();
   cmd->add_option("--source", o->source, "source name: streams are SOURCE.scan and SOURCE.ob")
       ->capture_default_str();
+  cmd->add_flag("--no-books", o->no_books,
+                "scans only (the same scans as with books; the source says books = false)");
   cmd->add_option("--out", o->out, "data dir to create")->required();
   cmd->callback([o, &result] {
     init_logging(result);
@@ -49,11 +52,12 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
     }
     store db(o->out, true);
     store_writer w(db);
-    fabricator gen(value_map{{"seed", Value(o->seed)},
-                             {"assets", Value(o->assets)},
-                             {"levels", Value(o->levels)},
-                             {"start", Value(o->start)}},
-                   interval);
+    value_map params{{"seed", Value(o->seed)},
+                     {"assets", Value(o->assets)},
+                     {"levels", Value(o->levels)},
+                     {"start", Value(o->start)}};
+    if (o->no_books) params["books"] = Value(false);
+    fabricator gen(params, interval);
     const std::string scan = o->source + ".scan", ob = o->source + ".ob";
     std::uint64_t scan_seq = 0, ob_seq = 0, records = 0;
     for (std::int64_t k = 0; k < o->buckets; ++k) {
@@ -62,15 +66,16 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
           encode_event(Event{scan, ++scan_seq, b.scan_ts, make_value(std::move(b.scan))}));
       for (auto& [ts, book] : b.books)
         w.append_journal(encode_event(Event{ob, ++ob_seq, ts, make_value(std::move(book))}));
-      w.append_journal(encode_watermark(Watermark{ob, b.watermark_ts}));
-      records += 2 + b.books.size();
+      if (!o->no_books) w.append_journal(encode_watermark(Watermark{ob, b.watermark_ts}));
+      records += 1 + b.books.size() + (o->no_books ? 0 : 1);
     }
     // The config a replay without --config uses: the same fabricator source, no nodes.
     const std::string toml =
         "[engine]\nname = \"fabricated\"\n\n[[source]]\nname = \"" + o->source +
         "\"\nkind = \"fabricator\"\nseed = " + std::to_string(o->seed) +
         "\nassets = " + std::to_string(o->assets) + "\nlevels = " + std::to_string(o->levels) +
-        "\nstart = " + std::to_string(o->start) + "\ninterval = \"" + o->interval + "\"\n";
+        "\nstart = " + std::to_string(o->start) + "\ninterval = \"" + o->interval + "\"\n" +
+        (o->no_books ? "books = false\n" : "");
     w.put_meta(
         "config",
         to_msgpack(Value(value_map{{"main", Value("engine.toml")},

@@ -37,7 +37,7 @@ caf::behavior fabricator_source(caf::stateful_actor<fabricator_state>* self, sou
           for (auto& [ts, book] : b.books)
             fresh |= s.in->event(s.ob, ts, make_value(std::move(book)), ++s.ob_index);
           // The fabricator knows its bucket is complete: it closes the book stream itself.
-          fresh |= s.in->watermark(s.ob, b.watermark_ts);
+          if (s.gen->books()) fresh |= s.in->watermark(s.ob, b.watermark_ts);
         }
       },
   };

@@ -293,6 +293,12 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
                          {"start", Value(start)}};
     s.streams = {stream_decl{"scan", "scan", true, std::nullopt, "payload"},
                  stream_decl{"ob", "ob", false, std::string("asset"), "payload"}};
+    // books = false: scans only (the same scans). Only then is it a param, so configs that do
+    // not say it keep their NodeIDs.
+    if (auto books = r.boolean("books"); books && !*books) {
+      s.params["books"] = Value(false);
+      s.streams.pop_back();
+    }
   } else if (s.kind == "zmq") {
     s.connect = r.str_list("connect");
     if (s.connect.empty()) r.fail("connect", "a zmq source needs at least one endpoint");

@@ -65,3 +65,20 @@ TEST_CASE("fabricator: scans and books are valid payloads inside their bucket", 
   CHECK(books > 300 * 12 * 8 / 10);
   CHECK(books < 300 * 12);
 }
+
+TEST_CASE("fabricator: books = false gives the same scans and no books", "[fabricator]") {
+  auto no_books = params(7);
+  no_books["books"] = Value(false);
+  fabricator with(params(7), 1'000'000'000), without(no_books, 1'000'000'000);
+  CHECK(with.books());
+  CHECK_FALSE(without.books());
+  std::size_t books = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto a = with.next(), b = without.next();
+    CHECK(to_msgpack(a.scan) == to_msgpack(b.scan));
+    CHECK(a.scan_ts == b.scan_ts);
+    CHECK(b.books.empty());
+    books += a.books.size();
+  }
+  CHECK(books > 0);
+}

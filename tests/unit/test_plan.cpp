@@ -227,3 +227,18 @@ TEST_CASE("engine endpoints: a bad publish_tracked, a mirror binding its primary
     }
   }
 }
+
+TEST_CASE("a fabricator with books = false has only its scan stream", "[plan]") {
+  testing::temp_dir dir;
+  const auto with = build_plan(load_config(dir.write("a.toml", source)));
+  const auto without = build_plan(load_config(dir.write("b.toml", source + "books = false\n")));
+  CHECK(with.by_name.count("market.ob") == 1);
+  CHECK(without.by_name.count("market.ob") == 0);
+  CHECK(without.by_name.count("market.scan") == 1);
+  // Saying books = true changes nothing, NodeIDs included.
+  const auto same = build_plan(load_config(dir.write("c.toml", source + "books = true\n")));
+  CHECK(same.graph_hash == with.graph_hash);
+  CHECK(without.graph_hash != with.graph_hash);
+  CHECK_THAT(error_of(source + "books = \"no\"\n"),
+             Contains("source.books: must be true or false"));
+}

@@ -90,7 +90,7 @@ Value mc_forewarner_kernel::compute(const kernel_input& in) {
   std::size_t c = 0;  // cache_ and the window are both in time order: one merge pass
   for (std::size_t p = w.size() - window_; p < w.size(); ++p) {
     const std::int64_t t = w[p].t;
-    const void* value = w[p].v.get();
+    const value_ptr& value = w[p].v;
     while (c < cache_.size() && cache_[c].t < t) ++c;
     double g;
     if (c < cache_.size() && cache_[c].t == t && cache_[c].value == value) {

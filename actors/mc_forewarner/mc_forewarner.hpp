@@ -53,7 +53,7 @@ class mc_forewarner_kernel final : public kernel {
   // the window holds (a closed slot never changes), so it is not checkpointed.
   struct cached_growth {
     std::int64_t t;
-    const void* value;
+    value_ptr value;  // held, so its address cannot be reused for another value meanwhile
     double growth;
   };
   std::vector<cached_growth> cache_, next_cache_;

@@ -102,7 +102,17 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
     std::uint64_t seen = 0, bad = 0;
-    std::size_t acks = 0;                           // tracked: subscriptions the engine confirmed
+    std::size_t acks = 0;       // tracked: subscriptions the engine confirmed
+    bool refused = false;       // tracked: the engine refused a request
+    auto subscribe_all = [&] {  // tracked: (again) idempotent on the engine's side
+      for (const auto& t : prefixes) {
+        sub.send(zmq::str_buffer("subscribe"), zmq::send_flags::sndmore);
+        sub.send(zmq::buffer(t), zmq::send_flags::none);
+      }
+    };
+    // The engine pings a quiet subscriber every 5 s: silence for longer means the connection
+    // was replaced (an engine restart forgets subscriptions), so subscribe again.
+    auto last_frame = std::chrono::steady_clock::now();
     std::map<std::string, std::uint64_t> last_seq;  // per topic: printed through this seq
     auto print = [&](const Output& out) {
       auto& last = last_seq[out.node];
@@ -128,7 +138,14 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     auto receive = [&](int timeout_ms) -> std::optional<Output> {
       zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
-      if (!(items[0].revents & ZMQ_POLLIN)) return std::nullopt;
+      if (!(items[0].revents & ZMQ_POLLIN)) {
+        if (tracked && std::chrono::steady_clock::now() - last_frame > std::chrono::seconds(12)) {
+          subscribe_all();
+          last_frame = std::chrono::steady_clock::now();
+        }
+        return std::nullopt;
+      }
+      last_frame = std::chrono::steady_clock::now();
       zmq::message_t topic, body;
       if (!sub.recv(topic) || !topic.more() || !sub.recv(body)) return std::nullopt;
       while (body.more()) (void)sub.recv(body);  // ignore extra frames
@@ -137,8 +154,10 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         try {
           const Value r = from_msgpack(body.to_string_view());
           if (r.find("subscribed")) ++acks;
-          if (const Value* err = r.find("error"))
+          if (const Value* err = r.find("error")) {
             std::cerr << "shoal: the engine refused: " << err->as_string() << "\n";
+            refused = true;
+          }
         } catch (const decode_error&) {
         }
         return std::nullopt;
@@ -160,7 +179,9 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       // or the tracked endpoint confirmed it; else a second passes), then ask for the snapshot:
       // it then overlaps the live stream, never leaves a gap.
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      while (pending.empty() && !(tracked && acks >= prefixes.size()) &&
+      // Tracked: only the confirmations count (an output of one topic says nothing of the
+      // others' subscriptions).
+      while ((tracked ? acks < prefixes.size() && !refused : pending.empty()) &&
              std::chrono::steady_clock::now() < until)
         if (auto out = receive(50)) pending.push_back(std::move(*out));
       std::string snap = o->snapshot;
@@ -203,6 +224,10 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     }
     while (for_ns == 0 || std::chrono::steady_clock::now() < deadline) {
       if (o->count && seen >= o->count) break;
+      if (refused) {
+        result.exit_code = 1;
+        return;
+      }
       auto out = receive(100);
       if (!out) continue;
       if (print(*out)) ++seen;

@@ -1,6 +1,8 @@
 #include "runtime/engine/publisher.hpp"
 
+#include <spdlog/spdlog.h>
 #include <chrono>
+
 #include <stdexcept>
 #include <zmq.hpp>
 
@@ -86,6 +88,7 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
   // wake up every few milliseconds to answer them.
   subscriber_channel* const channel = channel_.get();
   std::deque<std::pair<std::string, std::string>> batch;
+  std::uint64_t channel_errors = 0;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -97,12 +100,27 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
-    if (channel) channel->serve_requests();
+    // A ZeroMQ error on the tracked endpoint must not end publishing for everyone: it is
+    // logged (once per kind of error) and the PUB socket carries on.
+    auto guarded = [&](auto&& f) {
+      try {
+        f();
+      } catch (const zmq::error_t& e) {
+        if (channel_errors++ == 0)
+          spdlog::error("publish_tracked {}: {} (further errors not logged)", tracked_endpoint_,
+                        e.what());
+      }
+    };
+    if (channel)
+      guarded([&] {
+        channel->serve_requests();
+        channel->keep_alive(std::chrono::steady_clock::now());
+      });
     std::uint64_t sent = 0;
     for (auto& [topic, payload] : batch) {
       sock.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       sock.send(zmq::buffer(payload), zmq::send_flags::dontwait);
-      if (channel) channel->deliver(topic, payload);
+      if (channel) guarded([&] { channel->deliver(topic, payload); });
       ++sent;
     }
     batch.clear();

@@ -38,11 +38,16 @@ subscriber_channel::subscriber_channel(zmq::context_t& ctx, const std::string& e
   sock_.set(zmq::sockopt::router_mandatory, 1);
   // A client reconnecting under the same name takes its entry (and counters) over.
   sock_.set(zmq::sockopt::router_handover, 1);
+  // ZMTP heartbeats close connections whose peer vanished without closing TCP (a pulled cable,
+  // a frozen host), so the next send to it reports it gone instead of counting drops forever.
+  sock_.set(zmq::sockopt::heartbeat_ivl, 2000);
+  sock_.set(zmq::sockopt::heartbeat_timeout, 6000);
   sock_.bind(endpoint);
 }
 
 void subscriber_channel::serve_requests() {
-  for (;;) {
+  // Bounded: a client flooding requests must not keep the publisher thread from publishing.
+  for (int served = 0; served < 256; ++served) {
     std::vector<zmq::message_t> frames;
     for (;;) {
       zmq::message_t m;
@@ -86,6 +91,7 @@ void subscriber_channel::handle(const std::string& id, const std::vector<zmq::me
       return refuse("too many subscribers (" + std::to_string(limits_.max_subscribers) + ")");
     if (it == subs_.end()) it = subs_.emplace(id, subscriber{}).first;
     subscriber& s = it->second;
+    s.last_contact = std::chrono::steady_clock::now();
     if (!s.connected) {  // back under the same name: counters continue
       s.connected = true;
       if (auto d = std::find(departed_.begin(), departed_.end(), id); d != departed_.end())
@@ -104,49 +110,92 @@ void subscriber_channel::handle(const std::string& id, const std::vector<zmq::me
 
 void subscriber_channel::reply(const std::string& id, const std::string& key,
                                const std::string& text) {
-  const std::string body = to_msgpack(Value(value_map{{key, Value(text)}}));
-  try {
-    if (!sock_.send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
-    sock_.send(zmq::str_buffer(""), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    sock_.send(zmq::buffer(body), zmq::send_flags::dontwait);
-  } catch (const zmq::error_t&) {
-    // The client is gone already; the next delivery notices and marks it departed.
-  }
+  // A lost answer (its queue full, or it is gone) is not retried: the next delivery or ping
+  // settles what became of the client.
+  (void)send_message(id, "", to_msgpack(Value(value_map{{key, Value(text)}})));
 }
 
 void subscriber_channel::deliver(const std::string& topic, const std::string& payload) {
   std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
   for (auto& [id, s] : subs_) {
     if (!s.connected) continue;
     const bool wanted = std::any_of(s.prefixes.begin(), s.prefixes.end(), [&](const auto& p) {
       return topic.compare(0, p.size(), p) == 0;
     });
     if (!wanted) continue;
-    try {
-      if (!send_routing_frame(id)) {
+    switch (send_message(id, topic, payload)) {
+      case outcome::sent:
+        ++s.sent;
+        s.last_contact = now;
+        break;
+      case outcome::full:
         ++s.dropped;  // its queue is full: this output is lost for this client only
-        continue;
-      }
-      // Once the routing frame is accepted the rest of the message is too (ZeroMQ checks the
-      // high-water mark per message).
-      sock_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      sock_.send(zmq::buffer(payload), zmq::send_flags::dontwait);
-      ++s.sent;
-    } catch (const zmq::error_t&) {
-      depart(id, s);  // EHOSTUNREACH: the connection went away without a bye
+        break;
+      case outcome::gone:
+        depart(id, s);  // the connection went away without a bye
+        break;
     }
   }
 }
 
-bool subscriber_channel::send_routing_frame(const std::string& id) {
-  if (sock_.send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
-    return true;
-  // A queue looks full until the socket has processed the reader's "I have read up to here"
-  // notes, which a busy socket does at most every few milliseconds. Asking for ZMQ_EVENTS
-  // processes them at once: only a queue that is still full counts as a drop.
-  (void)sock_.get(zmq::sockopt::events);
-  return sock_.send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)
-      .has_value();
+void subscriber_channel::keep_alive(std::chrono::steady_clock::time_point now) {
+  if (now - last_sweep_ < std::chrono::seconds(1)) return;
+  last_sweep_ = now;
+  std::lock_guard lock(mu_);
+  for (auto& [id, s] : subs_) {
+    if (!s.connected) continue;
+    if (s.prefixes.empty()) {  // unsubscribed from everything: nothing would ever notice it go
+      depart(id, s);
+      continue;
+    }
+    if (now - s.last_contact < limits_.ping_after) continue;
+    // Nothing sent for a while (its topics are quiet): a ping tells a live client the engine is
+    // there and tells us whether the client still is.
+    const std::string body = to_msgpack(Value(value_map{{"ping", Value("")}}));
+    if (send_message(id, "", body) == outcome::gone)
+      depart(id, s);
+    else
+      s.last_contact = now;
+  }
+}
+
+namespace {
+
+// One frame, never blocking; retried when a signal interrupted it. False: EAGAIN.
+bool send_frame(zmq::socket_t& sock, std::string_view frame, bool more) {
+  const auto flags =
+      more ? zmq::send_flags::sndmore | zmq::send_flags::dontwait : zmq::send_flags::dontwait;
+  for (;;) {
+    try {
+      return sock.send(zmq::buffer(frame), flags).has_value();
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
+}
+
+}  // namespace
+
+subscriber_channel::outcome subscriber_channel::send_message(const std::string& id,
+                                                             std::string_view topic,
+                                                             std::string_view body) {
+  try {
+    if (!send_frame(sock_, id, true)) {
+      // A queue looks full until the socket has processed the reader's "I have read up to
+      // here" notes, which a busy socket does at most every few milliseconds. Asking for
+      // ZMQ_EVENTS processes them at once: only a queue that is still full counts as a drop.
+      (void)sock_.get(zmq::sockopt::events);
+      if (!send_frame(sock_, id, true)) return outcome::full;
+    }
+  } catch (const zmq::error_t&) {
+    return outcome::gone;  // EHOSTUNREACH (mandatory routing): no such peer any more
+  }
+  // Once the routing frame is accepted the rest of the message is too (ZeroMQ checks the
+  // high-water mark per message, and the peer's pipe stays until the message is complete).
+  send_frame(sock_, topic, true);
+  send_frame(sock_, body, false);
+  return outcome::sent;
 }
 
 void subscriber_channel::depart(const std::string& id, subscriber& s) {

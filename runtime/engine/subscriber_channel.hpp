@@ -13,6 +13,7 @@
 // Owned by the publisher thread (ZeroMQ sockets are not thread-safe); stats() may be called
 // from any thread.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -20,6 +21,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -38,6 +40,9 @@ struct subscriber_channel_limits {
   std::size_t max_topics = 256;        // prefixes per subscriber
   std::size_t max_topic_bytes = 256;
   std::size_t max_departed = 256;  // departed subscribers kept for the counters, oldest evicted
+  // A subscriber sent nothing for this long gets a ping ([""][{"ping": ""}]), which finds out
+  // whether it is still there (and tells it the engine is).
+  std::chrono::steady_clock::duration ping_after = std::chrono::seconds(5);
 };
 
 class subscriber_channel {
@@ -51,6 +56,9 @@ class subscriber_channel {
   void serve_requests();
   // Sends [topic][payload] to every subscriber whose prefix matches; never blocks.
   void deliver(const std::string& topic, const std::string& payload);
+  // At most once a second: pings subscribers that were sent nothing for `ping_after` and marks
+  // departed those that are gone or subscribed to nothing any more.
+  void keep_alive(std::chrono::steady_clock::time_point now);
   std::vector<subscriber_stats> stats() const;
   std::uint64_t requests_rejected() const;
 
@@ -60,9 +68,11 @@ class subscriber_channel {
     std::uint64_t sent = 0;
     std::uint64_t dropped = 0;
     bool connected = true;
+    std::chrono::steady_clock::time_point last_contact = std::chrono::steady_clock::now();
   };
+  enum class outcome { sent, full, gone };
+  outcome send_message(const std::string& id, std::string_view topic, std::string_view body);
   void handle(const std::string& id, const std::vector<zmq::message_t>& frames);
-  bool send_routing_frame(const std::string& id);
   void reply(const std::string& id, const std::string& key, const std::string& text);
   void depart(const std::string& id, subscriber& s);
   std::size_t connected_count() const;
@@ -73,6 +83,7 @@ class subscriber_channel {
   std::map<std::string, subscriber> subs_;  // by routing id (ordered: stable listings)
   std::deque<std::string> departed_;        // eviction order of departed subscribers
   std::uint64_t rejected_ = 0;
+  std::chrono::steady_clock::time_point last_sweep_{};
 };
 
 // A routing id for people: as is when it is printable ASCII, else "0x" + hex (ZeroMQ's

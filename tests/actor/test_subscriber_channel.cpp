@@ -217,3 +217,36 @@ TEST_CASE("routing ids are shown as text when printable, else as hex", "[subscri
   CHECK(printable_routing_id(std::string("\0\x01\xff", 3)) == "0x0001ff");
   CHECK(printable_routing_id("a b") == "0x612062");
 }
+
+TEST_CASE("tracked endpoint: quiet subscribers are pinged, vanished ones marked departed",
+          "[subscriber_channel]") {
+  zmq::context_t ctx;
+  const auto ep = endpoint();
+  subscriber_channel_limits limits;
+  limits.ping_after = std::chrono::milliseconds(0);
+  subscriber_channel ch(ctx, ep, 100, limits);
+  auto now = std::chrono::steady_clock::now();
+  auto quiet = dealer(ctx, ep, "quiet");
+  auto none = dealer(ctx, ep, "none");
+  request(quiet, {"subscribe", "no-such-topic"});
+  request(none, {"subscribe", "x"});
+  serve_until(ch, [&] { return ch.stats().size() == 2; });
+  CHECK(answer(quiet).first == "subscribed");
+  CHECK(answer(none).first == "subscribed");
+  request(none, {"unsubscribe", "x"});
+  serve_until(ch, [&] { return find(ch.stats(), "none").topics.empty(); });
+
+  ch.keep_alive(now += std::chrono::seconds(2));
+  // Its topic never publishes, yet it hears from the engine.
+  CHECK(answer(quiet) == std::make_pair(std::string("ping"), std::string()));
+  CHECK(find(ch.stats(), "quiet").connected);
+  // Subscribed to nothing: nothing would ever notice it leave, so it is listed as departed.
+  CHECK_FALSE(find(ch.stats(), "none").connected);
+
+  quiet.close();  // gone without a bye, and nothing to deliver to it: the pings find out
+  for (int i = 0; i < 200 && find(ch.stats(), "quiet").connected; ++i) {
+    ch.keep_alive(now += std::chrono::seconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK_FALSE(find(ch.stats(), "quiet").connected);
+}

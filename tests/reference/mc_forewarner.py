@@ -48,7 +48,6 @@ class Xoshiro256ss:
         return result
 
 
-
 def seed_of(node_id, bucket):
     # First 8 bytes of the NodeID = first 16 hex digits, big-endian; XOR the bucket as u64.
     return int(node_id[:16], 16) ^ (bucket & M64)

@@ -280,6 +280,29 @@ TEST_CASE("mc_forewarner: matches the Python reimplementation exactly", "[kinds]
   }
 }
 
+TEST_CASE("mc_forewarner: a sliding window (cached slots) equals a fresh computation",
+          "[kinds][mc]") {
+  register_regime_kinds();
+  std::vector<double> rets;
+  for (int i = 0; i < 160; ++i) rets.push_back(0.005 * std::sin(i * 0.7) - 0.0004 * (i % 5));
+  const std::int64_t b0 = 1'700'000'000 * sec;
+  kernel_harness h("mc_forewarner", mc_params(200, 20, 100, 0.02), 0, node_a);
+  int fired = 0;
+  for (std::size_t i = 0; i < rets.size(); ++i) {
+    const std::int64_t b = b0 + static_cast<std::int64_t>(i) * sec;
+    auto out = feed1(h, b, scanner(0.3, 0.0, rets[i]));
+    if (i < 99) continue;
+    REQUIRE(out);
+    const std::vector<double> window(rets.begin() + static_cast<std::ptrdiff_t>(i) - 99,
+                                     rets.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    INFO("bucket " << i);
+    CHECK(out->find("p_drawdown")->as_double() ==
+          mc_p_drawdown(window, mc_seed(mc_node_prefix(node_a), b), 200, 20, 0.02));
+    ++fired;
+  }
+  CHECK(fired == 61);
+}
+
 TEST_CASE("mc_forewarner: determinism, seeding, edge windows", "[kinds][mc]") {
   register_regime_kinds();
   // A noisy window: ±0.006 alternating with a slow drift; enough paths hit 2% drawdown that

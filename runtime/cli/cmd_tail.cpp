@@ -72,14 +72,19 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     // Subscriptions are prefixes; exact topic matching is done below.
     std::vector<std::string> prefixes = o->topics;
     if (prefixes.empty()) prefixes.push_back("");
+    // Tracked: queued until the connection is up; sent again after a silence (idempotent on the
+    // engine's side).
+    auto subscribe_all = [&] {
+      for (const auto& t : prefixes) {
+        sub.send(zmq::str_buffer("subscribe"), zmq::send_flags::sndmore);
+        sub.send(zmq::buffer(t), zmq::send_flags::none);
+      }
+    };
     try {
       if (tracked) {
         sub.set(zmq::sockopt::routing_id, o->track);
         sub.connect(o->endpoint);
-        for (const auto& t : prefixes) {  // queued until the connection is up
-          sub.send(zmq::str_buffer("subscribe"), zmq::send_flags::sndmore);
-          sub.send(zmq::buffer(t), zmq::send_flags::none);
-        }
+        subscribe_all();
       } else {
         for (const auto& t : prefixes) sub.set(zmq::sockopt::subscribe, t);
         sub.connect(o->endpoint);
@@ -102,14 +107,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
     std::uint64_t seen = 0, bad = 0;
-    std::size_t acks = 0;       // tracked: subscriptions the engine confirmed
-    bool refused = false;       // tracked: the engine refused a request
-    auto subscribe_all = [&] {  // tracked: (again) idempotent on the engine's side
-      for (const auto& t : prefixes) {
-        sub.send(zmq::str_buffer("subscribe"), zmq::send_flags::sndmore);
-        sub.send(zmq::buffer(t), zmq::send_flags::none);
-      }
-    };
+    std::size_t acks = 0;  // tracked: subscriptions the engine confirmed
+    bool refused = false;  // tracked: the engine refused a request
     // The engine pings a quiet subscriber every 5 s: silence for longer means the connection
     // was replaced (an engine restart forgets subscriptions), so subscribe again.
     auto last_frame = std::chrono::steady_clock::now();

@@ -88,7 +88,18 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
   // wake up every few milliseconds to answer them.
   subscriber_channel* const channel = channel_.get();
   std::deque<std::pair<std::string, std::string>> batch;
+  // A ZeroMQ error on the tracked endpoint must not end publishing for everyone: the first is
+  // logged, and the PUB socket carries on.
   std::uint64_t channel_errors = 0;
+  auto guarded = [&](auto&& f) {
+    try {
+      f();
+    } catch (const zmq::error_t& e) {
+      if (channel_errors++ == 0)
+        spdlog::error("publish_tracked {}: {} (further errors not logged)", tracked_endpoint_,
+                      e.what());
+    }
+  };
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -100,17 +111,6 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
-    // A ZeroMQ error on the tracked endpoint must not end publishing for everyone: it is
-    // logged (once per kind of error) and the PUB socket carries on.
-    auto guarded = [&](auto&& f) {
-      try {
-        f();
-      } catch (const zmq::error_t& e) {
-        if (channel_errors++ == 0)
-          spdlog::error("publish_tracked {}: {} (further errors not logged)", tracked_endpoint_,
-                        e.what());
-      }
-    };
     if (channel)
       guarded([&] {
         channel->serve_requests();

@@ -142,6 +142,7 @@ void subscriber_channel::deliver(const std::string& topic, const std::string& pa
 void subscriber_channel::keep_alive(std::chrono::steady_clock::time_point now) {
   if (now - last_sweep_ < std::chrono::seconds(1)) return;
   last_sweep_ = now;
+  static const std::string ping = to_msgpack(Value(value_map{{"ping", Value("")}}));
   std::lock_guard lock(mu_);
   for (auto& [id, s] : subs_) {
     if (!s.connected) continue;
@@ -152,8 +153,7 @@ void subscriber_channel::keep_alive(std::chrono::steady_clock::time_point now) {
     if (now - s.last_contact < limits_.ping_after) continue;
     // Nothing sent for a while (its topics are quiet): a ping tells a live client the engine is
     // there and tells us whether the client still is.
-    const std::string body = to_msgpack(Value(value_map{{"ping", Value("")}}));
-    if (send_message(id, "", body) == outcome::gone)
+    if (send_message(id, "", ping) == outcome::gone)
       depart(id, s);
     else
       s.last_contact = now;

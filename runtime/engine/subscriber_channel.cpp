@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "messages/hex.hpp"
 #include "messages/msgpack_codec.hpp"
 
 namespace shoal {
@@ -11,13 +12,7 @@ std::string printable_routing_id(const std::string& id) {
   const bool printable =
       !id.empty() && std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; });
   if (printable) return id;
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string s = "0x";
-  for (unsigned char c : id) {
-    s += hex[c >> 4];
-    s += hex[c & 15];
-  }
-  return s;
+  return "0x" + to_hex(id);
 }
 
 nlohmann::json subscriber_json(const subscriber_stats& s) {

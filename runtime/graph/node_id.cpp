@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "messages/hex.hpp"
 #include "messages/msgpack_codec.hpp"
 
 namespace shoal {
@@ -14,14 +15,7 @@ std::string sha256_hex(std::string_view bytes) {
   unsigned int len = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("SHA-256 failed");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
+  return to_hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 Value identity_value(const node_identity& n) {

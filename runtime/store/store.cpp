@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "messages/hex.hpp"
+
 namespace shoal {
 namespace {
 
@@ -47,27 +49,12 @@ class cursor {
   MDB_cursor* c_ = nullptr;
 };
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  throw store_error("bad NodeID hex");
-}
-
 std::string id_bytes(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(hex_digit(hex[i]) * 16 + hex_digit(hex[i + 1])));
-  return out;
-}
-
-std::string id_hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
+  try {
+    return from_hex(hex);
+  } catch (const std::invalid_argument& e) {
+    throw store_error(std::string("bad NodeID: ") + e.what());
   }
-  return out;
 }
 
 // The address LMDB mapped data.mdb at, from /proc/self/maps: the mapping of that file whose
@@ -227,7 +214,7 @@ void store::for_each_output(
       if (key.size() != 40) throw store_error("outputs: malformed key");
       const auto bucket =
           static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL);
-      f(id_hex(key.substr(0, 32)), bucket, view(v));
+      f(to_hex(key.substr(0, 32)), bucket, view(v));
       last.assign(key);
     }
     if (!ok) return;
@@ -267,59 +254,102 @@ std::map<std::string, std::string> store::all_state() const {
   cursor c(txn.get(), state_);
   MDB_val k, v;
   for (bool ok = c.get(k, v, MDB_FIRST); ok; ok = c.get(k, v, MDB_NEXT))
-    out.emplace(id_hex(view(k)), std::string(view(v)));
+    out.emplace(to_hex(view(k)), std::string(view(v)));
   return out;
 }
 
 // ---- store_writer -------------------------------------------------------------------------
 
 store_writer::store_writer(store& s, options o)
-    : store_(s), opt_(o), next_journal_(s.journal_last() + 1) {
+    : store_(s),
+      opt_(o),
+      clock_(o.clock ? *o.clock : system_clock()),
+      next_journal_(s.journal_last() + 1),
+      committed_journal_(next_journal_ - 1) {
   thread_ = std::thread([this] { run(); });
 }
 
 store_writer::~store_writer() { stop(); }
 
 bool store_writer::has_room() const {
-  return stopping_ || (queue_.size() < opt_.max_queue && queued_bytes_ < opt_.max_queue_bytes);
+  // An empty queue always takes the next record, however large: a single record above
+  // max_queue_bytes must still go through (the writer commits it on its own).
+  return stopping_ || queue_.empty() ||
+         (queue_.size() < opt_.max_queue && queued_bytes_ < opt_.max_queue_bytes);
+}
+
+bool store_writer::batch_due() const {
+  return stopping_ || flush_requested_ || blocked_producers_ > 0 ||
+         queue_.size() >= opt_.max_batch || queued_bytes_ >= opt_.max_queue_bytes;
+}
+
+void store_writer::wait_for_room(std::unique_lock<std::mutex>& lock) {
+  if (!has_room()) {
+    // A full queue is a due batch: the writer must hear of it, or nobody would ever make room.
+    ++blocked_producers_;
+    cv_.notify_one();
+    done_cv_.wait(lock, [&] { return has_room(); });
+    --blocked_producers_;
+  }
+  if (stopping_) throw store_error(failure_.empty() ? "store writer is stopped" : failure_);
+}
+
+void store_writer::push(op o) {
+  const bool was_empty = queue_.empty();
+  queued_bytes_ += o.key.size() + o.value.size();
+  o.arrived = clock_.now();
+  queue_.push_back(std::move(o));
+  ++enqueued_;
+  // The first record starts the writer's max_delay deadline; a due batch ends it early.
+  if (was_empty || batch_due()) cv_.notify_one();
 }
 
 void store_writer::enqueue(op o) {
   std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return has_room(); });
-  if (stopping_) throw store_error("store writer is stopped");
-  queued_bytes_ += o.key.size() + o.value.size();
-  queue_.push_back(std::move(o));
-  ++enqueued_;
-  if (queue_.size() >= opt_.max_batch) cv_.notify_one();
+  wait_for_room(lock);
+  push(std::move(o));
 }
 
 std::uint64_t store_writer::append_journal(std::string bytes) {
   std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return has_room(); });
-  if (stopping_) throw store_error("store writer is stopped");
+  wait_for_room(lock);  // before taking the seq, so seqs stay in queue order
   const std::uint64_t seq = next_journal_++;
-  queued_bytes_ += 8 + bytes.size();
-  queue_.push_back(op{op_kind::journal, u64_key(seq), std::move(bytes)});
-  ++enqueued_;
-  if (queue_.size() >= opt_.max_batch) cv_.notify_one();
+  push(op{op_kind::journal, u64_key(seq), std::move(bytes), {}});
   return seq;
 }
 
 void store_writer::put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes) {
-  enqueue(op{op_kind::output, output_key(id_hex, bucket), std::move(bytes)});
+  enqueue(op{op_kind::output, output_key(id_hex, bucket), std::move(bytes), {}});
 }
 
 void store_writer::put_state(std::string_view id_hex, std::string bytes) {
-  enqueue(op{op_kind::state, output_key(id_hex, 0).substr(0, 32), std::move(bytes)});
+  enqueue(op{op_kind::state, output_key(id_hex, 0).substr(0, 32), std::move(bytes), {}});
 }
 
 void store_writer::erase_state(std::string_view id_hex) {
-  enqueue(op{op_kind::erase_state, output_key(id_hex, 0).substr(0, 32), {}});
+  enqueue(op{op_kind::erase_state, output_key(id_hex, 0).substr(0, 32), {}, {}});
 }
 
 void store_writer::put_meta(std::string key, std::string value) {
-  enqueue(op{op_kind::meta, std::move(key), std::move(value)});
+  enqueue(op{op_kind::meta, std::move(key), std::move(value), {}});
+}
+
+void store_writer::group::put_state(std::string_view id_hex, std::string bytes) {
+  ops_.push_back(op{op_kind::state, output_key(id_hex, 0).substr(0, 32), std::move(bytes), {}});
+}
+
+void store_writer::group::erase_state(std::string_view id_hex) {
+  ops_.push_back(op{op_kind::erase_state, output_key(id_hex, 0).substr(0, 32), {}, {}});
+}
+
+void store_writer::group::put_meta(std::string key, std::string value) {
+  ops_.push_back(op{op_kind::meta, std::move(key), std::move(value), {}});
+}
+
+void store_writer::put_group(group g) {
+  std::unique_lock lock(mu_);
+  wait_for_room(lock);
+  for (auto& o : g.ops_) push(std::move(o));
 }
 
 void store_writer::flush() {
@@ -345,6 +375,16 @@ void store_writer::stop() {
 std::uint64_t store_writer::last_journal_seq() const {
   std::lock_guard lock(mu_);
   return next_journal_ - 1;
+}
+
+std::uint64_t store_writer::committed_journal_seq() const {
+  std::lock_guard lock(mu_);
+  return committed_journal_;
+}
+
+std::size_t store_writer::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
 }
 
 writer_stats store_writer::stats() const {
@@ -407,20 +447,21 @@ void store_writer::run() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) break;  // stopping with nothing left
-      // Group commit: wait for a full batch, but never longer than max_delay after the first
-      // record, and not at all when someone is flushing or stopping.
-      cv_.wait_for(lock, opt_.max_delay, [&] {
-        return stopping_ || flush_requested_ || queue_.size() >= opt_.max_batch;
-      });
-      const std::size_t n = std::min(queue_.size(), opt_.max_batch);
-      for (std::size_t i = 0; i < n; ++i) {
-        queued_bytes_ -= queue_.front().key.size() + queue_.front().value.size();
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      if (queue_.empty()) flush_requested_ = false;
+      // Group commit: everything queued goes in one transaction once a batch is due, and at
+      // the latest max_delay after the oldest queued record arrived.
+      const auto deadline = queue_.front().arrived + opt_.max_delay;
+      clock_.wait_until(lock, cv_, deadline, [&] { return batch_due(); });
+      queued_bytes_ = 0;
+      batch.swap(queue_);
+      if (flush_requested_) flush_requested_ = false;
     }
-    done_cv_.notify_all();
+    done_cv_.notify_all();  // room again for waiting producers
+    std::uint64_t last_journal = 0;
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+      if (it->kind == op_kind::journal) {
+        last_journal = read_u64_key(it->key);
+        break;
+      }
     try {
       commit(batch);
     } catch (const std::exception& e) {
@@ -430,6 +471,10 @@ void store_writer::run() {
       queue_.clear();
       done_cv_.notify_all();
       return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (last_journal) committed_journal_ = last_journal;
     }
     batch.clear();
     done_cv_.notify_all();

@@ -1,0 +1,122 @@
+// The store writer's promise on a manual clock: a record is committed within max_delay of its
+// arrival whatever the rate, a queue full of large records is committed at once (never a
+// deadlock), and a group of writes lands in one transaction.
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <thread>
+
+#include "../unit/temp_files.hpp"
+#include "runtime/clock/manual_clock.hpp"
+#include "runtime/store/store.hpp"
+#include "wait_for.hpp"
+
+using namespace shoal;
+using shoal::testing::temp_dir;
+using namespace std::chrono_literals;
+
+namespace {
+
+store_writer::options on(manual_clock& c) {
+  store_writer::options o;
+  o.max_batch = 1000;
+  o.max_delay = 20ms;
+  o.clock = &c;
+  return o;
+}
+
+// The writer thread is blocked on the clock (waiting for its deadline).
+bool writer_waiting(const manual_clock& c) {
+  return test::wait_for([&] { return c.waiters() > 0; });
+}
+
+}  // namespace
+
+TEST_CASE("a single record on a slow feed is committed max_delay after it arrived",
+          "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  manual_clock clk;
+  store_writer w(db, on(clk));
+  CHECK(w.append_journal("first") == 1);
+  REQUIRE(writer_waiting(clk));
+  clk.advance(19ms);
+  REQUIRE(writer_waiting(clk));
+  CHECK(w.committed_journal_seq() == 0);  // the deadline has not passed on this clock
+  clk.advance(1ms);
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == 1; }));
+  CHECK(db.journal_count() == 1);
+
+  // The next record, long after: its own deadline, counted from its own arrival.
+  clk.advance(5s);
+  CHECK(w.append_journal("second") == 2);
+  REQUIRE(writer_waiting(clk));
+  clk.advance(20ms);
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == 2; }));
+  CHECK(w.stats().commits == 2);
+}
+
+TEST_CASE("a full batch is committed at once, without waiting for the deadline", "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  manual_clock clk;
+  auto o = on(clk);
+  o.max_batch = 10;
+  store_writer w(db, o);
+  for (int i = 0; i < 10; ++i) w.append_journal("r" + std::to_string(i));
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == 10; }));
+}
+
+TEST_CASE("a queue full of a few large records is committed at once, never a deadlock",
+          "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  manual_clock clk;  // never advanced: only the byte bound can make the writer commit
+  auto o = on(clk);
+  o.max_queue_bytes = 4096;
+  store_writer w(db, o);
+  auto producer = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 40; ++i)
+      w.append_journal(std::string(1500, static_cast<char>('a' + i % 26)));
+  });
+  REQUIRE(producer.wait_for(10s) == std::future_status::ready);
+  producer.get();
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() >= 38; }));
+  // One record larger than the whole byte bound still goes through.
+  w.append_journal(std::string(10000, 'z'));
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == 41; }));
+  CHECK(db.journal_count() == 41);
+}
+
+TEST_CASE("a record queue of one still moves, and a stopped writer refuses with an error",
+          "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  manual_clock clk;
+  auto o = on(clk);
+  o.max_queue = 1;
+  o.max_batch = 1000;
+  o.max_queue_bytes = 1 << 20;
+  store_writer w(db, o);
+  for (int i = 0; i < 5; ++i) w.append_journal("a");  // each waits for the one before: committed
+  w.flush();
+  CHECK(db.journal_count() == 5);
+  w.stop();
+  CHECK_THROWS_AS(w.append_journal("b"), store_error);
+}
+
+TEST_CASE("a group of writes lands in one transaction", "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  manual_clock clk;
+  store_writer w(db, on(clk));
+  store_writer::group g;
+  for (int i = 0; i < 50; ++i) g.put_state(std::string(62, '0') + std::to_string(10 + i), "s");
+  g.put_meta("checkpoint", "position");
+  const auto commits = w.stats().commits;
+  w.put_group(std::move(g));
+  w.flush();
+  CHECK(w.stats().commits == commits + 1);
+  CHECK(db.all_state().size() == 50);
+  CHECK(db.get_meta("checkpoint") == "position");
+}

@@ -1,3 +1,5 @@
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -7,6 +9,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/store/output_digest.hpp"
 #include "runtime/store/store.hpp"
 
 namespace shoal {
@@ -91,20 +94,165 @@ bool compare_pair(const std::string& a, const std::string& b, const node_outputs
   return common > 0 && common == equal;
 }
 
+// Where two nodes' outputs first differ, by bucket: the first bucket where both have an output
+// and the bytes differ, or where only one of them has an output. False when identical; ia and ib
+// are then the records of A and B at or after that bucket.
+bool first_divergence(const node_outputs& a, const node_outputs& b, std::int64_t& bucket,
+                      std::size_t& ia, std::size_t& ib) {
+  const auto& ra = a.records;
+  const auto& rb = b.records;
+  ia = ib = 0;
+  while (ia < ra.size() && ib < rb.size()) {
+    if (ra[ia].first != rb[ib].first) {
+      bucket = std::min(ra[ia].first, rb[ib].first);
+      return true;
+    }
+    if (ra[ia].second != rb[ib].second) {
+      bucket = ra[ia].first;
+      return true;
+    }
+    ++ia;
+    ++ib;
+  }
+  if (ia < ra.size() || ib < rb.size()) {
+    bucket = ia < ra.size() ? ra[ia].first : rb[ib].first;
+    return true;
+  }
+  return false;
+}
+
+// The per-node table of two data dirs, bucket-aligned. Returns the number of differing nodes.
+std::size_t compare_dirs(std::map<std::string, node_outputs>& A,
+                         std::map<std::string, node_outputs>& B) {
+  std::set<std::string> names;
+  for (const auto& [n, _] : A) names.insert(n);
+  for (const auto& [n, _] : B) names.insert(n);
+  std::printf("%-28s %9s %9s  %-5s  %s\n", "node", "A", "B", "equal", "first divergence");
+  std::size_t differing = 0;
+  std::optional<std::pair<std::int64_t, std::string>> first;
+  for (const auto& name : names) {
+    const auto& na = A[name];
+    const auto& nb = B[name];
+    std::int64_t bucket = 0;
+    std::size_t ia = 0, ib = 0;
+    const bool differs = first_divergence(na, nb, bucket, ia, ib);
+    std::printf("%-28s %9zu %9zu  %-5s", name.c_str(), na.records.size(), nb.records.size(),
+                differs ? "NO" : "yes");
+    if (differs) {
+      ++differing;
+      if (!first || bucket < first->first) first = {bucket, name};
+      auto at = [&](const node_outputs& n, std::size_t i) {
+        return i < n.records.size() && n.records[i].first == bucket ? brief(n.records[i].second)
+                                                                    : std::string("(none)");
+      };
+      std::printf("  bucket %lld: A %s | B %s", static_cast<long long>(bucket), at(na, ia).c_str(),
+                  at(nb, ib).c_str());
+    }
+    std::printf("\n");
+  }
+  std::printf("\n%zu nodes, %zu identical, %zu differ\n", names.size(), names.size() - differing,
+              differing);
+  if (first)
+    std::printf("first divergence: node %s at bucket %lld\n", first->second.c_str(),
+                static_cast<long long>(first->first));
+  return differing;
+}
+
+// Two digests of one node: where they first differ, from their marks (every 1,024 outputs).
+std::string digest_divergence(const node_digest& a, const node_digest& b, std::int64_t& from) {
+  std::size_t k = 0;
+  while (k < a.marks.size() && k < b.marks.size() && a.marks[k] == b.marks[k]) ++k;
+  const std::uint64_t after = k == 0 ? 0 : a.marks[k - 1].count;
+  from = k == 0 ? INT64_MIN : a.marks[k - 1].bucket;
+  std::string where = "after output " + std::to_string(after);
+  if (k > 0) where += " (bucket " + std::to_string(a.marks[k - 1].bucket) + ")";
+  if (k < a.marks.size() && k < b.marks.size())
+    where += ", by output " + std::to_string(a.marks[k].count) + " (A bucket " +
+             std::to_string(a.marks[k].bucket) + ", B bucket " + std::to_string(b.marks[k].bucket) +
+             ")";
+  return where;
+}
+
+std::size_t compare_digests(const digest_set& A, const digest_set& B) {
+  std::set<std::string> names;
+  for (const auto& [n, _] : A) names.insert(n);
+  for (const auto& [n, _] : B) names.insert(n);
+  std::printf("%-28s %9s %9s  %-5s  %s\n", "node", "A", "B", "equal", "first divergence");
+  std::size_t differing = 0;
+  std::optional<std::pair<std::int64_t, std::string>> first;
+  const node_digest none;
+  for (const auto& name : names) {
+    auto ia = A.find(name), ib = B.find(name);
+    const node_digest& a = ia == A.end() ? none : ia->second;
+    const node_digest& b = ib == B.end() ? none : ib->second;
+    const bool equal = a.outputs == b.outputs && a.digest == b.digest;
+    std::printf("%-28s %9llu %9llu  %-5s", name.c_str(), (unsigned long long)a.outputs,
+                (unsigned long long)b.outputs, equal ? "yes" : "NO");
+    if (!equal) {
+      ++differing;
+      std::int64_t from = INT64_MIN;
+      std::printf("  %s", digest_divergence(a, b, from).c_str());
+      if (!first || from < first->first) first = {from, name};
+    }
+    std::printf("\n");
+  }
+  std::printf("\n%zu nodes, %zu identical, %zu differ\n", names.size(), names.size() - differing,
+              differing);
+  if (first)
+    std::printf("first divergence: node %s%s\n", first->second.c_str(),
+                first->first == INT64_MIN
+                    ? " (from its first output)"
+                    : (" after bucket " + std::to_string(first->first)).c_str());
+  return differing;
+}
+
+// A side of `parity`: a data dir, or a digest file written by `replay --digest`.
+digest_set digest_side(const std::string& path) {
+  if (std::filesystem::is_directory(path)) return digest_of_store(store(path, false));
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(path + ": cannot read (neither a data dir nor a digest file)");
+  try {
+    return digest_set_from_json(nlohmann::json::parse(f));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 void add_parity_command(CLI::App& app, cli_result& result) {
   auto* cmd = app.add_subcommand(
-      "parity", "Compare two data dirs' outputs node by node; exit 1 on any difference.");
+      "parity",
+      "Compare two runs node by node, each a data dir or a digest file (`replay --digest`); the "
+      "first divergence is the first bucket where they differ; exit 1 on any difference.");
   auto a = std::make_shared<std::string>(), b = std::make_shared<std::string>();
-  cmd->add_option("DIR_A", *a, "a data dir (e.g. a live run)")->required();
-  cmd->add_option("DIR_B", *b, "another (e.g. its replay)")->required();
+  cmd->add_option("DIR_A", *a, "a data dir (e.g. a live run) or a digest file")->required();
+  cmd->add_option("DIR_B", *b, "another (e.g. its replay, or its digest file)")->required();
   auto pairs = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--pair", *pairs,
                   "A_NODE=B_NODE: compare A's node with B's node value by value over the buckets "
                   "both have (e.g. sizing=sizing_mirror); replaces the per-node table");
   cmd->callback([a, b, pairs, &result] {
     init_logging(result);
+    const bool dirs = std::filesystem::is_directory(*a) && std::filesystem::is_directory(*b);
+    if (!dirs) {
+      if (!pairs->empty()) {
+        std::cerr << "shoal: --pair compares values: give two data dirs, not digest files\n";
+        result.exit_code = 2;
+        return;
+      }
+      digest_set A, B;
+      try {
+        A = digest_side(*a);
+        B = digest_side(*b);
+      } catch (const std::exception& e) {
+        std::cerr << "shoal: " << e.what() << "\n";
+        result.exit_code = 2;
+        return;
+      }
+      if (compare_digests(A, B)) result.exit_code = 1;
+      return;
+    }
     std::map<std::string, node_outputs> A, B;
     try {
       A = read_outputs(store(*a, false));
@@ -129,31 +277,7 @@ void add_parity_command(CLI::App& app, cli_result& result) {
       if (!all) result.exit_code = 1;
       return;
     }
-    std::set<std::string> names;
-    for (const auto& [n, _] : A) names.insert(n);
-    for (const auto& [n, _] : B) names.insert(n);
-    std::printf("%-28s %9s %9s  %-5s  %s\n", "node", "A", "B", "equal", "first divergence");
-    std::size_t differing = 0;
-    for (const auto& name : names) {
-      const auto& ra = A[name].records;
-      const auto& rb = B[name].records;
-      std::size_t i = 0;
-      while (i < ra.size() && i < rb.size() && ra[i] == rb[i]) ++i;
-      const bool equal = i == ra.size() && i == rb.size();
-      std::printf("%-28s %9zu %9zu  %-5s", name.c_str(), ra.size(), rb.size(),
-                  equal ? "yes" : "NO");
-      if (!equal) {
-        ++differing;
-        const std::int64_t bucket = i < ra.size() ? ra[i].first : rb[i].first;
-        std::printf("  bucket %lld: A %s | B %s", static_cast<long long>(bucket),
-                    i < ra.size() ? brief(ra[i].second).c_str() : "(none)",
-                    i < rb.size() ? brief(rb[i].second).c_str() : "(none)");
-      }
-      std::printf("\n");
-    }
-    std::printf("\n%zu nodes, %zu identical, %zu differ\n", names.size(), names.size() - differing,
-                differing);
-    if (differing) result.exit_code = 1;
+    if (compare_dirs(A, B)) result.exit_code = 1;
   });
 }
 

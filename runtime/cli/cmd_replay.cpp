@@ -56,7 +56,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
   auto* cmd = app.add_subcommand(
       "replay", "Feed a recorded journal through the graph and store the outputs (for parity).");
   struct options {
-    std::string dir, config, speed = "max", out;
+    std::string dir, config, speed = "max", out, digest;
     bool force = false;
   };
   auto o = std::make_shared<options>();
@@ -66,7 +66,13 @@ void add_replay_command(CLI::App& app, cli_result& result) {
   cmd->add_option("--speed", o->speed, "max, 1x (event time), or Nx")->capture_default_str();
   cmd->add_option("--out", o->out, "data dir for the replay's outputs (default: DIR.replay)");
   cmd->add_flag("--force", o->force, "replace --out if it already holds data");
-  cmd->callback([o, &result] {
+  cmd->add_option(
+         "--digest", o->digest,
+         "store nothing: write each node's wire digest (SHA-256 chain of its encoded "
+         "outputs) as JSON to FILE, or to stdout without FILE; compare with `shoal parity`")
+      ->expected(0, 1)
+      ->default_str("-");
+  cmd->callback([o, cmd, &result] {
     init_logging(result);
     double speed = 0;
     if (!parse_speed(o->speed, speed)) {
@@ -80,9 +86,17 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
-    const std::string out =
-        o->out.empty() ? fs::path(o->dir).lexically_normal().string() + ".replay" : o->out;
-    if (store::exists(out)) {
+    const bool digest_mode = cmd->count("--digest") > 0;
+    if (digest_mode && !o->out.empty()) {
+      std::cerr << "shoal: --digest stores nothing; it cannot be combined with --out\n";
+      result.exit_code = 2;
+      return;
+    }
+    const std::string out = digest_mode ? ""
+                            : o->out.empty()
+                                ? fs::path(o->dir).lexically_normal().string() + ".replay"
+                                : o->out;
+    if (!digest_mode && store::exists(out)) {
       if (!o->force) {
         std::cerr << "shoal: --out " << out
                   << " already holds data; remove it, choose another, or add --force\n";
@@ -115,6 +129,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     opt.data_dir = out;
     opt.publish = false;
     opt.live = false;
+    opt.digest = digest_mode;
     engine eng(cfg, std::move(p), opt);
     eng.start();
     replay_options ro;
@@ -124,10 +139,25 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     eng.stop();
     std::uint64_t outputs = 0;
     for (const auto& r : eng.nodes()) outputs += r.outputs;
+    if (digest_mode) {
+      const std::string text = to_json(eng.digests()).dump(1) + "\n";
+      if (o->digest.empty() || o->digest == "-") {
+        std::cout << text;
+      } else {
+        std::ofstream f(o->digest);
+        f << text;
+        if (!f) {
+          std::cerr << "shoal: --digest: cannot write " << o->digest << "\n";
+          result.exit_code = 1;
+          return;
+        }
+      }
+    }
     std::cerr << "replayed " << st.records << " journal records (" << st.events << " events, "
               << st.watermarks << " watermarks, " << st.rejected << " rejected) in " << st.seconds
               << " s: " << static_cast<std::uint64_t>(st.records / std::max(st.seconds, 1e-9))
-              << " records/s; " << outputs << " outputs stored in " << out << "; peak RSS "
+              << " records/s; " << outputs
+              << (digest_mode ? " outputs digested" : " outputs stored in " + out) << "; peak RSS "
               << peak_rss_bytes() / (1024 * 1024) << " MiB (" << rss_split() << ")\n";
     for (const auto& r : eng.nodes())
       if (r.state == node_state::failed) result.exit_code = 1;

@@ -48,6 +48,7 @@ void engine::start() {
   // free for the node actors whatever the number of fabricators.
   std::size_t fabs = 0;
   for (const auto& s : m.cfg.sources) fabs += s.kind == "fabricator";
+  if (m.opt.digest) m.digests = std::make_shared<digest_board>();
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
   m.sys_cfg->set("scheduler.max-threads", std::max(m.opt.threads, fabs + 1));
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
@@ -244,5 +245,8 @@ writer_stats engine::store_stats() const {
   return impl_->writer ? impl_->writer->stats() : writer_stats{};
 }
 const plan& engine::graph() const { return *impl_->graph; }
+digest_set engine::digests() const {
+  return impl_->digests ? impl_->digests->result() : digest_set{};
+}
 
 }  // namespace shoal

@@ -12,6 +12,7 @@
 #include "runtime/engine/node_status.hpp"
 #include "runtime/engine/publisher.hpp"
 #include "runtime/graph/plan.hpp"
+#include "runtime/store/output_digest.hpp"
 #include "runtime/store/store.hpp"
 
 namespace shoal {
@@ -24,6 +25,7 @@ struct engine_options {
   std::int64_t checkpoint_every = 0;  // buckets of event time between checkpoints; 0 = at stop
   store_writer::options commit;
   std::string config_text;  // recorded in meta (live): the config files as a msgpack map
+  bool digest = false;      // keep each node's wire digest chain (digests())
 };
 
 struct engine_counts {
@@ -71,6 +73,8 @@ class engine {
   // Subscribers of the tracked endpoint ([engine] publish_tracked) and their drop counts.
   std::vector<subscriber_stats> subscribers() const;
   writer_stats store_stats() const;
+  // The wire digest of every node that emitted (engine_options::digest).
+  digest_set digests() const;
   const plan& graph() const;
 
   // Implementation detail, shared with the admin commands (runtime/engine/engine_impl.hpp).

@@ -33,6 +33,7 @@ struct engine::impl {
   std::unique_ptr<store> db;
   std::shared_ptr<store_writer> writer;
   std::shared_ptr<ingest> gate;
+  std::shared_ptr<digest_board> digests;  // when opt.digest
   std::unique_ptr<snapshot_server> snapshots;
   std::unique_ptr<admin_server> admin;
   bool any_paused = false;
@@ -79,9 +80,11 @@ struct engine::impl {
     }
     // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
     for (std::size_t i = nodes.size(); i-- > 0;) {
-      node_host_args args{graph, i,          subs[i],     opt.publish ? pub : nullptr, writer, flow,
-                          board, reports[i], std::nullopt};
+      node_host_args args{graph,        i,      subs[i], opt.publish ? pub : nullptr,
+                          writer,       flow,   board,   reports[i],
+                          std::nullopt, nullptr};
       if (auto it = saved.find(nodes[i].id); it != saved.end()) args.checkpoint = it->second;
+      if (digests) args.digest = digests->chain(nodes[i].id);
       node_actors[i] = spawn_node_host(*sys, std::move(args));
       for (std::size_t p = 0; p < nodes[i].inputs.size(); ++p)
         subs[nodes[i].inputs[p].upstream].push_back(

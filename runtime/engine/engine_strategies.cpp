@@ -106,15 +106,17 @@ json engine_submit(engine::impl& m, const std::string& file) {
       r.kind = n.kind;
       r.names = n.names;
       auto report = m.board->add(std::move(r));
-      caf::actor a = spawn_node_host(*m.sys, node_host_args{g,
-                                                            i,
-                                                            {},
-                                                            m.opt.publish ? m.pub : nullptr,
-                                                            m.writer,
-                                                            m.flow,
-                                                            m.board,
-                                                            report,
-                                                            std::nullopt});
+      caf::actor a =
+          spawn_node_host(*m.sys, node_host_args{g,
+                                                 i,
+                                                 {},
+                                                 m.opt.publish ? m.pub : nullptr,
+                                                 m.writer,
+                                                 m.flow,
+                                                 m.board,
+                                                 report,
+                                                 std::nullopt,
+                                                 m.digests ? m.digests->chain(n.id) : nullptr});
       report_by_id[n.id] = report;
       spawned.emplace_back(i, a);  // before subscribing: undo() must know it
       ++m.counts.node_actors;

@@ -77,8 +77,10 @@ void emit(node_actor* self, std::int64_t bucket, Value value) {
     out.node = name;
     std::string bytes = encode_output(out);
     // The store keeps one record per NodeID, under its first name.
-    if (st.args.writer && &name == &st.names.front())
-      st.args.writer->put_output(st.spec->id, bucket, bytes);
+    if (&name == &st.names.front()) {
+      if (st.args.digest) st.args.digest->add(name, bucket, bytes);
+      if (st.args.writer) st.args.writer->put_output(st.spec->id, bucket, bytes);
+    }
     if (st.args.pub) st.args.pub->publish(name, std::move(bytes));
   }
   st.args.flow->sent(static_cast<std::int64_t>(st.args.subscribers.size()));

@@ -15,6 +15,7 @@
 #include "runtime/engine/node_status.hpp"
 #include "runtime/engine/publisher.hpp"
 #include "runtime/graph/plan.hpp"
+#include "runtime/store/output_digest.hpp"
 #include "runtime/store/store.hpp"
 
 namespace shoal {
@@ -29,6 +30,7 @@ struct node_host_args {
   std::shared_ptr<status_board> board;
   std::shared_ptr<node_report> report;
   std::optional<std::string> checkpoint;  // restore this state before the first message
+  std::shared_ptr<digest_chain> digest;   // null: no digest (see replay --digest)
 };
 
 // (checkpoint_atom) → std::string: the node's state (window, kernel, seq) as msgpack.

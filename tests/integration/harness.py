@@ -32,7 +32,8 @@ def config_with_port(src_path, port, workdir):
 
 
 def run(args, **kw):
-    return subprocess.run([SHOAL] + args, capture_output=True, text=True, timeout=120, **kw)
+    kw.setdefault("timeout", 120)
+    return subprocess.run([SHOAL] + args, capture_output=True, text=True, **kw)
 
 
 def check(cond, message):

@@ -5,15 +5,26 @@
 namespace shoal {
 
 std::string encode_rejected(const Rejected& r) {
-  return to_msgpack(Value(value_map{{"raw", Value(r.raw)},
-                                    {"rejected", Value(r.reason)},
-                                    {"stream", Value(r.stream)},
-                                    {"ts", Value(r.ts)}}));
+  value_map m{{"raw", Value(r.raw)},
+              {"rejected", Value(r.reason)},
+              {"stream", Value(r.stream)},
+              {"ts", Value(r.ts)}};
+  if (!r.raw_sha256.empty()) {
+    m["raw_bytes"] = Value(static_cast<std::int64_t>(r.raw_bytes));
+    m["raw_sha256"] = Value(r.raw_sha256);
+  }
+  return to_msgpack(Value(std::move(m)));
+}
+
+std::string encode_control(const Control& c) {
+  return to_msgpack(Value(
+      value_map{{"args", Value(c.args)}, {"control", Value(c.kind)}, {"stream", Value(c.stream)}}));
 }
 
 std::string encode_journal_record(const journal_record& r) {
   if (const auto* e = std::get_if<Event>(&r)) return encode_event(*e);
   if (const auto* w = std::get_if<Watermark>(&r)) return encode_watermark(*w);
+  if (const auto* c = std::get_if<Control>(&r)) return encode_control(*c);
   return encode_rejected(std::get<Rejected>(r));
 }
 
@@ -42,7 +53,20 @@ journal_record decode_journal_record(std::string_view bytes) {
     r.ts = ts->as_int();
     r.reason = reason->as_string();
     if (raw && raw->is_string()) r.raw = raw->as_string();
+    const Value* size = v.find("raw_bytes");
+    const Value* hash = v.find("raw_sha256");
+    if (size && size->is_int() && hash && hash->is_string()) {
+      r.raw_bytes = static_cast<std::uint64_t>(size->as_int());
+      r.raw_sha256 = hash->as_string();
+    }
     return r;
+  }
+  if (const Value* kind = v.find("control")) {
+    const Value* stream = v.find("stream");
+    const Value* args = v.find("args");
+    if (!kind->is_string() || !stream || !stream->is_string() || !args || !args->is_map())
+      throw decode_error(error_kind::wrong_type, "", "malformed control record");
+    return Control{kind->as_string(), stream->as_string(), args->as_map()};
   }
   return decode_watermark(bytes, limits);
 }

@@ -4,7 +4,12 @@
 //   event      {payload, seq, stream, ts}               — exactly encode_event's bytes
 //   watermark  {stream, ts}                             — exactly encode_watermark's bytes
 //   rejected   {raw, rejected, stream, ts}              — bad input kept for inspection:
-//              raw = the bytes as received, rejected = the reason; it never enters a window
+//              raw = the bytes as received, rejected = the reason; it never enters a window.
+//              A large frame keeps only its first bytes: {raw, raw_bytes, raw_sha256, …} then
+//              gives the whole frame's size and SHA-256 (hex).
+//   control    {args, control, stream}                  — a change to how the engine runs, at
+//              its ingest position, so replay applies it at the same point: control names it
+//              (time_mode, submit, remove, restart), stream is the stream it concerns or "".
 
 #include <string>
 #include <string_view>
@@ -19,11 +24,20 @@ struct Rejected {
   std::int64_t ts = 0;
   std::string raw;
   std::string reason;
+  std::uint64_t raw_bytes = 0;  // the whole frame's size when raw is truncated, else 0
+  std::string raw_sha256;       // the whole frame's SHA-256 (hex) when raw is truncated
 };
 
-using journal_record = std::variant<Event, Watermark, Rejected>;
+struct Control {
+  std::string kind;  // time_mode | submit | remove | restart
+  std::string stream;
+  value_map args;
+};
+
+using journal_record = std::variant<Event, Watermark, Rejected, Control>;
 
 std::string encode_rejected(const Rejected& r);
+std::string encode_control(const Control& c);
 std::string encode_journal_record(const journal_record& r);
 // Throws decode_error when the bytes are none of the three shapes.
 journal_record decode_journal_record(std::string_view bytes);

@@ -64,7 +64,11 @@ std::string encode_event(const Event& e) {
 std::string encode_watermark(const Watermark& w) {
   std::string out;
   msgpack_writer mw(out);
-  mw.map(2);
+  mw.map(w.idle ? 3 : 2);
+  if (w.idle) {
+    mw.str("idle");
+    mw.boolean(true);
+  }
   mw.str("stream");
   mw.str(w.stream);
   mw.str("ts");
@@ -106,6 +110,8 @@ Watermark decode_watermark(std::string_view bytes, const decode_limits& limits) 
   Watermark w;
   w.stream = require_string(require_field(m, "stream"), "stream");
   w.ts = require_int(require_field(m, "ts"), "ts");
+  auto idle = m.find("idle");
+  w.idle = idle != m.end() && idle->second.is_bool() && idle->second.as_bool();
   return w;
 }
 

@@ -5,7 +5,7 @@
 // a plain msgpack library, and equal records are equal bytes.
 //
 //   Event     {payload, seq, stream, ts}
-//   Watermark {stream, ts}
+//   Watermark {stream, ts}  ({idle, stream, ts} when an idle timeout made it)
 //   Output    {bucket, id, node, seq, value}
 //
 // Decoding applies decode_limits to the whole frame (so payload errors read
@@ -31,10 +31,12 @@ struct Event {
   value_ptr payload;  // shared, immutable: fan-out to many actors copies no payload
 };
 
-// "No more events of `stream` at or before ts."
+// "No more events of `stream` at or before ts." idle: the source journaled it because the stream
+// was quiet for its idle_timeout (encoded as {idle: true, stream, ts}; absent otherwise).
 struct Watermark {
   std::string stream;
   std::int64_t ts = 0;
+  bool idle = false;
 };
 
 // What a node emits: node name, NodeID hex, event-time bucket (ns), per-node seq from 1.

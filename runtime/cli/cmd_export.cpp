@@ -23,10 +23,23 @@ nlohmann::json journal_json(const journal_record& r) {
   if (const auto* e = std::get_if<Event>(&r))
     return {
         {"seq", e->seq}, {"stream", e->stream}, {"ts", e->ts}, {"payload", to_json(*e->payload)}};
-  if (const auto* w = std::get_if<Watermark>(&r))
-    return {{"stream", w->stream}, {"ts", w->ts}, {"watermark", true}};
+  if (const auto* w = std::get_if<Watermark>(&r)) {
+    nlohmann::json j{{"stream", w->stream}, {"ts", w->ts}, {"watermark", true}};
+    if (w->idle) j["idle"] = true;
+    return j;
+  }
+  if (const auto* c = std::get_if<Control>(&r))
+    return {{"control", c->kind}, {"stream", c->stream}, {"args", to_json(Value(c->args))}};
   const auto& x = std::get<Rejected>(r);
-  return {{"stream", x.stream}, {"ts", x.ts}, {"rejected", x.reason}, {"raw_bytes", x.raw.size()}};
+  nlohmann::json j{{"stream", x.stream},
+                   {"ts", x.ts},
+                   {"rejected", x.reason},
+                   {"raw_bytes", x.raw_sha256.empty() ? x.raw.size() : x.raw_bytes}};
+  if (!x.raw_sha256.empty()) {
+    j["raw_kept"] = x.raw.size();
+    j["raw_sha256"] = x.raw_sha256;
+  }
+  return j;
 }
 
 }  // namespace
@@ -78,7 +91,10 @@ void add_export_command(CLI::App& app, cli_result& result) {
                 std::cout << "event," << e->stream << "," << e->seq << "," << e->ts << ","
                           << csv(dump(to_json(*e->payload)));
               else if (const auto* w = std::get_if<Watermark>(&r))
-                std::cout << "watermark," << w->stream << ",," << w->ts << ",";
+                std::cout << (w->idle ? "idle_watermark," : "watermark,") << w->stream << ",,"
+                          << w->ts << ",";
+              else if (const auto* c = std::get_if<Control>(&r))
+                std::cout << "control," << c->stream << ",,," << csv(dump(journal_json(r)));
               else
                 std::cout << "rejected," << stream_of(r) << ",," << std::get<Rejected>(r).ts << ","
                           << csv(std::get<Rejected>(r).reason);

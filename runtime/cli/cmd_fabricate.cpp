@@ -1,10 +1,11 @@
 #include <iostream>
+#include <map>
 
 #include "actors/core/params.hpp"
-#include "actors/fabricator/fabricator.hpp"
 #include "messages/journal_record.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/sources/fabricator_feed.hpp"
 #include "runtime/store/store.hpp"
 
 namespace shoal {
@@ -57,18 +58,28 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
                      {"levels", Value(o->levels)},
                      {"start", Value(o->start)}};
     if (o->no_books) params["books"] = Value(false);
-    fabricator gen(params, interval);
-    const std::string scan = o->source + ".scan", ob = o->source + ".ob";
-    std::uint64_t scan_seq = 0, ob_seq = 0, records = 0;
-    for (std::int64_t k = 0; k < o->buckets; ++k) {
-      fabricated_bucket b = gen.next();
-      w.append_journal(
-          encode_event(Event{scan, ++scan_seq, b.scan_ts, make_value(std::move(b.scan))}));
-      for (auto& [ts, book] : b.books)
-        w.append_journal(encode_event(Event{ob, ++ob_seq, ts, make_value(std::move(book))}));
-      if (!o->no_books) w.append_journal(encode_watermark(Watermark{ob, b.watermark_ts}));
-      records += 1 + b.books.size() + (o->no_books ? 0 : 1);
-    }
+    // The same feed as a live fabricator source, its records journaled as ingest would.
+    struct journal_sink final : record_sink {
+      store_writer& w;
+      std::map<std::string, std::uint64_t> seqs;
+      std::uint64_t records = 0;
+      explicit journal_sink(store_writer& writer) : w(writer) {}
+      bool event(const std::string& stream, std::int64_t ts, value_ptr payload,
+                 std::optional<std::uint64_t>) override {
+        w.append_journal(encode_event(Event{stream, ++seqs[stream], ts, std::move(payload)}));
+        ++records;
+        return true;
+      }
+      bool watermark(const std::string& stream, std::int64_t ts) override {
+        w.append_journal(encode_watermark(Watermark{stream, ts}));
+        ++records;
+        return true;
+      }
+    } sink(w);
+    fabricator_feed feed(o->source, params, interval);
+    for (std::int64_t k = 0; k < o->buckets; ++k) feed.emit_next(sink);
+    const std::uint64_t records = sink.records, scan_seq = sink.seqs[feed.scan_stream()],
+                        ob_seq = sink.seqs[feed.ob_stream()];
     // The config a replay without --config uses: the same fabricator source, no nodes.
     const std::string toml =
         "[engine]\nname = \"fabricated\"\n\n[[source]]\nname = \"" + o->source +

@@ -31,6 +31,7 @@ nlohmann::json report_json(const engine& e) {
                    {"distinct", p.distinct},
                    {"reused", p.reused()},
                    {"published", e.publish_stats().sent},
+                   {"unmatched_topics", e.unmatched_topics()},
                    {"publish_queue_dropped", e.publish_stats().queue_dropped}};
   auto& subs = j["subscribers"] = nlohmann::json::array();
   for (const auto& s : e.subscribers()) subs.push_back(subscriber_json(s));

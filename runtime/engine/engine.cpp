@@ -14,7 +14,7 @@
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/node_host.hpp"
 #include "runtime/engine/snapshot_server.hpp"
-#include "runtime/engine/sources.hpp"
+#include "runtime/sources/sources.hpp"
 
 namespace shoal {
 
@@ -39,18 +39,17 @@ void engine::start() {
                                         m.cfg.engine.publish_tracked);
   if (!m.opt.data_dir.empty()) {
     m.db = std::make_unique<store>(m.opt.data_dir, true);
-    m.writer = std::make_shared<store_writer>(*m.db, m.opt.commit);
+    auto commit = m.opt.commit;
+    if (!commit.clock) commit.clock = &m.clk();
+    m.writer = std::make_shared<store_writer>(*m.db, commit);
     m.writer->put_meta("engine_version", SHOAL_ENGINE_VERSION);
     m.writer->put_meta("graph_hash", m.graph->graph_hash);
     if (!m.opt.config_text.empty()) m.writer->put_meta("config", m.opt.config_text);
   }
-  // A fabricator blocks its scheduler thread while a checkpoint pauses ingest: keep a thread
-  // free for the node actors whatever the number of fabricators.
-  std::size_t fabs = 0;
-  for (const auto& s : m.cfg.sources) fabs += s.kind == "fabricator";
   if (m.opt.digest) m.digests = std::make_shared<digest_board>();
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
-  m.sys_cfg->set("scheduler.max-threads", std::max(m.opt.threads, fabs + 1));
+  // Sources run on threads of their own: the scheduler's threads are the node actors' alone.
+  m.sys_cfg->set("scheduler.max-threads", m.opt.threads);
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
   m.spawn_nodes();
   m.make_ingest();
@@ -127,8 +126,10 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
         ++st.events;
       else if (std::holds_alternative<Watermark>(r))
         ++st.watermarks;
-      else
+      else if (std::holds_alternative<Rejected>(r))
         ++st.rejected;
+      else
+        ++st.controls;
     }
     // Keep RSS flat however long the journal: drop the map pages read (source) and touched
     // by output writes (target) every 64k records.
@@ -198,7 +199,7 @@ void engine::checkpoint() {
 
 bool engine::sources_done() const {
   const auto& m = *impl_;
-  if (!m.fabricators.empty() || m.threads.empty()) return false;
+  if (m.threads.empty()) return false;
   for (const auto& t : m.threads)
     if (!t->done()) return false;
   return true;
@@ -224,6 +225,7 @@ void engine::stop() {
     for (auto& a : m.node_actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     m.sys->await_all_actors_done();
     m.node_actors.clear();
+    if (m.gate) m.final_unmatched = m.gate->unmatched_topics();
     m.gate.reset();
     m.sys.reset();
   }
@@ -245,6 +247,9 @@ writer_stats engine::store_stats() const {
   return impl_->writer ? impl_->writer->stats() : writer_stats{};
 }
 const plan& engine::graph() const { return *impl_->graph; }
+std::uint64_t engine::unmatched_topics() const {
+  return impl_->gate ? impl_->gate->unmatched_topics() : impl_->final_unmatched;
+}
 digest_set engine::digests() const {
   return impl_->digests ? impl_->digests->result() : digest_set{};
 }

@@ -24,8 +24,9 @@ struct engine_options {
   bool live = true;                   // false: replay mode (no sources, no journaling)
   std::int64_t checkpoint_every = 0;  // buckets of event time between checkpoints; 0 = at stop
   store_writer::options commit;
-  std::string config_text;  // recorded in meta (live): the config files as a msgpack map
-  bool digest = false;      // keep each node's wire digest chain (digests())
+  std::string config_text;        // recorded in meta (live): the config files as a msgpack map
+  bool digest = false;            // keep each node's wire digest chain (digests())
+  shoal::clock* clock = nullptr;  // what sources, ingest and the store wait on; null: system
 };
 
 struct engine_counts {
@@ -41,7 +42,7 @@ struct replay_options {
 };
 
 struct replay_stats {
-  std::uint64_t records = 0, events = 0, watermarks = 0, rejected = 0;
+  std::uint64_t records = 0, events = 0, watermarks = 0, rejected = 0, controls = 0;
   double seconds = 0;
 };
 
@@ -73,6 +74,8 @@ class engine {
   // Subscribers of the tracked endpoint ([engine] publish_tracked) and their drop counts.
   std::vector<subscriber_stats> subscribers() const;
   writer_stats store_stats() const;
+  // Frames of topics that are no stream of their zmq source (prefix matches), ignored.
+  std::uint64_t unmatched_topics() const;
   // The wire digest of every node that emitted (engine_options::digest).
   digest_set digests() const;
   const plan& graph() const;

@@ -369,6 +369,10 @@ std::string engine_metrics_text(engine::impl& m) {
   }
   o << "shoal_journal_commit_seconds_sum " << ws.commit_ns / 1e9 << "\n"
     << "shoal_journal_commit_seconds_count " << ws.commits << "\n";
+  o << "# HELP shoal_unmatched_topics_total Frames of topics that are no stream of their zmq "
+       "source (ZeroMQ subscriptions match prefixes).\n# TYPE shoal_unmatched_topics_total "
+       "counter\nshoal_unmatched_topics_total "
+    << (m.gate ? m.gate->unmatched_topics() : 0) << "\n";
   o << "# HELP shoal_reuse_ratio Declared nodes served by another's actor (dedup).\n"
        "# TYPE shoal_reuse_ratio gauge\nshoal_reuse_ratio "
     << m.graph->reuse_ratio() << "\n";

@@ -18,7 +18,7 @@
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/node_host.hpp"
 #include "runtime/engine/snapshot_server.hpp"
-#include "runtime/engine/sources.hpp"
+#include "runtime/sources/sources.hpp"
 
 namespace shoal {
 
@@ -34,6 +34,7 @@ struct engine::impl {
   std::shared_ptr<store_writer> writer;
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
+  std::uint64_t final_unmatched = 0;      // the gate's count, kept when it goes at stop
   std::unique_ptr<snapshot_server> snapshots;
   std::unique_ptr<admin_server> admin;
   bool any_paused = false;
@@ -44,7 +45,6 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::vector<caf::actor> node_actors;  // by plan index
-  std::vector<caf::actor> fabricators;
   std::vector<std::unique_ptr<thread_source>> threads;
   std::vector<std::shared_ptr<node_report>> reports;
   engine_counts counts;
@@ -100,8 +100,11 @@ struct engine::impl {
     for (std::size_t i = 0; i < graph->nodes.size(); ++i)
       if (graph->nodes[i].is_stream())
         for (const auto& name : graph->nodes[i].names) streams[name] = {node_actors[i], reports[i]};
+    ingest_options io;
+    io.clock = &clk();
+    io.reject_keep_bytes = static_cast<std::size_t>(cfg.engine.reject_keep_bytes);
     gate = std::make_shared<ingest>(std::move(streams), opt.live ? writer.get() : nullptr, *flow,
-                                    board);
+                                    board, io);
   }
 
   // After a restart: what the journal holds beyond the checkpoint goes through the graph again
@@ -134,24 +137,20 @@ struct engine::impl {
         fresh |= fed.insert(graph->by_name.at(decl.name + "." + st.name)).second;
       if (!fresh) continue;
       if (decl.kind == "fabricator")
-        fabricators.push_back(spawn_fabricator_source(*sys, decl, gate));
+        threads.push_back(start_fabricator_source(decl, gate, clk()));
       else if (decl.kind == "zmq")
-        threads.push_back(start_zmq_source(zmq_ctx, decl, gate));
+        threads.push_back(start_zmq_source(zmq_ctx, decl, gate, clk()));
       else
-        threads.push_back(start_journal_source(decl, gate));
+        threads.push_back(start_journal_source(decl, gate, clk()));
       ++counts.source_feeds;
     }
   }
 
   void stop_sources() {
     for (auto& t : threads) t->stop();
-    if (!fabricators.empty()) {
-      caf::scoped_actor self{*sys};
-      for (auto& a : fabricators) self->send_exit(a, caf::exit_reason::user_shutdown);
-      for (auto& a : fabricators) self->wait_for(a);
-    }
-    fabricators.clear();
   }
+
+  shoal::clock& clk() const { return opt.clock ? *opt.clock : system_clock(); }
 };
 
 // The admin commands of a running engine (runtime/engine/engine_admin.cpp).

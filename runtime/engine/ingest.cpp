@@ -2,15 +2,25 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/graph/node_id.hpp"
+
 namespace shoal {
 
 ingest::ingest(std::map<std::string, ingest_target, std::less<>> streams, store_writer* journal,
-               flow_control& flow, std::shared_ptr<status_board> board)
-    : journal_(journal), flow_(flow), board_(std::move(board)) {
+               flow_control& flow, std::shared_ptr<status_board> board, ingest_options o)
+    : journal_(journal),
+      flow_(flow),
+      board_(std::move(board)),
+      opt_(o),
+      clock_(o.clock ? *o.clock : system_clock()) {
   for (auto& [name, target] : streams) streams_.emplace(name, stream_state{std::move(target)});
 }
 
 void ingest::resume_from(const store& s) {
+  if (auto modes = s.get_meta("time_modes")) {
+    for (const auto& [stream, mode] : from_msgpack(*modes).as_map())
+      if (mode.is_string()) time_modes_[stream] = mode.as_string();
+  }
   std::size_t pending = streams_.size() * 2;
   std::map<std::string, std::pair<bool, bool>, std::less<>> found;  // (seq, watermark) found
   s.read_journal_backwards([&](std::uint64_t, std::string_view bytes) {
@@ -57,11 +67,19 @@ bool ingest::event(const std::string& stream, std::int64_t ts, value_ptr payload
 }
 
 bool ingest::watermark(const std::string& stream, std::int64_t ts) {
+  return send_watermark(stream, ts, false);
+}
+
+bool ingest::idle_watermark(const std::string& stream, std::int64_t ts) {
+  return send_watermark(stream, ts, true);
+}
+
+bool ingest::send_watermark(const std::string& stream, std::int64_t ts, bool idle) {
   std::unique_lock lock(mu_);
   wait_unpaused(lock);
   stream_state* st = find(stream);
   if (!st || ts <= st->journaled_wm) return false;
-  if (journal_) journal_->append_journal(encode_watermark(Watermark{stream, ts}));
+  if (journal_) journal_->append_journal(encode_watermark(Watermark{stream, ts, idle}));
   flow_.sent();
   caf::anon_send(st->target.node, watermark_atom::value, std::uint32_t{0}, ts);
   return true;
@@ -71,11 +89,62 @@ void ingest::rejected(const std::string& stream, std::int64_t ts, std::string ra
                       std::string reason) {
   std::unique_lock lock(mu_);
   wait_unpaused(lock);
-  if (journal_)
-    journal_->append_journal(
-        encode_rejected(Rejected{stream, ts, std::move(raw), std::move(reason)}));
-  if (stream_state* st = find(stream))
-    board_->update(st->target.report, [](node_report& r) { ++r.rejected; });
+  stream_state* st = find(stream);
+  if (st) board_->update(st->target.report, [](node_report& r) { ++r.rejected; });
+  if (!journal_) return;
+  if (st) {
+    // Per-stream rate limit: a flood of junk is counted, not journaled record by record.
+    const std::int64_t second = clock_.now().time_since_epoch().count() / 1'000'000'000;
+    if (second != st->reject_second) {
+      st->reject_second = second;
+      st->rejects_in_second = 0;
+    }
+    if (++st->rejects_in_second > opt_.reject_journal_per_second) return;
+  }
+  Rejected r{stream, ts, std::move(raw), std::move(reason), 0, {}};
+  if (r.raw.size() > opt_.reject_keep_bytes) {
+    r.raw_bytes = r.raw.size();
+    r.raw_sha256 = sha256_hex(r.raw);
+    r.raw.resize(opt_.reject_keep_bytes);
+  }
+  journal_->append_journal(encode_rejected(r));
+}
+
+void ingest::unmatched_topic(const std::string& source, const std::string& topic) {
+  std::lock_guard lock(mu_);
+  ++unmatched_;
+  if (unmatched_names_.size() < 1024 && unmatched_names_.insert(topic).second)
+    spdlog::info(
+        "source {}: ignoring topic \"{}\": not one of its streams (counted in "
+        "shoal_unmatched_topics_total)",
+        source, topic.substr(0, 128));
+}
+
+std::uint64_t ingest::unmatched_topics() const {
+  std::lock_guard lock(mu_);
+  return unmatched_;
+}
+
+void ingest::control(const Control& c) {
+  std::unique_lock lock(mu_);
+  wait_unpaused(lock);
+  if (!journal_) return;
+  journal_->append_journal(encode_control(c));
+  if (c.kind == "time_mode") {
+    // Also in meta, so a restart finds it without reading the journal from its start.
+    auto it = c.args.find("mode");
+    if (it == c.args.end() || !it->second.is_string()) return;
+    time_modes_[c.stream] = it->second.as_string();
+    value_map m;
+    for (const auto& [stream, mode] : time_modes_) m[stream] = Value(mode);
+    journal_->put_meta("time_modes", to_msgpack(Value(std::move(m))));
+  }
+}
+
+std::string ingest::journaled_time_mode(const std::string& stream) const {
+  std::lock_guard lock(mu_);
+  auto it = time_modes_.find(stream);
+  return it == time_modes_.end() ? std::string() : it->second;
 }
 
 void ingest::count_gap(const std::string& stream, std::uint64_t missed) {
@@ -85,6 +154,10 @@ void ingest::count_gap(const std::string& stream, std::uint64_t missed) {
 }
 
 void ingest::forward(const journal_record& r) {
+  if (const auto* c = std::get_if<Control>(&r)) {
+    if (on_control_) on_control_(*c);
+    return;
+  }
   stream_state* st = find(stream_of(r));
   if (!st) return;  // a stream this graph does not read
   if (const auto* e = std::get_if<Event>(&r)) {
@@ -96,7 +169,7 @@ void ingest::forward(const journal_record& r) {
   } else if (const auto* w = std::get_if<Watermark>(&r)) {
     flow_.sent();
     caf::anon_send(st->target.node, watermark_atom::value, std::uint32_t{0}, w->ts);
-  } else {
+  } else if (std::holds_alternative<Rejected>(r)) {
     board_->update(st->target.report, [](node_report& rep) { ++rep.rejected; });
   }
 }

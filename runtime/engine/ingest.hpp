@@ -14,10 +14,15 @@
 #include <mutex>
 #include <optional>
 
+#include <functional>
+#include <set>
+
 #include "messages/journal_record.hpp"
+#include "runtime/clock/clock.hpp"
 #include "runtime/engine/actor_messages.hpp"
 #include "runtime/engine/flow_control.hpp"
 #include "runtime/engine/node_status.hpp"
+#include "runtime/sources/record_sink.hpp"
 #include "runtime/store/store.hpp"
 
 namespace shoal {
@@ -27,10 +32,20 @@ struct ingest_target {
   std::shared_ptr<node_report> report;
 };
 
-class ingest {
+struct ingest_options {
+  // A rejected frame is journaled with at most this many of its bytes (and, when cut, its size
+  // and SHA-256), so junk cannot fill the disk.
+  std::size_t reject_keep_bytes = 1024;
+  // At most this many rejected records per stream and second are journaled; the rest are
+  // counted only.
+  std::uint64_t reject_journal_per_second = 100;
+  shoal::clock* clock = nullptr;  // null: the system clock
+};
+
+class ingest final : public record_sink {
  public:
   ingest(std::map<std::string, ingest_target, std::less<>> streams, store_writer* journal,
-         flow_control& flow, std::shared_ptr<status_board> board);
+         flow_control& flow, std::shared_ptr<status_board> board, ingest_options o = {});
 
   // Where each stream's journal ends (last event seq, last watermark ts): read at start-up.
   void resume_from(const store& s);
@@ -38,9 +53,24 @@ class ingest {
   // Live input. `index` is the regenerating source's own 1-based count for this stream.
   // Returns false when the event was already journaled (skipped).
   bool event(const std::string& stream, std::int64_t ts, value_ptr payload,
-             std::optional<std::uint64_t> index = std::nullopt);
-  bool watermark(const std::string& stream, std::int64_t ts);
+             std::optional<std::uint64_t> index = std::nullopt) override;
+  bool watermark(const std::string& stream, std::int64_t ts) override;
+  // A watermark a source made because the stream was quiet for its idle timeout.
+  bool idle_watermark(const std::string& stream, std::int64_t ts);
+  // Journals what the stream's reporting node counts as rejected: the reason, and the raw bytes
+  // (cut to reject_keep_bytes, rate-limited per stream).
   void rejected(const std::string& stream, std::int64_t ts, std::string raw, std::string reason);
+  // A frame for a topic that is no stream of the source (ZeroMQ subscriptions match prefixes):
+  // counted; the first of each name (up to 1024 names) is logged.
+  void unmatched_topic(const std::string& source, const std::string& topic);
+  std::uint64_t unmatched_topics() const;
+  // A change to how the engine runs, journaled at its ingest position (live); replay hands
+  // journaled ones to the control handler.
+  void control(const Control& c);
+  // A stream's event-time mode as journaled (time_mode controls, kept in meta "time_modes"):
+  // "payload" or "ingest", or empty when the stream has not fixed one.
+  std::string journaled_time_mode(const std::string& stream) const;
+  void on_control(std::function<void(const Control&)> handler) { on_control_ = std::move(handler); }
   // A sender's outputs went missing (seq gap on a topic of another engine).
   void count_gap(const std::string& stream, std::uint64_t missed);
 
@@ -56,17 +86,26 @@ class ingest {
  private:
   struct stream_state {
     ingest_target target;
-    std::uint64_t seq = 0;                  // last assigned
-    std::uint64_t journaled_seq = 0;        // where the journal ended at start-up
-    std::int64_t journaled_wm = INT64_MIN;  // last journaled watermark at start-up
+    std::uint64_t seq = 0;                   // last assigned
+    std::uint64_t journaled_seq = 0;         // where the journal ended at start-up
+    std::int64_t journaled_wm = INT64_MIN;   // last journaled watermark at start-up
+    std::int64_t reject_second = INT64_MIN;  // rate limit of journaled rejections
+    std::uint64_t rejects_in_second = 0;
   };
   stream_state* find(std::string_view stream);
   void wait_unpaused(std::unique_lock<std::mutex>& lock);
+  bool send_watermark(const std::string& stream, std::int64_t ts, bool idle);
 
   std::map<std::string, stream_state, std::less<>> streams_;
   store_writer* journal_;
   flow_control& flow_;
   std::shared_ptr<status_board> board_;
+  ingest_options opt_;
+  clock& clock_;
+  std::function<void(const Control&)> on_control_;
+  std::set<std::string, std::less<>> unmatched_names_;
+  std::uint64_t unmatched_ = 0;
+  std::map<std::string, std::string> time_modes_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool paused_ = false;

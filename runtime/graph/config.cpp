@@ -229,6 +229,11 @@ engine_decl parse_engine(const toml::value& root, const std::string& file) {
     if (*n < 1 || *n > 1'000'000) r.fail("commit_records", "must be in [1, 1000000]");
     e.commit_records = *n;
   }
+  if (auto n = r.integer("reject_keep_bytes")) {
+    if (*n < 0 || *n > (std::int64_t{64} << 20))
+      r.fail("reject_keep_bytes", "must be in [0, 64 MiB]");
+    e.reject_keep_bytes = *n;
+  }
   if (auto n = r.integer("commit_ms")) {
     if (*n < 1 || *n > 60'000) r.fail("commit_ms", "must be in [1, 60000]");
     e.commit_ms = *n;
@@ -325,6 +330,8 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
     }
     if ((!s.snapshot.empty() || s.catch_up > 0) && s.format != "output")
       r.fail("snapshot", "snapshot and catch_up need format = \"output\"");
+    if (auto d = r.duration("max_future")) s.max_future_ns = *d;
+    if (auto d = r.duration("allowed_lateness")) s.allowed_lateness_ns = *d;
     if (s.format == "output")
       for (auto& st : s.streams) {
         // A shoal engine emits one output per bucket and stamps it with the bucket.

@@ -44,10 +44,11 @@ struct engine_decl {
   std::string admin_token;
   std::string metrics_http;
   std::string data_dir = "./shoal-data";
-  std::int64_t publish_hwm = 10000;     // ZeroMQ send high-water mark per subscriber
-  std::int64_t commit_records = 1000;   // group commit: every N records ...
-  std::int64_t commit_ms = 20;          // ... or T ms, whichever comes first
-  std::vector<std::string> strategies;  // files, relative to the config file
+  std::int64_t publish_hwm = 10000;       // ZeroMQ send high-water mark per subscriber
+  std::int64_t commit_records = 1000;     // group commit: every N records ...
+  std::int64_t commit_ms = 20;            // ... or T ms, whichever comes first
+  std::int64_t reject_keep_bytes = 1024;  // bytes of a rejected frame kept in the journal
+  std::vector<std::string> strategies;    // files, relative to the config file
   // A read-only mirror names the engine config it mirrors: publishing on any of that
   // engine's topics (or its endpoint) is then a config error.
   std::string mirrors;
@@ -72,7 +73,11 @@ struct source_decl {
   value_map params;          // kind params that shape the data (hashed into stream NodeIDs)
   std::int64_t pace_ns = 0;  // fabricator: wall-clock time per bucket (0 = interval)
   std::int64_t idle_timeout_ns = 2'000'000'000;  // live idle watermark
-  std::vector<std::string> connect;              // zmq endpoints
+  // zmq: an event later than max(its stream's progress, the wall clock) + max_future is rejected
+  // (0: no bound); an idle stream's watermark trails the source's progress by allowed_lateness.
+  std::int64_t max_future_ns = 60'000'000'000;
+  std::int64_t allowed_lateness_ns = 0;
+  std::vector<std::string> connect;  // zmq endpoints
   // zmq frame format: "event" ([stream][msgpack payload]) or "output" (another shoal engine's
   // [topic][msgpack Output]: bucket = event time, value = payload, sender seq checked for gaps)
   std::string format = "event";

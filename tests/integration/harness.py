@@ -44,3 +44,43 @@ def check(cond, message):
 
 def workdir():
     return tempfile.mkdtemp(prefix="shoal-it-")
+
+
+def bound_feed(ctx, topics, timeout=20):
+    """A feed for a zmq source: an XPUB bound on a free port. Returns (socket, endpoint, wait);
+    wait() blocks until the engine's SUB has subscribed to every topic (no slow-joiner loss)."""
+    import zmq
+    sock = ctx.socket(zmq.XPUB)
+    port = sock.bind_to_random_port("tcp://127.0.0.1")
+    pending = {t.encode() for t in topics}
+
+    def wait():
+        import time
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            if sock.poll(100):
+                msg = sock.recv()
+                if msg[:1] == b"\x01":
+                    pending.discard(msg[1:])
+        check(not pending, f"the engine never subscribed to {sorted(pending)}")
+
+    return sock, f"tcp://127.0.0.1:{port}", wait
+
+
+def wait_for(pred, timeout=20, what="condition"):
+    """Polls pred() until it is true or the deadline passes (then fails the test)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.02)
+    check(pred(), f"timed out waiting for {what}")
+
+
+def start(args, **kw):
+    """Starts `shoal ARGS` in the background; it is killed when the test exits, pass or fail."""
+    import atexit
+    proc = subprocess.Popen([SHOAL] + args, **kw)
+    atexit.register(lambda: proc.poll() is None and proc.kill())
+    return proc

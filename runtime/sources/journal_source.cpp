@@ -4,7 +4,7 @@
 #include <map>
 
 #include "messages/journal_record.hpp"
-#include "runtime/engine/sources.hpp"
+#include "runtime/sources/sources.hpp"
 #include "runtime/window_cache.hpp"
 
 namespace shoal {
@@ -12,8 +12,8 @@ namespace {
 
 class journal_source final : public thread_source {
  public:
-  journal_source(source_decl decl, std::shared_ptr<ingest> in)
-      : decl_(std::move(decl)), in_(std::move(in)) {
+  journal_source(source_decl decl, std::shared_ptr<ingest> in, clock& clk)
+      : decl_(std::move(decl)), in_(std::move(in)), clock_(clk) {
     thread_ = std::thread([this] {
       try {
         run();
@@ -39,7 +39,7 @@ class journal_source final : public thread_source {
     for (const auto& st : decl_.streams)
       streams[from + "." + st.name] = {decl_.name + "." + st.name, 0};
     const auto pace = std::chrono::nanoseconds(decl_.pace_ns);
-    auto next_due = std::chrono::steady_clock::now();
+    auto next_due = clock_.now();
     std::int64_t last_bucket = INT64_MIN;
     std::uint64_t pos = 0;
     while (!stop_) {
@@ -60,7 +60,7 @@ class journal_source final : public thread_source {
           const std::int64_t b = bucket_of(e->ts, decl_.interval_ns);
           if (pace.count() > 0 && b > last_bucket && last_bucket != INT64_MIN) {
             next_due += pace;
-            std::this_thread::sleep_until(next_due);
+            if (!clock_.sleep_until(next_due, stop_)) return;
           }
           last_bucket = std::max(last_bucket, b);
           in_->flow().wait_below(4096);
@@ -74,6 +74,7 @@ class journal_source final : public thread_source {
 
   source_decl decl_;
   std::shared_ptr<ingest> in_;
+  clock& clock_;
   std::atomic<bool> stop_{false}, done_{false};
   std::thread thread_;
 };
@@ -81,8 +82,8 @@ class journal_source final : public thread_source {
 }  // namespace
 
 std::unique_ptr<thread_source> start_journal_source(const source_decl& decl,
-                                                    std::shared_ptr<ingest> in) {
-  return std::make_unique<journal_source>(decl, std::move(in));
+                                                    std::shared_ptr<ingest> in, clock& clk) {
+  return std::make_unique<journal_source>(decl, std::move(in), clk);
 }
 
 }  // namespace shoal

@@ -11,20 +11,12 @@
 #include "messages/msgpack_codec.hpp"
 #include "messages/payloads.hpp"
 #include "messages/records.hpp"
-#include "runtime/engine/sources.hpp"
+#include "runtime/sources/source_progress.hpp"
+#include "runtime/sources/sources.hpp"
 #include "runtime/window_cache.hpp"
 
 namespace shoal {
 namespace {
-
-// Event times beyond ±2^62 ns (year 2116) are rejected: bucket arithmetic must not overflow.
-constexpr std::int64_t max_event_time = std::int64_t{1} << 62;
-
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Payload validation by schema; "books" is a keyed order-book bucket as another engine
 // publishes it: a map of asset → book, every book valid.
@@ -44,38 +36,13 @@ void validate_stream_payload(const std::string& schema, const Value& payload) {
   }
 }
 
-// The event time of a payload: its `ts` field (ns since the epoch, int or integral float)
-// when present; otherwise the ingest time, never earlier than the stream's last event. A
-// stamped time is journaled with the event, so replay does not depend on the clock.
-std::int64_t event_time(const Value& payload, const std::string& mode, std::int64_t last_ts,
-                        bool& stamped) {
-  const Value* t = mode == "ingest" ? nullptr : payload.find("ts");
-  if (!t && mode == "payload")
-    throw decode_error(error_kind::missing_field, "ts",
-                       "missing (this stream takes event time from the payload)");
-  if (!t) {
-    stamped = true;
-    return std::max(wall_clock_ns(), last_ts);
-  }
-  stamped = false;
-  double d = 0;
-  if (t->is_int()) {
-    if (t->as_int() > -max_event_time && t->as_int() < max_event_time) return t->as_int();
-  } else if (t->is_double() && std::isfinite(d = t->as_double()) && std::abs(d) < 4.6e18) {
-    return static_cast<std::int64_t>(std::llround(d));
-  } else {
-    throw decode_error(error_kind::wrong_type, "ts", "must be an integer (ns since the epoch)");
-  }
-  throw decode_error(error_kind::out_of_range, "ts", "must be within ±2^62 ns of the epoch");
-}
-
 class zmq_source final : public thread_source {
   template <class Handle>
   void catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle);
 
  public:
-  zmq_source(zmq::context_t& ctx, source_decl decl, std::shared_ptr<ingest> in)
-      : decl_(std::move(decl)), in_(std::move(in)) {
+  zmq_source(zmq::context_t& ctx, source_decl decl, std::shared_ptr<ingest> in, clock& clk)
+      : decl_(std::move(decl)), in_(std::move(in)), clock_(clk) {
     thread_ = std::thread([this, &ctx] { run(ctx); });
   }
   ~zmq_source() override { stop(); }
@@ -89,6 +56,7 @@ class zmq_source final : public thread_source {
 
   source_decl decl_;
   std::shared_ptr<ingest> in_;
+  clock& clock_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -136,35 +104,34 @@ void zmq_source::catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle) {
 }
 
 void zmq_source::run(zmq::context_t& ctx) {
-  using clock = std::chrono::steady_clock;
   zmq::socket_t sub(ctx, zmq::socket_type::sub);
   sub.set(zmq::sockopt::linger, 0);
+  const bool output_format = decl_.format == "output";
   std::map<std::string, std::size_t, std::less<>> index;
+  std::vector<source_progress::stream> streams;
   for (std::size_t i = 0; i < decl_.streams.size(); ++i) {
-    index.emplace(decl_.streams[i].name, i);
-    sub.set(zmq::sockopt::subscribe, decl_.streams[i].name);
+    const auto& st = decl_.streams[i];
+    index.emplace(st.name, i);
+    // ZeroMQ subscriptions match prefixes: frames of longer topics are filtered out below.
+    sub.set(zmq::sockopt::subscribe, st.name);
+    const std::string name = decl_.name + "." + st.name;
+    // An "auto" stream fixed its mode with its first accepted event, before a restart perhaps.
+    const std::string journaled = in_->journaled_time_mode(name);
+    streams.push_back({name, parse_stream_time(!journaled.empty() ? journaled
+                                               : output_format    ? "payload"
+                                                                  : st.time)});
   }
   for (const auto& ep : decl_.connect) sub.connect(ep);
 
-  struct stream_progress {
-    std::string name;  // <source>.<stream>
-    std::int64_t last_ts = INT64_MIN;
-    std::int64_t last_wm = INT64_MIN;
-    std::uint64_t sender_seq = 0;  // format "output": the sender's last seq on this topic
-    bool stamped = false;          // its events carry no ts: event time is stamped at ingest
-    bool open = false;             // an event arrived since the last watermark
-    clock::time_point last_seen = clock::now();
-  };
-  std::vector<stream_progress> progress(decl_.streams.size());
-  for (std::size_t i = 0; i < progress.size(); ++i) {
-    progress[i].name = decl_.name + "." + decl_.streams[i].name;
-    // Until a stream's first event, only an ingest-time stream knows its time base.
-    progress[i].stamped = decl_.streams[i].time == "ingest";
-  }
-  std::set<std::string> logged_kinds;      // log each kind of bad input once
-  std::int64_t source_max_ts = INT64_MIN;  // latest event time on any of this source's streams
+  source_progress::options po;
+  po.interval_ns = decl_.interval_ns;
+  po.idle_timeout = std::chrono::nanoseconds(decl_.idle_timeout_ns);
+  po.allowed_lateness_ns = decl_.allowed_lateness_ns;
+  po.max_future_ns = decl_.max_future_ns;
+  source_progress progress(std::move(streams), po, clock_.now());
+  std::vector<std::uint64_t> sender_seq(decl_.streams.size(), 0);  // format "output"
+  std::set<std::string> logged_kinds;  // log each kind of bad input once
   decode_limits limits;
-  const auto idle = std::chrono::nanoseconds(decl_.idle_timeout_ns);
 
   auto reject = [&](const std::string& stream, std::int64_t ts, std::string raw,
                     const std::string& kind, const std::string& what) {
@@ -179,59 +146,58 @@ void zmq_source::run(zmq::context_t& ctx) {
   auto handle = [&](std::vector<zmq::message_t>& frames) {
     const std::string topic = frames[0].to_string();
     auto it = index.find(topic);
+    if (it == index.end()) {
+      in_->unmatched_topic(decl_.name, topic);
+      return;
+    }
+    const std::size_t i = it->second;
+    const std::string name = decl_.name + "." + topic;
+    const std::int64_t last = progress.last_ts(i) == INT64_MIN ? 0 : progress.last_ts(i);
     if (frames.size() != 2) {
-      reject(decl_.name + "." + topic, 0, "", "frame_count",
+      reject(name, last, "", "frame_count",
              "expected 2 frames [stream][payload], got " + std::to_string(frames.size()));
       return;
     }
-    if (it == index.end()) {
-      reject(decl_.name + "." + topic, 0, frames[1].to_string(), "unknown_stream",
-             "unknown stream \"" + topic + "\"");
-      return;
-    }
-    auto& p = progress[it->second];
     try {
       Value payload;
-      std::int64_t ts = 0;
-      if (decl_.format == "output") {
+      source_progress::timed t;
+      const std::int64_t wall = clock_.wall_ns();
+      if (output_format) {
         // Another engine's Output: its bucket is our event time, its value our payload.
         Output out = decode_output(frames[1].to_string_view(), limits);
         if (out.node != topic)
           throw decode_error(
               error_kind::wrong_type, "node",
               "output of \"" + out.node + "\" published under topic \"" + topic + "\"");
-        if (out.seq == 1 && p.sender_seq > 1) {
+        auto& seen = sender_seq[i];
+        if (out.seq == 1 && seen > 1) {
           // The sender restarted from scratch: its seqs begin again.
-          spdlog::warn("source {}: {} restarted (seq 1 after {})", decl_.name, topic, p.sender_seq);
-          p.sender_seq = 0;
+          spdlog::warn("source {}: {} restarted (seq 1 after {})", decl_.name, topic, seen);
+          seen = 0;
         }
-        if (p.sender_seq && out.seq <= p.sender_seq) return;  // already seen (snapshot overlap)
-        if (p.sender_seq && out.seq != p.sender_seq + 1) {
+        if (seen && out.seq <= seen) return;  // already seen (snapshot overlap)
+        if (seen && out.seq != seen + 1) {
           if (logged_kinds.insert("gap:" + topic).second)
             spdlog::warn("source {}: gap on {}: sender seq {} after {} ({} outputs missed)",
-                         decl_.name, topic, out.seq, p.sender_seq, out.seq - p.sender_seq - 1);
-          in_->count_gap(p.name, out.seq - p.sender_seq - 1);
+                         decl_.name, topic, out.seq, seen, out.seq - seen - 1);
+          in_->count_gap(name, out.seq - seen - 1);
         }
-        p.sender_seq = out.seq;
+        seen = out.seq;
         if (out.value->is_nil())
           throw decode_error(error_kind::wrong_type, "value", "the sender published nil");
         payload = *out.value;
-        ts = out.bucket;
-        if (ts <= -max_event_time || ts >= max_event_time)
-          throw decode_error(error_kind::out_of_range, "bucket", "beyond ±2^62 ns");
+        t = progress.given_time(i, out.bucket, wall);
       } else {
         payload = from_msgpack(frames[1].to_string_view(), limits);
-        ts = event_time(payload, decl_.streams[it->second].time, p.last_ts, p.stamped);
+        t = progress.event_time(i, payload, wall);
       }
-      validate_stream_payload(decl_.streams[it->second].schema, payload);
-      p.last_ts = std::max(p.last_ts, ts);
-      p.open = true;
-      p.last_seen = clock::now();
-      in_->event(p.name, ts, make_value(std::move(payload)));
-      source_max_ts = std::max(source_max_ts, ts);
+      validate_stream_payload(decl_.streams[i].schema, payload);
+      if (progress.accept(i, t, clock_.now()))
+        in_->control(
+            Control{"time_mode", name, value_map{{"mode", Value(to_string(progress.mode(i)))}}});
+      in_->event(name, t.ts, make_value(std::move(payload)));
     } catch (const decode_error& e) {
-      reject(p.name, p.last_ts == INT64_MIN ? 0 : p.last_ts, frames[1].to_string(),
-             to_string(e.kind()), e.what());
+      reject(name, last, frames[1].to_string(), to_string(e.kind()), e.what());
     }
   };
   auto receive = [&](int timeout_ms) -> std::optional<std::vector<zmq::message_t>> {
@@ -249,13 +215,13 @@ void zmq_source::run(zmq::context_t& ctx) {
     return frames;
   };
 
-  if (decl_.format == "output" && !decl_.snapshot.empty() && decl_.catch_up > 0) {
+  if (output_format && !decl_.snapshot.empty() && decl_.catch_up > 0) {
     // Late start: subscribe, wait until live frames flow (or a second passes), then take
     // the sender's recent outputs from its snapshot endpoint. Snapshot and live overlap;
     // sender seqs drop the overlap, so the feed has no gap and no duplicate.
     std::vector<std::vector<zmq::message_t>> early;
-    const auto until = clock::now() + std::chrono::seconds(1);
-    while (!stop_ && early.empty() && clock::now() < until)
+    const auto until = clock_.now() + std::chrono::seconds(1);
+    while (!stop_ && early.empty() && clock_.now() < until)
       if (auto f = receive(50)) early.push_back(std::move(*f));
     try {
       catch_up_from_snapshot(ctx, handle);
@@ -274,38 +240,18 @@ void zmq_source::run(zmq::context_t& ctx) {
       if (!frames) break;
       handle(*frames);
     }
-    const auto now = clock::now();
-    for (auto& p : progress) {
-      if (now - p.last_seen < idle) continue;
-      // Idle: close what can be closed so a quiet stream never stalls the graph. Watermarks
-      // are journaled, so replay closes the same buckets at the same point.
-      std::int64_t wm = INT64_MIN;
-      if (p.stamped) {
-        // Event time is ingest time here: nothing can arrive at or before now any more.
-        wm = std::max(wall_clock_ns(), p.last_ts) - 1;
-        p.last_seen = now;
-      } else if (decl_.format == "output" && source_max_ts != INT64_MIN) {
-        // A topic of another engine went quiet while its others go on: close it up to where
-        // they are, so one dead surface does not stall everything that joins it.
-        wm = bucket_of(source_max_ts, decl_.interval_ns) - 1;
-        p.last_seen = now;
-      } else if (p.open) {
-        wm = bucket_of(p.last_ts, decl_.interval_ns) + decl_.interval_ns - 1;
-      }
-      if (wm > p.last_wm) {
-        in_->watermark(p.name, wm);
-        p.last_wm = wm;
-      }
-      p.open = false;
-    }
+    // Idle streams: watermarks follow the source's progress, journaled, so a quiet stream never
+    // stalls the joins below it and replay closes the same buckets at the same point.
+    for (const auto& wm : progress.due(clock_.now(), clock_.wall_ns()))
+      in_->idle_watermark(decl_.name + "." + decl_.streams[wm.stream].name, wm.ts);
   }
 }
 
 }  // namespace
 
 std::unique_ptr<thread_source> start_zmq_source(zmq::context_t& ctx, const source_decl& decl,
-                                                std::shared_ptr<ingest> in) {
-  return std::make_unique<zmq_source>(ctx, decl, std::move(in));
+                                                std::shared_ptr<ingest> in, clock& clk) {
+  return std::make_unique<zmq_source>(ctx, decl, std::move(in), clk);
 }
 
 }  // namespace shoal

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
-#include <toml.hpp>
 
-#include "actors/core/params.hpp"
+#include "runtime/graph/detail/table_reader.hpp"
+#include "runtime/graph/detail/toml_file.hpp"
 
 namespace shoal {
 
@@ -17,98 +17,8 @@ config_error::config_error(const source_loc& loc, const std::string& key,
 
 namespace {
 
-source_loc loc_of(const toml::value& v, const std::string& fallback_file) {
-  auto l = v.location();
-  std::string file = l.file_name();
-  if (file.empty() || file == "unknown file") file = fallback_file;
-  return {file, l.line()};
-}
-
-// Reads one TOML table, remembering which keys were used so leftovers are reported.
-class table_reader {
- public:
-  table_reader(const toml::value& t, std::string file, std::string prefix)
-      : t_(t), file_(std::move(file)), prefix_(std::move(prefix)) {}
-
-  source_loc loc() const { return loc_of(t_, file_); }
-  source_loc loc(const std::string& key) const {
-    return has(key) ? loc_of(t_.as_table().at(key), file_) : loc();
-  }
-  std::string path(const std::string& key) const {
-    return prefix_.empty() ? key : prefix_ + "." + key;
-  }
-  bool has(const std::string& key) const { return t_.as_table().count(key) != 0; }
-  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-    throw config_error(loc(key), path(key), problem);
-  }
-
-  const toml::value* get(const std::string& key) {
-    used_.insert(key);
-    auto& t = t_.as_table();
-    auto it = t.find(key);
-    return it == t.end() ? nullptr : &it->second;
-  }
-  std::optional<std::string> str(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) fail(key, "must be a string");
-    return v->as_string().str;
-  }
-  std::string required_str(const std::string& key) {
-    auto s = str(key);
-    if (!s) fail(key, "is required");
-    if (s->empty()) fail(key, "must not be empty");
-    return *s;
-  }
-  std::optional<std::int64_t> integer(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_integer()) fail(key, "must be an integer");
-    return v->as_integer();
-  }
-  std::optional<bool> boolean(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_boolean()) fail(key, "must be true or false");
-    return v->as_boolean();
-  }
-  std::optional<std::int64_t> duration(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) fail(key, "must be a duration string such as \"1s\"");
-    try {
-      return parse_duration_ns(v->as_string().str);
-    } catch (const std::exception& e) {
-      fail(key, e.what());
-    }
-  }
-  std::vector<std::string> str_list(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return {};
-    if (v->is_string()) return {v->as_string().str};
-    if (!v->is_array()) fail(key, "must be a list of strings");
-    std::vector<std::string> out;
-    for (const auto& x : v->as_array()) {
-      if (!x.is_string()) fail(key, "must be a list of strings");
-      out.push_back(x.as_string().str);
-    }
-    return out;
-  }
-  // Rejects keys nobody asked for, in name order so the message is stable.
-  void finish() const {
-    std::vector<std::string> keys;
-    for (const auto& [k, _] : t_.as_table()) keys.push_back(k);
-    std::sort(keys.begin(), keys.end());
-    for (const auto& k : keys)
-      if (!used_.count(k)) fail(k, "unknown key");
-  }
-
- private:
-  const toml::value& t_;
-  std::string file_;
-  std::string prefix_;
-  std::set<std::string> used_;
-};
+using detail::table_reader;
+using detail::toml_file;
 
 // ZeroMQ endpoints: tcp://host:port (port may be * for publish), ipc://path, inproc://name.
 bool valid_endpoint(const std::string& e, bool allow_wildcard_port) {
@@ -124,7 +34,7 @@ bool valid_endpoint(const std::string& e, bool allow_wildcard_port) {
   return n > 0 && n < 65536;
 }
 
-Value to_value(const toml::value& v, const std::string& file, const std::string& key) {
+Value to_value(const toml::value& v, const toml_file& doc, const std::string& key) {
   switch (v.type()) {
     case toml::value_t::boolean:
       return Value(v.as_boolean());
@@ -136,24 +46,24 @@ Value to_value(const toml::value& v, const std::string& file, const std::string&
       return Value(v.as_string().str);
     case toml::value_t::array: {
       value_list l;
-      for (const auto& x : v.as_array()) l.push_back(to_value(x, file, key));
+      for (const auto& x : v.as_array()) l.push_back(to_value(x, doc, key));
       return Value(std::move(l));
     }
     case toml::value_t::table: {
       value_map m;
-      for (const auto& [k, x] : v.as_table()) m.emplace(k, to_value(x, file, key + "." + k));
+      for (const auto& [k, x] : v.as_table()) m.emplace(k, to_value(x, doc, key + "." + k));
       return Value(std::move(m));
     }
     default:
-      throw config_error(loc_of(v, file), key, "dates and times are not supported here");
+      throw config_error(doc.loc(v), key, "dates and times are not supported here");
   }
 }
 
-value_map params_of(table_reader& r, const std::string& key, const std::string& file) {
+value_map params_of(table_reader& r, const std::string& key) {
   const toml::value* v = r.get(key);
   if (!v) return {};
   if (!v->is_table()) r.fail(key, "must be a table");
-  return to_value(*v, file, r.path(key)).as_map();
+  return to_value(*v, r.doc(), r.path(key)).as_map();
 }
 
 const toml::array* array_of_tables(table_reader& r, const std::string& key) {
@@ -165,30 +75,15 @@ const toml::array* array_of_tables(table_reader& r, const std::string& key) {
   return &v->as_array();
 }
 
-toml::value parse_file(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw config_error({path, 0}, "", "no such file");
-  try {
-    return toml::parse(path);
-  } catch (const toml::syntax_error& e) {
-    // toml11's message is a multi-line excerpt; keep its first line, which names the problem.
-    std::string what = e.what();
-    std::string first = what.substr(0, what.find('\n'));
-    if (first.rfind("[error] ", 0) == 0) first = first.substr(8);
-    if (auto colon = first.find(": "); first.rfind("toml::", 0) == 0 && colon != std::string::npos)
-      first = first.substr(colon + 2);
-    throw config_error({path, e.location().line()}, "", "TOML syntax error: " + first);
-  } catch (const std::exception& e) {
-    throw config_error({path, 0}, "", e.what());
-  }
-}
-
-engine_decl parse_engine(const toml::value& root, const std::string& file) {
+engine_decl parse_engine(const toml_file& doc) {
+  const toml::value& root = doc.root();
+  const std::string& file = doc.path();
   engine_decl e;
   e.loc = {file, 1};
   if (!root.as_table().count("engine")) return e;
   const toml::value& t = root.as_table().at("engine");
-  if (!t.is_table()) throw config_error(loc_of(t, file), "engine", "must be a table ([engine])");
-  table_reader r(t, file, "engine");
+  if (!t.is_table()) throw config_error(doc.loc(t), "engine", "must be a table ([engine])");
+  table_reader r(t, doc, "engine");
   e.loc = r.loc();
   if (auto s = r.str("name")) e.name = *s;
   if (auto s = r.str("publish")) {
@@ -244,8 +139,8 @@ engine_decl parse_engine(const toml::value& root, const std::string& file) {
   return e;
 }
 
-stream_decl parse_stream(const toml::value& t, const std::string& file, const std::string& src) {
-  table_reader r(t, file, "source." + src + ".stream");
+stream_decl parse_stream(const toml::value& t, const toml_file& doc, const std::string& src) {
+  table_reader r(t, doc, "source." + src + ".stream");
   stream_decl s;
   s.name = r.required_str("name");
   if (auto x = r.str("schema")) s.schema = *x;
@@ -265,8 +160,8 @@ stream_decl parse_stream(const toml::value& t, const std::string& file, const st
   return s;
 }
 
-source_decl parse_source(const toml::value& t, const std::string& file) {
-  table_reader r(t, file, "source");
+source_decl parse_source(const toml::value& t, const toml_file& doc) {
+  table_reader r(t, doc, "source");
   source_decl s;
   s.loc = r.loc();
   s.name = r.required_str("name");
@@ -306,7 +201,7 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
       if (!valid_endpoint(c, false))
         r.fail("connect", "\"" + c + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
     if (const auto* streams = array_of_tables(r, "stream"))
-      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
+      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, doc, s.name));
     if (s.streams.empty())
       r.fail("stream", "a zmq source declares its streams with [[source.stream]]");
     s.format = r.str("format").value_or("event");
@@ -338,11 +233,11 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
     // A recorded journal (another data dir) replayed as a live feed.
     std::string path = r.required_str("path");
     if (std::filesystem::path(path).is_relative())
-      path = (std::filesystem::path(file).parent_path() / path).lexically_normal().string();
+      path = (std::filesystem::path(doc.path()).parent_path() / path).lexically_normal().string();
     const std::string from = r.str("source").value_or(s.name);
     if (auto d = r.duration("pace")) s.pace_ns = *d;
     if (const auto* streams = array_of_tables(r, "stream"))
-      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
+      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, doc, s.name));
     if (s.streams.empty())
       s.streams = {stream_decl{"scan", "scan", true, std::nullopt, "payload"},
                    stream_decl{"ob", "ob", false, std::string("asset"), "payload"}};
@@ -357,11 +252,11 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
   return s;
 }
 
-input_decl parse_input(const std::string& port, const toml::value& v, const std::string& file,
+input_decl parse_input(const std::string& port, const toml::value& v, const toml_file& doc,
                        const std::string& node) {
   input_decl in;
   in.port = port;
-  in.loc = loc_of(v, file);
+  in.loc = doc.loc(v);
   const std::string key = "node." + node + ".inputs." + port;
   if (v.is_string()) {
     in.upstream = v.as_string().str;
@@ -370,7 +265,7 @@ input_decl parse_input(const std::string& port, const toml::value& v, const std:
   }
   if (!v.is_table())
     throw config_error(in.loc, key, "must be an upstream name or a tag query {tags = [...]}");
-  table_reader r(v, file, key);
+  table_reader r(v, doc, key);
   in.tags = r.str_list("tags");
   if (in.tags.empty()) r.fail("tags", "a tag query needs at least one tag");
   auto match = r.str("match").value_or("any");
@@ -380,25 +275,25 @@ input_decl parse_input(const std::string& port, const toml::value& v, const std:
   return in;
 }
 
-node_decl parse_node(const toml::value& t, const std::string& file, const std::string& strategy) {
-  table_reader r(t, file, "node");
+node_decl parse_node(const toml::value& t, const toml_file& doc, const std::string& strategy) {
+  table_reader r(t, doc, "node");
   node_decl n;
   n.loc = r.loc();
   n.strategy = strategy;
   const std::string local = r.required_str("name");
   if (local.find('.') != std::string::npos) r.fail("name", "must not contain '.'");
   n.name = strategy.empty() ? local : strategy + "." + local;
-  table_reader named(t, file, "node." + n.name);
+  table_reader named(t, doc, "node." + n.name);
   n.kind = named.required_str("kind");
   n.params_loc = named.loc("params");
-  n.params = params_of(named, "params", file);
+  n.params = params_of(named, "params");
   if (const toml::value* in = named.get("inputs")) {
     if (!in->is_table()) named.fail("inputs", "must be a table {port = \"upstream\"}");
     std::vector<std::string> ports;
     for (const auto& [port, _] : in->as_table()) ports.push_back(port);
     std::sort(ports.begin(), ports.end());
     for (const auto& port : ports)
-      n.inputs.push_back(parse_input(port, in->as_table().at(port), file, n.name));
+      n.inputs.push_back(parse_input(port, in->as_table().at(port), doc, n.name));
   }
   n.interval_ns = named.duration("interval");
   if (auto p = named.integer("period")) {
@@ -417,29 +312,28 @@ node_decl parse_node(const toml::value& t, const std::string& file, const std::s
   return n;
 }
 
-std::vector<node_decl> parse_nodes(table_reader& r, const std::string& file,
-                                   const std::string& strategy) {
+std::vector<node_decl> parse_nodes(table_reader& r, const std::string& strategy) {
   std::vector<node_decl> out;
   if (const auto* nodes = array_of_tables(r, "node"))
-    for (const auto& t : *nodes) out.push_back(parse_node(t, file, strategy));
+    for (const auto& t : *nodes) out.push_back(parse_node(t, r.doc(), strategy));
   return out;
 }
 
 }  // namespace
 
 std::vector<node_decl> load_strategy_file(const std::string& path, std::string* strategy_name) {
-  toml::value root = parse_file(path);
-  table_reader r(root, path, "");
+  const toml_file doc(path);
+  table_reader r(doc.root(), doc, "");
   const toml::value* s = r.get("strategy");
   if (!s || !s->is_table())
     throw config_error({path, 1}, "strategy",
                        "a strategy file starts with [strategy] name = \"...\"");
-  table_reader sr(*s, path, "strategy");
+  table_reader sr(*s, doc, "strategy");
   std::string name = sr.required_str("name");
   if (name.find('.') != std::string::npos) sr.fail("name", "must not contain '.'");
   sr.str("description");
   sr.finish();
-  auto nodes = parse_nodes(r, path, name);
+  auto nodes = parse_nodes(r, name);
   r.finish();
   if (strategy_name) *strategy_name = name;
   return nodes;
@@ -448,13 +342,13 @@ std::vector<node_decl> load_strategy_file(const std::string& path, std::string* 
 config load_config(const std::string& path) {
   config c;
   c.path = path;
-  toml::value root = parse_file(path);
-  table_reader r(root, path, "");
-  c.engine = parse_engine(root, path);
+  const toml_file doc(path);
+  table_reader r(doc.root(), doc, "");
+  c.engine = parse_engine(doc);
   r.get("engine");
   if (const auto* sources = array_of_tables(r, "source"))
-    for (const auto& t : *sources) c.sources.push_back(parse_source(t, path));
-  c.nodes = parse_nodes(r, path, "");
+    for (const auto& t : *sources) c.sources.push_back(parse_source(t, doc));
+  c.nodes = parse_nodes(r, "");
   r.finish();
 
   const auto base = std::filesystem::path(path).parent_path();

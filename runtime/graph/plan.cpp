@@ -101,16 +101,21 @@ class planner {
           in.loc, "node." + n.name + ".inputs." + in.port,
           "unknown upstream \"" + in.upstream + "\" (no source stream or node has that name)");
     }
+    // Candidates from the tag index, in declaration order (the order the error lists them).
+    std::vector<std::size_t> candidates;
+    for (const auto& t : in.tags)
+      if (auto it = by_tag_.find(t); it != by_tag_.end())
+        candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     std::vector<std::string> matched;
     std::size_t found = 0;
-    for (std::size_t i = 0; i < vs_.size(); ++i) {
+    for (std::size_t i : candidates) {
       const vertex& v = vs_[i];
-      if (!v.decl || v.name == n.name) continue;
+      if (v.name == n.name) continue;
       const auto& tags = v.decl->tags;
       auto has = [&](const std::string& t) { return std::count(tags.begin(), tags.end(), t) > 0; };
-      bool ok = in.match_all ? std::all_of(in.tags.begin(), in.tags.end(), has)
-                             : std::any_of(in.tags.begin(), in.tags.end(), has);
-      if (ok) {
+      if (!in.match_all || std::all_of(in.tags.begin(), in.tags.end(), has)) {
         matched.push_back(v.name);
         found = i;
       }
@@ -125,6 +130,12 @@ class planner {
   }
 
   void resolve_inputs() {
+    for (std::size_t i = 0; i < vs_.size(); ++i)
+      if (vs_[i].decl)
+        for (const auto& t : vs_[i].decl->tags) {
+          auto& nodes = by_tag_[t];
+          if (nodes.empty() || nodes.back() != i) nodes.push_back(i);
+        }
     for (auto& v : vs_) {
       if (!v.decl) continue;
       const node_decl& n = *v.decl;
@@ -289,6 +300,7 @@ class planner {
   const config& cfg_;
   std::vector<vertex> vs_;
   std::map<std::string, std::size_t, std::less<>> index_;
+  std::map<std::string, std::vector<std::size_t>> by_tag_;  // tag → declared nodes carrying it
 };
 
 }  // namespace

@@ -242,3 +242,40 @@ TEST_CASE("a fabricator with books = false has only its scan stream", "[plan]") 
   CHECK_THAT(error_of(source + "books = \"no\"\n"),
              Contains("source.books: must be true or false"));
 }
+
+TEST_CASE("a config of 4,000 nodes plans, its lines right to the end", "[plan]") {
+  // Chains of 40: an ema on the scan, a log_return, 18 emas in a row, 20 emas fanning out.
+  std::string text = source;
+  for (int i = 0; i < 4000; ++i) {
+    const int chain = i / 40, k = i % 40;
+    const std::string name = "n" + std::to_string(i);
+    if (k == 0)
+      text += "[[node]]\nname = \"" + name +
+              "\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\nparams = { span = " +
+              std::to_string(chain + 2) + " }\n";
+    else if (k == 1)
+      text += "[[node]]\nname = \"" + name + "\"\nkind = \"log_return\"\ninputs = { in = \"n" +
+              std::to_string(i - 1) + "\" }\n";
+    else
+      text += "[[node]]\nname = \"" + name + "\"\nkind = \"ema\"\ninputs = { in = \"n" +
+              std::to_string(k < 20 ? i - 1 : i - k + 1) +
+              "\" }\nparams = { span = " + std::to_string(k) + " }\n";
+  }
+  testing::temp_dir dir;
+  const auto path = dir.write("big.toml", text);
+  const plan p = build_plan(load_config(path));
+  CHECK(p.declared == 4000);
+  CHECK(p.distinct == 4000);
+  CHECK(p.nodes.at(p.by_name.at("n19")).pass == 20);
+  CHECK(p.nodes.at(p.by_name.at("n3999")).pass == 3);
+  CHECK(p.nodes.at(p.by_name.at("n3999")).inputs.at(0).upstream == p.by_name.at("n3961"));
+  // Lines are counted right at the end of a large file.
+  const std::size_t lines = std::count(text.begin(), text.end(), '\n');
+  const auto bad = dir.write("bad.toml", text + "[[node]]\nname = \"last\"\nkind = \"nope\"\n");
+  try {
+    build_plan(load_config(bad));
+    FAIL("planned an unknown kind");
+  } catch (const config_error& e) {
+    CHECK(e.loc().line == lines + 1);
+  }
+}

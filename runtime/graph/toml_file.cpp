@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/graph/toml_nesting.hpp"
+
 namespace shoal::detail {
 namespace {
 
@@ -28,8 +30,17 @@ std::string first_line_of(const std::string& what) {
 }  // namespace
 
 toml_file::toml_file(std::string path) : path_(std::move(path)) {
-  if (!std::filesystem::exists(path_)) throw config_error({path_, 0}, "", "no such file");
+  std::error_code ec;
+  const auto status = std::filesystem::status(path_, ec);
+  if (!std::filesystem::exists(status)) throw config_error({path_, 0}, "", "no such file");
+  // A FIFO or a device would block or never end.
+  if (!std::filesystem::is_regular_file(status))
+    throw config_error({path_, 0}, "", "not a regular file");
   const std::string text = read_whole(path_);
+  if (auto line = find_excess_nesting(text))
+    throw config_error({path_, *line}, "",
+                       "TOML nested deeper than " + std::to_string(max_toml_nesting) +
+                           " levels (arrays, inline tables, dotted keys); flatten it");
   try {
     std::istringstream in(text);
     root_ = toml::parse(in, path_);

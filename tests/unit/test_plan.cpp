@@ -6,6 +6,7 @@
 
 using namespace shoal;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 using Catch::Matchers::StartsWith;
 
 namespace {
@@ -241,6 +242,21 @@ TEST_CASE("a fabricator with books = false has only its scan stream", "[plan]") 
   CHECK(without.graph_hash != with.graph_hash);
   CHECK_THAT(error_of(source + "books = \"no\"\n"),
              Contains("source.books: must be true or false"));
+}
+
+TEST_CASE("deep TOML nesting and files that are not files are config errors", "[plan]") {
+  std::string file;
+  const std::string msg = error_of(source +
+                                       "\n[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = "
+                                       "\"market.scan\" }\nparams = { span = " +
+                                       std::string(5000, '[') + std::string(5000, ']') + " }\n",
+                                   &file);
+  CHECK(msg == file +
+                   ":11: TOML nested deeper than 64 levels (arrays, inline tables, dotted keys); "
+                   "flatten it");
+  testing::temp_dir dir;
+  CHECK_THROWS_WITH(load_config(dir.path().string()), EndsWith(": not a regular file"));
+  CHECK_THROWS_WITH(load_config((dir.path() / "none.toml").string()), EndsWith(": no such file"));
 }
 
 TEST_CASE("a config of 4,000 nodes plans, its lines right to the end", "[plan]") {

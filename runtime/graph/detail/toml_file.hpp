@@ -12,8 +12,8 @@ namespace shoal::detail {
 
 class toml_file {
  public:
-  // Reads and parses PATH; throws config_error (no such file, TOML syntax) naming the file
-  // and line.
+  // Reads and parses PATH; throws config_error (missing or not a regular file, nesting too
+  // deep, TOML syntax) naming the file and line.
   explicit toml_file(std::string path);
 
   const std::string& path() const { return path_; }

@@ -85,6 +85,7 @@ engine_decl parse_engine(const toml_file& doc) {
   if (!t.is_table()) throw config_error(doc.loc(t), "engine", "must be a table ([engine])");
   table_reader r(t, doc, "engine");
   e.loc = r.loc();
+  for (const auto& [key, _] : t.as_table()) e.key_locs[key] = r.loc(key);
   if (auto s = r.str("name")) e.name = *s;
   if (auto s = r.str("publish")) {
     if (!valid_endpoint(*s, true))
@@ -130,7 +131,7 @@ engine_decl parse_engine(const toml_file& doc) {
   }
   e.strategies = r.str_list("strategies");
   if (auto m = r.str("mirrors")) {
-    e.mirrors_loc = r.loc("mirrors");
+    if (m->empty()) r.fail("mirrors", "must name the config of the engine this one mirrors");
     e.mirrors = std::filesystem::path(*m).is_relative()
                     ? (std::filesystem::path(file).parent_path() / *m).lexically_normal().string()
                     : *m;

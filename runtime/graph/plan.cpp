@@ -7,6 +7,7 @@
 
 #include "actors/core/kind_registry.hpp"
 #include "actors/core/params.hpp"
+#include "runtime/graph/detail/mirror_check.hpp"
 #include "runtime/graph/node_id.hpp"
 
 namespace shoal {
@@ -305,50 +306,17 @@ class planner {
 
 }  // namespace
 
-// A mirror may read the primary's topics but never publish on them: none of its node or
-// stream names may be a topic of the primary, and it may not bind the primary's endpoint.
-void check_read_only(const config& cfg, const plan& p) {
-  config primary;
-  try {
-    primary = load_config(cfg.engine.mirrors);
-  } catch (const config_error& e) {
-    throw config_error(cfg.engine.mirrors_loc, "engine.mirrors",
-                       std::string("cannot load the mirrored engine's config: ") + e.what());
-  }
-  const plan theirs = build_plan(primary);
-  // None of the mirror's endpoints may be one the primary binds.
-  const std::set<std::string> theirs_endpoints{
-      primary.engine.publish, primary.engine.publish_tracked, primary.engine.snapshot};
-  for (const auto& [key, ep] :
-       {std::pair<const char*, const std::string&>{"publish", cfg.engine.publish},
-        {"publish_tracked", cfg.engine.publish_tracked},
-        {"snapshot", cfg.engine.snapshot}})
-    if (!ep.empty() && theirs_endpoints.count(ep))
-      throw config_error(cfg.engine.loc, std::string("engine.") + key,
-                         "\"" + ep + "\" is an endpoint of the engine this config mirrors (" +
-                             cfg.engine.mirrors + ")");
-  for (const auto& n : cfg.nodes)
-    if (theirs.by_name.count(n.name))
-      throw config_error(n.loc, "node." + n.name + ".name",
-                         "would publish on topic \"" + n.name +
-                             "\", owned by the engine this config mirrors (" + cfg.engine.mirrors +
-                             "); a mirror is read-only");
-  for (const auto& node : p.nodes)
-    if (node.is_stream())
-      for (const auto& name : node.names)
-        if (theirs.by_name.count(name))
-          throw config_error(
-              cfg.sources[*node.source].loc, "source.name",
-              "stream \"" + name +
-                  "\" would publish on a topic owned by the engine this config mirrors (" +
-                  cfg.engine.mirrors + ")");
-}
+namespace detail {
 
-plan build_plan(const config& cfg) {
+plan build_plan_in_chain(const config& cfg, const mirror_chain& chain) {
   plan p = planner(cfg).run();
-  if (!cfg.engine.mirrors.empty()) check_read_only(cfg, p);
+  if (!cfg.engine.mirrors.empty()) check_mirror(cfg, p, chain);
   return p;
 }
+
+}  // namespace detail
+
+plan build_plan(const config& cfg) { return detail::build_plan_in_chain(cfg, {}); }
 
 std::string plan_to_text(const plan& p) {
   std::ostringstream o;

@@ -244,6 +244,45 @@ TEST_CASE("a fabricator with books = false has only its scan stream", "[plan]") 
              Contains("source.books: must be true or false"));
 }
 
+TEST_CASE("a mirror loop is a config error, whatever its length or spelling", "[plan]") {
+  testing::temp_dir dir;
+  // Each config has its own source, so no mirror publishes on its primary's topics.
+  auto engine = [](const std::string& mirrors, int port) {
+    return "[engine]\npublish = \"tcp://127.0.0.1:" + std::to_string(port) + "\"\nmirrors = \"" +
+           mirrors + "\"\n[[source]]\nname = \"feed" + std::to_string(port) +
+           "\"\nkind = \"fabricator\"\n";
+  };
+  auto error_planning = [&](const std::string& path) -> std::string {
+    try {
+      build_plan(load_config(path));
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const auto self = dir.write("self.toml", engine("self.toml", 7101));
+  CHECK(error_planning(self) ==
+        self + ":3: engine.mirrors: mirror loop: " + self + " -> " + self +
+            " (a chain of mirrors must end at an engine that mirrors nothing)");
+  // Through a symlink it is the same file.
+  const auto target = dir.write("target.toml", engine("link.toml", 7102));
+  std::filesystem::create_symlink(target, dir.path() / "link.toml");
+  CHECK_THAT(error_planning(target), Contains("mirror loop: " + target + " -> "));
+
+  const auto a = dir.write("a.toml", engine("b.toml", 7103));
+  const auto b = dir.write("b.toml", engine("c.toml", 7104));
+  const auto c = dir.write("c.toml", engine("a.toml", 7105));
+  const std::string loop = "mirror loop: " + a + " -> " + b + " -> " + c + " -> " + a;
+  CHECK_THAT(error_planning(a), StartsWith(c + ":3: engine.mirrors: " + loop));
+
+  // A chain that ends is fine: c mirrors a primary that mirrors nothing.
+  dir.write("c.toml", engine("primary.toml", 7105));
+  dir.write("primary.toml",
+            "[engine]\npublish = \"tcp://127.0.0.1:7106\"\n[[source]]\nname = \"market\"\n"
+            "kind = \"fabricator\"\n");
+  CHECK(error_planning(a).empty());
+}
+
 TEST_CASE("deep TOML nesting and files that are not files are config errors", "[plan]") {
   std::string file;
   const std::string msg = error_of(source +

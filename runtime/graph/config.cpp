@@ -1,11 +1,15 @@
+// Loading a config: the main file's [[source]]s and [[node]]s and the strategy files it lists
+// ([engine] is read in engine_section.cpp).
 #include "runtime/graph/config.hpp"
 
 #include <algorithm>
 #include <filesystem>
 #include <set>
 
+#include "runtime/graph/detail/engine_section.hpp"
 #include "runtime/graph/detail/table_reader.hpp"
 #include "runtime/graph/detail/toml_file.hpp"
+#include "runtime/graph/endpoints.hpp"
 
 namespace shoal {
 
@@ -19,20 +23,6 @@ namespace {
 
 using detail::table_reader;
 using detail::toml_file;
-
-// ZeroMQ endpoints: tcp://host:port (port may be * for publish), ipc://path, inproc://name.
-bool valid_endpoint(const std::string& e, bool allow_wildcard_port) {
-  auto starts = [&](const char* p) { return e.rfind(p, 0) == 0; };
-  if (starts("ipc://") || starts("inproc://")) return e.find("://") + 3 < e.size();
-  if (!starts("tcp://")) return false;
-  const auto colon = e.rfind(':');
-  if (colon <= 6 || colon + 1 >= e.size()) return false;
-  const std::string port = e.substr(colon + 1);
-  if (port == "*") return allow_wildcard_port;
-  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5) return false;
-  const int n = std::stoi(port);
-  return n > 0 && n < 65536;
-}
 
 Value to_value(const toml::value& v, const toml_file& doc, const std::string& key) {
   switch (v.type()) {
@@ -73,71 +63,6 @@ const toml::array* array_of_tables(table_reader& r, const std::string& key) {
   for (const auto& x : v->as_array())
     if (!x.is_table()) r.fail(key, "must be an array of tables ([[" + key + "]])");
   return &v->as_array();
-}
-
-engine_decl parse_engine(const toml_file& doc) {
-  const toml::value& root = doc.root();
-  const std::string& file = doc.path();
-  engine_decl e;
-  e.loc = {file, 1};
-  if (!root.as_table().count("engine")) return e;
-  const toml::value& t = root.as_table().at("engine");
-  if (!t.is_table()) throw config_error(doc.loc(t), "engine", "must be a table ([engine])");
-  table_reader r(t, doc, "engine");
-  e.loc = r.loc();
-  for (const auto& [key, _] : t.as_table()) e.key_locs[key] = r.loc(key);
-  if (auto s = r.str("name")) e.name = *s;
-  if (auto s = r.str("publish")) {
-    if (!valid_endpoint(*s, true))
-      r.fail("publish", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
-    e.publish = *s;
-  }
-  if (auto s = r.str("publish_tracked")) {
-    if (!valid_endpoint(*s, true))
-      r.fail("publish_tracked",
-             "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
-    e.publish_tracked = *s;
-  }
-  if (auto s = r.str("snapshot")) {
-    if (!valid_endpoint(*s, true))
-      r.fail("snapshot", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
-    e.snapshot = *s;
-  }
-  if (auto s = r.str("data")) e.data_dir = *s;
-  if (auto s = r.str("admin")) e.admin = *s;
-  auto loopback = [&](const char* key, std::string& out) {
-    if (auto s = r.str(key)) {
-      if (s->rfind("127.", 0) != 0 || s->find(':') == std::string::npos)
-        r.fail(key, "must be a loopback HOST:PORT such as \"127.0.0.1:7070\"");
-      out = *s;
-    }
-  };
-  loopback("admin_tcp", e.admin_tcp);
-  loopback("metrics_http", e.metrics_http);
-  if (auto s = r.str("admin_token")) e.admin_token = *s;
-  if (!e.admin_tcp.empty() && e.admin_token.size() < 16)
-    r.fail("admin_token", "admin_tcp needs admin_token of at least 16 characters");
-  if (auto h = r.integer("publish_hwm")) {
-    if (*h < 1 || *h > 10'000'000) r.fail("publish_hwm", "must be in [1, 10000000]");
-    e.publish_hwm = *h;
-  }
-  if (auto n = r.integer("commit_records")) {
-    if (*n < 1 || *n > 1'000'000) r.fail("commit_records", "must be in [1, 1000000]");
-    e.commit_records = *n;
-  }
-  if (auto n = r.integer("commit_ms")) {
-    if (*n < 1 || *n > 60'000) r.fail("commit_ms", "must be in [1, 60000]");
-    e.commit_ms = *n;
-  }
-  e.strategies = r.str_list("strategies");
-  if (auto m = r.str("mirrors")) {
-    if (m->empty()) r.fail("mirrors", "must name the config of the engine this one mirrors");
-    e.mirrors = std::filesystem::path(*m).is_relative()
-                    ? (std::filesystem::path(file).parent_path() / *m).lexically_normal().string()
-                    : *m;
-  }
-  r.finish();
-  return e;
 }
 
 stream_decl parse_stream(const toml::value& t, const toml_file& doc, const std::string& src) {
@@ -199,8 +124,8 @@ source_decl parse_source(const toml::value& t, const toml_file& doc) {
     s.connect = r.str_list("connect");
     if (s.connect.empty()) r.fail("connect", "a zmq source needs at least one endpoint");
     for (const auto& c : s.connect)
-      if (!valid_endpoint(c, false))
-        r.fail("connect", "\"" + c + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+      if (auto why = zmq_endpoint_problem(c, endpoint_role::connect); !why.empty())
+        r.fail("connect", why);
     if (const auto* streams = array_of_tables(r, "stream"))
       for (const auto& st : *streams) s.streams.push_back(parse_stream(st, doc, s.name));
     if (s.streams.empty())
@@ -210,9 +135,8 @@ source_decl parse_source(const toml::value& t, const toml_file& doc) {
       r.fail("format",
              "must be \"event\" ([stream][payload]) or \"output\" (another engine's outputs)");
     if (auto snap = r.str("snapshot")) {
-      if (!valid_endpoint(*snap, false))
-        r.fail("snapshot",
-               "\"" + *snap + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+      if (auto why = zmq_endpoint_problem(*snap, endpoint_role::connect); !why.empty())
+        r.fail("snapshot", why);
       s.snapshot = *snap;
     }
     if (auto n = r.integer("catch_up")) {
@@ -345,7 +269,7 @@ config load_config(const std::string& path) {
   c.path = path;
   const toml_file doc(path);
   table_reader r(doc.root(), doc, "");
-  c.engine = parse_engine(doc);
+  c.engine = detail::parse_engine_section(doc);
   r.get("engine");
   if (const auto* sources = array_of_tables(r, "source"))
     for (const auto& t : *sources) c.sources.push_back(parse_source(t, doc));

@@ -283,6 +283,53 @@ TEST_CASE("a mirror loop is a config error, whatever its length or spelling", "[
   CHECK(error_planning(a).empty());
 }
 
+TEST_CASE("engine listeners: real ports, loopback only, one listener per address", "[plan]") {
+  const std::string token = "admin_token = \"0123456789abcdef\"\n";
+  std::string file;
+  std::string msg =
+      error_of("[engine]\n" + token + "admin_tcp = \"127.0.0.1:99999\"\n" + source, &file);
+  CHECK(msg == file + ":3: engine.admin_tcp: \"127.0.0.1:99999\": port 99999 is outside 1..65535");
+  CHECK_THAT(error_of("[engine]\n" + token + "admin_tcp = \"127.0.0.1:abc\"\n" + source),
+             Contains("engine.admin_tcp: \"127.0.0.1:abc\": port \"abc\" is not a number"));
+  CHECK_THAT(error_of("[engine]\n" + token + "admin_tcp = \":\"\n" + source),
+             Contains("engine.admin_tcp: \":\" is not a loopback HOST:PORT"));
+  CHECK_THAT(error_of("[engine]\nmetrics_http = \"127.0.0.1:\"\n" + source),
+             Contains("engine.metrics_http: \"127.0.0.1:\": no port after ':'"));
+  CHECK_THAT(error_of("[engine]\nmetrics_http = \"127.999.0.1:9464\"\n" + source),
+             Contains("engine.metrics_http: \"127.999.0.1:9464\" is not a loopback HOST:PORT"));
+  CHECK_THAT(error_of("[engine]\npublish = \"tcp://127.0.0.1:70000\"\n" + source),
+             Contains("engine.publish: \"tcp://127.0.0.1:70000\": port 70000 is outside"));
+  // Two listeners on one address: the second bind would fail when the engine starts.
+  msg = error_of(
+      "[engine]\npublish = \"tcp://127.0.0.1:7001\"\n\nsnapshot = \"tcp://127.0.0.1:7001\"\n" +
+          source,
+      &file);
+  CHECK(msg == file +
+                   ":4: engine.snapshot: \"tcp://127.0.0.1:7001\" is the address of engine.publish "
+                   "(\"tcp://127.0.0.1:7001\"); each listener needs its own");
+  CHECK_THAT(
+      error_of("[engine]\n" + token +
+               "admin_tcp = \"127.0.0.1:7070\"\nmetrics_http = \"127.0.0.1:7070\"\n" + source),
+      Contains("engine.metrics_http: \"127.0.0.1:7070\" is the address of engine.admin_tcp"));
+  // The default publish endpoint counts too.
+  CHECK_THAT(error_of("[engine]\nmetrics_http = \"127.0.0.1:5556\"\n" + source),
+             Contains("is the address of engine.publish (\"tcp://127.0.0.1:5556\")"));
+  CHECK_THAT(error_of("[engine]\npublish = \"tcp://*:7001\"\nmetrics_http = \"127.0.0.1:7001\"\n" +
+                      source),
+             Contains("engine.metrics_http"));
+  CHECK(error_of("[engine]\npublish = \"tcp://127.0.0.1:*\"\nsnapshot = \"tcp://127.0.0.1:*\"\n" +
+                 token + "admin_tcp = \"127.0.0.1:7070\"\nmetrics_http = \"127.0.0.1:7071\"\n" +
+                 source)
+            .empty());
+  // A zmq source connects: no wildcard host or port.
+  CHECK_THAT(error_of("[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = \"tcp://*:7001\"\n"
+                      "[[source.stream]]\nname = \"s\"\n"),
+             Contains("source.connect: \"tcp://*:7001\": connecting needs a host, not *"));
+  CHECK_THAT(error_of("[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = "
+                      "\"tcp://127.0.0.1:65536\"\n[[source.stream]]\nname = \"s\"\n"),
+             Contains("port 65536 is outside 1..65535"));
+}
+
 TEST_CASE("deep TOML nesting and files that are not files are config errors", "[plan]") {
   std::string file;
   const std::string msg = error_of(source +

@@ -62,6 +62,9 @@ std::int64_t event_time(const Value& payload, const std::string& mode, std::int6
   if (t->is_int()) {
     if (t->as_int() > -max_event_time && t->as_int() < max_event_time) return t->as_int();
   } else if (t->is_double() && std::isfinite(d = t->as_double()) && std::abs(d) < 4.6e18) {
+    if (d != std::trunc(d))
+      throw decode_error(error_kind::wrong_type, "ts",
+                         "must be a whole number of ns since the epoch, not a fraction");
     return static_cast<std::int64_t>(std::llround(d));
   } else {
     throw decode_error(error_kind::wrong_type, "ts", "must be an integer (ns since the epoch)");

@@ -1,11 +1,15 @@
+// Loading a config: the main file's [[source]]s and [[node]]s and the strategy files it lists
+// ([engine] is read in engine_section.cpp).
 #include "runtime/graph/config.hpp"
 
 #include <algorithm>
 #include <filesystem>
 #include <set>
-#include <toml.hpp>
 
-#include "actors/core/params.hpp"
+#include "runtime/graph/detail/engine_section.hpp"
+#include "runtime/graph/detail/table_reader.hpp"
+#include "runtime/graph/detail/toml_file.hpp"
+#include "runtime/graph/endpoints.hpp"
 
 namespace shoal {
 
@@ -17,114 +21,10 @@ config_error::config_error(const source_loc& loc, const std::string& key,
 
 namespace {
 
-source_loc loc_of(const toml::value& v, const std::string& fallback_file) {
-  auto l = v.location();
-  std::string file = l.file_name();
-  if (file.empty() || file == "unknown file") file = fallback_file;
-  return {file, l.line()};
-}
+using detail::table_reader;
+using detail::toml_file;
 
-// Reads one TOML table, remembering which keys were used so leftovers are reported.
-class table_reader {
- public:
-  table_reader(const toml::value& t, std::string file, std::string prefix)
-      : t_(t), file_(std::move(file)), prefix_(std::move(prefix)) {}
-
-  source_loc loc() const { return loc_of(t_, file_); }
-  source_loc loc(const std::string& key) const {
-    return has(key) ? loc_of(t_.as_table().at(key), file_) : loc();
-  }
-  std::string path(const std::string& key) const {
-    return prefix_.empty() ? key : prefix_ + "." + key;
-  }
-  bool has(const std::string& key) const { return t_.as_table().count(key) != 0; }
-  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-    throw config_error(loc(key), path(key), problem);
-  }
-
-  const toml::value* get(const std::string& key) {
-    used_.insert(key);
-    auto& t = t_.as_table();
-    auto it = t.find(key);
-    return it == t.end() ? nullptr : &it->second;
-  }
-  std::optional<std::string> str(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) fail(key, "must be a string");
-    return v->as_string().str;
-  }
-  std::string required_str(const std::string& key) {
-    auto s = str(key);
-    if (!s) fail(key, "is required");
-    if (s->empty()) fail(key, "must not be empty");
-    return *s;
-  }
-  std::optional<std::int64_t> integer(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_integer()) fail(key, "must be an integer");
-    return v->as_integer();
-  }
-  std::optional<bool> boolean(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_boolean()) fail(key, "must be true or false");
-    return v->as_boolean();
-  }
-  std::optional<std::int64_t> duration(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) fail(key, "must be a duration string such as \"1s\"");
-    try {
-      return parse_duration_ns(v->as_string().str);
-    } catch (const std::exception& e) {
-      fail(key, e.what());
-    }
-  }
-  std::vector<std::string> str_list(const std::string& key) {
-    const toml::value* v = get(key);
-    if (!v) return {};
-    if (v->is_string()) return {v->as_string().str};
-    if (!v->is_array()) fail(key, "must be a list of strings");
-    std::vector<std::string> out;
-    for (const auto& x : v->as_array()) {
-      if (!x.is_string()) fail(key, "must be a list of strings");
-      out.push_back(x.as_string().str);
-    }
-    return out;
-  }
-  // Rejects keys nobody asked for, in name order so the message is stable.
-  void finish() const {
-    std::vector<std::string> keys;
-    for (const auto& [k, _] : t_.as_table()) keys.push_back(k);
-    std::sort(keys.begin(), keys.end());
-    for (const auto& k : keys)
-      if (!used_.count(k)) fail(k, "unknown key");
-  }
-
- private:
-  const toml::value& t_;
-  std::string file_;
-  std::string prefix_;
-  std::set<std::string> used_;
-};
-
-// ZeroMQ endpoints: tcp://host:port (port may be * for publish), ipc://path, inproc://name.
-bool valid_endpoint(const std::string& e, bool allow_wildcard_port) {
-  auto starts = [&](const char* p) { return e.rfind(p, 0) == 0; };
-  if (starts("ipc://") || starts("inproc://")) return e.find("://") + 3 < e.size();
-  if (!starts("tcp://")) return false;
-  const auto colon = e.rfind(':');
-  if (colon <= 6 || colon + 1 >= e.size()) return false;
-  const std::string port = e.substr(colon + 1);
-  if (port == "*") return allow_wildcard_port;
-  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5) return false;
-  const int n = std::stoi(port);
-  return n > 0 && n < 65536;
-}
-
-Value to_value(const toml::value& v, const std::string& file, const std::string& key) {
+Value to_value(const toml::value& v, const toml_file& doc, const std::string& key) {
   switch (v.type()) {
     case toml::value_t::boolean:
       return Value(v.as_boolean());
@@ -136,24 +36,24 @@ Value to_value(const toml::value& v, const std::string& file, const std::string&
       return Value(v.as_string().str);
     case toml::value_t::array: {
       value_list l;
-      for (const auto& x : v.as_array()) l.push_back(to_value(x, file, key));
+      for (const auto& x : v.as_array()) l.push_back(to_value(x, doc, key));
       return Value(std::move(l));
     }
     case toml::value_t::table: {
       value_map m;
-      for (const auto& [k, x] : v.as_table()) m.emplace(k, to_value(x, file, key + "." + k));
+      for (const auto& [k, x] : v.as_table()) m.emplace(k, to_value(x, doc, key + "." + k));
       return Value(std::move(m));
     }
     default:
-      throw config_error(loc_of(v, file), key, "dates and times are not supported here");
+      throw config_error(doc.loc(v), key, "dates and times are not supported here");
   }
 }
 
-value_map params_of(table_reader& r, const std::string& key, const std::string& file) {
+value_map params_of(table_reader& r, const std::string& key) {
   const toml::value* v = r.get(key);
   if (!v) return {};
   if (!v->is_table()) r.fail(key, "must be a table");
-  return to_value(*v, file, r.path(key)).as_map();
+  return to_value(*v, r.doc(), r.path(key)).as_map();
 }
 
 const toml::array* array_of_tables(table_reader& r, const std::string& key) {
@@ -165,92 +65,8 @@ const toml::array* array_of_tables(table_reader& r, const std::string& key) {
   return &v->as_array();
 }
 
-toml::value parse_file(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw config_error({path, 0}, "", "no such file");
-  try {
-    return toml::parse(path);
-  } catch (const toml::syntax_error& e) {
-    // toml11's message is a multi-line excerpt; keep its first line, which names the problem.
-    std::string what = e.what();
-    std::string first = what.substr(0, what.find('\n'));
-    if (first.rfind("[error] ", 0) == 0) first = first.substr(8);
-    if (auto colon = first.find(": "); first.rfind("toml::", 0) == 0 && colon != std::string::npos)
-      first = first.substr(colon + 2);
-    throw config_error({path, e.location().line()}, "", "TOML syntax error: " + first);
-  } catch (const std::exception& e) {
-    throw config_error({path, 0}, "", e.what());
-  }
-}
-
-engine_decl parse_engine(const toml::value& root, const std::string& file) {
-  engine_decl e;
-  e.loc = {file, 1};
-  if (!root.as_table().count("engine")) return e;
-  const toml::value& t = root.as_table().at("engine");
-  if (!t.is_table()) throw config_error(loc_of(t, file), "engine", "must be a table ([engine])");
-  table_reader r(t, file, "engine");
-  e.loc = r.loc();
-  if (auto s = r.str("name")) e.name = *s;
-  if (auto s = r.str("publish")) {
-    if (!valid_endpoint(*s, true))
-      r.fail("publish", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
-    e.publish = *s;
-  }
-  if (auto s = r.str("publish_tracked")) {
-    if (!valid_endpoint(*s, true))
-      r.fail("publish_tracked",
-             "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
-    e.publish_tracked = *s;
-  }
-  if (auto s = r.str("snapshot")) {
-    if (!valid_endpoint(*s, true))
-      r.fail("snapshot", "\"" + *s + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
-    e.snapshot = *s;
-  }
-  if (auto s = r.str("data")) e.data_dir = *s;
-  if (auto s = r.str("admin")) e.admin = *s;
-  auto loopback = [&](const char* key, std::string& out) {
-    if (auto s = r.str(key)) {
-      if (s->rfind("127.", 0) != 0 || s->find(':') == std::string::npos)
-        r.fail(key, "must be a loopback HOST:PORT such as \"127.0.0.1:7070\"");
-      out = *s;
-    }
-  };
-  loopback("admin_tcp", e.admin_tcp);
-  loopback("metrics_http", e.metrics_http);
-  if (auto s = r.str("admin_token")) e.admin_token = *s;
-  if (!e.admin_tcp.empty() && e.admin_token.size() < 16)
-    r.fail("admin_token", "admin_tcp needs admin_token of at least 16 characters");
-  if (auto h = r.integer("publish_hwm")) {
-    if (*h < 1 || *h > 10'000'000) r.fail("publish_hwm", "must be in [1, 10000000]");
-    e.publish_hwm = *h;
-  }
-  if (auto n = r.integer("commit_records")) {
-    if (*n < 1 || *n > 1'000'000) r.fail("commit_records", "must be in [1, 1000000]");
-    e.commit_records = *n;
-  }
-  if (auto n = r.integer("reject_keep_bytes")) {
-    if (*n < 0 || *n > (std::int64_t{64} << 20))
-      r.fail("reject_keep_bytes", "must be in [0, 64 MiB]");
-    e.reject_keep_bytes = *n;
-  }
-  if (auto n = r.integer("commit_ms")) {
-    if (*n < 1 || *n > 60'000) r.fail("commit_ms", "must be in [1, 60000]");
-    e.commit_ms = *n;
-  }
-  e.strategies = r.str_list("strategies");
-  if (auto m = r.str("mirrors")) {
-    e.mirrors_loc = r.loc("mirrors");
-    e.mirrors = std::filesystem::path(*m).is_relative()
-                    ? (std::filesystem::path(file).parent_path() / *m).lexically_normal().string()
-                    : *m;
-  }
-  r.finish();
-  return e;
-}
-
-stream_decl parse_stream(const toml::value& t, const std::string& file, const std::string& src) {
-  table_reader r(t, file, "source." + src + ".stream");
+stream_decl parse_stream(const toml::value& t, const toml_file& doc, const std::string& src) {
+  table_reader r(t, doc, "source." + src + ".stream");
   stream_decl s;
   s.name = r.required_str("name");
   if (auto x = r.str("schema")) s.schema = *x;
@@ -270,8 +86,8 @@ stream_decl parse_stream(const toml::value& t, const std::string& file, const st
   return s;
 }
 
-source_decl parse_source(const toml::value& t, const std::string& file) {
-  table_reader r(t, file, "source");
+source_decl parse_source(const toml::value& t, const toml_file& doc) {
+  table_reader r(t, doc, "source");
   source_decl s;
   s.loc = r.loc();
   s.name = r.required_str("name");
@@ -308,10 +124,10 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
     s.connect = r.str_list("connect");
     if (s.connect.empty()) r.fail("connect", "a zmq source needs at least one endpoint");
     for (const auto& c : s.connect)
-      if (!valid_endpoint(c, false))
-        r.fail("connect", "\"" + c + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+      if (auto why = zmq_endpoint_problem(c, endpoint_role::connect); !why.empty())
+        r.fail("connect", why);
     if (const auto* streams = array_of_tables(r, "stream"))
-      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
+      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, doc, s.name));
     if (s.streams.empty())
       r.fail("stream", "a zmq source declares its streams with [[source.stream]]");
     s.format = r.str("format").value_or("event");
@@ -319,9 +135,8 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
       r.fail("format",
              "must be \"event\" ([stream][payload]) or \"output\" (another engine's outputs)");
     if (auto snap = r.str("snapshot")) {
-      if (!valid_endpoint(*snap, false))
-        r.fail("snapshot",
-               "\"" + *snap + "\" is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
+      if (auto why = zmq_endpoint_problem(*snap, endpoint_role::connect); !why.empty())
+        r.fail("snapshot", why);
       s.snapshot = *snap;
     }
     if (auto n = r.integer("catch_up")) {
@@ -345,11 +160,11 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
     // A recorded journal (another data dir) replayed as a live feed.
     std::string path = r.required_str("path");
     if (std::filesystem::path(path).is_relative())
-      path = (std::filesystem::path(file).parent_path() / path).lexically_normal().string();
+      path = (std::filesystem::path(doc.path()).parent_path() / path).lexically_normal().string();
     const std::string from = r.str("source").value_or(s.name);
     if (auto d = r.duration("pace")) s.pace_ns = *d;
     if (const auto* streams = array_of_tables(r, "stream"))
-      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, file, s.name));
+      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, doc, s.name));
     if (s.streams.empty())
       s.streams = {stream_decl{"scan", "scan", true, std::nullopt, "payload"},
                    stream_decl{"ob", "ob", false, std::string("asset"), "payload"}};
@@ -364,11 +179,11 @@ source_decl parse_source(const toml::value& t, const std::string& file) {
   return s;
 }
 
-input_decl parse_input(const std::string& port, const toml::value& v, const std::string& file,
+input_decl parse_input(const std::string& port, const toml::value& v, const toml_file& doc,
                        const std::string& node) {
   input_decl in;
   in.port = port;
-  in.loc = loc_of(v, file);
+  in.loc = doc.loc(v);
   const std::string key = "node." + node + ".inputs." + port;
   if (v.is_string()) {
     in.upstream = v.as_string().str;
@@ -377,7 +192,7 @@ input_decl parse_input(const std::string& port, const toml::value& v, const std:
   }
   if (!v.is_table())
     throw config_error(in.loc, key, "must be an upstream name or a tag query {tags = [...]}");
-  table_reader r(v, file, key);
+  table_reader r(v, doc, key);
   in.tags = r.str_list("tags");
   if (in.tags.empty()) r.fail("tags", "a tag query needs at least one tag");
   auto match = r.str("match").value_or("any");
@@ -387,25 +202,25 @@ input_decl parse_input(const std::string& port, const toml::value& v, const std:
   return in;
 }
 
-node_decl parse_node(const toml::value& t, const std::string& file, const std::string& strategy) {
-  table_reader r(t, file, "node");
+node_decl parse_node(const toml::value& t, const toml_file& doc, const std::string& strategy) {
+  table_reader r(t, doc, "node");
   node_decl n;
   n.loc = r.loc();
   n.strategy = strategy;
   const std::string local = r.required_str("name");
   if (local.find('.') != std::string::npos) r.fail("name", "must not contain '.'");
   n.name = strategy.empty() ? local : strategy + "." + local;
-  table_reader named(t, file, "node." + n.name);
+  table_reader named(t, doc, "node." + n.name);
   n.kind = named.required_str("kind");
   n.params_loc = named.loc("params");
-  n.params = params_of(named, "params", file);
+  n.params = params_of(named, "params");
   if (const toml::value* in = named.get("inputs")) {
     if (!in->is_table()) named.fail("inputs", "must be a table {port = \"upstream\"}");
     std::vector<std::string> ports;
     for (const auto& [port, _] : in->as_table()) ports.push_back(port);
     std::sort(ports.begin(), ports.end());
     for (const auto& port : ports)
-      n.inputs.push_back(parse_input(port, in->as_table().at(port), file, n.name));
+      n.inputs.push_back(parse_input(port, in->as_table().at(port), doc, n.name));
   }
   n.interval_ns = named.duration("interval");
   if (auto p = named.integer("period")) {
@@ -424,29 +239,28 @@ node_decl parse_node(const toml::value& t, const std::string& file, const std::s
   return n;
 }
 
-std::vector<node_decl> parse_nodes(table_reader& r, const std::string& file,
-                                   const std::string& strategy) {
+std::vector<node_decl> parse_nodes(table_reader& r, const std::string& strategy) {
   std::vector<node_decl> out;
   if (const auto* nodes = array_of_tables(r, "node"))
-    for (const auto& t : *nodes) out.push_back(parse_node(t, file, strategy));
+    for (const auto& t : *nodes) out.push_back(parse_node(t, r.doc(), strategy));
   return out;
 }
 
 }  // namespace
 
 std::vector<node_decl> load_strategy_file(const std::string& path, std::string* strategy_name) {
-  toml::value root = parse_file(path);
-  table_reader r(root, path, "");
+  const toml_file doc(path);
+  table_reader r(doc.root(), doc, "");
   const toml::value* s = r.get("strategy");
   if (!s || !s->is_table())
     throw config_error({path, 1}, "strategy",
                        "a strategy file starts with [strategy] name = \"...\"");
-  table_reader sr(*s, path, "strategy");
+  table_reader sr(*s, doc, "strategy");
   std::string name = sr.required_str("name");
   if (name.find('.') != std::string::npos) sr.fail("name", "must not contain '.'");
   sr.str("description");
   sr.finish();
-  auto nodes = parse_nodes(r, path, name);
+  auto nodes = parse_nodes(r, name);
   r.finish();
   if (strategy_name) *strategy_name = name;
   return nodes;
@@ -455,13 +269,13 @@ std::vector<node_decl> load_strategy_file(const std::string& path, std::string* 
 config load_config(const std::string& path) {
   config c;
   c.path = path;
-  toml::value root = parse_file(path);
-  table_reader r(root, path, "");
-  c.engine = parse_engine(root, path);
+  const toml_file doc(path);
+  table_reader r(doc.root(), doc, "");
+  c.engine = detail::parse_engine_section(doc);
   r.get("engine");
   if (const auto* sources = array_of_tables(r, "source"))
-    for (const auto& t : *sources) c.sources.push_back(parse_source(t, path));
-  c.nodes = parse_nodes(r, path, "");
+    for (const auto& t : *sources) c.sources.push_back(parse_source(t, doc));
+  c.nodes = parse_nodes(r, "");
   r.finish();
 
   const auto base = std::filesystem::path(path).parent_path();

@@ -4,6 +4,7 @@
 // declaration came from; resolving inputs, NodeIDs and dedup happen in plan.hpp.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -52,8 +53,13 @@ struct engine_decl {
   // A read-only mirror names the engine config it mirrors: publishing on any of that
   // engine's topics (or its endpoint) is then a config error.
   std::string mirrors;
-  source_loc mirrors_loc;
   source_loc loc;
+  // Where each key of [engine] was written (keys left at their default are absent).
+  std::map<std::string, source_loc> key_locs;
+  source_loc loc_of(const std::string& key) const {
+    auto it = key_locs.find(key);
+    return it == key_locs.end() ? loc : it->second;
+  }
 };
 
 struct stream_decl {

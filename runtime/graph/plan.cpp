@@ -7,6 +7,7 @@
 
 #include "actors/core/kind_registry.hpp"
 #include "actors/core/params.hpp"
+#include "runtime/graph/detail/mirror_check.hpp"
 #include "runtime/graph/node_id.hpp"
 
 namespace shoal {
@@ -101,16 +102,21 @@ class planner {
           in.loc, "node." + n.name + ".inputs." + in.port,
           "unknown upstream \"" + in.upstream + "\" (no source stream or node has that name)");
     }
+    // Candidates from the tag index, in declaration order (the order the error lists them).
+    std::vector<std::size_t> candidates;
+    for (const auto& t : in.tags)
+      if (auto it = by_tag_.find(t); it != by_tag_.end())
+        candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     std::vector<std::string> matched;
     std::size_t found = 0;
-    for (std::size_t i = 0; i < vs_.size(); ++i) {
+    for (std::size_t i : candidates) {
       const vertex& v = vs_[i];
-      if (!v.decl || v.name == n.name) continue;
+      if (v.name == n.name) continue;
       const auto& tags = v.decl->tags;
       auto has = [&](const std::string& t) { return std::count(tags.begin(), tags.end(), t) > 0; };
-      bool ok = in.match_all ? std::all_of(in.tags.begin(), in.tags.end(), has)
-                             : std::any_of(in.tags.begin(), in.tags.end(), has);
-      if (ok) {
+      if (!in.match_all || std::all_of(in.tags.begin(), in.tags.end(), has)) {
         matched.push_back(v.name);
         found = i;
       }
@@ -125,6 +131,12 @@ class planner {
   }
 
   void resolve_inputs() {
+    for (std::size_t i = 0; i < vs_.size(); ++i)
+      if (vs_[i].decl)
+        for (const auto& t : vs_[i].decl->tags) {
+          auto& nodes = by_tag_[t];
+          if (nodes.empty() || nodes.back() != i) nodes.push_back(i);
+        }
     for (auto& v : vs_) {
       if (!v.decl) continue;
       const node_decl& n = *v.decl;
@@ -289,54 +301,22 @@ class planner {
   const config& cfg_;
   std::vector<vertex> vs_;
   std::map<std::string, std::size_t, std::less<>> index_;
+  std::map<std::string, std::vector<std::size_t>> by_tag_;  // tag → declared nodes carrying it
 };
 
 }  // namespace
 
-// A mirror may read the primary's topics but never publish on them: none of its node or
-// stream names may be a topic of the primary, and it may not bind the primary's endpoint.
-void check_read_only(const config& cfg, const plan& p) {
-  config primary;
-  try {
-    primary = load_config(cfg.engine.mirrors);
-  } catch (const config_error& e) {
-    throw config_error(cfg.engine.mirrors_loc, "engine.mirrors",
-                       std::string("cannot load the mirrored engine's config: ") + e.what());
-  }
-  const plan theirs = build_plan(primary);
-  // None of the mirror's endpoints may be one the primary binds.
-  const std::set<std::string> theirs_endpoints{
-      primary.engine.publish, primary.engine.publish_tracked, primary.engine.snapshot};
-  for (const auto& [key, ep] :
-       {std::pair<const char*, const std::string&>{"publish", cfg.engine.publish},
-        {"publish_tracked", cfg.engine.publish_tracked},
-        {"snapshot", cfg.engine.snapshot}})
-    if (!ep.empty() && theirs_endpoints.count(ep))
-      throw config_error(cfg.engine.loc, std::string("engine.") + key,
-                         "\"" + ep + "\" is an endpoint of the engine this config mirrors (" +
-                             cfg.engine.mirrors + ")");
-  for (const auto& n : cfg.nodes)
-    if (theirs.by_name.count(n.name))
-      throw config_error(n.loc, "node." + n.name + ".name",
-                         "would publish on topic \"" + n.name +
-                             "\", owned by the engine this config mirrors (" + cfg.engine.mirrors +
-                             "); a mirror is read-only");
-  for (const auto& node : p.nodes)
-    if (node.is_stream())
-      for (const auto& name : node.names)
-        if (theirs.by_name.count(name))
-          throw config_error(
-              cfg.sources[*node.source].loc, "source.name",
-              "stream \"" + name +
-                  "\" would publish on a topic owned by the engine this config mirrors (" +
-                  cfg.engine.mirrors + ")");
-}
+namespace detail {
 
-plan build_plan(const config& cfg) {
+plan build_plan_in_chain(const config& cfg, const mirror_chain& chain) {
   plan p = planner(cfg).run();
-  if (!cfg.engine.mirrors.empty()) check_read_only(cfg, p);
+  if (!cfg.engine.mirrors.empty()) check_mirror(cfg, p, chain);
   return p;
 }
+
+}  // namespace detail
+
+plan build_plan(const config& cfg) { return detail::build_plan_in_chain(cfg, {}); }
 
 std::string plan_to_text(const plan& p) {
   std::ostringstream o;

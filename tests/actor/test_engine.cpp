@@ -178,6 +178,33 @@ inputs = { in = "feed.scan" }
   CHECK(report_of(rs, "ret").outputs == 2);
 }
 
+TEST_CASE("a zmq payload ts with a fraction of a ns is rejected, an integral float is taken",
+          "[engine]") {
+  zmq_fed_engine f("200ms", R"(
+[[source.stream]]
+name = "scan"
+schema = "scan"
+one_per_bucket = true
+)");
+  auto scan = [](const Value& ts) {
+    return to_msgpack(Value(value_map{{"ts", ts},
+                                      {"scan_number", Value(1)},
+                                      {"assets", Value(value_list{"A"})},
+                                      {"prices", Value(f64_vector{100.0})}}));
+  };
+  f.send("scan", scan(Value(1.0e9)));        // 1 s as a float: a whole number of ns
+  f.send("scan", scan(Value(2.0e9 + 0.5)));  // half a ns past 2 s
+  f.send("scan", scan(Value(1.5)));
+  f.send("scan", scan(Value(std::int64_t{3'000'000'000})));
+  // Frames are handled in order: once the 3 s scan is out, the others have been judged.
+  REQUIRE(wait_until(
+      [&] { return report_of(f.eng->nodes(), "feed.scan").last_bucket == 3'000'000'000; }));
+  f.eng->stop();
+  const auto rs = f.eng->nodes();
+  CHECK(report_of(rs, "feed.scan").rejected == 2);
+  CHECK(report_of(rs, "feed.scan").events_in == 2);
+}
+
 TEST_CASE("a quiet zmq stream gets an idle watermark that closes its open bucket", "[engine]") {
   zmq_fed_engine f("300ms", R"(
 [[source.stream]]

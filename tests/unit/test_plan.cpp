@@ -6,6 +6,7 @@
 
 using namespace shoal;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 using Catch::Matchers::StartsWith;
 
 namespace {
@@ -241,4 +242,142 @@ TEST_CASE("a fabricator with books = false has only its scan stream", "[plan]") 
   CHECK(without.graph_hash != with.graph_hash);
   CHECK_THAT(error_of(source + "books = \"no\"\n"),
              Contains("source.books: must be true or false"));
+}
+
+TEST_CASE("a mirror loop is a config error, whatever its length or spelling", "[plan]") {
+  testing::temp_dir dir;
+  // Each config has its own source, so no mirror publishes on its primary's topics.
+  auto engine = [](const std::string& mirrors, int port) {
+    return "[engine]\npublish = \"tcp://127.0.0.1:" + std::to_string(port) + "\"\nmirrors = \"" +
+           mirrors + "\"\n[[source]]\nname = \"feed" + std::to_string(port) +
+           "\"\nkind = \"fabricator\"\n";
+  };
+  auto error_planning = [&](const std::string& path) -> std::string {
+    try {
+      build_plan(load_config(path));
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const auto self = dir.write("self.toml", engine("self.toml", 7101));
+  CHECK(error_planning(self) ==
+        self + ":3: engine.mirrors: mirror loop: " + self + " -> " + self +
+            " (a chain of mirrors must end at an engine that mirrors nothing)");
+  // Through a symlink it is the same file.
+  const auto target = dir.write("target.toml", engine("link.toml", 7102));
+  std::filesystem::create_symlink(target, dir.path() / "link.toml");
+  CHECK_THAT(error_planning(target), Contains("mirror loop: " + target + " -> "));
+
+  const auto a = dir.write("a.toml", engine("b.toml", 7103));
+  const auto b = dir.write("b.toml", engine("c.toml", 7104));
+  const auto c = dir.write("c.toml", engine("a.toml", 7105));
+  const std::string loop = "mirror loop: " + a + " -> " + b + " -> " + c + " -> " + a;
+  CHECK_THAT(error_planning(a), StartsWith(c + ":3: engine.mirrors: " + loop));
+
+  // A chain that ends is fine: c mirrors a primary that mirrors nothing.
+  dir.write("c.toml", engine("primary.toml", 7105));
+  dir.write("primary.toml",
+            "[engine]\npublish = \"tcp://127.0.0.1:7106\"\n[[source]]\nname = \"market\"\n"
+            "kind = \"fabricator\"\n");
+  CHECK(error_planning(a).empty());
+}
+
+TEST_CASE("engine listeners: real ports, loopback only, one listener per address", "[plan]") {
+  const std::string token = "admin_token = \"0123456789abcdef\"\n";
+  std::string file;
+  std::string msg =
+      error_of("[engine]\n" + token + "admin_tcp = \"127.0.0.1:99999\"\n" + source, &file);
+  CHECK(msg == file + ":3: engine.admin_tcp: \"127.0.0.1:99999\": port 99999 is outside 1..65535");
+  CHECK_THAT(error_of("[engine]\n" + token + "admin_tcp = \"127.0.0.1:abc\"\n" + source),
+             Contains("engine.admin_tcp: \"127.0.0.1:abc\": port \"abc\" is not a number"));
+  CHECK_THAT(error_of("[engine]\n" + token + "admin_tcp = \":\"\n" + source),
+             Contains("engine.admin_tcp: \":\" is not a loopback HOST:PORT"));
+  CHECK_THAT(error_of("[engine]\nmetrics_http = \"127.0.0.1:\"\n" + source),
+             Contains("engine.metrics_http: \"127.0.0.1:\": no port after ':'"));
+  CHECK_THAT(error_of("[engine]\nmetrics_http = \"127.999.0.1:9464\"\n" + source),
+             Contains("engine.metrics_http: \"127.999.0.1:9464\" is not a loopback HOST:PORT"));
+  CHECK_THAT(error_of("[engine]\npublish = \"tcp://127.0.0.1:70000\"\n" + source),
+             Contains("engine.publish: \"tcp://127.0.0.1:70000\": port 70000 is outside"));
+  // Two listeners on one address: the second bind would fail when the engine starts.
+  msg = error_of(
+      "[engine]\npublish = \"tcp://127.0.0.1:7001\"\n\nsnapshot = \"tcp://127.0.0.1:7001\"\n" +
+          source,
+      &file);
+  CHECK(msg == file +
+                   ":4: engine.snapshot: \"tcp://127.0.0.1:7001\" is the address of engine.publish "
+                   "(\"tcp://127.0.0.1:7001\"); each listener needs its own");
+  CHECK_THAT(
+      error_of("[engine]\n" + token +
+               "admin_tcp = \"127.0.0.1:7070\"\nmetrics_http = \"127.0.0.1:7070\"\n" + source),
+      Contains("engine.metrics_http: \"127.0.0.1:7070\" is the address of engine.admin_tcp"));
+  // The default publish endpoint counts too.
+  CHECK_THAT(error_of("[engine]\nmetrics_http = \"127.0.0.1:5556\"\n" + source),
+             Contains("is the address of engine.publish (\"tcp://127.0.0.1:5556\")"));
+  CHECK_THAT(error_of("[engine]\npublish = \"tcp://*:7001\"\nmetrics_http = \"127.0.0.1:7001\"\n" +
+                      source),
+             Contains("engine.metrics_http"));
+  CHECK(error_of("[engine]\npublish = \"tcp://127.0.0.1:*\"\nsnapshot = \"tcp://127.0.0.1:*\"\n" +
+                 token + "admin_tcp = \"127.0.0.1:7070\"\nmetrics_http = \"127.0.0.1:7071\"\n" +
+                 source)
+            .empty());
+  // A zmq source connects: no wildcard host or port.
+  CHECK_THAT(error_of("[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = \"tcp://*:7001\"\n"
+                      "[[source.stream]]\nname = \"s\"\n"),
+             Contains("source.connect: \"tcp://*:7001\": connecting needs a host, not *"));
+  CHECK_THAT(error_of("[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = "
+                      "\"tcp://127.0.0.1:65536\"\n[[source.stream]]\nname = \"s\"\n"),
+             Contains("port 65536 is outside 1..65535"));
+}
+
+TEST_CASE("deep TOML nesting and files that are not files are config errors", "[plan]") {
+  std::string file;
+  const std::string msg = error_of(source +
+                                       "\n[[node]]\nname = \"x\"\nkind = \"ema\"\ninputs = { in = "
+                                       "\"market.scan\" }\nparams = { span = " +
+                                       std::string(5000, '[') + std::string(5000, ']') + " }\n",
+                                   &file);
+  CHECK(msg == file +
+                   ":11: TOML nested deeper than 64 levels (arrays, inline tables, dotted keys); "
+                   "flatten it");
+  testing::temp_dir dir;
+  CHECK_THROWS_WITH(load_config(dir.path().string()), EndsWith(": not a regular file"));
+  CHECK_THROWS_WITH(load_config((dir.path() / "none.toml").string()), EndsWith(": no such file"));
+}
+
+TEST_CASE("a config of 4,000 nodes plans, its lines right to the end", "[plan]") {
+  // Chains of 40: an ema on the scan, a log_return, 18 emas in a row, 20 emas fanning out.
+  std::string text = source;
+  for (int i = 0; i < 4000; ++i) {
+    const int chain = i / 40, k = i % 40;
+    const std::string name = "n" + std::to_string(i);
+    if (k == 0)
+      text += "[[node]]\nname = \"" + name +
+              "\"\nkind = \"ema\"\ninputs = { in = \"market.scan\" }\nparams = { span = " +
+              std::to_string(chain + 2) + " }\n";
+    else if (k == 1)
+      text += "[[node]]\nname = \"" + name + "\"\nkind = \"log_return\"\ninputs = { in = \"n" +
+              std::to_string(i - 1) + "\" }\n";
+    else
+      text += "[[node]]\nname = \"" + name + "\"\nkind = \"ema\"\ninputs = { in = \"n" +
+              std::to_string(k < 20 ? i - 1 : i - k + 1) +
+              "\" }\nparams = { span = " + std::to_string(k) + " }\n";
+  }
+  testing::temp_dir dir;
+  const auto path = dir.write("big.toml", text);
+  const plan p = build_plan(load_config(path));
+  CHECK(p.declared == 4000);
+  CHECK(p.distinct == 4000);
+  CHECK(p.nodes.at(p.by_name.at("n19")).pass == 20);
+  CHECK(p.nodes.at(p.by_name.at("n3999")).pass == 3);
+  CHECK(p.nodes.at(p.by_name.at("n3999")).inputs.at(0).upstream == p.by_name.at("n3961"));
+  // Lines are counted right at the end of a large file.
+  const std::size_t lines = std::count(text.begin(), text.end(), '\n');
+  const auto bad = dir.write("bad.toml", text + "[[node]]\nname = \"last\"\nkind = \"nope\"\n");
+  try {
+    build_plan(load_config(bad));
+    FAIL("planned an unknown kind");
+  } catch (const config_error& e) {
+    CHECK(e.loc().line == lines + 1);
+  }
 }

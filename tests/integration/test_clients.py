@@ -40,9 +40,13 @@ clients = {
     "slow-tracked": [py, tracked, "--seconds", SECONDS, "--track", "slow-tracked"] + slow,
 }
 clients = {name: subprocess.Popen(cmd if cmd[0] == "node" else ["/usr/bin/python3"] + cmd,
-                                  stdout=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
            for name, cmd in clients.items()}
-time.sleep(1.0)  # let the subscriptions settle (ZeroMQ slow joiner)
+# Each client says when its socket is connecting (a Node process takes a while to boot on a
+# loaded machine); the engine starts only then.
+for name, p in clients.items():
+    check(p.stderr.readline().strip() == "ready", f"{name} client did not start")
+time.sleep(0.3)  # ZeroMQ's reconnect interval: the subscription reaches the engine as it binds
 report = os.path.join(wd, "report.json")
 t0 = time.time()
 engine = subprocess.run([SHOAL, "run", cfg, "--for", "6s", "--data", os.path.join(wd, "data"),

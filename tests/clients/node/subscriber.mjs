@@ -21,6 +21,7 @@ if (track) {
   sock.connect(endpoint);
   sock.subscribe();
 }
+console.error("ready"); // connecting; a test may start the engine now
 
 const topics = {};
 let received = 0;

@@ -12,6 +12,7 @@ for a while after its first message.
 """
 import argparse
 import json
+import sys
 import time
 
 import msgpack
@@ -45,6 +46,7 @@ def main():
         for t in args.topic or [""]:
             sub.setsockopt(zmq.SUBSCRIBE, t.encode())
         sub.connect(args.endpoint)
+    print("ready", file=sys.stderr, flush=True)  # connecting; a test may start the engine now
 
     topics = {}
     received = 0

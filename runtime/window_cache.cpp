@@ -198,6 +198,13 @@ std::size_t window_cache::pending_count(std::size_t port) const {
   return state(port).pending.size();
 }
 
+void window_cache::clear_failure() {
+  failed_ = false;
+  failure_.clear();
+}
+
+void window_cache::forget_seq(std::size_t port) { state(port).last_seq.reset(); }
+
 std::optional<std::uint64_t> window_cache::last_seq(std::size_t port) const {
   return state(port).last_seq;
 }

@@ -120,6 +120,11 @@ class window_cache {
 
   bool failed() const { return failed_; }
   const std::string& failure() const { return failure_; }
+  // Ready buckets flow again after an on_missing=fail failure (the failed bucket stays consumed).
+  void clear_failure();
+  // The port's next record is accepted whatever its seq (its upstream numbered a warm-up
+  // differently from what follows).
+  void forget_seq(std::size_t port);
 
   // Checkpoint: everything the cache holds (rings, pending and open buckets, closed-through,
   // last seqs, counters) as a Value, and back. restore() expects the same ports and period.

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ struct kind_info {
   // The period the kind needs given its normalized params.
   std::function<std::size_t(const value_map&)> min_period = [](const value_map&) { return 1; };
   std::function<std::unique_ptr<kernel>(const value_map&, const kernel_context&)> make;
+  // Buckets of input history that rebuild the kernel's state exactly (a warm start of a node
+  // submitted at runtime, build mode): its period unless its state reaches further back;
+  // nullopt for state that depends on all history (ema: from the first bucket).
+  std::function<std::optional<std::size_t>(const value_map&, std::int64_t interval_ns,
+                                           std::size_t period)>
+      warm_history = [](const value_map&, std::int64_t, std::size_t period) {
+        return std::optional<std::size_t>(period);
+      };
 };
 
 // Registers a kind (replacing one of the same name). The built-in kinds are registered on

@@ -122,6 +122,10 @@ kind_info dc_signal_kind() {
     r.get_double("contradict_bps", 5.0, 0.0, 1e6);
     return r.finish();
   };
+  // It keeps the last lookback + 1 scans itself.
+  k.warm_history = [](const value_map& p, std::int64_t, std::size_t period) {
+    return std::optional<std::size_t>(period + static_cast<std::size_t>(p.at("lookback").as_int()));
+  };
   k.make = [](const value_map& p, const kernel_context&) {
     return std::make_unique<dc_signal_kernel>(static_cast<std::size_t>(p.at("lookback").as_int()),
                                               p.at("confirm_bps").as_double(),

@@ -227,6 +227,10 @@ kind_info eigen_scanner_kind() {
     // W returns need W + 1 prices.
     return static_cast<std::size_t>(p.at("windows").as_list().back().as_int()) + 1;
   };
+  // velocity needs the previous bucket's eigenvalue.
+  k.warm_history = [](const value_map&, std::int64_t, std::size_t period) {
+    return std::optional<std::size_t>(period + 1);
+  };
   k.make = [](const value_map& p, const kernel_context&) {
     std::vector<std::int64_t> windows;
     for (const auto& x : p.at("windows").as_list()) windows.push_back(x.as_int());

@@ -44,6 +44,10 @@ kind_info ema_kind() {
     r.get_int("span", 10, 1, 1'000'000);
     return r.finish();
   };
+  // ema_t depends on every earlier value.
+  k.warm_history = [](const value_map&, std::int64_t, std::size_t) {
+    return std::optional<std::size_t>();
+  };
   k.make = [](const value_map& p, const kernel_context&) {
     return std::make_unique<ema_kernel>(p.at("span").as_int());
   };

@@ -175,6 +175,12 @@ kind_info ob_features_kind() {
     r.get_double("eps", 0.01, 0.0, 1.0);
     return r.finish();
   };
+  // It keeps each asset's last book up to max_age old.
+  k.warm_history = [](const value_map& p, std::int64_t interval_ns, std::size_t period) {
+    const auto age = p.at("max_age").as_int();
+    return std::optional<std::size_t>(
+        period + static_cast<std::size_t>((age + interval_ns - 1) / interval_ns));
+  };
   k.make = [](const value_map& p, const kernel_context&) {
     return std::make_unique<ob_features_kernel>(static_cast<std::size_t>(p.at("levels").as_int()),
                                                 p.at("max_age").as_int(), p.at("eps").as_double());

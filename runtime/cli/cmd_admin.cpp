@@ -1,6 +1,8 @@
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include "runtime/admin/asio.hpp"
 
 #include "runtime/cli/commands.hpp"
@@ -78,7 +80,7 @@ void add_admin_command(CLI::App& app, cli_result& result) {
   struct options {
     std::string socket = "./shoal-data/shoal.sock", tcp, token, command;
     std::vector<std::string> args;
-    bool json = false;
+    bool json = false, dry_run = false, fresh = false;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--socket", o->socket, "the engine's Unix admin socket (<data dir>/shoal.sock)")
@@ -86,24 +88,38 @@ void add_admin_command(CLI::App& app, cli_result& result) {
   cmd->add_option("--tcp", o->tcp, "loopback HOST:PORT instead of the Unix socket (needs --token)");
   cmd->add_option("--token", o->token, "the engine's admin_token (TCP only)");
   cmd->add_flag("--json", o->json, "print the raw JSON answer");
+  cmd->add_flag("--dry-run", o->dry_run, "submit, remove: answer the diff without applying it");
+  cmd->add_flag("--fresh", o->fresh, "restart: start the node cold (a new window)");
   cmd->add_option("CMD", o->command,
                   "help, version, graph, nodes, inspect, window, pause, resume, metrics, "
-                  "strategies, submit, remove, config, log-level")
+                  "strategies, submit FILE, remove STRATEGY, restart NODE, checkpoint, config, "
+                  "subscribers, log-level")
       ->required();
   cmd->add_option("ARGS", o->args, "the command's argument (a node, a level, a strategy)");
   cmd->callback([o, &result] {
     json req{{"cmd", o->command}};
     const std::string& c = o->command;
     if (!o->args.empty()) {
-      if (c == "inspect" || c == "window" || c == "pause" || c == "resume")
+      if (c == "inspect" || c == "window" || c == "pause" || c == "resume" || c == "restart")
         req["node"] = o->args[0];
       else if (c == "log-level")
         req["level"] = o->args[0];
-      else if (c == "submit")
-        req["file"] = std::filesystem::absolute(o->args[0]).string();  // engine cwd differs
-      else if (c == "remove")
+      else if (c == "submit") {
+        // The strategy travels as text: it works over TCP, and the engine reads no path.
+        std::ifstream in(o->args[0], std::ios::binary);
+        if (!in) {
+          std::cerr << "shoal: " << o->args[0] << ": cannot read the strategy file\n";
+          result.exit_code = 2;
+          return;
+        }
+        std::ostringstream text;
+        text << in.rdbuf();
+        req["text"] = text.str();
+      } else if (c == "remove")
         req["strategy"] = o->args[0];
     }
+    if (o->dry_run) req["dry_run"] = true;
+    if (o->fresh) req["fresh"] = true;
     if (!o->token.empty()) req["token"] = o->token;
     std::string answer;
     try {

@@ -12,6 +12,7 @@
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/recorded_config.hpp"
 #include "runtime/engine/engine.hpp"
+#include "runtime/store/dir_lock.hpp"
 
 namespace shoal {
 namespace {
@@ -73,7 +74,9 @@ namespace {
 bool same_graph_or_new(const std::string& dir, const plan& p, cli_result& result) {
   if (!store::exists(dir)) return true;
   store s(dir, false);
-  auto hash = s.get_meta("graph_hash");
+  // The graph of the config file; strategies changed at runtime are the dir's own business.
+  auto hash = s.get_meta("base_graph_hash");
+  if (!hash) hash = s.get_meta("graph_hash");
   if (!hash || *hash == p.graph_hash) return true;
   std::cerr << "shoal: " << dir << " was recorded with a different graph (hash "
             << hash->substr(0, 12) << ", this config plans " << p.graph_hash.substr(0, 12)
@@ -128,6 +131,10 @@ void add_run_command(CLI::App& app, cli_result& result) {
     engine eng(std::move(cfg), std::move(p), opt);
     try {
       eng.start();
+    } catch (const dir_locked& e) {
+      std::cerr << "shoal: " << e.what() << "\n";
+      result.exit_code = 2;
+      return;
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       result.exit_code = 1;

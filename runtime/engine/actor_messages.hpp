@@ -12,6 +12,8 @@
 //   (subscribe_atom, actor, port) -> bool           a strategy submitted at runtime joins
 //   (unsubscribe_atom, actor) -> bool               a removed node stops receiving
 //   (names_atom, std::vector<std::string>) -> bool  the names this node publishes under
+//   (restart_atom, bool fresh) -> bool              back from FAILED (fresh: cold window)
+//   (warm_done_atom, std::vector<uint32_t>) -> bool  a warm start is over
 
 #include <caf/all.hpp>
 
@@ -19,6 +21,7 @@
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::value_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<std::string>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<std::uint32_t>)
 
 namespace shoal {
 
@@ -32,6 +35,8 @@ using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using names_atom = caf::atom_constant<caf::atom("names")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using warm_done_atom = caf::atom_constant<caf::atom("warmdone")>;
 
 // A downstream subscription: the actor and the port index its input arrives on.
 struct subscriber {

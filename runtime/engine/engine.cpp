@@ -1,24 +1,176 @@
 #include "runtime/engine/engine_impl.hpp"
 
-#include <filesystem>
-
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
-#include <zmq.hpp>
 
 #include "messages/msgpack_codec.hpp"
-#include "runtime/engine/ingest.hpp"
-#include "runtime/engine/node_host.hpp"
-#include "runtime/engine/snapshot_server.hpp"
-#include "runtime/sources/sources.hpp"
 
 namespace shoal {
 
+// ---- engine::impl helpers --------------------------------------------------------------------
+
+Value engine::impl::checkpoint_meta() const {
+  if (!db) return Value{};
+  auto meta = db->get_meta("checkpoint");
+  return meta ? from_msgpack(*meta) : Value{};
+}
+
+std::uint64_t engine::impl::checkpoint_position() const {
+  const Value v = checkpoint_meta();
+  const Value* pos = v.find("journal_pos");
+  return pos && pos->is_int() ? static_cast<std::uint64_t>(pos->as_int()) : 0;
+}
+
+std::uint64_t engine::impl::seq_after(const std::string& id) const {
+  std::uint64_t seq = 0;
+  if (auto it = retired_seq.find(id); it != retired_seq.end()) seq = it->second;
+  if (db) {
+    if (writer) writer->flush();
+    for (const auto& bytes : db->last_outputs(id, 1)) {
+      decode_limits big;
+      big.max_bytes = std::size_t{1} << 30;
+      seq = std::max(seq, decode_output(bytes, big).seq);
+    }
+  }
+  return seq;
+}
+
+std::shared_ptr<node_report> engine::impl::add_report(const plan_node& n) {
+  node_report r;
+  r.id = n.id;
+  r.kind = n.kind;
+  r.names = n.names;
+  return board->add(std::move(r));
+}
+
+node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_t i,
+                                       std::shared_ptr<node_report> report,
+                                       std::optional<std::string> checkpoint, bool warming) {
+  node_host_args a;
+  a.runner.graph = g;
+  a.runner.index = i;
+  a.runner.pub = opt.publish ? pub : nullptr;
+  a.runner.writer = writer;
+  a.runner.digest = digests ? digests->chain(g->nodes[i].id) : nullptr;
+  a.runner.board = board;
+  a.runner.report = std::move(report);
+  a.runner.checkpoint = std::move(checkpoint);
+  a.runner.warming = warming;
+  a.flow = flow;
+  return a;
+}
+
+void engine::impl::spawn_nodes() {
+  const auto& nodes = graph->nodes;
+  std::map<std::string, std::string> saved;
+  if (!checkpoint_meta().is_nil()) saved = db->all_state();
+  std::vector<std::vector<subscriber>> subs(nodes.size());
+  node_actors.resize(nodes.size());
+  reports.resize(nodes.size());
+  for (std::size_t i = 0; i < nodes.size(); ++i) reports[i] = add_report(nodes[i]);
+  std::size_t restored = 0;
+  // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
+  for (std::size_t i = nodes.size(); i-- > 0;) {
+    std::optional<std::string> state;
+    if (auto it = saved.find(nodes[i].id); it != saved.end()) {
+      state = it->second;
+      ++restored;
+    }
+    auto args = node_args(graph, i, reports[i], std::move(state), false);
+    args.subscribers = std::move(subs[i]);
+    node_actors[i] = spawn_node_host(*sys, std::move(args));
+    for (std::size_t p = 0; p < nodes[i].inputs.size(); ++p)
+      subs[nodes[i].inputs[p].upstream].push_back({node_actors[i], static_cast<std::uint32_t>(p)});
+    (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
+  }
+  if (restored) spdlog::info("restored {} node checkpoints from {}", restored, opt.data_dir);
+}
+
+void engine::impl::make_ingest() {
+  std::map<std::string, ingest_target, std::less<>> streams;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (graph->nodes[i].is_stream())
+      for (const auto& name : graph->nodes[i].names) streams[name] = {node_actors[i], reports[i]};
+  ingest_options io;
+  io.clock = &clk();
+  io.reject_keep_bytes = static_cast<std::size_t>(cfg.engine.reject_keep_bytes);
+  gate = std::make_shared<ingest>(std::move(streams), opt.live ? writer.get() : nullptr, *flow,
+                                  board, io);
+  // Journaled graph changes are applied where they were recorded (replay, catch-up).
+  gate->on_control([this](const Control& c) {
+    try {
+      apply_control(c);
+    } catch (const std::exception& e) {
+      spdlog::error("journaled {} of {} could not be applied: {}", c.kind,
+                    c.stream.empty() ? "the graph" : c.stream, e.what());
+    }
+  });
+}
+
+// After a restart: what the journal holds beyond the checkpoint goes through the graph again
+// (outputs are rewritten with identical bytes, graph changes applied where they were recorded)
+// before live input continues.
+void engine::impl::catch_up() {
+  if (!db) return;
+  const std::uint64_t from = checkpoint_position(), last = db->journal_last();
+  if (last <= from) return;
+  spdlog::info("catching up journal records {}..{} after the last checkpoint", from + 1, last);
+  for (std::uint64_t pos = from; pos < last;) {
+    std::vector<journal_record> batch;
+    db->read_journal(pos, 4096, [&](std::uint64_t seq, std::string_view bytes) {
+      batch.push_back(decode_journal_record(bytes));
+      pos = seq;
+    });
+    if (batch.empty()) break;
+    for (const auto& r : batch) {
+      flow->wait_below(4096);
+      gate->forward(r);
+    }
+  }
+  flow->wait_idle();
+}
+
+void engine::impl::start_sources() {
+  std::set<std::size_t> fed;  // identical sources share their stream nodes: feed them once
+  for (const auto& decl : cfg.sources) {
+    bool fresh = false;
+    for (const auto& st : decl.streams)
+      fresh |= fed.insert(graph->by_name.at(decl.name + "." + st.name)).second;
+    if (!fresh) continue;
+    if (decl.kind == "fabricator")
+      threads.push_back(start_fabricator_source(decl, gate, clk()));
+    else if (decl.kind == "zmq")
+      threads.push_back(start_zmq_source(zmq_ctx, decl, gate, clk()));
+    else
+      threads.push_back(start_journal_source(decl, gate, clk()));
+    ++counts.source_feeds;
+  }
+}
+
+void engine::impl::stop_sources() {
+  for (auto& t : threads) t->stop();
+}
+
+std::vector<node_report> engine::impl::node_reports() const {
+  return effective_reports(*graph, board->snapshot());
+}
+
+void engine::impl::record_graph() {
+  if (snapshots) snapshots->set_graph(graph);
+  if (!writer || !live()) return;
+  writer->put_meta("strategies", to_msgpack(rt.to_value()));
+  writer->put_meta("graph_hash", graph->graph_hash);
+}
+
+// ---- engine ----------------------------------------------------------------------------------
+
 engine::engine(config cfg, plan p, engine_options o) : impl_(std::make_unique<impl>()) {
+  impl_->base_cfg = cfg;
   impl_->cfg = std::move(cfg);
   impl_->graph = std::make_shared<const plan>(std::move(p));
   impl_->opt = std::move(o);
@@ -38,11 +190,34 @@ void engine::start() {
                                         static_cast<int>(m.cfg.engine.publish_hwm),
                                         m.cfg.engine.publish_tracked);
   if (!m.opt.data_dir.empty()) {
+    // One writer per data dir, taken before LMDB is opened.
+    m.lock = std::make_unique<dir_lock>(m.opt.data_dir);
+    const bool existed = store::exists(m.opt.data_dir);
     m.db = std::make_unique<store>(m.opt.data_dir, true);
     auto commit = m.opt.commit;
     if (!commit.clock) commit.clock = &m.clk();
     m.writer = std::make_shared<store_writer>(*m.db, commit);
+    const std::string base_hash = m.graph->graph_hash;
+    if (m.opt.live) {
+      // The graph as of the last checkpoint: the config plus the strategy changes made before
+      // it. Later changes are in the journal tail and come back in catch_up().
+      const Value cp = m.checkpoint_meta();
+      if (const Value* st = cp.find("strategies")) m.rt = runtime_strategies::from_value(*st);
+      if (!m.rt.empty()) {
+        m.cfg = apply_runtime_strategies(m.base_cfg, m.rt);
+        m.graph = std::make_shared<const plan>(build_plan(m.cfg));
+      }
+      if (existed) {
+        const Value* pos = cp.find("journal_pos");
+        spdlog::info(
+            "resuming data dir {}: {} journal records, last checkpoint at journal "
+            "position {}{}",
+            m.opt.data_dir, m.db->journal_last(), pos && pos->is_int() ? pos->as_int() : 0,
+            m.rt.empty() ? "" : ", with strategy changes made at runtime");
+      }
+    }
     m.writer->put_meta("engine_version", SHOAL_ENGINE_VERSION);
+    m.writer->put_meta("base_graph_hash", base_hash);
     m.writer->put_meta("graph_hash", m.graph->graph_hash);
     if (!m.opt.config_text.empty()) m.writer->put_meta("config", m.opt.config_text);
   }
@@ -51,6 +226,7 @@ void engine::start() {
   // Sources run on threads of their own: the scheduler's threads are the node actors' alone.
   m.sys_cfg->set("scheduler.max-threads", m.opt.threads);
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
+  std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan
   m.spawn_nodes();
   m.make_ingest();
   if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
@@ -87,6 +263,7 @@ void engine::start() {
 
 replay_stats engine::replay(const store& from, const replay_options& o) {
   auto& m = *impl_;
+  m.replay_source = &from;
   replay_stats st;
   const std::uint64_t total = from.journal_count();
   const auto t0 = std::chrono::steady_clock::now();
@@ -162,8 +339,10 @@ void engine::tick() {
   }
 }
 
-void engine::checkpoint() {
-  auto& m = *impl_;
+void engine::checkpoint() { impl_->checkpoint(); }
+
+void engine::impl::checkpoint() {
+  auto& m = *this;
   std::lock_guard graph_lock(m.graph_mu);
   if (!m.writer || !m.sys || !m.caught_up) return;
   if (m.any_paused) {  // a paused node's held inputs are in no checkpoint: wait for resume
@@ -171,26 +350,32 @@ void engine::checkpoint() {
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  m.gate->pause();
-  m.flow->wait_idle();
-  const std::uint64_t pos = m.db ? m.writer->last_journal_seq() : 0;
-  {
+  const std::uint64_t pos = m.quiesce([&] {
+    const std::uint64_t at = m.db ? m.writer->last_journal_seq() : 0;
+    // One transaction: every node's state, the journal position and the strategy changes they
+    // belong to, and no state of a node that is gone.
+    store_writer::group g;
+    std::set<std::string> ids;
     caf::scoped_actor self{*m.sys};
     for (std::size_t i = 0; i < m.node_actors.size(); ++i) {
+      ids.insert(m.graph->nodes[i].id);
       self->request(m.node_actors[i], caf::infinite, checkpoint_atom::value)
-          .receive(
-              [&](std::string& bytes) {
-                m.writer->put_state(m.graph->nodes[i].id, std::move(bytes));
-              },
-              [&](caf::error& e) {
-                spdlog::error("checkpoint of {} failed: {}", m.graph->nodes[i].name(),
-                              m.sys->render(e));
-              });
+          .receive([&](std::string& bytes) { g.put_state(m.graph->nodes[i].id, std::move(bytes)); },
+                   [&](caf::error& e) {
+                     spdlog::error("checkpoint of {} failed: {}", m.graph->nodes[i].name(),
+                                   m.sys->render(e));
+                   });
     }
-  }
-  m.writer->put_meta("checkpoint", to_msgpack(Value(value_map{{"journal_pos", Value(pos)}})));
-  m.writer->flush();
-  m.gate->resume();
+    if (m.db)
+      for (const auto& [id, _] : m.db->all_state())
+        if (!ids.count(id)) g.erase_state(id);
+    g.put_meta(
+        "checkpoint",
+        to_msgpack(Value(value_map{{"journal_pos", Value(at)}, {"strategies", m.rt.to_value()}})));
+    m.writer->put_group(std::move(g));
+    m.writer->flush();
+    return at;
+  });
   spdlog::debug(
       "checkpoint at journal position {} in {} ms", pos,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -235,7 +420,10 @@ void engine::stop() {
 }
 
 engine_counts engine::counts() const { return impl_->counts; }
-std::vector<node_report> engine::nodes() const { return impl_->board->snapshot(); }
+std::vector<node_report> engine::nodes() const {
+  std::lock_guard lock(impl_->graph_mu);
+  return impl_->node_reports();
+}
 publisher_stats engine::publish_stats() const {
   return impl_->pub ? impl_->pub->stats() : publisher_stats{};
 }

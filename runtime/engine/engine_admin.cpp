@@ -2,6 +2,8 @@
 // and, for a node's window and pause/resume, by asking the node actor itself.
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "messages/json.hpp"
@@ -31,8 +33,13 @@ constexpr command commands[] = {
     {"resume", "[node]", "catch up held inputs in order and continue"},
     {"metrics", "", "Prometheus text exposition"},
     {"strategies", "", "strategies and their nodes"},
-    {"submit", "file", "add a strategy: spawns only its new nodes; answers the diff"},
-    {"remove", "strategy", "remove a strategy: stops nodes no other strategy uses"},
+    {"submit", "text | file [dry_run]",
+     "add a strategy (its TOML inline, or a file under the config's directory): spawns only its "
+     "new nodes, warmed from stored history; answers the diff (dry_run: without applying)"},
+    {"remove", "strategy [dry_run]", "remove a strategy: stops nodes no other strategy uses"},
+    {"restart", "node [fresh]",
+     "bring a FAILED node back where it stands (the failed bucket has no output), or cold"},
+    {"checkpoint", "", "write a checkpoint now (every node's state and the journal position)"},
     {"config", "", "the config files the engine runs"},
     {"subscribers", "", "tracked subscribers (publish_tracked): topics, sent, dropped"},
     {"log-level", "level", "trace, debug, info, warn, error or off"},
@@ -75,16 +82,28 @@ class engine_admin final : public admin_backend {
     if (cmd == "metrics") return {{"text", metrics_text()}};
     if (cmd == "strategies") return strategies();
     if (cmd == "submit") {
-      const auto it = req.find("file");
-      if (it == req.end() || !it->is_string())
-        throw admin_error("missing \"file\": a strategy file");
-      return engine_submit(m_, it->get<std::string>());
+      const std::string text = strategy_text(req);
+      if (flag(req, "dry_run")) return with_dry_run(engine_dry_submit(m_, text));
+      return m_.change(Control{"submit", "", value_map{{"text", Value(text)}}});
     }
     if (cmd == "remove") {
       const auto it = req.find("strategy");
-      if (it == req.end() || !it->is_string())
-        throw admin_error("missing \"strategy\": a strategy name");
-      return engine_remove(m_, it->get<std::string>());
+      if (it == req.end() || !it->is_string() || it->get<std::string>().empty())
+        throw admin_error("missing \"strategy\": the name of a running strategy");
+      const std::string name = it->get<std::string>();
+      if (flag(req, "dry_run")) return with_dry_run(engine_dry_remove(m_, name));
+      return m_.change(Control{"remove", "", value_map{{"strategy", Value(name)}}});
+    }
+    if (cmd == "restart") {
+      const std::string node = m_.graph->nodes[node_arg(req)].name();
+      return m_.change(Control{
+          "restart", "", value_map{{"node", Value(node)}, {"fresh", Value(flag(req, "fresh"))}}});
+    }
+    if (cmd == "checkpoint") {
+      if (!m_.writer) throw admin_error("no data dir: nothing to checkpoint");
+      if (m_.any_paused) throw admin_error("a node is paused: resume it before a checkpoint");
+      m_.checkpoint();
+      return {{"journal_pos", m_.checkpoint_position()}};
     }
     if (cmd == "config") return config_files();
     if (cmd == "subscribers") return subscribers();
@@ -141,13 +160,58 @@ class engine_admin final : public admin_backend {
             {"reuse_ratio", m_.graph->reuse_ratio()}};
   }
 
+  static bool flag(const json& req, const char* key) {
+    const auto it = req.find(key);
+    return it != req.end() && it->is_boolean() && it->get<bool>();
+  }
+
+  static json with_dry_run(json answer) {
+    answer["dry_run"] = true;
+    return answer;
+  }
+
+  // A submitted strategy: inline TOML ("text"), or a regular file of at most 1 MiB under the
+  // main config's directory ("file", relative), never any other path.
+  std::string strategy_text(const json& req) const {
+    constexpr std::uintmax_t max_bytes = 1 << 20;
+    if (const auto t = req.find("text"); t != req.end()) {
+      if (!t->is_string()) throw admin_error("\"text\" must be the strategy's TOML as a string");
+      if (t->get<std::string>().size() > max_bytes) throw admin_error("strategy text over 1 MiB");
+      return t->get<std::string>();
+    }
+    const auto f = req.find("file");
+    if (f == req.end() || !f->is_string())
+      throw admin_error(
+          "missing \"text\" (the strategy's TOML) or \"file\" (a path relative "
+          "to the config's directory)");
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path base = fs::weakly_canonical(fs::absolute(m_.base_cfg.path).parent_path(), ec);
+    const fs::path rel(f->get<std::string>());
+    if (rel.empty() || rel.is_absolute())
+      throw admin_error("\"file\" must be a path relative to the config's directory " +
+                        base.string());
+    const fs::path full = fs::weakly_canonical(base / rel, ec);
+    const auto [a, b] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
+    if (ec || a != base.end())
+      throw admin_error("\"file\" must stay under the config's directory " + base.string());
+    const auto status = fs::status(full, ec);
+    if (ec || !fs::exists(status)) throw admin_error(full.string() + ": no such file");
+    if (!fs::is_regular_file(status)) throw admin_error(full.string() + ": not a regular file");
+    if (fs::file_size(full, ec) > max_bytes) throw admin_error(full.string() + ": over 1 MiB");
+    std::ifstream in(full, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
   json nodes() const {
     json out = json::array();
-    for (const auto& r : m_.board->snapshot())
+    for (const auto& r : m_.node_reports())
       out.push_back({{"name", r.names.front()},
                      {"id", r.id},
                      {"kind", r.kind},
-                     {"state", r.paused ? "PAUSED" : to_string(r.state)},
+                     {"state", to_string(r.state)},
                      {"events_in", r.events_in},
                      {"outputs", r.outputs},
                      {"late_dropped", r.late_dropped},
@@ -157,7 +221,7 @@ class engine_admin final : public admin_backend {
 
   json inspect(std::size_t i) const {
     const plan_node& n = m_.graph->nodes[i];
-    const auto rs = m_.board->snapshot();
+    const auto rs = m_.node_reports();
     const node_report& r = report_of(rs, i);
     json inputs = json::array();
     for (const auto& in : n.inputs)
@@ -171,7 +235,7 @@ class engine_admin final : public admin_backend {
             {"params", to_json(Value(n.params))},
             {"inputs", inputs},
             {"names", n.names},
-            {"state", r.paused ? "PAUSED" : to_string(r.state)},
+            {"state", to_string(r.state)},
             {"reason", r.reason},
             {"counters",
              {{"events_in", r.events_in},
@@ -256,12 +320,22 @@ class engine_admin final : public admin_backend {
     return {{"strategies", out}};
   }
 
+  // The config files as loaded, and the strategy changes made since (what runs is both).
   json config_files() const {
-    if (m_.opt.config_text.empty()) return {{"files", json::object()}};
+    json submitted = json::object(), removed = json::array();
+    for (const auto& [name, text] : m_.rt.submitted) submitted[name] = text;
+    for (const auto& name : m_.rt.removed) removed.push_back(name);
+    json runtime = {{"submitted", submitted}, {"removed", removed}};
+    if (m_.opt.config_text.empty())
+      return {
+          {"files", json::object()}, {"runtime", runtime}, {"graph_hash", m_.graph->graph_hash}};
     Value v = from_msgpack(m_.opt.config_text);
     json files = json::object();
     for (const auto& [path, text] : v.find("files")->as_map()) files[path] = text.as_string();
-    return {{"main", v.find("main")->as_string()}, {"files", files}};
+    return {{"main", v.find("main")->as_string()},
+            {"files", files},
+            {"runtime", runtime},
+            {"graph_hash", m_.graph->graph_hash}};
   }
 
   json log_level(const json& req) const {
@@ -293,7 +367,7 @@ std::shared_ptr<admin_backend> make_engine_admin(engine::impl& m) {
 
 std::string engine_metrics_text(engine::impl& m) {
   std::ostringstream o;
-  const auto rs = m.board->snapshot();
+  const auto rs = m.node_reports();
   auto counter = [&](const char* name, const char* help, auto get) {
     o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
     for (const auto& r : rs)
@@ -307,6 +381,12 @@ std::string engine_metrics_text(engine::impl& m) {
           [](const node_report& r) { return r.late_dropped; });
   counter("shoal_rejected_total", "Inputs rejected at ingest.",
           [](const node_report& r) { return r.rejected; });
+  o << "# HELP shoal_node_state 1 for the node's current state, 0 for the others.\n"
+       "# TYPE shoal_node_state gauge\n";
+  for (const auto& r : rs)
+    for (auto s : all_node_states)
+      o << "shoal_node_state{node=\"" << prom_escape(r.names.front()) << "\",state=\""
+        << to_string(s) << "\"} " << (r.state == s ? 1 : 0) << "\n";
   o << "# HELP shoal_window_resident_bytes Bytes held by a node's window, payloads included.\n"
        "# TYPE shoal_window_resident_bytes gauge\n";
   for (const auto& r : rs)

@@ -1,40 +1,33 @@
 #pragma once
-// node_host: the CAF actor that runs one distinct node (one NodeID, whatever names it has).
-// It feeds its window cache from upstream outputs (or raw events, for source streams), fires
-// the kernel when a bucket is ready, publishes the Output under each of its names and forwards
-// it to its subscribers. A kernel that throws leaves the node FAILED; the graph runs on.
+// node_host: the CAF actor that runs one distinct node (one NodeID, whatever names it has). A
+// thin shell around node_runner (plain C++, runtime/engine/node_runner.hpp): it hands the
+// runner each message, forwards what the runner emits to its subscribers, and accounts for
+// every message in flow control.
 
 #include <memory>
 #include <vector>
 
-#include <optional>
-#include <string>
-
 #include "runtime/engine/actor_messages.hpp"
 #include "runtime/engine/flow_control.hpp"
-#include "runtime/engine/node_status.hpp"
-#include "runtime/engine/publisher.hpp"
-#include "runtime/graph/plan.hpp"
-#include "runtime/store/output_digest.hpp"
-#include "runtime/store/store.hpp"
+#include "runtime/engine/node_runner.hpp"
 
 namespace shoal {
 
 struct node_host_args {
-  std::shared_ptr<const plan> graph;
-  std::size_t index = 0;  // into graph->nodes
+  node_runner_args runner;
   std::vector<subscriber> subscribers;
-  std::shared_ptr<publisher> pub;        // null: do not publish (replay)
-  std::shared_ptr<store_writer> writer;  // null: do not store outputs
   std::shared_ptr<flow_control> flow;
-  std::shared_ptr<status_board> board;
-  std::shared_ptr<node_report> report;
-  std::optional<std::string> checkpoint;  // restore this state before the first message
-  std::shared_ptr<digest_chain> digest;   // null: no digest (see replay --digest)
 };
 
-// (checkpoint_atom) → std::string: the node's state (window, kernel, seq) as msgpack.
-
+// Messages (runtime/engine/actor_messages.hpp):
+//   (event_atom | output_atom | watermark_atom, …)   inputs
+//   (checkpoint_atom) -> std::string                  the node's state, for the state db
+//   (window_atom) -> std::string                      its window, for admin
+//   (pause_atom, bool) -> bool                        hold / resume inputs
+//   (subscribe_atom, actor, port) -> bool, (unsubscribe_atom, actor) -> bool
+//   (names_atom, names) -> bool                       the names it publishes under
+//   (restart_atom, bool fresh) -> bool                back from FAILED
+//   (warm_done_atom, ports) -> bool                   end of a warm start
 caf::actor spawn_node_host(caf::actor_system& sys, node_host_args args);
 
 }  // namespace shoal

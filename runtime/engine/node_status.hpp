@@ -11,10 +11,16 @@
 #include <vector>
 
 #include "messages/value.hpp"
+#include "runtime/graph/plan.hpp"
 
 namespace shoal {
 
-enum class node_state { warming, running, failed };
+// BLOCKED: an upstream is FAILED (or BLOCKED), so nothing new reaches this node. PAUSED is
+// shown when an operator holds the node's inputs.
+enum class node_state { warming, running, paused, failed, blocked };
+inline constexpr node_state all_node_states[] = {node_state::warming, node_state::running,
+                                                 node_state::paused, node_state::failed,
+                                                 node_state::blocked};
 const char* to_string(node_state s);
 
 struct node_report {
@@ -22,7 +28,7 @@ struct node_report {
   std::string kind;
   std::vector<std::string> names;
   node_state state = node_state::warming;
-  std::string reason;  // why FAILED
+  std::string reason;  // why FAILED, or which upstream blocks it
   std::uint64_t events_in = 0;
   std::uint64_t outputs = 0;
   std::uint64_t late_dropped = 0;
@@ -49,6 +55,10 @@ struct node_report {
 // Histogram bounds (seconds) of node compute time; the last bucket is +Inf.
 inline constexpr std::array<double, 9> compute_bounds_s{1e-6, 5e-6, 1e-5, 5e-5, 1e-4,
                                                         5e-4, 1e-3, 5e-3, 1e-2};
+
+// The states an operator sees, from the reports in `g`'s order: PAUSED while held, BLOCKED
+// below a FAILED or BLOCKED node (the reason names it). Reports of nodes not in g pass as is.
+std::vector<node_report> effective_reports(const plan& g, std::vector<node_report> reports);
 
 class status_board {
  public:

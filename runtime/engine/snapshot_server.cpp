@@ -14,6 +14,11 @@ struct snapshot_socket {
   zmq::socket_t s;
 };
 
+void snapshot_server::set_graph(std::shared_ptr<const plan> graph) {
+  std::lock_guard lock(graph_mu_);
+  graph_ = std::move(graph);
+}
+
 snapshot_server::snapshot_server(zmq::context_t& ctx, std::string endpoint,
                                  std::shared_ptr<const plan> graph, const store& db,
                                  std::shared_ptr<store_writer> writer)
@@ -52,14 +57,19 @@ std::string snapshot_server::answer(const std::string& request) {
   if (!topic || !topic->is_string()) return error("request needs topic: string");
   if (!n || !n->is_int() || n->as_int() < 0 || n->as_int() > 100'000)
     return error("request needs n: int in [0, 100000]");
-  auto it = graph_->by_name.find(topic->as_string());
-  if (it == graph_->by_name.end()) return error("unknown topic \"" + topic->as_string() + "\"");
+  std::shared_ptr<const plan> graph;
+  {
+    std::lock_guard lock(graph_mu_);
+    graph = graph_;
+  }
+  auto it = graph->by_name.find(topic->as_string());
+  if (it == graph->by_name.end()) return error("unknown topic \"" + topic->as_string() + "\"");
   if (writer_) writer_->flush();  // everything emitted so far is in the store
   value_list outputs;
   decode_limits limits;
   limits.max_bytes = std::size_t{1} << 30;
   for (const auto& bytes :
-       db_.last_outputs(graph_->nodes[it->second].id, static_cast<std::size_t>(n->as_int()))) {
+       db_.last_outputs(graph->nodes[it->second].id, static_cast<std::size_t>(n->as_int()))) {
     Value o = from_msgpack(bytes, limits);
     o.as_map()["node"] = Value(topic->as_string());  // as published under this topic
     outputs.push_back(std::move(o));

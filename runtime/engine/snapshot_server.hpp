@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -27,12 +28,15 @@ class snapshot_server {
   ~snapshot_server();
   void stop();
   const std::string& endpoint() const { return endpoint_; }
+  // The graph changed (a strategy submitted or removed): serve its topics from now on.
+  void set_graph(std::shared_ptr<const plan> graph);
 
  private:
   void run(void* socket);
   std::string answer(const std::string& request);
 
   std::string endpoint_;
+  std::mutex graph_mu_;
   std::shared_ptr<const plan> graph_;
   const store& db_;
   std::shared_ptr<store_writer> writer_;

@@ -232,6 +232,13 @@ node_decl parse_node(const toml::value& t, const toml_file& doc, const std::stri
       named.fail("on_missing", "must be \"skip\", \"fail\" or \"ffill\"");
     n.on_missing = *m;
   }
+  if (auto l = named.str("late")) {
+    if (*l != "drop" && *l != "side")
+      named.fail("late",
+                 "must be \"drop\" (count late inputs) or \"side\" (also publish them "
+                 "on <node>.late)");
+    n.late_side = *l == "side";
+  }
   n.tags = named.str_list("tags");
   n.description = named.str("description").value_or("");
   named.get("name");
@@ -248,8 +255,10 @@ std::vector<node_decl> parse_nodes(table_reader& r, const std::string& strategy)
 
 }  // namespace
 
-std::vector<node_decl> load_strategy_file(const std::string& path, std::string* strategy_name) {
-  const toml_file doc(path);
+namespace {
+
+std::vector<node_decl> parse_strategy(const toml_file& doc, std::string* strategy_name) {
+  const std::string& path = doc.path();
   table_reader r(doc.root(), doc, "");
   const toml::value* s = r.get("strategy");
   if (!s || !s->is_table())
@@ -264,6 +273,17 @@ std::vector<node_decl> load_strategy_file(const std::string& path, std::string* 
   r.finish();
   if (strategy_name) *strategy_name = name;
   return nodes;
+}
+
+}  // namespace
+
+std::vector<node_decl> load_strategy_file(const std::string& path, std::string* strategy_name) {
+  return parse_strategy(toml_file(path), strategy_name);
+}
+
+std::vector<node_decl> load_strategy_text(const std::string& text, const std::string& origin,
+                                          std::string* strategy_name) {
+  return parse_strategy(toml_file(origin, text), strategy_name);
 }
 
 config load_config(const std::string& path) {

@@ -112,6 +112,7 @@ struct node_decl {
   std::optional<std::int64_t> interval_ns;
   std::optional<std::int64_t> period;
   std::string on_missing = "skip";
+  bool late_side = false;  // late = "side": late inputs are also published on <name>.late
   std::vector<std::string> tags;
   std::string description;
   source_loc loc;
@@ -130,5 +131,8 @@ config load_config(const std::string& path);
 
 // Parses one strategy file's nodes (names qualified by its [strategy] name).
 std::vector<node_decl> load_strategy_file(const std::string& path, std::string* strategy_name);
+// The same for a strategy given as text (submitted inline); errors name `origin` for the file.
+std::vector<node_decl> load_strategy_text(const std::string& text, const std::string& origin,
+                                          std::string* strategy_name);
 
 }  // namespace shoal

@@ -279,6 +279,7 @@ class planner {
       slot_of[idx] = it->second;
       n.names.push_back(v.name);
       if (v.decl) {
+        n.late_side |= v.decl->late_side;
         n.strategies.push_back(v.decl->strategy);
         for (const auto& t : v.decl->tags) n.tags.push_back(t);
       }
@@ -293,6 +294,14 @@ class planner {
     }
     for (std::size_t i = 0; i < p.nodes.size(); ++i)
       for (const auto& name : p.nodes[i].names) p.by_name.emplace(name, i);
+    // A late side output publishes on <name>.late: that topic must be no node's.
+    for (std::size_t idx : sorted) {
+      const vertex& v = vs_[idx];
+      if (v.decl && v.decl->late_side && p.by_name.count(v.name + ".late"))
+        throw config_error(v.decl->loc, "node." + v.name + ".late",
+                           "its side output topic \"" + v.name +
+                               ".late\" is the name of another node; rename one of them");
+    }
     for (const auto& [id, _] : by_id) ids += id;
     p.graph_hash = sha256_hex(ids);
     return p;

@@ -25,6 +25,7 @@ struct plan_node {
   std::int64_t interval_ns = 0;
   std::size_t period = 1;
   std::string on_missing = "skip";
+  bool late_side = false;               // late inputs also go to <name>.late (not in the NodeID)
   std::vector<plan_input> inputs;       // in the kind's port order
   std::vector<std::string> names;       // every name it was declared under, sorted
   std::vector<std::string> strategies;  // strategies that declared it ("" = top level), sorted

@@ -36,7 +36,14 @@ toml_file::toml_file(std::string path) : path_(std::move(path)) {
   // A FIFO or a device would block or never end.
   if (!std::filesystem::is_regular_file(status))
     throw config_error({path_, 0}, "", "not a regular file");
-  const std::string text = read_whole(path_);
+  parse(read_whole(path_));
+}
+
+toml_file::toml_file(std::string origin, const std::string& text) : path_(std::move(origin)) {
+  parse(text);
+}
+
+void toml_file::parse(const std::string& text) {
   if (auto line = find_excess_nesting(text))
     throw config_error({path_, *line}, "",
                        "TOML nested deeper than " + std::to_string(max_toml_nesting) +

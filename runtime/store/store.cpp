@@ -110,16 +110,19 @@ store::store(const std::string& dir, bool create) : dir_(dir) {
   // Address space, not disk: LMDB's file grows as data is written.
   mdb_env_set_mapsize(env_, std::size_t{64} << 30);
   // NOTLS: read transactions are short and may run on any thread.
-  int rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0600);
+  // Readers (create = false: export, parity, a replay's source, clients) open the environment
+  // read-only: they never write, and never need the data dir's writer lock.
+  const unsigned flags = MDB_NOTLS | (create ? 0u : static_cast<unsigned>(MDB_RDONLY));
+  int rc = mdb_env_open(env_, dir.c_str(), flags, 0600);
   if (rc != MDB_SUCCESS) {
     mdb_env_close(env_);
     env_ = nullptr;
     throw store_error(dir + ": cannot open LMDB environment: " + mdb_strerror(rc));
   }
   MDB_txn* txn = nullptr;
-  check(mdb_txn_begin(env_, nullptr, 0, &txn), "begin");
+  check(mdb_txn_begin(env_, nullptr, create ? 0 : MDB_RDONLY, &txn), "begin");
   auto open = [&](const char* name, unsigned& dbi) {
-    int r = mdb_dbi_open(txn, name, MDB_CREATE, &dbi);
+    int r = mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, &dbi);
     if (r != MDB_SUCCESS) {
       mdb_txn_abort(txn);
       throw store_error(dir + ": cannot open database " + name + ": " + mdb_strerror(r));
@@ -218,6 +221,30 @@ void store::for_each_output(
       last.assign(key);
     }
     if (!ok) return;
+  }
+}
+
+void store::for_each_output_of(std::string_view hex, std::int64_t after, std::int64_t through,
+                               const std::function<void(std::int64_t, std::string_view)>& f) const {
+  if (after == INT64_MAX || after >= through) return;
+  std::string next = output_key(hex, after + 1);
+  const std::string last = output_key(hex, through);
+  for (bool more = true; more;) {
+    read_txn txn(env_);
+    cursor c(txn.get(), outputs_);
+    MDB_val k = val(next), v;
+    std::size_t n = 0;
+    more = false;
+    for (bool ok = c.get(k, v, MDB_SET_RANGE); ok; ok = c.get(k, v, MDB_NEXT)) {
+      const auto key = view(k);
+      if (key > std::string_view(last)) break;
+      if (++n > 4096) {  // resume in a new transaction
+        next.assign(key);
+        more = true;
+        break;
+      }
+      f(static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL), view(v));
+    }
   }
 }
 

@@ -34,7 +34,8 @@ class store_error : public std::runtime_error {
 
 class store {
  public:
-  // Opens the environment in dir, creating dir and the databases when create is true.
+  // Opens the environment in dir: for writing, creating dir and the databases, when create is
+  // true (the caller holds the dir's dir_lock); read-only otherwise.
   explicit store(const std::string& dir, bool create = true);
   ~store();
   store(const store&) = delete;
@@ -57,6 +58,11 @@ class store {
   void for_each_output(const std::function<void(std::string_view id_hex, std::int64_t bucket,
                                                 std::string_view)>& f) const;
 
+  // One node's outputs with after < bucket <= through, in bucket order, in short read
+  // transactions.
+  void for_each_output_of(
+      std::string_view id_hex, std::int64_t after, std::int64_t through,
+      const std::function<void(std::int64_t bucket, std::string_view)>& f) const;
   // The last n outputs of one node (by NodeID), oldest first.
   std::vector<std::string> last_outputs(std::string_view id_hex, std::size_t n) const;
 

@@ -74,7 +74,8 @@ r = ask({"cmd": "help"})
 check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
 check(names == {"help", "version", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
-                "strategies", "submit", "remove", "config", "log-level", "subscribers"}, names)
+                "strategies", "submit", "remove", "restart", "checkpoint", "config", "log-level",
+                "subscribers"}, names)
 check(ask({"cmd": "version"})["engine"] == "quickstart", "version")
 g = ask({"cmd": "graph"})
 check(len(g["nodes"]) == 5 and g["distinct"] == 3, g)
@@ -106,10 +107,22 @@ check(ask({"cmd": "config"})["main"] == "admin.toml", "config")
 check(ask({"cmd": "strategies"})["ok"], "strategies")
 check(ask({"cmd": "log-level", "level": "warn"})["level"] == "warn", "log-level")
 check(not ask({"cmd": "log-level", "level": "loud"})["ok"], "a bad log level is refused")
-r = ask({"cmd": "submit", "file": os.path.join(wd, "missing.toml")})
-check(not r["ok"] and "missing.toml:0: no such file" in r["error"], r)
+r = ask({"cmd": "submit", "file": "missing.toml"})
+check(not r["ok"] and "missing.toml: no such file" in r["error"], r)
+# submit reads only regular files under the config's directory (hostile-inputs issue, item 5).
+for path in ("/etc/shadow", "../../etc/passwd", "/proc/self/environ", ""):
+    r = ask({"cmd": "submit", "file": path})
+    check(not r["ok"] and "config's directory" in r["error"], f"{path!r}: {r}")
+os.mkfifo(os.path.join(wd, "fifo.toml"))
+r = ask({"cmd": "submit", "file": "fifo.toml"})
+check(not r["ok"] and "not a regular file" in r["error"], f"a FIFO: {r}")
+r = ask({"cmd": "submit", "text": "[strategy\nname = "})
+check(not r["ok"] and "TOML syntax error" in r["error"], r)
 r = ask({"cmd": "remove", "strategy": "ghost"})
 check(not r["ok"] and "no strategy \"ghost\"" in r["error"], r)
+r = ask({"cmd": "remove", "strategy": ""})
+check(not r["ok"] and "strategy" in r["error"], f"remove with an empty name: {r}")
+check(len(ask({"cmd": "nodes"})["nodes"]) > 0, "nothing was removed")
 
 # Bad requests get clear errors.
 check("malformed JSON" in ask("{not json")["error"], "malformed JSON")

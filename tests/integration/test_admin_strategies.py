@@ -61,14 +61,14 @@ before = ask({"cmd": "nodes"})["nodes"]
 check(len(before) == 5 + 2, f"alpha alone: 5 nodes + 2 streams, got {len(before)}")
 ids = {n["name"]: n["id"] for n in before}
 
-diff = ask({"cmd": "submit", "file": os.path.join(wd, "beta.toml")})
+diff = ask({"cmd": "submit", "file": "beta.toml"})
 check(diff["ok"], diff)
 check(sorted(diff["reused"]) == sorted([ids["alpha.ret"], ids["alpha.fast"], ids["alpha.z"]]), diff)
 check(len(diff["new"]) == 2, f"only beta's 2 new nodes are spawned: {diff}")
 check(sorted(diff["topics"]) == ["beta.quick", "beta.returns", "beta.score", "beta.slow", "beta.zslow"], diff)
 after = ask({"cmd": "nodes"})["nodes"]
 check(len(after) == 7 + 2, f"7 node actors + 2 streams after submit, got {len(after)}")
-again = ask({"cmd": "submit", "file": os.path.join(wd, "beta.toml")})
+again = ask({"cmd": "submit", "file": "beta.toml"})
 check(not again["ok"] and "already running" in again["error"], again)
 pump(2.0)
 check(len(seen.get("beta.returns", [])) > 50, "the shared node publishes under beta's name too")

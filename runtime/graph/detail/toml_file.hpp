@@ -15,6 +15,9 @@ class toml_file {
   // Reads and parses PATH; throws config_error (missing or not a regular file, nesting too
   // deep, TOML syntax) naming the file and line.
   explicit toml_file(std::string path);
+  // Parses TEXT that did not come from a file (a strategy submitted inline); `origin` names it
+  // in errors in place of a path.
+  toml_file(std::string origin, const std::string& text);
 
   const std::string& path() const { return path_; }
   const toml::value& root() const { return root_; }
@@ -23,6 +26,7 @@ class toml_file {
   source_loc loc(const toml::value& v) const;
 
  private:
+  void parse(const std::string& text);
   std::size_t line_at(const std::vector<char>& source, std::size_t offset) const;
 
   std::string path_;

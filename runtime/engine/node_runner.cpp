@@ -1,0 +1,326 @@
+#include "runtime/engine/node_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "actors/core/kind_registry.hpp"
+#include "messages/msgpack_codec.hpp"
+#include "messages/records.hpp"
+
+namespace shoal {
+namespace {
+
+std::vector<port_spec> ports_of(const plan& g, const plan_node& n) {
+  std::vector<port_spec> ports;
+  if (n.is_stream()) {
+    ports.push_back({"in", n.stream->one_per_bucket, n.stream->key});
+    return ports;
+  }
+  const kind_info* kind = find_kind(n.kind);
+  for (const auto& in : n.inputs) {
+    // An upstream of the same interval emits one value per bucket: its output closes the bucket.
+    const bool same = g.nodes[in.upstream].interval_ns == n.interval_ns;
+    const bool optional =
+        std::count(kind->optional_ports.begin(), kind->optional_ports.end(), in.port) > 0;
+    ports.push_back({in.port, same, std::nullopt, optional});
+  }
+  return ports;
+}
+
+decode_limits checkpoint_limits() {
+  decode_limits l;
+  l.max_bytes = std::size_t{1} << 30;
+  l.max_depth = 64;
+  return l;
+}
+
+std::unique_ptr<window_cache> make_cache(const plan& g, const plan_node& n) {
+  auto policy = parse_on_missing(n.on_missing).value_or(on_missing::skip);
+  return std::make_unique<window_cache>(ports_of(g, n), n.interval_ns, n.period, policy);
+}
+
+}  // namespace
+
+node_runner::node_runner(node_runner_args args, node_outlet& out)
+    : args_(std::move(args)), out_(out) {
+  spec_ = &args_.graph->nodes[args_.index];
+  names_ = spec_->names;
+  cache_ = make_cache(*args_.graph, *spec_);
+  kern_ = find_kind(spec_->kind)
+              ->make(spec_->params, kernel_context{spec_->id, spec_->interval_ns, spec_->period});
+  for (std::size_t p = 0; p < cache_->port_count(); ++p) {
+    input_.ports.push_back(&cache_->ring(p));
+    port_interval_.push_back(
+        spec_->is_stream() ? 0 : args_.graph->nodes[spec_->inputs[p].upstream].interval_ns);
+  }
+  out_seq_ = args_.seq_after;
+  warming_ = args_.warming;
+  if (args_.checkpoint) {
+    // An unusable checkpoint must not take the node down silently: it starts FAILED with the
+    // reason, and an operator can restart it fresh.
+    try {
+      restore(*args_.checkpoint);
+    } catch (const std::exception& e) {
+      fail(std::string("checkpoint cannot be restored: ") + e.what());
+    }
+  }
+  report_all();
+}
+
+void node_runner::fail(const std::string& reason) {
+  if (!failed_) spdlog::error("node {}: FAILED: {}", spec_->name(), reason);
+  failed_ = true;
+  reason_ = reason;
+  args_.board->update(args_.report, [&](node_report& r) {
+    r.state = node_state::failed;
+    r.reason = reason;
+  });
+}
+
+void node_runner::emit(std::int64_t bucket, Value value) {
+  auto v = make_value(std::move(value));
+  if (warming_) {
+    out_.forward_output(++warm_seq_, bucket, v);
+  } else {
+    const std::uint64_t seq = ++out_seq_;
+    Output o{"", spec_->id, bucket, seq, v};
+    for (const auto& name : names_) {
+      o.node = name;
+      std::string bytes = encode_output(o);
+      // The store keeps one record per NodeID, under its first name; the digest chains those.
+      if (&name == &names_.front()) {
+        if (args_.digest) args_.digest->add(name, bucket, bytes);
+        if (args_.writer) args_.writer->put_output(spec_->id, bucket, bytes);
+      }
+      if (args_.pub) args_.pub->publish(name, std::move(bytes));
+    }
+    out_.forward_output(seq, bucket, v);
+    args_.board->update(args_.report, [&](node_report& r) {
+      r.last_value = v;
+      r.last_seq = seq;
+      r.last_bucket = bucket;
+    });
+  }
+  forwarded_ts_ = std::max(forwarded_ts_, bucket + spec_->interval_ns - 1);
+}
+
+void node_runner::late(std::uint32_t port, std::uint64_t seq, std::int64_t ts, const value_ptr& v) {
+  if (!spec_->late_side || !args_.pub || warming_) return;
+  const std::string upstream =
+      spec_->is_stream() ? spec_->name() : args_.graph->nodes[spec_->inputs[port].upstream].name();
+  auto side = make_value(Value(value_map{
+      {"stream", Value(upstream)}, {"seq", Value(seq)}, {"ts", Value(ts)}, {"payload", *v}}));
+  Output o{"", spec_->id, bucket_of(ts, spec_->interval_ns), ++late_side_, side};
+  for (const auto& name : names_) {
+    o.node = name + ".late";
+    args_.pub->publish(o.node, encode_output(o));
+  }
+}
+
+// Fires every bucket the window has ready, then tells subscribers how far we are closed.
+void node_runner::drain() {
+  while (auto ready = cache_->next_ready()) {
+    if (failed_) {
+      // Passed, not computed: the window stays current for a restart.
+      if (ready->status != fire_status::warming) ++skipped_failed_;
+      if (ready->status == fire_status::failed) cache_->clear_failure();
+      continue;
+    }
+    switch (ready->status) {
+      case fire_status::fire: {
+        input_.bucket = ready->bucket;
+        Value v;
+        try {
+          const auto t0 = std::chrono::steady_clock::now();
+          v = kern_->compute(input_);
+          const double secs =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          std::size_t b = 0;
+          while (b < compute_bounds_s.size() && secs > compute_bounds_s[b]) ++b;
+          ++compute_counts_[b];
+          compute_sum_s_ += secs;
+        } catch (const std::exception& e) {
+          fail(std::string("kernel threw at bucket ") + std::to_string(ready->bucket) + ": " +
+               e.what());
+          break;
+        }
+        if (!kern_->take_withheld()) emit(ready->bucket, std::move(v));
+        break;
+      }
+      case fire_status::failed:
+        fail(ready->reason);
+        cache_->clear_failure();
+        break;
+      case fire_status::warming:
+      case fire_status::skipped:
+        break;
+    }
+  }
+  const std::int64_t closed = cache_->closed_through();
+  if (closed != INT64_MIN) {
+    const std::int64_t ts = closed + spec_->interval_ns - 1;
+    if (ts > forwarded_ts_) {
+      out_.forward_watermark(ts);
+      forwarded_ts_ = ts;
+    }
+  }
+  // resident_bytes() walks the whole window: sample it rather than pay for it on every message.
+  if (drains_++ % 64 == 0) window_bytes_ = cache_->resident_bytes();
+  report_all();
+}
+
+void node_runner::report_all() {
+  const auto& c = cache_->counters();
+  args_.board->update(args_.report, [&](node_report& r) {
+    r.events_in = events_in_;
+    r.outputs = out_seq_;
+    r.late_dropped = c.late_dropped;
+    r.duplicates = c.duplicates;
+    r.missing = c.missing;
+    r.window_bytes = window_bytes_;
+    if (failed_) {
+      r.state = node_state::failed;
+      r.reason = reason_;
+    } else if (r.state != node_state::running && (out_seq_ > 0 || (!warming_ && warm_seq_ > 0))) {
+      r.state = node_state::running;
+    }
+    r.compute_counts = compute_counts_;
+    r.compute_sum_s = compute_sum_s_;
+    r.mailbox = out_.backlog();
+    r.paused = paused_;
+    r.held = held_.size();
+    r.held_overflow = held_overflow_;
+    r.notes.clear();
+    for (const auto& [why, n] : kern_->notes()) r.notes.emplace(why, n);
+    if (skipped_failed_) r.notes["skipped_while_failed"] = skipped_failed_;
+    if (late_side_) r.notes["late_to_side_output"] = late_side_;
+  });
+}
+
+// Every input: feed the window, fire what is ready. Anything the window throws (a timestamp
+// beyond the representable range) fails the node instead of killing it.
+template <class Feed>
+void node_runner::handle(Feed&& feed) {
+  if (paused_) {
+    if (held_.size() < max_held) {
+      held_.emplace_back([this, f = std::function<void()>(feed)] {
+        try {
+          f();
+          drain();
+        } catch (const std::exception& e) {
+          fail(std::string("input rejected by the window: ") + e.what());
+        }
+      });
+    } else {
+      ++held_overflow_;
+    }
+    args_.board->update(args_.report, [&](node_report& r) {
+      r.held = held_.size();
+      r.held_overflow = held_overflow_;
+    });
+    return;
+  }
+  try {
+    feed();
+    drain();
+  } catch (const std::exception& e) {
+    fail(std::string("input rejected by the window: ") + e.what());
+  }
+}
+
+void node_runner::event(std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v) {
+  handle([this, port, seq, ts, v] {
+    ++events_in_;
+    if (cache_->offer(port, seq, ts, v) == offer_status::late) late(port, seq, ts, v);
+  });
+}
+
+void node_runner::output(std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v) {
+  handle([this, port, seq, bucket, v] {
+    ++events_in_;
+    if (cache_->offer(port, seq, bucket, v) == offer_status::late) late(port, seq, bucket, v);
+    cache_->watermark(port, bucket + port_interval_[port] - 1);
+  });
+}
+
+void node_runner::watermark(std::uint32_t port, std::int64_t ts) {
+  handle([this, port, ts] { cache_->watermark(port, ts); });
+}
+
+void node_runner::pause(bool paused) {
+  paused_ = paused;
+  if (!paused) {
+    while (!held_.empty()) {  // catch up in arrival order
+      auto next = std::move(held_.front());
+      held_.pop_front();
+      next();
+    }
+  }
+  report_all();
+}
+
+void node_runner::set_names(std::vector<std::string> names) {
+  names_ = std::move(names);
+  args_.board->update(args_.report, [&](node_report& r) { r.names = names_; });
+}
+
+void node_runner::restart(bool fresh) {
+  if (fresh) {
+    cache_ = make_cache(*args_.graph, *spec_);
+    kern_ = find_kind(spec_->kind)
+                ->make(spec_->params, kernel_context{spec_->id, spec_->interval_ns, spec_->period});
+    input_.ports.clear();
+    for (std::size_t p = 0; p < cache_->port_count(); ++p) input_.ports.push_back(&cache_->ring(p));
+    forwarded_ts_ = INT64_MIN;
+  }
+  cache_->clear_failure();
+  failed_ = false;
+  reason_.clear();
+  spdlog::info("node {}: restarted{}", spec_->name(), fresh ? " fresh (cold window)" : "");
+  args_.board->update(args_.report, [&](node_report& r) {
+    r.state = fresh ? node_state::warming : node_state::running;
+    r.reason.clear();
+  });
+  drain();
+}
+
+void node_runner::warm_done(const std::vector<std::uint32_t>& renumbered_ports) {
+  warming_ = false;
+  for (auto p : renumbered_ports)
+    if (p < cache_->port_count()) cache_->forget_seq(p);
+  report_all();
+}
+
+std::string node_runner::window() const { return to_msgpack(cache_->save()); }
+
+std::string node_runner::checkpoint() const {
+  return to_msgpack(Value(value_map{{"window", cache_->save()},
+                                    {"kernel", kern_->save_state()},
+                                    {"out_seq", Value(out_seq_)},
+                                    {"forwarded_ts", Value(forwarded_ts_)},
+                                    {"events_in", Value(events_in_)},
+                                    {"failed", Value(reason_)},
+                                    {"skipped_failed", Value(skipped_failed_)}}));
+}
+
+void node_runner::restore(const std::string& bytes) {
+  const Value v = from_msgpack(bytes, checkpoint_limits());
+  cache_->restore(*v.find("window"));
+  kern_->restore_state(*v.find("kernel"));
+  out_seq_ = static_cast<std::uint64_t>(v.find("out_seq")->as_int());
+  forwarded_ts_ = v.find("forwarded_ts")->as_int();
+  events_in_ = static_cast<std::uint64_t>(v.find("events_in")->as_int());
+  if (const Value* s = v.find("skipped_failed"); s && s->is_int())
+    skipped_failed_ = static_cast<std::uint64_t>(s->as_int());
+  std::string reason;
+  if (const Value* f = v.find("failed"); f && f->is_string()) reason = f->as_string();
+  if (cache_->failed()) {  // a checkpoint from before failures were kept apart from the window
+    if (reason.empty()) reason = cache_->failure();
+    cache_->clear_failure();
+  }
+  if (!reason.empty()) fail(reason);
+}
+
+}  // namespace shoal

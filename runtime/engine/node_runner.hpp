@@ -1,0 +1,120 @@
+#pragma once
+// node_runner: everything one distinct node does, as plain C++ (no CAF): it feeds its window
+// from upstream outputs (or raw events, for a source stream), fires the kernel on every ready
+// bucket, encodes the output once per name it publishes under (the first name's bytes go to the
+// store and the digest), hands outputs and watermarks to its outlet for its subscribers, and
+// keeps its state: counters, FAILED with a reason, paused inputs, checkpoints, restarts and the
+// warm start of a node submitted at runtime. The node actor (node_host) is a thin shell that
+// feeds it messages; tests drive a runner directly, bucket by bucket.
+//
+// A FAILED node still takes its inputs into its window and lets ready buckets pass without
+// computing them, so its memory stays bounded and a restart continues from the current bucket.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/core/kernel.hpp"
+#include "runtime/engine/node_status.hpp"
+#include "runtime/engine/publisher.hpp"
+#include "runtime/graph/plan.hpp"
+#include "runtime/store/output_digest.hpp"
+#include "runtime/store/store.hpp"
+#include "runtime/window_cache.hpp"
+
+namespace shoal {
+
+// Where a runner's outputs and closures go besides the store and the publisher: its subscribers.
+class node_outlet {
+ public:
+  virtual ~node_outlet() = default;
+  virtual void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v) = 0;
+  virtual void forward_watermark(std::int64_t ts) = 0;
+  // Messages waiting for the node (reported in inspect); 0 when unknown.
+  virtual std::size_t backlog() const { return 0; }
+};
+
+struct node_runner_args {
+  std::shared_ptr<const plan> graph;
+  std::size_t index = 0;                 // into graph->nodes
+  std::shared_ptr<publisher> pub;        // null: do not publish (replay)
+  std::shared_ptr<store_writer> writer;  // null: do not store outputs
+  std::shared_ptr<digest_chain> digest;  // null: no digest (see replay --digest)
+  std::shared_ptr<status_board> board;
+  std::shared_ptr<node_report> report;
+  std::optional<std::string> checkpoint;  // restore this state first
+  std::uint64_t seq_after = 0;  // no checkpoint: outputs continue after this seq (stored ones)
+  // Warm start: outputs are computed and forwarded (to other warming nodes) but neither
+  // published, stored nor numbered, until warm_done().
+  bool warming = false;
+};
+
+class node_runner {
+ public:
+  node_runner(node_runner_args args, node_outlet& out);
+
+  // Inputs. Each may fire buckets; none throws (a problem fails the node instead).
+  void event(std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v);
+  void output(std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v);
+  void watermark(std::uint32_t port, std::int64_t ts);
+
+  // Paused: inputs are held in arrival order (at most max_held, the rest counted) and handled
+  // in order on resume.
+  void pause(bool paused);
+  bool paused() const { return paused_; }
+  // The names outputs are published under (strategies come and go).
+  void set_names(std::vector<std::string> names);
+  // Back from FAILED: cold (`fresh`: new window and kernel) or where it stands.
+  void restart(bool fresh);
+  // The warm start is over: outputs count from now on; the listed ports' upstreams numbered
+  // their warm-up outputs on their own, so their next seq is taken as it comes.
+  void warm_done(const std::vector<std::uint32_t>& renumbered_ports);
+
+  std::string checkpoint() const;  // msgpack: window, kernel, seq, failure, counters
+  std::string window() const;      // msgpack of the window, for admin
+  bool failed() const { return failed_; }
+  std::uint64_t out_seq() const { return out_seq_; }
+
+  static constexpr std::size_t max_held = 100'000;
+
+ private:
+  template <class Feed>
+  void handle(Feed&& feed);
+  void drain();
+  void emit(std::int64_t bucket, Value value);
+  void fail(const std::string& reason);
+  void late(std::uint32_t port, std::uint64_t seq, std::int64_t ts, const value_ptr& v);
+  void restore(const std::string& bytes);
+  void report_all();
+
+  node_runner_args args_;
+  node_outlet& out_;
+  const plan_node* spec_;
+  std::unique_ptr<window_cache> cache_;
+  std::unique_ptr<kernel> kern_;
+  kernel_input input_;
+  std::vector<std::int64_t> port_interval_;  // upstream interval per port (0 for raw events)
+  std::vector<std::string> names_;
+  std::uint64_t out_seq_ = 0;
+  std::uint64_t warm_seq_ = 0;
+  std::int64_t forwarded_ts_ = INT64_MIN;  // subscribers know we are closed through this ts
+  std::uint64_t events_in_ = 0;
+  std::uint64_t drains_ = 0;
+  std::uint64_t skipped_failed_ = 0;  // ready buckets passed while FAILED
+  std::uint64_t late_side_ = 0;       // late inputs published to <name>.late
+  std::size_t window_bytes_ = 0;
+  bool failed_ = false;
+  std::string reason_;
+  bool warming_ = false;
+  bool paused_ = false;
+  std::deque<std::function<void()>> held_;
+  std::uint64_t held_overflow_ = 0;
+  std::array<std::uint64_t, 10> compute_counts_{};
+  double compute_sum_s_ = 0;
+};
+
+}  // namespace shoal

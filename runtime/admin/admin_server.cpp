@@ -7,7 +7,9 @@
 #include <atomic>
 #include <filesystem>
 #include <thread>
+
 #include "runtime/admin/asio.hpp"
+#include "runtime/admin/guarded.hpp"
 
 namespace shoal {
 namespace asio = boost::asio;
@@ -15,22 +17,6 @@ using stream_protocol = asio::local::stream_protocol;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// Compares in time independent of where the strings differ (no token oracle by timing).
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  const std::size_t n = std::max(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
-
-std::string error_line(const std::string& why) {
-  return nlohmann::json{{"ok", false}, {"error", why}}.dump() + "\n";
-}
 
 tcp::endpoint parse_loopback(const std::string& hostport, const char* what) {
   const auto colon = hostport.rfind(':');
@@ -47,14 +33,9 @@ tcp::endpoint parse_loopback(const std::string& hostport, const char* what) {
 template <class Socket>
 class session : public std::enable_shared_from_this<session<Socket>> {
  public:
-  session(Socket s, admin_backend& b, bool need_token, const std::string& token,
-          std::size_t max_line, std::shared_ptr<std::atomic<int>> live)
-      : sock_(std::move(s)),
-        backend_(b),
-        need_token_(need_token),
-        token_(token),
-        buf_(max_line),
-        live_(std::move(live)) {
+  session(Socket s, admin_backend& b, const std::string* token, std::size_t max_line,
+          std::shared_ptr<std::atomic<int>> live)
+      : sock_(std::move(s)), backend_(b), token_(token), buf_(max_line), live_(std::move(live)) {
     ++*live_;
   }
   ~session() { --*live_; }
@@ -65,24 +46,40 @@ class session : public std::enable_shared_from_this<session<Socket>> {
   void read() {
     auto self = this->shared_from_this();
     asio::async_read_until(sock_, buf_, '\n', [self](boost::system::error_code ec, std::size_t n) {
-      if (ec == asio::error::not_found) {  // the line outgrew the buffer's limit
-        self->write_and_close(
-            error_line("request line exceeds " + std::to_string(self->buf_.max_size()) + " bytes"));
-        return;
-      }
-      if (ec) return;
-      std::string line(asio::buffers_begin(self->buf_.data()),
-                       asio::buffers_begin(self->buf_.data()) + n);
-      self->buf_.consume(n);
-      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-      self->reply_ = admin_answer(self->backend_, line, self->need_token_, self->token_);
-      const bool close =
-          self->need_token_ && self->reply_.find("\"bad or missing token\"") != std::string::npos;
-      asio::async_write(self->sock_, asio::buffer(self->reply_),
-                        [self, close](boost::system::error_code wec, std::size_t) {
-                          if (!wec && !close) self->read();
-                        });
+      guarded(
+          "admin read", [&] { self->on_read(ec, n); }, [&] { self->close(); });
     });
+  }
+
+  void on_read(boost::system::error_code ec, std::size_t n) {
+    if (ec == asio::error::not_found) {  // the line outgrew the buffer's limit
+      write_and_close(
+          error_line("request line exceeds " + std::to_string(buf_.max_size()) + " bytes"));
+      return;
+    }
+    if (ec) {
+      return;
+    }
+    std::string line(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + n);
+    buf_.consume(n);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+      line.pop_back();
+    }
+    admin_reply r = admin_answer(backend_, line, token_);
+    reply_ = std::move(r.line);
+    asio::async_write(sock_, asio::buffer(reply_),
+                      [self = this->shared_from_this(), close = r.bad_token](
+                          boost::system::error_code wec, std::size_t) {
+                        if (!wec && !close) {
+                          guarded(
+                              "admin write", [&] { self->read(); }, [&] { self->close(); });
+                        }
+                      });
+  }
+
+  void close() {
+    boost::system::error_code ignore;
+    sock_.close(ignore);
   }
 
   // Sends a last error and closes: shut our side, then discard what the client still sends
@@ -118,8 +115,7 @@ class session : public std::enable_shared_from_this<session<Socket>> {
 
   Socket sock_;
   admin_backend& backend_;
-  bool need_token_;
-  const std::string& token_;
+  const std::string* token_;  // required on this connection; nullptr: none
   asio::streambuf buf_;
   std::string reply_;
   std::array<char, 65536> sink_;
@@ -127,34 +123,6 @@ class session : public std::enable_shared_from_this<session<Socket>> {
 };
 
 }  // namespace
-
-std::string admin_answer(admin_backend& backend, const std::string& line, bool need_token,
-                         const std::string& token) {
-  nlohmann::json req;
-  try {
-    req = nlohmann::json::parse(line);
-  } catch (const std::exception& e) {
-    return error_line(std::string("malformed JSON: ") + e.what());
-  }
-  if (!req.is_object()) return error_line("a request is a JSON object {\"cmd\": ...}");
-  if (need_token) {
-    const auto it = req.find("token");
-    if (it == req.end() || !it->is_string() || !constant_time_equal(it->get<std::string>(), token))
-      return error_line("bad or missing token");
-  }
-  const auto cmd = req.find("cmd");
-  if (cmd == req.end() || !cmd->is_string())
-    return error_line("missing \"cmd\" (try {\"cmd\": \"help\"})");
-  try {
-    nlohmann::json out = backend.handle(cmd->get<std::string>(), req);
-    out["ok"] = true;
-    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  } catch (const admin_error& e) {
-    return error_line(e.what());
-  } catch (const std::exception& e) {
-    return error_line(std::string("internal error: ") + e.what());
-  }
-}
 
 struct admin_server::impl {
   admin_options opt;
@@ -191,9 +159,14 @@ struct admin_server::impl {
     unix_acceptor->async_accept([this](boost::system::error_code ec, stream_protocol::socket s) {
       if (ec) return rearm(ec, [this] { accept_unix(); });
       if (!refuse_if_full(s))
-        std::make_shared<session<stream_protocol::socket>>(std::move(s), *backend, false, opt.token,
-                                                           opt.max_line, live)
-            ->start();
+        guarded(
+            "admin accept",
+            [&] {
+              std::make_shared<session<stream_protocol::socket>>(std::move(s), *backend, nullptr,
+                                                                 opt.max_line, live)
+                  ->start();
+            },
+            [] {});
       accept_unix();
     });
   }
@@ -201,9 +174,14 @@ struct admin_server::impl {
     tcp_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
       if (ec) return rearm(ec, [this] { accept_tcp(); });
       if (!refuse_if_full(s))
-        std::make_shared<session<tcp::socket>>(std::move(s), *backend, true, opt.token,
-                                               opt.max_line, live)
-            ->start();
+        guarded(
+            "admin accept",
+            [&] {
+              std::make_shared<session<tcp::socket>>(std::move(s), *backend, &opt.token,
+                                                     opt.max_line, live)
+                  ->start();
+            },
+            [] {});
       accept_tcp();
     });
   }
@@ -212,25 +190,49 @@ struct admin_server::impl {
       if (ec) return rearm(ec, [this] { accept_http(); });
       auto sock = std::make_shared<tcp::socket>(std::move(s));
       auto buf = std::make_shared<asio::streambuf>(8192);
-      asio::async_read_until(
-          *sock, *buf, "\r\n\r\n", [this, sock, buf](boost::system::error_code rec, std::size_t) {
-            auto body = std::make_shared<std::string>();
-            if (rec) return;
-            std::string head(asio::buffers_begin(buf->data()), asio::buffers_end(buf->data()));
-            const bool metrics =
-                head.rfind("GET /metrics ", 0) == 0 || head.rfind("GET /metrics?", 0) == 0;
-            std::string text = metrics ? backend->metrics_text() : "not found: try GET /metrics\n";
-            *body = std::string(metrics ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
-                    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
-                    std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
-            asio::async_write(*sock, asio::buffer(*body),
-                              [sock, body](boost::system::error_code, std::size_t) {
-                                boost::system::error_code ignore;
-                                sock->shutdown(tcp::socket::shutdown_both, ignore);
-                              });
-          });
+      asio::async_read_until(*sock, *buf, "\r\n\r\n",
+                             [this, sock, buf](boost::system::error_code rec, std::size_t) {
+                               auto body = std::make_shared<std::string>();
+                               if (rec) return;
+                               guarded(
+                                   "metrics", [&] { answer_http(sock, buf, body); },
+                                   [&] {
+                                     boost::system::error_code ignore;
+                                     sock->close(ignore);
+                                   });
+                             });
       accept_http();
     });
+  }
+  void answer_http(const std::shared_ptr<tcp::socket>& sock,
+                   const std::shared_ptr<asio::streambuf>& buf,
+                   const std::shared_ptr<std::string>& body) {
+    std::string head(asio::buffers_begin(buf->data()), asio::buffers_end(buf->data()));
+    const bool metrics = head.rfind("GET /metrics ", 0) == 0 || head.rfind("GET /metrics?", 0) == 0;
+    std::string text = metrics ? backend->metrics_text() : "not found: try GET /metrics\n";
+    *body = std::string(metrics ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
+            "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
+            std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
+    asio::async_write(*sock, asio::buffer(*body),
+                      [sock, body](boost::system::error_code, std::size_t) {
+                        boost::system::error_code ignore;
+                        sock->shutdown(tcp::socket::shutdown_both, ignore);
+                      });
+  }
+
+  // Handlers catch what they throw (guarded.hpp); this catches what would still escape, so
+  // the io loop, and every endpoint with it, keeps running.
+  void run() {
+    for (;;) {
+      try {
+        io.run();
+        return;  // stopped
+      } catch (const std::exception& e) {
+        spdlog::error("admin: {} (serving on)", escaped(e.what()));
+      } catch (...) {
+        spdlog::error("admin: unknown exception (serving on)");
+      }
+    }
   }
 };
 
@@ -264,13 +266,7 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
         std::make_unique<tcp::acceptor>(m.io, parse_loopback(m.opt.http, "metrics_http"));
     m.accept_http();
   }
-  m.thread = std::thread([this] {
-    try {
-      impl_->io.run();
-    } catch (const std::exception& e) {
-      spdlog::error("admin: {}", e.what());
-    }
-  });
+  m.thread = std::thread([this] { impl_->run(); });
 }
 
 admin_server::~admin_server() { stop(); }

@@ -2,31 +2,17 @@
 // admin_server: the operator's socket (design §9). Boost.Asio on its own thread: a Unix socket
 // (mode 0600) and, when configured, loopback TCP where every request must carry the token
 // (compared in constant time; a connection that fails it gets an error and is closed).
-// Protocol: newline-delimited JSON, {"cmd": "...", ...} → {"ok": true, ...} or
-// {"ok": false, "error": "..."}; a line over 1 MiB is refused and the connection closed.
-// Optionally it also serves the Prometheus text on loopback HTTP (GET /metrics).
-// What the commands do is the backend's business (the engine implements it).
+// The line protocol is admin_protocol.hpp; a line over 1 MiB is refused and the connection
+// closed. Optionally it also serves the Prometheus text on loopback HTTP (GET /metrics).
+// Nothing a connection sends or causes leaves its handler (guarded.hpp), so no client can stop
+// the io loop that serves every endpoint.
 
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 
+#include "runtime/admin/admin_protocol.hpp"
+
 namespace shoal {
-
-class admin_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-class admin_backend {
- public:
-  virtual ~admin_backend() = default;
-  // Answers one request (throws admin_error for a clear refusal). Runs on the admin thread.
-  virtual nlohmann::json handle(const std::string& cmd, const nlohmann::json& request) = 0;
-  // Prometheus text exposition format.
-  virtual std::string metrics_text() = 0;
-};
 
 struct admin_options {
   std::string unix_path;  // empty: no Unix socket
@@ -50,9 +36,5 @@ class admin_server {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-// One response line for a request line (parsing, dispatch and error wrapping).
-std::string admin_answer(admin_backend& backend, const std::string& line, bool need_token,
-                         const std::string& token);
 
 }  // namespace shoal

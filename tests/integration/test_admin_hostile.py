@@ -1,0 +1,138 @@
+"""Admin plane under abuse (issue 15, items 3 and 4), with the real engine on loopback.
+
+Invalid UTF-8 and random bytes on the Unix socket and TCP (before any token) each get a valid
+UTF-8 JSON error line, and all three endpoints (Unix socket, TCP, HTTP) answer afterwards."""
+import atexit
+import json
+import os
+import random
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
+
+TOKEN = "s3cret-token-0123456789"
+wd = workdir()
+
+
+def wait_until(cond, limit=10.0, what="condition"):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.02)
+    check(cond(), f"timed out waiting for {what}")
+
+
+class engine:
+    """`shoal run` with admin_tcp, a token and metrics_http; stderr collected as it comes."""
+
+    def __init__(self, name, extra=""):
+        self.tcp_port, self.http_port = free_port(), free_port()
+        text = open(os.path.join(SOURCE_DIR, "scenarios/quickstart/graph.toml")).read()
+        text = text.replace('publish = "tcp://127.0.0.1:5556"',
+                            f'publish = "tcp://127.0.0.1:{free_port()}"\n'
+                            f'admin_tcp = "127.0.0.1:{self.tcp_port}"\nadmin_token = "{TOKEN}"\n'
+                            f'metrics_http = "127.0.0.1:{self.http_port}"\n' + extra)
+        cfg = os.path.join(wd, name + ".toml")
+        open(cfg, "w").write(text)
+        data = os.path.join(wd, name)
+        self.sock = os.path.join(data, "shoal.sock")
+        self.proc = subprocess.Popen([SHOAL, "run", cfg, "--for", "120s", "--data", data],
+                                     stderr=subprocess.PIPE, text=True, errors="replace")
+        self.log = []
+        self.stopped = False
+        atexit.register(self.on_exit)
+        threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
+        wait_until(lambda: os.path.exists(self.sock), what="the admin socket")
+
+    def unix(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.sock)
+        return s
+
+    def tcp(self):
+        return socket.create_connection(("127.0.0.1", self.tcp_port), timeout=10)
+
+    def http(self):
+        return socket.create_connection(("127.0.0.1", self.http_port), timeout=10)
+
+    def version_unix(self):
+        with self.unix() as s:
+            return ask(s, {"cmd": "version"})
+
+    def version_tcp(self):
+        with self.tcp() as s:
+            return ask(s, {"cmd": "version", "token": TOKEN})
+
+    def metrics_http(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=10) as r:
+            return r.status, r.read().decode()
+
+    def on_exit(self):
+        """After a failed check: show what the engine said, and leave no engine running."""
+        if not self.stopped:
+            self.proc.kill()
+            print(f"engine {self.sock} log (last 20 lines):\n" + "".join(self.log[-20:]))
+
+    def stop(self):
+        self.stopped = True
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        check(self.proc.returncode == 0, "".join(self.log))
+
+
+def read_line(s):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(1)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def answer(s):
+    """One answer line: strict UTF-8 and JSON, or the test fails."""
+    line = read_line(s)
+    check(line.endswith(b"\n"), f"no answer line, got {line!r}")
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        check(False, f"answer is not UTF-8 JSON ({e}): {line!r}")
+
+
+def ask(s, req):
+    s.sendall(json.dumps(req).encode() + b"\n")
+    return answer(s)
+
+
+rng = random.Random(15)
+hostile = [b"\xff\xfe", b"\x80", b'{"cmd": "\xff"}', b"\xed\xa0\x80", b'"' + b"\xfe" * 3000]
+hostile += [bytes(rng.randrange(256) for _ in range(1024)).replace(b"\n", b" ") for _ in range(30)]
+
+a = engine("hostile")
+check(a.version_unix()["engine"] == "quickstart", "the engine answers before the abuse")
+
+# Invalid UTF-8 and random bytes: one JSON error each, on the same connection, which stays.
+for name, s in (("unix", a.unix()), ("tcp", a.tcp())):
+    with s:
+        for line in hostile:
+            s.sendall(line + b"\n")
+            r = answer(s)
+            check(r["ok"] is False and isinstance(r["error"], str), f"{name}: {line[:20]!r} → {r}")
+        if name == "unix":
+            check(ask(s, {"cmd": "version"})["ok"], "the Unix connection serves on after garbage")
+check(a.version_unix()["engine"] == "quickstart", "Unix socket alive after the garbage")
+check(a.version_tcp()["engine"] == "quickstart", "TCP alive after the garbage")
+status, body = a.metrics_http()
+check(status == 200 and "shoal_outputs_total" in body, "HTTP /metrics alive after the garbage")
+r = run(["admin", "--socket", a.sock, "version"])
+check(r.returncode == 0 and "quickstart" in r.stdout, r.stdout + r.stderr)
+
+a.stop()
+print("ok: hostile lines answered on the Unix socket and TCP; every endpoint serves on")

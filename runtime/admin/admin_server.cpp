@@ -6,10 +6,12 @@
 #include <array>
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "runtime/admin/asio.hpp"
 #include "runtime/admin/guarded.hpp"
+#include "runtime/admin/metrics_http.hpp"
 
 namespace shoal {
 namespace asio = boost::asio;
@@ -152,7 +154,8 @@ struct admin_server::impl {
     return true;
   }
   std::unique_ptr<stream_protocol::acceptor> unix_acceptor;
-  std::unique_ptr<tcp::acceptor> tcp_acceptor, http_acceptor;
+  std::unique_ptr<tcp::acceptor> tcp_acceptor;
+  std::optional<metrics_http> http;
   std::thread thread;
 
   void accept_unix() {
@@ -185,41 +188,6 @@ struct admin_server::impl {
       accept_tcp();
     });
   }
-  void accept_http() {
-    http_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
-      if (ec) return rearm(ec, [this] { accept_http(); });
-      auto sock = std::make_shared<tcp::socket>(std::move(s));
-      auto buf = std::make_shared<asio::streambuf>(8192);
-      asio::async_read_until(*sock, *buf, "\r\n\r\n",
-                             [this, sock, buf](boost::system::error_code rec, std::size_t) {
-                               auto body = std::make_shared<std::string>();
-                               if (rec) return;
-                               guarded(
-                                   "metrics", [&] { answer_http(sock, buf, body); },
-                                   [&] {
-                                     boost::system::error_code ignore;
-                                     sock->close(ignore);
-                                   });
-                             });
-      accept_http();
-    });
-  }
-  void answer_http(const std::shared_ptr<tcp::socket>& sock,
-                   const std::shared_ptr<asio::streambuf>& buf,
-                   const std::shared_ptr<std::string>& body) {
-    std::string head(asio::buffers_begin(buf->data()), asio::buffers_end(buf->data()));
-    const bool metrics = head.rfind("GET /metrics ", 0) == 0 || head.rfind("GET /metrics?", 0) == 0;
-    std::string text = metrics ? backend->metrics_text() : "not found: try GET /metrics\n";
-    *body = std::string(metrics ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
-            "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
-            std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
-    asio::async_write(*sock, asio::buffer(*body),
-                      [sock, body](boost::system::error_code, std::size_t) {
-                        boost::system::error_code ignore;
-                        sock->shutdown(tcp::socket::shutdown_both, ignore);
-                      });
-  }
-
   // Handlers catch what they throw (guarded.hpp); this catches what would still escape, so
   // the io loop, and every endpoint with it, keeps running.
   void run() {
@@ -262,9 +230,12 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
     m.accept_tcp();
   }
   if (!m.opt.http.empty()) {
-    m.http_acceptor =
-        std::make_unique<tcp::acceptor>(m.io, parse_loopback(m.opt.http, "metrics_http"));
-    m.accept_http();
+    metrics_http_options ho;
+    ho.max_connections = m.opt.max_http_connections;
+    ho.idle_timeout = m.opt.http_idle_timeout;
+    m.http.emplace(
+        m.io, parse_loopback(m.opt.http, "metrics_http"),
+        [b = m.backend] { return b->metrics_text(); }, ho);
   }
   m.thread = std::thread([this] { impl_->run(); });
 }
@@ -281,8 +252,6 @@ void admin_server::stop() {
 int admin_server::tcp_port() const {
   return impl_->tcp_acceptor ? impl_->tcp_acceptor->local_endpoint().port() : 0;
 }
-int admin_server::http_port() const {
-  return impl_->http_acceptor ? impl_->http_acceptor->local_endpoint().port() : 0;
-}
+int admin_server::http_port() const { return impl_->http ? impl_->http->port() : 0; }
 
 }  // namespace shoal

@@ -1,7 +1,8 @@
 """Admin plane under abuse (issue 15, items 3 and 4), with the real engine on loopback.
 
 Invalid UTF-8 and random bytes on the Unix socket and TCP (before any token) each get a valid
-UTF-8 JSON error line, and all three endpoints (Unix socket, TCP, HTTP) answer afterwards."""
+UTF-8 JSON error line, on HTTP a 400, and all three endpoints (Unix socket, TCP, HTTP) answer
+afterwards; more idle HTTP connections than its cap never lock out the admin endpoints."""
 import atexit
 import json
 import os
@@ -15,6 +16,7 @@ import urllib.request
 from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
 
 TOKEN = "s3cret-token-0123456789"
+HTTP_CAP = 64  # admin_options default (runtime/admin/admin_server.hpp)
 wd = workdir()
 
 
@@ -111,6 +113,29 @@ def ask(s, req):
     return answer(s)
 
 
+def answered(socks):
+    """The sockets with something to read now (peeked, not consumed)."""
+    out = []
+    for s in socks:
+        timeout = s.gettimeout()
+        s.setblocking(False)  # with a timeout, Python would wait for data before recv
+        try:
+            if s.recv(1, socket.MSG_PEEK):
+                out.append(s)
+        except BlockingIOError:
+            pass
+        finally:
+            s.settimeout(timeout)
+    return out
+
+
+def metrics_ok(e):
+    try:
+        return e.metrics_http()[0] == 200
+    except OSError:
+        return False
+
+
 rng = random.Random(15)
 hostile = [b"\xff\xfe", b"\x80", b'{"cmd": "\xff"}', b"\xed\xa0\x80", b'"' + b"\xfe" * 3000]
 hostile += [bytes(rng.randrange(256) for _ in range(1024)).replace(b"\n", b" ") for _ in range(30)]
@@ -134,5 +159,30 @@ check(status == 200 and "shoal_outputs_total" in body, "HTTP /metrics alive afte
 r = run(["admin", "--socket", a.sock, "version"])
 check(r.returncode == 0 and "quickstart" in r.stdout, r.stdout + r.stderr)
 
+# HTTP: garbage gets 400, other paths 404, other methods 405; /metrics still answers.
+for junk in (b"\xff\xfe\r\n\r\n", hostile[-1] + b"\r\n\r\n"):
+    with a.http() as h:
+        h.sendall(junk)
+        check(h.recv(4096).startswith(b"HTTP/1.1 400"), "HTTP garbage gets 400")
+with a.http() as h:
+    h.sendall(b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(h.recv(4096).startswith(b"HTTP/1.1 404"), "other paths get 404")
+with a.http() as h:
+    h.sendall(b"DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(h.recv(4096).startswith(b"HTTP/1.1 405"), "other methods get 405")
+check(metrics_ok(a), "HTTP /metrics after garbage")
+
+# More idle HTTP connections than the HTTP cap: the extra ones get 503; the admin endpoints
+# answer.
+hflood = [a.http() for _ in range(HTTP_CAP + 20)]
+wait_until(lambda: len(answered(hflood)) >= 20, what="refusals past the HTTP cap")
+check(all(s.recv(4096).startswith(b"HTTP/1.1 503") for s in answered(hflood)), "503 past the cap")
+check(hflood[0] not in answered(hflood), "the first HTTP connections hold their slots")
+check(run(["admin", "--socket", a.sock, "version"]).returncode == 0, "Unix during an HTTP flood")
+check(a.version_tcp()["ok"], "TCP during an HTTP flood")
+for s in hflood:
+    s.close()
+wait_until(lambda: metrics_ok(a), what="HTTP after its flood closed")
+
 a.stop()
-print("ok: hostile lines answered on the Unix socket and TCP; every endpoint serves on")
+print("ok: hostile lines answered on the Unix socket, TCP and HTTP; caps held; every endpoint serves on")

@@ -1,12 +1,13 @@
 #pragma once
-// admin_server: the operator's socket (design §9). Boost.Asio on its own thread: a Unix socket
-// (mode 0600) and, when configured, loopback TCP where every request must carry the token
-// (compared in constant time; a connection that fails it gets an error and is closed).
-// The line protocol is admin_protocol.hpp; a line over 1 MiB is refused and the connection
-// closed. Optionally it also serves the Prometheus text on loopback HTTP (GET /metrics,
-// metrics_http.hpp).
-// Nothing a connection sends or causes leaves its handler (guarded.hpp), so no client can stop
-// the io loop that serves every endpoint.
+// admin_server: the operator's sockets (design §9), served by Boost.Asio on one thread of its
+// own: a Unix socket (mode 0600) and, when configured, loopback TCP where every request must
+// carry the token (compared in constant time) and loopback HTTP serving GET /metrics
+// (metrics_http.hpp). The line protocol is admin_protocol.hpp; a line over max_line bytes is
+// refused and the connection closed.
+//
+// Nobody can knock it over: every byte sequence gets a JSON answer, nothing a connection does
+// leaves its handler (guarded.hpp), each endpoint has its own connection cap (a TCP flood
+// never locks out the Unix socket), and idle connections close.
 
 #include <chrono>
 #include <cstddef>
@@ -23,9 +24,13 @@ struct admin_options {
   std::string token;      // required on TCP
   std::string http;       // "127.0.0.1:PORT" for GET /metrics, or empty
   std::size_t max_line = std::size_t{1} << 20;
-  // GET /metrics (metrics_http.hpp): a request must arrive, and an answer be taken, within
-  // this long; open connections beyond the cap get 503 and are closed.
+  // A request must arrive, and an answer be taken, within this long ([engine]
+  // admin_idle_timeout, metrics_idle_timeout).
+  std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds http_idle_timeout{10'000};
+  // Open connections per endpoint; one more is told the endpoint is full and closed.
+  std::size_t max_unix_connections = 128;
+  std::size_t max_tcp_connections = 64;
   std::size_t max_http_connections = 64;
 };
 

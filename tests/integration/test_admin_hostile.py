@@ -1,8 +1,9 @@
 """Admin plane under abuse (issue 15, items 3 and 4), with the real engine on loopback.
 
-Invalid UTF-8 and random bytes on the Unix socket and TCP (before any token) each get a valid
-UTF-8 JSON error line, on HTTP a 400, and all three endpoints (Unix socket, TCP, HTTP) answer
-afterwards; more idle HTTP connections than its cap never lock out the admin endpoints."""
+Invalid UTF-8 and random bytes on the Unix socket, TCP (before any token) and HTTP each get an
+error (a valid UTF-8 JSON line on the line endpoints) and all three endpoints answer afterwards;
+more idle TCP or HTTP connections than their caps never lock out `shoal admin --socket`; idle
+connections close after [engine] admin_idle_timeout / metrics_idle_timeout."""
 import atexit
 import json
 import os
@@ -16,7 +17,7 @@ import urllib.request
 from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
 
 TOKEN = "s3cret-token-0123456789"
-HTTP_CAP = 64  # admin_options default (runtime/admin/admin_server.hpp)
+TCP_CAP, HTTP_CAP = 64, 64  # admin_options defaults (runtime/admin/admin_server.hpp)
 wd = workdir()
 
 
@@ -129,6 +130,13 @@ def answered(socks):
     return out
 
 
+def version_tcp_ok(e):
+    try:
+        return e.version_tcp()["ok"]
+    except OSError:  # refused while the endpoint was full
+        return False
+
+
 def metrics_ok(e):
     try:
         return e.metrics_http()[0] == 200
@@ -136,10 +144,18 @@ def metrics_ok(e):
         return False
 
 
+def closed_by_server(s):
+    try:
+        return s.recv(4096) == b""
+    except ConnectionResetError:
+        return True
+
+
 rng = random.Random(15)
 hostile = [b"\xff\xfe", b"\x80", b'{"cmd": "\xff"}', b"\xed\xa0\x80", b'"' + b"\xfe" * 3000]
 hostile += [bytes(rng.randrange(256) for _ in range(1024)).replace(b"\n", b" ") for _ in range(30)]
 
+# --- Engine A: default timeouts -------------------------------------------------------------
 a = engine("hostile")
 check(a.version_unix()["engine"] == "quickstart", "the engine answers before the abuse")
 
@@ -184,5 +200,48 @@ for s in hflood:
     s.close()
 wait_until(lambda: metrics_ok(a), what="HTTP after its flood closed")
 
+# More idle TCP connections than the TCP cap, no token needed: the extra ones are refused, and
+# the Unix socket (its own cap) and HTTP still answer.
+flood = [a.tcp() for _ in range(TCP_CAP + 20)]
+wait_until(lambda: len(answered(flood)) >= 20, what="refusals past the TCP cap")
+refused = [json.loads(read_line(s).decode("utf-8"))["error"] for s in answered(flood)]
+check(len(refused) >= 20 and all("too many admin connections on the TCP port" in e for e in refused),
+      f"{len(refused)} refused: {refused[:2]}")
+check(flood[0] not in answered(flood), "the first connections hold their slots")
+r = run(["admin", "--socket", a.sock, "version"])
+check(r.returncode == 0 and "quickstart" in r.stdout, "shoal admin --socket during a TCP flood: "
+      + r.stdout + r.stderr)
+check(a.metrics_http()[0] == 200, "HTTP during a TCP flood")
+for s in flood:
+    s.close()
+wait_until(lambda: version_tcp_ok(a), what="TCP admin after its flood closed")
+
 a.stop()
-print("ok: hostile lines answered on the Unix socket, TCP and HTTP; caps held; every endpoint serves on")
+
+# --- Engine B: short idle timeouts ----------------------------------------------------------
+b = engine("idle", 'admin_idle_timeout = "1s"\nmetrics_idle_timeout = "1s"\n')
+t0 = time.monotonic()
+idle = {"unix": b.unix(), "tcp": b.tcp(), "http": b.http()}
+for name in ("unix", "tcp"):
+    r = answer(idle[name])
+    check("idle timeout" in r["error"], f"{name}: {r}")
+    check(closed_by_server(idle[name]), f"{name}: closed after the idle timeout")
+check(closed_by_server(idle["http"]), "http: closed after the idle timeout")
+check(time.monotonic() - t0 >= 0.95, "closed before the idle timeout")
+for s in idle.values():
+    s.close()
+# Idle means without a request: a client asking every 0.25 s keeps its connection.
+with b.unix() as s:
+    for _ in range(8):
+        check(ask(s, {"cmd": "version"})["ok"], "an active connection outlives the idle timeout")
+        time.sleep(0.25)  # the client's pace, not a wait for the engine
+check(b.version_tcp()["ok"] and b.metrics_http()[0] == 200, "fresh connections after timeouts")
+b.stop()
+
+# Out-of-range timeouts are config errors.
+text = open(os.path.join(SOURCE_DIR, "scenarios/quickstart/graph.toml")).read()
+bad = os.path.join(wd, "bad.toml")
+open(bad, "w").write(text.replace('name = "quickstart"', 'name = "quickstart"\nadmin_idle_timeout = "5ms"'))
+r = run(["plan", bad])
+check(r.returncode == 2 and "admin_idle_timeout: must be in [100ms, 24h]" in r.stderr, r.stderr)
+print("ok: hostile lines answered, caps held, idle connections closed")

@@ -97,6 +97,7 @@ struct line_listener {
 struct admin_server::impl {
   admin_options opt;
   std::shared_ptr<admin_backend> backend;
+  token_throttle throttle;
   // The io context before what uses it: endpoints go first on destruction.
   asio::io_context io;
   std::optional<line_listener<stream_protocol>> unix_listener;
@@ -109,6 +110,7 @@ struct admin_server::impl {
     e.name = std::move(name);
     e.backend = backend.get();
     e.token = token;
+    e.throttle = token ? &throttle : nullptr;
     e.max_line = opt.max_line;
     e.idle_timeout = opt.idle_timeout;
     return e;
@@ -135,6 +137,7 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
   auto& m = *impl_;
   m.opt = std::move(o);
   m.backend = std::move(backend);
+  m.throttle = token_throttle(m.opt.token_delay);
   if (!m.opt.unix_path.empty()) {
     std::filesystem::remove(m.opt.unix_path);  // a stale socket from a killed run
     // Create the socket file private from the start: no window where others may connect.

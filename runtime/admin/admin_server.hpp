@@ -7,7 +7,8 @@
 //
 // Nobody can knock it over: every byte sequence gets a JSON answer, nothing a connection does
 // leaves its handler (guarded.hpp), each endpoint has its own connection cap (a TCP flood
-// never locks out the Unix socket), and idle connections close.
+// never locks out the Unix socket), idle connections close, and a bad token costs a growing
+// delay and a log line (token_throttle.hpp).
 
 #include <chrono>
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "runtime/admin/admin_protocol.hpp"
+#include "runtime/admin/token_throttle.hpp"
 
 namespace shoal {
 
@@ -32,6 +34,7 @@ struct admin_options {
   std::size_t max_unix_connections = 128;
   std::size_t max_tcp_connections = 64;
   std::size_t max_http_connections = 64;
+  token_throttle::options token_delay;
 };
 
 class admin_server {

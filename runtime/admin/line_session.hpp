@@ -6,7 +6,8 @@
 //
 // Deadlines: reading a request and writing an answer must each finish within the endpoint's
 // idle timeout, else the connection closes (an idle reader is told why first), giving its slot
-// back. A bad token on TCP is answered and the connection closes.
+// back. A bad token on TCP is answered after the throttle's delay, on an asio timer (the io
+// thread serves everyone else meanwhile), and the connection then closes.
 
 #include <spdlog/spdlog.h>
 
@@ -20,6 +21,7 @@
 #include "runtime/admin/asio.hpp"
 #include "runtime/admin/connection_slots.hpp"
 #include "runtime/admin/guarded.hpp"
+#include "runtime/admin/token_throttle.hpp"
 
 namespace shoal::admin_detail {
 
@@ -30,9 +32,20 @@ struct line_endpoint {
   std::string name;  // "Unix socket" or "TCP port", for messages and logs
   admin_backend* backend = nullptr;
   const std::string* token = nullptr;  // required on this endpoint; nullptr: none
+  token_throttle* throttle = nullptr;  // set with token
   std::size_t max_line = std::size_t{1} << 20;
   std::chrono::milliseconds idle_timeout{60'000};
 };
+
+inline std::string peer_of(const boost::asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  const auto ep = s.remote_endpoint(ec);
+  return ec ? std::string("an unknown peer")
+            : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+inline std::string peer_of(const boost::asio::local::stream_protocol::socket&) {
+  return "the Unix socket";
+}
 
 template <class Socket>
 class line_session : public std::enable_shared_from_this<line_session<Socket>> {
@@ -42,13 +55,14 @@ class line_session : public std::enable_shared_from_this<line_session<Socket>> {
         ep_(ep),
         buf_(ep.max_line),
         deadline_(sock_.get_executor()),
+        delay_(sock_.get_executor()),
         slot_(std::move(slot)) {}
 
   void start() { read(); }
 
  private:
   using error_code = boost::system::error_code;
-  enum class phase { reading, writing, closing };
+  enum class phase { reading, writing, delaying, closing };
 
   // A closing connection gets this long (at most) to take its last answer.
   static constexpr std::chrono::milliseconds linger{2000};
@@ -108,7 +122,7 @@ class line_session : public std::enable_shared_from_this<line_session<Socket>> {
     }
     admin_reply r = admin_answer(*ep_.backend, line, ep_.token);
     if (r.bad_token) {
-      write_and_close(std::move(r.line));
+      refuse_token(std::move(r.line));
       return;
     }
     reply_ = std::move(r.line);
@@ -125,6 +139,33 @@ class line_session : public std::enable_shared_from_this<line_session<Socket>> {
                               "admin write", [&] { self->read(); }, [&] { self->close(); });
                         }
                       });
+  }
+
+  void refuse_token(std::string answer) {
+    const auto v = ep_.throttle->on_failure(std::chrono::steady_clock::now());
+    if (v.log) {
+      spdlog::warn(
+          "admin: bad or missing token on the {} from {} ({} since the last report, {} in all); "
+          "answered after {} ms, doubling per failure up to {} ms",
+          ep_.name, peer_of(sock_), v.unlogged, ep_.throttle->failures(), v.delay.count(),
+          ep_.throttle->settings().max_delay.count());
+    }
+    phase_ = phase::delaying;
+    deadline_.cancel();
+    reply_ = std::move(answer);
+    delay_.expires_after(v.delay);
+    delay_.async_wait([self = this->shared_from_this()](error_code ec) {
+      guarded(
+          "admin token delay",
+          [&] {
+            if (ec) {
+              self->close();
+            } else {
+              self->write_and_close(std::move(self->reply_));
+            }
+          },
+          [&] { self->close(); });
+    });
   }
 
   // Sends a last answer and closes: shut our side, then discard what the client still sends
@@ -163,12 +204,14 @@ class line_session : public std::enable_shared_from_this<line_session<Socket>> {
     error_code ignore;
     sock_.close(ignore);
     deadline_.cancel();
+    delay_.cancel();
   }
 
   Socket sock_;
   const line_endpoint& ep_;
   boost::asio::streambuf buf_;
   boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer delay_;
   connection_slots::slot slot_;
   phase phase_ = phase::reading;
   std::string reply_;

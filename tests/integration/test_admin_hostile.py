@@ -3,7 +3,8 @@
 Invalid UTF-8 and random bytes on the Unix socket, TCP (before any token) and HTTP each get an
 error (a valid UTF-8 JSON line on the line endpoints) and all three endpoints answer afterwards;
 more idle TCP or HTTP connections than their caps never lock out `shoal admin --socket`; idle
-connections close after [engine] admin_idle_timeout / metrics_idle_timeout."""
+connections close after [engine] admin_idle_timeout / metrics_idle_timeout; bad tokens are
+answered after a growing delay, without stalling the Unix socket, and logged once per interval."""
 import atexit
 import json
 import os
@@ -216,6 +217,37 @@ for s in flood:
     s.close()
 wait_until(lambda: version_tcp_ok(a), what="TCP admin after its flood closed")
 
+# Wrong tokens: each answered later than the one before (100, 200, 400, 800, 1600 ms), the
+# Unix socket served meanwhile, and one log line for the lot.
+delays = []
+for i in range(5):
+    with a.tcp() as s:
+        t0 = time.monotonic()
+        s.sendall(json.dumps({"cmd": "version", "token": f"guess-{i}"}).encode() + b"\n")
+        if i == 4:  # 1.6 s: plenty of time to be served on the Unix socket meanwhile
+            check(a.version_unix()["ok"], "Unix socket during a token delay")
+            s.setblocking(False)
+            try:
+                early = s.recv(1)
+            except BlockingIOError:
+                early = b""
+            check(early == b"", "the bad token was answered before its delay")
+            s.setblocking(True)
+            s.settimeout(10)
+        r = answer(s)
+        delays.append(time.monotonic() - t0)
+        check(r["error"] == "bad or missing token", r)
+        check(closed_by_server(s), "a bad token closes the connection")
+for i, (got, floor) in enumerate(zip(delays, [0.1, 0.2, 0.4, 0.8, 1.6])):
+    check(got >= floor * 0.95, f"bad token {i} answered after {got:.3f} s, expected ≥ {floor} s")
+with a.tcp() as s:
+    t0 = time.monotonic()
+    check(ask(s, {"cmd": "version", "token": TOKEN})["ok"], "the right token after failures")
+    check(time.monotonic() - t0 < 1.6, "a right token is not delayed")
+wait_until(lambda: any("bad or missing token on the TCP port from 127.0.0.1" in l for l in a.log),
+           what="the bad-token log line")
+token_lines = [l for l in a.log if "bad or missing token on the TCP port" in l]
+check(len(token_lines) == 1, f"expected one rate-limited log line, got {token_lines}")
 a.stop()
 
 # --- Engine B: short idle timeouts ----------------------------------------------------------
@@ -244,4 +276,5 @@ bad = os.path.join(wd, "bad.toml")
 open(bad, "w").write(text.replace('name = "quickstart"', 'name = "quickstart"\nadmin_idle_timeout = "5ms"'))
 r = run(["plan", bad])
 check(r.returncode == 2 and "admin_idle_timeout: must be in [100ms, 24h]" in r.stderr, r.stderr)
-print("ok: hostile lines answered, caps held, idle connections closed")
+print("ok: hostile lines answered, caps held, idle connections closed, token delays",
+      [round(d, 2) for d in delays])

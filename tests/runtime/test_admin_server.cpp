@@ -1,7 +1,10 @@
 // The admin server under abuse, in process with a stand-in backend on real sockets: hostile
 // lines are answered and it serves on; idle connections close; the Unix socket and TCP have
-// caps of their own.
+// caps of their own; a bad token is answered late without stalling anyone else.
 #include <catch2/catch.hpp>
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <thread>
@@ -104,4 +107,49 @@ TEST_CASE(
     t.send(json{{"cmd", "version"}, {"token", token}}.dump() + "\n");
     return t.read_line().find("\"ok\":true") != std::string::npos;
   }));
+}
+
+TEST_CASE("admin server: a bad token is answered late and logged, without stalling others",
+          "[admin]") {
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("admin-test", log));
+  admin_options o;
+  o.token_delay.first_delay = 1000ms;
+  running_server s(o);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  client bad = client::tcp(s.server->tcp_port());
+  bad.send(R"({"cmd": "version", "token": "guess"})"
+           "\n");
+  // Meanwhile the Unix socket and a right token are served: the delay is a timer, not a
+  // stalled io thread.
+  CHECK(s.version_over_unix()["engine"] == "test");
+  CHECK(s.version_over_tcp()["engine"] == "test");
+  CHECK(!bad.has_data());
+  const json refused = parse_answer(bad.read_line());
+  CHECK(std::chrono::steady_clock::now() - t0 >= 1000ms);
+  CHECK(refused["error"] == "bad or missing token");
+  bool closed = false;
+  CHECK(bad.read_to_end(&closed).empty());
+  CHECK(closed);
+
+  // The next failure waits twice as long.
+  const auto t1 = std::chrono::steady_clock::now();
+  client again = client::tcp(s.server->tcp_port());
+  again.send(R"({"cmd": "version"})"
+             "\n");
+  CHECK(parse_answer(again.read_line())["error"] == "bad or missing token");
+  CHECK(std::chrono::steady_clock::now() - t1 >= 2000ms);
+
+  // One line for the first failure; the second falls in the same log interval.
+  const auto lines = log->last_formatted();
+  spdlog::set_default_logger(previous);
+  std::size_t token_lines = 0;
+  for (const auto& l : lines) {
+    if (l.find("bad or missing token on the TCP port from 127.0.0.1:") != std::string::npos) {
+      ++token_lines;
+    }
+  }
+  CHECK(token_lines == 1);
 }

@@ -15,20 +15,11 @@ import threading
 import time
 import urllib.request
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
+from harness import SOURCE_DIR, check, free_port, run, start, wait_for, workdir
 
 TOKEN = "s3cret-token-0123456789"
 TCP_CAP, HTTP_CAP = 64, 64  # admin_options defaults (runtime/admin/admin_server.hpp)
 wd = workdir()
-
-
-def wait_until(cond, limit=10.0, what="condition"):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.02)
-    check(cond(), f"timed out waiting for {what}")
 
 
 class engine:
@@ -45,13 +36,13 @@ class engine:
         open(cfg, "w").write(text)
         data = os.path.join(wd, name)
         self.sock = os.path.join(data, "shoal.sock")
-        self.proc = subprocess.Popen([SHOAL, "run", cfg, "--for", "120s", "--data", data],
-                                     stderr=subprocess.PIPE, text=True, errors="replace")
+        self.proc = start(["run", cfg, "--for", "120s", "--data", data], stderr=subprocess.PIPE,
+                          text=True, errors="replace")
         self.log = []
         self.stopped = False
         atexit.register(self.on_exit)
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
-        wait_until(lambda: os.path.exists(self.sock), what="the admin socket")
+        wait_for(lambda: os.path.exists(self.sock), what="the admin socket")
 
     def unix(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -78,9 +69,8 @@ class engine:
             return r.status, r.read().decode()
 
     def on_exit(self):
-        """After a failed check: show what the engine said, and leave no engine running."""
+        """After a failed check: show what the engine said (start() kills it)."""
         if not self.stopped:
-            self.proc.kill()
             print(f"engine {self.sock} log (last 20 lines):\n" + "".join(self.log[-20:]))
 
     def stop(self):
@@ -192,19 +182,19 @@ check(metrics_ok(a), "HTTP /metrics after garbage")
 # More idle HTTP connections than the HTTP cap: the extra ones get 503; the admin endpoints
 # answer.
 hflood = [a.http() for _ in range(HTTP_CAP + 20)]
-wait_until(lambda: len(answered(hflood)) >= 20, what="refusals past the HTTP cap")
+wait_for(lambda: len(answered(hflood)) >= 20, what="refusals past the HTTP cap")
 check(all(s.recv(4096).startswith(b"HTTP/1.1 503") for s in answered(hflood)), "503 past the cap")
 check(hflood[0] not in answered(hflood), "the first HTTP connections hold their slots")
 check(run(["admin", "--socket", a.sock, "version"]).returncode == 0, "Unix during an HTTP flood")
 check(a.version_tcp()["ok"], "TCP during an HTTP flood")
 for s in hflood:
     s.close()
-wait_until(lambda: metrics_ok(a), what="HTTP after its flood closed")
+wait_for(lambda: metrics_ok(a), what="HTTP after its flood closed")
 
 # More idle TCP connections than the TCP cap, no token needed: the extra ones are refused, and
 # the Unix socket (its own cap) and HTTP still answer.
 flood = [a.tcp() for _ in range(TCP_CAP + 20)]
-wait_until(lambda: len(answered(flood)) >= 20, what="refusals past the TCP cap")
+wait_for(lambda: len(answered(flood)) >= 20, what="refusals past the TCP cap")
 refused = [json.loads(read_line(s).decode("utf-8"))["error"] for s in answered(flood)]
 check(len(refused) >= 20 and all("too many admin connections on the TCP port" in e for e in refused),
       f"{len(refused)} refused: {refused[:2]}")
@@ -215,7 +205,7 @@ check(r.returncode == 0 and "quickstart" in r.stdout, "shoal admin --socket duri
 check(a.metrics_http()[0] == 200, "HTTP during a TCP flood")
 for s in flood:
     s.close()
-wait_until(lambda: version_tcp_ok(a), what="TCP admin after its flood closed")
+wait_for(lambda: version_tcp_ok(a), what="TCP admin after its flood closed")
 
 # Wrong tokens: each answered later than the one before (100, 200, 400, 800, 1600 ms), the
 # Unix socket served meanwhile, and one log line for the lot.
@@ -244,7 +234,7 @@ with a.tcp() as s:
     t0 = time.monotonic()
     check(ask(s, {"cmd": "version", "token": TOKEN})["ok"], "the right token after failures")
     check(time.monotonic() - t0 < 1.6, "a right token is not delayed")
-wait_until(lambda: any("bad or missing token on the TCP port from 127.0.0.1" in l for l in a.log),
+wait_for(lambda: any("bad or missing token on the TCP port from 127.0.0.1" in l for l in a.log),
            what="the bad-token log line")
 token_lines = [l for l in a.log if "bad or missing token on the TCP port" in l]
 check(len(token_lines) == 1, f"expected one rate-limited log line, got {token_lines}")

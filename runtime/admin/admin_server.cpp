@@ -3,234 +3,132 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
-#include <array>
-#include <atomic>
 #include <filesystem>
+#include <optional>
 #include <thread>
+
 #include "runtime/admin/asio.hpp"
+#include "runtime/admin/connection_slots.hpp"
+#include "runtime/admin/line_session.hpp"
+#include "runtime/admin/metrics_http.hpp"
 
 namespace shoal {
+
 namespace asio = boost::asio;
 using stream_protocol = asio::local::stream_protocol;
 using tcp = asio::ip::tcp;
+using admin_detail::line_endpoint;
+using admin_detail::line_session;
 
 namespace {
 
-// Compares in time independent of where the strings differ (no token oracle by timing).
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  const std::size_t n = std::max(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
-
-std::string error_line(const std::string& why) {
-  return nlohmann::json{{"ok", false}, {"error", why}}.dump() + "\n";
-}
-
 tcp::endpoint parse_loopback(const std::string& hostport, const char* what) {
   const auto colon = hostport.rfind(':');
-  if (colon == std::string::npos)
-    throw std::runtime_error(std::string(what) + ": expected HOST:PORT, got " + hostport);
-  const auto addr = asio::ip::make_address(hostport.substr(0, colon));
-  if (!addr.is_loopback())
-    throw std::runtime_error(std::string(what) + ": only loopback addresses are allowed");
-  return {addr, static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1)))};
+  const std::string port = colon == std::string::npos ? "" : hostport.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != port.npos ||
+      std::stoi(port) > 65535) {
+    throw std::runtime_error(std::string(what) + ": expected HOST:PORT with a port in [0, 65535]" +
+                             ", got \"" + hostport + "\"");
+  }
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(hostport.substr(0, colon), ec);
+  if (ec || !addr.is_loopback()) {
+    throw std::runtime_error(std::string(what) + ": only loopback addresses are allowed, got \"" +
+                             hostport + "\"");
+  }
+  return {addr, static_cast<unsigned short>(std::stoi(port))};
 }
 
-// One connection: read a line, answer it, repeat. A client that never reads only parks its own
-// session (the next line is read after the answer is written).
-template <class Socket>
-class session : public std::enable_shared_from_this<session<Socket>> {
- public:
-  session(Socket s, admin_backend& b, bool need_token, const std::string& token,
-          std::size_t max_line, std::shared_ptr<std::atomic<int>> live)
-      : sock_(std::move(s)),
-        backend_(b),
-        need_token_(need_token),
-        token_(token),
-        buf_(max_line),
-        live_(std::move(live)) {
-    ++*live_;
-  }
-  ~session() { --*live_; }
+// After an accept error other than shutdown (EMFILE under a connection flood) accept again a
+// little later instead of giving up: the endpoint must outlive the flood.
+template <class Again>
+void accept_later(asio::io_context& io, Again again) {
+  auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+  t->async_wait([t, again](boost::system::error_code) { again(); });
+}
 
-  void start() { read(); }
+// A line endpoint: its acceptor, its own slots and what its sessions share.
+template <class Protocol>
+struct line_listener {
+  using acceptor = typename Protocol::acceptor;
+  using socket = typename Protocol::socket;
 
- private:
-  void read() {
-    auto self = this->shared_from_this();
-    asio::async_read_until(sock_, buf_, '\n', [self](boost::system::error_code ec, std::size_t n) {
-      if (ec == asio::error::not_found) {  // the line outgrew the buffer's limit
-        self->write_and_close(
-            error_line("request line exceeds " + std::to_string(self->buf_.max_size()) + " bytes"));
+  line_listener(asio::io_context& io, const typename Protocol::endpoint& at, line_endpoint e,
+                std::size_t cap)
+      : io(io), ep(std::move(e)), slots(cap), acc(io, at) {}
+
+  void accept() {
+    acc.async_accept([this](boost::system::error_code ec, socket s) {
+      if (ec == asio::error::operation_aborted) {
         return;
       }
-      if (ec) return;
-      std::string line(asio::buffers_begin(self->buf_.data()),
-                       asio::buffers_begin(self->buf_.data()) + n);
-      self->buf_.consume(n);
-      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-      self->reply_ = admin_answer(self->backend_, line, self->need_token_, self->token_);
-      const bool close =
-          self->need_token_ && self->reply_.find("\"bad or missing token\"") != std::string::npos;
-      asio::async_write(self->sock_, asio::buffer(self->reply_),
-                        [self, close](boost::system::error_code wec, std::size_t) {
-                          if (!wec && !close) self->read();
-                        });
+      if (ec) {
+        accept_later(io, [this] { accept(); });
+        return;
+      }
+      guarded(
+          "admin accept", [&] { start(std::move(s)); }, [] {});
+      accept();
     });
   }
 
-  // Sends a last error and closes: shut our side, then discard what the client still sends
-  // (bounded) until it closes, so closing with unread input does not reset the connection and
-  // swallow the error before the client reads it.
-  void write_and_close(std::string text) {
-    reply_ = std::move(text);
-    auto self = this->shared_from_this();
-    asio::async_write(sock_, asio::buffer(reply_),
-                      [self](boost::system::error_code ec, std::size_t) {
-                        boost::system::error_code ignore;
-                        if (ec) {
-                          self->sock_.close(ignore);
-                          return;
-                        }
-                        self->sock_.shutdown(Socket::shutdown_send, ignore);
-                        self->discard(std::size_t{16} << 20);
-                      });
+  void start(socket s) {
+    if (auto slot = slots.try_take()) {
+      std::make_shared<line_session<socket>>(std::move(s), ep, std::move(slot))->start();
+      return;
+    }
+    // Full: say so and close, before reading anything (a fresh socket's send buffer takes
+    // this short answer without blocking).
+    boost::system::error_code ignore;
+    const std::string msg = error_line("too many admin connections on the " + ep.name + " (" +
+                                       std::to_string(slots.cap()) + " open); try again later");
+    asio::write(s, asio::buffer(msg), ignore);
+    s.close(ignore);
   }
 
-  void discard(std::size_t budget) {
-    auto self = this->shared_from_this();
-    sock_.async_read_some(asio::buffer(sink_),
-                          [self, budget](boost::system::error_code ec, std::size_t n) {
-                            boost::system::error_code ignore;
-                            if (ec || n >= budget) {
-                              self->sock_.close(ignore);
-                              return;
-                            }
-                            self->discard(budget - n);
-                          });
-  }
-
-  Socket sock_;
-  admin_backend& backend_;
-  bool need_token_;
-  const std::string& token_;
-  asio::streambuf buf_;
-  std::string reply_;
-  std::array<char, 65536> sink_;
-  std::shared_ptr<std::atomic<int>> live_;  // connections open now
+  asio::io_context& io;
+  line_endpoint ep;
+  connection_slots slots;
+  acceptor acc;
 };
 
 }  // namespace
 
-std::string admin_answer(admin_backend& backend, const std::string& line, bool need_token,
-                         const std::string& token) {
-  nlohmann::json req;
-  try {
-    req = nlohmann::json::parse(line);
-  } catch (const std::exception& e) {
-    return error_line(std::string("malformed JSON: ") + e.what());
-  }
-  if (!req.is_object()) return error_line("a request is a JSON object {\"cmd\": ...}");
-  if (need_token) {
-    const auto it = req.find("token");
-    if (it == req.end() || !it->is_string() || !constant_time_equal(it->get<std::string>(), token))
-      return error_line("bad or missing token");
-  }
-  const auto cmd = req.find("cmd");
-  if (cmd == req.end() || !cmd->is_string())
-    return error_line("missing \"cmd\" (try {\"cmd\": \"help\"})");
-  try {
-    nlohmann::json out = backend.handle(cmd->get<std::string>(), req);
-    out["ok"] = true;
-    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  } catch (const admin_error& e) {
-    return error_line(e.what());
-  } catch (const std::exception& e) {
-    return error_line(std::string("internal error: ") + e.what());
-  }
-}
-
 struct admin_server::impl {
   admin_options opt;
   std::shared_ptr<admin_backend> backend;
+  token_throttle throttle;
+  // The io context before what uses it: endpoints go first on destruction.
   asio::io_context io;
-  std::shared_ptr<std::atomic<int>> live = std::make_shared<std::atomic<int>>(0);
-  static constexpr int max_connections = 256;
-
-  // After an accept error other than shutdown (EMFILE under a connection flood) accept again
-  // a little later instead of giving up: the socket must outlive the flood.
-  template <class F>
-  void rearm(boost::system::error_code ec, F again) {
-    if (ec == asio::error::operation_aborted) return;
-    auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
-    t->async_wait([t, again](boost::system::error_code) { again(); });
-  }
-
-  // Too many open connections: say so and close, before reading anything.
-  template <class Socket>
-  bool refuse_if_full(Socket& s) {
-    if (*live < max_connections) return false;
-    boost::system::error_code ignore;
-    const std::string msg =
-        error_line("too many admin connections (" + std::to_string(max_connections) + ")");
-    asio::write(s, asio::buffer(msg), ignore);
-    s.close(ignore);
-    return true;
-  }
-  std::unique_ptr<stream_protocol::acceptor> unix_acceptor;
-  std::unique_ptr<tcp::acceptor> tcp_acceptor, http_acceptor;
+  std::optional<line_listener<stream_protocol>> unix_listener;
+  std::optional<line_listener<tcp>> tcp_listener;
+  std::optional<metrics_http> http;
   std::thread thread;
 
-  void accept_unix() {
-    unix_acceptor->async_accept([this](boost::system::error_code ec, stream_protocol::socket s) {
-      if (ec) return rearm(ec, [this] { accept_unix(); });
-      if (!refuse_if_full(s))
-        std::make_shared<session<stream_protocol::socket>>(std::move(s), *backend, false, opt.token,
-                                                           opt.max_line, live)
-            ->start();
-      accept_unix();
-    });
+  line_endpoint endpoint(std::string name, const std::string* token) {
+    line_endpoint e;
+    e.name = std::move(name);
+    e.backend = backend.get();
+    e.token = token;
+    e.throttle = token ? &throttle : nullptr;
+    e.max_line = opt.max_line;
+    e.idle_timeout = opt.idle_timeout;
+    return e;
   }
-  void accept_tcp() {
-    tcp_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
-      if (ec) return rearm(ec, [this] { accept_tcp(); });
-      if (!refuse_if_full(s))
-        std::make_shared<session<tcp::socket>>(std::move(s), *backend, true, opt.token,
-                                               opt.max_line, live)
-            ->start();
-      accept_tcp();
-    });
-  }
-  void accept_http() {
-    http_acceptor->async_accept([this](boost::system::error_code ec, tcp::socket s) {
-      if (ec) return rearm(ec, [this] { accept_http(); });
-      auto sock = std::make_shared<tcp::socket>(std::move(s));
-      auto buf = std::make_shared<asio::streambuf>(8192);
-      asio::async_read_until(
-          *sock, *buf, "\r\n\r\n", [this, sock, buf](boost::system::error_code rec, std::size_t) {
-            auto body = std::make_shared<std::string>();
-            if (rec) return;
-            std::string head(asio::buffers_begin(buf->data()), asio::buffers_end(buf->data()));
-            const bool metrics =
-                head.rfind("GET /metrics ", 0) == 0 || head.rfind("GET /metrics?", 0) == 0;
-            std::string text = metrics ? backend->metrics_text() : "not found: try GET /metrics\n";
-            *body = std::string(metrics ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
-                    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
-                    std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
-            asio::async_write(*sock, asio::buffer(*body),
-                              [sock, body](boost::system::error_code, std::size_t) {
-                                boost::system::error_code ignore;
-                                sock->shutdown(tcp::socket::shutdown_both, ignore);
-                              });
-          });
-      accept_http();
-    });
+
+  // Handlers catch what they throw (guarded.hpp); this catches what would still escape, so
+  // the io loop, and every endpoint with it, keeps running.
+  void run() {
+    for (;;) {
+      try {
+        io.run();
+        return;  // stopped
+      } catch (const std::exception& e) {
+        spdlog::error("admin: {} (serving on)", escaped(e.what()));
+      } catch (...) {
+        spdlog::error("admin: unknown exception (serving on)");
+      }
+    }
   }
 };
 
@@ -239,38 +137,48 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
   auto& m = *impl_;
   m.opt = std::move(o);
   m.backend = std::move(backend);
+  m.throttle = token_throttle(m.opt.token_delay);
   if (!m.opt.unix_path.empty()) {
     std::filesystem::remove(m.opt.unix_path);  // a stale socket from a killed run
     // Create the socket file private from the start: no window where others may connect.
     const mode_t old = ::umask(0177);
     try {
-      m.unix_acceptor = std::make_unique<stream_protocol::acceptor>(
-          m.io, stream_protocol::endpoint(m.opt.unix_path));
+      m.unix_listener.emplace(m.io, stream_protocol::endpoint(m.opt.unix_path),
+                              m.endpoint("Unix socket", nullptr), m.opt.max_unix_connections);
     } catch (const std::exception& e) {
       ::umask(old);
       throw std::runtime_error("cannot bind admin socket " + m.opt.unix_path + ": " + e.what());
     }
     ::umask(old);
     ::chmod(m.opt.unix_path.c_str(), 0600);
-    m.accept_unix();
+    m.unix_listener->accept();
   }
   if (!m.opt.tcp.empty()) {
-    if (m.opt.token.empty()) throw std::runtime_error("admin_tcp needs admin_token");
-    m.tcp_acceptor = std::make_unique<tcp::acceptor>(m.io, parse_loopback(m.opt.tcp, "admin_tcp"));
-    m.accept_tcp();
+    if (m.opt.token.empty()) {
+      throw std::runtime_error("admin_tcp needs admin_token");
+    }
+    const auto at = parse_loopback(m.opt.tcp, "admin_tcp");
+    try {
+      m.tcp_listener.emplace(m.io, at, m.endpoint("TCP port", &m.opt.token),
+                             m.opt.max_tcp_connections);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot bind admin_tcp " + m.opt.tcp + ": " + e.what());
+    }
+    m.tcp_listener->accept();
   }
   if (!m.opt.http.empty()) {
-    m.http_acceptor =
-        std::make_unique<tcp::acceptor>(m.io, parse_loopback(m.opt.http, "metrics_http"));
-    m.accept_http();
-  }
-  m.thread = std::thread([this] {
+    const auto at = parse_loopback(m.opt.http, "metrics_http");
+    metrics_http_options ho;
+    ho.max_connections = m.opt.max_http_connections;
+    ho.idle_timeout = m.opt.http_idle_timeout;
     try {
-      impl_->io.run();
+      m.http.emplace(
+          m.io, at, [b = m.backend] { return b->metrics_text(); }, ho);
     } catch (const std::exception& e) {
-      spdlog::error("admin: {}", e.what());
+      throw std::runtime_error("cannot bind metrics_http " + m.opt.http + ": " + e.what());
     }
-  });
+  }
+  m.thread = std::thread([this] { impl_->run(); });
 }
 
 admin_server::~admin_server() { stop(); }
@@ -278,15 +186,17 @@ admin_server::~admin_server() { stop(); }
 void admin_server::stop() {
   auto& m = *impl_;
   m.io.stop();
-  if (m.thread.joinable()) m.thread.join();
-  if (!m.opt.unix_path.empty()) std::filesystem::remove(m.opt.unix_path);
+  if (m.thread.joinable()) {
+    m.thread.join();
+  }
+  if (!m.opt.unix_path.empty()) {
+    std::filesystem::remove(m.opt.unix_path);
+  }
 }
 
 int admin_server::tcp_port() const {
-  return impl_->tcp_acceptor ? impl_->tcp_acceptor->local_endpoint().port() : 0;
+  return impl_->tcp_listener ? impl_->tcp_listener->acc.local_endpoint().port() : 0;
 }
-int admin_server::http_port() const {
-  return impl_->http_acceptor ? impl_->http_acceptor->local_endpoint().port() : 0;
-}
+int admin_server::http_port() const { return impl_->http ? impl_->http->port() : 0; }
 
 }  // namespace shoal

@@ -1,32 +1,24 @@
 #pragma once
-// admin_server: the operator's socket (design §9). Boost.Asio on its own thread: a Unix socket
-// (mode 0600) and, when configured, loopback TCP where every request must carry the token
-// (compared in constant time; a connection that fails it gets an error and is closed).
-// Protocol: newline-delimited JSON, {"cmd": "...", ...} → {"ok": true, ...} or
-// {"ok": false, "error": "..."}; a line over 1 MiB is refused and the connection closed.
-// Optionally it also serves the Prometheus text on loopback HTTP (GET /metrics).
-// What the commands do is the backend's business (the engine implements it).
+// admin_server: the operator's sockets (design §9), served by Boost.Asio on one thread of its
+// own: a Unix socket (mode 0600) and, when configured, loopback TCP where every request must
+// carry the token (compared in constant time) and loopback HTTP serving GET /metrics
+// (metrics_http.hpp). The line protocol is admin_protocol.hpp; a line over max_line bytes is
+// refused and the connection closed.
+//
+// Nobody can knock it over: every byte sequence gets a JSON answer, nothing a connection does
+// leaves its handler (guarded.hpp), each endpoint has its own connection cap (a TCP flood
+// never locks out the Unix socket), idle connections close, and a bad token costs a growing
+// delay and a log line (token_throttle.hpp).
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 
+#include "runtime/admin/admin_protocol.hpp"
+#include "runtime/admin/token_throttle.hpp"
+
 namespace shoal {
-
-class admin_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-class admin_backend {
- public:
-  virtual ~admin_backend() = default;
-  // Answers one request (throws admin_error for a clear refusal). Runs on the admin thread.
-  virtual nlohmann::json handle(const std::string& cmd, const nlohmann::json& request) = 0;
-  // Prometheus text exposition format.
-  virtual std::string metrics_text() = 0;
-};
 
 struct admin_options {
   std::string unix_path;  // empty: no Unix socket
@@ -34,6 +26,15 @@ struct admin_options {
   std::string token;      // required on TCP
   std::string http;       // "127.0.0.1:PORT" for GET /metrics, or empty
   std::size_t max_line = std::size_t{1} << 20;
+  // A request must arrive, and an answer be taken, within this long ([engine]
+  // admin_idle_timeout, metrics_idle_timeout).
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds http_idle_timeout{10'000};
+  // Open connections per endpoint; one more is told the endpoint is full and closed.
+  std::size_t max_unix_connections = 128;
+  std::size_t max_tcp_connections = 64;
+  std::size_t max_http_connections = 64;
+  token_throttle::options token_delay;
 };
 
 class admin_server {
@@ -50,9 +51,5 @@ class admin_server {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-// One response line for a request line (parsing, dispatch and error wrapping).
-std::string admin_answer(admin_backend& backend, const std::string& line, bool need_token,
-                         const std::string& token);
 
 }  // namespace shoal

@@ -249,6 +249,10 @@ void engine::start() {
     ao.tcp = m.cfg.engine.admin_tcp;
     ao.token = m.cfg.engine.admin_token;
     ao.http = m.cfg.engine.metrics_http;
+    ao.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::nanoseconds(m.cfg.engine.admin_idle_timeout_ns));
+    ao.http_idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::nanoseconds(m.cfg.engine.metrics_idle_timeout_ns));
     m.admin = std::make_unique<admin_server>(ao, make_engine_admin(m));
   }
 

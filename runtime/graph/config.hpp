@@ -44,6 +44,10 @@ struct engine_decl {
   std::string admin_tcp;
   std::string admin_token;
   std::string metrics_http;
+  // An admin connection closes after this long without a complete request (or with an answer
+  // it does not take); likewise a /metrics connection.
+  std::int64_t admin_idle_timeout_ns = 60'000'000'000;
+  std::int64_t metrics_idle_timeout_ns = 10'000'000'000;
   std::string data_dir = "./shoal-data";
   std::int64_t publish_hwm = 10000;       // ZeroMQ send high-water mark per subscriber
   std::int64_t commit_records = 1000;     // group commit: every N records ...

@@ -95,6 +95,14 @@ engine_decl parse_engine_section(const toml_file& doc) {
     if (*n < 1 || *n > 60'000) r.fail("commit_ms", "must be in [1, 60000]");
     e.commit_ms = *n;
   }
+  auto timeout = [&](const char* key, std::int64_t& out) {
+    if (auto d = r.duration(key)) {
+      if (*d < 100'000'000 || *d > 86'400'000'000'000) r.fail(key, "must be in [100ms, 24h]");
+      out = *d;
+    }
+  };
+  timeout("admin_idle_timeout", e.admin_idle_timeout_ns);
+  timeout("metrics_idle_timeout", e.metrics_idle_timeout_ns);
   e.strategies = r.str_list("strategies");
   if (auto m = r.str("mirrors")) {
     if (m->empty()) r.fail("mirrors", "must name the config of the engine this one mirrors");

@@ -138,21 +138,6 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
   m.opt = std::move(o);
   m.backend = std::move(backend);
   m.throttle = token_throttle(m.opt.token_delay);
-  if (!m.opt.unix_path.empty()) {
-    std::filesystem::remove(m.opt.unix_path);  // a stale socket from a killed run
-    // Create the socket file private from the start: no window where others may connect.
-    const mode_t old = ::umask(0177);
-    try {
-      m.unix_listener.emplace(m.io, stream_protocol::endpoint(m.opt.unix_path),
-                              m.endpoint("Unix socket", nullptr), m.opt.max_unix_connections);
-    } catch (const std::exception& e) {
-      ::umask(old);
-      throw std::runtime_error("cannot bind admin socket " + m.opt.unix_path + ": " + e.what());
-    }
-    ::umask(old);
-    ::chmod(m.opt.unix_path.c_str(), 0600);
-    m.unix_listener->accept();
-  }
   if (!m.opt.tcp.empty()) {
     if (m.opt.token.empty()) {
       throw std::runtime_error("admin_tcp needs admin_token");
@@ -177,6 +162,23 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot bind metrics_http " + m.opt.http + ": " + e.what());
     }
+  }
+  // The Unix socket last: its file appearing tells a client (and the tests) that every endpoint
+  // is bound.
+  if (!m.opt.unix_path.empty()) {
+    std::filesystem::remove(m.opt.unix_path);  // a stale socket from a killed run
+    // Create the socket file private from the start: no window where others may connect.
+    const mode_t old = ::umask(0177);
+    try {
+      m.unix_listener.emplace(m.io, stream_protocol::endpoint(m.opt.unix_path),
+                              m.endpoint("Unix socket", nullptr), m.opt.max_unix_connections);
+    } catch (const std::exception& e) {
+      ::umask(old);
+      throw std::runtime_error("cannot bind admin socket " + m.opt.unix_path + ": " + e.what());
+    }
+    ::umask(old);
+    ::chmod(m.opt.unix_path.c_str(), 0600);
+    m.unix_listener->accept();
   }
   m.thread = std::thread([this] { impl_->run(); });
 }

@@ -185,13 +185,14 @@ void engine::start() {
   auto& m = *impl_;
   if (m.started) return;
   m.started = true;
+  // One writer per data dir, taken before anything else: a second engine on the dir is told so,
+  // not that the first one's ports are busy.
+  if (!m.opt.data_dir.empty()) m.lock = std::make_unique<dir_lock>(m.opt.data_dir);
   if (m.opt.publish)
     m.pub = std::make_shared<publisher>(m.zmq_ctx, m.cfg.engine.publish,
                                         static_cast<int>(m.cfg.engine.publish_hwm),
                                         m.cfg.engine.publish_tracked);
   if (!m.opt.data_dir.empty()) {
-    // One writer per data dir, taken before LMDB is opened.
-    m.lock = std::make_unique<dir_lock>(m.opt.data_dir);
     const bool existed = store::exists(m.opt.data_dir);
     m.db = std::make_unique<store>(m.opt.data_dir, true);
     auto commit = m.opt.commit;

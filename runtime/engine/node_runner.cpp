@@ -183,7 +183,8 @@ void node_runner::report_all() {
     if (failed_) {
       r.state = node_state::failed;
       r.reason = reason_;
-    } else if (r.state != node_state::running && (out_seq_ > 0 || (!warming_ && warm_seq_ > 0))) {
+    } else if (r.state != node_state::running && !warming_ &&
+               (out_seq_ > args_.seq_after || warm_seq_ > 0)) {
       r.state = node_state::running;
     }
     r.compute_counts = compute_counts_;

@@ -48,14 +48,16 @@ def workdir():
 
 def bound_feed(ctx, topics, timeout=20):
     """A feed for a zmq source: an XPUB bound on a free port. Returns (socket, endpoint, wait);
-    wait() blocks until the engine's SUB has subscribed to every topic (no slow-joiner loss)."""
+    wait() blocks until an engine's SUB has subscribed to every topic (no slow-joiner loss); call
+    it again for an engine started later."""
     import zmq
     sock = ctx.socket(zmq.XPUB)
+    sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, also an engine's after a restart
     port = sock.bind_to_random_port("tcp://127.0.0.1")
-    pending = {t.encode() for t in topics}
 
     def wait():
         import time
+        pending = {t.encode() for t in topics}
         deadline = time.monotonic() + timeout
         while pending and time.monotonic() < deadline:
             if sock.poll(100):

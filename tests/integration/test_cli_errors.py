@@ -34,6 +34,19 @@ wd = workdir()
 quickstart = os.path.join(SOURCE_DIR, "scenarios/quickstart/graph.toml")
 cfg = config_with_port(quickstart, free_port(), wd)  # never the default port, nor ./shoal-data
 
+# --- Usage errors: exit 2, CLI11's message, a pointer to --help. ---
+expect_exit(["bogus"], 2, 'unknown command "bogus"', "run, plan", "--help")
+expect_exit([], 2, "A subcommand is required", "run, plan", "--help", absent=())
+expect_exit(["run"], 2, "CONFIG is required", "shoal run --help")
+expect_exit(["plan", "a.toml", "b.toml"], 2, "not expected: b.toml")
+expect_exit(["run", "x.toml", "--nope"], 2, "--nope")
+expect_exit(["fabricate", "--assets", "0", "--out", os.path.join(wd, "never")], 2, "--assets")
+expect_exit(["--log-level", "loud", "plan", quickstart], 2, "--log-level")
+expect_exit(["--bogus"], 2, "--bogus")
+for ok in (["--help"], ["--version"], ["plan", "--help"]):
+    r = run(ok)
+    expect(r.returncode == 0 and r.stdout and not r.stderr, f"shoal {' '.join(ok)}: {r.returncode} {r.stderr!r}")
+
 # --- plan --dot: a label's names, kind and id are separate lines once Graphviz renders it. ---
 dot = run(["plan", quickstart, "--dot"])
 expect(dot.returncode == 0, dot.stderr)

@@ -92,10 +92,14 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
+    if (digest_mode && !o->digest.empty() && o->digest != "-" &&
+        !check_output_path("--digest", o->digest, false, result))
+      return;
     const std::string out = digest_mode ? ""
                             : o->out.empty()
                                 ? fs::path(o->dir).lexically_normal().string() + ".replay"
                                 : o->out;
+    if (!digest_mode && !check_output_path("--out", out, true, result)) return;
     if (!digest_mode && store::exists(out)) {
       if (!o->force) {
         std::cerr << "shoal: --out " << out
@@ -105,7 +109,15 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       }
       fs::remove_all(out);
     }
-    store from(o->dir, false);
+    std::unique_ptr<store> opened;
+    try {
+      opened = std::make_unique<store>(o->dir, false);
+    } catch (const std::exception& e) {
+      std::cerr << "shoal: " << e.what() << "\n";
+      result.exit_code = 2;
+      return;
+    }
+    const store& from = *opened;
     std::string config_path = o->config;
     fs::path unpacked;
     if (config_path.empty()) {

@@ -113,9 +113,13 @@ void add_run_command(CLI::App& app, cli_result& result) {
     config cfg;
     plan p;
     if (!load_and_plan(o->path, cfg, p, result)) return;
+    if (!o->report.empty() && !check_output_path("--report", o->report, false, result)) return;
     engine_options opt;
     if (!o->no_data) {
       opt.data_dir = o->data.empty() ? cfg.engine.data_dir : o->data;
+      if (!check_output_path(o->data.empty() ? "[engine] data" : "--data", opt.data_dir, true,
+                             result))
+        return;
       opt.config_text = pack_config_files(cfg);
       opt.checkpoint_every = o->checkpoint_every;
       opt.commit.max_batch = static_cast<std::size_t>(cfg.engine.commit_records);

@@ -67,5 +67,26 @@ if shutil.which("dot"):
 else:
     print("note: graphviz `dot` not installed; checked the DOT text only")
 
+# --- A directory where a file is expected, and the other way round. ---
+a_dir = os.path.join(wd, "a_dir")
+os.mkdir(a_dir)
+a_file = os.path.join(wd, "a_file")
+open(a_file, "w").close()
+fab = os.path.join(wd, "fab")
+r = run(["fabricate", "--seed", "3", "--assets", "2", "--buckets", "20", "--out", fab])
+check(r.returncode == 0, r.stderr)
+expect_exit(["replay", fab, "--config", a_dir], 2, a_dir, "not a regular file")
+expect_exit(["run", a_dir], 2, a_dir, "not a regular file")
+expect_exit(["plan", a_dir], 2, a_dir, "not a regular file")
+expect_exit(["replay", a_dir], 2, a_dir, "not a shoal data dir")
+expect_exit(["replay", a_file], 2, a_file, "not a shoal data dir")
+expect_exit(["replay", fab, "--out", a_file], 2, f"--out {a_file}: exists and is not a directory")
+expect_exit(["replay", fab, "--digest", a_dir], 2, f"--digest {a_dir}: is a directory")
+expect_exit(["fabricate", "--out", a_file], 2, f"--out {a_file}: exists and is not a directory")
+expect_exit(["run", cfg, "--data", a_file, "--for", "1s"], 2, f"--data {a_file}: exists and is not a directory")
+expect_exit(["run", cfg, "--report", a_dir, "--for", "1s", "--data", os.path.join(wd, "unused")], 2, f"--report {a_dir}: is a directory")
+expect_exit(["export", a_file, "--journal"], 2, a_file)
+expect_exit(["parity", a_file, fab], 2, a_file, "neither a data dir nor a digest file")
+
 check(not failures, "\n      ".join(failures))
 print("ok")

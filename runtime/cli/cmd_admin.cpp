@@ -6,6 +6,7 @@
 #include "runtime/admin/asio.hpp"
 
 #include "runtime/cli/commands.hpp"
+#include "runtime/graph/endpoints.hpp"
 
 namespace shoal {
 namespace {
@@ -97,6 +98,13 @@ void add_admin_command(CLI::App& app, cli_result& result) {
       ->required();
   cmd->add_option("ARGS", o->args, "the command's argument (a node, a level, a strategy)");
   cmd->callback([o, &result] {
+    if (!o->tcp.empty()) {
+      if (const std::string why = loopback_problem(o->tcp); !why.empty()) {
+        std::cerr << "shoal: --tcp " << why << "\n";
+        result.exit_code = 2;
+        return;
+      }
+    }
     json req{{"cmd", o->command}};
     const std::string& c = o->command;
     if (!o->args.empty()) {
@@ -126,9 +134,8 @@ void add_admin_command(CLI::App& app, cli_result& result) {
       asio::io_context io;
       if (!o->tcp.empty()) {
         asio::ip::tcp::socket s(io);
-        const auto colon = o->tcp.rfind(':');
-        s.connect({asio::ip::make_address(o->tcp.substr(0, colon)),
-                   static_cast<unsigned short>(std::stoi(o->tcp.substr(colon + 1)))});
+        const tcp_listener at = tcp_listener_of_hostport(o->tcp);
+        s.connect({asio::ip::make_address(at.host), static_cast<unsigned short>(at.port)});
         answer = request_line(s, req.dump());
       } else {
         asio::local::stream_protocol::socket s(io);

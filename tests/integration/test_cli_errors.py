@@ -88,5 +88,10 @@ expect_exit(["run", cfg, "--report", a_dir, "--for", "1s", "--data", os.path.joi
 expect_exit(["export", a_file, "--journal"], 2, a_file)
 expect_exit(["parity", a_file, fab], 2, a_file, "neither a data dir nor a digest file")
 
+# --- HOST:PORT and endpoints: no "stoi". ---
+for bad, why in (("garbage", "is not a loopback HOST:PORT"), ("127.0.0.1:abc", 'port "abc" is not a number'),
+                 ("127.0.0.1:99999", "outside 1..65535"), ("127.0.0.1:", "no port")):
+    expect_exit(["admin", "--tcp", bad, "--token", "x" * 16, "help"], 2, f"--tcp \"{bad}\"", why)
+
 check(not failures, "\n      ".join(failures))
 print("ok")

@@ -92,6 +92,28 @@ expect_exit(["parity", a_file, fab], 2, a_file, "neither a data dir nor a digest
 for bad, why in (("garbage", "is not a loopback HOST:PORT"), ("127.0.0.1:abc", 'port "abc" is not a number'),
                  ("127.0.0.1:99999", "outside 1..65535"), ("127.0.0.1:", "no port")):
     expect_exit(["admin", "--tcp", bad, "--token", "x" * 16, "help"], 2, f"--tcp \"{bad}\"", why)
+expect_exit(["tail", "tcp://127.0.0.1:abc", "--for", "1s"], 2, 'port "abc" is not a number')
+expect_exit(["tail", "nonsense", "--for", "1s"], 2, "is not a ZeroMQ endpoint")
+expect_exit(["tail", "tcp://127.0.0.1:65535", "z", "--catch-up", "3", "--for", "1s"], 2,
+            "cannot derive the snapshot endpoint", "pass --snapshot")
+expect_exit(["tail", f"ipc://{wd}/pub", "z", "--catch-up", "3", "--for", "1s"], 2, "pass --snapshot")
+expect_exit(["tail", "tcp://127.0.0.1:5556", "z", "--catch-up", "3", "--snapshot", "5557", "--for", "1s"], 2,
+            "--snapshot", "is not a ZeroMQ endpoint")
+
+# --- tail: nothing listening, or nothing published, is said, exit 1. ---
+dead = f"tcp://127.0.0.1:{free_port()}"
+expect_exit(["tail", dead, "--for", "1s"], 1, f"cannot connect to {dead}",
+            f"no output from {dead} within 1s: never connected")
+expect_exit(["tail", dead, "z", "--count", "3", "--for", "1s", "--track", "me"], 1, f"no output from {dead}")
+import zmq  # noqa: E402  (only this part needs pyzmq)
+ctx = zmq.Context()
+pub = ctx.socket(zmq.PUB)
+port = pub.bind_to_random_port("tcp://127.0.0.1")
+quiet = f"tcp://127.0.0.1:{port}"
+r = expect_exit(["tail", quiet, "nosuch", "--for", "1s"], 1, f"no output from {quiet} within 1s (connected)")
+expect("cannot connect" not in r.stderr, r.stderr)
+pub.close(0)
+ctx.term()
 
 check(not failures, "\n      ".join(failures))
 print("ok")

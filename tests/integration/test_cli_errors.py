@@ -115,5 +115,21 @@ expect("cannot connect" not in r.stderr, r.stderr)
 pub.close(0)
 ctx.term()
 
+# --- run: resuming an existing data dir is said, with its checkpoint. ---
+data = os.path.join(wd, "data")
+first = run(["run", cfg, "--for", "1s", "--data", data])
+check(first.returncode == 0, first.stderr)
+expect("resuming" not in first.stderr, f"a new dir is not resumed: {first.stderr}")
+records = len(run(["export", data, "--journal"]).stdout.splitlines())
+second = run(["run", cfg, "--for", "1s", "--data", data])
+check(second.returncode == 0, second.stderr)
+m = re.search(r"resuming data dir (\S+): (\d+) journal records, last checkpoint at journal position (\d+)",
+              second.stderr)
+expect(m is not None, f"no resume line: {second.stderr}")
+if m:
+    expect(m.group(1) == data and int(m.group(2)) == records > 0 and int(m.group(3)) == records,
+           f"{m.group(0)} (journal holds {records})")
+expect(second.stderr.count("resuming") == 1, f"one resume line: {second.stderr}")
+
 check(not failures, "\n      ".join(failures))
 print("ok")

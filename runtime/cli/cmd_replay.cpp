@@ -163,7 +163,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       if (digest_mode) {
         std::cerr << "no digest written\n";
       } else if (out_existed) {
-        for (const char* f : {"data.mdb", "lock.mdb"}) fs::remove(fs::path(out) / f);
+        for (const char* f : {"data.mdb", "lock.mdb", "shoal.lock"}) fs::remove(fs::path(out) / f);
         std::cerr << "removed the partial output (data.mdb) from " << out << "\n";
       } else {
         fs::remove_all(out);

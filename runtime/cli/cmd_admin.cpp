@@ -114,6 +114,14 @@ void add_admin_command(CLI::App& app, cli_result& result) {
         req["level"] = o->args[0];
       else if (c == "submit") {
         // The strategy travels as text: it works over TCP, and the engine reads no path.
+        if (std::error_code ec; !std::filesystem::is_regular_file(o->args[0], ec)) {
+          std::cerr << "shoal: " << o->args[0]
+                    << (std::filesystem::exists(o->args[0], ec) ? ": not a regular file"
+                                                                : ": no such file")
+                    << "; give the strategy's TOML file\n";
+          result.exit_code = 2;
+          return;
+        }
         std::ifstream in(o->args[0], std::ios::binary);
         if (!in) {
           std::cerr << "shoal: " << o->args[0] << ": cannot read the strategy file\n";

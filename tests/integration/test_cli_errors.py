@@ -87,6 +87,7 @@ expect_exit(["run", cfg, "--data", a_file, "--for", "1s"], 2, f"--data {a_file}:
 expect_exit(["run", cfg, "--report", a_dir, "--for", "1s", "--data", os.path.join(wd, "unused")], 2, f"--report {a_dir}: is a directory")
 expect_exit(["export", a_file, "--journal"], 2, a_file)
 expect_exit(["parity", a_file, fab], 2, a_file, "neither a data dir nor a digest file")
+expect_exit(["admin", "--socket", os.path.join(wd, "no.sock"), "submit", a_dir], 2, f"{a_dir}: not a regular file")
 
 # --- HOST:PORT and endpoints: no "stoi". ---
 for bad, why in (("garbage", "is not a loopback HOST:PORT"), ("127.0.0.1:abc", 'port "abc" is not a number'),

@@ -6,6 +6,7 @@
 #include "runtime/admin/asio.hpp"
 
 #include "runtime/cli/commands.hpp"
+#include "runtime/graph/endpoints.hpp"
 
 namespace shoal {
 namespace {
@@ -97,6 +98,13 @@ void add_admin_command(CLI::App& app, cli_result& result) {
       ->required();
   cmd->add_option("ARGS", o->args, "the command's argument (a node, a level, a strategy)");
   cmd->callback([o, &result] {
+    if (!o->tcp.empty()) {
+      if (const std::string why = loopback_problem(o->tcp); !why.empty()) {
+        std::cerr << "shoal: --tcp " << why << "\n";
+        result.exit_code = 2;
+        return;
+      }
+    }
     json req{{"cmd", o->command}};
     const std::string& c = o->command;
     if (!o->args.empty()) {
@@ -106,6 +114,14 @@ void add_admin_command(CLI::App& app, cli_result& result) {
         req["level"] = o->args[0];
       else if (c == "submit") {
         // The strategy travels as text: it works over TCP, and the engine reads no path.
+        if (std::error_code ec; !std::filesystem::is_regular_file(o->args[0], ec)) {
+          std::cerr << "shoal: " << o->args[0]
+                    << (std::filesystem::exists(o->args[0], ec) ? ": not a regular file"
+                                                                : ": no such file")
+                    << "; give the strategy's TOML file\n";
+          result.exit_code = 2;
+          return;
+        }
         std::ifstream in(o->args[0], std::ios::binary);
         if (!in) {
           std::cerr << "shoal: " << o->args[0] << ": cannot read the strategy file\n";
@@ -126,9 +142,8 @@ void add_admin_command(CLI::App& app, cli_result& result) {
       asio::io_context io;
       if (!o->tcp.empty()) {
         asio::ip::tcp::socket s(io);
-        const auto colon = o->tcp.rfind(':');
-        s.connect({asio::ip::make_address(o->tcp.substr(0, colon)),
-                   static_cast<unsigned short>(std::stoi(o->tcp.substr(colon + 1)))});
+        const tcp_listener at = tcp_listener_of_hostport(o->tcp);
+        s.connect({asio::ip::make_address(at.host), static_cast<unsigned short>(at.port)});
         answer = request_line(s, req.dump());
       } else {
         asio::local::stream_protocol::socket s(io);

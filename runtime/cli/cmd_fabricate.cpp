@@ -46,6 +46,7 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
+    if (!check_output_path("--out", o->out, true, result)) return;
     if (store::exists(o->out)) {
       std::cerr << "shoal: --out " << o->out << " already holds data; choose a new dir\n";
       result.exit_code = 2;

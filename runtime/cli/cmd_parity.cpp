@@ -214,7 +214,7 @@ digest_set digest_side(const std::string& path) {
   try {
     return digest_set_from_json(nlohmann::json::parse(f));
   } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": " + e.what());
+    throw std::runtime_error(path + ": neither a data dir nor a digest file (" + e.what() + ")");
   }
 }
 

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,6 +75,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       ->default_str("-");
   cmd->callback([o, cmd, &result] {
     init_logging(result);
+    const std::atomic<bool>& interrupted = catch_stop_signals();
     double speed = 0;
     if (!parse_speed(o->speed, speed)) {
       std::cerr << "shoal: --speed: expected max, 1x or Nx (e.g. 10x), got \"" << o->speed
@@ -92,10 +94,14 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
+    if (digest_mode && !o->digest.empty() && o->digest != "-" &&
+        !check_output_path("--digest", o->digest, false, result))
+      return;
     const std::string out = digest_mode ? ""
                             : o->out.empty()
                                 ? fs::path(o->dir).lexically_normal().string() + ".replay"
                                 : o->out;
+    if (!digest_mode && !check_output_path("--out", out, true, result)) return;
     if (!digest_mode && store::exists(out)) {
       if (!o->force) {
         std::cerr << "shoal: --out " << out
@@ -105,7 +111,18 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       }
       fs::remove_all(out);
     }
-    store from(o->dir, false);
+    // An existing dir without data may hold other files: an interrupted replay then removes
+    // only what it wrote.
+    const bool out_existed = !digest_mode && fs::exists(out);
+    std::unique_ptr<store> opened;
+    try {
+      opened = std::make_unique<store>(o->dir, false);
+    } catch (const std::exception& e) {
+      std::cerr << "shoal: " << e.what() << "\n";
+      result.exit_code = 2;
+      return;
+    }
+    const store& from = *opened;
     std::string config_path = o->config;
     fs::path unpacked;
     if (config_path.empty()) {
@@ -130,17 +147,35 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     opt.publish = false;
     opt.live = false;
     opt.digest = digest_mode;
-    engine eng(cfg, std::move(p), opt);
-    eng.start();
+    auto eng = std::make_unique<engine>(cfg, std::move(p), opt);
+    eng->start();
     replay_options ro;
     ro.speed = speed;
     ro.progress = true;
-    replay_stats st = eng.replay(from, ro);
-    eng.stop();
+    ro.cancel = &interrupted;
+    replay_stats st = eng->replay(from, ro);
+    eng->stop();
+    if (st.cancelled) {
+      eng.reset();  // closes --out before it is removed
+      std::cerr << "shoal: replay interrupted by "
+                << (stop_signal() == SIGTERM ? "SIGTERM" : "SIGINT") << " after " << st.records
+                << " of " << from.journal_count() << " journal records; ";
+      if (digest_mode) {
+        std::cerr << "no digest written\n";
+      } else if (out_existed) {
+        for (const char* f : {"data.mdb", "lock.mdb", "shoal.lock"}) fs::remove(fs::path(out) / f);
+        std::cerr << "removed the partial output (data.mdb) from " << out << "\n";
+      } else {
+        fs::remove_all(out);
+        std::cerr << "removed partial output " << out << "\n";
+      }
+      result.exit_code = 128 + stop_signal();
+      return;
+    }
     std::uint64_t outputs = 0;
-    for (const auto& r : eng.nodes()) outputs += r.outputs;
+    for (const auto& r : eng->nodes()) outputs += r.outputs;
     if (digest_mode) {
-      const std::string text = to_json(eng.digests()).dump(1) + "\n";
+      const std::string text = to_json(eng->digests()).dump(1) + "\n";
       if (o->digest.empty() || o->digest == "-") {
         std::cout << text;
       } else {
@@ -159,7 +194,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
               << " records/s; " << outputs
               << (digest_mode ? " outputs digested" : " outputs stored in " + out) << "; peak RSS "
               << peak_rss_bytes() / (1024 * 1024) << " MiB (" << rss_split() << ")\n";
-    for (const auto& r : eng.nodes())
+    for (const auto& r : eng->nodes())
       if (r.state == node_state::failed) result.exit_code = 1;
   });
 }

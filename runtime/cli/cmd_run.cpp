@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,12 +14,6 @@
 #include "runtime/store/dir_lock.hpp"
 
 namespace shoal {
-namespace {
-
-std::atomic<bool> stop_requested{false};
-extern "C" void on_signal(int) { stop_requested = true; }
-
-}  // namespace
 
 nlohmann::json report_json(const engine& e) {
   auto c = e.counts();
@@ -113,9 +106,13 @@ void add_run_command(CLI::App& app, cli_result& result) {
     config cfg;
     plan p;
     if (!load_and_plan(o->path, cfg, p, result)) return;
+    if (!o->report.empty() && !check_output_path("--report", o->report, false, result)) return;
     engine_options opt;
     if (!o->no_data) {
       opt.data_dir = o->data.empty() ? cfg.engine.data_dir : o->data;
+      if (!check_output_path(o->data.empty() ? "[engine] data" : "--data", opt.data_dir, true,
+                             result))
+        return;
       opt.config_text = pack_config_files(cfg);
       opt.checkpoint_every = o->checkpoint_every;
       opt.commit.max_batch = static_cast<std::size_t>(cfg.engine.commit_records);
@@ -140,8 +137,7 @@ void add_run_command(CLI::App& app, cli_result& result) {
       result.exit_code = 1;
       return;
     }
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    const std::atomic<bool>& stop_requested = catch_stop_signals();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
     bool fed = false;
     while (!stop_requested && (for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {

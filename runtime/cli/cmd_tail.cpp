@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/graph/endpoints.hpp"
 
 namespace shoal {
 namespace {
@@ -65,10 +67,70 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     init_logging(result);
     std::int64_t for_ns = 0;
     if (!parse_for_option(o->for_text, for_ns, result)) return;
-    zmq::context_t ctx(1);
+    auto usage = [&](const std::string& message) {
+      std::cerr << "shoal: " << message << "\n";
+      result.exit_code = 2;
+    };
+    if (const std::string why = zmq_endpoint_problem(o->endpoint, endpoint_role::connect);
+        !why.empty())
+      return usage("ENDPOINT " + why);
     const bool tracked = !o->track.empty();
+    std::string snap = o->snapshot;
+    if (o->catch_up > 0) {
+      if (tracked && snap.empty())
+        return usage("--catch-up with --track needs --snapshot (the engine's snapshot endpoint)");
+      if (o->topics.empty()) return usage("--catch-up needs the TOPICs to catch up on");
+      if (snap.empty()) {  // the engine's default: the publish port + 1
+        const auto pub = tcp_listener_of_endpoint(o->endpoint);
+        if (!pub || pub->port >= 65535)
+          return usage("cannot derive the snapshot endpoint from " + o->endpoint +
+                       " (port + 1); pass --snapshot");
+        snap = "tcp://" + pub->host + ":" + std::to_string(pub->port + 1);
+      }
+      if (const std::string why = zmq_endpoint_problem(snap, endpoint_role::connect); !why.empty())
+        return usage("--snapshot " + why);
+    }
+    zmq::context_t ctx(1);
     zmq::socket_t sub(ctx, tracked ? zmq::socket_type::dealer : zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);
+    // ZeroMQ connects in the background and retries for ever: its monitor events are the only
+    // way to tell a user that nothing listens at ENDPOINT.
+    zmq::socket_t monitor(ctx, zmq::socket_type::pair);
+    monitor.set(zmq::sockopt::linger, 0);
+    if (zmq_socket_monitor(
+            sub.handle(), "inproc://shoal-tail-monitor",
+            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED) == 0)
+      monitor.connect("inproc://shoal-tail-monitor");
+    bool ever_connected = false;
+    bool reported_down = false;  // said that the connection is down, not yet that it is back
+    auto on_connection_event = [&](std::uint16_t event) {
+      if (event == ZMQ_EVENT_CONNECTED) {
+        ever_connected = true;
+        if (reported_down) std::cerr << "shoal: connected to " << o->endpoint << "\n";
+        reported_down = false;
+      } else if (!reported_down) {
+        reported_down = true;
+        if (event == ZMQ_EVENT_DISCONNECTED)
+          std::cerr << "shoal: lost the connection to " << o->endpoint << "; reconnecting\n";
+        else
+          std::cerr << "shoal: cannot connect to " << o->endpoint
+                    << " (nothing accepts connections there); retrying: is the engine running "
+                       "and publishing there?\n";
+      }
+    };
+    auto on_monitor_events = [&] {
+      zmq::message_t head;  // an event: [u16 event, u32 value], then a frame with the address
+      while (monitor.recv(head, zmq::recv_flags::dontwait)) {
+        for (bool more = head.more(); more;) {
+          zmq::message_t part;
+          more = monitor.recv(part) && part.more();
+        }
+        if (head.size() < 2) continue;
+        std::uint16_t event = 0;
+        std::memcpy(&event, head.data(), sizeof event);
+        on_connection_event(event);
+      }
+    };
     // Subscriptions are prefixes; exact topic matching is done below.
     std::vector<std::string> prefixes = o->topics;
     if (prefixes.empty()) prefixes.push_back("");
@@ -91,17 +153,6 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       }
     } catch (const zmq::error_t& e) {
       std::cerr << "shoal: cannot connect to " << o->endpoint << ": " << e.what() << "\n";
-      result.exit_code = 2;
-      return;
-    }
-    if (o->catch_up > 0 && tracked && o->snapshot.empty()) {
-      std::cerr << "shoal: --catch-up with --track needs --snapshot (the engine's snapshot "
-                   "endpoint)\n";
-      result.exit_code = 2;
-      return;
-    }
-    if (o->catch_up > 0 && o->topics.empty()) {
-      std::cerr << "shoal: --catch-up needs the TOPICs to catch up on\n";
       result.exit_code = 2;
       return;
     }
@@ -135,8 +186,10 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     };
     // Receives one live output (or nothing within the timeout).
     auto receive = [&](int timeout_ms) -> std::optional<Output> {
-      zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+      zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 2, std::chrono::milliseconds(timeout_ms));
+      if (items[1].revents & ZMQ_POLLIN) on_monitor_events();
       if (!(items[0].revents & ZMQ_POLLIN)) {
         if (tracked && std::chrono::steady_clock::now() - last_frame > std::chrono::seconds(12)) {
           subscribe_all();
@@ -183,12 +236,6 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       while ((tracked ? acks < prefixes.size() && !refused : pending.empty()) &&
              std::chrono::steady_clock::now() < until)
         if (auto out = receive(50)) pending.push_back(std::move(*out));
-      std::string snap = o->snapshot;
-      if (snap.empty()) {
-        const auto colon = o->endpoint.rfind(':');
-        snap = o->endpoint.substr(0, colon + 1) +
-               std::to_string(std::stoi(o->endpoint.substr(colon + 1)) + 1);
-      }
       zmq::socket_t req(ctx, zmq::socket_type::req);
       req.set(zmq::sockopt::linger, 0);
       req.set(zmq::sockopt::rcvtimeo, 5000);
@@ -230,6 +277,25 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       auto out = receive(100);
       if (!out) continue;
       if (print(*out)) ++seen;
+    }
+    // --for ended first: say so, rather than exit 0 having printed nothing.
+    if (seen == 0 || (o->count && seen < o->count)) {
+      on_monitor_events();
+      std::cerr << "shoal: ";
+      if (seen == 0)
+        std::cerr << "no output";
+      else
+        std::cerr << "only " << seen << " of " << o->count << " outputs";
+      std::cerr << " from " << o->endpoint << " within " << o->for_text;
+      if (!ever_connected)
+        std::cerr << ": never connected (is the engine running and publishing there?)";
+      else if (seen == 0 && !o->topics.empty())
+        std::cerr << " (connected): is the engine producing these topics? Names are exact, see "
+                     "`shoal plan CONFIG`";
+      else if (seen == 0)
+        std::cerr << " (connected, but the engine published nothing)";
+      std::cerr << "\n";
+      result.exit_code = 1;
     }
   });
 }

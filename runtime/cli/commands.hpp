@@ -1,10 +1,12 @@
 #pragma once
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 namespace shoal {
 
-// Exit codes: 0 ok, 1 runtime failure, 2 configuration error (nothing was started).
+// Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error (nothing was started),
+// 128 + signal number when a signal interrupted `replay` (130 for Ctrl-C).
 struct cli_result {
   int exit_code = 0;
   std::string log_level = "info";
@@ -31,6 +33,17 @@ nlohmann::json report_json(const engine& e);
 // Parses a --for DURATION option ("" = no limit → 0); on a bad value prints the error, sets exit
 // code 2 and returns false.
 bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& result);
+
+// An output path given on the command line (--data, --out, --report, --digest FILE): a dir to
+// create or continue (is_dir) or a file to write. When something of the other kind is already
+// there, prints "shoal: OPTION PATH: …", sets exit code 2 and returns false.
+bool check_output_path(const std::string& option, const std::string& path, bool is_dir,
+                       cli_result& result);
+
+// Makes SIGINT and SIGTERM set the returned flag instead of killing the process, so a long
+// command (run, replay) can stop cleanly; stop_signal() is the signal received (0 = none yet).
+const std::atomic<bool>& catch_stop_signals();
+int stop_signal();
 
 // Peak resident set size of this process, in bytes.
 std::size_t peak_rss_bytes();

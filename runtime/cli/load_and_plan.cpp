@@ -2,6 +2,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "actors/core/params.hpp"
@@ -64,6 +65,19 @@ bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& res
     result.exit_code = 2;
     return false;
   }
+}
+
+bool check_output_path(const std::string& option, const std::string& path, bool is_dir,
+                       cli_result& result) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(st) || std::filesystem::is_directory(st) == is_dir) return true;
+  std::cerr << "shoal: " << option << " " << path
+            << (is_dir ? ": exists and is not a directory; give a directory"
+                       : ": is a directory; give a file name")
+            << "\n";
+  result.exit_code = 2;
+  return false;
 }
 
 bool load_and_plan(const std::string& path, config& cfg, plan& p, cli_result& result,

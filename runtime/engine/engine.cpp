@@ -285,7 +285,8 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
                  final ? "\n" : "");
     std::fflush(stderr);
   };
-  for (std::uint64_t pos = 0;;) {
+  auto cancelled = [&] { return st.cancelled = o.cancel && o.cancel->load(); };
+  for (std::uint64_t pos = 0; !cancelled();) {
     std::vector<journal_record> batch;
     from.read_journal(pos, 4096, [&](std::uint64_t seq, std::string_view bytes) {
       batch.push_back(decode_journal_record(bytes));
@@ -298,9 +299,13 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
           if (first_ts == INT64_MIN) first_ts = e->ts;
           const auto due = t0 + std::chrono::nanoseconds(
                                     static_cast<std::int64_t>((e->ts - first_ts) / o.speed));
-          std::this_thread::sleep_until(due);
+          // In slices: a cancel is seen within 100 ms however far apart the events are.
+          while (!cancelled() && std::chrono::steady_clock::now() < due)
+            std::this_thread::sleep_until(
+                std::min(due, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
         }
       }
+      if (cancelled()) break;
       m.flow->wait_below(o.max_inflight);
       m.gate->forward(r);
       ++st.records;

@@ -6,6 +6,7 @@
 //  - replay: no live sources; replay() feeds a recorded journal through the same graph.
 // No CAF in this header: the CLI and tests drive it through plain calls.
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -39,11 +40,15 @@ struct replay_options {
   double speed = 0;                  // 0 = as fast as the graph allows; N = N x event time
   bool progress = false;             // a progress line on stderr
   std::int64_t max_inflight = 4096;  // messages in flight between actors before the reader waits
+  // Set (e.g. by a signal handler) to stop reading the journal; replay then drains what it
+  // forwarded and returns with replay_stats::cancelled.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct replay_stats {
   std::uint64_t records = 0, events = 0, watermarks = 0, rejected = 0, controls = 0;
   double seconds = 0;
+  bool cancelled = false;  // replay_options::cancel stopped it before the journal's end
 };
 
 class engine {

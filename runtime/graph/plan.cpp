@@ -349,19 +349,23 @@ std::string plan_to_text(const plan& p) {
 }
 
 std::string plan_to_dot(const plan& p) {
-  auto quote = [](const std::string& s) {
-    std::string out = "\"";
+  auto escape = [](const std::string& s) {
+    std::string out;
     for (char c : s) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
-    return out + "\"";
+    return out;
   };
+  auto quote = [&](const std::string& s) { return "\"" + escape(s) + "\""; };
   std::ostringstream o;
   o << "digraph shoal {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
   for (const auto& n : p.nodes) {
-    std::string label = join(n.names, "\\n") + "\\n" + n.kind + "  " + n.id.substr(0, 12);
-    o << "  " << quote("n" + n.id.substr(0, 16)) << " [label=" << quote(label)
+    // One line per name, then kind and id: the parts are escaped, the DOT line breaks (\n) not.
+    std::string label;
+    for (const auto& name : n.names) label += escape(name) + "\\n";
+    label += escape(n.kind + "  " + n.id.substr(0, 12));
+    o << "  " << quote("n" + n.id.substr(0, 16)) << " [label=\"" << label << "\""
       << (n.is_stream() ? ", shape=box, style=filled, fillcolor=\"#dde8f5\"" : ", shape=ellipse")
       << (n.names.size() > 1 ? ", peripheries=2" : "") << "];\n";
   }

@@ -183,6 +183,9 @@ TEST_CASE("plan --dot is a digraph with one edge per input", "[plan]") {
   std::size_t edges = 0;
   for (std::size_t pos = 0; (pos = dot.find(" -> ", pos)) != std::string::npos; ++pos) ++edges;
   CHECK(edges == 3);
+  // Graphviz breaks a label's lines at \n; an escaped backslash would show "\n" literally.
+  CHECK_THAT(dot, Contains("[label=\"ret\\nlog_return  "));
+  CHECK(dot.find("\\\\n") == std::string::npos);
 }
 
 TEST_CASE("durations: units, decimals and errors", "[plan]") {

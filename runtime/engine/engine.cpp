@@ -61,6 +61,7 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   a.runner.report = std::move(report);
   a.runner.checkpoint = std::move(checkpoint);
   a.runner.warming = warming;
+  a.runner.publish_after_commit = cfg.engine.publish_after_commit && live();
   a.flow = flow;
   return a;
 }
@@ -198,6 +199,8 @@ void engine::start() {
     auto commit = m.opt.commit;
     if (!commit.clock) commit.clock = &m.clk();
     m.writer = std::make_shared<store_writer>(*m.db, commit);
+    if (m.pub && m.opt.live && m.cfg.engine.publish_after_commit)
+      m.writer->on_commit([pub = m.pub](std::uint64_t seq) { pub->committed(seq); });
     const std::string base_hash = m.graph->graph_hash;
     if (m.opt.live) {
       // The graph as of the last checkpoint: the config plus the strategy changes made before
@@ -382,8 +385,8 @@ void engine::impl::checkpoint() {
     g.put_meta(
         "checkpoint",
         to_msgpack(Value(value_map{{"journal_pos", Value(at)}, {"strategies", m.rt.to_value()}})));
+    // Queued as one group, committed together within commit_ms: ingest need not wait for it.
     m.writer->put_group(std::move(g));
-    m.writer->flush();
     return at;
   });
   spdlog::debug(

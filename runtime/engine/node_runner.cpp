@@ -85,6 +85,8 @@ void node_runner::emit(std::int64_t bucket, Value value) {
     out_.forward_output(++warm_seq_, bucket, v);
   } else {
     const std::uint64_t seq = ++out_seq_;
+    const std::uint64_t after =
+        args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
     Output o{"", spec_->id, bucket, seq, v};
     for (const auto& name : names_) {
       o.node = name;
@@ -94,7 +96,7 @@ void node_runner::emit(std::int64_t bucket, Value value) {
         if (args_.digest) args_.digest->add(name, bucket, bytes);
         if (args_.writer) args_.writer->put_output(spec_->id, bucket, bytes);
       }
-      if (args_.pub) args_.pub->publish(name, std::move(bytes));
+      if (args_.pub) args_.pub->publish(name, std::move(bytes), after);
     }
     out_.forward_output(seq, bucket, v);
     args_.board->update(args_.report, [&](node_report& r) {

@@ -51,6 +51,9 @@ struct node_runner_args {
   // Warm start: outputs are computed and forwarded (to other warming nodes) but neither
   // published, stored nor numbered, until warm_done().
   bool warming = false;
+  // publish_after_commit: each output waits in the publisher until the journal is committed
+  // through the last record ingested when it was made (which covers every input it read).
+  bool publish_after_commit = false;
 };
 
 class node_runner {

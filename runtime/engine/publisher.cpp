@@ -26,7 +26,7 @@ publisher::publisher(zmq::context_t& ctx, std::string endpoint, int hwm,
 
 publisher::~publisher() { stop(); }
 
-void publisher::publish(std::string topic, std::string payload) {
+void publisher::publish(std::string topic, std::string payload, std::uint64_t after_journal) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
@@ -34,7 +34,16 @@ void publisher::publish(std::string topic, std::string payload) {
       ++stats_.queue_dropped;
       return;
     }
-    queue_.emplace_back(std::move(topic), std::move(payload));
+    queue_.push_back({std::move(topic), std::move(payload), after_journal});
+  }
+  cv_.notify_one();
+}
+
+void publisher::committed(std::uint64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    if (seq <= committed_) return;
+    committed_ = seq;
   }
   cv_.notify_one();
 }
@@ -87,7 +96,7 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
   // The tracked endpoint's requests arrive on its socket, not through the queue: with one,
   // wake up every few milliseconds to answer them.
   subscriber_channel* const channel = channel_.get();
-  std::deque<std::pair<std::string, std::string>> batch;
+  std::deque<frame> batch;
   // A ZeroMQ error on the tracked endpoint must not end publishing for everyone: the first is
   // logged, and the PUB socket carries on.
   std::uint64_t channel_errors = 0;
@@ -103,13 +112,22 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      // Frames go in order; one held for a commit holds the ones behind it.
+      const auto sendable = [&] { return !queue_.empty() && queue_.front().after <= committed_; };
+      const auto ready = [&] { return stopping_ || sendable(); };
       if (channel)
         cv_.wait_for(lock, std::chrono::milliseconds(10), ready);
       else
         cv_.wait(lock, ready);
-      if (queue_.empty() && stopping_) break;
-      batch.swap(queue_);
+      if (stopping_ && !sendable()) {
+        // The store stopped first and committed what it could: the rest was never durable.
+        stats_.uncommitted_dropped += queue_.size();
+        break;
+      }
+      while (sendable()) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
     if (channel)
       guarded([&] {
@@ -117,7 +135,7 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
         channel->keep_alive(std::chrono::steady_clock::now());
       });
     std::uint64_t sent = 0;
-    for (auto& [topic, payload] : batch) {
+    for (auto& [topic, payload, after] : batch) {
       sock.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       sock.send(zmq::buffer(payload), zmq::send_flags::dontwait);
       if (channel) guarded([&] { channel->deliver(topic, payload); });

@@ -21,7 +21,8 @@ namespace shoal {
 
 struct publisher_stats {
   std::uint64_t sent = 0;
-  std::uint64_t queue_dropped = 0;  // frames dropped because the send queue was full
+  std::uint64_t queue_dropped = 0;        // frames dropped because the send queue was full
+  std::uint64_t uncommitted_dropped = 0;  // held frames whose inputs were never committed
 };
 
 class publisher {
@@ -33,8 +34,12 @@ class publisher {
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
 
-  // Thread-safe; never blocks on the network.
-  void publish(std::string topic, std::string payload);
+  // Thread-safe; never blocks on the network. after_journal > 0: hold the frame until the store
+  // has committed the journal through that ingest seq (publish_after_commit), so no subscriber
+  // sees an output whose inputs a crash could lose.
+  void publish(std::string topic, std::string payload, std::uint64_t after_journal = 0);
+  // The store committed the journal through seq (its commit listener).
+  void committed(std::uint64_t seq);
   // Sends what is queued, then closes the socket.
   void stop();
   publisher_stats stats() const;
@@ -50,7 +55,12 @@ class publisher {
   std::size_t max_queue_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::string, std::string>> queue_;
+  struct frame {
+    std::string topic, payload;
+    std::uint64_t after = 0;
+  };
+  std::deque<frame> queue_;
+  std::uint64_t committed_ = 0;
   bool stopping_ = false;
   publisher_stats stats_;
   std::thread thread_;

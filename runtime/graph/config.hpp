@@ -49,11 +49,14 @@ struct engine_decl {
   std::int64_t admin_idle_timeout_ns = 60'000'000'000;
   std::int64_t metrics_idle_timeout_ns = 10'000'000'000;
   std::string data_dir = "./shoal-data";
-  std::int64_t publish_hwm = 10000;       // ZeroMQ send high-water mark per subscriber
-  std::int64_t commit_records = 1000;     // group commit: every N records ...
-  std::int64_t commit_ms = 20;            // ... or T ms, whichever comes first
-  std::int64_t reject_keep_bytes = 1024;  // bytes of a rejected frame kept in the journal
-  std::vector<std::string> strategies;    // files, relative to the config file
+  std::int64_t publish_hwm = 10000;    // ZeroMQ send high-water mark per subscriber
+  std::int64_t commit_records = 1000;  // group commit: every N records ...
+  std::int64_t commit_ms = 20;         // ... or T ms, whichever comes first
+  std::int64_t reject_keep_bytes = 1024;
+  // Publish an output only once the journal records it depends on are committed: a restart
+  // after a crash never reissues a published (node, seq) with another value.
+  bool publish_after_commit = false;    // bytes of a rejected frame kept in the journal
+  std::vector<std::string> strategies;  // files, relative to the config file
   // A read-only mirror names the engine config it mirrors: publishing on any of that
   // engine's topics (or its endpoint) is then a config error.
   std::string mirrors;

@@ -86,6 +86,7 @@ engine_decl parse_engine_section(const toml_file& doc) {
     if (*n < 1 || *n > 1'000'000) r.fail("commit_records", "must be in [1, 1000000]");
     e.commit_records = *n;
   }
+  if (auto b = r.boolean("publish_after_commit")) e.publish_after_commit = *b;
   if (auto n = r.integer("reject_keep_bytes")) {
     if (*n < 0 || *n > (std::int64_t{64} << 20))
       r.fail("reject_keep_bytes", "must be in [0, 64 MiB]");

@@ -409,6 +409,11 @@ std::uint64_t store_writer::committed_journal_seq() const {
   return committed_journal_;
 }
 
+void store_writer::on_commit(std::function<void(std::uint64_t)> listener) {
+  std::lock_guard lock(mu_);
+  on_commit_ = std::move(listener);
+}
+
 std::size_t store_writer::queued() const {
   std::lock_guard lock(mu_);
   return queue_.size();
@@ -499,10 +504,15 @@ void store_writer::run() {
       done_cv_.notify_all();
       return;
     }
+    std::function<void(std::uint64_t)> listener;
+    std::uint64_t committed_journal = 0;
     {
       std::lock_guard lock(mu_);
       if (last_journal) committed_journal_ = last_journal;
+      committed_journal = committed_journal_;
+      listener = on_commit_;
     }
+    if (listener) listener(committed_journal);
     batch.clear();
     done_cv_.notify_all();
   }

@@ -23,9 +23,9 @@ cfg = os.path.join(wd, "engine.toml")
 text = open(os.path.join(SOURCE_DIR, "scenarios/quickstart/graph.toml")).read()
 text = text.replace('publish = "tcp://127.0.0.1:5556"', f'publish = "tcp://127.0.0.1:{port}"')
 text = text.replace('pace = "50ms"', 'pace = "10ms"').replace("assets = 12", "assets = 48")
-# A small send high-water mark: the engine drops for a subscriber that falls 200 messages behind
+# A small send high-water mark: the engine drops for a subscriber that falls 1000 messages behind
 # (the stalled client falls thousands behind; the others never should, even on a busy machine).
-text = text.replace('[engine]\n', f'[engine]\npublish_hwm = 200\npublish_tracked = "tcp://127.0.0.1:{tracked_port}"\n', 1)
+text = text.replace('[engine]\n', f'[engine]\npublish_hwm = 1000\npublish_tracked = "tcp://127.0.0.1:{tracked_port}"\n', 1)
 open(cfg, "w").write(text)
 ep, tracked = f"tcp://127.0.0.1:{port}", f"tcp://127.0.0.1:{tracked_port}"
 py = os.path.join(SOURCE_DIR, "tests/clients/python/subscriber.py")

@@ -1,0 +1,158 @@
+// Live latency, in one run on one machine (libzmq's local_lat/remote_lat in spirit):
+//   raw   — one ZeroMQ PUB/SUB hop over loopback TCP, an 800-byte-ish scan frame;
+//   engine — feed PUB -> zmq source -> log_return -> engine PUB -> SUB: two hops plus the engine,
+//            with the data dir on (journal, outputs), publish_after_commit off and on.
+// Frames are sent one at a time at a steady pace, so it measures latency, not throughput.
+// Usage: shoal_bench_live_latency DIR [SAMPLES]. Prints "<name>_p50_us", "<name>_p99_us".
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "messages/msgpack_codec.hpp"
+#include "messages/records.hpp"
+#include "runtime/engine/engine.hpp"
+
+using namespace shoal;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::int64_t start_ns = 1'767'225'600'000'000'000;
+
+std::string scan_frame(std::int64_t k) {
+  value_list assets;
+  f64_vector prices;
+  for (int i = 0; i < 48; ++i) {
+    char name[8];
+    std::snprintf(name, sizeof name, "A%03d", i);
+    assets.emplace_back(name);
+    prices.push_back(100.0 + i + 0.01 * static_cast<double>((k * (i + 7)) % 97));
+  }
+  return to_msgpack(Value(value_map{{"ts", Value(start_ns + k * 1'000'000'000)},
+                                    {"scan_number", Value(k)},
+                                    {"assets", Value(std::move(assets))},
+                                    {"prices", Value(std::move(prices))}}));
+}
+
+void report(const char* name, std::vector<double> us) {
+  std::sort(us.begin(), us.end());
+  auto at = [&](double q) { return us[static_cast<std::size_t>(q * (us.size() - 1))]; };
+  std::printf("%s_p50_us %.1f\n%s_p99_us %.1f\n", name, at(0.5), name, at(0.99));
+  std::fflush(stdout);
+}
+
+// Waits until a SUB connected to a PUB receives frames (ZeroMQ's slow joiner).
+template <class Send>
+void until_joined(zmq::socket_t& sub, Send&& send) {
+  for (int i = 0; i < 2000; ++i) {
+    send(-1 - i);
+    zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0}};
+    if (zmq::poll(items, 1, std::chrono::milliseconds(5)) > 0) return;
+  }
+}
+
+void drain(zmq::socket_t& sub) {
+  std::vector<zmq::message_t> parts;
+  while (zmq::recv_multipart(sub, std::back_inserter(parts), zmq::recv_flags::dontwait)) parts.clear();
+}
+
+std::vector<double> raw_hop(zmq::context_t& ctx, int samples) {
+  zmq::socket_t pub(ctx, zmq::socket_type::pub), sub(ctx, zmq::socket_type::sub);
+  pub.bind("tcp://127.0.0.1:*");
+  sub.set(zmq::sockopt::subscribe, "scan");
+  sub.connect(pub.get(zmq::sockopt::last_endpoint));
+  const std::string body = scan_frame(0);
+  auto send = [&](std::int64_t) {
+    pub.send(zmq::buffer(std::string("scan")), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(body));
+  };
+  until_joined(sub, send);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  drain(sub);
+  std::vector<double> us;
+  for (int i = 0; i < samples; ++i) {
+    const auto t0 = clk::now();
+    send(i);
+    std::vector<zmq::message_t> parts;
+    (void)zmq::recv_multipart(sub, std::back_inserter(parts));
+    us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return us;
+}
+
+std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, int samples,
+                                   bool after_commit) {
+  zmq::socket_t feed(ctx, zmq::socket_type::pub), sub(ctx, zmq::socket_type::sub);
+  feed.bind("tcp://127.0.0.1:*");
+  const std::string feed_ep = feed.get(zmq::sockopt::last_endpoint);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string cfg_path = dir + ".toml";
+  std::ofstream(cfg_path) << "[engine]\npublish = \"tcp://127.0.0.1:*\"\n"
+                          << "publish_after_commit = " << (after_commit ? "true" : "false")
+                          << "\n[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = [\""
+                          << feed_ep << "\"]\n[[source.stream]]\nname = \"scan\"\n"
+                          << "schema = \"scan\"\none_per_bucket = true\ntime = \"payload\"\n"
+                          << "[[node]]\nname = \"ret\"\nkind = \"log_return\"\n"
+                          << "inputs = { in = \"feed.scan\" }\n";
+  config cfg = load_config(cfg_path);
+  // A fixed free port for the engine's PUB: bind port 0 through a probe socket first.
+  std::string pub_ep;
+  {
+    zmq::socket_t probe(ctx, zmq::socket_type::pub);
+    probe.bind("tcp://127.0.0.1:*");
+    pub_ep = probe.get(zmq::sockopt::last_endpoint);
+  }
+  cfg.engine.publish = pub_ep;
+  engine_options opt;
+  opt.data_dir = dir + "/data";
+  engine eng(cfg, build_plan(cfg), opt);
+  eng.start();
+  sub.set(zmq::sockopt::subscribe, "ret");
+  sub.connect(pub_ep);
+  std::int64_t k = 0;
+  auto send = [&](std::int64_t) {
+    const std::string body = scan_frame(k++);
+    feed.send(zmq::buffer(std::string("scan")), zmq::send_flags::sndmore);
+    feed.send(zmq::buffer(body));
+  };
+  until_joined(sub, send);  // both hops joined: outputs of ret arrive
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  drain(sub);
+  std::vector<double> us;
+  for (int i = 0; i < samples; ++i) {
+    const auto t0 = clk::now();
+    send(0);
+    std::vector<zmq::message_t> parts;
+    (void)zmq::recv_multipart(sub, std::back_inserter(parts));
+    us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  eng.stop();
+  return us;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s DIR [SAMPLES]\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const int samples = argc > 2 ? std::stoi(argv[2]) : 3000;
+  zmq::context_t ctx(1);
+  report("live_raw_zmq_hop", raw_hop(ctx, samples));
+  report("live_engine", through_engine(ctx, dir + "/plain", samples, false));
+  report("live_engine_publish_after_commit", through_engine(ctx, dir + "/pac", samples, true));
+  std::filesystem::remove_all(dir);
+  return 0;
+}

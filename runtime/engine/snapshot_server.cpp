@@ -7,6 +7,7 @@
 #include "messages/decode_error.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
+#include "runtime/transport/snapshot_request.hpp"
 
 namespace shoal {
 
@@ -46,37 +47,30 @@ std::string snapshot_server::answer(const std::string& request) {
   auto error = [](const std::string& why) {
     return to_msgpack(Value(value_map{{"ok", Value(false)}, {"error", Value(why)}}));
   };
-  Value req;
+  snapshot_request req;
   try {
-    req = from_msgpack(request);
+    req = decode_snapshot_request(request);
   } catch (const decode_error& e) {
-    return error(std::string("request is not MessagePack: ") + e.what());
+    return error(std::string("bad snapshot request: ") + e.what());
   }
-  const Value* topic = req.find("topic");
-  const Value* n = req.find("n");
-  if (!topic || !topic->is_string()) return error("request needs topic: string");
-  if (!n || !n->is_int() || n->as_int() < 0 || n->as_int() > 100'000)
-    return error("request needs n: int in [0, 100000]");
   std::shared_ptr<const plan> graph;
   {
     std::lock_guard lock(graph_mu_);
     graph = graph_;
   }
-  auto it = graph->by_name.find(topic->as_string());
-  if (it == graph->by_name.end()) return error("unknown topic \"" + topic->as_string() + "\"");
+  auto it = graph->by_name.find(req.topic);
+  if (it == graph->by_name.end()) return error("unknown topic \"" + req.topic + "\"");
   if (writer_) writer_->flush();  // everything emitted so far is in the store
   value_list outputs;
   decode_limits limits;
   limits.max_bytes = std::size_t{1} << 30;
-  for (const auto& bytes :
-       db_.last_outputs(graph->nodes[it->second].id, static_cast<std::size_t>(n->as_int()))) {
+  for (const auto& bytes : db_.last_outputs(graph->nodes[it->second].id, req.n)) {
     Value o = from_msgpack(bytes, limits);
-    o.as_map()["node"] = Value(topic->as_string());  // as published under this topic
+    o.as_map()["node"] = Value(req.topic);  // as published under this topic
     outputs.push_back(std::move(o));
   }
-  return to_msgpack(Value(value_map{{"ok", Value(true)},
-                                    {"topic", Value(topic->as_string())},
-                                    {"outputs", Value(std::move(outputs))}}));
+  return to_msgpack(Value(value_map{
+      {"ok", Value(true)}, {"topic", Value(req.topic)}, {"outputs", Value(std::move(outputs))}}));
 }
 
 void snapshot_server::run(void*) {

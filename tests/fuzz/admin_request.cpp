@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "runtime/admin/admin_server.hpp"
+#include "runtime/admin/admin_protocol.hpp"
 
 namespace {
 
@@ -41,7 +41,7 @@ class echo_backend : public shoal::admin_backend {
   std::string metrics_text() override { return "shoal_up 1\n"; }
 };
 
-void check_answer(const std::string& answer) {
+json check_answer(const std::string& answer) {
   if (answer.empty() || answer.back() != '\n' || answer.find('\n') != answer.size() - 1) {
     __builtin_trap();
   }
@@ -50,6 +50,7 @@ void check_answer(const std::string& answer) {
   if (!reply.is_object() || ok == reply.end() || !ok->is_boolean()) {
     __builtin_trap();
   }
+  return reply;
 }
 
 }  // namespace
@@ -58,7 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static echo_backend backend;
   static const std::string token = "fuzz-token";
   const std::string line(reinterpret_cast<const char*>(data), size);
-  check_answer(shoal::admin_answer(backend, line, false, token));
-  check_answer(shoal::admin_answer(backend, line, true, token));
+  check_answer(shoal::admin_answer(backend, line, nullptr).line);  // Unix socket: no token
+  const shoal::admin_reply tcp = shoal::admin_answer(backend, line, &token);
+  // A request refused for its token never reaches the backend: the reply must say so.
+  if (check_answer(tcp.line)["ok"].get<bool>() && tcp.bad_token) {
+    __builtin_trap();
+  }
   return 0;
 }

@@ -363,8 +363,7 @@ void engine::impl::checkpoint() {
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const std::uint64_t pos = m.quiesce([&] {
-    const std::uint64_t at = m.db ? m.writer->last_journal_seq() : 0;
+  const std::uint64_t pos = m.quiesce_journaling([&](std::uint64_t at) {
     // One transaction: every node's state, the journal position and the strategy changes they
     // belong to, and no state of a node that is gone.
     store_writer::group g;

@@ -91,6 +91,22 @@ struct engine::impl {
     return f();
   }
 
+  // Runs f(journal position) with the graph quiet, as quiesce, but ingest keeps journaling what
+  // arrives (forwarded after f): the graph has seen exactly the journal through that position.
+  // For checkpoints, which must not delay commits. The caller holds graph_mu.
+  template <class F>
+  auto quiesce_journaling(F&& f) {
+    struct resume_on_exit {
+      ingest* g;
+      ~resume_on_exit() {
+        if (g) g->resume();
+      }
+    } guard{gate.get()};
+    const std::uint64_t at = gate ? gate->hold() : (writer ? writer->last_journal_seq() : 0);
+    flow->wait_idle();
+    return f(at);
+  }
+
   // Every node's state, the journal position and the strategy changes, in one transaction.
   void checkpoint();
   // The states operators see (BLOCKED below a FAILED node, PAUSED).

@@ -61,8 +61,9 @@ bool ingest::event(const std::string& stream, std::int64_t ts, value_ptr payload
   st->seq = seq;
   if (journal_) journal_->append_journal(encode_event(Event{stream, seq, ts, payload}));
   max_ts_ = std::max(max_ts_, ts);
-  flow_.sent();
-  caf::anon_send(st->target.node, event_atom::value, std::uint32_t{0}, seq, ts, std::move(payload));
+  deliver([node = st->target.node, seq, ts, payload = std::move(payload)]() mutable {
+    caf::anon_send(node, event_atom::value, std::uint32_t{0}, seq, ts, std::move(payload));
+  });
   return true;
 }
 
@@ -80,8 +81,9 @@ bool ingest::send_watermark(const std::string& stream, std::int64_t ts, bool idl
   stream_state* st = find(stream);
   if (!st || ts <= st->journaled_wm) return false;
   if (journal_) journal_->append_journal(encode_watermark(Watermark{stream, ts, idle}));
-  flow_.sent();
-  caf::anon_send(st->target.node, watermark_atom::value, std::uint32_t{0}, ts);
+  deliver([node = st->target.node, ts] {
+    caf::anon_send(node, watermark_atom::value, std::uint32_t{0}, ts);
+  });
   return true;
 }
 
@@ -174,15 +176,37 @@ void ingest::forward(const journal_record& r) {
   }
 }
 
+void ingest::deliver(std::function<void()> send) {
+  if (holding_) {
+    held_.push_back(std::move(send));
+    return;
+  }
+  flow_.sent();
+  send();
+}
+
 void ingest::pause() {
   std::lock_guard lock(mu_);
   paused_ = true;
+}
+
+std::uint64_t ingest::hold() {
+  std::lock_guard lock(mu_);
+  holding_ = true;
+  return journal_ ? journal_->last_journal_seq() : 0;
 }
 
 void ingest::resume() {
   {
     std::lock_guard lock(mu_);
     paused_ = false;
+    holding_ = false;
+    // Under the lock: what arrives next goes behind what was held, as in the journal.
+    for (auto& send : held_) {
+      flow_.sent();
+      send();
+    }
+    held_.clear();
   }
   cv_.notify_all();
 }

@@ -2,7 +2,9 @@
 // ingest: the one gate every input passes. Live, it assigns each stream's seq, journals the
 // record (events, watermarks, rejected input) and forwards it to the stream's node, holding a
 // lock so a stream's journal order is its delivery order. Replay forwards journal records as
-// they were, without journaling. Checkpoints pause it to see a quiet graph.
+// they were, without journaling. Graph changes pause it to see a quiet graph; checkpoints only
+// hold it: records are still journaled as they arrive (so the commit_ms promise holds during a
+// checkpoint) and forwarded, in journal order, once it resumes.
 //
 // Sources that regenerate their input from the start (fabricator, journal) pass their own
 // 1-based index per stream: after a restart, what the journal already holds is skipped, so the
@@ -16,6 +18,7 @@
 
 #include <functional>
 #include <set>
+#include <vector>
 
 #include "messages/journal_record.hpp"
 #include "runtime/clock/clock.hpp"
@@ -77,7 +80,12 @@ class ingest final : public record_sink {
   // Replay: a journal record as recorded. Rejected records are counted, never forwarded.
   void forward(const journal_record& r);
 
+  // Stops sources at the gate until resume() (a graph change: nothing may be journaled).
   void pause();
+  // Journals what arrives but forwards nothing until resume(); returns the last journal seq
+  // the graph will have seen once it is idle (a checkpoint's journal position).
+  std::uint64_t hold();
+  // Forwards what was held, in journal order, and lets sources through again.
   void resume();
   std::int64_t max_ts() const;  // latest event time seen, for checkpoint cadence
   bool has_stream(std::string_view stream) const { return streams_.count(stream) != 0; }
@@ -95,6 +103,8 @@ class ingest final : public record_sink {
   stream_state* find(std::string_view stream);
   void wait_unpaused(std::unique_lock<std::mutex>& lock);
   bool send_watermark(const std::string& stream, std::int64_t ts, bool idle);
+  // Sends to a stream's node now, or after resume() while held. Call with mu_ held.
+  void deliver(std::function<void()> send);
 
   std::map<std::string, stream_state, std::less<>> streams_;
   store_writer* journal_;
@@ -109,6 +119,8 @@ class ingest final : public record_sink {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool paused_ = false;
+  bool holding_ = false;
+  std::vector<std::function<void()>> held_;  // sends waiting for resume(), in journal order
   std::int64_t max_ts_ = INT64_MIN;
 };
 

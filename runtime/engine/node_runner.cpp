@@ -98,6 +98,8 @@ void node_runner::emit(std::int64_t bucket, Value value) {
       }
       if (args_.pub) args_.pub->publish(name, std::move(bytes), after);
     }
+    // Held until its inputs are committed: ask for that commit now, not at commit_ms.
+    if (after && args_.pub) args_.writer->expedite(after);
     out_.forward_output(seq, bucket, v);
     args_.board->update(args_.report, [&](node_report& r) {
       r.last_value = v;

@@ -306,8 +306,9 @@ bool store_writer::has_room() const {
 }
 
 bool store_writer::batch_due() const {
-  return stopping_ || flush_requested_ || blocked_producers_ > 0 ||
-         queue_.size() >= opt_.max_batch || queued_bytes_ >= opt_.max_queue_bytes;
+  return stopping_ || flush_requested_ || expedite_through_ > committed_journal_ ||
+         blocked_producers_ > 0 || queue_.size() >= opt_.max_batch ||
+         queued_bytes_ >= opt_.max_queue_bytes;
 }
 
 void store_writer::wait_for_room(std::unique_lock<std::mutex>& lock) {
@@ -386,6 +387,13 @@ void store_writer::flush() {
   cv_.notify_one();
   done_cv_.wait(lock, [&] { return committed_ >= target || !failure_.empty(); });
   if (!failure_.empty()) throw store_error(failure_);
+}
+
+void store_writer::expedite(std::uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (seq <= expedite_through_ || seq <= committed_journal_) return;
+  expedite_through_ = seq;
+  cv_.notify_one();
 }
 
 void store_writer::stop() {
@@ -485,7 +493,7 @@ void store_writer::run() {
       clock_.wait_until(lock, cv_, deadline, [&] { return batch_due(); });
       queued_bytes_ = 0;
       batch.swap(queue_);
-      if (flush_requested_) flush_requested_ = false;
+      flush_requested_ = false;
     }
     done_cv_.notify_all();  // room again for waiting producers
     std::uint64_t last_journal = 0;

@@ -154,6 +154,10 @@ class store_writer {
   void put_group(group g);
   // Blocks until everything enqueued so far is committed. Rethrows a writer failure.
   void flush();
+  // Asks for the journal through seq to be committed now rather than at the commit deadline,
+  // without waiting for it (publish_after_commit: an output is held until then). Whatever is
+  // queued goes in that commit, and what arrives meanwhile in the next: group commit on demand.
+  void expedite(std::uint64_t seq);
   void stop();
   writer_stats stats() const;
   std::uint64_t last_journal_seq() const;  // last ingest seq handed out (0 = none)
@@ -191,6 +195,7 @@ class store_writer {
   std::size_t queued_bytes_ = 0;
   bool stopping_ = false;
   bool flush_requested_ = false;
+  std::uint64_t expedite_through_ = 0;  // a commit is due while the journal is behind this
   std::string failure_;
   writer_stats stats_;
   std::thread thread_;

@@ -67,6 +67,29 @@ TEST_CASE("a full batch is committed at once, without waiting for the deadline",
   REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == 10; }));
 }
 
+TEST_CASE("expedite commits the journal through a seq at once, and is a no-op once it is committed",
+          "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  manual_clock clk;
+  store_writer w(db, on(clk));
+  w.append_journal("a");
+  const auto b = w.append_journal("b");
+  REQUIRE(writer_waiting(clk));
+  w.expedite(b);  // no clock advance: the commit is due now
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == b; }));
+  CHECK(w.stats().commits == 1);
+
+  // Already committed: the next record waits for its own deadline again.
+  w.expedite(b);
+  w.append_journal("c");
+  REQUIRE(writer_waiting(clk));
+  CHECK(w.committed_journal_seq() == b);
+  clk.advance(20ms);
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == 3; }));
+  CHECK(w.stats().commits == 2);
+}
+
 TEST_CASE("a queue full of a few large records is committed at once, never a deadlock",
           "[store_writer]") {
   temp_dir dir;

@@ -1,10 +1,12 @@
 #include "runtime/graph/detail/toml_file.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "messages/utf8.hpp"
 #include "runtime/graph/toml_nesting.hpp"
 
 namespace shoal::detail {
@@ -44,6 +46,19 @@ toml_file::toml_file(std::string origin, const std::string& text) : path_(std::m
 }
 
 void toml_file::parse(const std::string& text) {
+  // TOML is UTF-8, and toml11 reads out of bounds on some invalid sequences: refuse them first.
+  if (auto bad = first_invalid_utf8(text)) {
+    const auto line_start = text.rfind('\n', *bad == 0 ? 0 : *bad - 1);
+    const std::size_t line = 1 + static_cast<std::size_t>(std::count(
+                                     text.begin(), text.begin() + static_cast<long>(*bad), '\n'));
+    const std::size_t column =
+        line_start == std::string::npos || *bad == 0 ? *bad + 1 : *bad - line_start;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[*bad]));
+    throw config_error({path_, line}, "",
+                       "not valid UTF-8 at column " + std::to_string(column) + " (byte " + hex +
+                           "); a TOML file is UTF-8 text");
+  }
   if (auto line = find_excess_nesting(text))
     throw config_error({path_, *line}, "",
                        "TOML nested deeper than " + std::to_string(max_toml_nesting) +

@@ -31,8 +31,10 @@ subscriber_channel::subscriber_channel(zmq::context_t& ctx, const std::string& e
   // Mandatory routing turns "queue full" into EAGAIN and "peer gone" into EHOSTUNREACH
   // instead of a silent drop: that is what lets us count per subscriber.
   sock_.set(zmq::sockopt::router_mandatory, 1);
-  // A client reconnecting under the same name takes its entry (and counters) over.
-  sock_.set(zmq::sockopt::router_handover, 1);
+  // No router_handover: with it, libzmq 4.3.4 aborts the process (!_io_error in
+  // stream_engine_base.cpp) when a second connection takes a name over from one that stalled,
+  // so any client could knock the engine over. A second connection under a connected name is
+  // refused by libzmq instead; once the first is gone the name (and its counters) is free again.
   // ZMTP heartbeats close connections whose peer vanished without closing TCP (a pulled cable,
   // a frozen host), so the next send to it reports it gone instead of counting drops forever.
   sock_.set(zmq::sockopt::heartbeat_ivl, 2000);

@@ -41,11 +41,11 @@ open(os.path.join(wd, "violet_mirror", "mirror.toml"), "w").write(mirror)
 
 engines = {
     "blue": start(["run", os.path.join(wd, "blue", "graph.toml"), "--data",
-                   os.path.join(wd, "blue-data")], stderr=subprocess.DEVNULL),
+                   os.path.join(wd, "blue-data")], stderr=open(os.path.join(wd, "blue.log"), "w")),
 }
 wait_for(lambda: os.path.exists(os.path.join(wd, "blue-data", "shoal.sock")), what="blue")
 engines["mirror"] = start(["run", os.path.join(wd, "violet_mirror", "mirror.toml"), "--data",
-                           os.path.join(wd, "mirror-data")], stderr=subprocess.DEVNULL)
+                           os.path.join(wd, "mirror-data")], stderr=open(os.path.join(wd, "mirror.log"), "w"))
 socks = {"blue": os.path.join(wd, "blue-data", "shoal.sock"),
          "mirror": os.path.join(wd, "mirror-data", "shoal.sock")}
 wait_for(lambda: os.path.exists(socks["mirror"]), what="the mirror")
@@ -132,7 +132,9 @@ print(f"soak: {minutes} min; sample every 10 s: minute, engine, RssAnon MiB, fds
 while time.monotonic() < end:
     time.sleep(min(10, max(0, end - time.monotonic())))
     for name in samples:
-        check(engines[name].poll() is None, f"{name} died")
+        if engines[name].poll() is not None:
+            tail = open(os.path.join(wd, f"{name}.log")).read()[-2000:]
+            check(False, f"{name} died (exit {engines[name].returncode}); its log ends:\n{tail}")
         s = sample(name)
         samples[name].append((time.monotonic() - t0, *s))
         print(f"{(time.monotonic() - t0) / 60:6.2f}  {name:6s}  {s[0]:6d}  {s[1]:4d}  {s[2]}", flush=True)

@@ -1,7 +1,6 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 
 #include "actors/core/kind_registry.hpp"
 
@@ -31,14 +30,5 @@ class acb_kernel final : public kernel {
   double vol_threshold_;
   std::int64_t short_;
 };
-
-// Reads element i of a numeric array (an f64_vector or a list of numbers) as a double;
-// nullopt when v is not such an array, i is out of range or the element is not a number.
-// Shared by the kinds that read eigen_scanner's per-window arrays.
-std::optional<double> numeric_element(const Value& v, std::size_t i);
-std::size_t numeric_array_size(const Value& v);  // 0 when v is not an array
-
-// eigen_scanner's mean_return as a finite double; nullopt otherwise.
-std::optional<double> scanner_mean_return(const Value& scanner_output);
 
 }  // namespace shoal

@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "actors/core/slot_ring.hpp"
 #include "messages/value.hpp"
-#include "runtime/slot_ring.hpp"
 
 namespace shoal {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/core/slot_ring.hpp"
 #include "messages/value.hpp"
-#include "runtime/slot_ring.hpp"
 
 namespace shoal {
 

@@ -43,8 +43,4 @@ class param_reader {
   value_map normalized_;
 };
 
-// Parses "1s", "500ms", "250us", "10ns", "2m", "1h", "1d"; throws std::invalid_argument.
-std::int64_t parse_duration_ns(std::string_view text);
-std::string format_duration_ns(std::int64_t ns);
-
 }  // namespace shoal

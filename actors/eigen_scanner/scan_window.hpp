@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/slot_ring.hpp"
+#include "actors/core/slot_ring.hpp"
 
 namespace shoal {
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "actors/acb/acb.hpp"
 #include "actors/core/prng.hpp"
+#include "actors/core/scanner_output.hpp"
 
 namespace shoal {
 

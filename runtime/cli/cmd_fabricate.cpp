@@ -1,12 +1,13 @@
 #include <iostream>
 #include <map>
 
+#include "actors/core/duration.hpp"
 #include "actors/core/params.hpp"
 #include "messages/journal_record.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/sources/fabricator_feed.hpp"
-#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
 
 namespace shoal {
 

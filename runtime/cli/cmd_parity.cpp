@@ -121,13 +121,20 @@ bool first_divergence(const node_outputs& a, const node_outputs& b, std::int64_t
   return false;
 }
 
-// The per-node table of two data dirs, bucket-aligned. Returns the number of differing nodes.
-std::size_t compare_dirs(std::map<std::string, node_outputs>& A,
-                         std::map<std::string, node_outputs>& B) {
+// The nodes of either side, in name order, after printing the table's header.
+template <class Map>
+std::set<std::string> table_header(const Map& A, const Map& B) {
   std::set<std::string> names;
   for (const auto& [n, _] : A) names.insert(n);
   for (const auto& [n, _] : B) names.insert(n);
   std::printf("%-28s %9s %9s  %-5s  %s\n", "node", "A", "B", "equal", "first divergence");
+  return names;
+}
+
+// The per-node table of two data dirs, bucket-aligned. Returns the number of differing nodes.
+std::size_t compare_dirs(std::map<std::string, node_outputs>& A,
+                         std::map<std::string, node_outputs>& B) {
+  const std::set<std::string> names = table_header(A, B);
   std::size_t differing = 0;
   std::optional<std::pair<std::int64_t, std::string>> first;
   for (const auto& name : names) {
@@ -174,10 +181,7 @@ std::string digest_divergence(const node_digest& a, const node_digest& b, std::i
 }
 
 std::size_t compare_digests(const digest_set& A, const digest_set& B) {
-  std::set<std::string> names;
-  for (const auto& [n, _] : A) names.insert(n);
-  for (const auto& [n, _] : B) names.insert(n);
-  std::printf("%-28s %9s %9s  %-5s  %s\n", "node", "A", "B", "equal", "first divergence");
+  const std::set<std::string> names = table_header(A, B);
   std::size_t differing = 0;
   std::optional<std::pair<std::int64_t, std::string>> first;
   const node_digest none;

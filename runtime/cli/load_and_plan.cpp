@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "actors/core/duration.hpp"
 #include "actors/core/params.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/plan.hpp"

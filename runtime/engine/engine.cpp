@@ -96,7 +96,8 @@ void engine::impl::make_ingest() {
   std::map<std::string, ingest_target, std::less<>> streams;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i)
     if (graph->nodes[i].is_stream())
-      for (const auto& name : graph->nodes[i].names) streams[name] = {node_actors[i], reports[i]};
+      for (const auto& name : graph->nodes[i].names)
+        streams[name] = {actor_inbox(node_actors[i]), reports[i]};
   ingest_options io;
   io.clock = &clk();
   io.reject_keep_bytes = static_cast<std::size_t>(cfg.engine.reject_keep_bytes);

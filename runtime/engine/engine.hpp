@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "runtime/engine/node_status.hpp"
-#include "runtime/engine/publisher.hpp"
 #include "runtime/graph/plan.hpp"
 #include "runtime/store/output_digest.hpp"
-#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
+#include "runtime/transport/publisher.hpp"
 
 namespace shoal {
 

@@ -45,19 +45,6 @@ constexpr command commands[] = {
     {"log-level", "level", "trace, debug, info, warn, error or off"},
 };
 
-std::string prom_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 class engine_admin final : public admin_backend {
  public:
   explicit engine_admin(engine::impl& m) : m_(m) {}
@@ -363,103 +350,6 @@ class engine_admin final : public admin_backend {
 
 std::shared_ptr<admin_backend> make_engine_admin(engine::impl& m) {
   return std::make_shared<engine_admin>(m);
-}
-
-std::string engine_metrics_text(engine::impl& m) {
-  std::ostringstream o;
-  const auto rs = m.node_reports();
-  auto counter = [&](const char* name, const char* help, auto get) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
-    for (const auto& r : rs)
-      o << name << "{node=\"" << prom_escape(r.names.front()) << "\"} " << get(r) << "\n";
-  };
-  counter("shoal_events_in_total", "Inputs a node handled.",
-          [](const node_report& r) { return r.events_in; });
-  counter("shoal_outputs_total", "Outputs a node emitted.",
-          [](const node_report& r) { return r.outputs; });
-  counter("shoal_late_dropped_total", "Late events dropped.",
-          [](const node_report& r) { return r.late_dropped; });
-  counter("shoal_rejected_total", "Inputs rejected at ingest.",
-          [](const node_report& r) { return r.rejected; });
-  o << "# HELP shoal_node_state 1 for the node's current state, 0 for the others.\n"
-       "# TYPE shoal_node_state gauge\n";
-  for (const auto& r : rs)
-    for (auto s : all_node_states)
-      o << "shoal_node_state{node=\"" << prom_escape(r.names.front()) << "\",state=\""
-        << to_string(s) << "\"} " << (r.state == s ? 1 : 0) << "\n";
-  o << "# HELP shoal_window_resident_bytes Bytes held by a node's window, payloads included.\n"
-       "# TYPE shoal_window_resident_bytes gauge\n";
-  for (const auto& r : rs)
-    o << "shoal_window_resident_bytes{node=\"" << prom_escape(r.names.front()) << "\"} "
-      << r.window_bytes << "\n";
-  o << "# HELP shoal_node_compute_seconds Kernel compute time per fired bucket.\n"
-       "# TYPE shoal_node_compute_seconds histogram\n";
-  for (const auto& r : rs) {
-    const std::string node = prom_escape(r.names.front());
-    std::uint64_t cum = 0;
-    for (std::size_t b = 0; b < r.compute_counts.size(); ++b) {
-      cum += r.compute_counts[b];
-      o << "shoal_node_compute_seconds_bucket{node=\"" << node << "\",le=\"";
-      if (b < compute_bounds_s.size())
-        o << compute_bounds_s[b];
-      else
-        o << "+Inf";
-      o << "\"} " << cum << "\n";
-    }
-    o << "shoal_node_compute_seconds_sum{node=\"" << node << "\"} " << r.compute_sum_s << "\n";
-    o << "shoal_node_compute_seconds_count{node=\"" << node << "\"} " << cum << "\n";
-  }
-  const auto ps = m.pub ? m.pub->stats() : publisher_stats{};
-  o << "# HELP shoal_published_total Frames handed to the PUB socket.\n# TYPE "
-       "shoal_published_total counter\n"
-    << "shoal_published_total " << ps.sent << "\n";
-  o << "# HELP shoal_publish_dropped_total Frames dropped because the publish queue was full.\n"
-       "# TYPE shoal_publish_dropped_total counter\nshoal_publish_dropped_total "
-    << ps.queue_dropped << "\n";
-  if (m.pub && !m.cfg.engine.publish_tracked.empty()) {
-    const auto subs = m.pub->subscribers();
-    std::size_t connected = 0;
-    for (const auto& s : subs) connected += s.connected;
-    o << "# HELP shoal_subscribers_connected Subscribers of the tracked publish endpoint.\n"
-         "# TYPE shoal_subscribers_connected gauge\nshoal_subscribers_connected "
-      << connected << "\n";
-    o << "# HELP shoal_subscriber_sent_total Outputs queued for a tracked subscriber.\n"
-         "# TYPE shoal_subscriber_sent_total counter\n";
-    for (const auto& s : subs)
-      o << "shoal_subscriber_sent_total{subscriber=\"" << prom_escape(s.name) << "\"} " << s.sent
-        << "\n";
-    o << "# HELP shoal_subscriber_dropped_total Outputs dropped for a tracked subscriber whose "
-         "queue was full.\n# TYPE shoal_subscriber_dropped_total counter\n";
-    for (const auto& s : subs)
-      o << "shoal_subscriber_dropped_total{subscriber=\"" << prom_escape(s.name) << "\"} "
-        << s.dropped << "\n";
-  }
-  const auto ws = m.writer ? m.writer->stats() : writer_stats{};
-  o << "# HELP shoal_journal_commit_seconds Time per group commit of the store.\n"
-       "# TYPE shoal_journal_commit_seconds histogram\n";
-  std::uint64_t cum = 0;
-  for (std::size_t b = 0; b < ws.commit_counts.size(); ++b) {
-    cum += ws.commit_counts[b];
-    o << "shoal_journal_commit_seconds_bucket{le=\"";
-    if (b < commit_bounds_s.size())
-      o << commit_bounds_s[b];
-    else
-      o << "+Inf";
-    o << "\"} " << cum << "\n";
-  }
-  o << "shoal_journal_commit_seconds_sum " << ws.commit_ns / 1e9 << "\n"
-    << "shoal_journal_commit_seconds_count " << ws.commits << "\n";
-  o << "# HELP shoal_unmatched_topics_total Frames of topics that are no stream of their zmq "
-       "source (ZeroMQ subscriptions match prefixes).\n# TYPE shoal_unmatched_topics_total "
-       "counter\nshoal_unmatched_topics_total "
-    << (m.gate ? m.gate->unmatched_topics() : 0) << "\n";
-  o << "# HELP shoal_reuse_ratio Declared nodes served by another's actor (dedup).\n"
-       "# TYPE shoal_reuse_ratio gauge\nshoal_reuse_ratio "
-    << m.graph->reuse_ratio() << "\n";
-  o << "# HELP shoal_actors_alive Node actors running.\n# TYPE shoal_actors_alive "
-       "gauge\nshoal_actors_alive "
-    << m.node_actors.size() << "\n";
-  return o.str();
 }
 
 }  // namespace shoal

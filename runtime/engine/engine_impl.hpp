@@ -15,9 +15,9 @@
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/node_host.hpp"
 #include "runtime/engine/runtime_strategies.hpp"
-#include "runtime/engine/snapshot_server.hpp"
 #include "runtime/sources/sources.hpp"
 #include "runtime/store/dir_lock.hpp"
+#include "runtime/transport/snapshot_server.hpp"
 
 namespace shoal {
 
@@ -76,16 +76,19 @@ struct engine::impl {
   void start_sources();
   void stop_sources();
 
+  // Lets ingest go on when a quiet section ends, however it ends.
+  struct resume_ingest {
+    ingest* g;
+    ~resume_ingest() {
+      if (g) g->resume();
+    }
+  };
+
   // Runs f with the graph quiet: ingest paused, every message in flight handled. Nothing enters
   // the graph until f returns. The caller holds graph_mu.
   template <class F>
   auto quiesce(F&& f) {
-    struct resume_on_exit {
-      ingest* g;
-      ~resume_on_exit() {
-        if (g) g->resume();
-      }
-    } guard{gate.get()};
+    resume_ingest guard{gate.get()};
     if (gate) gate->pause();
     flow->wait_idle();
     return f();
@@ -96,12 +99,7 @@ struct engine::impl {
   // For checkpoints, which must not delay commits. The caller holds graph_mu.
   template <class F>
   auto quiesce_journaling(F&& f) {
-    struct resume_on_exit {
-      ingest* g;
-      ~resume_on_exit() {
-        if (g) g->resume();
-      }
-    } guard{gate.get()};
+    resume_ingest guard{gate.get()};
     const std::uint64_t at = gate ? gate->hold() : (writer ? writer->last_journal_seq() : 0);
     flow->wait_idle();
     return f(at);

@@ -62,7 +62,7 @@ bool ingest::event(const std::string& stream, std::int64_t ts, value_ptr payload
   if (journal_) journal_->append_journal(encode_event(Event{stream, seq, ts, payload}));
   max_ts_ = std::max(max_ts_, ts);
   deliver([node = st->target.node, seq, ts, payload = std::move(payload)]() mutable {
-    caf::anon_send(node, event_atom::value, std::uint32_t{0}, seq, ts, std::move(payload));
+    node->event(seq, ts, std::move(payload));
   });
   return true;
 }
@@ -81,9 +81,7 @@ bool ingest::send_watermark(const std::string& stream, std::int64_t ts, bool idl
   stream_state* st = find(stream);
   if (!st || ts <= st->journaled_wm) return false;
   if (journal_) journal_->append_journal(encode_watermark(Watermark{stream, ts, idle}));
-  deliver([node = st->target.node, ts] {
-    caf::anon_send(node, watermark_atom::value, std::uint32_t{0}, ts);
-  });
+  deliver([node = st->target.node, ts] { node->watermark(ts); });
   return true;
 }
 
@@ -167,10 +165,10 @@ void ingest::forward(const journal_record& r) {
     st->seq = e->seq;
     max_ts_ = std::max(max_ts_, e->ts);
     flow_.sent();
-    caf::anon_send(st->target.node, event_atom::value, std::uint32_t{0}, e->seq, e->ts, e->payload);
+    st->target.node->event(e->seq, e->ts, e->payload);
   } else if (const auto* w = std::get_if<Watermark>(&r)) {
     flow_.sent();
-    caf::anon_send(st->target.node, watermark_atom::value, std::uint32_t{0}, w->ts);
+    st->target.node->watermark(w->ts);
   } else if (std::holds_alternative<Rejected>(r)) {
     board_->update(st->target.report, [](node_report& rep) { ++rep.rejected; });
   }

@@ -22,16 +22,16 @@
 
 #include "messages/journal_record.hpp"
 #include "runtime/clock/clock.hpp"
-#include "runtime/engine/actor_messages.hpp"
 #include "runtime/engine/flow_control.hpp"
+#include "runtime/engine/node_inbox.hpp"
 #include "runtime/engine/node_status.hpp"
 #include "runtime/sources/record_sink.hpp"
-#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
 
 namespace shoal {
 
 struct ingest_target {
-  caf::actor node;
+  std::shared_ptr<node_inbox> node;
   std::shared_ptr<node_report> report;
 };
 

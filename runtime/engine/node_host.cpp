@@ -101,4 +101,26 @@ caf::actor spawn_node_host(caf::actor_system& sys, node_host_args args) {
   return sys.spawn(node_host, std::move(args));
 }
 
+namespace {
+
+class actor_inbox_impl final : public node_inbox {
+ public:
+  explicit actor_inbox_impl(caf::actor node) : node_(std::move(node)) {}
+  void event(std::uint64_t seq, std::int64_t ts, value_ptr payload) override {
+    caf::anon_send(node_, event_atom::value, std::uint32_t{0}, seq, ts, std::move(payload));
+  }
+  void watermark(std::int64_t ts) override {
+    caf::anon_send(node_, watermark_atom::value, std::uint32_t{0}, ts);
+  }
+
+ private:
+  caf::actor node_;
+};
+
+}  // namespace
+
+std::shared_ptr<node_inbox> actor_inbox(caf::actor node) {
+  return std::make_shared<actor_inbox_impl>(std::move(node));
+}
+
 }  // namespace shoal

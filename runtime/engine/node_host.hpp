@@ -9,6 +9,7 @@
 
 #include "runtime/engine/actor_messages.hpp"
 #include "runtime/engine/flow_control.hpp"
+#include "runtime/engine/node_inbox.hpp"
 #include "runtime/engine/node_runner.hpp"
 
 namespace shoal {
@@ -29,5 +30,8 @@ struct node_host_args {
 //   (restart_atom, bool fresh) -> bool                back from FAILED
 //   (warm_done_atom, ports) -> bool                   end of a warm start
 caf::actor spawn_node_host(caf::actor_system& sys, node_host_args args);
+
+// Ingest's way into a node actor: each input becomes an (event_atom | watermark_atom) message.
+std::shared_ptr<node_inbox> actor_inbox(caf::actor node);
 
 }  // namespace shoal

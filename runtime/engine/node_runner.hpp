@@ -20,11 +20,11 @@
 
 #include "actors/core/kernel.hpp"
 #include "runtime/engine/node_status.hpp"
-#include "runtime/engine/publisher.hpp"
 #include "runtime/graph/plan.hpp"
 #include "runtime/store/output_digest.hpp"
-#include "runtime/store/store.hpp"
-#include "runtime/window_cache.hpp"
+#include "runtime/store/store_writer.hpp"
+#include "runtime/transport/publisher.hpp"
+#include "runtime/window/window_cache.hpp"
 
 namespace shoal {
 

@@ -33,7 +33,8 @@ struct engine_decl {
   std::string name = "shoal";
   std::string publish = "tcp://127.0.0.1:5556";  // PUB endpoint the engine binds
   // ROUTER endpoint publishing the same frames to DEALER subscribers, each with its own queue
-  // whose drops are counted per subscriber (runtime/engine/subscriber_channel.hpp); empty = none.
+  // whose drops are counted per subscriber (runtime/transport/subscriber_channel.hpp); empty =
+  // none.
   std::string publish_tracked;
   // ROUTER endpoint answering "last N outputs of topic T" from the outputs store (late
   // joiners); empty = none.

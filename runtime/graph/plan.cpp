@@ -1,4 +1,5 @@
 #include "runtime/graph/plan.hpp"
+#include "actors/core/duration.hpp"
 
 #include <algorithm>
 #include <functional>

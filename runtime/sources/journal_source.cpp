@@ -5,7 +5,7 @@
 
 #include "messages/journal_record.hpp"
 #include "runtime/sources/sources.hpp"
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 namespace shoal {
 namespace {

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "messages/decode_error.hpp"
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 namespace shoal {
 namespace {

@@ -13,7 +13,7 @@
 #include "messages/records.hpp"
 #include "runtime/sources/source_progress.hpp"
 #include "runtime/sources/sources.hpp"
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 namespace shoal {
 namespace {

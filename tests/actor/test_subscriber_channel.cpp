@@ -7,7 +7,7 @@
 #include <zmq.hpp>
 
 #include "messages/msgpack_codec.hpp"
-#include "runtime/engine/subscriber_channel.hpp"
+#include "runtime/transport/subscriber_channel.hpp"
 
 using namespace shoal;
 

@@ -9,7 +9,7 @@
 
 #include "actors/fabricator/fabricator.hpp"
 #include "messages/records.hpp"
-#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
 
 using namespace shoal;
 

@@ -11,7 +11,7 @@
 
 #include "actors/core/kind_registry.hpp"
 #include "actors/fabricator/fabricator.hpp"
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 using namespace shoal;
 using clock_type = std::chrono::steady_clock;

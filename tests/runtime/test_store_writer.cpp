@@ -8,7 +8,7 @@
 
 #include "../unit/temp_files.hpp"
 #include "runtime/clock/manual_clock.hpp"
-#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
 #include "wait_for.hpp"
 
 using namespace shoal;

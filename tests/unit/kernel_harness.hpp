@@ -9,7 +9,7 @@
 
 #include "actors/core/kind_registry.hpp"
 #include "messages/value.hpp"
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 namespace shoal::testing {
 

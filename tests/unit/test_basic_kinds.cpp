@@ -10,7 +10,7 @@
 #include "actors/log_return/log_return.hpp"
 #include "actors/zscore/zscore.hpp"
 #include "messages/payloads.hpp"
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 using namespace shoal;
 

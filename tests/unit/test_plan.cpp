@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "actors/core/duration.hpp"
 #include "actors/core/params.hpp"
 #include "runtime/graph/plan.hpp"
 #include "temp_files.hpp"

@@ -1,4 +1,4 @@
-// Unit tests for runtime/window_cache (design §5: event time and the window cache).
+// Unit tests for runtime/window/window_cache (design §5: event time and the window cache).
 
 #include <catch2/catch.hpp>
 
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 using namespace shoal;
 

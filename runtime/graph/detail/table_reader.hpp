@@ -9,6 +9,7 @@
 #include <toml.hpp>
 #include <vector>
 
+#include "actors/core/duration.hpp"
 #include "actors/core/params.hpp"
 #include "runtime/graph/config.hpp"
 #include "runtime/graph/detail/toml_file.hpp"

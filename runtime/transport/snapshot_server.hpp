@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "runtime/graph/plan.hpp"
-#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
 
 namespace zmq {
 class context_t;

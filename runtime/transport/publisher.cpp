@@ -1,4 +1,4 @@
-#include "runtime/engine/publisher.hpp"
+#include "runtime/transport/publisher.hpp"
 
 #include <spdlog/spdlog.h>
 #include <chrono>

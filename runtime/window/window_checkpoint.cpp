@@ -1,7 +1,7 @@
 // window_cache::save / restore: a node's window as a Value, for checkpoints in the state db.
 #include <stdexcept>
 
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 namespace shoal {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/engine/snapshot_server.hpp"
+#include "runtime/transport/snapshot_server.hpp"
 
 #include <spdlog/spdlog.h>
 

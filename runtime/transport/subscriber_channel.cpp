@@ -1,4 +1,4 @@
-#include "runtime/engine/subscriber_channel.hpp"
+#include "runtime/transport/subscriber_channel.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>

@@ -34,8 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/core/slot_ring.hpp"
 #include "messages/value.hpp"
-#include "runtime/slot_ring.hpp"
 
 namespace shoal {
 

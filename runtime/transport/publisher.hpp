@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/engine/subscriber_channel.hpp"
+#include "runtime/transport/subscriber_channel.hpp"
 
 namespace shoal {
 

@@ -1,4 +1,4 @@
-#include "runtime/window_cache.hpp"
+#include "runtime/window/window_cache.hpp"
 
 #include <algorithm>
 #include <limits>

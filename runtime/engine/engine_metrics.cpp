@@ -1,0 +1,79 @@
+// The engine's metrics for /metrics and admin `metrics`: per-node counters, state, window size
+// and compute time; the publisher's and the tracked subscribers' counts; the store's commit
+// times; ingest's unmatched topics; dedup. Written by runtime/metrics/prometheus_text.
+#include "runtime/engine/engine_impl.hpp"
+#include "runtime/metrics/prometheus_text.hpp"
+
+namespace shoal {
+
+std::string engine_metrics_text(engine::impl& m) {
+  prometheus_text t;
+  const auto rs = m.node_reports();
+  const auto node = [](const node_report& r) { return metric_labels{{"node", r.names.front()}}; };
+  const auto counter = [&](const char* name, const char* help, auto get) {
+    t.family(name, "counter", help);
+    for (const auto& r : rs) t.sample(name, node(r), get(r));
+  };
+  counter("shoal_events_in_total", "Inputs a node handled.",
+          [](const node_report& r) { return r.events_in; });
+  counter("shoal_outputs_total", "Outputs a node emitted.",
+          [](const node_report& r) { return r.outputs; });
+  counter("shoal_late_dropped_total", "Late events dropped.",
+          [](const node_report& r) { return r.late_dropped; });
+  counter("shoal_rejected_total", "Inputs rejected at ingest.",
+          [](const node_report& r) { return r.rejected; });
+  t.family("shoal_node_state", "gauge", "1 for the node's current state, 0 for the others.");
+  for (const auto& r : rs) {
+    for (auto s : all_node_states) {
+      t.sample("shoal_node_state", {{"node", r.names.front()}, {"state", to_string(s)}},
+               r.state == s ? 1 : 0);
+    }
+  }
+  t.family("shoal_window_resident_bytes", "gauge",
+           "Bytes held by a node's window, payloads included.");
+  for (const auto& r : rs) t.sample("shoal_window_resident_bytes", node(r), r.window_bytes);
+  t.family("shoal_node_compute_seconds", "histogram", "Kernel compute time per fired bucket.");
+  for (const auto& r : rs) {
+    t.histogram("shoal_node_compute_seconds", node(r), compute_bounds_s, r.compute_counts,
+                r.compute_sum_s);
+  }
+
+  const auto ps = m.pub ? m.pub->stats() : publisher_stats{};
+  t.family("shoal_published_total", "counter", "Frames handed to the PUB socket.");
+  t.sample("shoal_published_total", {}, ps.sent);
+  t.family("shoal_publish_dropped_total", "counter",
+           "Frames dropped because the publish queue was full.");
+  t.sample("shoal_publish_dropped_total", {}, ps.queue_dropped);
+  if (m.pub && !m.cfg.engine.publish_tracked.empty()) {
+    const auto subs = m.pub->subscribers();
+    std::size_t connected = 0;
+    for (const auto& s : subs) connected += s.connected;
+    t.family("shoal_subscribers_connected", "gauge",
+             "Subscribers of the tracked publish endpoint.");
+    t.sample("shoal_subscribers_connected", {}, connected);
+    t.family("shoal_subscriber_sent_total", "counter", "Outputs queued for a tracked subscriber.");
+    for (const auto& s : subs)
+      t.sample("shoal_subscriber_sent_total", {{"subscriber", s.name}}, s.sent);
+    t.family("shoal_subscriber_dropped_total", "counter",
+             "Outputs dropped for a tracked subscriber whose queue was full.");
+    for (const auto& s : subs) {
+      t.sample("shoal_subscriber_dropped_total", {{"subscriber", s.name}}, s.dropped);
+    }
+  }
+
+  const auto ws = m.writer ? m.writer->stats() : writer_stats{};
+  t.family("shoal_journal_commit_seconds", "histogram", "Time per group commit of the store.");
+  t.histogram("shoal_journal_commit_seconds", {}, commit_bounds_s, ws.commit_counts,
+              ws.commit_ns / 1e9);
+  t.family("shoal_unmatched_topics_total", "counter",
+           "Frames of topics that are no stream of their zmq source (ZeroMQ subscriptions match "
+           "prefixes).");
+  t.sample("shoal_unmatched_topics_total", {}, m.gate ? m.gate->unmatched_topics() : 0);
+  t.family("shoal_reuse_ratio", "gauge", "Declared nodes served by another's actor (dedup).");
+  t.sample("shoal_reuse_ratio", {}, m.graph->reuse_ratio());
+  t.family("shoal_actors_alive", "gauge", "Node actors running.");
+  t.sample("shoal_actors_alive", {}, m.node_actors.size());
+  return t.str();
+}
+
+}  // namespace shoal

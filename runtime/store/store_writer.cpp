@@ -1,0 +1,251 @@
+#include "runtime/store/store_writer.hpp"
+
+#include <algorithm>
+
+#include "runtime/store/lmdb_calls.hpp"
+
+namespace shoal {
+
+using lmdb::check;
+using lmdb::val;
+
+store_writer::store_writer(store& s, options o)
+    : store_(s),
+      opt_(o),
+      clock_(o.clock ? *o.clock : system_clock()),
+      next_journal_(s.journal_last() + 1),
+      committed_journal_(next_journal_ - 1) {
+  thread_ = std::thread([this] { run(); });
+}
+
+store_writer::~store_writer() { stop(); }
+
+bool store_writer::has_room() const {
+  // An empty queue always takes the next record, however large: a single record above
+  // max_queue_bytes must still go through (the writer commits it on its own).
+  return stopping_ || queue_.empty() ||
+         (queue_.size() < opt_.max_queue && queued_bytes_ < opt_.max_queue_bytes);
+}
+
+bool store_writer::batch_due() const {
+  return stopping_ || flush_requested_ || expedite_through_ > committed_journal_ ||
+         blocked_producers_ > 0 || queue_.size() >= opt_.max_batch ||
+         queued_bytes_ >= opt_.max_queue_bytes;
+}
+
+void store_writer::wait_for_room(std::unique_lock<std::mutex>& lock) {
+  if (!has_room()) {
+    // A full queue is a due batch: the writer must hear of it, or nobody would ever make room.
+    ++blocked_producers_;
+    cv_.notify_one();
+    done_cv_.wait(lock, [&] { return has_room(); });
+    --blocked_producers_;
+  }
+  if (stopping_) throw store_error(failure_.empty() ? "store writer is stopped" : failure_);
+}
+
+void store_writer::push(op o) {
+  const bool was_empty = queue_.empty();
+  queued_bytes_ += o.key.size() + o.value.size();
+  o.arrived = clock_.now();
+  queue_.push_back(std::move(o));
+  ++enqueued_;
+  // The first record starts the writer's max_delay deadline; a due batch ends it early.
+  if (was_empty || batch_due()) cv_.notify_one();
+}
+
+void store_writer::enqueue(op o) {
+  std::unique_lock lock(mu_);
+  wait_for_room(lock);
+  push(std::move(o));
+}
+
+std::uint64_t store_writer::append_journal(std::string bytes) {
+  std::unique_lock lock(mu_);
+  wait_for_room(lock);  // before taking the seq, so seqs stay in queue order
+  const std::uint64_t seq = next_journal_++;
+  push(op{op_kind::journal, u64_key(seq), std::move(bytes), {}});
+  return seq;
+}
+
+void store_writer::put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes) {
+  enqueue(op{op_kind::output, output_key(id_hex, bucket), std::move(bytes), {}});
+}
+
+void store_writer::put_state(std::string_view id_hex, std::string bytes) {
+  enqueue(op{op_kind::state, output_key(id_hex, 0).substr(0, 32), std::move(bytes), {}});
+}
+
+void store_writer::erase_state(std::string_view id_hex) {
+  enqueue(op{op_kind::erase_state, output_key(id_hex, 0).substr(0, 32), {}, {}});
+}
+
+void store_writer::put_meta(std::string key, std::string value) {
+  enqueue(op{op_kind::meta, std::move(key), std::move(value), {}});
+}
+
+void store_writer::group::put_state(std::string_view id_hex, std::string bytes) {
+  ops_.push_back(op{op_kind::state, output_key(id_hex, 0).substr(0, 32), std::move(bytes), {}});
+}
+
+void store_writer::group::erase_state(std::string_view id_hex) {
+  ops_.push_back(op{op_kind::erase_state, output_key(id_hex, 0).substr(0, 32), {}, {}});
+}
+
+void store_writer::group::put_meta(std::string key, std::string value) {
+  ops_.push_back(op{op_kind::meta, std::move(key), std::move(value), {}});
+}
+
+void store_writer::put_group(group g) {
+  std::unique_lock lock(mu_);
+  wait_for_room(lock);
+  for (auto& o : g.ops_) push(std::move(o));
+}
+
+void store_writer::flush() {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = enqueued_;
+  flush_requested_ = true;
+  cv_.notify_one();
+  done_cv_.wait(lock, [&] { return committed_ >= target || !failure_.empty(); });
+  if (!failure_.empty()) throw store_error(failure_);
+}
+
+void store_writer::expedite(std::uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (seq <= expedite_through_ || seq <= committed_journal_) return;
+  expedite_through_ = seq;
+  cv_.notify_one();
+}
+
+void store_writer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  done_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t store_writer::last_journal_seq() const {
+  std::lock_guard lock(mu_);
+  return next_journal_ - 1;
+}
+
+std::uint64_t store_writer::committed_journal_seq() const {
+  std::lock_guard lock(mu_);
+  return committed_journal_;
+}
+
+void store_writer::on_commit(std::function<void(std::uint64_t)> listener) {
+  std::lock_guard lock(mu_);
+  on_commit_ = std::move(listener);
+}
+
+std::size_t store_writer::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+writer_stats store_writer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void store_writer::commit(std::deque<op>& batch) {
+  const auto t0 = std::chrono::steady_clock::now();
+  MDB_txn* txn = nullptr;
+  check(mdb_txn_begin(store_.env(), nullptr, 0, &txn), "begin write");
+  try {
+    for (auto& o : batch) {
+      MDB_val k = val(o.key), v = val(o.value);
+      unsigned dbi = 0, flags = 0;
+      switch (o.kind) {
+        case op_kind::journal:
+          dbi = store_.db_journal();
+          flags = MDB_APPEND;
+          break;
+        case op_kind::output:
+          dbi = store_.db_outputs();
+          break;
+        case op_kind::state:
+          dbi = store_.db_state();
+          break;
+        case op_kind::meta:
+          dbi = store_.db_meta();
+          break;
+        case op_kind::erase_state: {
+          const int rc = mdb_del(txn, store_.db_state(), &k, nullptr);
+          if (rc != MDB_NOTFOUND) check(rc, "delete");
+          continue;
+        }
+      }
+      check(mdb_put(txn, dbi, &k, &v, flags), "put");
+    }
+    check(mdb_txn_commit(txn), "commit");
+  } catch (...) {
+    mdb_txn_abort(txn);
+    throw;
+  }
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::lock_guard lock(mu_);
+  stats_.records += batch.size();
+  stats_.commits += 1;
+  stats_.commit_ns += static_cast<std::uint64_t>(ns);
+  std::size_t b = 0;
+  while (b < commit_bounds_s.size() && ns / 1e9 > commit_bounds_s[b]) ++b;
+  ++stats_.commit_counts[b];
+  committed_ += batch.size();
+}
+
+void store_writer::run() {
+  std::deque<op> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping with nothing left
+      // Group commit: everything queued goes in one transaction once a batch is due, and at
+      // the latest max_delay after the oldest queued record arrived.
+      const auto deadline = queue_.front().arrived + opt_.max_delay;
+      clock_.wait_until(lock, cv_, deadline, [&] { return batch_due(); });
+      queued_bytes_ = 0;
+      batch.swap(queue_);
+      flush_requested_ = false;
+    }
+    done_cv_.notify_all();  // room again for waiting producers
+    std::uint64_t last_journal = 0;
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+      if (it->kind == op_kind::journal) {
+        last_journal = read_u64_key(it->key);
+        break;
+      }
+    try {
+      commit(batch);
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mu_);
+      failure_ = e.what();
+      stopping_ = true;
+      queue_.clear();
+      done_cv_.notify_all();
+      return;
+    }
+    std::function<void(std::uint64_t)> listener;
+    std::uint64_t committed_journal = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (last_journal) committed_journal_ = last_journal;
+      committed_journal = committed_journal_;
+      listener = on_commit_;
+    }
+    if (listener) listener(committed_journal);
+    batch.clear();
+    done_cv_.notify_all();
+  }
+}
+
+}  // namespace shoal

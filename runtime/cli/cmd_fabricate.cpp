@@ -6,6 +6,7 @@
 #include "messages/journal_record.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/sources/fabricator_config.hpp"
 #include "runtime/sources/fabricator_feed.hpp"
 #include "runtime/store/store_writer.hpp"
 
@@ -15,23 +16,24 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
   auto* cmd = app.add_subcommand(
       "fabricate", "Write a fabricator source's journal directly (same arguments, same journal).");
   struct options {
-    std::int64_t seed = 42, assets = 12, buckets = 1000, levels = 5, start = 1'767'225'600;
+    fabricator_settings f;
+    std::int64_t buckets = 1000;
     std::string interval = "1s", out, source = "market";
     bool no_books = false;
   };
   auto o = std::make_shared<options>();
-  cmd->add_option("--seed", o->seed, "PRNG seed")->capture_default_str();
-  cmd->add_option("--assets", o->assets, "number of assets")
+  cmd->add_option("--seed", o->f.seed, "PRNG seed")->capture_default_str();
+  cmd->add_option("--assets", o->f.assets, "number of assets")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--buckets", o->buckets, "number of buckets")
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000'000));
   cmd->add_option("--interval", o->interval, "bucket width")->capture_default_str();
-  cmd->add_option("--levels", o->levels, "order-book depth")
+  cmd->add_option("--levels", o->f.levels, "order-book depth")
       ->capture_default_str()
       ->check(CLI::Range(1, 50));
-  cmd->add_option("--start", o->start, "unix seconds of the first bucket")->capture_default_str();
+  cmd->add_option("--start", o->f.start, "unix seconds of the first bucket")->capture_default_str();
   cmd->add_option("--source", o->source, "source name: streams are SOURCE.scan and SOURCE.ob")
       ->capture_default_str();
   cmd->add_flag("--no-books", o->no_books,
@@ -55,11 +57,7 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
     }
     store db(o->out, true);
     store_writer w(db);
-    value_map params{{"seed", Value(o->seed)},
-                     {"assets", Value(o->assets)},
-                     {"levels", Value(o->levels)},
-                     {"start", Value(o->start)}};
-    if (o->no_books) params["books"] = Value(false);
+    o->f.books = !o->no_books;
     // The same feed as a live fabricator source, its records journaled as ingest would.
     struct journal_sink final : record_sink {
       store_writer& w;
@@ -78,16 +76,16 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
         return true;
       }
     } sink(w);
-    fabricator_feed feed(o->source, params, interval);
+    fabricator_feed feed(o->source, o->f.params(), interval);
     for (std::int64_t k = 0; k < o->buckets; ++k) feed.emit_next(sink);
     const std::uint64_t records = sink.records, scan_seq = sink.seqs[feed.scan_stream()],
                         ob_seq = sink.seqs[feed.ob_stream()];
     // The config a replay without --config uses: the same fabricator source, no nodes.
     const std::string toml =
         "[engine]\nname = \"fabricated\"\n\n[[source]]\nname = \"" + o->source +
-        "\"\nkind = \"fabricator\"\nseed = " + std::to_string(o->seed) +
-        "\nassets = " + std::to_string(o->assets) + "\nlevels = " + std::to_string(o->levels) +
-        "\nstart = " + std::to_string(o->start) + "\ninterval = \"" + o->interval + "\"\n" +
+        "\"\nkind = \"fabricator\"\nseed = " + std::to_string(o->f.seed) +
+        "\nassets = " + std::to_string(o->f.assets) + "\nlevels = " + std::to_string(o->f.levels) +
+        "\nstart = " + std::to_string(o->f.start) + "\ninterval = \"" + o->interval + "\"\n" +
         (o->no_books ? "books = false\n" : "");
     w.put_meta(
         "config",

@@ -37,8 +37,7 @@ decode_limits checkpoint_limits() {
 }
 
 std::unique_ptr<window_cache> make_cache(const plan& g, const plan_node& n) {
-  auto policy = parse_on_missing(n.on_missing).value_or(on_missing::skip);
-  return std::make_unique<window_cache>(ports_of(g, n), n.interval_ns, n.period, policy);
+  return std::make_unique<window_cache>(ports_of(g, n), n.interval_ns, n.period, n.on_missing);
 }
 
 }  // namespace

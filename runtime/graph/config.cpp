@@ -9,7 +9,7 @@
 #include "runtime/graph/detail/engine_section.hpp"
 #include "runtime/graph/detail/table_reader.hpp"
 #include "runtime/graph/detail/toml_file.hpp"
-#include "runtime/graph/endpoints.hpp"
+#include "runtime/sources/source_kinds.hpp"
 
 namespace shoal {
 
@@ -56,122 +56,22 @@ value_map params_of(table_reader& r, const std::string& key) {
   return to_value(*v, r.doc(), r.path(key)).as_map();
 }
 
-const toml::array* array_of_tables(table_reader& r, const std::string& key) {
-  const toml::value* v = r.get(key);
-  if (!v) return nullptr;
-  if (!v->is_array()) r.fail(key, "must be an array of tables ([[" + key + "]])");
-  for (const auto& x : v->as_array())
-    if (!x.is_table()) r.fail(key, "must be an array of tables ([[" + key + "]])");
-  return &v->as_array();
-}
-
-stream_decl parse_stream(const toml::value& t, const toml_file& doc, const std::string& src) {
-  table_reader r(t, doc, "source." + src + ".stream");
-  stream_decl s;
-  s.name = r.required_str("name");
-  if (auto x = r.str("schema")) s.schema = *x;
-  static const std::set<std::string> schemas{"scan", "ob",  "books", "posture",
-                                             "esof", "acb", "mc",    "any"};
-  if (!schemas.count(s.schema))
-    r.fail("schema",
-           "unknown schema \"" + s.schema + "\" (scan, ob, books, posture, esof, acb, mc, any)");
-  if (auto x = r.boolean("one_per_bucket")) s.one_per_bucket = *x;
-  if (auto x = r.str("key")) s.key = *x;
-  if (auto x = r.str("time")) {
-    if (*x != "auto" && *x != "payload" && *x != "ingest")
-      r.fail("time", "must be \"auto\", \"payload\" or \"ingest\"");
-    s.time = *x;
-  }
-  r.finish();
-  return s;
-}
-
 source_decl parse_source(const toml::value& t, const toml_file& doc) {
   table_reader r(t, doc, "source");
   source_decl s;
   s.loc = r.loc();
   s.name = r.required_str("name");
-  s.kind = r.required_str("kind");
+  const std::string kind = r.required_str("kind");
+  const source_kind_info* info = find_source_kind(kind);
+  if (!info) r.fail("kind", "unknown source kind \"" + kind + "\" (" + source_kind_names() + ")");
+  s.kind = info->kind;
   if (s.name.find('.') != std::string::npos) r.fail("name", "must not contain '.'");
   if (auto d = r.duration("interval")) s.interval_ns = *d;
   // A stream quiet this long gets a watermark; never shorter than a bucket by default, so a
   // bucket is not closed while its own events may still come.
   s.idle_timeout_ns = std::max<std::int64_t>(2'000'000'000, s.interval_ns);
   if (auto d = r.duration("idle_timeout")) s.idle_timeout_ns = *d;
-  if (s.kind == "fabricator") {
-    auto seed = r.integer("seed").value_or(42);
-    auto assets = r.integer("assets").value_or(12);
-    if (assets < 1 || assets > 1000) r.fail("assets", "must be in [1, 1000]");
-    auto start = r.integer("start").value_or(1'767'225'600);  // 2026-01-01T00:00:00Z
-    if (start < 0 || start > 4'102'444'800)
-      r.fail("start", "must be unix seconds in [0, 4102444800]");
-    auto levels = r.integer("levels").value_or(5);
-    if (levels < 1 || levels > 50) r.fail("levels", "must be in [1, 50]");
-    if (auto d = r.duration("pace")) s.pace_ns = *d;
-    s.params = value_map{{"assets", Value(assets)},
-                         {"levels", Value(levels)},
-                         {"seed", Value(seed)},
-                         {"start", Value(start)}};
-    s.streams = {stream_decl{"scan", "scan", true, std::nullopt, "payload"},
-                 stream_decl{"ob", "ob", false, std::string("asset"), "payload"}};
-    // books = false: scans only (the same scans). Only then is it a param, so configs that do
-    // not say it keep their NodeIDs.
-    if (auto books = r.boolean("books"); books && !*books) {
-      s.params["books"] = Value(false);
-      s.streams.pop_back();
-    }
-  } else if (s.kind == "zmq") {
-    s.connect = r.str_list("connect");
-    if (s.connect.empty()) r.fail("connect", "a zmq source needs at least one endpoint");
-    for (const auto& c : s.connect)
-      if (auto why = zmq_endpoint_problem(c, endpoint_role::connect); !why.empty())
-        r.fail("connect", why);
-    if (const auto* streams = array_of_tables(r, "stream"))
-      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, doc, s.name));
-    if (s.streams.empty())
-      r.fail("stream", "a zmq source declares its streams with [[source.stream]]");
-    s.format = r.str("format").value_or("event");
-    if (s.format != "event" && s.format != "output")
-      r.fail("format",
-             "must be \"event\" ([stream][payload]) or \"output\" (another engine's outputs)");
-    if (auto snap = r.str("snapshot")) {
-      if (auto why = zmq_endpoint_problem(*snap, endpoint_role::connect); !why.empty())
-        r.fail("snapshot", why);
-      s.snapshot = *snap;
-    }
-    if (auto n = r.integer("catch_up")) {
-      if (*n < 0 || *n > 100'000) r.fail("catch_up", "must be in [0, 100000]");
-      s.catch_up = *n;
-    }
-    if ((!s.snapshot.empty() || s.catch_up > 0) && s.format != "output")
-      r.fail("snapshot", "snapshot and catch_up need format = \"output\"");
-    if (auto d = r.duration("max_future")) s.max_future_ns = *d;
-    if (auto d = r.duration("allowed_lateness")) s.allowed_lateness_ns = *d;
-    if (s.format == "output")
-      for (auto& st : s.streams) {
-        // A shoal engine emits one output per bucket and stamps it with the bucket.
-        st.one_per_bucket = true;
-        st.time = "payload";
-      }
-    value_list eps;
-    for (const auto& c : s.connect) eps.emplace_back(c);
-    s.params = value_map{{"connect", Value(std::move(eps))}, {"format", Value(s.format)}};
-  } else if (s.kind == "journal") {
-    // A recorded journal (another data dir) replayed as a live feed.
-    std::string path = r.required_str("path");
-    if (std::filesystem::path(path).is_relative())
-      path = (std::filesystem::path(doc.path()).parent_path() / path).lexically_normal().string();
-    const std::string from = r.str("source").value_or(s.name);
-    if (auto d = r.duration("pace")) s.pace_ns = *d;
-    if (const auto* streams = array_of_tables(r, "stream"))
-      for (const auto& st : *streams) s.streams.push_back(parse_stream(st, doc, s.name));
-    if (s.streams.empty())
-      s.streams = {stream_decl{"scan", "scan", true, std::nullopt, "payload"},
-                   stream_decl{"ob", "ob", false, std::string("asset"), "payload"}};
-    s.params = value_map{{"path", Value(path)}, {"source", Value(from)}};
-  } else {
-    r.fail("kind", "unknown source kind \"" + s.kind + "\" (fabricator, zmq, journal)");
-  }
+  info->parse(r, s);
   std::set<std::string> names;
   for (const auto& st : s.streams)
     if (!names.insert(st.name).second) r.fail("stream", "duplicate stream \"" + st.name + "\"");
@@ -228,9 +128,9 @@ node_decl parse_node(const toml::value& t, const toml_file& doc, const std::stri
     n.period = *p;
   }
   if (auto m = named.str("on_missing")) {
-    if (*m != "skip" && *m != "fail" && *m != "ffill")
-      named.fail("on_missing", "must be \"skip\", \"fail\" or \"ffill\"");
-    n.on_missing = *m;
+    auto policy = parse_on_missing(*m);
+    if (!policy) named.fail("on_missing", "must be " + on_missing_choices());
+    n.on_missing = *policy;
   }
   if (auto l = named.str("late")) {
     if (*l != "drop" && *l != "side")
@@ -248,7 +148,7 @@ node_decl parse_node(const toml::value& t, const toml_file& doc, const std::stri
 
 std::vector<node_decl> parse_nodes(table_reader& r, const std::string& strategy) {
   std::vector<node_decl> out;
-  if (const auto* nodes = array_of_tables(r, "node"))
+  if (const auto* nodes = r.tables("node"))
     for (const auto& t : *nodes) out.push_back(parse_node(t, r.doc(), strategy));
   return out;
 }
@@ -293,7 +193,7 @@ config load_config(const std::string& path) {
   table_reader r(doc.root(), doc, "");
   c.engine = detail::parse_engine_section(doc);
   r.get("engine");
-  if (const auto* sources = array_of_tables(r, "source"))
+  if (const auto* sources = r.tables("source"))
     for (const auto& t : *sources) c.sources.push_back(parse_source(t, doc));
   c.nodes = parse_nodes(r, "");
   r.finish();

@@ -29,7 +29,7 @@ Value identity_value(const node_identity& n) {
       {"params", Value(n.params)},
       {"interval_ns", Value(n.interval_ns)},
       {"period", Value(n.period)},
-      {"on_missing", Value(n.on_missing)},
+      {"on_missing", Value(to_string(n.on_missing))},
       {"inputs", Value(std::move(in))},
   });
 }

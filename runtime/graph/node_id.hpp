@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "messages/value.hpp"
+#include "runtime/window/on_missing.hpp"
 
 namespace shoal {
 
@@ -17,7 +18,7 @@ struct node_identity {
   value_map params;  // normalized
   std::int64_t interval_ns = 0;
   std::int64_t period = 1;
-  std::string on_missing = "skip";
+  enum on_missing on_missing = on_missing::skip;
   std::vector<std::pair<std::string, std::string>> inputs;  // (port, upstream NodeID), any order
 };
 

@@ -1,11 +1,10 @@
 #include "runtime/graph/plan.hpp"
-#include "actors/core/duration.hpp"
 
 #include <algorithm>
 #include <functional>
 #include <set>
-#include <sstream>
 
+#include "actors/core/duration.hpp"
 #include "actors/core/kind_registry.hpp"
 #include "actors/core/params.hpp"
 #include "runtime/graph/detail/mirror_check.hpp"
@@ -13,6 +12,8 @@
 
 namespace shoal {
 namespace {
+
+using detail::join;
 
 std::string where(const source_loc& l) { return l.file + ":" + std::to_string(l.line); }
 
@@ -30,12 +31,6 @@ struct vertex {
   std::string id;
   std::size_t pass = 0, warmup = 0;
 };
-
-std::string join(const std::vector<std::string>& xs, const char* sep) {
-  std::string out;
-  for (const auto& x : xs) out += (out.empty() ? "" : sep) + x;
-  return out;
-}
 
 class planner {
  public:
@@ -197,8 +192,14 @@ class planner {
       params["schema"] = Value(v.stream->schema);
       params["one_per_bucket"] = Value(v.stream->one_per_bucket);
       params["key"] = v.stream->key ? Value(*v.stream->key) : Value();
-      params["time"] = Value(v.stream->time);
-      ident = {"source." + src.kind, 1, std::move(params), v.interval_ns, 1, "skip", {}};
+      params["time"] = Value(to_string(v.stream->time));
+      ident = {std::string("source.") + to_string(src.kind),
+               1,
+               std::move(params),
+               v.interval_ns,
+               1,
+               on_missing::skip,
+               {}};
       v.id = compute_node_id(ident);
       return;
     }
@@ -267,7 +268,7 @@ class planner {
         n.params = v.params;
         n.interval_ns = v.interval_ns;
         n.period = v.period;
-        n.on_missing = v.decl ? v.decl->on_missing : "skip";
+        n.on_missing = v.decl ? v.decl->on_missing : on_missing::skip;
         for (const auto& [port, up] : v.inputs) n.inputs.push_back({port, slot_of[up]});
         n.pass = v.pass;
         n.warmup = v.warmup;
@@ -318,6 +319,12 @@ class planner {
 
 namespace detail {
 
+std::string join(const std::vector<std::string>& xs, const char* sep) {
+  std::string out;
+  for (const auto& x : xs) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
 plan build_plan_in_chain(const config& cfg, const mirror_chain& chain) {
   plan p = planner(cfg).run();
   if (!cfg.engine.mirrors.empty()) check_mirror(cfg, p, chain);
@@ -327,55 +334,5 @@ plan build_plan_in_chain(const config& cfg, const mirror_chain& chain) {
 }  // namespace detail
 
 plan build_plan(const config& cfg) { return detail::build_plan_in_chain(cfg, {}); }
-
-std::string plan_to_text(const plan& p) {
-  std::ostringstream o;
-  o << "pass  node id       kind          interval  period  warm-up  names\n";
-  for (const auto& n : p.nodes) {
-    char line[160];
-    std::snprintf(line, sizeof line, "%-5zu %-12.12s  %-12s  %-8s  %6zu  %7zu  ", n.pass,
-                  n.id.c_str(), n.kind.c_str(), format_duration_ns(n.interval_ns).c_str(), n.period,
-                  n.warmup);
-    o << line << join(n.names, ", ");
-    if (n.names.size() > 1) o << "  (shared by " << n.names.size() << ")";
-    o << "\n";
-  }
-  o << "\n"
-    << p.stream_count() << " source streams; " << p.distinct << " distinct nodes from "
-    << p.declared << " declared; reuse ratio " << p.reused() << "/" << p.declared;
-  char ratio[32];
-  std::snprintf(ratio, sizeof ratio, " = %.2f", p.reuse_ratio());
-  o << ratio << "\ngraph hash " << p.graph_hash << "\n";
-  return o.str();
-}
-
-std::string plan_to_dot(const plan& p) {
-  auto escape = [](const std::string& s) {
-    std::string out;
-    for (char c : s) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out;
-  };
-  auto quote = [&](const std::string& s) { return "\"" + escape(s) + "\""; };
-  std::ostringstream o;
-  o << "digraph shoal {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
-  for (const auto& n : p.nodes) {
-    // One line per name, then kind and id: the parts are escaped, the DOT line breaks (\n) not.
-    std::string label;
-    for (const auto& name : n.names) label += escape(name) + "\\n";
-    label += escape(n.kind + "  " + n.id.substr(0, 12));
-    o << "  " << quote("n" + n.id.substr(0, 16)) << " [label=\"" << label << "\""
-      << (n.is_stream() ? ", shape=box, style=filled, fillcolor=\"#dde8f5\"" : ", shape=ellipse")
-      << (n.names.size() > 1 ? ", peripheries=2" : "") << "];\n";
-  }
-  for (const auto& n : p.nodes)
-    for (const auto& in : n.inputs)
-      o << "  " << quote("n" + p.nodes[in.upstream].id.substr(0, 16)) << " -> "
-        << quote("n" + n.id.substr(0, 16)) << " [label=" << quote(in.port) << "];\n";
-  o << "}\n";
-  return o.str();
-}
 
 }  // namespace shoal

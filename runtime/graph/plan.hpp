@@ -24,7 +24,7 @@ struct plan_node {
   value_map params;  // normalized
   std::int64_t interval_ns = 0;
   std::size_t period = 1;
-  std::string on_missing = "skip";
+  enum on_missing on_missing = on_missing::skip;
   bool late_side = false;               // late inputs also go to <name>.late (not in the NodeID)
   std::vector<plan_input> inputs;       // in the kind's port order
   std::vector<std::string> names;       // every name it was declared under, sorted
@@ -55,7 +55,12 @@ struct plan {
 // Throws config_error naming file:line and the offending key.
 plan build_plan(const config& cfg);
 
+// The `shoal plan` table and the Graphviz DOT of the DAG (plan_print.cpp).
 std::string plan_to_text(const plan& p);
 std::string plan_to_dot(const plan& p);
+
+namespace detail {
+std::string join(const std::vector<std::string>& xs, const char* sep);  // "a" sep "b"
+}  // namespace detail
 
 }  // namespace shoal

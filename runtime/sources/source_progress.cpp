@@ -31,25 +31,6 @@ std::int64_t checked_ts(const Value& t) {
 
 }  // namespace
 
-stream_time parse_stream_time(const std::string& text) {
-  if (text == "payload") return stream_time::payload;
-  if (text == "ingest") return stream_time::ingest;
-  if (text == "auto") return stream_time::automatic;
-  throw std::invalid_argument("unknown stream time \"" + text + "\" (payload, ingest or auto)");
-}
-
-const char* to_string(stream_time t) {
-  switch (t) {
-    case stream_time::payload:
-      return "payload";
-    case stream_time::ingest:
-      return "ingest";
-    case stream_time::automatic:
-      return "auto";
-  }
-  return "?";
-}
-
 source_progress::source_progress(std::vector<stream> streams, options o, clock::time_point now)
     : opt_(o) {
   for (auto& s : streams) {

@@ -20,13 +20,9 @@
 
 #include "messages/value.hpp"
 #include "runtime/clock/clock.hpp"
+#include "runtime/graph/source_decl.hpp"
 
 namespace shoal {
-
-enum class stream_time { payload, ingest, automatic };
-// "payload" | "ingest" | "auto"; throws std::invalid_argument otherwise.
-stream_time parse_stream_time(const std::string& text);
-const char* to_string(stream_time t);
 
 class source_progress {
  public:

@@ -33,6 +33,10 @@ class thread_source {
   virtual bool done() const { return false; }  // a finite feed has delivered everything
 };
 
+// Starts the source a declaration describes, by its kind.
+std::unique_ptr<thread_source> start_source(zmq::context_t& ctx, const source_decl& decl,
+                                            std::shared_ptr<ingest> in, clock& clk);
+
 std::unique_ptr<thread_source> start_fabricator_source(const source_decl& decl,
                                                        std::shared_ptr<ingest> in, clock& clk);
 std::unique_ptr<thread_source> start_zmq_source(zmq::context_t& ctx, const source_decl& decl,

@@ -106,7 +106,7 @@ void zmq_source::catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle) {
 void zmq_source::run(zmq::context_t& ctx) {
   zmq::socket_t sub(ctx, zmq::socket_type::sub);
   sub.set(zmq::sockopt::linger, 0);
-  const bool output_format = decl_.format == "output";
+  const bool output_format = decl_.format == zmq_format::output;
   std::map<std::string, std::size_t, std::less<>> index;
   std::vector<source_progress::stream> streams;
   for (std::size_t i = 0; i < decl_.streams.size(); ++i) {
@@ -116,10 +116,10 @@ void zmq_source::run(zmq::context_t& ctx) {
     sub.set(zmq::sockopt::subscribe, st.name);
     const std::string name = decl_.name + "." + st.name;
     // An "auto" stream fixed its mode with its first accepted event, before a restart perhaps.
-    const std::string journaled = in_->journaled_time_mode(name);
-    streams.push_back({name, parse_stream_time(!journaled.empty() ? journaled
-                                               : output_format    ? "payload"
-                                                                  : st.time)});
+    const auto journaled = parse_stream_time(in_->journaled_time_mode(name));
+    streams.push_back({name, journaled       ? *journaled
+                             : output_format ? stream_time::payload
+                                             : st.time});
   }
   for (const auto& ep : decl_.connect) sub.connect(ep);
 

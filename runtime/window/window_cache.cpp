@@ -45,25 +45,6 @@ std::size_t string_heap(const std::string& s) { return s.capacity() > 15 ? s.cap
 
 }  // namespace
 
-std::optional<on_missing> parse_on_missing(std::string_view s) {
-  if (s == "skip") return on_missing::skip;
-  if (s == "fail") return on_missing::fail;
-  if (s == "ffill") return on_missing::ffill;
-  return std::nullopt;
-}
-
-const char* to_string(on_missing m) {
-  switch (m) {
-    case on_missing::skip:
-      return "skip";
-    case on_missing::fail:
-      return "fail";
-    case on_missing::ffill:
-      return "ffill";
-  }
-  return "?";
-}
-
 std::int64_t bucket_of(std::int64_t ts, std::int64_t interval_ns) {
   if (interval_ns <= 0) throw std::invalid_argument("bucket_of: interval must be > 0");
   auto b = floor_bucket(ts, interval_ns);

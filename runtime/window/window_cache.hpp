@@ -36,14 +36,9 @@
 
 #include "actors/core/slot_ring.hpp"
 #include "messages/value.hpp"
+#include "runtime/window/on_missing.hpp"
 
 namespace shoal {
-
-enum class on_missing { skip, fail, ffill };
-
-// "skip" | "fail" | "ffill"; nullopt for anything else (the config loader reports it).
-std::optional<on_missing> parse_on_missing(std::string_view s);
-const char* to_string(on_missing m);
 
 // Floor bucketing, also for negative ts: bucket_of(-1, 10) == -10.
 // Throws std::invalid_argument if interval_ns <= 0, std::out_of_range if the bucket is below

@@ -55,7 +55,8 @@ std::string id_of(const plan& p, const std::string& name) {
 TEST_CASE("NodeID is SHA-256 of the canonical msgpack identity (known answer)", "[node_id]") {
   // Expected value computed independently with Python's msgpack + hashlib:
   // sha256(msgpack.packb(dict(sorted({...}.items()))))
-  node_identity n{"ema",          1, value_map{{"span", Value(10)}}, 1'000'000'000, 1, "skip",
+  node_identity n{"ema",          1, value_map{{"span", Value(10)}},
+                  1'000'000'000,  1, on_missing::skip,
                   {{"in", "abc"}}};
   CHECK(compute_node_id(n) == "515fe338f4e629212dfa76d599cdaedcabc7e2152a62169cd83dd2109cbab9e1");
 }

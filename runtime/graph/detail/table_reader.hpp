@@ -87,6 +87,15 @@ class table_reader {
     }
     return out;
   }
+  // An array of tables ([[key]]), or nullptr when absent.
+  const toml::array* tables(const std::string& key) {
+    const toml::value* v = get(key);
+    if (!v) return nullptr;
+    if (!v->is_array()) fail(key, "must be an array of tables ([[" + key + "]])");
+    for (const auto& x : v->as_array())
+      if (!x.is_table()) fail(key, "must be an array of tables ([[" + key + "]])");
+    return &v->as_array();
+  }
   // Rejects keys nobody asked for, in name order so the message is stable.
   void finish() const {
     std::vector<std::string> keys;

@@ -4,7 +4,7 @@ kernel with datetime (UTC calendar, weekday()) and math.sin/cos.
 
 Run with Debian's python3:
     /usr/bin/python3 tests/reference/esof.py > tests/reference/esof.json
-tests/unit/test_regime_kinds.cpp compares every score (1e-12 absolute) and label.
+tests/unit/test_esof.cpp compares every score (1e-12 absolute) and label.
 """
 import datetime
 import json

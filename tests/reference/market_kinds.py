@@ -4,8 +4,8 @@ seeded inputs, computed with numpy/pandas independently of the C++ kernels.
 
 Run with Debian's python3 (python3-numpy, python3-pandas):
     /usr/bin/python3 tests/reference/market_kinds.py > tests/reference/market_kinds.json
-tests/unit/test_market_kinds.cpp replays the same inputs through the kernels (on a real
-window cache) and compares every value to 1e-9 relative (1e-12 absolute near 0).
+tests/unit/test_{rolling_vol,vwap,dc_signal,ob_features}.cpp replay the same inputs through the
+kernels (on a real window cache) and compare every value to 1e-9 relative (1e-12 absolute near 0).
 """
 import json
 

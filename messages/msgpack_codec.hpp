@@ -44,6 +44,15 @@ struct decode_limits {
   bool allow_non_finite = false;    // accept NaN/±inf doubles
 };
 
+// For what shoal wrote itself (its store: outputs, checkpoints, windows), not for input from
+// outside: 1 GiB, nesting 64.
+inline decode_limits stored_data_limits() {
+  decode_limits l;
+  l.max_bytes = std::size_t{1} << 30;
+  l.max_depth = 64;
+  return l;
+}
+
 // Appends the canonical encoding of v to out (lets callers build a frame in one buffer).
 // Throws std::length_error for a string/array/map longer than MessagePack can describe
 // (2^32 − 1), which no real payload reaches.

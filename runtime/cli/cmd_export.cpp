@@ -105,9 +105,7 @@ void add_export_command(CLI::App& app, cli_result& result) {
     } else {
       if (is_csv) std::cout << "node,id,bucket,seq,value\n";
       db->for_each_output([&](std::string_view, std::int64_t, std::string_view bytes) {
-        decode_limits limits;
-        limits.max_bytes = std::size_t{1} << 30;
-        Output out = decode_output(bytes, limits);
+        Output out = decode_output(bytes, stored_data_limits());
         if (!is_csv) {
           std::cout << dump(to_json(out)) << "\n";
         } else {

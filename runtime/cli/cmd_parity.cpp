@@ -25,9 +25,7 @@ struct node_outputs {
 std::map<std::string, node_outputs> read_outputs(const store& s) {
   std::map<std::string, node_outputs> out;
   s.for_each_output([&](std::string_view, std::int64_t bucket, std::string_view bytes) {
-    decode_limits limits;
-    limits.max_bytes = std::size_t{1} << 30;
-    Output o = decode_output(bytes, limits);
+    Output o = decode_output(bytes, stored_data_limits());
     out[o.node].records.emplace_back(bucket, std::string(bytes));
   });
   for (auto& [name, n] : out)
@@ -38,9 +36,7 @@ std::map<std::string, node_outputs> read_outputs(const store& s) {
 
 std::string brief(std::string_view bytes, std::size_t width = 60) {
   if (bytes.empty()) return "(none)";
-  decode_limits limits;
-  limits.max_bytes = std::size_t{1} << 30;
-  Output o = decode_output(bytes, limits);
+  Output o = decode_output(bytes, stored_data_limits());
   std::string v = "seq " + std::to_string(o.seq) + " " +
                   to_json(*o.value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (o.id.size() >= 12) v = "id " + o.id.substr(0, 12) + " " + v;
@@ -50,10 +46,8 @@ std::string brief(std::string_view bytes, std::size_t width = 60) {
 // A node's values by bucket (the Output's value bytes), for comparing different nodes.
 std::map<std::int64_t, std::string> values_of(const node_outputs& n) {
   std::map<std::int64_t, std::string> out;
-  decode_limits limits;
-  limits.max_bytes = std::size_t{1} << 30;
   for (const auto& [bucket, bytes] : n.records)
-    out[bucket] = to_msgpack(*decode_output(bytes, limits).value);
+    out[bucket] = to_msgpack(*decode_output(bytes, stored_data_limits()).value);
   return out;
 }
 

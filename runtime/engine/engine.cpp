@@ -30,9 +30,7 @@ std::uint64_t engine::impl::seq_after(const std::string& id) const {
   if (db) {
     if (writer) writer->flush();
     for (const auto& bytes : db->last_outputs(id, 1)) {
-      decode_limits big;
-      big.max_bytes = std::size_t{1} << 30;
-      seq = std::max(seq, decode_output(bytes, big).seq);
+      seq = std::max(seq, decode_output(bytes, stored_data_limits()).seq);
     }
   }
   return seq;
@@ -121,11 +119,7 @@ void engine::impl::catch_up() {
   if (last <= from) return;
   spdlog::info("catching up journal records {}..{} after the last checkpoint", from + 1, last);
   for (std::uint64_t pos = from; pos < last;) {
-    std::vector<journal_record> batch;
-    db->read_journal(pos, 4096, [&](std::uint64_t seq, std::string_view bytes) {
-      batch.push_back(decode_journal_record(bytes));
-      pos = seq;
-    });
+    const auto batch = db->read_records(&pos, 4096);
     if (batch.empty()) break;
     for (const auto& r : batch) {
       flow->wait_below(4096);

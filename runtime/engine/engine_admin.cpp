@@ -247,10 +247,7 @@ class engine_admin final : public admin_backend {
           .receive([&](std::string& b) { bytes = std::move(b); },
                    [&](caf::error& e) { throw admin_error("window: " + m_.sys->render(e)); });
     });
-    decode_limits big;
-    big.max_bytes = std::size_t{1} << 30;
-    big.max_depth = 64;
-    Value w = from_msgpack(bytes, big);
+    Value w = from_msgpack(bytes, stored_data_limits());
     const plan_node& n = m_.graph->nodes[i];
     json ports = json::array();
     const auto& saved = w.find("ports")->as_list();

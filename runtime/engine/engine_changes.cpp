@@ -166,8 +166,7 @@ void warm_start(engine::impl& m, const plan& g, const std::vector<std::size_t>& 
   const auto reports = m.board->snapshot();
   std::map<std::string, const node_report*> report_of;
   for (const auto& r : reports) report_of[r.id] = &r;
-  decode_limits big;
-  big.max_bytes = std::size_t{1} << 30;
+  const decode_limits big = stored_data_limits();
   std::size_t fed = 0;
   for (std::size_t i : fresh) {
     const plan_node& n = g.nodes[i];

@@ -31,11 +31,7 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
   };
   auto cancelled = [&] { return st.cancelled = o.cancel && o.cancel->load(); };
   for (std::uint64_t pos = 0; !cancelled();) {
-    std::vector<journal_record> batch;
-    from.read_journal(pos, 4096, [&](std::uint64_t seq, std::string_view bytes) {
-      batch.push_back(decode_journal_record(bytes));
-      pos = seq;
-    });
+    const auto batch = from.read_records(&pos, 4096);
     if (batch.empty()) break;
     for (const auto& r : batch) {
       if (o.speed > 0) {

@@ -29,13 +29,6 @@ std::vector<port_spec> ports_of(const plan& g, const plan_node& n) {
   return ports;
 }
 
-decode_limits checkpoint_limits() {
-  decode_limits l;
-  l.max_bytes = std::size_t{1} << 30;
-  l.max_depth = 64;
-  return l;
-}
-
 std::unique_ptr<window_cache> make_cache(const plan& g, const plan_node& n) {
   return std::make_unique<window_cache>(ports_of(g, n), n.interval_ns, n.period, n.on_missing);
 }
@@ -310,7 +303,7 @@ std::string node_runner::checkpoint() const {
 }
 
 void node_runner::restore(const std::string& bytes) {
-  const Value v = from_msgpack(bytes, checkpoint_limits());
+  const Value v = from_msgpack(bytes, stored_data_limits());
   cache_->restore(*v.find("window"));
   kern_->restore_state(*v.find("kernel"));
   out_seq_ = static_cast<std::uint64_t>(v.find("out_seq")->as_int());

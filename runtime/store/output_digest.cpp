@@ -49,8 +49,7 @@ digest_set digest_board::result() const {
 
 digest_set digest_of_store(const store& s) {
   std::map<std::string, digest_chain> chains;
-  decode_limits limits;
-  limits.max_bytes = std::size_t{1} << 30;
+  const decode_limits limits = stored_data_limits();
   s.for_each_output([&](std::string_view id, std::int64_t bucket, std::string_view bytes) {
     auto it = chains.find(std::string(id));
     std::string name;

@@ -183,6 +183,15 @@ std::size_t store::read_journal(
   return n;
 }
 
+std::vector<journal_record> store::read_records(std::uint64_t* pos, std::size_t limit) const {
+  std::vector<journal_record> batch;
+  read_journal(*pos, limit, [&](std::uint64_t seq, std::string_view bytes) {
+    batch.push_back(decode_journal_record(bytes));
+    *pos = seq;
+  });
+  return batch;
+}
+
 void store::read_journal_backwards(
     const std::function<bool(std::uint64_t, std::string_view)>& f) const {
   read_txn txn(env_);

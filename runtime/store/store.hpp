@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/journal_record.hpp"
+
 struct MDB_env;
 
 namespace shoal {
@@ -43,6 +45,9 @@ class store {
   // short read transaction. Returns how many were read.
   std::size_t read_journal(std::uint64_t after, std::size_t limit,
                            const std::function<void(std::uint64_t, std::string_view)>& f) const;
+  // The next batch: up to `limit` records after *pos, decoded, with *pos moved past them; empty
+  // at the end of the journal. Throws decode_error for a record that does not decode.
+  std::vector<journal_record> read_records(std::uint64_t* pos, std::size_t limit) const;
   // Walks the journal backwards from the end, calling f until it returns false.
   void read_journal_backwards(const std::function<bool(std::uint64_t, std::string_view)>& f) const;
 

@@ -62,8 +62,7 @@ std::string snapshot_server::answer(const std::string& request) {
   if (it == graph->by_name.end()) return error("unknown topic \"" + req.topic + "\"");
   if (writer_) writer_->flush();  // everything emitted so far is in the store
   value_list outputs;
-  decode_limits limits;
-  limits.max_bytes = std::size_t{1} << 30;
+  const decode_limits limits = stored_data_limits();
   for (const auto& bytes : db_.last_outputs(graph->nodes[it->second].id, req.n)) {
     Value o = from_msgpack(bytes, limits);
     o.as_map()["node"] = Value(req.topic);  // as published under this topic

@@ -1,4 +1,7 @@
 // Unit tests for runtime/window/window_cache (design §5: event time and the window cache).
+// Over 400 lines on purpose: one class, its every rule (firing, on_missing, lateness, keyed
+// buckets, watermarks, memory) next to a property test against a reference model, so a change
+// to the cache is reviewed against all of them in one file.
 
 #include <catch2/catch.hpp>
 

@@ -14,18 +14,30 @@
 #include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/endpoints.hpp"
+#include "runtime/transport/snapshot_client.hpp"
 
 namespace shoal {
 namespace {
 
+// ISO-8601 UTC with the fraction a sub-second bucket needs: 2026-01-01T00:00:00.250Z.
 std::string utc_time(std::int64_t ns) {
   std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
   if (ns % 1'000'000'000 < 0) --secs;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  // Sub-second buckets keep their fraction: milli-, micro- or nanoseconds, as many as it needs.
+  if (const std::int64_t frac = ((ns % 1'000'000'000) + 1'000'000'000) % 1'000'000'000; frac) {
+    std::string digits = std::to_string(frac);
+    digits.insert(0, 9 - digits.size(), '0');
+    while (digits.size() > 3 && digits.compare(digits.size() - 3, 3, "000") == 0) {
+      digits.resize(digits.size() - 3);
+    }
+    out += "." + digits;
+  }
+  return out + "Z";
 }
 
 }  // namespace
@@ -236,30 +248,18 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       while ((tracked ? acks < prefixes.size() && !refused : pending.empty()) &&
              std::chrono::steady_clock::now() < until)
         if (auto out = receive(50)) pending.push_back(std::move(*out));
-      zmq::socket_t req(ctx, zmq::socket_type::req);
-      req.set(zmq::sockopt::linger, 0);
-      req.set(zmq::sockopt::rcvtimeo, 5000);
-      req.connect(snap);
+      snapshot_client client(ctx, snap);
       for (const auto& t : o->topics) {
-        req.send(zmq::buffer(to_msgpack(Value(value_map{
-                     {"topic", Value(t)}, {"n", Value(static_cast<std::int64_t>(o->catch_up))}}))),
-                 zmq::send_flags::none);
-        zmq::message_t reply;
-        if (!req.recv(reply)) {
-          std::cerr << "shoal: no answer from snapshot endpoint " << snap << "\n";
+        std::vector<std::string> outputs;
+        try {
+          outputs = client.last_outputs(t, o->catch_up);
+        } catch (const snapshot_error& e) {
+          std::cerr << "shoal: " << e.what() << "\n";
           result.exit_code = 1;
           return;
         }
-        Value r = from_msgpack(reply.to_string_view(), decode_limits{std::size_t{1} << 30});
-        if (!r.find("ok") || !r.find("ok")->as_bool()) {
-          std::cerr << "shoal: snapshot of " << t << ": "
-                    << (r.find("error") ? r.find("error")->as_string() : "failed") << "\n";
-          result.exit_code = 1;
-          return;
-        }
-        for (const auto& v : r.find("outputs")->as_list()) {
-          Output out = decode_output(to_msgpack(v), decode_limits{std::size_t{1} << 30});
-          print(out);
+        for (const auto& bytes : outputs) {
+          print(decode_output(bytes, decode_limits{std::size_t{1} << 30}));
           ++seen;
         }
       }

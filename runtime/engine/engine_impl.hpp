@@ -1,7 +1,8 @@
 #pragma once
-// engine::impl: the running engine's parts, shared by engine.cpp (lifecycle, replay,
-// checkpoints), engine_changes.cpp (strategies submitted and removed, node restarts, warm
-// starts) and engine_admin.cpp (the admin commands). Private to runtime/engine: CAF.
+// engine::impl: the running engine's parts, shared by engine.cpp (lifecycle, checkpoints),
+// engine_replay.cpp, engine_changes.cpp (strategies submitted and removed, node restarts, warm
+// starts), engine_admin.cpp (the admin commands) and engine_metrics.cpp. Private to
+// runtime/engine: CAF.
 
 #include <spdlog/spdlog.h>
 

@@ -13,6 +13,7 @@
 #include "messages/records.hpp"
 #include "runtime/sources/source_progress.hpp"
 #include "runtime/sources/sources.hpp"
+#include "runtime/transport/snapshot_client.hpp"
 #include "runtime/window/window_cache.hpp"
 
 namespace shoal {
@@ -63,38 +64,22 @@ class zmq_source final : public thread_source {
 
 template <class Handle>
 void zmq_source::catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle) {
-  zmq::socket_t req(ctx, zmq::socket_type::req);
-  req.set(zmq::sockopt::linger, 0);
-  req.set(zmq::sockopt::rcvtimeo, 5000);
-  req.connect(decl_.snapshot);
+  snapshot_client client(ctx, decl_.snapshot);
   std::size_t caught = 0;
   for (const auto& st : decl_.streams) {
     if (stop_) return;
-    req.send(zmq::buffer(to_msgpack(
-                 Value(value_map{{"topic", Value(st.name)}, {"n", Value(decl_.catch_up)}}))),
-             zmq::send_flags::none);
-    zmq::message_t reply;
-    if (!req.recv(reply)) {
-      spdlog::warn("source {}: no answer from snapshot endpoint {}; continuing live only",
-                   decl_.name, decl_.snapshot);
-      return;
-    }
-    decode_limits big;
-    big.max_bytes = std::size_t{1} << 30;
-    Value r = from_msgpack(reply.to_string_view(), big);
-    const Value* ok = r.find("ok");
-    if (!ok || !ok->is_bool() || !ok->as_bool()) {
-      const Value* err = r.find("error");
-      spdlog::warn("source {}: snapshot of {}: {}", decl_.name, st.name,
-                   err && err->is_string() ? err->as_string() : "refused");
+    std::vector<std::string> outputs;
+    try {
+      outputs = client.last_outputs(st.name, static_cast<std::size_t>(decl_.catch_up));
+    } catch (const snapshot_error& e) {
+      spdlog::warn("source {}: {}{}", decl_.name, e.what(),
+                   e.no_answer() ? "; continuing live only" : "");
+      if (e.no_answer()) return;
       continue;
     }
-    const Value* outs = r.find("outputs");
-    if (!outs || !outs->is_list()) throw std::runtime_error("snapshot reply without outputs");
-    for (const auto& o : outs->as_list()) {
+    for (const auto& bytes : outputs) {
       std::vector<zmq::message_t> frames;
       frames.emplace_back(st.name.data(), st.name.size());
-      const std::string bytes = to_msgpack(o);
       frames.emplace_back(bytes.data(), bytes.size());
       handle(frames);
       ++caught;

@@ -3,12 +3,14 @@
 // that survive a checkpoint, restarts and warm starts.
 #include <catch2/catch.hpp>
 
-#include "../unit/temp_files.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/engine/node_runner.hpp"
 #include "runtime/graph/plan.hpp"
+#include "tests/runtime/two_stream_graph.hpp"
 
 using namespace shoal;
+using shoal::testing::graph_with;
+using shoal::testing::vec;
 
 namespace {
 
@@ -30,22 +32,6 @@ class recording_outlet final : public node_outlet {
   std::vector<std::int64_t> watermarks;
 };
 
-// A graph fed by two streams of one zmq source, with the node under test.
-std::shared_ptr<const plan> graph_with(const std::string& node) {
-  testing::temp_dir dir;
-  auto path = dir.write("g.toml", R"(
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = ["tcp://127.0.0.1:5999"]
-[[source.stream]]
-name = "a"
-[[source.stream]]
-name = "b"
-)" + node);
-  return std::make_shared<const plan>(build_plan(load_config(path)));
-}
-
 const char* vwap_join(const char* on_missing) {
   static std::string text;
   text = std::string(R"(
@@ -57,11 +43,6 @@ params = { window = 1 }
 on_missing = ")") +
          on_missing + "\"\n";
   return text.c_str();
-}
-
-value_ptr vec(double x) {
-  return make_value(Value(
-      value_map{{"assets", Value(value_list{Value("A")})}, {"values", Value(f64_vector{x})}}));
 }
 
 struct harness {

@@ -43,7 +43,9 @@ void check_listeners_distinct(const engine_decl& e) {
 
 }  // namespace
 
-engine_decl parse_engine_section(const toml_file& doc) {
+namespace {
+
+engine_decl parse_engine(const toml_file& doc, std::set<std::string>* asked) {
   engine_decl e;
   const std::string& file = doc.path();
   e.loc = {file, 1};
@@ -111,8 +113,19 @@ engine_decl parse_engine_section(const toml_file& doc) {
                     ? (std::filesystem::path(file).parent_path() / *m).lexically_normal().string()
                     : *m;
   }
+  if (asked) *asked = r.asked();
   r.finish();
   return e;
+}
+
+}  // namespace
+
+engine_decl parse_engine_section(const toml_file& doc) { return parse_engine(doc, nullptr); }
+
+std::set<std::string> engine_section_keys() {
+  std::set<std::string> keys;
+  parse_engine(toml_file("engine_section_keys", "[engine]\n"), &keys);
+  return keys;
 }
 
 }  // namespace shoal::detail

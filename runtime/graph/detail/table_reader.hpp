@@ -96,6 +96,8 @@ class table_reader {
       if (!x.is_table()) fail(key, "must be an array of tables ([[" + key + "]])");
     return &v->as_array();
   }
+  // The keys asked for so far, present or not.
+  const std::set<std::string>& asked() const { return used_; }
   // Rejects keys nobody asked for, in name order so the message is stable.
   void finish() const {
     std::vector<std::string> keys;

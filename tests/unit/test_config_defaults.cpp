@@ -1,0 +1,129 @@
+// The defaults written in config/ are the code's: config/engine.toml states every [engine]
+// default and config/sources/*.toml each source kind's, so a default changed in the code
+// without the file (or the other way round) fails here. The keys shown commented out (with an
+// example value) must load too, so the examples cannot rot.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "runtime/graph/config.hpp"
+#include "runtime/graph/detail/engine_section.hpp"
+#include "runtime/sources/fabricator_config.hpp"
+#include "tests/unit/temp_files.hpp"
+
+using namespace shoal;
+
+namespace {
+
+const std::string config_dir = std::string(SHOAL_SOURCE_DIR) + "/config";
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The file with its commented-out keys ("# key = value  # comment") switched on.
+std::string uncommented(const std::string& text) {
+  static const std::regex key(R"(^# ([a-z_]+ = ))");
+  std::string out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    out += std::regex_replace(line, key, "$1") + "\n";
+  }
+  return out;
+}
+
+// A file of config/ (path relative to it) loaded with its commented-out keys switched on.
+config load_uncommented(const std::string& file) {
+  testing::temp_dir dir;
+  return load_config(dir.write("uncommented.toml", uncommented(read(config_dir + "/" + file))));
+}
+
+}  // namespace
+
+TEST_CASE("config/engine.toml states every [engine] default the code uses", "[config]") {
+  const config c = load_config(config_dir + "/engine.toml");
+  const engine_decl d;  // the code's defaults
+  const engine_decl& f = c.engine;
+  CHECK(f.name == d.name);
+  CHECK(f.publish == d.publish);
+  CHECK(f.publish_hwm == d.publish_hwm);
+  CHECK(f.publish_tracked == d.publish_tracked);
+  CHECK(f.snapshot == d.snapshot);
+  CHECK(f.data_dir == d.data_dir);
+  CHECK(f.commit_records == d.commit_records);
+  CHECK(f.commit_ms == d.commit_ms);
+  CHECK(f.publish_after_commit == d.publish_after_commit);
+  CHECK(f.reject_keep_bytes == d.reject_keep_bytes);
+  CHECK(f.admin == d.admin);
+  CHECK(f.admin_tcp == d.admin_tcp);
+  CHECK(f.admin_token == d.admin_token);
+  CHECK(f.metrics_http == d.metrics_http);
+  CHECK(f.admin_idle_timeout_ns == d.admin_idle_timeout_ns);
+  CHECK(f.metrics_idle_timeout_ns == d.metrics_idle_timeout_ns);
+  CHECK(f.strategies == d.strategies);
+  CHECK(f.mirrors == d.mirrors);
+  // Every key with a default is written out, not left to the reader to guess.
+  for (const char* key : {"name", "publish", "publish_hwm", "data", "commit_records", "commit_ms",
+                          "publish_after_commit", "reject_keep_bytes", "admin_idle_timeout",
+                          "metrics_idle_timeout", "strategies"}) {
+    INFO(key);
+    CHECK(f.key_locs.count(key) == 1);
+  }
+}
+
+TEST_CASE("config/engine.toml lists every key the [engine] parser accepts", "[config]") {
+  const std::string text = read(config_dir + "/engine.toml");
+  const auto keys = detail::engine_section_keys();
+  CHECK(keys.size() >= 18);
+  for (const auto& key : keys) {
+    INFO(key);
+    // Set ("key = ...") or shown commented out ("# key = ..."), at the start of a line.
+    CHECK(std::regex_search(text, std::regex("(^|\\n)(# )?" + key + " = ")));
+  }
+}
+
+TEST_CASE("config/engine.toml's commented examples are valid keys and values", "[config]") {
+  const config c = load_uncommented("engine.toml");
+  for (const char* key : {"publish_tracked", "snapshot", "admin", "admin_tcp", "admin_token",
+                          "metrics_http", "mirrors"}) {
+    INFO(key);
+    CHECK(c.engine.key_locs.count(key) == 1);
+  }
+}
+
+TEST_CASE("config/sources/fabricator.toml states the fabricator's defaults", "[config]") {
+  const config c = load_config(config_dir + "/sources/fabricator.toml");
+  REQUIRE(c.sources.size() == 1);
+  const source_decl& s = c.sources[0];
+  const source_decl d;
+  CHECK(s.kind == source_kind::fabricator);
+  CHECK(s.params == fabricator_settings{}.params());
+  CHECK(s.interval_ns == d.interval_ns);
+  CHECK(s.idle_timeout_ns == d.idle_timeout_ns);
+  CHECK(s.pace_ns == d.pace_ns);
+  CHECK(s.streams.size() == 2);  // books = true
+  // The commented pace is an example, not a default: it loads.
+  CHECK(load_uncommented("sources/fabricator.toml").sources.at(0).pace_ns == 50'000'000);
+}
+
+TEST_CASE("config/sources/zmq_events.toml states the zmq source's defaults", "[config]") {
+  const config c = load_config(config_dir + "/sources/zmq_events.toml");
+  REQUIRE(c.sources.size() == 1);
+  const source_decl& s = c.sources[0];
+  const source_decl d;
+  CHECK(s.kind == source_kind::zmq);
+  CHECK(s.format == d.format);
+  CHECK(s.interval_ns == d.interval_ns);
+  CHECK(s.idle_timeout_ns == d.idle_timeout_ns);
+  CHECK(s.allowed_lateness_ns == d.allowed_lateness_ns);
+  CHECK(s.max_future_ns == d.max_future_ns);
+  CHECK(s.catch_up == d.catch_up);
+  CHECK(load_uncommented("sources/zmq_events.toml").sources.at(0).allowed_lateness_ns ==
+        500'000'000);
+}

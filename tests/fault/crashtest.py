@@ -26,7 +26,8 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import SHOAL, bound_feed, check, free_port, run, wait_for, workdir  # noqa: E402
+from harness import (SCAN_STREAM, SHOAL, bound_feed, check, feed_config, run, wait_for,  # noqa: E402
+                     workdir)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("kills", type=int, nargs="?", default=10)
@@ -41,43 +42,25 @@ ASSETS = [f"A{i:02d}" for i in range(8)]
 wd = workdir()
 ctx = zmq.Context()
 feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
-port = free_port()
-cfg = os.path.join(wd, "crash.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "crash"
-publish = "tcp://127.0.0.1:{port}"
-commit_ms = {COMMIT_MS}
-publish_after_commit = true
-
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = ["{feed_ep}"]
-interval = "1s"
-
-[[source.stream]]
-name = "scan"
-schema = "scan"
-one_per_bucket = true
-time = "payload"
-
+cfg, port = feed_config(wd, "crash", feed_ep, {"scan": SCAN_STREAM},
+                        engine=f"commit_ms = {COMMIT_MS}\npublish_after_commit = true",
+                        source='interval = "1s"', nodes="""
 [[node]]
 name = "ret"
 kind = "log_return"
-inputs = {{ in = "feed.scan" }}
+inputs = { in = "feed.scan" }
 
 [[node]]
 name = "ema"
 kind = "ema"
-inputs = {{ in = "ret" }}
-params = {{ span = 8 }}
+inputs = { in = "ret" }
+params = { span = 8 }
 
 [[node]]
 name = "z"
 kind = "zscore"
-inputs = {{ in = "ret" }}
-params = {{ window = 10 }}
+inputs = { in = "ret" }
+params = { window = 10 }
 """)
 data = os.path.join(wd, "data")
 

@@ -75,6 +75,25 @@ def bound_feed(ctx, topics, timeout=20):
     return sock, f"tcp://127.0.0.1:{port}", wait
 
 
+# A stream of scans, one per bucket, stamped by their own ts.
+SCAN_STREAM = 'schema = "scan"\none_per_bucket = true\ntime = "payload"'
+
+
+def feed_config(wd, name, feed_ep, streams, nodes="", engine="", source=""):
+    """Writes WD/NAME.toml: engine NAME publishing on a free port, fed by one zmq source `feed`
+    connected to FEED_EP. STREAMS maps each stream's name to the rest of its [[source.stream]]
+    table (TOML lines); NODES is TOML text; ENGINE and SOURCE are extra lines for [engine] and
+    the [[source]]. Returns (path, publish port)."""
+    port = free_port()
+    text = (f'[engine]\nname = "{name}"\npublish = "tcp://127.0.0.1:{port}"\n{engine}\n\n'
+            f'[[source]]\nname = "feed"\nkind = "zmq"\nconnect = ["{feed_ep}"]\n{source}\n\n')
+    for stream, rest in streams.items():
+        text += f'[[source.stream]]\nname = "{stream}"\n{rest}\n\n'
+    path = os.path.join(wd, f"{name}.toml")
+    open(path, "w").write(text + nodes)
+    return path, port
+
+
 def wait_for(pred, timeout=20, what="condition"):
     """Polls pred() until it is true or the deadline passes (then fails the test)."""
     import time

@@ -13,44 +13,25 @@ import subprocess
 import msgpack
 import zmq
 
-from harness import bound_feed, check, free_port, run, start, wait_for, workdir
+from harness import bound_feed, check, feed_config, run, start, wait_for, workdir
 
 START, SECOND = 1767225600 * 10**9, 10**9
 wd = workdir()
 ctx = zmq.Context()
 feed, feed_ep, subscribed = bound_feed(ctx, ["a", "b"])
-cfg = os.path.join(wd, "fail.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "fail"
-publish = "tcp://127.0.0.1:{free_port()}"
-
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = ["{feed_ep}"]
-interval = "1s"
-idle_timeout = "60s"
-
-[[source.stream]]
-name = "a"
-time = "payload"
-
-[[source.stream]]
-name = "b"
-time = "payload"
-
+cfg, _ = feed_config(wd, "fail", feed_ep, {"a": 'time = "payload"', "b": 'time = "payload"'},
+                     source='interval = "1s"\nidle_timeout = "60s"', nodes="""
 [[node]]
 name = "x"
 kind = "vwap"
-inputs = {{ price = "feed.a", volume = "feed.b" }}
-params = {{ window = 1 }}
+inputs = { price = "feed.a", volume = "feed.b" }
+params = { window = 1 }
 on_missing = "fail"
 
 [[node]]
 name = "y"
 kind = "ema"
-inputs = {{ in = "x" }}
+inputs = { in = "x" }
 """)
 data = os.path.join(wd, "data")
 sock = os.path.join(data, "shoal.sock")

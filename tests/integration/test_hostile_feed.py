@@ -19,34 +19,19 @@ import time
 import msgpack
 import zmq
 
-from harness import bound_feed, check, free_port, run, start, wait_for, workdir
+from harness import bound_feed, check, feed_config, run, start, wait_for, workdir
 
 START, SECOND = 1767225600 * 10**9, 10**9
 wd = workdir()
 ctx = zmq.Context()
 feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
-cfg = os.path.join(wd, "hostile.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "hostile"
-publish = "tcp://127.0.0.1:{free_port()}"
-
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = ["{feed_ep}"]
-interval = "1s"
-idle_timeout = "200ms"
-
-[[source.stream]]
-name = "scan"
-schema = "scan"
-one_per_bucket = true
-
+# time = "auto" (the default): a bad frame must not turn the stream to ingest time.
+cfg, _ = feed_config(wd, "hostile", feed_ep, {"scan": 'schema = "scan"\none_per_bucket = true'},
+                     source='interval = "1s"\nidle_timeout = "200ms"', nodes="""
 [[node]]
 name = "ret"
 kind = "log_return"
-inputs = {{ in = "feed.scan" }}
+inputs = { in = "feed.scan" }
 """)
 data, report = os.path.join(wd, "data"), os.path.join(wd, "report.json")
 engine = start(["run", cfg, "--data", data, "--report", report], stderr=subprocess.PIPE, text=True)

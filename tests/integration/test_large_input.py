@@ -13,33 +13,17 @@ import time
 import msgpack
 import zmq
 
-from harness import bound_feed, check, free_port, run, start, wait_for, workdir
+from harness import SCAN_STREAM, bound_feed, check, feed_config, run, start, wait_for, workdir
 
 START, SECOND = 1767225600 * 10**9, 10**9
 wd = workdir()
 ctx = zmq.Context()
 feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
-cfg = os.path.join(wd, "large.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "large"
-publish = "tcp://127.0.0.1:{free_port()}"
-
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = ["{feed_ep}"]
-
-[[source.stream]]
-name = "scan"
-schema = "scan"
-one_per_bucket = true
-time = "payload"
-
+cfg, _ = feed_config(wd, "large", feed_ep, {"scan": SCAN_STREAM}, nodes="""
 [[node]]
 name = "ret"
 kind = "log_return"
-inputs = {{ in = "feed.scan" }}
+inputs = { in = "feed.scan" }
 """)
 data = os.path.join(wd, "data")
 sock = os.path.join(data, "shoal.sock")

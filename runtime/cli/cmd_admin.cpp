@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -6,6 +7,7 @@
 #include "runtime/admin/asio.hpp"
 
 #include "runtime/cli/commands.hpp"
+#include "runtime/graph/config.hpp"
 #include "runtime/graph/endpoints.hpp"
 
 namespace shoal {
@@ -24,20 +26,64 @@ std::string request_line(Socket& s, const std::string& line) {
   return out.substr(0, out.find('\n'));
 }
 
-void print_table(const json& rows, const std::vector<std::string>& cols) {
+std::string cell_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array() &&
+      std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_string(); })) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x.get<std::string>();
+    return out;
+  }
+  return v.dump();
+}
+
+void print_table(const json& rows, const std::vector<std::string>& cols, int indent = 0) {
   std::vector<std::size_t> width;
   for (const auto& c : cols) width.push_back(c.size());
-  auto cell = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   for (const auto& r : rows)
     for (std::size_t i = 0; i < cols.size(); ++i)
-      width[i] = std::max(width[i], cell(r[cols[i]]).size());
+      width[i] = std::max(width[i], cell_text(r[cols[i]]).size());
+  std::printf("%*s", indent, "");
   for (std::size_t i = 0; i < cols.size(); ++i)
     std::printf("%-*s  ", static_cast<int>(width[i]), cols[i].c_str());
   std::printf("\n");
   for (const auto& r : rows) {
+    std::printf("%*s", indent, "");
     for (std::size_t i = 0; i < cols.size(); ++i)
-      std::printf("%-*s  ", static_cast<int>(width[i]), cell(r[cols[i]]).c_str());
+      std::printf("%-*s  ", static_cast<int>(width[i]), cell_text(r[cols[i]]).c_str());
     std::printf("\n");
+  }
+}
+
+// An answer without a layout of its own: scalars as "key  value" lines, lists of objects as
+// tables (their fields as columns), nested objects indented below their key.
+void print_generic(const json& r, int indent = 0) {
+  std::size_t width = 0;
+  for (const auto& [key, v] : r.items()) {
+    if (key != "ok") width = std::max(width, key.size());
+  }
+  for (const auto& [key, v] : r.items()) {
+    if (key == "ok") continue;
+    const bool table = v.is_array() && !v.empty() &&
+                       std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_object(); });
+    if (table) {
+      std::printf("%*s%s:\n", indent, "", key.c_str());
+      std::vector<std::string> cols;
+      for (const auto& [c, _] : v.front().items()) cols.push_back(c);
+      json rows = json::array();
+      for (const auto& x : v) {
+        json row;
+        for (const auto& c : cols) row[c] = cell_text(x.contains(c) ? x[c] : json());
+        rows.push_back(row);
+      }
+      print_table(rows, cols, indent + 2);
+    } else if (v.is_object() && !v.empty()) {
+      std::printf("%*s%s:\n", indent, "", key.c_str());
+      print_generic(v, indent + 2);
+    } else {
+      std::printf("%*s%-*s  %s\n", indent, "", static_cast<int>(width), key.c_str(),
+                  cell_text(v).c_str());
+    }
   }
 }
 
@@ -46,6 +92,24 @@ void print_readable(const std::string& cmd, const json& r) {
     for (const auto& c : r["commands"])
       std::printf("  %-12s %-10s %s\n", c["cmd"].get<std::string>().c_str(),
                   c["args"].get<std::string>().c_str(), c["summary"].get<std::string>().c_str());
+  } else if (cmd == "graph") {
+    json rows = json::array();
+    for (const auto& n : r["nodes"]) {
+      std::string inputs;
+      for (const auto& in : n["inputs"]) {
+        inputs += (inputs.empty() ? "" : ", ") + in["port"].get<std::string>() + "=" +
+                  in["upstream"].get<std::string>();
+      }
+      rows.push_back({{"names", cell_text(n["names"])},
+                      {"id", n["id"].get<std::string>().substr(0, 12)},
+                      {"kind", n["kind"]},
+                      {"pass", n["pass"]},
+                      {"period", n["period"]},
+                      {"inputs", inputs}});
+    }
+    print_table(rows, {"names", "id", "kind", "pass", "period", "inputs"});
+    std::printf("%s declared, %s distinct, %s reused\n", r["declared"].dump().c_str(),
+                r["distinct"].dump().c_str(), r["reused"].dump().c_str());
   } else if (cmd == "nodes") {
     json rows = r["nodes"];
     for (auto& row : rows) row["id"] = row["id"].get<std::string>().substr(0, 12);
@@ -61,15 +125,18 @@ void print_readable(const std::string& cmd, const json& r) {
   } else if (cmd == "metrics") {
     std::cout << r["text"].get<std::string>();
   } else if (cmd == "strategies") {
+    if (r["strategies"].empty()) {
+      std::printf("no strategies: the engine runs its config's own nodes only\n");
+    }
     for (const auto& s : r["strategies"]) {
       std::printf("%s:", s["strategy"].get<std::string>().c_str());
       for (const auto& n : s["nodes"]) std::printf(" %s", n.get<std::string>().c_str());
       std::printf("\n");
     }
+  } else if (cmd == "window") {
+    std::cout << r.dump(2) << "\n";  // C[input, interval, slot, {t, v}]: nested by nature
   } else {
-    json shown = r;
-    shown.erase("ok");
-    std::cout << shown.dump(2) << "\n";
+    print_generic(r);
   }
 }
 
@@ -79,13 +146,19 @@ void add_admin_command(CLI::App& app, cli_result& result) {
   auto* cmd =
       app.add_subcommand("admin", "Talk to a running engine's admin socket (`shoal admin help`).");
   struct options {
-    std::string socket = "./shoal-data/shoal.sock", tcp, token, command;
+    std::string socket = "./shoal-data/shoal.sock", config, tcp, token, command;
     std::vector<std::string> args;
     bool json = false, dry_run = false, fresh = false;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--socket", o->socket, "the engine's Unix admin socket (<data dir>/shoal.sock)")
       ->capture_default_str();
+  auto* socket_opt = cmd->get_option("--socket");
+  cmd->add_option("--config", o->config,
+                  "find the socket from the engine's config: its [engine] admin, else "
+                  "<its data dir>/shoal.sock (an engine run with --data DIR: --socket "
+                  "DIR/shoal.sock)")
+      ->excludes(socket_opt);
   cmd->add_option("--tcp", o->tcp, "loopback HOST:PORT instead of the Unix socket (needs --token)");
   cmd->add_option("--token", o->token, "the engine's admin_token (TCP only)");
   cmd->add_flag("--json", o->json, "print the raw JSON answer");
@@ -101,6 +174,18 @@ void add_admin_command(CLI::App& app, cli_result& result) {
     if (!o->tcp.empty()) {
       if (const std::string why = loopback_problem(o->tcp); !why.empty()) {
         std::cerr << "shoal: --tcp " << why << "\n";
+        result.exit_code = 2;
+        return;
+      }
+    }
+    if (!o->config.empty()) {
+      try {
+        const config cfg = load_config(o->config);
+        o->socket = !cfg.engine.admin.empty()
+                        ? cfg.engine.admin
+                        : (std::filesystem::path(cfg.engine.data_dir) / "shoal.sock").string();
+      } catch (const std::exception& e) {
+        std::cerr << "shoal: config error: " << e.what() << "\n";
         result.exit_code = 2;
         return;
       }

@@ -41,6 +41,7 @@ std::shared_ptr<node_report> engine::impl::add_report(const plan_node& n) {
   r.id = n.id;
   r.kind = n.kind;
   r.names = n.names;
+  r.stream = n.is_stream();
   return board->add(std::move(r));
 }
 

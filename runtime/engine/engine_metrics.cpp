@@ -1,7 +1,9 @@
-// The engine's metrics for /metrics and admin `metrics`: per-node counters, state, window size
-// and compute time; the publisher's and the tracked subscribers' counts; the store's commit
+// The engine's metrics for /metrics and admin `metrics`: per-node counters, state, event-time
+// watermark and lag, window size and compute time; idle source streams; build info and the
+// process_* family; the publisher's and the tracked subscribers' counts; the store's commit
 // times; ingest's unmatched topics; dedup. Written by runtime/metrics/prometheus_text.
 #include "runtime/engine/engine_impl.hpp"
+#include "runtime/metrics/process_metrics.hpp"
 #include "runtime/metrics/prometheus_text.hpp"
 
 namespace shoal {
@@ -28,6 +30,28 @@ std::string engine_metrics_text(engine::impl& m) {
       t.sample("shoal_node_state", {{"node", r.names.front()}, {"state", to_string(s)}},
                r.state == s ? 1 : 0);
     }
+  }
+  // Event time: each node's watermark, and how far it trails the freshest source stream (a
+  // node that stops keeping up, or an input that went quiet without idle watermarks).
+  std::int64_t freshest = INT64_MIN;
+  for (const auto& r : rs) freshest = std::max(freshest, r.watermark);
+  t.family("shoal_node_watermark_seconds", "gauge",
+           "Event time (unix seconds) through which a node has closed its buckets.");
+  for (const auto& r : rs) {
+    if (r.watermark != INT64_MIN)
+      t.sample("shoal_node_watermark_seconds", node(r), r.watermark / 1e9);
+  }
+  t.family("shoal_node_lag_seconds", "gauge",
+           "Event time by which a node's watermark trails the freshest source stream's.");
+  for (const auto& r : rs) {
+    if (r.watermark != INT64_MIN) {
+      t.sample("shoal_node_lag_seconds", node(r), (freshest - r.watermark) / 1e9);
+    }
+  }
+  t.family("shoal_stream_idle", "gauge",
+           "1 while a source stream is idle (quiet for its source's idle_timeout), else 0.");
+  for (const auto& r : rs) {
+    if (r.stream) t.sample("shoal_stream_idle", node(r), r.idle ? 1 : 0);
   }
   t.family("shoal_window_resident_bytes", "gauge",
            "Bytes held by a node's window, payloads included.");
@@ -73,6 +97,13 @@ std::string engine_metrics_text(engine::impl& m) {
   t.sample("shoal_reuse_ratio", {}, m.graph->reuse_ratio());
   t.family("shoal_actors_alive", "gauge", "Node actors running.");
   t.sample("shoal_actors_alive", {}, m.node_actors.size());
+  t.family("shoal_build_info", "gauge", "1, labelled with the engine's version, name and graph.");
+  t.sample("shoal_build_info",
+           {{"version", SHOAL_ENGINE_VERSION},
+            {"engine", m.cfg.engine.name},
+            {"graph_hash", m.graph->graph_hash}},
+           1);
+  write_process_metrics(t, sample_process());
   return t.str();
 }
 

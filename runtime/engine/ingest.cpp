@@ -59,6 +59,7 @@ bool ingest::event(const std::string& stream, std::int64_t ts, value_ptr payload
   if (index && *index <= st->journaled_seq) return false;  // already in the journal
   const std::uint64_t seq = index ? *index : st->seq + 1;
   st->seq = seq;
+  set_idle(*st, false);
   if (journal_) journal_->append_journal(encode_event(Event{stream, seq, ts, payload}));
   max_ts_ = std::max(max_ts_, ts);
   deliver([node = st->target.node, seq, ts, payload = std::move(payload)]() mutable {
@@ -80,9 +81,16 @@ bool ingest::send_watermark(const std::string& stream, std::int64_t ts, bool idl
   wait_unpaused(lock);
   stream_state* st = find(stream);
   if (!st || ts <= st->journaled_wm) return false;
+  if (idle) set_idle(*st, true);
   if (journal_) journal_->append_journal(encode_watermark(Watermark{stream, ts, idle}));
   deliver([node = st->target.node, ts] { node->watermark(ts); });
   return true;
+}
+
+void ingest::set_idle(stream_state& st, bool idle) {
+  if (st.idle == idle) return;  // the common case costs no board lock
+  st.idle = idle;
+  board_->update(st.target.report, [idle](node_report& r) { r.idle = idle; });
 }
 
 void ingest::rejected(const std::string& stream, std::int64_t ts, std::string raw,

@@ -99,10 +99,13 @@ class ingest final : public record_sink {
     std::int64_t journaled_wm = INT64_MIN;   // last journaled watermark at start-up
     std::int64_t reject_second = INT64_MIN;  // rate limit of journaled rejections
     std::uint64_t rejects_in_second = 0;
+    bool idle = false;  // its last record was an idle watermark (shown in the stream's report)
   };
   stream_state* find(std::string_view stream);
   void wait_unpaused(std::unique_lock<std::mutex>& lock);
   bool send_watermark(const std::string& stream, std::int64_t ts, bool idle);
+  // Marks a stream idle or active in its report, when that changes. Call with mu_ held.
+  void set_idle(stream_state& st, bool idle);
   // Sends to a stream's node now, or after resume() while held. Call with mu_ held.
   void deliver(std::function<void()> send);
 

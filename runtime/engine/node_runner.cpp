@@ -176,6 +176,7 @@ void node_runner::report_all() {
     r.duplicates = c.duplicates;
     r.missing = c.missing;
     r.window_bytes = window_bytes_;
+    r.watermark = forwarded_ts_;
     if (failed_) {
       r.state = node_state::failed;
       r.reason = reason_;

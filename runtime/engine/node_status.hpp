@@ -37,6 +37,11 @@ struct node_report {
   std::uint64_t rejected = 0;
   std::uint64_t gaps = 0;  // outputs of another engine missed (its seq jumped)
   std::int64_t last_bucket = 0;
+  // Event time through which the node has closed its buckets and told its subscribers
+  // (INT64_MIN before the first); the freshest stream's minus this is its event-time lag.
+  std::int64_t watermark = INT64_MIN;
+  bool stream = false;  // a source stream (pass 0)
+  bool idle = false;    // a source stream its source found quiet (idle watermarks)
   std::size_t window_bytes = 0;
   std::map<std::string, std::uint64_t> notes;  // kernel notes: why values were withheld
   // Last output, for inspect.

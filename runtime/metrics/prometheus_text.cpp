@@ -1,5 +1,8 @@
 #include "runtime/metrics/prometheus_text.hpp"
 
+#include <charconv>
+#include <cmath>
+
 namespace shoal {
 
 std::string escape_label_value(std::string_view s) {
@@ -18,6 +21,18 @@ std::string escape_label_value(std::string_view s) {
 
 void prometheus_text::family(std::string_view name, std::string_view type, std::string_view help) {
   o_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+void prometheus_text::write_double(double v) {
+  if (std::isnan(v)) {
+    o_ << "NaN";
+  } else if (std::isinf(v)) {
+    o_ << (v > 0 ? "+Inf" : "-Inf");
+  } else {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    o_ << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
+  }
 }
 
 void prometheus_text::write_labels(const metric_labels& labels) {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -23,7 +24,13 @@ class prometheus_text {
   void sample(std::string_view name, const metric_labels& labels, T value) {
     o_ << name;
     write_labels(labels);
-    o_ << ' ' << value << '\n';
+    o_ << ' ';
+    if constexpr (std::is_floating_point_v<T>) {
+      write_double(static_cast<double>(value));
+    } else {
+      o_ << value;
+    }
+    o_ << '\n';
   }
 
   // name_bucket{labels…,le="bound"} cumulative counts (counts has one more entry than bounds:
@@ -39,6 +46,9 @@ class prometheus_text {
 
  private:
   void write_labels(const metric_labels& labels);
+  // Shortest text that reads back as the same double (a timestamp in seconds keeps its
+  // nanoseconds' worth of digits); NaN, +Inf and -Inf as the format spells them.
+  void write_double(double v);
   void histogram_of(std::string_view name, const metric_labels& labels,
                     const std::vector<double>& bounds, const std::vector<std::uint64_t>& counts,
                     double sum);

@@ -5,6 +5,7 @@ Prometheus text (python3-prometheus-client), also over HTTP; pausing a node for 
 resuming delivers those buckets in order, equal to an unpaused run."""
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -178,6 +179,23 @@ r = run(["admin", "--socket", sock_path, "help"])
 check(r.returncode == 0 and "inspect" in r.stdout, r.stdout)
 r = run(["admin", "--socket", sock_path, "--json", "inspect", "ret"])
 check(json.loads(r.stdout)["kind"] == "log_return", r.stdout)
+# Every command reads as text without --json: key/value lines, lists of objects as tables.
+r = run(["admin", "--socket", sock_path, "inspect", "ret"])
+check(r.returncode == 0 and not r.stdout.startswith("{") and
+      re.search(r"^kind +log_return$", r.stdout, re.M) and re.search(r"^inputs:$", r.stdout, re.M),
+      r.stdout)
+r = run(["admin", "--socket", sock_path, "graph"])
+check(r.returncode == 0 and re.search(r"^names +id +kind +pass +period +inputs", r.stdout, re.M) and
+      re.search(r"^z +[0-9a-f]{12} +zscore +2 +20 +in=ret", r.stdout, re.M), r.stdout)
+r = run(["admin", "--socket", sock_path, "strategies"])
+check(r.returncode == 0 and r.stdout.startswith("no strategies"), r.stdout)
+# The socket found from the engine's config ([engine] data here; its admin key would win).
+found = os.path.join(wd, "found.toml")
+open(found, "w").write(re.sub(r'data = ".*"', f'data = "{data}"', open(cfg).read()))
+r = run(["admin", "--config", found, "version"])
+check(r.returncode == 0 and re.search(r"^engine +quickstart$", r.stdout, re.M), r.stdout + r.stderr)
+r = run(["admin", "--config", os.path.join(wd, "missing.toml"), "version"])
+check(r.returncode == 2 and "config error" in r.stderr, r.stderr)
 
 # Pause z for about 50 buckets (10 ms each), then resume.
 check(ask({"cmd": "pause", "node": "z"})["paused"] == ["z"], "pause")

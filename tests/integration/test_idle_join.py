@@ -12,41 +12,22 @@ import time
 
 import msgpack
 import zmq
+from prometheus_client.parser import text_string_to_metric_families
 
-from harness import bound_feed, check, free_port, run, start, wait_for, workdir
+from harness import bound_feed, check, feed_config, run, start, wait_for, workdir
 
 START, SECOND = 1767225600 * 10**9, 10**9
 ASSETS = ["A", "B", "C"]
 wd = workdir()
 ctx = zmq.Context()
 feed, feed_ep, subscribed = bound_feed(ctx, ["a", "b"])
-port = free_port()
-cfg = os.path.join(wd, "join.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "join"
-publish = "tcp://127.0.0.1:{port}"
-
-[[source]]
-name = "feed"
-kind = "zmq"
-connect = ["{feed_ep}"]
-interval = "1s"
-idle_timeout = "500ms"
-
-[[source.stream]]
-name = "a"
-time = "payload"
-
-[[source.stream]]
-name = "b"
-time = "payload"
-
+cfg, port = feed_config(wd, "join", feed_ep, {"a": 'time = "payload"', "b": 'time = "payload"'},
+                        source='interval = "1s"\nidle_timeout = "500ms"', nodes="""
 [[node]]
 name = "vwap"
 kind = "vwap"
-inputs = {{ price = "feed.a", volume = "feed.b" }}
-params = {{ window = 3 }}
+inputs = { price = "feed.a", volume = "feed.b" }
+params = { window = 3 }
 on_missing = "ffill"
 """)
 data = os.path.join(wd, "data")
@@ -87,6 +68,21 @@ last_sent = time.monotonic()
 wait_for(lambda: max(outs) >= START + 28 * SECOND, timeout=10,
          what=f"vwap through bucket 28 (it is at {(max(outs) - START) // SECOND})")
 lag = time.monotonic() - last_sent
+
+# What an operator alerts on: feed.b idle, vwap's event time and its lag, build and process info.
+r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "--json", "metrics"])
+families = {f.name: f for f in text_string_to_metric_families(json.loads(r.stdout)["text"])}
+idle = {x.labels["node"]: x.value for x in families["shoal_stream_idle"].samples}
+check(idle.get("feed.b") == 1 and set(idle) == {"feed.a", "feed.b"}, f"idle streams: {idle}")
+marks = {x.labels["node"]: x.value for x in families["shoal_node_watermark_seconds"].samples}
+check(marks["vwap"] >= (START + 28 * SECOND) / 1e9, f"watermarks: {marks}")
+behind = {x.labels["node"]: x.value for x in families["shoal_node_lag_seconds"].samples}
+check(behind["feed.a"] == 0 and 0 <= behind["vwap"] <= 2, f"lags: {behind}")
+info = families["shoal_build_info"].samples[0].labels
+check(info["engine"] == "join" and len(info["graph_hash"]) == 64, info)
+for name in ("process_cpu_seconds", "process_resident_memory_bytes", "process_open_fds",
+             "process_start_time_seconds"):
+    check(families[name].samples[0].value > 0, f"{name}: {families[name].samples}")
 engine.send_signal(signal.SIGINT)
 _, err = engine.communicate(timeout=30)
 stop.set()

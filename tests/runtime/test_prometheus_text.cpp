@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <limits>
 
 #include "runtime/metrics/prometheus_text.hpp"
 
@@ -28,4 +29,15 @@ TEST_CASE("prometheus text: a histogram is cumulative and ends in +Inf", "[metri
         "h_bucket{node=\"n\",state=\"RUNNING\",le=\"0.01\"} 2\n"
         "h_bucket{node=\"n\",state=\"RUNNING\",le=\"+Inf\"} 3\n"
         "h_sum{node=\"n\",state=\"RUNNING\"} 0.5\nh_count{node=\"n\",state=\"RUNNING\"} 3\n");
+}
+
+TEST_CASE("prometheus text: doubles keep every digit, and NaN and infinities are spelled out",
+          "[metrics]") {
+  prometheus_text t;
+  t.sample("w", {}, 1767225600.000000001);  // ns lost to a double, but not 6-digit rounding
+  t.sample("a", {}, 1767225601.5);
+  t.sample("b", {}, 0.25);
+  t.sample("c", {}, std::numeric_limits<double>::quiet_NaN());
+  t.sample("d", {}, -std::numeric_limits<double>::infinity());
+  CHECK(t.str() == "w 1767225600\na 1767225601.5\nb 0.25\nc NaN\nd -Inf\n");
 }

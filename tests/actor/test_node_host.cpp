@@ -58,16 +58,20 @@ struct fixture {
     // control, as a downstream node would.
     auto got_ = got;
     auto flow_ = flow;
-    sink = sys->spawn([got_, flow_](caf::event_based_actor*) -> caf::behavior {
-      return {
-          [got_, flow_](output_atom, std::uint32_t, std::uint64_t seq, std::int64_t bucket,
-                        value_ptr v) {
-            got_->push_back({seq, bucket, first_value(*v)});
-            flow_->handled();
-          },
-          [flow_](watermark_atom, std::uint32_t, std::int64_t) { flow_->handled(); },
-      };
-    });
+    // Spawned with an argument: CAF 0.17 dereferences a null argument tuple when a function
+    // actor takes none (UBSan reports it).
+    sink = sys->spawn(
+        [got_, flow_](caf::event_based_actor*, int) -> caf::behavior {
+          return {
+              [got_, flow_](output_atom, std::uint32_t, std::uint64_t seq, std::int64_t bucket,
+                            value_ptr v) {
+                got_->push_back({seq, bucket, first_value(*v)});
+                flow_->handled();
+              },
+              [flow_](watermark_atom, std::uint32_t, std::int64_t) { flow_->handled(); },
+          };
+        },
+        0);
     node = spawn_join();
   }
   ~fixture() {
@@ -101,9 +105,11 @@ struct fixture {
   template <class T, class... Ts>
   T ask(const caf::actor& to, Ts... xs) {
     auto answer = std::make_shared<std::optional<T>>();
-    sys->spawn([=](caf::event_based_actor* self) {
-      self->request(to, caf::infinite, xs...).then([=](T x) { *answer = std::move(x); });
-    });
+    sys->spawn(
+        [=](caf::event_based_actor* self, int) {
+          self->request(to, caf::infinite, xs...).then([=](T x) { *answer = std::move(x); });
+        },
+        0);
     sched->run();
     REQUIRE(answer->has_value());
     return std::move(**answer);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/recorded_config.hpp"
 #include "runtime/engine/engine.hpp"
@@ -57,7 +59,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
   auto* cmd = app.add_subcommand(
       "replay", "Feed a recorded journal through the graph and store the outputs (for parity).");
   struct options {
-    std::string dir, config, speed = "max", out, digest;
+    std::string dir, config, speed = "max", out, digest, report;
     bool force = false;
   };
   auto o = std::make_shared<options>();
@@ -73,6 +75,9 @@ void add_replay_command(CLI::App& app, cli_result& result) {
          "outputs) as JSON to FILE, or to stdout without FILE; compare with `shoal parity`")
       ->expected(0, 1)
       ->default_str("-");
+  cmd->add_option("--report", o->report,
+                  "also write the run's figures as JSON to FILE (records, outputs, seconds, "
+                  "rates, peak RSS), for benchmarks and scripts");
   cmd->callback([o, cmd, &result] {
     init_logging(result);
     const std::atomic<bool>& interrupted = catch_stop_signals();
@@ -102,6 +107,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
                                 ? fs::path(o->dir).lexically_normal().string() + ".replay"
                                 : o->out;
     if (!digest_mode && !check_output_path("--out", out, true, result)) return;
+    if (!o->report.empty() && !check_output_path("--report", o->report, false, result)) return;
     if (!digest_mode && store::exists(out)) {
       if (!o->force) {
         std::cerr << "shoal: --out " << out
@@ -194,8 +200,34 @@ void add_replay_command(CLI::App& app, cli_result& result) {
               << " records/s; " << outputs
               << (digest_mode ? " outputs digested" : " outputs stored in " + out) << "; peak RSS "
               << peak_rss_bytes() / (1024 * 1024) << " MiB (" << rss_split() << ")\n";
+    std::size_t failed = 0;
     for (const auto& r : eng->nodes())
-      if (r.state == node_state::failed) result.exit_code = 1;
+      if (r.state == node_state::failed) ++failed;
+    if (failed) result.exit_code = 1;
+    if (!o->report.empty()) {
+      const double secs = std::max(st.seconds, 1e-9);
+      const nlohmann::json report = {
+          {"mode", digest_mode ? "digest" : "stored"},
+          {"records", st.records},
+          {"events", st.events},
+          {"watermarks", st.watermarks},
+          {"rejected", st.rejected},
+          {"controls", st.controls},
+          {"outputs", outputs},
+          {"nodes", eng->nodes().size()},
+          {"failed_nodes", failed},
+          {"seconds", st.seconds},
+          {"records_per_s", static_cast<double>(st.records) / secs},
+          {"events_per_s", static_cast<double>(st.events) / secs},
+          {"outputs_per_s", static_cast<double>(outputs) / secs},
+          {"peak_rss_bytes", peak_rss_bytes()}};
+      std::ofstream f(o->report);
+      f << report.dump(1) << "\n";
+      if (!f) {
+        std::cerr << "shoal: --report: cannot write " << o->report << "\n";
+        result.exit_code = 1;
+      }
+    }
   });
 }
 

@@ -99,7 +99,10 @@ void store_writer::group::put_meta(std::string key, std::string value) {
 void store_writer::put_group(group g) {
   std::unique_lock lock(mu_);
   wait_for_room(lock);
-  for (auto& o : g.ops_) push(std::move(o));
+  for (std::size_t i = 0; i < g.ops_.size(); ++i) {
+    g.ops_[i].group_continues = i + 1 < g.ops_.size();
+    push(std::move(g.ops_[i]));
+  }
 }
 
 void store_writer::flush() {
@@ -155,11 +158,24 @@ writer_stats store_writer::stats() const {
 }
 
 void store_writer::commit(std::deque<op>& batch) {
+  std::size_t first = 0, bytes = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    bytes += batch[i].key.size() + batch[i].value.size();
+    if ((bytes >= opt_.max_txn_bytes && !batch[i].group_continues) || i + 1 == batch.size()) {
+      commit_txn(batch, first, i + 1);
+      first = i + 1;
+      bytes = 0;
+    }
+  }
+}
+
+void store_writer::commit_txn(std::deque<op>& batch, std::size_t first, std::size_t last) {
   const auto t0 = std::chrono::steady_clock::now();
   MDB_txn* txn = nullptr;
   check(mdb_txn_begin(store_.env(), nullptr, 0, &txn), "begin write");
   try {
-    for (auto& o : batch) {
+    for (std::size_t i = first; i < last; ++i) {
+      op& o = batch[i];
       MDB_val k = val(o.key), v = val(o.value);
       unsigned dbi = 0, flags = 0;
       switch (o.kind) {
@@ -193,13 +209,13 @@ void store_writer::commit(std::deque<op>& batch) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   std::lock_guard lock(mu_);
-  stats_.records += batch.size();
+  stats_.records += last - first;
   stats_.commits += 1;
   stats_.commit_ns += static_cast<std::uint64_t>(ns);
   std::size_t b = 0;
   while (b < commit_bounds_s.size() && ns / 1e9 > commit_bounds_s[b]) ++b;
   ++stats_.commit_counts[b];
-  committed_ += batch.size();
+  committed_ += last - first;
 }
 
 void store_writer::run() {

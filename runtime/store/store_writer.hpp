@@ -32,7 +32,8 @@ struct writer_stats {
 
 // The single writer: a thread that owns every write transaction. Its promise, whatever the input
 // rate: a record is committed at most max_delay after it was enqueued, or sooner once max_batch
-// records are waiting. Producers never touch LMDB; when the queue holds max_queue records or
+// records are waiting (a large batch in several transactions: options::max_txn_bytes). Producers
+// never touch LMDB; when the queue holds max_queue records or
 // max_queue_bytes bytes they wait (back-pressure, bounded memory) — and waiting wakes the writer,
 // so a queue full of a few large records is committed at once instead of never.
 class store_writer {
@@ -42,6 +43,7 @@ class store_writer {
     std::string key;
     std::string value;
     clock::time_point arrived;
+    bool group_continues = false;  // a put_group op that is not its group's last
   };
 
  public:
@@ -50,6 +52,11 @@ class store_writer {
     std::chrono::milliseconds max_delay{20};
     std::size_t max_queue = 200'000;
     std::size_t max_queue_bytes = std::size_t{64} << 20;
+    // A batch larger than this (keys + values) is committed in several transactions, each
+    // ending at the first record (or group) that reaches it. LMDB keeps the page buffers of
+    // its largest write transaction for reuse until the environment closes, so this bounds
+    // that memory: one backlog committed at once would raise the process's RSS for good.
+    std::size_t max_txn_bytes = std::size_t{512} << 10;
     shoal::clock* clock = nullptr;  // null: the system clock
   };
   store_writer(store& s, options o);
@@ -106,6 +113,8 @@ class store_writer {
   bool batch_due() const;  // under mu_: commit now, without waiting for the deadline
   void run();
   void commit(std::deque<op>& batch);
+  // One write transaction of batch[first, last).
+  void commit_txn(std::deque<op>& batch, std::size_t first, std::size_t last);
 
   store& store_;
   options opt_;

@@ -1,6 +1,7 @@
 // The store writer's promise on a manual clock: a record is committed within max_delay of its
 // arrival whatever the rate, a queue full of large records is committed at once (never a
-// deadlock), and a group of writes lands in one transaction.
+// deadlock), a group of writes lands in one transaction, and a backlog in transactions of
+// bounded size.
 #include <catch2/catch.hpp>
 
 #include <future>
@@ -142,4 +143,36 @@ TEST_CASE("a group of writes lands in one transaction", "[store_writer]") {
   CHECK(w.stats().commits == commits + 1);
   CHECK(db.all_state().size() == 50);
   CHECK(db.get_meta("checkpoint") == "position");
+}
+
+// LMDB keeps the page buffers of its largest write transaction until the environment closes,
+// so a backlog committed in one transaction would raise RSS for good (the soak's step).
+TEST_CASE("a backlog is committed in transactions of at most max_txn_bytes, groups never split",
+          "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  manual_clock clk;
+  auto o = on(clk);
+  o.max_txn_bytes = 10'000;
+  store_writer w(db, o);
+  const auto commits = w.stats().commits;
+  // 100 records of 1,000 bytes queued before the writer's deadline: one batch, 10 transactions.
+  for (int i = 0; i < 100; ++i) w.append_journal(std::string(1000, 'x'));
+  REQUIRE(writer_waiting(clk));
+  clk.advance(20ms);
+  REQUIRE(test::wait_for([&] { return w.committed_journal_seq() == 100; }));
+  CHECK(w.stats().commits == commits + 10);
+  CHECK(db.journal_count() == 100);
+
+  // A group ten times the limit still lands in one transaction.
+  store_writer::group g;
+  for (int i = 0; i < 50; ++i) {
+    g.put_state(std::string(62, '0') + std::to_string(10 + i), std::string(2000, 's'));
+  }
+  g.put_meta("checkpoint", "position");
+  const auto before = w.stats().commits;
+  w.put_group(std::move(g));
+  w.flush();
+  CHECK(w.stats().commits == before + 1);
+  CHECK(db.all_state().size() == 50);
 }

@@ -75,4 +75,10 @@ const std::string& stream_of(const journal_record& r) {
   return std::visit([](const auto& x) -> const std::string& { return x.stream; }, r);
 }
 
+bool is_control_record(std::string_view bytes) {
+  // Keys are sorted: a control record is the 3-key map whose first key is "args".
+  static constexpr std::string_view control_head("\x83\xa4" "args", 6);
+  return bytes.substr(0, control_head.size()) == control_head;
+}
+
 }  // namespace shoal

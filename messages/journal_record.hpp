@@ -42,5 +42,7 @@ std::string encode_journal_record(const journal_record& r);
 // Throws decode_error when the bytes are none of the three shapes.
 journal_record decode_journal_record(std::string_view bytes);
 const std::string& stream_of(const journal_record& r);
+// Whether encoded journal bytes are a control record, from their first key alone ({args, ...}).
+bool is_control_record(std::string_view bytes);
 
 }  // namespace shoal

@@ -57,6 +57,9 @@ inline decode_limits stored_data_limits() {
 // Throws std::length_error for a string/array/map longer than MessagePack can describe
 // (2^32 − 1), which no real payload reaches.
 void append_msgpack(std::string& out, const Value& v);
+// The exact size of v's canonical encoding, without encoding it: encoders reserve it so a
+// frame is written into one allocation, not grown append by append.
+std::size_t msgpack_size(const Value& v);
 std::string to_msgpack(const Value& v);
 
 // Decodes exactly one object filling all of bytes; see the rules above.

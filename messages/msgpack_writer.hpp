@@ -36,6 +36,18 @@ class msgpack_writer {
     for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
     write(buf, sizeof buf);
   }
+  // n float64s, as float64() writes each, in one append.
+  void float64s(const double* xs, std::size_t n) {
+    const std::size_t at = out_.size();
+    out_.resize(at + 9 * n);
+    char* p = out_.data() + at;
+    for (std::size_t k = 0; k < n; ++k, p += 9) {
+      std::uint64_t bits;
+      std::memcpy(&bits, &xs[k], sizeof bits);
+      p[0] = static_cast<char>(0xcb);
+      for (int i = 0; i < 8; ++i) p[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+    }
+  }
   void str(std::string_view s) {
     const auto n = length(s.size());
     packer_.pack_str(n);

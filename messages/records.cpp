@@ -48,6 +48,7 @@ value_ptr take_value(value_map& m, std::string_view key) {
 
 std::string encode_event(const Event& e) {
   std::string out;
+  out.reserve(1 + 25 + 9 + 9 + 5 + e.stream.size() + (e.payload ? msgpack_size(*e.payload) : 1));
   msgpack_writer w(out);
   w.map(4);
   w.str("payload");
@@ -78,6 +79,9 @@ std::string encode_watermark(const Watermark& w) {
 
 std::string encode_output(const Output& o) {
   std::string out;
+  // One allocation: the five keys and their values (a seq or bucket takes at most 9 bytes).
+  out.reserve(1 + 30 + 9 + 9 + o.id.size() + 5 + o.node.size() + 5 +
+              (o.value ? msgpack_size(*o.value) : 1));
   msgpack_writer w(out);
   w.map(5);
   w.str("bucket");

@@ -36,6 +36,9 @@ class kernel {
   // compute returns nil (or leaves an asset out) and counts why with note(). Throwing marks
   // the node FAILED with the exception's message.
   virtual Value compute(const kernel_input& in) = 0;
+  // compute() as a shared value. A kernel that passes an input on unchanged overrides it to
+  // return the input's own value_ptr, so nothing is copied.
+  virtual value_ptr compute_shared(const kernel_input& in) { return make_value(compute(in)); }
 
   // Checkpoint of state the kernel keeps outside its window (an EMA's running values).
   // Stateless kernels keep the defaults.

@@ -6,6 +6,8 @@ namespace {
 class identity_kernel final : public kernel {
  public:
   Value compute(const kernel_input& in) override { return *in.port(0).back().v; }
+  // The payload itself, shared: a stream's output is its event, never a copy of it.
+  value_ptr compute_shared(const kernel_input& in) override { return in.port(0).back().v; }
 };
 
 }  // namespace

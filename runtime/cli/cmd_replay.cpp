@@ -60,7 +60,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       "replay", "Feed a recorded journal through the graph and store the outputs (for parity).");
   struct options {
     std::string dir, config, speed = "max", out, digest, report;
-    bool force = false;
+    bool force = false, actors = false;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("DIR", o->dir, "data dir of a recorded run (or of `shoal fabricate`)")
@@ -75,6 +75,9 @@ void add_replay_command(CLI::App& app, cli_result& result) {
          "outputs) as JSON to FILE, or to stdout without FILE; compare with `shoal parity`")
       ->expected(0, 1)
       ->default_str("-");
+  cmd->add_flag("--actors", o->actors,
+                "run the nodes as actors, as a live engine does (slower); without it, a journal "
+                "with no runtime strategy changes is replayed with every node in one thread");
   cmd->add_option("--report", o->report,
                   "also write the run's figures as JSON to FILE (records, outputs, seconds, "
                   "rates, peak RSS), for benchmarks and scripts");
@@ -153,6 +156,9 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     opt.publish = false;
     opt.live = false;
     opt.digest = digest_mode;
+    // Inline (no actors) unless asked otherwise or the journal changes the graph at runtime,
+    // which only the actor graph can follow.
+    opt.inline_nodes = !o->actors && !from.journal_has_controls();
     auto eng = std::make_unique<engine>(cfg, std::move(p), opt);
     eng->start();
     replay_options ro;
@@ -215,6 +221,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
           {"controls", st.controls},
           {"outputs", outputs},
           {"nodes", eng->nodes().size()},
+          {"inline", opt.inline_nodes},
           {"failed_nodes", failed},
           {"seconds", st.seconds},
           {"records_per_s", static_cast<double>(st.records) / secs},

@@ -71,6 +71,15 @@ void engine::impl::spawn_nodes() {
   node_actors.resize(nodes.size());
   reports.resize(nodes.size());
   for (std::size_t i = 0; i < nodes.size(); ++i) reports[i] = add_report(nodes[i]);
+  if (inline_mode()) {
+    std::vector<node_runner_args> runners;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      runners.push_back(node_args(graph, i, reports[i], std::nullopt, false).runner);
+      (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
+    }
+    inline_nodes = std::make_unique<inline_graph>(*graph, std::move(runners), *flow);
+    return;
+  }
   std::size_t restored = 0;
   // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
   for (std::size_t i = nodes.size(); i-- > 0;) {
@@ -94,7 +103,8 @@ void engine::impl::make_ingest() {
   for (std::size_t i = 0; i < graph->nodes.size(); ++i)
     if (graph->nodes[i].is_stream())
       for (const auto& name : graph->nodes[i].names)
-        streams[name] = {actor_inbox(node_actors[i]), reports[i]};
+        streams[name] = {inline_nodes ? inline_nodes->inbox(i) : actor_inbox(node_actors[i]),
+                         reports[i]};
   ingest_options io;
   io.clock = &clk();
   io.reject_keep_bytes = static_cast<std::size_t>(cfg.engine.reject_keep_bytes);
@@ -250,9 +260,11 @@ void engine::start() {
   }
 
   spdlog::info(
-      "engine {}: spawned {} node actors and {} stream actors ({} distinct of {} declared nodes, "
+      "engine {}: spawned {} node {} and {} stream {} ({} distinct of {} declared nodes, "
       "reuse {}/{}), {} source feeds{}{}",
-      m.cfg.engine.name, m.counts.node_actors, m.counts.stream_actors, m.graph->distinct,
+      m.cfg.engine.name, m.counts.node_actors, m.inline_nodes ? "runners" : "actors",
+      m.counts.stream_actors, m.inline_nodes ? "runners inline, in the replay thread" : "actors",
+      m.graph->distinct,
       m.graph->declared, m.graph->reused(), m.graph->declared, m.counts.source_feeds,
       m.opt.publish ? "; publishing on " + m.pub->endpoint() : "",
       m.db ? "; data in " + m.opt.data_dir : "");
@@ -343,6 +355,7 @@ void engine::stop() {
     m.node_actors.clear();
     if (m.gate) m.final_unmatched = m.gate->unmatched_topics();
     m.gate.reset();
+    m.inline_nodes.reset();
     m.sys.reset();
   }
   if (m.snapshots) m.snapshots->stop();

@@ -27,6 +27,9 @@ struct engine_options {
   store_writer::options commit;
   std::string config_text;        // recorded in meta (live): the config files as a msgpack map
   bool digest = false;            // keep each node's wire digest chain (digests())
+  // Replay only (live = false): run every node in the replaying thread (inline_graph) instead
+  // of as actors. The journal must hold no control records: replay throws at one.
+  bool inline_nodes = false;
   shoal::clock* clock = nullptr;  // what sources, ingest and the store wait on; null: system
 };
 

@@ -14,6 +14,7 @@
 #include "runtime/admin/admin_server.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/engine/ingest.hpp"
+#include "runtime/engine/inline_graph.hpp"
 #include "runtime/engine/node_host.hpp"
 #include "runtime/engine/runtime_strategies.hpp"
 #include "runtime/sources/sources.hpp"
@@ -49,6 +50,7 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::vector<caf::actor> node_actors;  // by plan index
+  std::unique_ptr<inline_graph> inline_nodes;  // instead of node_actors (opt.inline_nodes)
   std::vector<std::unique_ptr<thread_source>> threads;
   std::vector<std::shared_ptr<node_report>> reports;
   std::map<std::string, std::uint64_t> retired_seq;  // NodeID → last seq of a stopped node
@@ -60,6 +62,7 @@ struct engine::impl {
 
   shoal::clock& clk() const { return opt.clock ? *opt.clock : system_clock(); }
   bool live() const { return opt.live; }
+  bool inline_mode() const { return opt.inline_nodes && !opt.live; }
 
   // The checkpoint meta: {journal_pos, strategies}; nil when none was written.
   Value checkpoint_meta() const;

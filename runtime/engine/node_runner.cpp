@@ -71,8 +71,7 @@ void node_runner::fail(const std::string& reason) {
   });
 }
 
-void node_runner::emit(std::int64_t bucket, Value value) {
-  auto v = make_value(std::move(value));
+void node_runner::emit(std::int64_t bucket, value_ptr v) {
   if (warming_) {
     out_.forward_output(++warm_seq_, bucket, v);
   } else {
@@ -127,10 +126,10 @@ void node_runner::drain() {
     switch (ready->status) {
       case fire_status::fire: {
         input_.bucket = ready->bucket;
-        Value v;
+        value_ptr v;
         try {
           const auto t0 = std::chrono::steady_clock::now();
-          v = kern_->compute(input_);
+          v = kern_->compute_shared(input_);
           const double secs =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           std::size_t b = 0;

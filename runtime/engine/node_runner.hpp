@@ -88,7 +88,7 @@ class node_runner {
   template <class Feed>
   void handle(Feed&& feed);
   void drain();
-  void emit(std::int64_t bucket, Value value);
+  void emit(std::int64_t bucket, value_ptr v);
   void fail(const std::string& reason);
   void late(std::uint32_t port, std::uint64_t seq, std::int64_t ts, const value_ptr& v);
   void restore(const std::string& bytes);

@@ -192,6 +192,19 @@ std::vector<journal_record> store::read_records(std::uint64_t* pos, std::size_t 
   return batch;
 }
 
+bool store::journal_has_controls() const {
+  bool found = false;
+  for (std::uint64_t pos = 0; !found;) {
+    const std::size_t n = read_journal(pos, 65536, [&](std::uint64_t seq, std::string_view bytes) {
+      found = found || is_control_record(bytes);
+      pos = seq;
+    });
+    release_mapped_pages();  // a scan of the whole journal must not grow RSS by its size
+    if (n == 0) break;
+  }
+  return found;
+}
+
 void store::read_journal_backwards(
     const std::function<bool(std::uint64_t, std::string_view)>& f) const {
   read_txn txn(env_);

@@ -4,7 +4,9 @@
 - `shoal parity` takes data dirs and digest files on either side and names the first divergent
   node and where;
 - between two data dirs, the first divergence is bucket-aligned: the first bucket where the two
-  differ or where only one has an output (never records paired by position)."""
+  differ or where only one has an output (never records paired by position);
+- replay runs the nodes inline (one thread, no actors) and `--actors` as a live engine does:
+  the same digest either way, and `--report` says which ran."""
 import json
 import os
 import re
@@ -29,6 +31,21 @@ check(not os.path.exists(journal + ".replay"), "--digest stored outputs")
 ours = json.load(open(digest))["nodes"]
 independent = digest_of_dir(stored)
 check(ours == independent, f"replay --digest differs from the stored outputs' digest:\n{ours}\n{independent}")
+
+# Inline and actor replay: identical digests; --report names the mode and counts.
+reports = {}
+for mode in ("inline", "actors"):
+    out, rep = os.path.join(wd, f"{mode}.json"), os.path.join(wd, f"{mode}-report.json")
+    r = run(["replay", journal, "--config", graph, "--digest", out, "--report", rep] +
+            (["--actors"] if mode == "actors" else []))
+    check(r.returncode == 0, f"replay {mode}: {r.stderr}")
+    check(json.load(open(out))["nodes"] == ours, f"{mode} replay digest differs")
+    reports[mode] = json.load(open(rep))
+check(reports["inline"]["inline"] is True and reports["actors"]["inline"] is False, reports)
+for mode, rep in reports.items():
+    check(rep["mode"] == "digest" and rep["records"] == rep["events"] == 3000 and
+          rep["outputs"] == sum(n["outputs"] for n in ours.values()) and rep["seconds"] > 0 and
+          rep["failed_nodes"] == 0, f"{mode} report: {rep}")
 check(ours["ret"]["outputs"] == 2999 and len(ours["ret"]["marks"]) == 2, f"marks: {ours['ret']}")
 
 # The same digest to stdout; parity dir vs digest file, both ways.

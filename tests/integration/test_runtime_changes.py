@@ -72,10 +72,13 @@ journal = run(["export", data, "--journal"]).stdout
 check(journal.count('"control":"submit"') == 1 and journal.count('"control":"remove"') == 1,
       "the changes are journaled")
 
-# Replay gives parity on every node.
+# Replay gives parity on every node. A journal that changes the graph is replayed with actors
+# (the inline graph cannot change), without being asked.
 digest = os.path.join(wd, "replay.json")
-r = run(["replay", data, "--digest", digest])
+report = os.path.join(wd, "replay-report.json")
+r = run(["replay", data, "--digest", digest, "--report", report])
 check(r.returncode == 0, r.stderr)
+check(json.load(open(report))["inline"] is False, "a journal with controls replayed inline")
 r = run(["parity", data, digest])
 check(r.returncode == 0, f"replay differs from the live run:\n{r.stdout}")
 

@@ -338,3 +338,29 @@ TEST_CASE("mutated valid frames never crash the decoder", "[msgpack][fuzz]") {
   }
   SUCCEED("3000 mutated frames decoded or rejected");
 }
+
+// Encoders reserve msgpack_size() up front; a wrong size would only cost an allocation, so
+// this is where a wrong size shows: at every boundary of every int, string and container form.
+TEST_CASE("msgpack_size is the exact encoded size at every form's boundary", "[msgpack]") {
+  CHECK(msgpack_size(sample_value()) == to_msgpack(sample_value()).size());
+  for (std::int64_t x : std::initializer_list<std::int64_t>{0LL, 127LL, 128LL, 255LL, 256LL, 65535LL, 65536LL, 4294967295LL,
+                         4294967296LL, -1LL, -32LL, -33LL, -128LL, -129LL, -32768LL, -32769LL,
+                         -2147483648LL, -2147483649LL, std::numeric_limits<std::int64_t>::min(),
+                         std::numeric_limits<std::int64_t>::max()}) {
+    INFO(x);
+    CHECK(msgpack_size(Value(x)) == to_msgpack(Value(x)).size());
+  }
+  for (std::size_t n : std::initializer_list<std::size_t>{0, 1, 15, 16, 31, 32, 255, 256, 65535,
+                                                          65536}) {
+    INFO(n);
+    const Value s(std::string(n, 'a'));
+    CHECK(msgpack_size(s) == to_msgpack(s).size());
+    const Value xs(f64_vector(n, 1.5));
+    CHECK(msgpack_size(xs) == to_msgpack(xs).size());
+    const Value list(value_list(n, Value(1)));
+    CHECK(msgpack_size(list) == to_msgpack(list).size());
+    value_map m;
+    for (std::size_t i = 0; i < n; ++i) m.emplace(std::to_string(i), Value{});
+    CHECK(msgpack_size(Value(m)) == to_msgpack(Value(m)).size());
+  }
+}

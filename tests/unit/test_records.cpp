@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "messages/journal_record.hpp"
 #include "messages/records.hpp"
 #include "tests/unit/decode_error_check.hpp"
 
@@ -204,4 +205,16 @@ TEST_CASE("every proper prefix of a record is truncated", "[records][fuzz]") {
       CHECK_DECODE_ERROR(decode_watermark(prefix), error_kind::truncated, "");
     }
   }
+}
+
+TEST_CASE("a control record is told from its first key, and no other record is", "[records]") {
+  Control c;
+  c.kind = "submit";
+  c.args = value_map{{"text", Value("[[node]]")}};
+  CHECK(is_control_record(encode_control(c)));
+  Event e{"s", 1, 2, make_value(Value(value_map{{"args", Value(1)}}))};
+  CHECK_FALSE(is_control_record(encode_event(e)));
+  CHECK_FALSE(is_control_record(encode_watermark(Watermark{"s", 5, true})));
+  CHECK_FALSE(is_control_record(encode_rejected(Rejected{"s", 1, "raw", "bad", 0, ""})));
+  CHECK_FALSE(is_control_record(""));
 }

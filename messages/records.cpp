@@ -78,22 +78,27 @@ std::string encode_watermark(const Watermark& w) {
 }
 
 std::string encode_output(const Output& o) {
+  return encode_output(o.node, o.id, o.bucket, o.seq, o.value);
+}
+
+std::string encode_output(std::string_view node, std::string_view id, std::int64_t bucket,
+                          std::uint64_t seq, const value_ptr& value) {
   std::string out;
   // One allocation: the five keys and their values (a seq or bucket takes at most 9 bytes).
-  out.reserve(1 + 30 + 9 + 9 + o.id.size() + 5 + o.node.size() + 5 +
-              (o.value ? msgpack_size(*o.value) : 1));
+  out.reserve(1 + 30 + 9 + 9 + id.size() + 5 + node.size() + 5 +
+              (value ? msgpack_size(*value) : 1));
   msgpack_writer w(out);
   w.map(5);
   w.str("bucket");
-  w.int64(o.bucket);
+  w.int64(bucket);
   w.str("id");
-  w.str(o.id);
+  w.str(id);
   w.str("node");
-  w.str(o.node);
+  w.str(node);
   w.str("seq");
-  put_seq(w, o.seq);
+  put_seq(w, seq);
   w.str("value");
-  put_value(w, o.value);
+  put_value(w, value);
   return out;
 }
 

@@ -54,6 +54,10 @@ struct Output {
 std::string encode_event(const Event& e);
 std::string encode_watermark(const Watermark& w);
 std::string encode_output(const Output& o);
+// The same bytes from the fields, for a node encoding its own outputs without copying its name
+// and NodeID into an Output first.
+std::string encode_output(std::string_view node, std::string_view id, std::int64_t bucket,
+                          std::uint64_t seq, const value_ptr& value);
 
 // Event.payload must be present and not nil (an input without a payload is malformed);
 // Output.value must be present and may be nil. Decoded value_ptrs are never null.

@@ -78,10 +78,8 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     const std::uint64_t seq = ++out_seq_;
     const std::uint64_t after =
         args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
-    Output o{"", spec_->id, bucket, seq, v};
     for (const auto& name : names_) {
-      o.node = name;
-      std::string bytes = encode_output(o);
+      std::string bytes = encode_output(name, spec_->id, bucket, seq, v);
       // The store keeps one record per NodeID, under its first name; the digest chains those.
       if (&name == &names_.front()) {
         if (args_.digest) args_.digest->add(name, bucket, bytes);

@@ -228,6 +228,11 @@ void engine::start() {
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
   // Sources run on threads of their own: the scheduler's threads are the node actors' alone.
   m.sys_cfg->set("scheduler.max-threads", m.opt.threads);
+  // An idle worker polls, then (by CAF 0.17's default) sleeps 50 us between polls for 25 ms
+  // before it waits on a condition variable. An input arriving at a few per millisecond found
+  // workers in those sleeps, each hop of the live path waiting for one to end. Without them the
+  // worker spins briefly, then waits where an enqueue wakes it at once.
+  m.sys_cfg->set("work-stealing.moderate-sleep-duration", caf::timespan{0});
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
   std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan
   m.spawn_nodes();
@@ -370,6 +375,10 @@ std::vector<node_report> engine::nodes() const {
 }
 publisher_stats engine::publish_stats() const {
   return impl_->pub ? impl_->pub->stats() : publisher_stats{};
+}
+
+std::string engine::publish_endpoint() const {
+  return impl_->pub ? impl_->pub->endpoint() : std::string();
 }
 
 std::vector<subscriber_stats> engine::subscribers() const {

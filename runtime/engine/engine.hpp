@@ -79,6 +79,9 @@ class engine {
   engine_counts counts() const;
   std::vector<node_report> nodes() const;
   publisher_stats publish_stats() const;
+  // The PUB endpoint as bound (a "tcp://host:*" config names its port here); empty when not
+  // publishing.
+  std::string publish_endpoint() const;
   // Subscribers of the tracked endpoint ([engine] publish_tracked) and their drop counts.
   std::vector<subscriber_stats> subscribers() const;
   writer_stats store_stats() const;

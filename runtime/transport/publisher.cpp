@@ -74,6 +74,8 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
     sock.set(zmq::sockopt::sndhwm, hwm);
     sock.set(zmq::sockopt::linger, 500);
     sock.bind(endpoint_);
+    // As bound: "tcp://127.0.0.1:*" becomes the port the system chose (read once bound_ is set).
+    endpoint_ = sock.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
     error = "cannot bind publish endpoint " + endpoint_ + ": " + e.what();
   }

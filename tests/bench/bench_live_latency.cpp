@@ -104,18 +104,12 @@ std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, 
                           << "[[node]]\nname = \"ret\"\nkind = \"log_return\"\n"
                           << "inputs = { in = \"feed.scan\" }\n";
   config cfg = load_config(cfg_path);
-  // A fixed free port for the engine's PUB: bind port 0 through a probe socket first.
-  std::string pub_ep;
-  {
-    zmq::socket_t probe(ctx, zmq::socket_type::pub);
-    probe.bind("tcp://127.0.0.1:*");
-    pub_ep = probe.get(zmq::sockopt::last_endpoint);
-  }
-  cfg.engine.publish = pub_ep;
   engine_options opt;
   opt.data_dir = dir + "/data";
   engine eng(cfg, build_plan(cfg), opt);
   eng.start();
+  // The port the engine bound (a probe's free port could be taken before the engine binds it).
+  const std::string pub_ep = eng.publish_endpoint();
   sub.set(zmq::sockopt::subscribe, "ret");
   sub.connect(pub_ep);
   std::int64_t k = 0;

@@ -77,8 +77,8 @@ const std::string& stream_of(const journal_record& r) {
 
 bool is_control_record(std::string_view bytes) {
   // Keys are sorted: a control record is the 3-key map whose first key is "args".
-  static constexpr std::string_view control_head("\x83\xa4" "args", 6);
-  return bytes.substr(0, control_head.size()) == control_head;
+  static constexpr char head[] = {'\x83', '\xa4', 'a', 'r', 'g', 's'};
+  return bytes.substr(0, sizeof head) == std::string_view(head, sizeof head);
 }
 
 }  // namespace shoal

@@ -225,7 +225,6 @@ std::string to_msgpack(const Value& v) {
   return out;
 }
 
-
 Value from_msgpack(std::string_view bytes, const decode_limits& limits) {
   const std::size_t n = bytes.size();
   if (n > limits.max_bytes)

@@ -212,22 +212,21 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     if (failed) result.exit_code = 1;
     if (!o->report.empty()) {
       const double secs = std::max(st.seconds, 1e-9);
-      const nlohmann::json report = {
-          {"mode", digest_mode ? "digest" : "stored"},
-          {"records", st.records},
-          {"events", st.events},
-          {"watermarks", st.watermarks},
-          {"rejected", st.rejected},
-          {"controls", st.controls},
-          {"outputs", outputs},
-          {"nodes", eng->nodes().size()},
-          {"inline", opt.inline_nodes},
-          {"failed_nodes", failed},
-          {"seconds", st.seconds},
-          {"records_per_s", static_cast<double>(st.records) / secs},
-          {"events_per_s", static_cast<double>(st.events) / secs},
-          {"outputs_per_s", static_cast<double>(outputs) / secs},
-          {"peak_rss_bytes", peak_rss_bytes()}};
+      const nlohmann::json report = {{"mode", digest_mode ? "digest" : "stored"},
+                                     {"records", st.records},
+                                     {"events", st.events},
+                                     {"watermarks", st.watermarks},
+                                     {"rejected", st.rejected},
+                                     {"controls", st.controls},
+                                     {"outputs", outputs},
+                                     {"nodes", eng->nodes().size()},
+                                     {"inline", opt.inline_nodes},
+                                     {"failed_nodes", failed},
+                                     {"seconds", st.seconds},
+                                     {"records_per_s", static_cast<double>(st.records) / secs},
+                                     {"events_per_s", static_cast<double>(st.events) / secs},
+                                     {"outputs_per_s", static_cast<double>(outputs) / secs},
+                                     {"peak_rss_bytes", peak_rss_bytes()}};
       std::ofstream f(o->report);
       f << report.dump(1) << "\n";
       if (!f) {

@@ -269,9 +269,8 @@ void engine::start() {
       "reuse {}/{}), {} source feeds{}{}",
       m.cfg.engine.name, m.counts.node_actors, m.inline_nodes ? "runners" : "actors",
       m.counts.stream_actors, m.inline_nodes ? "runners inline, in the replay thread" : "actors",
-      m.graph->distinct,
-      m.graph->declared, m.graph->reused(), m.graph->declared, m.counts.source_feeds,
-      m.opt.publish ? "; publishing on " + m.pub->endpoint() : "",
+      m.graph->distinct, m.graph->declared, m.graph->reused(), m.graph->declared,
+      m.counts.source_feeds, m.opt.publish ? "; publishing on " + m.pub->endpoint() : "",
       m.db ? "; data in " + m.opt.data_dir : "");
 }
 

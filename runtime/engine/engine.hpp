@@ -25,8 +25,8 @@ struct engine_options {
   bool live = true;                   // false: replay mode (no sources, no journaling)
   std::int64_t checkpoint_every = 0;  // buckets of event time between checkpoints; 0 = at stop
   store_writer::options commit;
-  std::string config_text;        // recorded in meta (live): the config files as a msgpack map
-  bool digest = false;            // keep each node's wire digest chain (digests())
+  std::string config_text;  // recorded in meta (live): the config files as a msgpack map
+  bool digest = false;      // keep each node's wire digest chain (digests())
   // Replay only (live = false): run every node in the replaying thread (inline_graph) instead
   // of as actors. The journal must hold no control records: replay throws at one.
   bool inline_nodes = false;

@@ -49,7 +49,7 @@ struct engine::impl {
   std::recursive_mutex graph_mu;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
-  std::vector<caf::actor> node_actors;  // by plan index
+  std::vector<caf::actor> node_actors;         // by plan index
   std::unique_ptr<inline_graph> inline_nodes;  // instead of node_actors (opt.inline_nodes)
   std::vector<std::unique_ptr<thread_source>> threads;
   std::vector<std::shared_ptr<node_report>> reports;

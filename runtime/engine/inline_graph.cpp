@@ -44,8 +44,7 @@ class inline_inbox final : public node_inbox {
 
 }  // namespace
 
-inline_graph::inline_graph(const plan& g, std::vector<node_runner_args> runners,
-                           flow_control& flow)
+inline_graph::inline_graph(const plan& g, std::vector<node_runner_args> runners, flow_control& flow)
     : flow_(flow) {
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     nodes_.push_back(std::make_unique<node>());

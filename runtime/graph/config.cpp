@@ -63,7 +63,8 @@ source_decl parse_source(const toml::value& t, const toml_file& doc) {
   s.name = r.required_str("name");
   const std::string kind = r.required_str("kind");
   const source_kind_info* info = find_source_kind(kind);
-  if (!info) r.fail("kind", "unknown source kind \"" + kind + "\" (" + source_kind_names() + ")");
+  if (!info)
+    r.fail("kind", "unknown source kind \"" + kind + "\" (" + source_kind_summaries() + ")");
   s.kind = info->kind;
   if (s.name.find('.') != std::string::npos) r.fail("name", "must not contain '.'");
   if (auto d = r.duration("interval")) s.interval_ns = *d;

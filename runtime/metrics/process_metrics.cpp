@@ -47,7 +47,8 @@ process_sample sample_process() {
       if (i == 24) rss = std::stod(field);
     }
     p.cpu_seconds = (utime + stime) / tick;
-    p.start_time_seconds = boot_time_seconds() + start / tick;
+    static const double boot = boot_time_seconds();  // fixed until the machine reboots
+    p.start_time_seconds = boot + start / tick;
     p.virtual_bytes = vsize;
     p.resident_bytes = rss * page;
   }

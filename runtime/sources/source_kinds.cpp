@@ -35,9 +35,10 @@ const char* to_string(source_kind kind) {
   return "?";
 }
 
-std::string source_kind_names() {
+std::string source_kind_summaries() {
   std::string out;
-  for (const auto& k : source_kinds()) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  for (const auto& k : source_kinds())
+    out += (out.empty() ? "" : "; ") + std::string(k.name) + ": " + k.summary;
   return out;
 }
 

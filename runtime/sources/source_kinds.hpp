@@ -30,7 +30,8 @@ struct source_kind_info {
 
 const std::vector<source_kind_info>& source_kinds();
 const source_kind_info* find_source_kind(std::string_view name);
-std::string source_kind_names();  // "fabricator, zmq, journal"
+// "fabricator: seeded synthetic ...; zmq: ...; journal: ...", for the unknown-kind error.
+std::string source_kind_summaries();
 
 // The kinds' config readers.
 void parse_fabricator_config(detail::table_reader& r, source_decl& s);

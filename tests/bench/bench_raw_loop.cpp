@@ -6,19 +6,20 @@
 // Each step is O(1) per asset (zscore keeps a rolling sum and sum of squares), the cheapest
 // honest form of the math: the limit the engine is measured against, not a copy of its kernels.
 //
-// Usage: shoal_bench_raw_loop DIR [REPEATS]   (DIR: a `shoal fabricate` data dir)
+// No shoal headers (decisions.md, "Measurement"): the prices come as a flat file of
+// little-endian float64, scan after scan, that scripts/bench writes from the journal
+// (tests/bench/journal_prices.py).
+//
+// Usage: shoal_bench_raw_loop FILE ASSETS [REPEATS]
 // Prints "raw_loop_scans <n>", "raw_loop_scans_per_s <rate>" and a checksum that keeps the
 // optimiser from dropping the work.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
-
-#include "runtime/store/store.hpp"
-
-using namespace shoal;
 
 namespace {
 
@@ -73,35 +74,29 @@ double step(loop_state& s, const std::vector<double>& prices) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s DIR [REPEATS]\n", argv[0]);
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s FILE ASSETS [REPEATS]\n", argv[0]);
     return 2;
   }
-  const int repeats = argc > 2 ? std::atoi(argv[2]) : 5;
-  std::vector<std::vector<double>> scans;
-  {
-    store from(argv[1], false);
-    for (std::uint64_t pos = 0;;) {
-      const auto batch = from.read_records(&pos, 4096);
-      if (batch.empty()) {
-        break;
-      }
-      for (const auto& r : batch) {
-        const auto* e = std::get_if<Event>(&r);
-        if (e && e->stream == "market.scan") {
-          scans.push_back(e->payload->find("prices")->as_f64_vector());
-        }
-      }
-    }
+  const std::size_t assets = std::strtoul(argv[2], nullptr, 10);
+  const int repeats = argc > 3 ? std::atoi(argv[3]) : 5;
+  std::ifstream in(argv[1], std::ios::binary);
+  std::vector<double> flat;
+  for (double x; in.read(reinterpret_cast<char*>(&x), sizeof x);) {
+    flat.push_back(x);
   }
-  if (scans.empty()) {
-    std::fprintf(stderr, "no market.scan events in %s\n", argv[1]);
+  if (assets == 0 || flat.empty() || flat.size() % assets != 0) {
+    std::fprintf(stderr, "%s: expected scans of %zu float64 prices\n", argv[1], assets);
     return 1;
+  }
+  std::vector<std::vector<double>> scans;
+  for (std::size_t at = 0; at < flat.size(); at += assets) {
+    scans.emplace_back(flat.begin() + at, flat.begin() + at + assets);
   }
   double checksum = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int rep = 0; rep < repeats; ++rep) {
-    loop_state s(scans.front().size());
+    loop_state s(assets);
     for (const auto& prices : scans) {
       checksum += step(s, prices);
     }

@@ -343,15 +343,32 @@ TEST_CASE("mutated valid frames never crash the decoder", "[msgpack][fuzz]") {
 // this is where a wrong size shows: at every boundary of every int, string and container form.
 TEST_CASE("msgpack_size is the exact encoded size at every form's boundary", "[msgpack]") {
   CHECK(msgpack_size(sample_value()) == to_msgpack(sample_value()).size());
-  for (std::int64_t x : std::initializer_list<std::int64_t>{0LL, 127LL, 128LL, 255LL, 256LL, 65535LL, 65536LL, 4294967295LL,
-                         4294967296LL, -1LL, -32LL, -33LL, -128LL, -129LL, -32768LL, -32769LL,
-                         -2147483648LL, -2147483649LL, std::numeric_limits<std::int64_t>::min(),
-                         std::numeric_limits<std::int64_t>::max()}) {
+  for (std::int64_t x :
+       std::initializer_list<std::int64_t>{0LL,
+                                           127LL,
+                                           128LL,
+                                           255LL,
+                                           256LL,
+                                           65535LL,
+                                           65536LL,
+                                           4294967295LL,
+                                           4294967296LL,
+                                           -1LL,
+                                           -32LL,
+                                           -33LL,
+                                           -128LL,
+                                           -129LL,
+                                           -32768LL,
+                                           -32769LL,
+                                           -2147483648LL,
+                                           -2147483649LL,
+                                           std::numeric_limits<std::int64_t>::min(),
+                                           std::numeric_limits<std::int64_t>::max()}) {
     INFO(x);
     CHECK(msgpack_size(Value(x)) == to_msgpack(Value(x)).size());
   }
-  for (std::size_t n : std::initializer_list<std::size_t>{0, 1, 15, 16, 31, 32, 255, 256, 65535,
-                                                          65536}) {
+  for (std::size_t n :
+       std::initializer_list<std::size_t>{0, 1, 15, 16, 31, 32, 255, 256, 65535, 65536}) {
     INFO(n);
     const Value s(std::string(n, 'a'));
     CHECK(msgpack_size(s) == to_msgpack(s).size());

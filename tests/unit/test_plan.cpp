@@ -67,6 +67,21 @@ TEST_CASE("an unknown kind names file, line and key", "[plan]") {
   }
 }
 
+TEST_CASE("an unknown source kind says what each kind is", "[plan]") {
+  testing::temp_dir dir;
+  const auto path = dir.write("bad.toml", "[[source]]\nname = \"feed\"\nkind = \"kafka\"\n");
+  try {
+    load_config(path);
+    FAIL("loaded an unknown source kind");
+  } catch (const config_error& e) {
+    const std::string msg = e.what();
+    CHECK_THAT(msg, Contains("unknown source kind \"kafka\""));
+    CHECK_THAT(msg, Contains("zmq: a SUB socket"));
+    CHECK_THAT(msg, Contains("journal: another data dir's journal"));
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+}
+
 TEST_CASE("a TOML syntax error is one line naming file and line", "[plan]") {
   const auto path = data("configs/syntax_error.toml");
   try {

@@ -1,4 +1,5 @@
 """Shared helpers for integration tests: find the binary, free ports, temp configs, processes."""
+import atexit
 import os
 import re
 import shutil
@@ -36,14 +37,43 @@ def run(args, **kw):
     return subprocess.run([SHOAL] + args, capture_output=True, text=True, **kw)
 
 
+_workdirs = []
+_failed = False
+
+
+def _keep_workdirs_of_failures(kind, value, tb):
+    global _failed
+    _failed = True
+    sys.__excepthook__(kind, value, tb)
+
+
+sys.excepthook = _keep_workdirs_of_failures
+
+
+@atexit.register
+def _remove_workdirs():
+    """A passing test leaves nothing behind (a soak's data dirs reach gigabytes); a failing one
+    keeps its dirs for a look, and says where they are. SHOAL_KEEP_WORKDIR=1 keeps them always."""
+    if _failed or os.environ.get("SHOAL_KEEP_WORKDIR"):
+        for d in _workdirs:
+            print(f"kept {d}", file=sys.stderr)
+        return
+    for d in _workdirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def check(cond, message):
+    global _failed
     if not cond:
+        _failed = True
         print("FAIL:", message)
         sys.exit(1)
 
 
 def workdir():
-    return tempfile.mkdtemp(prefix="shoal-it-")
+    d = tempfile.mkdtemp(prefix="shoal-it-")
+    _workdirs.append(d)
+    return d
 
 
 def bound_feed(ctx, topics, timeout=20):

@@ -65,7 +65,7 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
       std::uint64_t records = 0;
       explicit journal_sink(store_writer& writer) : w(writer) {}
       bool event(const std::string& stream, std::int64_t ts, value_ptr payload,
-                 std::optional<std::uint64_t>) override {
+                 std::optional<std::uint64_t>, std::int64_t) override {
         w.append_journal(encode_event(Event{stream, ++seqs[stream], ts, std::move(payload)}));
         ++records;
         return true;

@@ -2,9 +2,10 @@
 // The messages node and source actors exchange. Private to runtime/engine: it pulls in CAF,
 // which kernels and the graph must never include.
 //
-//   (event_atom, port, seq, ts, value_ptr)          a raw source event for a stream node
-//   (output_atom, port, seq, bucket, value_ptr)     an upstream node's output (closes bucket)
-//   (watermark_atom, port, ts)                      nothing more at or before ts on that port
+//   (event_atom, port, seq, ts, value_ptr, rcv)     a raw source event for a stream node
+//   (output_atom, port, seq, bucket, value_ptr, rcv) an upstream node's output (closes bucket)
+//   (watermark_atom, port, ts, rcv)                 nothing more at or before ts on that port
+//   (rcv: when the source received the input that led here, for stage_latency; 0 for none)
 //   (tick_atom)                                     a source's pacing timer
 //   (checkpoint_atom) -> std::string                the node's state, for the state db
 //   (window_atom) -> std::string                    the node's window (msgpack), for admin

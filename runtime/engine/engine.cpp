@@ -56,6 +56,7 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   a.runner.digest = digests ? digests->chain(g->nodes[i].id) : nullptr;
   a.runner.board = board;
   a.runner.report = std::move(report);
+  a.runner.latency = latency;
   a.runner.checkpoint = std::move(checkpoint);
   a.runner.warming = warming;
   a.runner.publish_after_commit = cfg.engine.publish_after_commit && live();
@@ -107,6 +108,7 @@ void engine::impl::make_ingest() {
                          reports[i]};
   ingest_options io;
   io.clock = &clk();
+  io.latency = latency;
   io.reject_keep_bytes = static_cast<std::size_t>(cfg.engine.reject_keep_bytes);
   gate = std::make_shared<ingest>(std::move(streams), opt.live ? writer.get() : nullptr, *flow,
                                   board, io);
@@ -188,10 +190,11 @@ void engine::start() {
   // One writer per data dir, taken before anything else: a second engine on the dir is told so,
   // not that the first one's ports are busy.
   if (!m.opt.data_dir.empty()) m.lock = std::make_unique<dir_lock>(m.opt.data_dir);
+  if (m.live()) m.latency = std::make_shared<stage_latency>();
   if (m.opt.publish)
-    m.pub = std::make_shared<publisher>(m.zmq_ctx, m.cfg.engine.publish,
-                                        static_cast<int>(m.cfg.engine.publish_hwm),
-                                        m.cfg.engine.publish_tracked);
+    m.pub = std::make_shared<publisher>(
+        m.zmq_ctx, m.cfg.engine.publish, static_cast<int>(m.cfg.engine.publish_hwm),
+        m.cfg.engine.publish_tracked, std::size_t{1} << 20, m.latency);
   if (!m.opt.data_dir.empty()) {
     const bool existed = store::exists(m.opt.data_dir);
     m.db = std::make_unique<store>(m.opt.data_dir, true);
@@ -374,6 +377,10 @@ std::vector<node_report> engine::nodes() const {
 }
 publisher_stats engine::publish_stats() const {
   return impl_->pub ? impl_->pub->stats() : publisher_stats{};
+}
+
+latency_histogram engine::latency(latency_stage s) const {
+  return impl_->latency ? impl_->latency->snapshot(s) : latency_histogram{};
 }
 
 std::string engine::publish_endpoint() const {

@@ -12,6 +12,7 @@
 
 #include "runtime/engine/node_status.hpp"
 #include "runtime/graph/plan.hpp"
+#include "runtime/metrics/stage_latency.hpp"
 #include "runtime/store/output_digest.hpp"
 #include "runtime/store/store_writer.hpp"
 #include "runtime/transport/publisher.hpp"
@@ -85,6 +86,8 @@ class engine {
   // Subscribers of the tracked endpoint ([engine] publish_tracked) and their drop counts.
   std::vector<subscriber_stats> subscribers() const;
   writer_stats store_stats() const;
+  // The live path's latency at one stage (stage_latency.hpp); empty when not live.
+  latency_histogram latency(latency_stage s) const;
   // Frames of topics that are no stream of their zmq source (prefix matches), ignored.
   std::uint64_t unmatched_topics() const;
   // The wire digest of every node that emitted (engine_options::digest).

@@ -183,7 +183,7 @@ void warm_start(engine::impl& m, const plan& g, const std::vector<std::size_t>& 
         Output o = decode_output(bytes, big);
         m.flow->sent();
         caf::anon_send(target, output_atom::value, static_cast<std::uint32_t>(p), o.seq, o.bucket,
-                       o.value);
+                       o.value, std::int64_t{0});
         ++fed;
       });
     }

@@ -33,6 +33,8 @@ struct engine::impl {
   std::shared_ptr<status_board> board = std::make_shared<status_board>();
   std::shared_ptr<flow_control> flow = std::make_shared<flow_control>();
   std::shared_ptr<publisher> pub;
+  // Live only: where input spends its time from receipt to the PUB socket (metrics).
+  std::shared_ptr<stage_latency> latency;
   std::unique_ptr<dir_lock> lock;
   std::unique_ptr<store> db;
   std::shared_ptr<store_writer> writer;

@@ -1,7 +1,8 @@
 // The engine's metrics for /metrics and admin `metrics`: per-node counters, state, event-time
-// watermark and lag, window size and compute time; idle source streams; build info and the
-// process_* family; the publisher's and the tracked subscribers' counts; the store's commit
-// times; ingest's unmatched topics; dedup. Written by runtime/metrics/prometheus_text.
+// watermark and lag, window size and compute time; per-stage latency of the live path; idle source
+// streams; build info and the process_* family; the publisher's and the tracked subscribers'
+// counts; the store's commit times; ingest's unmatched topics; dedup. Written by
+// runtime/metrics/prometheus_text.
 #include "runtime/engine/engine_impl.hpp"
 #include "runtime/metrics/process_metrics.hpp"
 #include "runtime/metrics/prometheus_text.hpp"
@@ -60,6 +61,18 @@ std::string engine_metrics_text(engine::impl& m) {
   for (const auto& r : rs) {
     t.histogram("shoal_node_compute_seconds", node(r), compute_bounds_s, r.compute_counts,
                 r.compute_sum_s);
+  }
+
+  if (m.latency) {
+    t.family("shoal_latency_seconds", "histogram",
+             "Time from a frame's receipt by its source to the end of each stage: ingest (handed "
+             "to its stream node), fire (a node starts a bucket it closed), encode (that output "
+             "encoded), send (handed to the PUB socket).");
+    for (auto s : all_latency_stages) {
+      const auto h = m.latency->snapshot(s);
+      t.histogram("shoal_latency_seconds", {{"stage", std::string(to_string(s))}}, latency_bounds_s,
+                  h.counts, h.sum_s);
+    }
   }
 
   const auto ps = m.pub ? m.pub->stats() : publisher_stats{};

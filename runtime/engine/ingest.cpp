@@ -51,7 +51,13 @@ void ingest::wait_unpaused(std::unique_lock<std::mutex>& lock) {
 }
 
 bool ingest::event(const std::string& stream, std::int64_t ts, value_ptr payload,
-                   std::optional<std::uint64_t> index) {
+                   std::optional<std::uint64_t> index, std::int64_t received_ns) {
+  // Receipt times only matter where latency is measured; unstamped input is received now.
+  if (!opt_.latency) {
+    received_ns = 0;
+  } else if (received_ns == 0) {
+    received_ns = stage_latency::now_ns();
+  }
   std::unique_lock lock(mu_);
   wait_unpaused(lock);
   stream_state* st = find(stream);
@@ -62,8 +68,10 @@ bool ingest::event(const std::string& stream, std::int64_t ts, value_ptr payload
   set_idle(*st, false);
   if (journal_) journal_->append_journal(encode_event(Event{stream, seq, ts, payload}));
   max_ts_ = std::max(max_ts_, ts);
-  deliver([node = st->target.node, seq, ts, payload = std::move(payload)]() mutable {
-    node->event(seq, ts, std::move(payload));
+  deliver([node = st->target.node, seq, ts, payload = std::move(payload), received_ns,
+           latency = opt_.latency.get()]() mutable {
+    if (latency) latency->record(latency_stage::ingest, received_ns);
+    node->event(seq, ts, std::move(payload), received_ns);
   });
   return true;
 }
@@ -83,7 +91,8 @@ bool ingest::send_watermark(const std::string& stream, std::int64_t ts, bool idl
   if (!st || ts <= st->journaled_wm) return false;
   if (idle) set_idle(*st, true);
   if (journal_) journal_->append_journal(encode_watermark(Watermark{stream, ts, idle}));
-  deliver([node = st->target.node, ts] { node->watermark(ts); });
+  const std::int64_t received_ns = opt_.latency ? stage_latency::now_ns() : 0;
+  deliver([node = st->target.node, ts, received_ns] { node->watermark(ts, received_ns); });
   return true;
 }
 

@@ -25,6 +25,7 @@
 #include "runtime/engine/flow_control.hpp"
 #include "runtime/engine/node_inbox.hpp"
 #include "runtime/engine/node_status.hpp"
+#include "runtime/metrics/stage_latency.hpp"
 #include "runtime/sources/record_sink.hpp"
 #include "runtime/store/store_writer.hpp"
 
@@ -43,6 +44,8 @@ struct ingest_options {
   // counted only.
   std::uint64_t reject_journal_per_second = 100;
   shoal::clock* clock = nullptr;  // null: the system clock
+  // Where the ingest stage is recorded (null: nowhere); receipt times travel on to the nodes.
+  std::shared_ptr<stage_latency> latency;
 };
 
 class ingest final : public record_sink {
@@ -54,9 +57,10 @@ class ingest final : public record_sink {
   void resume_from(const store& s);
 
   // Live input. `index` is the regenerating source's own 1-based count for this stream.
-  // Returns false when the event was already journaled (skipped).
+  // Returns false when the event was already journaled (skipped). received_ns 0: received now.
   bool event(const std::string& stream, std::int64_t ts, value_ptr payload,
-             std::optional<std::uint64_t> index = std::nullopt) override;
+             std::optional<std::uint64_t> index = std::nullopt,
+             std::int64_t received_ns = 0) override;
   bool watermark(const std::string& stream, std::int64_t ts) override;
   // A watermark a source made because the stream was quiet for its idle timeout.
   bool idle_watermark(const std::string& stream, std::int64_t ts);

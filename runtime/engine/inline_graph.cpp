@@ -10,14 +10,15 @@ struct inline_graph::node final : node_outlet {
   std::vector<sub> subscribers;
   std::unique_ptr<node_runner> runner;
 
-  void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v) override {
+  void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                      std::int64_t received_ns) override {
     for (const auto& s : subscribers) {
-      s.to->runner->output(s.port, seq, bucket, v);
+      s.to->runner->output(s.port, seq, bucket, v, received_ns);
     }
   }
-  void forward_watermark(std::int64_t ts) override {
+  void forward_watermark(std::int64_t ts, std::int64_t received_ns) override {
     for (const auto& s : subscribers) {
-      s.to->runner->watermark(s.port, ts);
+      s.to->runner->watermark(s.port, ts, received_ns);
     }
   }
 };
@@ -28,12 +29,13 @@ class inline_inbox final : public node_inbox {
  public:
   inline_inbox(node_runner& runner, flow_control& flow) : runner_(runner), flow_(flow) {}
   // Ingest counted the input as sent; it is handled, with everything downstream, on return.
-  void event(std::uint64_t seq, std::int64_t ts, value_ptr payload) override {
-    runner_.event(0, seq, ts, std::move(payload));
+  void event(std::uint64_t seq, std::int64_t ts, value_ptr payload,
+             std::int64_t received_ns) override {
+    runner_.event(0, seq, ts, std::move(payload), received_ns);
     flow_.handled();
   }
-  void watermark(std::int64_t ts) override {
-    runner_.watermark(0, ts);
+  void watermark(std::int64_t ts, std::int64_t received_ns) override {
+    runner_.watermark(0, ts, received_ns);
     flow_.handled();
   }
 

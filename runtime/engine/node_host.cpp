@@ -11,8 +11,9 @@ class actor_outlet final : public node_outlet {
  public:
   actor_outlet(node_actor* self, std::vector<subscriber>& subs, flow_control& flow)
       : self_(self), subs_(subs), flow_(flow) {}
-  void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v) override;
-  void forward_watermark(std::int64_t ts) override;
+  void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                      std::int64_t received_ns) override;
+  void forward_watermark(std::int64_t ts, std::int64_t received_ns) override;
   std::size_t backlog() const override;
 
  private:
@@ -29,14 +30,16 @@ struct node_host_state {
   static inline const char* name = "shoal.node";
 };
 
-void actor_outlet::forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v) {
+void actor_outlet::forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                                  std::int64_t received_ns) {
   flow_.sent(static_cast<std::int64_t>(subs_.size()));
-  for (const auto& s : subs_) self_->send(s.actor, output_atom::value, s.port, seq, bucket, v);
+  for (const auto& s : subs_)
+    self_->send(s.actor, output_atom::value, s.port, seq, bucket, v, received_ns);
 }
 
-void actor_outlet::forward_watermark(std::int64_t ts) {
+void actor_outlet::forward_watermark(std::int64_t ts, std::int64_t received_ns) {
   flow_.sent(static_cast<std::int64_t>(subs_.size()));
-  for (const auto& s : subs_) self_->send(s.actor, watermark_atom::value, s.port, ts);
+  for (const auto& s : subs_) self_->send(s.actor, watermark_atom::value, s.port, ts, received_ns);
 }
 
 std::size_t actor_outlet::backlog() const { return self_->mailbox().size(); }
@@ -51,16 +54,18 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   // never stalls replay or shutdown; checkpoints wait for resume).
   auto done = [self] { self->state.flow->handled(); };
   return {
-      [=](event_atom, std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v) {
-        self->state.runner->event(port, seq, ts, std::move(v));
+      [=](event_atom, std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v,
+          std::int64_t received_ns) {
+        self->state.runner->event(port, seq, ts, std::move(v), received_ns);
         done();
       },
-      [=](output_atom, std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v) {
-        self->state.runner->output(port, seq, bucket, std::move(v));
+      [=](output_atom, std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v,
+          std::int64_t received_ns) {
+        self->state.runner->output(port, seq, bucket, std::move(v), received_ns);
         done();
       },
-      [=](watermark_atom, std::uint32_t port, std::int64_t ts) {
-        self->state.runner->watermark(port, ts);
+      [=](watermark_atom, std::uint32_t port, std::int64_t ts, std::int64_t received_ns) {
+        self->state.runner->watermark(port, ts, received_ns);
         done();
       },
       [=](checkpoint_atom) -> std::string { return self->state.runner->checkpoint(); },
@@ -106,11 +111,13 @@ namespace {
 class actor_inbox_impl final : public node_inbox {
  public:
   explicit actor_inbox_impl(caf::actor node) : node_(std::move(node)) {}
-  void event(std::uint64_t seq, std::int64_t ts, value_ptr payload) override {
-    caf::anon_send(node_, event_atom::value, std::uint32_t{0}, seq, ts, std::move(payload));
+  void event(std::uint64_t seq, std::int64_t ts, value_ptr payload,
+             std::int64_t received_ns) override {
+    caf::anon_send(node_, event_atom::value, std::uint32_t{0}, seq, ts, std::move(payload),
+                   received_ns);
   }
-  void watermark(std::int64_t ts) override {
-    caf::anon_send(node_, watermark_atom::value, std::uint32_t{0}, ts);
+  void watermark(std::int64_t ts, std::int64_t received_ns) override {
+    caf::anon_send(node_, watermark_atom::value, std::uint32_t{0}, ts, received_ns);
   }
 
  private:

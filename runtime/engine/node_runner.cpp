@@ -73,7 +73,7 @@ void node_runner::fail(const std::string& reason) {
 
 void node_runner::emit(std::int64_t bucket, value_ptr v) {
   if (warming_) {
-    out_.forward_output(++warm_seq_, bucket, v);
+    out_.forward_output(++warm_seq_, bucket, v, 0);
   } else {
     const std::uint64_t seq = ++out_seq_;
     const std::uint64_t after =
@@ -82,14 +82,15 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
       std::string bytes = encode_output(name, spec_->id, bucket, seq, v);
       // The store keeps one record per NodeID, under its first name; the digest chains those.
       if (&name == &names_.front()) {
+        if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
         if (args_.digest) args_.digest->add(name, bucket, bytes);
         if (args_.writer) args_.writer->put_output(spec_->id, bucket, bytes);
       }
-      if (args_.pub) args_.pub->publish(name, std::move(bytes), after);
+      if (args_.pub) args_.pub->publish(name, std::move(bytes), after, received_ns_);
     }
     // Held until its inputs are committed: ask for that commit now, not at commit_ms.
     if (after && args_.pub) args_.writer->expedite(after);
-    out_.forward_output(seq, bucket, v);
+    out_.forward_output(seq, bucket, v, received_ns_);
     args_.board->update(args_.report, [&](node_report& r) {
       r.last_value = v;
       r.last_seq = seq;
@@ -124,6 +125,7 @@ void node_runner::drain() {
     switch (ready->status) {
       case fire_status::fire: {
         input_.bucket = ready->bucket;
+        if (args_.latency) args_.latency->record(latency_stage::fire, received_ns_);
         value_ptr v;
         try {
           const auto t0 = std::chrono::steady_clock::now();
@@ -155,7 +157,7 @@ void node_runner::drain() {
   if (closed != INT64_MIN) {
     const std::int64_t ts = closed + spec_->interval_ns - 1;
     if (ts > forwarded_ts_) {
-      out_.forward_watermark(ts);
+      out_.forward_watermark(ts, received_ns_);
       forwarded_ts_ = ts;
     }
   }
@@ -197,11 +199,12 @@ void node_runner::report_all() {
 // Every input: feed the window, fire what is ready. Anything the window throws (a timestamp
 // beyond the representable range) fails the node instead of killing it.
 template <class Feed>
-void node_runner::handle(Feed&& feed) {
+void node_runner::handle(std::int64_t received_ns, Feed&& feed) {
   if (paused_) {
     if (held_.size() < max_held) {
-      held_.emplace_back([this, f = std::function<void()>(feed)] {
+      held_.emplace_back([this, received_ns, f = std::function<void()>(feed)] {
         try {
+          received_ns_ = received_ns;
           f();
           drain();
         } catch (const std::exception& e) {
@@ -218,6 +221,7 @@ void node_runner::handle(Feed&& feed) {
     return;
   }
   try {
+    received_ns_ = received_ns;
     feed();
     drain();
   } catch (const std::exception& e) {
@@ -225,23 +229,25 @@ void node_runner::handle(Feed&& feed) {
   }
 }
 
-void node_runner::event(std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v) {
-  handle([this, port, seq, ts, v] {
+void node_runner::event(std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v,
+                        std::int64_t received_ns) {
+  handle(received_ns, [this, port, seq, ts, v] {
     ++events_in_;
     if (cache_->offer(port, seq, ts, v) == offer_status::late) late(port, seq, ts, v);
   });
 }
 
-void node_runner::output(std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v) {
-  handle([this, port, seq, bucket, v] {
+void node_runner::output(std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v,
+                         std::int64_t received_ns) {
+  handle(received_ns, [this, port, seq, bucket, v] {
     ++events_in_;
     if (cache_->offer(port, seq, bucket, v) == offer_status::late) late(port, seq, bucket, v);
     cache_->watermark(port, bucket + port_interval_[port] - 1);
   });
 }
 
-void node_runner::watermark(std::uint32_t port, std::int64_t ts) {
-  handle([this, port, ts] { cache_->watermark(port, ts); });
+void node_runner::watermark(std::uint32_t port, std::int64_t ts, std::int64_t received_ns) {
+  handle(received_ns, [this, port, ts] { cache_->watermark(port, ts); });
 }
 
 void node_runner::pause(bool paused) {
@@ -274,6 +280,7 @@ void node_runner::restart(bool fresh) {
   failed_ = false;
   reason_.clear();
   spdlog::info("node {}: restarted{}", spec_->name(), fresh ? " fresh (cold window)" : "");
+  received_ns_ = 0;  // what fires now was not caused by a received input
   args_.board->update(args_.report, [&](node_report& r) {
     r.state = fresh ? node_state::warming : node_state::running;
     r.reason.clear();

@@ -21,6 +21,7 @@
 #include "actors/core/kernel.hpp"
 #include "runtime/engine/node_status.hpp"
 #include "runtime/graph/plan.hpp"
+#include "runtime/metrics/stage_latency.hpp"
 #include "runtime/store/output_digest.hpp"
 #include "runtime/store/store_writer.hpp"
 #include "runtime/transport/publisher.hpp"
@@ -29,11 +30,13 @@
 namespace shoal {
 
 // Where a runner's outputs and closures go besides the store and the publisher: its subscribers.
+// received_ns: when the source received the input that led here (stage_latency), 0 for none.
 class node_outlet {
  public:
   virtual ~node_outlet() = default;
-  virtual void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v) = 0;
-  virtual void forward_watermark(std::int64_t ts) = 0;
+  virtual void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                              std::int64_t received_ns) = 0;
+  virtual void forward_watermark(std::int64_t ts, std::int64_t received_ns) = 0;
   // Messages waiting for the node (reported in inspect); 0 when unknown.
   virtual std::size_t backlog() const { return 0; }
 };
@@ -46,7 +49,8 @@ struct node_runner_args {
   std::shared_ptr<digest_chain> digest;  // null: no digest (see replay --digest)
   std::shared_ptr<status_board> board;
   std::shared_ptr<node_report> report;
-  std::optional<std::string> checkpoint;  // restore this state first
+  std::shared_ptr<stage_latency> latency;  // null: no latency metrics (replay)
+  std::optional<std::string> checkpoint;   // restore this state first
   std::uint64_t seq_after = 0;  // no checkpoint: outputs continue after this seq (stored ones)
   // Warm start: outputs are computed and forwarded (to other warming nodes) but neither
   // published, stored nor numbered, until warm_done().
@@ -60,10 +64,13 @@ class node_runner {
  public:
   node_runner(node_runner_args args, node_outlet& out);
 
-  // Inputs. Each may fire buckets; none throws (a problem fails the node instead).
-  void event(std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v);
-  void output(std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v);
-  void watermark(std::uint32_t port, std::int64_t ts);
+  // Inputs. Each may fire buckets; none throws (a problem fails the node instead). received_ns:
+  // when the source received the input that led here (stage_latency), 0 for none.
+  void event(std::uint32_t port, std::uint64_t seq, std::int64_t ts, value_ptr v,
+             std::int64_t received_ns = 0);
+  void output(std::uint32_t port, std::uint64_t seq, std::int64_t bucket, value_ptr v,
+              std::int64_t received_ns = 0);
+  void watermark(std::uint32_t port, std::int64_t ts, std::int64_t received_ns = 0);
 
   // Paused: inputs are held in arrival order (at most max_held, the rest counted) and handled
   // in order on resume.
@@ -86,7 +93,7 @@ class node_runner {
 
  private:
   template <class Feed>
-  void handle(Feed&& feed);
+  void handle(std::int64_t received_ns, Feed&& feed);
   void drain();
   void emit(std::int64_t bucket, value_ptr v);
   void fail(const std::string& reason);
@@ -105,6 +112,7 @@ class node_runner {
   std::uint64_t out_seq_ = 0;
   std::uint64_t warm_seq_ = 0;
   std::int64_t forwarded_ts_ = INT64_MIN;  // subscribers know we are closed through this ts
+  std::int64_t received_ns_ = 0;           // the input being handled: when its source got it
   std::uint64_t events_in_ = 0;
   std::uint64_t drains_ = 0;
   std::uint64_t skipped_failed_ = 0;  // ready buckets passed while FAILED

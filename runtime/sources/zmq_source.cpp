@@ -11,6 +11,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "messages/payloads.hpp"
 #include "messages/records.hpp"
+#include "runtime/metrics/stage_latency.hpp"
 #include "runtime/sources/source_progress.hpp"
 #include "runtime/sources/sources.hpp"
 #include "runtime/transport/snapshot_client.hpp"
@@ -129,6 +130,7 @@ void zmq_source::run(zmq::context_t& ctx) {
 
   // One [topic][body] message, live or from a snapshot.
   auto handle = [&](std::vector<zmq::message_t>& frames) {
+    const std::int64_t received_ns = stage_latency::now_ns();  // for the latency metrics only
     const std::string topic = frames[0].to_string();
     auto it = index.find(topic);
     if (it == index.end()) {
@@ -180,7 +182,7 @@ void zmq_source::run(zmq::context_t& ctx) {
       if (progress.accept(i, t, clock_.now()))
         in_->control(
             Control{"time_mode", name, value_map{{"mode", Value(to_string(progress.mode(i)))}}});
-      in_->event(name, t.ts, make_value(std::move(payload)));
+      in_->event(name, t.ts, make_value(std::move(payload)), std::nullopt, received_ns);
     } catch (const decode_error& e) {
       reject(name, last, frames[1].to_string(), to_string(e.kind()), e.what());
     }

@@ -9,10 +9,12 @@
 namespace shoal {
 
 publisher::publisher(zmq::context_t& ctx, std::string endpoint, int hwm,
-                     std::string tracked_endpoint, std::size_t max_queue)
+                     std::string tracked_endpoint, std::size_t max_queue,
+                     std::shared_ptr<stage_latency> latency)
     : endpoint_(std::move(endpoint)),
       tracked_endpoint_(std::move(tracked_endpoint)),
-      max_queue_(max_queue) {
+      max_queue_(max_queue),
+      latency_(std::move(latency)) {
   thread_ = std::thread([this, &ctx, hwm] { run(ctx, hwm); });
   // Bind before returning, so a bad endpoint is reported to the caller and not lost in a thread.
   std::unique_lock lock(bound_mu_);
@@ -26,7 +28,8 @@ publisher::publisher(zmq::context_t& ctx, std::string endpoint, int hwm,
 
 publisher::~publisher() { stop(); }
 
-void publisher::publish(std::string topic, std::string payload, std::uint64_t after_journal) {
+void publisher::publish(std::string topic, std::string payload, std::uint64_t after_journal,
+                        std::int64_t received_ns) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
@@ -34,7 +37,7 @@ void publisher::publish(std::string topic, std::string payload, std::uint64_t af
       ++stats_.queue_dropped;
       return;
     }
-    queue_.push_back({std::move(topic), std::move(payload), after_journal});
+    queue_.push_back({std::move(topic), std::move(payload), after_journal, received_ns});
   }
   cv_.notify_one();
 }
@@ -137,9 +140,10 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
         channel->keep_alive(std::chrono::steady_clock::now());
       });
     std::uint64_t sent = 0;
-    for (auto& [topic, payload, after] : batch) {
+    for (auto& [topic, payload, after, received_ns] : batch) {
       sock.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       sock.send(zmq::buffer(payload), zmq::send_flags::dontwait);
+      if (latency_) latency_->record(latency_stage::send, received_ns);
       if (channel) guarded([&] { channel->deliver(topic, payload); });
       ++sent;
     }

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/metrics/stage_latency.hpp"
 #include "runtime/transport/subscriber_channel.hpp"
 
 namespace shoal {
@@ -28,16 +29,19 @@ struct publisher_stats {
 class publisher {
  public:
   // tracked_endpoint: the ROUTER endpoint of subscriber_channel, or empty for none.
+  // latency: where the send stage of stage_latency is recorded (null: nowhere).
   publisher(zmq::context_t& ctx, std::string endpoint, int hwm, std::string tracked_endpoint = {},
-            std::size_t max_queue = 1 << 20);
+            std::size_t max_queue = 1 << 20, std::shared_ptr<stage_latency> latency = nullptr);
   ~publisher();
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
 
   // Thread-safe; never blocks on the network. after_journal > 0: hold the frame until the store
   // has committed the journal through that ingest seq (publish_after_commit), so no subscriber
-  // sees an output whose inputs a crash could lose.
-  void publish(std::string topic, std::string payload, std::uint64_t after_journal = 0);
+  // sees an output whose inputs a crash could lose. received_ns: when the input that led to this
+  // frame was received (stage_latency), 0 for none.
+  void publish(std::string topic, std::string payload, std::uint64_t after_journal = 0,
+               std::int64_t received_ns = 0);
   // The store committed the journal through seq (its commit listener).
   void committed(std::uint64_t seq);
   // Sends what is queued, then closes the socket.
@@ -53,11 +57,13 @@ class publisher {
   std::string endpoint_;
   std::string tracked_endpoint_;
   std::size_t max_queue_;
+  std::shared_ptr<stage_latency> latency_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   struct frame {
     std::string topic, payload;
     std::uint64_t after = 0;
+    std::int64_t received_ns = 0;
   };
   std::deque<frame> queue_;
   std::uint64_t committed_ = 0;

@@ -64,11 +64,13 @@ struct fixture {
         [got_, flow_](caf::event_based_actor*, int) -> caf::behavior {
           return {
               [got_, flow_](output_atom, std::uint32_t, std::uint64_t seq, std::int64_t bucket,
-                            value_ptr v) {
+                            value_ptr v, std::int64_t) {
                 got_->push_back({seq, bucket, first_value(*v)});
                 flow_->handled();
               },
-              [flow_](watermark_atom, std::uint32_t, std::int64_t) { flow_->handled(); },
+              [flow_](watermark_atom, std::uint32_t, std::int64_t, std::int64_t) {
+                flow_->handled();
+              },
           };
         },
         0);
@@ -99,7 +101,7 @@ struct fixture {
   void feed(std::uint32_t port, std::int64_t k, double x) {
     flow->sent();
     caf::anon_send(node, output_atom::value, port, static_cast<std::uint64_t>(k + 1), k * s,
-                   testing::vec(x));
+                   testing::vec(x), std::int64_t{0});
   }
   // Sends a request from a helper actor and runs until its answer is in.
   template <class T, class... Ts>

@@ -1,10 +1,15 @@
 // Live latency, in one run on one machine (libzmq's local_lat/remote_lat in spirit):
 //   raw   — one ZeroMQ PUB/SUB hop over loopback TCP, an 800-byte-ish scan frame;
+//   relay — two hops through a bare C++ relay thread in its own context (SUB polled the way the
+//           zmq source polls, then PUB): what two hops cost on this machine with no engine;
 //   engine — feed PUB -> zmq source -> log_return -> engine PUB -> SUB: two hops plus the engine,
 //            with the data dir on (journal, outputs), publish_after_commit off and on.
 // Frames are sent one at a time at a steady pace, so it measures latency, not throughput.
-// Usage: shoal_bench_live_latency DIR [SAMPLES]. Prints "<name>_p50_us", "<name>_p99_us".
+// Usage: shoal_bench_live_latency DIR [SAMPLES]. Prints "<name>_p50_us", "<name>_p99_us", and
+// the engine's own breakdown from its stage histograms (metrics shoal_latency_seconds): the mean
+// time from the zmq source's receipt to the end of each stage, "<name>_<stage>_mean_us".
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -60,7 +65,23 @@ void until_joined(zmq::socket_t& sub, Send&& send) {
 
 void drain(zmq::socket_t& sub) {
   std::vector<zmq::message_t> parts;
-  while (zmq::recv_multipart(sub, std::back_inserter(parts), zmq::recv_flags::dontwait)) parts.clear();
+  while (zmq::recv_multipart(sub, std::back_inserter(parts), zmq::recv_flags::dontwait))
+    parts.clear();
+}
+
+// Sends frames one at a time through `send` and times each until it arrives on `sub`.
+template <class Send>
+std::vector<double> time_frames(zmq::socket_t& sub, int samples, Send&& send) {
+  std::vector<double> us;
+  for (int i = 0; i < samples; ++i) {
+    const auto t0 = clk::now();
+    send(i);
+    std::vector<zmq::message_t> parts;
+    (void)zmq::recv_multipart(sub, std::back_inserter(parts));
+    us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return us;
 }
 
 std::vector<double> raw_hop(zmq::context_t& ctx, int samples) {
@@ -76,15 +97,45 @@ std::vector<double> raw_hop(zmq::context_t& ctx, int samples) {
   until_joined(sub, send);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   drain(sub);
-  std::vector<double> us;
-  for (int i = 0; i < samples; ++i) {
-    const auto t0 = clk::now();
-    send(i);
-    std::vector<zmq::message_t> parts;
-    (void)zmq::recv_multipart(sub, std::back_inserter(parts));
-    us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
+  return time_frames(sub, samples, send);
+}
+
+std::vector<double> relay_two_hops(zmq::context_t& ctx, int samples) {
+  zmq::context_t relay_ctx(1);  // the engine has its own context too
+  zmq::socket_t feed(ctx, zmq::socket_type::pub), sub(ctx, zmq::socket_type::sub);
+  zmq::socket_t out(relay_ctx, zmq::socket_type::pub);
+  feed.bind("tcp://127.0.0.1:*");
+  out.bind("tcp://127.0.0.1:*");
+  const std::string feed_ep = feed.get(zmq::sockopt::last_endpoint);
+  std::atomic<bool> stop{false};
+  std::thread relay([&] {
+    zmq::socket_t in(relay_ctx, zmq::socket_type::sub);
+    in.set(zmq::sockopt::subscribe, "scan");
+    in.connect(feed_ep);
+    while (!stop) {
+      zmq::pollitem_t items[] = {{in.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 1, std::chrono::milliseconds(50));
+      std::vector<zmq::message_t> parts;
+      while (zmq::recv_multipart(in, std::back_inserter(parts), zmq::recv_flags::dontwait)) {
+        out.send(parts[0], zmq::send_flags::sndmore);
+        out.send(parts[1], zmq::send_flags::none);
+        parts.clear();
+      }
+    }
+  });
+  sub.set(zmq::sockopt::subscribe, "scan");
+  sub.connect(out.get(zmq::sockopt::last_endpoint));
+  const std::string body = scan_frame(0);
+  auto send = [&](std::int64_t) {
+    feed.send(zmq::buffer(std::string("scan")), zmq::send_flags::sndmore);
+    feed.send(zmq::buffer(body));
+  };
+  until_joined(sub, send);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  drain(sub);
+  auto us = time_frames(sub, samples, send);
+  stop = true;
+  relay.join();
   return us;
 }
 
@@ -121,16 +172,14 @@ std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, 
   until_joined(sub, send);  // both hops joined: outputs of ret arrive
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   drain(sub);
-  std::vector<double> us;
-  for (int i = 0; i < samples; ++i) {
-    const auto t0 = clk::now();
-    send(0);
-    std::vector<zmq::message_t> parts;
-    (void)zmq::recv_multipart(sub, std::back_inserter(parts));
-    us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
+  auto us = time_frames(sub, samples, send);
   eng.stop();
+  const char* name = after_commit ? "live_engine_publish_after_commit" : "live_engine";
+  for (auto s : all_latency_stages) {
+    const auto h = eng.latency(s);
+    const double mean = h.count() ? h.sum_s / static_cast<double>(h.count()) * 1e6 : 0;
+    std::printf("%s_%s_mean_us %.1f\n", name, std::string(to_string(s)).c_str(), mean);
+  }
   return us;
 }
 
@@ -145,6 +194,7 @@ int main(int argc, char** argv) {
   const int samples = argc > 2 ? std::stoi(argv[2]) : 3000;
   zmq::context_t ctx(1);
   report("live_raw_zmq_hop", raw_hop(ctx, samples));
+  report("live_raw_relay_two_hops", relay_two_hops(ctx, samples));
   report("live_engine", through_engine(ctx, dir + "/plain", samples, false));
   report("live_engine_publish_after_commit", through_engine(ctx, dir + "/pac", samples, true));
   std::filesystem::remove_all(dir);

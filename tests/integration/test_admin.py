@@ -96,6 +96,11 @@ families = {f.name: f for f in text_string_to_metric_families(text)}
 for m in ("shoal_events_in", "shoal_outputs", "shoal_window_resident_bytes", "shoal_node_compute_seconds",
           "shoal_journal_commit_seconds", "shoal_reuse_ratio", "shoal_actors_alive", "shoal_published"):
     check(m in families, f"metric {m} missing: {sorted(families)}")
+# The live path's latency, stage by stage (hot-path issue, acceptance 4): every stage has seen input
+# by now, each a histogram with the same bounds.
+lat = [x for x in families["shoal_latency_seconds"].samples if x.name == "shoal_latency_seconds_count"]
+check(sorted(x.labels["stage"] for x in lat) == ["encode", "fire", "ingest", "send"], lat)
+check(all(x.value > 0 for x in lat), f"a stage saw nothing: {lat}")
 subs = ask({"cmd": "subscribers"})
 check(subs["endpoint"] == f"tcp://127.0.0.1:{tracked_port}", subs)
 check([(s["name"], s["topics"], s["connected"], s["dropped"]) for s in subs["subscribers"]]

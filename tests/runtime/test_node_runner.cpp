@@ -24,12 +24,18 @@ struct recorded {
 
 class recording_outlet final : public node_outlet {
  public:
-  void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v) override {
+  void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                      std::int64_t received_ns) override {
     outputs.push_back({seq, bucket, to_msgpack(*v)});
+    received.push_back(received_ns);
   }
-  void forward_watermark(std::int64_t ts) override { watermarks.push_back(ts); }
+  void forward_watermark(std::int64_t ts, std::int64_t received_ns) override {
+    watermarks.push_back(ts);
+    received.push_back(received_ns);
+  }
   std::vector<recorded> outputs;
   std::vector<std::int64_t> watermarks;
+  std::vector<std::int64_t> received;  // of each output and watermark, in order
 };
 
 const char* vwap_join(const char* on_missing) {
@@ -53,7 +59,8 @@ struct harness {
   std::unique_ptr<node_runner> runner;
 
   explicit harness(std::shared_ptr<const plan> graph, std::optional<std::string> cp = {},
-                   bool warming = false, std::uint64_t seq_after = 0)
+                   bool warming = false, std::uint64_t seq_after = 0,
+                   std::shared_ptr<stage_latency> latency = nullptr)
       : g(std::move(graph)) {
     const std::size_t i = g->nodes.size() - 1;  // the declared node comes last
     node_report r;
@@ -68,6 +75,7 @@ struct harness {
     a.checkpoint = std::move(cp);
     a.warming = warming;
     a.seq_after = seq_after;
+    a.latency = std::move(latency);
     runner = std::make_unique<node_runner>(std::move(a), out);
   }
   node_report rep() const { return board->snapshot().front(); }
@@ -103,6 +111,35 @@ TEST_CASE("a join fires each bucket once both inputs closed it, and forwards its
   CHECK(h.out.watermarks[0] == 2 * s - 1);
   CHECK(h.out.outputs.size() == 1);
   CHECK(h.rep().state == node_state::running);
+}
+
+TEST_CASE("a firing counts its latency from the receipt of the input that closed the bucket",
+          "[node_runner]") {
+  auto latency = std::make_shared<stage_latency>();
+  harness h(graph_with(vwap_join("skip")), {}, false, 0, latency);
+  const std::int64_t price_received = stage_latency::now_ns() - 2'000'000;  // 2 ms ago
+  const std::int64_t volume_received = stage_latency::now_ns() - 20'000'000;
+  h.runner->output(0, 1, 0, vec(10.0), price_received);
+  CHECK(latency->snapshot(latency_stage::fire).count() == 0);  // bucket 0 not closed yet
+  h.runner->output(1, 1, 0, vec(2.0), volume_received);
+  REQUIRE(h.out.outputs.size() == 1);
+  // The volume closed the bucket: its receipt travels on with the output, and both stages count
+  // from it (20 ms ago lands in the bucket up to 25 ms, whatever this machine's speed).
+  CHECK(h.out.received == std::vector<std::int64_t>{volume_received});
+  for (auto stage : {latency_stage::fire, latency_stage::encode}) {
+    const auto hist = latency->snapshot(stage);
+    CHECK(hist.count() == 1);
+    CHECK(hist.quantile_bound(1.0) == 0.025);
+    CHECK(hist.sum_s >= 0.02);
+  }
+  CHECK(latency->snapshot(latency_stage::ingest).count() == 0);
+  CHECK(latency->snapshot(latency_stage::send).count() == 0);  // no publisher here
+  // Input with no receipt (replay, catch-up) closes buckets without counting.
+  h.runner->output(0, 2, s, vec(11.0));
+  h.runner->output(1, 2, s, vec(1.0));
+  REQUIRE(h.out.outputs.size() == 2);
+  CHECK(h.out.received.back() == 0);
+  CHECK(latency->snapshot(latency_stage::fire).count() == 1);
 }
 
 TEST_CASE("on_missing: skip leaves a bucket out, ffill carries the last value, fail fails",

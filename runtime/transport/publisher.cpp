@@ -37,6 +37,17 @@ void publisher::publish(std::string topic, std::string payload, std::uint64_t af
       ++stats_.queue_dropped;
       return;
     }
+    if (fast_ && after_journal == 0 && queue_.empty() && in_flight_ == 0) {
+      try {
+        fast_->send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        fast_->send(zmq::buffer(payload), zmq::send_flags::dontwait);
+        ++stats_.sent;
+      } catch (const zmq::error_t&) {  // the context is going away: count it, never throw
+        ++stats_.queue_dropped;
+      }
+      if (latency_) latency_->record(latency_stage::send, received_ns);
+      return;
+    }
     queue_.push_back({std::move(topic), std::move(payload), after_journal, received_ns});
   }
   cv_.notify_one();
@@ -101,6 +112,10 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
   // The tracked endpoint's requests arrive on its socket, not through the queue: with one,
   // wake up every few milliseconds to answer them.
   subscriber_channel* const channel = channel_.get();
+  if (!channel) {
+    std::lock_guard lock(mu_);
+    fast_ = &sock;
+  }
   std::deque<frame> batch;
   // A ZeroMQ error on the tracked endpoint must not end publishing for everyone: the first is
   // logged, and the PUB socket carries on.
@@ -127,12 +142,14 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
       if (stopping_ && !sendable()) {
         // The store stopped first and committed what it could: the rest was never durable.
         stats_.uncommitted_dropped += queue_.size();
+        fast_ = nullptr;
         break;
       }
       while (sendable()) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      in_flight_ = batch.size();
     }
     if (channel)
       guarded([&] {
@@ -150,6 +167,7 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
     batch.clear();
     std::lock_guard lock(mu_);
     stats_.sent += sent;
+    in_flight_ = 0;
   }
   // Close the ROUTER here (the context cannot terminate while it is open); keep its counts.
   std::lock_guard lock(channel_mu_);

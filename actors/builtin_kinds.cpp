@@ -1,5 +1,7 @@
 #include "actors/builtin_kinds.hpp"
 
+#include "actors/core/kind_code_hash.hpp"
+
 #include "actors/acb/acb.hpp"
 #include "actors/asset_selector/asset_selector.hpp"
 #include "actors/dc_signal/dc_signal.hpp"
@@ -20,10 +22,29 @@
 namespace shoal {
 
 std::vector<kind_info> builtin_kinds() {
-  return {stream_kind(),         log_return_kind(), ema_kind(),           zscore_kind(),
-          rolling_vol_kind(),    vwap_kind(),       eigen_scanner_kind(), ob_features_kind(),
-          asset_selector_kind(), dc_signal_kind(),  acb_kind(),           mc_forewarner_kind(),
-          esof_kind(),           posture_kind(),    sizing_kind(),        sizing_mirror_kind()};
+  // Each kind with the folder of actors/ its code lives in, which gives its code hash.
+  std::pair<kind_info, const char*> kinds[] = {{stream_kind(), "stream"},
+                                               {log_return_kind(), "log_return"},
+                                               {ema_kind(), "ema"},
+                                               {zscore_kind(), "zscore"},
+                                               {rolling_vol_kind(), "rolling_vol"},
+                                               {vwap_kind(), "vwap"},
+                                               {eigen_scanner_kind(), "eigen_scanner"},
+                                               {ob_features_kind(), "ob_features"},
+                                               {asset_selector_kind(), "asset_selector"},
+                                               {dc_signal_kind(), "dc_signal"},
+                                               {acb_kind(), "acb"},
+                                               {mc_forewarner_kind(), "mc_forewarner"},
+                                               {esof_kind(), "esof"},
+                                               {posture_kind(), "posture"},
+                                               {sizing_kind(), "sizing"},
+                                               {sizing_mirror_kind(), "sizing_mirror"}};
+  std::vector<kind_info> out;
+  for (auto& [k, folder] : kinds) {
+    k.code_hash = std::string(kind_code_hash(folder));
+    out.push_back(std::move(k));
+  }
+  return out;
 }
 
 }  // namespace shoal

@@ -17,6 +17,9 @@ namespace shoal {
 struct kind_info {
   std::string name;
   std::int64_t version = 1;
+  // SHA-256 of the kind's code (kind_code_hash.hpp): set for the built-in kinds, whose folder
+  // is named after them; empty for a kind a test registers.
+  std::string code_hash;
   std::vector<std::string> ports{"in"};
   // Ports that may lack a value in a bucket without holding it back (see port_spec::optional).
   std::vector<std::string> optional_ports;

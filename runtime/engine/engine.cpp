@@ -6,9 +6,25 @@
 #include <filesystem>
 #include <set>
 
+#include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
 
 namespace shoal {
+namespace {
+
+// Meta "kinds": {kind: {version, code_hash}} of every kind the graph runs, so a manifest says
+// which code made the dir's outputs (the binary reading it later may be another).
+std::string kinds_meta(const plan& g) {
+  value_map kinds;
+  for (const auto& n : g.nodes) {
+    const kind_info* k = find_kind(n.kind);
+    kinds.insert_or_assign(n.kind, Value(value_map{{"version", Value(n.kind_version)},
+                                                   {"code_hash", Value(k ? k->code_hash : "")}}));
+  }
+  return to_msgpack(Value(std::move(kinds)));
+}
+
+}  // namespace
 
 // ---- engine::impl helpers --------------------------------------------------------------------
 
@@ -167,6 +183,7 @@ void engine::impl::record_graph() {
   if (!writer || !live()) return;
   writer->put_meta("strategies", to_msgpack(rt.to_value()));
   writer->put_meta("graph_hash", graph->graph_hash);
+  writer->put_meta("kinds", kinds_meta(*graph));
 }
 
 // ---- engine ----------------------------------------------------------------------------------
@@ -223,6 +240,7 @@ void engine::start() {
       }
     }
     m.writer->put_meta("engine_version", SHOAL_ENGINE_VERSION);
+    m.writer->put_meta("kinds", kinds_meta(*m.graph));
     m.writer->put_meta("base_graph_hash", base_hash);
     m.writer->put_meta("graph_hash", m.graph->graph_hash);
     if (!m.opt.config_text.empty()) m.writer->put_meta("config", m.opt.config_text);

@@ -87,6 +87,7 @@ void add_fabricate_command(CLI::App& app, cli_result& result) {
         "\nassets = " + std::to_string(o->f.assets) + "\nlevels = " + std::to_string(o->f.levels) +
         "\nstart = " + std::to_string(o->f.start) + "\ninterval = \"" + o->interval + "\"\n" +
         (o->no_books ? "books = false\n" : "");
+    w.put_meta(store::controls_meta, "0");  // a fabricated journal has no runtime changes
     w.put_meta(
         "config",
         to_msgpack(Value(value_map{{"main", Value("engine.toml")},

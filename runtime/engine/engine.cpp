@@ -241,6 +241,8 @@ void engine::start() {
     }
     m.writer->put_meta("engine_version", SHOAL_ENGINE_VERSION);
     m.writer->put_meta("kinds", kinds_meta(*m.graph));
+    if (m.live() && m.db->journal_last() == 0 && !m.db->get_meta(store::controls_meta))
+      m.writer->put_meta(store::controls_meta, "0");  // none yet: replay need not look
     m.writer->put_meta("base_graph_hash", base_hash);
     m.writer->put_meta("graph_hash", m.graph->graph_hash);
     if (!m.opt.config_text.empty()) m.writer->put_meta("config", m.opt.config_text);

@@ -378,7 +378,7 @@ json engine::impl::change(const Control& c) {
       if (!graph->by_name.count(arg_string(c, "node")))
         throw admin_error("no node named \"" + arg_string(c, "node") + "\"");
     }
-    if (writer && live()) writer->append_journal(encode_control(rec));
+    if (writer && live()) writer->append_journal_control(encode_control(rec));
     json answer = apply_quiet(*this, rec);
     record_graph();
     return answer;

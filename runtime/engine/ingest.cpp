@@ -146,7 +146,7 @@ void ingest::control(const Control& c) {
   std::unique_lock lock(mu_);
   wait_unpaused(lock);
   if (!journal_) return;
-  journal_->append_journal(encode_control(c));
+  journal_->append_journal_control(encode_control(c));
   if (c.kind == "time_mode") {
     // Also in meta, so a restart finds it without reading the journal from its start.
     auto it = c.args.find("mode");

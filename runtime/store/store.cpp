@@ -193,6 +193,7 @@ std::vector<journal_record> store::read_records(std::uint64_t* pos, std::size_t 
 }
 
 bool store::journal_has_controls() const {
+  if (const auto marked = get_meta(controls_meta)) return *marked != "0";
   bool found = false;
   for (std::uint64_t pos = 0; !found;) {
     const std::size_t n = read_journal(pos, 65536, [&](std::uint64_t seq, std::string_view bytes) {

@@ -48,8 +48,12 @@ class store {
   // The next batch: up to `limit` records after *pos, decoded, with *pos moved past them; empty
   // at the end of the journal. Throws decode_error for a record that does not decode.
   std::vector<journal_record> read_records(std::uint64_t* pos, std::size_t limit) const;
-  // Whether any journal record is a control record (a runtime change): read without decoding.
+  // Whether any journal record is a control record (a runtime change). Answered from meta
+  // "journal_controls" ("0" written when an engine starts an empty journal, "1" before its first
+  // control record is journaled); a dir without it (older, or `fabricate`d before it) is read
+  // through, record by record, without decoding.
   bool journal_has_controls() const;
+  static constexpr const char* controls_meta = "journal_controls";
   // Walks the journal backwards from the end, calling f until it returns false.
   void read_journal_backwards(const std::function<bool(std::uint64_t, std::string_view)>& f) const;
 

@@ -68,6 +68,19 @@ std::uint64_t store_writer::append_journal(std::string bytes) {
   return seq;
 }
 
+std::uint64_t store_writer::append_journal_control(std::string bytes) {
+  std::unique_lock lock(mu_);
+  if (!controls_marked_) {
+    wait_for_room(lock);
+    push(op{op_kind::meta, store::controls_meta, "1", {}});
+    controls_marked_ = true;
+  }
+  wait_for_room(lock);
+  const std::uint64_t seq = next_journal_++;
+  push(op{op_kind::journal, u64_key(seq), std::move(bytes), {}});
+  return seq;
+}
+
 void store_writer::put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes) {
   enqueue(op{op_kind::output, output_key(id_hex, bucket), std::move(bytes), {}});
 }

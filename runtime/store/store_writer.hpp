@@ -67,6 +67,10 @@ class store_writer {
 
   // Appends to the journal; returns the ingest seq, assigned in call order.
   std::uint64_t append_journal(std::string bytes);
+  // Appends a control record (a runtime change). The first one a writer appends is preceded by
+  // meta "journal_controls" = "1" in the same queue, so the meta is committed no later than the
+  // record and replay may trust it (store::journal_has_controls).
+  std::uint64_t append_journal_control(std::string bytes);
   void put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes);
   void put_state(std::string_view id_hex, std::string bytes);
   void erase_state(std::string_view id_hex);
@@ -124,6 +128,7 @@ class store_writer {
   std::condition_variable done_cv_;  // wakes producers (room in queue, flush done)
   std::deque<op> queue_;
   std::uint64_t next_journal_;
+  bool controls_marked_ = false;
   std::uint64_t enqueued_ = 0, committed_ = 0;
   std::uint64_t committed_journal_ = 0;
   std::size_t blocked_producers_ = 0;

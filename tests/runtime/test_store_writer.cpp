@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "../unit/temp_files.hpp"
+#include "messages/journal_record.hpp"
 #include "runtime/clock/manual_clock.hpp"
 #include "runtime/store/store_writer.hpp"
 #include "wait_for.hpp"
@@ -175,4 +176,26 @@ TEST_CASE("a backlog is committed in transactions of at most max_txn_bytes, grou
   w.flush();
   CHECK(w.stats().commits == before + 1);
   CHECK(db.all_state().size() == 50);
+}
+
+TEST_CASE("whether a journal holds control records: meta answers, else the journal is read",
+          "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  store_writer w(db);
+  w.append_journal(encode_event(Event{"s", 1, 1, make_value(Value(1.0))}));
+  w.flush();
+  CHECK_FALSE(db.journal_has_controls());  // read through: events only
+  w.append_journal(encode_control(Control{"time_mode", "s", {{"mode", Value("payload")}}}));
+  w.flush();
+  CHECK(db.journal_has_controls());  // read through: found (an older dir, with no meta)
+  // With the meta an engine writes, the journal is not read at all: the meta decides.
+  w.put_meta(store::controls_meta, "0");
+  w.flush();
+  CHECK_FALSE(db.journal_has_controls());
+  // A control appended as the engine does marks the meta first.
+  w.append_journal_control(encode_control(Control{"restart", "", {{"node", Value("n")}}}));
+  w.flush();
+  CHECK(db.get_meta(store::controls_meta) == "1");
+  CHECK(db.journal_has_controls());
 }

@@ -8,6 +8,7 @@
 // Usage: shoal_bench_live_latency DIR [SAMPLES]. Prints "<name>_p50_us", "<name>_p99_us", and
 // the engine's own breakdown from its stage histograms (metrics shoal_latency_seconds): the mean
 // time from the zmq source's receipt to the end of each stage, "<name>_<stage>_mean_us".
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -192,6 +193,8 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   const int samples = argc > 2 ? std::stoi(argv[2]) : 3000;
+  // The engine's info lines would land among the figures on stdout (spdlog's default sink).
+  spdlog::set_level(spdlog::level::warn);
   zmq::context_t ctx(1);
   report("live_raw_zmq_hop", raw_hop(ctx, samples));
   report("live_raw_relay_two_hops", relay_two_hops(ctx, samples));

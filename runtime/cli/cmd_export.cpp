@@ -3,6 +3,7 @@
 #include "messages/journal_record.hpp"
 #include "messages/json.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/journal_json.hpp"
 #include "runtime/store/store.hpp"
 
 namespace shoal {
@@ -17,29 +18,6 @@ std::string csv(const std::string& s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
-}
-
-nlohmann::json journal_json(const journal_record& r) {
-  if (const auto* e = std::get_if<Event>(&r))
-    return {
-        {"seq", e->seq}, {"stream", e->stream}, {"ts", e->ts}, {"payload", to_json(*e->payload)}};
-  if (const auto* w = std::get_if<Watermark>(&r)) {
-    nlohmann::json j{{"stream", w->stream}, {"ts", w->ts}, {"watermark", true}};
-    if (w->idle) j["idle"] = true;
-    return j;
-  }
-  if (const auto* c = std::get_if<Control>(&r))
-    return {{"control", c->kind}, {"stream", c->stream}, {"args", to_json(Value(c->args))}};
-  const auto& x = std::get<Rejected>(r);
-  nlohmann::json j{{"stream", x.stream},
-                   {"ts", x.ts},
-                   {"rejected", x.reason},
-                   {"raw_bytes", x.raw_sha256.empty() ? x.raw.size() : x.raw_bytes}};
-  if (!x.raw_sha256.empty()) {
-    j["raw_kept"] = x.raw.size();
-    j["raw_sha256"] = x.raw_sha256;
-  }
-  return j;
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 // `replay --digest` and `parity` use). Read-only: it never takes the dir's lock.
 #include <openssl/evp.h>
 
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "messages/json.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/journal_json.hpp"
 #include "runtime/store/output_digest.hpp"
 #include "runtime/store/store.hpp"
 
@@ -96,22 +96,6 @@ nlohmann::json manifest_of(const std::string& dir) {
   }
   m["outputs"] = std::move(outputs);
   return m;
-}
-
-// Event time as a person reads it: 2026-01-01T00:00:00.000000000Z.
-std::string utc_text(std::int64_t ns) {
-  std::int64_t secs = ns / 1'000'000'000, frac = ns % 1'000'000'000;
-  if (frac < 0) {
-    frac += 1'000'000'000;
-    --secs;
-  }
-  const std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(frac));
-  return buf;
 }
 
 std::string short_hash(const nlohmann::json& v) {

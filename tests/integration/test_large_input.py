@@ -47,6 +47,20 @@ r = run(["admin", "--socket", sock, "--json", "version"])
 check(r.returncode == 0 and json.loads(r.stdout)["ok"], f"admin while busy: {r.stderr}")
 junk = [r for r in journal() if "rejected" in r]
 check(len(junk) == 1 and junk[0]["raw_bytes"] == 90_000_000 and junk[0]["raw_kept"] == 1024, junk)
+# The junk stays explainable (provenance issue): its reason, size, hash and first bytes, by the
+# ingest seq export's order gives it (journal seqs count from 1 without gaps).
+records = journal()
+seq = next(i for i, rec in enumerate(records, 1) if "rejected" in rec)
+r = run(["explain", data, "--journal", str(seq)])
+check(r.returncode == 0 and "rejected input" in r.stdout and junk[0]["rejected"] in r.stdout
+      and "90000000 bytes (1024 kept" in r.stdout and " c1 c1 c1" in r.stdout, r.stdout + r.stderr)
+j = json.loads(run(["explain", data, "--journal", str(seq), "--json"]).stdout)
+check(j["ingest"] == seq and j["raw_head_hex"] == "c1" * 64 and j["raw_sha256"] == junk[0]["raw_sha256"], j)
+ev = next(i for i, rec in enumerate(records, 1) if "payload" in rec)
+j = json.loads(run(["explain", data, "--journal", str(ev), "--json"]).stdout)
+check(j["ingest"] == ev and j["payload"] == records[ev - 1]["payload"], "an event explained as exported")
+r = run(["explain", data, "--journal", str(len(records) + 1000)])
+check(r.returncode == 2 and f"no journal record {len(records) + 1000}" in r.stderr, r.stderr)
 t0 = time.monotonic()
 eng.send_signal(signal.SIGTERM)
 eng.communicate(timeout=30)

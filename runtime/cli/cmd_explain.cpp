@@ -1,7 +1,19 @@
-// shoal explain DIR --journal SEQ [--json]: one journal record as it was ingested — an event's
-// stream, seq, event time and payload; a watermark; a runtime change; and for rejected input the
-// reason it was refused and its first bytes (hex and text), so a bad frame stays explainable
-// long after it arrived (provenance issue). Read-only: no lock on the dir.
+// shoal explain: why a data dir holds what it holds (provenance issue). Read-only: no lock.
+//
+//   explain DIR NODE --bucket T   the stored output, then per input port the upstream outputs
+//                                 its window read (period buckets back), recursively, down to
+//                                 the journal events each source-stream bucket was made of
+//   explain DIR --journal SEQ     one journal record as ingested; rejected input with its reason
+//                                 and first bytes (hex and text)
+//
+// Journal events are found by event time, not by a scan of the whole journal: a binary search
+// over ingest seqs for the first record at or after the bucket (less a margin of four intervals
+// and the source's allowed lateness), then a short forward read. It relies on records arriving
+// in roughly event-time order, as a live feed's do; an event later than that margin is not
+// listed.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -9,9 +21,16 @@
 #include <memory>
 
 #include "messages/journal_record.hpp"
+#include "messages/json.hpp"
+#include "messages/msgpack_codec.hpp"
+#include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/journal_json.hpp"
+#include "runtime/cli/recorded_config.hpp"
+#include "runtime/graph/config.hpp"
+#include "runtime/graph/plan.hpp"
 #include "runtime/store/store.hpp"
+#include "runtime/window/window_cache.hpp"
 
 namespace shoal {
 namespace {
@@ -110,37 +129,245 @@ int explain_journal(const store& s, std::uint64_t seq, bool json) {
   return 0;
 }
 
+// ---- explain NODE --bucket T ------------------------------------------------------------------
+
+std::optional<std::int64_t> record_ts(const journal_record& r) {
+  if (const auto* e = std::get_if<Event>(&r)) return e->ts;
+  if (const auto* w = std::get_if<Watermark>(&r)) return w->ts;
+  if (const auto* x = std::get_if<Rejected>(&r)) return x->ts;
+  return std::nullopt;
+}
+
+class explainer {
+ public:
+  explainer(const store& s, const config& cfg, const plan& g) : s_(s), cfg_(cfg), g_(g) {
+    if (auto kinds = s.get_meta("kinds")) kinds_ = to_json(from_msgpack(*kinds));
+  }
+
+  // The node's stored output at bucket, and what it read, `depth` levels down (-1: all).
+  nlohmann::json node_at(std::size_t i, std::int64_t bucket, int depth) {
+    const plan_node& n = g_.nodes[i];
+    nlohmann::json j{{"node", n.name()},
+                     {"id", n.id},
+                     {"kind", n.kind},
+                     {"kind_version", n.kind_version},
+                     {"bucket", bucket}};
+    if (kinds_.contains(n.kind)) j["code_hash"] = kinds_[n.kind]["code_hash"];
+    bool found = false;
+    s_.for_each_output_of(n.id, bucket - 1, bucket, [&](std::int64_t, std::string_view bytes) {
+      const Output o = decode_output(bytes, stored_data_limits());
+      j["seq"] = o.seq;
+      j["value"] = o.value ? to_json(*o.value) : nlohmann::json(nullptr);
+      found = true;
+    });
+    j["stored"] = found;
+    if (depth == 0) return j;
+    if (n.is_stream()) {
+      j["journal"] = journal_events(n, bucket);
+      return j;
+    }
+    // The window: period buckets of this node's interval, ending with this one.
+    const std::int64_t from = bucket - static_cast<std::int64_t>(n.period - 1) * n.interval_ns;
+    const std::int64_t through = bucket + n.interval_ns - 1;
+    nlohmann::json inputs = nlohmann::json::array();
+    for (const auto& in : n.inputs) {
+      const plan_node& up = g_.nodes[in.upstream];
+      nlohmann::json outs = nlohmann::json::array();
+      std::vector<std::int64_t> buckets;
+      s_.for_each_output_of(up.id, from - 1, through,
+                            [&](std::int64_t b, std::string_view) { buckets.push_back(b); });
+      for (auto b : buckets) outs.push_back(node_at(in.upstream, b, depth < 0 ? -1 : depth - 1));
+      inputs.push_back({{"port", in.port}, {"upstream", up.name()}, {"outputs", std::move(outs)}});
+    }
+    j["inputs"] = std::move(inputs);
+    return j;
+  }
+
+ private:
+  // The journal events of a source stream whose event time falls in the bucket.
+  nlohmann::json journal_events(const plan_node& n, std::int64_t bucket) {
+    std::int64_t lateness = 0;
+    if (n.source) lateness = cfg_.sources[*n.source].allowed_lateness_ns;
+    const std::int64_t margin = 4 * n.interval_ns + lateness;
+    const std::uint64_t start = first_at_or_after(bucket - margin);
+    nlohmann::json out = nlohmann::json::array();
+    bool past = false;
+    for (std::uint64_t after = start ? start - 1 : 0; !past;) {
+      const std::size_t got =
+          s_.read_journal(after, 256, [&](std::uint64_t seq, std::string_view b) {
+            after = seq;
+            if (past) return;
+            journal_record r;
+            try {
+              r = decode_journal_record(b);
+            } catch (const std::exception&) {
+              return;
+            }
+            const auto ts = record_ts(r);
+            if (ts && *ts > bucket + n.interval_ns + margin) past = true;
+            const auto* e = std::get_if<Event>(&r);
+            if (!e || std::find(n.names.begin(), n.names.end(), e->stream) == n.names.end()) return;
+            if (bucket_of(e->ts, n.interval_ns) != bucket) return;
+            out.push_back({{"ingest", seq}, {"stream", e->stream}, {"seq", e->seq}, {"ts", e->ts}});
+          });
+      if (got == 0) break;
+    }
+    return out;
+  }
+
+  // The first ingest seq whose record's event time is at or after ts (records without one, the
+  // runtime changes, take the time of the next record that has one).
+  std::uint64_t first_at_or_after(std::int64_t ts) {
+    std::uint64_t lo = 1, hi = s_.journal_last() + 1;  // answer in [lo, hi]
+    while (lo < hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      std::optional<std::int64_t> t;
+      std::uint64_t at = mid - 1;
+      while (!t && at < hi - 1) {
+        if (s_.read_journal(at, 1, [&](std::uint64_t seq, std::string_view b) {
+              at = seq;
+              try {
+                t = record_ts(decode_journal_record(b));
+              } catch (const std::exception&) {
+              }
+            }) == 0)
+          break;
+      }
+      if (t && *t < ts) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  const store& s_;
+  const config& cfg_;
+  const plan& g_;
+  nlohmann::json kinds_ = nlohmann::json::object();
+};
+
+std::string short_value(const nlohmann::json& v) {
+  std::string t = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return t.size() > 100 ? t.substr(0, 97) + "..." : t;
+}
+
+void print_node(const nlohmann::json& j, int indent) {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  std::printf("%s%s @ %s", pad.c_str(), j["node"].get<std::string>().c_str(),
+              utc_text(j["bucket"].get<std::int64_t>()).c_str());
+  if (j["stored"].get<bool>()) {
+    std::printf("  seq %llu  %s\n", static_cast<unsigned long long>(j["seq"].get<std::uint64_t>()),
+                short_value(j["value"]).c_str());
+  } else {
+    std::printf("  (no stored output)\n");
+  }
+  if (j.contains("journal")) {
+    for (const auto& r : j["journal"]) {
+      std::printf("%s  journal %llu: %s seq %llu at %s\n", pad.c_str(),
+                  static_cast<unsigned long long>(r["ingest"].get<std::uint64_t>()),
+                  r["stream"].get<std::string>().c_str(),
+                  static_cast<unsigned long long>(r["seq"].get<std::uint64_t>()),
+                  utc_text(r["ts"].get<std::int64_t>()).c_str());
+    }
+  }
+  if (j.contains("inputs")) {
+    for (const auto& in : j["inputs"]) {
+      std::printf("%s  %s <- %s: %zu buckets\n", pad.c_str(), in["port"].get<std::string>().c_str(),
+                  in["upstream"].get<std::string>().c_str(), in["outputs"].size());
+      for (const auto& o : in["outputs"]) print_node(o, indent + 4);
+    }
+  }
+}
+
+int explain_output(const store& s, const std::string& node, std::int64_t bucket, int depth,
+                   bool json, cli_result& result) {
+  const auto packed = s.get_meta("config");
+  if (!packed) {
+    std::cerr << "shoal: " << s.dir() << " records no config to explain its nodes by\n";
+    return 2;
+  }
+  const auto unpacked =
+      std::filesystem::temp_directory_path() / ("shoal-explain-" + std::to_string(::getpid()));
+  config cfg;
+  plan g;
+  const bool ok = load_and_plan(unpack_config_files(*packed, unpacked.string()), cfg, g, result,
+                                /*for_replay=*/true);
+  std::filesystem::remove_all(unpacked);
+  if (!ok) return result.exit_code ? result.exit_code : 2;
+  const auto it = g.by_name.find(node);
+  if (it == g.by_name.end()) {
+    std::cerr << "shoal: no node \"" << node << "\" in the config " << s.dir()
+              << " was recorded with (a strategy submitted at runtime is not explained yet)\n";
+    return 2;
+  }
+  explainer e(s, cfg, g);
+  const nlohmann::json j = e.node_at(it->second, bucket, depth);
+  if (!j["stored"].get<bool>()) {
+    std::cerr << "shoal: " << node << " has no stored output at bucket " << bucket << " ("
+              << utc_text(bucket) << ")\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    const plan_node& n = g.nodes[it->second];
+    std::printf("%s  NodeID %s  kind %s v%lld  code %s\n", n.name().c_str(), n.id.c_str(),
+                n.kind.c_str(), static_cast<long long>(n.kind_version),
+                j.contains("code_hash") ? j["code_hash"].get<std::string>().c_str() : "-");
+    print_node(j, 0);
+    std::printf("recomputation from the journal: not built yet (issue 19)\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_explain_command(CLI::App& app, cli_result& result) {
   auto* cmd = app.add_subcommand(
       "explain",
-      "Explain what a data dir holds. --journal SEQ: one journal record as ingested (an event, a "
-      "watermark, a runtime change, or rejected input with its reason and first bytes).");
+      "Explain what a data dir holds: NODE --bucket T walks a stored output back through the "
+      "windows it read to the journal events they were made of; --journal SEQ shows one "
+      "journal record as ingested (rejected input with its reason and first bytes).");
   struct opts {
-    std::string dir;
+    std::string dir, node;
+    std::int64_t bucket = 0;
+    int depth = -1;
     std::uint64_t journal = 0;
     bool json = false;
   };
   auto o = std::make_shared<opts>();
   cmd->add_option("DIR", o->dir, "a data dir (shoal run --data)")->required();
-  cmd->add_option("--journal", o->journal,
-                  "the ingest seq of a journal record (as `shoal export --journal` numbers them, "
-                  "from 1)")
-      ->required()
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("NODE", o->node, "a node's name, with --bucket");
+  auto* bucket =
+      cmd->add_option("--bucket", o->bucket, "the output's bucket (ns since the epoch, as stored)");
+  cmd->add_option("--depth", o->depth, "levels of inputs to show (default: all, to the journal)");
+  auto* journal = cmd->add_option("--journal", o->journal,
+                                  "the ingest seq of a journal record (as `shoal export "
+                                  "--journal` numbers them, from 1)")
+                      ->check(CLI::PositiveNumber);
+  journal->excludes(bucket);
   cmd->add_flag("--json", o->json,
                 "print the record as JSON: `shoal export --journal`'s keys, plus `ingest` and, "
                 "for rejected input, `raw_head_hex`");
-  cmd->callback([o, &result] {
+  cmd->callback([o, bucket, &result] {
     init_logging(result);
     if (!std::filesystem::is_directory(o->dir) || !store::exists(o->dir)) {
       std::cerr << "shoal: " << o->dir << ": not a shoal data dir\n";
       result.exit_code = 2;
       return;
     }
+    if (!o->journal && (o->node.empty() || !*bucket)) {
+      std::cerr << "shoal: explain needs NODE --bucket T, or --journal SEQ\n";
+      result.exit_code = 2;
+      return;
+    }
     try {
-      result.exit_code = explain_journal(store(o->dir, false), o->journal, o->json);
+      const store s(o->dir, false);
+      result.exit_code = o->journal
+                             ? explain_journal(s, o->journal, o->json)
+                             : explain_output(s, o->node, o->bucket, o->depth, o->json, result);
     } catch (const std::exception& e) {
       std::cerr << "shoal: " << o->dir << ": " << e.what() << "\n";
       result.exit_code = 1;

@@ -1,7 +1,9 @@
 """Provenance issue, `shoal manifest`: a recorded run and its replay agree on every node's digest;
 one tampered output byte in a copy changes exactly that node's digest (and nothing else); the
 journal's SHA-256 is the one computed independently here from LMDB; the text form names every
-node; a dir that is no data dir is refused with exit 2."""
+node; a dir that is no data dir is refused with exit 2. `shoal explain DIR z --bucket T`: z's
+window of 20 ret buckets, under each the two scan buckets it read, under each the one journal
+event it was made of (checked against the journal as exported)."""
 import hashlib
 import json
 import os
@@ -81,6 +83,37 @@ check(t["journal"] == m["journal"], "the journal did not change")
 changed = sorted(n for n in m["outputs"] if t["outputs"][n] != m["outputs"][n])
 check(changed == ["z"], f"digests changed for {changed}")
 check(t["outputs"]["z"]["outputs"] == m["outputs"]["z"]["outputs"], "same count, other bytes")
+
+# explain z at a bucket well inside the run, down to the journal.
+S = 10**9
+T = m["outputs"]["z"]["last_bucket"] - 100 * S
+r = run(["explain", live, "z", "--bucket", str(T), "--json"])
+check(r.returncode == 0, r.stderr)
+e = json.loads(r.stdout)
+check(e["node"] == "z" and e["stored"] and e["kind"] == "zscore" and e["code_hash"] == m["kinds"]["zscore"]["code_hash"], e)
+(z_in,) = e["inputs"]
+check(z_in["upstream"] == "ret" and [o["bucket"] for o in z_in["outputs"]] == [T - k * S for k in range(19, -1, -1)],
+      [o["bucket"] for o in z_in["outputs"]])
+exported = [json.loads(l) for l in run(["export", live, "--journal"]).stdout.splitlines()]
+for ret in z_in["outputs"]:
+    (ret_in,) = ret["inputs"]
+    b = ret["bucket"]
+    check(ret["stored"] and ret_in["upstream"] == "market.scan"
+          and [o["bucket"] for o in ret_in["outputs"]] == [b - S, b], ret_in)
+    for scan in ret_in["outputs"]:
+        (rec,) = scan["journal"]
+        line = exported[rec["ingest"] - 1]
+        check(line["stream"] == "market.scan" and line["ts"] == rec["ts"] and line["seq"] == rec["seq"]
+              and scan["bucket"] <= rec["ts"] < scan["bucket"] + S, f"{rec} vs {line}")
+r = run(["explain", live, "z", "--bucket", str(T), "--depth", "1", "--json"])
+check("inputs" not in json.loads(r.stdout)["inputs"][0]["outputs"][0], "--depth 1 stops at ret")
+r = run(["explain", live, "z", "--bucket", str(T)])
+check(r.returncode == 0 and "in <- ret: 20 buckets" in r.stdout and "in <- market.scan: 2 buckets" in r.stdout,
+      r.stdout[:2000])
+r = run(["explain", live, "nope", "--bucket", str(T)])
+check(r.returncode == 2 and 'no node "nope"' in r.stderr, r.stderr)
+r = run(["explain", live, "z", "--bucket", str(T + 1)])
+check(r.returncode == 1 and "no stored output" in r.stderr, r.stderr)
 
 # The text form, for a person.
 r = run(["manifest", live])

@@ -47,6 +47,9 @@ struct replay_options {
   // Set (e.g. by a signal handler) to stop reading the journal; replay then drains what it
   // forwarded and returns with replay_stats::cancelled.
   const std::atomic<bool>* cancel = nullptr;
+  // Only the journal records after ingest seq after_seq through through_seq (0: to the end):
+  // `explain` recomputes one output from the stretch of history that made it.
+  std::uint64_t after_seq = 0, through_seq = 0;
 };
 
 struct replay_stats {

@@ -35,7 +35,7 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
   // Read and decoded on another thread, a few batches ahead. Small batches: the decoded
   // records of one batch stay in cache and in memory the allocator already holds (4,096 scans
   // of 48 assets decoded at once fault in ~15 MB afresh).
-  journal_prefetch journal(from, 256, 8);
+  journal_prefetch journal(from, 256, 8, o.after_seq, o.through_seq);
   while (!cancelled()) {
     const auto batch = journal.next();
     if (batch.empty()) break;

@@ -1,9 +1,12 @@
 #include "runtime/store/journal_prefetch.hpp"
 
+#include <algorithm>
+
 namespace shoal {
 
-journal_prefetch::journal_prefetch(const store& from, std::size_t batch, std::size_t depth)
-    : from_(from), batch_(batch), depth_(depth) {
+journal_prefetch::journal_prefetch(const store& from, std::size_t batch, std::size_t depth,
+                                   std::uint64_t after, std::uint64_t through)
+    : from_(from), batch_(batch), depth_(depth), after_(after), through_(through) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -18,9 +21,11 @@ journal_prefetch::~journal_prefetch() {
 
 void journal_prefetch::run() {
   try {
-    std::uint64_t pos = 0, read = 0;
+    std::uint64_t pos = after_, read = 0;
     for (;;) {
-      auto batch = from_.read_records(&pos, batch_);
+      std::size_t limit = batch_;
+      if (through_) limit = pos >= through_ ? 0 : std::min<std::uint64_t>(batch_, through_ - pos);
+      auto batch = limit ? from_.read_records(&pos, limit) : std::vector<journal_record>{};
       read += batch.size();
       if (read % 65536 < batch.size()) from_.release_mapped_pages();
       std::unique_lock lock(mu_);

@@ -20,7 +20,9 @@ namespace shoal {
 
 class journal_prefetch {
  public:
-  journal_prefetch(const store& from, std::size_t batch = 256, std::size_t depth = 8);
+  // Reads the records after ingest seq `after` through seq `through` (0: to the end).
+  journal_prefetch(const store& from, std::size_t batch = 256, std::size_t depth = 8,
+                   std::uint64_t after = 0, std::uint64_t through = 0);
   ~journal_prefetch();  // stops the reader, whatever it was doing
   journal_prefetch(const journal_prefetch&) = delete;
   journal_prefetch& operator=(const journal_prefetch&) = delete;
@@ -33,6 +35,7 @@ class journal_prefetch {
 
   const store& from_;
   const std::size_t batch_, depth_;
+  const std::uint64_t after_, through_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<journal_record>> ready_;

@@ -460,6 +460,13 @@ void add_explain_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
+    // Buckets are event times: within a few centuries of 1970, far from the int64 limits the
+    // window arithmetic would cross.
+    if (!o->journal && (o->bucket < INT64_MIN / 2 || o->bucket > INT64_MAX / 2)) {
+      std::cerr << "shoal: --bucket " << o->bucket << " is no event time a store can hold\n";
+      result.exit_code = 2;
+      return;
+    }
     try {
       const store s(o->dir, false);
       result.exit_code = o->journal

@@ -124,6 +124,8 @@ check(r.returncode == 0 and "in <- ret: 20 buckets" in r.stdout and "in <- marke
       r.stdout[:2000])
 r = run(["explain", live, "nope", "--bucket", str(T)])
 check(r.returncode == 2 and 'no node "nope"' in r.stderr, r.stderr)
+r = run(["explain", live, "z", "--bucket", str(-2**63)])
+check(r.returncode == 2 and "no event time" in r.stderr, r.stderr)
 r = run(["explain", live, "z", "--bucket", str(T + 1)])
 check(r.returncode == 1 and "no stored output" in r.stderr, r.stderr)
 

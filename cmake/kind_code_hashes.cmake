@@ -1,9 +1,15 @@
-# Writes OUT: a C++ table of each node kind's code hash, run at build time whenever a file under
-# ACTORS changes. A kind's code hash is the SHA-256 of "path:sha256\n" over the sorted files of
-# its folder (actors/<kind>/) and of actors/core/ (the window views and params every kernel
-# uses): any edit to a kernel's code gives its kind a new hash, even when its version is not
-# bumped (provenance, build mode). Usage: cmake -DACTORS=dir -DOUT=file -P kind_code_hashes.cmake
-file(GLOB core_files LIST_DIRECTORIES false "${ACTORS}/core/*")
+# Writes OUT: a C++ table of each node kind's code hash, run on every build (it rewrites OUT only
+# when a hash changed, so an unchanged tree recompiles nothing). A kind's code hash is the
+# SHA-256 of "path:sha256\n" over the sorted files of its folder (actors/<kind>/), of the folders
+# of other kinds it includes (sizing_mirror reuses sizing's formula), of actors/core/ (the window
+# views and params every kernel uses) and of the payload and value types kernels read
+# (messages/payloads.*, messages/value.*): any edit to code a kind's results depend on gives it a
+# new hash, even when its version is not bumped (provenance, build mode). The wire encoding is
+# the engine's, named by its version. Every file in those folders counts, so stray editor files
+# there change the hash too.
+# Usage: cmake -DACTORS=dir -DMESSAGES=dir -DOUT=file -P kind_code_hashes.cmake
+file(GLOB core_files LIST_DIRECTORIES false "${ACTORS}/core/*" "${MESSAGES}/payloads.*"
+     "${MESSAGES}/value.*")
 file(GLOB kind_dirs LIST_DIRECTORIES true "${ACTORS}/*")
 list(SORT kind_dirs)
 set(rows "")
@@ -16,11 +22,24 @@ foreach(dir IN LISTS kind_dirs)
     continue()
   endif()
   file(GLOB own LIST_DIRECTORIES false "${dir}/*")
-  set(files ${own} ${core_files})
+  # Other kinds' folders this kind includes ("actors/<other>/…"), one level deep.
+  set(used "")
+  foreach(f IN LISTS own)
+    file(STRINGS "${f}" includes REGEX "^#include \"actors/[a-z_0-9]+/")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^#include \"actors/([a-z_0-9]+)/.*$" "\\1" other "${line}")
+      if(NOT other STREQUAL "core" AND NOT other STREQUAL kind)
+        file(GLOB other_files LIST_DIRECTORIES false "${ACTORS}/${other}/*")
+        list(APPEND used ${other_files})
+      endif()
+    endforeach()
+  endforeach()
+  set(files ${own} ${used} ${core_files})
+  list(REMOVE_DUPLICATES files)
   list(SORT files)
   set(listing "")
   foreach(f IN LISTS files)
-    file(RELATIVE_PATH rel "${ACTORS}" "${f}")
+    file(RELATIVE_PATH rel "${ACTORS}/.." "${f}")
     file(SHA256 "${f}" h)
     string(APPEND listing "${rel}:${h}\n")
   endforeach()

@@ -134,12 +134,28 @@ int explain_journal(const store& s, std::uint64_t seq, bool json) {
 
 // ---- explain NODE --bucket T ------------------------------------------------------------------
 
+// A record's place in event time: events' and watermarks' own. Rejected input carries only its
+// stream's last good time (0 before any), and runtime changes none: they do not count.
 std::optional<std::int64_t> record_ts(const journal_record& r) {
   if (const auto* e = std::get_if<Event>(&r)) return e->ts;
   if (const auto* w = std::get_if<Watermark>(&r)) return w->ts;
-  if (const auto* x = std::get_if<Rejected>(&r)) return x->ts;
   return std::nullopt;
 }
+
+// Removes a scratch dir however the scope ends (a replay that throws included).
+struct scratch_dir {
+  std::filesystem::path path;
+  explicit scratch_dir(std::filesystem::path p) : path(std::move(p)) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+};
 
 class explainer {
  public:
@@ -289,16 +305,15 @@ nlohmann::json recompute(const store& s, const config& cfg, const plan& g, std::
   const std::uint64_t first = history ? e.first_at_or_after(bucket - *history - margin) : 1;
   const std::uint64_t through =
       std::min(s.journal_last(), e.first_at_or_after(bucket + n.interval_ns + margin));
-  const auto scratch = std::filesystem::temp_directory_path() /
-                       ("shoal-explain-" + std::to_string(::getpid()) + "-replay");
-  std::filesystem::remove_all(scratch);
+  const scratch_dir scratch(std::filesystem::temp_directory_path() /
+                            ("shoal-explain-" + std::to_string(::getpid()) + "-replay"));
   nlohmann::json j{{"journal_from", first},
                    {"journal_through", through},
                    {"whole_history", !history.has_value()}};
   std::optional<std::string> again;
   {
     engine_options opt;
-    opt.data_dir = scratch.string();
+    opt.data_dir = scratch.path.string();
     opt.publish = false;
     opt.live = false;
     opt.inline_nodes = !s.journal_has_controls();
@@ -311,11 +326,10 @@ nlohmann::json recompute(const store& s, const config& cfg, const plan& g, std::
     eng.stop();
   }
   {
-    const store out(scratch.string(), false);
+    const store out(scratch.path.string(), false);
     out.for_each_output_of(n.id, bucket - 1, bucket,
                            [&](std::int64_t, std::string_view b) { again = std::string(b); });
   }
-  std::filesystem::remove_all(scratch);
   const Output stored = decode_output(stored_bytes, stored_data_limits());
   if (again) {
     Output o = decode_output(*again, stored_data_limits());
@@ -371,13 +385,15 @@ int explain_output(const store& s, const std::string& node, std::int64_t bucket,
     std::cerr << "shoal: " << s.dir() << " records no config to explain its nodes by\n";
     return 2;
   }
-  const auto unpacked =
-      std::filesystem::temp_directory_path() / ("shoal-explain-" + std::to_string(::getpid()));
   config cfg;
   plan g;
-  const bool ok = load_and_plan(unpack_config_files(*packed, unpacked.string()), cfg, g, result,
-                                /*for_replay=*/true);
-  std::filesystem::remove_all(unpacked);
+  bool ok = false;
+  {
+    const scratch_dir unpacked(std::filesystem::temp_directory_path() /
+                               ("shoal-explain-" + std::to_string(::getpid())));
+    ok = load_and_plan(unpack_config_files(*packed, unpacked.path.string()), cfg, g, result,
+                       /*for_replay=*/true);
+  }
   if (!ok) return result.exit_code ? result.exit_code : 2;
   const auto it = g.by_name.find(node);
   if (it == g.by_name.end()) {

@@ -204,9 +204,7 @@ class explainer {
 
   // The journal events of a source stream whose event time falls in the bucket.
   nlohmann::json journal_events(const plan_node& n, std::int64_t bucket) {
-    std::int64_t lateness = 0;
-    if (n.source) lateness = cfg_.sources[*n.source].allowed_lateness_ns;
-    const std::int64_t margin = 4 * n.interval_ns + lateness;
+    const std::int64_t margin = this->margin(n);
     const std::uint64_t start = first_at_or_after(bucket - margin);
     nlohmann::json out = nlohmann::json::array();
     bool past = false;

@@ -151,7 +151,7 @@ std::vector<std::map<std::string, double>> random_walks(std::size_t n_scans, std
     const double f = 0.01 * z(g);
     for (std::size_t j = 0; j < n_assets; ++j) {
       logp[j] += beta[j] * f + 0.006 * z(g);
-      char name[16];
+      char name[24];  // "S" and up to 20 digits
       std::snprintf(name, sizeof name, "S%03zu", j);
       out[t][name] = std::exp(logp[j]);
     }

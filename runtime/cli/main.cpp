@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   shoal::add_fabricate_command(app, result);
   shoal::add_export_command(app, result);
   shoal::add_manifest_command(app, result);
+  shoal::add_build_command(app, result);
   shoal::add_explain_command(app, result);
   shoal::add_admin_command(app, result);
   try {

@@ -8,23 +8,9 @@
 
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
+#include "runtime/graph/kinds_meta.hpp"
 
 namespace shoal {
-namespace {
-
-// Meta "kinds": {kind: {version, code_hash}} of every kind the graph runs, so a manifest says
-// which code made the dir's outputs (the binary reading it later may be another).
-std::string kinds_meta(const plan& g) {
-  value_map kinds;
-  for (const auto& n : g.nodes) {
-    const kind_info* k = find_kind(n.kind);
-    kinds.insert_or_assign(n.kind, Value(value_map{{"version", Value(n.kind_version)},
-                                                   {"code_hash", Value(k ? k->code_hash : "")}}));
-  }
-  return to_msgpack(Value(std::move(kinds)));
-}
-
-}  // namespace
 
 // ---- engine::impl helpers --------------------------------------------------------------------
 

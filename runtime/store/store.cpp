@@ -130,6 +130,15 @@ store::store(const std::string& dir, bool create) : dir_(dir) {
   open("outputs", outputs_);
   open("state", state_);
   open("meta", meta_);
+  // Build mode's databases: a dir no build has touched lacks them (read-only: left at 0).
+  for (auto [name, dbi] : {std::pair{"ledger", &ledger_}, std::pair{"retired", &retired_}}) {
+    const int r = mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, dbi);
+    if (r == MDB_NOTFOUND && !create) continue;
+    if (r != MDB_SUCCESS) {
+      mdb_txn_abort(txn);
+      throw store_error(dir + ": cannot open database " + name + ": " + mdb_strerror(r));
+    }
+  }
   check(mdb_txn_commit(txn), "commit");
   MDB_envinfo info;
   if (mdb_env_info(env_, &info) == MDB_SUCCESS) map_addr_ = find_map_address(dir, info.me_mapsize);
@@ -247,12 +256,55 @@ void store::for_each_output(
 
 void store::for_each_output_of(std::string_view hex, std::int64_t after, std::int64_t through,
                                const std::function<void(std::int64_t, std::string_view)>& f) const {
+  for_each_in(outputs_, hex, after, through, f);
+}
+
+void store::for_each_retired_output_of(
+    std::string_view hex, std::int64_t after, std::int64_t through,
+    const std::function<void(std::int64_t, std::string_view)>& f) const {
+  if (retired_) for_each_in(retired_, hex, after, through, f);
+}
+
+std::vector<std::string> store::output_ids() const {
+  std::vector<std::string> ids;
+  read_txn txn(env_);
+  cursor c(txn.get(), outputs_);
+  MDB_val k, v;
+  // One seek per NodeID: past the last possible key of the one just found.
+  for (bool ok = c.get(k, v, MDB_FIRST); ok;) {
+    const auto key = view(k);
+    if (key.size() < 32) break;
+    ids.push_back(to_hex(key.substr(0, 32)));
+    std::string next = std::string(key.substr(0, 32)) + std::string(9, '\xff');
+    k = val(next);
+    ok = c.get(k, v, MDB_SET_RANGE);
+  }
+  return ids;
+}
+
+void store::for_each_ledger(
+    const std::function<void(std::string_view, std::int64_t, std::string_view)>& f) const {
+  if (!ledger_) return;
+  read_txn txn(env_);
+  cursor c(txn.get(), ledger_);
+  MDB_val k, v;
+  for (bool ok = c.get(k, v, MDB_FIRST); ok; ok = c.get(k, v, MDB_NEXT)) {
+    const auto key = view(k);
+    if (key.size() != 40) continue;
+    f(to_hex(key.substr(0, 32)),
+      static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL), view(v));
+  }
+}
+
+void store::for_each_in(unsigned dbi, std::string_view hex, std::int64_t after,
+                        std::int64_t through,
+                        const std::function<void(std::int64_t, std::string_view)>& f) const {
   if (after == INT64_MAX || after >= through) return;
   std::string next = output_key(hex, after + 1);
   const std::string last = output_key(hex, through);
   for (bool more = true; more;) {
     read_txn txn(env_);
-    cursor c(txn.get(), outputs_);
+    cursor c(txn.get(), dbi);
     MDB_val k = val(next), v;
     std::size_t n = 0;
     more = false;

@@ -4,6 +4,8 @@
 //   outputs  NodeID bytes + bucket      → msgpack Output
 //   state    NodeID bytes               → checkpoint of one node
 //   meta     string                     → engine version, config, graph hash, last checkpoint
+//   ledger   NodeID bytes + segment     → build mode's record of one node in one segment
+//   retired  NodeID bytes + bucket      → outputs of nodes a build took out of the graph (reuse)
 // Reads use short read transactions (never held across a long operation, so the file does not
 // grow). Writes go through store_writer only (runtime/store/store_writer.hpp): LMDB allows one
 // writer per environment.
@@ -67,6 +69,15 @@ class store {
   void for_each_output_of(
       std::string_view id_hex, std::int64_t after, std::int64_t through,
       const std::function<void(std::int64_t bucket, std::string_view)>& f) const;
+  // The same from the outputs a build retired (nodes no longer in the graph).
+  void for_each_retired_output_of(
+      std::string_view id_hex, std::int64_t after, std::int64_t through,
+      const std::function<void(std::int64_t bucket, std::string_view)>& f) const;
+  // Every NodeID (hex) with at least one stored output, in order.
+  std::vector<std::string> output_ids() const;
+  // Every ledger record (build mode), in key order: NodeID hex, segment index, bytes.
+  void for_each_ledger(const std::function<void(std::string_view id_hex, std::int64_t segment,
+                                                std::string_view)>& f) const;
   // The last n outputs of one node (by NodeID), oldest first.
   std::vector<std::string> last_outputs(std::string_view id_hex, std::size_t n) const;
 
@@ -83,12 +94,16 @@ class store {
   unsigned db_outputs() const { return outputs_; }
   unsigned db_state() const { return state_; }
   unsigned db_meta() const { return meta_; }
+  unsigned db_ledger() const { return ledger_; }    // 0 in a read-only dir without it
+  unsigned db_retired() const { return retired_; }  // 0 in a read-only dir without it
 
  private:
   std::string dir_;
   MDB_env* env_ = nullptr;
   void* map_addr_ = nullptr;  // LMDB's map of data.mdb (mdb_env_info reports it only for FIXEDMAP)
-  unsigned journal_ = 0, outputs_ = 0, state_ = 0, meta_ = 0;
+  void for_each_in(unsigned dbi, std::string_view id_hex, std::int64_t after, std::int64_t through,
+                   const std::function<void(std::int64_t, std::string_view)>& f) const;
+  unsigned journal_ = 0, outputs_ = 0, state_ = 0, meta_ = 0, ledger_ = 0, retired_ = 0;
 };
 
 // Output keys sort by NodeID, then by bucket numerically (sign bit flipped, big-endian).

@@ -93,6 +93,14 @@ void store_writer::erase_state(std::string_view id_hex) {
   enqueue(op{op_kind::erase_state, output_key(id_hex, 0).substr(0, 32), {}, {}});
 }
 
+void store_writer::put_ledger(std::string_view id_hex, std::int64_t segment, std::string bytes) {
+  enqueue(op{op_kind::ledger, output_key(id_hex, segment), std::move(bytes), {}});
+}
+
+void store_writer::retire_output(std::string_view id_hex, std::int64_t bucket, std::string bytes) {
+  enqueue(op{op_kind::retire, output_key(id_hex, bucket), std::move(bytes), {}});
+}
+
 void store_writer::put_meta(std::string key, std::string value) {
   enqueue(op{op_kind::meta, std::move(key), std::move(value), {}});
 }
@@ -205,6 +213,15 @@ void store_writer::commit_txn(std::deque<op>& batch, std::size_t first, std::siz
         case op_kind::meta:
           dbi = store_.db_meta();
           break;
+        case op_kind::ledger:
+          dbi = store_.db_ledger();
+          break;
+        case op_kind::retire: {
+          check(mdb_put(txn, store_.db_retired(), &k, &v, 0), "put");
+          const int rc = mdb_del(txn, store_.db_outputs(), &k, nullptr);
+          if (rc != MDB_NOTFOUND) check(rc, "delete");
+          continue;
+        }
         case op_kind::erase_state: {
           const int rc = mdb_del(txn, store_.db_state(), &k, nullptr);
           if (rc != MDB_NOTFOUND) check(rc, "delete");

@@ -37,7 +37,7 @@ struct writer_stats {
 // max_queue_bytes bytes they wait (back-pressure, bounded memory) — and waiting wakes the writer,
 // so a queue full of a few large records is committed at once instead of never.
 class store_writer {
-  enum class op_kind : std::uint8_t { journal, output, state, meta, erase_state };
+  enum class op_kind : std::uint8_t { journal, output, state, meta, erase_state, ledger, retire };
   struct op {
     op_kind kind;
     std::string key;
@@ -75,6 +75,10 @@ class store_writer {
   void put_state(std::string_view id_hex, std::string bytes);
   void erase_state(std::string_view id_hex);
   void put_meta(std::string key, std::string value);
+  // Build mode: one (node, segment) record of the ledger; an output moved from outputs to
+  // retired (its node left the graph; a later build may reuse it).
+  void put_ledger(std::string_view id_hex, std::int64_t segment, std::string bytes);
+  void retire_output(std::string_view id_hex, std::int64_t bucket, std::string bytes);
   // Writes that must land in one transaction (a checkpoint: every node's state with the journal
   // position it belongs to). The writer commits whatever is queued together, so a group queued
   // under one lock is never split.

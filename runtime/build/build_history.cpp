@@ -1,0 +1,766 @@
+#include "runtime/build/build_history.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "actors/core/duration.hpp"
+#include "messages/msgpack_codec.hpp"
+#include "messages/records.hpp"
+#include "runtime/engine/node_runner.hpp"
+#include "runtime/graph/node_id.hpp"
+#include "runtime/store/journal_prefetch.hpp"
+#include "runtime/store/output_digest.hpp"
+#include "runtime/window/on_missing.hpp"
+
+namespace shoal {
+
+const char* to_string(segment_status s) {
+  switch (s) {
+    case segment_status::done:
+      return "done";
+    case segment_status::reused:
+      return "reused";
+    case segment_status::run:
+      return "run";
+    case segment_status::pending:
+      return "pending";
+    case segment_status::failed:
+      return "failed";
+    case segment_status::impossible:
+      return "impossible";
+    case segment_status::blocked:
+      return "blocked";
+  }
+  return "?";
+}
+
+namespace {
+
+const std::string empty_digest(64, '0');  // the chain over no outputs
+
+bool built(segment_status s) {
+  return s == segment_status::done || s == segment_status::reused || s == segment_status::run ||
+         s == segment_status::pending;
+}
+
+// What the ledger keeps per (node, segment): the action key, the content digest of the
+// outputs (decisions, "Digests": the chain over msgpack [bucket, value]), their count and the
+// seq of the last one, and the content digests of the inputs (to say which input changed).
+struct entry {
+  std::string action, result;
+  std::uint64_t outputs = 0, last_seq = 0;
+  std::vector<std::string> inputs;
+};
+
+std::string encode_entry(const entry& e) {
+  value_list inputs;
+  for (const auto& i : e.inputs) inputs.emplace_back(i);
+  return to_msgpack(Value(value_map{{"action", Value(e.action)},
+                                    {"result", Value(e.result)},
+                                    {"outputs", Value(e.outputs)},
+                                    {"last_seq", Value(e.last_seq)},
+                                    {"inputs", Value(std::move(inputs))}}));
+}
+
+entry decode_entry(std::string_view bytes) {
+  const Value v = from_msgpack(bytes, stored_data_limits());
+  entry e;
+  auto text = [&](const char* k) {
+    const Value* f = v.find(k);
+    return f && f->is_string() ? f->as_string() : std::string();
+  };
+  auto count = [&](const char* k) {
+    const Value* f = v.find(k);
+    return f && f->is_int() ? static_cast<std::uint64_t>(f->as_int()) : 0;
+  };
+  e.action = text("action");
+  e.result = text("result");
+  e.outputs = count("outputs");
+  e.last_seq = count("last_seq");
+  if (const Value* in = v.find("inputs"); in && in->is_list())
+    for (const auto& i : in->as_list())
+      if (i.is_string()) e.inputs.push_back(i.as_string());
+  return e;
+}
+
+// One segment's outputs as they are chained.
+struct chain {
+  digest_chain c{""};
+  std::uint64_t outputs = 0, last_seq = 0;
+  void add(std::int64_t bucket, std::uint64_t seq, const Value& v) {
+    c.add("", bucket, to_msgpack(Value(value_list{Value(bucket), v})));
+    ++outputs;
+    last_seq = seq;
+  }
+  std::string digest() const { return outputs ? c.result().digest : empty_digest; }
+};
+
+// The node's own definition (not its upstreams' ids): what the action key starts from.
+std::string definition_hash(const plan_node& n) {
+  if (n.is_stream()) return sha256_hex("stream " + n.id);
+  value_list ports;
+  for (const auto& in : n.inputs) ports.emplace_back(in.port);
+  return sha256_hex(to_msgpack(Value(value_map{{"kind", Value(n.kind)},
+                                               {"kind_version", Value(n.kind_version)},
+                                               {"params", Value(n.params)},
+                                               {"interval_ns", Value(n.interval_ns)},
+                                               {"period", Value(n.period)},
+                                               {"on_missing", Value(to_string(n.on_missing))},
+                                               {"ports", Value(std::move(ports))}})));
+}
+
+struct seg {
+  segment_status status = segment_status::blocked;
+  std::string why;
+  entry e;                // action, result, inputs (known unless pending/not built)
+  std::string from_id;    // reused: the NodeID whose outputs are copied
+  bool ledgered = false;  // the ledger already holds e under this node's id
+};
+
+class builder {
+ public:
+  builder(const store& db, store_writer* w, const build_options& o) : db_(db), w_(w), o_(o) {
+    db_.for_each_ledger([&](std::string_view id, std::int64_t k, std::string_view bytes) {
+      entry e = decode_entry(bytes);
+      by_action_.emplace(e.action, std::pair{std::string(id), k});
+      ledger_[{std::string(id), k}] = std::move(e);
+      ledgered_ids_.insert(std::string(id));
+    });
+    for (auto& id : db_.output_ids()) stored_ids_.insert(std::move(id));
+    for (const auto& [id, bytes] : db_.all_state()) state_.emplace(id, bytes);
+    find_segments();
+  }
+
+  // Evaluates every node of g in topological order; with compute, runs and copies what is
+  // needed and ledgers the results. recorded_pass: only what the dir already holds is taken
+  // (nothing runs), so a graph recorded by an engine gets its ledger.
+  std::vector<node_build> evaluate(std::shared_ptr<const plan> g, bool compute,
+                                   const plan* recorded) {
+    std::vector<node_build> out;
+    evaluated_.clear();
+    // Source streams no engine stored (a dir from `shoal fabricate`): computed from the journal
+    // first, in one pass for all of them. The recorded graph's pass never runs anything.
+    std::vector<std::size_t> unstored;
+    for (std::size_t i = 0; i < g->nodes.size(); ++i)
+      if (g->nodes[i].is_stream() && !stored_ids_.count(g->nodes[i].id)) unstored.push_back(i);
+    if (compute && recorded && !unstored.empty()) run_streams(g, unstored);
+    for (std::size_t i = 0; i < g->nodes.size(); ++i) {
+      const plan_node& n = g->nodes[i];
+      auto& segs = evaluated_[n.id];
+      if (segs.empty()) {
+        segs = n.is_stream() ? stream_segments(n) : node_segments(*g, n, recorded);
+        const bool any_run = std::any_of(
+            segs.begin(), segs.end(), [](const seg& s) { return s.status == segment_status::run; });
+        const bool any_reuse = std::any_of(segs.begin(), segs.end(), [](const seg& s) {
+          return s.status == segment_status::reused;
+        });
+        // The recorded graph's pass only ledgers what is stored: nothing of it runs.
+        // (A stream that runs was computed from the journal above.)
+        if (compute && any_run && recorded && !n.is_stream()) {
+          run_node(g, i, segs);
+        } else if (compute && any_reuse && recorded) {
+          copy_node(n, segs);
+        }
+        if (compute) ledger_all(n, segs);
+      }
+      node_build b;
+      b.name = n.name();
+      b.id = n.id;
+      b.kind = n.is_stream() ? "stream" : n.kind;
+      b.stream = n.is_stream();
+      b.outputs_written = written_[n.id];
+      for (const auto& s : segs) {
+        b.status.push_back(s.status);
+        b.why.push_back(s.why);
+      }
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  // After a build: outputs of nodes the target graph no longer has move to `retired` (a later
+  // build may reuse them), their checkpoints go; the dir then belongs to the target graph.
+  void retire(const plan& target) {
+    std::set<std::string> keep;
+    for (const auto& n : target.nodes) keep.insert(n.id);
+    for (const auto& id : stored_ids_) {
+      if (keep.count(id)) continue;
+      db_.for_each_output_of(id, INT64_MIN, INT64_MAX, [&](std::int64_t b, std::string_view bytes) {
+        w_->retire_output(id, b, std::string(bytes));
+      });
+    }
+    for (const auto& [id, _] : state_)
+      if (!keep.count(id)) w_->erase_state(id);
+  }
+
+  std::int64_t first_segment() const { return first_; }
+  std::size_t segments() const { return count_; }
+
+ private:
+  std::int64_t seg_start(std::size_t k) const {
+    return (first_ + static_cast<std::int64_t>(k)) * o_.segment_ns;
+  }
+  std::int64_t seg_end(std::size_t k) const { return seg_start(k + 1); }  // exclusive
+  std::size_t seg_of(std::int64_t bucket) const {
+    const std::int64_t s =
+        bucket >= 0 ? bucket / o_.segment_ns : -((-bucket + o_.segment_ns - 1) / o_.segment_ns);
+    return static_cast<std::size_t>(std::clamp<std::int64_t>(s - first_, 0, count_ - 1));
+  }
+
+  // The segments cover the journal's events, first to last (by event time).
+  void find_segments() {
+    std::int64_t lo = INT64_MAX, hi = INT64_MIN;
+    std::uint64_t pos = 0;
+    while (lo == INT64_MAX) {
+      const auto batch = db_.read_records(&pos, 256);
+      if (batch.empty()) break;
+      for (const auto& r : batch)
+        if (const auto* e = std::get_if<Event>(&r)) {
+          lo = e->ts;
+          break;
+        }
+    }
+    db_.read_journal_backwards([&](std::uint64_t, std::string_view bytes) {
+      if (is_control_record(bytes)) return true;
+      const auto r = decode_journal_record(bytes);
+      if (const auto* e = std::get_if<Event>(&r)) {
+        hi = e->ts;
+        return false;
+      }
+      return true;
+    });
+    if (lo == INT64_MAX)
+      throw build_error(db_.dir() + ": the journal holds no events: there is no history to build");
+    auto floor_div = [&](std::int64_t t) {
+      return t >= 0 ? t / o_.segment_ns : -((-t + o_.segment_ns - 1) / o_.segment_ns);
+    };
+    first_ = floor_div(lo);
+    journal_mark_ = {"journal through " + std::to_string(db_.journal_last())};
+    count_ = static_cast<std::size_t>(floor_div(hi) - first_ + 1);
+  }
+
+  std::string describe(std::size_t k) const {
+    return "segment " + std::to_string(k) + " [" + std::to_string(seg_start(k)) + ", " +
+           std::to_string(seg_end(k)) + ")";
+  }
+
+  // One node's stored outputs in segment k, chained; reads outputs, then retired ones.
+  chain stored_chain(const std::string& id, std::size_t k, bool retired = false) const {
+    chain c;
+    auto add = [&](std::int64_t, std::string_view bytes) {
+      const Output o = decode_output(bytes, stored_data_limits());
+      c.add(o.bucket, o.seq, *o.value);
+    };
+    if (retired)
+      db_.for_each_retired_output_of(id, seg_start(k) - 1, seg_end(k) - 1, add);
+    else
+      db_.for_each_output_of(id, seg_start(k) - 1, seg_end(k) - 1, add);
+    return c;
+  }
+
+  // A source stream's segments: what its stored outputs hold. Closed segments are ledgered, so a
+  // later build reads only the open one again.
+  std::vector<seg> stream_segments(const plan_node& n) {
+    std::vector<seg> segs(count_);
+    if (!stored_ids_.count(n.id)) {  // a dry run, or the recorded graph's pass
+      for (auto& s : segs) {
+        s.status = segment_status::run;
+        s.why = "not stored: read from the journal";
+      }
+      return segs;
+    }
+    for (std::size_t k = 0; k < count_; ++k) {
+      seg& s = segs[k];
+      const bool open = k + 1 == count_;
+      auto it = ledger_.find({n.id, static_cast<std::int64_t>(k)});
+      // A closed segment's outputs are final; the open one's hold until the journal grows.
+      if (it != ledger_.end() && (!open || it->second.inputs == journal_mark_)) {
+        s.e = it->second;
+        s.ledgered = true;
+      } else {
+        const chain c = stored_chain(n.id, k);
+        s.e.result = c.digest();
+        s.e.outputs = c.outputs;
+        s.e.last_seq = c.last_seq;
+        s.e.action = sha256_hex(n.id + s.e.result);
+        if (open) s.e.inputs = journal_mark_;
+        s.ledgered = false;  // (again, with the journal mark of an open segment)
+      }
+      if (s.e.outputs > 0) {
+        s.status = streamed_.count(n.id) ? segment_status::run : segment_status::done;
+        if (streamed_.count(n.id)) s.why = "not stored: read from the journal";
+      } else if (open) {
+        s.status = segment_status::blocked;
+        s.why = "no " + n.name() + " outputs yet in the open segment";
+      } else {
+        s.status = segment_status::impossible;
+        s.why = "no " + n.name() + " events journaled in " + describe(k);
+      }
+    }
+    return segs;
+  }
+
+  // Why a node runs, in words: what differs from the recorded node of the same name.
+  std::string run_reason(const plan& g, const plan_node& n, const plan* recorded,
+                         const std::vector<std::string>& inputs, std::size_t k) const {
+    const plan_node* old = nullptr;
+    if (recorded)
+      if (auto it = recorded->by_name.find(n.name()); it != recorded->by_name.end())
+        old = &recorded->nodes[it->second];
+    if (!old || old->kind != n.kind) return "new node";
+    std::vector<std::string> changed;
+    if (old->kind_version != n.kind_version) changed.push_back("kind_version");
+    if (!(old->params == n.params)) {
+      std::vector<std::string> keys;
+      for (const auto& [key, v] : n.params) {
+        auto o = old->params.find(key);
+        if (o == old->params.end() || !(o->second == v)) keys.push_back(key);
+      }
+      for (const auto& [key, v] : old->params)
+        if (!n.params.count(key)) keys.push_back(key);
+      changed.push_back("params (" + detail::join(keys, ", ") + ")");
+    }
+    if (old->interval_ns != n.interval_ns) changed.push_back("interval");
+    if (old->period != n.period) changed.push_back("period");
+    if (old->on_missing != n.on_missing) changed.push_back("on_missing");
+    if (!changed.empty()) return detail::join(changed, ", ") + " changed";
+    // Same definition: an input's content differs from what the recorded node read.
+    auto it = ledger_.find({old->id, static_cast<std::int64_t>(k)});
+    if (it != ledger_.end() && it->second.inputs.size() == inputs.size())
+      for (std::size_t p = 0; p < inputs.size(); ++p)
+        if (it->second.inputs[p] != inputs[p])
+          return "input " + n.inputs[p].port + " (" + g.nodes[n.inputs[p].upstream].name() +
+                 ") changed";
+    if (it == ledger_.end() && old->id != n.id) return "upstream definition changed";
+    return "state before this segment changed";
+  }
+
+  std::vector<seg> node_segments(const plan& g, const plan_node& n, const plan* recorded) {
+    std::vector<seg> segs(count_);
+    const std::string def = definition_hash(n);
+    // Recorded by an engine and never built: its stored outputs are what this definition makes
+    // (the NodeID covers everything upstream), so they are taken as built.
+    const bool trust_store = stored_ids_.count(n.id) && !ledgered_ids_.count(n.id);
+    for (std::size_t k = 0; k < count_; ++k) {
+      seg& s = segs[k];
+      const seg* prev = k ? &segs[k - 1] : nullptr;
+      std::string blocked_by, impossible_by, pending_by, failed_by;
+      std::vector<std::string> inputs;
+      for (const auto& in : n.inputs) {
+        const plan_node& up = g.nodes[in.upstream];
+        const seg& u = evaluated_.at(up.id)[k];
+        // An impossible segment names its root cause (the stream without data), however far up.
+        if (u.status == segment_status::impossible && impossible_by.empty())
+          impossible_by = u.why.rfind("upstream ", 0) == 0 ? u.why.substr(9) : up.name();
+        if (u.status == segment_status::blocked && blocked_by.empty()) blocked_by = up.name();
+        if (u.status == segment_status::failed && failed_by.empty()) failed_by = up.name();
+        if (u.status == segment_status::pending && pending_by.empty()) pending_by = up.name();
+        if (u.status == segment_status::run && u.e.result.empty() && pending_by.empty())
+          pending_by = up.name();
+        inputs.push_back(u.e.result);
+      }
+      if (!impossible_by.empty()) {
+        s.status = segment_status::impossible;
+        s.why = "upstream " + impossible_by;
+      } else if (!failed_by.empty()) {
+        s.status = segment_status::blocked;
+        s.why = "upstream " + failed_by + " failed";
+      } else if (!blocked_by.empty()) {
+        s.status = segment_status::blocked;
+        s.why = "upstream " + blocked_by;
+      } else if (prev && !built(prev->status)) {
+        s.status = segment_status::blocked;
+        s.why = "the segment before is not built (continuity)";
+      } else if (!pending_by.empty() || (prev && prev->status == segment_status::pending)) {
+        s.status = segment_status::pending;
+        s.why = pending_by.empty() ? "the segment before may change"
+                                   : "runs unless " + pending_by + "'s outputs come out unchanged";
+      } else {
+        s.e.inputs = inputs;
+        std::string key = def + (prev ? prev->e.action : std::string(64, '0'));
+        for (const auto& i : inputs) key += i;
+        s.e.action = sha256_hex(key);
+        auto mine = ledger_.find({n.id, static_cast<std::int64_t>(k)});
+        auto other = by_action_.find(s.e.action);
+        if (mine != ledger_.end() && mine->second.action == s.e.action) {
+          s.status = segment_status::done;
+          s.e = mine->second;
+          s.ledgered = true;
+        } else if (trust_store) {
+          const chain c = stored_chain(n.id, k);
+          s.status = segment_status::done;
+          s.e.result = c.digest();
+          s.e.outputs = c.outputs;
+          s.e.last_seq = c.last_seq;
+        } else if (other != by_action_.end()) {
+          s.status = segment_status::reused;
+          s.from_id = other->second.first;
+          const entry& from = ledger_.at(other->second);
+          s.e.result = from.result;
+          s.e.outputs = from.outputs;
+          s.why = "same inputs and definition as " + s.from_id.substr(0, 12);
+        } else {
+          s.status = segment_status::run;
+          s.why = run_reason(g, n, recorded, inputs, k);
+        }
+      }
+    }
+    return segs;
+  }
+
+  // Upstream outputs of one segment, in bucket order across ports (ties: port order): one
+  // interleaving the actor graph could have delivered, tight enough that no window runs ahead.
+  struct input {
+    std::int64_t bucket;
+    std::uint32_t port;
+    std::uint64_t seq;
+    value_ptr v;
+  };
+
+  void run_node(const std::shared_ptr<const plan>& g, std::size_t index, std::vector<seg>& segs) {
+    const plan_node& n = g->nodes[index];
+    w_->flush();  // upstream outputs written just before are read now
+    struct collect final : node_outlet {
+      std::vector<input> out;
+      std::int64_t closed = INT64_MIN;
+      void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                          std::int64_t) override {
+        out.push_back({bucket, 0, seq, v});
+      }
+      void forward_watermark(std::int64_t ts, std::int64_t) override {
+        closed = std::max(closed, ts);
+      }
+    } sink;
+    node_runner_args a;
+    a.graph = g;
+    a.index = index;
+    a.board = std::make_shared<status_board>();
+    node_report r;
+    r.id = n.id;
+    r.kind = n.kind;
+    r.names = n.names;
+    a.report = a.board->add(std::move(r));
+    const auto board = a.board;
+    node_runner runner(std::move(a), sink);
+    std::vector<chain> chains(count_);
+    std::size_t last = 0;  // segments [0, last) are computed
+    while (last < count_ && built(segs[last].status)) ++last;
+    std::uint64_t written = 0;
+    auto store_outputs = [&] {
+      for (const auto& o : sink.out) {
+        w_->put_output(n.id, o.bucket, encode_output(n.name(), n.id, o.bucket, o.seq, o.v));
+        chains[seg_of(o.bucket)].add(o.bucket, o.seq, *o.v);
+        ++written;
+      }
+      sink.out.clear();
+    };
+    std::size_t failed_at = count_;
+    // In chunks of 256 buckets: the decoded inputs of a chunk stay in cache and in memory the
+    // allocator already holds (a whole segment's would be faulted in afresh).
+    const std::int64_t chunk = 256 * n.interval_ns;
+    std::vector<input> in;
+    for (std::size_t k = 0; k < last && failed_at == count_; ++k) {
+      for (std::int64_t lo = seg_start(k); lo < seg_end(k); lo += chunk) {
+        const std::int64_t hi = std::min(lo + chunk, seg_end(k));
+        in.clear();
+        for (std::size_t p = 0; p < n.inputs.size(); ++p) {
+          const auto& up = g->nodes[n.inputs[p].upstream];
+          db_.for_each_output_of(up.id, lo - 1, hi - 1, [&](std::int64_t, std::string_view bytes) {
+            Output o = decode_output(bytes, stored_data_limits());
+            in.push_back({o.bucket, static_cast<std::uint32_t>(p), o.seq, std::move(o.value)});
+          });
+        }
+        std::stable_sort(in.begin(), in.end(), [](const input& x, const input& y) {
+          return x.bucket != y.bucket ? x.bucket < y.bucket : x.port < y.port;
+        });
+        for (auto& i : in) runner.output(i.port, i.seq, i.bucket, std::move(i.v));
+        store_outputs();
+      }
+      if (runner.failed()) failed_at = k;
+    }
+    // The end of history: each input is closed as far as its upstream got.
+    if (last == count_ && failed_at == count_) {
+      for (std::size_t p = 0; p < n.inputs.size(); ++p) {
+        const std::int64_t c = closure(*g, n.inputs[p].upstream);
+        if (c != INT64_MIN) runner.watermark(static_cast<std::uint32_t>(p), c);
+      }
+      store_outputs();
+    }
+    written_[n.id] = written;
+    for (std::size_t k = 0; k < last; ++k) {
+      seg& s = segs[k];
+      if (k >= failed_at) {
+        // The failing segment and those after it are not built; what came before stands.
+        s.status = segment_status::failed;
+        s.why = k == failed_at ? board->snapshot().front().reason : "failed before";
+        continue;
+      }
+      s.e.result = chains[k].digest();
+      s.e.outputs = chains[k].outputs;
+      s.e.last_seq = chains[k].outputs ? chains[k].last_seq : (k ? segs[k - 1].e.last_seq : 0);
+      s.ledgered = false;  // written again: ledger it again
+      if (s.status == segment_status::reused) s.status = segment_status::run;
+    }
+    if (last == count_ && failed_at == count_) {
+      w_->put_state(n.id, runner.checkpoint());
+      closures_[n.id] = std::max(sink.closed, closure_of_id(n.id, n.interval_ns));
+    }
+  }
+
+  // Source streams from the journal, as a replay feeds them (runtime changes are not part of a
+  // build: CONFIG applies to all history).
+  void run_streams(const std::shared_ptr<const plan>& g, const std::vector<std::size_t>& which) {
+    struct collect final : node_outlet {
+      const plan_node* n = nullptr;
+      store_writer* w = nullptr;
+      std::int64_t closed = INT64_MIN;
+      std::uint64_t written = 0;
+      void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                          std::int64_t) override {
+        w->put_output(n->id, bucket, encode_output(n->name(), n->id, bucket, seq, v));
+        ++written;
+      }
+      void forward_watermark(std::int64_t ts, std::int64_t) override {
+        closed = std::max(closed, ts);
+      }
+    };
+    const auto board = std::make_shared<status_board>();
+    std::vector<std::unique_ptr<collect>> sinks;
+    std::vector<std::unique_ptr<node_runner>> runners;
+    std::map<std::string, node_runner*, std::less<>> by_stream;
+    for (const auto i : which) {
+      const plan_node& n = g->nodes[i];
+      auto sink = std::make_unique<collect>();
+      sink->n = &n;
+      sink->w = w_;
+      node_runner_args a;
+      a.graph = g;
+      a.index = i;
+      a.board = board;
+      node_report r;
+      r.id = n.id;
+      r.names = n.names;
+      a.report = board->add(std::move(r));
+      runners.push_back(std::make_unique<node_runner>(std::move(a), *sink));
+      for (const auto& name : n.names) by_stream[name] = runners.back().get();
+      sinks.push_back(std::move(sink));
+    }
+    journal_prefetch journal(db_, 256, 8);
+    for (auto batch = journal.next(); !batch.empty(); batch = journal.next()) {
+      for (const auto& rec : batch) {
+        if (std::holds_alternative<Control>(rec) || std::holds_alternative<Rejected>(rec)) continue;
+        auto it = by_stream.find(stream_of(rec));
+        if (it == by_stream.end()) continue;
+        if (const auto* e = std::get_if<Event>(&rec))
+          it->second->event(0, e->seq, e->ts, e->payload);
+        else if (const auto* wm = std::get_if<Watermark>(&rec))
+          it->second->watermark(0, wm->ts);
+      }
+    }
+    for (std::size_t j = 0; j < which.size(); ++j) {
+      const plan_node& n = g->nodes[which[j]];
+      w_->put_state(n.id, runners[j]->checkpoint());
+      closures_[n.id] = sinks[j]->closed;
+      written_[n.id] = sinks[j]->written;
+      streamed_.insert(n.id);
+      if (sinks[j]->written) stored_ids_.insert(n.id);
+    }
+    w_->flush();
+  }
+
+  // Outputs of segments reused from another NodeID: re-encoded with this node's id and name,
+  // seqs renumbered after the segment before; the end state is that node's.
+  void copy_node(const plan_node& n, std::vector<seg>& segs) {
+    std::uint64_t seq = 0, written = 0;
+    for (std::size_t k = 0; k < count_; ++k) {
+      seg& s = segs[k];
+      if (s.status == segment_status::reused) {
+        const bool retired = !stored_ids_.count(s.from_id);
+        auto copy = [&](std::int64_t, std::string_view bytes) {
+          const Output o = decode_output(bytes, stored_data_limits());
+          w_->put_output(n.id, o.bucket, encode_output(n.name(), n.id, o.bucket, ++seq, o.value));
+          ++written;
+        };
+        if (retired)
+          db_.for_each_retired_output_of(s.from_id, seg_start(k) - 1, seg_end(k) - 1, copy);
+        else
+          db_.for_each_output_of(s.from_id, seg_start(k) - 1, seg_end(k) - 1, copy);
+        s.e.last_seq = seq;
+      } else if (built(s.status)) {
+        seq = s.e.last_seq ? s.e.last_seq : seq;
+      }
+    }
+    written_[n.id] = written;
+    // Reused through the end: the source node's checkpoint is this node's state.
+    const seg& tail = segs.back();
+    if (tail.status == segment_status::reused) {
+      if (auto it = state_.find(tail.from_id); it != state_.end()) w_->put_state(n.id, it->second);
+      closures_[n.id] = closure_of_id(tail.from_id, n.interval_ns);
+    }
+  }
+
+  void ledger_all(const plan_node& n, std::vector<seg>& segs) {
+    for (std::size_t k = 0; k < count_; ++k) {
+      seg& s = segs[k];
+      const bool has_result = s.status == segment_status::done ||
+                              s.status == segment_status::reused || s.status == segment_status::run;
+      if (s.ledgered || !has_result || s.e.result.empty() || s.e.action.empty()) continue;
+      w_->put_ledger(n.id, static_cast<std::int64_t>(k), encode_entry(s.e));
+      by_action_.emplace(s.e.action, std::pair{n.id, static_cast<std::int64_t>(k)});
+      ledger_[{n.id, static_cast<std::int64_t>(k)}] = s.e;
+      s.ledgered = true;
+    }
+  }
+
+  // How far a node's outputs are closed at the end of history: its checkpoint says, else its
+  // last output's bucket.
+  std::int64_t closure_of_id(const std::string& id, std::int64_t interval_ns) const {
+    if (auto it = closures_.find(id); it != closures_.end()) return it->second;
+    if (auto it = state_.find(id); it != state_.end()) {
+      try {
+        const Value v = from_msgpack(it->second, stored_data_limits());
+        if (const Value* f = v.find("forwarded_ts"); f && f->is_int()) return f->as_int();
+      } catch (const std::exception&) {
+        // An unreadable checkpoint: fall back to the outputs.
+      }
+    }
+    const auto last = db_.last_outputs(id, 1);
+    if (last.empty()) return INT64_MIN;
+    return decode_output(last.front(), stored_data_limits()).bucket + interval_ns - 1;
+  }
+  std::int64_t closure(const plan& g, std::size_t i) const {
+    return closure_of_id(g.nodes[i].id, g.nodes[i].interval_ns);
+  }
+
+  const store& db_;
+  store_writer* w_;
+  build_options o_;
+  std::int64_t first_ = 0;
+  std::size_t count_ = 0;
+  std::vector<std::string> journal_mark_;  // a stream's open segment: how far the journal went
+  std::map<std::pair<std::string, std::int64_t>, entry> ledger_;
+  std::map<std::string, std::pair<std::string, std::int64_t>> by_action_;
+  std::set<std::string> ledgered_ids_, stored_ids_;
+  std::set<std::string> streamed_;  // streams this build computed from the journal
+  std::map<std::string, std::string> state_;
+  std::map<std::string, std::vector<seg>> evaluated_;
+  std::map<std::string, std::uint64_t> written_;
+  std::map<std::string, std::int64_t> closures_;
+};
+
+}  // namespace
+
+bool build_report::complete() const {
+  for (const auto& n : nodes)
+    for (auto s : n.status)
+      if (s == segment_status::impossible || s == segment_status::blocked ||
+          s == segment_status::failed)
+        return false;
+  return true;
+}
+
+nlohmann::json build_report::json() const {
+  nlohmann::json j;
+  j["segment_ns"] = segment_ns;
+  j["first_segment_start"] = first_segment * segment_ns;
+  j["segments"] = segments;
+  j["dry_run"] = dry_run;
+  j["complete"] = complete();
+  j["seconds"] = seconds;
+  auto& ns = j["nodes"] = nlohmann::json::array();
+  for (const auto& n : nodes) {
+    nlohmann::json counts = nlohmann::json::object();
+    nlohmann::json why = nlohmann::json::object();
+    nlohmann::json segs = nlohmann::json::array();
+    for (std::size_t k = 0; k < n.status.size(); ++k) {
+      const char* s = to_string(n.status[k]);
+      counts[s] = counts.value(s, 0) + 1;
+      if (!n.why[k].empty()) why[n.why[k]] = why.value(n.why[k], 0) + 1;
+      segs.push_back(s);
+    }
+    ns.push_back({{"name", n.name},
+                  {"id", n.id},
+                  {"kind", n.kind},
+                  {"counts", counts},
+                  {"why", why},
+                  {"segments", segs},
+                  {"outputs_written", n.outputs_written}});
+  }
+  return j;
+}
+
+std::string build_report::text() const {
+  std::ostringstream o;
+  // Segment starts are whole seconds (a multiple of every interval, in practice of 1 s or more).
+  const std::time_t start = static_cast<std::time_t>(first_segment * segment_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&start, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  o << (dry_run ? "build plan (dry run): " : "build: ") << segments << " segments of "
+    << format_duration_ns(segment_ns) << " from " << when << " (the last is open)\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-28s %-15s %5s %6s %5s %7s %6s %10s %7s  %s\n", "node", "kind",
+                "done", "reused", "run", "pending", "failed", "impossible", "blocked", "why");
+  o << line;
+  for (const auto& n : nodes) {
+    std::map<segment_status, int> c;
+    std::map<std::string, int> why;
+    for (std::size_t k = 0; k < n.status.size(); ++k) {
+      ++c[n.status[k]];
+      if (!n.why[k].empty()) ++why[n.why[k]];
+    }
+    std::string reasons;
+    for (const auto& [w, count] : why)
+      reasons += (reasons.empty() ? "" : "; ") + w +
+                 (count > 1 ? " (" + std::to_string(count) + " segments)" : "");
+    std::snprintf(line, sizeof line, "%-28s %-15s %5d %6d %5d %7d %6d %10d %7d  ", n.name.c_str(),
+                  n.kind.c_str(), c[segment_status::done], c[segment_status::reused],
+                  c[segment_status::run], c[segment_status::pending], c[segment_status::failed],
+                  c[segment_status::impossible], c[segment_status::blocked]);
+    o << line << reasons << "\n";
+  }
+  o << (complete() ? "complete" : "incomplete: something is impossible, failed or blocked");
+  if (!dry_run) {
+    char t[64];
+    std::snprintf(t, sizeof t, " in %.2f s", seconds);
+    o << t;
+  }
+  o << "\n";
+  return o.str();
+}
+
+build_report build_history(const store& db, store_writer* writer, const plan& recorded,
+                           std::shared_ptr<const plan> target, const build_options& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (o.segment_ns <= 0) throw build_error("--segment must be positive");
+  for (const auto& n : target->nodes)
+    if (n.interval_ns > 0 && o.segment_ns % n.interval_ns != 0)
+      throw build_error("--segment " + std::to_string(o.segment_ns) + " ns is not a multiple of " +
+                        n.name() + "'s interval (" + std::to_string(n.interval_ns) +
+                        " ns): a bucket would straddle two segments");
+  const bool compute = !o.dry_run && writer;
+  builder b(db, writer, o);
+  // The recorded graph first: what an engine stored gets its ledger entries, so the target's
+  // changed nodes can find them by action key.
+  auto rec = std::make_shared<const plan>(recorded);
+  b.evaluate(rec, compute, nullptr);  // recorded = null: the recorded pass
+  build_report r;
+  r.nodes = b.evaluate(target, compute, &recorded);
+  r.segment_ns = o.segment_ns;
+  r.first_segment = b.first_segment();
+  r.segments = b.segments();
+  r.dry_run = !compute;
+  if (compute) {
+    b.retire(*target);
+    writer->flush();
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace shoal

@@ -6,7 +6,8 @@
    build of the same config runs nothing.
 2. ret's on_missing changed (the feed has no missing buckets, so ret's outputs stay the same):
    ret runs, and everything below it is reused by the firewall (new NodeIDs, outputs copied).
-7. after a build, `shoal run NEW --data DIR` continues: output seqs go on from the built ones.
+7. after a build, `shoal run NEW --data DIR` continues: output seqs go on from the built ones,
+   and the dir then equals a replay of its whole journal through NEW (no warm-up gap).
 3. (dry run) a journal without one segment's scans: that segment is impossible for every node,
    the later segments of the nodes below are blocked, and the exit status is 3."""
 import json
@@ -112,5 +113,12 @@ r = run(["export", d1, "--outputs"])
 check(r.returncode == 0, r.stderr)
 seqs = [o["seq"] for o in map(json.loads, r.stdout.splitlines()) if o.get("node") == "smooth"]
 check(seqs == list(range(1, len(seqs) + 1)), f"smooth's seqs continue without a gap: {seqs[-5:]}")
+# And what it computed live after the build is what an uninterrupted run of NEW computes: the
+# whole journal (recorded, then continued) replayed through NEW equals the dir, every node.
+ref3 = os.path.join(wd, "replayed-continued")
+r = run(["replay", d1, "--config", changed, "--out", ref3])
+check(r.returncode == 0, f"replay of the continued dir: {r.stderr}")
+p = run(["parity", d1, ref3])
+check(p.returncode == 0, f"built + continued live equals an uninterrupted replay:\n{p.stdout}")
 
 print("ok")

@@ -103,6 +103,7 @@ Value acb_kernel::compute(const kernel_input& in) {
 
 kind_info acb_kind() {
   kind_info k;
+  k.steady_outputs = true;  // beta and boost sit at their clamps in calm stretches
   k.name = "acb";
   k.summary =
       "stress 0..3 from the scanner (short-window share, vel_div, mean_return vol) -> "

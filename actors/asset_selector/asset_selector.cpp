@@ -87,6 +87,7 @@ Value asset_selector_kernel::compute(const kernel_input& in) {
 
 kind_info asset_selector_kind() {
   kind_info k;
+  k.steady_outputs = true;  // a selection holds while the ranking does
   k.name = "asset_selector";
   k.summary = "the asset whose latest log return has the largest |z| over `window` returns";
   k.normalize = [](const value_map& p) {

@@ -24,6 +24,10 @@ struct kind_info {
   // Ports that may lack a value in a bucket without holding it back (see port_spec::optional).
   std::vector<std::string> optional_ports;
   std::string summary;  // one line for `--help` and docs
+  // Build mode's quality check (docs/build_mode.md): outputs whose floating-point fields may
+  // legitimately hold still for a whole segment (a regime, a clamp, a probability at 0), so a
+  // flatline is not taken for a stuck node unless the node's config asks for that check.
+  bool steady_outputs = false;
   // Validates params (throws param_error naming the key) and returns them normalized.
   std::function<value_map(const value_map&)> normalize;
   // The period the kind needs given its normalized params.

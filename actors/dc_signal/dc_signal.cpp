@@ -112,6 +112,7 @@ void dc_signal_kernel::restore_state(const Value& v) {
 
 kind_info dc_signal_kind() {
   kind_info k;
+  k.steady_outputs = true;  // a direction holds while its trend does
   k.name = "dc_signal";
   k.ports = {"select", "scan"};
   k.summary = "confirms the selected asset's direction by its price change over `lookback` scans";

@@ -43,6 +43,7 @@ Value esof_kernel::compute(const kernel_input& in) {
 
 kind_info esof_kind() {
   kind_info k;
+  k.steady_outputs = true;  // a calendar-driven score holds for hours
   k.name = "esof";
   k.summary = "calendar score of the bucket's UTC time (minute of day, weekday) and its label";
   k.normalize = [](const value_map& p) { return param_reader(p).finish(); };

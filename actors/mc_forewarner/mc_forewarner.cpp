@@ -117,6 +117,7 @@ Value mc_forewarner_kernel::compute(const kernel_input& in) {
 
 kind_info mc_forewarner_kind() {
   kind_info k;
+  k.steady_outputs = true;  // a drawdown probability stays at 0 while nothing threatens
   k.name = "mc_forewarner";
   k.summary = "bootstrap P(max drawdown > dd) of the scanner's mean_return -> GREEN/ORANGE/RED";
   // 2: paths drawn in pairs from the two halves of each PRNG output (was: one output per draw,

@@ -25,6 +25,7 @@ Value posture_kernel::compute(const kernel_input& in) {
 
 kind_info posture_kind() {
   kind_info k;
+  k.steady_outputs = true;  // a regime holds for long stretches
   k.name = "posture";
   k.summary = "acb stress 0..3 -> APEX, STALKER, TURTLE, HIBERNATE";
   k.normalize = [](const value_map& p) { return param_reader(p).finish(); };

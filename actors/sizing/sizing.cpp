@@ -186,6 +186,7 @@ Value sizing_kernel::compute(const kernel_input& in) {
 
 kind_info sizing_kind() {
   kind_info k;
+  k.steady_outputs = true;  // sizes sit at their caps
   k.name = "sizing";
   k.ports = {"select", "dc", "posture", "esof", "acb", "mc", "ob"};
   k.summary = "SizingFactors: position size from selection, dc, posture, esof, acb, mc, ob";

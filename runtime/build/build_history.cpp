@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "actors/core/duration.hpp"
+#include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/engine/node_runner.hpp"
@@ -51,6 +52,7 @@ bool built(segment_status s) {
 // outputs (decisions, "Digests": the chain over msgpack [bucket, value]), their count and the
 // seq of the last one, and the content digests of the inputs (to say which input changed).
 struct entry {
+  std::int64_t segment_ns = 0;  // entries of another segment length are not this build's
   std::string action, result;
   std::uint64_t outputs = 0, last_seq = 0;
   std::vector<std::string> inputs;
@@ -59,7 +61,8 @@ struct entry {
 std::string encode_entry(const entry& e) {
   value_list inputs;
   for (const auto& i : e.inputs) inputs.emplace_back(i);
-  return to_msgpack(Value(value_map{{"action", Value(e.action)},
+  return to_msgpack(Value(value_map{{"segment_ns", Value(e.segment_ns)},
+                                    {"action", Value(e.action)},
                                     {"result", Value(e.result)},
                                     {"outputs", Value(e.outputs)},
                                     {"last_seq", Value(e.last_seq)},
@@ -77,6 +80,7 @@ entry decode_entry(std::string_view bytes) {
     const Value* f = v.find(k);
     return f && f->is_int() ? static_cast<std::uint64_t>(f->as_int()) : 0;
   };
+  if (const Value* f = v.find("segment_ns"); f && f->is_int()) e.segment_ns = f->as_int();
   e.action = text("action");
   e.result = text("result");
   e.outputs = count("outputs");
@@ -113,6 +117,70 @@ std::string definition_hash(const plan_node& n) {
                                                {"ports", Value(std::move(ports))}})));
 }
 
+// Build mode's quality circuit breaker: what is wrong with one segment's outputs ("" when
+// nothing). Nil outputs above max_null_pct (default 50); every output empty (a list, vector or
+// map without elements); a flatline: a floating-point field (maps walked by key, vectors by
+// index) equal in every one of at least 10 outputs. Integers are counts and ids, expected to
+// stay put; a kind whose fields may hold still for long (kind_info::steady_outputs) is not
+// checked for flatlines unless its node asks (allow_flatline = false).
+template <class Outputs>
+std::string quality_problem(const plan_node& n, const Outputs& outs) {
+  if (outs.empty()) return "";
+  const quality_policy& q = n.quality;
+  std::size_t nil = 0, empty = 0;
+  for (const auto& o : outs) {
+    const Value& v = *o.v;
+    if (v.is_nil()) ++nil;
+    if ((v.is_list() && v.as_list().empty()) || (v.is_map() && v.as_map().empty()) ||
+        (v.is_f64_vector() && v.as_f64_vector().empty()))
+      ++empty;
+  }
+  const double max_nil = q.max_null_pct.value_or(50);
+  char line[160];
+  if (100.0 * static_cast<double>(nil) / static_cast<double>(outs.size()) > max_nil) {
+    std::snprintf(line, sizeof line, "%zu of %zu outputs are nil (max_null_pct = %g)", nil,
+                  outs.size(), max_nil);
+    return line;
+  }
+  if (empty == outs.size() && !q.allow_empty.value_or(false))
+    return "every output is empty (allow_empty = true to accept it)";
+  const kind_info* kind = find_kind(n.kind);
+  const bool check_flat = !q.allow_flatline.value_or(kind && kind->steady_outputs);
+  if (!check_flat || outs.size() < 10) return "";
+  // The fields of the first output, then those every later output repeats exactly.
+  std::map<std::string, double> flat;
+  auto walk = [&](auto& self, const Value& v, const std::string& path) -> void {
+    if (v.is_double()) {
+      flat.emplace(path, v.as_double());
+    } else if (v.is_f64_vector()) {
+      const auto& x = v.as_f64_vector();
+      for (std::size_t i = 0; i < x.size(); ++i)
+        flat.emplace(path + "[" + std::to_string(i) + "]", x[i]);
+    } else if (v.is_map()) {
+      for (const auto& [key, child] : v.as_map())
+        self(self, child, path.empty() ? key : path + "." + key);
+    }
+  };
+  walk(walk, *outs.front().v, "");
+  for (std::size_t i = 1; i < outs.size() && !flat.empty(); ++i) {
+    std::map<std::string, double> now;
+    std::swap(now, flat);
+    walk(walk, *outs[i].v, "");
+    std::map<std::string, double> same;
+    for (const auto& [path, x] : flat)
+      if (auto it = now.find(path);
+          it != now.end() && (it->second == x || (x != x && it->second != it->second)))
+        same.emplace(path, x);
+    flat = std::move(same);
+  }
+  if (flat.empty()) return "";
+  std::snprintf(
+      line, sizeof line,
+      "field %s is %g in all %zu outputs (a flatline; allow_flatline = true to accept it)",
+      flat.begin()->first.c_str(), flat.begin()->second, outs.size());
+  return line;
+}
+
 struct seg {
   segment_status status = segment_status::blocked;
   std::string why;
@@ -123,16 +191,32 @@ struct seg {
 
 class builder {
  public:
+  // Ledger keys are absolute segment indexes (segment k covers [k·S, (k+1)·S)).
   builder(const store& db, store_writer* w, const build_options& o) : db_(db), w_(w), o_(o) {
     db_.for_each_ledger([&](std::string_view id, std::int64_t k, std::string_view bytes) {
       entry e = decode_entry(bytes);
+      if (e.segment_ns != o_.segment_ns) return;
       by_action_.emplace(e.action, std::pair{std::string(id), k});
       ledger_[{std::string(id), k}] = std::move(e);
       ledgered_ids_.insert(std::string(id));
     });
     for (auto& id : db_.output_ids()) stored_ids_.insert(std::move(id));
     for (const auto& [id, bytes] : db_.all_state()) state_.emplace(id, bytes);
-    find_segments();
+    retired_state_ = db_.retired_states();
+    // Strategies changed at runtime leave nodes whose stored outputs start or stop mid-history:
+    // then nothing stored is taken as built without a ledger entry.
+    controls_ = db_.journal_has_controls();
+  }
+
+  // Before evaluating: streams no engine stored are computed from the journal (with compute),
+  // then the segments are set from the streams' outputs.
+  void prepare(const std::shared_ptr<const plan>& target, bool compute) {
+    std::vector<std::size_t> unstored;
+    for (std::size_t i = 0; i < target->nodes.size(); ++i)
+      if (target->nodes[i].is_stream() && !stored_ids_.count(target->nodes[i].id))
+        unstored.push_back(i);
+    if (compute && !unstored.empty()) run_streams(target, unstored);
+    find_segments(*target);
   }
 
   // Evaluates every node of g in topological order; with compute, runs and copies what is
@@ -142,12 +226,6 @@ class builder {
                                    const plan* recorded) {
     std::vector<node_build> out;
     evaluated_.clear();
-    // Source streams no engine stored (a dir from `shoal fabricate`): computed from the journal
-    // first, in one pass for all of them. The recorded graph's pass never runs anything.
-    std::vector<std::size_t> unstored;
-    for (std::size_t i = 0; i < g->nodes.size(); ++i)
-      if (g->nodes[i].is_stream() && !stored_ids_.count(g->nodes[i].id)) unstored.push_back(i);
-    if (compute && recorded && !unstored.empty()) run_streams(g, unstored);
     for (std::size_t i = 0; i < g->nodes.size(); ++i) {
       const plan_node& n = g->nodes[i];
       auto& segs = evaluated_[n.id];
@@ -165,7 +243,7 @@ class builder {
         } else if (compute && any_reuse && recorded) {
           copy_node(n, segs);
         }
-        if (compute) ledger_all(n, segs);
+        ledger_all(n, segs, compute);
       }
       node_build b;
       b.name = n.name();
@@ -193,14 +271,26 @@ class builder {
         w_->retire_output(id, b, std::string(bytes));
       });
     }
-    for (const auto& [id, _] : state_)
-      if (!keep.count(id)) w_->erase_state(id);
+    // Their checkpoints are kept with the ledger: a later build reusing them needs the state.
+    for (const auto& [id, bytes] : state_) {
+      if (keep.count(id)) continue;
+      w_->put_retired_state(id, bytes);
+      w_->erase_state(id);
+    }
   }
 
   std::int64_t first_segment() const { return first_; }
   std::size_t segments() const { return count_; }
 
  private:
+  std::pair<std::string, std::int64_t> lkey(const std::string& id, std::size_t k) const {
+    return {id, first_ + static_cast<std::int64_t>(k)};
+  }
+  const std::string* state_of(const std::string& id) const {
+    if (auto it = state_.find(id); it != state_.end()) return &it->second;
+    if (auto it = retired_state_.find(id); it != retired_state_.end()) return &it->second;
+    return nullptr;
+  }
   std::int64_t seg_start(std::size_t k) const {
     return (first_ + static_cast<std::int64_t>(k)) * o_.segment_ns;
   }
@@ -211,9 +301,16 @@ class builder {
     return static_cast<std::size_t>(std::clamp<std::int64_t>(s - first_, 0, count_ - 1));
   }
 
-  // The segments cover the journal's events, first to last (by event time).
-  void find_segments() {
+  // The segments cover the source streams' outputs, first bucket to last; with none stored (a dry
+  // run on a journal only), the journal's first and last events.
+  void find_segments(const plan& g) {
     std::int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (const auto& n : g.nodes)
+      if (n.is_stream())
+        if (auto r = db_.output_range(n.id)) {
+          lo = std::min(lo, r->first);
+          hi = std::max(hi, r->second);
+        }
     std::uint64_t pos = 0;
     while (lo == INT64_MAX) {
       const auto batch = db_.read_records(&pos, 256);
@@ -224,16 +321,17 @@ class builder {
           break;
         }
     }
-    db_.read_journal_backwards([&](std::uint64_t, std::string_view bytes) {
-      if (is_control_record(bytes)) return true;
-      const auto r = decode_journal_record(bytes);
-      if (const auto* e = std::get_if<Event>(&r)) {
-        hi = e->ts;
-        return false;
-      }
-      return true;
-    });
-    if (lo == INT64_MAX)
+    if (hi == INT64_MIN)
+      db_.read_journal_backwards([&](std::uint64_t, std::string_view bytes) {
+        if (is_control_record(bytes)) return true;
+        const auto r = decode_journal_record(bytes);
+        if (const auto* e = std::get_if<Event>(&r)) {
+          hi = e->ts;
+          return false;
+        }
+        return true;
+      });
+    if (lo == INT64_MAX || hi < lo)
       throw build_error(db_.dir() + ": the journal holds no events: there is no history to build");
     auto floor_div = [&](std::int64_t t) {
       return t >= 0 ? t / o_.segment_ns : -((-t + o_.segment_ns - 1) / o_.segment_ns);
@@ -276,7 +374,7 @@ class builder {
     for (std::size_t k = 0; k < count_; ++k) {
       seg& s = segs[k];
       const bool open = k + 1 == count_;
-      auto it = ledger_.find({n.id, static_cast<std::int64_t>(k)});
+      auto it = ledger_.find(lkey(n.id, k));
       // A closed segment's outputs are final; the open one's hold until the journal grows.
       if (it != ledger_.end() && (!open || it->second.inputs == journal_mark_)) {
         s.e = it->second;
@@ -329,7 +427,7 @@ class builder {
     if (old->on_missing != n.on_missing) changed.push_back("on_missing");
     if (!changed.empty()) return detail::join(changed, ", ") + " changed";
     // Same definition: an input's content differs from what the recorded node read.
-    auto it = ledger_.find({old->id, static_cast<std::int64_t>(k)});
+    auto it = ledger_.find(lkey(old->id, k));
     if (it != ledger_.end() && it->second.inputs.size() == inputs.size())
       for (std::size_t p = 0; p < inputs.size(); ++p)
         if (it->second.inputs[p] != inputs[p])
@@ -340,11 +438,13 @@ class builder {
   }
 
   std::vector<seg> node_segments(const plan& g, const plan_node& n, const plan* recorded) {
+    const bool recorded_pass = recorded == nullptr;
     std::vector<seg> segs(count_);
     const std::string def = definition_hash(n);
     // Recorded by an engine and never built: its stored outputs are what this definition makes
     // (the NodeID covers everything upstream), so they are taken as built.
-    const bool trust_store = stored_ids_.count(n.id) && !ledgered_ids_.count(n.id);
+    const bool trust_store =
+        recorded_pass && !controls_ && stored_ids_.count(n.id) && !ledgered_ids_.count(n.id);
     for (std::size_t k = 0; k < count_; ++k) {
       seg& s = segs[k];
       const seg* prev = k ? &segs[k - 1] : nullptr;
@@ -384,9 +484,17 @@ class builder {
         std::string key = def + (prev ? prev->e.action : std::string(64, '0'));
         for (const auto& i : inputs) key += i;
         s.e.action = sha256_hex(key);
-        auto mine = ledger_.find({n.id, static_cast<std::int64_t>(k)});
+        auto mine = ledger_.find(lkey(n.id, k));
         auto other = by_action_.find(s.e.action);
-        if (mine != ledger_.end() && mine->second.action == s.e.action) {
+        const bool mine_same = mine != ledger_.end() && mine->second.action == s.e.action;
+        if (mine_same && !stored_ids_.count(n.id) && mine->second.outputs > 0) {
+          // Built before, then retired by a build of another graph: back from retired.
+          s.status = segment_status::reused;
+          s.from_id = n.id;
+          s.e.result = mine->second.result;
+          s.e.outputs = mine->second.outputs;
+          s.why = "built before: back from retired";
+        } else if (mine_same) {
           s.status = segment_status::done;
           s.e = mine->second;
           s.ledgered = true;
@@ -450,20 +558,36 @@ class builder {
     std::size_t last = 0;  // segments [0, last) are computed
     while (last < count_ && built(segs[last].status)) ++last;
     std::uint64_t written = 0;
-    auto store_outputs = [&] {
-      for (const auto& o : sink.out) {
-        w_->put_output(n.id, o.bucket, encode_output(n.name(), n.id, o.bucket, o.seq, o.v));
-        chains[seg_of(o.bucket)].add(o.bucket, o.seq, *o.v);
-        ++written;
-      }
+    // A segment's outputs wait until the node is past it (an output of its last bucket may
+    // come with the next segment's first input), then pass the quality checks or fail it.
+    std::vector<std::vector<input>> pending(count_);
+    std::size_t stop = last, finalized = 0;  // stop: the first segment not built
+    std::string stop_why;
+    auto take = [&] {
+      for (auto& o : sink.out) pending[seg_of(o.bucket)].push_back(std::move(o));
       sink.out.clear();
     };
-    std::size_t failed_at = count_;
+    auto finalize_before = [&](std::size_t end) {
+      for (; finalized < std::min(end, stop); ++finalized) {
+        auto& outs = pending[finalized];
+        if (std::string problem = quality_problem(n, outs); !problem.empty()) {
+          stop = finalized;
+          stop_why = "quality: " + problem;
+          break;
+        }
+        for (const auto& o : outs) {
+          w_->put_output(n.id, o.bucket, encode_output(n.name(), n.id, o.bucket, o.seq, o.v));
+          chains[finalized].add(o.bucket, o.seq, *o.v);
+          ++written;
+        }
+        outs = {};
+      }
+    };
     // In chunks of 256 buckets: the decoded inputs of a chunk stay in cache and in memory the
     // allocator already holds (a whole segment's would be faulted in afresh).
     const std::int64_t chunk = 256 * n.interval_ns;
     std::vector<input> in;
-    for (std::size_t k = 0; k < last && failed_at == count_; ++k) {
+    for (std::size_t k = 0; k < stop; ++k) {
       for (std::int64_t lo = seg_start(k); lo < seg_end(k); lo += chunk) {
         const std::int64_t hi = std::min(lo + chunk, seg_end(k));
         in.clear();
@@ -478,25 +602,34 @@ class builder {
           return x.bucket != y.bucket ? x.bucket < y.bucket : x.port < y.port;
         });
         for (auto& i : in) runner.output(i.port, i.seq, i.bucket, std::move(i.v));
-        store_outputs();
+        take();
       }
-      if (runner.failed()) failed_at = k;
+      if (runner.failed()) {
+        stop_why = board->snapshot().front().reason;
+        stop = failed_segment(stop_why, k);
+      }
+      finalize_before(k);
     }
     // The end of history: each input is closed as far as its upstream got.
-    if (last == count_ && failed_at == count_) {
+    if (stop == count_) {
       for (std::size_t p = 0; p < n.inputs.size(); ++p) {
         const std::int64_t c = closure(*g, n.inputs[p].upstream);
         if (c != INT64_MIN) runner.watermark(static_cast<std::uint32_t>(p), c);
       }
-      store_outputs();
+      take();
+      if (runner.failed()) {
+        stop_why = board->snapshot().front().reason;
+        stop = failed_segment(stop_why, count_ - 1);
+      }
     }
+    finalize_before(last);
     written_[n.id] = written;
     for (std::size_t k = 0; k < last; ++k) {
       seg& s = segs[k];
-      if (k >= failed_at) {
-        // The failing segment and those after it are not built; what came before stands.
-        s.status = segment_status::failed;
-        s.why = k == failed_at ? board->snapshot().front().reason : "failed before";
+      if (k >= stop) {
+        // Not built, nothing of it stored; the segments after it wait for it (continuity).
+        s.status = k == stop ? segment_status::failed : segment_status::blocked;
+        s.why = k == stop ? stop_why : "the segment before is not built (continuity)";
         continue;
       }
       s.e.result = chains[k].digest();
@@ -505,9 +638,23 @@ class builder {
       s.ledgered = false;  // written again: ledger it again
       if (s.status == segment_status::reused) s.status = segment_status::run;
     }
-    if (last == count_ && failed_at == count_) {
-      w_->put_state(n.id, runner.checkpoint());
+    if (written) stored_ids_.insert(n.id);
+    if (stop == count_) {
+      state_[n.id] = runner.checkpoint();
+      w_->put_state(n.id, state_[n.id]);
       closures_[n.id] = std::max(sink.closed, closure_of_id(n.id, n.interval_ns));
+    }
+  }
+
+  // The segment of the bucket a kernel threw at ("kernel threw at bucket B: ..."), no later
+  // than `fed` (the segment being fed); `fed` when the reason names no bucket.
+  std::size_t failed_segment(const std::string& reason, std::size_t fed) const {
+    const auto at = reason.find("at bucket ");
+    if (at == std::string::npos) return fed;
+    try {
+      return std::min(fed, seg_of(std::stoll(reason.substr(at + 10))));
+    } catch (const std::exception&) {
+      return fed;
     }
   }
 
@@ -567,7 +714,7 @@ class builder {
       closures_[n.id] = sinks[j]->closed;
       written_[n.id] = sinks[j]->written;
       streamed_.insert(n.id);
-      if (sinks[j]->written) stored_ids_.insert(n.id);
+      stored_ids_.insert(n.id);  // (with no outputs: its segments are impossible, not pending)
     }
     w_->flush();
   }
@@ -575,6 +722,7 @@ class builder {
   // Outputs of segments reused from another NodeID: re-encoded with this node's id and name,
   // seqs renumbered after the segment before; the end state is that node's.
   void copy_node(const plan_node& n, std::vector<seg>& segs) {
+    w_->flush();  // a source written earlier in this build is read now
     std::uint64_t seq = 0, written = 0;
     for (std::size_t k = 0; k < count_; ++k) {
       seg& s = segs[k];
@@ -595,23 +743,30 @@ class builder {
       }
     }
     written_[n.id] = written;
+    if (written) stored_ids_.insert(n.id);
     // Reused through the end: the source node's checkpoint is this node's state.
     const seg& tail = segs.back();
     if (tail.status == segment_status::reused) {
-      if (auto it = state_.find(tail.from_id); it != state_.end()) w_->put_state(n.id, it->second);
+      if (const std::string* st = state_of(tail.from_id)) {
+        w_->put_state(n.id, *st);
+        state_[n.id] = *st;
+      }
       closures_[n.id] = closure_of_id(tail.from_id, n.interval_ns);
     }
   }
 
-  void ledger_all(const plan_node& n, std::vector<seg>& segs) {
+  // Known results go into the ledger: in memory always (a dry run's target pass finds the
+  // recorded graph's), on disk with persist.
+  void ledger_all(const plan_node& n, std::vector<seg>& segs, bool persist) {
     for (std::size_t k = 0; k < count_; ++k) {
       seg& s = segs[k];
       const bool has_result = s.status == segment_status::done ||
                               s.status == segment_status::reused || s.status == segment_status::run;
       if (s.ledgered || !has_result || s.e.result.empty() || s.e.action.empty()) continue;
-      w_->put_ledger(n.id, static_cast<std::int64_t>(k), encode_entry(s.e));
-      by_action_.emplace(s.e.action, std::pair{n.id, static_cast<std::int64_t>(k)});
-      ledger_[{n.id, static_cast<std::int64_t>(k)}] = s.e;
+      s.e.segment_ns = o_.segment_ns;
+      if (persist) w_->put_ledger(n.id, lkey(n.id, k).second, encode_entry(s.e));
+      by_action_.emplace(s.e.action, lkey(n.id, k));
+      ledger_[lkey(n.id, k)] = s.e;
       s.ledgered = true;
     }
   }
@@ -620,17 +775,22 @@ class builder {
   // last output's bucket.
   std::int64_t closure_of_id(const std::string& id, std::int64_t interval_ns) const {
     if (auto it = closures_.find(id); it != closures_.end()) return it->second;
-    if (auto it = state_.find(id); it != state_.end()) {
+    if (const std::string* st = state_of(id)) {
       try {
-        const Value v = from_msgpack(it->second, stored_data_limits());
+        const Value v = from_msgpack(*st, stored_data_limits());
         if (const Value* f = v.find("forwarded_ts"); f && f->is_int()) return f->as_int();
       } catch (const std::exception&) {
         // An unreadable checkpoint: fall back to the outputs.
       }
     }
-    const auto last = db_.last_outputs(id, 1);
-    if (last.empty()) return INT64_MIN;
-    return decode_output(last.front(), stored_data_limits()).bucket + interval_ns - 1;
+    std::int64_t last = INT64_MIN;
+    if (auto r = db_.output_range(id)) {
+      last = r->second;
+    } else {
+      db_.for_each_retired_output_of(id, INT64_MIN, INT64_MAX,
+                                     [&](std::int64_t b, std::string_view) { last = b; });
+    }
+    return last == INT64_MIN ? INT64_MIN : last + interval_ns - 1;
   }
   std::int64_t closure(const plan& g, std::size_t i) const {
     return closure_of_id(g.nodes[i].id, g.nodes[i].interval_ns);
@@ -646,6 +806,8 @@ class builder {
   std::map<std::string, std::pair<std::string, std::int64_t>> by_action_;
   std::set<std::string> ledgered_ids_, stored_ids_;
   std::set<std::string> streamed_;  // streams this build computed from the journal
+  std::map<std::string, std::string> retired_state_;
+  bool controls_ = false;
   std::map<std::string, std::string> state_;
   std::map<std::string, std::vector<seg>> evaluated_;
   std::map<std::string, std::uint64_t> written_;
@@ -745,6 +907,7 @@ build_report build_history(const store& db, store_writer* writer, const plan& re
                         " ns): a bucket would straddle two segments");
   const bool compute = !o.dry_run && writer;
   builder b(db, writer, o);
+  b.prepare(target, compute);
   // The recorded graph first: what an engine stored gets its ledger entries, so the target's
   // changed nodes can find them by action key.
   auto rec = std::make_shared<const plan>(recorded);

@@ -130,13 +130,14 @@ void add_build_command(CLI::App& app, cli_result& result) {
         writer->put_meta("graph_hash", target->graph_hash);
         writer->put_meta("base_graph_hash", target->graph_hash);
         writer->put_meta("kinds", kinds_meta(*target));
-        if (auto cp = db.get_meta("checkpoint")) {
-          Value v = from_msgpack(*cp);
-          if (v.is_map()) {
-            v.as_map().insert_or_assign("strategies", runtime_strategies{}.to_value());
-            writer->put_meta("checkpoint", to_msgpack(v));
-          }
-        }
+        // The nodes' states are at the end of history: where the last checkpoint was, or (a
+        // dir no engine checkpointed, e.g. from `shoal fabricate`) the journal's end.
+        Value cp;
+        if (auto bytes = db.get_meta("checkpoint")) cp = from_msgpack(*bytes);
+        if (!cp.is_map() || !cp.find("journal_pos"))
+          cp = Value(value_map{{"journal_pos", Value(db.journal_last())}});
+        cp.as_map().insert_or_assign("strategies", runtime_strategies{}.to_value());
+        writer->put_meta("checkpoint", to_msgpack(cp));
         writer->flush();
         writer->stop();
       }

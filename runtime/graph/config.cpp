@@ -140,6 +140,22 @@ node_decl parse_node(const toml::value& t, const toml_file& doc, const std::stri
                  "on <node>.late)");
     n.late_side = *l == "side";
   }
+  if (const toml::value* q = named.get("quality")) {
+    if (!q->is_table())
+      named.fail("quality", "must be a table { max_null_pct = 50, allow_flatline = true, ... }");
+    table_reader qr(*q, doc, "node." + n.name + ".quality");
+    if (const toml::value* pct = qr.get("max_null_pct")) {
+      if (!pct->is_integer() && !pct->is_floating())
+        qr.fail("max_null_pct", "must be a number in [0, 100]");
+      const double x =
+          pct->is_integer() ? static_cast<double>(pct->as_integer()) : pct->as_floating();
+      if (!(x >= 0 && x <= 100)) qr.fail("max_null_pct", "must be a number in [0, 100]");
+      n.quality.max_null_pct = x;
+    }
+    n.quality.allow_flatline = qr.boolean("allow_flatline");
+    n.quality.allow_empty = qr.boolean("allow_empty");
+    qr.finish();
+  }
   n.tags = named.str_list("tags");
   n.description = named.str("description").value_or("");
   named.get("name");

@@ -282,6 +282,20 @@ class planner {
       n.names.push_back(v.name);
       if (v.decl) {
         n.late_side |= v.decl->late_side;
+        // Declared more than once: an allowance holds only when every declaration makes it
+        // (one that leaves it unset keeps the kind's default).
+        const quality_policy& q = v.decl->quality;
+        if (n.names.size() == 1) {
+          n.quality = q;
+        } else {
+          auto both = [](auto& a, const auto& b, auto merge) {
+            a = a && b ? std::make_optional(merge(*a, *b)) : std::nullopt;
+          };
+          both(n.quality.allow_flatline, q.allow_flatline, std::logical_and<bool>());
+          both(n.quality.allow_empty, q.allow_empty, std::logical_and<bool>());
+          both(n.quality.max_null_pct, q.max_null_pct,
+               [](double x, double y) { return std::min(x, y); });
+        }
         n.strategies.push_back(v.decl->strategy);
         for (const auto& t : v.decl->tags) n.tags.push_back(t);
       }

@@ -26,6 +26,7 @@ struct plan_node {
   std::size_t period = 1;
   enum on_missing on_missing = on_missing::skip;
   bool late_side = false;               // late inputs also go to <name>.late (not in the NodeID)
+  quality_policy quality;               // build mode's checks (not in the NodeID): the strictest
   std::vector<plan_input> inputs;       // in the kind's port order
   std::vector<std::string> names;       // every name it was declared under, sorted
   std::vector<std::string> strategies;  // strategies that declared it ("" = top level), sorted

@@ -282,6 +282,36 @@ std::vector<std::string> store::output_ids() const {
   return ids;
 }
 
+std::optional<std::pair<std::int64_t, std::int64_t>> store::output_range(
+    std::string_view hex) const {
+  const std::string prefix = output_key(hex, INT64_MIN).substr(0, 32);
+  read_txn txn(env_);
+  cursor c(txn.get(), outputs_);
+  std::string first = prefix, after = prefix + std::string(9, '\xff');
+  MDB_val k = val(first), v;
+  if (!c.get(k, v, MDB_SET_RANGE) || !view(k).starts_with(prefix)) return std::nullopt;
+  auto bucket = [](std::string_view key) {
+    return static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL);
+  };
+  const std::int64_t lo = bucket(view(k));
+  k = val(after);
+  // The key after this node's last one (or the end), then one back.
+  const bool past = c.get(k, v, MDB_SET_RANGE);
+  if (!c.get(k, v, past ? MDB_PREV : MDB_LAST) || !view(k).starts_with(prefix)) return std::nullopt;
+  return std::pair{lo, bucket(view(k))};
+}
+
+std::map<std::string, std::string> store::retired_states() const {
+  std::map<std::string, std::string> out;
+  if (!ledger_) return out;
+  read_txn txn(env_);
+  cursor c(txn.get(), ledger_);
+  MDB_val k, v;
+  for (bool ok = c.get(k, v, MDB_FIRST); ok; ok = c.get(k, v, MDB_NEXT))
+    if (view(k).size() == 32) out.emplace(to_hex(view(k)), std::string(view(v)));
+  return out;
+}
+
 void store::for_each_ledger(
     const std::function<void(std::string_view, std::int64_t, std::string_view)>& f) const {
   if (!ledger_) return;

@@ -75,6 +75,11 @@ class store {
       const std::function<void(std::int64_t bucket, std::string_view)>& f) const;
   // Every NodeID (hex) with at least one stored output, in order.
   std::vector<std::string> output_ids() const;
+  // First and last bucket of one node's stored outputs; nullopt when it has none.
+  std::optional<std::pair<std::int64_t, std::int64_t>> output_range(std::string_view id_hex) const;
+  // Checkpoints of nodes a build took out of the graph (kept in the ledger db): NodeID hex →
+  // bytes.
+  std::map<std::string, std::string> retired_states() const;
   // Every ledger record (build mode), in key order: NodeID hex, segment index, bytes.
   void for_each_ledger(const std::function<void(std::string_view id_hex, std::int64_t segment,
                                                 std::string_view)>& f) const;

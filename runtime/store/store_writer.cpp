@@ -97,6 +97,10 @@ void store_writer::put_ledger(std::string_view id_hex, std::int64_t segment, std
   enqueue(op{op_kind::ledger, output_key(id_hex, segment), std::move(bytes), {}});
 }
 
+void store_writer::put_retired_state(std::string_view id_hex, std::string bytes) {
+  enqueue(op{op_kind::ledger, output_key(id_hex, 0).substr(0, 32), std::move(bytes), {}});
+}
+
 void store_writer::retire_output(std::string_view id_hex, std::int64_t bucket, std::string bytes) {
   enqueue(op{op_kind::retire, output_key(id_hex, bucket), std::move(bytes), {}});
 }

@@ -79,6 +79,8 @@ class store_writer {
   // retired (its node left the graph; a later build may reuse it).
   void put_ledger(std::string_view id_hex, std::int64_t segment, std::string bytes);
   void retire_output(std::string_view id_hex, std::int64_t bucket, std::string bytes);
+  // A retired node's checkpoint (kept in the ledger db under its bare NodeID), for reuse.
+  void put_retired_state(std::string_view id_hex, std::string bytes);
   // Writes that must land in one transaction (a checkpoint: every node's state with the journal
   // position it belongs to). The writer commits whatever is queued together, so a group queued
   // under one lock is never split.

@@ -101,6 +101,18 @@ check(r.returncode == 0, f"replay --config ffill: {r.stderr}")
 p = run(["parity", d2, ref2])
 check(p.returncode == 0, f"reused outputs equal the replay's (new ids, same seqs):\n{p.stdout}")
 
+# And back: the original graph's outputs were retired, not lost; building it again brings them
+# back (same ids, same bytes) without computing anything.
+rc, rep, err = build(chain, d2)
+check(rc == 0, f"build back: {rc} {err}")
+c = counts(rep)
+for name in ("ret", "smooth", "zs", "side"):
+    # (a segment where a node had no outputs yet, its warm-up, has nothing to bring back)
+    check(set(c[name]) <= {"reused", "done"} and c[name]["reused"] >= segs - 2,
+          f"{name} back from retired: {c}")
+p = run(["parity", d2, live])
+check(p.returncode == 0, f"back to the recorded outputs:\n{p.stdout}")
+
 # --- 7. continue live on the built dir --------------------------------------------------------
 before = parity_rows(run(["parity", d1, d1]).stdout)
 r = run(["run", changed, "--for", "2s", "--data", d1])

@@ -99,11 +99,7 @@ void add_build_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
-    if (!store::exists(o->dir)) {
-      std::cerr << "shoal: " << o->dir << ": not a shoal data dir (no data.mdb)\n";
-      result.exit_code = 2;
-      return;
-    }
+    if (!check_data_dir(o->dir, result)) return;
     try {
       // A dry run reads (no lock, read-only); a build is the dir's one writer.
       std::unique_ptr<dir_lock> lock;

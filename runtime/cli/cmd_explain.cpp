@@ -464,11 +464,7 @@ void add_explain_command(CLI::App& app, cli_result& result) {
                 "for rejected input, `raw_head_hex`");
   cmd->callback([o, bucket, &result] {
     init_logging(result);
-    if (!std::filesystem::is_directory(o->dir) || !store::exists(o->dir)) {
-      std::cerr << "shoal: " << o->dir << ": not a shoal data dir\n";
-      result.exit_code = 2;
-      return;
-    }
+    if (!check_data_dir(o->dir, result)) return;
     if (!o->journal && (o->node.empty() || !*bucket)) {
       std::cerr << "shoal: explain needs NODE --bucket T, or --journal SEQ\n";
       result.exit_code = 2;

@@ -147,11 +147,7 @@ void add_manifest_command(CLI::App& app, cli_result& result) {
                 "graph_hash, config, kinds, journal, outputs)");
   cmd->callback([dir, json, &result] {
     init_logging(result);
-    if (!std::filesystem::is_directory(*dir) || !store::exists(*dir)) {
-      std::cerr << "shoal: " << *dir << ": not a shoal data dir\n";
-      result.exit_code = 2;
-      return;
-    }
+    if (!check_data_dir(*dir, result)) return;
     nlohmann::json m;
     try {
       m = manifest_of(*dir);

@@ -91,11 +91,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
-    if (!store::exists(o->dir)) {
-      std::cerr << "shoal: " << o->dir << ": not a shoal data dir (no data.mdb)\n";
-      result.exit_code = 2;
-      return;
-    }
+    if (!check_data_dir(o->dir, result)) return;
     const bool digest_mode = cmd->count("--digest") > 0;
     if (digest_mode && !o->out.empty()) {
       std::cerr << "shoal: --digest stores nothing; it cannot be combined with --out\n";

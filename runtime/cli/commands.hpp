@@ -43,6 +43,11 @@ bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& res
 bool check_output_path(const std::string& option, const std::string& path, bool is_dir,
                        cli_result& result);
 
+// A data dir given on the command line (replay, manifest, explain, build): when DIR is not a
+// directory holding a shoal store, prints "shoal: DIR: not a shoal data dir (no data.mdb)",
+// sets exit code 2 and returns false.
+bool check_data_dir(const std::string& dir, cli_result& result);
+
 // Makes SIGINT and SIGTERM set the returned flag instead of killing the process, so a long
 // command (run, replay) can stop cleanly; stop_signal() is the signal received (0 = none yet).
 const std::atomic<bool>& catch_stop_signals();

@@ -9,6 +9,7 @@
 #include "actors/core/params.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/plan.hpp"
+#include "runtime/store/store.hpp"
 
 namespace shoal {
 
@@ -66,6 +67,13 @@ bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& res
     result.exit_code = 2;
     return false;
   }
+}
+
+bool check_data_dir(const std::string& dir, cli_result& result) {
+  if (std::filesystem::is_directory(dir) && store::exists(dir)) return true;
+  std::cerr << "shoal: " << dir << ": not a shoal data dir (no data.mdb)\n";
+  result.exit_code = 2;
+  return false;
 }
 
 bool check_output_path(const std::string& option, const std::string& path, bool is_dir,

@@ -141,3 +141,13 @@ def start(args, **kw):
     proc = subprocess.Popen([SHOAL] + args, **kw)
     atexit.register(lambda: proc.poll() is None and proc.kill())
     return proc
+
+
+def parity_rows(out):
+    """`shoal parity`'s table as {node: (outputs in A, outputs in B, equal)}."""
+    rows = {}
+    for line in out.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 4 and parts[3] in ("yes", "NO"):
+            rows[parts[0]] = (int(parts[1]), int(parts[2]), parts[3] == "yes")
+    return rows

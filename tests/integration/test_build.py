@@ -2,8 +2,9 @@
 
 1. chain recorded live over several segments; `smooth`'s span changed; `shoal build`: only smooth
    and its downstream zs run (the report says so, and why), and the built dir equals
-   `shoal replay --config NEW` of the same journal byte for byte (`shoal parity`). A second
-   build of the same config runs nothing.
+   `shoal replay --config NEW` of the same journal byte for byte (`shoal parity`); `shoal
+   manifest` of the dir changes in exactly those two nodes' digests (issue 19, acceptance 3).
+   A second build of the same config runs nothing.
 2. ret's on_missing changed (the feed has no missing buckets, so ret's outputs stay the same):
    ret runs, and everything below it is reused by the firewall (new NodeIDs, outputs copied).
 7. after a build, `shoal run NEW --data DIR` continues: output seqs go on from the built ones,
@@ -14,16 +15,7 @@ import json
 import os
 import shutil
 
-from harness import SOURCE_DIR, check, config_with_port, free_port, run, workdir
-
-
-def parity_rows(out):
-    rows = {}
-    for line in out.splitlines()[1:]:
-        parts = line.split()
-        if len(parts) >= 4 and parts[3] in ("yes", "NO"):
-            rows[parts[0]] = (int(parts[1]), int(parts[2]), parts[3] == "yes")
-    return rows
+from harness import SOURCE_DIR, check, config_with_port, free_port, parity_rows, run, workdir
 
 
 def build(cfg, data, *extra):
@@ -77,6 +69,15 @@ check(p.returncode == 0, f"the built dir equals the replay:\n{p.stdout}{p.stderr
 rows = parity_rows(p.stdout)
 check(set(rows) == {"market.scan", "market.ob", "ret", "side", "smooth", "zs"}, p.stdout)
 check(all(eq and a == b and a > 100 for a, b, eq in rows.values()), p.stdout)
+
+# Provenance (issue 19, acceptance 3): the manifests of the recorded dir and the built one differ
+# in exactly the rebuilt node and its downstream, and the journal is the same.
+m_live = json.loads(run(["manifest", live, "--json"]).stdout)
+m_built = json.loads(run(["manifest", d1, "--json"]).stdout)
+check(m_live["journal"] == m_built["journal"], "the build leaves the journal as it was")
+changed_nodes = sorted(n for n in m_live["outputs"] if m_live["outputs"][n] != m_built["outputs"][n])
+check(changed_nodes == ["smooth", "zs"], f"manifest digests that changed: {changed_nodes}")
+check(m_built["graph_hash"] != m_live["graph_hash"], "the dir now records the new graph")
 
 # Nothing changed since: nothing runs.
 rc, again, err = build(changed, d1)

@@ -4,16 +4,7 @@ reports that node and its downstream as divergent and every other node as equal 
 import os
 import re
 
-from harness import SOURCE_DIR, check, config_with_port, free_port, run, workdir
-
-
-def parity_rows(out):
-    rows = {}
-    for line in out.splitlines()[1:]:
-        parts = line.split()
-        if len(parts) >= 4 and parts[3] in ("yes", "NO"):
-            rows[parts[0]] = (int(parts[1]), int(parts[2]), parts[3] == "yes")
-    return rows
+from harness import SOURCE_DIR, check, config_with_port, free_port, parity_rows, run, workdir
 
 
 wd = workdir()

@@ -4,14 +4,18 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+
+#include <spdlog/spdlog.h>
 
 #include "actors/core/duration.hpp"
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/engine/node_runner.hpp"
+#include "runtime/graph/kinds_meta.hpp"
 #include "runtime/graph/node_id.hpp"
 #include "runtime/store/journal_prefetch.hpp"
 #include "runtime/store/output_digest.hpp"
@@ -31,6 +35,8 @@ const char* to_string(segment_status s) {
       return "pending";
     case segment_status::failed:
       return "failed";
+    case segment_status::dead:
+      return "dead";
     case segment_status::impossible:
       return "impossible";
     case segment_status::blocked:
@@ -51,22 +57,28 @@ bool built(segment_status s) {
 // What the ledger keeps per (node, segment): the action key, the content digest of the
 // outputs (decisions, "Digests": the chain over msgpack [bucket, value]), their count and the
 // seq of the last one, and the content digests of the inputs (to say which input changed).
+// A dead letter (the kernel threw on every attempt) keeps the action key, the error and the
+// attempts instead of a result: a later build does not try that action again unless asked.
 struct entry {
   std::int64_t segment_ns = 0;  // entries of another segment length are not this build's
   std::string action, result;
   std::uint64_t outputs = 0, last_seq = 0;
   std::vector<std::string> inputs;
+  std::string dead;  // the error of a dead letter, "" for a built segment
+  std::uint64_t attempts = 0;
 };
 
 std::string encode_entry(const entry& e) {
   value_list inputs;
   for (const auto& i : e.inputs) inputs.emplace_back(i);
-  return to_msgpack(Value(value_map{{"segment_ns", Value(e.segment_ns)},
-                                    {"action", Value(e.action)},
-                                    {"result", Value(e.result)},
-                                    {"outputs", Value(e.outputs)},
-                                    {"last_seq", Value(e.last_seq)},
-                                    {"inputs", Value(std::move(inputs))}}));
+  value_map m{{"segment_ns", Value(e.segment_ns)}, {"action", Value(e.action)},
+              {"result", Value(e.result)},         {"outputs", Value(e.outputs)},
+              {"last_seq", Value(e.last_seq)},     {"inputs", Value(std::move(inputs))}};
+  if (!e.dead.empty()) {
+    m.emplace("dead", Value(e.dead));
+    m.emplace("attempts", Value(e.attempts));
+  }
+  return to_msgpack(Value(std::move(m)));
 }
 
 entry decode_entry(std::string_view bytes) {
@@ -85,6 +97,8 @@ entry decode_entry(std::string_view bytes) {
   e.result = text("result");
   e.outputs = count("outputs");
   e.last_seq = count("last_seq");
+  e.dead = text("dead");
+  e.attempts = count("attempts");
   if (const Value* in = v.find("inputs"); in && in->is_list())
     for (const auto& i : in->as_list())
       if (i.is_string()) e.inputs.push_back(i.as_string());
@@ -103,8 +117,9 @@ struct chain {
   std::string digest() const { return outputs ? c.result().digest : empty_digest; }
 };
 
-// The node's own definition (not its upstreams' ids): what the action key starts from.
-std::string definition_hash(const plan_node& n) {
+// The node's own definition (not its upstreams' ids) and the behaviour id of its kind's code
+// (kinds_meta.hpp): what the action key starts from.
+std::string definition_hash(const plan_node& n, const std::string& behaviour) {
   if (n.is_stream()) return sha256_hex("stream " + n.id);
   value_list ports;
   for (const auto& in : n.inputs) ports.emplace_back(in.port);
@@ -114,7 +129,8 @@ std::string definition_hash(const plan_node& n) {
                                                {"interval_ns", Value(n.interval_ns)},
                                                {"period", Value(n.period)},
                                                {"on_missing", Value(to_string(n.on_missing))},
-                                               {"ports", Value(std::move(ports))}})));
+                                               {"ports", Value(std::move(ports))},
+                                               {"behaviour", Value(behaviour)}})));
 }
 
 // Build mode's quality circuit breaker: what is wrong with one segment's outputs ("" when
@@ -196,9 +212,13 @@ class builder {
     db_.for_each_ledger([&](std::string_view id, std::int64_t k, std::string_view bytes) {
       entry e = decode_entry(bytes);
       if (e.segment_ns != o_.segment_ns) return;
+      ledgered_ids_.insert(std::string(id));
+      if (!e.dead.empty()) {
+        dead_[{std::string(id), k}] = std::move(e);
+        return;
+      }
       by_action_.emplace(e.action, std::pair{std::string(id), k});
       ledger_[{std::string(id), k}] = std::move(e);
-      ledgered_ids_.insert(std::string(id));
     });
     for (auto& id : db_.output_ids()) stored_ids_.insert(std::move(id));
     for (const auto& [id, bytes] : db_.all_state()) state_.emplace(id, bytes);
@@ -206,7 +226,69 @@ class builder {
     // Strategies changed at runtime leave nodes whose stored outputs start or stop mid-history:
     // then nothing stored is taken as built without a ledger entry.
     controls_ = db_.journal_has_controls();
+    recorded_kinds_ = read_kinds_meta(db_.get_meta("kinds"));
   }
+
+  // The behaviour id (kinds_meta.hpp) of a kind's results: as recorded (the recorded graph's
+  // pass), as settle_behaviour() decided (the target's).
+  std::string behaviour_of(const std::string& kind, bool recorded_pass) const {
+    if (!recorded_pass)
+      if (auto it = behaviour_.find(kind); it != behaviour_.end()) return it->second;
+    if (auto it = recorded_kinds_.find(kind); it != recorded_kinds_.end())
+      return it->second.behaviour;
+    const kind_info* k = find_kind(kind);
+    return k ? k->code_hash : "";
+  }
+
+  // Before the target's pass: each kind's behaviour id. A kind whose code hash differs from the
+  // recorded one at the same kind_version is probed: its recorded nodes compute their first
+  // segment with outputs again from their stored inputs; the same outputs keep the recorded
+  // behaviour id (the change was cosmetic, the results stay valid), different ones take the new
+  // code hash (the results are stale: every action of the kind changes key and runs).
+  void settle_behaviour(const plan& target, const std::shared_ptr<const plan>& recorded) {
+    for (const auto& n : target.nodes) {
+      if (n.is_stream() || behaviour_.count(n.kind)) continue;
+      const kind_info* k = find_kind(n.kind);
+      const std::string code = k ? k->code_hash : "";
+      auto r = recorded_kinds_.find(n.kind);
+      if (r == recorded_kinds_.end() || r->second.version != n.kind_version) {
+        behaviour_[n.kind] = code;  // new to the dir, or a new version: a new definition anyway
+        continue;
+      }
+      if (r->second.code_hash == code || code.empty()) {
+        behaviour_[n.kind] = r->second.behaviour;
+        continue;
+      }
+      std::string probed;
+      bool same = true;
+      for (std::size_t i = 0; i < recorded->nodes.size() && same; ++i)
+        if (recorded->nodes[i].kind == n.kind)
+          if (auto equal = same_first_segment(recorded, i)) {
+            probed = recorded->nodes[i].name();
+            same = *equal;
+          }
+      const std::string change = "kind " + n.kind + ": code " + r->second.code_hash.substr(0, 12) +
+                                 " -> " + code.substr(0, 12) + " at the same kind_version " +
+                                 std::to_string(n.kind_version) + ": ";
+      if (probed.empty()) {
+        behaviour_[n.kind] = code;
+        notes_.push_back(change + "no stored node of it to probe: its nodes run again");
+      } else if (same) {
+        behaviour_[n.kind] = r->second.behaviour;
+        notes_.push_back(change + "behaviour unchanged (" + probed +
+                         " computes the outputs of its first segment with any again byte for "
+                         "byte): results kept");
+      } else {
+        behaviour_[n.kind] = code;
+        notes_.push_back(
+            change + "BEHAVIOUR CHANGED (" + probed +
+            "'s first segment with outputs comes out different): its results are stale and run "
+            "again; the kind's version should have been bumped");
+      }
+    }
+  }
+  const std::map<std::string, std::string>& behaviour() const { return behaviour_; }
+  const std::vector<std::string>& notes() const { return notes_; }
 
   // Before evaluating: streams no engine stored are computed from the journal (with compute),
   // then the segments are set from the streams' outputs.
@@ -341,6 +423,11 @@ class builder {
     count_ = static_cast<std::size_t>(floor_div(hi) - first_ + 1);
   }
 
+  static std::string dead_why(const entry& e) {
+    return "dead after " + std::to_string(e.attempts) + " attempt" + (e.attempts == 1 ? "" : "s") +
+           ": " + e.dead + " (fix it, then shoal build --retry-dead)";
+  }
+
   std::string describe(std::size_t k) const {
     return "segment " + std::to_string(k) + " [" + std::to_string(seg_start(k)) + ", " +
            std::to_string(seg_end(k)) + ")";
@@ -426,6 +513,8 @@ class builder {
     if (old->period != n.period) changed.push_back("period");
     if (old->on_missing != n.on_missing) changed.push_back("on_missing");
     if (!changed.empty()) return detail::join(changed, ", ") + " changed";
+    if (behaviour_of(n.kind, false) != behaviour_of(n.kind, true))
+      return "behaviour of kind " + n.kind + " changed without a kind_version bump";
     // Same definition: an input's content differs from what the recorded node read.
     auto it = ledger_.find(lkey(old->id, k));
     if (it != ledger_.end() && it->second.inputs.size() == inputs.size())
@@ -440,7 +529,7 @@ class builder {
   std::vector<seg> node_segments(const plan& g, const plan_node& n, const plan* recorded) {
     const bool recorded_pass = recorded == nullptr;
     std::vector<seg> segs(count_);
-    const std::string def = definition_hash(n);
+    const std::string def = definition_hash(n, behaviour_of(n.kind, recorded_pass));
     // Recorded by an engine and never built: its stored outputs are what this definition makes
     // (the NodeID covers everything upstream), so they are taken as built.
     const bool trust_store =
@@ -457,7 +546,9 @@ class builder {
         if (u.status == segment_status::impossible && impossible_by.empty())
           impossible_by = u.why.rfind("upstream ", 0) == 0 ? u.why.substr(9) : up.name();
         if (u.status == segment_status::blocked && blocked_by.empty()) blocked_by = up.name();
-        if (u.status == segment_status::failed && failed_by.empty()) failed_by = up.name();
+        if ((u.status == segment_status::failed || u.status == segment_status::dead) &&
+            failed_by.empty())
+          failed_by = up.name() + (u.status == segment_status::dead ? " is dead" : " failed");
         if (u.status == segment_status::pending && pending_by.empty()) pending_by = up.name();
         if (u.status == segment_status::run && u.e.result.empty() && pending_by.empty())
           pending_by = up.name();
@@ -468,7 +559,7 @@ class builder {
         s.why = "upstream " + impossible_by;
       } else if (!failed_by.empty()) {
         s.status = segment_status::blocked;
-        s.why = "upstream " + failed_by + " failed";
+        s.why = "upstream " + failed_by;
       } else if (!blocked_by.empty()) {
         s.status = segment_status::blocked;
         s.why = "upstream " + blocked_by;
@@ -486,6 +577,8 @@ class builder {
         s.e.action = sha256_hex(key);
         auto mine = ledger_.find(lkey(n.id, k));
         auto other = by_action_.find(s.e.action);
+        auto dead = dead_.find(lkey(n.id, k));
+        const bool dead_same = dead != dead_.end() && dead->second.action == s.e.action;
         const bool mine_same = mine != ledger_.end() && mine->second.action == s.e.action;
         if (mine_same && !stored_ids_.count(n.id) && mine->second.outputs > 0) {
           // Built before, then retired by a build of another graph: back from retired.
@@ -511,6 +604,15 @@ class builder {
           s.e.result = from.result;
           s.e.outputs = from.outputs;
           s.why = "same inputs and definition as " + s.from_id.substr(0, 12);
+        } else if (dead_same && !o_.retry_dead) {
+          s.status = segment_status::dead;
+          s.e.dead = dead->second.dead;
+          s.e.attempts = dead->second.attempts;
+          s.why = dead_why(s.e);
+          s.ledgered = true;
+        } else if (dead_same) {
+          s.status = segment_status::run;
+          s.why = "dead before (" + dead->second.dead + "): --retry-dead";
         } else {
           s.status = segment_status::run;
           s.why = run_reason(g, n, recorded, inputs, k);
@@ -543,17 +645,21 @@ class builder {
         closed = std::max(closed, ts);
       }
     } sink;
-    node_runner_args a;
-    a.graph = g;
-    a.index = index;
-    a.board = std::make_shared<status_board>();
-    node_report r;
-    r.id = n.id;
-    r.kind = n.kind;
-    r.names = n.names;
-    a.report = a.board->add(std::move(r));
-    const auto board = a.board;
-    node_runner runner(std::move(a), sink);
+    // A runner from the start, or (a retry) from the checkpoint taken before the segment.
+    auto make_runner = [&](std::optional<std::string> checkpoint) {
+      node_runner_args a;
+      a.graph = g;
+      a.index = index;
+      a.board = std::make_shared<status_board>();
+      a.checkpoint = std::move(checkpoint);
+      node_report r;
+      r.id = n.id;
+      r.kind = n.kind;
+      r.names = n.names;
+      a.report = a.board->add(std::move(r));
+      return std::make_unique<node_runner>(std::move(a), sink);
+    };
+    auto runner = make_runner(std::nullopt);
     std::vector<chain> chains(count_);
     std::size_t last = 0;  // segments [0, last) are computed
     while (last < count_ && built(segs[last].status)) ++last;
@@ -563,6 +669,8 @@ class builder {
     std::vector<std::vector<input>> pending(count_);
     std::size_t stop = last, finalized = 0;  // stop: the first segment not built
     std::string stop_why;
+    segment_status stop_status = segment_status::failed;
+    std::uint64_t stop_attempts = 0;
     auto take = [&] {
       for (auto& o : sink.out) pending[seg_of(o.bucket)].push_back(std::move(o));
       sink.out.clear();
@@ -583,44 +691,38 @@ class builder {
         outs = {};
       }
     };
-    // In chunks of 256 buckets: the decoded inputs of a chunk stay in cache and in memory the
-    // allocator already holds (a whole segment's would be faulted in afresh).
-    const std::int64_t chunk = 256 * n.interval_ns;
+    // Step k < count_ feeds segment k; step count_ is the end of history.
     std::vector<input> in;
-    for (std::size_t k = 0; k < stop; ++k) {
-      for (std::int64_t lo = seg_start(k); lo < seg_end(k); lo += chunk) {
-        const std::int64_t hi = std::min(lo + chunk, seg_end(k));
-        in.clear();
-        for (std::size_t p = 0; p < n.inputs.size(); ++p) {
-          const auto& up = g->nodes[n.inputs[p].upstream];
-          db_.for_each_output_of(up.id, lo - 1, hi - 1, [&](std::int64_t, std::string_view bytes) {
-            Output o = decode_output(bytes, stored_data_limits());
-            in.push_back({o.bucket, static_cast<std::uint32_t>(p), o.seq, std::move(o.value)});
-          });
+    auto feed = [&](std::size_t k) { feed_step(*runner, *g, n, k, in, take); };
+    // Steps 0 .. stop-1, then the end of history when every segment is built (stop changes when
+    // a segment fails).
+    for (std::size_t k = 0; k < count_ ? k < stop : k == count_ && stop == count_; ++k) {
+      // A kernel that throws may have met a transient fault (memory, a failpoint): the step is
+      // tried again from the state before it, up to o_.retries times; then the segment is DEAD.
+      std::optional<std::string> before;
+      std::vector<std::size_t> sizes;
+      if (o_.retries > 0) {
+        before = runner->checkpoint();
+        for (std::size_t j = finalized; j < std::min(k + 1, count_); ++j)
+          sizes.push_back(pending[j].size());
+      }
+      for (std::uint64_t attempt = 1;; ++attempt) {
+        feed(k);
+        if (!runner->failed()) break;
+        const std::string reason = runner->reason();
+        if (attempt > static_cast<std::uint64_t>(std::max(o_.retries, 0))) {
+          stop = failed_segment(reason, std::min(k, count_ - 1));
+          stop_status = segment_status::dead;
+          stop_attempts = attempt;
+          stop_why = reason;
+          break;
         }
-        std::stable_sort(in.begin(), in.end(), [](const input& x, const input& y) {
-          return x.bucket != y.bucket ? x.bucket < y.bucket : x.port < y.port;
-        });
-        for (auto& i : in) runner.output(i.port, i.seq, i.bucket, std::move(i.v));
-        take();
+        spdlog::warn("build: {}: {}; trying again ({} of {} retries)", n.name(), reason, attempt,
+                     o_.retries);
+        for (std::size_t j = 0; j < sizes.size(); ++j) pending[finalized + j].resize(sizes[j]);
+        runner = make_runner(before);
       }
-      if (runner.failed()) {
-        stop_why = board->snapshot().front().reason;
-        stop = failed_segment(stop_why, k);
-      }
-      finalize_before(k);
-    }
-    // The end of history: each input is closed as far as its upstream got.
-    if (stop == count_) {
-      for (std::size_t p = 0; p < n.inputs.size(); ++p) {
-        const std::int64_t c = closure(*g, n.inputs[p].upstream);
-        if (c != INT64_MIN) runner.watermark(static_cast<std::uint32_t>(p), c);
-      }
-      take();
-      if (runner.failed()) {
-        stop_why = board->snapshot().front().reason;
-        stop = failed_segment(stop_why, count_ - 1);
-      }
+      if (k < count_) finalize_before(k);
     }
     finalize_before(last);
     written_[n.id] = written;
@@ -628,8 +730,15 @@ class builder {
       seg& s = segs[k];
       if (k >= stop) {
         // Not built, nothing of it stored; the segments after it wait for it (continuity).
-        s.status = k == stop ? segment_status::failed : segment_status::blocked;
+        s.status = k == stop ? stop_status : segment_status::blocked;
         s.why = k == stop ? stop_why : "the segment before is not built (continuity)";
+        if (k == stop && stop_status == segment_status::dead) {
+          s.e.dead = stop_why;
+          s.e.attempts = stop_attempts;
+          s.e.result.clear();
+          s.why = dead_why(s.e);
+          s.ledgered = false;  // a dead letter for the ledger
+        }
         continue;
       }
       s.e.result = chains[k].digest();
@@ -640,10 +749,86 @@ class builder {
     }
     if (written) stored_ids_.insert(n.id);
     if (stop == count_) {
-      state_[n.id] = runner.checkpoint();
+      state_[n.id] = runner->checkpoint();
       w_->put_state(n.id, state_[n.id]);
       closures_[n.id] = std::max(sink.closed, closure_of_id(n.id, n.interval_ns));
     }
+  }
+
+  // Step k < count_ of computing node n: segment k's upstream outputs, in chunks of 256 buckets
+  // (the decoded inputs of a chunk stay in cache and in memory the allocator already holds; a
+  // whole segment's would be faulted in afresh), `take` after each. Step count_ is the end of
+  // history: each input is closed as far as its upstream got. Stops early once r fails (the
+  // rest would only pass through a FAILED runner).
+  template <class Take>
+  void feed_step(node_runner& r, const plan& g, const plan_node& n, std::size_t k,
+                 std::vector<input>& in, Take&& take) const {
+    if (k == count_) {
+      for (std::size_t p = 0; p < n.inputs.size(); ++p) {
+        const std::int64_t c = closure(g, n.inputs[p].upstream);
+        if (c != INT64_MIN) r.watermark(static_cast<std::uint32_t>(p), c);
+      }
+      take();
+      return;
+    }
+    const std::int64_t chunk = 256 * n.interval_ns;
+    for (std::int64_t lo = seg_start(k); lo < seg_end(k); lo += chunk) {
+      const std::int64_t hi = std::min(lo + chunk, seg_end(k));
+      in.clear();
+      for (std::size_t p = 0; p < n.inputs.size(); ++p) {
+        const auto& up = g.nodes[n.inputs[p].upstream];
+        db_.for_each_output_of(up.id, lo - 1, hi - 1, [&](std::int64_t, std::string_view bytes) {
+          Output o = decode_output(bytes, stored_data_limits());
+          in.push_back({o.bucket, static_cast<std::uint32_t>(p), o.seq, std::move(o.value)});
+        });
+      }
+      std::stable_sort(in.begin(), in.end(), [](const input& x, const input& y) {
+        return x.bucket != y.bucket ? x.bucket < y.bucket : x.port < y.port;
+      });
+      for (auto& i : in) r.output(i.port, i.seq, i.bucket, std::move(i.v));
+      take();
+      if (r.failed()) return;
+    }
+  }
+
+  // The behavioural check: whether node i of g, computed afresh from its upstreams' stored
+  // outputs, makes the outputs stored for it in the first segment it has outputs in (the fixed
+  // context: recorded inputs, so the branches the strategy uses are the ones exercised).
+  // nullopt when it cannot tell (the node or an upstream has nothing stored).
+  std::optional<bool> same_first_segment(const std::shared_ptr<const plan>& g, std::size_t i) {
+    const plan_node& n = g->nodes[i];
+    const auto range = db_.output_range(n.id);
+    if (!stored_ids_.count(n.id) || !range) return std::nullopt;
+    const std::size_t probe = seg_of(range->first);
+    for (const auto& in : n.inputs)
+      if (!stored_ids_.count(g->nodes[in.upstream].id)) return std::nullopt;
+    if (w_) w_->flush();  // streams computed by this build are read now
+    struct collect final : node_outlet {
+      chain c;
+      std::int64_t begin = 0, end = 0;
+      void forward_output(std::uint64_t seq, std::int64_t bucket, const value_ptr& v,
+                          std::int64_t) override {
+        if (bucket >= begin && bucket < end) c.add(bucket, seq, *v);
+      }
+      void forward_watermark(std::int64_t, std::int64_t) override {}
+    } sink;
+    sink.begin = seg_start(probe);
+    sink.end = seg_end(probe);
+    node_runner_args a;
+    a.graph = g;
+    a.index = i;
+    a.board = std::make_shared<status_board>();
+    node_report rep;
+    rep.id = n.id;
+    rep.names = n.names;
+    a.report = a.board->add(std::move(rep));
+    node_runner r(std::move(a), sink);
+    std::vector<input> in;
+    // History through that segment, then what closes its last bucket: the next segment, or the
+    // end of history.
+    for (std::size_t k = 0; k <= probe + 1 && k <= count_; ++k) feed_step(r, *g, n, k, in, [] {});
+    if (r.failed()) return false;
+    return sink.c.digest() == stored_chain(n.id, probe).digest();
   }
 
   // The segment of the bucket a kernel threw at ("kernel threw at bucket B: ..."), no later
@@ -760,6 +945,13 @@ class builder {
   void ledger_all(const plan_node& n, std::vector<seg>& segs, bool persist) {
     for (std::size_t k = 0; k < count_; ++k) {
       seg& s = segs[k];
+      if (s.status == segment_status::dead && !s.ledgered && !s.e.action.empty()) {
+        s.e.segment_ns = o_.segment_ns;
+        if (persist) w_->put_ledger(n.id, lkey(n.id, k).second, encode_entry(s.e));
+        dead_[lkey(n.id, k)] = s.e;
+        s.ledgered = true;
+        continue;
+      }
       const bool has_result = s.status == segment_status::done ||
                               s.status == segment_status::reused || s.status == segment_status::run;
       if (s.ledgered || !has_result || s.e.result.empty() || s.e.action.empty()) continue;
@@ -803,6 +995,10 @@ class builder {
   std::size_t count_ = 0;
   std::vector<std::string> journal_mark_;  // a stream's open segment: how far the journal went
   std::map<std::pair<std::string, std::int64_t>, entry> ledger_;
+  std::map<std::pair<std::string, std::int64_t>, entry> dead_;  // dead letters
+  std::map<std::string, recorded_kind> recorded_kinds_;         // meta kinds
+  std::map<std::string, std::string> behaviour_;                // kind -> target's behaviour id
+  std::vector<std::string> notes_;
   std::map<std::string, std::pair<std::string, std::int64_t>> by_action_;
   std::set<std::string> ledgered_ids_, stored_ids_;
   std::set<std::string> streamed_;  // streams this build computed from the journal
@@ -820,7 +1016,7 @@ bool build_report::complete() const {
   for (const auto& n : nodes)
     for (auto s : n.status)
       if (s == segment_status::impossible || s == segment_status::blocked ||
-          s == segment_status::failed)
+          s == segment_status::failed || s == segment_status::dead)
         return false;
   return true;
 }
@@ -832,9 +1028,17 @@ nlohmann::json build_report::json() const {
   j["segments"] = segments;
   j["dry_run"] = dry_run;
   j["complete"] = complete();
+  j["notes"] = notes;
   j["seconds"] = seconds;
   auto& ns = j["nodes"] = nlohmann::json::array();
+  auto& dead = j["dead"] = nlohmann::json::array();  // dead letters: what --retry-dead tries
   for (const auto& n : nodes) {
+    for (std::size_t k = 0; k < n.status.size(); ++k)
+      if (n.status[k] == segment_status::dead)
+        dead.push_back({{"node", n.name},
+                        {"segment", k},
+                        {"start", (first_segment + static_cast<std::int64_t>(k)) * segment_ns},
+                        {"why", n.why[k]}});
     nlohmann::json counts = nlohmann::json::object();
     nlohmann::json why = nlohmann::json::object();
     nlohmann::json segs = nlohmann::json::array();
@@ -865,9 +1069,11 @@ std::string build_report::text() const {
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   o << (dry_run ? "build plan (dry run): " : "build: ") << segments << " segments of "
     << format_duration_ns(segment_ns) << " from " << when << " (the last is open)\n";
+  for (const auto& note : notes) o << note << "\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-28s %-15s %5s %6s %5s %7s %6s %10s %7s  %s\n", "node", "kind",
-                "done", "reused", "run", "pending", "failed", "impossible", "blocked", "why");
+  std::snprintf(line, sizeof line, "%-28s %-15s %5s %6s %5s %7s %6s %4s %10s %7s  %s\n", "node",
+                "kind", "done", "reused", "run", "pending", "failed", "dead", "impossible",
+                "blocked", "why");
   o << line;
   for (const auto& n : nodes) {
     std::map<segment_status, int> c;
@@ -880,13 +1086,19 @@ std::string build_report::text() const {
     for (const auto& [w, count] : why)
       reasons += (reasons.empty() ? "" : "; ") + w +
                  (count > 1 ? " (" + std::to_string(count) + " segments)" : "");
-    std::snprintf(line, sizeof line, "%-28s %-15s %5d %6d %5d %7d %6d %10d %7d  ", n.name.c_str(),
-                  n.kind.c_str(), c[segment_status::done], c[segment_status::reused],
-                  c[segment_status::run], c[segment_status::pending], c[segment_status::failed],
-                  c[segment_status::impossible], c[segment_status::blocked]);
+    std::snprintf(line, sizeof line, "%-28s %-15s %5d %6d %5d %7d %6d %4d %10d %7d  ",
+                  n.name.c_str(), n.kind.c_str(), c[segment_status::done],
+                  c[segment_status::reused], c[segment_status::run], c[segment_status::pending],
+                  c[segment_status::failed], c[segment_status::dead], c[segment_status::impossible],
+                  c[segment_status::blocked]);
     o << line << reasons << "\n";
   }
-  o << (complete() ? "complete" : "incomplete: something is impossible, failed or blocked");
+  // Dead letters, one line each: what a fix and `--retry-dead` are about.
+  for (const auto& n : nodes)
+    for (std::size_t k = 0; k < n.status.size(); ++k)
+      if (n.status[k] == segment_status::dead)
+        o << "dead letter: " << n.name << " segment " << k << ": " << n.why[k] << "\n";
+  o << (complete() ? "complete" : "incomplete: something is impossible, failed, dead or blocked");
   if (!dry_run) {
     char t[64];
     std::snprintf(t, sizeof t, " in %.2f s", seconds);
@@ -912,7 +1124,10 @@ build_report build_history(const store& db, store_writer* writer, const plan& re
   // changed nodes can find them by action key.
   auto rec = std::make_shared<const plan>(recorded);
   b.evaluate(rec, compute, nullptr);  // recorded = null: the recorded pass
+  b.settle_behaviour(*target, rec);
   build_report r;
+  r.behaviour = b.behaviour();
+  r.notes = b.notes();
   r.nodes = b.evaluate(target, compute, &recorded);
   r.segment_ns = o.segment_ns;
   r.first_segment = b.first_segment();

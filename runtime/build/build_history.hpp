@@ -15,6 +15,7 @@
 // uses, so its outputs are the ones a replay of the whole graph would store.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -27,7 +28,7 @@
 
 namespace shoal {
 
-enum class segment_status { done, reused, run, pending, failed, impossible, blocked };
+enum class segment_status { done, reused, run, pending, failed, dead, impossible, blocked };
 const char* to_string(segment_status s);
 
 class build_error : public std::runtime_error {
@@ -38,6 +39,8 @@ class build_error : public std::runtime_error {
 struct build_options {
   std::int64_t segment_ns = 86'400'000'000'000;  // 1 day
   bool dry_run = false;                          // report only: compute and write nothing
+  int retries = 2;          // a segment whose kernel throws is tried 1 + retries times, then DEAD
+  bool retry_dead = false;  // try DEAD segments (ledgered by an earlier build) again
 };
 
 struct node_build {
@@ -55,7 +58,10 @@ struct build_report {
   std::vector<node_build> nodes;   // in the graph's topological order
   double seconds = 0;
   bool dry_run = false;
-  // Nothing IMPOSSIBLE, FAILED or BLOCKED: every node is built through the last segment.
+  // Kind -> the behaviour id of its results (kinds_meta.hpp), for meta kinds after the build.
+  std::map<std::string, std::string> behaviour;
+  std::vector<std::string> notes;  // what the report says besides the table (code changes)
+  // Nothing IMPOSSIBLE, FAILED, DEAD or BLOCKED: every node is built through the last segment.
   bool complete() const;
   std::string text() const;
   nlohmann::json json() const;

@@ -71,7 +71,8 @@ void add_build_command(CLI::App& app, cli_result& result) {
       "with `shoal run CONFIG --data DIR`.");
   struct options {
     std::string config, dir, segment = "1d";
-    bool dry_run = false, json = false;
+    bool dry_run = false, json = false, retry_dead = false;
+    int retries = 2;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("CONFIG", o->config, "the graph to build (TOML)")->required();
@@ -83,9 +84,16 @@ void add_build_command(CLI::App& app, cli_result& result) {
   cmd->add_flag("--dry-run", o->dry_run,
                 "print what would run, be reused, or cannot be built, and why; change nothing");
   cmd->add_flag("--json", o->json, "print the report as JSON");
+  cmd->add_option("--retries", o->retries,
+                  "a segment whose kernel throws is tried again this many times (from the state "
+                  "before it), then it is DEAD and listed as a dead letter")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  cmd->add_flag("--retry-dead", o->retry_dead,
+                "try the dead letters of earlier builds again (after fixing what made them throw)");
   cmd->footer(
       "Exit status: 0 when the build is complete, 3 when a segment is impossible (no data), "
-      "failed or blocked, 2 for a usage or configuration error.");
+      "failed, dead or blocked, 2 for a usage or configuration error.");
   cmd->callback([o, &result] {
     init_logging(result);
     config cfg;
@@ -93,6 +101,8 @@ void add_build_command(CLI::App& app, cli_result& result) {
     if (!load_and_plan(o->config, cfg, *target, result, /*for_replay=*/true)) return;
     build_options bo;
     bo.dry_run = o->dry_run;
+    bo.retries = o->retries;
+    bo.retry_dead = o->retry_dead;
     if (!parse_segment(o->segment, *target, bo.segment_ns)) {
       std::cerr << "shoal: --segment: expected a duration (1d, 6h) or a number of buckets, got \""
                 << o->segment << "\"\n";
@@ -125,7 +135,8 @@ void add_build_command(CLI::App& app, cli_result& result) {
         writer->put_meta("config", pack_config_files(cfg));
         writer->put_meta("graph_hash", target->graph_hash);
         writer->put_meta("base_graph_hash", target->graph_hash);
-        writer->put_meta("kinds", kinds_meta(*target));
+        writer->put_meta("kinds",
+                         kinds_meta(*target, read_kinds_meta(db.get_meta("kinds")), r.behaviour));
         // The nodes' states are at the end of history: where the last checkpoint was, or (a
         // dir no engine checkpointed, e.g. from `shoal fabricate`) the journal's end.
         Value cp;

@@ -169,7 +169,8 @@ void engine::impl::record_graph() {
   if (!writer || !live()) return;
   writer->put_meta("strategies", to_msgpack(rt.to_value()));
   writer->put_meta("graph_hash", graph->graph_hash);
-  writer->put_meta("kinds", kinds_meta(*graph));
+  writer->put_meta("kinds",
+                   kinds_meta(*graph, read_kinds_meta(db ? db->get_meta("kinds") : std::nullopt)));
 }
 
 // ---- engine ----------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ void engine::start() {
       }
     }
     m.writer->put_meta("engine_version", SHOAL_ENGINE_VERSION);
-    m.writer->put_meta("kinds", kinds_meta(*m.graph));
+    m.writer->put_meta("kinds", kinds_meta(*m.graph, read_kinds_meta(m.db->get_meta("kinds"))));
     if (m.live() && m.db->journal_last() == 0 && !m.db->get_meta(store::controls_meta))
       m.writer->put_meta(store::controls_meta, "0");  // none yet: replay need not look
     m.writer->put_meta("base_graph_hash", base_hash);

@@ -8,6 +8,7 @@
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
+#include "runtime/engine/failpoints.hpp"
 
 namespace shoal {
 namespace {
@@ -49,6 +50,11 @@ node_runner::node_runner(node_runner_args args, node_outlet& out)
   }
   out_seq_ = args_.seq_after;
   warming_ = args_.warming;
+  try {
+    fault_ = kernel_fault_for(names_);
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
   if (args_.checkpoint) {
     // An unusable checkpoint must not take the node down silently: it starts FAILED with the
     // reason, and an operator can restart it fresh.
@@ -129,6 +135,9 @@ void node_runner::drain() {
         value_ptr v;
         try {
           const auto t0 = std::chrono::steady_clock::now();
+          if (fault_ && fault_->hit(ready->bucket))
+            throw std::runtime_error("failpoint kernel_throw=" + fault_->name + "@" +
+                                     std::to_string(ready->bucket));
           v = kern_->compute_shared(input_);
           const double secs =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

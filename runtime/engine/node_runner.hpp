@@ -29,6 +29,8 @@
 
 namespace shoal {
 
+struct kernel_fault;
+
 // Where a runner's outputs and closures go besides the store and the publisher: its subscribers.
 // received_ns: when the source received the input that led here (stage_latency), 0 for none.
 class node_outlet {
@@ -87,6 +89,7 @@ class node_runner {
   std::string checkpoint() const;  // msgpack: window, kernel, seq, failure, counters
   std::string window() const;      // msgpack of the window, for admin
   bool failed() const { return failed_; }
+  const std::string& reason() const { return reason_; }  // why FAILED
   std::uint64_t out_seq() const { return out_seq_; }
 
   static constexpr std::size_t max_held = 100'000;
@@ -106,6 +109,7 @@ class node_runner {
   const plan_node* spec_;
   std::unique_ptr<window_cache> cache_;
   std::unique_ptr<kernel> kern_;
+  std::shared_ptr<kernel_fault> fault_;  // SHOAL_FAILPOINTS (failpoints.hpp), usually null
   kernel_input input_;
   std::vector<std::int64_t> port_interval_;  // upstream interval per port (0 for raw events)
   std::vector<std::string> names_;

@@ -1,0 +1,82 @@
+#include "runtime/engine/failpoints.hpp"
+
+#include <cstdlib>
+#include <optional>
+#include <stdexcept>
+
+namespace shoal {
+
+bool kernel_fault::hit(std::int64_t b) {
+  if (b != bucket) return false;
+  std::int64_t left = remaining.load();
+  while (left != 0) {
+    if (left < 0) return true;
+    if (remaining.compare_exchange_weak(left, left - 1)) return true;
+  }
+  return false;
+}
+
+namespace {
+
+std::optional<std::int64_t> whole_number(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::logic_error&) {
+    // not a number, or out of range
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& all) {
+  std::vector<std::shared_ptr<kernel_fault>> out;
+  std::size_t pos = 0;
+  while (pos < all.size()) {
+    std::size_t end = all.find(';', pos);
+    if (end == std::string::npos) end = all.size();
+    const std::string item = all.substr(pos, end - pos);
+    pos = end + 1;
+    if (item.empty()) continue;
+    const auto bad = [&](const char* why) {
+      return std::invalid_argument("SHOAL_FAILPOINTS: \"" + item + "\": " + why +
+                                   " (expected kernel_throw=NAME@BUCKET[*N])");
+    };
+    const std::string prefix = "kernel_throw=";
+    if (item.rfind(prefix, 0) != 0) throw bad("unknown failpoint");
+    const std::string rest = item.substr(prefix.size());
+    const auto at = rest.find('@');
+    if (at == std::string::npos || at == 0) throw bad("no NAME@BUCKET");
+    auto f = std::make_shared<kernel_fault>();
+    f->name = rest.substr(0, at);
+    const std::string when = rest.substr(at + 1);
+    const auto star = when.find('*');
+    const auto bucket = whole_number(when.substr(0, star));
+    if (!bucket) throw bad("BUCKET is not a number");
+    f->bucket = *bucket;
+    if (star != std::string::npos) {
+      const auto times = whole_number(when.substr(star + 1));
+      if (!times || *times < 0) throw bad("N is not a count");
+      f->remaining = *times;
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::shared_ptr<kernel_fault> kernel_fault_for(const std::vector<std::string>& names) {
+  // Parsed once per process: a *N count is shared by every runner of the node (a retry makes a
+  // new one), so "the first N times" means in this process.
+  static const std::vector<std::shared_ptr<kernel_fault>> faults = [] {
+    const char* text = std::getenv("SHOAL_FAILPOINTS");
+    return parse_failpoints(text ? text : "");
+  }();
+  for (const auto& f : faults)
+    for (const auto& n : names)
+      if (f->name == n) return f;
+  return nullptr;
+}
+
+}  // namespace shoal

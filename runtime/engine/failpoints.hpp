@@ -1,0 +1,39 @@
+#pragma once
+// failpoints: faults a test injects into a real shoal process through the environment, the way
+// FreeBSD's fail points or TiKV's fail-rs do, so that retry and dead-letter paths are exercised
+// by the binary users run rather than by a mock:
+//
+//   SHOAL_FAILPOINTS="kernel_throw=NAME@BUCKET[*N];..."
+//
+// kernel_throw: the node published as NAME throws (std::runtime_error "failpoint ...") when it
+// computes the bucket starting at BUCKET (ns); with *N only the first N times in this process
+// (a transient fault a retry survives), without it every time. Unset, nothing is looked at
+// again after the first call.
+//
+// A bad SHOAL_FAILPOINTS makes every runner FAILED with the message (a test must not pass
+// because its fault never fired).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace shoal {
+
+struct kernel_fault {
+  std::string name;
+  std::int64_t bucket = 0;
+  std::atomic<std::int64_t> remaining{-1};  // throws left; -1: always
+  // True when computing `bucket` must throw now (and counts the throw).
+  bool hit(std::int64_t b);
+};
+
+// The faults a SHOAL_FAILPOINTS text sets; throws std::invalid_argument naming what it cannot read.
+std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& text);
+
+// The fault set for a node published under one of `names`, null for none (the usual case).
+// Throws std::invalid_argument for a SHOAL_FAILPOINTS it cannot read.
+std::shared_ptr<kernel_fault> kernel_fault_for(const std::vector<std::string>& names);
+
+}  // namespace shoal

@@ -167,9 +167,11 @@ void add_admin_command(CLI::App& app, cli_result& result) {
   cmd->add_option("CMD", o->command,
                   "help, version, graph, nodes, inspect, window, pause, resume, metrics, "
                   "strategies, submit FILE, remove STRATEGY, restart NODE, checkpoint, config, "
-                  "subscribers, log-level")
+                  "subscribers, log-level, explain NODE BUCKET [DEPTH]")
       ->required();
-  cmd->add_option("ARGS", o->args, "the command's argument (a node, a level, a strategy)");
+  cmd->add_option("ARGS", o->args,
+                  "the command's arguments (a node, a level, a strategy; explain: "
+                  "a node, a bucket in ns, levels of inputs)");
   cmd->callback([o, &result] {
     if (!o->tcp.empty()) {
       if (const std::string why = loopback_problem(o->tcp); !why.empty()) {
@@ -216,8 +218,20 @@ void add_admin_command(CLI::App& app, cli_result& result) {
         std::ostringstream text;
         text << in.rdbuf();
         req["text"] = text.str();
-      } else if (c == "remove")
+      } else if (c == "remove") {
         req["strategy"] = o->args[0];
+      } else if (c == "explain") {
+        // explain NODE BUCKET [DEPTH]: numbers travel as numbers.
+        req["node"] = o->args[0];
+        try {
+          if (o->args.size() > 1) req["bucket"] = std::stoll(o->args[1]);
+          if (o->args.size() > 2) req["depth"] = std::stoi(o->args[2]);
+        } catch (const std::exception&) {
+          std::cerr << "shoal: admin explain NODE BUCKET [DEPTH]: BUCKET and DEPTH are integers\n";
+          result.exit_code = 2;
+          return;
+        }
+      }
     }
     if (o->dry_run) req["dry_run"] = true;
     if (o->fresh) req["fresh"] = true;

@@ -8,6 +8,7 @@
 
 #include "messages/json.hpp"
 #include "runtime/engine/engine_impl.hpp"
+#include "runtime/provenance/explain.hpp"
 
 namespace shoal {
 namespace {
@@ -29,6 +30,9 @@ constexpr command commands[] = {
      "one node: id, kind and version, params, inputs, names, state, counters, last output, "
      "mailbox, window bytes"},
     {"window", "node", "one node's window C[input, interval, slot, {t, v}] as JSON"},
+    {"explain", "node bucket [depth]",
+     "a stored output, the upstream outputs its window read down to the journal events, and "
+     "the output recomputed from that stretch of journal (identical or not)"},
     {"pause", "[node]", "hold a node's inputs (or every node's), bounded"},
     {"resume", "[node]", "catch up held inputs in order and continue"},
     {"metrics", "", "Prometheus text exposition"},
@@ -65,6 +69,7 @@ class engine_admin final : public admin_backend {
     if (cmd == "nodes") return nodes();
     if (cmd == "inspect") return inspect(node_arg(req));
     if (cmd == "window") return window(node_arg(req));
+    if (cmd == "explain") return explain(req);
     if (cmd == "pause" || cmd == "resume") return pause(req, cmd == "pause");
     if (cmd == "metrics") return {{"text", metrics_text()}};
     if (cmd == "strategies") return strategies();
@@ -238,6 +243,40 @@ class engine_admin final : public admin_backend {
             {"last_output", last},
             {"mailbox", r.mailbox},
             {"window_bytes", r.window_bytes}};
+  }
+
+  // Provenance of a stored output (runtime/provenance/explain.hpp), from the engine's own store
+  // with what the writer holds committed first. The recomputation replays a short stretch of
+  // journal inline; it is skipped (with the reason) where it would hold the admin socket long:
+  // a kind whose state depends on all history, or a journal with runtime strategy changes.
+  json explain(const json& req) const {
+    const std::size_t i = node_arg(req);
+    if (!m_.db || !m_.writer) throw admin_error("no data dir: nothing is stored to explain");
+    const auto b = req.find("bucket");
+    if (b == req.end() || !b->is_number_integer())
+      throw admin_error("missing \"bucket\": the output's bucket (ns since the epoch)");
+    const std::int64_t bucket = b->get<std::int64_t>();
+    if (bucket < INT64_MIN / 2 || bucket > INT64_MAX / 2)
+      throw admin_error("bucket " + std::to_string(bucket) + " is no event time a store can hold");
+    int depth = -1;
+    if (const auto d = req.find("depth"); d != req.end()) {
+      if (!d->is_number_integer()) throw admin_error("\"depth\" must be an integer");
+      depth = d->get<int>();
+    }
+    m_.writer->flush();
+    std::string skip;
+    if (!history_ns(*m_.graph, i))
+      skip = "its state depends on all history: `shoal explain DIR " + m_.graph->nodes[i].name() +
+             " --bucket " + std::to_string(bucket) + "` recomputes it from the whole journal";
+    else if (m_.db->journal_has_controls())
+      skip =
+          "the journal holds runtime strategy changes: `shoal explain DIR` recomputes through "
+          "the recorded config";
+    json j = explain_output(*m_.db, m_.cfg, *m_.graph, i, bucket, depth, skip);
+    if (!j["stored"].get<bool>())
+      throw admin_error(m_.graph->nodes[i].name() + " has no stored output at bucket " +
+                        std::to_string(bucket));
+    return j;
   }
 
   json window(std::size_t i) const {

@@ -121,16 +121,18 @@ struct chain {
 // (kinds_meta.hpp): what the action key starts from.
 std::string definition_hash(const plan_node& n, const std::string& behaviour) {
   if (n.is_stream()) return sha256_hex("stream " + n.id);
-  value_list ports;
-  for (const auto& in : n.inputs) ports.emplace_back(in.port);
-  return sha256_hex(to_msgpack(Value(value_map{{"kind", Value(n.kind)},
-                                               {"kind_version", Value(n.kind_version)},
-                                               {"params", Value(n.params)},
-                                               {"interval_ns", Value(n.interval_ns)},
-                                               {"period", Value(n.period)},
-                                               {"on_missing", Value(to_string(n.on_missing))},
-                                               {"ports", Value(std::move(ports))},
-                                               {"behaviour", Value(behaviour)}})));
+  // The NodeID's own fields (node_id.hpp), with the upstreams' ids left out.
+  node_identity id{n.kind,
+                   n.kind_version,
+                   n.params,
+                   n.interval_ns,
+                   static_cast<std::int64_t>(n.period),
+                   n.on_missing,
+                   {}};
+  for (const auto& in : n.inputs) id.inputs.emplace_back(in.port, "");
+  Value v = identity_value(id);
+  v.as_map().insert_or_assign("behaviour", Value(behaviour));
+  return sha256_hex(to_msgpack(v));
 }
 
 // Build mode's quality circuit breaker: what is wrong with one segment's outputs ("" when
@@ -331,7 +333,6 @@ class builder {
       b.name = n.name();
       b.id = n.id;
       b.kind = n.is_stream() ? "stream" : n.kind;
-      b.stream = n.is_stream();
       b.outputs_written = written_[n.id];
       for (const auto& s : segs) {
         b.status.push_back(s.status);
@@ -433,17 +434,14 @@ class builder {
            std::to_string(seg_end(k)) + ")";
   }
 
-  // One node's stored outputs in segment k, chained; reads outputs, then retired ones.
-  chain stored_chain(const std::string& id, std::size_t k, bool retired = false) const {
+  // One node's stored outputs in segment k, chained.
+  chain stored_chain(const std::string& id, std::size_t k) const {
     chain c;
     auto add = [&](std::int64_t, std::string_view bytes) {
       const Output o = decode_output(bytes, stored_data_limits());
       c.add(o.bucket, o.seq, *o.value);
     };
-    if (retired)
-      db_.for_each_retired_output_of(id, seg_start(k) - 1, seg_end(k) - 1, add);
-    else
-      db_.for_each_output_of(id, seg_start(k) - 1, seg_end(k) - 1, add);
+    db_.for_each_output_of(id, seg_start(k) - 1, seg_end(k) - 1, add);
     return c;
   }
 

@@ -45,7 +45,6 @@ struct build_options {
 
 struct node_build {
   std::string name, id, kind;
-  bool stream = false;
   std::vector<segment_status> status;  // per segment
   std::vector<std::string> why;        // per segment, "" when there is nothing to say
   std::uint64_t outputs_written = 0;

@@ -151,3 +151,19 @@ def parity_rows(out):
         if len(parts) >= 4 and parts[3] in ("yes", "NO"):
             rows[parts[0]] = (int(parts[1]), int(parts[2]), parts[3] == "yes")
     return rows
+
+
+def check_parity(a, b, what, min_outputs=0):
+    """`shoal parity A B` passes: every node has the same outputs (more than min_outputs) in both."""
+    p = run(["parity", a, b])
+    check(p.returncode == 0, f"{what}:\n{p.stdout}{p.stderr}")
+    rows = parity_rows(p.stdout)
+    check(all(eq and x == y and x > min_outputs for x, y, eq in rows.values()), f"{what}:\n{p.stdout}")
+    return rows
+
+
+def replayed(journal_dir, cfg, out):
+    """`shoal replay JOURNAL_DIR --config CFG --out OUT`, checked; returns OUT."""
+    r = run(["replay", journal_dir, "--config", cfg, "--out", out])
+    check(r.returncode == 0, f"replay --config {cfg}: {r.stderr}")
+    return out

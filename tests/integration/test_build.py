@@ -15,7 +15,8 @@ import json
 import os
 import shutil
 
-from harness import SOURCE_DIR, check, config_with_port, free_port, parity_rows, run, workdir
+from harness import (SOURCE_DIR, check, check_parity, config_with_port, free_port, parity_rows, replayed, run,
+                     workdir)
 
 
 def build(cfg, data, *extra):
@@ -61,14 +62,9 @@ check(c["smooth"] == {"run": segs} and c["zs"] == {"run": segs}, f"smooth and zs
 for name in ("market.scan", "market.ob", "ret", "side"):
     check(c[name] == {"done": segs}, f"{name} did not run: {c}")
 
-ref = os.path.join(wd, "replayed")
-r = run(["replay", live, "--config", changed, "--out", ref])
-check(r.returncode == 0, f"replay --config: {r.stderr}")
-p = run(["parity", d1, ref])
-check(p.returncode == 0, f"the built dir equals the replay:\n{p.stdout}{p.stderr}")
-rows = parity_rows(p.stdout)
-check(set(rows) == {"market.scan", "market.ob", "ret", "side", "smooth", "zs"}, p.stdout)
-check(all(eq and a == b and a > 100 for a, b, eq in rows.values()), p.stdout)
+ref = replayed(live, changed, os.path.join(wd, "replayed"))
+rows = check_parity(d1, ref, "the built dir equals the replay", min_outputs=100)
+check(set(rows) == {"market.scan", "market.ob", "ret", "side", "smooth", "zs"}, rows)
 
 # Provenance (issue 19, acceptance 3): the manifests of the recorded dir and the built one differ
 # in exactly the rebuilt node and its downstream, and the journal is the same.
@@ -96,11 +92,8 @@ c = counts(rep)
 check(c["ret"] == {"run": segs}, f"ret runs: {c}")
 for name in ("smooth", "zs", "side"):
     check(c[name] == {"reused": segs}, f"{name} reused by the firewall: {c}")
-ref2 = os.path.join(wd, "replayed-ffill")
-r = run(["replay", live, "--config", ffill, "--out", ref2])
-check(r.returncode == 0, f"replay --config ffill: {r.stderr}")
-p = run(["parity", d2, ref2])
-check(p.returncode == 0, f"reused outputs equal the replay's (new ids, same seqs):\n{p.stdout}")
+ref2 = replayed(live, ffill, os.path.join(wd, "replayed-ffill"))
+check_parity(d2, ref2, "reused outputs equal the replay's (new ids, same seqs)")
 
 # And back: the original graph's outputs were retired, not lost; building it again brings them
 # back (same ids, same bytes) without computing anything.
@@ -111,8 +104,7 @@ for name in ("ret", "smooth", "zs", "side"):
     # (a segment where a node had no outputs yet, its warm-up, has nothing to bring back)
     check(set(c[name]) <= {"reused", "done"} and c[name]["reused"] >= segs - 2,
           f"{name} back from retired: {c}")
-p = run(["parity", d2, live])
-check(p.returncode == 0, f"back to the recorded outputs:\n{p.stdout}")
+check_parity(d2, live, "back to the recorded outputs")
 
 # --- 7. continue live on the built dir --------------------------------------------------------
 before = parity_rows(run(["parity", d1, d1]).stdout)
@@ -128,10 +120,7 @@ seqs = [o["seq"] for o in map(json.loads, r.stdout.splitlines()) if o.get("node"
 check(seqs == list(range(1, len(seqs) + 1)), f"smooth's seqs continue without a gap: {seqs[-5:]}")
 # And what it computed live after the build is what an uninterrupted run of NEW computes: the
 # whole journal (recorded, then continued) replayed through NEW equals the dir, every node.
-ref3 = os.path.join(wd, "replayed-continued")
-r = run(["replay", d1, "--config", changed, "--out", ref3])
-check(r.returncode == 0, f"replay of the continued dir: {r.stderr}")
-p = run(["parity", d1, ref3])
-check(p.returncode == 0, f"built + continued live equals an uninterrupted replay:\n{p.stdout}")
+ref3 = replayed(d1, changed, os.path.join(wd, "replayed-continued"))
+check_parity(d1, ref3, "built + continued live equals an uninterrupted replay")
 
 print("ok")

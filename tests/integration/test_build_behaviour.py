@@ -16,7 +16,7 @@ import shutil
 import lmdb
 import msgpack
 
-from harness import SOURCE_DIR, check, config_with_port, free_port, parity_rows, run, workdir
+from harness import SOURCE_DIR, check, check_parity, config_with_port, free_port, replayed, run, workdir
 
 OLD = "0123456789ab" * 5 + "cdef"  # the code hash "an older binary" had for ema
 
@@ -114,10 +114,5 @@ why = {n["name"]: n["why"] for n in rep["nodes"]}
 check(list(why["smooth"]) == ["behaviour of kind ema changed without a kind_version bump"], why)
 check(kinds_of(d2)["ema"]["behaviour"] == code, "the results now have this code's behaviour")
 
-ref = os.path.join(wd, "replayed")
-r = run(["replay", live, "--config", chain, "--out", ref])
-check(r.returncode == 0, f"replay --config: {r.stderr}")
-p = run(["parity", d2, ref])
-check(p.returncode == 0, f"the rebuilt dir equals the replay:\n{p.stdout}{p.stderr}")
-rows = parity_rows(p.stdout)
-check(all(eq and a == b and a > 100 for a, b, eq in rows.values()), p.stdout)
+ref = replayed(live, chain, os.path.join(wd, "replayed"))
+check_parity(d2, ref, "the rebuilt dir equals the replay", min_outputs=100)

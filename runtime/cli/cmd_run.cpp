@@ -12,6 +12,7 @@
 #include "runtime/cli/recorded_config.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/store/dir_lock.hpp"
+#include "runtime/transport/curve_keys.hpp"
 
 namespace shoal {
 
@@ -130,6 +131,10 @@ void add_run_command(CLI::App& app, cli_result& result) {
       eng.start();
     } catch (const dir_locked& e) {
       std::cerr << "shoal: " << e.what() << "\n";
+      result.exit_code = 2;
+      return;
+    } catch (const curve_error& e) {
+      std::cerr << "shoal: curve: " << e.what() << "\n";
       result.exit_code = 2;
       return;
     } catch (const std::exception& e) {

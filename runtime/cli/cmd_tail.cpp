@@ -14,6 +14,7 @@
 #include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/endpoints.hpp"
+#include "runtime/transport/curve_keys.hpp"
 #include "runtime/transport/snapshot_client.hpp"
 
 namespace shoal {
@@ -55,6 +56,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     std::size_t catch_up = 0;
     std::string snapshot;
     std::string track;
+    std::string curve_secret, server_key;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("ENDPOINT", o->endpoint,
@@ -75,6 +77,14 @@ void add_tail_command(CLI::App& app, cli_result& result) {
   cmd->add_option("--track", o->track,
                   "subscribe to the tracked endpoint ([engine] publish_tracked) under this name: "
                   "the engine then counts what it drops for us (`shoal admin subscribers`)");
+  auto* secret = cmd->add_option("--curve-secret", o->curve_secret,
+                                 "our CURVE key pair (a .key_secret file, mode 0600, from `shoal "
+                                 "keys gen`) for an engine with [engine] curve");
+  auto* server = cmd->add_option("--server-key", o->server_key,
+                                 "the engine's CURVE public key (40 Z85 characters: `shoal keys "
+                                 "show` of its key file)");
+  secret->needs(server);
+  server->needs(secret);
   cmd->callback([o, &result] {
     init_logging(result);
     std::int64_t for_ns = 0;
@@ -105,21 +115,52 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     zmq::context_t ctx(1);
     zmq::socket_t sub(ctx, tracked ? zmq::socket_type::dealer : zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);
+    if (!o->curve_secret.empty()) {
+      if (!is_z85_key(o->server_key))
+        return usage(
+            "--server-key must be 40 Z85 characters (`shoal keys show` of the engine's key)");
+      if (o->catch_up > 0) return usage("--catch-up does not speak CURVE yet");
+      try {
+        const curve_pair me = read_secret_curve_file(o->curve_secret);
+        sub.set(zmq::sockopt::curve_serverkey, o->server_key);
+        sub.set(zmq::sockopt::curve_publickey, me.public_key);
+        sub.set(zmq::sockopt::curve_secretkey, me.secret_key);
+      } catch (const curve_error& e) {
+        return usage(std::string("--curve-secret: ") + e.what());
+      }
+    }
     // ZeroMQ connects in the background and retries for ever: its monitor events are the only
     // way to tell a user that nothing listens at ENDPOINT.
     zmq::socket_t monitor(ctx, zmq::socket_type::pair);
     monitor.set(zmq::sockopt::linger, 0);
-    if (zmq_socket_monitor(
-            sub.handle(), "inproc://shoal-tail-monitor",
-            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED) == 0)
+    if (zmq_socket_monitor(sub.handle(), "inproc://shoal-tail-monitor",
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
+                               ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0)
       monitor.connect("inproc://shoal-tail-monitor");
     bool ever_connected = false;
     bool reported_down = false;  // said that the connection is down, not yet that it is back
+    // libzmq 4.3 does not connect again after a failed handshake (a key the engine refused):
+    // we do, a second later, so a key put back into allowed_clients lets us in again.
+    std::optional<std::chrono::steady_clock::time_point> handshake_failed;
     auto on_connection_event = [&](std::uint16_t event) {
       if (event == ZMQ_EVENT_CONNECTED) {
         ever_connected = true;
         if (reported_down) std::cerr << "shoal: connected to " << o->endpoint << "\n";
         reported_down = false;
+      } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                 event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+                 event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+        handshake_failed = std::chrono::steady_clock::now();
+        if (!reported_down)
+          std::cerr << "shoal: the handshake with " << o->endpoint << " failed: "
+                    << (o->curve_secret.empty()
+                            ? "the engine may want CURVE (--curve-secret, --server-key)"
+                            : "is --server-key the engine's public key, and ours in its "
+                              "allowed_clients?")
+                    << "; retrying\n";
+        reported_down = true;
       } else if (!reported_down) {
         reported_down = true;
         if (event == ZMQ_EVENT_DISCONNECTED)
@@ -202,6 +243,17 @@ void add_tail_command(CLI::App& app, cli_result& result) {
                                  {monitor.handle(), 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, 2, std::chrono::milliseconds(timeout_ms));
       if (items[1].revents & ZMQ_POLLIN) on_monitor_events();
+      if (handshake_failed &&
+          std::chrono::steady_clock::now() - *handshake_failed > std::chrono::seconds(1)) {
+        handshake_failed.reset();
+        try {
+          sub.disconnect(o->endpoint);
+        } catch (const zmq::error_t&) {
+          // the session is already gone
+        }
+        sub.connect(o->endpoint);
+        if (tracked) subscribe_all();
+      }
       if (!(items[0].revents & ZMQ_POLLIN)) {
         if (tracked && std::chrono::steady_clock::now() - last_frame > std::chrono::seconds(12)) {
           subscribe_all();

@@ -27,6 +27,7 @@ void add_manifest_command(CLI::App& app, cli_result& result);
 void add_explain_command(CLI::App& app, cli_result& result);
 void add_build_command(CLI::App& app, cli_result& result);
 void add_admin_command(CLI::App& app, cli_result& result);
+void add_keys_command(CLI::App& app, cli_result& result);
 
 // Per-node table of an engine's report on stderr, and the same as JSON.
 class engine;

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   shoal::add_build_command(app, result);
   shoal::add_explain_command(app, result);
   shoal::add_admin_command(app, result);
+  shoal::add_keys_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -195,10 +195,21 @@ void engine::start() {
   // not that the first one's ports are busy.
   if (!m.opt.data_dir.empty()) m.lock = std::make_unique<dir_lock>(m.opt.data_dir);
   if (m.live()) m.latency = std::make_shared<stage_latency>();
+  // CURVE keys are checked before anything binds: a secret readable by others stops the start.
+  for (const auto& src : m.cfg.sources)
+    if (!src.curve_secret_key_file.empty()) read_secret_curve_file(src.curve_secret_key_file);
+  // CURVE: the handler exists before any secured socket does (a handshake must find it).
+  if (!m.cfg.engine.curve_secret_key_file.empty() && (m.opt.publish || m.opt.live))
+    m.zap =
+        std::make_shared<zap_handler>(m.zmq_ctx, m.cfg.engine.curve_allowed_clients,
+                                      read_secret_curve_file(m.cfg.engine.curve_secret_key_file));
   if (m.opt.publish)
     m.pub = std::make_shared<publisher>(
         m.zmq_ctx, m.cfg.engine.publish, static_cast<int>(m.cfg.engine.publish_hwm),
-        m.cfg.engine.publish_tracked, std::size_t{1} << 20, m.latency);
+        m.cfg.engine.publish_tracked, std::size_t{1} << 20, m.latency, m.zap);
+  // A key taken out of the allow-list cuts its subscriber off: sessions close, the allowed
+  // reconnect through a new handshake.
+  if (m.zap && m.pub) m.zap->on_keys_removed([pub = m.pub] { pub->drop_sessions(); });
   if (!m.opt.data_dir.empty()) {
     const bool existed = store::exists(m.opt.data_dir);
     m.db = std::make_unique<store>(m.opt.data_dir, true);
@@ -249,7 +260,7 @@ void engine::start() {
   m.make_ingest();
   if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
     m.snapshots = std::make_unique<snapshot_server>(m.zmq_ctx, m.cfg.engine.snapshot, m.graph,
-                                                    *m.db, m.writer);
+                                                    *m.db, m.writer, m.zap.get());
   if (m.opt.live) {
     m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);

@@ -47,6 +47,8 @@ constexpr command commands[] = {
     {"config", "", "the config files the engine runs"},
     {"subscribers", "", "tracked subscribers (publish_tracked): topics, sent, dropped"},
     {"log-level", "level", "trace, debug, info, warn, error or off"},
+    {"reload-keys", "",
+     "read allowed_clients again (CURVE): keys taken out are cut off, keys added get in"},
 };
 
 class engine_admin final : public admin_backend {
@@ -100,6 +102,16 @@ class engine_admin final : public admin_backend {
     if (cmd == "config") return config_files();
     if (cmd == "subscribers") return subscribers();
     if (cmd == "log-level") return log_level(req);
+    if (cmd == "reload-keys") {
+      if (!m_.zap)
+        throw admin_error("this engine has no [engine] curve: there are no keys to load");
+      const std::size_t keys = m_.zap->reload();
+      const auto c = m_.zap->counters();
+      return {{"keys", keys},
+              {"accepted", c.accepted},
+              {"unknown_key", c.unknown_key},
+              {"no_curve", c.no_curve}};
+    }
     throw admin_error("unknown command \"" + cmd + "\" (try {\"cmd\": \"help\"})");
   }
 

@@ -32,6 +32,7 @@ struct engine::impl {
   zmq::context_t zmq_ctx{1};
   std::shared_ptr<status_board> board = std::make_shared<status_board>();
   std::shared_ptr<flow_control> flow = std::make_shared<flow_control>();
+  std::shared_ptr<zap_handler> zap;  // CURVE on the engine's endpoints ([engine] curve)
   std::shared_ptr<publisher> pub;
   // Live only: where input spends its time from receipt to the PUB socket (metrics).
   std::shared_ptr<stage_latency> latency;

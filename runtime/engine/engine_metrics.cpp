@@ -106,6 +106,22 @@ std::string engine_metrics_text(engine::impl& m) {
            "Frames of topics that are no stream of their zmq source (ZeroMQ subscriptions match "
            "prefixes).");
   t.sample("shoal_unmatched_topics_total", {}, m.gate ? m.gate->unmatched_topics() : 0);
+  t.family("shoal_source_handshake_failures_total", "counter",
+           "Connections of zmq sources whose CURVE handshake failed (wrong server key, a key the "
+           "feed does not allow).");
+  t.sample("shoal_source_handshake_failures_total", {}, m.gate ? m.gate->handshake_failures() : 0);
+  if (m.zap) {
+    const auto c = m.zap->counters();
+    t.family("shoal_curve_handshakes_total", "counter",
+             "CURVE handshakes on the engine's endpoints, by result: accepted, unknown_key (a "
+             "client key not in allowed_clients), no_curve (a client without CURVE or with another "
+             "server key).");
+    t.sample("shoal_curve_handshakes_total", {{"result", "accepted"}}, c.accepted);
+    t.sample("shoal_curve_handshakes_total", {{"result", "unknown_key"}}, c.unknown_key);
+    t.sample("shoal_curve_handshakes_total", {{"result", "no_curve"}}, c.no_curve);
+    t.family("shoal_curve_allowed_keys", "gauge", "Client keys in allowed_clients.");
+    t.sample("shoal_curve_allowed_keys", {}, c.keys);
+  }
   t.family("shoal_reuse_ratio", "gauge", "Declared nodes served by another's actor (dedup).");
   t.sample("shoal_reuse_ratio", {}, m.graph->reuse_ratio());
   t.family("shoal_actors_alive", "gauge", "Node actors running.");

@@ -137,6 +137,21 @@ void ingest::unmatched_topic(const std::string& source, const std::string& topic
         source, topic.substr(0, 128));
 }
 
+void ingest::handshake_failed(const std::string& source, const std::string& endpoint) {
+  std::lock_guard lock(mu_);
+  if (handshake_failures_++ == 0)
+    spdlog::warn(
+        "source {}: the handshake with {} failed (a wrong CURVE server_key, a key the feed does "
+        "not allow, or CURVE on one side only); it retries; counted in "
+        "shoal_source_handshake_failures_total",
+        source, endpoint);
+}
+
+std::uint64_t ingest::handshake_failures() const {
+  std::lock_guard lock(mu_);
+  return handshake_failures_;
+}
+
 std::uint64_t ingest::unmatched_topics() const {
   std::lock_guard lock(mu_);
   return unmatched_;

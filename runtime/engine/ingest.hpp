@@ -71,6 +71,10 @@ class ingest final : public record_sink {
   // counted; the first of each name (up to 1024 names) is logged.
   void unmatched_topic(const std::string& source, const std::string& topic);
   std::uint64_t unmatched_topics() const;
+  // A zmq source's connection whose handshake failed (a CURVE feed that does not know its key,
+  // a wrong server key, no CURVE where the feed wants it): counted; the first is logged.
+  void handshake_failed(const std::string& source, const std::string& endpoint);
+  std::uint64_t handshake_failures() const;
   // A change to how the engine runs, journaled at its ingest position (live); replay hands
   // journaled ones to the control handler.
   void control(const Control& c);
@@ -122,6 +126,7 @@ class ingest final : public record_sink {
   std::function<void(const Control&)> on_control_;
   std::set<std::string, std::less<>> unmatched_names_;
   std::uint64_t unmatched_ = 0;
+  std::uint64_t handshake_failures_ = 0;
   std::map<std::string, std::string> time_modes_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -27,6 +27,10 @@ struct engine_decl {
   std::string admin_tcp;
   std::string admin_token;
   std::string metrics_http;
+  // CURVE ([engine] curve = { secret_key_file, allowed_clients }): publish, publish_tracked and
+  // snapshot become CURVE servers with this secret key; only client keys found in the
+  // allowed_clients directory get in (runtime/transport/zap_handler.hpp). Empty: no CURVE.
+  std::string curve_secret_key_file, curve_allowed_clients;
   // An admin connection closes after this long without a complete request (or with an answer
   // it does not take); likewise a /metrics connection.
   std::int64_t admin_idle_timeout_ns = 60'000'000'000;

@@ -78,6 +78,18 @@ engine_decl parse_engine(const toml_file& doc, std::set<std::string>* asked) {
   loopback("metrics_http", e.metrics_http);
   check_listeners_distinct(e);
   if (auto s = r.str("admin_token")) e.admin_token = *s;
+  if (const toml::value* c = r.get("curve")) {
+    if (!c->is_table())
+      r.fail("curve", "must be a table { secret_key_file = \"...\", allowed_clients = \"DIR\" }");
+    table_reader cr(*c, doc, "engine.curve");
+    const auto dir = std::filesystem::path(file).parent_path();
+    auto near_config = [&](const std::string& p) {
+      return std::filesystem::path(p).is_relative() ? (dir / p).lexically_normal().string() : p;
+    };
+    e.curve_secret_key_file = near_config(cr.required_str("secret_key_file"));
+    e.curve_allowed_clients = near_config(cr.required_str("allowed_clients"));
+    cr.finish();
+  }
   if (!e.admin_tcp.empty() && e.admin_token.size() < 16)
     r.fail("admin_token", "admin_tcp needs admin_token of at least 16 characters");
   if (auto h = r.integer("publish_hwm")) {

@@ -55,6 +55,9 @@ struct source_decl {
   // ask for at start (a late mirror warms up from them instead of waiting).
   std::string snapshot;
   std::int64_t catch_up = 0;
+  // CURVE client (curve = { secret_key_file, server_key }): this source's key pair and the
+  // public key (Z85) of the feed or engine it connects to. Empty: plain ZeroMQ.
+  std::string curve_secret_key_file, curve_server_key;
   std::vector<stream_decl> streams;
   source_loc loc;
 };

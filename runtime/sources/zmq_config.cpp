@@ -1,7 +1,10 @@
 // The config half of the zmq source kind (its emission: zmq_source.cpp).
 #include "runtime/graph/detail/table_reader.hpp"
 #include "runtime/graph/endpoints.hpp"
+#include "runtime/graph/z85_key.hpp"
 #include "runtime/sources/source_kinds.hpp"
+
+#include <filesystem>
 
 namespace shoal {
 
@@ -33,6 +36,22 @@ void parse_zmq_config(detail::table_reader& r, source_decl& s) {
   }
   if ((!s.snapshot.empty() || s.catch_up > 0) && !outputs)
     r.fail("snapshot", "snapshot and catch_up need format = \"output\"");
+  if (const toml::value* c = r.get("curve")) {
+    if (!c->is_table())
+      r.fail("curve", "must be a table { secret_key_file = \"...\", server_key = \"Z85\" }");
+    detail::table_reader cr(*c, r.doc(), r.path("curve"));
+    const std::string file = cr.required_str("secret_key_file");
+    s.curve_secret_key_file = std::filesystem::path(file).is_relative()
+                                  ? (std::filesystem::path(r.doc().path()).parent_path() / file)
+                                        .lexically_normal()
+                                        .string()
+                                  : file;
+    s.curve_server_key = cr.required_str("server_key");
+    if (!is_z85_key(s.curve_server_key))
+      cr.fail("server_key",
+              "must be the server's public key: 40 Z85 characters (`shoal keys show`)");
+    cr.finish();
+  }
   if (auto d = r.duration("max_future")) s.max_future_ns = *d;
   if (auto d = r.duration("allowed_lateness")) s.allowed_lateness_ns = *d;
   if (outputs)

@@ -14,6 +14,7 @@
 #include "runtime/metrics/stage_latency.hpp"
 #include "runtime/sources/source_progress.hpp"
 #include "runtime/sources/sources.hpp"
+#include "runtime/transport/curve_keys.hpp"
 #include "runtime/transport/snapshot_client.hpp"
 #include "runtime/window/window_cache.hpp"
 
@@ -107,6 +108,31 @@ void zmq_source::run(zmq::context_t& ctx) {
                              : output_format ? stream_time::payload
                                              : st.time});
   }
+  // CURVE: the monitor reports handshakes that fail (a wrong server key, a key the feed does
+  // not allow), which otherwise look like a feed that says nothing.
+  std::unique_ptr<zmq::socket_t> monitor;
+  if (!decl_.curve_secret_key_file.empty()) {
+    const curve_pair me = read_secret_curve_file(decl_.curve_secret_key_file);
+    sub.set(zmq::sockopt::curve_serverkey, decl_.curve_server_key);
+    sub.set(zmq::sockopt::curve_publickey, me.public_key);
+    sub.set(zmq::sockopt::curve_secretkey, me.secret_key);
+    const std::string endpoint = "inproc://shoal-source-monitor-" + decl_.name;
+    if (zmq_socket_monitor(sub.handle(), endpoint.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
+      monitor = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::pair);
+      monitor->set(zmq::sockopt::linger, 0);
+      monitor->connect(endpoint);
+    }
+  }
+  auto handshakes = [&] {
+    if (!monitor) return;
+    zmq::message_t event, address;
+    while (monitor->recv(event, zmq::recv_flags::dontwait)) {
+      if (event.more()) (void)monitor->recv(address, zmq::recv_flags::dontwait);
+      in_->handshake_failed(decl_.name, address.to_string());
+    }
+  };
   for (const auto& ep : decl_.connect) sub.connect(ep);
 
   source_progress::options po;
@@ -231,6 +257,7 @@ void zmq_source::run(zmq::context_t& ctx) {
     // stalls the joins below it and replay closes the same buckets at the same point.
     for (const auto& wm : progress.due(clock_.now(), clock_.wall_ns()))
       in_->idle_watermark(decl_.name + "." + decl_.streams[wm.stream].name, wm.ts);
+    handshakes();
   }
 }
 

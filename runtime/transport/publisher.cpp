@@ -10,11 +10,12 @@ namespace shoal {
 
 publisher::publisher(zmq::context_t& ctx, std::string endpoint, int hwm,
                      std::string tracked_endpoint, std::size_t max_queue,
-                     std::shared_ptr<stage_latency> latency)
+                     std::shared_ptr<stage_latency> latency, std::shared_ptr<zap_handler> zap)
     : endpoint_(std::move(endpoint)),
       tracked_endpoint_(std::move(tracked_endpoint)),
       max_queue_(max_queue),
-      latency_(std::move(latency)) {
+      latency_(std::move(latency)),
+      zap_(std::move(zap)) {
   thread_ = std::thread([this, &ctx, hwm] { run(ctx, hwm); });
   // Bind before returning, so a bad endpoint is reported to the caller and not lost in a thread.
   std::unique_lock lock(bound_mu_);
@@ -71,6 +72,14 @@ void publisher::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void publisher::drop_sessions() {
+  {
+    std::lock_guard lock(mu_);
+    rebind_ = true;
+  }
+  cv_.notify_one();
+}
+
 publisher_stats publisher::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
@@ -81,12 +90,36 @@ std::vector<subscriber_stats> publisher::subscribers() const {
   return channel_ ? channel_->stats() : final_subscribers_;
 }
 
+void publisher::rebind(zmq::socket_t& sock) {
+  try {
+    sock.unbind(endpoint_);
+  } catch (const zmq::error_t& e) {
+    spdlog::error("publish {}: cannot close its sessions: {}", endpoint_, e.what());
+    return;
+  }
+  for (int attempt = 0;; ++attempt) {
+    try {
+      sock.bind(endpoint_);
+      spdlog::info("publish {}: every session closed; allowed subscribers reconnect", endpoint_);
+      return;
+    } catch (const zmq::error_t& e) {
+      if (attempt == 250) {  // 5 s
+        spdlog::error("publish {}: cannot bind again after closing its sessions: {}", endpoint_,
+                      e.what());
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
 void publisher::run(zmq::context_t& ctx, int hwm) {
   zmq::socket_t sock(ctx, zmq::socket_type::pub);
   std::string error;
   try {
     sock.set(zmq::sockopt::sndhwm, hwm);
     sock.set(zmq::sockopt::linger, 500);
+    if (zap_) zap_->secure(sock, "publish");
     sock.bind(endpoint_);
     // As bound: "tcp://127.0.0.1:*" becomes the port the system chose (read once bound_ is set).
     endpoint_ = sock.get(zmq::sockopt::last_endpoint);
@@ -96,7 +129,8 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
   if (error.empty() && !tracked_endpoint_.empty()) {
     try {
       std::lock_guard lock(channel_mu_);
-      channel_ = std::make_unique<subscriber_channel>(ctx, tracked_endpoint_, hwm);
+      channel_ = std::make_unique<subscriber_channel>(ctx, tracked_endpoint_, hwm,
+                                                      subscriber_channel_limits{}, zap_.get());
     } catch (const zmq::error_t& e) {
       error = "cannot bind publish_tracked endpoint " + tracked_endpoint_ + ": " + e.what();
     }
@@ -134,11 +168,21 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
       std::unique_lock lock(mu_);
       // Frames go in order; one held for a commit holds the ones behind it.
       const auto sendable = [&] { return !queue_.empty() && queue_.front().after <= committed_; };
-      const auto ready = [&] { return stopping_ || sendable(); };
+      const auto ready = [&] { return stopping_ || rebind_ || sendable(); };
       if (channel)
         cv_.wait_for(lock, std::chrono::milliseconds(10), ready);
       else
         cv_.wait(lock, ready);
+      if (rebind_) {
+        // Every session closes; peers reconnect. libzmq closes the listener in its I/O thread,
+        // so binding again may take a few tries. Meanwhile publish() queues (no fast path).
+        rebind_ = false;
+        fast_ = nullptr;
+        lock.unlock();
+        rebind(sock);
+        lock.lock();
+        if (!channel) fast_ = &sock;
+      }
       if (stopping_ && !sendable()) {
         // The store stopped first and committed what it could: the rest was never durable.
         stats_.uncommitted_dropped += queue_.size();

@@ -24,6 +24,7 @@
 
 #include "runtime/metrics/stage_latency.hpp"
 #include "runtime/transport/subscriber_channel.hpp"
+#include "runtime/transport/zap_handler.hpp"
 
 namespace shoal {
 
@@ -37,8 +38,10 @@ class publisher {
  public:
   // tracked_endpoint: the ROUTER endpoint of subscriber_channel, or empty for none.
   // latency: where the send stage of stage_latency is recorded (null: nowhere).
+  // zap: CURVE on both endpoints (zap_handler.hpp), null for none.
   publisher(zmq::context_t& ctx, std::string endpoint, int hwm, std::string tracked_endpoint = {},
-            std::size_t max_queue = 1 << 20, std::shared_ptr<stage_latency> latency = nullptr);
+            std::size_t max_queue = 1 << 20, std::shared_ptr<stage_latency> latency = nullptr,
+            std::shared_ptr<zap_handler> zap = nullptr);
   ~publisher();
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
@@ -57,14 +60,21 @@ class publisher {
   // The tracked endpoint's subscribers (their final counts once stopped).
   std::vector<subscriber_stats> subscribers() const;
   const std::string& endpoint() const { return endpoint_; }
+  // Closes every subscriber's session on the publish endpoint (unbind, bind again): the ones
+  // still allowed reconnect through a new CURVE handshake, a key taken out of the allow-list is
+  // refused. Outputs sent while they reconnect are not theirs (PUB never queues for the absent).
+  void drop_sessions();
 
  private:
   void run(zmq::context_t& ctx, int hwm);
+  void rebind(zmq::socket_t& sock);  // drop_sessions(), on the publishing thread
 
   std::string endpoint_;
   std::string tracked_endpoint_;
   std::size_t max_queue_;
   std::shared_ptr<stage_latency> latency_;
+  std::shared_ptr<zap_handler> zap_;
+  bool rebind_ = false;  // drop_sessions() asked; the publishing thread does it (guarded by mu_)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   struct frame {

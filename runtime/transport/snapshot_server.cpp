@@ -22,11 +22,12 @@ void snapshot_server::set_graph(std::shared_ptr<const plan> graph) {
 
 snapshot_server::snapshot_server(zmq::context_t& ctx, std::string endpoint,
                                  std::shared_ptr<const plan> graph, const store& db,
-                                 std::shared_ptr<store_writer> writer)
+                                 std::shared_ptr<store_writer> writer, zap_handler* zap)
     : graph_(std::move(graph)), db_(db), writer_(std::move(writer)) {
   sock_ = std::make_unique<snapshot_socket>(
       snapshot_socket{zmq::socket_t(ctx, zmq::socket_type::router)});
   sock_->s.set(zmq::sockopt::linger, 0);
+  if (zap) zap->secure(sock_->s, "snapshot");
   try {
     sock_->s.bind(endpoint);
   } catch (const zmq::error_t& e) {

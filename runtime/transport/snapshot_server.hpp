@@ -13,6 +13,7 @@
 
 #include "runtime/graph/plan.hpp"
 #include "runtime/store/store_writer.hpp"
+#include "runtime/transport/zap_handler.hpp"
 
 namespace zmq {
 class context_t;
@@ -23,8 +24,10 @@ namespace shoal {
 class snapshot_server {
  public:
   // Binds before returning (throws on a bind error).
+  // zap: CURVE (zap_handler.hpp), null for none.
   snapshot_server(zmq::context_t& ctx, std::string endpoint, std::shared_ptr<const plan> graph,
-                  const store& db, std::shared_ptr<store_writer> writer);
+                  const store& db, std::shared_ptr<store_writer> writer,
+                  zap_handler* zap = nullptr);
   ~snapshot_server();
   void stop();
   const std::string& endpoint() const { return endpoint_; }

@@ -24,7 +24,7 @@ nlohmann::json subscriber_json(const subscriber_stats& s) {
 }
 
 subscriber_channel::subscriber_channel(zmq::context_t& ctx, const std::string& endpoint, int hwm,
-                                       subscriber_channel_limits limits)
+                                       subscriber_channel_limits limits, zap_handler* zap)
     : sock_(ctx, zmq::socket_type::router), limits_(limits) {
   sock_.set(zmq::sockopt::sndhwm, hwm);
   sock_.set(zmq::sockopt::linger, 500);
@@ -39,6 +39,7 @@ subscriber_channel::subscriber_channel(zmq::context_t& ctx, const std::string& e
   // a frozen host), so the next send to it reports it gone instead of counting drops forever.
   sock_.set(zmq::sockopt::heartbeat_ivl, 2000);
   sock_.set(zmq::sockopt::heartbeat_timeout, 6000);
+  if (zap) zap->secure(sock_, "publish_tracked");
   sock_.bind(endpoint);
 }
 

@@ -25,6 +25,8 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "runtime/transport/zap_handler.hpp"
+
 namespace shoal {
 
 struct subscriber_stats {
@@ -49,8 +51,9 @@ class subscriber_channel {
  public:
   // Binds a ROUTER at endpoint; throws zmq::error_t when it cannot. hwm is the per-subscriber
   // send high-water mark in messages.
+  // zap: CURVE (zap_handler.hpp), null for none.
   subscriber_channel(zmq::context_t& ctx, const std::string& endpoint, int hwm,
-                     subscriber_channel_limits limits = {});
+                     subscriber_channel_limits limits = {}, zap_handler* zap = nullptr);
 
   // Answers every request waiting on the socket; never blocks.
   void serve_requests();

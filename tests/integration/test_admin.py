@@ -76,7 +76,7 @@ check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
 check(names == {"help", "version", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
                 "strategies", "submit", "remove", "restart", "checkpoint", "config", "log-level",
-                "subscribers", "explain"}, names)
+                "subscribers", "explain", "reload-keys"}, names)
 check(ask({"cmd": "version"})["engine"] == "quickstart", "version")
 g = ask({"cmd": "graph"})
 check(len(g["nodes"]) == 5 and g["distinct"] == 3, g)

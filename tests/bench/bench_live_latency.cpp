@@ -3,7 +3,9 @@
 //   relay — two hops through a bare C++ relay thread in its own context (SUB polled the way the
 //           zmq source polls, then PUB): what two hops cost on this machine with no engine;
 //   engine — feed PUB -> zmq source -> log_return -> engine PUB -> SUB: two hops plus the engine,
-//            with the data dir on (journal, outputs), publish_after_commit off and on.
+//            with the data dir on (journal, outputs), publish_after_commit off and on, and with
+//            CURVE on both hops (the feed a CURVE server, the engine's [engine] curve with the
+//            subscriber's key allowed): what authentication and encryption cost.
 // Frames are sent one at a time at a steady pace, so it measures latency, not throughput.
 // Usage: shoal_bench_live_latency DIR [SAMPLES]. Prints "<name>_p50_us", "<name>_p99_us", and
 // the engine's own breakdown from its stage histograms (metrics shoal_latency_seconds): the mean
@@ -24,6 +26,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/engine/engine.hpp"
+#include "runtime/transport/curve_keys.hpp"
 
 using namespace shoal;
 using clk = std::chrono::steady_clock;
@@ -141,17 +144,36 @@ std::vector<double> relay_two_hops(zmq::context_t& ctx, int samples) {
 }
 
 std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, int samples,
-                                   bool after_commit) {
+                                   bool after_commit, bool curve = false) {
   zmq::socket_t feed(ctx, zmq::socket_type::pub), sub(ctx, zmq::socket_type::sub);
-  feed.bind("tcp://127.0.0.1:*");
-  const std::string feed_ep = feed.get(zmq::sockopt::last_endpoint);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  std::string engine_curve, source_curve;
+  if (curve) {
+    const curve_pair engine_key = generate_curve_pair(), feed_key = generate_curve_pair(),
+                     client_key = generate_curve_pair();
+    const std::string secret = write_curve_files(dir + "/keys", "engine", engine_key).second;
+    write_curve_files(dir + "/clients", "client", client_key);
+    std::filesystem::remove(dir + "/clients/client.key_secret");
+    feed.set(zmq::sockopt::curve_server, true);
+    feed.set(zmq::sockopt::curve_secretkey, feed_key.secret_key);
+    sub.set(zmq::sockopt::curve_serverkey, engine_key.public_key);
+    sub.set(zmq::sockopt::curve_publickey, client_key.public_key);
+    sub.set(zmq::sockopt::curve_secretkey, client_key.secret_key);
+    engine_curve = "curve = { secret_key_file = \"" + secret + "\", allowed_clients = \"" + dir +
+                   "/clients\" }\n";
+    source_curve = "curve = { secret_key_file = \"" + secret + "\", server_key = \"" +
+                   feed_key.public_key + "\" }\n";
+  }
+  feed.bind("tcp://127.0.0.1:*");
+  const std::string feed_ep = feed.get(zmq::sockopt::last_endpoint);
   const std::string cfg_path = dir + ".toml";
   std::ofstream(cfg_path) << "[engine]\npublish = \"tcp://127.0.0.1:*\"\n"
-                          << "publish_after_commit = " << (after_commit ? "true" : "false")
-                          << "\n[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = [\""
-                          << feed_ep << "\"]\n[[source.stream]]\nname = \"scan\"\n"
+                          << "publish_after_commit = " << (after_commit ? "true" : "false") << "\n"
+                          << engine_curve
+                          << "[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = [\"" << feed_ep
+                          << "\"]\n"
+                          << source_curve << "[[source.stream]]\nname = \"scan\"\n"
                           << "schema = \"scan\"\none_per_bucket = true\ntime = \"payload\"\n"
                           << "[[node]]\nname = \"ret\"\nkind = \"log_return\"\n"
                           << "inputs = { in = \"feed.scan\" }\n";
@@ -175,7 +197,9 @@ std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, 
   drain(sub);
   auto us = time_frames(sub, samples, send);
   eng.stop();
-  const char* name = after_commit ? "live_engine_publish_after_commit" : "live_engine";
+  const char* name = curve          ? "live_engine_curve"
+                     : after_commit ? "live_engine_publish_after_commit"
+                                    : "live_engine";
   for (auto s : all_latency_stages) {
     const auto h = eng.latency(s);
     const double mean = h.count() ? h.sum_s / static_cast<double>(h.count()) * 1e6 : 0;
@@ -200,6 +224,7 @@ int main(int argc, char** argv) {
   report("live_raw_relay_two_hops", relay_two_hops(ctx, samples));
   report("live_engine", through_engine(ctx, dir + "/plain", samples, false));
   report("live_engine_publish_after_commit", through_engine(ctx, dir + "/pac", samples, true));
+  report("live_engine_curve", through_engine(ctx, dir + "/curve", samples, false, true));
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -100,6 +100,18 @@ try:
              and metric("shoal_curve_handshakes_total", result="accepted") >= 1,
              what="both refusals counted")
     check(metric("shoal_curve_allowed_keys") == 1, "one key allowed")
+    # The Python and Node clients speak CURVE with a certificate from `shoal keys gen`.
+    node_dir = os.path.join(SOURCE_DIR, "tests/clients/node")
+    curve_args = ["--curve-secret", os.path.join(keys, "alice.key_secret"), "--server-key", engine_pub]
+    for name, cmd in (("python", ["/usr/bin/python3", os.path.join(SOURCE_DIR, "tests/clients/python/subscriber.py"),
+                                  f"tcp://127.0.0.1:{port}", "--seconds", "3"]),
+                      ("node", ["node", os.path.join(node_dir, "subscriber.mjs"),
+                                f"tcp://127.0.0.1:{port}", "3"])):
+        r = subprocess.run(cmd + curve_args, capture_output=True, text=True, timeout=60)
+        summary = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+        z = summary.get("topics", {}).get("z", {})
+        check(r.returncode == 0 and z.get("count", 0) > 50 and z.get("gaps") == 0,
+              f"the {name} client over CURVE: {r.stdout[-300:]} {r.stderr[-300:]}")
 
     # --- 2. taken out, cut off; put back, let in ---------------------------------------------
     os.remove(os.path.join(clients, "alice.key"))

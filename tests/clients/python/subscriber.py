@@ -5,10 +5,12 @@ Subscribes to an engine's publish endpoint, decodes every [topic][msgpack Output
 checks that each topic's seqs are contiguous, and prints a JSON summary on exit:
   {"topics": {topic: {"count", "first", "last", "gaps", "missed"}}, "received": N}
 Usage: subscriber.py ENDPOINT --seconds S [--sleep MS] [--stall S] [--topic T ...] [--track NAME]
+                     [--curve-secret FILE --server-key KEY]
 --track NAME makes it a tracked subscriber: a DEALER named NAME connected to the engine's
 publish_tracked endpoint, which counts what it drops for this client under that name.
 --sleep makes it a slow client (it sleeps after every message); --stall makes it stop reading
-for a while after its first message.
+for a while after its first message. --curve-secret (a .key_secret certificate from `shoal keys
+gen`) and --server-key (the engine's public key) speak CURVE to an engine with [engine] curve.
 """
 import argparse
 import json
@@ -17,6 +19,7 @@ import time
 
 import msgpack
 import zmq
+import zmq.auth
 
 
 def main():
@@ -30,13 +33,20 @@ def main():
     ap.add_argument("--rcvhwm", type=int, default=1000)
     ap.add_argument("--rcvbuf", type=int, default=0, help="kernel receive buffer bytes (0 = OS default)")
     ap.add_argument("--track", help="routing id for the engine's publish_tracked endpoint")
+    ap.add_argument("--curve-secret", help="our CURVE certificate (.key_secret)")
+    ap.add_argument("--server-key", help="the engine's CURVE public key (Z85)")
     args = ap.parse_args()
+    if bool(args.curve_secret) != bool(args.server_key):
+        ap.error("--curve-secret and --server-key go together")
 
     ctx = zmq.Context()
     sub = ctx.socket(zmq.DEALER if args.track else zmq.SUB)
     sub.setsockopt(zmq.RCVHWM, args.rcvhwm)
     if args.rcvbuf:
         sub.setsockopt(zmq.RCVBUF, args.rcvbuf)
+    if args.curve_secret:
+        sub.curve_publickey, sub.curve_secretkey = zmq.auth.load_certificate(args.curve_secret)
+        sub.curve_serverkey = args.server_key.encode()
     if args.track:
         sub.setsockopt(zmq.ROUTING_ID, args.track.encode())
         sub.connect(args.endpoint)

@@ -119,12 +119,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (!is_z85_key(o->server_key))
         return usage(
             "--server-key must be 40 Z85 characters (`shoal keys show` of the engine's key)");
-      if (o->catch_up > 0) return usage("--catch-up does not speak CURVE yet");
       try {
-        const curve_pair me = read_secret_curve_file(o->curve_secret);
-        sub.set(zmq::sockopt::curve_serverkey, o->server_key);
-        sub.set(zmq::sockopt::curve_publickey, me.public_key);
-        sub.set(zmq::sockopt::curve_secretkey, me.secret_key);
+        apply_curve_client(sub, {o->curve_secret, o->server_key});
       } catch (const curve_error& e) {
         return usage(std::string("--curve-secret: ") + e.what());
       }
@@ -300,7 +296,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       while ((tracked ? acks < prefixes.size() && !refused : pending.empty()) &&
              std::chrono::steady_clock::now() < until)
         if (auto out = receive(50)) pending.push_back(std::move(*out));
-      snapshot_client client(ctx, snap);
+      snapshot_client client(ctx, snap, std::chrono::seconds(5), {o->curve_secret, o->server_key});
       for (const auto& t : o->topics) {
         std::vector<std::string> outputs;
         try {

@@ -66,7 +66,8 @@ class zmq_source final : public thread_source {
 
 template <class Handle>
 void zmq_source::catch_up_from_snapshot(zmq::context_t& ctx, Handle& handle) {
-  snapshot_client client(ctx, decl_.snapshot);
+  snapshot_client client(ctx, decl_.snapshot, std::chrono::seconds(5),
+                         curve_client{decl_.curve_secret_key_file, decl_.curve_server_key});
   std::size_t caught = 0;
   for (const auto& st : decl_.streams) {
     if (stop_) return;
@@ -112,10 +113,7 @@ void zmq_source::run(zmq::context_t& ctx) {
   // not allow), which otherwise look like a feed that says nothing.
   std::unique_ptr<zmq::socket_t> monitor;
   if (!decl_.curve_secret_key_file.empty()) {
-    const curve_pair me = read_secret_curve_file(decl_.curve_secret_key_file);
-    sub.set(zmq::sockopt::curve_serverkey, decl_.curve_server_key);
-    sub.set(zmq::sockopt::curve_publickey, me.public_key);
-    sub.set(zmq::sockopt::curve_secretkey, me.secret_key);
+    apply_curve_client(sub, {decl_.curve_secret_key_file, decl_.curve_server_key});
     const std::string endpoint = "inproc://shoal-source-monitor-" + decl_.name;
     if (zmq_socket_monitor(sub.handle(), endpoint.c_str(),
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |

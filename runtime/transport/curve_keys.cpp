@@ -112,6 +112,14 @@ curve_pair read_secret_curve_file(const std::string& path) {
   return keys;
 }
 
+void apply_curve_client(zmq::socket_t& sock, const curve_client& c) {
+  if (!c.on()) return;
+  const curve_pair me = read_secret_curve_file(c.secret_key_file);
+  sock.set(zmq::sockopt::curve_serverkey, c.server_key);
+  sock.set(zmq::sockopt::curve_publickey, me.public_key);
+  sock.set(zmq::sockopt::curve_secretkey, me.secret_key);
+}
+
 std::set<std::string> read_allowed_keys(const std::string& dir, std::string* problems) {
   std::set<std::string> keys;
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <zmq.hpp>
 
 #include "runtime/graph/z85_key.hpp"
 
@@ -38,6 +39,17 @@ curve_pair read_curve_file(const std::string& path);
 // A secret key for this process to use: the file's keys, refused (curve_error naming the path and
 // its mode) when the file is readable by group or others, or holds no secret key.
 curve_pair read_secret_curve_file(const std::string& path);
+
+// A CURVE client's settings: our key pair's certificate and the server's public key (Z85).
+// Empty: plain ZeroMQ.
+struct curve_client {
+  std::string secret_key_file, server_key;
+  bool on() const { return !secret_key_file.empty(); }
+};
+
+// Makes sock a CURVE client (before connect) when c.on(); throws curve_error for a key file
+// others may read or that cannot be read.
+void apply_curve_client(zmq::socket_t& sock, const curve_client& c);
 
 // The public keys of the certificates in dir (every regular file holding a public-key line;
 // unreadable ones are skipped and named in `problems`).

@@ -6,9 +6,10 @@
 namespace shoal {
 
 snapshot_client::snapshot_client(zmq::context_t& ctx, const std::string& endpoint,
-                                 std::chrono::milliseconds timeout)
+                                 std::chrono::milliseconds timeout, const curve_client& curve)
     : endpoint_(endpoint), req_(ctx, zmq::socket_type::req) {
   req_.set(zmq::sockopt::linger, 0);
+  apply_curve_client(req_, curve);
   req_.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
   req_.connect(endpoint);
 }

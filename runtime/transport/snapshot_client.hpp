@@ -10,6 +10,8 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "runtime/transport/curve_keys.hpp"
+
 namespace shoal {
 
 class snapshot_error : public std::runtime_error {
@@ -26,8 +28,10 @@ class snapshot_error : public std::runtime_error {
 
 class snapshot_client {
  public:
+  // curve: CURVE to an engine with [engine] curve (curve_keys.hpp); throws curve_error.
   snapshot_client(zmq::context_t& ctx, const std::string& endpoint,
-                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                  std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                  const curve_client& curve = {});
 
   // The last n outputs of topic, oldest first, each the msgpack bytes of an Output as the
   // endpoint's engine published it. Throws snapshot_error.

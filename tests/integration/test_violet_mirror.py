@@ -2,7 +2,11 @@
 mirror run as two processes on loopback; the mirror starts 200 buckets after the primary, warms
 up from the primary's snapshot endpoint, and its sizing_mirror equals the primary's sizing
 byte for byte on every common bucket, for at least 1000 consecutive buckets. A mirror config
-that would publish on one of the primary's topics is a config error."""
+that would publish on one of the primary's topics is a config error.
+
+Both engines run with CURVE (issue 18): blue lets in the mirror's key only, the mirror's zmq
+source presents it with blue's public key (live and for the snapshot catch-up), and the mirror's
+own endpoints are CURVE servers too."""
 import os
 import re
 import subprocess
@@ -12,7 +16,22 @@ from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
 
 wd = workdir()
 pub, snap, mpub, msnap = (free_port() for _ in range(4))
+keys = os.path.join(wd, "keys")
+for name in ("blue", "violet", "desk"):
+    check(run(["keys", "gen", name, "--out", keys]).returncode == 0, f"keys gen {name}")
+for engine, client in (("blue", "violet"), ("violet", "desk")):
+    os.makedirs(os.path.join(keys, engine + "-clients"))
+    os.rename(os.path.join(keys, client + ".key"), os.path.join(keys, engine + "-clients", client + ".key"))
+blue_key = run(["keys", "show", os.path.join(keys, "blue.key_secret")]).stdout.strip()
+
+
+def curve(engine):
+    return (f'curve = {{ secret_key_file = "{keys}/{engine}.key_secret", '
+            f'allowed_clients = "{keys}/{engine}-clients" }}')
+
+
 blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
+blue = blue.replace('[engine]\n', '[engine]\n' + curve("blue") + '\n', 1)
 blue = blue.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{pub}")
 blue = blue.replace("tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{snap}")
 os.makedirs(os.path.join(wd, "blue"))
@@ -21,6 +40,9 @@ open(os.path.join(wd, "blue", "graph.toml"), "w").write(blue)
 mirror = open(os.path.join(SOURCE_DIR, "scenarios/violet_mirror/mirror.toml")).read()
 for old, new in (("5560", pub), ("5561", snap), ("5570", mpub), ("5571", msnap)):
     mirror = mirror.replace(f"tcp://127.0.0.1:{old}", f"tcp://127.0.0.1:{new}")
+mirror = mirror.replace('[engine]\n', '[engine]\n' + curve("violet") + '\n', 1)
+mirror = mirror.replace('kind = "zmq"\n', 'kind = "zmq"\n' + f'curve = {{ secret_key_file = "{keys}/violet.key_secret", '
+                        f'server_key = "{blue_key}" }}\n', 1)
 mirror_cfg = os.path.join(wd, "violet_mirror", "mirror.toml")
 open(mirror_cfg, "w").write(mirror)
 
@@ -43,7 +65,9 @@ m = run(["run", mirror_cfg, "--for", "29s", "--data", mirror_dir])
 p_err = primary.communicate(timeout=60)[1]
 check(primary.returncode == 0, p_err)
 check(m.returncode == 0, m.stderr)
-check("caught up" in m.stderr, f"the late mirror did not warm up from the snapshot: {m.stderr}")
+check(re.search(r"caught up [1-9]\d* outputs", m.stderr),
+      f"the late mirror did not warm up from the snapshot: {m.stderr}")
+check("refused" not in p_err and "handshake" not in m.stderr, f"{p_err[-400:]}\n{m.stderr[-400:]}")
 
 p = run(["parity", primary_dir, mirror_dir, "--pair", "sizing=sizing_mirror"])
 check(p.returncode == 0, f"mirror sizing differs from primary sizing:\n{p.stdout}")

@@ -209,7 +209,11 @@ void engine::start() {
         m.cfg.engine.publish_tracked, std::size_t{1} << 20, m.latency, m.zap);
   // A key taken out of the allow-list cuts its subscriber off: sessions close, the allowed
   // reconnect through a new handshake.
-  if (m.zap && m.pub) m.zap->on_keys_removed([pub = m.pub] { pub->drop_sessions(); });
+  // (A weak pointer: the publisher holds the handler, the handler must not hold the publisher.)
+  if (m.zap && m.pub)
+    m.zap->on_keys_removed([pub = std::weak_ptr<publisher>(m.pub)] {
+      if (auto p = pub.lock()) p->drop_sessions();
+    });
   if (!m.opt.data_dir.empty()) {
     const bool existed = store::exists(m.opt.data_dir);
     m.db = std::make_unique<store>(m.opt.data_dir, true);

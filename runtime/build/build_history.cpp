@@ -679,6 +679,7 @@ class builder {
         if (std::string problem = quality_problem(n, outs); !problem.empty()) {
           stop = finalized;
           stop_why = "quality: " + problem;
+          stop_status = segment_status::failed;  // (even when a later step died first)
           break;
         }
         for (const auto& o : outs) {
@@ -728,9 +729,14 @@ class builder {
       seg& s = segs[k];
       if (k >= stop) {
         // Not built, nothing of it stored; the segments after it wait for it (continuity).
-        s.status = k == stop ? stop_status : segment_status::blocked;
+        // A dead letter only for a segment this build had to run: one built before (done) that
+        // a recomputation from the start failed on keeps its entry and is reported failed.
+        const bool dead =
+            k == stop && stop_status == segment_status::dead && s.status == segment_status::run;
+        s.status = k == stop ? (dead ? segment_status::dead : segment_status::failed)
+                             : segment_status::blocked;
         s.why = k == stop ? stop_why : "the segment before is not built (continuity)";
-        if (k == stop && stop_status == segment_status::dead) {
+        if (dead) {
           s.e.dead = stop_why;
           s.e.attempts = stop_attempts;
           s.e.result.clear();

@@ -8,7 +8,6 @@
 //
 // The walk and the recomputation are runtime/provenance/explain.hpp's (the admin `explain` of a
 // running engine answers from there too).
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -178,8 +177,7 @@ int explain_stored_output(const store& s, const std::string& node, std::int64_t 
   plan g;
   bool ok = false;
   {
-    const scratch_dir unpacked(std::filesystem::temp_directory_path() /
-                               ("shoal-explain-" + std::to_string(::getpid())));
+    const scratch_dir unpacked("shoal-explain-config-");
     ok = load_and_plan(unpack_config_files(*packed, unpacked.path.string()), cfg, g, result,
                        /*for_replay=*/true);
   }

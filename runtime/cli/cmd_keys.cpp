@@ -20,11 +20,13 @@ void add_keys_command(CLI::App& app, cli_result& result) {
       "zmq.auth reads them.");
   struct gen_opts {
     std::string name, out = ".";
+    bool force = false;
   };
   auto g = std::make_shared<gen_opts>();
   gen->add_option("NAME", g->name, "the key's name (an engine, a desk, a client)")->required();
   gen->add_option("--out", g->out, "the directory to write to (made if missing)")
       ->capture_default_str();
+  gen->add_flag("--force", g->force, "replace an existing pair of that name");
   gen->callback([g, &result] {
     if (g->name.empty() || g->name.find('/') != std::string::npos || g->name[0] == '.') {
       std::cerr << "shoal: keys gen: NAME must be a plain file name, got \"" << g->name << "\"\n";
@@ -33,7 +35,7 @@ void add_keys_command(CLI::App& app, cli_result& result) {
     }
     try {
       const curve_pair keys = generate_curve_pair();
-      const auto [pub, sec] = write_curve_files(g->out, g->name, keys);
+      const auto [pub, sec] = write_curve_files(g->out, g->name, keys, g->force);
       std::cout << "public key " << keys.public_key << "\n"
                 << "  " << pub << "  (give it away: an engine's allowed_clients, a client's "
                 << "--server-key)\n"

@@ -31,8 +31,8 @@ constexpr command commands[] = {
      "mailbox, window bytes"},
     {"window", "node", "one node's window C[input, interval, slot, {t, v}] as JSON"},
     {"explain", "node bucket [depth]",
-     "a stored output, the upstream outputs its window read down to the journal events, and "
-     "the output recomputed from that stretch of journal (identical or not)"},
+     "a stored output, the upstream outputs its window read (depth levels, default 3) down to "
+     "the journal events, and the output recomputed from that stretch of journal"},
     {"pause", "[node]", "hold a node's inputs (or every node's), bounded"},
     {"resume", "[node]", "catch up held inputs in order and continue"},
     {"metrics", "", "Prometheus text exposition"},
@@ -56,6 +56,9 @@ class engine_admin final : public admin_backend {
   explicit engine_admin(engine::impl& m) : m_(m) {}
 
   json handle(const std::string& cmd, const json& req) override {
+    // explain reads the store and may replay a stretch of journal: it holds the graph lock only
+    // to copy what it reads, so the engine's ticks and checkpoints go on meanwhile.
+    if (cmd == "explain") return explain(req);
     std::lock_guard lock(m_.graph_mu);
     if (cmd == "help") {
       json list = json::array();
@@ -262,7 +265,15 @@ class engine_admin final : public admin_backend {
   // journal inline; it is skipped (with the reason) where it would hold the admin socket long:
   // a kind whose state depends on all history, or a journal with runtime strategy changes.
   json explain(const json& req) const {
-    const std::size_t i = node_arg(req);
+    std::shared_ptr<const plan> g;
+    config cfg;
+    std::size_t i = 0;
+    {
+      std::lock_guard lock(m_.graph_mu);
+      i = node_arg(req);
+      g = m_.graph;
+      cfg = m_.cfg;
+    }
     if (!m_.db || !m_.writer) throw admin_error("no data dir: nothing is stored to explain");
     const auto b = req.find("bucket");
     if (b == req.end() || !b->is_number_integer())
@@ -270,23 +281,26 @@ class engine_admin final : public admin_backend {
     const std::int64_t bucket = b->get<std::int64_t>();
     if (bucket < INT64_MIN / 2 || bucket > INT64_MAX / 2)
       throw admin_error("bucket " + std::to_string(bucket) + " is no event time a store can hold");
-    int depth = -1;
+    // Three levels by default (a node, its inputs, theirs): a walk of every level of a deep
+    // graph reads period^depth outputs, and the admin socket waits for it.
+    int depth = 3;
     if (const auto d = req.find("depth"); d != req.end()) {
-      if (!d->is_number_integer()) throw admin_error("\"depth\" must be an integer");
+      if (!d->is_number_integer() || d->get<int>() < 0)
+        throw admin_error("\"depth\" must be a whole number of levels");
       depth = d->get<int>();
     }
     m_.writer->flush();
     std::string skip;
-    if (!history_ns(*m_.graph, i))
-      skip = "its state depends on all history: `shoal explain DIR " + m_.graph->nodes[i].name() +
+    if (!history_ns(*g, i))
+      skip = "its state depends on all history: `shoal explain DIR " + g->nodes[i].name() +
              " --bucket " + std::to_string(bucket) + "` recomputes it from the whole journal";
     else if (m_.db->journal_has_controls())
       skip =
           "the journal holds runtime strategy changes: `shoal explain DIR` recomputes through "
           "the recorded config";
-    json j = explain_output(*m_.db, m_.cfg, *m_.graph, i, bucket, depth, skip);
+    json j = explain_output(*m_.db, cfg, *g, i, bucket, depth, skip);
     if (!j["stored"].get<bool>())
-      throw admin_error(m_.graph->nodes[i].name() + " has no stored output at bucket " +
+      throw admin_error(g->nodes[i].name() + " has no stored output at bucket " +
                         std::to_string(bucket));
     return j;
   }

@@ -1,5 +1,6 @@
 #include "runtime/engine/failpoints.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
@@ -66,17 +67,18 @@ std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& a
   return out;
 }
 
-std::shared_ptr<kernel_fault> kernel_fault_for(const std::vector<std::string>& names) {
+std::vector<std::shared_ptr<kernel_fault>> kernel_faults_for(
+    const std::vector<std::string>& names) {
   // Parsed once per process: a *N count is shared by every runner of the node (a retry makes a
   // new one), so "the first N times" means in this process.
   static const std::vector<std::shared_ptr<kernel_fault>> faults = [] {
     const char* text = std::getenv("SHOAL_FAILPOINTS");
     return parse_failpoints(text ? text : "");
   }();
+  std::vector<std::shared_ptr<kernel_fault>> mine;
   for (const auto& f : faults)
-    for (const auto& n : names)
-      if (f->name == n) return f;
-  return nullptr;
+    if (std::find(names.begin(), names.end(), f->name) != names.end()) mine.push_back(f);
+  return mine;
 }
 
 }  // namespace shoal

@@ -32,8 +32,8 @@ struct kernel_fault {
 // The faults a SHOAL_FAILPOINTS text sets; throws std::invalid_argument naming what it cannot read.
 std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& text);
 
-// The fault set for a node published under one of `names`, null for none (the usual case).
-// Throws std::invalid_argument for a SHOAL_FAILPOINTS it cannot read.
-std::shared_ptr<kernel_fault> kernel_fault_for(const std::vector<std::string>& names);
+// The faults set for a node published under one of `names`, none in the usual case. Throws
+// std::invalid_argument for a SHOAL_FAILPOINTS it cannot read.
+std::vector<std::shared_ptr<kernel_fault>> kernel_faults_for(const std::vector<std::string>& names);
 
 }  // namespace shoal

@@ -142,7 +142,7 @@ void ingest::handshake_failed(const std::string& source, const std::string& endp
   if (handshake_failures_++ == 0)
     spdlog::warn(
         "source {}: the handshake with {} failed (a wrong CURVE server_key, a key the feed does "
-        "not allow, or CURVE on one side only); it retries; counted in "
+        "not allow, or CURVE on one side only); it connects again every second; counted in "
         "shoal_source_handshake_failures_total",
         source, endpoint);
 }

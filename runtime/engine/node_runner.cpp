@@ -51,7 +51,7 @@ node_runner::node_runner(node_runner_args args, node_outlet& out)
   out_seq_ = args_.seq_after;
   warming_ = args_.warming;
   try {
-    fault_ = kernel_fault_for(names_);
+    faults_ = kernel_faults_for(names_);
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
@@ -135,9 +135,10 @@ void node_runner::drain() {
         value_ptr v;
         try {
           const auto t0 = std::chrono::steady_clock::now();
-          if (fault_ && fault_->hit(ready->bucket))
-            throw std::runtime_error("failpoint kernel_throw=" + fault_->name + "@" +
-                                     std::to_string(ready->bucket));
+          for (const auto& f : faults_)
+            if (f->hit(ready->bucket))
+              throw std::runtime_error("failpoint kernel_throw=" + f->name + "@" +
+                                       std::to_string(ready->bucket));
           v = kern_->compute_shared(input_);
           const double secs =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -109,7 +109,7 @@ class node_runner {
   const plan_node* spec_;
   std::unique_ptr<window_cache> cache_;
   std::unique_ptr<kernel> kern_;
-  std::shared_ptr<kernel_fault> fault_;  // SHOAL_FAILPOINTS (failpoints.hpp), usually null
+  std::vector<std::shared_ptr<kernel_fault>> faults_;  // SHOAL_FAILPOINTS (failpoints.hpp)
   kernel_input input_;
   std::vector<std::int64_t> port_interval_;  // upstream interval per port (0 for raw events)
   std::vector<std::string> names_;

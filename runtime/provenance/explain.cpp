@@ -1,7 +1,5 @@
 #include "runtime/provenance/explain.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 
@@ -149,8 +147,7 @@ nlohmann::json recompute(const store& s, const config& cfg, const plan& g, std::
   const std::uint64_t first = history ? e.first_at_or_after(bucket - *history - margin) : 1;
   const std::uint64_t through =
       std::min(s.journal_last(), e.first_at_or_after(bucket + n.interval_ns + margin));
-  const scratch_dir scratch(std::filesystem::temp_directory_path() /
-                            ("shoal-explain-" + std::to_string(::getpid()) + "-replay"));
+  const scratch_dir scratch("shoal-explain-replay-");
   nlohmann::json j{{"journal_from", first},
                    {"journal_through", through},
                    {"whole_history", !history.has_value()}};

@@ -123,12 +123,28 @@ void zmq_source::run(zmq::context_t& ctx) {
       monitor->connect(endpoint);
     }
   }
+  // libzmq 4.3 does not connect again after a failed handshake: the source does, a second
+  // later, so a feed that lets this key in later (or a key file rewritten) is read again.
+  std::optional<std::chrono::steady_clock::time_point> handshake_failed;
   auto handshakes = [&] {
     if (!monitor) return;
     zmq::message_t event, address;
     while (monitor->recv(event, zmq::recv_flags::dontwait)) {
       if (event.more()) (void)monitor->recv(address, zmq::recv_flags::dontwait);
       in_->handshake_failed(decl_.name, address.to_string());
+      handshake_failed = std::chrono::steady_clock::now();
+    }
+    if (handshake_failed &&
+        std::chrono::steady_clock::now() - *handshake_failed > std::chrono::seconds(1)) {
+      handshake_failed.reset();
+      for (const auto& ep : decl_.connect) {
+        try {
+          sub.disconnect(ep);
+        } catch (const zmq::error_t&) {
+          // that connection is already gone
+        }
+        sub.connect(ep);
+      }
     }
   };
   for (const auto& ep : decl_.connect) sub.connect(ep);

@@ -1,9 +1,13 @@
 #include "runtime/transport/curve_keys.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,15 +27,28 @@ std::string field(const std::string& line) {
   return first == std::string::npos ? "" : v.substr(first, last - first + 1);
 }
 
-void write_file(const fs::path& path, const std::string& text, fs::perms mode) {
-  std::error_code ec;
-  fs::remove(path, ec);  // a new file: its mode is set before the secret is written
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw curve_error(path.string() + ": cannot write");
-  fs::permissions(path, mode, ec);
-  if (ec) throw curve_error(path.string() + ": cannot set its mode: " + ec.message());
-  out << text;
-  if (!out.flush()) throw curve_error(path.string() + ": cannot write");
+// A new file, created with its mode (never readable by others for a moment) and never through
+// a symlink; an existing one is replaced only with `replace`.
+void write_file(const fs::path& path, const std::string& text, mode_t mode, bool replace) {
+  if (replace) ::unlink(path.c_str());
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0)
+    throw curve_error(path.string() +
+                      (errno == EEXIST ? ": exists (keep it, or --force)"
+                                       : ": cannot create: " + std::string(std::strerror(errno))));
+  ::fchmod(fd, mode);  // whatever the umask took away
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      throw curve_error(path.string() + ": cannot write: " + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0)
+    throw curve_error(path.string() + ": cannot write: " + std::strerror(errno));
 }
 
 std::string certificate(const curve_pair& keys, bool with_secret) {
@@ -57,16 +74,18 @@ curve_pair generate_curve_pair() {
 
 std::pair<std::string, std::string> write_curve_files(const std::string& dir,
                                                       const std::string& name,
-                                                      const curve_pair& keys) {
+                                                      const curve_pair& keys, bool replace) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw curve_error(dir + ": cannot create: " + ec.message());
   const fs::path pub = fs::path(dir) / (name + ".key");
   const fs::path sec = fs::path(dir) / (name + ".key_secret");
-  write_file(sec, certificate(keys, true), fs::perms::owner_read | fs::perms::owner_write);
-  write_file(pub, certificate(keys, false),
-             fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                 fs::perms::others_read);
+  if (!replace)
+    for (const auto& p : {sec, pub})
+      if (fs::exists(fs::symlink_status(p)))
+        throw curve_error(p.string() + ": exists (keep it, or --force to replace the pair)");
+  write_file(sec, certificate(keys, true), 0600, replace);
+  write_file(pub, certificate(keys, false), 0644, replace);
   return {pub.string(), sec.string()};
 }
 
@@ -103,8 +122,9 @@ curve_pair read_secret_curve_file(const std::string& path) {
   if (st.st_mode & (S_IRWXG | S_IRWXO)) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw curve_error(path + ": a secret key file must not be readable by group or others (mode " +
-                      mode + "; chmod 600 " + path + ")");
+    throw curve_error(
+        path + ": a secret key file must be the owner's alone, not open to group or others (mode " +
+        mode + "; chmod 600 " + path + ")");
   }
   curve_pair keys = read_curve_file(path);
   if (keys.secret_key.empty())
@@ -123,15 +143,17 @@ void apply_curve_client(zmq::socket_t& sock, const curve_client& c) {
 std::set<std::string> read_allowed_keys(const std::string& dir, std::string* problems) {
   std::set<std::string> keys;
   std::error_code ec;
-  for (const auto& f : fs::directory_iterator(dir, ec)) {
-    if (!f.is_regular_file(ec)) continue;
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;
     try {
-      keys.insert(read_curve_file(f.path().string()).public_key);
+      keys.insert(read_curve_file(it->path().string()).public_key);
     } catch (const curve_error& e) {
       if (problems) *problems += (problems->empty() ? "" : "; ") + std::string(e.what());
     }
   }
-  if (ec && problems) *problems += dir + ": " + ec.message();
+  if (ec) throw curve_error(dir + ": cannot list the allowed client keys: " + ec.message());
   return keys;
 }
 

@@ -27,10 +27,12 @@ struct curve_pair {
 // A new key pair (libzmq's zmq_curve_keypair, from the system's randomness).
 curve_pair generate_curve_pair();
 
-// Writes DIR/NAME.key (public) and DIR/NAME.key_secret (both, 0600); returns their paths.
+// Writes DIR/NAME.key (public, 0644) and DIR/NAME.key_secret (both, 0600: created so, never
+// readable by others for a moment); returns their paths. Existing files are refused unless
+// `replace`.
 std::pair<std::string, std::string> write_curve_files(const std::string& dir,
                                                       const std::string& name,
-                                                      const curve_pair& keys);
+                                                      const curve_pair& keys, bool replace = false);
 
 // What a certificate file holds. Throws curve_error naming the file: unreadable, no valid public
 // key, a secret key that is not 40 Z85 characters or not the public key's.
@@ -52,7 +54,8 @@ struct curve_client {
 void apply_curve_client(zmq::socket_t& sock, const curve_client& c);
 
 // The public keys of the certificates in dir (every regular file holding a public-key line;
-// unreadable ones are skipped and named in `problems`).
+// unreadable ones are skipped and named in `problems`). Throws curve_error when the directory
+// cannot be listed.
 std::set<std::string> read_allowed_keys(const std::string& dir, std::string* problems = nullptr);
 
 }  // namespace shoal

@@ -125,6 +125,8 @@ void publisher::run(zmq::context_t& ctx, int hwm) {
     endpoint_ = sock.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
     error = "cannot bind publish endpoint " + endpoint_ + ": " + e.what();
+  } catch (const std::exception& e) {  // CURVE could not be set up on it
+    error = "publish endpoint " + endpoint_ + ": " + e.what();
   }
   if (error.empty() && !tracked_endpoint_.empty()) {
     try {

@@ -14,17 +14,22 @@ zap_handler::zap_handler(zmq::context_t& ctx, std::string allowed_dir, curve_pai
   std::error_code ec;
   if (!std::filesystem::is_directory(dir_, ec))
     throw curve_error(dir_ + ": allowed_clients must be a directory of client public keys");
-  reload();
+  if (reload() == 0)
+    spdlog::warn(
+        "curve: {} holds no client key yet: every subscriber is refused until one is added", dir_);
   // The REP socket is bound here, before any secured socket exists: a handshake never finds
   // the context without its handler.
   auto rep = std::make_shared<zmq::socket_t>(ctx_, zmq::socket_type::rep);
   rep->set(zmq::sockopt::linger, 0);
   rep->bind("inproc://zeromq.zap.01");
   thread_ = std::thread([this, rep] {
-    try {
-      std::vector<std::pair<std::unique_ptr<zmq::socket_t>, std::string>> monitors;
-      auto last_read = std::chrono::steady_clock::now();
-      while (!stop_) {
+    std::vector<std::pair<std::unique_ptr<zmq::socket_t>, std::string>> monitors;
+    auto last_read = std::chrono::steady_clock::now();
+    std::uint64_t errors = 0;
+    while (!stop_) {
+      // One bad turn (a signal interrupting the poll, an unreadable file) must not end the
+      // handler: every later handshake would wait for an answer that never comes.
+      try {
         {
           std::lock_guard lock(mu_);
           for (auto& [endpoint, what] : pending_monitors_) {
@@ -46,9 +51,14 @@ zap_handler::zap_handler(zmq::context_t& ctx, std::string allowed_dir, curve_pai
           reload();
           last_read = std::chrono::steady_clock::now();
         }
+      } catch (const zmq::error_t& e) {
+        if (e.num() == ETERM) return;  // the engine is closing its context
+        if (e.num() != EINTR && errors++ == 0)
+          spdlog::error("curve: ZAP handler: {} (further errors not logged)", e.what());
+      } catch (const std::exception& e) {
+        if (errors++ == 0)
+          spdlog::error("curve: ZAP handler: {} (further errors not logged)", e.what());
       }
-    } catch (const zmq::error_t& e) {
-      if (e.num() != ETERM) spdlog::error("curve: the ZAP handler stopped: {}", e.what());
     }
   });
 }
@@ -59,8 +69,20 @@ zap_handler::~zap_handler() {
 }
 
 std::size_t zap_handler::reload() {
+  // One reload at a time (the handler's own, every second, and admin reload-keys): an older
+  // reading of the directory never replaces a newer one.
+  std::lock_guard reading(reload_mu_);
   std::string problems;
-  std::set<std::string> keys = read_allowed_keys(dir_, &problems);
+  std::set<std::string> keys;
+  try {
+    keys = read_allowed_keys(dir_, &problems);
+  } catch (const curve_error& e) {
+    // A directory that cannot be listed keeps the keys it had: refusing everyone (and cutting
+    // every session) because of a passing error would be worse.
+    const std::size_t kept = counters().keys;
+    spdlog::warn("curve: {}; keeping the {} keys read before", e.what(), kept);
+    return kept;
+  }
   std::function<void()> removed;
   std::size_t count = 0;
   {
@@ -119,7 +141,15 @@ void zap_handler::answer(zmq::socket_t& rep) {
     req.push_back(std::move(part));
     if (!more) break;
   }
-  if (req.size() < 6) return;  // not a ZAP request (REP must still answer something)
+  if (req.size() < 6) {
+    // Not a ZAP request; a REP socket must still answer before it can receive again.
+    const std::string id = req.size() > 1 ? req[1].to_string() : "";
+    const std::array<std::string, 6> reply{"1.0", id, "500", "malformed ZAP request", "", ""};
+    for (std::size_t i = 0; i < reply.size(); ++i)
+      rep.send(zmq::buffer(reply[i]),
+               i + 1 < reply.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    return;
+  }
   const std::string version = req[0].to_string(), id = req[1].to_string();
   const std::string address = req[3].to_string(), mechanism = req[5].to_string();
   std::string code = "200", text = "OK", user;
@@ -167,7 +197,7 @@ void zap_handler::monitor_event(zmq::socket_t& mon, const std::string& what) {
     if (no_curve_++ == 0)
       spdlog::warn(
           "curve: {}: refused a connection that does not speak CURVE with this engine's "
-          "key (from {}; later ones are counted, not logged)",
+          "key (on {}; later ones are counted, not logged)",
           what, address.to_string());
   }
 }

@@ -58,6 +58,7 @@ class zap_handler {
   std::string dir_;
   curve_pair server_;
   mutable std::mutex mu_;
+  std::mutex reload_mu_;  // held across a reload's reading and its swap
   std::set<std::string> allowed_;
   std::set<std::string> logged_;  // refused keys already logged
   std::function<void()> on_removed_;

@@ -9,8 +9,8 @@ Keys come from `shoal keys gen` (ZeroMQ certificates; pyzmq's zmq.auth reads the
 4. Through a raw TCP proxy that records the bytes, a CURVE session carries outputs whose
    plaintext names assets (A000…) and topics (market.scan): none of it is in the recorded bytes.
 3. A zmq source with curve = { secret_key_file, server_key } reads a CURVE feed (pyzmq, its own
-   key pair) with the right server key; with a wrong one it gets nothing, and the failed
-   handshakes are counted.
+   key pair and allow-list): refused while the feed does not know its key (counted, and it keeps
+   trying), read once the feed allows it; with a wrong server key it gets nothing, counted.
 Also: a secret key file readable by others stops `shoal run` with exit 2 naming the path."""
 import json
 import os
@@ -24,6 +24,7 @@ import time
 import msgpack
 import zmq
 import zmq.auth
+import zmq.auth.thread
 
 from harness import SHOAL, SOURCE_DIR, check, feed_config, free_port, run, start, wait_for, workdir
 
@@ -183,6 +184,12 @@ finally:
     engine.wait(timeout=20)
 
 # --- 3. a zmq source reading a CURVE feed -------------------------------------------------------
+# The feed lets in the keys of its own allow-list (pyzmq's ZAP authenticator), empty at first.
+feed_clients = os.path.join(wd, "feed-clients")
+os.makedirs(feed_clients)
+auth = zmq.auth.thread.ThreadAuthenticator(ctx)
+auth.start()
+auth.configure_curve(domain="*", location=feed_clients)
 fpub, fsec = zmq.auth.load_certificate(os.path.join(keys, "feed.key_secret"))
 feed = ctx.socket(zmq.XPUB)
 feed.setsockopt(zmq.XPUB_VERBOSE, 1)
@@ -215,8 +222,14 @@ def feed_until(pred, what, timeout=15):
 right, right_data = source_engine("right", fpub.decode())
 sock = os.path.join(right_data, "shoal.sock")
 try:
-    feed_until(lambda: os.path.exists(sock) and admin("inspect", "feed.a").get("counters", {}).get("outputs", 0) > 5,
-               "the source to read the CURVE feed")
+    # Refused by the feed: counted, nothing read; the source keeps trying (libzmq would not).
+    feed_until(lambda: os.path.exists(sock) and metric("shoal_source_handshake_failures_total") >= 1,
+               "the feed refusing the source's key, counted")
+    check(admin("inspect", "feed.a").get("counters", {}).get("events_in", -1) == 0, "nothing read")
+    shutil.copy(os.path.join(keys, "engine.key"), feed_clients)
+    auth.configure_curve(domain="*", location=feed_clients)
+    feed_until(lambda: admin("inspect", "feed.a").get("counters", {}).get("outputs", 0) > 5,
+               "the source reading the CURVE feed once its key is allowed")
 finally:
     right.terminate()
     right.wait(timeout=20)
@@ -232,6 +245,7 @@ finally:
     wrong.terminate()
     _, err = wrong.communicate(timeout=20)
 check("handshake with" in err, f"the failure is logged: {err[-500:]}")
+auth.stop()
 
 # --- a secret key file others may read stops the start -------------------------------------------
 os.chmod(os.path.join(keys, "engine.key_secret"), 0o644)

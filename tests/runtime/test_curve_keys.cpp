@@ -41,6 +41,17 @@ TEST_CASE("runtime: curve keys: a pair is written, 0600 for the secret, and read
   const curve_pair pub_only = read_curve_file(pub);
   CHECK(pub_only.public_key == keys.public_key);
   CHECK(pub_only.secret_key.empty());
+  // An existing pair is kept unless replaced on purpose.
+  CHECK(message_of([&] {
+          write_curve_files(dir.path().string(), "desk", generate_curve_pair());
+        }).find("exists") != std::string::npos);
+  CHECK(read_curve_file(pub).public_key == keys.public_key);
+  const curve_pair other = generate_curve_pair();
+  write_curve_files(dir.path().string(), "desk", other, /*replace=*/true);
+  CHECK(read_curve_file(pub).public_key == other.public_key);
+  CHECK(message_of([&] {
+          read_allowed_keys((dir.path() / "missing").string());
+        }).find("cannot list") != std::string::npos);
   CHECK(message_of([&] { read_secret_curve_file(pub); }).find("group or others") !=
         std::string::npos);  // a public file is 0644: refused as a secret before it is read
   ::chmod(pub.c_str(), 0600);

@@ -16,6 +16,7 @@
 #include "actors/eigen_scanner/rolling_moments.hpp"
 #include "actors/eigen_scanner/scan_window.hpp"
 #include "actors/eigen_scanner/top_eigenvalue.hpp"
+#include "actors/eigen_scanner/warm_top_eigenvalue.hpp"
 
 namespace shoal {
 
@@ -28,7 +29,8 @@ class eigen_scanner_kernel final : public kernel {
                        std::int64_t long_w);
 
   Value compute(const kernel_input& in) override;
-  // Per window: the previous λ_max and n (for velocity) and the rolling sums, bit for bit.
+  // Per window: the previous λ_max and n (for velocity), the rolling sums and the warm start
+  // of the top eigenvector, bit for bit.
   Value save_state() const override;
   void restore_state(const Value& v) override;
 
@@ -39,6 +41,10 @@ class eigen_scanner_kernel final : public kernel {
     bool has_prev = false;  // the window has produced an output before
     double prev_lambda = 0;
     std::int64_t prev_n = 0;
+    // The last power iterate and the assets of its entries (ids, name order): the next
+    // bucket's start vector. Empty before the first matrix of two or more assets.
+    std::vector<std::uint32_t> vector_ids;
+    Eigen::VectorXd vector;
   };
   struct window_result {
     double lambda = 0;
@@ -46,6 +52,7 @@ class eigen_scanner_kernel final : public kernel {
   };
 
   window_result scan_window_w(window_state& s);
+  double top_of_correlation(window_state& s);
   void reset();
 
   std::vector<window_state> windows_;
@@ -55,6 +62,8 @@ class eigen_scanner_kernel final : public kernel {
   // Reused between buckets to avoid reallocating per call.
   Eigen::MatrixXd corr_;
   top_eigenvalue top_;
+  warm_top_eigenvalue warm_;
+  std::vector<std::int64_t> position_;  // scratch: asset id → entry of the previous vector
   std::vector<std::uint32_t> set_;
   std::vector<std::size_t> keep_;
 };

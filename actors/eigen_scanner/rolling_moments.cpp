@@ -93,17 +93,25 @@ void rolling_moments::correlation(const std::vector<std::size_t>& keep,
                                   Eigen::MatrixXd& out) const {
   const auto k = static_cast<Eigen::Index>(keep.size());
   const double rows = static_cast<double>(rows_);
-  std::vector<double> sd(keep.size());
-  for (std::size_t i = 0; i < keep.size(); ++i) sd[i] = std::sqrt(centered_ss(keep[i]));
+  // Reciprocals once per asset: a division per entry cost more than the rest of the matrix.
+  inverse_sd_.resize(keep.size());
+  mean_.resize(keep.size());
+  for (std::size_t i = 0; i < keep.size(); ++i) {
+    inverse_sd_[i] = 1.0 / std::sqrt(centered_ss(keep[i]));
+    mean_[i] = sum_[keep[i]] / rows;
+  }
   out.resize(k, k);
   for (Eigen::Index i = 0; i < k; ++i) {
-    const std::size_t a = keep[static_cast<std::size_t>(i)];
+    const auto ui = static_cast<std::size_t>(i);
+    const std::size_t a = keep[ui];
+    const double* cross_a = &cross_[row_start_[a] - a];  // cross_a[b] = Σ x_a x_b for b >= a
+    const double sum_a = sum_[a];
+    const double inv_a = inverse_sd_[ui];
     out(i, i) = 1.0;
     for (Eigen::Index j = i + 1; j < k; ++j) {
-      const std::size_t b = keep[static_cast<std::size_t>(j)];
-      const double m = product(a, b) - sum_[a] * sum_[b] / rows;
-      const double c = std::clamp(
-          m / sd[static_cast<std::size_t>(i)] / sd[static_cast<std::size_t>(j)], -1.0, 1.0);
+      const auto uj = static_cast<std::size_t>(j);
+      const double m = cross_a[keep[uj]] - sum_a * mean_[uj];
+      const double c = std::clamp(m * inv_a * inverse_sd_[uj], -1.0, 1.0);
       out(i, j) = c;
       out(j, i) = c;
     }

@@ -45,7 +45,7 @@ class rolling_moments {
   // true value is 0).
   double centered_ss(std::size_t i) const;
   // Pearson correlation of the set's assets at `keep` (indices into ids()), each with a
-  // positive centered_ss: c_ab = m_ab / sqrt(m_aa) / sqrt(m_bb), clipped to [−1, 1] like
+  // positive centered_ss: c_ab = m_ab · (1/√m_aa) · (1/√m_bb), clipped to [−1, 1] like
   // numpy.corrcoef, diagonal exactly 1.
   void correlation(const std::vector<std::size_t>& keep, Eigen::MatrixXd& out) const;
 
@@ -68,8 +68,9 @@ class rolling_moments {
   std::vector<double> shift_;
   std::vector<double> sum_;    // Σ (r − shift)
   std::vector<double> cross_;  // Σ (r_a − shift_a)(r_b − shift_b), packed upper triangle
-  std::vector<std::size_t> row_start_;  // packed index of (a, a)
-  std::vector<double> row_;             // scratch: one shifted row
+  std::vector<std::size_t> row_start_;             // packed index of (a, a)
+  std::vector<double> row_;                        // scratch: one shifted row
+  mutable std::vector<double> inverse_sd_, mean_;  // scratch for correlation()
   std::int64_t rows_ = 0;
   std::int64_t steps_ = 0;
   std::int64_t last_t_ = 0;

@@ -1,6 +1,7 @@
 // Cost per bucket of every node kind at 48 assets, each fed its real upstream values: the blue
 // graph run in-process on window caches (no actors), timing only each kernel's compute().
 // Usage: shoal_bench_kinds [BUCKETS]. Prints "kind_us_per_bucket <kind> <µs>".
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -27,6 +28,7 @@ struct bench_node {
   std::unique_ptr<kernel> kern;
   double total_ns = 0;
   std::size_t fired = 0;
+  std::vector<double> samples_ns;  // one per firing, for the p99
   std::uint64_t seq = 0;
 
   bench_node(std::string l, const std::string& kind, value_map params) : label(std::move(l)) {
@@ -55,11 +57,25 @@ struct bench_node {
       for (std::size_t p = 0; p < cache->port_count(); ++p) ki.ports.push_back(&cache->ring(p));
       const auto t0 = clock_type::now();
       Value v = kern->compute(ki);
-      total_ns += std::chrono::duration<double, std::nano>(clock_type::now() - t0).count();
+      const double ns = std::chrono::duration<double, std::nano>(clock_type::now() - t0).count();
+      total_ns += ns;
+      samples_ns.push_back(ns);
       ++fired;
       if (!kern->take_withheld()) out = make_value(std::move(v));
     }
     return out;
+  }
+
+  double p99_us() const {
+    if (samples_ns.empty()) return 0;
+    std::vector<double> s = samples_ns;
+    const auto k = static_cast<std::ptrdiff_t>(0.99 * static_cast<double>(s.size() - 1));
+    std::nth_element(s.begin(), s.begin() + k, s.end());
+    return s[static_cast<std::size_t>(k)] / 1000.0;
+  }
+  std::uint64_t note_count(const std::string& why) const {
+    const auto it = kern->notes().find(why);
+    return it == kern->notes().end() ? 0 : it->second;
   }
 };
 
@@ -122,7 +138,15 @@ int main(int argc, char** argv) {
               buckets);
   for (const bench_node* n : {&ret, &ema, &z, &vol, &vwap, &scanner, &scanner2, &selector, &dc, &ob,
                               &acb, &mc, &esof, &posture, &sizing, &mirror})
-    std::printf("  kind_us_per_bucket %-30s %8.1f  (%zu buckets)\n", n->label.c_str(),
-                n->fired ? n->total_ns / 1000.0 / n->fired : 0.0, n->fired);
+    std::printf("  kind_us_per_bucket %-30s %8.1f  (%zu buckets, p99 %.1f)\n", n->label.c_str(),
+                n->fired ? n->total_ns / 1000.0 / n->fired : 0.0, n->fired, n->p99_us());
+  // The scanner's λ_max takes the exact path when the warm power iteration proves nothing.
+  for (const bench_node* n : {&scanner, &scanner2}) {
+    const std::size_t windows_per_bucket = n == &scanner ? 4 : 2;
+    std::printf("  scanner_exact_path_share %-30s %.4f\n", n->label.c_str(),
+                n->fired ? static_cast<double>(n->note_count("lambda_exact")) /
+                               static_cast<double>(n->fired * windows_per_bucket)
+                         : 0.0);
+  }
   return 0;
 }

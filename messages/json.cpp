@@ -27,7 +27,8 @@ nlohmann::json to_json(const Value& v) {
       for (double x : v.as_f64_vector()) a.push_back(x);
       return a;
     }
-    case 6: {
+    case 6:
+    case 8: {
       auto a = nlohmann::json::array();
       for (const auto& x : v.as_list()) a.push_back(to_json(x));
       return a;

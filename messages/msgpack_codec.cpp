@@ -8,6 +8,7 @@
 #include "messages/field_path.hpp"
 #include "messages/limits_check.hpp"
 #include "messages/msgpack_writer.hpp"
+#include "messages/shared_lists.hpp"
 
 namespace shoal {
 
@@ -39,7 +40,8 @@ void pack(msgpack_writer& w, const Value& v) {
       w.float64s(xs.data(), xs.size());
       break;
     }
-    case 6: {
+    case 6:
+    case 8: {
       const auto& xs = v.as_list();
       w.array(xs.size());
       for (const auto& x : xs) pack(w, x);
@@ -145,6 +147,15 @@ class converter {
         xs.push_back(finite(a.ptr[i].via.f64, at.index(i)));
       return Value(std::move(xs));
     }
+    // A list of names (a scan's assets): the shared list of recent frames with the same names.
+    bool all_strings = a.size > 0;
+    for (std::uint32_t i = 0; i < a.size && all_strings; ++i)
+      all_strings = a.ptr[i].type == msgpack::type::STR;
+    if (all_strings) {
+      return Value(intern_name_list(a.size, [&](std::size_t i) {
+        return std::string_view(a.ptr[i].via.str.ptr, a.ptr[i].via.str.size);
+      }));
+    }
     value_list xs;
     xs.reserve(a.size);
     for (std::uint32_t i = 0; i < a.size; ++i) xs.push_back(convert(a.ptr[i], at.index(i), depth));
@@ -199,7 +210,8 @@ std::size_t msgpack_size(const Value& v) {
       return str_size(v.as_string().size());
     case 5:
       return container_size(v.as_f64_vector().size()) + 9 * v.as_f64_vector().size();
-    case 6: {
+    case 6:
+    case 8: {
       std::size_t n = container_size(v.as_list().size());
       for (const auto& x : v.as_list()) n += msgpack_size(x);
       return n;

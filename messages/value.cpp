@@ -10,8 +10,8 @@ const Value* Value::find(std::string_view key) const {
 }
 
 const char* Value::type_name() const {
-  static constexpr const char* names[] = {"nil",    "bool",       "int",  "double",
-                                          "string", "f64 vector", "list", "map"};
+  static constexpr const char* names[] = {"nil",        "bool", "int", "double", "string",
+                                          "f64 vector", "list", "map", "list"};
   return names[v.index()];
 }
 
@@ -22,6 +22,10 @@ std::size_t resident_bytes(const Value& v) {
     if (s.capacity() > 15) n += s.capacity() + 1;  // beyond the small-string buffer
   } else if (v.is_f64_vector()) {
     n += v.as_f64_vector().capacity() * sizeof(double);
+  } else if (v.as_shared_list()) {
+    // Shared by the payloads that hold it: count its elements once per holder anyway (an
+    // upper bound, as the window metrics were before lists were shared).
+    for (const auto& x : v.as_list()) n += resident_bytes(x);
   } else if (v.is_list()) {
     const auto& l = v.as_list();
     n += (l.capacity() - l.size()) * sizeof(Value);

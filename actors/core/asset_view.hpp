@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "actors/core/slot_ring.hpp"
+#include "messages/shared_lists.hpp"
 #include "messages/value.hpp"
 
 namespace shoal {
@@ -169,16 +170,15 @@ class asset_cursor {
 };
 
 // {assets, values} from (name, value) pairs already in name order (what make_asset_values
-// builds from a map, without the map).
+// builds from a map, without the map). The names usually point into the input's shared list,
+// which the output then shares (messages/shared_lists.hpp).
 inline Value make_asset_values(const std::vector<asset_entry>& sorted) {
-  value_list names;
   f64_vector xs;
-  names.reserve(sorted.size());
   xs.reserve(sorted.size());
   for (const auto& e : sorted) {
-    names.emplace_back(std::string(e.name));
     xs.push_back(e.x);
   }
+  auto names = intern_name_list(sorted.size(), [&](std::size_t i) { return sorted[i].name; });
   return Value(value_map{{"assets", Value(std::move(names))}, {"values", Value(std::move(xs))}});
 }
 

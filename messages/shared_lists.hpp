@@ -1,0 +1,68 @@
+#pragma once
+// shared_lists: one immutable list object per distinct asset-name list, per thread.
+//
+// A scan's asset list is the same from one scan to the next in a stable universe, and every
+// vector output derived from it (log_return, ema, zscore, ...) names the same assets. Interning
+// the list lets all of them hold one shared object: decoding a scan allocates no strings when
+// its list was seen recently, a kernel's output reuses its input's list by pointer, and copying
+// any of these payloads copies a pointer. The contents, and so the wire bytes, never change.
+//
+// The cache is small (the lists of the last few streams) and per thread, so it needs no lock;
+// a miss only costs building the list, as before. Lists of more than max_bytes of names are
+// not kept (a hostile frame cannot pin memory here).
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "messages/value.hpp"
+
+namespace shoal {
+
+struct shared_list_cache {
+  static constexpr std::size_t capacity = 8;
+  static constexpr std::size_t max_bytes = 64 * 1024;
+  std::array<shared_list, capacity> lists;
+  std::size_t next = 0;  // round-robin eviction
+
+  static shared_list_cache& this_thread();
+};
+
+// The shared list of strings name(0) … name(n − 1) (each a std::string_view): a cached one
+// with the same strings, else a new one (cached when small). A name that points into a cached
+// list's own strings matches without comparing characters.
+template <class Name>
+shared_list intern_name_list(std::size_t n, Name&& name) {
+  auto& cache = shared_list_cache::this_thread();
+  for (const auto& list : cache.lists) {
+    if (!list || list->size() != n) {
+      continue;
+    }
+    bool same = true;
+    for (std::size_t i = 0; i < n && same; ++i) {
+      const std::string& have = (*list)[i].as_string();  // cached lists hold strings only
+      const std::string_view want = name(i);
+      same = (want.data() == have.data() && want.size() == have.size()) || want == have;
+    }
+    if (same) {
+      return list;
+    }
+  }
+  value_list built;
+  built.reserve(n);
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view s = name(i);
+    bytes += s.size();
+    built.emplace_back(std::string(s));
+  }
+  auto made = std::make_shared<const value_list>(std::move(built));
+  if (bytes <= shared_list_cache::max_bytes) {
+    cache.lists[cache.next] = made;
+    cache.next = (cache.next + 1) % shared_list_cache::capacity;
+  }
+  return made;
+}
+
+}  // namespace shoal

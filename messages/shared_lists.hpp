@@ -36,12 +36,12 @@ template <class Name>
 shared_list intern_name_list(std::size_t n, Name&& name) {
   auto& cache = shared_list_cache::this_thread();
   for (const auto& list : cache.lists) {
-    if (!list || list->size() != n) {
+    if (!list || list->items.size() != n) {
       continue;
     }
     bool same = true;
     for (std::size_t i = 0; i < n && same; ++i) {
-      const std::string& have = (*list)[i].as_string();  // cached lists hold strings only
+      const std::string& have = list->items[i].as_string();
       const std::string_view want = name(i);
       same = (want.data() == have.data() && want.size() == have.size()) || want == have;
     }
@@ -49,15 +49,19 @@ shared_list intern_name_list(std::size_t n, Name&& name) {
       return list;
     }
   }
-  value_list built;
-  built.reserve(n);
+  shared_names built;
+  built.items.reserve(n);
   std::size_t bytes = 0;
+  built.ascending = true;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view s = name(i);
     bytes += s.size();
-    built.emplace_back(std::string(s));
+    if (i > 0 && !(name(i - 1) < s)) {
+      built.ascending = false;
+    }
+    built.items.emplace_back(std::string(s));
   }
-  auto made = std::make_shared<const value_list>(std::move(built));
+  auto made = std::make_shared<const shared_names>(std::move(built));
   if (bytes <= shared_list_cache::max_bytes) {
     cache.lists[cache.next] = made;
     cache.next = (cache.next + 1) % shared_list_cache::capacity;

@@ -23,7 +23,8 @@ struct Value;
 using value_list = std::vector<Value>;
 using value_map = std::map<std::string, Value, std::less<>>;
 using f64_vector = std::vector<double>;
-using shared_list = std::shared_ptr<const value_list>;
+struct shared_names;  // an interned list of names (below)
+using shared_list = std::shared_ptr<const shared_names>;
 
 struct Value {
   using variant_type = std::variant<std::monostate, bool, std::int64_t, double, std::string,
@@ -42,7 +43,7 @@ struct Value {
   Value(f64_vector x) : v(std::move(x)) {}
   Value(value_list x) : v(std::move(x)) {}
   Value(value_map x) : v(std::move(x)) {}
-  Value(shared_list x) : v(std::move(x)) {}  // x must not be null
+  Value(shared_list x) : v(std::move(x)) {}  // x must not be null (intern_name_list)
 
   bool is_nil() const { return std::holds_alternative<std::monostate>(v); }
   bool is_bool() const { return std::holds_alternative<bool>(v); }
@@ -63,10 +64,7 @@ struct Value {
   double as_number() const { return is_int() ? static_cast<double>(as_int()) : as_double(); }
   const std::string& as_string() const { return std::get<std::string>(v); }
   const f64_vector& as_f64_vector() const { return std::get<f64_vector>(v); }
-  const value_list& as_list() const {
-    if (const auto* s = std::get_if<shared_list>(&v)) return **s;
-    return std::get<value_list>(v);
-  }
+  inline const value_list& as_list() const;
   // The shared form of this list, or null when it is owned (or not a list).
   const shared_list* as_shared_list() const { return std::get_if<shared_list>(&v); }
   const value_map& as_map() const { return std::get<value_map>(v); }
@@ -85,6 +83,18 @@ struct Value {
     return a.v == b.v;
   }
 };
+
+// A shared list's contents: strings only, built once by intern_name_list
+// (messages/shared_lists.hpp), with what readers would otherwise re-check per payload.
+struct shared_names {
+  value_list items;
+  bool ascending = false;  // strictly ascending names (std::string order)
+};
+
+inline const value_list& Value::as_list() const {
+  if (const auto* s = std::get_if<shared_list>(&v)) return (*s)->items;
+  return std::get<value_list>(v);
+}
 
 // Immutable payloads are shared between actors without copies.
 using value_ptr = std::shared_ptr<const Value>;

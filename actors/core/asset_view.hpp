@@ -62,9 +62,12 @@ inline bool read_asset_view(const Value& v, std::vector<asset_entry>& out) {
     return false;
   }
   const auto by_name = [](const asset_entry& a, const asset_entry& b) { return a.name < b.name; };
-  // Producers usually list assets in name order already; only sort when they do not.
+  // Producers usually list assets in name order already; only sort when they do not. A shared
+  // list known to be ascending needs no check (its usable entries are a subsequence).
   const auto strictly = [](const asset_entry& a, const asset_entry& b) { return a.name >= b.name; };
-  if (std::adjacent_find(out.begin(), out.end(), strictly) != out.end()) {
+  const auto* shared = assets->as_shared_list();
+  if (!(shared && (*shared)->ascending) &&
+      std::adjacent_find(out.begin(), out.end(), strictly) != out.end()) {
     std::stable_sort(out.begin(), out.end(), by_name);  // stable: the first entry of a name wins
     out.erase(
         std::unique(out.begin(), out.end(),
@@ -170,15 +173,29 @@ class asset_cursor {
 };
 
 // {assets, values} from (name, value) pairs already in name order (what make_asset_values
-// builds from a map, without the map). The names usually point into the input's shared list,
-// which the output then shares (messages/shared_lists.hpp).
-inline Value make_asset_values(const std::vector<asset_entry>& sorted) {
+// builds from a map, without the map). The output shares a list object with equal names
+// (messages/shared_lists.hpp): `input`'s, when given and the names are its entries one for one
+// (a kernel that kept every asset of its input), else a recent one of this thread's.
+inline Value make_asset_values(const std::vector<asset_entry>& sorted,
+                               const Value* input = nullptr) {
   f64_vector xs;
   xs.reserve(sorted.size());
   for (const auto& e : sorted) {
     xs.push_back(e.x);
   }
-  auto names = intern_name_list(sorted.size(), [&](std::size_t i) { return sorted[i].name; });
+  shared_list names;
+  const Value* in_assets = input ? input->find("assets") : nullptr;
+  const shared_list* in_list = in_assets ? in_assets->as_shared_list() : nullptr;
+  if (in_list && (*in_list)->items.size() == sorted.size()) {
+    const auto& items = (*in_list)->items;
+    bool same = true;
+    for (std::size_t i = 0; i < sorted.size() && same; ++i)
+      same = sorted[i].name.data() == items[i].as_string().data() &&
+             sorted[i].name.size() == items[i].as_string().size();
+    if (same) names = *in_list;
+  }
+  if (!names)
+    names = intern_name_list(sorted.size(), [&](std::size_t i) { return sorted[i].name; });
   return Value(value_map{{"assets", Value(std::move(names))}, {"values", Value(std::move(xs))}});
 }
 

@@ -13,19 +13,22 @@ Value ema_kernel::compute(const kernel_input& in) {
   }
   std::vector<asset_entry> out;
   out.reserve(cur_.size());
+  // cur_ and state_ are both in name order: one forward walk finds every asset's state (a
+  // lookup per asset cost more than the arithmetic).
+  auto it = state_.begin();
   for (const auto& [asset, x] : cur_) {
     if (!std::isfinite(x)) {
       note("non_finite_input");
       continue;
     }
-    auto it = state_.find(asset);
-    if (it == state_.end())
-      it = state_.emplace(std::string(asset), x).first;
+    while (it != state_.end() && it->first < asset) ++it;
+    if (it == state_.end() || it->first != asset)
+      it = state_.emplace_hint(it, std::string(asset), x);
     else
       it->second = alpha_ * x + (1.0 - alpha_) * it->second;
     out.push_back({asset, it->second});
   }
-  return make_asset_values(out);
+  return make_asset_values(out, in.port(0).back().v.get());
 }
 
 Value ema_kernel::save_state() const { return make_asset_values(state_); }

@@ -32,7 +32,7 @@ Value log_return_kernel::compute(const kernel_input& in) {
     }
     out.push_back({asset, r});
   }
-  return make_asset_values(out);
+  return make_asset_values(out, w.back().v.get());
 }
 
 kind_info log_return_kind() {

@@ -17,22 +17,31 @@ Value zscore_kernel::compute(const kernel_input& in) {
     note("not_asset_values");
     return Value{};
   }
-  // Dense [slot][asset] grid of the window, so each asset's column is read without lookups.
+  const auto& entries = views_.entries();
+  const auto& last = entries.back();
+  // Every slot naming the same assets (the usual case): read asset i of slot k straight from
+  // the views. Otherwise a dense [slot][asset] grid, NaN where an asset is missing. Both feed
+  // the same sums in the same order, so the result is the same to the bit.
+  bool aligned = true;
+  for (std::size_t k = 0; k + 1 < window_ && aligned; ++k) aligned = entries[k].ids == last.ids;
   const std::size_t n = ids_.size();
-  grid_.assign(window_ * n, std::numeric_limits<double>::quiet_NaN());
-  for (std::size_t k = 0; k < window_; ++k) {
-    const auto& e = views_.entries()[k];
-    for (std::size_t i = 0; i < e.view.size(); ++i) grid_[k * n + e.ids[i]] = e.view[i].x;
+  if (!aligned) {
+    grid_.assign(window_ * n, std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t k = 0; k < window_; ++k) {
+      const auto& e = entries[k];
+      for (std::size_t i = 0; i < e.view.size(); ++i) grid_[k * n + e.ids[i]] = e.view[i].x;
+    }
   }
-  const auto& last = views_.entries().back();
+  const auto at = [&](std::size_t k, std::size_t i) {
+    return aligned ? entries[k].view[i].x : grid_[k * n + last.ids[i]];
+  };
   std::vector<asset_entry> out;
   out.reserve(last.view.size());
   for (std::size_t i = 0; i < last.view.size(); ++i) {
-    const std::uint32_t id = last.ids[i];
     double lo = 0, hi = 0, sum = 0;
     bool complete = true;
     for (std::size_t k = 0; k < window_; ++k) {
-      const double x = grid_[k * n + id];
+      const double x = at(k, i);
       if (!std::isfinite(x)) {
         complete = false;
         break;
@@ -53,7 +62,7 @@ Value zscore_kernel::compute(const kernel_input& in) {
     const double mean = sum / static_cast<double>(window_);
     double ss = 0;
     for (std::size_t k = 0; k < window_; ++k) {
-      const double d = grid_[k * n + id] - mean;
+      const double d = at(k, i) - mean;
       ss += d * d;
     }
     const double sd = std::sqrt(ss / static_cast<double>(window_ - 1));
@@ -64,7 +73,7 @@ Value zscore_kernel::compute(const kernel_input& in) {
     }
     out.push_back({last.view[i].name, z});
   }
-  return make_asset_values(out);
+  return make_asset_values(out, last.v.get());
 }
 
 kind_info zscore_kind() {

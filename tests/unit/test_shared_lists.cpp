@@ -36,6 +36,16 @@ TEST_CASE("shared lists: equal name lists decode to one object", "[msgpack][shar
   CHECK(assets_of(va)->get() == assets_of(vb)->get());
   CHECK(assets_of(va)->get() != assets_of(vc)->get());
   CHECK(vc.find("assets")->as_list()[2].as_string() == "CCD");
+  // Interning notes whether the names ascend, so readers skip the per-payload check.
+  CHECK((*assets_of(va))->ascending);
+  const Value vd = from_msgpack(to_msgpack(scan({"BBB", "AAA"}, {1, 2})));
+  CHECK_FALSE((*assets_of(vd))->ascending);
+  const Value ve = from_msgpack(to_msgpack(scan({"AAA", "AAA"}, {1, 2})));
+  CHECK_FALSE((*assets_of(ve))->ascending);  // a repeat is not strictly ascending
+  std::vector<asset_entry> view;
+  REQUIRE(read_asset_view(vd, view));
+  REQUIRE(view.size() == 2);
+  CHECK(view[0].name == "AAA");  // still sorted by the reader
   // The wire form is unchanged: decoded values re-encode to the same bytes.
   CHECK(to_msgpack(va) == a);
   CHECK(to_msgpack(vc) == c);
@@ -67,6 +77,15 @@ TEST_CASE("shared lists: an output over a scan shares the scan's list", "[msgpac
   const Value out = make_asset_values(view);
   REQUIRE(assets_of(out));
   CHECK(assets_of(out)->get() == assets_of(in)->get());
+  // Given its input, an output with every input asset takes the input's list by pointer,
+  // even when this thread never cached that list (it was decoded on another thread).
+  const Value elsewhere(
+      value_map{{"assets", Value(std::make_shared<const shared_names>(
+                               shared_names{value_list{"AAA", "BBB", "CCC"}, true}))},
+                {"prices", Value(f64_vector{1, 2, 3})}});
+  REQUIRE(read_asset_view(elsewhere, view));
+  const Value out2 = make_asset_values(view, &elsewhere);
+  CHECK(assets_of(out2)->get() == assets_of(elsewhere)->get());
   // A subset is another list, with the right names.
   view.erase(view.begin() + 1);
   const Value part = make_asset_values(view);

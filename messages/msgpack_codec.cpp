@@ -40,8 +40,13 @@ void pack(msgpack_writer& w, const Value& v) {
       w.float64s(xs.data(), xs.size());
       break;
     }
-    case 6:
-    case 8: {
+    case 8:
+      if (const auto& bytes = (*v.as_shared_list())->encoded; !bytes.empty()) {
+        w.write(bytes.data(), bytes.size());
+        break;
+      }
+      [[fallthrough]];
+    case 6: {
       const auto& xs = v.as_list();
       w.array(xs.size());
       for (const auto& x : xs) pack(w, x);
@@ -210,8 +215,10 @@ std::size_t msgpack_size(const Value& v) {
       return str_size(v.as_string().size());
     case 5:
       return container_size(v.as_f64_vector().size()) + 9 * v.as_f64_vector().size();
-    case 6:
-    case 8: {
+    case 8:
+      if (const auto& bytes = (*v.as_shared_list())->encoded; !bytes.empty()) return bytes.size();
+      [[fallthrough]];
+    case 6: {
       std::size_t n = container_size(v.as_list().size());
       for (const auto& x : v.as_list()) n += msgpack_size(x);
       return n;

@@ -29,6 +29,9 @@ struct shared_list_cache {
   static shared_list_cache& this_thread();
 };
 
+// Fills names.encoded with the MessagePack array of names.items.
+void encode_names(shared_names& names);
+
 // The shared list of strings name(0) … name(n − 1) (each a std::string_view): a cached one
 // with the same strings, else a new one (cached when small). A name that points into a cached
 // list's own strings matches without comparing characters.
@@ -61,8 +64,13 @@ shared_list intern_name_list(std::size_t n, Name&& name) {
     }
     built.items.emplace_back(std::string(s));
   }
+  // Only a list worth keeping gets its bytes: a one-off huge list would pay twice its size.
+  const bool keep = bytes <= shared_list_cache::max_bytes;
+  if (keep) {
+    encode_names(built);
+  }
   auto made = std::make_shared<const shared_names>(std::move(built));
-  if (bytes <= shared_list_cache::max_bytes) {
+  if (keep) {
     cache.lists[cache.next] = made;
     cache.next = (cache.next + 1) % shared_list_cache::capacity;
   }

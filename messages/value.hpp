@@ -89,6 +89,9 @@ struct Value {
 struct shared_names {
   value_list items;
   bool ascending = false;  // strictly ascending names (std::string order)
+  // The list's MessagePack bytes, written once, so every output holding the list encodes it
+  // with one copy (empty: encode element by element).
+  std::string encoded;
 };
 
 inline const value_list& Value::as_list() const {

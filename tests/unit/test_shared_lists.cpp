@@ -67,6 +67,21 @@ TEST_CASE("shared lists: a shared and an owned list are the same value", "[msgpa
   CHECK(std::string(shared.type_name()) == "list");
   CHECK(to_msgpack(shared) == to_msgpack(owned));
   CHECK(msgpack_size(shared) == to_msgpack(owned).size());
+  // Its bytes are written once, at interning; a list built without them encodes the same.
+  CHECK((*shared.as_shared_list())->encoded == to_msgpack(owned));
+  const Value unencoded(
+      std::make_shared<const shared_names>(shared_names{value_list{"AAA", "BBB"}, true, {}}));
+  CHECK(to_msgpack(unencoded) == to_msgpack(owned));
+  CHECK(msgpack_size(unencoded) == to_msgpack(owned).size());
+  // Long lists take the 16- and 32-bit array headers (the longest is not kept, nor its bytes).
+  for (std::size_t n : {15u, 16u, 70000u}) {
+    value_list names;
+    for (std::size_t i = 0; i < n; ++i) names.emplace_back("n" + std::to_string(i));
+    const Value big(intern_name_list(
+        n, [&](std::size_t i) -> std::string_view { return names[i].as_string(); }));
+    CHECK(to_msgpack(big) == to_msgpack(Value(names)));
+    CHECK(msgpack_size(big) == to_msgpack(Value(names)).size());
+  }
   CHECK(resident_bytes(shared) >= 2 * sizeof(Value));
 }
 
@@ -81,7 +96,7 @@ TEST_CASE("shared lists: an output over a scan shares the scan's list", "[msgpac
   // even when this thread never cached that list (it was decoded on another thread).
   const Value elsewhere(
       value_map{{"assets", Value(std::make_shared<const shared_names>(
-                               shared_names{value_list{"AAA", "BBB", "CCC"}, true}))},
+                               shared_names{value_list{"AAA", "BBB", "CCC"}, true, {}}))},
                 {"prices", Value(f64_vector{1, 2, 3})}});
   REQUIRE(read_asset_view(elsewhere, view));
   const Value out2 = make_asset_values(view, &elsewhere);

@@ -7,12 +7,15 @@
 // its list was seen recently, a kernel's output reuses its input's list by pointer, and copying
 // any of these payloads copies a pointer. The contents, and so the wire bytes, never change.
 //
-// The cache is small (the lists of the last few streams) and per thread, so it needs no lock;
-// a miss only costs building the list, as before. Lists of more than max_bytes of names are
-// not kept (a hostile frame cannot pin memory here).
+// The cache is small (the lists of the last few streams, least recently used evicted) and per
+// thread, so it needs no lock; a miss only costs building the list, as before. A list whose
+// memory (its entries and names) exceeds max_bytes is not kept, so a hostile stream can pin at
+// most capacity × max_bytes (and as much again in encoded bytes) per decoding thread.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,9 +25,10 @@ namespace shoal {
 
 struct shared_list_cache {
   static constexpr std::size_t capacity = 8;
-  static constexpr std::size_t max_bytes = 64 * 1024;
+  static constexpr std::size_t max_bytes = 1 << 20;
   std::array<shared_list, capacity> lists;
-  std::size_t next = 0;  // round-robin eviction
+  std::array<std::uint64_t, capacity> used{};  // when each was last returned (0: empty)
+  std::uint64_t clock = 0;
 
   static shared_list_cache& this_thread();
 };
@@ -38,7 +42,8 @@ void encode_names(shared_names& names);
 template <class Name>
 shared_list intern_name_list(std::size_t n, Name&& name) {
   auto& cache = shared_list_cache::this_thread();
-  for (const auto& list : cache.lists) {
+  for (std::size_t slot = 0; slot < shared_list_cache::capacity; ++slot) {
+    const auto& list = cache.lists[slot];
     if (!list || list->items.size() != n) {
       continue;
     }
@@ -49,6 +54,7 @@ shared_list intern_name_list(std::size_t n, Name&& name) {
       same = (want.data() == have.data() && want.size() == have.size()) || want == have;
     }
     if (same) {
+      cache.used[slot] = ++cache.clock;
       return list;
     }
   }
@@ -58,7 +64,7 @@ shared_list intern_name_list(std::size_t n, Name&& name) {
   built.ascending = true;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view s = name(i);
-    bytes += s.size();
+    bytes += sizeof(Value) + s.size();
     if (i > 0 && !(name(i - 1) < s)) {
       built.ascending = false;
     }
@@ -71,8 +77,10 @@ shared_list intern_name_list(std::size_t n, Name&& name) {
   }
   auto made = std::make_shared<const shared_names>(std::move(built));
   if (keep) {
-    cache.lists[cache.next] = made;
-    cache.next = (cache.next + 1) % shared_list_cache::capacity;
+    const auto slot = static_cast<std::size_t>(
+        std::min_element(cache.used.begin(), cache.used.end()) - cache.used.begin());
+    cache.lists[slot] = made;
+    cache.used[slot] = ++cache.clock;
   }
   return made;
 }

@@ -22,10 +22,15 @@ Value ema_kernel::compute(const kernel_input& in) {
       continue;
     }
     while (it != state_.end() && it->first < asset) ++it;
-    if (it == state_.end() || it->first != asset)
+    bool inserted = false;
+    if (it == state_.end() || it->first != asset) {
+      const std::size_t before = state_.size();
       it = state_.emplace_hint(it, std::string(asset), x);
-    else
-      it->second = alpha_ * x + (1.0 - alpha_) * it->second;
+      // Names out of order would have walked past an existing state: the hint then returns
+      // it instead of inserting, and it is updated as a lookup would have.
+      inserted = state_.size() != before;
+    }
+    if (!inserted) it->second = alpha_ * x + (1.0 - alpha_) * it->second;
     out.push_back({asset, it->second});
   }
   return make_asset_values(out, in.port(0).back().v.get());

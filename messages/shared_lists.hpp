@@ -36,24 +36,36 @@ struct shared_list_cache {
 // Fills names.encoded with the MessagePack array of names.items.
 void encode_names(shared_names& names);
 
-// The shared list of strings name(0) … name(n − 1) (each a std::string_view): a cached one
-// with the same strings, else a new one (cached when small). A name that points into a cached
-// list's own strings matches without comparing characters.
+// Whether `list` holds exactly the strings name(0) … name(n − 1); a name that points into the
+// list's own strings matches without comparing characters, and `by_pointer` accepts no other.
 template <class Name>
-shared_list intern_name_list(std::size_t n, Name&& name) {
+bool same_names(const shared_names& list, std::size_t n, Name& name, bool by_pointer) {
+  if (list.items.size() != n) {
+    return false;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string& have = list.items[i].as_string();
+    const std::string_view want = name(i);
+    const bool here = want.data() == have.data() && want.size() == have.size();
+    if (!here && (by_pointer || want != have)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The shared list of strings name(0) … name(n − 1) (each a std::string_view): `hint` when the
+// names are its own entries (a kernel's input list, possibly from another thread), else a
+// cached one with the same strings, else a new one (cached when small).
+template <class Name>
+shared_list intern_name_list(std::size_t n, Name&& name, const shared_list* hint = nullptr) {
+  if (hint && *hint && same_names(**hint, n, name, true)) {
+    return *hint;
+  }
   auto& cache = shared_list_cache::this_thread();
   for (std::size_t slot = 0; slot < shared_list_cache::capacity; ++slot) {
     const auto& list = cache.lists[slot];
-    if (!list || list->items.size() != n) {
-      continue;
-    }
-    bool same = true;
-    for (std::size_t i = 0; i < n && same; ++i) {
-      const std::string& have = list->items[i].as_string();
-      const std::string_view want = name(i);
-      same = (want.data() == have.data() && want.size() == have.size()) || want == have;
-    }
-    if (same) {
+    if (list && same_names(*list, n, name, false)) {
       cache.used[slot] = ++cache.clock;
       return list;
     }
@@ -62,12 +74,14 @@ shared_list intern_name_list(std::size_t n, Name&& name) {
   built.items.reserve(n);
   std::size_t bytes = 0;
   built.ascending = true;
+  std::string_view previous;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view s = name(i);
     bytes += sizeof(Value) + s.size();
-    if (i > 0 && !(name(i - 1) < s)) {
+    if (i > 0 && !(previous < s)) {
       built.ascending = false;
     }
+    previous = s;
     built.items.emplace_back(std::string(s));
   }
   // Only a list worth keeping gets its bytes: a one-off huge list would pay twice its size.

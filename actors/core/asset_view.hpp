@@ -183,19 +183,10 @@ inline Value make_asset_values(const std::vector<asset_entry>& sorted,
   for (const auto& e : sorted) {
     xs.push_back(e.x);
   }
-  shared_list names;
   const Value* in_assets = input ? input->find("assets") : nullptr;
-  const shared_list* in_list = in_assets ? in_assets->as_shared_list() : nullptr;
-  if (in_list && (*in_list)->items.size() == sorted.size()) {
-    const auto& items = (*in_list)->items;
-    bool same = true;
-    for (std::size_t i = 0; i < sorted.size() && same; ++i)
-      same = sorted[i].name.data() == items[i].as_string().data() &&
-             sorted[i].name.size() == items[i].as_string().size();
-    if (same) names = *in_list;
-  }
-  if (!names)
-    names = intern_name_list(sorted.size(), [&](std::size_t i) { return sorted[i].name; });
+  auto names = intern_name_list(
+      sorted.size(), [&](std::size_t i) { return sorted[i].name; },
+      in_assets ? in_assets->as_shared_list() : nullptr);
   return Value(value_map{{"assets", Value(std::move(names))}, {"values", Value(std::move(xs))}});
 }
 

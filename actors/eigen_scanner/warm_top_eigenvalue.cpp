@@ -34,7 +34,7 @@ warm_top_eigenvalue::result warm_top_eigenvalue::compute(const Eigen::MatrixXd& 
     } else if (r2 == 0 || out.iterations >= give_up_after) {
       return out;
     }
-    norm = z_.norm();
+    norm = std::sqrt(z2);  // z_.norm(), already squared above
     if (!(norm > 0) || !std::isfinite(norm)) {
       return out;
     }

@@ -42,6 +42,10 @@ class journal_source final : public thread_source {
     auto next_due = clock_.now();
     std::int64_t last_bucket = INT64_MIN;
     std::uint64_t pos = 0;
+    // After a restart the feed is delivered again from its start and ingest skips what the
+    // journal already holds: that part is not paced (as the fabricator's), else a restart would
+    // wait as long as the first run had fed before anything new arrives.
+    bool live = false;
     while (!stop_) {
       std::vector<std::pair<std::uint64_t, std::string>> batch;
       feed.read_journal(pos, 1024, [&](std::uint64_t seq, std::string_view bytes) {
@@ -58,13 +62,16 @@ class journal_source final : public thread_source {
         if (const auto* e = std::get_if<Event>(&r)) {
           // Paced by event time: one pace of wall clock per new bucket.
           const std::int64_t b = bucket_of(e->ts, decl_.interval_ns);
-          if (pace.count() > 0 && b > last_bucket && last_bucket != INT64_MIN) {
+          if (live && pace.count() > 0 && b > last_bucket && last_bucket != INT64_MIN) {
             next_due += pace;
             if (!clock_.sleep_until(next_due, stop_)) return;
           }
           last_bucket = std::max(last_bucket, b);
           in_->flow().wait_below(4096);
-          in_->event(name, e->ts, e->payload, ++index);
+          if (in_->event(name, e->ts, e->payload, ++index) && !live) {
+            live = true;
+            next_due = clock_.now();
+          }
         } else if (const auto* w = std::get_if<Watermark>(&r)) {
           in_->watermark(name, w->ts);
         }

@@ -12,7 +12,7 @@ import time
 from harness import SHOAL, SOURCE_DIR, check, free_port, workdir
 
 node_dir = os.path.join(SOURCE_DIR, "tests/clients/node")
-if not os.path.isdir(os.path.join(node_dir, "node_modules", "zeromq")):
+if not os.path.isdir(os.path.join(node_dir, "node_modules", "shoal-client")):
     # scripts/test installs them; a bare ctest run may not have.
     subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=node_dir, check=True,
                    capture_output=True, timeout=300)

@@ -1,25 +1,25 @@
 #!/usr/bin/python3
-"""A shoal subscriber in Python (Debian python3-zmq + python3-msgpack).
+"""A shoal subscriber in Python, on the client package (clients/python, shoal_client).
 
-Subscribes to an engine's publish endpoint, decodes every [topic][msgpack Output] frame,
-checks that each topic's seqs are contiguous, and prints a JSON summary on exit:
+Subscribes to an engine's publish endpoint and prints a JSON summary on exit:
   {"topics": {topic: {"count", "first", "last", "gaps", "missed"}}, "received": N}
 Usage: subscriber.py ENDPOINT --seconds S [--sleep MS] [--stall S] [--topic T ...] [--track NAME]
                      [--curve-secret FILE --server-key KEY]
---track NAME makes it a tracked subscriber: a DEALER named NAME connected to the engine's
-publish_tracked endpoint, which counts what it drops for this client under that name.
+--track NAME makes it a tracked subscriber: named NAME on the engine's publish_tracked endpoint,
+which counts what it drops for this client under that name.
 --sleep makes it a slow client (it sleeps after every message); --stall makes it stop reading
 for a while after its first message. --curve-secret (a .key_secret certificate from `shoal keys
 gen`) and --server-key (the engine's public key) speak CURVE to an engine with [engine] curve.
+No snapshot endpoint is given, so what ZeroMQ drops shows as gaps.
 """
 import argparse
 import json
+import os
 import sys
 import time
 
-import msgpack
-import zmq
-import zmq.auth
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../clients/python"))
+from shoal_client import Subscriber  # noqa: E402
 
 
 def main():
@@ -39,52 +39,29 @@ def main():
     if bool(args.curve_secret) != bool(args.server_key):
         ap.error("--curve-secret and --server-key go together")
 
-    ctx = zmq.Context()
-    sub = ctx.socket(zmq.DEALER if args.track else zmq.SUB)
-    sub.setsockopt(zmq.RCVHWM, args.rcvhwm)
-    if args.rcvbuf:
-        sub.setsockopt(zmq.RCVBUF, args.rcvbuf)
-    if args.curve_secret:
-        sub.curve_publickey, sub.curve_secretkey = zmq.auth.load_certificate(args.curve_secret)
-        sub.curve_serverkey = args.server_key.encode()
-    if args.track:
-        sub.setsockopt(zmq.ROUTING_ID, args.track.encode())
-        sub.connect(args.endpoint)
-        for t in args.topic or [""]:
-            sub.send_multipart([b"subscribe", t.encode()])  # queued until connected
-    else:
-        for t in args.topic or [""]:
-            sub.setsockopt(zmq.SUBSCRIBE, t.encode())
-        sub.connect(args.endpoint)
+    sub = Subscriber(args.endpoint, args.topic, track=args.track, rcvhwm=args.rcvhwm,
+                     rcvbuf=args.rcvbuf, curve_secret=args.curve_secret, server_key=args.server_key)
     print("ready", file=sys.stderr, flush=True)  # connecting; a test may start the engine now
 
     topics = {}
     received = 0
     end = time.time() + args.seconds
     while time.time() < end:
-        if not sub.poll(100):
+        out = sub.receive(timeout=0.1)
+        if out is None:
             continue
-        topic, body = sub.recv_multipart()
-        if args.track and topic == b"":
-            # The engine's answer to a request: {"subscribed": prefix} or {"error": why}.
-            reply = msgpack.unpackb(body, raw=False)
-            assert "error" not in reply, reply
-            continue
-        out = msgpack.unpackb(body, raw=False)
-        assert out["node"] == topic.decode(), (out["node"], topic)
-        assert set(out) == {"bucket", "id", "node", "seq", "value"}, sorted(out)
-        t = topics.setdefault(out["node"], {"count": 0, "first": out["seq"], "last": None,
-                                            "gaps": 0, "missed": 0})
-        if t["last"] is not None and out["seq"] != t["last"] + 1:
-            t["gaps"] += 1
-            t["missed"] += out["seq"] - t["last"] - 1
-        t["last"] = out["seq"]
+        t = topics.setdefault(out.node, {"count": 0, "first": out.seq, "last": None, "gaps": 0, "missed": 0})
+        t["last"] = out.seq
         t["count"] += 1
         received += 1
         if args.sleep:
             time.sleep(args.sleep / 1000.0)
         if args.stall and received == 1:
             time.sleep(args.stall)
+    for gap in sub.gaps:
+        topics[gap.topic]["gaps"] += 1
+        topics[gap.topic]["missed"] += gap.missed
+    sub.close()
     print(json.dumps({"topics": topics, "received": received}))
 
 

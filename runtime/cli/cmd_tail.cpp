@@ -1,6 +1,5 @@
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -12,36 +11,13 @@
 #include "messages/json.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
+#include "messages/utc_time.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/endpoints.hpp"
 #include "runtime/transport/curve_keys.hpp"
 #include "runtime/transport/snapshot_client.hpp"
 
 namespace shoal {
-namespace {
-
-// ISO-8601 UTC with the fraction a sub-second bucket needs: 2026-01-01T00:00:00.250Z.
-std::string utc_time(std::int64_t ns) {
-  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  if (ns % 1'000'000'000 < 0) --secs;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  // Sub-second buckets keep their fraction: milli-, micro- or nanoseconds, as many as it needs.
-  if (const std::int64_t frac = ((ns % 1'000'000'000) + 1'000'000'000) % 1'000'000'000; frac) {
-    std::string digits = std::to_string(frac);
-    digits.insert(0, 9 - digits.size(), '0');
-    while (digits.size() > 3 && digits.compare(digits.size() - 3, 3, "000") == 0) {
-      digits.resize(digits.size() - 3);
-    }
-    out += "." + digits;
-  }
-  return out + "Z";
-}
-
-}  // namespace
 
 void add_tail_command(CLI::App& app, cli_result& result) {
   auto* cmd =

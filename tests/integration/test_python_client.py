@@ -178,6 +178,33 @@ assets = sorted(set(r[3] for r in want))
 check(got["wide"] == [len(z_out), len(assets)] and got["wide_columns"] == assets,
       f"wide form {got['wide']} {got['wide_columns']}")
 check(got["some_buckets"] == [o["bucket"] for o in z_out[10:20]], "start/end select buckets, inclusive")
+# `shoal export --tidy` applies the same rule: its CSV, read by pandas, equals read_outputs.
+import io
+import pandas as pd
+from datetime import datetime, timezone
+
+
+def iso(ns):
+    return datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 10**9:09d}Z"
+
+
+r = run(["export", data, "--outputs", "--node", "z", "--tidy", "--format", "csv",
+         "--from", iso(lo), "--to", str(hi)])
+check(r.returncode == 0, r.stderr)
+csv = pd.read_csv(io.StringIO(r.stdout), float_precision="round_trip")  # the exact doubles
+check(list(csv.columns) == ["bucket", "node", "seq", "asset", "field", "value"], list(csv.columns))
+window = [w for w in want if lo <= w[0] <= hi]
+check(len(csv) == len(window) == 10 * len(assets), f"--from/--to: {len(csv)} rows, want {len(window)}")
+for (_, c), w in zip(csv.iterrows(), window):
+    same = c["value"] == w[5] or (pd.isna(c["value"]) and w[5] is None)
+    check(c["bucket"] == iso(w[0]) and (c["node"], c["seq"], c["asset"], c["field"]) == tuple(w[1:5]) and same,
+          f"export --tidy row {list(c)} != {w}")
+flat = pd.read_csv(io.StringIO(run(["export", data, "--outputs", "--node", "z", "--format", "csv"]).stdout))
+check(list(flat.columns) == ["bucket", "node", "id", "seq"] + [f"values[{a}]" for a in assets]
+      and len(flat) == len(z_out), f"flattened CSV: {list(flat.columns)}, {len(flat)} rows")
+bad = run(["export", data, "--outputs", "--from", "yesterday"])
+check(bad.returncode == 2 and '--from: "yesterday" is not a time' in bad.stderr, bad.stderr)
+
 # The README's read_outputs example, on this data dir.
 for b in blocks:
     if "read_outputs" in b:

@@ -76,8 +76,8 @@ std::optional<std::int64_t> parse_utc_time(std::string_view s) {
     return ns;
   }
   unsigned y, mo, d, h = 0, mi = 0, sec = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d) || mo < 1 || mo > 12 || d < 1 || d > 31)
     return std::nullopt;
   std::size_t at = 10;
   std::int64_t frac = 0;

@@ -75,20 +75,19 @@ void export_outputs(const store& db, const output_filter& keep, bool is_csv, boo
       for_each_tidy_row(out.value ? *out.value : Value(),
                         [&](const std::string* asset, const std::string& field, const Value& v) {
                           if (!is_csv) {
-                            nlohmann::json row = {{"bucket", bucket},
-                                                  {"node", out.node},
-                                                  {"seq", out.seq},
-                                                  {"asset", asset ? nlohmann::json(*asset)
-                                                                  : nlohmann::json(nullptr)},
-                                                  {"field", field},
-                                                  {"value", to_json(v)}};
+                            nlohmann::json row = {
+                                {"bucket", bucket},
+                                {"node", out.node},
+                                {"seq", out.seq},
+                                {"asset", asset ? nlohmann::json(*asset) : nlohmann::json(nullptr)},
+                                {"field", field},
+                                {"value", to_json(v)}};
                             std::cout << dump(row) << "\n";
                             return;
                           }
-                          std::cout << bucket << "," << csv_cell(Value(out.node)) << ","
-                                    << out.seq << "," << (asset ? csv_cell(Value(*asset)) : "")
-                                    << "," << csv_cell(Value(field)) << "," << csv_cell(v)
-                                    << "\n";
+                          std::cout << bucket << "," << csv_cell(Value(out.node)) << "," << out.seq
+                                    << "," << (asset ? csv_cell(Value(*asset)) : "") << ","
+                                    << csv_cell(Value(field)) << "," << csv_cell(v) << "\n";
                         });
     });
     return;
@@ -119,8 +118,8 @@ void export_outputs(const store& db, const output_filter& keep, bool is_csv, boo
                       [&](const std::string* asset, const std::string& field, const Value& v) {
                         cells[index.find(column_name(asset, field))->second] = csv_cell(v);
                       });
-    std::cout << utc_time_ns(out.bucket) << "," << csv_cell(Value(out.node)) << "," << out.id
-              << "," << out.seq;
+    std::cout << utc_time_ns(out.bucket) << "," << csv_cell(Value(out.node)) << "," << out.id << ","
+              << out.seq;
     for (const auto& c : cells) std::cout << "," << c;
     std::cout << "\n";
   });

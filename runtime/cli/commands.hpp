@@ -23,6 +23,7 @@ void add_replay_command(CLI::App& app, cli_result& result);
 void add_parity_command(CLI::App& app, cli_result& result);
 void add_fabricate_command(CLI::App& app, cli_result& result);
 void add_export_command(CLI::App& app, cli_result& result);
+void add_import_command(CLI::App& app, cli_result& result);
 void add_manifest_command(CLI::App& app, cli_result& result);
 void add_explain_command(CLI::App& app, cli_result& result);
 void add_build_command(CLI::App& app, cli_result& result);

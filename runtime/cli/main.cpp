@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   shoal::add_parity_command(app, result);
   shoal::add_fabricate_command(app, result);
   shoal::add_export_command(app, result);
+  shoal::add_import_command(app, result);
   shoal::add_manifest_command(app, result);
   shoal::add_build_command(app, result);
   shoal::add_explain_command(app, result);

@@ -9,35 +9,16 @@
 
 #include "messages/decode_error.hpp"
 #include "messages/msgpack_codec.hpp"
-#include "messages/payloads.hpp"
 #include "messages/records.hpp"
 #include "runtime/metrics/stage_latency.hpp"
-#include "runtime/sources/source_progress.hpp"
 #include "runtime/sources/sources.hpp"
+#include "runtime/sources/stream_gate.hpp"
 #include "runtime/transport/curve_keys.hpp"
 #include "runtime/transport/snapshot_client.hpp"
 #include "runtime/window/window_cache.hpp"
 
 namespace shoal {
 namespace {
-
-// Payload validation by schema; "books" is a keyed order-book bucket as another engine
-// publishes it: a map of asset → book, every book valid.
-void validate_stream_payload(const std::string& schema, const Value& payload) {
-  if (schema != "books") return validate_payload(schema, payload);
-  if (!payload.is_map())
-    throw decode_error(error_kind::wrong_type, "payload", "expected a map of asset → book");
-  for (const auto& [asset, book] : payload.as_map()) {
-    try {
-      validate_ob(book);
-    } catch (const decode_error& e) {
-      // Re-root the path under the asset: "A003.bid_qty[2]".
-      std::string what = e.what();
-      if (!e.field().empty()) what = what.substr(e.field().size() + 2);
-      throw decode_error(e.kind(), asset + (e.field().empty() ? "" : "." + e.field()), what);
-    }
-  }
-}
 
 class zmq_source final : public thread_source {
   template <class Handle>
@@ -96,18 +77,10 @@ void zmq_source::run(zmq::context_t& ctx) {
   sub.set(zmq::sockopt::linger, 0);
   const bool output_format = decl_.format == zmq_format::output;
   std::map<std::string, std::size_t, std::less<>> index;
-  std::vector<source_progress::stream> streams;
   for (std::size_t i = 0; i < decl_.streams.size(); ++i) {
-    const auto& st = decl_.streams[i];
-    index.emplace(st.name, i);
+    index.emplace(decl_.streams[i].name, i);
     // ZeroMQ subscriptions match prefixes: frames of longer topics are filtered out below.
-    sub.set(zmq::sockopt::subscribe, st.name);
-    const std::string name = decl_.name + "." + st.name;
-    // An "auto" stream fixed its mode with its first accepted event, before a restart perhaps.
-    const auto journaled = parse_stream_time(in_->journaled_time_mode(name));
-    streams.push_back({name, journaled       ? *journaled
-                             : output_format ? stream_time::payload
-                                             : st.time});
+    sub.set(zmq::sockopt::subscribe, decl_.streams[i].name);
   }
   // CURVE: the monitor reports handshakes that fail (a wrong server key, a key the feed does
   // not allow), which otherwise look like a feed that says nothing.
@@ -149,24 +122,10 @@ void zmq_source::run(zmq::context_t& ctx) {
   };
   for (const auto& ep : decl_.connect) sub.connect(ep);
 
-  source_progress::options po;
-  po.interval_ns = decl_.interval_ns;
-  po.idle_timeout = std::chrono::nanoseconds(decl_.idle_timeout_ns);
-  po.allowed_lateness_ns = decl_.allowed_lateness_ns;
-  po.max_future_ns = decl_.max_future_ns;
-  source_progress progress(std::move(streams), po, clock_.now());
+  stream_gate gate(decl_, *in_, clock_, output_format);
   std::vector<std::uint64_t> sender_seq(decl_.streams.size(), 0);  // format "output"
-  std::set<std::string> logged_kinds;  // log each kind of bad input once
+  std::set<std::string> logged_gaps;                               // log each topic's first gap
   decode_limits limits;
-
-  auto reject = [&](const std::string& stream, std::int64_t ts, std::string raw,
-                    const std::string& kind, const std::string& what) {
-    if (logged_kinds.insert(kind).second)
-      spdlog::warn(
-          "source {}: rejected input ({}): {} (further {} rejections are counted, not logged)",
-          decl_.name, kind, what, kind);
-    in_->rejected(stream, ts, std::move(raw), kind + ": " + what);
-  };
 
   // One [topic][body] message, live or from a snapshot.
   auto handle = [&](std::vector<zmq::message_t>& frames) {
@@ -178,17 +137,12 @@ void zmq_source::run(zmq::context_t& ctx) {
       return;
     }
     const std::size_t i = it->second;
-    const std::string name = decl_.name + "." + topic;
-    const std::int64_t last = progress.last_ts(i) == INT64_MIN ? 0 : progress.last_ts(i);
     if (frames.size() != 2) {
-      reject(name, last, "", "frame_count",
-             "expected 2 frames [stream][payload], got " + std::to_string(frames.size()));
+      gate.reject(i, "", "frame_count",
+                  "expected 2 frames [stream][payload], got " + std::to_string(frames.size()));
       return;
     }
     try {
-      Value payload;
-      source_progress::timed t;
-      const std::int64_t wall = clock_.wall_ns();
       if (output_format) {
         // Another engine's Output: its bucket is our event time, its value our payload.
         Output out = decode_output(frames[1].to_string_view(), limits);
@@ -204,27 +158,20 @@ void zmq_source::run(zmq::context_t& ctx) {
         }
         if (seen && out.seq <= seen) return;  // already seen (snapshot overlap)
         if (seen && out.seq != seen + 1) {
-          if (logged_kinds.insert("gap:" + topic).second)
+          if (logged_gaps.insert(topic).second)
             spdlog::warn("source {}: gap on {}: sender seq {} after {} ({} outputs missed)",
                          decl_.name, topic, out.seq, seen, out.seq - seen - 1);
-          in_->count_gap(name, out.seq - seen - 1);
+          in_->count_gap(gate.name(i), out.seq - seen - 1);
         }
         seen = out.seq;
         if (out.value->is_nil())
           throw decode_error(error_kind::wrong_type, "value", "the sender published nil");
-        payload = *out.value;
-        t = progress.given_time(i, out.bucket, wall);
+        gate.given(i, *out.value, out.bucket, received_ns);
       } else {
-        payload = from_msgpack(frames[1].to_string_view(), limits);
-        t = progress.event_time(i, payload, wall);
+        gate.payload(i, from_msgpack(frames[1].to_string_view(), limits), received_ns);
       }
-      validate_stream_payload(decl_.streams[i].schema, payload);
-      if (progress.accept(i, t, clock_.now()))
-        in_->control(
-            Control{"time_mode", name, value_map{{"mode", Value(to_string(progress.mode(i)))}}});
-      in_->event(name, t.ts, make_value(std::move(payload)), std::nullopt, received_ns);
     } catch (const decode_error& e) {
-      reject(name, last, frames[1].to_string(), to_string(e.kind()), e.what());
+      gate.reject(i, frames[1].to_string(), to_string(e.kind()), e.what());
     }
   };
   auto receive = [&](int timeout_ms) -> std::optional<std::vector<zmq::message_t>> {
@@ -269,8 +216,7 @@ void zmq_source::run(zmq::context_t& ctx) {
     }
     // Idle streams: watermarks follow the source's progress, journaled, so a quiet stream never
     // stalls the joins below it and replay closes the same buckets at the same point.
-    for (const auto& wm : progress.due(clock_.now(), clock_.wall_ns()))
-      in_->idle_watermark(decl_.name + "." + decl_.streams[wm.stream].name, wm.ts);
+    gate.idle_watermarks();
     handshakes();
   }
 }

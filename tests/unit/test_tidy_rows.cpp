@@ -39,10 +39,10 @@ TEST_CASE("tidy rows: a vector output gives one row per asset", "[tidy_rows]") {
                                     {"A", "values", Value(1.0)},
                                     {"B", "values", Value(2.0)}});
   // A shared (interned) asset list is the same list.
-  const Value shared(value_map{{"assets", Value(intern_name_list(2, [](std::size_t i) {
-                                  return std::string_view(i ? "B" : "A");
-                                }))},
-                               {"values", value_list{Value(1.0), Value(2.0)}}});
+  const Value shared(value_map{
+      {"assets",
+       Value(intern_name_list(2, [](std::size_t i) { return std::string_view(i ? "B" : "A"); }))},
+      {"values", value_list{Value(1.0), Value(2.0)}}});
   CHECK(rows(shared) == std::vector<row>{{"A", "values", Value(1.0)}, {"B", "values", Value(2.0)}});
 }
 

@@ -15,6 +15,7 @@ export interface VectorValue {
 export type TidyRow = [asset: string | null, field: string, value: unknown];
 
 export class Output<V = unknown> {
+  constructor(node: string, id: string, seq: number, bucket: bigint, value: V);
   readonly node: string;
   /** The node's NodeID, hex. */
   readonly id: string;
@@ -52,6 +53,8 @@ export interface Gap {
   after: number;
   /** The seq that came after it. */
   got: number;
+  /** got − after − 1. */
+  missed: number;
 }
 
 export interface SubscriberOptions extends CurveOptions {
@@ -69,11 +72,19 @@ export interface SubscriberOptions extends CurveOptions {
   silence?: number;
 }
 
+/** One receive() at a time (zeromq.js allows one pending receive per socket). */
 export class Subscriber implements AsyncIterable<Output> {
   constructor(endpoint: string, options?: SubscriberOptions);
+  readonly endpoint: string;
+  readonly topics: string[];
+  readonly snapshotEndpoint: string | undefined;
+  readonly track: string | undefined;
+  /** The last seq handed to the caller per topic: what to `resume` from next time. */
   readonly lastSeq: Record<string, number>;
   readonly gaps: Gap[];
   readonly duplicates: number;
+  /** Topics whose seqs began again at 1 (a sender on a fresh data dir). */
+  readonly resets: number;
   readonly reconnects: number;
   readonly filled: number;
   /** The next output, or null when none came within timeout ms. */
@@ -96,7 +107,15 @@ export interface NodeSummary {
 export type Answer = { ok: true } & Record<string, any>;
 
 export class Admin {
-  static connect(options: { socket?: string; tcp?: string; token?: string; dataDir?: string }): Promise<Admin>;
+  /** timeout: ms to wait for each answer (30 s); a connection that times out is closed. */
+  static connect(options: {
+    socket?: string;
+    tcp?: string;
+    token?: string;
+    dataDir?: string;
+    timeout?: number;
+  }): Promise<Admin>;
+  private constructor();
   readonly where: string;
   request(cmd: string, args?: Record<string, unknown>): Promise<Answer>;
   version(): Promise<Answer>;
@@ -111,7 +130,7 @@ export class Admin {
   metrics(): Promise<string>;
   strategies(): Promise<Answer>;
   subscribers(): Promise<Answer>;
-  submit(options: { text?: string; file?: string; dryRun?: boolean }): Promise<Answer>;
+  submit(options?: { text?: string; file?: string; dryRun?: boolean }): Promise<Answer>;
   remove(strategy: string, options?: { dryRun?: boolean }): Promise<Answer>;
   checkpoint(): Promise<Answer>;
   explain(node: string, bucket: bigint | number, depth?: number): Promise<Answer>;

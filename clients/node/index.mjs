@@ -111,9 +111,13 @@ export class Subscriber {
     if (catchUp && !(topics.length && snap)) throw new Error("catchUp needs topics and the snapshot endpoint");
     if (!(catchUp >= 0 && catchUp <= SNAPSHOT_MAX)) throw new Error(`catchUp must be in [0, ${SNAPSHOT_MAX}]`);
     Object.assign(this, { endpoint, topics: [...topics], snapshotEndpoint: snap, track });
+    if (typeof topics === "string") throw new TypeError("topics is a list of node names, not one string");
+    // The last seq handed to the caller per topic: what to `resume` from next time.
     this.lastSeq = { ...resume };
-    this.gaps = []; // {topic, after, got}
+    this._accepted = { ...resume }; // queued for the caller, too
+    this.gaps = []; // {topic, after, got, missed}
     this.duplicates = 0;
+    this.resets = 0;
     this.reconnects = 0;
     this.filled = 0;
     this._catchUp = catchUp;
@@ -121,7 +125,7 @@ export class Subscriber {
     this._silence = options.silence ?? 10000;
     this._ready = [];
     this._acks = new Set();
-    this._needCatchUp = Boolean(snap && (catchUp || Object.keys(this.lastSeq).length));
+    this._needCatchUp = Boolean(snap && (catchUp || Object.keys(this._accepted).length));
     const common = { linger: 0, receiveTimeout: 100, ...curveOptions(curveSecret, serverKey) };
     if (track) {
       this._sock = new Dealer({ routingId: track, ...common });
@@ -139,14 +143,16 @@ export class Subscriber {
   }
 
   async _watchEvents() {
-    // The socket's events: a connection made again after one was lost is a reconnect.
+    // The socket's events: a connection made again after one was lost is a reconnect. It
+    // counts once its handshake succeeded (a refused CURVE key never does).
     try {
       for await (const event of this._sock.events) {
-        if (event.type !== "connect") continue;
+        if (event.type !== "handshake") continue;
         if (this._connectedOnce) {
           this.reconnects += 1;
+          this._acks.clear();
           if (this.track) this._subscribeTracked(); // the engine forgets us when it restarts
-          if (this.snapshotEndpoint && Object.keys(this.lastSeq).length) this._needCatchUp = true;
+          if (this.snapshotEndpoint && Object.keys(this._accepted).length) this._needCatchUp = true;
         }
         this._connectedOnce = true;
       }
@@ -155,10 +161,19 @@ export class Subscriber {
     }
   }
 
+  // One send at a time on a zeromq.js socket: requests go through this chain. While the engine
+  // is away sends wait; a resubscribe while one is still waiting is not queued again.
+  _send(frames) {
+    this._sending = (this._sending ?? Promise.resolve()).then(() => this._sock.send(frames)).catch(() => {});
+    return this._sending;
+  }
+
   _subscribeTracked() {
-    // One send at a time on a zeromq.js socket: the requests go in a chain.
-    for (const t of this.topics.length ? this.topics : [""])
-      this._sends = (this._sends ?? Promise.resolve()).then(() => this._sock.send(["subscribe", t])).catch(() => {});
+    if (this._subscribing) return;
+    this._subscribing = true;
+    let last;
+    for (const t of this.topics.length ? this.topics : [""]) last = this._send(["subscribe", t]);
+    last.then(() => (this._subscribing = false));
   }
 
   async *[Symbol.asyncIterator]() {
@@ -172,7 +187,11 @@ export class Subscriber {
   async receive(timeout = Infinity) {
     const deadline = Date.now() + timeout;
     for (;;) {
-      if (this._ready.length) return this._ready.shift();
+      if (this._ready.length) {
+        const out = this._ready.shift();
+        this.lastSeq[out.node] = out.seq;
+        return out;
+      }
       if (this._needCatchUp) {
         this._needCatchUp = false;
         await this._startCatchUp();
@@ -187,7 +206,7 @@ export class Subscriber {
   async _poll(pending) {
     let frames;
     try {
-      frames = await this._sock.receive();
+      frames = await this._sock.receive(); // one receive at a time: do not call receive() concurrently
     } catch (e) {
       if (e.code !== "EAGAIN") throw e;
       if (this.track && Date.now() - this._heard > this._silence) {
@@ -199,11 +218,18 @@ export class Subscriber {
       return;
     }
     this._heard = Date.now();
+    if (frames.length !== 2) return; // not [topic][output]: not from a shoal engine
     const [topic, body] = frames;
     if (this.track && topic.length === 0) {
-      const answer = unpackr.unpack(body);
+      let answer;
+      try {
+        answer = unpackr.unpack(body);
+      } catch {
+        return;
+      }
+      if (answer === null || typeof answer !== "object") return;
       if (answer.error !== undefined) throw new SubscriberError(`the engine refused: ${answer.error}`);
-      if (answer.subscribed !== undefined) this._acks.add(answer.subscribed);
+      if (answer.subscribed !== undefined) this._acks.add(String(answer.subscribed));
       return;
     }
     let out;
@@ -227,16 +253,26 @@ export class Subscriber {
     const wanted = this.topics.length ? this.topics : [""];
     const confirmed = () => (this.track ? wanted.every((t) => this._acks.has(t)) : pending.length > 0);
     while (Date.now() < until && !confirmed()) await this._poll(pending);
-    const topics = this.topics.length ? this.topics : Object.keys(this.lastSeq).sort();
-    for (const topic of topics)
-      if (this._catchUp || topic in this.lastSeq) await this._fill(topic, this._catchUp, null);
-    for (const out of pending) await this._accept(out, false);
+    const topics = this.topics.length ? this.topics : Object.keys(this._accepted).sort();
+    try {
+      for (const topic of topics) {
+        if (!(this._catchUp || topic in this._accepted)) continue;
+        try {
+          await this._fill(topic, this._catchUp, null);
+        } catch (e) {
+          // Not to be had (a removed node, or no answer): holes stay gaps.
+          if (!(e instanceof SubscriberError)) throw e;
+        }
+      }
+    } finally {
+      for (const out of pending) await this._accept(out, false);
+    }
   }
 
   // Takes topic's outputs after lastSeq (and before seq `until`) from the snapshot: the newest
   // n, or when lastSeq is known, as many as reach back to it (asked for in growing steps).
   async _fill(topic, n, until) {
-    const last = this.lastSeq[topic];
+    const last = this._accepted[topic];
     let ask = last === undefined ? Math.min(n, SNAPSHOT_MAX) : 1024;
     let outputs;
     for (;;) {
@@ -247,7 +283,7 @@ export class Subscriber {
     }
     for (const out of outputs) {
       if (until !== null && out.seq >= until) break;
-      const seen = this.lastSeq[topic];
+      const seen = this._accepted[topic];
       if (seen !== undefined && out.seq <= seen) continue;
       this.filled += 1;
       await this._accept(out, true);
@@ -255,7 +291,13 @@ export class Subscriber {
   }
 
   async _accept(out, filling) {
-    let last = this.lastSeq[out.node];
+    let last = this._accepted[out.node];
+    if (last !== undefined && out.seq === 1 && last > 1 && !filling) {
+      // The sender's seqs began again (an engine on a fresh data dir): follow them.
+      this.resets += 1;
+      last = undefined;
+      delete this._accepted[out.node];
+    }
     if (last !== undefined && out.seq <= last) {
       this.duplicates += 1;
       return;
@@ -266,23 +308,55 @@ export class Subscriber {
       } catch (e) {
         if (!(e instanceof SubscriberError)) throw e; // no snapshot now: the hole stays a gap
       }
-      last = this.lastSeq[out.node];
+      last = this._accepted[out.node];
     }
-    if (last !== undefined && out.seq > last + 1) this.gaps.push({ topic: out.node, after: last, got: out.seq });
-    this.lastSeq[out.node] = out.seq;
+    if (last !== undefined && out.seq > last + 1)
+      this.gaps.push({ topic: out.node, after: last, got: out.seq, missed: out.seq - last - 1 });
+    this._accepted[out.node] = out.seq;
     this._ready.push(out);
   }
 
   close() {
-    if (this.track) this._sock.send(["bye"]).catch(() => {});
+    if (this.track && !this._sock.closed) {
+      // Say bye when the socket is free (within 200 ms), then close.
+      const sock = this._sock;
+      Promise.race([this._send(["bye"]), new Promise((r) => setTimeout(r, 200))]).then(() => sock.close());
+      return;
+    }
     this._sock.close();
   }
+}
+
+// JSON whose integers beyond 2^53 (ns times) become BigInt instead of rounded numbers: such
+// literals are quoted with a marker before parsing (outside strings), then revived.
+function parseJson(text) {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text[++i];
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      let j = i + 1;
+      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++;
+      const literal = text.slice(i, j);
+      const big = /^-?\d{16,}$/.test(literal) && !Number.isSafeInteger(Number(literal));
+      out += big ? `"\\u0000${literal}"` : literal;
+      i = j - 1;
+    } else out += c;
+  }
+  return JSON.parse(out, (k, v) => (typeof v === "string" && v.startsWith("\u0000") ? BigInt(v.slice(1)) : v));
 }
 
 // An engine's admin socket: newline-delimited JSON over its Unix socket (<data dir>/shoal.sock),
 // or loopback TCP (`tcp: "127.0.0.1:7070"` with the admin token).
 export class Admin {
-  static async connect({ socket, tcp, token, dataDir } = {}) {
+  static async connect({ socket, tcp, token, dataDir, timeout = 30000 } = {}) {
     const path = socket ?? (dataDir ? `${dataDir}/shoal.sock` : undefined);
     if ([path, tcp].filter(Boolean).length !== 1) throw new Error("give one of socket, tcp or dataDir");
     const where = path ?? tcp;
@@ -291,11 +365,12 @@ export class Admin {
       c.once("connect", () => resolve(c));
       c.once("error", (e) => reject(new AdminError(`cannot reach the admin socket ${where}: ${e.message}`)));
     });
-    return new Admin(conn, where, token);
+    return new Admin(conn, where, token, timeout);
   }
 
-  constructor(conn, where, token) {
-    Object.assign(this, { where, _conn: conn, _token: token, _buffer: "", _waiting: [] });
+  constructor(conn, where, token, timeout = 30000) {
+    Object.assign(this, { where, _conn: conn, _token: token, _timeout: timeout, _buffer: "", _waiting: [] });
+    this._closed = null;
     conn.setEncoding("utf8");
     conn.on("data", (chunk) => {
       this._buffer += chunk;
@@ -306,9 +381,13 @@ export class Admin {
         this._waiting.shift()?.resolve(line);
       }
     });
-    const fail = (why) => this._waiting.splice(0).forEach((w) => w.reject(new AdminError(`${where}: ${why}`)));
+    const fail = (why) => {
+      this._closed ??= why;
+      this._waiting.splice(0).forEach((w) => w.reject(new AdminError(`${where}: ${why}`)));
+    };
     conn.on("close", () => fail("closed the connection"));
     conn.on("error", (e) => fail(e.message));
+    this._fail = fail;
   }
 
   // One request; resolves to the answer, or rejects with AdminError carrying the engine's error.
@@ -316,13 +395,23 @@ export class Admin {
     const message = { cmd };
     for (const [k, v] of Object.entries(args)) if (v !== undefined && v !== null) message[k] = v;
     if (this._token !== undefined) message.token = this._token;
+    if (this._closed || this._conn.destroyed) throw new AdminError(`${this.where}: ${this._closed ?? "closed"}`);
     const line = await new Promise((resolve, reject) => {
-      this._waiting.push({ resolve, reject });
+      const timer = setTimeout(() => {
+        // The answer may still come: this connection can no longer pair answers with requests.
+        this._fail(`no answer within ${this._timeout} ms (connection closed)`);
+        this._conn.destroy();
+      }, this._timeout);
+      const settle = (f) => (x) => {
+        clearTimeout(timer);
+        f(x);
+      };
+      this._waiting.push({ resolve: settle(resolve), reject: settle(reject) });
       // A bucket is ns since the epoch, beyond a double's integers: BigInts go out as digits.
       const text = JSON.stringify(message, (k, v) => (typeof v === "bigint" ? `\u0000${v}` : v));
       this._conn.write(text.replace(/"\\u0000(-?\d+)"/g, "$1") + "\n");
     });
-    const answer = JSON.parse(line);
+    const answer = parseJson(line);
     if (!answer.ok) throw new AdminError(answer.error ?? `${cmd}: failed`);
     return answer;
   }

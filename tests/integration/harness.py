@@ -124,6 +124,25 @@ def feed_config(wd, name, feed_ep, streams, nodes="", engine="", source=""):
     return path, port
 
 
+def node_subscriber():
+    """The Node test subscriber's command (tests/clients/node), its packages installed: the
+    client package is a copy of clients/node (install-links), made again when it is stale."""
+    import fcntl
+    import filecmp
+    node_dir = os.path.join(SOURCE_DIR, "tests/clients/node")
+    installed = os.path.join(node_dir, "node_modules", "shoal-client")
+    with open(os.path.join(tempfile.gettempdir(), "shoal-node-client.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # tests run in parallel: one install at a time
+        stale = [f for f in ("index.mjs", "index.d.ts", "package.json")
+                 if not os.path.exists(os.path.join(installed, f))
+                 or not filecmp.cmp(os.path.join(installed, f), os.path.join(SOURCE_DIR, "clients/node", f), False)]
+        if stale:
+            shutil.rmtree(installed, ignore_errors=True)
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline"], cwd=node_dir,
+                           check=True, capture_output=True, timeout=300)
+    return ["node", os.path.join(node_dir, "subscriber.mjs")]
+
+
 def wait_for(pred, timeout=20, what="condition"):
     """Polls pred() until it is true or the deadline passes (then fails the test)."""
     import time

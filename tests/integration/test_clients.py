@@ -9,13 +9,9 @@ import shutil
 import subprocess
 import time
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, workdir
+from harness import SHOAL, SOURCE_DIR, check, free_port, node_subscriber, workdir
 
-node_dir = os.path.join(SOURCE_DIR, "tests/clients/node")
-if not os.path.isdir(os.path.join(node_dir, "node_modules", "shoal-client")):
-    # scripts/test installs them; a bare ctest run may not have.
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=node_dir, check=True,
-                   capture_output=True, timeout=300)
+node = node_subscriber()
 
 wd = workdir()
 port, tracked_port = free_port(), free_port()
@@ -29,7 +25,6 @@ text = text.replace('[engine]\n', f'[engine]\npublish_hwm = 1000\npublish_tracke
 open(cfg, "w").write(text)
 ep, tracked = f"tcp://127.0.0.1:{port}", f"tcp://127.0.0.1:{tracked_port}"
 py = os.path.join(SOURCE_DIR, "tests/clients/python/subscriber.py")
-node = ["node", os.path.join(node_dir, "subscriber.mjs")]
 slow = ["--stall", "5", "--rcvhwm", "10", "--rcvbuf", "4096"]
 SECONDS = "11"  # outlives the engine's 6 s run, so every output it sent is read
 clients = {

@@ -26,7 +26,7 @@ import zmq
 import zmq.auth
 import zmq.auth.thread
 
-from harness import SHOAL, SOURCE_DIR, check, feed_config, free_port, run, start, wait_for, workdir
+from harness import SHOAL, SOURCE_DIR, check, feed_config, free_port, run, start, wait_for, workdir, node_subscriber
 
 wd = workdir()
 keys = os.path.join(wd, "keys")
@@ -102,12 +102,10 @@ try:
              what="both refusals counted")
     check(metric("shoal_curve_allowed_keys") == 1, "one key allowed")
     # The Python and Node clients speak CURVE with a certificate from `shoal keys gen`.
-    node_dir = os.path.join(SOURCE_DIR, "tests/clients/node")
     curve_args = ["--curve-secret", os.path.join(keys, "alice.key_secret"), "--server-key", engine_pub]
     for name, cmd in (("python", ["/usr/bin/python3", os.path.join(SOURCE_DIR, "tests/clients/python/subscriber.py"),
                                   f"tcp://127.0.0.1:{port}", "--seconds", "3"]),
-                      ("node", ["node", os.path.join(node_dir, "subscriber.mjs"),
-                                f"tcp://127.0.0.1:{port}", "3"])):
+                      ("node", node_subscriber() + [f"tcp://127.0.0.1:{port}", "3"])):
         r = subprocess.run(cmd + curve_args, capture_output=True, text=True, timeout=60)
         summary = json.loads(r.stdout) if r.stdout.startswith("{") else {}
         z = summary.get("topics", {}).get("z", {})

@@ -76,7 +76,7 @@ for await (const out of sub) {
   if (Object.values(seen).flat().length >= 60) break;
 }
 sub.close();
-console.log(JSON.stringify({ seen, last: sub.lastSeq, gaps: sub.gaps }));
+console.log(JSON.stringify({ seen, last: sub.lastSeq, gaps: sub.gaps, filled: sub.filled }));
 """
 SECOND = """
 import { Subscriber } from "shoal-client";
@@ -121,8 +121,10 @@ engine = subprocess.Popen([SHOAL, "run", eng.config, "--data", eng.data, "--for"
 wait_for(lambda: os.path.exists(eng.socket), what="the admin socket")
 first = node("first", eng.pub, eng.snapshot)
 check(not first["gaps"], f"first subscriber saw gaps: {first['gaps']}")
+check(first["filled"] >= 5, f"catchUp: 5 yields each topic's last 5 first: filled {first['filled']}")
 for topic, seqs in first["seen"].items():
     check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"{topic}: {seqs}")
+    check(seqs[-1] == first["last"][topic], f"{topic}: lastSeq {first['last'][topic]}, last yielded {seqs[-1]}")
 time.sleep(1.0)  # the engine goes on publishing while nobody listens
 second = node("second", eng.pub, eng.snapshot, json.dumps(first["last"]))
 check(not second["gaps"], f"resumed subscriber saw gaps: {second['gaps']}")

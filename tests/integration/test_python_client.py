@@ -65,7 +65,7 @@ with Subscriber(sys.argv[1], ["z", "ret"], snapshot=sys.argv[2], catch_up=5) as 
         seen.setdefault(out.node, []).append(out.seq)
         if sum(map(len, seen.values())) >= 60:
             break
-    print(json.dumps({"seen": seen, "last": sub.last_seq, "gaps": sub.gaps}))
+    print(json.dumps({"seen": seen, "last": sub.last_seq, "gaps": sub.gaps, "filled": sub.filled}))
 """
 SECOND = """
 import json, sys, time
@@ -81,8 +81,11 @@ with Subscriber(sys.argv[1], ["z", "ret"], snapshot=sys.argv[2], resume=json.loa
 """
 first = json.loads(client(FIRST, PUB, SNAP))
 check(not first["gaps"], f"first subscriber saw gaps: {first['gaps']}")
+check(first["filled"] >= 5, f"catch_up=5 yields each topic's last 5 first: filled {first['filled']}")
 for node, seqs in first["seen"].items():
     check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"{node}: {seqs}")
+    # last_seq is what the caller was given, not what was queued behind it.
+    check(seqs[-1] == first["last"][node], f"{node}: last_seq {first['last'][node]}, last yielded {seqs[-1]}")
 time.sleep(1.0)  # the engine goes on publishing (~200 buckets) while nobody listens
 second = json.loads(client(SECOND, PUB, SNAP, json.dumps(first["last"])))
 check(not second["gaps"], f"resumed subscriber saw gaps: {second['gaps']}")

@@ -9,6 +9,9 @@ zip file with the right names in it, so this backend writes the wheel itself: th
 import base64
 import hashlib
 import os
+import re
+import tarfile
+import io
 import tomllib
 import zipfile
 
@@ -25,7 +28,8 @@ def _project():
 
 
 def _dist_name(name):
-    return name.replace("-", "_")
+    # PEP 503 normalisation, then "_" for the separators (the wheel file name rules).
+    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 def _metadata(project):
@@ -62,9 +66,10 @@ def _write_wheel(wheel_directory, files):
     record = [_record_line(p, d) for p, d in sorted(files.items())] + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
     wheel = f"{name}-{version}-py3-none-any.whl"
-    # Fixed timestamps and order: the same sources give the same wheel bytes.
+    # Fixed timestamps and order (the .dist-info last, as the wheel spec advises): the same
+    # sources give the same wheel bytes.
     with zipfile.ZipFile(os.path.join(wheel_directory, wheel), "w", zipfile.ZIP_DEFLATED) as z:
-        for path in sorted(files):
+        for path in sorted(files, key=lambda p: (p.startswith(info + "/"), p)):
             entry = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
             entry.external_attr = 0o644 << 16
             z.writestr(entry, files[path], zipfile.ZIP_DEFLATED)
@@ -93,6 +98,26 @@ def get_requires_for_build_editable(config_settings=None):
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return _write_wheel(wheel_directory, _package_files())
+
+
+def get_requires_for_build_sdist(config_settings=None):
+    return []
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    project = _project()
+    base = f"{_dist_name(project['name'])}-{project['version']}"
+    files = dict(_package_files())
+    for extra in ("pyproject.toml", "README.md", "backend/shoal_wheel.py"):
+        files[extra] = open(os.path.join(ROOT, extra), "rb").read()
+    files["PKG-INFO"] = _metadata(project).encode()
+    name = base + ".tar.gz"
+    with tarfile.open(os.path.join(sdist_directory, name), "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(files):
+            info = tarfile.TarInfo(f"{base}/{path}")
+            info.size, info.mode, info.mtime = len(files[path]), 0o644, 0
+            tar.addfile(info, io.BytesIO(files[path]))
+    return name
 
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):

@@ -49,7 +49,10 @@ class Admin:
                     raise AdminError(f"{self.where} closed the connection")
                 self._buffer += chunk
         except OSError as e:
-            raise AdminError(f"{self.where}: {e}") from None
+            # A timeout mid-answer leaves the rest of it in flight: this connection can no
+            # longer pair answers with requests.
+            self._sock.close()
+            raise AdminError(f"{self.where}: {e} (connection closed)") from None
         line, self._buffer = self._buffer.split(b"\n", 1)
         answer = json.loads(line)
         if not answer.get("ok"):

@@ -41,10 +41,17 @@ def _successor(prefix: bytes) -> Optional[bytes]:
     return bytes(b)
 
 
+def _bucket_key(ns: int) -> bytes:
+    """A bucket as the store keys it: the i64 with its sign bit flipped, big-endian, so that
+    byte order is numeric order, negative times included."""
+    return struct.pack(">Q", (ns & 0xFFFFFFFFFFFFFFFF) ^ (1 << 63))
+
+
 def iter_outputs(data_dir: str, node: Optional[str] = None, start: TimeLike = None,
                  end: TimeLike = None):
-    """Stored Outputs in (node id, bucket) order; `node` matches a name or a NodeID (hex);
-    start and end bound the bucket, both inclusive."""
+    """Stored Outputs in (node id, bucket) order; `node` matches a NodeID (hex) or the name its
+    outputs are stored under (a node shared by several strategies: its first name); start and
+    end bound the bucket, both inclusive."""
     import lmdb
     lo, hi = _ns(start), _ns(end)
     env = lmdb.open(data_dir, readonly=True, max_dbs=8, subdir=True, lock=True)
@@ -64,7 +71,7 @@ def iter_outputs(data_dir: str, node: Optional[str] = None, start: TimeLike = No
                     continue
                 # This node's outputs: from the first bucket >= start.
                 if lo is not None and first.bucket_ns < lo:
-                    found = cursor.set_range(node_key + struct.pack(">q", lo))
+                    found = cursor.set_range(node_key + _bucket_key(lo))
                     if found and cursor.key()[:-8] != node_key:
                         continue
                 while found and cursor.key()[:-8] == node_key:

@@ -35,17 +35,19 @@ class Output:
     def decode(cls, data: bytes) -> "Output":
         try:
             m = msgpack.unpackb(data, raw=False, strict_map_key=False)
-        except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:
+        except Exception as e:  # malformed bytes raise many types (TypeError for list keys, …)
             raise DecodeError(f"not MessagePack: {e}") from None
         return cls.from_map(m)
 
     @classmethod
     def from_map(cls, m) -> "Output":
         if not isinstance(m, dict) or set(m) != KEYS:
-            got = sorted(m) if isinstance(m, dict) else type(m).__name__
+            got = sorted(map(str, m)) if isinstance(m, dict) else type(m).__name__
             raise DecodeError(f"an Output is a map with keys {sorted(KEYS)}, got {got}")
         if not isinstance(m["bucket"], int) or not isinstance(m["seq"], int):
             raise DecodeError("an Output's bucket and seq are integers")
+        if not isinstance(m["node"], str) or not isinstance(m["id"], str):
+            raise DecodeError("an Output's node and id are strings")
         return cls(m["node"], m["id"], m["seq"], np.datetime64(m["bucket"], "ns"), m["value"])
 
     def rows(self):

@@ -82,15 +82,20 @@ class Subscriber:
                  catch_up: int = 0, resume: Optional[Dict[str, int]] = None,
                  track: Optional[str] = None, curve_secret=None, server_key=None,
                  rcvhwm: int = 1000, rcvbuf: int = 0, silence: float = 10.0, context=None):
+        if isinstance(topics, (str, bytes)):
+            raise TypeError("topics is a list of node names, not one string")
         self.topics = list(topics)
         if catch_up and not (self.topics and snapshot):
             raise ValueError("catch_up needs topics and the snapshot endpoint")
         if not 0 <= catch_up <= SNAPSHOT_MAX:
             raise ValueError(f"catch_up must be in [0, {SNAPSHOT_MAX}], got {catch_up}")
         self.endpoint, self.snapshot_endpoint, self.track = endpoint, snapshot, track
+        # The last seq handed to the caller per topic: what to `resume` from next time.
         self.last_seq: Dict[str, int] = dict(resume or {})
+        self._accepted: Dict[str, int] = dict(self.last_seq)  # queued for the caller, too
         self.gaps = []          # Gap records, oldest first
         self.duplicates = 0     # outputs received again (a snapshot overlapping live), not yielded
+        self.resets = 0         # topics whose seqs began again at 1 (a sender with a fresh dir)
         self.reconnects = 0     # connections made again after one was lost
         self.filled = 0         # outputs taken from the snapshot endpoint
         self._catch_up = catch_up
@@ -104,7 +109,8 @@ class Subscriber:
         if rcvbuf:
             self._sock.setsockopt(zmq.RCVBUF, rcvbuf)  # kernel receive buffer bytes
         _curve(self._sock, curve_secret, server_key)
-        self._monitor = self._sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        # A connection counts once its handshake succeeded (a refused CURVE key never does).
+        self._monitor = self._sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
         self._connected_once = False
         self._acks = set()
         if track:
@@ -119,7 +125,7 @@ class Subscriber:
         self._poller = zmq.Poller()
         self._poller.register(self._sock, zmq.POLLIN)
         self._poller.register(self._monitor, zmq.POLLIN)
-        self._need_catch_up = bool(snapshot and (catch_up or self.last_seq))
+        self._need_catch_up = bool(snapshot and (catch_up or self._accepted))
 
     # -- iteration --------------------------------------------------------------------------
 
@@ -133,7 +139,9 @@ class Subscriber:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if self._ready:
-                return self._ready.popleft()
+                out = self._ready.popleft()
+                self.last_seq[out.node] = out.seq
+                return out
             if self._need_catch_up:
                 self._need_catch_up = False
                 self._start_catch_up()
@@ -163,7 +171,12 @@ class Subscriber:
 
     def _subscribe_tracked(self):
         for t in self.topics or [""]:
-            self._sock.send_multipart([b"subscribe", t.encode()])  # queued until connected
+            try:
+                # Queued until connected; while the engine is away the queue may fill, and a
+                # subscribe that finds it full is simply sent again later.
+                self._sock.send_multipart([b"subscribe", t.encode()], zmq.NOBLOCK)
+            except zmq.Again:
+                pass
 
     def _poll(self, wait_ms, pending=None):
         """One poll: frames received go through _accept, or into `pending` while catching up."""
@@ -171,18 +184,22 @@ class Subscriber:
         if self._monitor in events:
             while self._monitor.poll(0):
                 event = recv_monitor_message(self._monitor)["event"]
-                if event == zmq.EVENT_CONNECTED:
+                if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
                     if self._connected_once:
                         self.reconnects += 1
+                        self._acks.clear()
                         if self.track:
                             self._subscribe_tracked()  # the engine forgets us when it restarts
-                        if self.snapshot_endpoint and self.last_seq:
+                        if self.snapshot_endpoint and self._accepted:
                             self._need_catch_up = True
                     self._connected_once = True
         if self._sock in events:
             while self._sock.poll(0):
-                topic, body = self._sock.recv_multipart()[:2]
+                frames = self._sock.recv_multipart()
                 self._heard = time.monotonic()
+                if len(frames) != 2:
+                    continue  # not [topic][output]: not from a shoal engine
+                topic, body = frames
                 if self.track and topic == b"":
                     self._control(body)
                     continue
@@ -203,7 +220,12 @@ class Subscriber:
             self._subscribe_tracked()
 
     def _control(self, body):
-        answer = msgpack.unpackb(body, raw=False, strict_map_key=False)
+        try:
+            answer = msgpack.unpackb(body, raw=False, strict_map_key=False)
+        except Exception:
+            return
+        if not isinstance(answer, dict):
+            return
         if "error" in answer:
             raise SubscriberError(f"the engine refused: {answer['error']}")
         if "subscribed" in answer:
@@ -220,17 +242,22 @@ class Subscriber:
             self._poll(50, pending)
         while self._sock.poll(0):
             self._poll(0, pending)
-        for topic in self.topics or sorted(self.last_seq):
-            if self._catch_up or topic in self.last_seq:
-                self._fill(topic, self._catch_up, until=None)
-        for out in pending:
-            self._accept(out)
+        try:
+            for topic in self.topics or sorted(self._accepted):
+                if self._catch_up or topic in self._accepted:
+                    try:
+                        self._fill(topic, self._catch_up, until=None)
+                    except SubscriberError:
+                        pass  # not to be had (a removed node, or no answer): holes stay Gaps
+        finally:
+            for out in pending:
+                self._accept(out)
 
     def _fill(self, topic, n, until):
         """Take topic's outputs after last_seq (and before seq `until`) from the snapshot: the
         newest n, or when last_seq is known, as many as reach back to it (asked for in growing
         steps, since a snapshot of 100,000 outputs is large)."""
-        last = self.last_seq.get(topic)
+        last = self._accepted.get(topic)
         ask = min(n, SNAPSHOT_MAX) if last is None else 1024
         while True:
             outputs = snapshot(self.snapshot_endpoint, topic, ask, context=self._ctx,
@@ -242,14 +269,19 @@ class Subscriber:
         for out in outputs:
             if until is not None and out.seq >= until:
                 break
-            last = self.last_seq.get(topic)
+            last = self._accepted.get(topic)
             if last is not None and out.seq <= last:
                 continue
             self.filled += 1
             self._accept(out, filling=True)
 
     def _accept(self, out, filling=False):
-        last = self.last_seq.get(out.node)
+        last = self._accepted.get(out.node)
+        if last is not None and out.seq == 1 and last > 1 and not filling:
+            # The sender's seqs began again (an engine on a fresh data dir): follow them.
+            self.resets += 1
+            last = None
+            del self._accepted[out.node]
         if last is not None and out.seq <= last:
             self.duplicates += 1
             return
@@ -258,8 +290,8 @@ class Subscriber:
                 self._fill(out.node, SNAPSHOT_MAX, until=out.seq)
             except SubscriberError:
                 pass  # no snapshot to be had now: the hole stays a Gap
-            last = self.last_seq.get(out.node)
+            last = self._accepted.get(out.node)
         if last is not None and out.seq > last + 1:
             self.gaps.append(Gap(out.node, last, out.seq))
-        self.last_seq[out.node] = out.seq
+        self._accepted[out.node] = out.seq
         self._ready.append(out)

@@ -124,6 +124,8 @@ export class Admin {
   inspect(node: string): Promise<Answer>;
   state(node: string): Promise<NodeSummary["state"]>;
   window(node: string): Promise<Answer>;
+  /** The node's last n stored outputs (default 100, at most 1000), oldest first. */
+  outputs(node: string, n?: number): Promise<Output[]>;
   pause(node?: string): Promise<Answer>;
   resume(node?: string): Promise<Answer>;
   restart(node: string, options?: { fresh?: boolean }): Promise<Answer>;

@@ -422,6 +422,7 @@ export class Admin {
   inspect(node) { return this.request("inspect", { node }); }
   async state(node) { return (await this.inspect(node)).state; }
   window(node) { return this.request("window", { node }); }
+  async outputs(node, n = 100) { return (await this.request("outputs", { node, n })).outputs.map((m) => Output.fromMap(m)); }
   pause(node) { return this.request("pause", { node }); }
   resume(node) { return this.request("resume", { node }); }
   restart(node, { fresh = false } = {}) { return this.request("restart", { node, fresh: fresh || undefined }); }

@@ -14,18 +14,6 @@ std::string dump_safe(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// Compares in time independent of where the strings differ (no token oracle by timing).
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  const std::size_t n = std::max(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
-
 admin_reply answer(admin_backend& backend, std::string_view line, const std::string* token) {
   json req;
   try {
@@ -74,6 +62,17 @@ std::string escaped(std::string_view s, std::size_t max_bytes) {
   const bool cut = s.size() > max_bytes;
   std::string quoted = dump_safe(json(std::string(s.substr(0, max_bytes))));
   return quoted.substr(1, quoted.size() - 2) + (cut ? "..." : "");
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
 }
 
 admin_reply admin_answer(admin_backend& backend, std::string_view line, const std::string* token) {

@@ -35,6 +35,9 @@ struct admin_reply {
 // and wraps errors. Never throws.
 admin_reply admin_answer(admin_backend& backend, std::string_view line, const std::string* token);
 
+// Compares in time independent of where the strings differ (no token oracle by timing).
+bool constant_time_equal(const std::string& a, const std::string& b);
+
 // {"ok": false, "error": why} and '\n', valid UTF-8 whatever why holds.
 std::string error_line(std::string_view why);
 

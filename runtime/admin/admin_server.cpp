@@ -9,8 +9,9 @@
 
 #include "runtime/admin/asio.hpp"
 #include "runtime/admin/connection_slots.hpp"
+#include "runtime/admin/console.hpp"
+#include "runtime/admin/http_endpoint.hpp"
 #include "runtime/admin/line_session.hpp"
-#include "runtime/admin/metrics_http.hpp"
 
 namespace shoal {
 
@@ -92,6 +93,18 @@ struct line_listener {
   acceptor acc;
 };
 
+// GET /metrics: the Prometheus text exposition.
+http_answer metrics_answer(admin_backend& backend, const http_request& r) {
+  if (r.path != "/metrics")
+    return {404, "text/plain; charset=utf-8", "not found: try GET /metrics\n"};
+  if (r.method != "GET") {
+    http_answer a{405, "text/plain; charset=utf-8", "method not allowed: try GET /metrics\n"};
+    a.allow = "GET";
+    return a;
+  }
+  return {200, "text/plain; version=0.0.4; charset=utf-8", backend.metrics_text()};
+}
+
 }  // namespace
 
 struct admin_server::impl {
@@ -102,7 +115,8 @@ struct admin_server::impl {
   asio::io_context io;
   std::optional<line_listener<stream_protocol>> unix_listener;
   std::optional<line_listener<tcp>> tcp_listener;
-  std::optional<metrics_http> http;
+  std::optional<http_endpoint> http;
+  std::optional<http_endpoint> console;
   std::thread thread;
 
   line_endpoint endpoint(std::string name, const std::string* token) {
@@ -153,14 +167,27 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
   }
   if (!m.opt.http.empty()) {
     const auto at = parse_loopback(m.opt.http, "metrics_http");
-    metrics_http_options ho;
+    http_endpoint_options ho;
+    ho.name = "metrics";
     ho.max_connections = m.opt.max_http_connections;
     ho.idle_timeout = m.opt.http_idle_timeout;
     try {
       m.http.emplace(
-          m.io, at, [b = m.backend] { return b->metrics_text(); }, ho);
+          m.io, at, [b = m.backend](const http_request& r) { return metrics_answer(*b, r); }, ho);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot bind metrics_http " + m.opt.http + ": " + e.what());
+    }
+  }
+  if (!m.opt.console.empty()) {
+    const auto at = parse_loopback(m.opt.console, "console");
+    http_endpoint_options ho;
+    ho.name = "console";
+    ho.max_connections = m.opt.max_http_connections;
+    ho.idle_timeout = m.opt.http_idle_timeout;
+    try {
+      m.console.emplace(m.io, at, console_route(m.backend, m.opt.token), ho);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot bind console " + m.opt.console + ": " + e.what());
     }
   }
   // The Unix socket last: its file appearing tells a client (and the tests) that every endpoint
@@ -200,5 +227,6 @@ int admin_server::tcp_port() const {
   return impl_->tcp_listener ? impl_->tcp_listener->acc.local_endpoint().port() : 0;
 }
 int admin_server::http_port() const { return impl_->http ? impl_->http->port() : 0; }
+int admin_server::console_port() const { return impl_->console ? impl_->console->port() : 0; }
 
 }  // namespace shoal

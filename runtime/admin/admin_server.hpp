@@ -1,9 +1,9 @@
 #pragma once
 // admin_server: the operator's sockets (design §9), served by Boost.Asio on one thread of its
 // own: a Unix socket (mode 0600) and, when configured, loopback TCP where every request must
-// carry the token (compared in constant time) and loopback HTTP serving GET /metrics
-// (metrics_http.hpp). The line protocol is admin_protocol.hpp; a line over max_line bytes is
-// refused and the connection closed.
+// carry the token (compared in constant time), loopback HTTP serving GET /metrics and the
+// operator console (http_endpoint.hpp, console.hpp). The line protocol is admin_protocol.hpp; a
+// line over max_line bytes is refused and the connection closed.
 //
 // Nobody can knock it over: every byte sequence gets a JSON answer, nothing a connection does
 // leaves its handler (guarded.hpp), each endpoint has its own connection cap (a TCP flood
@@ -25,6 +25,7 @@ struct admin_options {
   std::string tcp;        // "127.0.0.1:PORT" or empty
   std::string token;      // required on TCP
   std::string http;       // "127.0.0.1:PORT" for GET /metrics, or empty
+  std::string console;    // "127.0.0.1:PORT" for the operator console (console.hpp), or empty
   std::size_t max_line = std::size_t{1} << 20;
   // A request must arrive, and an answer be taken, within this long ([engine]
   // admin_idle_timeout, metrics_idle_timeout).
@@ -46,6 +47,7 @@ class admin_server {
   // Bound ports (useful with port 0).
   int tcp_port() const;
   int http_port() const;
+  int console_port() const;
 
  private:
   struct impl;

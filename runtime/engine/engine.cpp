@@ -274,14 +274,15 @@ void engine::start() {
   // state is behind the journal's end and a checkpoint would skip those records.
   m.caught_up = true;
   // Last: admin commands (which may re-plan) never race the start-up above.
-  if (m.opt.live && (m.db || !m.cfg.engine.admin.empty())) {
+  if (m.opt.live && (m.db || !m.cfg.engine.admin.empty() || !m.cfg.engine.console.empty())) {
     admin_options ao;
-    ao.unix_path = !m.cfg.engine.admin.empty()
-                       ? m.cfg.engine.admin
-                       : (std::filesystem::path(m.opt.data_dir) / "shoal.sock").string();
+    ao.unix_path = !m.cfg.engine.admin.empty() ? m.cfg.engine.admin
+                   : m.db ? (std::filesystem::path(m.opt.data_dir) / "shoal.sock").string()
+                          : std::string();  // a console without a data dir: no Unix socket
     ao.tcp = m.cfg.engine.admin_tcp;
     ao.token = m.cfg.engine.admin_token;
     ao.http = m.cfg.engine.metrics_http;
+    ao.console = m.cfg.engine.console;
     ao.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::nanoseconds(m.cfg.engine.admin_idle_timeout_ns));
     ao.http_idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(

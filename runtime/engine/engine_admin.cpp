@@ -30,6 +30,8 @@ constexpr command commands[] = {
      "one node: id, kind and version, params, inputs, names, state, counters, last output, "
      "mailbox, window bytes"},
     {"window", "node", "one node's window C[input, interval, slot, {t, v}] as JSON"},
+    {"outputs", "node [n]",
+     "a node's last n stored outputs (default 100, at most 1000), oldest first, as published"},
     {"explain", "node bucket [depth]",
      "a stored output, the upstream outputs its window read (depth levels, default 3) down to "
      "the journal events, and the output recomputed from that stretch of journal"},
@@ -74,6 +76,7 @@ class engine_admin final : public admin_backend {
     if (cmd == "nodes") return nodes();
     if (cmd == "inspect") return inspect(node_arg(req));
     if (cmd == "window") return window(node_arg(req));
+    if (cmd == "outputs") return outputs(req);
     if (cmd == "explain") return explain(req);
     if (cmd == "pause" || cmd == "resume") return pause(req, cmd == "pause");
     if (cmd == "metrics") return {{"text", metrics_text()}};
@@ -303,6 +306,27 @@ class engine_admin final : public admin_backend {
       throw admin_error(g->nodes[i].name() + " has no stored output at bucket " +
                         std::to_string(bucket));
     return j;
+  }
+
+  json outputs(const json& req) const {
+    const std::size_t i = node_arg(req);
+    if (!m_.db) throw admin_error("no data dir: no stored outputs");
+    std::int64_t n = 100;
+    if (const auto it = req.find("n"); it != req.end()) {
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 1000)
+        throw admin_error("\"n\": an integer from 1 to 1000");
+      n = it->get<std::int64_t>();
+    }
+    if (m_.writer) m_.writer->flush();  // everything emitted so far is in the store
+    const std::string name = req["node"].get<std::string>();
+    json out = json::array();
+    for (const auto& bytes :
+         m_.db->last_outputs(m_.graph->nodes[i].id, static_cast<std::size_t>(n))) {
+      Output o = decode_output(bytes, stored_data_limits());
+      o.node = name;  // as published under this name
+      out.push_back(to_json(o));
+    }
+    return {{"node", name}, {"outputs", out}};
   }
 
   json window(std::size_t i) const {

@@ -27,6 +27,7 @@ struct engine_decl {
   std::string admin_tcp;
   std::string admin_token;
   std::string metrics_http;
+  std::string console;  // "127.0.0.1:PORT": the operator console (runtime/admin/console.hpp)
   // CURVE ([engine] curve = { secret_key_file, allowed_clients }): publish, publish_tracked and
   // snapshot become CURVE servers with this secret key; only client keys found in the
   // allowed_clients directory get in (runtime/transport/zap_handler.hpp). Empty: no CURVE.

@@ -25,7 +25,8 @@ void check_listeners_distinct(const engine_decl& e) {
     if (!ep.empty()) ls.push_back({key, ep, tcp_listener_of_endpoint(ep)});
   for (const auto& [key, hp] :
        {std::pair<const char*, const std::string&>{"admin_tcp", e.admin_tcp},
-        {"metrics_http", e.metrics_http}})
+        {"metrics_http", e.metrics_http},
+        {"console", e.console}})
     if (!hp.empty()) ls.push_back({key, hp, tcp_listener_of_hostport(hp)});
   // TCP listeners collide on a port; ipc and inproc endpoints on their name. A TCP endpoint
   // with port * takes a free port: it collides with nothing.
@@ -76,6 +77,7 @@ engine_decl parse_engine(const toml_file& doc, std::set<std::string>* asked) {
   };
   loopback("admin_tcp", e.admin_tcp);
   loopback("metrics_http", e.metrics_http);
+  loopback("console", e.console);
   check_listeners_distinct(e);
   if (auto s = r.str("admin_token")) e.admin_token = *s;
   if (const toml::value* c = r.get("curve")) {

@@ -18,6 +18,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_http(text):
+    """A config's loopback HTTP listeners (console, metrics_http) moved to free ports, so tests
+    running one scenario side by side do not collide."""
+    return re.sub(r'^(console|metrics_http) = "127\.0\.0\.1:\d+"',
+                  lambda m: f'{m.group(1)} = "127.0.0.1:{free_port()}"', text, flags=re.M)
+
+
 def config_with_port(src_path, port, workdir):
     """Copies a config (and its strategy files) into workdir with its publish port replaced."""
     src_dir = os.path.dirname(os.path.abspath(src_path))
@@ -28,6 +35,7 @@ def config_with_port(src_path, port, workdir):
     text = open(dst).read()
     text, n = re.subn(r'publish = "tcp://127\.0\.0\.1:\d+"', f'publish = "tcp://127.0.0.1:{port}"', text)
     assert n == 1, "config has no publish line to rewrite"
+    text = free_http(text)
     open(dst, "w").write(text)
     return dst
 

@@ -76,7 +76,13 @@ check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
 check(names == {"help", "version", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
                 "strategies", "submit", "remove", "restart", "checkpoint", "config", "log-level",
-                "subscribers", "explain", "reload-keys"}, names)
+                "subscribers", "explain", "reload-keys", "outputs"}, names)
+outs = ask({"cmd": "outputs", "node": "z", "n": 3})
+check(outs["ok"] and [o["node"] for o in outs["outputs"]] == ["z"] * 3
+      and [o["seq"] for o in outs["outputs"]] == list(range(outs["outputs"][0]["seq"], outs["outputs"][0]["seq"] + 3)),
+      f"outputs: the last 3, oldest first: {outs}")
+bad = ask({"cmd": "outputs", "node": "z", "n": 5000})
+check(not bad["ok"] and "from 1 to 1000" in bad["error"], bad)
 check(ask({"cmd": "version"})["engine"] == "quickstart", "version")
 g = ask({"cmd": "graph"})
 check(len(g["nodes"]) == 5 and g["distinct"] == 3, g)

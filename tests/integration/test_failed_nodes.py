@@ -12,6 +12,7 @@ import subprocess
 
 import msgpack
 import zmq
+from prometheus_client.parser import text_string_to_metric_families
 
 from harness import bound_feed, check, feed_config, run, start, wait_for, workdir
 
@@ -72,6 +73,12 @@ metrics = admin("metrics")["text"]
 check('shoal_node_state{node="x",state="FAILED"} 1' in metrics, "state gauge of x")
 check('shoal_node_state{node="y",state="BLOCKED"} 1' in metrics, "state gauge of y")
 check('shoal_node_state{node="x",state="RUNNING"} 0' in metrics, "one state at a time")
+# As Prometheus reads it (clients issue, acceptance 5): the whole text parses, and the gauge
+# says x is FAILED and y BLOCKED, nothing else.
+states = {(s.labels["node"], s.labels["state"]): s.value
+          for f in text_string_to_metric_families(metrics) if f.name == "shoal_node_state" for s in f.samples}
+check(states[("x", "FAILED")] == 1 and states[("y", "BLOCKED")] == 1
+      and sum(v for (n, _), v in states.items() if n == "x") == 1, f"parsed state gauge: {states}")
 wait_for(lambda: inspect("x")["notes"].get("skipped_while_failed", 0) >= 3, what="buckets passed")
 events_before = inspect("x")["counters"]["events_in"]
 eng.send_signal(signal.SIGINT)

@@ -12,13 +12,14 @@ import time
 import msgpack
 import zmq
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
+from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, free_http
 
 wd = workdir()
 pub, snap, proxy_port, mpub = (free_port() for _ in range(4))
 os.makedirs(os.path.join(wd, "blue"))
 os.makedirs(os.path.join(wd, "violet_mirror"))
 blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
+blue = free_http(blue)
 blue = blue.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{pub}").replace(
     "tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{snap}")
 open(os.path.join(wd, "blue", "graph.toml"), "w").write(blue)

@@ -12,11 +12,12 @@ import time
 
 import zmq
 
-from harness import check, free_port, run, start, wait_for, workdir
+from harness import check, free_port, run, start, wait_for, workdir, free_http
 
 wd = workdir()
 tracked, pub = free_port(), free_port()
 cfg = open(os.path.join(os.environ["SHOAL_SOURCE_DIR"], "scenarios/blue/graph.toml")).read()
+cfg = free_http(cfg)
 cfg = cfg.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{pub}")
 cfg = cfg.replace('snapshot = "tcp://127.0.0.1:5561"\n', "")
 cfg = cfg.replace("[engine]\n", f'[engine]\npublish_tracked = "tcp://127.0.0.1:{tracked}"\n', 1)

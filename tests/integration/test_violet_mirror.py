@@ -12,7 +12,7 @@ import re
 import subprocess
 import time
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
+from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, free_http
 
 wd = workdir()
 pub, snap, mpub, msnap = (free_port() for _ in range(4))
@@ -32,6 +32,7 @@ def curve(engine):
 
 blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
 blue = blue.replace('[engine]\n', '[engine]\n' + curve("blue") + '\n', 1)
+blue = free_http(blue)
 blue = blue.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{pub}")
 blue = blue.replace("tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{snap}")
 os.makedirs(os.path.join(wd, "blue"))

@@ -11,11 +11,12 @@ import os
 import signal
 import subprocess
 
-from harness import SOURCE_DIR, check, free_port, run, start, wait_for, workdir
+from harness import SOURCE_DIR, check, free_port, run, start, wait_for, workdir, free_http
 
 SECOND = 10**9
 wd = workdir()
 blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
+blue = free_http(blue)
 blue = blue.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{free_port()}")
 blue = blue.replace("tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{free_port()}")
 blue = blue.replace('pace = "20ms"', 'pace = "8ms"')

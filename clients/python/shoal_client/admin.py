@@ -78,6 +78,11 @@ class Admin:
     def window(self, node: str):
         return self.request("window", node=node)
 
+    def outputs(self, node: str, n: int = 100):
+        """The node's last n stored outputs (at most 1000), oldest first, as Outputs."""
+        from .output import Output
+        return [Output.from_map(m) for m in self.request("outputs", node=node, n=n)["outputs"]]
+
     def pause(self, node: Optional[str] = None):
         return self.request("pause", node=node)
 

@@ -1,0 +1,25 @@
+#pragma once
+// console: the operator console (design §13), a web page the engine serves on loopback
+// ([engine] console = "127.0.0.1:PORT"), on the admin server's io thread. The page and its
+// script are built into the binary (runtime/admin/console/); its data comes from the admin
+// commands, over HTTP:
+//   GET  /                        the page (console.html, console.js, console.css)
+//   GET  /api/CMD?ARG=…           a read-only admin command (version, graph, nodes, inspect,
+//                                 window, outputs, strategies, metrics, subscribers)
+//   POST /api/CMD?node=…          pause, resume, restart (fresh=1)
+//   GET  /api/events              server-sent events: `nodes` every second (live states, counters)
+// Answers are the admin answers as JSON ({"ok": false, "error"} with 400 for a refusal). With an
+// admin_token every /api request must carry it (`?token=` or `Authorization: Bearer …`): 401
+// otherwise; the page takes it from its own address (`/?token=…`).
+
+#include <memory>
+#include <string>
+
+#include "runtime/admin/admin_protocol.hpp"
+#include "runtime/admin/http_endpoint.hpp"
+
+namespace shoal {
+
+http_route console_route(std::shared_ptr<admin_backend> backend, std::string token);
+
+}  // namespace shoal

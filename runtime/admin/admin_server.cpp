@@ -165,31 +165,26 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
     }
     m.tcp_listener->accept();
   }
-  if (!m.opt.http.empty()) {
-    const auto at = parse_loopback(m.opt.http, "metrics_http");
+  // Loopback HTTP: Prometheus's GET /metrics, and the operator console.
+  auto serve_http = [&](std::optional<http_endpoint>& out, const std::string& where,
+                        const char* key, const char* name, http_route route) {
+    if (where.empty()) return;
+    const auto at = parse_loopback(where, key);
     http_endpoint_options ho;
-    ho.name = "metrics";
+    ho.name = name;
     ho.max_connections = m.opt.max_http_connections;
     ho.idle_timeout = m.opt.http_idle_timeout;
     try {
-      m.http.emplace(
-          m.io, at, [b = m.backend](const http_request& r) { return metrics_answer(*b, r); }, ho);
+      out.emplace(m.io, at, std::move(route), ho);
     } catch (const std::exception& e) {
-      throw std::runtime_error("cannot bind metrics_http " + m.opt.http + ": " + e.what());
+      throw std::runtime_error(std::string("cannot bind ") + key + " " + where + ": " + e.what());
     }
-  }
-  if (!m.opt.console.empty()) {
-    const auto at = parse_loopback(m.opt.console, "console");
-    http_endpoint_options ho;
-    ho.name = "console";
-    ho.max_connections = m.opt.max_http_connections;
-    ho.idle_timeout = m.opt.http_idle_timeout;
-    try {
-      m.console.emplace(m.io, at, console_route(m.backend, m.opt.token), ho);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot bind console " + m.opt.console + ": " + e.what());
-    }
-  }
+  };
+  serve_http(m.http, m.opt.http, "metrics_http", "metrics",
+             [b = m.backend](const http_request& r) { return metrics_answer(*b, r); });
+  if (!m.opt.console.empty() && m.opt.token.size() < 16)
+    throw std::runtime_error("console needs admin_token of at least 16 characters");
+  serve_http(m.console, m.opt.console, "console", "console", console_route(m.backend, m.opt.token));
   // The Unix socket last: its file appearing tells a client (and the tests) that every endpoint
   // is bound.
   if (!m.opt.unix_path.empty()) {

@@ -1,5 +1,8 @@
 #include "runtime/admin/console.hpp"
 
+#include <cctype>
+#include <charconv>
+#include <chrono>
 #include <set>
 #include <string_view>
 
@@ -15,6 +18,9 @@ const std::set<std::string, std::less<>> read_commands = {"version", "graph",   
                                                           "metrics", "strategies", "subscribers"};
 const std::set<std::string, std::less<>> write_commands = {"pause", "resume", "restart"};
 
+// Live streams at once: each holds a connection for as long as its page is open.
+constexpr int max_event_streams = 8;
+
 http_answer json_answer(unsigned status, const json& j) {
   return {status, "application/json",
           j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
@@ -24,17 +30,37 @@ http_answer refused(unsigned status, const std::string& why) {
   return json_answer(status, {{"ok", false}, {"error", why}});
 }
 
-// The admin request of an /api call: its query, "n"/"depth" as integers, "fresh" as a flag.
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+// A loopback name for this machine, as a browser sends it in Host ("127.0.0.1:8090") or Origin
+// ("http://127.0.0.1:8090"). A page served from another name — a DNS-rebinding attack, or any
+// web site the operator's browser shows — is not one.
+bool loopback_host(std::string_view host) {
+  for (std::string_view name : {"127.0.0.1", "localhost", "[::1]"})
+    if (host.substr(0, name.size()) == name &&
+        (host.size() == name.size() || host[name.size()] == ':'))
+      return true;
+  return false;
+}
+
+// The admin request of an /api call: its query, "n" and "depth" as integers, "fresh" a flag.
 json request_of(const std::string& cmd, const http_request& r) {
   json req = {{"cmd", cmd}};
   for (const auto& [k, v] : r.params) {
     if (k == "token") continue;
-    if (k == "fresh" || k == "dry_run") {
+    if (k == "fresh") {
       req[k] = v == "1" || v == "true";
-    } else if (k == "n" || k == "depth" || k == "bucket") {
-      try {
-        req[k] = std::stoll(v);
-      } catch (const std::exception&) {
+    } else if (k == "n" || k == "depth") {
+      std::int64_t x = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+      if (ec == std::errc() && end == v.data() + v.size()) {
+        req[k] = x;
+      } else {
         req[k] = v;  // the command says what is wrong with it
       }
     } else {
@@ -44,32 +70,76 @@ json request_of(const std::string& cmd, const http_request& r) {
   return req;
 }
 
+// What every live stream sends: the `nodes` answer, computed at most once per half second
+// however many pages are open (the admin thread serves them all).
+struct live_state {
+  std::shared_ptr<admin_backend> backend;
+  std::chrono::steady_clock::time_point at{};
+  std::string nodes;
+  int streams = 0;
+
+  const std::string& current() {
+    const auto now = std::chrono::steady_clock::now();
+    if (nodes.empty() || now - at >= std::chrono::milliseconds(500)) {
+      nodes = backend->handle("nodes", {{"cmd", "nodes"}})
+                  .dump(-1, ' ', false, json::error_handler_t::replace);
+      at = now;
+    }
+    return nodes;
+  }
+};
+
+// Counts a live stream for as long as its session holds it.
+struct stream_ticket {
+  std::shared_ptr<live_state> live;
+  explicit stream_ticket(std::shared_ptr<live_state> l) : live(std::move(l)) { ++live->streams; }
+  ~stream_ticket() { --live->streams; }
+  stream_ticket(const stream_ticket&) = delete;
+  stream_ticket& operator=(const stream_ticket&) = delete;
+};
+
 }  // namespace
 
 http_route console_route(std::shared_ptr<admin_backend> backend, std::string token) {
-  return [backend, token](const http_request& r) -> http_answer {
+  auto live = std::make_shared<live_state>();
+  live->backend = backend;
+  return [backend, token, live](const http_request& r) -> http_answer {
+    if (r.method != "GET" && r.method != "POST") {
+      http_answer a = refused(405, "the console answers GET and POST");
+      a.allow = "GET, POST";
+      return a;
+    }
     if (r.path == "/" || r.path == "/index.html")
       return {200, "text/html; charset=utf-8", std::string(console_html)};
     if (r.path == "/console.js")
       return {200, "text/javascript; charset=utf-8", std::string(console_js)};
     if (r.path == "/console.css") return {200, "text/css; charset=utf-8", std::string(console_css)};
     if (r.path.rfind("/api/", 0) != 0) return {404, "text/plain; charset=utf-8", "not found\n"};
-    if (!token.empty()) {
-      const auto it = r.params.find("token");
-      const std::string given = it != r.params.end() ? it->second
-                                : r.authorization.rfind("Bearer ", 0) == 0
-                                    ? r.authorization.substr(7)
-                                    : std::string();
-      if (!constant_time_equal(given, token))
-        return refused(401, "bad or missing token (open the console as /?token=…)");
+    if (!loopback_host(r.host))
+      return refused(403, "the console answers requests for 127.0.0.1 or localhost only");
+    if (!r.origin.empty() &&
+        !loopback_host(r.origin.substr(
+            r.origin.find("//") == std::string::npos ? 0 : r.origin.find("//") + 2)))
+      return refused(403, "requests from pages of other sites are refused");
+    // The token: as `Authorization: Bearer …` (the page's requests), else `?token=` (its live
+    // stream: EventSource sends no headers).
+    std::string given;
+    if (starts_with_nocase(r.authorization, "bearer ")) {
+      given = r.authorization.substr(7);
+    } else if (const auto it = r.params.find("token"); it != r.params.end()) {
+      given = it->second;
     }
+    if (!constant_time_equal(given, token))
+      return refused(401, "bad or missing token (open the console as /?token=…)");
     const std::string cmd = r.path.substr(5);
     if (cmd == "events") {
+      if (r.method != "GET") return refused(405, "events takes GET");
+      if (live->streams >= max_event_streams)
+        return refused(
+            503, "too many live console pages (" + std::to_string(max_event_streams) + " open)");
       http_answer a{200, "text/event-stream", ""};
-      a.events = [backend] {
-        json nodes = backend->handle("nodes", {{"cmd", "nodes"}});
-        return nodes.dump(-1, ' ', false, json::error_handler_t::replace);
-      };
+      auto ticket = std::make_shared<stream_ticket>(live);
+      a.events = [ticket] { return ticket->live->current(); };
       return a;
     }
     const bool reads = read_commands.count(cmd) != 0, writes = write_commands.count(cmd) != 0;

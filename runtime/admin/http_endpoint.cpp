@@ -111,6 +111,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (q != std::string_view::npos) r.params = query_params(target.substr(q + 1));
     if (const auto it = req.find(http::field::authorization); it != req.end())
       r.authorization = std::string(it->value());
+    if (const auto it = req.find(http::field::host); it != req.end())
+      r.host = std::string(it->value());
+    if (const auto it = req.find(http::field::origin); it != req.end())
+      r.origin = std::string(it->value());
     http_answer a;
     try {
       a = sh_->route(r);
@@ -178,6 +182,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
     res_.set(http::field::content_type, a.content_type);
     if (!a.allow.empty()) res_.set(http::field::allow, a.allow);
     res_.set(http::field::cache_control, "no-store");
+    // Nothing here is to be framed by another page, sniffed into another type, or load from
+    // elsewhere.
+    res_.set(http::field::x_frame_options, "DENY");
+    res_.set("X-Content-Type-Options", "nosniff");
+    res_.set("Content-Security-Policy",
+             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
     res_.body() = std::move(a.body);
     res_.prepare_payload();
     stream_.expires_after(sh_->opt.idle_timeout);
@@ -198,7 +208,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void close() {
-    if (timer_) timer_->cancel();
+    if (timer_) {
+      boost::system::error_code ignore;
+      timer_->cancel(ignore);
+    }
     beast::error_code ignore;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignore);
     stream_.close();

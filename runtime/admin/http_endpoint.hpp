@@ -27,6 +27,8 @@ struct http_request {
   std::string path;                           // without the query
   std::map<std::string, std::string> params;  // the query, percent-decoded
   std::string authorization;                  // the Authorization header, if any
+  std::string host;                           // the Host header
+  std::string origin;                         // the Origin header, if any (a browser's request)
 };
 
 struct http_answer {

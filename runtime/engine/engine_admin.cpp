@@ -31,7 +31,7 @@ constexpr command commands[] = {
      "mailbox, window bytes"},
     {"window", "node", "one node's window C[input, interval, slot, {t, v}] as JSON"},
     {"outputs", "node [n]",
-     "a node's last n stored outputs (default 100, at most 1000), oldest first, as published"},
+     "a node's last n committed outputs (default 100, at most 1000), oldest first, as published"},
     {"explain", "node bucket [depth]",
      "a stored output, the upstream outputs its window read (depth levels, default 3) down to "
      "the journal events, and the output recomputed from that stretch of journal"},
@@ -61,6 +61,7 @@ class engine_admin final : public admin_backend {
     // explain reads the store and may replay a stretch of journal: it holds the graph lock only
     // to copy what it reads, so the engine's ticks and checkpoints go on meanwhile.
     if (cmd == "explain") return explain(req);
+    if (cmd == "outputs") return outputs(req);  // reads the store without holding the graph
     std::lock_guard lock(m_.graph_mu);
     if (cmd == "help") {
       json list = json::array();
@@ -76,7 +77,6 @@ class engine_admin final : public admin_backend {
     if (cmd == "nodes") return nodes();
     if (cmd == "inspect") return inspect(node_arg(req));
     if (cmd == "window") return window(node_arg(req));
-    if (cmd == "outputs") return outputs(req);
     if (cmd == "explain") return explain(req);
     if (cmd == "pause" || cmd == "resume") return pause(req, cmd == "pause");
     if (cmd == "metrics") return {{"text", metrics_text()}};
@@ -308,8 +308,14 @@ class engine_admin final : public admin_backend {
     return j;
   }
 
+  // What the store holds (committed; a console polls this, so it never forces a commit), read
+  // and decoded outside graph_mu: checkpoints and changes go on meanwhile.
   json outputs(const json& req) const {
-    const std::size_t i = node_arg(req);
+    std::string id;
+    {
+      std::lock_guard lock(m_.graph_mu);
+      id = m_.graph->nodes[node_arg(req)].id;
+    }
     if (!m_.db) throw admin_error("no data dir: no stored outputs");
     std::int64_t n = 100;
     if (const auto it = req.find("n"); it != req.end()) {
@@ -317,11 +323,9 @@ class engine_admin final : public admin_backend {
         throw admin_error("\"n\": an integer from 1 to 1000");
       n = it->get<std::int64_t>();
     }
-    if (m_.writer) m_.writer->flush();  // everything emitted so far is in the store
     const std::string name = req["node"].get<std::string>();
     json out = json::array();
-    for (const auto& bytes :
-         m_.db->last_outputs(m_.graph->nodes[i].id, static_cast<std::size_t>(n))) {
+    for (const auto& bytes : m_.db->last_outputs(id, static_cast<std::size_t>(n))) {
       Output o = decode_output(bytes, stored_data_limits());
       o.node = name;  // as published under this name
       out.push_back(to_json(o));

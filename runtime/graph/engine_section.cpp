@@ -94,6 +94,10 @@ engine_decl parse_engine(const toml_file& doc, std::set<std::string>* asked) {
   }
   if (!e.admin_tcp.empty() && e.admin_token.size() < 16)
     r.fail("admin_token", "admin_tcp needs admin_token of at least 16 characters");
+  // The console can pause and restart nodes over HTTP, which any local process (and any web
+  // page the operator's browser shows) can reach: never without a token.
+  if (!e.console.empty() && e.admin_token.size() < 16)
+    r.fail("admin_token", "console needs admin_token of at least 16 characters");
   if (auto h = r.integer("publish_hwm")) {
     if (*h < 1 || *h > 10'000'000) r.fail("publish_hwm", "must be in [1, 10000000]");
     e.publish_hwm = *h;

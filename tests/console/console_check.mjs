@@ -20,7 +20,8 @@ try {
   await page.waitForSelector("body[data-live='1']", { timeout: 20000 }); // an event arrived
   const nodes = await page.$$eval("g.node", (gs) => gs.map((g) => [g.dataset.name, g.dataset.state ?? ""]));
   const edges = await page.$$eval("path.edge", (ps) => ps.length);
-  await page.click(`g.node[data-name='${node}']`);
+  const box = `g.node[data-name="${node.replace(/["\\]/g, "\\$&")}"]`;
+  await page.click(box);
   await page.waitForSelector("#chart path.series", { state: "attached", timeout: 20000 });
   await page.waitForSelector("#heatmap canvas.heat", { state: "attached", timeout: 20000 });
   // Some compute-time bucket holds samples.
@@ -34,7 +35,7 @@ try {
   await page.waitForFunction(() => document.getElementById("node-state").textContent === "PAUSED", null, {
     timeout: 10000,
   });
-  const boxState = await page.$eval(`g.node[data-name='${node}'] rect`, (r) => r.getAttribute("class"));
+  const boxState = await page.$eval(`${box} rect`, (r) => r.getAttribute("class"));
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(JSON.stringify({ nodes, edges, facts, boxState, errors }));
 } finally {

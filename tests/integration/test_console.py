@@ -30,8 +30,9 @@ text = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
 text, n = re.subn(r'publish = "tcp://127\.0\.0\.1:\d+"', f'publish = "tcp://127.0.0.1:{pub}"', text)
 check(n == 1, "blue has one publish line")
 text = re.sub(r'\n(publish_tracked|snapshot|metrics_http) = "[^"]*"', "", text)
-text, n = re.subn(r'\nconsole = "[^"]*"', f'\nconsole = "127.0.0.1:{port}"\nadmin_token = "{TOKEN}"', text)
-check(n == 1, "blue enables the console")
+text, n = re.subn(r'\nconsole = "[^"]*"', f'\nconsole = "127.0.0.1:{port}"', text)
+text, m = re.subn(r'\nadmin_token = "[^"]*"', f'\nadmin_token = "{TOKEN}"', text)
+check(n == 1 and m == 1, "blue enables the console, with a token")
 open(cfg, "w").write(text)
 data = os.path.join(wd, "data")
 log = open(os.path.join(wd, "engine.log"), "w")
@@ -41,9 +42,10 @@ wait_for(lambda: os.path.exists(sock), what="the admin socket")
 base = f"http://127.0.0.1:{port}"
 
 
-def get(path, method="GET"):
+def get(path, method="GET", headers=None):
     try:
-        with urllib.request.urlopen(urllib.request.Request(base + path, method=method), timeout=10) as r:
+        req = urllib.request.Request(base + path, method=method, headers=headers or {})
+        with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -69,6 +71,18 @@ status, body = get(f"/api/nope?token={TOKEN}")
 check(status == 404 and "no console command" in body, f"unknown command: {status} {body}")
 status, body = get("/")
 check(status == 200 and "<title>shoal console</title>" in body, f"page: {status}")
+# A page of another site, or a name that resolves here by DNS rebinding, gets nothing.
+status, body = get("/api/pause?node=z", "POST", {"Authorization": f"Bearer {TOKEN}", "Origin": "https://evil.example"})
+check(status == 403 and "other sites" in body, f"cross-site POST: {status} {body}")
+status, body = get("/api/nodes", headers={"Authorization": f"Bearer {TOKEN}", "Host": f"evil.example:{port}"})
+check(status == 403 and "127.0.0.1 or localhost" in body, f"foreign Host: {status} {body}")
+status, body = get("/api/version", headers={"Authorization": f"Bearer {TOKEN}"})
+check(status == 200 and json.loads(body)["ok"], f"with the token as a header: {status} {body}")
+# A console without a token is a config error.
+untokened = os.path.join(wd, "untokened.toml")
+open(untokened, "w").write(re.sub(r'\nadmin_token = "[^"]*"', "", text))
+r = subprocess.run([SHOAL, "plan", untokened], capture_output=True, text=True)
+check(r.returncode == 2 and "console needs admin_token of at least 16 characters" in r.stderr, r.stderr)
 
 graph = admin("graph")
 names = sorted(n["names"][0] for n in graph["nodes"])

@@ -10,12 +10,20 @@ let graph = null;          // /api/graph
 let boxes = new Map();     // node name → {g, rect, rate, x, y}
 let counters = new Map();  // node name → {outputs, at} for rates
 let selected = null;
+let reloading = false;
 
+// One admin command over HTTP; the token goes in a header (which also makes every request one
+// a page of another site cannot send unasked).
 async function api(cmd, params = {}, method = "GET") {
   const q = new URLSearchParams(params);
-  if (token) q.set("token", token);
-  const res = await fetch(`/api/${cmd}?${q}`, { method });
-  const body = await res.json();
+  const res = await fetch(`/api/${cmd}?${q}`, { method, headers: { Authorization: `Bearer ${token ?? ""}` } });
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${cmd}: HTTP ${res.status}: ${text.slice(0, 200)}`);
+  }
   if (!body.ok) throw new Error(body.error || `${cmd}: HTTP ${res.status}`);
   return body;
 }
@@ -75,7 +83,7 @@ function drawGraph() {
     el("text", { x: 8, y: 28, class: "kind" }, g).textContent = n.kind;
     const rate = el("text", { x: 8, y: 40 }, g);
     const more = el("text", { x: 8, y: 50 }, g);
-    g.addEventListener("click", () => select(name));
+    g.addEventListener("click", () => select(name).catch(() => {}));
     boxes.set(name, { g, rect, rate, more, kind: n.kind });
   }
   if (selected) boxes.get(selected)?.g.classList.add("selected");
@@ -101,7 +109,11 @@ function onNodes(nodes) {
     const n = nodes.find((x) => x.name === selected);
     if (n) setState(n.state);
   }
-  if (graph && nodes.length !== graph.nodes.length) loadGraph(); // a strategy came or went
+  if (graph && nodes.length !== graph.nodes.length && !reloading) {
+    // A strategy came or went: lay the graph out again (once at a time).
+    reloading = true;
+    loadGraph().catch(() => {}).finally(() => (reloading = false));
+  }
 }
 
 // The selected node's state, on its page and its box (at once after an action, before the
@@ -289,7 +301,7 @@ async function select(name) {
   document.getElementById("hint").hidden = true;
   document.getElementById("node-name").textContent = name;
   history.replaceState(null, "", `#node=${encodeURIComponent(name)}`);
-  await refreshNode();
+  await refreshNode().catch((e) => (document.getElementById("action-result").textContent = e.message));
 }
 
 async function act(cmd, extra = {}) {
@@ -323,6 +335,12 @@ function listen() {
 loadGraph().then(() => {
   listen();
   const m = location.hash.match(/^#node=(.+)$/);
-  if (m) select(decodeURIComponent(m[1]));
+  let name = null;
+  try {
+    name = m && decodeURIComponent(m[1]);
+  } catch {
+    // a malformed address: no node page
+  }
+  if (name && boxes.has(name)) select(name).catch(() => {});
   setInterval(() => selected && refreshNode().catch(() => {}), 2000);
 }).catch((e) => { document.getElementById("engine").textContent = `cannot load: ${e.message}`; });

@@ -6,6 +6,7 @@
 #include <sstream>
 #include "runtime/admin/asio.hpp"
 
+#include "messages/utc_time.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/config.hpp"
 #include "runtime/graph/endpoints.hpp"
@@ -135,6 +136,18 @@ void print_readable(const std::string& cmd, const json& r) {
     }
   } else if (cmd == "window") {
     std::cout << r.dump(2) << "\n";  // C[input, interval, slot, {t, v}]: nested by nature
+  } else if (cmd == "outputs") {
+    if (r["outputs"].empty())
+      std::printf("no stored outputs of %s yet\n", r["node"].get<std::string>().c_str());
+    json rows = json::array();
+    for (const auto& out : r["outputs"]) {
+      std::string value = cell_text(out["value"]);
+      if (value.size() > 100) value = value.substr(0, 99) + "…";  // --json has it whole
+      rows.push_back({{"seq", out["seq"]},
+                      {"bucket", utc_time(out["bucket"].get<std::int64_t>())},
+                      {"value", value}});
+    }
+    if (!rows.empty()) print_table(rows, {"seq", "bucket", "value"});
   } else {
     print_generic(r);
   }
@@ -220,6 +233,16 @@ void add_admin_command(CLI::App& app, cli_result& result) {
         req["text"] = text.str();
       } else if (c == "remove") {
         req["strategy"] = o->args[0];
+      } else if (c == "outputs") {
+        // outputs NODE [N]
+        req["node"] = o->args[0];
+        try {
+          if (o->args.size() > 1) req["n"] = std::stoll(o->args[1]);
+        } catch (const std::exception&) {
+          std::cerr << "shoal: admin outputs NODE [N]: N is an integer\n";
+          result.exit_code = 2;
+          return;
+        }
       } else if (c == "explain") {
         // explain NODE BUCKET [DEPTH]: numbers travel as numbers.
         req["node"] = o->args[0];

@@ -195,6 +195,10 @@ r = run(["admin", "--socket", sock_path, "inspect", "ret"])
 check(r.returncode == 0 and not r.stdout.startswith("{") and
       re.search(r"^kind +log_return$", r.stdout, re.M) and re.search(r"^inputs:$", r.stdout, re.M),
       r.stdout)
+r = run(["admin", "--socket", sock_path, "outputs", "z", "2"])
+lines = r.stdout.splitlines()
+check(r.returncode == 0 and lines[0].split() == ["seq", "bucket", "value"] and len(lines) == 3
+      and re.match(r"^\d+ +2026-01-01T\d\d:\d\d:\d\dZ +\{", lines[1]), r.stdout + r.stderr)
 r = run(["admin", "--socket", sock_path, "graph"])
 check(r.returncode == 0 and re.search(r"^names +id +kind +pass +period +inputs", r.stdout, re.M) and
       re.search(r"^z +[0-9a-f]{12} +zscore +2 +20 +in=ret", r.stdout, re.M), r.stdout)

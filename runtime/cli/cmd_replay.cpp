@@ -10,6 +10,7 @@
 
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/recorded_config.hpp"
+#include "runtime/cluster/journal_pull.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/graph/plan.hpp"
 
@@ -53,6 +54,39 @@ bool parse_speed(const std::string& text, double& speed) {
   return speed > 0;
 }
 
+// --cluster: copies the engine's journal (and its config) from the cluster into a new dir.
+template <class Options>
+bool pull_from_cluster(const Options& o, cli_result& result) {
+  if (store::exists(o.dir)) {
+    std::cerr << "shoal: " << o.dir
+              << " already holds data; with --cluster, DIR is where the journal is copied to\n";
+    result.exit_code = 2;
+    return false;
+  }
+  cluster_decl c;
+  c.enabled = true;
+  for (std::size_t start = 0; start <= o.cluster.size();) {
+    const auto comma = std::min(o.cluster.find(',', start), o.cluster.size());
+    if (comma > start) c.servers.push_back(o.cluster.substr(start, comma - start));
+    start = comma + 1;
+  }
+  c.stream = o.stream;
+  c.subjects = o.subjects;
+  c.engine_id = o.engine_id;
+  try {
+    const pulled_journal p = pull_journal(c, o.dir);
+    std::cerr << "copied " << p.records << " journal records of engine " << c.engine_id
+              << " from stream " << c.stream << " (" << p.messages << " messages through "
+              << p.stream_seq << ") into " << o.dir << (p.config ? "" : "; no config recorded")
+              << "\n";
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << "shoal: --cluster: " << e.what() << "\n";
+    result.exit_code = 2;
+    return false;
+  }
+}
+
 }  // namespace
 
 void add_replay_command(CLI::App& app, cli_result& result) {
@@ -60,11 +94,24 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       "replay", "Feed a recorded journal through the graph and store the outputs (for parity).");
   struct options {
     std::string dir, config, speed = "max", out, digest, report;
+    std::string cluster, stream = "SHOAL", subjects = "shoal", engine_id = "shoal";
     bool force = false, actors = false;
   };
   auto o = std::make_shared<options>();
-  cmd->add_option("DIR", o->dir, "data dir of a recorded run (or of `shoal fabricate`)")
+  cmd->add_option("DIR", o->dir,
+                  "data dir of a recorded run (or of `shoal fabricate`); with --cluster, a new "
+                  "dir the engine's journal is copied into from the cluster first")
       ->required();
+  cmd->add_option("--cluster", o->cluster,
+                  "NATS server URLs (comma-separated): read the journal of --engine-id from the "
+                  "cluster's --stream instead of a data dir");
+  cmd->add_option("--stream", o->stream, "with --cluster: the JetStream stream")
+      ->capture_default_str();
+  cmd->add_option("--subjects", o->subjects, "with --cluster: the [cluster] subjects prefix")
+      ->capture_default_str();
+  cmd->add_option("--engine-id", o->engine_id,
+                  "with --cluster: the engine whose journal to replay ([cluster] engine_id)")
+      ->capture_default_str();
   cmd->add_option("--config", o->config, "graph to replay through (default: the recorded one)");
   cmd->add_option("--speed", o->speed, "max, 1x (event time), or Nx")->capture_default_str();
   cmd->add_option("--out", o->out, "data dir for the replay's outputs (default: DIR.replay)");
@@ -91,6 +138,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
+    if (!o->cluster.empty() && !pull_from_cluster(*o, result)) return;
     if (!check_data_dir(o->dir, result)) return;
     const bool digest_mode = cmd->count("--digest") > 0;
     if (digest_mode && !o->out.empty()) {

@@ -86,7 +86,7 @@ void add_run_command(CLI::App& app, cli_result& result) {
   struct options {
     std::string path, for_text, report, data;
     std::int64_t checkpoint_every = 100;
-    bool no_data = false;
+    bool no_data = false, standby = false;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("CONFIG", o->path, "engine config (TOML)")->required();
@@ -98,6 +98,11 @@ void add_run_command(CLI::App& app, cli_result& result) {
   cmd->add_option("--checkpoint-every", o->checkpoint_every,
                   "checkpoint node state every N buckets of event time (0 = only at stop)")
       ->capture_default_str();
+  cmd->add_flag(
+      "--standby", o->standby,
+      "[cluster]: follow engine <engine_id>'s journal from the cluster (computing, storing "
+      "and publishing the same outputs) and take over when its lease expires "
+      "(docs/cluster.md)");
   cmd->add_option("--report", o->report,
                   "write a JSON report (actor counts, per-node state and counters) on exit");
   cmd->callback([o, &result] {
@@ -116,6 +121,7 @@ void add_run_command(CLI::App& app, cli_result& result) {
         return;
       opt.config_text = pack_config_files(cfg);
       opt.checkpoint_every = o->checkpoint_every;
+      opt.standby = o->standby;
       opt.commit.max_batch = static_cast<std::size_t>(cfg.engine.commit_records);
       opt.commit.max_delay = std::chrono::milliseconds(cfg.engine.commit_ms);
       try {

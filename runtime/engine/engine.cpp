@@ -8,6 +8,7 @@
 
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
+#include "runtime/cluster/journal_pull.hpp"
 #include "runtime/graph/kinds_meta.hpp"
 
 namespace shoal {
@@ -160,6 +161,47 @@ void engine::impl::stop_sources() {
   for (auto& t : threads) t->stop();
 }
 
+void engine::impl::keep_lease() {
+  lease->keep([this] {
+    // Another process is engine <engine_id> now: this one must not ingest beside it.
+    fenced = true;
+    stop_sources();
+  });
+}
+
+void engine::impl::follow_journal() {
+  journal_follower::hooks h;
+  h.record = [this](std::uint64_t seq, std::string&& bytes) {
+    const journal_record r = decode_journal_record(bytes);
+    flow->wait_below(4096);
+    const bool change = std::holds_alternative<Control>(r);
+    append_to_journal(*writer, std::move(bytes));
+    if (writer->last_journal_seq() != seq)
+      throw std::runtime_error("standby: journal record " + std::to_string(seq) +
+                               " went to local seq " + std::to_string(writer->last_journal_seq()));
+    if (change) flow->wait_idle();  // a graph change applies to a quiet graph, as in catch_up
+    gate->forward(r);
+  };
+  h.promoted = [this](std::unique_ptr<engine_lease> l) { take_over(std::move(l)); };
+  follower = std::make_unique<journal_follower>(cfg.cluster, db->journal_last(), std::move(h));
+}
+
+// The standby becomes the active engine: everything the old one put in the stream has gone
+// through the graph; its journal continues from here, with this process's sources.
+void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
+  std::lock_guard graph_lock(graph_mu);
+  flow->wait_idle();
+  writer->flush();
+  lease = std::move(l);
+  replicator = std::make_unique<journal_replicator>(cfg.cluster, *db, writer, opt.config_text);
+  gate->resume_from(*db);
+  start_sources();
+  keep_lease();
+  standby = false;
+  spdlog::info("cluster: this process is engine {} now, its journal continuing after record {}",
+               cfg.cluster.engine_id, db->journal_last());
+}
+
 std::vector<node_report> engine::impl::node_reports() const {
   return effective_reports(*graph, board->snapshot());
 }
@@ -220,8 +262,6 @@ void engine::start() {
     auto commit = m.opt.commit;
     if (!commit.clock) commit.clock = &m.clk();
     m.writer = std::make_shared<store_writer>(*m.db, commit);
-    if (m.pub && m.opt.live && m.cfg.engine.publish_after_commit)
-      m.writer->on_commit([pub = m.pub](std::uint64_t seq) { pub->committed(seq); });
     const std::string base_hash = m.graph->graph_hash;
     if (m.opt.live) {
       // The graph as of the last checkpoint: the config plus the strategy changes made before
@@ -248,6 +288,35 @@ void engine::start() {
     m.writer->put_meta("base_graph_hash", base_hash);
     m.writer->put_meta("graph_hash", m.graph->graph_hash);
     if (!m.opt.config_text.empty()) m.writer->put_meta("config", m.opt.config_text);
+    if (m.opt.live && m.cfg.cluster.enabled && !m.opt.standby) {
+      // One process at a time is engine <engine_id>: a restart after a kill waits for the old
+      // lease to expire; a live holder elsewhere stops this start.
+      m.lease = std::make_unique<engine_lease>(m.cfg.cluster);
+      const auto wait = std::chrono::nanoseconds(2 * m.cfg.cluster.heartbeat_ttl_ns);
+      if (!m.lease->acquire(std::chrono::duration_cast<std::chrono::milliseconds>(wait)))
+        throw std::runtime_error("cluster: engine " + m.cfg.cluster.engine_id +
+                                 " is running elsewhere (" + m.lease->holder() +
+                                 "); start this one with --standby to take over when it stops");
+      m.replicator =
+          std::make_unique<journal_replicator>(m.cfg.cluster, *m.db, m.writer, m.opt.config_text);
+    }
+  }
+  if (m.opt.live && m.cfg.cluster.enabled && !m.db)
+    throw std::runtime_error("[cluster] needs a data dir: the journal goes to the cluster from it");
+  if (m.opt.standby && !m.cfg.cluster.enabled)
+    throw std::runtime_error(
+        "--standby needs a [cluster] table: it follows an engine's journal "
+        "in the cluster");
+  m.standby = m.opt.standby;
+  // publish_after_commit: an output waits until the journal records it read are committed —
+  // in cluster mode, until the cluster acknowledged them.
+  if (m.pub && m.writer && m.opt.live && m.cfg.engine.publish_after_commit) {
+    auto release = [pub = m.pub](std::uint64_t seq) { pub->committed(seq); };
+    if (m.replicator) {
+      m.replicator->on_replicated(release);
+    } else {
+      m.writer->on_commit(release);
+    }
   }
   if (m.opt.digest) m.digests = std::make_shared<digest_board>();
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
@@ -268,7 +337,12 @@ void engine::start() {
   if (m.opt.live) {
     m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);
-    m.start_sources();
+    if (m.standby) {
+      m.follow_journal();
+    } else {
+      m.start_sources();
+      if (m.lease) m.keep_lease();
+    }
   }
   // Only now may a stop() checkpoint: before the journal tail went through the nodes, their
   // state is behind the journal's end and a checkpoint would skip those records.
@@ -304,6 +378,7 @@ void engine::tick() {
   auto& m = *impl_;
   if (m.db && ++m.ticks % 250 == 0) m.db->release_mapped_pages();  // about every 5 s of running
   if (!m.started || m.stopped || !m.writer || !m.opt.live || m.opt.checkpoint_every <= 0) return;
+  if (m.standby) return;  // the follower feeds the graph outside ingest: checkpoint at stop
   const std::int64_t ts = m.gate->max_ts();
   if (ts == INT64_MIN) return;
   if (m.last_checkpoint_ts == INT64_MIN) m.last_checkpoint_ts = ts;
@@ -369,6 +444,7 @@ void engine::stop() {
   m.stopped = true;
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
   if (m.admin) m.admin->stop();  // no command may reach actors that are going away
+  if (m.follower) m.follower->stop();  // before the sources: a takeover may be starting them
   if (m.sys) {
     m.stop_sources();
     if (m.any_paused) {  // held inputs are handled before the final checkpoint
@@ -390,6 +466,11 @@ void engine::stop() {
   }
   if (m.snapshots) m.snapshots->stop();
   if (m.writer) m.writer->stop();
+  // What the last commits added goes to the cluster before the engine exits (a cluster that
+  // does not answer gets it at the next start).
+  if (m.replicator) m.replicator->stop(std::chrono::seconds(10));
+  // A clean stop hands the engine on: a standby takes over at once, not after heartbeat_ttl.
+  if (m.lease && !m.fenced) m.lease->release();
   if (m.pub) m.pub->stop();
 }
 

@@ -32,6 +32,9 @@ struct engine_options {
   // of as actors. The journal must hold no control records: replay throws at one.
   bool inline_nodes = false;
   shoal::clock* clock = nullptr;  // what sources, ingest and the store wait on; null: system
+  // [cluster]: start as the standby of engine <engine_id> (docs/cluster.md): follow its journal
+  // from the cluster, and take over when its lease expires.
+  bool standby = false;
 };
 
 struct engine_counts {

@@ -47,6 +47,7 @@ constexpr command commands[] = {
      "bring a FAILED node back where it stands (the failed bucket has no output), or cold"},
     {"checkpoint", "", "write a checkpoint now (every node's state and the journal position)"},
     {"config", "", "the config files the engine runs"},
+    {"cluster", "", "cluster mode: stream, subject, server, journal committed and replicated"},
     {"subscribers", "", "tracked subscribers (publish_tracked): topics, sent, dropped"},
     {"log-level", "level", "trace, debug, info, warn, error or off"},
     {"reload-keys", "",
@@ -106,6 +107,7 @@ class engine_admin final : public admin_backend {
       return {{"journal_pos", m_.checkpoint_position()}};
     }
     if (cmd == "config") return config_files();
+    if (cmd == "cluster") return cluster();
     if (cmd == "subscribers") return subscribers();
     if (cmd == "log-level") return log_level(req);
     if (cmd == "reload-keys") {
@@ -127,6 +129,41 @@ class engine_admin final : public admin_backend {
   }
 
  private:
+  json cluster() const {
+    std::lock_guard lock(m_.graph_mu);  // a takeover replaces the parts read here
+    const cluster_decl& c = m_.cfg.cluster;
+    if (!c.enabled) return {{"enabled", false}};
+    json j = {{"enabled", true},
+              {"engine_id", c.engine_id},
+              {"role", m_.standby  ? "standby"
+                       : m_.fenced ? "fenced"
+                                   : "active"},
+              {"stream", c.stream},
+              {"subject", c.journal_subject()},
+              {"servers", c.servers},
+              {"heartbeat_ttl_ms", c.heartbeat_ttl_ns / 1'000'000}};
+    if (m_.lease) j["lease"] = m_.lease->instance();
+    if (m_.follower) {
+      j["followed"] = m_.follower->followed();
+      j["holder"] = m_.follower->holder();
+      if (!m_.follower->error().empty()) j["follow_error"] = m_.follower->error();
+    }
+    if (m_.replicator) {
+      const replication_stats s = m_.replicator->stats();
+      j.update({{"connected", s.server},
+                {"committed", s.committed},
+                {"replicated", s.replicated},
+                {"lag", s.committed - std::min(s.committed, s.replicated)},
+                {"stream_seq", s.stream_seq},
+                {"sent", s.sent},
+                {"duplicates", s.duplicates},
+                {"failures", s.failures},
+                {"reconnects", s.reconnects},
+                {"last_error", s.last_error}});
+    }
+    return j;
+  }
+
   json subscribers() const {
     json list = json::array();
     if (m_.pub)

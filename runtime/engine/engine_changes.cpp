@@ -362,6 +362,9 @@ json engine_dry_remove(engine::impl& m, const std::string& strategy) {
 json engine::impl::change(const Control& c) {
   if (!sys) throw admin_error("the engine is not running");
   if (any_paused) throw admin_error("a node is paused: resume it before changing the graph");
+  if (standby)
+    throw admin_error("this engine is a standby (it follows engine " + cfg.cluster.engine_id +
+                      "'s journal): change the graph on the active engine");
   return quiesce([&] {
     Control rec = c;
     if (c.kind == "submit") {

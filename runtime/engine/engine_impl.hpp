@@ -6,12 +6,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <zmq.hpp>
 
 #include "messages/journal_record.hpp"
 #include "runtime/admin/admin_server.hpp"
+#include "runtime/cluster/engine_lease.hpp"
+#include "runtime/cluster/journal_follower.hpp"
+#include "runtime/cluster/journal_replicator.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/inline_graph.hpp"
@@ -39,6 +43,14 @@ struct engine::impl {
   std::unique_ptr<dir_lock> lock;
   std::unique_ptr<store> db;
   std::shared_ptr<store_writer> writer;
+  // [cluster]: copies the committed journal to JetStream (after db and writer: it reads both).
+  std::unique_ptr<journal_replicator> replicator;
+  // [cluster]: the lease that makes this process engine <engine_id> (the ingesting one), and,
+  // on a standby (`--standby`), what follows the active engine's journal until it takes over.
+  std::unique_ptr<engine_lease> lease;
+  std::unique_ptr<journal_follower> follower;
+  std::atomic<bool> standby{false};
+  std::atomic<bool> fenced{false};  // another process took the lease: sources stopped
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)
@@ -82,6 +94,10 @@ struct engine::impl {
   void catch_up();
   void start_sources();
   void stop_sources();
+  // [cluster]: the active engine keeps its lease; a standby follows the journal, then takes over.
+  void keep_lease();
+  void follow_journal();
+  void take_over(std::unique_ptr<engine_lease> l);
 
   // Lets ingest go on when a quiet section ends, however it ends.
   struct resume_ingest {

@@ -122,6 +122,21 @@ std::string engine_metrics_text(engine::impl& m) {
     t.family("shoal_curve_allowed_keys", "gauge", "Client keys in allowed_clients.");
     t.sample("shoal_curve_allowed_keys", {}, c.keys);
   }
+  if (m.replicator) {
+    const replication_stats c = m.replicator->stats();
+    t.family("shoal_cluster_journal_replicated", "gauge",
+             "Last journal seq through which every record is in the cluster's stream.");
+    t.sample("shoal_cluster_journal_replicated", {}, c.replicated);
+    t.family("shoal_cluster_journal_lag_records", "gauge",
+             "Committed journal records not yet acknowledged by the cluster.");
+    t.sample("shoal_cluster_journal_lag_records", {},
+             c.committed - std::min(c.committed, c.replicated));
+    t.family("shoal_cluster_publish_failures_total", "counter",
+             "Batches of journal records sent again (no leader, a server down, a timeout).");
+    t.sample("shoal_cluster_publish_failures_total", {}, c.failures);
+    t.family("shoal_cluster_reconnects_total", "counter", "Reconnections to the NATS cluster.");
+    t.sample("shoal_cluster_reconnects_total", {}, c.reconnects);
+  }
   t.family("shoal_reuse_ratio", "gauge", "Declared nodes served by another's actor (dedup).");
   t.sample("shoal_reuse_ratio", {}, m.graph->reuse_ratio());
   t.family("shoal_actors_alive", "gauge", "Node actors running.");

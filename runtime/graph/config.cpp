@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "runtime/graph/detail/cluster_section.hpp"
 #include "runtime/graph/detail/engine_section.hpp"
 #include "runtime/graph/detail/table_reader.hpp"
 #include "runtime/graph/detail/toml_file.hpp"
@@ -210,6 +211,8 @@ config load_config(const std::string& path) {
   table_reader r(doc.root(), doc, "");
   c.engine = detail::parse_engine_section(doc);
   r.get("engine");
+  c.cluster = detail::parse_cluster_section(doc, c.engine.name);
+  r.get("cluster");
   if (const auto* sources = r.tables("source"))
     for (const auto& t : *sources) c.sources.push_back(parse_source(t, doc));
   c.nodes = parse_nodes(r, "");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/graph/cluster_decl.hpp"
 #include "runtime/graph/config_error.hpp"
 #include "runtime/graph/engine_decl.hpp"
 #include "runtime/graph/node_decl.hpp"
@@ -16,6 +17,7 @@ namespace shoal {
 struct config {
   std::string path;
   engine_decl engine;
+  cluster_decl cluster;  // [cluster]: absent = single process
   std::vector<source_decl> sources;
   std::vector<node_decl> nodes;
 };

@@ -169,7 +169,7 @@ std::uint64_t store_writer::committed_journal_seq() const {
 
 void store_writer::on_commit(std::function<void(std::uint64_t)> listener) {
   std::lock_guard lock(mu_);
-  on_commit_ = std::move(listener);
+  on_commit_.push_back(std::move(listener));
 }
 
 std::size_t store_writer::queued() const {
@@ -284,15 +284,15 @@ void store_writer::run() {
       done_cv_.notify_all();
       return;
     }
-    std::function<void(std::uint64_t)> listener;
+    std::vector<std::function<void(std::uint64_t)>> listeners;
     std::uint64_t committed_journal = 0;
     {
       std::lock_guard lock(mu_);
       if (last_journal) committed_journal_ = last_journal;
       committed_journal = committed_journal_;
-      listener = on_commit_;
+      listeners = on_commit_;
     }
-    if (listener) listener(committed_journal);
+    for (const auto& listener : listeners) listener(committed_journal);
     batch.clear();
     done_cv_.notify_all();
   }

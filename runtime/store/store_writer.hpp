@@ -107,8 +107,8 @@ class store_writer {
   std::uint64_t last_journal_seq() const;  // last ingest seq handed out (0 = none)
   // Last ingest seq whose record is committed (durable), 0 = none.
   std::uint64_t committed_journal_seq() const;
-  // Called on the writer thread after each commit with the last committed ingest seq (set
-  // before records are written).
+  // Adds a listener called on the writer thread after each commit with the last committed
+  // ingest seq (add them before records are written).
   void on_commit(std::function<void(std::uint64_t committed_journal)> listener);
   // Records waiting to be committed (for tests and metrics).
   std::size_t queued() const;
@@ -138,7 +138,7 @@ class store_writer {
   std::uint64_t enqueued_ = 0, committed_ = 0;
   std::uint64_t committed_journal_ = 0;
   std::size_t blocked_producers_ = 0;
-  std::function<void(std::uint64_t)> on_commit_;
+  std::vector<std::function<void(std::uint64_t)>> on_commit_;
   std::size_t queued_bytes_ = 0;
   bool stopping_ = false;
   bool flush_requested_ = false;

@@ -76,7 +76,7 @@ check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
 check(names == {"help", "version", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
                 "strategies", "submit", "remove", "restart", "checkpoint", "config", "log-level",
-                "subscribers", "explain", "reload-keys", "outputs"}, names)
+                "subscribers", "explain", "reload-keys", "outputs", "cluster"}, names)
 outs = ask({"cmd": "outputs", "node": "z", "n": 3})
 check(outs["ok"] and [o["node"] for o in outs["outputs"]] == ["z"] * 3
       and [o["seq"] for o in outs["outputs"]] == list(range(outs["outputs"][0]["seq"], outs["outputs"][0]["seq"] + 3)),
@@ -116,6 +116,7 @@ check([(x.labels, x.value > 0) for x in sent] == [({"subscriber": "watcher"}, Tr
 check("shoal_subscriber_dropped" in families and families["shoal_subscribers_connected"].samples[0].value == 1,
       "subscriber metrics")
 check(ask({"cmd": "config"})["main"] == "admin.toml", "config")
+check(ask({"cmd": "cluster"}).get("enabled") is False, "cluster: off without [cluster]")
 check(ask({"cmd": "strategies"})["ok"], "strategies")
 check(ask({"cmd": "log-level", "level": "warn"})["level"] == "warn", "log-level")
 check(not ask({"cmd": "log-level", "level": "loud"})["ok"], "a bad log level is refused")

@@ -127,3 +127,40 @@ TEST_CASE("config/sources/zmq_events.toml states the zmq source's defaults", "[c
   CHECK(load_uncommented("sources/zmq_events.toml").sources.at(0).allowed_lateness_ns ==
         500'000'000);
 }
+
+TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {
+  const config c = load_config(config_dir + "/cluster.toml");
+  const cluster_decl d;  // the code's defaults
+  const cluster_decl& f = c.cluster;
+  CHECK(f.enabled);
+  CHECK(f.servers.size() == 3);
+  CHECK(f.engine_id == c.engine.name);  // the default engine_id is the engine's name
+  CHECK(f.stream == d.stream);
+  CHECK(f.subjects == d.subjects);
+  CHECK(f.replicas == d.replicas);
+  CHECK(f.duplicate_window_ns == d.duplicate_window_ns);
+  CHECK(f.heartbeat_ttl_ns == d.heartbeat_ttl_ns);
+  CHECK(f.journal_subject() == "shoal.in.shoal");
+  CHECK_FALSE(load_config(config_dir + "/engine.toml").cluster.enabled);  // absent: off
+}
+
+TEST_CASE("[cluster] errors name the field", "[config]") {
+  testing::temp_dir dir;
+  auto error_of = [&](const std::string& cluster) {
+    try {
+      load_config(dir.write("c.toml", "[engine]\nname = \"e\"\n[cluster]\n" + cluster));
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error_of(""), Catch::Contains("cluster.servers") && Catch::Contains("required"));
+  CHECK_THAT(error_of("servers = [\"localhost\"]"), Catch::Contains("nats://host:port"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nengine_id = \"a.b\""),
+             Catch::Contains("cluster.engine_id"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nreplicas = 7"),
+             Catch::Contains("cluster.replicas"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nleader = true"),
+             Catch::Contains("cluster.leader") && Catch::Contains("unknown key"));
+  CHECK(error_of("servers = [\"h:4222\"]") == "no error");
+}

@@ -1,0 +1,376 @@
+#include "runtime/cluster/jetstream_link.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace shoal {
+
+namespace {
+
+std::string status_text(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
+  std::string text = natsStatus_GetText(s);
+  const char* last = nats_GetLastError(nullptr);
+  if (last && *last && text.find(last) == std::string::npos) text += std::string(": ") + last;
+  if (code != 0) text += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  return text;
+}
+
+void check(natsStatus s, const std::string& what, jsErrCode code = static_cast<jsErrCode>(0)) {
+  if (s != NATS_OK) throw cluster_error(what + ": " + status_text(s, code));
+}
+
+std::string header(natsMsg* m, const char* key) {
+  const char* v = nullptr;
+  return natsMsgHeader_Get(m, key, &v) == NATS_OK && v ? std::string(v) : std::string();
+}
+
+// While the cluster elects a leader (the meta leader for a new consumer or stream, the
+// stream's leader for a read) its API times out or answers "temporarily unavailable": try
+// again, for up to 30 s, before calling it an error.
+bool transient(natsStatus s, jsErrCode code) {
+  return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || code == JSClusterNotAvailErr ||
+         code == JSClusterNotLeaderErr || code == JSStreamOfflineErr;
+}
+
+template <class Call>
+natsStatus with_retries(jsErrCode& code, Call call) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    code = static_cast<jsErrCode>(0);
+    const natsStatus s = call();
+    if (s == NATS_OK || !transient(s, code) || std::chrono::steady_clock::now() >= until) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+}  // namespace
+
+struct jetstream_link::impl {
+  natsOptions* opts = nullptr;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  std::atomic<std::uint64_t> reconnects{0};
+  // Acknowledgements of the publish in progress (the handler runs on a library thread).
+  std::mutex mu;
+  std::size_t acked = 0, duplicates = 0;
+  std::uint64_t stream_seq = 0;
+  std::string first_error;
+
+  static void on_reconnected(natsConnection*, void* closure) {
+    static_cast<impl*>(closure)->reconnects.fetch_add(1);
+  }
+  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<impl*>(closure);
+    {
+      std::lock_guard lock(self->mu);
+      if (pa) {
+        ++self->acked;
+        if (pa->Duplicate) ++self->duplicates;
+        self->stream_seq = std::max(self->stream_seq, pa->Sequence);
+      } else if (pae && self->first_error.empty()) {
+        self->first_error =
+            "message " + header(msg, "Nats-Msg-Id") + ": " +
+            (pae->ErrText ? std::string(pae->ErrText) : status_text(pae->Err, pae->ErrCode));
+      }
+    }
+    natsMsg_Destroy(msg);
+  }
+
+  std::map<std::string, kvStore*> buckets;
+
+  kvStore* bucket(const std::string& name) {
+    auto it = buckets.find(name);
+    if (it != buckets.end()) return it->second;
+    kvStore* kv = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    check(with_retries(code, [&] { return js_KeyValue(&kv, js, name.c_str()); }),
+          "key-value bucket " + name);
+    return buckets[name] = kv;
+  }
+
+  ~impl() {
+    for (auto& [_, kv] : buckets) kvStore_Destroy(kv);
+    if (js) jsCtx_Destroy(js);
+    if (nc) natsConnection_Destroy(nc);
+    if (opts) natsOptions_Destroy(opts);
+  }
+};
+
+jetstream_link::jetstream_link(const std::vector<std::string>& servers, const std::string& name)
+    : impl_(std::make_unique<impl>()) {
+  auto& m = *impl_;
+  check(natsOptions_Create(&m.opts), "nats options");
+  std::vector<const char*> urls;
+  for (const auto& s : servers) urls.push_back(s.c_str());
+  check(natsOptions_SetServers(m.opts, urls.data(), static_cast<int>(urls.size())), "nats servers");
+  check(natsOptions_SetName(m.opts, name.c_str()), "nats name");
+  // Once connected, reconnect for as long as it takes: the journal waits in the data dir.
+  check(natsOptions_SetMaxReconnect(m.opts, -1), "nats reconnect");
+  check(natsOptions_SetReconnectWait(m.opts, 250), "nats reconnect wait");
+  check(natsOptions_SetTimeout(m.opts, 2000), "nats connect timeout");
+  // A dead server is noticed within about 2 s rather than the default 4 min.
+  check(natsOptions_SetPingInterval(m.opts, 1000), "nats ping interval");
+  check(natsOptions_SetMaxPingsOut(m.opts, 2), "nats pings out");
+  check(natsOptions_SetReconnectedCB(m.opts, &impl::on_reconnected, &m), "nats callback");
+  std::string list;
+  for (const auto& s : servers) list += (list.empty() ? "" : ", ") + s;
+  const natsStatus s = natsConnection_Connect(&m.nc, m.opts);
+  if (s != NATS_OK)
+    throw cluster_error("cannot connect to the NATS cluster (" + list + "): " + status_text(s));
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 5000;
+  jo.PublishAsync.MaxPending = 4096;
+  jo.PublishAsync.AckHandler = &impl::on_ack;
+  jo.PublishAsync.AckHandlerClosure = &m;
+  check(natsConnection_JetStream(&m.js, m.nc, &jo), "JetStream context");
+}
+
+jetstream_link::~jetstream_link() = default;
+
+void jetstream_link::ensure_stream(const cluster_decl& c) {
+  auto& m = *impl_;
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = with_retries(
+      code, [&] { return js_GetStreamInfo(&si, m.js, c.stream.c_str(), nullptr, &code); });
+  if (s == NATS_OK) {
+    jsStreamInfo_Destroy(si);
+    return;
+  }
+  if (s != NATS_NOT_FOUND) check(s, "stream " + c.stream, code);
+  const std::string subjects = c.subjects + ".>";
+  const char* subject_list[] = {subjects.c_str()};
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = c.stream.c_str();
+  cfg.Subjects = subject_list;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = c.replicas;
+  cfg.Duplicates = c.duplicate_window_ns;
+  s = with_retries(code, [&] { return js_AddStream(&si, m.js, &cfg, nullptr, &code); });
+  if (s == NATS_OK) {
+    jsStreamInfo_Destroy(si);
+    return;
+  }
+  if (code == JSStreamNameExistErr) return;  // another engine made it meanwhile
+  check(s, "creating stream " + c.stream + " on " + subjects, code);
+}
+
+std::optional<stored_message> jetstream_link::last_message(const std::string& stream,
+                                                           const std::string& subject) {
+  auto& m = *impl_;
+  natsMsg* msg = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = with_retries(code, [&] {
+    return js_GetLastMsg(&msg, m.js, stream.c_str(), subject.c_str(), nullptr, &code);
+  });
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return std::nullopt;
+  check(s, "last message of " + subject + " in stream " + stream, code);
+  stored_message out;
+  out.stream_seq = natsMsg_GetSequence(msg);
+  out.msg_id = header(msg, "Nats-Msg-Id");
+  out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+  return out;
+}
+
+publish_result jetstream_link::publish(const std::string& subject,
+                                       const std::vector<outgoing_message>& msgs,
+                                       std::int64_t timeout_ms) {
+  auto& m = *impl_;
+  {
+    std::lock_guard lock(m.mu);
+    m.acked = m.duplicates = 0;
+    m.stream_seq = 0;
+    m.first_error.clear();
+  }
+  publish_result r;
+  for (const auto& o : msgs) {
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, o.data.data(),
+                                  static_cast<int>(o.data.size()));
+    if (s == NATS_OK) {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MsgId = o.msg_id.c_str();
+      if (!o.expect_last_id.empty()) po.ExpectLastMsgId = o.expect_last_id.c_str();
+      s = js_PublishMsgAsync(m.js, &msg, &po);
+    }
+    natsMsg_Destroy(msg);  // no effect when the library took it
+    if (s != NATS_OK) {
+      r.error = "publishing " + o.msg_id + ": " + status_text(s);
+      break;
+    }
+  }
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  wait.MaxWait = timeout_ms;
+  if (js_PublishAsyncComplete(m.js, &wait) != NATS_OK) {
+    // Acks still missing: drop them (a message the cluster did store is deduplicated when the
+    // caller sends it again with the same id).
+    natsMsgList pending;
+    if (js_PublishAsyncGetPendingList(&pending, m.js) == NATS_OK) natsMsgList_Destroy(&pending);
+    if (r.error.empty())
+      r.error = "no acknowledgement within " + std::to_string(timeout_ms) + " ms";
+  }
+  std::lock_guard lock(m.mu);
+  r.stored = m.acked;
+  r.duplicates = m.duplicates;
+  r.stream_seq = m.stream_seq;
+  if (!m.first_error.empty()) r.error = m.first_error;
+  return r;
+}
+
+namespace {
+
+class ordered_reader final : public jetstream_link::reader {
+ public:
+  explicit ordered_reader(natsSubscription* sub) : sub_(sub) {}
+  ~ordered_reader() override {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+  }
+  std::optional<stored_message> next(std::int64_t timeout_ms) override {
+    for (;;) {
+      natsMsg* msg = nullptr;
+      const natsStatus s = natsSubscription_NextMsg(&msg, sub_, timeout_ms);
+      if (s == NATS_TIMEOUT) return std::nullopt;
+      check(s, "reading the stream");
+      std::unique_ptr<natsMsg, void (*)(natsMsg*)> guard(msg, natsMsg_Destroy);
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) continue;  // not a stream message
+      stored_message out;
+      out.stream_seq = meta->Sequence.Stream;
+      jsMsgMetaData_Destroy(meta);
+      out.msg_id = header(msg, "Nats-Msg-Id");
+      out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+      return out;
+    }
+  }
+
+ private:
+  natsSubscription* sub_;
+};
+
+}  // namespace
+
+std::unique_ptr<jetstream_link::reader> jetstream_link::open_reader(const std::string& stream,
+                                                                    const std::string& subject,
+                                                                    std::uint64_t from) {
+  auto& m = *impl_;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = std::max<std::uint64_t>(from, 1);
+  natsSubscription* sub = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  check(
+      with_retries(
+          code, [&] { return js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, &code); }),
+      "reading " + subject + " of stream " + stream, code);
+  return std::make_unique<ordered_reader>(sub);
+}
+
+void jetstream_link::read(const std::string& stream, const std::string& subject, std::uint64_t from,
+                          std::uint64_t through,
+                          const std::function<void(const stored_message&)>& f,
+                          std::int64_t timeout_ms) {
+  if (through < from) return;
+  auto r = open_reader(stream, subject, from);
+  for (;;) {
+    auto m = r->next(timeout_ms);
+    if (!m)
+      throw cluster_error("reading " + subject + ": the stream delivered nothing for " +
+                          std::to_string(timeout_ms) + " ms before sequence " +
+                          std::to_string(through));
+    f(*m);
+    if (m->stream_seq >= through) return;
+  }
+}
+
+void jetstream_link::ensure_kv(const std::string& bucket, std::int64_t ttl_ns,
+                               std::int64_t replicas) {
+  auto& m = *impl_;
+  if (m.buckets.count(bucket)) return;
+  kvStore* kv = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (with_retries(code, [&] { return js_KeyValue(&kv, m.js, bucket.c_str()); }) == NATS_OK) {
+    m.buckets[bucket] = kv;
+    return;
+  }
+  kvConfig cfg;
+  kvConfig_Init(&cfg);
+  cfg.Bucket = bucket.c_str();
+  cfg.History = 1;
+  cfg.TTL = ttl_ns;  // nanoseconds, as JetStream's MaxAge
+  cfg.StorageType = js_FileStorage;
+  cfg.Replicas = static_cast<int>(replicas);
+  const natsStatus s = with_retries(code, [&] { return js_CreateKeyValue(&kv, m.js, &cfg); });
+  if (s == NATS_OK) {
+    m.buckets[bucket] = kv;
+    return;
+  }
+  const std::string why = status_text(s, code);
+  try {
+    m.bucket(bucket);  // made by another engine meanwhile
+  } catch (const cluster_error&) {
+    throw cluster_error("creating key-value bucket " + bucket + ": " + why);
+  }
+}
+
+std::uint64_t jetstream_link::kv_create(const std::string& bucket, const std::string& key,
+                                        const std::string& value) {
+  std::uint64_t rev = 0;
+  const natsStatus s =
+      kvStore_CreateString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str());
+  if (s == NATS_OK) return rev;
+  const std::string why = status_text(s);
+  if (kv_get(bucket, key)) return 0;  // it exists: held by someone
+  throw cluster_error("creating " + bucket + "/" + key + ": " + why);
+}
+
+std::uint64_t jetstream_link::kv_update(const std::string& bucket, const std::string& key,
+                                        const std::string& value, std::uint64_t revision) {
+  std::uint64_t rev = 0;
+  const natsStatus s =
+      kvStore_UpdateString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str(), revision);
+  if (s == NATS_OK) return rev;
+  if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED)
+    throw cluster_error("updating " + bucket + "/" + key + ": " + status_text(s));
+  return 0;  // a write came first, or the key expired
+}
+
+std::optional<std::string> jetstream_link::kv_get(const std::string& bucket,
+                                                  const std::string& key) {
+  kvEntry* e = nullptr;
+  const natsStatus s = kvStore_Get(&e, impl_->bucket(bucket), key.c_str());
+  if (s == NATS_NOT_FOUND) return std::nullopt;
+  check(s, "reading " + bucket + "/" + key);
+  std::optional<std::string> v(kvEntry_ValueString(e));
+  kvEntry_Destroy(e);
+  return v;
+}
+
+void jetstream_link::kv_delete(const std::string& bucket, const std::string& key) {
+  check(kvStore_Delete(impl_->bucket(bucket), key.c_str()), "deleting " + bucket + "/" + key);
+}
+
+std::string jetstream_link::connected_url() const {
+  char buf[256] = {0};
+  if (natsConnection_GetConnectedUrl(impl_->nc, buf, sizeof buf) != NATS_OK) return {};
+  return buf;
+}
+
+std::uint64_t jetstream_link::reconnects() const { return impl_->reconnects.load(); }
+
+}  // namespace shoal

@@ -1,0 +1,103 @@
+#pragma once
+// jetstream_link: one connection to a NATS JetStream cluster (nats.c), with what shoal needs of
+// it: make sure the journal stream exists, read a subject's last message, publish a run of
+// records pipelined (each with its message id and the id it must follow), and read a subject
+// in stream order. No NATS types here: the engine and the CLI stay free of nats.h.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/graph/cluster_decl.hpp"
+
+namespace shoal {
+
+struct cluster_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A message as stored in the stream.
+struct stored_message {
+  std::uint64_t stream_seq = 0;
+  std::string msg_id;  // its Nats-Msg-Id header
+  std::string data;
+};
+
+// One record to publish: its message id, the id of the message that must be the stream's last
+// one before it (empty: no expectation), its bytes.
+struct outgoing_message {
+  std::string msg_id;
+  std::string expect_last_id;
+  std::string_view data;
+};
+
+struct publish_result {
+  std::size_t stored = 0;        // acknowledged (stored now or, a retry, stored before)
+  std::size_t duplicates = 0;    // of those, acknowledged as duplicates of an earlier publish
+  std::uint64_t stream_seq = 0;  // the highest stream sequence acknowledged
+  std::string error;             // the first failure (empty: every message acknowledged)
+};
+
+class jetstream_link {
+ public:
+  // Connects (trying every server, reconnecting forever once connected). `name` names the
+  // connection on the servers' monitoring pages. Throws cluster_error when no server answers.
+  jetstream_link(const std::vector<std::string>& servers, const std::string& name);
+  ~jetstream_link();
+  jetstream_link(const jetstream_link&) = delete;
+  jetstream_link& operator=(const jetstream_link&) = delete;
+
+  // Creates the stream (subjects "<prefix>.>", file storage, the replicas and duplicate window
+  // given) unless it exists. Throws cluster_error.
+  void ensure_stream(const cluster_decl& c);
+  // The last message stored on `subject`, or none. Throws cluster_error (not on "none").
+  std::optional<stored_message> last_message(const std::string& stream, const std::string& subject);
+  // Publishes the messages in order, pipelined, and waits up to timeout_ms for every ack.
+  publish_result publish(const std::string& subject, const std::vector<outgoing_message>& msgs,
+                         std::int64_t timeout_ms);
+  // An ordered consumer on `subject` from stream sequence `from` on: next() gives the messages
+  // in stream order, or none when nothing came within timeout_ms.
+  class reader {
+   public:
+    virtual ~reader() = default;
+    virtual std::optional<stored_message> next(std::int64_t timeout_ms) = 0;
+  };
+  std::unique_ptr<reader> open_reader(const std::string& stream, const std::string& subject,
+                                      std::uint64_t from);
+  // Calls f for each message on `subject` from stream sequence `from` on, in stream order,
+  // through `through` (a stream sequence, inclusive), then returns. Throws cluster_error when
+  // the stream stops delivering for timeout_ms.
+  void read(const std::string& stream, const std::string& subject, std::uint64_t from,
+            std::uint64_t through, const std::function<void(const stored_message&)>& f,
+            std::int64_t timeout_ms = 10'000);
+  // A key-value bucket whose keys expire `ttl_ns` after their last write (leases), made unless
+  // it exists. Throws cluster_error.
+  void ensure_kv(const std::string& bucket, std::int64_t ttl_ns, std::int64_t replicas);
+  // Writes key = value if the key does not exist (or expired); returns its revision, or 0 when
+  // it exists. Throws cluster_error on other failures.
+  std::uint64_t kv_create(const std::string& bucket, const std::string& key,
+                          const std::string& value);
+  // Writes key = value if its revision is still `revision`; returns the new revision, or 0 when
+  // another write came first (or the key expired and was taken). Throws on other failures.
+  std::uint64_t kv_update(const std::string& bucket, const std::string& key,
+                          const std::string& value, std::uint64_t revision);
+  // The key's value, or none.
+  std::optional<std::string> kv_get(const std::string& bucket, const std::string& key);
+  // Removes the key (a lease given up).
+  void kv_delete(const std::string& bucket, const std::string& key);
+  // The server this connection is on now ("" when reconnecting), and how often it reconnected.
+  std::string connected_url() const;
+  std::uint64_t reconnects() const;
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace shoal

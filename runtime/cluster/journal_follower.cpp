@@ -1,0 +1,102 @@
+#include "runtime/cluster/journal_follower.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "runtime/cluster/engine_lease.hpp"
+#include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/cluster/journal_pull.hpp"
+
+namespace shoal {
+
+journal_follower::journal_follower(cluster_decl c, std::uint64_t after, hooks h)
+    : c_(std::move(c)), hooks_(std::move(h)), followed_(after) {
+  thread_ = std::thread([this] { run(); });
+}
+
+journal_follower::~journal_follower() { stop(); }
+
+void journal_follower::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string journal_follower::holder() const {
+  std::lock_guard lock(mu_);
+  return holder_;
+}
+
+std::string journal_follower::error() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+void journal_follower::run() {
+  try {
+    jetstream_link link(c_.servers, "shoal standby " + c_.engine_id);
+    link.ensure_stream(c_);
+    auto lease = std::make_unique<engine_lease>(c_);
+    const std::string subject = c_.journal_subject();
+    journal_order order(c_.engine_id, followed_.load());
+    auto hand_on = [&](std::uint64_t seq, std::string&& bytes) {
+      hooks_.record(seq, std::move(bytes));
+      followed_ = seq;
+    };
+    auto reader = link.open_reader(c_.stream, subject, 1);
+    spdlog::info(
+        "cluster: standby for engine {}: following {} of stream {} after journal record {}",
+        c_.engine_id, subject, c_.stream, followed_.load());
+    const auto period = std::chrono::nanoseconds(c_.heartbeat_ttl_ns / 3);
+    auto next_try = std::chrono::steady_clock::now();
+    std::uint64_t seen = 0;  // the last stream sequence read
+    while (!stopping_) {
+      if (auto m = reader->next(50)) {
+        seen = m->stream_seq;
+        order.add(subject, m->stream_seq, m->msg_id, std::move(m->data), hand_on);
+      }
+      if (std::chrono::steady_clock::now() < next_try) continue;
+      next_try = std::chrono::steady_clock::now() + period;
+      if (!lease->try_acquire()) {
+        std::string h = lease->holder();
+        std::lock_guard lock(mu_);
+        holder_ = std::move(h);
+        continue;
+      }
+      // The active engine is gone: everything it put in the stream goes through first.
+      const auto t0 = std::chrono::steady_clock::now();
+      if (auto last = link.last_message(c_.stream, subject)) {
+        while (seen < last->stream_seq) {
+          auto m = reader->next(10'000);
+          if (!m)
+            throw cluster_error("the stream stopped before its end, message " +
+                                std::to_string(last->stream_seq));
+          seen = m->stream_seq;
+          order.add(subject, m->stream_seq, m->msg_id, std::move(m->data), hand_on);
+        }
+      }
+      if (order.first_waiting())
+        throw cluster_error("stream " + c_.stream + " lacks journal record " +
+                            std::to_string(order.next()) + " of engine " + c_.engine_id);
+      spdlog::info(
+          "cluster: standby took engine {}'s lease (the holder stopped renewing it) and read its "
+          "journal to record {} in {} ms; taking over",
+          c_.engine_id, followed_.load(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                t0)
+              .count());
+      {
+        std::lock_guard lock(mu_);
+        holder_ = lease->instance();
+      }
+      hooks_.promoted(std::move(lease));
+      return;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("cluster: standby for engine {} stopped following: {}", c_.engine_id, e.what());
+    std::lock_guard lock(mu_);
+    error_ = e.what();
+  }
+}
+
+}  // namespace shoal

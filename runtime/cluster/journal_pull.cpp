@@ -1,0 +1,92 @@
+#include "runtime/cluster/journal_pull.hpp"
+
+#include <charconv>
+
+#include "messages/journal_record.hpp"
+#include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
+
+namespace shoal {
+
+std::uint64_t journal_seq_of(const std::string& msg_id, const std::string& engine_id) {
+  if (msg_id.size() <= engine_id.size() + 1 ||
+      msg_id.compare(0, engine_id.size(), engine_id) != 0 || msg_id[engine_id.size()] != ':')
+    return 0;
+  std::uint64_t seq = 0;
+  const char* first = msg_id.data() + engine_id.size() + 1;
+  const char* last = msg_id.data() + msg_id.size();
+  auto [end, ec] = std::from_chars(first, last, seq);
+  return ec == std::errc() && end == last ? seq : 0;
+}
+
+void journal_order::add(const std::string& subject, std::uint64_t stream_seq,
+                        const std::string& msg_id, std::string data, const sink& f) {
+  const std::uint64_t seq = journal_seq_of(msg_id, engine_id_);
+  if (seq == 0)
+    throw cluster_error("message " + std::to_string(stream_seq) + " on " + subject + " has id \"" +
+                        msg_id + "\", not " + engine_id_ + ":<journal seq>");
+  if (seq < next_) return;  // handed on already
+  if (seq > next_) {
+    ahead_.emplace(seq, std::move(data));
+    return;
+  }
+  f(next_++, std::move(data));
+  for (auto it = ahead_.begin(); it != ahead_.end() && it->first <= next_;) {
+    if (it->first == next_) f(next_++, std::move(it->second));
+    it = ahead_.erase(it);
+  }
+}
+
+pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
+                                    std::uint64_t after,
+                                    const std::function<void(std::uint64_t, std::string&&)>& f) {
+  const std::string subject = c.journal_subject();
+  const auto last = link.last_message(c.stream, subject);
+  if (!last)
+    throw cluster_error("stream " + c.stream + " holds no journal of engine " + c.engine_id +
+                        " (subject " + subject + ")");
+  pulled_journal r;
+  journal_order order(c.engine_id, after);
+  link.read(c.stream, subject, 1, last->stream_seq, [&](const stored_message& m) {
+    ++r.messages;
+    r.stream_seq = m.stream_seq;
+    order.add(subject, m.stream_seq, m.msg_id, m.data, [&](std::uint64_t seq, std::string&& b) {
+      f(seq, std::move(b));
+      ++r.records;
+    });
+  });
+  if (order.first_waiting())
+    throw cluster_error("stream " + c.stream + " lacks journal record " +
+                        std::to_string(order.next()) + " of engine " + c.engine_id +
+                        " (it holds record " + std::to_string(order.first_waiting()) + ")");
+  return r;
+}
+
+void append_to_journal(store_writer& w, std::string&& bytes) {
+  if (std::holds_alternative<Control>(decode_journal_record(bytes))) {
+    w.append_journal_control(std::move(bytes));
+  } else {
+    w.append_journal(std::move(bytes));
+  }
+}
+
+pulled_journal pull_journal(const cluster_decl& c, const std::string& dir) {
+  jetstream_link link(c.servers, "shoal replay " + c.engine_id);
+  store db(dir, true);
+  store_writer writer(db);
+  pulled_journal r = read_cluster_journal(link, c, 0, [&](std::uint64_t, std::string&& bytes) {
+    append_to_journal(writer, std::move(bytes));
+  });
+  if (auto cfg = link.last_message(c.stream, c.config_subject())) {
+    writer.put_meta("config", cfg->data);
+    r.config = true;
+  }
+  writer.flush();
+  if (!db.get_meta(store::controls_meta)) writer.put_meta(store::controls_meta, "0");
+  writer.flush();
+  writer.stop();
+  return r;
+}
+
+}  // namespace shoal

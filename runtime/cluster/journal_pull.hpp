@@ -1,0 +1,67 @@
+#pragma once
+// journal_pull: an engine's journal read back from the cluster — the records of
+// <subjects>.in.<engine_id> in journal order, each once. `shoal replay --cluster` writes them into
+// a new data dir (with the config the engine recorded on <subjects>.config.<engine_id>); an
+// engine whose data dir is behind the cluster (a new host, a dir restored from a backup)
+// appends the records it lacks before it starts.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "runtime/graph/cluster_decl.hpp"
+
+namespace shoal {
+
+class jetstream_link;
+class store_writer;
+
+struct pulled_journal {
+  std::uint64_t records = 0;     // journal records handed on
+  std::uint64_t messages = 0;    // stream messages read (resends included)
+  std::uint64_t stream_seq = 0;  // the last one's stream sequence
+  bool config = false;           // pull_journal: the engine's config was found
+};
+
+// The engine's journal seq in a message id "<engine_id>:<seq>"; 0 when it is not one.
+std::uint64_t journal_seq_of(const std::string& msg_id, const std::string& engine_id);
+
+// Puts an engine's journal messages, as read from the stream, back in journal order: add()
+// hands on each record after `after` once, in order. A resend stored twice is skipped; records a
+// resend stored out of order wait for the ones before them.
+class journal_order {
+ public:
+  using sink = std::function<void(std::uint64_t seq, std::string&& bytes)>;
+  journal_order(std::string engine_id, std::uint64_t after)
+      : engine_id_(std::move(engine_id)), next_(after + 1) {}
+  // Throws cluster_error for a message that is not one of the engine's journal records.
+  void add(const std::string& subject, std::uint64_t stream_seq, const std::string& msg_id,
+           std::string data, const sink& f);
+  std::uint64_t next() const { return next_; }  // the journal seq expected next
+  // The first record held for a missing one before it (0: none held).
+  std::uint64_t first_waiting() const { return ahead_.empty() ? 0 : ahead_.begin()->first; }
+
+ private:
+  std::string engine_id_;
+  std::uint64_t next_;
+  std::map<std::uint64_t, std::string> ahead_;
+};
+
+// Calls f(seq, bytes) for every journal record of c.engine_id after `after`, in journal order,
+// each once: a resend stored twice is skipped, records a resend stored out of order are put
+// back in order. Returns what it read. Throws cluster_error when the stream holds no journal of
+// the engine or lacks a record (a hole).
+pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
+                                    std::uint64_t after,
+                                    const std::function<void(std::uint64_t, std::string&&)>& f);
+
+// Appends a record read from the cluster to a local journal (a control record as one, so the
+// dir's meta says it holds runtime changes).
+void append_to_journal(store_writer& w, std::string&& bytes);
+
+// Writes the engine's whole journal and its recorded config into the new data dir `dir`.
+pulled_journal pull_journal(const cluster_decl& c, const std::string& dir);
+
+}  // namespace shoal

@@ -1,0 +1,76 @@
+// [cluster]: servers, this engine's id, the stream and its replicas (design §12).
+#include <algorithm>
+#include <cctype>
+
+#include "runtime/graph/detail/cluster_section.hpp"
+#include "runtime/graph/detail/table_reader.hpp"
+
+namespace shoal::detail {
+namespace {
+
+// A NATS subject token or stream name: letters, digits, '-' and '_' (no '.', '*', '>' or space,
+// which subjects and stream names give a meaning).
+bool plain_token(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_';
+  });
+}
+
+// "nats://host:port" or "host:port" with a numeric port.
+bool server_url(const std::string& s) {
+  std::string rest = s.rfind("nats://", 0) == 0 ? s.substr(7) : s;
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) return false;
+  const std::string port = rest.substr(colon + 1);
+  return port.size() <= 5 &&
+         std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+}  // namespace
+
+cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engine_name) {
+  cluster_decl c;
+  c.engine_id = engine_name;
+  if (!doc.root().as_table().count("cluster")) return c;
+  const toml::value& t = doc.root().as_table().at("cluster");
+  if (!t.is_table()) throw config_error(doc.loc(t), "cluster", "must be a table ([cluster])");
+  table_reader r(t, doc, "cluster");
+  c.enabled = true;
+  c.loc = r.loc();
+  c.servers = r.str_list("servers");
+  if (c.servers.empty())
+    r.fail("servers",
+           "is required: the URLs of the cluster's servers, e.g. [\"nats://127.0.0.1:4222\"]");
+  for (const auto& s : c.servers)
+    if (!server_url(s)) r.fail("servers", "\"" + s + "\" is not nats://host:port");
+  auto token = [&](const char* key, std::string& out) {
+    if (auto s = r.str(key)) {
+      if (!plain_token(*s)) r.fail(key, "\"" + *s + "\" must be 1-64 letters, digits, '-' or '_'");
+      out = *s;
+    }
+  };
+  token("engine_id", c.engine_id);
+  if (!plain_token(c.engine_id))
+    r.fail("engine_id",
+           "the engine's name \"" + c.engine_id +
+               "\" cannot name it in the cluster (letters, digits, '-', '_'); set engine_id");
+  token("stream", c.stream);
+  token("subjects", c.subjects);
+  if (auto n = r.integer("replicas")) {
+    if (*n < 1 || *n > 5) r.fail("replicas", "must be in [1, 5]");
+    c.replicas = *n;
+  }
+  if (auto d = r.duration("duplicate_window")) {
+    if (*d < 1'000'000'000 || *d > 86'400'000'000'000)
+      r.fail("duplicate_window", "must be in [1s, 24h]");
+    c.duplicate_window_ns = *d;
+  }
+  if (auto d = r.duration("heartbeat_ttl")) {
+    if (*d < 1'000'000'000 || *d > 60'000'000'000) r.fail("heartbeat_ttl", "must be in [1s, 60s]");
+    c.heartbeat_ttl_ns = *d;
+  }
+  r.finish();
+  return c;
+}
+
+}  // namespace shoal::detail

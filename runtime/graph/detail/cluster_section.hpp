@@ -1,0 +1,13 @@
+#pragma once
+// The [cluster] table of a config. Private to runtime/graph.
+
+#include "runtime/graph/cluster_decl.hpp"
+#include "runtime/graph/detail/toml_file.hpp"
+
+namespace shoal::detail {
+
+// Reads [cluster] of the main config file (disabled when absent); throws config_error.
+// `engine_name` is the default engine_id.
+cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engine_name);
+
+}  // namespace shoal::detail

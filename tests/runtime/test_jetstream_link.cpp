@@ -1,0 +1,123 @@
+// The JetStream link against a real nats-server (one server, JetStream on, files in a temp dir):
+// a producer that retries a publish with the same message id stores it once (the retry is
+// acknowledged as a duplicate), the subject's last message names the last record, and a read
+// from a stream sequence returns the records in order with their ids.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../unit/temp_files.hpp"
+#include "runtime/cluster/jetstream_link.hpp"
+#include "wait_for.hpp"
+
+using namespace shoal;
+using shoal::testing::temp_dir;
+
+namespace {
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// One nats-server with JetStream, killed when the test ends.
+struct nats_server {
+  temp_dir dir;
+  int port = free_port();
+  pid_t pid = -1;
+  nats_server() {
+    const std::string p = std::to_string(port), store = (dir.path() / "js").string();
+    pid = ::fork();
+    if (pid == 0) {
+      ::execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", p.c_str(), "-sd",
+               store.c_str(), "-l", (dir.path() / "server.log").c_str(),
+               static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~nats_server() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port); }
+};
+
+std::unique_ptr<jetstream_link> connect(const nats_server& s) {
+  std::unique_ptr<jetstream_link> link;
+  const bool up = test::wait_for(
+      [&] {
+        try {
+          link = std::make_unique<jetstream_link>(std::vector<std::string>{s.url()}, "test");
+          return true;
+        } catch (const cluster_error&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(20));
+  REQUIRE(up);
+  return link;
+}
+
+}  // namespace
+
+TEST_CASE("a publish retried with the same message id is stored once", "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  cluster_decl c;
+  c.replicas = 1;
+  c.engine_id = "e1";
+  link->ensure_stream(c);
+  link->ensure_stream(c);  // a second engine finds it made
+
+  const std::string a = "record one", b = "record two";
+  auto first = link->publish(c.journal_subject(), {{"e1:1", "", a}, {"e1:2", "", b}}, 5000);
+  CHECK(first.error.empty());
+  CHECK(first.stored == 2);
+  CHECK(first.duplicates == 0);
+
+  // The producer did not see its acks (say) and sends both again, then the next record.
+  const std::string c3 = "record three";
+  auto retry = link->publish(c.journal_subject(),
+                             {{"e1:1", "", a}, {"e1:2", "", b}, {"e1:3", "", c3}}, 5000);
+  CHECK(retry.error.empty());
+  CHECK(retry.stored == 3);
+  CHECK(retry.duplicates == 2);
+
+  const auto last = link->last_message(c.stream, c.journal_subject());
+  REQUIRE(last);
+  CHECK(last->stream_seq == 3);  // three messages in the stream, not five
+  CHECK(last->msg_id == "e1:3");
+  CHECK(last->data == c3);
+  CHECK_FALSE(link->last_message(c.stream, c.config_subject()));
+
+  std::vector<stored_message> read;
+  link->read(c.stream, c.journal_subject(), 1, last->stream_seq,
+             [&](const stored_message& m) { read.push_back(m); });
+  REQUIRE(read.size() == 3);
+  CHECK(read[0].msg_id == "e1:1");
+  CHECK(read[0].data == a);
+  CHECK(read[1].stream_seq == 2);
+  CHECK(read[2].data == c3);
+}
+
+TEST_CASE("no server answering is a clear error", "[cluster]") {
+  const int port = free_port();  // nothing listens there
+  try {
+    jetstream_link link({"nats://127.0.0.1:" + std::to_string(port)}, "test");
+    FAIL("connected to nothing");
+  } catch (const cluster_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("cannot connect to the NATS cluster") &&
+                             Catch::Contains(std::to_string(port)));
+  }
+}

@@ -39,8 +39,20 @@ engine_lease::~engine_lease() {
 bool engine_lease::try_acquire() {
   if (held()) return true;
   const std::uint64_t rev = link_->kv_create(bucket_, c_.engine_id, instance_);
+  if (rev == 0) return false;
   revision_ = rev;
-  return rev != 0;
+  keep();  // renewed from now on: what the holder does next may take longer than the TTL
+  return true;
+}
+
+void engine_lease::on_lost(std::function<void()> f) {
+  std::unique_lock lock(mu_);
+  if (lost_) {
+    lock.unlock();
+    f();
+    return;
+  }
+  on_lost_ = std::move(f);
 }
 
 bool engine_lease::acquire(std::chrono::milliseconds wait) {
@@ -58,35 +70,44 @@ bool engine_lease::acquire(std::chrono::milliseconds wait) {
   }
 }
 
-void engine_lease::keep(std::function<void()> on_lost) {
-  keeper_ = std::thread([this, on_lost = std::move(on_lost)] {
+void engine_lease::keep() {
+  keeper_ = std::thread([this] {
     std::unique_lock lock(mu_);
     const auto period = std::chrono::nanoseconds(c_.heartbeat_ttl_ns / 3);
     while (!cv_.wait_for(lock, period, [&] { return stopping_; })) {
       const std::uint64_t rev = revision_.load();
       if (rev == 0) return;
       try {
-        const std::uint64_t next = link_->kv_update(bucket_, c_.engine_id, instance_, rev);
-        if (next != 0) {
+        if (const std::uint64_t next = link_->kv_update(bucket_, c_.engine_id, instance_, rev)) {
           revision_ = next;
           continue;
         }
-        // Not our revision any more. A lease that merely expired (the whole cluster was down
-        // for longer than heartbeat_ttl, so nobody could renew or take it) is taken again;
-        // one another process holds is lost.
-        if (const std::uint64_t again = link_->kv_create(bucket_, c_.engine_id, instance_)) {
-          spdlog::warn(
-              "cluster: engine {}: the lease had expired (no renewal reached the "
-              "cluster); taken again",
-              c_.engine_id);
-          revision_ = again;
+        // Not our revision any more. A renewal stored whose acknowledgement was lost (a server
+        // killed under it) left our own value at a newer revision; a lease that merely expired
+        // (the whole cluster down for longer than heartbeat_ttl, so nobody could renew or take
+        // it) is taken again; one another process holds is lost.
+        const auto now = link_->kv_get(bucket_, c_.engine_id);
+        if (now && now->value == instance_) {
+          revision_ = now->revision;
           continue;
         }
+        if (!now) {
+          if (const std::uint64_t again = link_->kv_create(bucket_, c_.engine_id, instance_)) {
+            spdlog::warn(
+                "cluster: engine {}: the lease had expired (no renewal reached the "
+                "cluster); taken again",
+                c_.engine_id);
+            revision_ = again;
+            continue;
+          }
+        }
         revision_ = 0;
+        lost_ = true;
         spdlog::error("cluster: engine {}: the lease was taken by {}; this process stops ingesting",
-                      c_.engine_id, holder());
+                      c_.engine_id, now ? now->value : holder());
+        auto f = on_lost_;
         lock.unlock();
-        on_lost();
+        if (f) f();
         return;
       } catch (const cluster_error& e) {
         // No server answered in time: the lease still runs until its TTL; try again.
@@ -114,7 +135,8 @@ void engine_lease::release() {
 
 std::string engine_lease::holder() {
   try {
-    return link_->kv_get(bucket_, c_.engine_id).value_or("");
+    const auto e = link_->kv_get(bucket_, c_.engine_id);
+    return e ? e->value : std::string();
   } catch (const cluster_error&) {
     return "(unknown)";
   }

@@ -30,13 +30,14 @@ class engine_lease {
   engine_lease(const engine_lease&) = delete;
   engine_lease& operator=(const engine_lease&) = delete;
 
-  // Takes the lease if nobody holds it. Returns whether this process holds it now.
+  // Takes the lease if nobody holds it, and from then on renews it every heartbeat_ttl / 3 on a
+  // thread of its own. Returns whether this process holds it now.
   bool try_acquire();
   // Takes the lease, waiting up to `wait` for a holder's to expire.
   bool acquire(std::chrono::milliseconds wait);
-  // Renews the lease every heartbeat_ttl / 3 on a thread of its own; calls on_lost (on that
-  // thread) if a renewal finds that another process took it.
-  void keep(std::function<void()> on_lost);
+  // What to do (on the renewing thread) if a renewal finds that another process took the
+  // lease; when that happened already, `on_lost` runs at once.
+  void on_lost(std::function<void()> f);
   // Gives it up (a clean stop): a standby may take over at once.
   void release();
   bool held() const { return revision_.load() != 0; }
@@ -52,8 +53,10 @@ class engine_lease {
   std::atomic<std::uint64_t> revision_{0};
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;
+  bool stopping_ = false, lost_ = false;
+  std::function<void()> on_lost_;
   std::thread keeper_;
+  void keep();
 };
 
 }  // namespace shoal

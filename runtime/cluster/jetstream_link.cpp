@@ -304,8 +304,20 @@ void jetstream_link::ensure_kv(const std::string& bucket, std::int64_t ttl_ns,
   if (m.buckets.count(bucket)) return;
   kvStore* kv = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
+  auto check_ttl = [&](kvStore* store) {
+    kvStatus* st = nullptr;
+    if (kvStore_Status(&st, store) != NATS_OK) return;
+    const std::int64_t ttl = kvStatus_TTL(st);
+    kvStatus_Destroy(st);
+    if (ttl != ttl_ns)
+      throw cluster_error("key-value bucket " + bucket + " expires its keys after " +
+                          std::to_string(ttl / 1'000'000) + " ms, this engine's heartbeat_ttl is " +
+                          std::to_string(ttl_ns / 1'000'000) +
+                          " ms: every engine on a stream needs the same heartbeat_ttl");
+  };
   if (with_retries(code, [&] { return js_KeyValue(&kv, m.js, bucket.c_str()); }) == NATS_OK) {
     m.buckets[bucket] = kv;
+    check_ttl(kv);
     return;
   }
   kvConfig cfg;
@@ -322,9 +334,9 @@ void jetstream_link::ensure_kv(const std::string& bucket, std::int64_t ttl_ns,
   }
   const std::string why = status_text(s, code);
   try {
-    m.bucket(bucket);  // made by another engine meanwhile
-  } catch (const cluster_error&) {
-    throw cluster_error("creating key-value bucket " + bucket + ": " + why);
+    check_ttl(m.bucket(bucket));  // made by another engine meanwhile
+  } catch (const cluster_error& e) {
+    throw cluster_error("creating key-value bucket " + bucket + ": " + why + " (" + e.what() + ")");
   }
 }
 
@@ -350,13 +362,13 @@ std::uint64_t jetstream_link::kv_update(const std::string& bucket, const std::st
   return 0;  // a write came first, or the key expired
 }
 
-std::optional<std::string> jetstream_link::kv_get(const std::string& bucket,
-                                                  const std::string& key) {
+std::optional<jetstream_link::kv_entry> jetstream_link::kv_get(const std::string& bucket,
+                                                               const std::string& key) {
   kvEntry* e = nullptr;
   const natsStatus s = kvStore_Get(&e, impl_->bucket(bucket), key.c_str());
   if (s == NATS_NOT_FOUND) return std::nullopt;
   check(s, "reading " + bucket + "/" + key);
-  std::optional<std::string> v(kvEntry_ValueString(e));
+  kv_entry v{kvEntry_ValueString(e), kvEntry_Revision(e)};
   kvEntry_Destroy(e);
   return v;
 }

@@ -76,7 +76,7 @@ class jetstream_link {
             std::uint64_t through, const std::function<void(const stored_message&)>& f,
             std::int64_t timeout_ms = 10'000);
   // A key-value bucket whose keys expire `ttl_ns` after their last write (leases), made unless
-  // it exists. Throws cluster_error.
+  // it exists. Throws cluster_error, also when it exists with another TTL.
   void ensure_kv(const std::string& bucket, std::int64_t ttl_ns, std::int64_t replicas);
   // Writes key = value if the key does not exist (or expired); returns its revision, or 0 when
   // it exists. Throws cluster_error on other failures.
@@ -86,8 +86,12 @@ class jetstream_link {
   // another write came first (or the key expired and was taken). Throws on other failures.
   std::uint64_t kv_update(const std::string& bucket, const std::string& key,
                           const std::string& value, std::uint64_t revision);
-  // The key's value, or none.
-  std::optional<std::string> kv_get(const std::string& bucket, const std::string& key);
+  // The key's value and revision, or none.
+  struct kv_entry {
+    std::string value;
+    std::uint64_t revision = 0;
+  };
+  std::optional<kv_entry> kv_get(const std::string& bucket, const std::string& key);
   // Removes the key (a lease given up).
   void kv_delete(const std::string& bucket, const std::string& key);
   // The server this connection is on now ("" when reconnecting), and how often it reconnected.

@@ -10,8 +10,12 @@
 
 namespace shoal {
 
-journal_follower::journal_follower(cluster_decl c, std::uint64_t after, hooks h)
-    : c_(std::move(c)), hooks_(std::move(h)), followed_(after) {
+journal_follower::journal_follower(cluster_decl c, std::uint64_t after, std::string last, hooks h)
+    : c_(std::move(c)),
+      hooks_(std::move(h)),
+      after_(after),
+      last_(std::move(last)),
+      followed_(after) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -50,17 +54,28 @@ void journal_follower::run() {
     const auto period = std::chrono::nanoseconds(c_.heartbeat_ttl_ns / 3);
     auto next_try = std::chrono::steady_clock::now();
     std::uint64_t seen = 0;  // the last stream sequence read
+    auto take = [&](stored_message&& m) {
+      seen = m.stream_seq;
+      if (after_ > 0 && journal_seq_of(m.msg_id, c_.engine_id) == after_ && m.data != last_)
+        throw cluster_error("data dir is not engine " + c_.engine_id + "'s: its journal record " +
+                            std::to_string(after_) + " differs from the one in stream " +
+                            c_.stream + "; start the standby on an empty dir");
+      order.add(subject, m.stream_seq, m.msg_id, std::move(m.data), hand_on);
+    };
     while (!stopping_) {
-      if (auto m = reader->next(50)) {
-        seen = m->stream_seq;
-        order.add(subject, m->stream_seq, m->msg_id, std::move(m->data), hand_on);
-      }
+      if (auto m = reader->next(50)) take(std::move(*m));
       if (std::chrono::steady_clock::now() < next_try) continue;
       next_try = std::chrono::steady_clock::now() + period;
-      if (!lease->try_acquire()) {
-        std::string h = lease->holder();
-        std::lock_guard lock(mu_);
-        holder_ = std::move(h);
+      try {
+        if (!lease->try_acquire()) {
+          std::string h = lease->holder();
+          std::lock_guard lock(mu_);
+          holder_ = std::move(h);
+          continue;
+        }
+      } catch (const cluster_error& e) {
+        // No answer this time (a server down, a leader being elected): try again later.
+        spdlog::warn("cluster: standby for engine {}: the lease: {}", c_.engine_id, e.what());
         continue;
       }
       // The active engine is gone: everything it put in the stream goes through first.
@@ -71,8 +86,7 @@ void journal_follower::run() {
           if (!m)
             throw cluster_error("the stream stopped before its end, message " +
                                 std::to_string(last->stream_seq));
-          seen = m->stream_seq;
-          order.add(subject, m->stream_seq, m->msg_id, std::move(m->data), hand_on);
+          take(std::move(*m));
         }
       }
       if (order.first_waiting())

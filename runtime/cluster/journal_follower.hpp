@@ -29,8 +29,9 @@ class journal_follower {
     // Called on the follower's thread once the stream's end is read with the lease taken.
     std::function<void(std::unique_ptr<engine_lease>)> promoted;
   };
-  // `after`: the last journal seq the data dir holds.
-  journal_follower(cluster_decl c, std::uint64_t after, hooks h);
+  // `after`: the last journal seq the data dir holds, `last` its bytes (the stream must hold
+  // the same record: a dir of another engine is not merged in).
+  journal_follower(cluster_decl c, std::uint64_t after, std::string last, hooks h);
   ~journal_follower();
   journal_follower(const journal_follower&) = delete;
   journal_follower& operator=(const journal_follower&) = delete;
@@ -45,6 +46,8 @@ class journal_follower {
 
   cluster_decl c_;
   hooks hooks_;
+  const std::uint64_t after_;
+  const std::string last_;
   std::atomic<std::uint64_t> followed_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;

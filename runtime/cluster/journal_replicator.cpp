@@ -17,9 +17,25 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
   link_ = std::make_unique<jetstream_link>(c_.servers, "shoal engine " + c_.engine_id);
   link_->ensure_stream(c_);
   std::uint64_t in_cluster = 0;
-  if (auto last = link_->last_message(c_.stream, subject_))
+  std::string cluster_last;
+  if (auto last = link_->last_message(c_.stream, subject_)) {
     in_cluster = journal_seq_of(last->msg_id, c_.engine_id);
+    cluster_last = std::move(last->data);
+  }
   const std::uint64_t local = db_.journal_last();
+  if (in_cluster > 0 && in_cluster <= local) {
+    // The dir must hold the record the cluster holds last, byte for byte: a dir of another
+    // engine (or one that went on alone after a takeover elsewhere) is not merged in.
+    std::string mine;
+    db_.read_journal(in_cluster - 1, 1,
+                     [&](std::uint64_t, std::string_view bytes) { mine = bytes; });
+    if (mine != cluster_last)
+      throw cluster_error("data dir " + db_.dir() + " is not engine " + c_.engine_id +
+                          "'s: its journal record " + std::to_string(in_cluster) +
+                          " differs from the one in stream " + c_.stream +
+                          ". Start on the engine's own dir (or an empty one, which takes it over "
+                          "from the cluster), or give this engine another [cluster] engine_id");
+  }
   if (in_cluster > local) {
     catch_up_from_cluster(local, in_cluster);
     st_.replicated = in_cluster;  // read back whole: no hole below it
@@ -35,10 +51,13 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
   st_.subject = subject_;
   st_.server = link_->connected_url();
   if (!config_packed.empty()) {
-    // The config the journal runs through, for `shoal replay --cluster`; its hash is its id,
-    // so a restart with the same config stores nothing new.
-    const std::vector<outgoing_message> m{
-        {c_.engine_id + ":config:" + sha256_hex(config_packed).substr(0, 16), "", config_packed}};
+    // The config the journal runs through from here on, for `shoal replay --cluster`. Its id
+    // names where the journal stands and the config's hash: a restart at the same point with
+    // the same config stores nothing new, and the last one stored is always the latest.
+    const std::vector<outgoing_message> m{{c_.engine_id +
+                                               ":config:" + std::to_string(db_.journal_last()) +
+                                               ":" + sha256_hex(config_packed).substr(0, 16),
+                                           "", config_packed}};
     const auto r = link_->publish(c_.config_subject(), m, 5000);
     if (!r.error.empty()) throw cluster_error("recording the config in the cluster: " + r.error);
   }
@@ -94,8 +113,13 @@ void journal_replicator::catch_up_from_cluster(std::uint64_t local, std::uint64_
 journal_replicator::~journal_replicator() { stop(std::chrono::milliseconds(0)); }
 
 void journal_replicator::on_replicated(std::function<void(std::uint64_t)> listener) {
-  std::lock_guard lock(mu_);
-  on_replicated_ = std::move(listener);
+  std::uint64_t now = 0;
+  {
+    std::lock_guard lock(mu_);
+    on_replicated_ = listener;
+    now = st_.replicated;
+  }
+  if (now) listener(now);  // what was acknowledged before the listener came
 }
 
 void journal_replicator::committed(std::uint64_t seq) {
@@ -172,6 +196,7 @@ bool journal_replicator::send_batch(std::uint64_t committed) {
 }
 
 bool journal_replicator::stop(std::chrono::milliseconds drain) {
+  std::lock_guard stopping(stop_mu_);  // a fence (lease thread) and the engine's stop may meet
   {
     std::lock_guard lock(mu_);
     if (!thread_.joinable()) return st_.replicated >= st_.committed;

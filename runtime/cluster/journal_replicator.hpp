@@ -72,6 +72,7 @@ class journal_replicator {
   std::shared_ptr<store_writer> writer_;
   std::unique_ptr<jetstream_link> link_;
   std::string subject_;
+  std::mutex stop_mu_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

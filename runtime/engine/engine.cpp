@@ -152,21 +152,27 @@ void engine::impl::start_sources() {
     for (const auto& st : decl.streams)
       fresh |= fed.insert(graph->by_name.at(decl.name + "." + st.name)).second;
     if (!fresh) continue;
+    std::lock_guard lock(sources_mu);
     threads.push_back(start_source(zmq_ctx, decl, gate, clk()));
     ++counts.source_feeds;
   }
 }
 
 void engine::impl::stop_sources() {
+  std::lock_guard lock(sources_mu);
   for (auto& t : threads) t->stop();
 }
 
 void engine::impl::keep_lease() {
-  lease->keep([this] {
-    // Another process is engine <engine_id> now: this one must not ingest beside it.
-    fenced = true;
-    stop_sources();
-  });
+  lease->on_lost([this] { fence(); });
+}
+
+// Another process is engine <engine_id> now: this one must neither ingest nor write the
+// journal subject beside it.
+void engine::impl::fence() {
+  fenced = true;
+  stop_sources();
+  if (replicator) replicator->stop(std::chrono::milliseconds(0));
 }
 
 void engine::impl::follow_journal() {
@@ -183,21 +189,37 @@ void engine::impl::follow_journal() {
     gate->forward(r);
   };
   h.promoted = [this](std::unique_ptr<engine_lease> l) { take_over(std::move(l)); };
-  follower = std::make_unique<journal_follower>(cfg.cluster, db->journal_last(), std::move(h));
+  std::string last;  // the follower checks that the stream holds this dir's last record
+  if (const std::uint64_t n = db->journal_last())
+    db->read_journal(n - 1, 1, [&](std::uint64_t, std::string_view bytes) { last = bytes; });
+  follower = std::make_unique<journal_follower>(cfg.cluster, db->journal_last(), std::move(last),
+                                                std::move(h));
 }
 
 // The standby becomes the active engine: everything the old one put in the stream has gone
 // through the graph; its journal continues from here, with this process's sources.
 void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
-  std::lock_guard graph_lock(graph_mu);
   flow->wait_idle();
   writer->flush();
+  std::unique_ptr<journal_replicator> r;
+  try {
+    // Outside graph_mu (admin `cluster` answers meanwhile): connecting may take a while.
+    r = std::make_unique<journal_replicator>(cfg.cluster, *db, writer, opt.config_text);
+  } catch (const std::exception& e) {
+    l->release();  // another standby may do better
+    throw;
+  }
+  std::lock_guard graph_lock(graph_mu);
   lease = std::move(l);
-  replicator = std::make_unique<journal_replicator>(cfg.cluster, *db, writer, opt.config_text);
+  replicator = std::move(r);
+  if (pub && cfg.engine.publish_after_commit) {
+    release_on_cluster_ack = true;
+    replicator->on_replicated([pub = pub](std::uint64_t seq) { pub->committed(seq); });
+  }
   gate->resume_from(*db);
+  standby = false;
   start_sources();
   keep_lease();
-  standby = false;
   spdlog::info("cluster: this process is engine {} now, its journal continuing after record {}",
                cfg.cluster.engine_id, db->journal_last());
 }
@@ -311,11 +333,14 @@ void engine::start() {
   // publish_after_commit: an output waits until the journal records it read are committed —
   // in cluster mode, until the cluster acknowledged them.
   if (m.pub && m.writer && m.opt.live && m.cfg.engine.publish_after_commit) {
-    auto release = [pub = m.pub](std::uint64_t seq) { pub->committed(seq); };
     if (m.replicator) {
-      m.replicator->on_replicated(release);
+      m.release_on_cluster_ack = true;
+      m.replicator->on_replicated([pub = m.pub](std::uint64_t seq) { pub->committed(seq); });
     } else {
-      m.writer->on_commit(release);
+      // A standby releases on the local commit until it takes over and replicates.
+      m.writer->on_commit([&m, pub = m.pub](std::uint64_t seq) {
+        if (!m.release_on_cluster_ack) pub->committed(seq);
+      });
     }
   }
   if (m.opt.digest) m.digests = std::make_shared<digest_board>();
@@ -432,6 +457,7 @@ void engine::impl::checkpoint() {
 
 bool engine::sources_done() const {
   const auto& m = *impl_;
+  std::lock_guard lock(m.sources_mu);
   if (m.threads.empty()) return false;
   for (const auto& t : m.threads)
     if (!t->done()) return false;
@@ -468,9 +494,10 @@ void engine::stop() {
   if (m.writer) m.writer->stop();
   // What the last commits added goes to the cluster before the engine exits (a cluster that
   // does not answer gets it at the next start).
-  if (m.replicator) m.replicator->stop(std::chrono::seconds(10));
-  // A clean stop hands the engine on: a standby takes over at once, not after heartbeat_ttl.
-  if (m.lease && !m.fenced) m.lease->release();
+  const bool replicated = !m.replicator || m.replicator->stop(std::chrono::seconds(10));
+  // A clean stop hands the engine on: a standby takes over at once, not after heartbeat_ttl —
+  // unless records are missing from the stream, which only this dir holds.
+  if (m.lease && !m.fenced && replicated) m.lease->release();
   if (m.pub) m.pub->stop();
 }
 

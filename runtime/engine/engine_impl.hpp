@@ -51,6 +51,10 @@ struct engine::impl {
   std::unique_ptr<journal_follower> follower;
   std::atomic<bool> standby{false};
   std::atomic<bool> fenced{false};  // another process took the lease: sources stopped
+  // publish_after_commit releases outputs on the cluster's acks, not the local commit, once
+  // this process replicates (an active engine, or a standby after its takeover).
+  std::atomic<bool> release_on_cluster_ack{false};
+  void fence();
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)
@@ -67,6 +71,9 @@ struct engine::impl {
   std::vector<caf::actor> node_actors;         // by plan index
   std::unique_ptr<inline_graph> inline_nodes;  // instead of node_actors (opt.inline_nodes)
   std::vector<std::unique_ptr<thread_source>> threads;
+  // Guards `threads`: a takeover starts sources on the follower's thread, a lost lease stops
+  // them on the lease's, while the runner asks sources_done().
+  mutable std::mutex sources_mu;
   std::vector<std::shared_ptr<node_report>> reports;
   std::map<std::string, std::uint64_t> retired_seq;  // NodeID → last seq of a stopped node
   engine_counts counts;

@@ -8,81 +8,28 @@ within 2 x heartbeat_ttl, reads the stream to its end and goes on as f1 with its
     outputs equal a replay of its journal;
   - the journal continues the killed one's (the fabricator regenerates by index) and the
     cluster's copy replays to the same outputs."""
-import atexit
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
 import msgpack
 import zmq
 
-from harness import SOURCE_DIR, check, check_parity, free_port, replayed, run, start, wait_for, workdir
+from cluster_harness import cluster_engine_config, cluster_state, local_cluster
+from harness import check, check_parity, replayed, run, start, wait_for, workdir
 
-CLUSTER = os.path.join(SOURCE_DIR, "scripts", "cluster")
 TTL_S = 2
-
-
-def ports_free(base):
-    for p in [base + d + i for d in (0, 100, 200) for i in range(3)]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", p))
-            except OSError:
-                return False
-    return True
-
-
 wd = workdir()
-nats_dir = os.path.join(wd, "nats")
-base = next(b for b in range(42000 + (os.getpid() % 40) * 300, 60000, 300) if ports_free(b))
-up = subprocess.run([CLUSTER, "up", "--servers", "3", "--dir", nats_dir, "--port", str(base)],
-                    capture_output=True, text=True, timeout=60)
-atexit.register(lambda: subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True))
-check(up.returncode == 0, f"scripts/cluster up: {up.stderr}")
-servers_line = up.stdout.strip()
+cluster = local_cluster(wd)
 
 
 def config(name):
-    port = free_port()
-    path = os.path.join(wd, f"{name}.toml")
-    open(path, "w").write(f"""
-[engine]
-name = "f1"
-publish = "tcp://127.0.0.1:{port}"
-
-[cluster]
-{servers_line}
-heartbeat_ttl = "{TTL_S}s"
-
-[[source]]
-name = "market"
-kind = "fabricator"
-seed = 9
-assets = 10
-interval = "1s"
-pace = "2ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-
-[[node]]
-name = "z"
-kind = "zscore"
-inputs = {{ in = "ret" }}
-""")
-    return path, port
+    return cluster_engine_config(wd, name, "f1", f'{cluster.servers_line}\nheartbeat_ttl = "{TTL_S}s"')
 
 
-def state(data):
-    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "cluster", "--json"], timeout=10)
-    return json.loads(r.stdout) if r.returncode == 0 else {}
-
-
+state = cluster_state
 cfg_a, _ = config("a")
 cfg_b, port_b = config("b")
 data_a, data_b = os.path.join(wd, "a"), os.path.join(wd, "b")
@@ -159,8 +106,7 @@ check(b_journal[: len(a_journal)] == a_journal, "the new journal does not contin
 check_parity(data_b, replayed(data_b, cfg_b, os.path.join(wd, "b.replay")), "the new f1 against its replay",
              min_outputs=100)
 pulled = os.path.join(wd, "pulled")
-urls = subprocess.run([CLUSTER, "urls", "--dir", nats_dir], capture_output=True, text=True).stdout.strip()
-r = run(["replay", "--cluster", urls, "--engine-id", "f1", pulled, "--out", os.path.join(wd, "pulled.replay")])
+r = run(["replay", "--cluster", cluster.urls, "--engine-id", "f1", pulled, "--out", os.path.join(wd, "pulled.replay")])
 check(r.returncode == 0, f"replay --cluster: {r.stderr}")
 check(run(["export", pulled, "--journal"]).stdout.splitlines() == b_journal, "the cluster's journal is not the new f1's")
 print(f"ok: {len(seqs)} z outputs seen by the subscriber, {len(repeats)} repeated with equal bytes")

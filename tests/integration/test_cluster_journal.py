@@ -7,90 +7,30 @@ then the engine itself; the engine starts again on its dir. Then:
     batch again (same message ids);
   - replaying it gives parity with the live engine's stored outputs;
   - a [cluster] without servers, and a cluster nobody answers, are clear errors."""
-import atexit
-import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import time
 
-from harness import SHOAL, SOURCE_DIR, check, check_parity, free_port, run, start, wait_for, workdir
-
-CLUSTER = os.path.join(SOURCE_DIR, "scripts", "cluster")
-
-
-def ports_free(base):
-    for p in [base + i for i in range(3)] + [base + 100 + i for i in range(3)] + [base + 200 + i for i in range(3)]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", p))
-            except OSError:
-                return False
-    return True
-
+from cluster_harness import cluster_engine_config, cluster_state, local_cluster
+from harness import check, check_parity, free_port, run, start, wait_for, workdir
 
 wd = workdir()
-nats_dir = os.path.join(wd, "nats")
-base = next(b for b in range(21000 + (os.getpid() % 50) * 300, 60000, 300) if ports_free(b))
-up = subprocess.run([CLUSTER, "up", "--servers", "3", "--dir", nats_dir, "--port", str(base)],
-                    capture_output=True, text=True, timeout=60)
-atexit.register(lambda: subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True))
-check(up.returncode == 0, f"scripts/cluster up: {up.stderr}")
-servers_line = up.stdout.strip()
-check(servers_line.startswith("servers = ["), f"scripts/cluster up printed {up.stdout!r}")
-urls = subprocess.run([CLUSTER, "urls", "--dir", nats_dir], capture_output=True, text=True).stdout.strip()
-check(len(urls.split(",")) == 3, f"urls: {urls}")
-
-cfg = os.path.join(wd, "engine.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "c1"
-publish = "tcp://127.0.0.1:{free_port()}"
-
-[cluster]
-{servers_line}
-engine_id = "c1"
-replicas = 3
-
-[[source]]
-name = "market"
-kind = "fabricator"
-seed = 9
-assets = 10
-interval = "1s"
-pace = "2ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-
-[[node]]
-name = "z"
-kind = "zscore"
-inputs = {{ in = "ret" }}
-""")
+cluster = local_cluster(wd)
+servers_line, urls = cluster.servers_line, cluster.urls
+cfg, _ = cluster_engine_config(wd, "engine", "c1", f'{servers_line}\nengine_id = "c1"\nreplicas = 3')
 data = os.path.join(wd, "data")
 sock = os.path.join(data, "shoal.sock")
 
 
-def cluster_state():
-    r = run(["admin", "--socket", sock, "cluster", "--json"], timeout=10)
-    if r.returncode != 0:
-        return {}
-    return json.loads(r.stdout)
-
-
 def replicated():
-    return cluster_state().get("replicated", 0)
+    return cluster_state(data).get("replicated", 0)
 
 
 engine = start(["run", cfg, "--data", data, "--checkpoint-every", "300"],
                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 wait_for(lambda: replicated() >= 500, timeout=30, what="500 journal records in the cluster")
-state = cluster_state()
+state = cluster_state(data)
 check(state.get("enabled") and state.get("stream") == "SHOAL" and state.get("subject") == "shoal.in.c1",
       f"admin cluster: {state}")
 
@@ -98,13 +38,11 @@ check(state.get("enabled") and state.get("stream") == "SHOAL" and state.get("sub
 # keeps a quorum.
 connected = state["connected"]
 port = int(connected.rsplit(":", 1)[1])
-victim = port - base
-pid = int(open(os.path.join(nats_dir, f"n{victim}", "pid")).read())
-os.kill(pid, signal.SIGKILL)
+os.kill(cluster.pid(port - cluster.base), signal.SIGKILL)
 before = replicated()
 wait_for(lambda: replicated() >= before + 1000, timeout=60,
          what="replication going on with one server killed")
-state = cluster_state()
+state = cluster_state(data)
 check(state["reconnects"] >= 1, f"the engine never reconnected: {state}")
 check(state["connected"] and state["connected"] != connected, f"still on the killed server: {state}")
 m = run(["admin", "--socket", sock, "metrics"]).stdout

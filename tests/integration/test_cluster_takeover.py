@@ -9,75 +9,25 @@ stream, catches up through it and goes on:
   - the new dir replays to the same outputs (parity).
 A dir holding another engine's journal under the same engine_id is refused with a message that
 says so."""
-import atexit
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 
 import lmdb
 
-from harness import SHOAL, SOURCE_DIR, check, check_parity, free_port, replayed, run, start, wait_for, workdir
-
-CLUSTER = os.path.join(SOURCE_DIR, "scripts", "cluster")
-
-
-def ports_free(base):
-    for p in [base + i for i in range(3)] + [base + 100 + i for i in range(3)] + [base + 200 + i for i in range(3)]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", p))
-            except OSError:
-                return False
-    return True
-
+from cluster_harness import cluster_engine_config, cluster_state, local_cluster
+from harness import check, check_parity, replayed, run, start, wait_for, workdir
 
 wd = workdir()
-nats_dir = os.path.join(wd, "nats")
-base = next(b for b in range(36000 + (os.getpid() % 50) * 300, 60000, 300) if ports_free(b))
-up = subprocess.run([CLUSTER, "up", "--servers", "3", "--dir", nats_dir, "--port", str(base)],
-                    capture_output=True, text=True, timeout=60)
-atexit.register(lambda: subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True))
-check(up.returncode == 0, f"scripts/cluster up: {up.stderr}")
-servers_line = up.stdout.strip()
-
-cfg = os.path.join(wd, "t1.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "t1"
-publish = "tcp://127.0.0.1:{free_port()}"
-
-[cluster]
-{servers_line}
-engine_id = "t1"
-
-[[source]]
-name = "market"
-kind = "fabricator"
-seed = 9
-assets = 10
-interval = "1s"
-pace = "2ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-
-[[node]]
-name = "z"
-kind = "zscore"
-inputs = {{ in = "ret" }}
-""")
+cluster = local_cluster(wd)
+cfg, _ = cluster_engine_config(wd, "t1", "t1", f'{cluster.servers_line}\nengine_id = "t1"')
 lost = os.path.join(wd, "lost")
-sock = os.path.join(lost, "shoal.sock")
 
 
 def replicated():
-    r = run(["admin", "--socket", sock, "cluster", "--json"], timeout=10)
-    return json.loads(r.stdout).get("replicated", 0) if r.returncode == 0 else 0
+    return cluster_state(lost).get("replicated", 0)
 
 
 engine = start(["run", cfg, "--data", lost, "--checkpoint-every", "300"],

@@ -1,0 +1,92 @@
+"""Shared pieces of the cluster-mode tests: a local JetStream cluster (scripts/cluster) on free
+ports, stopped when the test exits; the engine they run (a paced fabricator through log_return →
+zscore, with [cluster]); and its admin `cluster` answer."""
+import atexit
+import json
+import os
+import socket
+import subprocess
+from types import SimpleNamespace
+
+from harness import SOURCE_DIR, check, free_port, run
+
+CLUSTER = os.path.join(SOURCE_DIR, "scripts", "cluster")
+
+
+def _ports_free(base, servers):
+    for p in [base + d + i for d in (0, 100, 200) for i in range(servers)]:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                return False
+    return True
+
+
+def local_cluster(wd, servers=3):
+    """Starts SERVERS nats-server processes with JetStream under WD/nats. Returns .servers_line
+    (the [cluster] `servers = [...]` line), .urls (comma-separated), .up() and .down() (all of
+    them again, same ports and files), .pid(i) and .base (server i's client port is base + i)."""
+    nats_dir = os.path.join(wd, "nats")
+    start = 21000 + (os.getpid() % 97) * 300
+    base = next(b for b in list(range(start, 60000, 300)) + list(range(21000, start, 300))
+                if _ports_free(b, servers))
+    args = ["--servers", str(servers), "--dir", nats_dir, "--port", str(base)]
+
+    def up():
+        r = subprocess.run([CLUSTER, "up"] + args, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, f"scripts/cluster up: {r.stderr}")
+        return r.stdout.strip()
+
+    def down():
+        subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True, timeout=60)
+
+    atexit.register(down)
+    servers_line = up()
+    check(servers_line.startswith("servers = ["), f"scripts/cluster up printed {servers_line!r}")
+    urls = subprocess.run([CLUSTER, "urls", "--dir", nats_dir], capture_output=True, text=True).stdout.strip()
+    check(len(urls.split(",")) == servers, f"scripts/cluster urls: {urls}")
+    return SimpleNamespace(dir=nats_dir, base=base, servers_line=servers_line, urls=urls, up=up, down=down,
+                           pid=lambda i: int(open(os.path.join(nats_dir, f"n{i}", "pid")).read()))
+
+
+def cluster_engine_config(wd, file_name, engine, cluster_lines, engine_lines=""):
+    """Writes WD/FILE_NAME.toml: engine ENGINE (a free publish port, ENGINE_LINES added to
+    [engine]) with [cluster] CLUSTER_LINES, fed by a fabricator (seed 9, 10 assets, a scan every
+    2 ms) through ret (log_return) and z (zscore). Returns (path, publish port)."""
+    port = free_port()
+    path = os.path.join(wd, f"{file_name}.toml")
+    open(path, "w").write(f"""
+[engine]
+name = "{engine}"
+publish = "tcp://127.0.0.1:{port}"
+{engine_lines}
+
+[cluster]
+{cluster_lines}
+
+[[source]]
+name = "market"
+kind = "fabricator"
+seed = 9
+assets = 10
+interval = "1s"
+pace = "2ms"
+
+[[node]]
+name = "ret"
+kind = "log_return"
+inputs = {{ in = "market.scan" }}
+
+[[node]]
+name = "z"
+kind = "zscore"
+inputs = {{ in = "ret" }}
+""")
+    return path, port
+
+
+def cluster_state(data):
+    """Admin `cluster` of the engine running on data dir DATA ({} while it does not answer)."""
+    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "cluster", "--json"], timeout=10)
+    return json.loads(r.stdout) if r.returncode == 0 else {}

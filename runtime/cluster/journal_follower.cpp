@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
+#include <thread>
 
 #include "runtime/cluster/engine_lease.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
@@ -62,8 +64,23 @@ void journal_follower::run() {
                             c_.stream + "; start the standby on an empty dir");
       order.add(subject, m.stream_seq, m.msg_id, std::move(m.data), hand_on);
     };
+    // A read that fails (the connection lost, a slow consumer's dropped messages) starts a new
+    // ordered consumer after the last message read; journal_order skips what comes twice.
+    auto next = [&](std::int64_t timeout_ms) -> std::optional<stored_message> {
+      try {
+        return reader->next(timeout_ms);
+      } catch (const cluster_error& e) {
+        spdlog::warn(
+            "cluster: standby for engine {}: reading the stream: {}; reading on from "
+            "message {}",
+            c_.engine_id, e.what(), seen + 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        reader = link.open_reader(c_.stream, subject, seen + 1);
+        return std::nullopt;
+      }
+    };
     while (!stopping_) {
-      if (auto m = reader->next(50)) take(std::move(*m));
+      if (auto m = next(50)) take(std::move(*m));
       if (std::chrono::steady_clock::now() < next_try) continue;
       next_try = std::chrono::steady_clock::now() + period;
       try {
@@ -81,11 +98,13 @@ void journal_follower::run() {
       // The active engine is gone: everything it put in the stream goes through first.
       const auto t0 = std::chrono::steady_clock::now();
       if (auto last = link.last_message(c_.stream, subject)) {
+        int misses = 0;
         while (seen < last->stream_seq) {
-          auto m = reader->next(10'000);
-          if (!m)
+          auto m = next(10'000);
+          if (!m && ++misses > 3)
             throw cluster_error("the stream stopped before its end, message " +
                                 std::to_string(last->stream_seq));
+          if (!m) continue;
           take(std::move(*m));
         }
       }

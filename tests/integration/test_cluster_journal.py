@@ -18,7 +18,7 @@ from harness import check, check_parity, free_port, run, start, wait_for, workdi
 wd = workdir()
 cluster = local_cluster(wd)
 servers_line, urls = cluster.servers_line, cluster.urls
-cfg, _ = cluster_engine_config(wd, "engine", "c1", f'{servers_line}\nengine_id = "c1"\nreplicas = 3')
+cfg, _ = cluster_engine_config(wd, "engine", "c1", f'{servers_line}\nengine_id = "c1"\nreplicas = 3\nheartbeat_ttl = "1s"')
 data = os.path.join(wd, "data")
 sock = os.path.join(data, "shoal.sock")
 

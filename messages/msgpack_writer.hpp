@@ -4,6 +4,7 @@
 // append_msgpack and the record encoders both emit through it — the reason a record's
 // bytes equal to_msgpack of the equivalent Value map.
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -45,7 +46,8 @@ class msgpack_writer {
       std::uint64_t bits;
       std::memcpy(&bits, &xs[k], sizeof bits);
       p[0] = static_cast<char>(0xcb);
-      for (int i = 0; i < 8; ++i) p[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+      bits = big_endian(bits);
+      std::memcpy(p + 1, &bits, sizeof bits);
     }
   }
   void str(std::string_view s) {
@@ -60,6 +62,14 @@ class msgpack_writer {
   void write(const char* data, std::size_t size) { out_.append(data, size); }
 
  private:
+  // x's bytes in big-endian order (one bswap on x86, not eight shifts and stores).
+  static std::uint64_t big_endian(std::uint64_t x) {
+    if constexpr (std::endian::native == std::endian::little) {
+      return __builtin_bswap64(x);
+    } else {
+      return x;
+    }
+  }
   // MessagePack lengths are 32-bit; a longer string or container cannot be described.
   static std::uint32_t length(std::size_t n) {
     if (n > std::numeric_limits<std::uint32_t>::max())

@@ -44,11 +44,15 @@ inline bool read_asset_view(const Value& v, std::vector<asset_entry>& out) {
   if (numbers->is_f64_vector()) {
     const auto& xs = numbers->as_f64_vector();
     if (xs.size() != names.size()) return false;
-    out.reserve(xs.size());
+    // Written by index, not push_back: this loop runs for every asset of every payload read.
+    out.resize(xs.size());
+    std::size_t n = 0;
     for (std::size_t i = 0; i < xs.size(); ++i) {
       if (!names[i].is_string()) return (out.clear(), false);
-      if (usable(xs[i])) out.push_back({names[i].as_string(), xs[i]});
+      out[n] = {names[i].as_string(), xs[i]};
+      n += usable(xs[i]) ? 1 : 0;
     }
+    out.resize(n);
   } else if (numbers->is_list()) {
     const auto& xs = numbers->as_list();
     if (xs.size() != names.size()) return false;
@@ -75,6 +79,29 @@ inline bool read_asset_view(const Value& v, std::vector<asset_entry>& out) {
         out.end());
   }
   return true;
+}
+
+// When read_asset_view would view all of v in its list's order — v names a shared, ascending
+// asset list and has a number for each, every one usable — that list and those numbers, so a
+// kernel can walk them by position without building a view. {nullptr, nullptr} otherwise.
+struct whole_view {
+  const shared_list* list = nullptr;
+  const f64_vector* xs = nullptr;
+};
+inline whole_view read_whole_view(const Value& v) {
+  const Value* assets = v.find("assets");
+  const shared_list* list = assets ? assets->as_shared_list() : nullptr;
+  if (!list || !*list || !(*list)->ascending) return {};
+  const Value* numbers = v.find("prices");
+  const bool is_scan = numbers != nullptr;
+  if (!is_scan) numbers = v.find("values");
+  if (!numbers || !numbers->is_f64_vector()) return {};
+  const auto& xs = numbers->as_f64_vector();
+  if (xs.size() != (*list)->items.size()) return {};
+  for (const double x : xs) {
+    if (!std::isfinite(x) || (is_scan && !(x > 0))) return {};
+  }
+  return {list, &xs};
 }
 
 // Dense ids for asset names, so per-bucket window gathers index arrays instead of comparing
@@ -110,7 +137,9 @@ class view_cache {
     value_ptr v;
     bool ok = false;
     std::vector<asset_entry> view;
+    std::vector<double> xs;          // view[i].x, contiguous (for loops over assets)
     std::vector<std::uint32_t> ids;  // asset_ids of the view's names, same order
+    const shared_names* list = nullptr;  // v's shared asset list when the view holds all of it
     // Per-entry values a kernel derives from the view (asset_selector: log prices), computed
     // once per payload like the view itself; aux_ready is cleared whenever the view changes.
     bool aux_ready = false;
@@ -126,27 +155,56 @@ class view_cache {
     for (std::size_t k = 0; k < n; ++k) {
       const value_ptr& v = w[first + k].v;
       entry& e = next_[k];
-      auto hit = std::find_if(cur_.begin(), cur_.end(),
-                              [&](const entry& c) { return c.v && c.v.get() == v.get(); });
+      // The window usually moved by one slot since the last call: try that entry first.
+      auto hit = k + 1 < cur_.size() && cur_[k + 1].v.get() == v.get()
+                     ? cur_.begin() + static_cast<std::ptrdiff_t>(k + 1)
+                     : std::find_if(cur_.begin(), cur_.end(),
+                                    [&](const entry& c) { return c.v && c.v.get() == v.get(); });
       if (hit != cur_.end()) {
         std::swap(e, *hit);  // moved out: a payload shared by two slots (ffill) parses again
       } else {
         e.v = v;
         e.ok = read_asset_view(*v, e.view);
-        e.ids.clear();
-        for (const auto& a : e.view) e.ids.push_back(ids.id(a.name));
+        e.xs.resize(e.view.size());
+        for (std::size_t i = 0; i < e.view.size(); ++i) {
+          e.xs[i] = e.view[i].x;
+        }
+        e.list = full_list(*v, e.view);
+        // The previous slot names the same shared list, all of it: same names, same ids.
+        // (Both entries hold their payloads, so equal addresses are one live list.)
+        if (k > 0 && e.list && next_[k - 1].list == e.list) {
+          e.ids = next_[k - 1].ids;
+        } else {
+          e.ids.clear();
+          for (const auto& a : e.view) {
+            e.ids.push_back(ids.id(a.name));
+          }
+        }
         e.aux_ready = false;
       }
       all_ok = all_ok && e.ok;
     }
     std::swap(cur_, next_);
-    for (auto& e : next_) e.v.reset();  // spare buffers only: do not keep old payloads alive
+    for (auto& e : next_) {
+      e.v.reset();  // spare buffers only: do not keep old payloads alive
+      e.list = nullptr;
+    }
     return all_ok;
   }
   std::vector<entry>& entries() { return cur_; }
   const std::vector<asset_entry>& view(std::size_t k) const { return cur_[k].view; }
 
  private:
+  // v's asset list when it is a shared one whose every name is in `view`, in its order.
+  static const shared_names* full_list(const Value& v, const std::vector<asset_entry>& view) {
+    const Value* assets = v.find("assets");
+    const auto* shared = assets ? assets->as_shared_list() : nullptr;
+    if (!shared || !*shared || !(*shared)->ascending || (*shared)->items.size() != view.size()) {
+      return nullptr;
+    }
+    return shared->get();
+  }
+
   std::vector<entry> cur_, next_;
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/core/slot_ring.hpp"
@@ -60,17 +61,26 @@ class kernel {
 
   // Why outputs or assets were withheld, by reason ("non_positive_price", ...).
   const std::map<std::string, std::uint64_t, std::less<>>& notes() const { return notes_; }
+  // Changes whenever notes() does, so a reader can tell it need not copy them again.
+  std::uint64_t notes_version() const { return notes_version_; }
 
  protected:
-  void note(const std::string& why, std::uint64_t n = 1) { notes_[why] += n; }
+  // A reason already counted costs a lookup, no allocation (kernels note per asset).
+  void note(std::string_view why, std::uint64_t n = 1) {
+    auto it = notes_.find(why);
+    if (it == notes_.end()) it = notes_.emplace(std::string(why), 0).first;
+    it->second += n;
+    ++notes_version_;
+  }
   // Emit no output for this bucket (counted under `why`); compute()'s return value is ignored.
-  void withhold(const std::string& why) {
+  void withhold(std::string_view why) {
     note(why);
     withheld_ = true;
   }
 
  private:
   std::map<std::string, std::uint64_t, std::less<>> notes_;
+  std::uint64_t notes_version_ = 0;
   bool withheld_ = false;
 };
 

@@ -7,7 +7,22 @@
 namespace shoal {
 
 Value ema_kernel::compute(const kernel_input& in) {
-  if (!read_asset_view(*in.port(0).back().v, cur_)) {
+  const Value& input = *in.port(0).back().v;
+  // The input names the same shared list as last time, all of it: each asset's state is at
+  // the address found then (map nodes do not move), so no name is compared.
+  const whole_view whole = read_whole_view(input);
+  if (whole.list && *whole.list == list_) {
+    const f64_vector& xs = *whole.xs;
+    f64_vector values(xs.size());
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      double& s = *slots_[i];
+      s = alpha_ * xs[i] + (1.0 - alpha_) * s;
+      values[i] = s;
+    }
+    return Value(value_map{{"assets", Value(list_)}, {"values", Value(std::move(values))}});
+  }
+  list_.reset();
+  if (!read_asset_view(input, cur_)) {
     note("not_asset_values");
     return Value{};
   }
@@ -33,12 +48,20 @@ Value ema_kernel::compute(const kernel_input& in) {
     if (!inserted) it->second = alpha_ * x + (1.0 - alpha_) * it->second;
     out.push_back({asset, it->second});
   }
-  return make_asset_values(out, in.port(0).back().v.get());
+  if (whole.list) {  // every asset now has a state: remember where, for the next bucket
+    slots_.clear();
+    for (const auto& [asset, x] : cur_) {
+      slots_.push_back(&state_.find(asset)->second);
+    }
+    list_ = *whole.list;
+  }
+  return make_asset_values(out, &input);
 }
 
 Value ema_kernel::save_state() const { return make_asset_values(state_); }
 
 void ema_kernel::restore_state(const Value& v) {
+  list_.reset();
   state_.clear();
   if (!v.is_nil()) read_asset_values(v, state_);
 }

@@ -21,6 +21,10 @@ class ema_kernel final : public kernel {
   double alpha_;
   asset_map state_;
   std::vector<asset_entry> cur_;
+  // The last input's whole shared list and, by its positions, the addresses of the assets'
+  // states in state_ (null list: none; the next input takes the general path).
+  shared_list list_;
+  std::vector<double*> slots_;
 };
 
 }  // namespace shoal

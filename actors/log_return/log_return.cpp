@@ -8,10 +8,21 @@ namespace shoal {
 
 Value log_return_kernel::compute(const kernel_input& in) {
   const slot_ring& w = in.port(0);
-  if (!read_asset_view(*w[w.size() - 2].v, prev_) || !read_asset_view(*w.back().v, cur_)) {
+  const value_ptr& before_v = w[w.size() - 2].v;
+  // The previous bucket's current payload is usually this one's previous: reuse its view
+  // (held_ keeps that payload alive, so an equal address is the same payload).
+  bool ok = true;
+  if (held_ && held_.get() == before_v.get()) {
+    std::swap(prev_, cur_);
+  } else {
+    ok = read_asset_view(*before_v, prev_);
+  }
+  held_.reset();
+  if (!ok || !read_asset_view(*w.back().v, cur_)) {
     note("not_asset_values");
     return Value{};
   }
+  held_ = w.back().v;
   std::vector<asset_entry> out;
   out.reserve(cur_.size());
   asset_cursor before(prev_);

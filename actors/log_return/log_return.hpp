@@ -14,6 +14,7 @@ class log_return_kernel final : public kernel {
 
  private:
   std::vector<asset_entry> prev_, cur_;  // reused buffers, no per-bucket allocation
+  value_ptr held_;                       // the payload cur_ views (null: cur_ is stale)
 };
 
 }  // namespace shoal

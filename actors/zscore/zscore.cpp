@@ -19,54 +19,71 @@ Value zscore_kernel::compute(const kernel_input& in) {
   }
   const auto& entries = views_.entries();
   const auto& last = entries.back();
-  // Every slot naming the same assets (the usual case): read asset i of slot k straight from
-  // the views. Otherwise a dense [slot][asset] grid, NaN where an asset is missing. Both feed
-  // the same sums in the same order, so the result is the same to the bit.
+  const std::size_t m = last.view.size();
+  // rows_[k][i]: asset i of the last slot, in slot k. When every slot names the same assets
+  // (the usual case) a row is the slot's own values; otherwise a gather by asset id, NaN
+  // where the asset is missing. Either way the sums below run over k in the same order for
+  // every asset, so the result is the same to the bit; looping over assets innermost lets the
+  // compiler keep several assets' sums in one vector register.
   bool aligned = true;
   for (std::size_t k = 0; k + 1 < window_ && aligned; ++k) aligned = entries[k].ids == last.ids;
-  const std::size_t n = ids_.size();
-  if (!aligned) {
-    grid_.assign(window_ * n, std::numeric_limits<double>::quiet_NaN());
+  rows_.resize(window_);
+  if (aligned) {
+    for (std::size_t k = 0; k < window_; ++k) rows_[k] = entries[k].xs.data();
+  } else {
+    const std::size_t n = ids_.size();
+    std::vector<double> by_id(n);
+    grid_.resize(window_ * m);
     for (std::size_t k = 0; k < window_; ++k) {
       const auto& e = entries[k];
-      for (std::size_t i = 0; i < e.view.size(); ++i) grid_[k * n + e.ids[i]] = e.view[i].x;
+      std::fill(by_id.begin(), by_id.end(), std::numeric_limits<double>::quiet_NaN());
+      for (std::size_t i = 0; i < e.view.size(); ++i) by_id[e.ids[i]] = e.view[i].x;
+      for (std::size_t i = 0; i < m; ++i) grid_[k * m + i] = by_id[last.ids[i]];
+      rows_[k] = grid_.data() + k * m;
     }
   }
-  const auto at = [&](std::size_t k, std::size_t i) {
-    return aligned ? entries[k].view[i].x : grid_[k * n + last.ids[i]];
-  };
-  std::vector<asset_entry> out;
-  out.reserve(last.view.size());
-  for (std::size_t i = 0; i < last.view.size(); ++i) {
-    double lo = 0, hi = 0, sum = 0;
-    bool complete = true;
-    for (std::size_t k = 0; k < window_; ++k) {
-      const double x = at(k, i);
-      if (!std::isfinite(x)) {
-        complete = false;
-        break;
-      }
-      if (k == 0) lo = hi = x;
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
-      sum += x;
+  lo_.assign(rows_[0], rows_[0] + m);
+  hi_.assign(rows_[0], rows_[0] + m);
+  sum_.assign(m, 0.0);
+  bad_.assign(m, 0.0);
+  ss_.assign(m, 0.0);
+  // Local restrict pointers: the compiler need not reload them after every store.
+  double* __restrict lo = lo_.data();
+  double* __restrict hi = hi_.data();
+  double* __restrict mean = sum_.data();
+  double* __restrict bad = bad_.data();  // 0 while every value is finite (x - x is 0 then)
+  double* __restrict ss = ss_.data();
+  for (std::size_t k = 0; k < window_; ++k) {
+    const double* __restrict x = rows_[k];
+    for (std::size_t i = 0; i < m; ++i) {
+      bad[i] += x[i] - x[i];
+      lo[i] = x[i] < lo[i] ? x[i] : lo[i];  // std::min(lo, x)
+      hi[i] = hi[i] < x[i] ? x[i] : hi[i];  // std::max(hi, x)
+      mean[i] += x[i];
     }
-    if (!complete) {
+  }
+  const double count = static_cast<double>(window_);
+  for (std::size_t i = 0; i < m; ++i) mean[i] /= count;
+  for (std::size_t k = 0; k < window_; ++k) {
+    const double* __restrict x = rows_[k];
+    for (std::size_t i = 0; i < m; ++i) {
+      const double d = x[i] - mean[i];
+      ss[i] += d * d;
+    }
+  }
+  std::vector<asset_entry> out;
+  out.reserve(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    if (bad[i] != 0) {  // NaN: some value was not finite
       note("incomplete_window");
       continue;
     }
-    if (lo == hi) {  // exact test: a rounding residue must not turn flat input into a huge z
+    if (lo[i] == hi[i]) {  // exact test: a rounding residue must not turn flat input into a huge z
       out.push_back({last.view[i].name, 0.0});
       continue;
     }
-    const double mean = sum / static_cast<double>(window_);
-    double ss = 0;
-    for (std::size_t k = 0; k < window_; ++k) {
-      const double d = at(k, i) - mean;
-      ss += d * d;
-    }
-    const double sd = std::sqrt(ss / static_cast<double>(window_ - 1));
-    const double z = sd > 0 ? (last.view[i].x - mean) / sd : 0.0;
+    const double sd = std::sqrt(ss[i] / (count - 1));
+    const double z = sd > 0 ? (last.view[i].x - mean[i]) / sd : 0.0;
     if (!std::isfinite(z)) {
       note("non_finite_result");
       continue;

@@ -18,7 +18,9 @@ class zscore_kernel final : public kernel {
   std::size_t window_;
   asset_ids ids_;
   view_cache views_;          // each slot parsed once while it is in the window
-  std::vector<double> grid_;  // [slot][asset id], NaN where absent
+  std::vector<const double*> rows_;  // per slot: the values of the last slot's assets
+  std::vector<double> grid_;         // [slot][asset], NaN where absent (unaligned slots)
+  std::vector<double> lo_, hi_, sum_, bad_, ss_;  // per asset of the last slot
 };
 
 }  // namespace shoal

@@ -343,7 +343,7 @@ void engine::start() {
       });
     }
   }
-  if (m.opt.digest) m.digests = std::make_shared<digest_board>();
+  if (m.opt.digest) m.digests = std::make_shared<digest_board>(true);
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
   // Sources run on threads of their own: the scheduler's threads are the node actors' alone.
   m.sys_cfg->set("scheduler.max-threads", m.opt.threads);

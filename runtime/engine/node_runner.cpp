@@ -97,11 +97,10 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     // Held until its inputs are committed: ask for that commit now, not at commit_ms.
     if (after && args_.pub) args_.writer->expedite(after);
     out_.forward_output(seq, bucket, v, received_ns_);
-    args_.board->update(args_.report, [&](node_report& r) {
-      r.last_value = v;
-      r.last_seq = seq;
-      r.last_bucket = bucket;
-    });
+    // Reported with the counters at the end of drain(): one board lock per message.
+    last_value_ = std::move(v);
+    last_seq_ = seq;
+    last_bucket_ = bucket;
   }
   forwarded_ts_ = std::max(forwarded_ts_, bucket + spec_->interval_ns - 1);
 }
@@ -178,7 +177,15 @@ void node_runner::drain() {
 
 void node_runner::report_all() {
   const auto& c = cache_->counters();
+  // Notes are a map: copied only when they changed since the last report.
+  const bool notes_changed = kern_->notes_version() != notes_reported_ ||
+                             skipped_failed_ != skipped_reported_ || late_side_ != late_reported_;
   args_.board->update(args_.report, [&](node_report& r) {
+    if (last_value_) {
+      std::swap(r.last_value, last_value_);  // the replaced one is freed outside the lock
+      r.last_seq = last_seq_;
+      r.last_bucket = last_bucket_;
+    }
     r.events_in = events_in_;
     r.outputs = out_seq_;
     r.late_dropped = c.late_dropped;
@@ -199,11 +206,17 @@ void node_runner::report_all() {
     r.paused = paused_;
     r.held = held_.size();
     r.held_overflow = held_overflow_;
-    r.notes.clear();
-    for (const auto& [why, n] : kern_->notes()) r.notes.emplace(why, n);
-    if (skipped_failed_) r.notes["skipped_while_failed"] = skipped_failed_;
-    if (late_side_) r.notes["late_to_side_output"] = late_side_;
+    if (notes_changed) {
+      r.notes.clear();
+      for (const auto& [why, n] : kern_->notes()) r.notes.emplace(why, n);
+      if (skipped_failed_) r.notes["skipped_while_failed"] = skipped_failed_;
+      if (late_side_) r.notes["late_to_side_output"] = late_side_;
+    }
   });
+  last_value_.reset();
+  notes_reported_ = kern_->notes_version();
+  skipped_reported_ = skipped_failed_;
+  late_reported_ = late_side_;
 }
 
 // Every input: feed the window, fire what is ready. Anything the window throws (a timestamp
@@ -285,6 +298,7 @@ void node_runner::restart(bool fresh) {
     input_.ports.clear();
     for (std::size_t p = 0; p < cache_->port_count(); ++p) input_.ports.push_back(&cache_->ring(p));
     forwarded_ts_ = INT64_MIN;
+    notes_reported_ = UINT64_MAX;  // a new kernel's notes version starts again
   }
   cache_->clear_failure();
   failed_ = false;

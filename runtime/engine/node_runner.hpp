@@ -130,6 +130,13 @@ class node_runner {
   std::uint64_t held_overflow_ = 0;
   std::array<std::uint64_t, 10> compute_counts_{};
   double compute_sum_s_ = 0;
+  // The last output, until report_all() puts it on the board (null: none since).
+  value_ptr last_value_;
+  std::uint64_t last_seq_ = 0;
+  std::int64_t last_bucket_ = 0;
+  // What the board's notes were built from (the kernel's notes version and the two counters).
+  std::uint64_t notes_reported_ = UINT64_MAX;
+  std::uint64_t skipped_reported_ = 0, late_reported_ = 0;
 };
 
 }  // namespace shoal

@@ -11,7 +11,27 @@
 namespace shoal {
 
 void digest_chain::add(std::string_view name, std::int64_t bucket, std::string_view bytes) {
-  if (count_ == 0) name_ = name;
+  if (name_.empty()) name_ = name;
+  if (!worker_) {
+    hash(bucket, bytes);
+    return;
+  }
+  open_.outputs.emplace_back(bucket, bytes.size());
+  open_.bytes.append(bytes);
+  if (open_.bytes.size() >= batch_bytes) hand_over();
+}
+
+void digest_chain::hand_over() {
+  if (!open_.outputs.empty()) open_ = worker_->submit(this, std::move(open_));
+}
+
+void digest_chain::flush() {
+  if (!worker_) return;
+  hand_over();
+  worker_->wait_idle();
+}
+
+void digest_chain::hash(std::int64_t bucket, std::string_view bytes) {
   // One context per thread: a chain is fed by one actor at a time, many chains per thread.
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
                                                                            EVP_MD_CTX_free);
@@ -35,15 +55,77 @@ node_digest digest_chain::result() const {
           marks_};
 }
 
+digest_chain::~digest_chain() {
+  flush();  // the worker holds this chain's address until it has hashed its batches
+}
+
+digest_worker::digest_worker() : thread_([this] { run(); }) {}
+
+digest_worker::~digest_worker() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_one();
+  thread_.join();
+}
+
+digest_batch digest_worker::submit(digest_chain* chain, digest_batch b) {
+  std::unique_lock lock(mu_);
+  room_.wait(lock, [&] { return pending_ < max_pending; });
+  pending_ += b.bytes.size();
+  queue_.emplace_back(chain, std::move(b));
+  ++submitted_;
+  work_.notify_one();
+  digest_batch next;
+  if (!spare_.empty()) {  // a hashed batch's buffers: no fresh pages to fault in
+    next = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  return next;
+}
+
+void digest_worker::wait_idle() {
+  std::unique_lock lock(mu_);
+  room_.wait(lock, [&] { return done_ == submitted_; });
+}
+
+void digest_worker::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything submitted is hashed
+    auto [chain, b] = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    std::size_t at = 0;
+    for (const auto& [bucket, size] : b.outputs) {
+      chain->hash(bucket, std::string_view(b.bytes).substr(at, size));
+      at += size;
+    }
+    lock.lock();
+    pending_ -= b.bytes.size();
+    ++done_;
+    b.outputs.clear();
+    b.bytes.clear();
+    spare_.push_back(std::move(b));
+    room_.notify_all();
+  }
+}
+
+digest_board::digest_board(bool background)
+    : worker_(background ? std::make_shared<digest_worker>() : nullptr) {}
+
 std::shared_ptr<digest_chain> digest_board::chain(const std::string& id) {
   std::lock_guard lock(mu_);
   auto& c = chains_[id];
-  if (!c) c = std::make_shared<digest_chain>(id);
+  if (!c) c = std::make_shared<digest_chain>(id, worker_);
   return c;
 }
 
 digest_set digest_board::result() const {
   std::lock_guard lock(mu_);
+  for (const auto& [id, c] : chains_) c->flush();
   digest_set out;
   for (const auto& [id, c] : chains_)
     if (!c->name().empty()) out[c->name()] = c->result();

@@ -90,7 +90,10 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
       if (&name == &names_.front()) {
         if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
         if (args_.digest) args_.digest->add(name, bucket, bytes);
-        if (args_.writer) args_.writer->put_output(spec_->id, bucket, bytes);
+        // Without a publisher (replay) the store takes the bytes themselves, not a copy.
+        if (args_.writer)
+          args_.writer->put_output(spec_->id, bucket,
+                                   args_.pub ? std::string(bytes) : std::move(bytes));
       }
       if (args_.pub) args_.pub->publish(name, std::move(bytes), after, received_ns_);
     }

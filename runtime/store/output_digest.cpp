@@ -12,23 +12,15 @@ namespace shoal {
 
 void digest_chain::add(std::string_view name, std::int64_t bucket, std::string_view bytes) {
   if (name_.empty()) name_ = name;
-  if (!worker_) {
+  if (worker_) {
+    worker_->add(this, bucket, bytes);
+  } else {
     hash(bucket, bytes);
-    return;
   }
-  open_.outputs.emplace_back(bucket, bytes.size());
-  open_.bytes.append(bytes);
-  if (open_.bytes.size() >= batch_bytes) hand_over();
-}
-
-void digest_chain::hand_over() {
-  if (!open_.outputs.empty()) open_ = worker_->submit(this, std::move(open_));
 }
 
 void digest_chain::flush() {
-  if (!worker_) return;
-  hand_over();
-  worker_->wait_idle();
+  if (worker_) worker_->flush();
 }
 
 void digest_chain::hash(std::int64_t bucket, std::string_view bytes) {
@@ -56,13 +48,15 @@ node_digest digest_chain::result() const {
 }
 
 digest_chain::~digest_chain() {
-  flush();  // the worker holds this chain's address until it has hashed its batches
+  flush();  // the worker holds this chain's address until it has hashed its outputs
 }
 
 digest_worker::digest_worker() : thread_([this] { run(); }) {}
 
 digest_worker::~digest_worker() {
   {
+    std::lock_guard open_lock(open_mu_);
+    hand_over();
     std::lock_guard lock(mu_);
     stop_ = true;
   }
@@ -70,43 +64,52 @@ digest_worker::~digest_worker() {
   thread_.join();
 }
 
-digest_batch digest_worker::submit(digest_chain* chain, digest_batch b) {
-  std::unique_lock lock(mu_);
-  room_.wait(lock, [&] { return pending_ < max_pending; });
-  pending_ += b.bytes.size();
-  queue_.emplace_back(chain, std::move(b));
-  ++submitted_;
-  work_.notify_one();
-  digest_batch next;
-  if (!spare_.empty()) {  // a hashed batch's buffers: no fresh pages to fault in
-    next = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  return next;
+void digest_worker::add(digest_chain* chain, std::int64_t bucket, std::string_view bytes) {
+  std::lock_guard open_lock(open_mu_);
+  open_.items.push_back({chain, bucket, bytes.size()});
+  open_.bytes.append(bytes);
+  if (open_.bytes.size() >= batch_bytes) hand_over();
 }
 
-void digest_worker::wait_idle() {
+void digest_worker::hand_over() {
+  if (open_.items.empty()) return;
   std::unique_lock lock(mu_);
-  room_.wait(lock, [&] { return done_ == submitted_; });
+  room_.wait(lock, [&] { return pending_ < max_pending; });
+  pending_ += open_.bytes.size();
+  queue_.push_back(std::move(open_));
+  open_ = {};
+  if (!spare_.empty()) {  // a hashed batch's buffers: no fresh pages to fault in
+    open_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  ++handed_;
+  work_.notify_one();
+}
+
+void digest_worker::flush() {
+  std::lock_guard open_lock(open_mu_);
+  hand_over();
+  std::unique_lock lock(mu_);
+  room_.wait(lock, [&] { return done_ == handed_; });
 }
 
 void digest_worker::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and everything submitted is hashed
-    auto [chain, b] = std::move(queue_.front());
+    if (queue_.empty()) return;  // stopping, and everything handed over is hashed
+    batch b = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
     std::size_t at = 0;
-    for (const auto& [bucket, size] : b.outputs) {
-      chain->hash(bucket, std::string_view(b.bytes).substr(at, size));
-      at += size;
+    for (const auto& i : b.items) {
+      i.chain->hash(i.bucket, std::string_view(b.bytes).substr(at, i.size));
+      at += i.size;
     }
     lock.lock();
     pending_ -= b.bytes.size();
     ++done_;
-    b.outputs.clear();
+    b.items.clear();
     b.bytes.clear();
     spare_.push_back(std::move(b));
     room_.notify_all();
@@ -124,8 +127,8 @@ std::shared_ptr<digest_chain> digest_board::chain(const std::string& id) {
 }
 
 digest_set digest_board::result() const {
+  if (worker_) worker_->flush();
   std::lock_guard lock(mu_);
-  for (const auto& [id, c] : chains_) c->flush();
   digest_set out;
   for (const auto& [id, c] : chains_)
     if (!c->name().empty()) out[c->name()] = c->result();

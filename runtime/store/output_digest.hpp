@@ -45,21 +45,12 @@ using digest_set = std::map<std::string, node_digest>;  // by node name
 
 class digest_worker;
 
-// Outputs waiting to be hashed, one chain's, in order: their buckets and sizes, and their bytes
-// end to end in one buffer.
-struct digest_batch {
-  std::vector<std::pair<std::int64_t, std::size_t>> outputs;
-  std::string bytes;
-};
-
 // One node's chain, fed output by output in seq order (by one thread at a time).
 class digest_chain {
  public:
   static constexpr std::uint64_t mark_every = 1024;
-  static constexpr std::size_t batch_bytes = 64 * 1024;
-  // With a worker, add() copies the bytes into the chain's batch, which is hashed on the
-  // worker's thread once full, in the order the outputs were added (no lock per output).
-  // result() is then valid after flush().
+  // With a worker, add() copies the bytes to it and they are hashed on its thread, in the order
+  // the outputs were added; result() is then valid after flush().
   explicit digest_chain(std::string id, std::shared_ptr<digest_worker> worker = nullptr)
       : id_(std::move(id)), worker_(std::move(worker)) {}
   ~digest_chain();
@@ -68,7 +59,7 @@ class digest_chain {
   digest_chain& operator=(digest_chain&&) = default;
   // bytes: the stored Output (under the node's first name, which becomes the chain's name).
   void add(std::string_view name, std::int64_t bucket, std::string_view bytes);
-  // Hands the open batch to the worker and waits until every output added is hashed.
+  // Returns once every output added so far is hashed.
   void flush();
   const std::string& name() const { return name_; }
   node_digest result() const;
@@ -76,41 +67,54 @@ class digest_chain {
  private:
   friend class digest_worker;
   void hash(std::int64_t bucket, std::string_view bytes);
-  void hand_over();
 
   std::string id_, name_;
   std::shared_ptr<digest_worker> worker_;
-  digest_batch open_;
   std::array<unsigned char, 32> h_{};
   std::uint64_t count_ = 0;
   std::int64_t last_bucket_ = 0;
   std::vector<digest_mark> marks_;
 };
 
-// Hashes chains' batches on a thread of its own, so that SHA-256 (a sixth of a digest replay's
-// time) runs beside the graph instead of in it. A chain hands over a batch when it holds
-// digest_chain::batch_bytes; submit() waits while `max_pending` bytes are queued, so memory
+// Hashes chains' outputs on a thread of its own, so that SHA-256 (a sixth of a digest replay's
+// time) runs beside the graph instead of in it. Outputs of all chains are copied into one open
+// batch (one buffer, so ten thousand small chains cost no more memory than one), handed over
+// when it holds batch_bytes; a producer waits while `max_pending` bytes are queued, so memory
 // stays bounded.
 class digest_worker {
  public:
-  static constexpr std::size_t max_pending = 32 * digest_chain::batch_bytes;
+  static constexpr std::size_t batch_bytes = 256 * 1024;
+  static constexpr std::size_t max_pending = 8 * batch_bytes;
   digest_worker();
   ~digest_worker();  // hashes what is queued, then joins
   digest_worker(const digest_worker&) = delete;
   digest_worker& operator=(const digest_worker&) = delete;
-  // Queues `b` for `chain` and returns an emptied batch (with capacity) to fill next.
-  digest_batch submit(digest_chain* chain, digest_batch b);
-  void wait_idle();  // returns once every batch submitted so far is hashed
+  void add(digest_chain* chain, std::int64_t bucket, std::string_view bytes);
+  void flush();  // returns once every output added so far is hashed
 
  private:
+  struct item {
+    digest_chain* chain;
+    std::int64_t bucket;
+    std::size_t size;
+  };
+  struct batch {
+    std::vector<item> items;
+    std::string bytes;  // the items' bytes, end to end
+  };
+  void hand_over();  // the open batch to the queue; open_mu_ held
   void run();
 
+  // Producers take open_mu_ for every output, the worker only mu_ (once a batch), so adding
+  // an output never waits on the hashing.
+  std::mutex open_mu_;
+  batch open_;
   std::mutex mu_;
   std::condition_variable work_, room_;
-  std::deque<std::pair<digest_chain*, digest_batch>> queue_;
-  std::vector<digest_batch> spare_;  // hashed, emptied, kept for their capacity
-  std::size_t pending_ = 0;          // bytes queued or being hashed
-  std::uint64_t submitted_ = 0, done_ = 0;
+  std::deque<batch> queue_;
+  std::vector<batch> spare_;  // hashed, emptied, kept for their capacity
+  std::size_t pending_ = 0;   // bytes queued or being hashed
+  std::uint64_t handed_ = 0, done_ = 0;
   bool stop_ = false;
   std::thread thread_;
 };

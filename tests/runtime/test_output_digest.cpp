@@ -45,7 +45,7 @@ TEST_CASE("output digest: chains hashed on the worker equal chains hashed in pla
   std::size_t total = 0;
   for (int i = 0; i < 6000; ++i) {
     const int c = static_cast<int>(rng() % chains);
-    const std::size_t size = i % 500 == 0 ? 2 * digest_chain::batch_bytes : 1 + rng() % 2000;
+    const std::size_t size = i % 500 == 0 ? 2 * digest_worker::batch_bytes : 1 + rng() % 2000;
     std::string bytes(size, '\0');
     for (auto& ch : bytes) ch = static_cast<char>(rng());
     const auto bucket = static_cast<std::int64_t>(i) * 1'000'000'000;

@@ -3,12 +3,92 @@
 #include "actors/core/window_param.hpp"
 
 #include <cmath>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <limits>
 
 #include "actors/core/asset_values.hpp"
 #include "messages/payloads.hpp"
 
 namespace shoal {
+
+// Assets [i, i + B) of rows_: each one's lowest, highest, mean, sum of squared deviations and
+// finiteness over the window, in the order of the slots (the same operations, in the same
+// order, for every asset: B only decides how many assets go through together).
+template <std::size_t B>
+void zscore_kernel::window_moments(std::size_t i) {
+  double lo[B], hi[B], sum[B] = {}, bad[B] = {};  // bad: 0 while every value is finite
+  for (std::size_t j = 0; j < B; ++j) lo[j] = hi[j] = rows_[0][i + j];
+  for (std::size_t k = 0; k < window_; ++k) {
+    const double* x = rows_[k] + i;
+    for (std::size_t j = 0; j < B; ++j) {
+      bad[j] += x[j] - x[j];                // x - x is 0 exactly when x is finite
+      lo[j] = x[j] < lo[j] ? x[j] : lo[j];  // std::min(lo, x)
+      hi[j] = hi[j] < x[j] ? x[j] : hi[j];  // std::max(hi, x)
+      sum[j] += x[j];
+    }
+  }
+  double mean[B], ss[B] = {};
+  for (std::size_t j = 0; j < B; ++j) mean[j] = sum[j] / static_cast<double>(window_);
+  for (std::size_t k = 0; k < window_; ++k) {
+    const double* x = rows_[k] + i;
+    for (std::size_t j = 0; j < B; ++j) {
+      const double d = x[j] - mean[j];
+      ss[j] += d * d;
+    }
+  }
+  for (std::size_t j = 0; j < B; ++j) {
+    lo_[i + j] = lo[j];
+    hi_[i + j] = hi[j];
+    sum_[i + j] = mean[j];
+    bad_[i + j] = bad[j];
+    ss_[i + j] = ss[j];
+  }
+}
+
+#if defined(__SSE2__)
+// The same for four assets in two SSE2 registers per quantity, kept in registers across the
+// window (the compiler kept arrays of them in memory). Each lane does exactly the scalar
+// operations: minpd(x, lo) is x < lo ? x : lo, maxpd(x, hi) is hi < x ? x : hi, and SSE2 has
+// no fused multiply-add.
+template <>
+void zscore_kernel::window_moments<4>(std::size_t i) {
+  __m128d lo0 = _mm_loadu_pd(rows_[0] + i), lo1 = _mm_loadu_pd(rows_[0] + i + 2);
+  __m128d hi0 = lo0, hi1 = lo1;
+  __m128d sum0 = _mm_setzero_pd(), sum1 = sum0, bad0 = sum0, bad1 = sum0;
+  for (std::size_t k = 0; k < window_; ++k) {
+    const __m128d x0 = _mm_loadu_pd(rows_[k] + i), x1 = _mm_loadu_pd(rows_[k] + i + 2);
+    bad0 = _mm_add_pd(bad0, _mm_sub_pd(x0, x0));
+    bad1 = _mm_add_pd(bad1, _mm_sub_pd(x1, x1));
+    lo0 = _mm_min_pd(x0, lo0);
+    lo1 = _mm_min_pd(x1, lo1);
+    hi0 = _mm_max_pd(x0, hi0);
+    hi1 = _mm_max_pd(x1, hi1);
+    sum0 = _mm_add_pd(sum0, x0);
+    sum1 = _mm_add_pd(sum1, x1);
+  }
+  const __m128d count = _mm_set1_pd(static_cast<double>(window_));
+  const __m128d mean0 = _mm_div_pd(sum0, count), mean1 = _mm_div_pd(sum1, count);
+  __m128d ss0 = _mm_setzero_pd(), ss1 = ss0;
+  for (std::size_t k = 0; k < window_; ++k) {
+    const __m128d d0 = _mm_sub_pd(_mm_loadu_pd(rows_[k] + i), mean0);
+    const __m128d d1 = _mm_sub_pd(_mm_loadu_pd(rows_[k] + i + 2), mean1);
+    ss0 = _mm_add_pd(ss0, _mm_mul_pd(d0, d0));
+    ss1 = _mm_add_pd(ss1, _mm_mul_pd(d1, d1));
+  }
+  _mm_storeu_pd(&lo_[i], lo0);
+  _mm_storeu_pd(&lo_[i + 2], lo1);
+  _mm_storeu_pd(&hi_[i], hi0);
+  _mm_storeu_pd(&hi_[i + 2], hi1);
+  _mm_storeu_pd(&sum_[i], mean0);
+  _mm_storeu_pd(&sum_[i + 2], mean1);
+  _mm_storeu_pd(&bad_[i], bad0);
+  _mm_storeu_pd(&bad_[i + 2], bad1);
+  _mm_storeu_pd(&ss_[i], ss0);
+  _mm_storeu_pd(&ss_[i + 2], ss1);
+}
+#endif
 
 Value zscore_kernel::compute(const kernel_input& in) {
   const slot_ring& w = in.port(0);
@@ -23,10 +103,10 @@ Value zscore_kernel::compute(const kernel_input& in) {
   // rows_[k][i]: asset i of the last slot, in slot k. When every slot names the same assets
   // (the usual case) a row is the slot's own values; otherwise a gather by asset id, NaN
   // where the asset is missing. Either way the sums below run over k in the same order for
-  // every asset, so the result is the same to the bit; looping over assets innermost lets the
-  // compiler keep several assets' sums in one vector register.
+  // every asset, so the result is the same to the bit.
   bool aligned = true;
-  for (std::size_t k = 0; k + 1 < window_ && aligned; ++k) aligned = entries[k].ids == last.ids;
+  for (std::size_t k = 0; k + 1 < window_ && aligned; ++k)  // one whole shared list: equal
+    aligned = (last.list && entries[k].list == last.list) || entries[k].ids == last.ids;
   rows_.resize(window_);
   if (aligned) {
     for (std::size_t k = 0; k < window_; ++k) rows_[k] = entries[k].xs.data();
@@ -42,35 +122,20 @@ Value zscore_kernel::compute(const kernel_input& in) {
       rows_[k] = grid_.data() + k * m;
     }
   }
-  lo_.assign(rows_[0], rows_[0] + m);
-  hi_.assign(rows_[0], rows_[0] + m);
-  sum_.assign(m, 0.0);
-  bad_.assign(m, 0.0);
-  ss_.assign(m, 0.0);
-  // Local restrict pointers: the compiler need not reload them after every store.
-  double* __restrict lo = lo_.data();
-  double* __restrict hi = hi_.data();
-  double* __restrict mean = sum_.data();
-  double* __restrict bad = bad_.data();  // 0 while every value is finite (x - x is 0 then)
-  double* __restrict ss = ss_.data();
-  for (std::size_t k = 0; k < window_; ++k) {
-    const double* __restrict x = rows_[k];
-    for (std::size_t i = 0; i < m; ++i) {
-      bad[i] += x[i] - x[i];
-      lo[i] = x[i] < lo[i] ? x[i] : lo[i];  // std::min(lo, x)
-      hi[i] = hi[i] < x[i] ? x[i] : hi[i];  // std::max(hi, x)
-      mean[i] += x[i];
-    }
-  }
+  lo_.resize(m);
+  hi_.resize(m);
+  sum_.resize(m);
+  bad_.resize(m);
+  ss_.resize(m);
+  std::size_t at = 0;
+  for (; at + 4 <= m; at += 4) window_moments<4>(at);
+  for (; at < m; ++at) window_moments<1>(at);
   const double count = static_cast<double>(window_);
-  for (std::size_t i = 0; i < m; ++i) mean[i] /= count;
-  for (std::size_t k = 0; k < window_; ++k) {
-    const double* __restrict x = rows_[k];
-    for (std::size_t i = 0; i < m; ++i) {
-      const double d = x[i] - mean[i];
-      ss[i] += d * d;
-    }
-  }
+  const double* lo = lo_.data();
+  const double* hi = hi_.data();
+  const double* mean = sum_.data();
+  const double* bad = bad_.data();
+  const double* ss = ss_.data();
   std::vector<asset_entry> out;
   out.reserve(m);
   for (std::size_t i = 0; i < m; ++i) {

@@ -15,12 +15,15 @@ class zscore_kernel final : public kernel {
   Value compute(const kernel_input& in) override;
 
  private:
+  template <std::size_t B>
+  void window_moments(std::size_t i);
+
   std::size_t window_;
   asset_ids ids_;
   view_cache views_;          // each slot parsed once while it is in the window
   std::vector<const double*> rows_;  // per slot: the values of the last slot's assets
   std::vector<double> grid_;         // [slot][asset], NaN where absent (unaligned slots)
-  std::vector<double> lo_, hi_, sum_, bad_, ss_;  // per asset of the last slot
+  std::vector<double> lo_, hi_, sum_, bad_, ss_;  // per asset of the last slot (sum_: mean)
 };
 
 }  // namespace shoal

@@ -83,8 +83,8 @@ class digest_chain {
 // stays bounded.
 class digest_worker {
  public:
-  static constexpr std::size_t batch_bytes = 256 * 1024;
-  static constexpr std::size_t max_pending = 8 * batch_bytes;
+  static constexpr std::size_t batch_bytes = 32 * 1024;
+  static constexpr std::size_t max_pending = 16 * batch_bytes;
   digest_worker();
   ~digest_worker();  // hashes what is queued, then joins
   digest_worker(const digest_worker&) = delete;

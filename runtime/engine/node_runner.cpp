@@ -252,6 +252,7 @@ void node_runner::handle(std::int64_t received_ns, Feed&& feed) {
     drain();
   } catch (const std::exception& e) {
     fail(std::string("input rejected by the window: ") + e.what());
+    report_all();  // drain() did not get to it: outputs emitted before the throw still count
   }
 }
 

@@ -47,8 +47,23 @@ node_digest digest_chain::result() const {
           marks_};
 }
 
+digest_chain::digest_chain(digest_chain&& other)
+    : id_(std::move(other.id_)),
+      name_(std::move(other.name_)),
+      h_(other.h_),
+      count_(other.count_),
+      last_bucket_(other.last_bucket_),
+      marks_(std::move(other.marks_)) {
+  if (other.worker_) throw std::logic_error("a digest chain with a worker cannot move");
+}
+
 digest_chain::~digest_chain() {
-  flush();  // the worker holds this chain's address until it has hashed its outputs
+  // The worker holds this chain's address until it has hashed its outputs. A hashing failure
+  // is the board's to report (result() flushes too); a destructor cannot throw it.
+  try {
+    flush();
+  } catch (const std::exception&) {
+  }
 }
 
 digest_worker::digest_worker() : thread_([this] { run(); }) {}
@@ -91,6 +106,7 @@ void digest_worker::flush() {
   hand_over();
   std::unique_lock lock(mu_);
   room_.wait(lock, [&] { return done_ == handed_; });
+  if (error_) std::rethrow_exception(error_);
 }
 
 void digest_worker::run() {
@@ -102,11 +118,17 @@ void digest_worker::run() {
     queue_.pop_front();
     lock.unlock();
     std::size_t at = 0;
-    for (const auto& i : b.items) {
-      i.chain->hash(i.bucket, std::string_view(b.bytes).substr(at, i.size));
-      at += i.size;
+    std::exception_ptr failed;
+    try {
+      for (const auto& i : b.items) {
+        i.chain->hash(i.bucket, std::string_view(b.bytes).substr(at, i.size));
+        at += i.size;
+      }
+    } catch (...) {  // not on this thread: flush() rethrows it to whoever reads the digests
+      failed = std::current_exception();
     }
     lock.lock();
+    if (failed && !error_) error_ = failed;
     pending_ -= b.bytes.size();
     ++done_;
     b.items.clear();

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,9 +55,10 @@ class digest_chain {
   explicit digest_chain(std::string id, std::shared_ptr<digest_worker> worker = nullptr)
       : id_(std::move(id)), worker_(std::move(worker)) {}
   ~digest_chain();
-  // Only a chain without a worker may move: the worker's queue holds chains by address.
-  digest_chain(digest_chain&&) = default;
-  digest_chain& operator=(digest_chain&&) = default;
+  // Only a chain without a worker may move (the worker's queue holds chains by address):
+  // moving one with a worker throws std::logic_error.
+  digest_chain(digest_chain&& other);
+  digest_chain& operator=(digest_chain&&) = delete;
   // bytes: the stored Output (under the node's first name, which becomes the chain's name).
   void add(std::string_view name, std::int64_t bucket, std::string_view bytes);
   // Returns once every output added so far is hashed.
@@ -90,7 +92,8 @@ class digest_worker {
   digest_worker(const digest_worker&) = delete;
   digest_worker& operator=(const digest_worker&) = delete;
   void add(digest_chain* chain, std::int64_t bucket, std::string_view bytes);
-  void flush();  // returns once every output added so far is hashed
+  // Returns once every output added so far is hashed; rethrows a hashing failure.
+  void flush();
 
  private:
   struct item {
@@ -115,6 +118,7 @@ class digest_worker {
   std::vector<batch> spare_;  // hashed, emptied, kept for their capacity
   std::size_t pending_ = 0;   // bytes queued or being hashed
   std::uint64_t handed_ = 0, done_ = 0;
+  std::exception_ptr error_;  // the first hashing failure (OpenSSL, memory)
   bool stop_ = false;
   std::thread thread_;
 };

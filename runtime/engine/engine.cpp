@@ -285,7 +285,10 @@ void engine::start() {
     });
   if (!m.opt.data_dir.empty()) {
     const bool existed = store::exists(m.opt.data_dir);
-    m.db = std::make_unique<store>(m.opt.data_dir, true);
+    // A replay's --out is rebuilt, not recovered (an interrupted replay removes it): its commits
+    // reach the disk once, when the replay ends, not one fdatasync pair per transaction.
+    m.db = std::make_unique<store>(m.opt.data_dir, true,
+                                   m.opt.live ? store_sync::every_commit : store_sync::on_sync);
     auto commit = m.opt.commit;
     if (!commit.clock) commit.clock = &m.clk();
     // Live, the queue absorbs bursts while a commit runs; a replay is bound by the writer

@@ -37,8 +37,7 @@ std::unique_ptr<window_cache> make_cache(const plan& g, const plan_node& n) {
 }  // namespace
 
 node_runner::node_runner(node_runner_args args, node_outlet& out)
-    : args_(std::move(args)), out_(out) {
-  spec_ = &args_.graph->nodes[args_.index];
+    : args_(std::move(args)), out_(out), spec_(&args_.graph->nodes[args_.index]), key_(spec_->id) {
   names_ = spec_->names;
   cache_ = make_cache(*args_.graph, *spec_);
   kern_ = find_kind(spec_->kind)
@@ -92,8 +91,7 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
         if (args_.digest) args_.digest->add(name, bucket, bytes);
         // Without a publisher (replay) the store takes the bytes themselves, not a copy.
         if (args_.writer)
-          args_.writer->put_output(spec_->id, bucket,
-                                   args_.pub ? std::string(bytes) : std::move(bytes));
+          args_.writer->put_output(key_, bucket, args_.pub ? std::string(bytes) : std::move(bytes));
       }
       if (args_.pub) args_.pub->publish(name, std::move(bytes), after, received_ns_);
     }

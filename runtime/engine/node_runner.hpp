@@ -107,6 +107,7 @@ class node_runner {
   node_runner_args args_;
   node_outlet& out_;
   const plan_node* spec_;
+  node_key key_;  // spec_->id, as its output keys begin
   std::unique_ptr<window_cache> cache_;
   std::unique_ptr<kernel> kern_;
   std::vector<std::shared_ptr<kernel_fault>> faults_;  // SHOAL_FAILPOINTS (failpoints.hpp)

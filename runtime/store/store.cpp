@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -87,15 +88,25 @@ std::uint64_t read_u64_key(std::string_view key) {
   return v;
 }
 
+node_key::node_key(std::string_view id_hex) : bytes_(id_bytes(id_hex)) {}
+
+std::string node_key::output_key(std::int64_t bucket) const {
+  std::string k;
+  k.reserve(bytes_.size() + 8);
+  k += bytes_;
+  k += u64_key(static_cast<std::uint64_t>(bucket) ^ 0x8000000000000000ULL);
+  return k;
+}
+
 std::string output_key(std::string_view hex, std::int64_t bucket) {
-  return id_bytes(hex) + u64_key(static_cast<std::uint64_t>(bucket) ^ 0x8000000000000000ULL);
+  return node_key(hex).output_key(bucket);
 }
 
 bool store::exists(const std::string& dir) {
   return std::filesystem::exists(std::filesystem::path(dir) / "data.mdb");
 }
 
-store::store(const std::string& dir, bool create) : dir_(dir) {
+store::store(const std::string& dir, bool create, store_sync sync) : dir_(dir), sync_(sync) {
   if (create) {
     // The data dir holds the config (and any admin token in it): private to its owner.
     if (std::filesystem::create_directories(dir))
@@ -110,7 +121,8 @@ store::store(const std::string& dir, bool create) : dir_(dir) {
   // NOTLS: read transactions are short and may run on any thread.
   // Readers (create = false: export, parity, a replay's source, clients) open the environment
   // read-only: they never write, and never need the data dir's writer lock.
-  const unsigned flags = MDB_NOTLS | (create ? 0u : static_cast<unsigned>(MDB_RDONLY));
+  unsigned flags = MDB_NOTLS | (create ? 0u : static_cast<unsigned>(MDB_RDONLY));
+  if (create && !syncs_each_commit()) flags |= MDB_NOSYNC;
   int rc = mdb_env_open(env_, dir.c_str(), flags, 0600);
   if (rc != MDB_SUCCESS) {
     mdb_env_close(env_);
@@ -146,6 +158,15 @@ store::store(const std::string& dir, bool create) : dir_(dir) {
 
 store::~store() {
   if (env_) mdb_env_close(env_);
+}
+
+void store::sync() { check(mdb_env_sync(env_, 1), "sync"); }
+
+void store::start_writeback() const {
+  if (syncs_each_commit()) return;
+  int fd = -1;
+  if (mdb_env_get_fd(env_, &fd) == MDB_SUCCESS)
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: sync() still decides
 }
 
 void store::release_mapped_pages() const {

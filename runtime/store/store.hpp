@@ -29,11 +29,22 @@ class store_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// When a writable store's commits reach the disk.
+enum class store_sync {
+  // Each commit is flushed before it returns: a commit survives a power cut. Live engines.
+  every_commit,
+  // Commits stay in the page cache until sync(). A killed process loses nothing (the kernel
+  // holds the pages); an OS crash may leave the dir unreadable. For dirs that are rebuilt, not
+  // recovered: a replay's --out, which an interrupted replay removes anyway.
+  on_sync,
+};
+
 class store {
  public:
   // Opens the environment in dir: for writing, creating dir and the databases, when create is
   // true (the caller holds the dir's dir_lock); read-only otherwise.
-  explicit store(const std::string& dir, bool create = true);
+  explicit store(const std::string& dir, bool create = true,
+                 store_sync sync = store_sync::every_commit);
   ~store();
   store(const store&) = delete;
   store& operator=(const store&) = delete;
@@ -93,6 +104,12 @@ class store {
   // page cache and fault back in on the next read; without this, reading a long journal
   // through LMDB's memory map grows RSS by the size of the file.
   void release_mapped_pages() const;
+  // Flushes every commit to the disk (what store_sync::on_sync leaves to the caller).
+  void sync();
+  // store_sync::on_sync: asks the kernel to start writing what was committed, without waiting
+  // for it, so that sync() finds little left to write. Does nothing for every_commit.
+  void start_writeback() const;
+  bool syncs_each_commit() const { return sync_ == store_sync::every_commit; }
 
   MDB_env* env() const { return env_; }
   unsigned db_journal() const { return journal_; }
@@ -105,6 +122,7 @@ class store {
  private:
   std::string dir_;
   MDB_env* env_ = nullptr;
+  store_sync sync_;
   void* map_addr_ = nullptr;  // LMDB's map of data.mdb (mdb_env_info reports it only for FIXEDMAP)
   void for_each_in(unsigned dbi, std::string_view id_hex, std::int64_t after, std::int64_t through,
                    const std::function<void(std::int64_t, std::string_view)>& f) const;
@@ -113,6 +131,17 @@ class store {
 
 // Output keys sort by NodeID, then by bucket numerically (sign bit flipped, big-endian).
 std::string output_key(std::string_view id_hex, std::int64_t bucket);
+
+// A NodeID as its keys begin, parsed from hex once by whoever stores many of its outputs.
+class node_key {
+ public:
+  explicit node_key(std::string_view id_hex);
+  std::string output_key(std::int64_t bucket) const;  // == shoal::output_key(id_hex, bucket)
+
+ private:
+  std::string bytes_;
+};
+
 std::string u64_key(std::uint64_t v);
 std::uint64_t read_u64_key(std::string_view key);
 

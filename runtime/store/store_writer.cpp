@@ -47,7 +47,9 @@ void store_writer::wait_for_room(std::unique_lock<std::mutex>& lock) {
 void store_writer::push(op o) {
   const bool was_empty = queue_.empty();
   queued_bytes_ += o.key.size() + o.value.size();
-  o.arrived = clock_.now();
+  // Only the oldest queued record's arrival is read (run()'s deadline): one clock read per
+  // batch, not per record.
+  if (was_empty) o.arrived = clock_.now();
   queue_.push_back(std::move(o));
   ++enqueued_;
   // The first record starts the writer's max_delay deadline; a due batch ends it early.
@@ -82,7 +84,11 @@ std::uint64_t store_writer::append_journal_control(std::string bytes) {
 }
 
 void store_writer::put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes) {
-  enqueue(op{op_kind::output, output_key(id_hex, bucket), std::move(bytes), {}});
+  put_output(node_key(id_hex), bucket, std::move(bytes));
+}
+
+void store_writer::put_output(const node_key& id, std::int64_t bucket, std::string bytes) {
+  enqueue(op{op_kind::output, id.output_key(bucket), std::move(bytes), {}});
 }
 
 void store_writer::put_state(std::string_view id_hex, std::string bytes) {
@@ -188,9 +194,16 @@ void store_writer::commit(std::deque<op>& batch) {
     bytes += batch[i].key.size() + batch[i].value.size();
     if ((bytes >= opt_.max_txn_bytes && !batch[i].group_continues) || i + 1 == batch.size()) {
       commit_txn(batch, first, i + 1);
+      unsynced_bytes_ += bytes;
       first = i + 1;
       bytes = 0;
     }
+  }
+  // A store that is synced once at the end (a replay's --out) would otherwise leave all its
+  // writing to that sync: start it now and then, while the graph computes.
+  if (unsynced_bytes_ >= writeback_every_bytes) {
+    store_.start_writeback();
+    unsynced_bytes_ = 0;
   }
 }
 

@@ -72,6 +72,7 @@ class store_writer {
   // record and replay may trust it (store::journal_has_controls).
   std::uint64_t append_journal_control(std::string bytes);
   void put_output(std::string_view id_hex, std::int64_t bucket, std::string bytes);
+  void put_output(const node_key& id, std::int64_t bucket, std::string bytes);
   void put_state(std::string_view id_hex, std::string bytes);
   void erase_state(std::string_view id_hex);
   void put_meta(std::string key, std::string value);
@@ -137,6 +138,9 @@ class store_writer {
   bool controls_marked_ = false;
   std::uint64_t enqueued_ = 0, committed_ = 0;
   std::uint64_t committed_journal_ = 0;
+  // Committed bytes since the writer last started the kernel's writeback (writer thread only).
+  static constexpr std::size_t writeback_every_bytes = std::size_t{16} << 20;
+  std::size_t unsynced_bytes_ = 0;
   std::size_t blocked_producers_ = 0;
   std::vector<std::function<void(std::uint64_t)>> on_commit_;
   std::size_t queued_bytes_ = 0;

@@ -4,39 +4,19 @@ publish, snapshot and tracked endpoints on free ports."""
 import os
 from types import SimpleNamespace
 
-from harness import check, free_port, run
+from harness import check, engine_config, free_port, journal_source, nodes_toml, run
 
 
 def client_engine(wd, buckets=3000):
     feed = os.path.join(wd, "feed")
     r = run(["fabricate", "--seed", "11", "--assets", "8", "--buckets", str(buckets), "--out", feed])
     check(r.returncode == 0, r.stderr)
-    pub, snap, tracked = free_port(), free_port(), free_port()
-    cfg = os.path.join(wd, "engine.toml")
-    open(cfg, "w").write(f"""
-[engine]
-name = "clients"
-publish = "tcp://127.0.0.1:{pub}"
-snapshot = "tcp://127.0.0.1:{snap}"
-publish_tracked = "tcp://127.0.0.1:{tracked}"
-
-[[source]]
-name = "market"
-kind = "journal"
-path = "{feed}"
-pace = "5ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-
-[[node]]
-name = "z"
-kind = "zscore"
-inputs = {{ in = "ret" }}
-params = {{ window = 20 }}
-""")
+    snap, tracked = free_port(), free_port()
+    cfg, pub = engine_config(
+        wd, "clients", journal_source(feed, "5ms"),
+        nodes_toml(("ret", "log_return", "market.scan"), ("z", "zscore", "ret", "window = 20")),
+        engine=f'snapshot = "tcp://127.0.0.1:{snap}"\npublish_tracked = "tcp://127.0.0.1:{tracked}"',
+        file_name="engine")
     data = os.path.join(wd, "data")
     return SimpleNamespace(config=cfg, data=data, socket=os.path.join(data, "shoal.sock"),
                            pub=f"tcp://127.0.0.1:{pub}", snapshot=f"tcp://127.0.0.1:{snap}",

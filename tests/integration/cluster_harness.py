@@ -8,7 +8,7 @@ import socket
 import subprocess
 from types import SimpleNamespace
 
-from harness import SOURCE_DIR, check, free_port, run
+from harness import RET_Z, SOURCE_DIR, check, engine_config, fabricator_source, run
 
 CLUSTER = os.path.join(SOURCE_DIR, "scripts", "cluster")
 
@@ -54,36 +54,8 @@ def cluster_engine_config(wd, file_name, engine, cluster_lines, engine_lines="")
     """Writes WD/FILE_NAME.toml: engine ENGINE (a free publish port, ENGINE_LINES added to
     [engine]) with [cluster] CLUSTER_LINES, fed by a fabricator (seed 9, 10 assets, a scan every
     2 ms) through ret (log_return) and z (zscore). Returns (path, publish port)."""
-    port = free_port()
-    path = os.path.join(wd, f"{file_name}.toml")
-    open(path, "w").write(f"""
-[engine]
-name = "{engine}"
-publish = "tcp://127.0.0.1:{port}"
-{engine_lines}
-
-[cluster]
-{cluster_lines}
-
-[[source]]
-name = "market"
-kind = "fabricator"
-seed = 9
-assets = 10
-interval = "1s"
-pace = "2ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-
-[[node]]
-name = "z"
-kind = "zscore"
-inputs = {{ in = "ret" }}
-""")
-    return path, port
+    return engine_config(wd, engine, fabricator_source(9, 10, "2ms"), RET_Z, engine=engine_lines,
+                         tables=f"[cluster]\n{cluster_lines}", file_name=file_name)
 
 
 def cluster_state(data):

@@ -132,6 +132,45 @@ def feed_config(wd, name, feed_ep, streams, nodes="", engine="", source=""):
     return path, port
 
 
+def fabricator_source(seed, assets, pace, extra=""):
+    """The lines of a [[source]] `market` of kind fabricator (1 s buckets)."""
+    return (f'name = "market"\nkind = "fabricator"\nseed = {seed}\nassets = {assets}\n{extra}'
+            f'interval = "1s"\npace = "{pace}"')
+
+
+def journal_source(path, pace):
+    """The lines of a [[source]] `market` replaying the journal of the data dir PATH."""
+    return f'name = "market"\nkind = "journal"\npath = "{path}"\npace = "{pace}"'
+
+
+def nodes_toml(*nodes):
+    """[[node]] tables, one per (name, kind, upstream) or (name, kind, upstream, params), params
+    an inline table's contents ("window = 20")."""
+    text = ""
+    for name, kind, upstream, *params in nodes:
+        text += f'\n[[node]]\nname = "{name}"\nkind = "{kind}"\ninputs = {{ in = "{upstream}" }}\n'
+        if params:
+            text += f"params = {{ {params[0]} }}\n"
+    return text
+
+
+# log_return of the market's scans, and its zscore (window 20, the kind's default).
+RET_Z = nodes_toml(("ret", "log_return", "market.scan"), ("z", "zscore", "ret"))
+
+
+def engine_config(wd, name, source, nodes, engine="", tables="", file_name=None):
+    """Writes WD/FILE_NAME.toml (default NAME.toml): engine NAME publishing on a free port
+    (ENGINE: more [engine] lines; TABLES: more tables after it), one [[source]] with the lines
+    SOURCE, and NODES (TOML text). Returns (path, publish port)."""
+    port = free_port()
+    parts = [f'[engine]\nname = "{name}"\npublish = "tcp://127.0.0.1:{port}"', engine, tables,
+             f"[[source]]\n{source}", nodes]
+    text = "\n\n".join(p.strip("\n") for p in parts if p) + "\n"
+    path = os.path.join(wd, f"{file_name or name}.toml")
+    open(path, "w").write(text)
+    return path, port
+
+
 def node_subscriber():
     """The Node test subscriber's command (tests/clients/node), its packages installed: the
     client package is a copy of clients/node (install-links), made again when it is stale."""

@@ -6,33 +6,10 @@ import signal
 import subprocess
 import time
 
-from harness import SHOAL, check, free_port, run, workdir
+from harness import SHOAL, RET_Z, check, engine_config, fabricator_source, run, workdir
 
 wd = workdir()
-cfg = os.path.join(wd, "engine.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "crash"
-publish = "tcp://127.0.0.1:{free_port()}"
-
-[[source]]
-name = "market"
-kind = "fabricator"
-seed = 9
-assets = 10
-interval = "1s"
-pace = "2ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-
-[[node]]
-name = "z"
-kind = "zscore"
-inputs = {{ in = "ret" }}
-""")
+cfg, _ = engine_config(wd, "crash", fabricator_source(9, 10, "2ms"), RET_Z, file_name="engine")
 data = os.path.join(wd, "data")
 # What the feed sends, as the fabricator would journal it.
 sent = os.path.join(wd, "sent")

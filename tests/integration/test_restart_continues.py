@@ -3,10 +3,8 @@
 uninterrupted run over the same inputs, with contiguous seqs."""
 import json
 import os
-import subprocess
-import time
 
-from harness import SHOAL, check, free_port, run, workdir
+from harness import check, engine_config, journal_source, nodes_toml, run, workdir
 
 wd = workdir()
 feed = os.path.join(wd, "feed")
@@ -22,33 +20,10 @@ check(j1 == j2 and len(j1.splitlines()) > 400 * 2, "fabricate is deterministic")
 first = json.loads(j1.splitlines()[0])
 check(sorted(first) == ["payload", "seq", "stream", "ts"] and first["stream"] == "market.scan", str(first))
 
-cfg = os.path.join(wd, "engine.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "restart"
-publish = "tcp://127.0.0.1:{free_port()}"
-
-[[source]]
-name = "market"
-kind = "journal"
-path = "{feed}"
-pace = "10ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-
-[[node]]
-name = "smooth"
-kind = "ema"
-inputs = {{ in = "ret" }}
-
-[[node]]
-name = "z"
-kind = "zscore"
-inputs = {{ in = "smooth" }}
-""")
+cfg, _ = engine_config(wd, "restart", journal_source(feed, "10ms"),
+                       nodes_toml(("ret", "log_return", "market.scan"), ("smooth", "ema", "ret"),
+                                  ("z", "zscore", "smooth")),
+                       file_name="engine")
 
 whole = os.path.join(wd, "whole")
 r = run(["run", cfg, "--data", whole])  # stops by itself when the feed is delivered

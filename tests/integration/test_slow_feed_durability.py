@@ -14,33 +14,13 @@ import time
 import msgpack
 import zmq
 
-from harness import SHOAL, check, free_port, run, workdir
+from harness import SHOAL, check, engine_config, fabricator_source, nodes_toml, run, workdir
 
 PACE_S, COMMIT_MS = 0.2, 20
 rng = random.Random(20261201)
 wd = workdir()
-port = free_port()
-cfg = os.path.join(wd, "slow.toml")
-open(cfg, "w").write(f"""
-[engine]
-name = "slow"
-publish = "tcp://127.0.0.1:{port}"
-commit_ms = {COMMIT_MS}
-
-[[source]]
-name = "market"
-kind = "fabricator"
-seed = 3
-assets = 4
-books = false
-interval = "1s"
-pace = "{int(PACE_S * 1000)}ms"
-
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = {{ in = "market.scan" }}
-""")
+cfg, port = engine_config(wd, "slow", fabricator_source(3, 4, f"{int(PACE_S * 1000)}ms", "books = false\n"),
+                         nodes_toml(("ret", "log_return", "market.scan")), engine=f"commit_ms = {COMMIT_MS}")
 data = os.path.join(wd, "data")
 ctx = zmq.Context()
 

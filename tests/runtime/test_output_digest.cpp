@@ -29,8 +29,10 @@ std::string chain_by_hand(const std::vector<std::string>& outputs) {
 
 TEST_CASE("output digest: chains hashed on the worker equal chains hashed in place",
           "[digest]") {
-  // Three chains fed interleaved, outputs from 1 byte to twice a batch, more in all than the
-  // worker lets wait (so producers block on it), as replay --digest feeds them.
+  // Three chains fed interleaved, outputs from 1 byte to twice a batch, a few larger than all
+  // the worker lets wait, more in all than that (so producers block on it), as replay --digest
+  // feeds them. A lone output larger than max_pending, and a flush midway, must go through
+  // (a worker that missed them would hang this test).
   std::mt19937_64 rng(11);
   constexpr int chains = 3;
   std::vector<std::vector<std::string>> outputs(chains);
@@ -45,7 +47,9 @@ TEST_CASE("output digest: chains hashed on the worker equal chains hashed in pla
   std::size_t total = 0;
   for (int i = 0; i < 6000; ++i) {
     const int c = static_cast<int>(rng() % chains);
-    const std::size_t size = i % 500 == 0 ? 2 * digest_worker::batch_bytes : 1 + rng() % 2000;
+    const std::size_t size = i % 1999 == 1  ? 2 * digest_worker::max_pending + 7
+                             : i % 500 == 0 ? 2 * digest_worker::batch_bytes
+                                            : 1 + rng() % 2000;
     std::string bytes(size, '\0');
     for (auto& ch : bytes) ch = static_cast<char>(rng());
     const auto bucket = static_cast<std::int64_t>(i) * 1'000'000'000;
@@ -54,6 +58,10 @@ TEST_CASE("output digest: chains hashed on the worker equal chains hashed in pla
     in_place[c].add(name, bucket, bytes);
     outputs[c].push_back(std::move(bytes));
     total += size;
+    if (i == 2500) {
+      on_worker[c]->flush();
+      CHECK(on_worker[c]->result().digest == chain_by_hand(outputs[c]));
+    }
   }
   REQUIRE(total > digest_worker::max_pending);
   const digest_set got = background.result();

@@ -204,8 +204,9 @@ TEST_CASE("whether a journal holds control records: meta answers, else the journ
 
 // A replay's --out (store_sync::on_sync) skips LMDB's flush at each commit and is flushed once
 // by sync(); what was committed is all there after a reopen. node_key spells output_key's keys.
-TEST_CASE("a store synced on demand keeps every commit, and node_key makes output_key's keys",
-          "[store_writer]") {
+TEST_CASE(
+    "a store synced on demand keeps every commit and node_key makes the keys output_key makes",
+    "[store_writer]") {
   temp_dir dir;
   const std::string id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   for (const std::int64_t bucket : {INT64_MIN, std::int64_t{-5}, std::int64_t{0},
@@ -226,7 +227,7 @@ TEST_CASE("a store synced on demand keeps every commit, and node_key makes outpu
     for (std::int64_t b = 0; b < 5000; ++b) w.put_output(key, b, std::string(900, 'v'));
     w.flush();
     db.sync();
-    CHECK(w.stats().commits > 1000);
+    CHECK(w.stats().commits >= 1000);  // 5 outputs of 940 bytes reach 4096
   }
   store db(dir.path().string(), false);
   CHECK(db.output_count() == 5000);

@@ -70,10 +70,7 @@ void print_dump(const std::string& raw) {
 }
 
 int explain_journal(const store& s, std::uint64_t seq, bool json) {
-  std::optional<std::string> bytes;
-  s.read_journal(seq - 1, 1, [&](std::uint64_t at, std::string_view b) {
-    if (at == seq) bytes = std::string(b);
-  });
+  const std::optional<std::string> bytes = s.journal_bytes(seq);
   if (!bytes) {
     std::cerr << "shoal: " << s.dir() << ": no journal record " << seq << " (the journal holds 1.."
               << s.journal_last() << ")\n";

@@ -26,10 +26,7 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
   if (in_cluster > 0 && in_cluster <= local) {
     // The dir must hold the record the cluster holds last, byte for byte: a dir of another
     // engine (or one that went on alone after a takeover elsewhere) is not merged in.
-    std::string mine;
-    db_.read_journal(in_cluster - 1, 1,
-                     [&](std::uint64_t, std::string_view bytes) { mine = bytes; });
-    if (mine != cluster_last)
+    if (db_.journal_bytes(in_cluster) != cluster_last)
       throw cluster_error("data dir " + db_.dir() + " is not engine " + c_.engine_id +
                           "'s: its journal record " + std::to_string(in_cluster) +
                           " differs from the one in stream " + c_.stream +
@@ -74,10 +71,7 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
 // cluster's (its last record the same bytes); the records after it are appended, so the engine
 // catches up through them like through its own journal tail.
 void journal_replicator::catch_up_from_cluster(std::uint64_t local, std::uint64_t in_cluster) {
-  std::string last_local;
-  if (local > 0)
-    db_.read_journal(local - 1, 1,
-                     [&](std::uint64_t, std::string_view bytes) { last_local = bytes; });
+  const std::string last_local = db_.journal_bytes(local).value_or("");
   const auto t0 = std::chrono::steady_clock::now();
   const pulled_journal r = read_cluster_journal(
       *link_, c_, local > 0 ? local - 1 : 0, [&](std::uint64_t seq, std::string&& bytes) {

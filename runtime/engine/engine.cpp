@@ -194,11 +194,18 @@ void engine::impl::follow_journal() {
     gate->forward(r);
   };
   h.promoted = [this](std::unique_ptr<engine_lease> l) { take_over(std::move(l)); };
-  std::string last;  // the follower checks that the stream holds this dir's last record
-  if (const std::uint64_t n = db->journal_last())
-    db->read_journal(n - 1, 1, [&](std::uint64_t, std::string_view bytes) { last = bytes; });
-  follower = std::make_unique<journal_follower>(cfg.cluster, db->journal_last(), std::move(last),
-                                                std::move(h));
+  // The follower checks that the stream holds this dir's last record.
+  const std::uint64_t last = db->journal_last();
+  follower = std::make_unique<journal_follower>(cfg.cluster, last,
+                                                db->journal_bytes(last).value_or(""), std::move(h));
+}
+
+// publish_after_commit in cluster mode: an output is released once the cluster acknowledged the
+// journal records it read, not at the local commit.
+void engine::impl::release_on_cluster_acks() {
+  if (!pub || !cfg.engine.publish_after_commit) return;
+  release_on_cluster_ack = true;
+  replicator->on_replicated([pub = pub](std::uint64_t seq) { pub->committed(seq); });
 }
 
 // The standby becomes the active engine: everything the old one put in the stream has gone
@@ -210,17 +217,14 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   try {
     // Outside graph_mu (admin `cluster` answers meanwhile): connecting may take a while.
     r = std::make_unique<journal_replicator>(cfg.cluster, *db, writer, opt.config_text);
-  } catch (const std::exception& e) {
+  } catch (...) {
     l->release();  // another standby may do better
     throw;
   }
   std::lock_guard graph_lock(graph_mu);
   lease = std::move(l);
   replicator = std::move(r);
-  if (pub && cfg.engine.publish_after_commit) {
-    release_on_cluster_ack = true;
-    replicator->on_replicated([pub = pub](std::uint64_t seq) { pub->committed(seq); });
-  }
+  release_on_cluster_acks();
   gate->resume_from(*db);
   standby = false;
   start_sources();
@@ -346,8 +350,7 @@ void engine::start() {
   // in cluster mode, until the cluster acknowledged them.
   if (m.pub && m.writer && m.opt.live && m.cfg.engine.publish_after_commit) {
     if (m.replicator) {
-      m.release_on_cluster_ack = true;
-      m.replicator->on_replicated([pub = m.pub](std::uint64_t seq) { pub->committed(seq); });
+      m.release_on_cluster_acks();
     } else {
       // A standby releases on the local commit until it takes over and replicates.
       m.writer->on_commit([&m, pub = m.pub](std::uint64_t seq) {

@@ -213,6 +213,15 @@ std::size_t store::read_journal(
   return n;
 }
 
+std::optional<std::string> store::journal_bytes(std::uint64_t seq) const {
+  std::optional<std::string> bytes;
+  if (seq == 0) return bytes;
+  read_journal(seq - 1, 1, [&](std::uint64_t at, std::string_view b) {
+    if (at == seq) bytes = std::string(b);
+  });
+  return bytes;
+}
+
 std::vector<journal_record> store::read_records(std::uint64_t* pos, std::size_t limit) const {
   std::vector<journal_record> batch;
   read_journal(*pos, limit, [&](std::uint64_t seq, std::string_view bytes) {

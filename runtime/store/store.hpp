@@ -58,6 +58,8 @@ class store {
   // short read transaction. Returns how many were read.
   std::size_t read_journal(std::uint64_t after, std::size_t limit,
                            const std::function<void(std::uint64_t, std::string_view)>& f) const;
+  // The bytes of journal record `seq`; nullopt when the journal has none.
+  std::optional<std::string> journal_bytes(std::uint64_t seq) const;
   // The next batch: up to `limit` records after *pos, decoded, with *pos moved past them; empty
   // at the end of the journal. Throws decode_error for a record that does not decode.
   std::vector<journal_record> read_records(std::uint64_t* pos, std::size_t limit) const;

@@ -240,3 +240,16 @@ TEST_CASE(
   CHECK((flags & MDB_NOSYNC) == 0);
   CHECK(live.syncs_each_commit());
 }
+
+TEST_CASE("journal_bytes reads one journal record by its seq", "[store_writer]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  store_writer w(db);
+  for (const char* r : {"a", "bb", "ccc"}) w.append_journal(r);
+  w.flush();
+  CHECK_FALSE(db.journal_bytes(0));
+  CHECK(db.journal_bytes(1) == "a");
+  CHECK(db.journal_bytes(2) == "bb");
+  CHECK(db.journal_bytes(3) == "ccc");
+  CHECK_FALSE(db.journal_bytes(4));
+}

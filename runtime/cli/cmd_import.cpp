@@ -283,9 +283,8 @@ void add_import_command(CLI::App& app, cli_result& result) {
       }
       flush();
     }
-    writer.flush();
     if (!existed) writer.put_meta(store::controls_meta, "0");  // no runtime changes in it
-    writer.flush();
+    writer.flush();  // the records and the meta, in the order queued
     writer.stop();
 
     std::cerr << "imported " << n.events << " events from " << o->file << " into " << o->out

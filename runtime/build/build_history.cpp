@@ -682,8 +682,9 @@ class builder {
           stop_status = segment_status::failed;  // (even when a later step died first)
           break;
         }
+        const node_key key(n.id);
         for (const auto& o : outs) {
-          w_->put_output(n.id, o.bucket, encode_output(n.name(), n.id, o.bucket, o.seq, o.v));
+          w_->put_output(key, o.bucket, encode_output(n.name(), n.id, o.bucket, o.seq, o.v));
           chains[finalized].add(o.bucket, o.seq, *o.v);
           ++written;
         }
@@ -913,13 +914,14 @@ class builder {
   void copy_node(const plan_node& n, std::vector<seg>& segs) {
     w_->flush();  // a source written earlier in this build is read now
     std::uint64_t seq = 0, written = 0;
+    const node_key key(n.id);
     for (std::size_t k = 0; k < count_; ++k) {
       seg& s = segs[k];
       if (s.status == segment_status::reused) {
         const bool retired = !stored_ids_.count(s.from_id);
         auto copy = [&](std::int64_t, std::string_view bytes) {
           const Output o = decode_output(bytes, stored_data_limits());
-          w_->put_output(n.id, o.bucket, encode_output(n.name(), n.id, o.bucket, ++seq, o.value));
+          w_->put_output(key, o.bucket, encode_output(n.name(), n.id, o.bucket, ++seq, o.value));
           ++written;
         };
         if (retired)

@@ -199,6 +199,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     opt.data_dir = out;
     opt.publish = false;
     opt.live = false;
+    opt.data_sync = store_sync::on_sync;  // an interrupted replay removes it: see engine_options
     opt.digest = digest_mode;
     // Inline (no actors) unless asked otherwise or the journal changes the graph at runtime,
     // which only the actor graph can follow.

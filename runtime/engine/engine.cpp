@@ -202,7 +202,7 @@ void engine::impl::follow_journal() {
 
 // publish_after_commit in cluster mode: an output is released once the cluster acknowledged the
 // journal records it read, not at the local commit.
-void engine::impl::release_on_cluster_acks() {
+void engine::impl::follow_cluster_acks() {
   if (!pub || !cfg.engine.publish_after_commit) return;
   release_on_cluster_ack = true;
   replicator->on_replicated([pub = pub](std::uint64_t seq) { pub->committed(seq); });
@@ -224,7 +224,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   std::lock_guard graph_lock(graph_mu);
   lease = std::move(l);
   replicator = std::move(r);
-  release_on_cluster_acks();
+  follow_cluster_acks();
   gate->resume_from(*db);
   standby = false;
   start_sources();
@@ -289,10 +289,10 @@ void engine::start() {
     });
   if (!m.opt.data_dir.empty()) {
     const bool existed = store::exists(m.opt.data_dir);
-    // A replay's --out is rebuilt, not recovered (an interrupted replay removes it): its commits
-    // reach the disk once, when the replay ends, not one fdatasync pair per transaction.
+    // A replay's --out may reach the disk once, when the replay ends, not one fdatasync pair
+    // per transaction; what a live engine acknowledges must be on the disk at each commit.
     m.db = std::make_unique<store>(m.opt.data_dir, true,
-                                   m.opt.live ? store_sync::every_commit : store_sync::on_sync);
+                                   m.opt.live ? store_sync::every_commit : m.opt.data_sync);
     auto commit = m.opt.commit;
     if (!commit.clock) commit.clock = &m.clk();
     // Live, the queue absorbs bursts while a commit runs; a replay is bound by the writer
@@ -350,7 +350,7 @@ void engine::start() {
   // in cluster mode, until the cluster acknowledged them.
   if (m.pub && m.writer && m.opt.live && m.cfg.engine.publish_after_commit) {
     if (m.replicator) {
-      m.release_on_cluster_acks();
+      m.follow_cluster_acks();
     } else {
       // A standby releases on the local commit until it takes over and replicates.
       m.writer->on_commit([&m, pub = m.pub](std::uint64_t seq) {

@@ -105,7 +105,7 @@ struct engine::impl {
   void keep_lease();
   void follow_journal();
   void take_over(std::unique_ptr<engine_lease> l);
-  void release_on_cluster_acks();  // publish_after_commit follows the replicator's acks
+  void follow_cluster_acks();  // publish_after_commit follows the replicator's acks
 
   // Lets ingest go on when a quiet section ends, however it ends.
   struct resume_ingest {

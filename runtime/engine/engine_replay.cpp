@@ -78,8 +78,12 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
   }
   m.flow->wait_idle();
   if (m.writer) m.writer->flush();
-  // Counted in the replay's time: the outputs are stored once they are on the disk.
-  if (m.db && !m.opt.live && !st.cancelled) m.db->sync();
+  // Counted in the replay's time: the outputs are stored once they are on the disk. A signal
+  // before or during the flush cancels the replay all the same (its caller removes the dir).
+  if (m.db && !m.db->syncs_each_commit() && !cancelled()) {
+    m.db->sync();
+    cancelled();
+  }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (tty) print(true);
   return st;

@@ -157,6 +157,7 @@ nlohmann::json recompute(const store& s, const config& cfg, const plan& g, std::
     opt.data_dir = scratch.path.string();
     opt.publish = false;
     opt.live = false;
+    opt.data_sync = store_sync::on_sync;  // a scratch dir
     opt.inline_nodes = !s.journal_has_controls();
     engine eng(cfg, g, opt);
     eng.start();

@@ -194,16 +194,16 @@ void store_writer::commit(std::deque<op>& batch) {
     bytes += batch[i].key.size() + batch[i].value.size();
     if ((bytes >= opt_.max_txn_bytes && !batch[i].group_continues) || i + 1 == batch.size()) {
       commit_txn(batch, first, i + 1);
-      unsynced_bytes_ += bytes;
+      bytes_since_writeback_ += bytes;
       first = i + 1;
       bytes = 0;
     }
   }
   // A store that is synced once at the end (a replay's --out) would otherwise leave all its
   // writing to that sync: start it now and then, while the graph computes.
-  if (unsynced_bytes_ >= writeback_every_bytes) {
+  if (bytes_since_writeback_ >= opt_.writeback_bytes) {
     store_.start_writeback();
-    unsynced_bytes_ = 0;
+    bytes_since_writeback_ = 0;
   }
 }
 

@@ -57,6 +57,9 @@ class store_writer {
     // its largest write transaction for reuse until the environment closes, so this bounds
     // that memory: one backlog committed at once would raise the process's RSS for good.
     std::size_t max_txn_bytes = std::size_t{512} << 10;
+    // A store flushed only on demand (store_sync::on_sync): the writer asks the kernel to start
+    // writing after this many committed bytes, so that the final flush finds little to do.
+    std::size_t writeback_bytes = std::size_t{16} << 20;
     shoal::clock* clock = nullptr;  // null: the system clock
   };
   store_writer(store& s, options o);
@@ -138,9 +141,7 @@ class store_writer {
   bool controls_marked_ = false;
   std::uint64_t enqueued_ = 0, committed_ = 0;
   std::uint64_t committed_journal_ = 0;
-  // Committed bytes since the writer last started the kernel's writeback (writer thread only).
-  static constexpr std::size_t writeback_every_bytes = std::size_t{16} << 20;
-  std::size_t unsynced_bytes_ = 0;
+  std::size_t bytes_since_writeback_ = 0;  // committed (writer thread only)
   std::size_t blocked_producers_ = 0;
   std::vector<std::function<void(std::uint64_t)>> on_commit_;
   std::size_t queued_bytes_ = 0;

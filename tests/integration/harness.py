@@ -132,10 +132,10 @@ def feed_config(wd, name, feed_ep, streams, nodes="", engine="", source=""):
     return path, port
 
 
-def fabricator_source(seed, assets, pace, extra=""):
-    """The lines of a [[source]] `market` of kind fabricator (1 s buckets)."""
-    return (f'name = "market"\nkind = "fabricator"\nseed = {seed}\nassets = {assets}\n{extra}'
-            f'interval = "1s"\npace = "{pace}"')
+def fabricator_source(seed, assets, pace, *extra):
+    """The lines of a [[source]] `market` of kind fabricator (1 s buckets); EXTRA: more lines."""
+    return "\n".join(['name = "market"', 'kind = "fabricator"', f"seed = {seed}", f"assets = {assets}",
+                      *extra, 'interval = "1s"', f'pace = "{pace}"'])
 
 
 def journal_source(path, pace):

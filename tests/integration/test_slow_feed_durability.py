@@ -19,7 +19,7 @@ from harness import SHOAL, check, engine_config, fabricator_source, nodes_toml, 
 PACE_S, COMMIT_MS = 0.2, 20
 rng = random.Random(20261201)
 wd = workdir()
-cfg, port = engine_config(wd, "slow", fabricator_source(3, 4, f"{int(PACE_S * 1000)}ms", "books = false\n"),
+cfg, port = engine_config(wd, "slow", fabricator_source(3, 4, f"{int(PACE_S * 1000)}ms", "books = false"),
                          nodes_toml(("ret", "log_return", "market.scan")), engine=f"commit_ms = {COMMIT_MS}")
 data = os.path.join(wd, "data")
 ctx = zmq.Context()

@@ -1,6 +1,7 @@
 // Drives the engine's operator console in Debian's chromium (headless) the way an operator
 // would: the page loads, the DAG shows, live updates arrive, a node's page draws its chart,
-// window heat map and compute-time histogram, and its Pause button pauses it. Prints a JSON
+// window heat map and compute-time histogram, its box shows its rates, and its Pause button
+// pauses it. Prints a JSON
 // summary for tests/integration/test_console.py (which checks the admin socket) and saves a
 // screenshot.
 // Usage: node console_check.mjs URL NODE SCREENSHOT.png
@@ -30,6 +31,10 @@ try {
     null,
     { timeout: 20000 },
   );
+  // Its box's rates, once two updates came: outputs per second, not a placeholder.
+  await page.waitForFunction((sel) => /out [1-9][0-9]*\/s/.test(document.querySelector(sel)?.textContent ?? ""),
+    `${box} text.rate`, { timeout: 20000 });
+  const rate = await page.$eval(`${box} text.rate`, (t) => t.textContent);
   const facts = await page.$$eval("#node-facts tr", (rows) => rows.map((r) => r.cells[0].textContent));
   await page.click("#pause");
   await page.waitForFunction(() => document.getElementById("node-state").textContent === "PAUSED", null, {
@@ -37,7 +42,7 @@ try {
   });
   const boxState = await page.$eval(`${box} rect`, (r) => r.getAttribute("class"));
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ nodes, edges, facts, boxState, errors }));
+  console.log(JSON.stringify({ nodes, edges, facts, boxState, rate, errors }));
 } finally {
   await browser.close();
 }

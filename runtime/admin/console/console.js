@@ -81,7 +81,8 @@ function drawGraph() {
     el("title", {}, g).textContent = `${n.names.join(", ")}\n${n.kind} · NodeID ${n.id.slice(0, 12)}`;
     el("text", { x: 8, y: 15, class: "name" }, g).textContent = name.length > 20 ? name.slice(0, 19) + "…" : name;
     el("text", { x: 8, y: 28, class: "kind" }, g).textContent = n.kind;
-    const rate = el("text", { x: 8, y: 40 }, g);
+    const rate = el("text", { x: 8, y: 40, class: "rate" }, g);
+    rate.textContent = "in …/s · out …/s";
     const more = el("text", { x: 8, y: 50 }, g);
     g.addEventListener("click", () => select(name).catch(() => {}));
     boxes.set(name, { g, rect, rate, more, kind: n.kind });
@@ -99,10 +100,13 @@ function onNodes(nodes) {
     b.g.dataset.state = n.state;
     const before = counters.get(n.name);
     const dt = before ? (now - before.at) / 1000 : 0;
-    const ev = dt > 0 ? (n.events_in - before.events_in) / dt : 0;
-    const out = dt > 0 ? (n.outputs - before.outputs) / dt : 0;
     counters.set(n.name, { events_in: n.events_in, outputs: n.outputs, at: now });
-    b.rate.textContent = `in ${ev.toFixed(0)}/s · out ${out.toFixed(0)}/s`;
+    // A rate needs two updates: until then the box says so, not "0/s" (which reads as a stall).
+    if (dt > 0) {
+      const ev = (n.events_in - before.events_in) / dt;
+      const out = (n.outputs - before.outputs) / dt;
+      b.rate.textContent = `in ${ev.toFixed(0)}/s · out ${out.toFixed(0)}/s`;
+    }
     b.more.textContent = `late ${n.late_dropped} · rejected ${n.rejected}`;
   }
   if (selected) {

@@ -24,10 +24,6 @@ struct engine_options {
   std::string data_dir;               // empty: no store (nothing journaled, stored or checkpointed)
   bool publish = true;                // bind the PUB socket and publish outputs
   bool live = true;                   // false: replay mode (no sources, no journaling)
-  // Replay only: store_sync::on_sync for a data dir that is a result, rebuilt and never
-  // recovered (a replay's --out): replay() flushes it once, at its end. A live engine's store
-  // always flushes every commit, whatever this says.
-  store_sync data_sync = store_sync::every_commit;
   std::int64_t checkpoint_every = 0;  // buckets of event time between checkpoints; 0 = at stop
   store_writer::options commit;
   std::string config_text;  // recorded in meta (live): the config files as a msgpack map
@@ -35,6 +31,10 @@ struct engine_options {
   // Replay only (live = false): run every node in the replaying thread (inline_graph) instead
   // of as actors. The journal must hold no control records: replay throws at one.
   bool inline_nodes = false;
+  // Replay only: store_sync::on_sync for a data dir that is a result, rebuilt and never
+  // recovered (a replay's --out): replay() flushes it once, at its end. A live engine's store
+  // always flushes every commit, whatever this says.
+  store_sync data_sync = store_sync::every_commit;
   shoal::clock* clock = nullptr;  // what sources, ingest and the store wait on; null: system
   // [cluster]: start as the standby of engine <engine_id> (docs/cluster.md): follow its journal
   // from the cluster, and take over when its lease expires.

@@ -122,14 +122,10 @@ def feed_config(wd, name, feed_ep, streams, nodes="", engine="", source=""):
     connected to FEED_EP. STREAMS maps each stream's name to the rest of its [[source.stream]]
     table (TOML lines); NODES is TOML text; ENGINE and SOURCE are extra lines for [engine] and
     the [[source]]. Returns (path, publish port)."""
-    port = free_port()
-    text = (f'[engine]\nname = "{name}"\npublish = "tcp://127.0.0.1:{port}"\n{engine}\n\n'
-            f'[[source]]\nname = "feed"\nkind = "zmq"\nconnect = ["{feed_ep}"]\n{source}\n\n')
+    lines = f'name = "feed"\nkind = "zmq"\nconnect = ["{feed_ep}"]\n{source}'
     for stream, rest in streams.items():
-        text += f'[[source.stream]]\nname = "{stream}"\n{rest}\n\n'
-    path = os.path.join(wd, f"{name}.toml")
-    open(path, "w").write(text + nodes)
-    return path, port
+        lines += f'\n\n[[source.stream]]\nname = "{stream}"\n{rest}'
+    return engine_config(wd, name, lines, nodes, engine=engine)
 
 
 def fabricator_source(seed, assets, pace, *extra):

@@ -54,9 +54,10 @@ bool parse_speed(const std::string& text, double& speed) {
   return speed > 0;
 }
 
-// --cluster: copies the engine's journal (and its config) from the cluster into a new dir.
+// --cluster / --cluster-config: copies the engine's journal (and its config) from the cluster
+// into a new dir.
 template <class Options>
-bool pull_from_cluster(const Options& o, cli_result& result) {
+bool pull_from_cluster(const Options& o, const CLI::App& cmd, cli_result& result) {
   if (store::exists(o.dir)) {
     std::cerr << "shoal: " << o.dir
               << " already holds data; with --cluster, DIR is where the journal is copied to\n";
@@ -64,15 +65,32 @@ bool pull_from_cluster(const Options& o, cli_result& result) {
     return false;
   }
   cluster_decl c;
+  if (!o.cluster_config.empty()) {
+    // The engine's own [cluster] table: its servers, names, TLS and credential files.
+    try {
+      c = load_config(o.cluster_config).cluster;
+    } catch (const std::exception& e) {
+      std::cerr << "shoal: --cluster-config: " << e.what() << "\n";
+      result.exit_code = 2;
+      return false;
+    }
+    if (!c.enabled) {
+      std::cerr << "shoal: --cluster-config: " << o.cluster_config << " has no [cluster] table\n";
+      result.exit_code = 2;
+      return false;
+    }
+  }
   c.enabled = true;
   for (std::size_t start = 0; start <= o.cluster.size();) {
     const auto comma = std::min(o.cluster.find(',', start), o.cluster.size());
     if (comma > start) c.servers.push_back(o.cluster.substr(start, comma - start));
     start = comma + 1;
   }
-  c.stream = o.stream;
-  c.subjects = o.subjects;
-  c.engine_id = o.engine_id;
+  // Given on the command line, or without --cluster-config (their defaults), they decide.
+  const bool from_file = !o.cluster_config.empty();
+  if (!from_file || cmd.count("--stream")) c.stream = o.stream;
+  if (!from_file || cmd.count("--subjects")) c.subjects = o.subjects;
+  if (!from_file || cmd.count("--engine-id")) c.engine_id = o.engine_id;
   try {
     const pulled_journal p = pull_journal(c, o.dir);
     std::cerr << "copied " << p.records << " journal records of engine " << c.engine_id
@@ -94,7 +112,7 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       "replay", "Feed a recorded journal through the graph and store the outputs (for parity).");
   struct options {
     std::string dir, config, speed = "max", out, digest, report;
-    std::string cluster, stream = "SHOAL", subjects = "shoal", engine_id = "shoal";
+    std::string cluster, cluster_config, stream = "SHOAL", subjects = "shoal", engine_id = "shoal";
     bool force = false, actors = false;
   };
   auto o = std::make_shared<options>();
@@ -105,6 +123,11 @@ void add_replay_command(CLI::App& app, cli_result& result) {
   cmd->add_option("--cluster", o->cluster,
                   "NATS server URLs (comma-separated): read the journal of --engine-id from the "
                   "cluster's --stream instead of a data dir");
+  cmd->add_option("--cluster-config", o->cluster_config,
+                  "read the journal from the cluster an engine config's [cluster] table names "
+                  "(servers, stream, subjects, engine_id, TLS and credential files); "
+                  "--stream, --subjects and --engine-id override it")
+      ->excludes("--cluster");
   cmd->add_option("--stream", o->stream, "with --cluster: the JetStream stream")
       ->capture_default_str();
   cmd->add_option("--subjects", o->subjects, "with --cluster: the [cluster] subjects prefix")
@@ -138,7 +161,8 @@ void add_replay_command(CLI::App& app, cli_result& result) {
       result.exit_code = 2;
       return;
     }
-    if (!o->cluster.empty() && !pull_from_cluster(*o, result)) return;
+    if ((!o->cluster.empty() || !o->cluster_config.empty()) && !pull_from_cluster(*o, *cmd, result))
+      return;
     if (!check_data_dir(o->dir, result)) return;
     const bool digest_mode = cmd->count("--digest") > 0;
     if (digest_mode && !o->out.empty()) {

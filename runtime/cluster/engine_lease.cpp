@@ -23,7 +23,7 @@ std::string this_instance() {
 
 engine_lease::engine_lease(const cluster_decl& c)
     : c_(c), bucket_(c.stream + "_leases"), instance_(this_instance()) {
-  link_ = std::make_unique<jetstream_link>(c_.servers, "shoal lease " + c_.engine_id);
+  link_ = std::make_unique<jetstream_link>(c_, "shoal lease " + c_.engine_id);
   link_->ensure_kv(bucket_, c_.heartbeat_ttl_ns, c_.replicas);
 }
 

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/transport/private_file.hpp"
+
 namespace shoal {
 
 namespace {
@@ -46,6 +48,44 @@ natsStatus with_retries(jsErrCode& code, Call call) {
     const natsStatus s = call();
     if (s == NATS_OK || !transient(s, code) || std::chrono::steady_clock::now() >= until) return s;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+// TLS and credentials (cluster_security). A secret file open to others is refused before it is
+// read; nats.c reports a bad certificate or key here, at load, not at connect.
+void apply_security(natsOptions* opts, const cluster_decl& c) {
+  const cluster_security& sec = c.security;
+  auto private_file = [](const std::string& path, const char* noun) {
+    try {
+      require_private_file(path, noun);
+    } catch (const std::runtime_error& e) {
+      throw cluster_error(e.what());
+    }
+  };
+  if (c.tls()) {
+    check(natsOptions_SetSecure(opts, true), "TLS");
+    if (!sec.ca_file.empty())
+      check(natsOptions_LoadCATrustedCertificates(opts, sec.ca_file.c_str()),
+            "cluster.tls.ca_file " + sec.ca_file);
+    if (!sec.cert_file.empty()) {
+      private_file(sec.key_file, "TLS private key file");
+      check(natsOptions_LoadCertificatesChain(opts, sec.cert_file.c_str(), sec.key_file.c_str()),
+            "cluster.tls.cert_file " + sec.cert_file + " with key_file " + sec.key_file);
+    }
+  }
+  if (!sec.credentials_file.empty()) {
+    private_file(sec.credentials_file, "NATS credentials file");
+    check(natsOptions_SetUserCredentialsFromFiles(opts, sec.credentials_file.c_str(), nullptr),
+          "cluster.credentials_file " + sec.credentials_file);
+  }
+  if (!sec.user.empty()) {
+    std::string password;
+    try {
+      password = read_private_line(sec.password_file, "password file");
+    } catch (const std::runtime_error& e) {
+      throw cluster_error(e.what());
+    }
+    check(natsOptions_SetUserInfo(opts, sec.user.c_str(), password.c_str()), "cluster.user");
   }
 }
 
@@ -102,9 +142,10 @@ struct jetstream_link::impl {
   }
 };
 
-jetstream_link::jetstream_link(const std::vector<std::string>& servers, const std::string& name)
+jetstream_link::jetstream_link(const cluster_decl& c, const std::string& name)
     : impl_(std::make_unique<impl>()) {
   auto& m = *impl_;
+  const auto& servers = c.servers;
   check(natsOptions_Create(&m.opts), "nats options");
   std::vector<const char*> urls;
   for (const auto& s : servers) urls.push_back(s.c_str());
@@ -118,11 +159,20 @@ jetstream_link::jetstream_link(const std::vector<std::string>& servers, const st
   check(natsOptions_SetPingInterval(m.opts, 1000), "nats ping interval");
   check(natsOptions_SetMaxPingsOut(m.opts, 2), "nats pings out");
   check(natsOptions_SetReconnectedCB(m.opts, &impl::on_reconnected, &m), "nats callback");
+  apply_security(m.opts, c);
   std::string list;
   for (const auto& s : servers) list += (list.empty() ? "" : ", ") + s;
   const natsStatus s = natsConnection_Connect(&m.nc, m.opts);
-  if (s != NATS_OK)
-    throw cluster_error("cannot connect to the NATS cluster (" + list + "): " + status_text(s));
+  if (s != NATS_OK) {
+    // A server that verifies clients closes a TLS connection without a certificate right after
+    // the handshake; nats.c then reports only an unexpected end of its protocol.
+    const std::string hint = c.tls() && c.security.cert_file.empty()
+                                 ? " (servers that verify clients need [cluster] tls.cert_file and "
+                                   "tls.key_file)"
+                                 : "";
+    throw cluster_error("cannot connect to the NATS cluster (" + list + "): " + status_text(s) +
+                        hint);
+  }
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 5000;

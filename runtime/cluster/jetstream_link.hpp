@@ -45,9 +45,11 @@ struct publish_result {
 
 class jetstream_link {
  public:
-  // Connects (trying every server, reconnecting forever once connected). `name` names the
-  // connection on the servers' monitoring pages. Throws cluster_error when no server answers.
-  jetstream_link(const std::vector<std::string>& servers, const std::string& name);
+  // Connects to c.servers (trying every server, reconnecting forever once connected), over TLS
+  // and with the credentials c.security names. `name` names the connection on the servers'
+  // monitoring pages. Throws cluster_error when no server answers or a credential file is
+  // missing, open to others, or refused.
+  jetstream_link(const cluster_decl& c, const std::string& name);
   ~jetstream_link();
   jetstream_link(const jetstream_link&) = delete;
   jetstream_link& operator=(const jetstream_link&) = delete;

@@ -40,7 +40,7 @@ std::string journal_follower::error() const {
 
 void journal_follower::run() {
   try {
-    jetstream_link link(c_.servers, "shoal standby " + c_.engine_id);
+    jetstream_link link(c_, "shoal standby " + c_.engine_id);
     link.ensure_stream(c_);
     auto lease = std::make_unique<engine_lease>(c_);
     const std::string subject = c_.journal_subject();

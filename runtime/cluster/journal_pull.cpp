@@ -72,7 +72,7 @@ void append_to_journal(store_writer& w, std::string&& bytes) {
 }
 
 pulled_journal pull_journal(const cluster_decl& c, const std::string& dir) {
-  jetstream_link link(c.servers, "shoal replay " + c.engine_id);
+  jetstream_link link(c, "shoal replay " + c.engine_id);
   store db(dir, true);
   store_writer writer(db);
   pulled_journal r = read_cluster_journal(link, c, 0, [&](std::uint64_t, std::string&& bytes) {

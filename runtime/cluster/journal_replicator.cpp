@@ -14,7 +14,7 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
                                        std::shared_ptr<store_writer> writer,
                                        const std::string& config_packed)
     : c_(std::move(c)), db_(db), writer_(std::move(writer)), subject_(c_.journal_subject()) {
-  link_ = std::make_unique<jetstream_link>(c_.servers, "shoal engine " + c_.engine_id);
+  link_ = std::make_unique<jetstream_link>(c_, "shoal engine " + c_.engine_id);
   link_->ensure_stream(c_);
   std::uint64_t in_cluster = 0;
   std::string cluster_last;

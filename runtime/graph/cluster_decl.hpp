@@ -10,9 +10,23 @@
 
 namespace shoal {
 
+// How the engine connects to servers beyond a trusted network: TLS, and who it is to them. Only
+// file names: the config is journaled and published on the config subject, so a secret written
+// in it would travel with every copy. Relative names are relative to the config file.
+struct cluster_security {
+  std::string ca_file;           // PEM CAs the servers' certificates must chain to (turns TLS on)
+  std::string cert_file;         // PEM client certificate (mutual TLS), with key_file
+  std::string key_file;          // its PEM private key: the owner's alone (mode 0600)
+  std::string credentials_file;  // a NATS .creds file (user JWT and nkey seed), mode 0600
+  std::string user;              // user and password_file: the servers' `authorization` users
+  std::string password_file;     // the password on its first line, mode 0600
+  bool any_tls() const { return !ca_file.empty() || !cert_file.empty(); }
+};
+
 struct cluster_decl {
-  bool enabled = false;              // a [cluster] table is present
-  std::vector<std::string> servers;  // "nats://host:port" (or "host:port"), any of the cluster's
+  bool enabled = false;  // a [cluster] table is present
+  // "nats://host:port", "tls://host:port" (TLS) or "host:port", any of the cluster's.
+  std::vector<std::string> servers;
   // Names this engine in the cluster: its journal subject and its message ids. Default: the
   // [engine] name.
   std::string engine_id;
@@ -24,8 +38,15 @@ struct cluster_decl {
   // The lease of an ingesting engine expires this long after its holder's last renewal (the
   // holder renews every third of it): a standby takes over within about this long of a kill.
   std::int64_t heartbeat_ttl_ns = 3'000'000'000;
+  cluster_security security;
   source_loc loc;
 
+  // TLS is on when a server URL says tls:// or [cluster] tls names a CA or a certificate.
+  bool tls() const {
+    for (const auto& s : servers)
+      if (s.rfind("tls://", 0) == 0) return true;
+    return security.any_tls();
+  }
   std::string journal_subject() const { return subjects + ".in." + engine_id; }
   std::string config_subject() const { return subjects + ".config." + engine_id; }
 };

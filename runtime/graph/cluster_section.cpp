@@ -1,6 +1,7 @@
 // [cluster]: servers, this engine's id, the stream and its replicas (design §12).
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "runtime/graph/detail/cluster_section.hpp"
 #include "runtime/graph/detail/table_reader.hpp"
@@ -16,14 +17,57 @@ bool plain_token(const std::string& s) {
   });
 }
 
-// "nats://host:port" or "host:port" with a numeric port.
+// "nats://host:port", "tls://host:port" or "host:port" with a numeric port.
 bool server_url(const std::string& s) {
-  std::string rest = s.rfind("nats://", 0) == 0 ? s.substr(7) : s;
+  std::string rest = s;
+  for (const char* scheme : {"nats://", "tls://"})
+    if (s.rfind(scheme, 0) == 0) rest = s.substr(std::char_traits<char>::length(scheme));
   const auto colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) return false;
   const std::string port = rest.substr(colon + 1);
   return port.size() <= 5 &&
          std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// tls = { ca_file, cert_file, key_file }, credentials_file, user and password_file: file names
+// only (see cluster_security), made absolute against the config file's dir.
+void parse_security(table_reader& r, cluster_security& sec) {
+  if (r.has("password"))
+    r.fail("password",
+           "is not read: put the password in a file (mode 0600) and name it in "
+           "password_file; configs are journaled and published to the cluster");
+  const auto dir = std::filesystem::path(r.doc().path()).parent_path();
+  auto file = [&](table_reader& t, const char* key, std::string& out) {
+    if (auto p = t.str(key)) {
+      if (p->empty()) t.fail(key, "must name a file");
+      out = std::filesystem::path(*p).is_relative() ? (dir / *p).lexically_normal().string() : *p;
+    }
+  };
+  if (const toml::value* t = r.get("tls")) {
+    if (!t->is_table())
+      r.fail("tls",
+             "must be a table { ca_file = \"...\", cert_file = \"...\", key_file = \"...\" }");
+    table_reader tr(*t, r.doc(), "cluster.tls");
+    file(tr, "ca_file", sec.ca_file);
+    file(tr, "cert_file", sec.cert_file);
+    file(tr, "key_file", sec.key_file);
+    if (sec.cert_file.empty() != sec.key_file.empty())
+      tr.fail(sec.cert_file.empty() ? "cert_file" : "key_file",
+              "cert_file and key_file go together: a client certificate and its private key");
+    tr.finish();
+  }
+  file(r, "credentials_file", sec.credentials_file);
+  if (auto u = r.str("user")) {
+    if (u->empty()) r.fail("user", "must not be empty");
+    sec.user = *u;
+  }
+  file(r, "password_file", sec.password_file);
+  if (sec.user.empty() != sec.password_file.empty())
+    r.fail(sec.user.empty() ? "user" : "password_file",
+           "user and password_file go together (the password itself never goes in a config: "
+           "configs are journaled and published to the cluster)");
+  if (!sec.credentials_file.empty() && !sec.user.empty())
+    r.fail("credentials_file", "give either credentials_file or user and password_file, not both");
 }
 
 }  // namespace
@@ -42,7 +86,7 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
     r.fail("servers",
            "is required: the URLs of the cluster's servers, e.g. [\"nats://127.0.0.1:4222\"]");
   for (const auto& s : c.servers)
-    if (!server_url(s)) r.fail("servers", "\"" + s + "\" is not nats://host:port");
+    if (!server_url(s)) r.fail("servers", "\"" + s + "\" is not nats://host:port (or tls://)");
   auto token = [&](const char* key, std::string& out) {
     if (auto s = r.str(key)) {
       if (!plain_token(*s)) r.fail(key, "\"" + *s + "\" must be 1-64 letters, digits, '-' or '_'");
@@ -69,6 +113,7 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
     if (*d < 1'000'000'000 || *d > 60'000'000'000) r.fail("heartbeat_ttl", "must be in [1s, 60s]");
     c.heartbeat_ttl_ns = *d;
   }
+  parse_security(r, c.security);
   r.finish();
   return c;
 }

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/transport/private_file.hpp"
+
 namespace shoal {
 namespace fs = std::filesystem;
 
@@ -117,14 +119,10 @@ curve_pair read_curve_file(const std::string& path) {
 }
 
 curve_pair read_secret_curve_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw curve_error(path + ": no such key file");
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw curve_error(
-        path + ": a secret key file must be the owner's alone, not open to group or others (mode " +
-        mode + "; chmod 600 " + path + ")");
+  try {
+    require_private_file(path, "secret key file");
+  } catch (const std::runtime_error& e) {
+    throw curve_error(e.what());
   }
   curve_pair keys = read_curve_file(path);
   if (keys.secret_key.empty())

@@ -23,15 +23,17 @@ def _ports_free(base, servers):
     return True
 
 
-def local_cluster(wd, servers=3):
-    """Starts SERVERS nats-server processes with JetStream under WD/nats. Returns .servers_line
-    (the [cluster] `servers = [...]` line), .urls (comma-separated), .up() and .down() (all of
-    them again, same ports and files), .pid(i) and .base (server i's client port is base + i)."""
+def local_cluster(wd, servers=3, secure=False):
+    """Starts SERVERS nats-server processes with JetStream under WD/nats (SECURE: TLS with client
+    certificates and a password, scripts/cluster up --secure). Returns .servers_line (the
+    [cluster] `servers = [...]` line), .lines (every [cluster] line `up` printed: with SECURE,
+    the tls, user and password_file lines too), .urls (comma-separated), .up() and .down() (all
+    of them again, same ports and files), .pid(i) and .base (server i's client port is base + i)."""
     nats_dir = os.path.join(wd, "nats")
     start = 21000 + (os.getpid() % 97) * 300
     base = next(b for b in list(range(start, 60000, 300)) + list(range(21000, start, 300))
                 if _ports_free(b, servers))
-    args = ["--servers", str(servers), "--dir", nats_dir, "--port", str(base)]
+    args = ["--servers", str(servers), "--dir", nats_dir, "--port", str(base)] + (["--secure"] if secure else [])
 
     def up():
         r = subprocess.run([CLUSTER, "up"] + args, capture_output=True, text=True, timeout=60)
@@ -42,11 +44,12 @@ def local_cluster(wd, servers=3):
         subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True, timeout=60)
 
     atexit.register(down)
-    servers_line = up()
-    check(servers_line.startswith("servers = ["), f"scripts/cluster up printed {servers_line!r}")
+    lines = up()
+    servers_line = lines.splitlines()[0]
+    check(servers_line.startswith("servers = ["), f"scripts/cluster up printed {lines!r}")
     urls = subprocess.run([CLUSTER, "urls", "--dir", nats_dir], capture_output=True, text=True).stdout.strip()
     check(len(urls.split(",")) == servers, f"scripts/cluster urls: {urls}")
-    return SimpleNamespace(dir=nats_dir, base=base, servers_line=servers_line, urls=urls, up=up, down=down,
+    return SimpleNamespace(dir=nats_dir, base=base, servers_line=servers_line, lines=lines, urls=urls, up=up, down=down,
                            pid=lambda i: int(open(os.path.join(nats_dir, f"n{i}", "pid")).read()))
 
 

@@ -81,7 +81,7 @@ TEST_CASE("runtime: curve keys: a secret others may read, and broken files, are 
         std::string::npos);
   CHECK(message_of([&] {
           read_secret_curve_file((dir.path() / "none").string());
-        }).find("no such key file") != std::string::npos);
+        }).find("no such secret key file") != std::string::npos);
 
   // The allow-list: the good public key, the others named as skipped.
   std::string problems;

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,7 +59,9 @@ std::unique_ptr<jetstream_link> connect(const nats_server& s) {
   const bool up = test::wait_for(
       [&] {
         try {
-          link = std::make_unique<jetstream_link>(std::vector<std::string>{s.url()}, "test");
+          cluster_decl c;
+          c.servers = {s.url()};
+          link = std::make_unique<jetstream_link>(c, "test");
           return true;
         } catch (const cluster_error&) {
           return false;
@@ -113,11 +116,44 @@ TEST_CASE("a publish retried with the same message id is stored once", "[cluster
 
 TEST_CASE("no server answering is a clear error", "[cluster]") {
   const int port = free_port();  // nothing listens there
+  cluster_decl c;
+  c.servers = {"nats://127.0.0.1:" + std::to_string(port)};
   try {
-    jetstream_link link({"nats://127.0.0.1:" + std::to_string(port)}, "test");
+    jetstream_link link(c, "test");
     FAIL("connected to nothing");
   } catch (const cluster_error& e) {
     CHECK_THAT(e.what(), Catch::Contains("cannot connect to the NATS cluster") &&
                              Catch::Contains(std::to_string(port)));
   }
+}
+
+TEST_CASE("a credential file open to others or missing is refused before connecting", "[cluster]") {
+  temp_dir dir;
+  cluster_decl c;
+  c.servers = {"nats://127.0.0.1:" + std::to_string(free_port())};  // never reached
+  auto error_of = [&] {
+    try {
+      jetstream_link link(c, "test");
+    } catch (const cluster_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  c.security.user = "shoal";
+  c.security.password_file = dir.write("password", "s3cret\n");
+  ::chmod(c.security.password_file.c_str(), 0644);
+  CHECK_THAT(error_of(), Catch::Contains(c.security.password_file) &&
+                             Catch::Contains("mode 0644") && Catch::Contains("chmod 600"));
+  ::chmod(c.security.password_file.c_str(), 0600);
+  // A private password file passes; then nobody answers.
+  CHECK_THAT(error_of(), Catch::Contains("cannot connect to the NATS cluster"));
+  c.security.password_file = (dir.path() / "none").string();
+  CHECK_THAT(error_of(), Catch::Contains("no such password file"));
+  c.security = {};
+  c.security.credentials_file = dir.write("engine.creds", "not a creds file\n");
+  ::chmod(c.security.credentials_file.c_str(), 0640);
+  CHECK_THAT(error_of(), Catch::Contains("NATS credentials file must be the owner's alone"));
+  c.security = {};
+  c.security.ca_file = dir.write("ca.pem", "not a certificate\n");
+  CHECK_THAT(error_of(), Catch::Contains("cluster.tls.ca_file"));
 }

@@ -163,4 +163,35 @@ TEST_CASE("[cluster] errors name the field", "[config]") {
   CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nleader = true"),
              Catch::Contains("cluster.leader") && Catch::Contains("unknown key"));
   CHECK(error_of("servers = [\"h:4222\"]") == "no error");
+  CHECK(error_of("servers = [\"tls://h:4222\"]") == "no error");
+  const std::string servers = "servers = [\"tls://h:4222\"]\n";
+  CHECK_THAT(error_of(servers + "tls = { cert_file = \"c.pem\" }"),
+             Catch::Contains("cluster.tls.key_file") && Catch::Contains("go together"));
+  CHECK_THAT(error_of(servers + "tls = { ca = \"c.pem\" }"),
+             Catch::Contains("cluster.tls.ca") && Catch::Contains("unknown key"));
+  CHECK_THAT(error_of(servers + "tls = \"on\""), Catch::Contains("cluster.tls"));
+  CHECK_THAT(error_of(servers + "user = \"shoal\""),
+             Catch::Contains("cluster.password_file") && Catch::Contains("go together"));
+  CHECK_THAT(error_of(servers + "user = \"shoal\"\npassword = \"s3cret\""),
+             Catch::Contains("cluster.password") && Catch::Contains("put the password in a file"));
+  CHECK_THAT(
+      error_of(servers + "user = \"u\"\npassword_file = \"p\"\ncredentials_file = \"e.creds\""),
+      Catch::Contains("cluster.credentials_file") && Catch::Contains("not both"));
+}
+
+TEST_CASE("[cluster] TLS and credential files are found beside the config", "[config]") {
+  testing::temp_dir dir;
+  const config c = load_config(dir.write(
+      "c.toml",
+      "[engine]\nname = \"e\"\n[cluster]\nservers = [\"nats://h:4222\"]\n"
+      "tls = { ca_file = \"nats/ca.pem\", cert_file = \"/etc/shoal/client.pem\", "
+      "key_file = \"nats/client.key\" }\nuser = \"shoal\"\npassword_file = \"nats/password\"\n"));
+  const cluster_security& s = c.cluster.security;
+  CHECK(s.ca_file == (dir.path() / "nats/ca.pem").string());
+  CHECK(s.cert_file == "/etc/shoal/client.pem");
+  CHECK(s.key_file == (dir.path() / "nats/client.key").string());
+  CHECK(s.user == "shoal");
+  CHECK(s.password_file == (dir.path() / "nats/password").string());
+  CHECK(c.cluster.tls());  // a CA turns TLS on, though the URL says nats://
+  CHECK_FALSE(load_config(config_dir + "/cluster.toml").cluster.tls());
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <zmq.hpp>
 
 #include "actors/core/params.hpp"
@@ -13,6 +14,9 @@
 #include "messages/records.hpp"
 #include "messages/utc_time.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cluster/cluster_members.hpp"
+#include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/graph/config.hpp"
 #include "runtime/graph/endpoints.hpp"
 #include "runtime/transport/curve_keys.hpp"
 #include "runtime/transport/snapshot_client.hpp"
@@ -33,13 +37,18 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     std::string snapshot;
     std::string track;
     std::string curve_secret, server_key;
+    std::string cluster;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("ENDPOINT", o->endpoint,
                   "the engine's publish endpoint, e.g. tcp://127.0.0.1:5556 (with --track: its "
-                  "publish_tracked endpoint)")
-      ->required();
+                  "publish_tracked endpoint; with --cluster: none, every argument is a TOPIC)");
   cmd->add_option("TOPIC", o->topics, "node names to follow (default: all)");
+  auto* cluster = cmd->add_option(
+      "--cluster", o->cluster,
+      "follow engine CONFIG's [cluster] engine_id wherever it runs: subscribe to every member "
+      "(the active engine and its standbys, which publish the same outputs), print each seq "
+      "once and in order, and go on with a standby when it takes over");
   cmd->add_option("--for", o->for_text, "stop after this wall-clock duration");
   cmd->add_option("--count", o->count, "stop after this many outputs");
   cmd->add_flag("--json", o->json, "one JSON object per line: {node, id, bucket, seq, value}");
@@ -61,6 +70,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
                                  "show` of its key file)");
   secret->needs(server);
   server->needs(secret);
+  cluster->excludes("--track");
+  cluster->excludes("--snapshot");
   cmd->callback([o, &result] {
     init_logging(result);
     std::int64_t for_ns = 0;
@@ -69,16 +80,45 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       std::cerr << "shoal: " << message << "\n";
       result.exit_code = 2;
     };
-    if (const std::string why = zmq_endpoint_problem(o->endpoint, endpoint_role::connect);
-        !why.empty())
+    // --cluster: the members of an engine, read from the cluster, instead of one ENDPOINT.
+    cluster_decl cl;
+    std::unique_ptr<jetstream_link> link;
+    std::vector<cluster_member> members;
+    if (!o->cluster.empty()) {
+      // CLI11 gives the first positional argument to ENDPOINT: with --cluster it is a TOPIC.
+      if (!o->endpoint.empty()) o->topics.insert(o->topics.begin(), o->endpoint);
+      try {
+        cl = load_config(o->cluster).cluster;
+      } catch (const std::exception& e) {
+        return usage(std::string("--cluster: ") + e.what());
+      }
+      if (!cl.enabled) return usage("--cluster: " + o->cluster + " has no [cluster] table");
+      o->endpoint = "the members of engine " + cl.engine_id;
+      try {
+        link = std::make_unique<jetstream_link>(cl, "shoal tail " + cl.engine_id);
+        members = read_members(*link, cl);
+      } catch (const cluster_error& e) {
+        return usage(std::string("--cluster: ") + e.what());
+      }
+    } else if (o->endpoint.empty()) {
+      return usage("ENDPOINT is required (or --cluster CONFIG)");
+    } else if (const std::string why = zmq_endpoint_problem(o->endpoint, endpoint_role::connect);
+               !why.empty()) {
       return usage("ENDPOINT " + why);
+    }
     const bool tracked = !o->track.empty();
     std::string snap = o->snapshot;
     if (o->catch_up > 0) {
       if (tracked && snap.empty())
         return usage("--catch-up with --track needs --snapshot (the engine's snapshot endpoint)");
       if (o->topics.empty()) return usage("--catch-up needs the TOPICs to catch up on");
-      if (snap.empty()) {  // the engine's default: the publish port + 1
+      if (link) {  // the active member's, or any member's
+        for (const auto& m : members)
+          if (!m.snapshot.empty() && (snap.empty() || m.role == "active")) snap = m.snapshot;
+        if (snap.empty())
+          return usage("--catch-up: no member of engine " + cl.engine_id +
+                       " has a snapshot endpoint ([engine] snapshot)");
+      } else if (snap.empty()) {  // the engine's default: the publish port + 1
         const auto pub = tcp_listener_of_endpoint(o->endpoint);
         if (!pub || pub->port >= 65535)
           return usage("cannot derive the snapshot endpoint from " + o->endpoint +
@@ -156,6 +196,45 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         on_connection_event(event);
       }
     };
+    // The endpoints connected: ENDPOINT, or with --cluster each member's, kept up to date.
+    std::set<std::string> joined;
+    bool told_no_members = false;
+    auto join_members = [&] {
+      std::set<std::string> now;
+      for (const auto& m : members) {
+        if (m.publish.empty()) continue;
+        now.insert(m.publish);
+        if (joined.count(m.publish)) continue;
+        sub.connect(m.publish);
+        std::cerr << "shoal: following " << m.instance << " (" << m.role << ") at " << m.publish
+                  << "\n";
+      }
+      for (const auto& ep : joined) {
+        if (now.count(ep)) continue;
+        try {
+          sub.disconnect(ep);
+        } catch (const zmq::error_t&) {
+          // already gone
+        }
+        std::cerr << "shoal: " << ep << " left engine " << cl.engine_id << "\n";
+      }
+      joined = std::move(now);
+      if (joined.empty() && !told_no_members)
+        std::cerr << "shoal: no member of engine " << cl.engine_id
+                  << " publishes in the cluster yet; waiting\n";
+      told_no_members = joined.empty();
+    };
+    auto next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    auto refresh_members = [&] {
+      if (!link || std::chrono::steady_clock::now() < next_refresh) return;
+      next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      try {
+        members = read_members(*link, cl);
+      } catch (const cluster_error&) {
+        return;  // the link reconnects; the sockets keep what they have meanwhile
+      }
+      join_members();
+    };
     // Subscriptions are prefixes; exact topic matching is done below.
     std::vector<std::string> prefixes = o->topics;
     if (prefixes.empty()) prefixes.push_back("");
@@ -171,10 +250,16 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (tracked) {
         sub.set(zmq::sockopt::routing_id, o->track);
         sub.connect(o->endpoint);
+        joined.insert(o->endpoint);
         subscribe_all();
       } else {
         for (const auto& t : prefixes) sub.set(zmq::sockopt::subscribe, t);
-        sub.connect(o->endpoint);
+        if (link) {
+          join_members();
+        } else {
+          sub.connect(o->endpoint);
+          joined.insert(o->endpoint);
+        }
       }
     } catch (const zmq::error_t& e) {
       std::cerr << "shoal: cannot connect to " << o->endpoint << ": " << e.what() << "\n";
@@ -189,9 +274,10 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     // was replaced (an engine restart forgets subscriptions), so subscribe again.
     auto last_frame = std::chrono::steady_clock::now();
     std::map<std::string, std::uint64_t> last_seq;  // per topic: printed through this seq
-    auto print = [&](const Output& out) {
+    auto show = [&](const Output& out) {
+      if (o->count && seen >= o->count) return;
+      ++seen;
       auto& last = last_seq[out.node];
-      if (last != 0 && out.seq <= last) return false;  // already printed (snapshot overlap)
       if (last != 0 && out.seq != last + 1)
         std::cerr << "shoal: gap on " << out.node << ": seq " << out.seq << " after " << last
                   << "\n";
@@ -207,7 +293,35 @@ void add_tail_command(CLI::App& app, cli_result& result) {
                   << "\n";
       }
       std::cout.flush();
-      return true;
+    };
+    // With --cluster every member sends the same outputs, a standby later than the active
+    // engine: an output past the next seq waits (up to a second) for the ones before it, which
+    // another member may still send.
+    using clock = std::chrono::steady_clock;
+    std::map<std::string, std::map<std::uint64_t, std::pair<Output, clock::time_point>>> held;
+    // Prints what follows the node's outputs printed so far: held outputs next in line, and
+    // (all, or held longer than the wait) the oldest held despite a gap.
+    auto release = [&](const std::string& node, bool all) {
+      auto& h = held[node];
+      while (!h.empty() && (all || h.begin()->first <= last_seq[node] + 1 ||
+                            clock::now() - h.begin()->second.second > std::chrono::seconds(1))) {
+        if (h.begin()->first > last_seq[node]) show(h.begin()->second.first);
+        h.erase(h.begin());
+      }
+    };
+    // Prints an output unless printed already (a snapshot's overlap, another member's copy).
+    auto print = [&](const Output& out) {
+      const std::uint64_t last = last_seq[out.node];
+      if (last != 0 && out.seq <= last) return;
+      if (link && last != 0 && out.seq != last + 1) {
+        held[out.node].emplace(out.seq, std::make_pair(out, clock::now()));
+        return;
+      }
+      show(out);
+      release(out.node, false);
+    };
+    auto release_overdue = [&](bool all) {
+      for (auto& [node, _] : held) release(node, all);
     };
     // Receives one live output (or nothing within the timeout).
     auto receive = [&](int timeout_ms) -> std::optional<Output> {
@@ -218,12 +332,14 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (handshake_failed &&
           std::chrono::steady_clock::now() - *handshake_failed > std::chrono::seconds(1)) {
         handshake_failed.reset();
-        try {
-          sub.disconnect(o->endpoint);
-        } catch (const zmq::error_t&) {
-          // the session is already gone
+        for (const auto& ep : joined) {
+          try {
+            sub.disconnect(ep);
+          } catch (const zmq::error_t&) {
+            // the session is already gone
+          }
+          sub.connect(ep);
         }
-        sub.connect(o->endpoint);
         if (tracked) subscribe_all();
       }
       if (!(items[0].revents & ZMQ_POLLIN)) {
@@ -284,13 +400,11 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         }
         for (const auto& bytes : outputs) {
           print(decode_output(bytes, decode_limits{std::size_t{1} << 30}));
-          ++seen;
         }
       }
       // Live outputs that arrived meanwhile: drain the socket, then print what the snapshot lacks.
       while (auto out = receive(0)) pending.push_back(std::move(*out));
-      for (const auto& out : pending)
-        if (print(out)) ++seen;
+      for (const auto& out : pending) print(out);
     }
     while (for_ns == 0 || std::chrono::steady_clock::now() < deadline) {
       if (o->count && seen >= o->count) break;
@@ -298,10 +412,13 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         result.exit_code = 1;
         return;
       }
+      refresh_members();
+      release_overdue(false);
       auto out = receive(100);
       if (!out) continue;
-      if (print(*out)) ++seen;
+      print(*out);
     }
+    release_overdue(true);  // what waited for a seq that never came
     // --for ended first: say so, rather than exit 0 having printed nothing.
     if (seen == 0 || (o->count && seen < o->count)) {
       on_monitor_events();

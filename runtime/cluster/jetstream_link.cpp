@@ -412,6 +412,32 @@ std::uint64_t jetstream_link::kv_update(const std::string& bucket, const std::st
   return 0;  // a write came first, or the key expired
 }
 
+std::uint64_t jetstream_link::kv_put(const std::string& bucket, const std::string& key,
+                                     const std::string& value) {
+  std::uint64_t rev = 0;
+  check(kvStore_PutString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str()),
+        "writing " + bucket + "/" + key);
+  return rev;
+}
+
+std::vector<std::string> jetstream_link::kv_keys(const std::string& bucket,
+                                                 const std::string& prefix) {
+  kvKeysList list{};
+  kvWatchOptions o;
+  kvWatchOptions_Init(&o);
+  o.Timeout = 5000;
+  const natsStatus s = kvStore_Keys(&list, impl_->bucket(bucket), &o);
+  if (s == NATS_NOT_FOUND) return {};  // an empty bucket
+  check(s, "listing the keys of " + bucket);
+  std::vector<std::string> keys;
+  for (int i = 0; i < list.Count; ++i)
+    if (std::string_view(list.Keys[i]).substr(0, prefix.size()) == prefix)
+      keys.emplace_back(list.Keys[i]);
+  kvKeysList_Destroy(&list);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
 std::optional<jetstream_link::kv_entry> jetstream_link::kv_get(const std::string& bucket,
                                                                const std::string& key) {
   kvEntry* e = nullptr;

@@ -227,6 +227,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   follow_cluster_acks();
   gate->resume_from(*db);
   standby = false;
+  if (member) member->set_role("active");
   start_sources();
   keep_lease();
   spdlog::info("cluster: this process is engine {} now, its journal continuing after record {}",
@@ -374,6 +375,13 @@ void engine::start() {
   if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
     m.snapshots = std::make_unique<snapshot_server>(m.zmq_ctx, m.cfg.engine.snapshot, m.graph,
                                                     *m.db, m.writer, m.zap.get());
+  // Say where this process publishes before a takeover can change its role (the follower's
+  // thread takes over): `shoal tail --cluster` subscribes to every member.
+  if (m.opt.live && m.cfg.cluster.enabled && m.pub)
+    m.member = std::make_unique<member_heartbeat>(
+        m.cfg.cluster,
+        cluster_member{"", m.standby ? "standby" : "active", advertised_endpoint(m.pub->endpoint()),
+                       m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : ""});
   if (m.opt.live) {
     m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);
@@ -486,6 +494,9 @@ void engine::stop() {
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
   if (m.admin) m.admin->stop();  // no command may reach actors that are going away
   if (m.follower) m.follower->stop();  // before the sources: a takeover may be starting them
+  // Subscribers following the cluster turn to the other members now (after the follower: a
+  // takeover in progress sets this member's role).
+  m.member.reset();
   if (m.sys) {
     m.stop_sources();
     if (m.any_paused) {  // held inputs are handled before the final checkpoint

@@ -144,6 +144,16 @@ class engine_admin final : public admin_backend {
               {"subject", c.journal_subject()},
               {"servers", c.servers},
               {"heartbeat_ttl_ms", c.heartbeat_ttl_ns / 1'000'000}};
+    if (m_.member) {  // as the last renewal read them (every third of heartbeat_ttl)
+      json members = json::array();
+      for (const auto& mb : m_.member->members())
+        members.push_back({{"instance", mb.instance},
+                           {"role", mb.role},
+                           {"publish", mb.publish},
+                           {"snapshot", mb.snapshot}});
+      j["members"] = members;
+      if (const std::string e = m_.member->last_error(); !e.empty()) j["members_error"] = e;
+    }
     if (m_.lease) j["lease"] = m_.lease->instance();
     if (m_.follower) {
       j["followed"] = m_.follower->followed();

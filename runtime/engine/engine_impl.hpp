@@ -13,6 +13,7 @@
 
 #include "messages/journal_record.hpp"
 #include "runtime/admin/admin_server.hpp"
+#include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/engine_lease.hpp"
 #include "runtime/cluster/journal_follower.hpp"
 #include "runtime/cluster/journal_replicator.hpp"
@@ -51,6 +52,8 @@ struct engine::impl {
   std::unique_ptr<journal_follower> follower;
   std::atomic<bool> standby{false};
   std::atomic<bool> fenced{false};  // another process took the lease: sources stopped
+  // [cluster]: where this process publishes, for subscribers that follow every member.
+  std::unique_ptr<member_heartbeat> member;
   // publish_after_commit releases outputs on the cluster's acks, not the local commit, once
   // this process replicates (an active engine, or a standby after its takeover).
   std::atomic<bool> release_on_cluster_ack{false};

@@ -95,6 +95,7 @@ for bad, why in (("garbage", "is not a loopback HOST:PORT"), ("127.0.0.1:abc", '
     expect_exit(["admin", "--tcp", bad, "--token", "x" * 16, "help"], 2, f"--tcp \"{bad}\"", why)
 expect_exit(["tail", "tcp://127.0.0.1:abc", "--for", "1s"], 2, 'port "abc" is not a number')
 expect_exit(["tail", "nonsense", "--for", "1s"], 2, "is not a ZeroMQ endpoint")
+expect_exit(["tail", "--for", "1s"], 2, "ENDPOINT is required (or --cluster CONFIG)")
 expect_exit(["tail", "tcp://127.0.0.1:65535", "z", "--catch-up", "3", "--for", "1s"], 2,
             "cannot derive the snapshot endpoint", "pass --snapshot")
 expect_exit(["tail", f"ipc://{wd}/pub", "z", "--catch-up", "3", "--for", "1s"], 2, "pass --snapshot")

@@ -4,6 +4,8 @@ following f1's journal from the stream and computing the same outputs. A third p
 as f1 while f1 is alive is refused. Then f1 is killed with kill -9: the standby takes f1's lease
 within 2 x heartbeat_ttl, reads the stream to its end and goes on as f1 with its own sources.
   - a subscriber of the standby sees every seq once, contiguous across the takeover;
+  - `shoal tail --cluster` (which subscribes to every member of f1 it finds in the cluster)
+    prints every seq once, in order, across the kill, with the values the new f1 stored;
   - every output the killed engine stored has the same seq and bytes on the new one, whose
     outputs equal a replay of its journal;
   - the journal continues the killed one's (the fabricator regenerates by index) and the
@@ -18,7 +20,7 @@ import msgpack
 import zmq
 
 from cluster_harness import cluster_engine_config, cluster_state, local_cluster
-from harness import check, check_parity, replayed, run, start, wait_for, workdir
+from harness import SOURCE_DIR, check, check_parity, replayed, run, start, wait_for, workdir
 
 TTL_S = 2
 wd = workdir()
@@ -42,6 +44,8 @@ standby = start(["run", cfg_b, "--data", data_b, "--standby"], stdout=standby_lo
 wait_for(lambda: state(data_b).get("followed", 0) >= 1500, timeout=30, what="the standby following f1")
 s = state(data_b)
 check(s["role"] == "standby" and "pid" in s.get("holder", ""), f"the standby: {s}")
+check(sorted(m["role"] for m in s.get("members", [])) == ["active", "standby"]
+      and f"127.0.0.1:{port_b}" in " ".join(m["publish"] for m in s["members"]), f"the members of f1: {s}")
 extra = os.path.join(wd, "extra.toml")
 open(extra, "w").write('[strategy]\nname = "extra"\n\n[[node]]\nname = "e"\nkind = "zscore"\n'
                        'params = { window = 7 }\ninputs = { in = "ret" }\n')
@@ -72,6 +76,21 @@ def receive(n=None):
 
 wait_for(lambda: receive(200), timeout=20, what="the standby publishing")
 
+# `shoal tail --cluster`: every member of f1, wherever it publishes.
+tail_path, tail_err_path = os.path.join(wd, "tail.jsonl"), os.path.join(wd, "tail.err")
+tail = start(["tail", "--cluster", cfg_a, "z", "--json"], stdout=open(tail_path, "w"),
+             stderr=open(tail_err_path, "w"))
+
+
+def tail_lines():
+    return [json.loads(line) for line in open(tail_path).read().splitlines() if line.endswith("}")]
+
+
+wait_for(lambda: open(tail_err_path).read().count("shoal: following") == 2 and len(tail_lines()) >= 100,
+         timeout=20, what="shoal tail --cluster following both members of f1")
+check("(active)" in open(tail_err_path).read() and "(standby)" in open(tail_err_path).read(),
+      open(tail_err_path).read())
+
 # A second active f1 while f1 is alive: refused after waiting 2 x heartbeat_ttl for the lease.
 cfg_c, _ = config("c")
 r = run(["run", cfg_c, "--data", os.path.join(wd, "c"), "--for", "1s"], timeout=60)
@@ -90,6 +109,10 @@ wait_for(lambda: receive() and state(data_b).get("replicated", 0) >= committed +
 standby.send_signal(signal.SIGTERM)
 check(standby.wait(timeout=60) == 0, "the new f1 did not stop cleanly")
 receive()
+wait_for(lambda: "left engine f1" in open(tail_err_path).read(), timeout=10,
+         what="the stopped member leaving the cluster's members")
+tail.kill()
+tail.wait()
 
 seqs = sorted(seen)
 check(seqs == list(range(seqs[0], seqs[-1] + 1)), "the subscriber's z seqs have a gap")
@@ -103,10 +126,29 @@ for line in a_out:
 a_journal = run(["export", data_a, "--journal"]).stdout.splitlines()
 b_journal = run(["export", data_b, "--journal"]).stdout.splitlines()
 check(b_journal[: len(a_journal)] == a_journal, "the new journal does not continue the killed one's")
+killed_last = max(json.loads(line)["seq"] for line in a_out if json.loads(line)["node"] == "z")
+tailed = tail_lines()
+tail_seqs = [o["seq"] for o in tailed]
+check(tail_seqs == list(range(tail_seqs[0], tail_seqs[-1] + 1)),
+      f"shoal tail --cluster printed z seqs out of order, twice or with a gap: {tail_seqs[:5]}...")
+check(tail_seqs[0] < killed_last < tail_seqs[-1] - 100,
+      f"shoal tail --cluster did not follow across the kill: seqs {tail_seqs[0]}..{tail_seqs[-1]}, "
+      f"the killed engine's last {killed_last}")
+check("gap" not in open(tail_err_path).read(), open(tail_err_path).read())
+for o in tailed:
+    stored = json.loads(b_out[("z", o["seq"])])
+    check(o["value"] == stored["value"] and o["bucket"] == stored["bucket"],
+          f"shoal tail --cluster: z seq {o['seq']} is not the stored output")
 check_parity(data_b, replayed(data_b, cfg_b, os.path.join(wd, "b.replay")), "the new f1 against its replay",
              min_outputs=100)
 pulled = os.path.join(wd, "pulled")
 r = run(["replay", "--cluster", cluster.urls, "--engine-id", "f1", pulled, "--out", os.path.join(wd, "pulled.replay")])
 check(r.returncode == 0, f"replay --cluster: {r.stderr}")
 check(run(["export", pulled, "--journal"]).stdout.splitlines() == b_journal, "the cluster's journal is not the new f1's")
-print(f"ok: {len(seqs)} z outputs seen by the subscriber, {len(repeats)} repeated with equal bytes")
+# Nobody runs f1 now: tail --cluster says so and waits; a config without [cluster] is refused.
+r = run(["tail", "--cluster", cfg_a, "z", "--for", "1s"], timeout=60)
+check(r.returncode == 1 and "no member of engine f1 publishes in the cluster yet" in r.stderr, r.stderr)
+r = run(["tail", "--cluster", os.path.join(SOURCE_DIR, "config", "engine.toml"), "z"])
+check(r.returncode == 2 and "has no [cluster] table" in r.stderr, r.stderr)
+print(f"ok: {len(seqs)} z outputs seen by the subscriber, {len(repeats)} repeated with equal bytes; "
+      f"shoal tail --cluster printed {len(tail_seqs)}")

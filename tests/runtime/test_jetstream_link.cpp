@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../unit/temp_files.hpp"
+#include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "wait_for.hpp"
 
@@ -156,4 +157,43 @@ TEST_CASE("a credential file open to others or missing is refused before connect
   c.security = {};
   c.security.ca_file = dir.write("ca.pem", "not a certificate\n");
   CHECK_THAT(error_of(), Catch::Contains("cluster.tls.ca_file"));
+}
+
+TEST_CASE("members are listed while they run and gone once they stop", "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  cluster_decl c;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = "m1";
+  auto active = std::make_unique<member_heartbeat>(
+      c, cluster_member{"a", "active", "tcp://127.0.0.1:5576", "tcp://127.0.0.1:5577"});
+  cluster_decl other = c;
+  other.engine_id = "m10";  // a name that m1 is a prefix of: not a member of m1
+  member_heartbeat stranger(other, cluster_member{"x", "active", "tcp://127.0.0.1:6000", ""});
+  {
+    member_heartbeat standby(c, cluster_member{"b", "standby", "tcp://127.0.0.1:5578", ""});
+    auto ms = read_members(*link, c);
+    REQUIRE(ms.size() == 2);
+    CHECK(ms[0].instance == "a");
+    CHECK(ms[0].snapshot == "tcp://127.0.0.1:5577");
+    CHECK(ms[1].role == "standby");
+    standby.set_role("active");
+    CHECK(test::wait_for([&] { return read_members(*link, c).at(1).role == "active"; },
+                         std::chrono::seconds(5)));
+    // Each renewal reads the members too: a member knows the others.
+    CHECK(test::wait_for([&] { return active->members().size() == 2; }, std::chrono::seconds(5)));
+  }
+  CHECK(read_members(*link, c).size() == 1);  // a clean stop removes the key at once
+  active.reset();
+  CHECK(read_members(*link, c).empty());
+  CHECK(read_members(*link, other).size() == 1);
+}
+
+TEST_CASE("an endpoint bound to every address is advertised with the host's name", "[cluster]") {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  CHECK(advertised_endpoint("tcp://0.0.0.0:5556") == "tcp://" + std::string(host) + ":5556");
+  CHECK(advertised_endpoint("tcp://127.0.0.1:5556") == "tcp://127.0.0.1:5556");
+  CHECK(advertised_endpoint("ipc:///tmp/x") == "ipc:///tmp/x");
 }

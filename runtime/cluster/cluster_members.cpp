@@ -1,0 +1,146 @@
+#include "runtime/cluster/cluster_members.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "runtime/cluster/jetstream_link.hpp"
+
+namespace shoal {
+
+namespace {
+
+std::string host_name() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// "<host>-<pid>" with what a key may not hold (anything but letters, digits, '-', '_') as '_'.
+std::string this_instance() {
+  std::string id = host_name() + "-" + std::to_string(::getpid());
+  for (char& ch : id)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') ch = '_';
+  return id;
+}
+
+std::string encode(const cluster_member& m) {
+  return nlohmann::json{
+      {"instance", m.instance}, {"role", m.role}, {"publish", m.publish}, {"snapshot", m.snapshot}}
+      .dump();
+}
+
+}  // namespace
+
+std::string members_bucket(const cluster_decl& c) { return c.stream + "_members"; }
+
+std::string advertised_endpoint(const std::string& bound) {
+  const auto scheme = bound.find("://");
+  const auto colon = bound.rfind(':');
+  if (scheme == std::string::npos || colon == std::string::npos || colon <= scheme + 3)
+    return bound;
+  const std::string host = bound.substr(scheme + 3, colon - scheme - 3);
+  if (host != "*" && host != "0.0.0.0") return bound;
+  return bound.substr(0, scheme + 3) + host_name() + bound.substr(colon);
+}
+
+member_heartbeat::member_heartbeat(const cluster_decl& c, cluster_member me)
+    : c_(c), me_(std::move(me)) {
+  if (me_.instance.empty()) me_.instance = this_instance();
+  key_ = c_.engine_id + "." + me_.instance;
+  link_ = std::make_unique<jetstream_link>(c_, "shoal member " + key_);
+  link_->ensure_kv(members_bucket(c_), c_.heartbeat_ttl_ns, c_.replicas);
+  write();
+  keeper_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    const auto period = std::chrono::nanoseconds(c_.heartbeat_ttl_ns / 3);
+    for (;;) {
+      lock.unlock();
+      renew();
+      lock.lock();
+      cv_.wait_for(lock, period, [&] { return stopping_ || dirty_; });
+      if (stopping_) return;
+      dirty_ = false;
+    }
+  });
+}
+
+// On the keeper's thread: write this member, then read them all.
+void member_heartbeat::renew() {
+  std::string why;
+  std::vector<cluster_member> ms;
+  try {
+    write();
+    ms = read_members(*link_, c_);
+  } catch (const cluster_error& e) {
+    why = e.what();
+  }
+  std::lock_guard lock(mu_);
+  if (!why.empty() && error_.empty())
+    spdlog::warn("cluster: renewing membership {}: {}", key_, why);
+  if (why.empty()) members_ = std::move(ms);
+  error_ = why;
+}
+
+member_heartbeat::~member_heartbeat() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (keeper_.joinable()) keeper_.join();
+  try {
+    link_->kv_delete(members_bucket(c_), key_);  // a clean stop: no subscriber waits for it
+  } catch (const cluster_error&) {
+    // it expires on its own
+  }
+}
+
+void member_heartbeat::set_role(const std::string& role) {
+  {
+    std::lock_guard lock(mu_);
+    me_.role = role;
+    dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::vector<cluster_member> member_heartbeat::members() const {
+  std::lock_guard lock(mu_);
+  return members_;
+}
+
+std::string member_heartbeat::last_error() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+void member_heartbeat::write() {
+  std::string value;
+  {
+    std::lock_guard lock(mu_);
+    value = encode(me_);
+  }
+  link_->kv_put(members_bucket(c_), key_, value);
+}
+
+std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c) {
+  const std::string bucket = members_bucket(c);
+  std::vector<cluster_member> out;
+  for (const auto& key : link.kv_keys(bucket, c.engine_id + ".")) {
+    const auto e = link.kv_get(bucket, key);
+    if (!e) continue;  // expired between the listing and the read
+    try {
+      const auto j = nlohmann::json::parse(e->value);
+      out.push_back({j.value("instance", ""), j.value("role", ""), j.value("publish", ""),
+                     j.value("snapshot", "")});
+    } catch (const nlohmann::json::exception&) {
+      spdlog::warn("cluster: {}/{} is not a member record", bucket, key);
+    }
+  }
+  return out;
+}
+
+}  // namespace shoal

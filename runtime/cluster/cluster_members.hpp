@@ -1,0 +1,69 @@
+#pragma once
+// cluster_members: the processes that run engine <engine_id> and where they publish — the active
+// engine and its standbys. Each is a key "<engine_id>.<instance>" in the key-value bucket
+// <stream>_members, whose keys expire heartbeat_ttl after their last write: a member rewrites its
+// own every third of that, a clean stop removes it, a dead member's expires. A standby publishes
+// the outputs the active engine publishes (same seqs, same bytes), so a subscriber of every
+// member (`shoal tail --cluster`) sees no gap when the active one dies and a standby takes over.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/graph/cluster_decl.hpp"
+
+namespace shoal {
+
+class jetstream_link;
+
+struct cluster_member {
+  std::string instance;  // "<host>-<pid>": names the process
+  std::string role;      // active or standby
+  std::string publish;   // its publish endpoint, as a subscriber on another host connects to it
+  std::string snapshot;  // its snapshot endpoint ("" when it has none)
+};
+
+std::string members_bucket(const cluster_decl& c);
+
+// An endpoint this process bound, as another host reaches it: a wildcard address (*, 0.0.0.0)
+// becomes this host's name.
+std::string advertised_endpoint(const std::string& bound);
+
+// This process's membership: written at once (throws cluster_error when the cluster does not
+// answer), then kept on a thread of its own; removed when destroyed.
+class member_heartbeat {
+ public:
+  member_heartbeat(const cluster_decl& c, cluster_member me);
+  ~member_heartbeat();
+  member_heartbeat(const member_heartbeat&) = delete;
+  member_heartbeat& operator=(const member_heartbeat&) = delete;
+  // A standby that took over is active.
+  void set_role(const std::string& role);
+  // Every live member of this engine, this one included, as last read from the cluster (each
+  // renewal reads them: an admin request never waits on a cluster that does not answer), and
+  // why the last renewal or read failed ("" when it did not).
+  std::vector<cluster_member> members() const;
+  std::string last_error() const;
+
+ private:
+  cluster_decl c_;
+  std::string key_;
+  std::unique_ptr<jetstream_link> link_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  cluster_member me_;
+  std::vector<cluster_member> members_;
+  std::string error_;
+  bool stopping_ = false, dirty_ = false;
+  std::thread keeper_;
+  void write();
+  void renew();
+};
+
+// The live members of engine c.engine_id, in key order. Throws cluster_error.
+std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c);
+
+}  // namespace shoal

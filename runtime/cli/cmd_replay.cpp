@@ -228,19 +228,9 @@ void add_replay_command(CLI::App& app, cli_result& result) {
     // Inline (no actors) unless asked otherwise or the journal changes the graph at runtime,
     // which only the actor graph can follow.
     opt.inline_nodes = !o->actors && !from.journal_has_controls();
-    auto eng = std::make_unique<engine>(cfg, std::move(p), opt);
-    eng->start();
-    replay_options ro;
-    ro.speed = speed;
-    ro.progress = true;
-    ro.cancel = &interrupted;
-    replay_stats st = eng->replay(from, ro);
-    eng->stop();
-    if (st.cancelled) {
-      eng.reset();  // closes --out before it is removed
-      std::cerr << "shoal: replay interrupted by "
-                << (stop_signal() == SIGTERM ? "SIGTERM" : "SIGINT") << " after " << st.records
-                << " of " << from.journal_count() << " journal records; ";
+    // An interrupted or failed replay leaves no partial --out behind (it was never flushed to
+    // the disk: on_sync), only what was there before it. Says what it removed.
+    auto remove_partial = [&] {
       if (digest_mode) {
         std::cerr << "no digest written\n";
       } else if (out_existed) {
@@ -250,6 +240,34 @@ void add_replay_command(CLI::App& app, cli_result& result) {
         fs::remove_all(out);
         std::cerr << "removed partial output " << out << "\n";
       }
+    };
+    std::unique_ptr<engine> eng;
+    replay_stats st;
+    bool started = false;  // from then on --out is this replay's (it holds the dir's lock)
+    try {
+      eng = std::make_unique<engine>(cfg, std::move(p), opt);
+      eng->start();
+      started = true;
+      replay_options ro;
+      ro.speed = speed;
+      ro.progress = true;
+      ro.cancel = &interrupted;
+      st = eng->replay(from, ro);
+      eng->stop();
+    } catch (const std::exception& e) {
+      if (!started) throw;  // --out may be another process's: leave it as it is
+      eng.reset();          // closes --out before it is removed
+      std::cerr << "shoal: replay failed: " << e.what() << "; ";
+      remove_partial();
+      result.exit_code = 1;
+      return;
+    }
+    if (st.cancelled) {
+      eng.reset();  // closes --out before it is removed
+      std::cerr << "shoal: replay interrupted by "
+                << (stop_signal() == SIGTERM ? "SIGTERM" : "SIGINT") << " after " << st.records
+                << " of " << from.journal_count() << " journal records; ";
+      remove_partial();
       result.exit_code = 128 + stop_signal();
       return;
     }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "messages/decode_error.hpp"
 #include "messages/hex.hpp"
 #include "runtime/store/lmdb_calls.hpp"
 
@@ -225,7 +226,14 @@ std::optional<std::string> store::journal_bytes(std::uint64_t seq) const {
 std::vector<journal_record> store::read_records(std::uint64_t* pos, std::size_t limit) const {
   std::vector<journal_record> batch;
   read_journal(*pos, limit, [&](std::uint64_t seq, std::string_view bytes) {
-    batch.push_back(decode_journal_record(bytes));
+    try {
+      batch.push_back(decode_journal_record(bytes));
+    } catch (const decode_error& e) {
+      // Which record, of which dir: the bytes alone do not tell an operator where to look.
+      throw decode_error(
+          e.kind(), "",
+          "journal record " + std::to_string(seq) + " of " + dir_ + " is damaged: " + e.what());
+    }
     *pos = seq;
   });
   return batch;

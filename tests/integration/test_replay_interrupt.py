@@ -1,6 +1,8 @@
 """Issue 12 point 8: Ctrl-C (SIGINT) or SIGTERM during `shoal replay` stops it promptly, removes
 the partial output (only what the replay wrote) and says so; exit 128 + the signal (130 for
-Ctrl-C). `--digest` stores nothing: it stops and writes no digest."""
+Ctrl-C). `--digest` stores nothing: it stops and writes no digest. A replay that fails midway (a
+damaged journal record) names the record and its dir, removes its partial output the same way
+and exits 1."""
 import os
 import re
 import signal
@@ -81,4 +83,22 @@ small = os.path.join(wd, "small")
 check(run(["fabricate", "--seed", "1", "--assets", "2", "--buckets", "50", "--out", small]).returncode == 0, "fabricate")
 r = run(["replay", small, "--out", os.path.join(wd, "small.replay")])
 check(r.returncode == 0 and "interrupted" not in r.stderr, r.stderr)
+
+# A damaged record halfway through a journal: the replay fails naming it, and leaves nothing.
+import lmdb  # noqa: E402  (python3-lmdb, as the other tests that edit a store)
+damaged = os.path.join(wd, "damaged")
+check(run(["fabricate", "--seed", "2", "--assets", "4", "--buckets", "3000", "--no-books", "--out", damaged]).returncode == 0,
+      "fabricate")
+env = lmdb.open(damaged, max_dbs=16, subdir=True)
+with env.begin(db=env.open_db(b"journal", create=False), write=True) as txn:
+    cur = txn.cursor()
+    check(cur.set_key((1500).to_bytes(8, "big")), "no journal record 1500")
+    cur.put(cur.key(), b"\xc1not msgpack")
+env.close()
+for args, removed in ([["--out", os.path.join(wd, "damaged.replay")], "removed partial output"],
+                      [["--digest", os.path.join(wd, "damaged.json")], "no digest written"]):
+    r = run(["replay", damaged, "--config", graph] + args)
+    check(r.returncode == 1 and f"replay failed: journal record 1500 of {damaged} is damaged" in r.stderr
+          and removed in r.stderr, f"{args}: {r.returncode} {r.stderr}")
+    check(not os.path.exists(args[1]), f"{args[1]} is left behind")
 print("ok")

@@ -4,14 +4,20 @@ clients and routes alike (scripts/cluster up --secure). An engine whose [cluster
 its certificate and key, the user and a password file replicates its journal; `shoal replay
 --cluster-config` reads it back with the same settings and gives parity with the live outputs.
 Each missing or wrong credential is refused with a message that says which; a secret file open to
-others is refused before it is read, and a password written in the config is refused."""
+others is refused before it is read, and a password written in the config is refused.
+Then decentralised auth: a nats-server in operator mode (JWT accounts) and an engine whose
+[cluster] credentials_file is a user's .creds file; a user of an account the server does not
+know is refused."""
+import atexit
 import os
 import re
 import signal
 import subprocess
 
+import nats_jwt
+
 from cluster_harness import cluster_engine_config, cluster_state, local_cluster
-from harness import check, check_parity, run, start, wait_for, workdir
+from harness import check, check_parity, free_port, run, start, wait_for, workdir
 
 wd = workdir()
 cluster = local_cluster(wd, servers=3, secure=True)
@@ -91,4 +97,36 @@ check(r.returncode != 0 and open_file in r.stderr and f"chmod 600 {open_file}" i
 r = run_with("inline", f'password_file = "{password_file}"', 'password = "hunter2"')
 check(r.returncode == 2 and "cluster.password" in r.stderr and "in a file" in r.stderr,
       f"a password in the config: {r.returncode} {r.stderr}")
+
+# Decentralised auth: an operator, an account with JetStream, a user's .creds file.
+creds = nats_jwt.mint(os.path.join(wd, "jwt"))
+port = free_port()
+server_conf = os.path.join(wd, "jwt", "server.conf")
+open(server_conf, "w").write(f'listen: 127.0.0.1:{port}\njetstream {{ store_dir: "{wd}/jwt/js" }}\n'
+                             f'include "auth.conf"\n')
+server = subprocess.Popen(["nats-server", "-c", server_conf, "-l", os.path.join(wd, "jwt", "server.log")])
+atexit.register(server.kill)
+jwt_cfg, _ = cluster_engine_config(wd, "jwt-engine", "j1", f'servers = ["nats://127.0.0.1:{port}"]\n'
+                                   f'credentials_file = "{creds}"\nengine_id = "j1"\nreplicas = 1')
+jwt_run = []
+
+
+def engine_ran():  # the server takes a moment to start listening
+    jwt_run[:] = [run(["run", jwt_cfg, "--data", os.path.join(wd, "jwt-data"), "--for", "2s"], timeout=90)]
+    return jwt_run[0].returncode == 0 or "cannot connect" not in jwt_run[0].stderr
+
+
+wait_for(engine_ran, timeout=30, what="the engine running on the operator-mode server")
+r = jwt_run[0]
+check(r.returncode == 0 and "cluster: journal of engine j1 goes to stream SHOAL" in r.stderr,
+      f"an engine with a .creds file: {r.returncode} {r.stderr}")
+r = run(["replay", "--cluster-config", jwt_cfg, os.path.join(wd, "jwt-pulled"), "--digest"])
+check(r.returncode == 0 and re.search(r"copied [1-9]\d* journal records of engine j1", r.stderr),
+      f"replay --cluster-config with a .creds file: {r.stderr}")
+stranger = nats_jwt.mint(os.path.join(wd, "jwt-other"))  # another operator's account and user
+path = os.path.join(wd, "stranger.toml")
+open(path, "w").write(open(jwt_cfg).read().replace(creds, stranger))
+r = run(["run", path, "--data", os.path.join(wd, "stranger-data"), "--for", "1s"], timeout=90)
+check(r.returncode != 0 and "cannot connect to the NATS cluster" in r.stderr and "Authorization Violation" in r.stderr,
+      f"a user of an unknown account: {r.returncode} {r.stderr}")
 print("ok")

@@ -88,7 +88,8 @@ class jetstream_link {
   // another write came first (or the key expired and was taken). Throws on other failures.
   std::uint64_t kv_update(const std::string& bucket, const std::string& key,
                           const std::string& value, std::uint64_t revision);
-  // Writes key = value whatever is there; returns its revision. Throws cluster_error.
+  // Writes key = value (any bytes, up to the servers' max_payload) whatever is there; returns its
+  // revision. Throws cluster_error.
   std::uint64_t kv_put(const std::string& bucket, const std::string& key, const std::string& value);
   // The bucket's live keys that begin with `prefix`, in name order. Throws cluster_error.
   std::vector<std::string> kv_keys(const std::string& bucket, const std::string& prefix);

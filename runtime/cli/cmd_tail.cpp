@@ -1,3 +1,5 @@
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -95,7 +97,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (!cl.enabled) return usage("--cluster: " + o->cluster + " has no [cluster] table");
       o->endpoint = "the members of engine " + cl.engine_id;
       try {
-        link = std::make_unique<jetstream_link>(cl, "shoal tail " + cl.engine_id);
+        // Short requests: the members are read again every second between receives.
+        link = std::make_unique<jetstream_link>(cl, "shoal tail " + cl.engine_id, 2000);
         members = read_members(*link, cl);
       } catch (const cluster_error& e) {
         return usage(std::string("--cluster: ") + e.what());
@@ -112,9 +115,10 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (tracked && snap.empty())
         return usage("--catch-up with --track needs --snapshot (the engine's snapshot endpoint)");
       if (o->topics.empty()) return usage("--catch-up needs the TOPICs to catch up on");
-      if (link) {  // the active member's, or any member's
+      if (link) {  // the active member's, else a standby's (never a fenced one's: it is behind)
         for (const auto& m : members)
-          if (!m.snapshot.empty() && (snap.empty() || m.role == "active")) snap = m.snapshot;
+          if (!m.snapshot.empty() && m.role != "fenced" && (snap.empty() || m.role == "active"))
+            snap = m.snapshot;
         if (snap.empty())
           return usage("--catch-up: no member of engine " + cl.engine_id +
                        " has a snapshot endpoint ([engine] snapshot)");
@@ -156,7 +160,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     // libzmq 4.3 does not connect again after a failed handshake (a key the engine refused):
     // we do, a second later, so a key put back into allowed_clients lets us in again.
     std::optional<std::chrono::steady_clock::time_point> handshake_failed;
-    auto on_connection_event = [&](std::uint16_t event) {
+    std::set<std::string> failed_handshakes;  // the endpoints to connect to again
+    auto on_connection_event = [&](std::uint16_t event, const std::string& address) {
       if (event == ZMQ_EVENT_CONNECTED) {
         ever_connected = true;
         if (reported_down) std::cerr << "shoal: connected to " << o->endpoint << "\n";
@@ -165,6 +170,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
                  event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
                  event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
         handshake_failed = std::chrono::steady_clock::now();
+        failed_handshakes.insert(address);
         if (!reported_down)
           std::cerr << "shoal: the handshake with " << o->endpoint << " failed: "
                     << (o->curve_secret.empty()
@@ -186,39 +192,62 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     auto on_monitor_events = [&] {
       zmq::message_t head;  // an event: [u16 event, u32 value], then a frame with the address
       while (monitor.recv(head, zmq::recv_flags::dontwait)) {
+        std::string address;
         for (bool more = head.more(); more;) {
           zmq::message_t part;
           more = monitor.recv(part) && part.more();
+          address = part.to_string();
         }
         if (head.size() < 2) continue;
         std::uint16_t event = 0;
         std::memcpy(&event, head.data(), sizeof event);
-        on_connection_event(event);
+        on_connection_event(event, address);
       }
     };
     // The endpoints connected: ENDPOINT, or with --cluster each member's, kept up to date.
     std::set<std::string> joined;
     bool told_no_members = false;
+    std::map<std::string, std::chrono::steady_clock::time_point> last_listed;  // per endpoint
+    std::set<std::string> unusable;  // member endpoints that cannot be connected (said once)
     auto join_members = [&] {
-      std::set<std::string> now;
+      const auto now = std::chrono::steady_clock::now();
       for (const auto& m : members) {
-        if (m.publish.empty()) continue;
-        now.insert(m.publish);
+        if (m.publish.empty() || unusable.count(m.publish)) continue;
+        last_listed[m.publish] = now;
         if (joined.count(m.publish)) continue;
-        sub.connect(m.publish);
+        std::string why = zmq_endpoint_problem(m.publish, endpoint_role::connect);
+        if (why.empty()) {
+          try {
+            sub.connect(m.publish);
+          } catch (const zmq::error_t& e) {
+            why = e.what();
+          }
+        }
+        if (!why.empty()) {
+          std::cerr << "shoal: member " << m.instance << " publishes on " << m.publish
+                    << ", which cannot be followed: " << why << "\n";
+          unusable.insert(m.publish);
+          continue;
+        }
+        joined.insert(m.publish);
         std::cerr << "shoal: following " << m.instance << " (" << m.role << ") at " << m.publish
                   << "\n";
       }
-      for (const auto& ep : joined) {
-        if (now.count(ep)) continue;
+      // A member whose key lapsed (one late renewal) keeps its connection for a heartbeat_ttl.
+      for (auto it = joined.begin(); it != joined.end();) {
+        if (now - last_listed[*it] <= std::chrono::nanoseconds(cl.heartbeat_ttl_ns)) {
+          ++it;
+          continue;
+        }
         try {
-          sub.disconnect(ep);
+          sub.disconnect(*it);
         } catch (const zmq::error_t&) {
           // already gone
         }
-        std::cerr << "shoal: " << ep << " left engine " << cl.engine_id << "\n";
+        std::cerr << "shoal: " << *it << " left engine " << cl.engine_id << "\n";
+        last_listed.erase(*it);
+        it = joined.erase(it);
       }
-      joined = std::move(now);
       if (joined.empty() && !told_no_members)
         std::cerr << "shoal: no member of engine " << cl.engine_id
                   << " publishes in the cluster yet; waiting\n";
@@ -327,12 +356,19 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     auto receive = [&](int timeout_ms) -> std::optional<Output> {
       zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
                                  {monitor.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 2, std::chrono::milliseconds(timeout_ms));
+      try {
+        zmq::poll(items, 2, std::chrono::milliseconds(timeout_ms));
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+        return std::nullopt;  // a stop signal: the loop ends
+      }
       if (items[1].revents & ZMQ_POLLIN) on_monitor_events();
       if (handshake_failed &&
           std::chrono::steady_clock::now() - *handshake_failed > std::chrono::seconds(1)) {
         handshake_failed.reset();
-        for (const auto& ep : joined) {
+        // Only those whose handshake failed: the others' streams go on undisturbed.
+        for (const auto& ep : failed_handshakes) {
+          if (!joined.count(ep)) continue;
           try {
             sub.disconnect(ep);
           } catch (const zmq::error_t&) {
@@ -340,6 +376,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
           }
           sub.connect(ep);
         }
+        failed_handshakes.clear();
         if (tracked) subscribe_all();
       }
       if (!(items[0].revents & ZMQ_POLLIN)) {
@@ -406,7 +443,9 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       while (auto out = receive(0)) pending.push_back(std::move(*out));
       for (const auto& out : pending) print(out);
     }
-    while (for_ns == 0 || std::chrono::steady_clock::now() < deadline) {
+    // Ctrl-C or SIGTERM ends the loop: what waits for a missing seq is printed first.
+    const std::atomic<bool>& stopped = catch_stop_signals();
+    while (!stopped && (for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {
       if (o->count && seen >= o->count) break;
       if (refused) {
         result.exit_code = 1;
@@ -419,6 +458,10 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       print(*out);
     }
     release_overdue(true);  // what waited for a seq that never came
+    if (stopped) {
+      result.exit_code = 128 + stop_signal();
+      return;
+    }
     // --for ended first: say so, rather than exit 0 having printed nothing.
     if (seen == 0 || (o->count && seen < o->count)) {
       on_monitor_events();

@@ -42,15 +42,25 @@ std::string advertised_endpoint(const std::string& bound) {
   if (scheme == std::string::npos || colon == std::string::npos || colon <= scheme + 3)
     return bound;
   const std::string host = bound.substr(scheme + 3, colon - scheme - 3);
-  if (host != "*" && host != "0.0.0.0") return bound;
+  if (host != "*" && host != "0.0.0.0" && host != "[::]" && host != "::") return bound;
   return bound.substr(0, scheme + 3) + host_name() + bound.substr(colon);
+}
+
+bool loopback_endpoint(const std::string& endpoint) {
+  const auto scheme = endpoint.find("://");
+  if (scheme == std::string::npos) return false;
+  const std::string rest = endpoint.substr(scheme + 3);
+  return rest.rfind("127.", 0) == 0 || rest.rfind("localhost:", 0) == 0 ||
+         rest.rfind("[::1]:", 0) == 0;
 }
 
 member_heartbeat::member_heartbeat(const cluster_decl& c, cluster_member me)
     : c_(c), me_(std::move(me)) {
   if (me_.instance.empty()) me_.instance = this_instance();
   key_ = c_.engine_id + "." + me_.instance;
-  link_ = std::make_unique<jetstream_link>(c_, "shoal member " + key_);
+  // Short requests: a renewal that cannot be made soon is better tried again, and a stop of
+  // the engine waits for the one in progress.
+  link_ = std::make_unique<jetstream_link>(c_, "shoal member " + key_, 1000);
   link_->ensure_kv(members_bucket(c_), c_.heartbeat_ttl_ns, c_.replicas);
   write();
   keeper_ = std::thread([this] {
@@ -91,6 +101,7 @@ member_heartbeat::~member_heartbeat() {
   }
   cv_.notify_all();
   if (keeper_.joinable()) keeper_.join();
+  if (!error_.empty()) return;  // the cluster did not answer the last renewal: the key expires
   try {
     link_->kv_delete(members_bucket(c_), key_);  // a clean stop: no subscriber waits for it
   } catch (const cluster_error&) {
@@ -129,7 +140,13 @@ void member_heartbeat::write() {
 std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c) {
   const std::string bucket = members_bucket(c);
   std::vector<cluster_member> out;
-  for (const auto& key : link.kv_keys(bucket, c.engine_id + ".")) {
+  std::vector<std::string> keys;
+  try {
+    keys = link.kv_keys(bucket, c.engine_id + ".");
+  } catch (const cluster_missing&) {
+    return out;  // no engine on this stream ever ran: no members yet
+  }
+  for (const auto& key : keys) {
     const auto e = link.kv_get(bucket, key);
     if (!e) continue;  // expired between the listing and the read
     try {

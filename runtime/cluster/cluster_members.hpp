@@ -28,9 +28,12 @@ struct cluster_member {
 
 std::string members_bucket(const cluster_decl& c);
 
-// An endpoint this process bound, as another host reaches it: a wildcard address (*, 0.0.0.0)
-// becomes this host's name.
+// An endpoint this process bound, as another host reaches it: a wildcard address (*, 0.0.0.0,
+// [::]) becomes this host's name.
 std::string advertised_endpoint(const std::string& bound);
+// Whether an endpoint names this host's loopback (127.*, localhost, [::1]): no other host can
+// connect to it.
+bool loopback_endpoint(const std::string& endpoint);
 
 // This process's membership: written at once (throws cluster_error when the cluster does not
 // answer), then kept on a thread of its own; removed when destroyed.

@@ -1,6 +1,7 @@
 #include "runtime/cluster/jetstream_link.hpp"
 
 #include <nats/nats.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -79,6 +80,10 @@ void apply_security(natsOptions* opts, const cluster_decl& c) {
           "cluster.credentials_file " + sec.credentials_file);
   }
   if (!sec.user.empty()) {
+    if (!c.tls())
+      spdlog::warn(
+          "cluster: user {}'s password goes to the NATS servers in the clear: use tls:// URLs",
+          sec.user);
     std::string password;
     try {
       password = read_private_line(sec.password_file, "password file");
@@ -96,6 +101,7 @@ struct jetstream_link::impl {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   std::atomic<std::uint64_t> reconnects{0};
+  std::int64_t wait_ms = 5000;
   // Acknowledgements of the publish in progress (the handler runs on a library thread).
   std::mutex mu;
   std::size_t acked = 0, duplicates = 0;
@@ -129,8 +135,9 @@ struct jetstream_link::impl {
     if (it != buckets.end()) return it->second;
     kvStore* kv = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
-    check(with_retries(code, [&] { return js_KeyValue(&kv, js, name.c_str()); }),
-          "key-value bucket " + name);
+    const natsStatus s = with_retries(code, [&] { return js_KeyValue(&kv, js, name.c_str()); });
+    if (s == NATS_NOT_FOUND) throw cluster_missing("key-value bucket " + name + " does not exist");
+    check(s, "key-value bucket " + name);
     return buckets[name] = kv;
   }
 
@@ -142,9 +149,10 @@ struct jetstream_link::impl {
   }
 };
 
-jetstream_link::jetstream_link(const cluster_decl& c, const std::string& name)
+jetstream_link::jetstream_link(const cluster_decl& c, const std::string& name, std::int64_t wait_ms)
     : impl_(std::make_unique<impl>()) {
   auto& m = *impl_;
+  m.wait_ms = wait_ms;
   const auto& servers = c.servers;
   check(natsOptions_Create(&m.opts), "nats options");
   std::vector<const char*> urls;
@@ -166,7 +174,7 @@ jetstream_link::jetstream_link(const cluster_decl& c, const std::string& name)
   if (s != NATS_OK) {
     // A server that verifies clients closes a TLS connection without a certificate right after
     // the handshake; nats.c then reports only an unexpected end of its protocol.
-    const std::string hint = c.tls() && c.security.cert_file.empty()
+    const std::string hint = s == NATS_PROTOCOL_ERROR && c.tls() && c.security.cert_file.empty()
                                  ? " (servers that verify clients need [cluster] tls.cert_file and "
                                    "tls.key_file)"
                                  : "";
@@ -175,7 +183,7 @@ jetstream_link::jetstream_link(const cluster_decl& c, const std::string& name)
   }
   jsOptions jo;
   jsOptions_Init(&jo);
-  jo.Wait = 5000;
+  jo.Wait = wait_ms;
   jo.PublishAsync.MaxPending = 4096;
   jo.PublishAsync.AckHandler = &impl::on_ack;
   jo.PublishAsync.AckHandlerClosure = &m;
@@ -426,7 +434,7 @@ std::vector<std::string> jetstream_link::kv_keys(const std::string& bucket,
   kvKeysList list{};
   kvWatchOptions o;
   kvWatchOptions_Init(&o);
-  o.Timeout = 5000;
+  o.Timeout = impl_->wait_ms;
   const natsStatus s = kvStore_Keys(&list, impl_->bucket(bucket), &o);
   if (s == NATS_NOT_FOUND) return {};  // an empty bucket
   check(s, "listing the keys of " + bucket);

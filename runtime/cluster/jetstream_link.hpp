@@ -20,6 +20,10 @@ namespace shoal {
 struct cluster_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// A key-value bucket that does not exist (yet): nothing was ever written to it.
+struct cluster_missing : cluster_error {
+  using cluster_error::cluster_error;
+};
 
 // A message as stored in the stream.
 struct stored_message {
@@ -47,9 +51,10 @@ class jetstream_link {
  public:
   // Connects to c.servers (trying every server, reconnecting forever once connected), over TLS
   // and with the credentials c.security names. `name` names the connection on the servers'
-  // monitoring pages. Throws cluster_error when no server answers or a credential file is
+  // monitoring pages; `wait_ms` bounds each JetStream request (a membership renewal wants an
+  // answer soon or none). Throws cluster_error when no server answers or a credential file is
   // missing, open to others, or refused.
-  jetstream_link(const cluster_decl& c, const std::string& name);
+  jetstream_link(const cluster_decl& c, const std::string& name, std::int64_t wait_ms = 5000);
   ~jetstream_link();
   jetstream_link(const jetstream_link&) = delete;
   jetstream_link& operator=(const jetstream_link&) = delete;
@@ -91,7 +96,8 @@ class jetstream_link {
   // Writes key = value (any bytes, up to the servers' max_payload) whatever is there; returns its
   // revision. Throws cluster_error.
   std::uint64_t kv_put(const std::string& bucket, const std::string& key, const std::string& value);
-  // The bucket's live keys that begin with `prefix`, in name order. Throws cluster_error.
+  // The bucket's live keys that begin with `prefix`, in name order. Throws cluster_error
+  // (cluster_missing when the bucket does not exist).
   std::vector<std::string> kv_keys(const std::string& bucket, const std::string& prefix);
   // The key's value and revision, or none.
   struct kv_entry {

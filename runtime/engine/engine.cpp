@@ -174,8 +174,14 @@ void engine::impl::keep_lease() {
 
 // Another process is engine <engine_id> now: this one must neither ingest nor write the
 // journal subject beside it.
+void engine::impl::set_member_role(const char* role) {
+  std::lock_guard lock(member_mu);
+  if (member) member->set_role(role);
+}
+
 void engine::impl::fence() {
   fenced = true;
+  set_member_role("fenced");  // `shoal tail --cluster` takes no catch-up from it
   stop_sources();
   if (replicator) replicator->stop(std::chrono::milliseconds(0));
 }
@@ -227,7 +233,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   follow_cluster_acks();
   gate->resume_from(*db);
   standby = false;
-  if (member) member->set_role("active");
+  set_member_role("active");
   start_sources();
   keep_lease();
   spdlog::info("cluster: this process is engine {} now, its journal continuing after record {}",
@@ -379,11 +385,19 @@ void engine::start() {
                                                     *m.db, m.writer, m.zap.get());
   // Say where this process publishes before a takeover can change its role (the follower's
   // thread takes over): `shoal tail --cluster` subscribes to every member.
-  if (m.opt.live && m.cfg.cluster.enabled && m.pub)
+  if (m.opt.live && m.cfg.cluster.enabled && m.pub) {
+    const std::string pub_ep = advertised_endpoint(m.pub->endpoint());
+    if (loopback_endpoint(pub_ep))
+      spdlog::warn(
+          "cluster: this process publishes on {}, which other hosts cannot reach: `shoal tail "
+          "--cluster` follows it on this host only ([engine] publish on the host's address, or *)",
+          pub_ep);
+    std::lock_guard lock(m.member_mu);
     m.member = std::make_unique<member_heartbeat>(
         m.cfg.cluster,
-        cluster_member{"", m.standby ? "standby" : "active", advertised_endpoint(m.pub->endpoint()),
+        cluster_member{"", m.standby ? "standby" : "active", pub_ep,
                        m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : ""});
+  }
   if (m.opt.live) {
     m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);
@@ -509,9 +523,6 @@ void engine::stop() {
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
   if (m.admin) m.admin->stop();  // no command may reach actors that are going away
   if (m.follower) m.follower->stop();  // before the sources: a takeover may be starting them
-  // Subscribers following the cluster turn to the other members now (after the follower: a
-  // takeover in progress sets this member's role).
-  m.member.reset();
   if (m.sys) {
     m.stop_sources();
     if (m.any_paused) {  // held inputs are handled before the final checkpoint
@@ -540,6 +551,14 @@ void engine::stop() {
   // unless records are missing from the stream, which only this dir holds.
   if (m.lease && !m.fenced && replicated) m.lease->release();
   if (m.pub) m.pub->stop();
+  // Its last outputs sent, the process leaves the cluster's members (destroyed outside the lock:
+  // it waits for a renewal in progress).
+  std::unique_ptr<member_heartbeat> member;
+  {
+    std::lock_guard lock(m.member_mu);
+    member = std::move(m.member);
+  }
+  member.reset();
 }
 
 engine_counts engine::counts() const { return impl_->counts; }

@@ -53,7 +53,10 @@ struct engine::impl {
   std::atomic<bool> standby{false};
   std::atomic<bool> fenced{false};  // another process took the lease: sources stopped
   // [cluster]: where this process publishes, for subscribers that follow every member.
+  // Under member_mu: a fence (the lease's thread), a takeover (the follower's) and stop() meet.
   std::unique_ptr<member_heartbeat> member;
+  std::mutex member_mu;
+  void set_member_role(const char* role);
   // publish_after_commit releases outputs on the cluster's acks, not the local commit, once
   // this process replicates (an active engine, or a standby after its takeover).
   std::atomic<bool> release_on_cluster_ack{false};

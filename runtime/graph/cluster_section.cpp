@@ -86,6 +86,11 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
     r.fail("servers",
            "is required: the URLs of the cluster's servers, e.g. [\"nats://127.0.0.1:4222\"]");
   for (const auto& s : c.servers)
+    if (s.find('@') != std::string::npos)
+      r.fail("servers",
+             "a server URL must not hold a user or password (user:password@host): configs are "
+             "journaled and published to the cluster; use user and password_file");
+  for (const auto& s : c.servers)
     if (!server_url(s)) r.fail("servers", "\"" + s + "\" is not nats://host:port (or tls://)");
   auto token = [&](const char* key, std::string& out) {
     if (auto s = r.str(key)) {

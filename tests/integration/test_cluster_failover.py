@@ -109,10 +109,10 @@ wait_for(lambda: receive() and state(data_b).get("replicated", 0) >= committed +
 standby.send_signal(signal.SIGTERM)
 check(standby.wait(timeout=60) == 0, "the new f1 did not stop cleanly")
 receive()
-wait_for(lambda: "left engine f1" in open(tail_err_path).read(), timeout=10,
+wait_for(lambda: f"127.0.0.1:{port_b} left engine f1" in open(tail_err_path).read(), timeout=10,
          what="the stopped member leaving the cluster's members")
-tail.kill()
-tail.wait()
+tail.send_signal(signal.SIGINT)
+check(tail.wait(timeout=10) == 130, "shoal tail --cluster did not stop on Ctrl-C")
 
 seqs = sorted(seen)
 check(seqs == list(range(seqs[0], seqs[-1] + 1)), "the subscriber's z seqs have a gap")

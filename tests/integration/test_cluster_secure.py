@@ -46,10 +46,11 @@ check(run(["export", pulled, "--journal"]).stdout == run(["export", data, "--jou
       "the cluster's journal is not the data dir's")
 check_parity(data, replayed, "live outputs against a replay of the journal read over TLS", min_outputs=50)
 
-# The same servers without credentials, or with wrong ones: refused, and said so.
+# The same servers without trusting their CA, or with missing or wrong credentials: refused,
+# and said so.
 r = run(["replay", "--cluster", cluster.urls, "--engine-id", "s1", os.path.join(wd, "bare")], timeout=60)
-check(r.returncode == 2 and "cannot connect to the NATS cluster" in r.stderr,
-      f"no client certificate or password: {r.returncode} {r.stderr}")
+check(r.returncode == 2 and "cannot connect to the NATS cluster" in r.stderr and "SSL handshake error" in r.stderr,
+      f"a client that does not trust the servers' CA: {r.returncode} {r.stderr}")
 text = open(cfg).read()
 
 
@@ -62,6 +63,13 @@ def run_with(name, old, new):
 
 
 password_file = re.search(r'password_file = "([^"]+)"', lines).group(1)
+no_password = os.path.join(wd, "no-password.toml")
+without_password = re.sub(r'user = .*\npassword_file = .*\n', "", text)
+check(without_password != text and "password" not in without_password, without_password)
+open(no_password, "w").write(without_password)
+r = run(["run", no_password, "--data", os.path.join(wd, "no-password-data"), "--for", "1s"], timeout=90)
+check(r.returncode != 0 and "Authorization Violation" in r.stderr and "tls.cert_file" not in r.stderr,
+      f"a certificate but no password: {r.returncode} {r.stderr}")
 wrong = os.path.join(wd, "wrong-password")
 with open(os.open(wrong, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
     f.write("not-the-password\n")

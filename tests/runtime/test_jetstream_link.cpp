@@ -166,6 +166,7 @@ TEST_CASE("members are listed while they run and gone once they stop", "[cluster
   c.servers = {server.url()};
   c.replicas = 1;
   c.engine_id = "m1";
+  CHECK(read_members(*link, c).empty());  // no engine ever ran: no bucket, no members
   auto active = std::make_unique<member_heartbeat>(
       c, cluster_member{"a", "active", "tcp://127.0.0.1:5576", "tcp://127.0.0.1:5577"});
   cluster_decl other = c;

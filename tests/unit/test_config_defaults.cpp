@@ -165,6 +165,9 @@ TEST_CASE("[cluster] errors name the field", "[config]") {
              Catch::Contains("cluster.leader") && Catch::Contains("unknown key"));
   CHECK(error_of("servers = [\"h:4222\"]") == "no error");
   CHECK(error_of("servers = [\"tls://h:4222\"]") == "no error");
+  const std::string with_password = error_of("servers = [\"nats://shoal:hunter2@h:4222\"]");
+  CHECK_THAT(with_password, Catch::Contains("cluster.servers") && Catch::Contains("password_file"));
+  CHECK_THAT(with_password, !Catch::Contains("hunter2"));
   const std::string servers = "servers = [\"tls://h:4222\"]\n";
   CHECK_THAT(error_of(servers + "tls = { cert_file = \"c.pem\" }"),
              Catch::Contains("cluster.tls.key_file") && Catch::Contains("go together"));

@@ -423,8 +423,7 @@ std::uint64_t jetstream_link::kv_update(const std::string& bucket, const std::st
 std::uint64_t jetstream_link::kv_put(const std::string& bucket, const std::string& key,
                                      const std::string& value) {
   std::uint64_t rev = 0;
-  check(kvStore_Put(&rev, impl_->bucket(bucket), key.c_str(), value.data(),
-                    static_cast<int>(value.size())),
+  check(kvStore_PutString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str()),
         "writing " + bucket + "/" + key);
   return rev;
 }
@@ -453,10 +452,7 @@ std::optional<jetstream_link::kv_entry> jetstream_link::kv_get(const std::string
   const natsStatus s = kvStore_Get(&e, impl_->bucket(bucket), key.c_str());
   if (s == NATS_NOT_FOUND) return std::nullopt;
   check(s, "reading " + bucket + "/" + key);
-  // Any bytes (a checkpoint's chunk), not only text.
-  kv_entry v{std::string(static_cast<const char*>(kvEntry_Value(e)),
-                         static_cast<std::size_t>(kvEntry_ValueLen(e))),
-             kvEntry_Revision(e)};
+  kv_entry v{kvEntry_ValueString(e), kvEntry_Revision(e)};
   kvEntry_Destroy(e);
   return v;
 }

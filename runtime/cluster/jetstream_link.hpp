@@ -93,8 +93,7 @@ class jetstream_link {
   // another write came first (or the key expired and was taken). Throws on other failures.
   std::uint64_t kv_update(const std::string& bucket, const std::string& key,
                           const std::string& value, std::uint64_t revision);
-  // Writes key = value (any bytes, up to the servers' max_payload) whatever is there; returns its
-  // revision. Throws cluster_error.
+  // Writes key = value whatever is there; returns its revision. Throws cluster_error.
   std::uint64_t kv_put(const std::string& bucket, const std::string& key, const std::string& value);
   // The bucket's live keys that begin with `prefix`, in name order. Throws cluster_error
   // (cluster_missing when the bucket does not exist).

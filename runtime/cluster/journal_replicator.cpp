@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/journal_pull.hpp"
 #include "runtime/graph/node_id.hpp"
@@ -103,60 +102,6 @@ void journal_replicator::catch_up_from_cluster(std::uint64_t local, std::uint64_
                         "'s journal through record " + std::to_string(db_.journal_last()) +
                         " only, its last message names record " + std::to_string(in_cluster) +
                         " (" + std::to_string(r.messages) + " messages read)");
-  if (c_.restore_checkpoint) take_cluster_checkpoint();
-}
-
-// The cluster's last checkpoint, put into the dir when it is newer than the dir's own and
-// within the journal the dir now holds: the nodes restore from it, and the engine goes through
-// the journal after it only. Unusable (damaged, unreadable): the engine catches up from the
-// dir's own checkpoint, or the journal's start, as without it.
-void journal_replicator::take_cluster_checkpoint() {
-  std::optional<checkpoint_copy> cp;
-  try {
-    cp = get_cluster_checkpoint(*link_, c_);
-  } catch (const cluster_error& e) {
-    spdlog::warn("cluster: {}; catching up through the journal instead", e.what());
-    return;
-  }
-  if (!cp) return;
-  std::uint64_t local_pos = 0;
-  if (const auto meta = db_.get_meta("checkpoint"))
-    if (const Value* pos = from_msgpack(*meta).find("journal_pos"); pos && pos->is_int())
-      local_pos = static_cast<std::uint64_t>(pos->as_int());
-  if (cp->journal_pos <= local_pos || cp->journal_pos > db_.journal_last()) return;
-  const std::size_t nodes = cp->states.size();
-  store_writer::group g;
-  for (const auto& [id, _] : db_.all_state())
-    if (!cp->states.count(id)) g.erase_state(id);
-  for (auto& [id, state] : cp->states) g.put_state(id, std::move(state));
-  g.put_meta("checkpoint", std::move(cp->meta));
-  writer_->put_group(std::move(g));
-  writer_->flush();
-  took_checkpoint_ = true;
-  spdlog::info(
-      "cluster: took engine {}'s checkpoint at journal record {} ({} nodes) from the cluster; "
-      "the nodes restore from it",
-      c_.engine_id, cp->journal_pos, nodes);
-}
-
-void journal_replicator::checkpoint_taken(checkpoint_copy cp) {
-  {
-    std::lock_guard lock(mu_);
-    pending_checkpoint_ = std::move(cp);
-  }
-  cv_.notify_all();
-}
-
-void journal_replicator::put_checkpoint(const checkpoint_copy& cp) {
-  try {
-    put_cluster_checkpoint(*link_, c_, cp);
-    std::lock_guard lock(mu_);
-    st_.checkpoint = cp.journal_pos;
-  } catch (const cluster_error& e) {
-    // The next checkpoint goes instead; meanwhile a new host catches up from an older one.
-    spdlog::warn("cluster: the checkpoint at journal record {} did not reach the cluster: {}",
-                 cp.journal_pos, e.what());
-  }
 }
 
 journal_replicator::~journal_replicator() { stop(std::chrono::milliseconds(0)); }
@@ -183,14 +128,6 @@ void journal_replicator::committed(std::uint64_t seq) {
 void journal_replicator::run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    if (pending_checkpoint_ && st_.replicated >= pending_checkpoint_->journal_pos) {
-      const checkpoint_copy cp = std::move(*pending_checkpoint_);
-      pending_checkpoint_.reset();
-      lock.unlock();
-      put_checkpoint(cp);
-      lock.lock();
-      continue;
-    }
     const auto now = std::chrono::steady_clock::now();
     if (st_.replicated >= st_.committed) {
       if (stopping_) return;

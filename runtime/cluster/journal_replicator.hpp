@@ -13,11 +13,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 
-#include "runtime/cluster/cluster_checkpoint.hpp"
 #include "runtime/graph/cluster_decl.hpp"
 
 namespace shoal {
@@ -35,7 +33,6 @@ struct replication_stats {
   std::uint64_t duplicates = 0;  // acknowledged as already stored (a resend)
   std::uint64_t failures = 0;    // batches sent again
   std::uint64_t reconnects = 0;
-  std::uint64_t checkpoint = 0;  // journal position of the last checkpoint put in the cluster
   std::string last_error;
 };
 
@@ -47,9 +44,8 @@ class journal_replicator {
   // journal ends, and records the config (`config_packed`, the dir's meta "config") on
   // <subjects>.config.<engine_id>. When the cluster holds more of this engine's journal than
   // the data dir (a new host taking the engine over with an empty dir, a dir from a backup),
-  // appends the records the dir lacks first, and the cluster's last checkpoint when it is newer
-  // than the dir's (the nodes then restore from it). Throws cluster_error when no server answers,
-  // or when the dir's journal is not a prefix of the cluster's (another engine's dir).
+  // appends the records the dir lacks first. Throws cluster_error when no server answers, or
+  // when the dir's journal is not a prefix of the cluster's (another engine's dir).
   journal_replicator(cluster_decl c, const store& db, std::shared_ptr<store_writer> writer,
                      const std::string& config_packed);
   ~journal_replicator();
@@ -65,17 +61,9 @@ class journal_replicator {
   // committed reached the cluster.
   bool stop(std::chrono::milliseconds drain);
   replication_stats stats() const;
-  // A copy of a checkpoint the engine took: it goes to the cluster once the journal through
-  // its position is there, never ahead of it (a newer one replaces one still waiting; one
-  // taken at stop goes with the last records).
-  void checkpoint_taken(checkpoint_copy cp);
-  // Whether the constructor put the cluster's checkpoint into the dir.
-  bool took_checkpoint() const { return took_checkpoint_; }
 
  private:
   void catch_up_from_cluster(std::uint64_t local, std::uint64_t in_cluster);
-  void take_cluster_checkpoint();
-  void put_checkpoint(const checkpoint_copy& cp);
   void run();
   bool send_batch(std::uint64_t committed);
 
@@ -90,8 +78,6 @@ class journal_replicator {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   replication_stats st_;
-  std::optional<checkpoint_copy> pending_checkpoint_;
-  bool took_checkpoint_ = false;
   std::function<void(std::uint64_t)> on_replicated_;
   std::thread thread_;
 };

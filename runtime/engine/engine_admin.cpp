@@ -171,7 +171,6 @@ class engine_admin final : public admin_backend {
                 {"duplicates", s.duplicates},
                 {"failures", s.failures},
                 {"reconnects", s.reconnects},
-                {"checkpoint", s.checkpoint},
                 {"last_error", s.last_error}});
     }
     return j;

@@ -38,11 +38,6 @@ struct cluster_decl {
   // The lease of an ingesting engine expires this long after its holder's last renewal (the
   // holder renews every third of it): a standby takes over within about this long of a kill.
   std::int64_t heartbeat_ttl_ns = 3'000'000'000;
-  // An engine started on a dir behind the cluster (a new host) restores its nodes from the
-  // cluster's last checkpoint and goes through the journal after it only: a faster start, but
-  // the dir holds no outputs from before that checkpoint (its journal is whole: a replay
-  // rebuilds them). Off: it goes through the whole journal, as the lost engine did.
-  bool restore_checkpoint = false;
   cluster_security security;
   source_loc loc;
 

@@ -7,14 +7,10 @@ stream, catches up through it and goes on:
   - every output the lost engine stored has the same seq and bytes on the new one, and each
     node's seqs run 1, 2, 3, ... without a gap: no subscriber sees a seq twice with two values;
   - the new dir replays to the same outputs (parity).
-A third host with `restore_checkpoint = true` restores t1's nodes from the last checkpoint the
-second one put in the cluster and goes through the journal after it only: every output it
-gives equals a replay of its journal from the start (same seq, same bytes).
 A dir holding another engine's journal under the same engine_id is refused with a message that
 says so."""
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -68,26 +64,6 @@ for node, s in seqs.items():
     check(sorted(s) == list(range(1, len(s) + 1)), f"{node}: seqs are not 1..{len(s)}")
 check_parity(new, replayed(new, cfg, os.path.join(wd, "new.replay")), "the new dir against its replay",
              min_outputs=100)
-
-# A third host restores from the cluster's checkpoint (the second one's last, at its stop).
-fast_cfg, _ = cluster_engine_config(wd, "t1-fast", "t1", f'{cluster.servers_line}\nengine_id = "t1"\n'
-                                    'restore_checkpoint = true')
-fast = os.path.join(wd, "fast")
-r = run(["run", fast_cfg, "--data", fast, "--for", "2s"], timeout=120)
-check(r.returncode == 0, f"a new host restoring from the cluster's checkpoint: {r.stderr}")
-m = re.search(r"took engine t1's checkpoint at journal record (\d+) \((\d+) nodes\) from the cluster", r.stderr)
-check(m and int(m.group(2)) == 4, f"no checkpoint taken from the cluster: {r.stderr}")
-check(int(m.group(1)) == len(new_journal), f"checkpoint at {m.group(1)}, the second host stopped at {len(new_journal)}")
-check(f"restored 4 node checkpoints from {fast}" in r.stderr, r.stderr)
-fast_outputs = [json.loads(line) for line in run(["export", fast, "--outputs"]).stdout.splitlines()]
-check(len(fast_outputs) > 100, f"the third host stored {len(fast_outputs)} outputs")
-full = {}
-for line in run(["export", replayed(fast, fast_cfg, os.path.join(wd, "fast.replay")), "--outputs"]).stdout.splitlines():
-    o = json.loads(line)
-    full[(o["node"], o["seq"])] = o
-for o in fast_outputs:
-    check(o["seq"] > 1 and full.get((o["node"], o["seq"])) == o,
-          f"{o['node']} seq {o['seq']}: restored from the cluster's checkpoint, not a replay's output")
 
 # A dir with another journal, behind the cluster, under the same engine_id: refused. (The lost
 # dir with its last journal record replaced by its first one.)

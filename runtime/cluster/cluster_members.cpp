@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "runtime/cluster/jetstream_link.hpp"
 
@@ -77,20 +78,28 @@ member_heartbeat::member_heartbeat(const cluster_decl& c, cluster_member me)
   });
 }
 
-// On the keeper's thread: write this member, then read them all.
+// On the keeper's thread: write this member and, every third renewal (about once per
+// heartbeat_ttl: a listing costs the servers a consumer), read them all. error_ is the write's:
+// a listing that fails keeps the members read before.
 void member_heartbeat::renew() {
   std::string why;
-  std::vector<cluster_member> ms;
   try {
     write();
-    ms = read_members(*link_, c_);
   } catch (const cluster_error& e) {
     why = e.what();
+  }
+  std::optional<std::vector<cluster_member>> ms;
+  if (why.empty() && renewals_++ % 3 == 0) {
+    try {
+      ms = read_members(*link_, c_);
+    } catch (const cluster_error& e) {
+      spdlog::debug("cluster: listing the members of engine {}: {}", c_.engine_id, e.what());
+    }
   }
   std::lock_guard lock(mu_);
   if (!why.empty() && error_.empty())
     spdlog::warn("cluster: renewing membership {}: {}", key_, why);
-  if (why.empty()) members_ = std::move(ms);
+  if (ms) members_ = std::move(*ms);
   error_ = why;
 }
 

@@ -7,6 +7,7 @@
 // member (`shoal tail --cluster`) sees no gap when the active one dies and a standby takes over.
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,9 +46,9 @@ class member_heartbeat {
   member_heartbeat& operator=(const member_heartbeat&) = delete;
   // A standby that took over is active.
   void set_role(const std::string& role);
-  // Every live member of this engine, this one included, as last read from the cluster (each
-  // renewal reads them: an admin request never waits on a cluster that does not answer), and
-  // why the last renewal or read failed ("" when it did not).
+  // Every live member of this engine, this one included, as last read from the cluster (about
+  // once per heartbeat_ttl, by the renewals: an admin request never waits on a cluster that does
+  // not answer), and why the last renewal failed ("" when it did not).
   std::vector<cluster_member> members() const;
   std::string last_error() const;
 
@@ -61,6 +62,7 @@ class member_heartbeat {
   std::vector<cluster_member> members_;
   std::string error_;
   bool stopping_ = false, dirty_ = false;
+  std::uint64_t renewals_ = 0;  // the keeper's own
   std::thread keeper_;
   void write();
   void renew();

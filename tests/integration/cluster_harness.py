@@ -30,9 +30,12 @@ def local_cluster(wd, servers=3, secure=False):
     the tls, user and password_file lines too), .urls (comma-separated), .up() and .down() (all
     of them again, same ports and files), .pid(i) and .base (server i's client port is base + i)."""
     nats_dir = os.path.join(wd, "nats")
-    start = 21000 + (os.getpid() % 97) * 300
-    base = next(b for b in list(range(start, 60000, 300)) + list(range(21000, start, 300))
-                if _ports_free(b, servers))
+    # Below the kernel's ephemeral ports: an engine's or a client's port picked by the kernel
+    # (publish = "tcp://127.0.0.1:*", an outgoing connection) never takes one of the servers'.
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    bases = list(range(21000, low - 300, 300))
+    start = (os.getpid() % len(bases))
+    base = next(b for b in bases[start:] + bases[:start] if _ports_free(b, servers))
     args = ["--servers", str(servers), "--dir", nats_dir, "--port", str(base)] + (["--secure"] if secure else [])
 
     def up():

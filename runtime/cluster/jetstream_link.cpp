@@ -400,12 +400,17 @@ void jetstream_link::ensure_kv(const std::string& bucket, std::int64_t ttl_ns,
 
 std::uint64_t jetstream_link::kv_create(const std::string& bucket, const std::string& key,
                                         const std::string& value) {
-  std::uint64_t rev = 0;
-  const natsStatus s =
-      kvStore_CreateString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str());
-  if (s == NATS_OK) return rev;
-  const std::string why = status_text(s);
-  if (kv_get(bucket, key)) return 0;  // it exists: held by someone
+  std::string why;
+  // A key that expires between the refused create and the read that finds it gone (a lease
+  // running out just then) is tried again, not taken for an error.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::uint64_t rev = 0;
+    const natsStatus s =
+        kvStore_CreateString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str());
+    if (s == NATS_OK) return rev;
+    why = status_text(s);
+    if (kv_get(bucket, key)) return 0;  // it exists: held by someone
+  }
   throw cluster_error("creating " + bucket + "/" + key + ": " + why);
 }
 

@@ -84,7 +84,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     };
     // --cluster: the members of an engine, read from the cluster, instead of one ENDPOINT.
     cluster_decl cl;
-    std::unique_ptr<jetstream_link> link;
+    std::unique_ptr<member_watch> watch;
     std::vector<cluster_member> members;
     if (!o->cluster.empty()) {
       // CLI11 gives the first positional argument to ENDPOINT: with --cluster it is a TOPIC.
@@ -97,9 +97,11 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (!cl.enabled) return usage("--cluster: " + o->cluster + " has no [cluster] table");
       o->endpoint = "the members of engine " + cl.engine_id;
       try {
-        // Short requests: the members are read again every second between receives.
-        link = std::make_unique<jetstream_link>(cl, "shoal tail " + cl.engine_id, 2000);
-        members = read_members(*link, cl);
+        // Read again every second on the watch's own thread; printing never waits for them.
+        watch = std::make_unique<member_watch>(cl, "shoal tail " + cl.engine_id,
+                                               std::chrono::seconds(1),
+                                               std::chrono::milliseconds(2000));
+        members = watch->first();
       } catch (const cluster_error& e) {
         return usage(std::string("--cluster: ") + e.what());
       }
@@ -115,7 +117,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (tracked && snap.empty())
         return usage("--catch-up with --track needs --snapshot (the engine's snapshot endpoint)");
       if (o->topics.empty()) return usage("--catch-up needs the TOPICs to catch up on");
-      if (link) {  // the active member's, else a standby's (never a fenced one's: it is behind)
+      if (watch) {  // the active member's, else a standby's (never a fenced one's: it is behind)
         for (const auto& m : members)
           if (!m.snapshot.empty() && m.role != "fenced" && (snap.empty() || m.role == "active"))
             snap = m.snapshot;
@@ -253,16 +255,13 @@ void add_tail_command(CLI::App& app, cli_result& result) {
                   << " publishes in the cluster yet; waiting\n";
       told_no_members = joined.empty();
     };
-    auto next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    // A read that failed brings no update: the sockets keep what they have meanwhile.
     auto refresh_members = [&] {
-      if (!link || std::chrono::steady_clock::now() < next_refresh) return;
-      next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      try {
-        members = read_members(*link, cl);
-      } catch (const cluster_error&) {
-        return;  // the link reconnects; the sockets keep what they have meanwhile
+      if (!watch) return;
+      if (auto update = watch->take_update()) {
+        members = std::move(*update);
+        join_members();
       }
-      join_members();
     };
     // Subscriptions are prefixes; exact topic matching is done below.
     std::vector<std::string> prefixes = o->topics;
@@ -283,7 +282,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         subscribe_all();
       } else {
         for (const auto& t : prefixes) sub.set(zmq::sockopt::subscribe, t);
-        if (link) {
+        if (watch) {
           join_members();
         } else {
           sub.connect(o->endpoint);
@@ -342,7 +341,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     auto print = [&](const Output& out) {
       const std::uint64_t last = last_seq[out.node];
       if (last != 0 && out.seq <= last) return;
-      if (link && last != 0 && out.seq != last + 1) {
+      if (watch && last != 0 && out.seq != last + 1) {
         held[out.node].emplace(out.seq, std::make_pair(out, clock::now()));
         return;
       }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 
 #include "runtime/cluster/jetstream_link.hpp"
 
@@ -167,6 +168,47 @@ std::vector<cluster_member> read_members(jetstream_link& link, const cluster_dec
     }
   }
   return out;
+}
+
+member_watch::member_watch(const cluster_decl& c, const std::string& connection_name,
+                           std::chrono::milliseconds every, std::chrono::milliseconds request)
+    : c_(c),
+      every_(every),
+      link_(std::make_unique<jetstream_link>(c, connection_name, request.count())) {
+  first_ = read_members(*link_, c_);
+  reader_ = std::thread([this] { read_on(); });
+}
+
+member_watch::~member_watch() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  reader_.join();  // at most one read's requests away
+}
+
+std::vector<cluster_member> member_watch::first() const { return first_; }
+
+std::optional<std::vector<cluster_member>> member_watch::take_update() {
+  std::lock_guard lock(mu_);
+  return std::exchange(update_, std::nullopt);
+}
+
+void member_watch::read_on() {
+  std::unique_lock lock(mu_);
+  while (!cv_.wait_for(lock, every_, [&] { return stopping_; })) {
+    lock.unlock();
+    std::optional<std::vector<cluster_member>> read;
+    try {
+      read = read_members(*link_, c_);
+    } catch (const cluster_error& e) {
+      // The link reconnects on its own; the reader keeps the members it has meanwhile.
+      spdlog::debug("cluster: reading the members of engine {}: {}", c_.engine_id, e.what());
+    }
+    lock.lock();
+    if (read) update_ = std::move(read);
+  }
 }
 
 }  // namespace shoal

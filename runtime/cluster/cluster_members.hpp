@@ -6,10 +6,12 @@
 // the outputs the active engine publishes (same seqs, same bytes), so a subscriber of every
 // member (`shoal tail --cluster`) sees no gap when the active one dies and a standby takes over.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,5 +72,36 @@ class member_heartbeat {
 
 // The live members of engine c.engine_id, in key order. Throws cluster_error.
 std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c);
+
+// The members of engine c.engine_id, read again every `every` on a thread of its own: a cluster
+// slow to answer (each read may wait out its requests) never holds up the reader's own loop —
+// `shoal tail --cluster` goes on printing what its sockets receive meanwhile.
+class member_watch {
+ public:
+  // Connects (its own connection, requests of at most `request`) and reads once before
+  // returning. Throws cluster_error.
+  member_watch(const cluster_decl& c, const std::string& connection_name,
+               std::chrono::milliseconds every, std::chrono::milliseconds request);
+  ~member_watch();
+  member_watch(const member_watch&) = delete;
+  member_watch& operator=(const member_watch&) = delete;
+  // What the first read found.
+  std::vector<cluster_member> first() const;
+  // The members as read since the last call, or nothing when no read succeeded since then (a
+  // read that fails keeps what the reader has).
+  std::optional<std::vector<cluster_member>> take_update();
+
+ private:
+  cluster_decl c_;
+  std::chrono::milliseconds every_;
+  std::unique_ptr<jetstream_link> link_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<cluster_member> first_;
+  std::optional<std::vector<cluster_member>> update_;
+  bool stopping_ = false;
+  std::thread reader_;
+  void read_on();
+};
 
 }  // namespace shoal

@@ -84,6 +84,7 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     const std::uint64_t after =
         args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
     for (const auto& name : names_) {
+      if (&name != &names_.front() && !args_.pub) break;  // other names are only published
       std::string bytes = encode_output(name, spec_->id, bucket, seq, v);
       // The store keeps one record per NodeID, under its first name; the digest chains those.
       if (&name == &names_.front()) {

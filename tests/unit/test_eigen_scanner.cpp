@@ -15,6 +15,7 @@
 
 #include <Eigen/Eigenvalues>
 
+#include "actors/builtin_kinds.hpp"
 #include "actors/eigen_scanner/eigen_scanner.hpp"
 #include "actors/eigen_scanner/warm_top_eigenvalue.hpp"
 #include "messages/msgpack_codec.hpp"
@@ -35,7 +36,12 @@ using shoal::testing::kernel_harness;
 
 namespace {
 
-void register_scanner() { register_kind(eigen_scanner_kind()); }
+// The built-in registration, code hash included: a bare eigen_scanner_kind() would replace it
+// for every later test in this process.
+void register_scanner() {
+  for (auto& k : builtin_kinds())
+    if (k.name == "eigen_scanner") register_kind(std::move(k));
+}
 
 // Feeds scan number `index` into the bucket index · interval (the harness's default 1 s).
 std::optional<Value> feed1(kernel_harness& h, std::int64_t index, const Value& v) {

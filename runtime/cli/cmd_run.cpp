@@ -43,6 +43,7 @@ nlohmann::json report_json(const engine& e) {
                      {"duplicates", r.duplicates},
                      {"missing", r.missing},
                      {"rejected", r.rejected},
+                     {"gaps", r.gaps},
                      {"window_bytes", r.window_bytes},
                      {"notes", r.notes}});
   }

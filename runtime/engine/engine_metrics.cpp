@@ -25,6 +25,10 @@ std::string engine_metrics_text(engine::impl& m) {
           [](const node_report& r) { return r.late_dropped; });
   counter("shoal_rejected_total", "Inputs rejected at ingest.",
           [](const node_report& r) { return r.rejected; });
+  counter("shoal_input_gaps_total",
+          "Inputs that never arrived: seqs another engine's outputs skipped, scan_numbers a feed "
+          "skipped.",
+          [](const node_report& r) { return r.gaps; });
   t.family("shoal_node_state", "gauge", "1 for the node's current state, 0 for the others.");
   for (const auto& r : rs) {
     for (auto s : all_node_states) {

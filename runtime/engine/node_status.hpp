@@ -35,7 +35,7 @@ struct node_report {
   std::uint64_t duplicates = 0;
   std::uint64_t missing = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t gaps = 0;  // outputs of another engine missed (its seq jumped)
+  std::uint64_t gaps = 0;  // inputs missed: another engine's seq, or a scan_number, jumped
   std::int64_t last_bucket = 0;
   // Event time through which the node has closed its buckets and told its subscribers
   // (INT64_MIN before the first); the freshest stream's minus this is its event-time lag.

@@ -58,9 +58,12 @@ stream_gate::stream_gate(const source_decl& decl, ingest& in, clock& clk, bool g
       progress_(progress_streams(decl, in, given_time), progress_options(decl), clk.now()),
       log_rejections_(log_rejections) {
   for (const auto& st : streams_) names_.push_back(source_ + "." + st.name);
+  last_scan_.resize(streams_.size());
 }
 
 void stream_gate::payload(std::size_t i, Value payload, std::int64_t received_ns) {
+  // A scan that arrived counts as arrived, even if it is rejected below.
+  if (streams_[i].schema == "scan") check_scan_number(i, payload);
   const auto t = progress_.event_time(i, payload, clock_.wall_ns());
   accept(i, t, std::move(payload), received_ns);
 }
@@ -77,6 +80,25 @@ void stream_gate::accept(std::size_t i, source_progress::timed t, Value payload,
     in_.control(
         Control{"time_mode", names_[i], value_map{{"mode", Value(to_string(progress_.mode(i)))}}});
   in_.event(names_[i], t.ts, make_value(std::move(payload)), std::nullopt, received_ns);
+}
+
+void stream_gate::check_scan_number(std::size_t i, const Value& payload) {
+  const Value* n = payload.is_map() ? payload.find("scan_number") : nullptr;
+  if (!n || !n->is_int()) return;  // rejected by the validation that follows
+  const std::int64_t number = n->as_int();
+  auto& last = last_scan_[i];
+  if (last && number > *last + 1) {
+    const auto missed = static_cast<std::uint64_t>(number - *last - 1);
+    if (logged_gaps_.insert(i).second)
+      spdlog::warn(
+          "source {}: gap on {}: scan_number {} after {} ({} scans never arrived: did the feed "
+          "drop them, e.g. at its ZeroMQ high-water mark?); counted in the stream's gaps, further "
+          "gaps not logged",
+          source_, streams_[i].name, number, *last, missed);
+    in_.count_gap(names_[i], missed);
+  }
+  // A number at or below the last one: the feed started counting again (a restart).
+  last = number;
 }
 
 void stream_gate::reject(std::size_t i, std::string raw, const std::string& kind,

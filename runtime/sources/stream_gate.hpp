@@ -3,10 +3,11 @@
 // zmq source and `shoal import` alike, so a recording imported from a file journals exactly what
 // the same payloads fed live would: its event time by the stream's mode (the payload's `ts`, or
 // the wall clock), bounded jumps (max_future), validation by the stream's schema, the
-// `time_mode` record when an "auto" stream fixes its mode, and rejection — journaled with the
-// raw bytes, counted, each kind logged once.
+// `time_mode` record when an "auto" stream fixes its mode, rejection — journaled with the raw
+// bytes, counted, each kind logged once — and scans missing between two scan_numbers, counted.
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -56,6 +57,12 @@ class stream_gate {
   source_progress progress_;
   bool log_rejections_;
   std::set<std::string> logged_kinds_;  // log each kind of bad input once
+  // Per stream of schema "scan": the last scan_number accepted. A feed numbers its scans; one
+  // that jumps lost scans before they reached us (a ZeroMQ PUB drops what exceeds its
+  // high-water mark without telling anyone): counted as gaps, the first logged.
+  std::vector<std::optional<std::int64_t>> last_scan_;
+  std::set<std::size_t> logged_gaps_;
+  void check_scan_number(std::size_t i, const Value& payload);
 };
 
 }  // namespace shoal

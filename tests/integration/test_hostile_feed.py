@@ -8,7 +8,8 @@ over a real ZeroMQ feed:
 - a frame for topic `scanx` (which ZeroMQ's prefix subscription to `scan` delivers) is ignored
   and counted, never journaled as a rejection;
 - a 100 KB junk frame is journaled with its first 1024 bytes, its size and its SHA-256; a flood
-  of junk is counted in full but journaled at most 100 records per second."""
+  of junk is counted in full but journaled at most 100 records per second;
+- scan_numbers that jump (scans the feed lost) are counted as the stream's gaps, and said."""
 import hashlib
 import json
 import os
@@ -68,14 +69,16 @@ feed.send_multipart([b"scan", junk])
 for i in range(500):
     feed.send_multipart([b"scan", b"\xc1 junk %d" % i])
 feed.send_multipart([b"scan", scan(36)])
-wait_for(lambda: any(r.get("seq") == 35 for r in journal()), what="the last valid scan")
+# 5. Scans 37 to 39 never arrive (a feed that dropped them): counted as gaps, and said.
+feed.send_multipart([b"scan", scan(40)])
+wait_for(lambda: any(r.get("seq") == 36 for r in journal()), what="the last valid scan")
 engine.send_signal(signal.SIGINT)
 _, err = engine.communicate(timeout=30)
 check(engine.returncode == 0, err)
 
 records = journal()
 events = [r for r in records if "payload" in r]
-check([e["payload"]["scan_number"] for e in events] == list(range(1, 31)) + list(range(32, 37)),
+check([e["payload"]["scan_number"] for e in events] == list(range(1, 31)) + list(range(32, 37)) + [40],
       f"accepted scans: {[e['payload']['scan_number'] for e in events]}")
 watermarks = [r for r in records if r.get("watermark")]
 check(all(w["ts"] < START + 40 * SECOND for w in watermarks),
@@ -84,6 +87,9 @@ rep = json.load(open(report))
 nodes = {n["names"][0]: n for n in rep["nodes"]}
 check(nodes["feed.scan"]["late_dropped"] == 0 and nodes["ret"]["late_dropped"] == 0, str(nodes))
 check(nodes["ret"]["outputs"] == len(events) - 1, f"ret outputs {nodes['ret']['outputs']}")
+# The far-future scan 31 arrived (rejected, not missing); 37 to 39 did not.
+check(nodes["feed.scan"]["gaps"] == 3, f"gaps counted: {nodes['feed.scan']['gaps']}")
+check("gap on scan: scan_number 40 after 36 (3 scans never arrived" in err, err)
 future = [r for r in records if "rejected" in r and "max_future" in r["rejected"]]
 check(len(future) == 1, f"the far-future scan: {[r for r in records if 'rejected' in r][:3]}")
 check(not any("scanx" in json.dumps(r) for r in records), "scanx frames were journaled")

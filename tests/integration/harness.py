@@ -84,13 +84,16 @@ def workdir():
     return d
 
 
-def bound_feed(ctx, topics, timeout=20):
-    """A feed for a zmq source: an XPUB bound on a free port. Returns (socket, endpoint, wait);
-    wait() blocks until an engine's SUB has subscribed to every topic (no slow-joiner loss); call
-    it again for an engine started later."""
+def bound_feed(ctx, topics, timeout=20, sndhwm=None):
+    """A feed for a zmq source: an XPUB bound on a free port (SNDHWM: its send high-water mark,
+    0 for none — set before the bind, which is when libzmq reads it). Returns (socket, endpoint,
+    wait); wait() blocks until an engine's SUB has subscribed to every topic (no slow-joiner
+    loss); call it again for an engine started later."""
     import zmq
     sock = ctx.socket(zmq.XPUB)
     sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, also an engine's after a restart
+    if sndhwm is not None:
+        sock.setsockopt(zmq.SNDHWM, sndhwm)
     port = sock.bind_to_random_port("tcp://127.0.0.1")
 
     def wait():

@@ -1,5 +1,7 @@
 #include "runtime/admin/console.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -7,6 +9,7 @@
 #include <string_view>
 
 #include "runtime/admin/console_assets.hpp"
+#include "runtime/admin/token_throttle.hpp"
 
 namespace shoal {
 namespace {
@@ -103,7 +106,9 @@ struct stream_ticket {
 http_route console_route(std::shared_ptr<admin_backend> backend, std::string token) {
   auto live = std::make_shared<live_state>();
   live->backend = backend;
-  return [backend, token, live](const http_request& r) -> http_answer {
+  // Routes run on the admin io thread only: the throttle needs no lock.
+  auto throttle = std::make_shared<token_throttle>();
+  return [backend, token, live, throttle](const http_request& r) -> http_answer {
     if (r.method != "GET" && r.method != "POST") {
       http_answer a = refused(405, "the console answers GET and POST");
       a.allow = "GET, POST";
@@ -121,16 +126,29 @@ http_route console_route(std::shared_ptr<admin_backend> backend, std::string tok
         !loopback_host(r.origin.substr(
             r.origin.find("//") == std::string::npos ? 0 : r.origin.find("//") + 2)))
       return refused(403, "requests from pages of other sites are refused");
-    // The token: as `Authorization: Bearer …` (the page's requests), else `?token=` (its live
-    // stream: EventSource sends no headers).
+    // The token: as `Authorization: Bearer …` (the page's requests), else `?token=` for the
+    // live stream only (EventSource sends no headers; a token in other URLs would end up in
+    // more histories and logs).
     std::string given;
     if (starts_with_nocase(r.authorization, "bearer ")) {
       given = r.authorization.substr(7);
-    } else if (const auto it = r.params.find("token"); it != r.params.end()) {
+    } else if (const auto it = r.params.find("token");
+               it != r.params.end() && r.path == "/api/events") {
       given = it->second;
     }
-    if (!constant_time_equal(given, token))
-      return refused(401, "bad or missing token (open the console as /?token=…)");
+    if (!constant_time_equal(given, token)) {
+      // As on the admin TCP endpoint: a delay doubling per failure, and a log line.
+      const auto v = throttle->on_failure(std::chrono::steady_clock::now());
+      if (v.log)
+        spdlog::warn(
+            "admin: bad or missing token on the console ({} since the last report, {} in all); "
+            "answered after {} ms, doubling per failure up to {} ms",
+            v.unlogged, throttle->failures(), v.delay.count(),
+            throttle->settings().max_delay.count());
+      http_answer a = refused(401, "bad or missing token (open the console as /?token=…)");
+      a.delay = v.delay;
+      return a;
+    }
     const std::string cmd = r.path.substr(5);
     if (cmd == "events") {
       if (r.method != "GET") return refused(405, "events takes GET");

@@ -11,8 +11,9 @@
 // Answers are the admin answers as JSON ({"ok": false, "error"} with 400 for a refusal).
 // Who may ask: the console needs an admin_token (≥ 16 characters; a config error otherwise) and
 // every /api request must carry it (`Authorization: Bearer …`, or `?token=` for the live stream),
-// 401 otherwise; the page takes it from its own address (`/?token=…`). Requests whose Host is not
-// 127.0.0.1, localhost or [::1] (DNS rebinding) or whose Origin is another site (a web page
+// 401 otherwise — answered after a delay that doubles per failure (token_throttle), then the
+// connection closes; the page takes it from its own address (`/?token=…`). Requests whose Host is
+// not 127.0.0.1, localhost or [::1] (DNS rebinding) or whose Origin is another site (a web page
 // posting across sites) are refused (403), and no page may frame the console. At most 8 live
 // streams at once; they share one `nodes` answer per half second.
 

@@ -127,6 +127,24 @@ class http_session : public std::enable_shared_from_this<http_session> {
       stream_events(std::move(a));
       return;
     }
+    if (a.delay.count() > 0) {
+      if (!timer_) timer_.emplace(stream_.get_executor());
+      timer_->expires_after(a.delay);
+      timer_->async_wait([self = shared_from_this(), a = std::move(a),
+                          version = req.version()](beast::error_code ec) mutable {
+        guarded(
+            "http delay",
+            [&] {
+              if (ec) {
+                self->close();
+                return;
+              }
+              self->respond(std::move(a), version, false);
+            },
+            [&] { self->close(); });
+      });
+      return;
+    }
     respond(std::move(a), req.version(), req.keep_alive());
   }
 

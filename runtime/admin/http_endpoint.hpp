@@ -44,6 +44,9 @@ struct http_answer {
   // `data: events()` is sent (events() runs on the io thread; it may throw to end the stream).
   std::function<std::string()> events;
   std::chrono::milliseconds every{1000};
+  // Sent this long after the request, then the connection closes (a refused token: each guess
+  // costs its delay and a new connection).
+  std::chrono::milliseconds delay{0};
 };
 
 using http_route = std::function<http_answer(const http_request&)>;

@@ -63,11 +63,22 @@ def admin(cmd, **args):
     return json.loads(buf)
 
 
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 status, body = get("/api/nodes")
 check(status == 401 and "token" in body, f"no token: {status} {body}")
-status, body = get(f"/api/pause?node=z&token={TOKEN}")
+# Each refused token costs a delay that doubles (100 ms, 200 ms, 400 ms, ...) and its connection;
+# `?token=` is taken for the live stream only.
+began = time.monotonic()
+status, body = get("/api/nodes", headers={"Authorization": "Bearer not-the-token-at-all"})
+check(status == 401 and time.monotonic() - began >= 0.15, f"a second bad token: {status}, {time.monotonic() - began:.3f} s")
+began = time.monotonic()
+status, body = get(f"/api/nodes?token={TOKEN}")
+check(status == 401 and time.monotonic() - began >= 0.3, f"?token= outside events: {status}, {time.monotonic() - began:.3f} s")
+wait_for(lambda: "bad or missing token on the console" in open(os.path.join(wd, "engine.log")).read(),
+         what="the refused token in the log")
+status, body = get("/api/pause?node=z", headers=AUTH)
 check(status == 405 and "pause takes POST" in body, f"GET pause: {status} {body}")
-status, body = get(f"/api/nope?token={TOKEN}")
+status, body = get("/api/nope", headers=AUTH)
 check(status == 404 and "no console command" in body, f"unknown command: {status} {body}")
 status, body = get("/")
 check(status == 200 and "<title>shoal console</title>" in body, f"page: {status}")

@@ -506,7 +506,9 @@ void engine::stop() {
   if (!m.started || m.stopped) return;
   m.stopped = true;
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
-  if (m.admin) m.admin->stop();  // no command may reach actors that are going away
+  // No command may reach actors that are going away; its sessions (a console page's live
+  // stream among them) close now, not when the engine object goes.
+  m.admin.reset();
   if (m.follower) m.follower->stop();  // before the sources: a takeover may be starting them
   if (m.sys) {
     m.stop_sources();

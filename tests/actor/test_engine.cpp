@@ -1,5 +1,8 @@
 // The engine with a real actor system, real ZeroMQ sockets and the fabricator: failure
 // isolation, dedup actor counts, and the zmq source's validation and seq assignment.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -228,4 +231,63 @@ key = "asset"
   f.eng->stop();
   const auto rs = f.eng->nodes();
   CHECK(report_of(rs, "feed.book").events_in == 3);
+}
+
+TEST_CASE("a console page's live stream ends when the engine stops, not when the engine goes",
+          "[engine]") {
+  // A free loopback port for the console (the engine reports none of its admin ports).
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const int port = ntohs(a.sin_port);
+  ::close(probe);
+  testing::temp_dir dir;
+  auto path = dir.write("g.toml", R"(
+[engine]
+publish = "tcp://127.0.0.1:*"
+admin_token = "0123456789abcdef-token"
+console = "127.0.0.1:)" + std::to_string(port) +
+                                      R"("
+[[source]]
+name = "market"
+kind = "fabricator"
+assets = 4
+pace = "5ms"
+[[node]]
+name = "ret"
+kind = "log_return"
+inputs = { in = "market.scan" }
+)");
+  config cfg = load_config(path);
+  engine_options opt;
+  opt.data_dir = (dir.path() / "data").string();
+  engine eng(cfg, build_plan(cfg), opt);
+  eng.start();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  const std::string get =
+      "GET /api/events?token=0123456789abcdef-token HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  REQUIRE(::send(fd, get.data(), get.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(get.size()));
+  // The stream's header and its first event.
+  std::string got;
+  char buf[4096];
+  while (got.find("data: ") == std::string::npos) {
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    REQUIRE(n > 0);
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+  eng.stop();
+  // The engine object still exists: the stream has ended all the same (EOF, not the timeout).
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+  }
+  CHECK(n == 0);
+  ::close(fd);
 }

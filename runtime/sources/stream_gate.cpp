@@ -58,14 +58,22 @@ stream_gate::stream_gate(const source_decl& decl, ingest& in, clock& clk, bool g
       progress_(progress_streams(decl, in, given_time), progress_options(decl), clk.now()),
       log_rejections_(log_rejections) {
   for (const auto& st : streams_) names_.push_back(source_ + "." + st.name);
-  last_scan_.resize(streams_.size());
+  scans_.resize(streams_.size());
 }
 
 void stream_gate::payload(std::size_t i, Value payload, std::int64_t received_ns) {
-  // A scan that arrived counts as arrived, even if it is rejected below.
-  if (streams_[i].schema == "scan") check_scan_number(i, payload);
-  const auto t = progress_.event_time(i, payload, clock_.wall_ns());
-  accept(i, t, std::move(payload), received_ns);
+  std::optional<std::int64_t> number;
+  if (streams_[i].schema == "scan" && payload.is_map()) {
+    if (const Value* n = payload.find("scan_number"); n && n->is_int()) number = n->as_int();
+  }
+  try {
+    const auto t = progress_.event_time(i, payload, clock_.wall_ns());
+    accept(i, t, std::move(payload), received_ns);
+  } catch (const decode_error&) {
+    if (number) scan_rejected(i, *number);
+    throw;
+  }
+  if (number) scan_accepted(i, *number);
 }
 
 void stream_gate::given(std::size_t i, Value payload, std::int64_t ts, std::int64_t received_ns) {
@@ -82,23 +90,40 @@ void stream_gate::accept(std::size_t i, source_progress::timed t, Value payload,
   in_.event(names_[i], t.ts, make_value(std::move(payload)), std::nullopt, received_ns);
 }
 
-void stream_gate::check_scan_number(std::size_t i, const Value& payload) {
-  const Value* n = payload.is_map() ? payload.find("scan_number") : nullptr;
-  if (!n || !n->is_int()) return;  // rejected by the validation that follows
-  const std::int64_t number = n->as_int();
-  auto& last = last_scan_[i];
-  if (last && number > *last + 1) {
-    const auto missed = static_cast<std::uint64_t>(number - *last - 1);
-    if (logged_gaps_.insert(i).second)
-      spdlog::warn(
-          "source {}: gap on {}: scan_number {} after {} ({} scans never arrived: did the feed "
-          "drop them, e.g. at its ZeroMQ high-water mark?); counted in the stream's gaps, further "
-          "gaps not logged",
-          source_, streams_[i].name, number, *last, missed);
-    in_.count_gap(names_[i], missed);
+void stream_gate::scan_rejected(std::size_t i, std::int64_t number) {
+  // It arrived: not one of the scans missing before the next one accepted. Rejected frames
+  // never move the last number (a bad frame's number says nothing of the feed's count).
+  auto& s = scans_[i];
+  if ((!s.last || number > *s.last) && s.rejected_since.size() < 4096)
+    s.rejected_since.insert(number);
+}
+
+void stream_gate::scan_accepted(std::size_t i, std::int64_t number) {
+  auto& s = scans_[i];
+  if (s.last && number > *s.last) {
+    // In unsigned arithmetic: the distance between any two int64 values fits, never overflows.
+    std::uint64_t missed =
+        static_cast<std::uint64_t>(number) - static_cast<std::uint64_t>(*s.last) - 1;
+    for (auto it = s.rejected_since.upper_bound(*s.last);
+         it != s.rejected_since.end() && *it < number; ++it)
+      --missed;
+    if (missed > max_counted_gap) {
+      if (logged_gaps_.insert(i).second)
+        spdlog::warn("source {}: {}: scan_number {} after {}: taken as the feed numbering anew",
+                     source_, streams_[i].name, number, *s.last);
+    } else if (missed > 0) {
+      if (log_rejections_ && logged_gaps_.insert(i).second)
+        spdlog::warn(
+            "source {}: gap on {}: scan_number {} after {} ({} scans never arrived: did the feed "
+            "drop them, e.g. at its ZeroMQ high-water mark?); counted in the stream's gaps, "
+            "further gaps not logged",
+            source_, streams_[i].name, number, *s.last, missed);
+      in_.count_gap(names_[i], missed);
+    }
   }
   // A number at or below the last one: the feed started counting again (a restart).
-  last = number;
+  s.last = number;
+  s.rejected_since.clear();
 }
 
 void stream_gate::reject(std::size_t i, std::string raw, const std::string& kind,

@@ -57,12 +57,19 @@ class stream_gate {
   source_progress progress_;
   bool log_rejections_;
   std::set<std::string> logged_kinds_;  // log each kind of bad input once
-  // Per stream of schema "scan": the last scan_number accepted. A feed numbers its scans; one
-  // that jumps lost scans before they reached us (a ZeroMQ PUB drops what exceeds its
-  // high-water mark without telling anyone): counted as gaps, the first logged.
-  std::vector<std::optional<std::int64_t>> last_scan_;
+  // Per stream of schema "scan": a feed numbers its scans; numbers skipped between two accepted
+  // scans (rejected ones aside) were lost before they reached us — a ZeroMQ PUB drops what
+  // exceeds its high-water mark without telling anyone: counted as gaps, the first logged.
+  struct scan_count {
+    std::optional<std::int64_t> last;       // the last accepted scan_number
+    std::set<std::int64_t> rejected_since;  // numbers above it that arrived and were rejected
+  };
+  // A jump larger than this is a feed that numbers anew, not that many scans lost.
+  static constexpr std::uint64_t max_counted_gap = 1'000'000'000;
+  std::vector<scan_count> scans_;
   std::set<std::size_t> logged_gaps_;
-  void check_scan_number(std::size_t i, const Value& payload);
+  void scan_rejected(std::size_t i, std::int64_t number);
+  void scan_accepted(std::size_t i, std::int64_t number);
 };
 
 }  // namespace shoal

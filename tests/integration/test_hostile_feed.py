@@ -69,16 +69,23 @@ feed.send_multipart([b"scan", junk])
 for i in range(500):
     feed.send_multipart([b"scan", b"\xc1 junk %d" % i])
 feed.send_multipart([b"scan", scan(36)])
-# 5. Scans 37 to 39 never arrive (a feed that dropped them): counted as gaps, and said.
+# 5. Scans 37 to 39 never arrive (a feed that dropped them): counted as gaps, and said. Scan 41
+# arrives but is rejected (a price that is not a number): not a gap. Then the feed numbers anew
+# from 2**62: a jump that large is not counted as lost scans.
 feed.send_multipart([b"scan", scan(40)])
-wait_for(lambda: any(r.get("seq") == 36 for r in journal()), what="the last valid scan")
+feed.send_multipart([b"scan", msgpack.packb({"ts": START + 41 * SECOND, "scan_number": 41,
+                                             "assets": ["A", "B"], "prices": ["x", 1.0]})])
+feed.send_multipart([b"scan", scan(42)])
+for j, k in enumerate([2**62, 2**62 + 1]):
+    feed.send_multipart([b"scan", scan(k, ts=START + (43 + j) * SECOND)])
+wait_for(lambda: any(r.get("seq") == 39 for r in journal()), what="the last valid scan")
 engine.send_signal(signal.SIGINT)
 _, err = engine.communicate(timeout=30)
 check(engine.returncode == 0, err)
 
 records = journal()
 events = [r for r in records if "payload" in r]
-check([e["payload"]["scan_number"] for e in events] == list(range(1, 31)) + list(range(32, 37)) + [40],
+check([e["payload"]["scan_number"] for e in events] == list(range(1, 31)) + list(range(32, 37)) + [40, 42, 2**62, 2**62 + 1],
       f"accepted scans: {[e['payload']['scan_number'] for e in events]}")
 watermarks = [r for r in records if r.get("watermark")]
 check(all(w["ts"] < START + 40 * SECOND for w in watermarks),
@@ -99,8 +106,8 @@ check(len(big) == 1 and big[0]["raw_kept"] == 1024 and
       big[0]["raw_sha256"] == hashlib.sha256(junk).hexdigest(), f"large junk frame: {big}")
 rejected = [r for r in records if "rejected" in r]
 counted = nodes["feed.scan"]["rejected"]
-check(counted == 1 + 1 + 1 + 500, f"rejections counted: {counted}")
-check(len(rejected) < counted and len(rejected) <= 2 * 100 + 3,
+check(counted == 1 + 1 + 1 + 500 + 1, f"rejections counted: {counted}")
+check(len(rejected) < counted and len(rejected) <= 2 * 100 + 4,
       f"{len(rejected)} rejections journaled of {counted}: no rate limit")
 size = os.path.getsize(os.path.join(data, "data.mdb"))
 print(f"ok: {len(events)} scans accepted, {counted} rejections counted, {len(rejected)} "

@@ -209,13 +209,16 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     // The endpoints connected: ENDPOINT, or with --cluster each member's, kept up to date.
     std::set<std::string> joined;
     bool told_no_members = false;
-    std::map<std::string, std::chrono::steady_clock::time_point> last_listed;  // per endpoint
+    // Per endpoint followed: when a read of the members first lacked it (absent: it was listed).
+    std::map<std::string, std::chrono::steady_clock::time_point> first_missing;
     std::set<std::string> unusable;  // member endpoints that cannot be connected (said once)
     auto join_members = [&] {
       const auto now = std::chrono::steady_clock::now();
+      std::set<std::string> listed;
       for (const auto& m : members) {
         if (m.publish.empty() || unusable.count(m.publish)) continue;
-        last_listed[m.publish] = now;
+        listed.insert(m.publish);
+        first_missing.erase(m.publish);
         if (joined.count(m.publish)) continue;
         std::string why = zmq_endpoint_problem(m.publish, endpoint_role::connect);
         if (why.empty()) {
@@ -235,9 +238,16 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         std::cerr << "shoal: following " << m.instance << " (" << m.role << ") at " << m.publish
                   << "\n";
       }
-      // A member whose key lapsed (one late renewal) keeps its connection for a heartbeat_ttl.
+      // A member whose key lapsed (one late renewal) keeps its connection until reads of the
+      // members have lacked it for a heartbeat_ttl — counted from the first read that lacked
+      // it, so a cluster that did not answer for a while drops nobody on its first answer.
       for (auto it = joined.begin(); it != joined.end();) {
-        if (now - last_listed[*it] <= std::chrono::nanoseconds(cl.heartbeat_ttl_ns)) {
+        if (listed.count(*it)) {
+          ++it;
+          continue;
+        }
+        const auto missing = first_missing.try_emplace(*it, now).first->second;
+        if (now - missing <= std::chrono::nanoseconds(cl.heartbeat_ttl_ns)) {
           ++it;
           continue;
         }
@@ -247,7 +257,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
           // already gone
         }
         std::cerr << "shoal: " << *it << " left engine " << cl.engine_id << "\n";
-        last_listed.erase(*it);
+        first_missing.erase(*it);
         it = joined.erase(it);
       }
       if (joined.empty() && !told_no_members)

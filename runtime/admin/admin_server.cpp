@@ -184,7 +184,8 @@ admin_server::admin_server(admin_options o, std::shared_ptr<admin_backend> backe
              [b = m.backend](const http_request& r) { return metrics_answer(*b, r); });
   if (!m.opt.console.empty() && m.opt.token.size() < 16)
     throw std::runtime_error("console needs admin_token of at least 16 characters");
-  serve_http(m.console, m.opt.console, "console", "console", console_route(m.backend, m.opt.token));
+  serve_http(m.console, m.opt.console, "console", "console",
+             console_route(m.backend, m.opt.token, &m.throttle));
   // The Unix socket last: its file appearing tells a client (and the tests) that every endpoint
   // is bound.
   if (!m.opt.unix_path.empty()) {

@@ -9,7 +9,6 @@
 #include <string_view>
 
 #include "runtime/admin/console_assets.hpp"
-#include "runtime/admin/token_throttle.hpp"
 
 namespace shoal {
 namespace {
@@ -103,11 +102,10 @@ struct stream_ticket {
 
 }  // namespace
 
-http_route console_route(std::shared_ptr<admin_backend> backend, std::string token) {
+http_route console_route(std::shared_ptr<admin_backend> backend, std::string token,
+                         token_throttle* throttle) {
   auto live = std::make_shared<live_state>();
   live->backend = backend;
-  // Routes run on the admin io thread only: the throttle needs no lock.
-  auto throttle = std::make_shared<token_throttle>();
   return [backend, token, live, throttle](const http_request& r) -> http_answer {
     if (r.method != "GET" && r.method != "POST") {
       http_answer a = refused(405, "the console answers GET and POST");

@@ -22,9 +22,13 @@
 
 #include "runtime/admin/admin_protocol.hpp"
 #include "runtime/admin/http_endpoint.hpp"
+#include "runtime/admin/token_throttle.hpp"
 
 namespace shoal {
 
-http_route console_route(std::shared_ptr<admin_backend> backend, std::string token);
+// throttle: the admin server's (one delay for every token guess, on the TCP port or here); used
+// on the io thread only, and outlives the route.
+http_route console_route(std::shared_ptr<admin_backend> backend, std::string token,
+                         token_throttle* throttle);
 
 }  // namespace shoal

@@ -185,7 +185,8 @@ member_watch::~member_watch() {
     stopping_ = true;
   }
   cv_.notify_all();
-  reader_.join();  // at most one read's requests away
+  link_->close();  // a read waiting on a cluster that does not answer ends now
+  reader_.join();
 }
 
 std::vector<cluster_member> member_watch::first() const { return first_; }

@@ -192,6 +192,8 @@ jetstream_link::jetstream_link(const cluster_decl& c, const std::string& name, s
 
 jetstream_link::~jetstream_link() = default;
 
+void jetstream_link::close() { natsConnection_Close(impl_->nc); }
+
 void jetstream_link::ensure_stream(const cluster_decl& c) {
   auto& m = *impl_;
   jsStreamInfo* si = nullptr;

@@ -56,6 +56,10 @@ class jetstream_link {
   // missing, open to others, or refused.
   jetstream_link(const cluster_decl& c, const std::string& name, std::int64_t wait_ms = 5000);
   ~jetstream_link();
+  // Closes the connection: a request in progress on another thread fails at once (a closed
+  // connection is not retried) instead of waiting out a cluster that does not answer. The link
+  // is of no further use.
+  void close();
   jetstream_link(const jetstream_link&) = delete;
   jetstream_link& operator=(const jetstream_link&) = delete;
 

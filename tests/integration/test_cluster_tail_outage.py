@@ -2,7 +2,7 @@
 SIGSTOP, as a partition between the subscriber and the cluster would): tail reads the members of
 the engine on a thread of its own, so it goes on printing what the engine publishes — without a
 pause as long as a request's timeout (2 s) — and every seq stays in order, once. Once the servers
-answer again it keeps following, and Ctrl-C ends it with 130."""
+answer again it keeps following; Ctrl-C while they are frozen again ends it at once, with 130."""
 import json
 import os
 import signal
@@ -49,8 +49,21 @@ check(longest < 0.75, f"shoal tail --cluster stopped printing for {longest:.2f} 
 
 before = len(printed())
 wait_for(lambda: len(printed()) >= before + 200, timeout=30, what="tail printing after the cluster is back")
+
+# Ctrl-C while the cluster does not answer: tail ends at once, not after its read gives up.
+for i in range(3):
+    os.kill(cluster.pid(i), signal.SIGSTOP)
+time.sleep(1.5)  # a read of the members is now waiting on the frozen servers
+began = time.monotonic()
 tail.send_signal(signal.SIGINT)
-check(tail.wait(timeout=10) == 130, "shoal tail --cluster did not stop on Ctrl-C")
+try:
+    code = tail.wait(timeout=10)
+finally:
+    for i in range(3):
+        os.kill(cluster.pid(i), signal.SIGCONT)
+took = time.monotonic() - began
+print(f"tail stopped {took:.2f} s after Ctrl-C with the cluster frozen")
+check(code == 130 and took < 2.0, f"shoal tail --cluster took {took:.2f} s to stop on Ctrl-C (exit {code})")
 seqs = [o["seq"] for o in printed()]
 check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"tail's seqs have a gap or a repeat: {seqs[:5]}...")
 check("gap" not in open(err_path).read(), open(err_path).read())

@@ -92,7 +92,9 @@ void stream_gate::accept(std::size_t i, source_progress::timed t, Value payload,
 
 void stream_gate::scan_rejected(std::size_t i, std::int64_t number) {
   // It arrived: not one of the scans missing before the next one accepted. Rejected frames
-  // never move the last number (a bad frame's number says nothing of the feed's count).
+  // never move the last number (a bad frame's number says nothing of the feed's count). Past
+  // 4096 rejected numbers in a row, further ones are no longer remembered (and would count as
+  // gaps if the feed's numbers then jumped over them).
   auto& s = scans_[i];
   if ((!s.last || number > *s.last) && s.rejected_since.size() < 4096)
     s.rejected_since.insert(number);
@@ -108,7 +110,7 @@ void stream_gate::scan_accepted(std::size_t i, std::int64_t number) {
          it != s.rejected_since.end() && *it < number; ++it)
       --missed;
     if (missed > max_counted_gap) {
-      if (logged_gaps_.insert(i).second)
+      if (log_rejections_ && logged_renumbering_.insert(i).second)
         spdlog::warn("source {}: {}: scan_number {} after {}: taken as the feed numbering anew",
                      source_, streams_[i].name, number, *s.last);
     } else if (missed > 0) {

@@ -67,7 +67,7 @@ class stream_gate {
   // A jump larger than this is a feed that numbers anew, not that many scans lost.
   static constexpr std::uint64_t max_counted_gap = 1'000'000'000;
   std::vector<scan_count> scans_;
-  std::set<std::size_t> logged_gaps_;
+  std::set<std::size_t> logged_gaps_, logged_renumbering_;  // streams whose first one is logged
   void scan_rejected(std::size_t i, std::int64_t number);
   void scan_accepted(std::size_t i, std::int64_t number);
 };

@@ -101,7 +101,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         watch = std::make_unique<member_watch>(cl, "shoal tail " + cl.engine_id,
                                                std::chrono::seconds(1),
                                                std::chrono::milliseconds(2000));
-        members = watch->first();
+        members = *watch->take_update();
       } catch (const cluster_error& e) {
         return usage(std::string("--cluster: ") + e.what());
       }

@@ -175,7 +175,7 @@ member_watch::member_watch(const cluster_decl& c, const std::string& connection_
     : c_(c),
       every_(every),
       link_(std::make_unique<jetstream_link>(c, connection_name, request.count())) {
-  first_ = read_members(*link_, c_);
+  update_ = read_members(*link_, c_);
   reader_ = std::thread([this] { read_on(); });
 }
 
@@ -188,8 +188,6 @@ member_watch::~member_watch() {
   link_->close();  // a read waiting on a cluster that does not answer ends now
   reader_.join();
 }
-
-std::vector<cluster_member> member_watch::first() const { return first_; }
 
 std::optional<std::vector<cluster_member>> member_watch::take_update() {
   std::lock_guard lock(mu_);

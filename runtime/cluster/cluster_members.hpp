@@ -85,10 +85,8 @@ class member_watch {
   ~member_watch();
   member_watch(const member_watch&) = delete;
   member_watch& operator=(const member_watch&) = delete;
-  // What the first read found.
-  std::vector<cluster_member> first() const;
-  // The members as read since the last call, or nothing when no read succeeded since then (a
-  // read that fails keeps what the reader has).
+  // The members as read since the last call (the first call: the read made at construction),
+  // or nothing when no read succeeded since then (a read that fails keeps what the reader has).
   std::optional<std::vector<cluster_member>> take_update();
 
  private:
@@ -97,7 +95,6 @@ class member_watch {
   std::unique_ptr<jetstream_link> link_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<cluster_member> first_;
   std::optional<std::vector<cluster_member>> update_;
   bool stopping_ = false;
   std::thread reader_;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "messages/decode_error.hpp"
 #include "messages/payloads.hpp"
 #include "messages/records.hpp"
@@ -57,13 +59,15 @@ stream_gate::stream_gate(const source_decl& decl, ingest& in, clock& clk, bool g
       clock_(clk),
       progress_(progress_streams(decl, in, given_time), progress_options(decl), clk.now()),
       log_rejections_(log_rejections) {
-  for (const auto& st : streams_) names_.push_back(source_ + "." + st.name);
-  scans_.resize(streams_.size());
+  for (const auto& st : streams_) {
+    names_.push_back(source_ + "." + st.name);
+    scans_.emplace_back().numbered = st.schema == "scan";
+  }
 }
 
 void stream_gate::payload(std::size_t i, Value payload, std::int64_t received_ns) {
   std::optional<std::int64_t> number;
-  if (streams_[i].schema == "scan" && payload.is_map()) {
+  if (scans_[i].numbered && payload.is_map()) {
     if (const Value* n = payload.find("scan_number"); n && n->is_int()) number = n->as_int();
   }
   try {
@@ -110,11 +114,11 @@ void stream_gate::scan_accepted(std::size_t i, std::int64_t number) {
          it != s.rejected_since.end() && *it < number; ++it)
       --missed;
     if (missed > max_counted_gap) {
-      if (log_rejections_ && logged_renumbering_.insert(i).second)
+      if (log_rejections_ && !std::exchange(s.renumbering_logged, true))
         spdlog::warn("source {}: {}: scan_number {} after {}: taken as the feed numbering anew",
                      source_, streams_[i].name, number, *s.last);
     } else if (missed > 0) {
-      if (log_rejections_ && logged_gaps_.insert(i).second)
+      if (log_rejections_ && !std::exchange(s.gap_logged, true))
         spdlog::warn(
             "source {}: gap on {}: scan_number {} after {} ({} scans never arrived: did the feed "
             "drop them, e.g. at its ZeroMQ high-water mark?); counted in the stream's gaps, "

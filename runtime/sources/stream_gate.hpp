@@ -61,13 +61,14 @@ class stream_gate {
   // scans (rejected ones aside) were lost before they reached us — a ZeroMQ PUB drops what
   // exceeds its high-water mark without telling anyone: counted as gaps, the first logged.
   struct scan_count {
+    bool numbered = false;                  // the stream's schema is "scan"
     std::optional<std::int64_t> last;       // the last accepted scan_number
     std::set<std::int64_t> rejected_since;  // numbers above it that arrived and were rejected
+    bool gap_logged = false, renumbering_logged = false;  // the first of each is logged
   };
   // A jump larger than this is a feed that numbers anew, not that many scans lost.
   static constexpr std::uint64_t max_counted_gap = 1'000'000'000;
-  std::vector<scan_count> scans_;
-  std::set<std::size_t> logged_gaps_, logged_renumbering_;  // streams whose first one is logged
+  std::vector<scan_count> scans_;  // one per stream
   void scan_rejected(std::size_t i, std::int64_t number);
   void scan_accepted(std::size_t i, std::int64_t number);
 };

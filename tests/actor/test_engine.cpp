@@ -46,6 +46,22 @@ const node_report& report_of(const std::vector<node_report>& rs, const std::stri
   throw std::runtime_error("no node " + name);
 }
 
+// An engine (ENGINE: more [engine] lines) on a paced 4-asset fabricator through ret (log_return),
+// and NODES after it.
+std::string fabricator_graph(const std::string& engine, const std::string& nodes) {
+  return "[engine]\npublish = \"tcp://127.0.0.1:*\"\n" + engine + R"(
+[[source]]
+name = "market"
+kind = "fabricator"
+assets = 4
+pace = "5ms"
+[[node]]
+name = "ret"
+kind = "log_return"
+inputs = { in = "market.scan" }
+)" + nodes;
+}
+
 template <class Pred>
 bool wait_until(Pred pred, std::chrono::milliseconds limit = 10s) {
   const auto end = std::chrono::steady_clock::now() + limit;
@@ -62,19 +78,7 @@ TEST_CASE("a node whose kernel throws is FAILED with its reason while the others
           "[engine]") {
   register_bomb();
   testing::temp_dir dir;
-  auto path = dir.write("g.toml", R"(
-[engine]
-publish = "tcp://127.0.0.1:*"
-[[source]]
-name = "market"
-kind = "fabricator"
-assets = 4
-pace = "5ms"
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = { in = "market.scan" }
-[[node]]
+  auto path = dir.write("g.toml", fabricator_graph("", R"([[node]]
 name = "bomb"
 kind = "test_bomb"
 inputs = { in = "ret" }
@@ -82,7 +86,7 @@ inputs = { in = "ret" }
 name = "smooth"
 kind = "ema"
 inputs = { in = "ret" }
-)");
+)"));
   config cfg = load_config(path);
   engine eng(cfg, build_plan(cfg));
   eng.start();
@@ -246,22 +250,11 @@ TEST_CASE("a console page's live stream ends when the engine stops, not when the
   const int port = ntohs(a.sin_port);
   ::close(probe);
   testing::temp_dir dir;
-  auto path = dir.write("g.toml", R"(
-[engine]
-publish = "tcp://127.0.0.1:*"
-admin_token = "0123456789abcdef-token"
-console = "127.0.0.1:)" + std::to_string(port) +
-                                      R"("
-[[source]]
-name = "market"
-kind = "fabricator"
-assets = 4
-pace = "5ms"
-[[node]]
-name = "ret"
-kind = "log_return"
-inputs = { in = "market.scan" }
-)");
+  auto path = dir.write(
+      "g.toml",
+      fabricator_graph("admin_token = \"0123456789abcdef-token\"\nconsole = \"127.0.0.1:" +
+                           std::to_string(port) + "\"\n",
+                       ""));
   config cfg = load_config(path);
   engine_options opt;
   opt.data_dir = (dir.path() / "data").string();

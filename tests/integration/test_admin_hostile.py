@@ -42,7 +42,14 @@ class engine:
         self.stopped = False
         atexit.register(self.on_exit)
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
-        wait_for(lambda: os.path.exists(self.sock), what="the admin socket")
+        # The socket's file appears at bind, a moment before it listens: wait for an answer.
+        wait_for(self.answers, what="the admin socket")
+
+    def answers(self):
+        try:
+            return self.version_unix()["ok"]
+        except OSError:
+            return False
 
     def unix(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

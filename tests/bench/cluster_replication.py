@@ -12,35 +12,21 @@ Prints, as `name value` lines:
   cluster_live_records_per_s    that feed's journal rate
 
 Usage: cluster_replication.py SHOAL_BIN [SECONDS]"""
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from bench_cluster import admin as admin_of, cluster_down, cluster_up, free_port, percentile
+
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 3
-SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLUSTER = os.path.join(SOURCE, "scripts", "cluster")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ports_free(base):
-    for p in [base + d + i for d in (0, 100, 200) for i in range(3)]:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", p))
-            except OSError:
-                return False
-    return True
+def admin(data, cmd):
+    return admin_of(SHOAL, data, cmd)
 
 
 def config(path, servers, pace, name="bench"):
@@ -66,24 +52,10 @@ inputs = {{ in = "market.scan" }}
     return path
 
 
-def admin(data, cmd):
-    r = subprocess.run([SHOAL, "admin", "--socket", os.path.join(data, "shoal.sock"), cmd, "--json"],
-                       capture_output=True, text=True, timeout=10)
-    return json.loads(r.stdout) if r.returncode == 0 else {}
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else 0
-
-
 work = tempfile.mkdtemp(prefix="shoal-cluster-bench-")
 nats = os.path.join(work, "nats")
-base = next(b for b in range(27000, 60000, 300) if ports_free(b))
 try:
-    up = subprocess.run([CLUSTER, "up", "--servers", "3", "--dir", nats, "--port", str(base)],
-                        capture_output=True, text=True, timeout=60, check=True)
-    servers = up.stdout.strip()
+    servers = cluster_up(nats)
 
     # A backlog: the feed journaled without the cluster, then the same engine with it.
     data = os.path.join(work, "backlog")
@@ -130,5 +102,5 @@ try:
     print(f"cluster_live_lag_p50 {percentile(lags, 50)} records ({percentile(lags, 50) / rate * 1e3:.1f} ms)")
     print(f"cluster_live_lag_p99 {percentile(lags, 99)} records ({percentile(lags, 99) / rate * 1e3:.1f} ms)")
 finally:
-    subprocess.run([CLUSTER, "down", "--dir", nats], capture_output=True)
+    cluster_down(nats)
     shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,49 @@
+"""What the cluster benchmarks share: free ports, a local 3-server JetStream cluster
+(scripts/cluster) on free ports, admin answers and percentiles."""
+import json
+import os
+import socket
+import subprocess
+
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLUSTER = os.path.join(SOURCE, "scripts", "cluster")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ports_free(base):
+    for p in [base + d + i for d in (0, 100, 200) for i in range(3)]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                return False
+    return True
+
+
+def cluster_up(nats_dir):
+    """Starts 3 servers under NATS_DIR on the first free ports from 27000; returns the
+    [cluster] `servers = [...]` line."""
+    base = next(b for b in range(27000, 60000, 300) if ports_free(b))
+    up = subprocess.run([CLUSTER, "up", "--servers", "3", "--dir", nats_dir, "--port", str(base)],
+                        capture_output=True, text=True, timeout=60, check=True)
+    return up.stdout.strip()
+
+
+def cluster_down(nats_dir):
+    subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True)
+
+
+def admin(shoal, data, cmd):
+    r = subprocess.run([shoal, "admin", "--socket", os.path.join(data, "shoal.sock"), cmd, "--json"],
+                       capture_output=True, text=True, timeout=10)
+    return json.loads(r.stdout) if r.returncode == 0 else {}
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else 0

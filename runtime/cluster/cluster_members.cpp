@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <utility>
 
 #include "runtime/cluster/jetstream_link.hpp"
@@ -20,23 +22,31 @@ std::string host_name() {
   return host;
 }
 
-// "<host>-<pid>" with what a key may not hold (anything but letters, digits, '-', '_') as '_'.
-std::string this_instance() {
-  std::string id = host_name() + "-" + std::to_string(::getpid());
+// What a key may not hold (anything but letters, digits, '-', '_') as '_'.
+std::string key_safe(std::string id) {
   for (char& ch : id)
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') ch = '_';
   return id;
 }
 
+std::string this_instance() { return key_safe(host_name() + "-" + std::to_string(::getpid())); }
+
 std::string encode(const cluster_member& m) {
-  return nlohmann::json{
-      {"instance", m.instance}, {"role", m.role}, {"publish", m.publish}, {"snapshot", m.snapshot}}
+  return nlohmann::json{{"instance", m.instance}, {"role", m.role},   {"publish", m.publish},
+                        {"snapshot", m.snapshot}, {"graph", m.graph}, {"fixed", m.fixed}}
       .dump();
 }
 
 }  // namespace
 
 std::string members_bucket(const cluster_decl& c) { return c.stream + "_members"; }
+
+std::string new_member_instance() {
+  std::random_device rd;  // names a process, never reaches a result
+  char tail[9];
+  std::snprintf(tail, sizeof tail, "%08x", static_cast<unsigned>(rd()));
+  return key_safe(host_name() + "-" + tail);
+}
 
 std::string advertised_endpoint(const std::string& bound) {
   const auto scheme = bound.find("://");
@@ -64,7 +74,7 @@ member_heartbeat::member_heartbeat(const cluster_decl& c, cluster_member me)
   // the engine waits for the one in progress.
   link_ = std::make_unique<jetstream_link>(c_, "shoal member " + key_, 1000);
   link_->ensure_kv(members_bucket(c_), c_.heartbeat_ttl_ns, c_.replicas);
-  write();
+  write(true);  // processes starting together: the bucket one of them just made may be electing
   keeper_ = std::thread([this] {
     std::unique_lock lock(mu_);
     const auto period = std::chrono::nanoseconds(c_.heartbeat_ttl_ns / 3);
@@ -138,13 +148,13 @@ std::string member_heartbeat::last_error() const {
   return error_;
 }
 
-void member_heartbeat::write() {
+void member_heartbeat::write(bool patient) {
   std::string value;
   {
     std::lock_guard lock(mu_);
     value = encode(me_);
   }
-  link_->kv_put(members_bucket(c_), key_, value);
+  link_->kv_put(members_bucket(c_), key_, value, patient);
 }
 
 std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c) {
@@ -162,7 +172,7 @@ std::vector<cluster_member> read_members(jetstream_link& link, const cluster_dec
     try {
       const auto j = nlohmann::json::parse(e->value);
       out.push_back({j.value("instance", ""), j.value("role", ""), j.value("publish", ""),
-                     j.value("snapshot", "")});
+                     j.value("snapshot", ""), j.value("graph", ""), j.value("fixed", false)});
     } catch (const nlohmann::json::exception&) {
       spdlog::warn("cluster: {}/{} is not a member record", bucket, key);
     }

@@ -23,13 +23,20 @@ namespace shoal {
 class jetstream_link;
 
 struct cluster_member {
-  std::string instance;  // "<host>-<pid>": names the process
-  std::string role;      // active or standby
+  std::string instance;  // names the process: its data dir's (default "<host>-<pid>")
+  std::string role;      // active, standby, placing (waiting for a placement) or fenced
   std::string publish;   // its publish endpoint, as a subscriber on another host connects to it
   std::string snapshot;  // its snapshot endpoint ("" when it has none)
+  std::string graph;     // the hash of the graph it runs: nodes are placed on a same-graph member
+  // Its data dir's checkpoint holds only the nodes it was placed before: it can run those only.
+  bool fixed = false;
 };
 
 std::string members_bucket(const cluster_decl& c);
+
+// A name for a process that keeps it across restarts ("<host>-<8 hex digits>"): an engine keeps
+// it in its data dir, so a restarted process is placed the nodes it computed before.
+std::string new_member_instance();
 
 // An endpoint this process bound, as another host reaches it: a wildcard address (*, 0.0.0.0,
 // [::]) becomes this host's name.
@@ -48,6 +55,7 @@ class member_heartbeat {
   member_heartbeat& operator=(const member_heartbeat&) = delete;
   // A standby that took over is active.
   void set_role(const std::string& role);
+  std::string instance() const { return me_.instance; }
   // Every live member of this engine, this one included, as last read from the cluster (about
   // once per heartbeat_ttl, by the renewals: an admin request never waits on a cluster that does
   // not answer), and why the last renewal failed ("" when it did not).
@@ -66,7 +74,7 @@ class member_heartbeat {
   bool stopping_ = false, dirty_ = false;
   std::uint64_t renewals_ = 0;  // the keeper's own
   std::thread keeper_;
-  void write();
+  void write(bool patient = false);
   void renew();
 };
 

@@ -428,10 +428,12 @@ std::uint64_t jetstream_link::kv_update(const std::string& bucket, const std::st
 }
 
 std::uint64_t jetstream_link::kv_put(const std::string& bucket, const std::string& key,
-                                     const std::string& value) {
+                                     const std::string& value, bool patient) {
   std::uint64_t rev = 0;
-  check(kvStore_PutString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str()),
-        "writing " + bucket + "/" + key);
+  kvStore* kv = impl_->bucket(bucket);
+  auto put = [&] { return kvStore_PutString(&rev, kv, key.c_str(), value.c_str()); };
+  jsErrCode code = static_cast<jsErrCode>(0);
+  check(patient ? with_retries(code, put) : put(), "writing " + bucket + "/" + key);
   return rev;
 }
 

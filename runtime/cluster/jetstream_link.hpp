@@ -97,8 +97,11 @@ class jetstream_link {
   // another write came first (or the key expired and was taken). Throws on other failures.
   std::uint64_t kv_update(const std::string& bucket, const std::string& key,
                           const std::string& value, std::uint64_t revision);
-  // Writes key = value whatever is there; returns its revision. Throws cluster_error.
-  std::uint64_t kv_put(const std::string& bucket, const std::string& key, const std::string& value);
+  // Writes key = value whatever is there; returns its revision. Throws cluster_error. Patient:
+  // tries again for up to 30 s while the cluster cannot answer yet (a bucket just made by
+  // another process may have no leader for a moment).
+  std::uint64_t kv_put(const std::string& bucket, const std::string& key, const std::string& value,
+                       bool patient = false);
   // The bucket's live keys that begin with `prefix`, in name order. Throws cluster_error
   // (cluster_missing when the bucket does not exist).
   std::vector<std::string> kv_keys(const std::string& bucket, const std::string& prefix);

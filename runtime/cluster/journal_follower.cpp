@@ -84,7 +84,7 @@ void journal_follower::run() {
       if (std::chrono::steady_clock::now() < next_try) continue;
       next_try = std::chrono::steady_clock::now() + period;
       try {
-        if (!lease->try_acquire()) {
+        if (!hooks_.contend || !lease->try_acquire()) {
           std::string h = lease->holder();
           std::lock_guard lock(mu_);
           holder_ = std::move(h);

@@ -28,6 +28,9 @@ class journal_follower {
     std::function<void(std::uint64_t seq, std::string&& bytes)> record;
     // Called on the follower's thread once the stream's end is read with the lease taken.
     std::function<void(std::unique_ptr<engine_lease>)> promoted;
+    // False on a standby that computes only some nodes (docs/cluster.md, "Placement"): it could
+    // not go on as the whole engine, so it never tries for the lease.
+    bool contend = true;
   };
   // `after`: the last journal seq the data dir holds, `last` its bytes (the stream must hold
   // the same record: a dir of another engine is not merged in).

@@ -10,6 +10,7 @@
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/journal_pull.hpp"
+#include "runtime/cluster/placement_exchange.hpp"
 #include "runtime/graph/kinds_meta.hpp"
 
 namespace shoal {
@@ -59,7 +60,7 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   node_host_args a;
   a.runner.graph = g;
   a.runner.index = i;
-  a.runner.pub = opt.publish ? pub : nullptr;
+  a.runner.pub = opt.publish && publishes(i) ? pub : nullptr;
   a.runner.writer = writer;
   a.runner.digest = digests ? digests->chain(g->nodes[i].id) : nullptr;
   a.runner.board = board;
@@ -79,7 +80,10 @@ void engine::impl::spawn_nodes() {
   std::vector<std::vector<subscriber>> subs(nodes.size());
   node_actors.resize(nodes.size());
   reports.resize(nodes.size());
-  for (std::size_t i = 0; i < nodes.size(); ++i) reports[i] = add_report(nodes[i]);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    reports[i] = add_report(nodes[i]);
+    if (!computes(i)) reports[i]->reason = "placed on " + placement->nodes.at(nodes[i].id);
+  }
   if (inline_mode()) {
     std::vector<node_runner_args> runners;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -93,15 +97,18 @@ void engine::impl::spawn_nodes() {
   // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
   for (std::size_t i = nodes.size(); i-- > 0;) {
     std::optional<std::string> state;
-    if (auto it = saved.find(nodes[i].id); it != saved.end()) {
+    if (auto it = saved.find(nodes[i].id); it != saved.end() && computes(i)) {
       state = it->second;
       ++restored;
     }
     auto args = node_args(graph, i, reports[i], std::move(state), false);
     args.subscribers = std::move(subs[i]);
     node_actors[i] = spawn_node_host(*sys, std::move(args));
-    for (std::size_t p = 0; p < nodes[i].inputs.size(); ++p)
-      subs[nodes[i].inputs[p].upstream].push_back({node_actors[i], static_cast<std::uint32_t>(p)});
+    if (computes(i)) {
+      for (std::size_t p = 0; p < nodes[i].inputs.size(); ++p)
+        subs[nodes[i].inputs[p].upstream].push_back(
+            {node_actors[i], static_cast<std::uint32_t>(p)});
+    }
     (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
   }
   if (restored) spdlog::info("restored {} node checkpoints from {}", restored, opt.data_dir);
@@ -179,6 +186,82 @@ void engine::impl::set_member_role(const char* role) {
   if (member) member->set_role(role);
 }
 
+bool engine::impl::publishes(std::size_t i) const {
+  if (!placement) return true;
+  const plan_node& n = graph->nodes[i];
+  if (n.is_stream()) return !standby;  // the ingesting process
+  const auto it = placement->nodes.find(n.id);
+  return it != placement->nodes.end() && it->second == instance;
+}
+
+void engine::impl::place_nodes_on_members() {
+  if (cfg.cluster.enabled && cfg.cluster.members > 1) {
+    if (!placeable) {
+      spdlog::warn(
+          "cluster: the graph was changed at runtime: placing its nodes on {} members is not "
+          "built for a changed graph; this process computes every node",
+          cfg.cluster.members);
+    } else if (standby && member) {
+      // The active process places the nodes when it starts; a standby that comes later (or
+      // runs another graph) is not in the placement and computes every node, ready to take over.
+      // Generous: between taking the lease and writing the placement, the active process may
+      // first pull a long journal tail from the stream.
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::nanoseconds(2 * cfg.cluster.heartbeat_ttl_ns)) +
+                        std::chrono::seconds(60);
+      spdlog::info(
+          "cluster: waiting for the placement of engine {}'s nodes (while no process is the "
+          "engine, then up to {} s)",
+          cfg.cluster.engine_id, wait.count() / 1000);
+      auto r = await_placement(cfg.cluster, graph->graph_hash, wait);
+      if (r && std::find(r->members.begin(), r->members.end(), instance) != r->members.end()) {
+        placement = std::move(r);
+      } else {
+        spdlog::info(
+            "cluster: this standby is not in the placement of engine {}: it computes every node "
+            "and can take the engine over",
+            cfg.cluster.engine_id);
+      }
+    } else if (!standby) {
+      const auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::nanoseconds(2 * cfg.cluster.heartbeat_ttl_ns)),
+                                 std::chrono::milliseconds(10'000));
+      placement =
+          choose_placement(cfg.cluster, instance, placed_dir, lease->instance(), *graph, wait);
+    }
+  }
+  if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
+  // A node must not start from a checkpoint that did not compute it: its state would be missing
+  // and its seqs would start again. Before the placement is written, so a process that cannot
+  // run its share gives no process nodes.
+  const Value cp = checkpoint_meta();
+  if (const Value* had = cp.find("computed"); had && had->is_list()) {
+    std::set<std::string> ids;
+    for (const auto& v : had->as_list())
+      if (v.is_string()) ids.insert(v.as_string());
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+      if (computes(i) && !graph->nodes[i].is_stream() && !ids.count(graph->nodes[i].id))
+        throw std::runtime_error(
+            "node " + graph->nodes[i].name() + " is computed by this process now, but data dir " +
+            opt.data_dir +
+            " did not compute it when it last checkpointed (its nodes were placed on several "
+            "processes); start this process on an empty data dir");
+  }
+  if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
+  if (!placement) return;
+  if (!standby) write_placement(cfg.cluster, *placement);
+  std::size_t own = 0, copies = 0;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    if (graph->nodes[i].is_stream()) continue;
+    own += publishes(i) ? 1 : 0;
+    copies += computed[i] && !publishes(i) ? 1 : 0;
+  }
+  spdlog::info(
+      "cluster: the nodes of engine {} are placed on {} processes; this one ({}) publishes {} of "
+      "them and computes {} more upstream of them",
+      cfg.cluster.engine_id, placement->members.size(), instance, own, copies);
+}
+
 void engine::impl::fence() {
   fenced = true;
   set_member_role("fenced");  // `shoal tail --cluster` takes no catch-up from it
@@ -200,6 +283,7 @@ void engine::impl::follow_journal() {
     gate->forward(r);
   };
   h.promoted = [this](std::unique_ptr<engine_lease> l) { take_over(std::move(l)); };
+  h.contend = computed.empty();  // a process computing some nodes cannot be the whole engine
   // The follower checks that the stream holds this dir's last record.
   const std::uint64_t last = db->journal_last();
   follower = std::make_unique<journal_follower>(cfg.cluster, last,
@@ -348,6 +432,14 @@ void engine::start() {
   }
   if (m.opt.live && m.cfg.cluster.enabled && !m.db)
     throw std::runtime_error("[cluster] needs a data dir: the journal goes to the cluster from it");
+  if (m.opt.live && m.cfg.cluster.enabled) {
+    // The process's name in the cluster is its data dir's: a restart is placed what it computed.
+    auto kept = m.db->get_meta("cluster_instance");
+    m.instance = kept ? *kept : new_member_instance();
+    if (!kept) m.writer->put_meta("cluster_instance", m.instance);
+    m.placeable = m.rt.empty() && !m.db->journal_has_graph_changes();
+    m.placed_dir = m.checkpoint_meta().find("computed") != nullptr;
+  }
   if (m.opt.standby && !m.cfg.cluster.enabled)
     throw std::runtime_error(
         "--standby needs a [cluster] table: it follows an engine's journal "
@@ -375,9 +467,6 @@ void engine::start() {
   // worker spins briefly, then waits where an enqueue wakes it at once.
   m.sys_cfg->set("work-stealing.moderate-sleep-duration", caf::timespan{0});
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
-  std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan
-  m.spawn_nodes();
-  m.make_ingest();
   if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
     m.snapshots = std::make_unique<snapshot_server>(m.zmq_ctx, m.cfg.engine.snapshot, m.graph,
                                                     *m.db, m.writer, m.zap.get());
@@ -393,9 +482,17 @@ void engine::start() {
     std::lock_guard lock(m.member_mu);
     m.member = std::make_unique<member_heartbeat>(
         m.cfg.cluster,
-        cluster_member{"", m.standby ? "standby" : "active", pub_ep,
-                       m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : ""});
+        cluster_member{m.instance,
+                       !m.standby                                 ? "active"
+                       : m.cfg.cluster.members > 1 && m.placeable ? placing_role
+                                                                  : "standby",
+                       pub_ep, m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : "",
+                       m.graph->graph_hash, m.placed_dir});
   }
+  if (m.opt.live && m.db) m.place_nodes_on_members();
+  std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan
+  m.spawn_nodes();
+  m.make_ingest();
   if (m.opt.live) {
     m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);
@@ -467,8 +564,11 @@ void engine::impl::checkpoint() {
     store_writer::group g;
     std::set<std::string> ids;
     caf::scoped_actor self{*m.sys};
+    value_list computed;
     for (std::size_t i = 0; i < m.node_actors.size(); ++i) {
+      if (!m.computes(i)) continue;  // fed nothing: its state is no state
       ids.insert(m.graph->nodes[i].id);
+      computed.emplace_back(m.graph->nodes[i].id);
       self->request(m.node_actors[i], caf::infinite, checkpoint_atom::value)
           .receive([&](std::string& bytes) { g.put_state(m.graph->nodes[i].id, std::move(bytes)); },
                    [&](caf::error& e) {
@@ -479,9 +579,9 @@ void engine::impl::checkpoint() {
     if (m.db)
       for (const auto& [id, _] : m.db->all_state())
         if (!ids.count(id)) g.erase_state(id);
-    g.put_meta(
-        "checkpoint",
-        to_msgpack(Value(value_map{{"journal_pos", Value(at)}, {"strategies", m.rt.to_value()}})));
+    value_map meta{{"journal_pos", Value(at)}, {"strategies", m.rt.to_value()}};
+    if (!m.computed.empty()) meta["computed"] = Value(std::move(computed));
+    g.put_meta("checkpoint", to_msgpack(Value(std::move(meta))));
     // Queued as one group, committed together within commit_ms: ingest need not wait for it.
     m.writer->put_group(std::move(g));
     return at;

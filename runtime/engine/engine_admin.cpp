@@ -155,6 +155,22 @@ class engine_admin final : public admin_backend {
       if (const std::string e = m_.member->last_error(); !e.empty()) j["members_error"] = e;
     }
     if (m_.lease) j["lease"] = m_.lease->instance();
+    j["members_wanted"] = c.members;
+    if (m_.placement) {  // by node name: which process publishes it, and what this one computes
+      json nodes = json::object();
+      json computed = json::array();
+      for (std::size_t i = 0; i < m_.graph->nodes.size(); ++i) {
+        const plan_node& n = m_.graph->nodes[i];
+        if (auto it = m_.placement->nodes.find(n.id); it != m_.placement->nodes.end())
+          nodes[n.name()] = it->second;
+        if (m_.computes(i) && !n.is_stream()) computed.push_back(n.name());
+      }
+      j["placement"] = {{"holder", m_.placement->holder},
+                        {"members", m_.placement->members},
+                        {"instance", m_.instance},
+                        {"nodes", nodes},
+                        {"computed", computed}};
+    }
     if (m_.follower) {
       j["followed"] = m_.follower->followed();
       j["holder"] = m_.follower->holder();
@@ -411,9 +427,15 @@ class engine_admin final : public admin_backend {
   json pause(const json& req, bool pause) {
     std::vector<std::size_t> targets;
     if (req.contains("node")) {
-      targets.push_back(node_arg(req));
+      const std::size_t i = node_arg(req);
+      if (!m_.computes(i))  // it is fed nothing here: pausing it would hold nothing
+        throw admin_error("node " + m_.graph->nodes[i].name() + " runs on process " +
+                          m_.placement->nodes.at(m_.graph->nodes[i].id) +
+                          " ([cluster] members): pause it there");
+      targets.push_back(i);
     } else {
-      for (std::size_t i = 0; i < m_.graph->nodes.size(); ++i) targets.push_back(i);
+      for (std::size_t i = 0; i < m_.graph->nodes.size(); ++i)
+        if (m_.computes(i)) targets.push_back(i);
     }
     // Marked before asking: a request that times out may still pause its node later, and a
     // checkpoint must never run while any node might hold inputs.

@@ -324,6 +324,10 @@ std::string arg_string(const Control& c, const char* key) {
 }
 
 json apply_quiet(engine::impl& m, const Control& c) {
+  if (m.placement && (c.kind == "submit" || c.kind == "remove"))
+    throw admin_error(
+        "the nodes are placed on several processes ([cluster] members), and a "
+        "graph change is not placed yet: start the processes with members = 1");
   if (c.kind == "submit") {
     value_map seqs;
     if (auto it = c.args.find("seq_after"); it != c.args.end() && it->second.is_map())
@@ -365,6 +369,11 @@ json engine::impl::change(const Control& c) {
   if (standby)
     throw admin_error("this engine is a standby (it follows engine " + cfg.cluster.engine_id +
                       "'s journal): change the graph on the active engine");
+  if (placement && (c.kind == "submit" || c.kind == "remove"))
+    throw admin_error("the nodes of engine " + cfg.cluster.engine_id + " are placed on " +
+                      std::to_string(placement->members.size()) +
+                      " processes ([cluster] members): changing the graph while they run is not "
+                      "built yet; change the config and restart them");
   return quiesce([&] {
     Control rec = c;
     if (c.kind == "submit") {

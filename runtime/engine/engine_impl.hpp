@@ -17,6 +17,7 @@
 #include "runtime/cluster/engine_lease.hpp"
 #include "runtime/cluster/journal_follower.hpp"
 #include "runtime/cluster/journal_replicator.hpp"
+#include "runtime/cluster/node_placement.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/inline_graph.hpp"
@@ -61,6 +62,20 @@ struct engine::impl {
   // this process replicates (an active engine, or a standby after its takeover).
   std::atomic<bool> release_on_cluster_ack{false};
   void fence();
+  // [cluster] members > 1 (docs/cluster.md, "Placement"): where the nodes are placed, and which
+  // of them this process computes (its own and everything upstream of them; empty: all). The
+  // others are spawned but fed nothing, so admin commands find every node.
+  std::optional<placement_record> placement;
+  // Whether the graph may be placed: not changed at runtime (submit or remove, in the checkpoint
+  // or the journal); and whether this dir's checkpoint holds only the nodes it was placed.
+  bool placeable = false, placed_dir = false;
+  std::string instance;  // this process in the placement
+  std::vector<bool> computed;
+  bool computes(std::size_t i) const { return computed.empty() || computed[i]; }
+  // Whether this process publishes node i: its own nodes, and the streams on the active one.
+  bool publishes(std::size_t i) const;
+  // Before the nodes are spawned: the active process places them, a standby reads where.
+  void place_nodes_on_members();
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)

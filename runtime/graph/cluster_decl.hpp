@@ -38,6 +38,10 @@ struct cluster_decl {
   // The lease of an ingesting engine expires this long after its holder's last renewal (the
   // holder renews every third of it): a standby takes over within about this long of a kill.
   std::int64_t heartbeat_ttl_ns = 3'000'000'000;
+  // How many processes of the engine share its nodes (docs/cluster.md, "Placement"): the
+  // active engine places them on itself and up to members - 1 standbys. 1: the active engine
+  // computes every node and a standby copies them all.
+  std::int64_t members = 1;
   cluster_security security;
   source_loc loc;
 

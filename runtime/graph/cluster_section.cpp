@@ -118,6 +118,10 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
     if (*d < 1'000'000'000 || *d > 60'000'000'000) r.fail("heartbeat_ttl", "must be in [1s, 60s]");
     c.heartbeat_ttl_ns = *d;
   }
+  if (auto n = r.integer("members")) {
+    if (*n < 1 || *n > 64) r.fail("members", "must be in [1, 64]");
+    c.members = *n;
+  }
   parse_security(r, c.security);
   r.finish();
   return c;

@@ -239,18 +239,32 @@ std::vector<journal_record> store::read_records(std::uint64_t* pos, std::size_t 
   return batch;
 }
 
-bool store::journal_has_controls() const {
-  if (const auto marked = get_meta(controls_meta)) return *marked != "0";
+bool store::any_journal_record(const std::function<bool(std::string_view)>& match) const {
   bool found = false;
   for (std::uint64_t pos = 0; !found;) {
     const std::size_t n = read_journal(pos, 65536, [&](std::uint64_t seq, std::string_view bytes) {
-      found = found || is_control_record(bytes);
+      found = found || match(bytes);
       pos = seq;
     });
     release_mapped_pages();  // a scan of the whole journal must not grow RSS by its size
     if (n == 0) break;
   }
   return found;
+}
+
+bool store::journal_has_controls() const {
+  if (const auto marked = get_meta(controls_meta)) return *marked != "0";
+  return any_journal_record([](std::string_view bytes) { return is_control_record(bytes); });
+}
+
+bool store::journal_has_graph_changes() const {
+  if (!journal_has_controls()) return false;
+  return any_journal_record([](std::string_view bytes) {
+    if (!is_control_record(bytes)) return false;
+    const journal_record r = decode_journal_record(bytes);
+    const auto* c = std::get_if<Control>(&r);
+    return c && (c->kind == "submit" || c->kind == "remove");
+  });
 }
 
 void store::read_journal_backwards(

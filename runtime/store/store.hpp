@@ -68,6 +68,9 @@ class store {
   // control record is journaled); a dir without it (older, or `fabricate`d before it) is read
   // through, record by record, without decoding.
   bool journal_has_controls() const;
+  // Whether it holds a graph change (a submit or a remove; not a node restart or a stream's
+  // time mode). Reads the journal unless the meta says it holds no controls at all.
+  bool journal_has_graph_changes() const;
   static constexpr const char* controls_meta = "journal_controls";
   // Walks the journal backwards from the end, calling f until it returns false.
   void read_journal_backwards(const std::function<bool(std::uint64_t, std::string_view)>& f) const;
@@ -128,6 +131,7 @@ class store {
   void* map_addr_ = nullptr;  // LMDB's map of data.mdb (mdb_env_info reports it only for FIXEDMAP)
   void for_each_in(unsigned dbi, std::string_view id_hex, std::int64_t after, std::int64_t through,
                    const std::function<void(std::int64_t, std::string_view)>& f) const;
+  bool any_journal_record(const std::function<bool(std::string_view)>& match) const;
   unsigned journal_ = 0, outputs_ = 0, state_ = 0, meta_ = 0, ledger_ = 0, retired_ = 0;
 };
 

@@ -140,6 +140,7 @@ TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {
   CHECK(f.replicas == d.replicas);
   CHECK(f.duplicate_window_ns == d.duplicate_window_ns);
   CHECK(f.heartbeat_ttl_ns == d.heartbeat_ttl_ns);
+  CHECK(f.members == d.members);
   CHECK(f.journal_subject() == "shoal.in.shoal");
   CHECK_FALSE(load_config(config_dir + "/engine.toml").cluster.enabled);  // absent: off
 }

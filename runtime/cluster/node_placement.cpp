@@ -1,0 +1,140 @@
+#include "runtime/cluster/node_placement.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace shoal {
+
+namespace {
+
+// Marks node i and everything upstream of it.
+void mark_upstream(const std::vector<placement_node>& nodes, std::size_t i, std::vector<bool>& m) {
+  if (m[i]) return;
+  m[i] = true;
+  for (std::size_t u : nodes[i].upstream) mark_upstream(nodes, u, m);
+}
+
+// What marking node i adds to `m`: the cost of the nodes it marks that were not marked.
+double added_cost(const std::vector<placement_node>& nodes, std::size_t i,
+                  const std::vector<bool>& m) {
+  std::vector<bool> seen = m;
+  double added = 0;
+  std::vector<std::size_t> todo{i};
+  while (!todo.empty()) {
+    const std::size_t j = todo.back();
+    todo.pop_back();
+    if (seen[j]) continue;
+    seen[j] = true;
+    if (!nodes[j].stream) added += nodes[j].cost;
+    for (std::size_t u : nodes[j].upstream) todo.push_back(u);
+  }
+  return added;
+}
+
+struct member_load {
+  std::string name;
+  std::vector<bool> computed;
+  double cost = 0;
+  std::size_t owned = 0;
+};
+
+}  // namespace
+
+node_placement place_nodes(const std::vector<placement_node>& nodes,
+                           std::vector<std::string> members, const node_placement& previous,
+                           const std::vector<std::string>& closed) {
+  if (members.empty()) throw std::invalid_argument("place_nodes: no member to place nodes on");
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  std::vector<member_load> loads;
+  for (const auto& name : members) loads.push_back({name, std::vector<bool>(nodes.size()), 0, 0});
+  auto place = [&](std::size_t i, member_load& m, node_placement& out) {
+    m.cost += added_cost(nodes, i, m.computed);
+    mark_upstream(nodes, i, m.computed);
+    ++m.owned;
+    out[nodes[i].id] = m.name;
+  };
+  node_placement out;
+  std::vector<std::size_t> open;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].stream) continue;
+    const auto it = previous.find(nodes[i].id);
+    const auto kept = it == previous.end()
+                          ? loads.end()
+                          : std::find_if(loads.begin(), loads.end(), [&](const member_load& m) {
+                              return m.name == it->second;
+                            });
+    if (kept != loads.end()) {
+      place(i, *kept, out);
+    } else {
+      open.push_back(i);
+    }
+  }
+  // Costliest first, counting what each needs upstream; the NodeID breaks ties.
+  std::vector<double> closure(nodes.size());
+  const std::vector<bool> none(nodes.size());
+  for (std::size_t i : open) closure[i] = added_cost(nodes, i, none);
+  std::stable_sort(open.begin(), open.end(), [&](std::size_t a, std::size_t b) {
+    if (closure[a] != closure[b]) return closure[a] > closure[b];
+    return nodes[a].id < nodes[b].id;
+  });
+  for (std::size_t i : open) {
+    member_load* best = nullptr;
+    double best_cost = 0;
+    for (auto& m : loads) {
+      if (std::find(closed.begin(), closed.end(), m.name) != closed.end()) continue;
+      const double c = m.cost + added_cost(nodes, i, m.computed);
+      if (!best || c < best_cost || (c == best_cost && m.owned < best->owned)) {
+        best = &m;
+        best_cost = c;
+      }
+    }
+    if (!best)
+      throw std::runtime_error("node " + nodes[i].id +
+                               " has no process to go to: its last one is gone, and the others "
+                               "run only the nodes they ran (moving nodes is not built yet)");
+    place(i, *best, out);
+  }
+  return out;
+}
+
+std::vector<bool> computed_by(const std::vector<placement_node>& nodes, const node_placement& p,
+                              const std::string& member) {
+  std::vector<bool> m(nodes.size());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].stream) {
+      m[i] = true;
+    } else if (auto it = p.find(nodes[i].id); it != p.end() && it->second == member) {
+      mark_upstream(nodes, i, m);
+    }
+  }
+  return m;
+}
+
+std::string encode_placement(const placement_record& r) {
+  nlohmann::json nodes = nlohmann::json::object();
+  for (const auto& [id, member] : r.nodes) nodes[id] = member;
+  return nlohmann::json{
+      {"holder", r.holder}, {"graph_hash", r.graph_hash}, {"members", r.members}, {"nodes", nodes}}
+      .dump();
+}
+
+placement_record decode_placement(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw std::runtime_error("the placement is not a JSON object");
+  placement_record r;
+  try {
+    r.holder = j.at("holder").get<std::string>();
+    r.graph_hash = j.at("graph_hash").get<std::string>();
+    r.members = j.at("members").get<std::vector<std::string>>();
+    for (const auto& [id, member] : j.at("nodes").items()) r.nodes[id] = member.get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("the placement lacks a field or has a wrong one: ") +
+                             e.what());
+  }
+  return r;
+}
+
+}  // namespace shoal

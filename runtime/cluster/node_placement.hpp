@@ -1,0 +1,57 @@
+#pragma once
+// node_placement: which process of an engine publishes each node of its graph (issue 14,
+// placement by NodeID). Pure: no NATS, no actors; runtime/cluster/placement_exchange.* moves it
+// through the cluster.
+//
+// Edges between processes do not travel through the cluster yet, so a process computes the nodes
+// placed on it *and every node upstream of them* from the shared journal, and publishes only its
+// own. A node fires on event time and closed buckets only, so each copy upstream gives the bytes
+// the single-process engine gives. The placement therefore balances what each process computes,
+// the upstream copies included.
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shoal {
+
+struct placement_node {
+  std::string id;                     // NodeID
+  double cost = 1;                    // what computing it costs, relative to the others
+  std::vector<std::size_t> upstream;  // its inputs' nodes: indexes of earlier entries
+  bool stream = false;                // a source stream: every process has it, never placed
+};
+
+using node_placement = std::map<std::string, std::string>;  // NodeID → process (instance)
+
+// Places every node that is not a stream on one of `members` (instances; at least one).
+// A node whose process in `previous` is still a member stays there. The others go one by one,
+// the costliest (with everything upstream) first, each to the member whose computed cost grows
+// the least with it; ties go to the member publishing fewer nodes, then to the first by name.
+// Members in `closed` keep what `previous` gave them and take nothing more (a running process,
+// or a data dir whose checkpoint holds only its nodes); a node that only closed members could
+// take throws std::runtime_error naming it. The same arguments give the same placement,
+// whatever the order of `members`.
+node_placement place_nodes(const std::vector<placement_node>& nodes,
+                           std::vector<std::string> members, const node_placement& previous = {},
+                           const std::vector<std::string>& closed = {});
+
+// The nodes `member` computes under `p`: its own, everything upstream of them, and the streams.
+std::vector<bool> computed_by(const std::vector<placement_node>& nodes, const node_placement& p,
+                              const std::string& member);
+
+// A placement as the cluster keeps it: who placed it, for which graph, on which processes.
+struct placement_record {
+  std::string holder;      // the lease of the active process that placed them, as it wrote it
+  std::string graph_hash;  // the graph placed
+  std::vector<std::string> members;
+  node_placement nodes;
+};
+
+std::string encode_placement(const placement_record& r);  // JSON
+// Throws std::runtime_error naming what is wrong.
+placement_record decode_placement(std::string_view json);
+
+}  // namespace shoal

@@ -1,0 +1,145 @@
+#include "runtime/cluster/placement_exchange.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "runtime/cluster/cluster_members.hpp"
+#include "runtime/cluster/jetstream_link.hpp"
+
+namespace shoal {
+
+namespace {
+
+constexpr auto poll_every = std::chrono::milliseconds(200);
+
+// The last placement of graph_hash in the cluster, if any and readable.
+std::optional<placement_record> last_placement(jetstream_link& link, const cluster_decl& c,
+                                               const std::string& graph_hash) {
+  const auto e = link.kv_get(placement_bucket(c), c.engine_id);
+  if (!e) return std::nullopt;
+  try {
+    placement_record r = decode_placement(e->value);
+    if (r.graph_hash == graph_hash) return r;
+  } catch (const std::exception& ex) {
+    spdlog::warn("cluster: the last placement of engine {} is unreadable ({}): placing anew",
+                 c.engine_id, ex.what());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string placement_bucket(const cluster_decl& c) { return c.stream + "_placement"; }
+
+std::vector<placement_node> placement_nodes(const plan& p) {
+  std::vector<placement_node> out;
+  for (const auto& n : p.nodes) {
+    placement_node pn;
+    pn.id = n.id;
+    pn.stream = n.is_stream();
+    for (const auto& in : n.inputs) pn.upstream.push_back(in.upstream);
+    out.push_back(std::move(pn));
+  }
+  return out;
+}
+
+placement_record choose_placement(const cluster_decl& c, const std::string& self, bool self_fixed,
+                                  const std::string& lease, const plan& p,
+                                  std::chrono::milliseconds wait) {
+  jetstream_link link(c, "shoal placement " + c.engine_id, 2000);
+  link.ensure_kv(placement_bucket(c), 0, c.replicas);
+  const auto wanted = static_cast<std::size_t>(c.members - 1);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::vector<cluster_member> standbys;  // as the last read that succeeded listed them
+  std::optional<placement_record> previous;
+  auto placed_before = [&](const std::string& m) {
+    return previous && std::find(previous->members.begin(), previous->members.end(), m) !=
+                           previous->members.end();
+  };
+  bool read_once = false;
+  for (;;) {
+    // A bucket just made may have no leader for a moment, a listing may time out under load:
+    // ask again until the wait is over, keeping what the last good read found.
+    try {
+      if (!previous) previous = last_placement(link, c, p.graph_hash);
+      std::vector<cluster_member> found;
+      // Standbys waiting for a placement, and those running their share of the last one (this
+      // process restarted): not those that compute every node.
+      for (auto& m : read_members(link, c))
+        if ((m.role == placing_role || (m.role == "standby" && placed_before(m.instance))) &&
+            m.graph == p.graph_hash && m.instance != self)
+          found.push_back(std::move(m));
+      standbys = std::move(found);
+      read_once = true;
+    } catch (const cluster_error& e) {
+      if (!read_once && std::chrono::steady_clock::now() >= deadline) throw;
+      spdlog::debug("cluster: reading the members of engine {}: {}", c.engine_id, e.what());
+    }
+    if (standbys.size() >= wanted || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(poll_every);
+  }
+  if (standbys.size() < wanted)
+    spdlog::warn(
+        "cluster: after {1} ms, {0} of the {2} standbys that [cluster] members = {3} asks for "
+        "wait for a placement of graph {4}: placing the nodes on {5} processes",
+        standbys.size(), wait.count(), wanted, c.members, p.graph_hash.substr(0, 12),
+        standbys.size() + 1);
+  // The members of the last placement first (their dirs computed those nodes), then by name.
+  std::stable_partition(standbys.begin(), standbys.end(),
+                        [&](const cluster_member& m) { return placed_before(m.instance); });
+  standbys.resize(std::min(standbys.size(), wanted));
+  placement_record r;
+  r.holder = lease;
+  r.graph_hash = p.graph_hash;
+  // Who can take nodes it did not run: a standby waiting with an empty or unplaced dir, and
+  // this process likewise. A running standby and a dir that ran some nodes keep theirs.
+  std::vector<std::string> closed;
+  for (const auto& m : standbys) {
+    r.members.push_back(m.instance);
+    if (m.role != placing_role || m.fixed) closed.push_back(m.instance);
+  }
+  r.members.push_back(self);
+  if (self_fixed) closed.push_back(self);
+  std::sort(r.members.begin(), r.members.end());
+  try {
+    r.nodes = place_nodes(placement_nodes(p), r.members,
+                          previous ? previous->nodes : node_placement{}, closed);
+  } catch (const std::runtime_error& e) {
+    throw cluster_error(std::string("cannot place the nodes of engine ") + c.engine_id + ": " +
+                        e.what() + "; start the processes of the last placement again");
+  }
+  return r;
+}
+
+void write_placement(const cluster_decl& c, const placement_record& r) {
+  jetstream_link link(c, "shoal placement " + c.engine_id, 2000);
+  link.ensure_kv(placement_bucket(c), 0, c.replicas);
+  link.kv_put(placement_bucket(c), c.engine_id, encode_placement(r), true);
+}
+
+std::optional<placement_record> await_placement(const cluster_decl& c,
+                                                const std::string& graph_hash,
+                                                std::chrono::milliseconds wait) {
+  jetstream_link link(c, "shoal placement " + c.engine_id, 2000);
+  link.ensure_kv(placement_bucket(c), 0, c.replicas);
+  const std::string leases = c.stream + "_leases";
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  for (;;) {
+    try {
+      if (const auto holder = link.kv_get(leases, c.engine_id)) {
+        if (!deadline) deadline = std::chrono::steady_clock::now() + wait;
+        if (auto r = last_placement(link, c, graph_hash); r && r->holder == holder->value) return r;
+      }
+    } catch (const cluster_error& e) {
+      // No engine took the lease yet (its bucket does not exist), or a bucket just made has no
+      // leader yet: ask again.
+      spdlog::debug("cluster: reading the placement of engine {}: {}", c.engine_id, e.what());
+    }
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) return std::nullopt;
+    std::this_thread::sleep_for(poll_every);
+  }
+}
+
+}  // namespace shoal

@@ -1,0 +1,46 @@
+#pragma once
+// placement_exchange: the placement of an engine's nodes (runtime/cluster/node_placement.hpp)
+// through the cluster. The active process places them when it starts, on itself and the
+// standbys that wait for a placement of the same graph, and writes the placement under the key
+// <engine_id> of the bucket <stream>_placement; a standby reads it when it starts.
+// docs/cluster.md, "Placement".
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/cluster/node_placement.hpp"
+#include "runtime/graph/cluster_decl.hpp"
+#include "runtime/graph/plan.hpp"
+
+namespace shoal {
+
+std::string placement_bucket(const cluster_decl& c);
+
+// The role a standby advertises in the members bucket while it waits for a placement: only
+// such a standby is placed on (one that came too late computes every node, and says so).
+inline constexpr const char* placing_role = "placing";
+
+// A plan's nodes as place_nodes takes them.
+std::vector<placement_node> placement_nodes(const plan& p);
+
+// The active process (member instance `self`, holding the lease it wrote as `lease`): waits up
+// to `wait` for c.members - 1 standbys of the engine that wait for a placement of graph p to be
+// listed in the cluster, and places p's nodes on itself and them. The members and nodes of the
+// last placement of the same graph are kept where they can be. Writes nothing (write_placement
+// does, once the process knows it can run its share). Throws cluster_error.
+// `self_fixed`: this process's checkpoint holds only the nodes it was placed before.
+placement_record choose_placement(const cluster_decl& c, const std::string& self, bool self_fixed,
+                                  const std::string& lease, const plan& p,
+                                  std::chrono::milliseconds wait);
+void write_placement(const cluster_decl& c, const placement_record& r);
+
+// A standby: the placement of graph_hash written by the process that holds the engine's lease.
+// Waits while no process holds it, then up to `wait` from the first holder seen. None when none
+// came: the standby then computes the whole graph.
+std::optional<placement_record> await_placement(const cluster_decl& c,
+                                                const std::string& graph_hash,
+                                                std::chrono::milliseconds wait);
+
+}  // namespace shoal

@@ -1,0 +1,178 @@
+"""Cluster mode, placement by NodeID (issue 14, acceptance 1): three JetStream servers and three
+processes of one engine run scenarios/blue with [cluster] members = 3. The active process places
+the nodes on itself and the two standbys (admin `cluster` shows nodes on each); each process
+computes its nodes and what is upstream of them from the shared journal, and publishes only its
+own. Checked:
+  - every node is placed on exactly one process, and each process has some;
+  - each process's publish endpoint carries its own nodes only (the streams on the active one),
+    so every node arrives from exactly one process;
+  - every node's stored outputs, on the process that owns it, are byte-identical to a
+    single-process replay of the same journal, and so is every other node a process computed;
+  - the placed standbys do not take the engine over when the active process stops (they compute
+    only part of the graph), and the active process refuses graph changes while placed;
+  - all three restarted on their dirs are placed the same nodes and go on from their
+    checkpoints (the parity above covers both rounds);
+  - a placed dir run without the placement is refused (it lacks the other nodes' state)."""
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+
+import zmq
+
+from cluster_harness import cluster_state, local_cluster
+from harness import SOURCE_DIR, check, free_port, parity_rows, run, start, wait_for, workdir
+
+TTL_S = 2
+wd = workdir()
+cluster = local_cluster(wd)
+blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
+
+
+def config(name):
+    port = free_port()
+    text = re.sub(r'^publish = "tcp://127\.0\.0\.1:\d+"', f'publish = "tcp://127.0.0.1:{port}"', blue, flags=re.M)
+    text = re.sub(r'^snapshot = "tcp://127\.0\.0\.1:\d+"', f'snapshot = "tcp://127.0.0.1:{free_port()}"', text,
+                  flags=re.M)
+    # No console or metrics listener: three processes need none, and fewer ports fewer clashes.
+    text = re.sub(r'^(console|metrics_http|admin_token) = .*$', "", text, flags=re.M)
+    text = text.replace("[[source]]", f'[cluster]\n{cluster.servers_line}\nheartbeat_ttl = "{TTL_S}s"\n'
+                                      'members = 3\n\n[[source]]', 1)
+    path = os.path.join(wd, f"{name}.toml")
+    open(path, "w").write(text)
+    return path, port
+
+
+cfgs, ports, data = {}, {}, {}
+for name in ("a", "b", "c"):
+    cfgs[name], ports[name] = config(name)
+    data[name] = os.path.join(wd, name)
+
+# Every message each process publishes, by topic, over both rounds.
+ctx = zmq.Context()
+topics = {name: {} for name in ports}
+stop_receiving = threading.Event()
+
+
+def receive_all():
+    poller = zmq.Poller()
+    socks = {}
+    for name, port in ports.items():
+        s = ctx.socket(zmq.SUB)
+        s.setsockopt(zmq.SUBSCRIBE, b"")
+        s.setsockopt(zmq.RCVHWM, 0)
+        s.connect(f"tcp://127.0.0.1:{port}")
+        poller.register(s, zmq.POLLIN)
+        socks[s] = name
+    while not stop_receiving.is_set():
+        for s, _ in poller.poll(50):
+            topic = s.recv_multipart()[0].decode()
+            counts = topics[socks[s]]
+            counts[topic] = counts.get(topic, 0) + 1
+    for s in socks:
+        s.close(0)
+
+
+receiver = threading.Thread(target=receive_all, daemon=True)  # a failed check must not wait for it
+receiver.start()
+
+
+def run_round(number, seconds, check_submit):
+    """The standbys, then the active process for SECONDS; returns the placement as each of them
+    shows it, once the standbys followed the whole journal and stopped."""
+    procs, logs = {}, {n: os.path.join(wd, f"{n}-{number}.log") for n in data}
+    for n in ("b", "c"):  # the standbys first: the active process places nodes on those it finds
+        procs[n] = start(["run", cfgs[n], "--data", data[n], "--standby"], stdout=subprocess.DEVNULL,
+                         stderr=open(logs[n], "w"))
+    for n in ("b", "c"):
+        wait_for(lambda: "waiting for the placement" in open(logs[n]).read(), timeout=30,
+                 what=f"standby {n} waiting for a placement")
+    procs["a"] = start(["run", cfgs["a"], "--data", data["a"], "--for", f"{seconds}s"], stdout=subprocess.DEVNULL,
+                       stderr=open(logs["a"], "w"))
+    wait_for(lambda: all("placement" in cluster_state(data[n]) for n in data), timeout=60,
+             what="the placement on all three processes")
+    states = {n: cluster_state(data[n]) for n in data}
+    for n in ("b", "c"):
+        check(states[n]["placement"]["nodes"] == states["a"]["placement"]["nodes"],
+              f"{n} reads another placement: {states[n]}")
+        check(states[n]["role"] == "standby", f"{n}: {states[n]}")
+    if check_submit:
+        extra = os.path.join(wd, "extra.toml")
+        open(extra, "w").write('[strategy]\nname = "extra"\n\n[[node]]\nname = "e"\nkind = "zscore"\n'
+                               'params = { window = 7 }\ninputs = { in = "market.scan" }\n')
+        r = run(["admin", "--socket", os.path.join(data["a"], "shoal.sock"), "submit", extra])
+        check(r.returncode != 0 and "placed on 3 processes" in r.stdout + r.stderr,
+              f"a placed engine takes no graph change: {r.stdout}{r.stderr}")
+        # A node restart is journaled and applied by every process at its journal position (a
+        # control record that changes no graph: the next start still places the nodes).
+        r = run(["admin", "--socket", os.path.join(data["a"], "shoal.sock"), "restart", "esof"])
+        check(r.returncode == 0, f"restart esof on a placed engine: {r.stdout}{r.stderr}")
+    check(procs["a"].wait(timeout=90) == 0, f"the active process failed: {open(logs['a']).read()[-3000:]}")
+    records = json.loads(run(["manifest", data["a"], "--json"]).stdout)["journal"]["records"]
+    wait_for(lambda: all(cluster_state(data[n]).get("followed") == records for n in ("b", "c")), timeout=60,
+             what="both standbys following the whole journal")
+    for n in ("b", "c"):
+        s = cluster_state(data[n])
+        check(s["role"] == "standby", f"a placed standby took the engine over: {s}")
+        procs[n].send_signal(signal.SIGTERM)
+        check(procs[n].wait(timeout=60) == 0, f"standby {n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
+    print(f"round {number}: journal {records} records, placement",
+          json.dumps(states["a"]["placement"]["nodes"], sort_keys=True))
+    return states
+
+
+states = run_round(1, 20, True)
+placement = states["a"]["placement"]
+instance = {n: states[n]["placement"]["instance"] for n in states}
+check(sorted(placement["members"]) == sorted(instance.values()), f"the members placed on: {placement}")
+nodes = placement["nodes"]
+owned = {n: sorted(k for k, v in nodes.items() if v == instance[n]) for n in instance}
+check(set(nodes) == {"scanner", "selector", "dc", "ob", "acb", "mc", "esof", "posture", "sizing"},
+      f"every node placed: {sorted(nodes)}")
+check(all(owned[n] for n in owned), f"a process has no node: {owned}")
+
+# All three restarted on their dirs: each is the same process to the cluster (its name is kept in
+# its data dir), so every node is placed where it was and continues from its checkpoint.
+again = run_round(2, 8, False)
+for n in data:
+    check(again[n]["placement"]["instance"] == instance[n], f"{n} came back under another name: {again[n]}")
+    check(again[n]["placement"]["nodes"] == nodes, f"{n} was placed other nodes after a restart: {again[n]}")
+stop_receiving.set()
+receiver.join()
+
+# Each endpoint carried its own nodes (the streams on the active one's) and nothing else.
+streams = {"market.scan", "market.ob"}
+for n in instance:
+    mine = set(owned[n]) | (streams if n == "a" else set())
+    got = set(topics[n])
+    check(got <= mine, f"{n} published nodes it does not own: {sorted(got - mine)}")
+    check(set(owned[n]) <= got, f"{n} did not publish {sorted(set(owned[n]) - got)}")
+
+# Against one process replaying the same journal: every node's outputs where it was computed.
+single = os.path.join(wd, "single")
+r = run(["replay", data["a"], "--out", single])
+check(r.returncode == 0, f"replay: {r.stderr}")
+for n in instance:
+    p = run(["parity", single, data[n]])
+    rows = parity_rows(p.stdout)
+    computed = set(states[n]["placement"]["computed"])
+    for node in nodes:
+        x, y, eq = rows.get(node, (0, 0, False))
+        if node in computed:
+            check(eq and x == y and x > 0, f"{node} on {n} ({'owned' if node in owned[n] else 'upstream'}) "
+                                           f"differs from the single process:\n{p.stdout}")
+        else:
+            check(y == 0, f"{n} stored {node}, which it does not compute:\n{p.stdout}")
+    check(set(owned[n]) <= computed, f"{n} does not compute its own nodes: {computed}")
+
+# A placed dir that did not compute every node (the process owning sizing computes them all):
+# run without the placement, it is refused, not run with nodes whose state and seqs it lacks.
+partial = next(n for n in ("a", "b", "c") if len(states[n]["placement"]["computed"]) < len(nodes))
+lone = os.path.join(wd, "lone.toml")
+open(lone, "w").write(re.sub(r"\[cluster\].*?(?=\[\[source\]\])", "", open(cfgs[partial]).read(), flags=re.S))
+r = run(["run", lone, "--data", data[partial], "--for", "1s"], timeout=60)
+check(r.returncode != 0 and "did not compute it when it last checkpointed" in r.stderr,
+      f"a placed dir run whole: {r.returncode} {r.stderr[-2000:]}")
+print("ok:", {n: owned[n] for n in sorted(owned)})

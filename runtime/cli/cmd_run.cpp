@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -133,37 +134,59 @@ void add_run_command(CLI::App& app, cli_result& result) {
         return;
       }
     }
-    engine eng(std::move(cfg), std::move(p), opt);
-    try {
-      eng.start();
-    } catch (const dir_locked& e) {
-      std::cerr << "shoal: " << e.what() << "\n";
-      result.exit_code = 2;
-      return;
-    } catch (const curve_error& e) {
-      std::cerr << "shoal: curve: " << e.what() << "\n";
-      result.exit_code = 2;
-      return;
-    } catch (const std::exception& e) {
-      spdlog::error("{}", e.what());
-      result.exit_code = 1;
-      return;
-    }
-    const std::atomic<bool>& stop_requested = catch_stop_signals();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
+    const std::atomic<bool>* stop_asked = nullptr;
+    std::chrono::steady_clock::time_point deadline;
     bool fed = false;
-    while (!stop_requested && (for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      eng.tick();
-      if ((fed = eng.sources_done())) break;
+    std::unique_ptr<engine> eng;
+    // More than once only on a placed standby whose share changed (engine::restart_wanted): the
+    // old engine is gone (its data dir unlocked, its ports free) before the next one starts.
+    for (bool again = true; again;) {
+      eng.reset();
+      eng = std::make_unique<engine>(cfg, p, opt);
+      try {
+        eng->start();
+      } catch (const dir_locked& e) {
+        std::cerr << "shoal: " << e.what() << "\n";
+        result.exit_code = 2;
+        return;
+      } catch (const curve_error& e) {
+        std::cerr << "shoal: curve: " << e.what() << "\n";
+        result.exit_code = 2;
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        result.exit_code = 1;
+        return;
+      }
+      again = false;
+      // A signal during a start ends the process at once; while it runs, the engine stops.
+      if (!stop_asked)
+        deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
+      stop_asked = &catch_stop_signals();
+      const std::atomic<bool>& stop_requested = *stop_asked;
+      while (!stop_requested && (for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        eng->tick();
+        if ((fed = eng->sources_done())) break;
+        if ((again = eng->restart_wanted())) break;
+      }
+      if (again) {
+        spdlog::info("restarting on data dir {}", opt.data_dir);
+        eng->stop();
+        if (*stop_asked) {
+          again = false;  // a signal while it stopped: no new start
+        } else {
+          default_stop_signals();
+        }
+      }
     }
-    spdlog::info("stopping{}", stop_requested ? " (signal)"
-                               : fed          ? " (every source delivered its feed)"
-                                              : "");
-    eng.stop();
-    if (result.log_format != "json") print_summary(eng);  // JSON logs stay one object per line
-    if (!o->report.empty()) std::ofstream(o->report) << report_json(eng).dump(2) << "\n";
-    for (const auto& r : eng.nodes())
+    spdlog::info("stopping{}", *stop_asked ? " (signal)"
+                               : fed       ? " (every source delivered its feed)"
+                                           : "");
+    eng->stop();
+    if (result.log_format != "json") print_summary(*eng);  // JSON logs stay one object per line
+    if (!o->report.empty()) std::ofstream(o->report) << report_json(*eng).dump(2) << "\n";
+    for (const auto& r : eng->nodes())
       if (r.state == node_state::failed) result.exit_code = 1;
   });
 }

@@ -20,6 +20,11 @@ const std::atomic<bool>& catch_stop_signals() {
   return stop_requested;
 }
 
+void default_stop_signals() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
 int stop_signal() { return stop_signo; }
 
 }  // namespace shoal

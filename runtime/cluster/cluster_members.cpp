@@ -32,9 +32,10 @@ std::string key_safe(std::string id) {
 std::string this_instance() { return key_safe(host_name() + "-" + std::to_string(::getpid())); }
 
 std::string encode(const cluster_member& m) {
-  return nlohmann::json{{"instance", m.instance}, {"role", m.role},   {"publish", m.publish},
-                        {"snapshot", m.snapshot}, {"graph", m.graph}, {"fixed", m.fixed}}
-      .dump();
+  nlohmann::json j{{"instance", m.instance}, {"role", m.role},   {"publish", m.publish},
+                   {"snapshot", m.snapshot}, {"graph", m.graph}, {"fixed", m.fixed}};
+  if (!m.published.empty()) j["published"] = m.published;
+  return j.dump();
 }
 
 }  // namespace
@@ -100,7 +101,16 @@ void member_heartbeat::renew() {
     why = e.what();
   }
   std::optional<std::vector<cluster_member>> ms;
-  if (why.empty() && renewals_++ % 3 == 0) {
+  // Placed nodes move when their process's key expires: the active process of a placed engine
+  // lists at every renewal, so it sees that within heartbeat_ttl * 4/3 of the process's death.
+  bool active = false;
+  {
+    std::lock_guard lock(mu_);
+    active = me_.role == "active";
+  }
+  const unsigned list_every = c_.members > 1 && active ? 1 : 3;
+  const auto listing = std::chrono::steady_clock::now();
+  if (why.empty() && renewals_++ % list_every == 0) {
     try {
       ms = read_members(*link_, c_);
     } catch (const cluster_error& e) {
@@ -110,7 +120,10 @@ void member_heartbeat::renew() {
   std::lock_guard lock(mu_);
   if (!why.empty() && error_.empty())
     spdlog::warn("cluster: renewing membership {}: {}", key_, why);
-  if (ms) members_ = std::move(*ms);
+  if (ms) {
+    members_ = std::move(*ms);
+    members_read_at_ = listing;
+  }
   error_ = why;
 }
 
@@ -121,6 +134,7 @@ member_heartbeat::~member_heartbeat() {
   }
   cv_.notify_all();
   if (keeper_.joinable()) keeper_.join();
+  if (keep_) return;
   if (!error_.empty()) return;  // the cluster did not answer the last renewal: the key expires
   try {
     link_->kv_delete(members_bucket(c_), key_);  // a clean stop: no subscriber waits for it
@@ -138,9 +152,24 @@ void member_heartbeat::set_role(const std::string& role) {
   cv_.notify_all();
 }
 
+void member_heartbeat::set_published(std::map<std::string, std::uint64_t> published) {
+  std::lock_guard lock(mu_);
+  me_.published = std::move(published);
+}
+
+void member_heartbeat::keep_on_exit() {
+  std::lock_guard lock(mu_);
+  keep_ = true;
+}
+
 std::vector<cluster_member> member_heartbeat::members() const {
   std::lock_guard lock(mu_);
   return members_;
+}
+
+std::chrono::steady_clock::time_point member_heartbeat::members_read_at() const {
+  std::lock_guard lock(mu_);
+  return members_read_at_;
 }
 
 std::string member_heartbeat::last_error() const {
@@ -172,7 +201,8 @@ std::vector<cluster_member> read_members(jetstream_link& link, const cluster_dec
     try {
       const auto j = nlohmann::json::parse(e->value);
       out.push_back({j.value("instance", ""), j.value("role", ""), j.value("publish", ""),
-                     j.value("snapshot", ""), j.value("graph", ""), j.value("fixed", false)});
+                     j.value("snapshot", ""), j.value("graph", ""), j.value("fixed", false),
+                     j.value("published", std::map<std::string, std::uint64_t>{})});
     } catch (const nlohmann::json::exception&) {
       spdlog::warn("cluster: {}/{} is not a member record", bucket, key);
     }

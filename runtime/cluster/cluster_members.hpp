@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,10 @@ struct cluster_member {
   std::string graph;     // the hash of the graph it runs: nodes are placed on a same-graph member
   // Its data dir's checkpoint holds only the nodes it was placed before: it can run those only.
   bool fixed = false;
+  // Placed ([cluster] members > 1): the last seq it had published of each node it publishes, as
+  // of about a second before the record was written. When it dies, the process its nodes go to
+  // publishes what came after (docs/cluster.md, "When a placed process dies").
+  std::map<std::string, std::uint64_t> published;
 };
 
 std::string members_bucket(const cluster_decl& c);
@@ -55,11 +60,18 @@ class member_heartbeat {
   member_heartbeat& operator=(const member_heartbeat&) = delete;
   // A standby that took over is active.
   void set_role(const std::string& role);
+  // Written with the next renewal.
+  void set_published(std::map<std::string, std::uint64_t> published);
+  // The process restarts on its data dir at once: its key stays (and expires if it does not come
+  // back), so the active process does not take it for gone meanwhile.
+  void keep_on_exit();
   std::string instance() const { return me_.instance; }
   // Every live member of this engine, this one included, as last read from the cluster (about
   // once per heartbeat_ttl, by the renewals: an admin request never waits on a cluster that does
   // not answer), and why the last renewal failed ("" when it did not).
   std::vector<cluster_member> members() const;
+  // When the listing members() returns began (the epoch when none succeeded yet).
+  std::chrono::steady_clock::time_point members_read_at() const;
   std::string last_error() const;
 
  private:
@@ -70,8 +82,9 @@ class member_heartbeat {
   std::condition_variable cv_;
   cluster_member me_;
   std::vector<cluster_member> members_;
+  std::chrono::steady_clock::time_point members_read_at_{};
   std::string error_;
-  bool stopping_ = false, dirty_ = false;
+  bool stopping_ = false, dirty_ = false, keep_ = false;
   std::uint64_t renewals_ = 0;  // the keeper's own
   std::thread keeper_;
   void write(bool patient = false);

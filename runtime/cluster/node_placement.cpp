@@ -93,10 +93,39 @@ node_placement place_nodes(const std::vector<placement_node>& nodes,
     if (!best)
       throw std::runtime_error("node " + nodes[i].id +
                                " has no process to go to: its last one is gone, and the others "
-                               "run only the nodes they ran (moving nodes is not built yet)");
+                               "take no new nodes");
     place(i, *best, out);
   }
   return out;
+}
+
+placement_record place_after_loss(const std::vector<placement_node>& nodes,
+                                  const placement_record& r, const std::vector<std::string>& lost,
+                                  const std::map<std::string, member_published>& published,
+                                  const std::vector<std::string>& closed) {
+  auto gone = [&](const std::string& m) {
+    return std::find(lost.begin(), lost.end(), m) != lost.end();
+  };
+  placement_record next = r;
+  next.members.erase(std::remove_if(next.members.begin(), next.members.end(), gone),
+                     next.members.end());
+  if (next.members.empty()) throw std::runtime_error("no process of the placement is left");
+  node_placement kept;
+  for (const auto& [id, m] : r.nodes)
+    if (!gone(m)) kept[id] = m;
+  next.nodes = place_nodes(nodes, next.members, kept, closed);
+  // Earlier hand-overs stay: their heirs may not have read them yet (a process that published a
+  // node when it last checkpointed does not go back to the seq handed with it).
+  for (const auto& [id, m] : r.nodes) {
+    if (!gone(m)) continue;
+    // Moved to it before: it may have died before saying what it published of it.
+    std::uint64_t seq = 0;
+    if (auto h = r.handed.find(id); h != r.handed.end()) seq = h->second;
+    if (auto p = published.find(m); p != published.end())
+      if (auto s = p->second.find(id); s != p->second.end()) seq = std::max(seq, s->second);
+    next.handed[id] = seq;
+  }
+  return next;
 }
 
 std::vector<bool> computed_by(const std::vector<placement_node>& nodes, const node_placement& p,
@@ -115,9 +144,10 @@ std::vector<bool> computed_by(const std::vector<placement_node>& nodes, const no
 std::string encode_placement(const placement_record& r) {
   nlohmann::json nodes = nlohmann::json::object();
   for (const auto& [id, member] : r.nodes) nodes[id] = member;
-  return nlohmann::json{
-      {"holder", r.holder}, {"graph_hash", r.graph_hash}, {"members", r.members}, {"nodes", nodes}}
-      .dump();
+  nlohmann::json j{
+      {"holder", r.holder}, {"graph_hash", r.graph_hash}, {"members", r.members}, {"nodes", nodes}};
+  if (!r.handed.empty()) j["handed"] = r.handed;
+  return j.dump();
 }
 
 placement_record decode_placement(std::string_view text) {
@@ -130,6 +160,7 @@ placement_record decode_placement(std::string_view text) {
     r.graph_hash = j.at("graph_hash").get<std::string>();
     r.members = j.at("members").get<std::vector<std::string>>();
     for (const auto& [id, member] : j.at("nodes").items()) r.nodes[id] = member.get<std::string>();
+    if (j.contains("handed")) r.handed = j.at("handed").get<std::map<std::string, std::uint64_t>>();
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(std::string("the placement lacks a field or has a wrong one: ") +
                              e.what());

@@ -10,6 +10,7 @@
 // the upstream copies included.
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -48,7 +49,24 @@ struct placement_record {
   std::string graph_hash;  // the graph placed
   std::vector<std::string> members;
   node_placement nodes;
+  // Nodes moved off a process that died, each with the last seq it was known to have published:
+  // their new process publishes the outputs after it (docs/cluster.md, "When a placed process
+  // dies"). Empty in a placement made at start.
+  std::map<std::string, std::uint64_t> handed;
 };
+
+// NodeID → the last seq a process said it had published of it.
+using member_published = std::map<std::string, std::uint64_t>;
+
+// The placement once the members in `lost` are gone (their heartbeats expired): their nodes go
+// to the other members but those in `closed` (place_nodes), everything else stays. `published`
+// (by member) holds what each had last said it published; `handed` keeps what it held and gets,
+// for each node moved, that seq (or, for a node moved to a lost member before, the larger of it
+// and the seq handed then). Throws std::runtime_error when a node has nowhere to go.
+placement_record place_after_loss(const std::vector<placement_node>& nodes,
+                                  const placement_record& r, const std::vector<std::string>& lost,
+                                  const std::map<std::string, member_published>& published,
+                                  const std::vector<std::string>& closed);
 
 std::string encode_placement(const placement_record& r);  // JSON
 // Throws std::runtime_error naming what is wrong.

@@ -45,11 +45,22 @@ std::vector<placement_node> placement_nodes(const plan& p) {
   return out;
 }
 
-placement_record choose_placement(const cluster_decl& c, const std::string& self, bool self_fixed,
-                                  const std::string& lease, const plan& p,
-                                  std::chrono::milliseconds wait) {
-  jetstream_link link(c, "shoal placement " + c.engine_id, 2000);
-  link.ensure_kv(placement_bucket(c), 0, c.replicas);
+placement_channel::placement_channel(const cluster_decl& c)
+    : c_(c), link_(std::make_unique<jetstream_link>(c, "shoal placement " + c.engine_id, 2000)) {
+  link_->ensure_kv(placement_bucket(c_), 0, c_.replicas);
+}
+
+placement_channel::~placement_channel() = default;
+
+std::optional<placement_record> placement_channel::read(const std::string& graph_hash) {
+  return last_placement(*link_, c_, graph_hash);
+}
+
+placement_record placement_channel::choose(const std::string& self, bool self_fixed,
+                                           const std::string& lease, const plan& p,
+                                           std::chrono::milliseconds wait) {
+  const cluster_decl& c = c_;
+  jetstream_link& link = *link_;
   const auto wanted = static_cast<std::size_t>(c.members - 1);
   const auto deadline = std::chrono::steady_clock::now() + wait;
   std::vector<cluster_member> standbys;  // as the last read that succeeded listed them
@@ -110,20 +121,23 @@ placement_record choose_placement(const cluster_decl& c, const std::string& self
     throw cluster_error(std::string("cannot place the nodes of engine ") + c.engine_id + ": " +
                         e.what() + "; start the processes of the last placement again");
   }
+  // Nodes handed on after a loss and still where they went: their heirs may not have read it.
+  if (previous)
+    for (const auto& [id, seq] : previous->handed)
+      if (auto it = r.nodes.find(id);
+          it != r.nodes.end() && previous->nodes.count(id) && previous->nodes.at(id) == it->second)
+        r.handed[id] = seq;
   return r;
 }
 
-void write_placement(const cluster_decl& c, const placement_record& r) {
-  jetstream_link link(c, "shoal placement " + c.engine_id, 2000);
-  link.ensure_kv(placement_bucket(c), 0, c.replicas);
-  link.kv_put(placement_bucket(c), c.engine_id, encode_placement(r), true);
+void placement_channel::write(const placement_record& r, bool patient) {
+  link_->kv_put(placement_bucket(c_), c_.engine_id, encode_placement(r), patient);
 }
 
-std::optional<placement_record> await_placement(const cluster_decl& c,
-                                                const std::string& graph_hash,
-                                                std::chrono::milliseconds wait) {
-  jetstream_link link(c, "shoal placement " + c.engine_id, 2000);
-  link.ensure_kv(placement_bucket(c), 0, c.replicas);
+std::optional<placement_record> placement_channel::await(const std::string& graph_hash,
+                                                         std::chrono::milliseconds wait) {
+  const cluster_decl& c = c_;
+  jetstream_link& link = *link_;
   const std::string leases = c.stream + "_leases";
   std::optional<std::chrono::steady_clock::time_point> deadline;
   for (;;) {

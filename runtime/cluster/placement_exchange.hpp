@@ -6,6 +6,7 @@
 // docs/cluster.md, "Placement".
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,22 +26,38 @@ inline constexpr const char* placing_role = "placing";
 // A plan's nodes as place_nodes takes them.
 std::vector<placement_node> placement_nodes(const plan& p);
 
-// The active process (member instance `self`, holding the lease it wrote as `lease`): waits up
-// to `wait` for c.members - 1 standbys of the engine that wait for a placement of graph p to be
-// listed in the cluster, and places p's nodes on itself and them. The members and nodes of the
-// last placement of the same graph are kept where they can be. Writes nothing (write_placement
-// does, once the process knows it can run its share). Throws cluster_error.
-// `self_fixed`: this process's checkpoint holds only the nodes it was placed before.
-placement_record choose_placement(const cluster_decl& c, const std::string& self, bool self_fixed,
-                                  const std::string& lease, const plan& p,
-                                  std::chrono::milliseconds wait);
-void write_placement(const cluster_decl& c, const placement_record& r);
+class jetstream_link;
 
-// A standby: the placement of graph_hash written by the process that holds the engine's lease.
-// Waits while no process holds it, then up to `wait` from the first holder seen. None when none
-// came: the standby then computes the whole graph.
-std::optional<placement_record> await_placement(const cluster_decl& c,
-                                                const std::string& graph_hash,
-                                                std::chrono::milliseconds wait);
+// One connection for the placement of engine c.engine_id (its own, requests of at most 2 s).
+class placement_channel {
+ public:
+  explicit placement_channel(const cluster_decl& c);  // throws cluster_error
+  ~placement_channel();
+  placement_channel(const placement_channel&) = delete;
+  placement_channel& operator=(const placement_channel&) = delete;
+
+  // The active process (member instance `self`, holding the lease it wrote as `lease`): waits
+  // up to `wait` for c.members - 1 standbys of the engine that wait for a placement of graph p
+  // to be listed in the cluster, and places p's nodes on itself and them. The members and nodes
+  // of the last placement of the same graph are kept where they can be. Writes nothing (write
+  // does, once the process knows it can run its share). Throws cluster_error.
+  // `self_fixed`: this process's checkpoint holds only the nodes it was placed before.
+  placement_record choose(const std::string& self, bool self_fixed, const std::string& lease,
+                          const plan& p, std::chrono::milliseconds wait);
+  // patient: retries while a bucket just made has no leader (at start).
+  void write(const placement_record& r, bool patient);
+
+  // A standby: the placement of graph_hash written by the process that holds the engine's
+  // lease. Waits while no process holds it, then up to `wait` from the first holder seen. None
+  // when none came: the standby then computes the whole graph.
+  std::optional<placement_record> await(const std::string& graph_hash,
+                                        std::chrono::milliseconds wait);
+  // The placement of graph_hash as the cluster has it now, if any. Throws cluster_error.
+  std::optional<placement_record> read(const std::string& graph_hash);
+
+ private:
+  cluster_decl c_;
+  std::unique_ptr<jetstream_link> link_;
+};
 
 }  // namespace shoal

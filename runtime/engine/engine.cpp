@@ -9,8 +9,8 @@
 
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
+#include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/journal_pull.hpp"
-#include "runtime/cluster/placement_exchange.hpp"
 #include "runtime/graph/kinds_meta.hpp"
 
 namespace shoal {
@@ -69,6 +69,8 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   a.runner.checkpoint = std::move(checkpoint);
   a.runner.warming = warming;
   a.runner.publish_after_commit = cfg.engine.publish_after_commit && live();
+  if (auto q = quiet_through.find(g->nodes[i].id); q != quiet_through.end())
+    a.runner.quiet_through = q->second;
   a.flow = flow;
   return a;
 }
@@ -76,7 +78,7 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
 void engine::impl::spawn_nodes() {
   const auto& nodes = graph->nodes;
   std::map<std::string, std::string> saved;
-  if (!checkpoint_meta().is_nil()) saved = db->all_state();
+  if (!checkpoint_meta().is_nil() && !rebuild) saved = db->all_state();
   std::vector<std::vector<subscriber>> subs(nodes.size());
   node_actors.resize(nodes.size());
   reports.resize(nodes.size());
@@ -112,6 +114,7 @@ void engine::impl::spawn_nodes() {
     (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
   }
   if (restored) spdlog::info("restored {} node checkpoints from {}", restored, opt.data_dir);
+  quiet_through.clear();  // the nodes spawned later (restarts) publish all they make
 }
 
 void engine::impl::make_ingest() {
@@ -143,9 +146,10 @@ void engine::impl::make_ingest() {
 // before live input continues.
 void engine::impl::catch_up() {
   if (!db) return;
-  const std::uint64_t from = checkpoint_position(), last = db->journal_last();
+  const std::uint64_t from = rebuild ? 0 : checkpoint_position(), last = db->journal_last();
   if (last <= from) return;
-  spdlog::info("catching up journal records {}..{} after the last checkpoint", from + 1, last);
+  spdlog::info("catching up journal records {}..{} after {}", from + 1, last,
+               rebuild ? "a re-placement" : "the last checkpoint");
   for (std::uint64_t pos = from; pos < last;) {
     const auto batch = db->read_records(&pos, 4096);
     if (batch.empty()) break;
@@ -202,18 +206,17 @@ void engine::impl::place_nodes_on_members() {
           "built for a changed graph; this process computes every node",
           cfg.cluster.members);
     } else if (standby && member) {
+      placements = std::make_unique<placement_channel>(cfg.cluster);
       // The active process places the nodes when it starts; a standby that comes later (or
       // runs another graph) is not in the placement and computes every node, ready to take over.
       // Generous: between taking the lease and writing the placement, the active process may
       // first pull a long journal tail from the stream.
-      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::nanoseconds(2 * cfg.cluster.heartbeat_ttl_ns)) +
-                        std::chrono::seconds(60);
+      const auto wait = cfg.cluster.expiry_wait() + std::chrono::seconds(60);
       spdlog::info(
           "cluster: waiting for the placement of engine {}'s nodes (while no process is the "
           "engine, then up to {} s)",
           cfg.cluster.engine_id, wait.count() / 1000);
-      auto r = await_placement(cfg.cluster, graph->graph_hash, wait);
+      auto r = placements->await(graph->graph_hash, wait);
       if (r && std::find(r->members.begin(), r->members.end(), instance) != r->members.end()) {
         placement = std::move(r);
       } else {
@@ -223,33 +226,51 @@ void engine::impl::place_nodes_on_members() {
             cfg.cluster.engine_id);
       }
     } else if (!standby) {
-      const auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::nanoseconds(2 * cfg.cluster.heartbeat_ttl_ns)),
-                                 std::chrono::milliseconds(10'000));
-      placement =
-          choose_placement(cfg.cluster, instance, placed_dir, lease->instance(), *graph, wait);
+      placements = std::make_unique<placement_channel>(cfg.cluster);
+      const auto wait = std::max(cfg.cluster.expiry_wait(), std::chrono::milliseconds(10'000));
+      placement = placements->choose(instance, placed_dir, lease->instance(), *graph, wait);
     }
   }
   if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
   // A node must not start from a checkpoint that did not compute it: its state would be missing
-  // and its seqs would start again. Before the placement is written, so a process that cannot
-  // run its share gives no process nodes.
+  // and its seqs would start again. Placed, the process rebuilds every node it computes from its
+  // journal instead (the nodes of a process that died came to it); otherwise it stops, before
+  // the placement is written, so a process that cannot run its share gives no process nodes.
   const Value cp = checkpoint_meta();
-  if (const Value* had = cp.find("computed"); had && had->is_list()) {
-    std::set<std::string> ids;
-    for (const auto& v : had->as_list())
-      if (v.is_string()) ids.insert(v.as_string());
+  auto listed = [&](const char* key) {
+    std::optional<std::set<std::string>> ids;
+    if (const Value* had = cp.find(key); had && had->is_list()) {
+      ids.emplace();
+      for (const auto& v : had->as_list())
+        if (v.is_string()) ids->insert(v.as_string());
+    }
+    return ids;
+  };
+  std::vector<std::string> missing;
+  if (const auto had = listed("computed"))
     for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-      if (computes(i) && !graph->nodes[i].is_stream() && !ids.count(graph->nodes[i].id))
-        throw std::runtime_error(
-            "node " + graph->nodes[i].name() + " is computed by this process now, but data dir " +
-            opt.data_dir +
-            " did not compute it when it last checkpointed (its nodes were placed on several "
-            "processes); start this process on an empty data dir");
+      if (computes(i) && !graph->nodes[i].is_stream() && !had->count(graph->nodes[i].id))
+        missing.push_back(graph->nodes[i].name());
+  if (!missing.empty() && !placement)
+    throw std::runtime_error(
+        "node " + missing.front() + " is computed by this process now, but data dir " +
+        opt.data_dir +
+        " did not compute it when it last checkpointed (its nodes were placed on several "
+        "processes); start this process on an empty data dir");
+  // A node handed to this process that it did not publish when it last checkpointed: what it
+  // holds of it (an upstream copy, or nothing) was not published, from the handed seq on.
+  std::set<std::string> handed_here;
+  if (placement) {
+    const auto published = listed("published").value_or(std::set<std::string>{});
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+      if (publishes(i) && placement->handed.count(graph->nodes[i].id) &&
+          !published.count(graph->nodes[i].id))
+        handed_here.insert(graph->nodes[i].id);
   }
+  if (!missing.empty() || !handed_here.empty()) rebuild_from_journal(missing, handed_here);
   if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
   if (!placement) return;
-  if (!standby) write_placement(cfg.cluster, *placement);
+  if (!standby) write_placement_now(*placement, true);
   std::size_t own = 0, copies = 0;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     if (graph->nodes[i].is_stream()) continue;
@@ -260,6 +281,137 @@ void engine::impl::place_nodes_on_members() {
       "cluster: the nodes of engine {} are placed on {} processes; this one ({}) publishes {} of "
       "them and computes {} more upstream of them",
       cfg.cluster.engine_id, placement->members.size(), instance, own, copies);
+}
+
+// The placement gives this process nodes its checkpoint lacks: every node it computes starts
+// empty and goes through the whole local journal again (same outputs, same seqs), publishing
+// only what its subscribers may not have had: after the seq handed with a node that moved here,
+// after the last one stored of a node it published before.
+void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
+                                        const std::set<std::string>& handed_here) {
+  rebuild = true;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    if (!computes(i) || !publishes(i)) continue;
+    const std::string& id = graph->nodes[i].id;
+    quiet_through[id] = handed_here.count(id) ? placement->handed.at(id) : seq_after(id);
+  }
+  spdlog::warn(
+      "cluster: this process publishes {} node(s) handed to it and computes {} its data dir's "
+      "last checkpoint does not hold: it rebuilds every node it computes from its {} journal "
+      "records",
+      handed_here.size(), missing.size(), db->journal_last());
+}
+
+void engine::impl::write_placement_now(const placement_record& r, bool patient) {
+  placements->write(r, patient);
+  placed_at = std::chrono::steady_clock::now();
+}
+
+// Every half second, placed: says what this process had published half a second before (sent
+// by now, whatever it dies of); the active process moves the nodes of a process whose heartbeat
+// expired, a standby restarts when its share changed.
+void engine::impl::keep_placement() {
+  if (!placement || !placements || restart) return;
+  if (!standby && !fenced) place_lost_nodes();  // reads what the heartbeat listed: no I/O
+  if (ticks % 25 != 0) return;
+  std::map<std::string, std::uint64_t> now;
+  std::set<std::string> own;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
+  for (const auto& r : board->snapshot())
+    if (own.count(r.id) && r.last_seq > 0) now[r.id] = r.last_seq;
+  {
+    std::lock_guard lock(member_mu);
+    if (member) member->set_published(std::move(published_before));
+  }
+  published_before = std::move(now);
+  if (standby) follow_placement();
+}
+
+void engine::impl::place_lost_nodes() {
+  std::vector<cluster_member> live;
+  {
+    std::lock_guard lock(member_mu);
+    // Only a listing begun after the placement was written knows every member it names.
+    if (!member || member->members_read_at() <= placed_at) return;
+    live = member->members();
+  }
+  std::set<std::string> alive;
+  for (auto& mb : live) {
+    alive.insert(mb.instance);
+    for (const auto& [id, seq] : mb.published)
+      last_published[mb.instance][id] = std::max(last_published[mb.instance][id], seq);
+  }
+  if (!alive.count(instance)) return;
+  std::vector<std::string> lost;
+  for (const auto& mb : placement->members)
+    if (mb != instance && !alive.count(mb)) lost.push_back(mb);
+  if (lost.empty()) return;
+  placement_record next;
+  try {
+    // This process takes none: it would have to restart, and another would take the engine.
+    next = place_after_loss(placement_nodes(*graph), *placement, lost, last_published, {instance});
+  } catch (const std::runtime_error& e) {
+    if (!lost_reported)
+      spdlog::error("cluster: placed process(es) {} stopped: {}; their nodes are not published",
+                    lost.front(), e.what());
+    lost_reported = true;
+    return;
+  }
+  try {
+    write_placement_now(next, false);  // not patient: the runner waits; again at the next tick
+  } catch (const cluster_error& e) {
+    spdlog::warn("cluster: writing the placement after {} stopped: {} (again shortly)",
+                 lost.front(), e.what());
+    return;
+  }
+  std::lock_guard graph_lock(graph_mu);
+  std::map<std::string, std::size_t> moved;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    const std::string& id = graph->nodes[i].id;
+    if (!next.handed.count(id)) continue;
+    ++moved[next.nodes.at(id)];
+    board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + next.nodes.at(id); });
+  }
+  for (const auto& [to, n] : moved)
+    spdlog::warn("cluster: placed process {} stopped heartbeating: {} of its nodes go to {}",
+                 lost.front(), n, to);
+  for (const auto& mb : lost) last_published.erase(mb);
+  placement = std::move(next);
+  lost_reported = false;
+}
+
+void engine::impl::follow_placement() {
+  std::optional<placement_record> r;
+  try {
+    r = placements->read(graph->graph_hash);
+  } catch (const cluster_error& e) {
+    spdlog::debug("cluster: reading the placement of engine {}: {}", cfg.cluster.engine_id,
+                  e.what());
+    return;
+  }
+  if (!r) return;
+  if (std::find(r->members.begin(), r->members.end(), instance) == r->members.end()) {
+    // Taken for gone (its heartbeat lapsed): its nodes are another's now. It goes on as it is
+    // (the same outputs as theirs, the same seqs and bytes); a restart would be refused.
+    if (!evicted)
+      spdlog::error(
+          "cluster: this process was taken for gone and its nodes placed elsewhere; it goes on "
+          "publishing them (duplicates of the same bytes) until it is stopped");
+    evicted = true;
+    return;
+  }
+  auto mine = [&](const node_placement& p) {
+    std::set<std::string> ids;
+    for (const auto& [id, mb] : p)
+      if (mb == instance) ids.insert(id);
+    return ids;
+  };
+  if (mine(r->nodes) == mine(placement->nodes)) return;
+  spdlog::warn(
+      "cluster: the nodes placed on this process changed (a placed process stopped): it "
+      "restarts on its data dir to compute them");
+  restart = true;
 }
 
 void engine::impl::fence() {
@@ -421,8 +573,7 @@ void engine::start() {
       // One process at a time is engine <engine_id>: a restart after a kill waits for the old
       // lease to expire; a live holder elsewhere stops this start.
       m.lease = std::make_unique<engine_lease>(m.cfg.cluster);
-      const auto wait = std::chrono::nanoseconds(2 * m.cfg.cluster.heartbeat_ttl_ns);
-      if (!m.lease->acquire(std::chrono::duration_cast<std::chrono::milliseconds>(wait)))
+      if (!m.lease->acquire(m.cfg.cluster.expiry_wait()))
         throw std::runtime_error("cluster: engine " + m.cfg.cluster.engine_id +
                                  " is running elsewhere (" + m.lease->holder() +
                                  "); start this one with --standby to take over when it stops");
@@ -486,8 +637,11 @@ void engine::start() {
                        !m.standby                                 ? "active"
                        : m.cfg.cluster.members > 1 && m.placeable ? placing_role
                                                                   : "standby",
-                       pub_ep, m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : "",
-                       m.graph->graph_hash, m.placed_dir});
+                       pub_ep,
+                       m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : "",
+                       m.graph->graph_hash,
+                       m.placed_dir,
+                       {}});
   }
   if (m.opt.live && m.db) m.place_nodes_on_members();
   std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan
@@ -536,6 +690,7 @@ void engine::start() {
 void engine::tick() {
   auto& m = *impl_;
   if (m.db && ++m.ticks % 250 == 0) m.db->release_mapped_pages();  // about every 5 s of running
+  if (m.started && !m.stopped && m.opt.live) m.keep_placement();
   if (!m.started || m.stopped || !m.writer || !m.opt.live || m.opt.checkpoint_every <= 0) return;
   if (m.standby) return;  // the follower feeds the graph outside ingest: checkpoint at stop
   const std::int64_t ts = m.gate->max_ts();
@@ -564,11 +719,12 @@ void engine::impl::checkpoint() {
     store_writer::group g;
     std::set<std::string> ids;
     caf::scoped_actor self{*m.sys};
-    value_list computed;
+    value_list computed, published;
     for (std::size_t i = 0; i < m.node_actors.size(); ++i) {
       if (!m.computes(i)) continue;  // fed nothing: its state is no state
       ids.insert(m.graph->nodes[i].id);
       computed.emplace_back(m.graph->nodes[i].id);
+      if (m.placement && m.publishes(i)) published.emplace_back(m.graph->nodes[i].id);
       self->request(m.node_actors[i], caf::infinite, checkpoint_atom::value)
           .receive([&](std::string& bytes) { g.put_state(m.graph->nodes[i].id, std::move(bytes)); },
                    [&](caf::error& e) {
@@ -580,7 +736,10 @@ void engine::impl::checkpoint() {
       for (const auto& [id, _] : m.db->all_state())
         if (!ids.count(id)) g.erase_state(id);
     value_map meta{{"journal_pos", Value(at)}, {"strategies", m.rt.to_value()}};
-    if (!m.computed.empty()) meta["computed"] = Value(std::move(computed));
+    if (!m.computed.empty()) {
+      meta["computed"] = Value(std::move(computed));
+      meta["published"] = Value(std::move(published));
+    }
     g.put_meta("checkpoint", to_msgpack(Value(std::move(meta))));
     // Queued as one group, committed together within commit_ms: ingest need not wait for it.
     m.writer->put_group(std::move(g));
@@ -645,8 +804,11 @@ void engine::stop() {
     std::lock_guard lock(m.member_mu);
     member = std::move(m.member);
   }
+  if (member && m.restart) member->keep_on_exit();
   member.reset();
 }
+
+bool engine::restart_wanted() const { return impl_->restart; }
 
 engine_counts engine::counts() const { return impl_->counts; }
 std::vector<node_report> engine::nodes() const {

@@ -83,6 +83,9 @@ class engine {
   void checkpoint();
   // Every source is finite (journal sources) and has delivered everything.
   bool sources_done() const;
+  // [cluster] members > 1: the nodes placed on this standby changed (a placed process died).
+  // The runner stops this engine and starts a new one on the same data dir, which computes them.
+  bool restart_wanted() const;
   // Stops the sources, drains the graph, checkpoints, stops the actors, flushes the store and
   // the publisher. Idempotent.
   void stop();

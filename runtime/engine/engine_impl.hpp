@@ -9,6 +9,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <zmq.hpp>
 
 #include "messages/journal_record.hpp"
@@ -18,6 +19,7 @@
 #include "runtime/cluster/journal_follower.hpp"
 #include "runtime/cluster/journal_replicator.hpp"
 #include "runtime/cluster/node_placement.hpp"
+#include "runtime/cluster/placement_exchange.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/inline_graph.hpp"
@@ -76,6 +78,25 @@ struct engine::impl {
   bool publishes(std::size_t i) const;
   // Before the nodes are spawned: the active process places them, a standby reads where.
   void place_nodes_on_members();
+  std::unique_ptr<placement_channel> placements;    // placed: kept for the moves below
+  std::chrono::steady_clock::time_point placed_at;  // when this process last wrote a placement
+  void write_placement_now(const placement_record& r, bool patient);
+  // A placed process that dies (docs/cluster.md, "When a placed process dies"): its nodes move.
+  // From tick(): the last seqs this process published go out with its heartbeat, the active
+  // process moves a dead one's nodes, a standby whose share changed restarts.
+  void keep_placement();
+  void place_lost_nodes();
+  void follow_placement();
+  std::map<std::string, member_published> last_published;  // the active one: by member
+  std::map<std::string, std::uint64_t> published_before;   // with the next renewal
+  bool lost_reported = false, evicted = false;
+  std::atomic<bool> restart{false};  // the runner makes a new engine on the data dir
+  // The start computes nodes the checkpoint lacks: every node starts empty and catch_up() goes
+  // through the whole journal; outputs up to quiet_through (by NodeID) are not published.
+  bool rebuild = false;
+  std::map<std::string, std::uint64_t> quiet_through;
+  void rebuild_from_journal(const std::vector<std::string>& missing,
+                            const std::set<std::string>& handed_here);
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)

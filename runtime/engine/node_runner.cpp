@@ -81,10 +81,11 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     out_.forward_output(++warm_seq_, bucket, v, 0);
   } else {
     const std::uint64_t seq = ++out_seq_;
+    publisher* const pub = seq > args_.quiet_through ? args_.pub.get() : nullptr;
     const std::uint64_t after =
         args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
     for (const auto& name : names_) {
-      if (&name != &names_.front() && !args_.pub) break;  // other names are only published
+      if (&name != &names_.front() && !pub) break;  // other names are only published
       std::string bytes = encode_output(name, spec_->id, bucket, seq, v);
       // The store keeps one record per NodeID, under its first name; the digest chains those.
       if (&name == &names_.front()) {
@@ -92,12 +93,12 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
         if (args_.digest) args_.digest->add(name, bucket, bytes);
         // Without a publisher (replay) the store takes the bytes themselves, not a copy.
         if (args_.writer)
-          args_.writer->put_output(key_, bucket, args_.pub ? std::string(bytes) : std::move(bytes));
+          args_.writer->put_output(key_, bucket, pub ? std::string(bytes) : std::move(bytes));
       }
-      if (args_.pub) args_.pub->publish(name, std::move(bytes), after, received_ns_);
+      if (pub) pub->publish(name, std::move(bytes), after, received_ns_);
     }
     // Held until its inputs are committed: ask for that commit now, not at commit_ms.
-    if (after && args_.pub) args_.writer->expedite(after);
+    if (after && pub) args_.writer->expedite(after);
     out_.forward_output(seq, bucket, v, received_ns_);
     // Reported with the counters at the end of drain(): one board lock per message.
     last_value_ = std::move(v);
@@ -108,7 +109,8 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
 }
 
 void node_runner::late(std::uint32_t port, std::uint64_t seq, std::int64_t ts, const value_ptr& v) {
-  if (!spec_->late_side || !args_.pub || warming_) return;
+  // Rebuilding (quiet_through): its subscribers had these from it or the process it took over.
+  if (!spec_->late_side || !args_.pub || warming_ || out_seq_ < args_.quiet_through) return;
   const std::string upstream =
       spec_->is_stream() ? spec_->name() : args_.graph->nodes[spec_->inputs[port].upstream].name();
   auto side = make_value(Value(value_map{

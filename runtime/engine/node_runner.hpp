@@ -60,6 +60,10 @@ struct node_runner_args {
   // publish_after_commit: each output waits in the publisher until the journal is committed
   // through the last record ingested when it was made (which covers every input it read).
   bool publish_after_commit = false;
+  // Outputs numbered up to this seq are stored but not published: a process rebuilding its nodes
+  // from the journal after a re-placement, whose subscribers had them from it or another process
+  // (docs/cluster.md, "When a placed process dies").
+  std::uint64_t quiet_through = 0;
 };
 
 class node_runner {

@@ -2,6 +2,7 @@
 // [cluster]: the NATS JetStream cluster an engine replicates its journal to (design §12). Absent
 // (the default), the engine is the single-process one and needs no NATS.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,11 @@ struct cluster_decl {
     for (const auto& s : servers)
       if (s.rfind("tls://", 0) == 0) return true;
     return security.any_tls();
+  }
+  // Twice heartbeat_ttl: by then a lease or membership its holder stopped renewing is gone.
+  std::chrono::milliseconds expiry_wait() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::nanoseconds(2 * heartbeat_ttl_ns));
   }
   std::string journal_subject() const { return subjects + ".in." + engine_id; }
   std::string config_subject() const { return subjects + ".config." + engine_id; }

@@ -149,11 +149,15 @@ TEST_CASE("a placement goes through its JSON form unchanged") {
   r.graph_hash = "abc";
   r.members = {"h-1", "h-2"};
   r.nodes = {{"n1", "h-1"}, {"n2", "h-2"}};
+  r.handed = {{"n2", 7}};
   const auto back = decode_placement(encode_placement(r));
   CHECK(back.holder == r.holder);
   CHECK(back.graph_hash == r.graph_hash);
   CHECK(back.members == r.members);
   CHECK(back.nodes == r.nodes);
+  CHECK(back.handed == r.handed);
+  CHECK(decode_placement(R"({"holder": "h", "graph_hash": "g", "members": [], "nodes": {}})")
+            .handed.empty());
   CHECK_THROWS_WITH(decode_placement("[1]"), Contains("not a JSON object"));
   CHECK_THROWS_WITH(decode_placement(R"({"holder": "h"})"), Contains("lacks a field"));
   CHECK_THROWS_AS(place_nodes({node("a")}, {}), std::invalid_argument);
@@ -168,4 +172,41 @@ TEST_CASE("members that run only their own nodes take no others") {
   // A new process d takes them all; a and b keep exactly theirs.
   const auto q = place_nodes(g, {"a", "b", "d"}, p, {"a", "b"});
   for (const auto& [id, m] : p) CHECK(q.at(id) == (m == "c" ? "d" : m));
+}
+
+TEST_CASE("a lost member's nodes go to the open members with what it had published") {
+  std::mt19937_64 rng(11);
+  const auto g = random_graph(rng, 24);
+  placement_record r;
+  r.holder = "a";
+  r.members = {"a", "b", "c"};
+  r.nodes = place_nodes(g, r.members);
+  std::size_t on_c = 0;
+  for (const auto& [id, m] : r.nodes) on_c += m == "c" ? 1 : 0;
+  REQUIRE(on_c > 0);
+  std::map<std::string, member_published> published;
+  const std::string first_of_c = std::find_if(r.nodes.begin(), r.nodes.end(), [](const auto& e) {
+                                   return e.second == "c";
+                                 })->first;
+  published["c"][first_of_c] = 41;
+  // a is the active process: it takes nothing, so all of c's go to b; a and b keep theirs.
+  const auto next = place_after_loss(g, r, {"c"}, published, {"a"});
+  CHECK(next.members == std::vector<std::string>{"a", "b"});
+  CHECK(next.holder == "a");
+  CHECK(next.handed.size() == on_c);
+  for (const auto& [id, m] : r.nodes) {
+    CHECK(next.nodes.at(id) == (m == "c" ? "b" : m));
+    if (m == "c") CHECK(next.handed.at(id) == (id == first_of_c ? 41u : 0u));
+  }
+  // b dies too before it said what it published: the seqs handed to it are handed on.
+  const auto last = place_after_loss(g, next, {"b"}, {}, {});
+  for (const auto& [id, m] : last.nodes) CHECK(m == "a");
+  CHECK(last.handed.at(first_of_c) == 41);
+  CHECK(last.handed.size() ==
+        r.nodes.size() - std::count_if(r.nodes.begin(), r.nodes.end(),
+                                       [](const auto& e) { return e.second == "a"; }));
+  // Nowhere to go: the only one left takes no new nodes.
+  CHECK_THROWS_WITH(place_after_loss(g, next, {"b"}, {}, {"a"}),
+                    Contains("has no process to go to"));
+  CHECK_THROWS_WITH(place_after_loss(g, r, {"a", "b", "c"}, {}, {}), Contains("no process"));
 }

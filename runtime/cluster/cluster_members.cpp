@@ -134,7 +134,15 @@ member_heartbeat::~member_heartbeat() {
   }
   cv_.notify_all();
   if (keeper_.joinable()) keeper_.join();
-  if (keep_) return;
+  if (keep_) {
+    // A full heartbeat_ttl from now for the process to come back before it is taken for gone.
+    try {
+      write();
+    } catch (const cluster_error&) {
+      // it expires a little sooner
+    }
+    return;
+  }
   if (!error_.empty()) return;  // the cluster did not answer the last renewal: the key expires
   try {
     link_->kv_delete(members_bucket(c_), key_);  // a clean stop: no subscriber waits for it

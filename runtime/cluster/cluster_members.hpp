@@ -62,13 +62,15 @@ class member_heartbeat {
   void set_role(const std::string& role);
   // Written with the next renewal.
   void set_published(std::map<std::string, std::uint64_t> published);
-  // The process restarts on its data dir at once: its key stays (and expires if it does not come
-  // back), so the active process does not take it for gone meanwhile.
+  // Its key stays when this is destroyed, written once more (it expires heartbeat_ttl later if
+  // the process does not come back): a placed process that restarts on its data dir is not taken
+  // for gone meanwhile, and keeps its nodes.
   void keep_on_exit();
   std::string instance() const { return me_.instance; }
   // Every live member of this engine, this one included, as last read from the cluster (about
-  // once per heartbeat_ttl, by the renewals: an admin request never waits on a cluster that does
-  // not answer), and why the last renewal failed ("" when it did not).
+  // once per heartbeat_ttl, by the renewals — at every renewal on the active process of a placed
+  // engine: an admin request never waits on a cluster that does not answer), and why the last
+  // renewal failed ("" when it did not).
   std::vector<cluster_member> members() const;
   // When the listing members() returns began (the epoch when none succeeded yet).
   std::chrono::steady_clock::time_point members_read_at() const;

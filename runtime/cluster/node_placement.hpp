@@ -51,7 +51,7 @@ struct placement_record {
   node_placement nodes;
   // Nodes moved off a process that died, each with the last seq it was known to have published:
   // their new process publishes the outputs after it (docs/cluster.md, "When a placed process
-  // dies"). Empty in a placement made at start.
+  // dies"). Kept by later placements while the node stays where it went.
   std::map<std::string, std::uint64_t> handed;
 };
 

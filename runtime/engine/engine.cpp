@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
@@ -17,6 +18,10 @@ namespace shoal {
 
 namespace {
 constexpr std::size_t replay_queue_bytes = std::size_t{8} << 20;
+// A rebuild after a re-placement publishes what the dead process may not have sent at once: its
+// subscribers (ZeroMQ reconnects every 100 ms by default) are back on the new socket by then; a
+// PUB socket drops what it sends before a subscription arrives.
+constexpr auto resubscribe_grace = std::chrono::milliseconds(500);
 }  // namespace
 
 // ---- engine::impl helpers --------------------------------------------------------------------
@@ -148,6 +153,7 @@ void engine::impl::catch_up() {
   if (!db) return;
   const std::uint64_t from = rebuild ? 0 : checkpoint_position(), last = db->journal_last();
   if (last <= from) return;
+  if (rebuild && pub) std::this_thread::sleep_for(resubscribe_grace);
   spdlog::info("catching up journal records {}..{} after {}", from + 1, last,
                rebuild ? "a re-placement" : "the last checkpoint");
   for (std::uint64_t pos = from; pos < last;) {
@@ -224,6 +230,7 @@ void engine::impl::place_nodes_on_members() {
             "cluster: this standby is not in the placement of engine {}: it computes every node "
             "and can take the engine over",
             cfg.cluster.engine_id);
+        placements.reset();  // nothing to follow
       }
     } else if (!standby) {
       placements = std::make_unique<placement_channel>(cfg.cluster);
@@ -332,8 +339,12 @@ void engine::impl::place_lost_nodes() {
   std::vector<cluster_member> live;
   {
     std::lock_guard lock(member_mu);
-    // Only a listing begun after the placement was written knows every member it names.
-    if (!member || member->members_read_at() <= placed_at) return;
+    // Only a listing begun after the placement was written knows every member it names; each
+    // listing is acted on once (a write that failed is tried again with the next one).
+    if (!member) return;
+    const auto read_at = member->members_read_at();
+    if (read_at <= placed_at || read_at == listing_acted_on) return;
+    listing_acted_on = read_at;
     live = member->members();
   }
   std::set<std::string> alive;
@@ -359,17 +370,22 @@ void engine::impl::place_lost_nodes() {
     return;
   }
   try {
-    write_placement_now(next, false);  // not patient: the runner waits; again at the next tick
+    write_placement_now(next, false);  // not patient: the runner waits; again at the next listing
   } catch (const cluster_error& e) {
-    spdlog::warn("cluster: writing the placement after {} stopped: {} (again shortly)",
-                 lost.front(), e.what());
+    if (!lost_reported)
+      spdlog::warn("cluster: writing the placement after {} stopped: {} (again at each listing)",
+                   lost.front(), e.what());
+    lost_reported = true;
     return;
   }
   std::lock_guard graph_lock(graph_mu);
   std::map<std::string, std::size_t> moved;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     const std::string& id = graph->nodes[i].id;
-    if (!next.handed.count(id)) continue;
+    const auto was = placement->nodes.find(id);
+    if (was == placement->nodes.end() ||
+        std::find(lost.begin(), lost.end(), was->second) == lost.end())
+      continue;
     ++moved[next.nodes.at(id)];
     board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + next.nodes.at(id); });
   }
@@ -804,7 +820,9 @@ void engine::stop() {
     std::lock_guard lock(m.member_mu);
     member = std::move(m.member);
   }
-  if (member && m.restart) member->keep_on_exit();
+  // A placed standby's key outlives a stop (a restart, this one or an operator's): its nodes stay
+  // placed on it unless it is gone for heartbeat_ttl.
+  if (member && (m.restart || (m.placement && m.standby))) member->keep_on_exit();
   member.reset();
 }
 

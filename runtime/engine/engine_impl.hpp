@@ -90,6 +90,7 @@ struct engine::impl {
   std::map<std::string, member_published> last_published;  // the active one: by member
   std::map<std::string, std::uint64_t> published_before;   // with the next renewal
   bool lost_reported = false, evicted = false;
+  std::chrono::steady_clock::time_point listing_acted_on;  // the member listing last looked at
   std::atomic<bool> restart{false};  // the runner makes a new engine on the data dir
   // The start computes nodes the checkpoint lacks: every node starts empty and catch_up() goes
   // through the whole journal; outputs up to quiet_through (by NodeID) are not published.

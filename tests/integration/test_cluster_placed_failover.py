@@ -1,14 +1,16 @@
-"""Cluster mode, a placed process killed (issue 14, acceptance 2 for placed nodes): three
-JetStream servers and three processes of one engine run scenarios/blue with [cluster] members = 3.
-Mid-run one placed standby is killed with SIGKILL. Checked:
+"""Cluster mode, a placed process killed (issue 14, acceptance 2 for placed nodes), fed as users
+feed it: three JetStream servers and three processes of one engine ([cluster] members = 3) whose
+only source is a ZeroMQ feed (a `time = "auto"` scan stream: its time mode is journaled with the
+first scan and must not keep the graph from being placed), sent in bursts by this test. Mid-feed
+one placed standby is killed with SIGKILL. Checked:
   - the active process moves its nodes (admin `cluster` no longer places any on it) within
     2 x heartbeat_ttl of the kill, onto the other standby (the active process takes none);
-  - that standby restarts on its data dir, rebuilds from its journal and publishes them, with
-    what it had published and what it took over;
+  - that standby restarts on its data dir and rebuilds from its journal — also a node it held
+    as an upstream copy (stored, never published) — and publishes them from the seq handed on;
   - a subscriber of all three endpoints sees, for every node, seqs with no gap from its first
-    to the last one the single-process replay has, and no seq twice with different bytes;
-  - the stored outputs of every node the survivors computed are byte-identical to a single
-    process replaying the same journal."""
+    to the last one a single-process replay has, and no seq twice with different bytes;
+  - every scan sent is in the journal, and the stored outputs of every node the survivors
+    computed are byte-identical to a single process replaying that journal."""
 import json
 import os
 import re
@@ -21,35 +23,32 @@ import msgpack
 import zmq
 
 from cluster_harness import cluster_state, local_cluster
-from harness import SOURCE_DIR, check, free_port, parity_rows, run, start, wait_for, workdir
+from harness import bound_feed, check, feed_config, nodes_toml, parity_rows, run, start, wait_for, workdir
 
 TTL_S = 2
+START, SECOND = 1767225600 * 10**9, 10**9
+ASSETS = [f"A{i}" for i in range(8)]
 wd = workdir()
 cluster = local_cluster(wd)
-blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
-
-
-def config(name):
-    port = free_port()
-    text = re.sub(r'^publish = "tcp://127\.0\.0\.1:\d+"', f'publish = "tcp://127.0.0.1:{port}"', blue, flags=re.M)
-    text = re.sub(r'^snapshot = "tcp://127\.0\.0\.1:\d+"', f'snapshot = "tcp://127.0.0.1:{free_port()}"', text,
-                  flags=re.M)
-    text = re.sub(r'^(console|metrics_http|admin_token) = .*$', "", text, flags=re.M)
-    text = text.replace("[[source]]", f'[cluster]\n{cluster.servers_line}\nheartbeat_ttl = "{TTL_S}s"\n'
-                                      'members = 3\n\n[[source]]', 1)
-    path = os.path.join(wd, f"{name}.toml")
-    open(path, "w").write(text)
-    return path, port
-
+ctx = zmq.Context()
+feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
+# Two chains over one log_return: wherever ret is not owned, it is an upstream copy.
+NODES = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret", "span = 5"),
+                   ("slow", "ema", "ret", "span = 30"), ("z", "zscore", "ret", "window = 20"),
+                   ("z5", "zscore", "ret", "window = 5"), ("zf", "zscore", "fast", "window = 10"))
+NAMES = ["ret", "fast", "slow", "z", "z5", "zf"]
 
 cfgs, ports, data, logs = {}, {}, {}, {}
 for name in ("a", "b", "c"):
-    cfgs[name], ports[name] = config(name)
+    cfgs[name], ports[name] = feed_config(
+        wd, name, feed_ep, {"scan": 'schema = "scan"\none_per_bucket = true\ntime = "auto"'}, nodes=NODES,
+        source='interval = "1s"')
+    open(cfgs[name], "a").write(f'\n[cluster]\n{cluster.servers_line}\nengine_id = "pf"\n'
+                                f'heartbeat_ttl = "{TTL_S}s"\nmembers = 3\n')
     data[name] = os.path.join(wd, name)
     logs[name] = os.path.join(wd, f"{name}.log")
 
 # Every output each endpoint carries: (topic, seq) → payload bytes, and clashes.
-ctx = zmq.Context()
 seen, clashes, lock = {}, [], threading.Lock()
 stop_receiving = threading.Event()
 
@@ -90,20 +89,39 @@ for n in ("b", "c"):
 for n in ("b", "c"):
     wait_for(lambda: "waiting for the placement" in open(logs[n]).read(), timeout=30,
              what=f"standby {n} waiting for a placement")
-procs["a"] = start(["run", cfgs["a"], "--data", data["a"], "--for", "24s"], stdout=subprocess.DEVNULL,
-                   stderr=open(logs["a"], "w"))
+procs["a"] = start(["run", cfgs["a"], "--data", data["a"]], stdout=subprocess.DEVNULL, stderr=open(logs["a"], "w"))
+subscribed()
 wait_for(lambda: all("placement" in cluster_state(data[n]) for n in data), timeout=60,
          what="the placement on all three processes")
 first = cluster_state(data["a"])["placement"]
 instance = {n: cluster_state(data[n])["placement"]["instance"] for n in data}
 owned = {n: sorted(k for k, v in first["nodes"].items() if v == instance[n]) for n in data}
+check(sorted(first["nodes"]) == sorted(NAMES), f"every node placed: {first}")
 check(owned["b"] and owned["c"], f"a standby has no node: {owned}")
 
-# Let it run, then kill the standby that publishes more nodes. In blue, sizing reads every other
-# node, so when the other standby owns it, it already computes the victim's nodes as upstream
-# copies (stored, never published): the hand-over, not a missing checkpoint, makes it rebuild.
-time.sleep(6)
-victim = max(("b", "c"), key=lambda n: (len(owned[n]), n))
+sent = 0
+
+
+def burst(count):
+    """COUNT scans as fast as the socket takes them, then a pause: a feed that comes in bursts."""
+    global sent
+    for _ in range(count):
+        k = sent
+        prices = [100.0 + 10 * i + ((k * (i + 3)) % 17) * 0.25 for i in range(len(ASSETS))]
+        feed.send_multipart([b"scan", msgpack.packb({"ts": START + k * SECOND + 1, "scan_number": k,
+                                                      "assets": ASSETS, "prices": prices})])
+        sent += 1
+    time.sleep(0.15)
+
+
+for _ in range(10):
+    burst(25)
+# Kill, where there is one, a standby owning a node the other holds as an upstream copy (stored,
+# never published: the hand-over, not a missing checkpoint, makes the heir rebuild it, and only
+# the handed seq keeps its subscribers from a gap); else the one with more nodes.
+computed = {n: set(cluster_state(data[n])["placement"]["computed"]) for n in ("b", "c")}
+copies = {n: set(owned[n]) & computed["c" if n == "b" else "b"] for n in ("b", "c")}
+victim = max(("b", "c"), key=lambda n: (len(copies[n]), len(owned[n]), n))
 heir = "c" if victim == "b" else "b"
 procs[victim].send_signal(signal.SIGKILL)
 killed_at = time.monotonic()
@@ -115,7 +133,9 @@ def moved():
     return p and instance[victim] not in p.get("members", [instance[victim]])
 
 
-wait_for(moved, timeout=6 * TTL_S, what=f"the nodes of the killed process {victim} moving")
+while not moved():  # the feed goes on meanwhile
+    check(time.monotonic() - killed_at < 6 * TTL_S, f"the nodes of {victim} did not move")
+    burst(5)
 took = time.monotonic() - killed_at
 after = cluster_state(data["a"])["placement"]
 check(took <= 2 * TTL_S + 0.5, f"the nodes moved {took:.2f} s after the kill (heartbeat_ttl {TTL_S} s)")
@@ -123,17 +143,32 @@ for node in owned[victim]:
     check(after["nodes"][node] == instance[heir], f"{node} went to {after['nodes'][node]}, not {heir}: {after}")
 for node in owned["a"] + owned[heir]:
     check(after["nodes"][node] == first["nodes"][node], f"{node} moved though its process lives: {after}")
+for _ in range(10):
+    burst(25)
 wait_for(lambda: "restarting on data dir" in open(logs[heir]).read(), timeout=10,
          what=f"{heir} restarting to take the nodes of {victim}")
 wait_for(lambda: cluster_state(data[heir]).get("placement", {}).get("nodes") == after["nodes"], timeout=60,
          what=f"{heir} back with the new placement")
 rebuilt = re.search(r"publishes (\d+) node\(s\) handed to it and computes (\d+)", open(logs[heir]).read())
-check(rebuilt and int(rebuilt.group(1)) == len(owned[victim]), f"{heir} did not rebuild the handed nodes: "
-                                                               f"{open(logs[heir]).read()[-3000:]}")
+check(rebuilt and int(rebuilt.group(1)) == len(owned[victim]),
+      f"{heir} did not rebuild the handed nodes: {open(logs[heir]).read()[-3000:]}")
+for _ in range(4):
+    burst(25)
 
-check(procs["a"].wait(timeout=90) == 0, f"the active process failed: {open(logs['a']).read()[-3000:]}")
-records = json.loads(run(["manifest", data["a"], "--json"]).stdout)["journal"]["records"]
-wait_for(lambda: cluster_state(data[heir]).get("followed") == records, timeout=60,
+
+
+def ingested():
+    r = run(["admin", "--socket", os.path.join(data["a"], "shoal.sock"), "nodes", "--json"], timeout=10)
+    nodes = json.loads(r.stdout)["nodes"] if r.returncode == 0 else []
+    return next((n["outputs"] for n in nodes if n["name"] == "feed.scan"), 0)
+
+
+# Every scan is in the journal before the feed's engine stops (a PUB/SUB feed has no acks).
+wait_for(lambda: ingested() == sent, timeout=30, what=f"the active process ingesting all {sent} scans")
+procs["a"].send_signal(signal.SIGTERM)
+check(procs["a"].wait(timeout=60) == 0, f"the active process failed: {open(logs['a']).read()[-3000:]}")
+journal = json.loads(run(["manifest", data["a"], "--json"]).stdout)["journal"]
+wait_for(lambda: cluster_state(data[heir]).get("followed") == journal["records"], timeout=60,
          what=f"{heir} following the whole journal")
 final = cluster_state(data[heir])
 procs[heir].send_signal(signal.SIGTERM)
@@ -146,6 +181,7 @@ single = os.path.join(wd, "single")
 r = run(["replay", data["a"], "--out", single])
 check(r.returncode == 0, f"replay: {r.stderr}")
 want = parity_rows(run(["parity", single, single]).stdout)
+check(want["feed.scan"][0] == sent, f"{sent} scans sent, {want['feed.scan'][0]} in the journal")
 
 # What a subscriber of every endpoint saw: each node from its first seq to the last one the
 # single process has, without a gap, and no seq with two different payloads.
@@ -153,7 +189,7 @@ check(not clashes, f"a seq came with different bytes: {clashes[:5]}")
 by_topic = {}
 for topic, seq in seen:
     by_topic.setdefault(topic, set()).add(seq)
-for node in first["nodes"]:
+for node in NAMES:
     got = by_topic.get(node, set())
     check(got, f"nothing received of {node}")
     last = want[node][0]
@@ -169,5 +205,6 @@ for n, nodes in (("a", owned["a"]), (heir, final["placement"]["computed"])):
     for node in nodes:
         x, y, eq = rows.get(node, (0, 0, False))
         check(eq and x == y and x > 0, f"{node} on {n} differs from the single process:\n{p.stdout}")
-print(f"ok: {victim}'s nodes {owned[victim]} moved to {heir} {took:.2f} s after the kill; {heir} rebuilt "
-      f"({rebuilt.group(2)} node(s) missing from its checkpoint)")
+print(f"ok: {sent} scans in bursts; {victim}'s nodes {owned[victim]} moved to {heir} {took:.2f} s after the "
+      f"kill ({sorted(copies[victim])} upstream copies there); {heir} rebuilt ({rebuilt.group(1)} handed, "
+      f"{rebuilt.group(2)} missing from its checkpoint)")

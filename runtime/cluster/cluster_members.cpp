@@ -32,8 +32,11 @@ std::string key_safe(std::string id) {
 std::string this_instance() { return key_safe(host_name() + "-" + std::to_string(::getpid())); }
 
 std::string encode(const cluster_member& m) {
-  nlohmann::json j{{"instance", m.instance}, {"role", m.role},   {"publish", m.publish},
-                   {"snapshot", m.snapshot}, {"graph", m.graph}, {"fixed", m.fixed}};
+  nlohmann::json j{{"instance", m.instance},
+                   {"role", m.role},
+                   {"publish", m.publish},
+                   {"snapshot", m.snapshot},
+                   {"graph", m.graph}};
   if (!m.published.empty()) j["published"] = m.published;
   return j.dump();
 }
@@ -209,7 +212,7 @@ std::vector<cluster_member> read_members(jetstream_link& link, const cluster_dec
     try {
       const auto j = nlohmann::json::parse(e->value);
       out.push_back({j.value("instance", ""), j.value("role", ""), j.value("publish", ""),
-                     j.value("snapshot", ""), j.value("graph", ""), j.value("fixed", false),
+                     j.value("snapshot", ""), j.value("graph", ""),
                      j.value("published", std::map<std::string, std::uint64_t>{})});
     } catch (const nlohmann::json::exception&) {
       spdlog::warn("cluster: {}/{} is not a member record", bucket, key);

@@ -29,8 +29,6 @@ struct cluster_member {
   std::string publish;   // its publish endpoint, as a subscriber on another host connects to it
   std::string snapshot;  // its snapshot endpoint ("" when it has none)
   std::string graph;     // the hash of the graph it runs: nodes are placed on a same-graph member
-  // Its data dir's checkpoint holds only the nodes it was placed before: it can run those only.
-  bool fixed = false;
   // Placed ([cluster] members > 1): the last seq it had published of each node it publishes, as
   // of about a second before the record was written. When it dies, the process its nodes go to
   // publishes what came after (docs/cluster.md, "When a placed process dies").

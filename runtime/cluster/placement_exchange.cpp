@@ -56,9 +56,8 @@ std::optional<placement_record> placement_channel::read(const std::string& graph
   return last_placement(*link_, c_, graph_hash);
 }
 
-placement_record placement_channel::choose(const std::string& self, bool self_fixed,
-                                           const std::string& lease, const plan& p,
-                                           std::chrono::milliseconds wait) {
+placement_record placement_channel::choose(const std::string& self, const std::string& lease,
+                                           const plan& p, std::chrono::milliseconds wait) {
   const cluster_decl& c = c_;
   jetstream_link& link = *link_;
   const auto wanted = static_cast<std::size_t>(c.members - 1);
@@ -104,19 +103,14 @@ placement_record placement_channel::choose(const std::string& self, bool self_fi
   placement_record r;
   r.holder = lease;
   r.graph_hash = p.graph_hash;
-  // Who can take nodes it did not run: a standby waiting with an empty or unplaced dir, and
-  // this process likewise. A running standby and a dir that ran some nodes keep theirs.
-  std::vector<std::string> closed;
-  for (const auto& m : standbys) {
-    r.members.push_back(m.instance);
-    if (m.role != placing_role || m.fixed) closed.push_back(m.instance);
-  }
+  // Any of them can take nodes it did not run (those of a member of the last placement that is
+  // gone): a process starting rebuilds them from its journal, a running standby restarts to.
+  for (const auto& m : standbys) r.members.push_back(m.instance);
   r.members.push_back(self);
-  if (self_fixed) closed.push_back(self);
   std::sort(r.members.begin(), r.members.end());
   try {
-    r.nodes = place_nodes(placement_nodes(p), r.members,
-                          previous ? previous->nodes : node_placement{}, closed);
+    r.nodes =
+        place_nodes(placement_nodes(p), r.members, previous ? previous->nodes : node_placement{});
   } catch (const std::runtime_error& e) {
     throw cluster_error(std::string("cannot place the nodes of engine ") + c.engine_id + ": " +
                         e.what() + "; start the processes of the last placement again");

@@ -41,9 +41,8 @@ class placement_channel {
   // to be listed in the cluster, and places p's nodes on itself and them. The members and nodes
   // of the last placement of the same graph are kept where they can be. Writes nothing (write
   // does, once the process knows it can run its share). Throws cluster_error.
-  // `self_fixed`: this process's checkpoint holds only the nodes it was placed before.
-  placement_record choose(const std::string& self, bool self_fixed, const std::string& lease,
-                          const plan& p, std::chrono::milliseconds wait);
+  placement_record choose(const std::string& self, const std::string& lease, const plan& p,
+                          std::chrono::milliseconds wait);
   // patient: retries while a bucket just made has no leader (at start).
   void write(const placement_record& r, bool patient);
 

@@ -235,7 +235,7 @@ void engine::impl::place_nodes_on_members() {
     } else if (!standby) {
       placements = std::make_unique<placement_channel>(cfg.cluster);
       const auto wait = std::max(cfg.cluster.expiry_wait(), std::chrono::milliseconds(10'000));
-      placement = placements->choose(instance, placed_dir, lease->instance(), *graph, wait);
+      placement = placements->choose(instance, lease->instance(), *graph, wait);
     }
   }
   if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
@@ -264,17 +264,17 @@ void engine::impl::place_nodes_on_members() {
         opt.data_dir +
         " did not compute it when it last checkpointed (its nodes were placed on several "
         "processes); start this process on an empty data dir");
-  // A node handed to this process that it did not publish when it last checkpointed: what it
-  // holds of it (an upstream copy, or nothing) was not published, from the handed seq on.
-  std::set<std::string> handed_here;
-  if (placement) {
+  // A placed dir: a node this process publishes now but did not when it last checkpointed (it
+  // came from a process that died) — what the dir holds of it (an upstream copy, or nothing)
+  // was never published: from the seq handed with it on (or the start), not from the dir's.
+  std::set<std::string> new_here;
+  if (placement && listed("computed")) {
     const auto published = listed("published").value_or(std::set<std::string>{});
     for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-      if (publishes(i) && placement->handed.count(graph->nodes[i].id) &&
-          !published.count(graph->nodes[i].id))
-        handed_here.insert(graph->nodes[i].id);
+      if (publishes(i) && !graph->nodes[i].is_stream() && !published.count(graph->nodes[i].id))
+        new_here.insert(graph->nodes[i].id);
   }
-  if (!missing.empty() || !handed_here.empty()) rebuild_from_journal(missing, handed_here);
+  if (!missing.empty() || !new_here.empty()) rebuild_from_journal(missing, new_here);
   if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
   if (!placement) return;
   if (!standby) write_placement_now(*placement, true);
@@ -295,18 +295,22 @@ void engine::impl::place_nodes_on_members() {
 // only what its subscribers may not have had: after the seq handed with a node that moved here,
 // after the last one stored of a node it published before.
 void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
-                                        const std::set<std::string>& handed_here) {
+                                        const std::set<std::string>& new_here) {
   rebuild = true;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     if (!computes(i) || !publishes(i)) continue;
     const std::string& id = graph->nodes[i].id;
-    quiet_through[id] = handed_here.count(id) ? placement->handed.at(id) : seq_after(id);
+    if (!new_here.count(id)) {
+      quiet_through[id] = seq_after(id);  // it published what it stored
+    } else if (auto h = placement->handed.find(id); h != placement->handed.end()) {
+      quiet_through[id] = h->second;
+    }  // else nobody said what was published of it: all of it again
   }
   spdlog::warn(
       "cluster: this process publishes {} node(s) handed to it and computes {} its data dir's "
       "last checkpoint does not hold: it rebuilds every node it computes from its {} journal "
       "records",
-      handed_here.size(), missing.size(), db->journal_last());
+      new_here.size(), missing.size(), db->journal_last());
 }
 
 void engine::impl::write_placement_now(const placement_record& r, bool patient) {
@@ -605,7 +609,6 @@ void engine::start() {
     m.instance = kept ? *kept : new_member_instance();
     if (!kept) m.writer->put_meta("cluster_instance", m.instance);
     m.placeable = m.rt.empty() && !m.db->journal_has_graph_changes();
-    m.placed_dir = m.checkpoint_meta().find("computed") != nullptr;
   }
   if (m.opt.standby && !m.cfg.cluster.enabled)
     throw std::runtime_error(
@@ -656,7 +659,6 @@ void engine::start() {
                        pub_ep,
                        m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : "",
                        m.graph->graph_hash,
-                       m.placed_dir,
                        {}});
   }
   if (m.opt.live && m.db) m.place_nodes_on_members();

@@ -69,8 +69,8 @@ struct engine::impl {
   // others are spawned but fed nothing, so admin commands find every node.
   std::optional<placement_record> placement;
   // Whether the graph may be placed: not changed at runtime (submit or remove, in the checkpoint
-  // or the journal); and whether this dir's checkpoint holds only the nodes it was placed.
-  bool placeable = false, placed_dir = false;
+  // or the journal).
+  bool placeable = false;
   std::string instance;  // this process in the placement
   std::vector<bool> computed;
   bool computes(std::size_t i) const { return computed.empty() || computed[i]; }
@@ -97,7 +97,7 @@ struct engine::impl {
   bool rebuild = false;
   std::map<std::string, std::uint64_t> quiet_through;
   void rebuild_from_journal(const std::vector<std::string>& missing,
-                            const std::set<std::string>& handed_here);
+                            const std::set<std::string>& new_here);
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)

@@ -168,15 +168,13 @@ TEST_CASE("members are listed while they run and gone once they stop", "[cluster
   c.engine_id = "m1";
   CHECK(read_members(*link, c).empty());  // no engine ever ran: no bucket, no members
   auto active = std::make_unique<member_heartbeat>(
-      c,
-      cluster_member{"a", "active", "tcp://127.0.0.1:5576", "tcp://127.0.0.1:5577", "", false, {}});
+      c, cluster_member{"a", "active", "tcp://127.0.0.1:5576", "tcp://127.0.0.1:5577", "", {}});
   cluster_decl other = c;
   other.engine_id = "m10";  // a name that m1 is a prefix of: not a member of m1
-  member_heartbeat stranger(
-      other, cluster_member{"x", "active", "tcp://127.0.0.1:6000", "", "", false, {}});
+  member_heartbeat stranger(other,
+                            cluster_member{"x", "active", "tcp://127.0.0.1:6000", "", "", {}});
   {
-    member_heartbeat standby(
-        c, cluster_member{"b", "standby", "tcp://127.0.0.1:5578", "", "", false, {}});
+    member_heartbeat standby(c, cluster_member{"b", "standby", "tcp://127.0.0.1:5578", "", "", {}});
     auto ms = read_members(*link, c);
     REQUIRE(ms.size() == 2);
     CHECK(ms[0].instance == "a");

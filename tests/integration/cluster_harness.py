@@ -68,3 +68,40 @@ def cluster_state(data):
     """Admin `cluster` of the engine running on data dir DATA ({} while it does not answer)."""
     r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "cluster", "--json"], timeout=10)
     return json.loads(r.stdout) if r.returncode == 0 else {}
+
+
+def receive_from_all(ctx, ports, on_message):
+    """Subscribes to everything each process publishes (PORTS: name → publish port) and calls
+    on_message(name, frames) for every message, on a thread of its own, until the returned stop()
+    is called (it waits for the thread). A process that restarts binds again: its subscriber is
+    back within 10 ms."""
+    import threading
+
+    import zmq
+    stopping = threading.Event()
+
+    def receive():
+        poller = zmq.Poller()
+        socks = {}
+        for name, port in ports.items():
+            s = ctx.socket(zmq.SUB)
+            s.setsockopt(zmq.SUBSCRIBE, b"")
+            s.setsockopt(zmq.RCVHWM, 0)
+            s.setsockopt(zmq.RECONNECT_IVL, 10)
+            s.connect(f"tcp://127.0.0.1:{port}")
+            poller.register(s, zmq.POLLIN)
+            socks[s] = name
+        while not stopping.is_set():
+            for s, _ in poller.poll(50):
+                on_message(socks[s], s.recv_multipart())
+        for s in socks:
+            s.close(0)
+
+    thread = threading.Thread(target=receive, daemon=True)  # a failed check must not wait for it
+    thread.start()
+
+    def stop():
+        stopping.set()
+        thread.join()
+
+    return stop

@@ -16,13 +16,12 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 
 import msgpack
 import zmq
 
-from cluster_harness import cluster_state, local_cluster
+from cluster_harness import cluster_state, local_cluster, receive_from_all
 from harness import bound_feed, check, feed_config, nodes_toml, parity_rows, run, start, wait_for, workdir
 
 TTL_S = 2
@@ -49,38 +48,19 @@ for name in ("a", "b", "c"):
     logs[name] = os.path.join(wd, f"{name}.log")
 
 # Every output each endpoint carries: (topic, seq) → payload bytes, and clashes.
-seen, clashes, lock = {}, [], threading.Lock()
-stop_receiving = threading.Event()
+seen, clashes = {}, []
 
 
-def receive_all():
-    poller = zmq.Poller()
-    socks = {}
-    for name, port in ports.items():
-        s = ctx.socket(zmq.SUB)
-        s.setsockopt(zmq.SUBSCRIBE, b"")
-        s.setsockopt(zmq.RCVHWM, 0)
-        s.setsockopt(zmq.RECONNECT_IVL, 10)  # the restarted standby binds again: be back at once
-        s.connect(f"tcp://127.0.0.1:{port}")
-        poller.register(s, zmq.POLLIN)
-        socks[s] = name
-    while not stop_receiving.is_set():
-        for s, _ in poller.poll(50):
-            frames = s.recv_multipart()
-            topic = frames[0].decode()
-            if topic.endswith(".late"):
-                continue
-            seq = msgpack.unpackb(frames[-1], raw=False)["seq"]
-            with lock:
-                before = seen.setdefault((topic, seq), frames[-1])
-                if before != frames[-1]:
-                    clashes.append((topic, seq, socks[s]))
-    for s in socks:
-        s.close(0)
+def keep(name, frames):
+    topic = frames[0].decode()
+    if topic.endswith(".late"):
+        return
+    seq = msgpack.unpackb(frames[-1], raw=False)["seq"]
+    if seen.setdefault((topic, seq), frames[-1]) != frames[-1]:
+        clashes.append((topic, seq, name))
 
 
-receiver = threading.Thread(target=receive_all, daemon=True)
-receiver.start()
+stop_receiving = receive_from_all(ctx, ports, keep)
 
 procs = {}
 for n in ("b", "c"):
@@ -174,8 +154,7 @@ final = cluster_state(data[heir])
 procs[heir].send_signal(signal.SIGTERM)
 check(procs[heir].wait(timeout=60) == 0, f"{heir} did not stop cleanly: {open(logs[heir]).read()[-3000:]}")
 time.sleep(0.3)  # the last messages in flight to the subscriber
-stop_receiving.set()
-receiver.join()
+stop_receiving()
 
 single = os.path.join(wd, "single")
 r = run(["replay", data["a"], "--out", single])

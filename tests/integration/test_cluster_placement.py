@@ -18,11 +18,10 @@ import os
 import re
 import signal
 import subprocess
-import threading
 
 import zmq
 
-from cluster_harness import cluster_state, local_cluster
+from cluster_harness import cluster_state, local_cluster, receive_from_all
 from harness import SOURCE_DIR, check, free_port, parity_rows, run, start, wait_for, workdir
 
 TTL_S = 2
@@ -51,32 +50,15 @@ for name in ("a", "b", "c"):
     data[name] = os.path.join(wd, name)
 
 # Every message each process publishes, by topic, over both rounds.
-ctx = zmq.Context()
 topics = {name: {} for name in ports}
-stop_receiving = threading.Event()
 
 
-def receive_all():
-    poller = zmq.Poller()
-    socks = {}
-    for name, port in ports.items():
-        s = ctx.socket(zmq.SUB)
-        s.setsockopt(zmq.SUBSCRIBE, b"")
-        s.setsockopt(zmq.RCVHWM, 0)
-        s.connect(f"tcp://127.0.0.1:{port}")
-        poller.register(s, zmq.POLLIN)
-        socks[s] = name
-    while not stop_receiving.is_set():
-        for s, _ in poller.poll(50):
-            topic = s.recv_multipart()[0].decode()
-            counts = topics[socks[s]]
-            counts[topic] = counts.get(topic, 0) + 1
-    for s in socks:
-        s.close(0)
+def count(name, frames):
+    topic = frames[0].decode()
+    topics[name][topic] = topics[name].get(topic, 0) + 1
 
 
-receiver = threading.Thread(target=receive_all, daemon=True)  # a failed check must not wait for it
-receiver.start()
+stop_receiving = receive_from_all(zmq.Context(), ports, count)
 
 
 def run_round(number, seconds, check_submit):
@@ -139,8 +121,7 @@ again = run_round(2, 8, False)
 for n in data:
     check(again[n]["placement"]["instance"] == instance[n], f"{n} came back under another name: {again[n]}")
     check(again[n]["placement"]["nodes"] == nodes, f"{n} was placed other nodes after a restart: {again[n]}")
-stop_receiving.set()
-receiver.join()
+stop_receiving()
 
 # Each endpoint carried its own nodes (the streams on the active one's) and nothing else.
 streams = {"market.scan", "market.ob"}

@@ -138,8 +138,13 @@ member_heartbeat::~member_heartbeat() {
   cv_.notify_all();
   if (keeper_.joinable()) keeper_.join();
   if (keep_) {
-    // A full heartbeat_ttl from now for the process to come back before it is taken for gone.
+    // A full heartbeat_ttl from now for the process to come back before it is taken for gone;
+    // meanwhile no start of the active process counts on it.
     try {
+      {
+        std::lock_guard lock(mu_);
+        me_.role = away_role;
+      }
       write();
     } catch (const cluster_error&) {
       // it expires a little sooner

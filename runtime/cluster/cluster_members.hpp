@@ -25,7 +25,9 @@ class jetstream_link;
 
 struct cluster_member {
   std::string instance;  // names the process: its data dir's (default "<host>-<pid>")
-  std::string role;      // active, standby, placing (waiting for a placement) or fenced
+  // active, standby, placing (waiting for a placement), fenced, or away (stopped, its key left to
+  // expire: a placed process that may be back within heartbeat_ttl keeps its nodes meanwhile)
+  std::string role;
   std::string publish;   // its publish endpoint, as a subscriber on another host connects to it
   std::string snapshot;  // its snapshot endpoint ("" when it has none)
   std::string graph;     // the hash of the graph it runs: nodes are placed on a same-graph member
@@ -34,6 +36,8 @@ struct cluster_member {
   // publishes what came after (docs/cluster.md, "When a placed process dies").
   std::map<std::string, std::uint64_t> published;
 };
+
+inline constexpr const char* away_role = "away";
 
 std::string members_bucket(const cluster_decl& c);
 
@@ -60,9 +64,9 @@ class member_heartbeat {
   void set_role(const std::string& role);
   // Written with the next renewal.
   void set_published(std::map<std::string, std::uint64_t> published);
-  // Its key stays when this is destroyed, written once more (it expires heartbeat_ttl later if
-  // the process does not come back): a placed process that restarts on its data dir is not taken
-  // for gone meanwhile, and keeps its nodes.
+  // Its key stays when this is destroyed, written once more with the role away (it expires
+  // heartbeat_ttl later if the process does not come back): a placed process that restarts on
+  // its data dir is not taken for gone meanwhile, and keeps its nodes.
   void keep_on_exit();
   std::string instance() const { return me_.instance; }
   // Every live member of this engine, this one included, as last read from the cluster (about

@@ -10,8 +10,9 @@ own. Checked:
     single-process replay of the same journal, and so is every other node a process computed;
   - the placed standbys do not take the engine over when the active process stops (they compute
     only part of the graph), and the active process refuses graph changes while placed;
-  - all three restarted on their dirs are placed the same nodes and go on from their
-    checkpoints (the parity above covers both rounds);
+  - a and b restarted on their dirs while c stays stopped (its key left to expire, role away):
+    a and b keep their nodes and go on from their checkpoints; c's go to a or b, which rebuild
+    from their journals (the parity above covers both rounds; c's against its own journal);
   - a placed dir run without the placement is refused (it lacks the other nodes' state)."""
 import json
 import os
@@ -61,22 +62,26 @@ def count(name, frames):
 stop_receiving = receive_from_all(zmq.Context(), ports, count)
 
 
-def run_round(number, seconds, check_submit):
-    """The standbys, then the active process for SECONDS; returns the placement as each of them
+def log(n, number):
+    return os.path.join(wd, f"{n}-{number}.log")
+
+
+def run_round(number, seconds, check_submit, standbys=("b", "c")):
+    """The STANDBYS, then the active process for SECONDS; returns the placement as each of them
     shows it, once the standbys followed the whole journal and stopped."""
-    procs, logs = {}, {n: os.path.join(wd, f"{n}-{number}.log") for n in data}
-    for n in ("b", "c"):  # the standbys first: the active process places nodes on those it finds
+    procs, logs = {}, {n: log(n, number) for n in data}
+    for n in standbys:  # the standbys first: the active process places nodes on those it finds
         procs[n] = start(["run", cfgs[n], "--data", data[n], "--standby"], stdout=subprocess.DEVNULL,
                          stderr=open(logs[n], "w"))
-    for n in ("b", "c"):
+    for n in standbys:
         wait_for(lambda: "waiting for the placement" in open(logs[n]).read(), timeout=30,
                  what=f"standby {n} waiting for a placement")
     procs["a"] = start(["run", cfgs["a"], "--data", data["a"], "--for", f"{seconds}s"], stdout=subprocess.DEVNULL,
                        stderr=open(logs["a"], "w"))
-    wait_for(lambda: all("placement" in cluster_state(data[n]) for n in data), timeout=60,
-             what="the placement on all three processes")
-    states = {n: cluster_state(data[n]) for n in data}
-    for n in ("b", "c"):
+    wait_for(lambda: all("placement" in cluster_state(data[n]) for n in ("a",) + standbys), timeout=60,
+             what="the placement on every process")
+    states = {n: cluster_state(data[n]) for n in ("a",) + standbys}
+    for n in standbys:
         check(states[n]["placement"]["nodes"] == states["a"]["placement"]["nodes"],
               f"{n} reads another placement: {states[n]}")
         check(states[n]["role"] == "standby", f"{n}: {states[n]}")
@@ -93,9 +98,9 @@ def run_round(number, seconds, check_submit):
         check(r.returncode == 0, f"restart esof on a placed engine: {r.stdout}{r.stderr}")
     check(procs["a"].wait(timeout=90) == 0, f"the active process failed: {open(logs['a']).read()[-3000:]}")
     records = json.loads(run(["manifest", data["a"], "--json"]).stdout)["journal"]["records"]
-    wait_for(lambda: all(cluster_state(data[n]).get("followed") == records for n in ("b", "c")), timeout=60,
-             what="both standbys following the whole journal")
-    for n in ("b", "c"):
+    wait_for(lambda: all(cluster_state(data[n]).get("followed") == records for n in standbys), timeout=60,
+             what="the standbys following the whole journal")
+    for n in standbys:
         s = cluster_state(data[n])
         check(s["role"] == "standby", f"a placed standby took the engine over: {s}")
         procs[n].send_signal(signal.SIGTERM)
@@ -115,30 +120,45 @@ check(set(nodes) == {"scanner", "selector", "dc", "ob", "acb", "mc", "esof", "po
       f"every node placed: {sorted(nodes)}")
 check(all(owned[n] for n in owned), f"a process has no node: {owned}")
 
-# All three restarted on their dirs: each is the same process to the cluster (its name is kept in
-# its data dir), so every node is placed where it was and continues from its checkpoint.
-again = run_round(2, 8, False)
-for n in data:
+# a and b restarted on their dirs, c gone for good: each is the same process to the cluster (its
+# name is kept in its data dir), so their nodes stay where they were and go on from their
+# checkpoints; c's go to a or b, which rebuild from their journals (the active process after
+# waiting for the standby that does not come).
+again = run_round(2, 8, False, standbys=("b",))
+moved = {}
+for n in ("a", "b"):
     check(again[n]["placement"]["instance"] == instance[n], f"{n} came back under another name: {again[n]}")
-    check(again[n]["placement"]["nodes"] == nodes, f"{n} was placed other nodes after a restart: {again[n]}")
+    now = again[n]["placement"]["nodes"]
+    check(sorted(again[n]["placement"]["members"]) == sorted([instance["a"], instance["b"]]), f"members: {again[n]}")
+    for node, where in nodes.items():
+        if where != instance["c"]:
+            check(now[node] == where, f"{node} moved off {where} after a restart: {again[n]}")
+        else:
+            moved[node] = next(m for m in ("a", "b") if instance[m] == now[node])
+for heir in set(moved.values()):
+    check("rebuilds every node it computes" in open(log(heir, 2)).read(),
+          f"{heir} took nodes of c without rebuilding: {open(log(heir, 2)).read()[-3000:]}")
 stop_receiving()
 
-# Each endpoint carried its own nodes (the streams on the active one's) and nothing else.
+# Each endpoint carried its own nodes (the streams on the active one's; c's on their heirs in the
+# second round) and nothing else.
 streams = {"market.scan", "market.ob"}
 for n in instance:
-    mine = set(owned[n]) | (streams if n == "a" else set())
+    mine = set(owned[n]) | {k for k, h in moved.items() if h == n} | (streams if n == "a" else set())
     got = set(topics[n])
     check(got <= mine, f"{n} published nodes it does not own: {sorted(got - mine)}")
-    check(set(owned[n]) <= got, f"{n} did not publish {sorted(set(owned[n]) - got)}")
+    check(set(mine) <= got, f"{n} did not publish {sorted(set(mine) - got)}")
 
-# Against one process replaying the same journal: every node's outputs where it was computed.
-single = os.path.join(wd, "single")
-r = run(["replay", data["a"], "--out", single])
-check(r.returncode == 0, f"replay: {r.stderr}")
+# Against one process replaying the same journal: every node's outputs where it was computed —
+# for c, the journal it followed in the first round.
+latest = {"a": again["a"], "b": again["b"], "c": states["c"]}
 for n in instance:
+    single = os.path.join(wd, f"single-{n}")
+    r = run(["replay", data["a" if n != "c" else "c"], "--out", single])
+    check(r.returncode == 0, f"replay: {r.stderr}")
     p = run(["parity", single, data[n]])
     rows = parity_rows(p.stdout)
-    computed = set(states[n]["placement"]["computed"])
+    computed = set(latest[n]["placement"]["computed"])
     for node in nodes:
         x, y, eq = rows.get(node, (0, 0, False))
         if node in computed:
@@ -150,10 +170,10 @@ for n in instance:
 
 # A placed dir that did not compute every node (the process owning sizing computes them all):
 # run without the placement, it is refused, not run with nodes whose state and seqs it lacks.
-partial = next(n for n in ("a", "b", "c") if len(states[n]["placement"]["computed"]) < len(nodes))
+partial = next(n for n in ("a", "b", "c") if len(latest[n]["placement"]["computed"]) < len(nodes))
 lone = os.path.join(wd, "lone.toml")
 open(lone, "w").write(re.sub(r"\[cluster\].*?(?=\[\[source\]\])", "", open(cfgs[partial]).read(), flags=re.S))
 r = run(["run", lone, "--data", data[partial], "--for", "1s"], timeout=60)
 check(r.returncode != 0 and "did not compute it when it last checkpointed" in r.stderr,
       f"a placed dir run whole: {r.returncode} {r.stderr[-2000:]}")
-print("ok:", {n: owned[n] for n in sorted(owned)})
+print("ok:", {n: owned[n] for n in sorted(owned)}, "then c's moved to", moved)

@@ -172,6 +172,10 @@ void add_run_command(CLI::App& app, cli_result& result) {
       }
       if (again) {
         spdlog::info("restarting on data dir {}", opt.data_dir);
+        if (auto lease = eng->lease_taken()) {
+          opt.standby = false;
+          opt.lease = std::move(lease);
+        }
         eng->stop();
         if (*stop_asked) {
           again = false;  // a signal while it stopped: no new start

@@ -234,7 +234,10 @@ void engine::impl::place_nodes_on_members() {
       }
     } else if (!standby) {
       placements = std::make_unique<placement_channel>(cfg.cluster);
-      const auto wait = std::max(cfg.cluster.expiry_wait(), std::chrono::milliseconds(10'000));
+      // A takeover places on the standbys running now: the engine ingests nothing meanwhile.
+      const auto wait =
+          opt.lease ? std::chrono::milliseconds(0)
+                    : std::max(cfg.cluster.expiry_wait(), std::chrono::milliseconds(10'000));
       placement = placements->choose(instance, lease->instance(), *graph, wait);
     }
   }
@@ -454,8 +457,19 @@ void engine::impl::follow_journal() {
     if (change) flow->wait_idle();  // a graph change applies to a quiet graph, as in catch_up
     gate->forward(r);
   };
-  h.promoted = [this](std::unique_ptr<engine_lease> l) { take_over(std::move(l)); };
-  h.contend = computed.empty();  // a process computing some nodes cannot be the whole engine
+  h.promoted = [this](std::unique_ptr<engine_lease> l) {
+    if (computed.empty()) {
+      take_over(std::move(l));
+      return;
+    }
+    // It computes only its share: it starts again as the active process, placing the nodes
+    // anew (the dead one's among them) and rebuilding what it did not compute from its journal.
+    spdlog::warn(
+        "cluster: this placed standby took engine {}'s lease: it restarts as the active process",
+        cfg.cluster.engine_id);
+    handoff = std::move(l);
+    restart = true;
+  };
   // The follower checks that the stream holds this dir's last record.
   const std::uint64_t last = db->journal_last();
   follower = std::make_unique<journal_follower>(cfg.cluster, last,
@@ -592,11 +606,18 @@ void engine::start() {
     if (m.opt.live && m.cfg.cluster.enabled && !m.opt.standby) {
       // One process at a time is engine <engine_id>: a restart after a kill waits for the old
       // lease to expire; a live holder elsewhere stops this start.
-      m.lease = std::make_unique<engine_lease>(m.cfg.cluster);
-      if (!m.lease->acquire(m.cfg.cluster.expiry_wait()))
-        throw std::runtime_error("cluster: engine " + m.cfg.cluster.engine_id +
-                                 " is running elsewhere (" + m.lease->holder() +
-                                 "); start this one with --standby to take over when it stops");
+      if (m.opt.lease) {  // a placed standby that took the lease, restarted to be the engine
+        m.lease = m.opt.lease;
+        if (!m.lease->held())
+          throw std::runtime_error("cluster: the lease of engine " + m.cfg.cluster.engine_id +
+                                   " was lost while this process restarted to take it over");
+      } else {
+        m.lease = std::make_shared<engine_lease>(m.cfg.cluster);
+        if (!m.lease->acquire(m.cfg.cluster.expiry_wait()))
+          throw std::runtime_error("cluster: engine " + m.cfg.cluster.engine_id +
+                                   " is running elsewhere (" + m.lease->holder() +
+                                   "); start this one with --standby to take over when it stops");
+      }
       m.replicator =
           std::make_unique<journal_replicator>(m.cfg.cluster, *m.db, m.writer, m.opt.config_text);
     }
@@ -829,6 +850,8 @@ void engine::stop() {
 }
 
 bool engine::restart_wanted() const { return impl_->restart; }
+
+std::shared_ptr<engine_lease> engine::lease_taken() const { return impl_->handoff; }
 
 engine_counts engine::counts() const { return impl_->counts; }
 std::vector<node_report> engine::nodes() const {

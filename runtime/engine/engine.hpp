@@ -19,6 +19,8 @@
 
 namespace shoal {
 
+class engine_lease;
+
 struct engine_options {
   std::size_t threads = 2;
   std::string data_dir;               // empty: no store (nothing journaled, stored or checkpointed)
@@ -39,6 +41,9 @@ struct engine_options {
   // [cluster]: start as the standby of engine <engine_id> (docs/cluster.md): follow its journal
   // from the cluster, and take over when its lease expires.
   bool standby = false;
+  // [cluster]: the lease a placed standby took (engine::lease_taken): this engine is engine
+  // <engine_id> with it, without acquiring one.
+  std::shared_ptr<engine_lease> lease;
 };
 
 struct engine_counts {
@@ -86,6 +91,9 @@ class engine {
   // [cluster] members > 1: the nodes placed on this standby changed (a placed process died).
   // The runner stops this engine and starts a new one on the same data dir, which computes them.
   bool restart_wanted() const;
+  // Set with restart_wanted() when the standby took the engine's lease: the runner starts the
+  // next engine as the active one with it (engine_options::lease).
+  std::shared_ptr<engine_lease> lease_taken() const;
   // Stops the sources, drains the graph, checkpoints, stops the actors, flushes the store and
   // the publisher. Idempotent.
   void stop();

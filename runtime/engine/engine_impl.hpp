@@ -51,7 +51,8 @@ struct engine::impl {
   std::unique_ptr<journal_replicator> replicator;
   // [cluster]: the lease that makes this process engine <engine_id> (the ingesting one), and,
   // on a standby (`--standby`), what follows the active engine's journal until it takes over.
-  std::unique_ptr<engine_lease> lease;
+  std::shared_ptr<engine_lease> lease;
+  std::shared_ptr<engine_lease> handoff;  // a placed standby's, for the engine it restarts as
   std::unique_ptr<journal_follower> follower;
   std::atomic<bool> standby{false};
   std::atomic<bool> fenced{false};  // another process took the lease: sources stopped

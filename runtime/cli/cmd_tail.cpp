@@ -117,9 +117,11 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       if (tracked && snap.empty())
         return usage("--catch-up with --track needs --snapshot (the engine's snapshot endpoint)");
       if (o->topics.empty()) return usage("--catch-up needs the TOPICs to catch up on");
-      if (watch) {  // the active member's, else a standby's (never a fenced one's: it is behind)
+      if (watch) {  // the active member's, else a standby's (never a fenced one's: it is behind;
+                    // nor an away one's: it stopped)
         for (const auto& m : members)
-          if (!m.snapshot.empty() && m.role != "fenced" && (snap.empty() || m.role == "active"))
+          if (!m.snapshot.empty() && m.role != "fenced" && m.role != away_role &&
+              (snap.empty() || m.role == "active"))
             snap = m.snapshot;
         if (snap.empty())
           return usage("--catch-up: no member of engine " + cl.engine_id +
@@ -216,7 +218,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       const auto now = std::chrono::steady_clock::now();
       std::set<std::string> listed;
       for (const auto& m : members) {
-        if (m.publish.empty() || unusable.count(m.publish)) continue;
+        // An away member stopped (its key left to expire): its connection goes as if unlisted.
+        if (m.publish.empty() || unusable.count(m.publish) || m.role == away_role) continue;
         listed.insert(m.publish);
         first_missing.erase(m.publish);
         if (joined.count(m.publish)) continue;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "runtime/cluster/cluster_members.hpp"
@@ -63,6 +64,7 @@ placement_record placement_channel::choose(const std::string& self, const std::s
   const auto wanted = static_cast<std::size_t>(c.members - 1);
   const auto deadline = std::chrono::steady_clock::now() + wait;
   std::vector<cluster_member> standbys;  // as the last read that succeeded listed them
+  std::map<std::string, member_published> reported;  // what every listed member last said
   std::optional<placement_record> previous;
   auto placed_before = [&](const std::string& m) {
     return previous && std::find(previous->members.begin(), previous->members.end(), m) !=
@@ -75,13 +77,17 @@ placement_record placement_channel::choose(const std::string& self, const std::s
     try {
       if (!previous) previous = last_placement(link, c, p.graph_hash);
       std::vector<cluster_member> found;
+      std::map<std::string, member_published> said;
       // Standbys waiting for a placement, and those running their share of the last one (this
-      // process restarted): not those that compute every node.
-      for (auto& m : read_members(link, c))
+      // process restarted): not those that compute every node, nor those away.
+      for (auto& m : read_members(link, c)) {
+        said[m.instance] = m.published;
         if ((m.role == placing_role || (m.role == "standby" && placed_before(m.instance))) &&
             m.graph == p.graph_hash && m.instance != self)
           found.push_back(std::move(m));
+      }
       standbys = std::move(found);
+      reported = std::move(said);
       read_once = true;
     } catch (const cluster_error& e) {
       if (!read_once && std::chrono::steady_clock::now() >= deadline) throw;
@@ -116,11 +122,25 @@ placement_record placement_channel::choose(const std::string& self, const std::s
                         e.what() + "; start the processes of the last placement again");
   }
   // Nodes handed on after a loss and still where they went: their heirs may not have read it.
-  if (previous)
-    for (const auto& [id, seq] : previous->handed)
-      if (auto it = r.nodes.find(id);
-          it != r.nodes.end() && previous->nodes.count(id) && previous->nodes.at(id) == it->second)
-        r.handed[id] = seq;
+  // Nodes moving now off a member that is gone or away: what it last said it published (its
+  // record, while its key lasts), at least what was handed to it.
+  if (previous) {
+    for (const auto& [id, was] : previous->nodes) {
+      const auto it = r.nodes.find(id);
+      if (it == r.nodes.end()) continue;
+      const auto h = previous->handed.find(id);
+      if (it->second == was) {
+        if (h != previous->handed.end()) r.handed[id] = h->second;
+        continue;
+      }
+      std::optional<std::uint64_t> seq;
+      if (h != previous->handed.end()) seq = h->second;
+      if (auto m = reported.find(was); m != reported.end())
+        if (auto s = m->second.find(id); s != m->second.end())
+          seq = std::max(seq.value_or(0), s->second);
+      if (seq) r.handed[id] = *seq;
+    }
+  }
   return r;
 }
 

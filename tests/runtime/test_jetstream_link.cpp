@@ -192,6 +192,15 @@ TEST_CASE("members are listed while they run and gone once they stop", "[cluster
   active.reset();
   CHECK(read_members(*link, c).empty());
   CHECK(read_members(*link, other).size() == 1);
+  {
+    // A placed process that restarts leaves its key, marked away, to expire (heartbeat_ttl).
+    member_heartbeat leaving(c, cluster_member{"d", "standby", "tcp://127.0.0.1:5579", "", "", {}});
+    leaving.keep_on_exit();
+  }
+  const auto left = read_members(*link, c);
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].instance == "d");
+  CHECK(left[0].role == "away");
 }
 
 TEST_CASE("an endpoint bound to every address is advertised with the host's name", "[cluster]") {

@@ -11,6 +11,7 @@
 #include "actors/core/params.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/recorded_config.hpp"
+#include "runtime/cluster/engine_lease.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/store/dir_lock.hpp"
 #include "runtime/transport/curve_keys.hpp"
@@ -143,6 +144,7 @@ void add_run_command(CLI::App& app, cli_result& result) {
     for (bool again = true; again;) {
       eng.reset();
       eng = std::make_unique<engine>(cfg, p, opt);
+      opt.lease.reset();  // the engine owns it now (its on_lost handler is the engine's)
       try {
         eng->start();
       } catch (const dir_locked& e) {
@@ -172,13 +174,15 @@ void add_run_command(CLI::App& app, cli_result& result) {
       }
       if (again) {
         spdlog::info("restarting on data dir {}", opt.data_dir);
+        eng->stop();  // its follower (which may be taking the lease) has ended
         if (auto lease = eng->lease_taken()) {
           opt.standby = false;
           opt.lease = std::move(lease);
         }
-        eng->stop();
         if (*stop_asked) {
           again = false;  // a signal while it stopped: no new start
+          if (opt.lease) opt.lease->release();  // a standby elsewhere takes over at once
+          opt.lease.reset();
         } else {
           default_stop_signals();
         }

@@ -58,7 +58,8 @@ std::optional<placement_record> placement_channel::read(const std::string& graph
 }
 
 placement_record placement_channel::choose(const std::string& self, const std::string& lease,
-                                           const plan& p, std::chrono::milliseconds wait) {
+                                           const plan& p, std::chrono::milliseconds wait,
+                                           bool wait_for_standbys) {
   const cluster_decl& c = c_;
   jetstream_link& link = *link_;
   const auto wanted = static_cast<std::size_t>(c.members - 1);
@@ -81,7 +82,8 @@ placement_record placement_channel::choose(const std::string& self, const std::s
       // Standbys waiting for a placement, and those running their share of the last one (this
       // process restarted): not those that compute every node, nor those away.
       for (auto& m : read_members(link, c)) {
-        said[m.instance] = m.published;
+        for (const auto& [id, seq] : m.published)  // an away key and a new one may share a name
+          said[m.instance][id] = std::max(said[m.instance][id], seq);
         if ((m.role == placing_role || (m.role == "standby" && placed_before(m.instance))) &&
             m.graph == p.graph_hash && m.instance != self)
           found.push_back(std::move(m));
@@ -93,7 +95,9 @@ placement_record placement_channel::choose(const std::string& self, const std::s
       if (!read_once && std::chrono::steady_clock::now() >= deadline) throw;
       spdlog::debug("cluster: reading the members of engine {}: {}", c.engine_id, e.what());
     }
-    if (standbys.size() >= wanted || std::chrono::steady_clock::now() >= deadline) break;
+    if ((read_once && (standbys.size() >= wanted || !wait_for_standbys)) ||
+        std::chrono::steady_clock::now() >= deadline)
+      break;
     std::this_thread::sleep_for(poll_every);
   }
   if (standbys.size() < wanted)

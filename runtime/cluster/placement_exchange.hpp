@@ -41,8 +41,10 @@ class placement_channel {
   // to be listed in the cluster, and places p's nodes on itself and them. The members and nodes
   // of the last placement of the same graph are kept where they can be. Writes nothing (write
   // does, once the process knows it can run its share). Throws cluster_error.
+  // !wait_for_standbys (a takeover): places on those listed by the first read that succeeds,
+  // `wait` bounding only the reads that fail.
   placement_record choose(const std::string& self, const std::string& lease, const plan& p,
-                          std::chrono::milliseconds wait);
+                          std::chrono::milliseconds wait, bool wait_for_standbys = true);
   // patient: retries while a bucket just made has no leader (at start).
   void write(const placement_record& r, bool patient);
 

@@ -235,10 +235,8 @@ void engine::impl::place_nodes_on_members() {
     } else if (!standby) {
       placements = std::make_unique<placement_channel>(cfg.cluster);
       // A takeover places on the standbys running now: the engine ingests nothing meanwhile.
-      const auto wait =
-          opt.lease ? std::chrono::milliseconds(0)
-                    : std::max(cfg.cluster.expiry_wait(), std::chrono::milliseconds(10'000));
-      placement = placements->choose(instance, lease->instance(), *graph, wait);
+      const auto wait = std::max(cfg.cluster.expiry_wait(), std::chrono::milliseconds(10'000));
+      placement = placements->choose(instance, lease->instance(), *graph, wait, !lease_handed);
     }
   }
   if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
@@ -355,8 +353,12 @@ void engine::impl::place_lost_nodes() {
     live = member->members();
   }
   std::set<std::string> alive;
+  // This process takes none (it would have to restart, and another would take the engine), nor
+  // does one that stopped (away): it may come back for its own, or be gone for good.
+  std::vector<std::string> closed{instance};
   for (auto& mb : live) {
     alive.insert(mb.instance);
+    if (mb.role == away_role) closed.push_back(mb.instance);
     for (const auto& [id, seq] : mb.published)
       last_published[mb.instance][id] = std::max(last_published[mb.instance][id], seq);
   }
@@ -367,8 +369,7 @@ void engine::impl::place_lost_nodes() {
   if (lost.empty()) return;
   placement_record next;
   try {
-    // This process takes none: it would have to restart, and another would take the engine.
-    next = place_after_loss(placement_nodes(*graph), *placement, lost, last_published, {instance});
+    next = place_after_loss(placement_nodes(*graph), *placement, lost, last_published, closed);
   } catch (const std::runtime_error& e) {
     if (!lost_reported)
       spdlog::error("cluster: placed process(es) {} stopped: {}; their nodes are not published",
@@ -467,7 +468,10 @@ void engine::impl::follow_journal() {
     spdlog::warn(
         "cluster: this placed standby took engine {}'s lease: it restarts as the active process",
         cfg.cluster.engine_id);
-    handoff = std::move(l);
+    {
+      std::lock_guard lock(member_mu);
+      handoff = std::move(l);
+    }
     restart = true;
   };
   // The follower checks that the stream holds this dir's last record.
@@ -607,7 +611,8 @@ void engine::start() {
       // One process at a time is engine <engine_id>: a restart after a kill waits for the old
       // lease to expire; a live holder elsewhere stops this start.
       if (m.opt.lease) {  // a placed standby that took the lease, restarted to be the engine
-        m.lease = m.opt.lease;
+        m.lease = std::move(m.opt.lease);
+        m.lease_handed = true;
         if (!m.lease->held())
           throw std::runtime_error("cluster: the lease of engine " + m.cfg.cluster.engine_id +
                                    " was lost while this process restarted to take it over");
@@ -851,7 +856,10 @@ void engine::stop() {
 
 bool engine::restart_wanted() const { return impl_->restart; }
 
-std::shared_ptr<engine_lease> engine::lease_taken() const { return impl_->handoff; }
+std::shared_ptr<engine_lease> engine::lease_taken() const {
+  std::lock_guard lock(impl_->member_mu);
+  return impl_->handoff;
+}
 
 engine_counts engine::counts() const { return impl_->counts; }
 std::vector<node_report> engine::nodes() const {

@@ -53,6 +53,7 @@ struct engine::impl {
   // on a standby (`--standby`), what follows the active engine's journal until it takes over.
   std::shared_ptr<engine_lease> lease;
   std::shared_ptr<engine_lease> handoff;  // a placed standby's, for the engine it restarts as
+  bool lease_handed = false;              // this engine started with such a lease
   std::unique_ptr<journal_follower> follower;
   std::atomic<bool> standby{false};
   std::atomic<bool> fenced{false};  // another process took the lease: sources stopped

@@ -156,9 +156,11 @@ procs["a"].wait(timeout=10)
 subscribed()
 became_active = time.monotonic() - a_killed
 check("restarts as the active process" in open(logs[heir]).read(), f"{heir}: {open(logs[heir]).read()[-3000:]}")
+wait_for(lambda: cluster_state(data[heir]).get("role") == "active", timeout=10, what=f"{heir} answering as active")
 state = cluster_state(data[heir])
-check(state.get("role") == "active" and set(state["placement"]["nodes"].values()) == {instance[heir]},
-      f"{heir} after the active process died: {state}")
+check(set(state["placement"]["nodes"].values()) == {instance[heir]}, f"{heir} after the active process died: {state}")
+# It placed with the lease its follower took (not one acquired anew), and holds it.
+check(state["lease"] == state["placement"]["holder"] != first["holder"], f"{heir}'s lease: {state}")
 for _ in range(6):
     burst(25)
 wait_for(lambda: ingested(heir) == sent, timeout=30, what=f"{heir} ingesting all {sent} scans")

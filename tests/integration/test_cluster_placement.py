@@ -66,9 +66,9 @@ def log(n, number):
     return os.path.join(wd, f"{n}-{number}.log")
 
 
-def run_round(number, seconds, check_submit, standbys=("b", "c")):
-    """The STANDBYS, then the active process for SECONDS; returns the placement as each of them
-    shows it, once the standbys followed the whole journal and stopped."""
+def run_round(number, check_submit, standbys=("b", "c")):
+    """The STANDBYS, then the active process; returns the placement as each of them shows it,
+    once each standby published a stretch of its nodes and all of them stopped."""
     procs, logs = {}, {n: log(n, number) for n in data}
     for n in standbys:  # the standbys first: the active process places nodes on those it finds
         procs[n] = start(["run", cfgs[n], "--data", data[n], "--standby"], stdout=subprocess.DEVNULL,
@@ -76,8 +76,7 @@ def run_round(number, seconds, check_submit, standbys=("b", "c")):
     for n in standbys:
         wait_for(lambda: "waiting for the placement" in open(logs[n]).read(), timeout=30,
                  what=f"standby {n} waiting for a placement")
-    procs["a"] = start(["run", cfgs["a"], "--data", data["a"], "--for", f"{seconds}s"], stdout=subprocess.DEVNULL,
-                       stderr=open(logs["a"], "w"))
+    procs["a"] = start(["run", cfgs["a"], "--data", data["a"]], stdout=subprocess.DEVNULL, stderr=open(logs["a"], "w"))
     wait_for(lambda: all("placement" in cluster_state(data[n]) for n in ("a",) + standbys), timeout=60,
              what="the placement on every process")
     states = {n: cluster_state(data[n]) for n in ("a",) + standbys}
@@ -96,9 +95,11 @@ def run_round(number, seconds, check_submit, standbys=("b", "c")):
         # control record that changes no graph: the next start still places the nodes).
         r = run(["admin", "--socket", os.path.join(data["a"], "shoal.sock"), "restart", "esof"])
         check(r.returncode == 0, f"restart esof on a placed engine: {r.stdout}{r.stderr}")
-    # The standbys stop first, once each published a stretch of its nodes: a placed standby takes
-    # the engine over when the active process stops (test_cluster_placed_failover), and this round
-    # ends with all of them stopped. Each dir is compared with a replay of its own journal.
+    # The standbys stop first, once each published a stretch of its nodes, then at once the active
+    # process: a placed standby takes the engine over when the active process stops
+    # (test_cluster_placed_failover), and this round ends with all of them stopped, their nodes
+    # where they were (a stopped standby's key stays for heartbeat_ttl, role away, and an away
+    # member takes no nodes). Each dir is compared with a replay of its own journal.
     mine = {n: [k for k, v in states["a"]["placement"]["nodes"].items() if v == states[n]["placement"]["instance"]]
             for n in standbys}
 
@@ -113,14 +114,15 @@ def run_round(number, seconds, check_submit, standbys=("b", "c")):
         check(s["role"] == "standby", f"{n} is not a standby: {s}")
         procs[n].send_signal(signal.SIGTERM)
         check(procs[n].wait(timeout=60) == 0, f"standby {n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
-    check(procs["a"].wait(timeout=90) == 0, f"the active process failed: {open(logs['a']).read()[-3000:]}")
+    procs["a"].send_signal(signal.SIGTERM)
+    check(procs["a"].wait(timeout=60) == 0, f"the active process failed: {open(logs['a']).read()[-3000:]}")
     records = json.loads(run(["manifest", data["a"], "--json"]).stdout)["journal"]["records"]
     print(f"round {number}: journal {records} records, placement",
           json.dumps(states["a"]["placement"]["nodes"], sort_keys=True))
     return states
 
 
-states = run_round(1, 20, True)
+states = run_round(1, True)
 placement = states["a"]["placement"]
 instance = {n: states[n]["placement"]["instance"] for n in states}
 check(sorted(placement["members"]) == sorted(instance.values()), f"the members placed on: {placement}")
@@ -134,7 +136,7 @@ check(all(owned[n] for n in owned), f"a process has no node: {owned}")
 # name is kept in its data dir), so their nodes stay where they were and go on from their
 # checkpoints; c's go to a or b, which rebuild from their journals (the active process after
 # waiting for the standby that does not come).
-again = run_round(2, 8, False, standbys=("b",))
+again = run_round(2, False, standbys=("b",))
 moved = {}
 for n in ("a", "b"):
     check(again[n]["placement"]["instance"] == instance[n], f"{n} came back under another name: {again[n]}")

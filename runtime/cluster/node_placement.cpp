@@ -114,18 +114,30 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
   for (const auto& [id, m] : r.nodes)
     if (!gone(m)) kept[id] = m;
   next.nodes = place_nodes(nodes, next.members, kept, closed);
-  // Earlier hand-overs stay: their heirs may not have read them yet (a process that published a
-  // node when it last checkpointed does not go back to the seq handed with it).
-  for (const auto& [id, m] : r.nodes) {
-    if (!gone(m)) continue;
-    // Moved to it before: it may have died before saying what it published of it.
-    std::uint64_t seq = 0;
-    if (auto h = r.handed.find(id); h != r.handed.end()) seq = h->second;
-    if (auto p = published.find(m); p != published.end())
-      if (auto s = p->second.find(id); s != p->second.end()) seq = std::max(seq, s->second);
-    next.handed[id] = seq;
-  }
+  next.handed = hand_over(r, next.nodes, published);
   return next;
+}
+
+std::map<std::string, std::uint64_t> hand_over(
+    const placement_record& previous, const node_placement& next,
+    const std::map<std::string, member_published>& reported) {
+  std::map<std::string, std::uint64_t> handed;
+  for (const auto& [id, was] : previous.nodes) {
+    const auto now = next.find(id);
+    if (now == next.end()) continue;
+    // Moved to it before: it may have died before saying what it published of it, and a report
+    // below that (it was still rebuilding) does not take it back.
+    const auto h = previous.handed.find(id);
+    if (now->second == was) {
+      if (h != previous.handed.end()) handed[id] = h->second;  // its heir may not have read it
+      continue;
+    }
+    std::uint64_t seq = h != previous.handed.end() ? h->second : 0;
+    if (auto m = reported.find(was); m != reported.end())
+      if (auto s = m->second.find(id); s != m->second.end()) seq = std::max(seq, s->second);
+    handed[id] = seq;
+  }
+  return handed;
 }
 
 std::vector<bool> computed_by(const std::vector<placement_node>& nodes, const node_placement& p,

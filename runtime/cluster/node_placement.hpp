@@ -60,14 +60,20 @@ using member_published = std::map<std::string, std::uint64_t>;
 
 // The placement once the members in `lost` are gone (their heartbeats expired): their nodes go
 // to the other members but those in `closed` (place_nodes), everything else stays. `published`
-// (by member) holds what each had last said it published; `handed` keeps what it held and gets,
-// for each node moved, that seq (or, for a node moved to a lost member before, the larger of it
-// and the seq handed then). Throws std::runtime_error when a node has nowhere to go.
+// (by member) holds what each had last said it published; `handed` is hand_over's. Throws
+// std::runtime_error when a node has nowhere to go.
 placement_record place_after_loss(const std::vector<placement_node>& nodes,
                                   const placement_record& r, const std::vector<std::string>& lost,
                                   const std::map<std::string, member_published>& published,
                                   const std::vector<std::string>& closed);
 
+// The hand-overs of a placement `next` made from `previous`: those of nodes still where they
+// went (their heirs may not have read them yet), and for each node moving off its process, what
+// that process last said it published of it (`reported`, by member), at least what was handed to
+// it before; 0 when nobody knows (the node's whole history is published again).
+std::map<std::string, std::uint64_t> hand_over(
+    const placement_record& previous, const node_placement& next,
+    const std::map<std::string, member_published>& reported);
 std::string encode_placement(const placement_record& r);  // JSON
 // Throws std::runtime_error naming what is wrong.
 placement_record decode_placement(std::string_view json);

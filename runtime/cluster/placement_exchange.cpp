@@ -125,26 +125,9 @@ placement_record placement_channel::choose(const std::string& self, const std::s
     throw cluster_error(std::string("cannot place the nodes of engine ") + c.engine_id + ": " +
                         e.what() + "; start the processes of the last placement again");
   }
-  // Nodes handed on after a loss and still where they went: their heirs may not have read it.
-  // Nodes moving now off a member that is gone or away: what it last said it published (its
-  // record, while its key lasts), at least what was handed to it.
-  if (previous) {
-    for (const auto& [id, was] : previous->nodes) {
-      const auto it = r.nodes.find(id);
-      if (it == r.nodes.end()) continue;
-      const auto h = previous->handed.find(id);
-      if (it->second == was) {
-        if (h != previous->handed.end()) r.handed[id] = h->second;
-        continue;
-      }
-      std::optional<std::uint64_t> seq;
-      if (h != previous->handed.end()) seq = h->second;
-      if (auto m = reported.find(was); m != reported.end())
-        if (auto s = m->second.find(id); s != m->second.end())
-          seq = std::max(seq.value_or(0), s->second);
-      if (seq) r.handed[id] = *seq;
-    }
-  }
+  // What a member that is gone or away last said it published (its record, while its key
+  // lasts) goes with its nodes.
+  if (previous) r.handed = hand_over(*previous, r.nodes, reported);
   return r;
 }
 

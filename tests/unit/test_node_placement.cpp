@@ -211,3 +211,22 @@ TEST_CASE("a lost member's nodes go to the open members with what it had publish
                     Contains("has no process to go to"));
   CHECK_THROWS_WITH(place_after_loss(g, r, {"a", "b", "c"}, {}, {}), Contains("no process"));
 }
+
+TEST_CASE("hand-overs follow the nodes that move and stay with those that do not") {
+  placement_record previous;
+  previous.members = {"a", "b", "c"};
+  previous.nodes = {{"n1", "a"}, {"n2", "b"}, {"n3", "c"}, {"n4", "c"}, {"n5", "b"}};
+  previous.handed = {{"n2", 12}, {"n3", 50}, {"n5", 9}};
+  // c is gone: n3 and n4 move to a. b is away: n5 moves to a, n2 stays on b. n1 leaves the graph.
+  const node_placement next = {{"n2", "b"}, {"n3", "a"}, {"n4", "a"}, {"n5", "a"}};
+  const std::map<std::string, member_published> reported = {
+      {"c", {{"n3", 40}, {"n4", 33}}},  // below what was handed with n3: still rebuilding it
+      {"b", {{"n2", 99}, {"n5", 20}}},
+  };
+  const auto handed = hand_over(previous, next, reported);
+  CHECK(handed ==
+        std::map<std::string, std::uint64_t>{{"n2", 12}, {"n3", 50}, {"n4", 33}, {"n5", 20}});
+  // Nobody said anything: a moved node starts from 0 (all of it again), unless it was handed.
+  CHECK(hand_over(previous, {{"n4", "b"}, {"n3", "b"}}, {}) ==
+        std::map<std::string, std::uint64_t>{{"n3", 50}, {"n4", 0}});
+}

@@ -326,18 +326,23 @@ void engine::impl::keep_placement() {
   if (!placement || !placements || restart) return;
   if (!standby && !fenced) place_lost_nodes();  // reads what the heartbeat listed: no I/O
   if (ticks % 25 != 0) return;
-  std::map<std::string, std::uint64_t> now;
-  std::set<std::string> own;
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-    if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
-  for (const auto& r : board->snapshot())
-    if (own.count(r.id) && r.last_seq > 0) now[r.id] = r.last_seq;
+  auto now = own_last_seqs();
   {
     std::lock_guard lock(member_mu);
     if (member) member->set_published(std::move(published_before));
   }
   published_before = std::move(now);
   if (standby) follow_placement();
+}
+
+member_published engine::impl::own_last_seqs() const {
+  member_published now;
+  std::set<std::string> own;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
+  for (const auto& r : board->snapshot())
+    if (own.count(r.id) && r.last_seq > 0) now[r.id] = r.last_seq;
+  return now;
 }
 
 void engine::impl::place_lost_nodes() {
@@ -837,9 +842,6 @@ void engine::stop() {
   // What the last commits added goes to the cluster before the engine exits (a cluster that
   // does not answer gets it at the next start).
   const bool replicated = !m.replicator || m.replicator->stop(std::chrono::seconds(10));
-  // A clean stop hands the engine on: a standby takes over at once, not after heartbeat_ttl —
-  // unless records are missing from the stream, which only this dir holds.
-  if (m.lease && !m.fenced && replicated) m.lease->release();
   if (m.pub) m.pub->stop();
   // Its last outputs sent, the process leaves the cluster's members (destroyed outside the lock:
   // it waits for a renewal in progress).
@@ -848,10 +850,19 @@ void engine::stop() {
     std::lock_guard lock(m.member_mu);
     member = std::move(m.member);
   }
-  // A placed standby's key outlives a stop (a restart, this one or an operator's): its nodes stay
-  // placed on it unless it is gone for heartbeat_ttl.
-  if (member && (m.restart || (m.placement && m.standby))) member->keep_on_exit();
+  // A placed process's key outlives a stop (a restart, this one or an operator's): a standby's
+  // nodes stay placed on it unless it is gone for heartbeat_ttl. It says what it published, all
+  // of it now (its socket has sent it), so whoever takes its nodes (a new active process's
+  // placement after this one's stop) goes on from there, not from their start.
+  if (member && (m.restart || m.placement)) {
+    if (m.placement) member->set_published(m.own_last_seqs());
+    member->keep_on_exit();
+  }
   member.reset();
+  // A clean stop hands the engine on: a standby takes over at once, not after heartbeat_ttl —
+  // unless records are missing from the stream, which only this dir holds. Last: the standby
+  // that takes it reads what this one said above.
+  if (m.lease && !m.fenced && replicated) m.lease->release();
 }
 
 bool engine::restart_wanted() const { return impl_->restart; }

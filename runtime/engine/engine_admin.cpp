@@ -159,17 +159,18 @@ class engine_admin final : public admin_backend {
     if (m_.placement) {  // by node name: which process publishes it, and what this one computes
       json nodes = json::object();
       json computed = json::array();
+      json handed = json::object();  // moved off a process that stopped: from which seq on
       for (std::size_t i = 0; i < m_.graph->nodes.size(); ++i) {
         const plan_node& n = m_.graph->nodes[i];
         if (auto it = m_.placement->nodes.find(n.id); it != m_.placement->nodes.end())
           nodes[n.name()] = it->second;
+        if (auto h = m_.placement->handed.find(n.id); h != m_.placement->handed.end())
+          handed[n.name()] = h->second;
         if (m_.computes(i) && !n.is_stream()) computed.push_back(n.name());
       }
-      j["placement"] = {{"holder", m_.placement->holder},
-                        {"members", m_.placement->members},
-                        {"instance", m_.instance},
-                        {"nodes", nodes},
-                        {"computed", computed}};
+      j["placement"] = {{"holder", m_.placement->holder}, {"members", m_.placement->members},
+                        {"instance", m_.instance},        {"nodes", nodes},
+                        {"computed", computed},           {"handed", handed}};
     }
     if (m_.follower) {
       j["followed"] = m_.follower->followed();

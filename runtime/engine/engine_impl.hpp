@@ -89,6 +89,7 @@ struct engine::impl {
   void keep_placement();
   void place_lost_nodes();
   void follow_placement();
+  member_published own_last_seqs() const;  // of the nodes it publishes, as the board has them
   std::map<std::string, member_published> last_published;  // the active one: by member
   std::map<std::string, std::uint64_t> published_before;   // with the next renewal
   bool lost_reported = false, evicted = false;

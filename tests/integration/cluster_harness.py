@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 from types import SimpleNamespace
 
 from harness import RET_Z, SOURCE_DIR, check, engine_config, fabricator_source, run
@@ -23,6 +24,24 @@ def _ports_free(base, servers):
     return True
 
 
+_reserved = []
+
+
+def _reserve(base):
+    """Holds a lock on BASE's ports until this test exits: two tests that start together would
+    otherwise both find them free, and the second one's servers fail to bind (while its health
+    check asks the first one's)."""
+    import fcntl
+    f = open(os.path.join(tempfile.gettempdir(), f"shoal-nats-{base}.lock"), "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return False
+    _reserved.append(f)
+    return True
+
+
 def local_cluster(wd, servers=3, secure=False):
     """Starts SERVERS nats-server processes with JetStream under WD/nats (SECURE: TLS with client
     certificates and a password, scripts/cluster up --secure). Returns .servers_line (the
@@ -35,7 +54,7 @@ def local_cluster(wd, servers=3, secure=False):
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
     bases = list(range(21000, low - 300, 300))
     start = (os.getpid() % len(bases))
-    base = next(b for b in bases[start:] + bases[:start] if _ports_free(b, servers))
+    base = next(b for b in bases[start:] + bases[:start] if _reserve(b) and _ports_free(b, servers))
     args = ["--servers", str(servers), "--dir", nats_dir, "--port", str(base)] + (["--secure"] if secure else [])
 
     def up():

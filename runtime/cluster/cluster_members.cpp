@@ -146,8 +146,9 @@ member_heartbeat::~member_heartbeat() {
         me_.role = away_role;
       }
       write();
-    } catch (const cluster_error&) {
-      // it expires a little sooner
+    } catch (const cluster_error& e) {
+      // It expires a little sooner, as the last renewal wrote it.
+      spdlog::warn("cluster: leaving the member key {} for heartbeat_ttl: {}", key_, e.what());
     }
     return;
   }

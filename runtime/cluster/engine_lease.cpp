@@ -10,7 +10,7 @@ namespace shoal {
 namespace {
 
 // "host pid N since T": enough for an operator to find the holder.
-std::string this_instance() {
+std::string lease_instance() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + " pid " + std::to_string(::getpid()) + " since " +
@@ -22,7 +22,7 @@ std::string this_instance() {
 }  // namespace
 
 engine_lease::engine_lease(const cluster_decl& c)
-    : c_(c), bucket_(c.stream + "_leases"), instance_(this_instance()) {
+    : c_(c), bucket_(c.stream + "_leases"), instance_(lease_instance()) {
   link_ = std::make_unique<jetstream_link>(c_, "shoal lease " + c_.engine_id);
   link_->ensure_kv(bucket_, c_.heartbeat_ttl_ns, c_.replicas);
 }

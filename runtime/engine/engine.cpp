@@ -851,11 +851,19 @@ void engine::stop() {
     member = std::move(m.member);
   }
   // A placed process's key outlives a stop (a restart, this one or an operator's): a standby's
-  // nodes stay placed on it unless it is gone for heartbeat_ttl. It says what it published, all
-  // of it now (its socket has sent it), so whoever takes its nodes (a new active process's
-  // placement after this one's stop) goes on from there, not from their start.
-  if (member && (m.restart || m.placement)) {
-    if (m.placement) member->set_published(m.own_last_seqs());
+  // nodes stay placed on it unless it is gone for heartbeat_ttl. When its socket sent every
+  // output it made, it says so, so whoever takes its nodes (a new active process's placement
+  // after this one's stop) goes on from there, not from their start. Otherwise (records not in
+  // the cluster, so outputs held for their acks were dropped; fenced; a full send queue) a
+  // standby keeps its last report (half a second old), an active process's key goes (its nodes
+  // are published from their start again: duplicates, never a gap).
+  const publisher_stats sent = m.pub ? m.pub->stats() : publisher_stats{};
+  const bool all_sent =
+      replicated && !m.fenced && sent.queue_dropped == 0 && sent.uncommitted_dropped == 0;
+  if (member && m.placement && all_sent) {
+    member->set_published(m.own_last_seqs());
+    member->keep_on_exit();
+  } else if (member && (m.restart || (m.placement && m.standby))) {
     member->keep_on_exit();
   }
   member.reset();

@@ -108,9 +108,12 @@ wait_for(lambda: "restarts as the active process" in open(logs["b"]).read(), tim
 wait_for(lambda: cluster_state(data["b"]).get("role") == "active", timeout=30, what="b answering as active")
 state = cluster_state(data["b"])
 check(set(state["placement"]["nodes"].values()) == {instance["b"]}, f"b after a stopped: {state}")
-time.sleep(0.3)  # a's last messages in flight to the subscriber
+handed = state["placement"]["handed"]
+# a's last messages may still be on their way to the subscriber (a few ms).
+wait_for(lambda: all(last_from("a", n) >= handed.get(n, 0) for n in owned["a"]), timeout=5,
+         what=f"the subscriber receiving from a what b's placement says a published: {handed}")
 for node in owned["a"]:
-    check(state["placement"]["handed"].get(node) == last_from("a", node),
+    check(handed.get(node) == last_from("a", node),
           f"{node} handed on from {state['placement']['handed'].get(node)}, a published up to "
           f"{last_from('a', node)}: {state['placement']}")
 subscribed()
@@ -119,14 +122,16 @@ for _ in range(6):
 wait_for(lambda: ingested("b") == sent, timeout=30, what=f"b ingesting all {sent} scans")
 procs["b"].send_signal(signal.SIGTERM)
 check(procs["b"].wait(timeout=60) == 0, f"b did not stop cleanly: {open(logs['b']).read()[-3000:]}")
-time.sleep(0.3)
-stop_receiving()
 
 single = os.path.join(wd, "single")
 r = run(["replay", data["b"], "--out", single])
 check(r.returncode == 0, f"replay: {r.stderr}")
 want = parity_rows(run(["parity", single, single]).stdout)
 check(want["feed.scan"][0] == sent, f"{sent} scans sent, {want['feed.scan'][0]} in the journal")
+# b's last messages, in flight to the subscriber when it stopped.
+wait_for(lambda: all(last_from("b", n) == want[n][0] for n in NAMES), timeout=5,
+         what="the last output of every node from b")
+stop_receiving()
 check(not clashes, f"a seq came with different bytes: {clashes[:5]}")
 for node in NAMES:
     got = sorted(seq for (topic, seq) in seen if topic == node)

@@ -32,7 +32,19 @@ wait_for(lambda: cluster_state(data_b).get("role") == "active", timeout=30, what
 old.send_signal(signal.SIGCONT)
 wait_for(lambda: cluster_state(data_a).get("role") == "fenced", timeout=3 * TTL_S, what="the old f1 fenced")
 
-# Fenced: nothing more is journaled (its sources stopped), while the new f1 goes on.
+# Fenced: nothing more is journaled (its sources stopped), while the new f1 goes on. What its
+# sources had read before the fence may still be in its commit queue: that settles first
+# (within a commit or two; a source still running would go on every 2 ms).
+settled = []
+
+
+def commits_settled():
+    settled.append(cluster_state(data_a).get("committed"))
+    time.sleep(0.2)
+    return settled[-1] == cluster_state(data_a).get("committed")
+
+
+wait_for(commits_settled, timeout=5, what="the fenced process's last commits settling")
 a_then = cluster_state(data_a)["committed"]
 b_then = cluster_state(data_b)["committed"]
 deadline = time.monotonic() + 1.0

@@ -34,14 +34,15 @@ wait_for(lambda: cluster_state(data_a).get("role") == "fenced", timeout=3 * TTL_
 
 # Fenced: nothing more is journaled (its sources stopped), while the new f1 goes on. What its
 # sources had read before the fence may still be in its commit queue: that settles first
-# (within a commit or two; a source still running would go on every 2 ms).
-settled = []
+# (a source still running would go on every 2 ms), the same count over 0.6 s.
 
 
 def commits_settled():
-    settled.append(cluster_state(data_a).get("committed"))
-    time.sleep(0.2)
-    return settled[-1] == cluster_state(data_a).get("committed")
+    counts = []
+    for _ in range(3):
+        counts.append(cluster_state(data_a).get("committed"))
+        time.sleep(0.3)
+    return len(set(counts)) == 1
 
 
 wait_for(commits_settled, timeout=5, what="the fenced process's last commits settling")

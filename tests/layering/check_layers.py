@@ -8,7 +8,9 @@
     python3 tests/layering/check_layers.py BUILD_DIR SOURCE_DIR
 """
 import glob
+import json
 import os
+import shlex
 import sys
 
 build, source = (os.path.abspath(p) for p in sys.argv[1:3])
@@ -30,13 +32,28 @@ def sources_of(first):
     if "/Unity/unity_" not in first:
         return [os.path.relpath(first, source)]
     if not os.path.exists(first):
+        problems.append(f"{first}: a unity batch's depfile names it, but it is gone")
         return []
     included = [line.split('"')[1] for line in open(first) if line.startswith("#include \"")]
     return [os.path.relpath(p, source) for p in included if p.startswith(source + os.sep)]
 
 
+def current_objects():
+    """The objects the build dir's configuration compiles now (compile_commands.json): a dir
+    switched between unity and file-by-file keeps the other mode's depfiles."""
+    objects = set()
+    for entry in json.load(open(os.path.join(build, "compile_commands.json"))):
+        args = shlex.split(entry["command"])
+        if "-o" in args:
+            objects.add(os.path.normpath(os.path.join(entry["directory"], args[args.index("-o") + 1])))
+    return objects
+
+
 checked, problems = 0, []
+objects = current_objects()
 for depfile in glob.glob(os.path.join(build, "CMakeFiles", "**", "*.o.d"), recursive=True):
+    if os.path.normpath(depfile[:-2]) not in objects:
+        continue
     deps = deps_of(depfile)
     if not deps:
         continue
@@ -57,14 +74,15 @@ for depfile in glob.glob(os.path.join(build, "CMakeFiles", "**", "*.o.d"), recur
     banned = [s for s in srcs if s not in CAF_ALLOWED and s not in kernels]
     if caf and banned:
         via = [os.path.relpath(d, source) for d in deps if d.startswith(source + os.sep)]
-        problems.append(f"{' or '.join(banned)} depends on CAF ({caf[0]}); it includes {via[1:6]}")
+        batch = " (a unity batch: build with -DSHOAL_UNITY=OFF to see which)" if len(srcs) > 1 else ""
+        problems.append(f"{' or '.join(banned)} depends on CAF ({caf[0]}){batch}; it includes {via[1:6]}")
 
 if checked < 50:
-    print(f"layering: only {checked} objects with depfiles under {build}: is it built?")
+    print(f"layering: only {checked} sources with depfiles under {build}: is it built?")
     sys.exit(1)
 for p in problems:
     print("layering:", p)
 if problems:
     sys.exit(1)
-print(f"ok: {checked} objects; actors/ and messages/ free of runtime/, CAF and ZeroMQ; CAF only in "
+print(f"ok: {checked} sources; actors/ and messages/ free of runtime/, CAF and ZeroMQ; CAF only in "
       f"{', '.join(sorted(CAF_ALLOWED))}")

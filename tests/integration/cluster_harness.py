@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from types import SimpleNamespace
 
-from harness import RET_Z, SOURCE_DIR, check, engine_config, fabricator_source, run
+from harness import RET_Z, SOURCE_DIR, check, engine_config, fabricator_source, feed_config, run, start, wait_for
 
 CLUSTER = os.path.join(SOURCE_DIR, "scripts", "cluster")
 
@@ -124,3 +124,103 @@ def receive_from_all(ctx, ports, on_message):
         thread.join()
 
     return stop
+
+
+class ScanBursts:
+    """Scans of ASSETS on FEED (a bound_feed socket, topic `scan`), one a second of event time
+    from START_NS, sent in bursts: burst(count) sends COUNT as fast as the socket takes them, then
+    pauses, as a feed that comes in bursts does. `sent` counts them."""
+
+    def __init__(self, feed, assets, start_ns=1767225600 * 10**9):
+        self.feed, self.assets, self.start_ns, self.sent = feed, assets, start_ns, 0
+
+    def burst(self, count, pause=0.15):
+        import time
+
+        import msgpack
+        for _ in range(count):
+            k = self.sent
+            prices = [100.0 + 10 * i + ((k * (i + 3)) % 17) * 0.25 for i in range(len(self.assets))]
+            self.feed.send_multipart([b"scan", msgpack.packb({
+                "ts": self.start_ns + k * 10**9 + 1, "scan_number": k, "assets": self.assets, "prices": prices})])
+            self.sent += 1
+        time.sleep(pause)
+
+
+def scans_ingested(data, stream="feed.scan"):
+    """How many outputs STREAM has on the engine running on data dir DATA (0 while it does not
+    answer)."""
+    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "nodes", "--json"], timeout=10)
+    nodes = json.loads(r.stdout)["nodes"] if r.returncode == 0 else []
+    return next((n["outputs"] for n in nodes if n["name"] == stream), 0)
+
+
+def placed_engines(wd, cluster, feed_ep, names, nodes, engine_id, ttl_s, stream=""):
+    """Configs for processes NAMES of one engine ENGINE_ID placed on all of them ([cluster]
+    members = len(NAMES), heartbeat_ttl TTL_S), fed by one zmq source `feed` (FEED_EP) of a scan
+    stream `scan` (STREAM: more lines for its table) through NODES. Returns dicts by name: configs,
+    publish ports, data dirs, log paths."""
+    cfgs, ports, data, logs = {}, {}, {}, {}
+    for name in names:
+        cfgs[name], ports[name] = feed_config(
+            wd, name, feed_ep, {"scan": f'schema = "scan"\none_per_bucket = true\n{stream}'}, nodes=nodes,
+            source='interval = "1s"')
+        open(cfgs[name], "a").write(f'\n[cluster]\n{cluster.servers_line}\nengine_id = "{engine_id}"\n'
+                                    f'heartbeat_ttl = "{ttl_s}s"\nmembers = {len(names)}\n')
+        data[name] = os.path.join(wd, name)
+        logs[name] = os.path.join(wd, f"{name}.log")
+    return cfgs, ports, data, logs
+
+
+def start_placed(cfgs, data, logs, active, subscribed):
+    """Starts every process of placed_engines' configs: the standbys first, each waiting for a
+    placement, then ACTIVE; SUBSCRIBED() waits for its feed subscription. Once every process has
+    the placement, returns (processes, the placement as ACTIVE's admin `cluster` shows it, each
+    process's instance, the nodes each publishes), all by name."""
+    procs = {}
+    for n in cfgs:
+        if n != active:
+            procs[n] = start(["run", cfgs[n], "--data", data[n], "--standby"], stdout=subprocess.DEVNULL,
+                             stderr=open(logs[n], "w"))
+    for n in procs:
+        wait_for(lambda: "waiting for the placement" in open(logs[n]).read(), timeout=30,
+                 what=f"standby {n} waiting for a placement")
+    procs[active] = start(["run", cfgs[active], "--data", data[active]], stdout=subprocess.DEVNULL,
+                          stderr=open(logs[active], "w"))
+    subscribed()
+    wait_for(lambda: all("placement" in cluster_state(data[n]) for n in data), timeout=60,
+             what="the placement on every process")
+    first = cluster_state(data[active])["placement"]
+    instance = {n: cluster_state(data[n])["placement"]["instance"] for n in data}
+    owned = {n: sorted(k for k, v in first["nodes"].items() if v == instance[n]) for n in data}
+    return procs, first, instance, owned
+
+
+class OutputLog:
+    """A receive_from_all callback: every output the endpoints carry (late side outputs left out)
+    by (topic, seq): its bytes, how many times it came, from which endpoints; `clashes` lists a
+    seq that came again with other bytes."""
+
+    def __init__(self):
+        self.seen, self.clashes = {}, []
+
+    def __call__(self, name, frames):
+        import msgpack
+        topic = frames[0].decode()
+        if topic.endswith(".late"):
+            return
+        seq = msgpack.unpackb(frames[-1], raw=False)["seq"]
+        entry = self.seen.setdefault((topic, seq), [frames[-1], 0, set()])
+        if entry[0] != frames[-1]:
+            self.clashes.append((topic, seq, name))
+        entry[1] += 1
+        entry[2].add(name)
+
+    def seqs(self, topic):
+        return sorted(seq for (t, seq) in list(self.seen) if t == topic)
+
+    def repeated(self, topic):
+        return sorted(seq for (t, seq), e in list(self.seen.items()) if t == topic and e[1] > 1)
+
+    def last_from(self, name, topic):
+        return max((seq for (t, seq), e in list(self.seen.items()) if t == topic and name in e[2]), default=0)

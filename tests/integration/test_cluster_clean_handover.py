@@ -9,19 +9,15 @@ in bursts. Once both publish their share, the active process gets a SIGTERM. Che
     publishes the moved nodes from where they stopped, not their whole history again;
   - the heir ingests the feed again, and its store equals a single process replaying its
     journal."""
-import json
 import os
 import signal
-import subprocess
-import time
 
-import msgpack
 import zmq
 
-from cluster_harness import cluster_state, local_cluster, receive_from_all
-from harness import bound_feed, check, feed_config, nodes_toml, parity_rows, run, start, wait_for, workdir
+from cluster_harness import (OutputLog, ScanBursts, cluster_state, local_cluster, placed_engines, receive_from_all,
+                             scans_ingested, start_placed)
+from harness import bound_feed, check, nodes_toml, parity_rows, run, wait_for, workdir
 
-START, SECOND = 1767225600 * 10**9, 10**9
 ASSETS = [f"A{i}" for i in range(6)]
 wd = workdir()
 cluster = local_cluster(wd)
@@ -31,74 +27,22 @@ NODES = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret", "s
                    ("slow", "ema", "ret", "span = 30"), ("z", "zscore", "ret", "window = 20"))
 NAMES = ["ret", "fast", "slow", "z"]
 
-cfgs, ports, data, logs = {}, {}, {}, {}
-for name in ("a", "b"):
-    cfgs[name], ports[name] = feed_config(
-        wd, name, feed_ep, {"scan": 'schema = "scan"\none_per_bucket = true'}, nodes=NODES,
-        source='interval = "1s"')
-    open(cfgs[name], "a").write(f'\n[cluster]\n{cluster.servers_line}\nengine_id = "ch"\n'
-                                'heartbeat_ttl = "2s"\nmembers = 2\n')
-    data[name] = os.path.join(wd, name)
-    logs[name] = os.path.join(wd, f"{name}.log")
-
-# (topic, seq) → [payload, how many times it came, from which endpoints], and clashes.
-seen, clashes = {}, []
-
-
-def keep(name, frames):
-    topic = frames[0].decode()
-    if topic.endswith(".late"):
-        return
-    seq = msgpack.unpackb(frames[-1], raw=False)["seq"]
-    entry = seen.setdefault((topic, seq), [frames[-1], 0, set()])
-    if entry[0] != frames[-1]:
-        clashes.append((topic, seq, name))
-    entry[1] += 1
-    entry[2].add(name)
-
-
-stop_receiving = receive_from_all(ctx, ports, keep)
-procs = {"b": start(["run", cfgs["b"], "--data", data["b"], "--standby"], stdout=subprocess.DEVNULL,
-                    stderr=open(logs["b"], "w"))}
-wait_for(lambda: "waiting for the placement" in open(logs["b"]).read(), timeout=30,
-         what="standby b waiting for a placement")
-procs["a"] = start(["run", cfgs["a"], "--data", data["a"]], stdout=subprocess.DEVNULL, stderr=open(logs["a"], "w"))
-subscribed()
-wait_for(lambda: all("placement" in cluster_state(data[n]) for n in data), timeout=60,
-         what="the placement on both processes")
-first = cluster_state(data["a"])["placement"]
-instance = {n: cluster_state(data[n])["placement"]["instance"] for n in data}
-owned = {n: sorted(k for k, v in first["nodes"].items() if v == instance[n]) for n in data}
+cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b"), NODES, "ch", 2)
+outputs = OutputLog()
+stop_receiving = receive_from_all(ctx, ports, outputs)
+procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
 check(owned["a"] and owned["b"], f"a process has no node: {owned}")
 
-sent = 0
+scans = ScanBursts(feed, ASSETS)
+burst = scans.burst
 
 
-def burst(count):
-    """COUNT scans as fast as the socket takes them, then a pause."""
-    global sent
-    for _ in range(count):
-        k = sent
-        prices = [100.0 + 10 * i + ((k * (i + 5)) % 13) * 0.5 for i in range(len(ASSETS))]
-        feed.send_multipart([b"scan", msgpack.packb({"ts": START + k * SECOND + 1, "scan_number": k,
-                                                      "assets": ASSETS, "prices": prices})])
-        sent += 1
-    time.sleep(0.15)
-
-
-def ingested(n):
-    r = run(["admin", "--socket", os.path.join(data[n], "shoal.sock"), "nodes", "--json"], timeout=10)
-    nodes = json.loads(r.stdout)["nodes"] if r.returncode == 0 else []
-    return next((n["outputs"] for n in nodes if n["name"] == "feed.scan"), 0)
-
-
-def last_from(name, node):
-    return max((seq for (topic, seq), e in list(seen.items()) if topic == node and name in e[2]), default=0)
+last_from = outputs.last_from
 
 
 for _ in range(12):
     burst(25)
-wait_for(lambda: ingested("a") == sent, timeout=30, what=f"the active process ingesting all {sent} scans")
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"the active process ingesting all {scans.sent} scans")
 wait_for(lambda: cluster_state(data["a"]).get("lag", 1) == 0, timeout=30, what="the journal all in the cluster")
 wait_for(lambda: all(last_from("a", n) > 0 for n in owned["a"]), timeout=30, what="outputs of a's nodes")
 procs["a"].send_signal(signal.SIGTERM)
@@ -119,7 +63,7 @@ for node in owned["a"]:
 subscribed()
 for _ in range(6):
     burst(25)
-wait_for(lambda: ingested("b") == sent, timeout=30, what=f"b ingesting all {sent} scans")
+wait_for(lambda: scans_ingested(data["b"]) == scans.sent, timeout=30, what=f"b ingesting all {scans.sent} scans")
 procs["b"].send_signal(signal.SIGTERM)
 check(procs["b"].wait(timeout=60) == 0, f"b did not stop cleanly: {open(logs['b']).read()[-3000:]}")
 
@@ -127,15 +71,14 @@ single = os.path.join(wd, "single")
 r = run(["replay", data["b"], "--out", single])
 check(r.returncode == 0, f"replay: {r.stderr}")
 want = parity_rows(run(["parity", single, single]).stdout)
-check(want["feed.scan"][0] == sent, f"{sent} scans sent, {want['feed.scan'][0]} in the journal")
+check(want["feed.scan"][0] == scans.sent, f"{scans.sent} scans sent, {want['feed.scan'][0]} in the journal")
 # b's last messages, in flight to the subscriber when it stopped.
 wait_for(lambda: all(last_from("b", n) == want[n][0] for n in NAMES), timeout=5,
          what="the last output of every node from b")
 stop_receiving()
-check(not clashes, f"a seq came with different bytes: {clashes[:5]}")
+check(not outputs.clashes, f"a seq came with different bytes: {outputs.clashes[:5]}")
 for node in NAMES:
-    got = sorted(seq for (topic, seq) in seen if topic == node)
-    twice = sorted(seq for (topic, seq), e in seen.items() if topic == node and e[1] > 1)
+    got, twice = outputs.seqs(node), outputs.repeated(node)
     last = want[node][0]
     # From the first it received (a subscriber that joins late misses the first ones).
     check(got and got == list(range(got[0], last + 1)),
@@ -147,5 +90,5 @@ rows = parity_rows(p.stdout)
 for node in NAMES + ["feed.scan"]:
     x, y, eq = rows.get(node, (0, 0, False))
     check(eq and x == y and x > 0, f"{node} on b differs from the single process:\n{p.stdout}")
-print(f"ok: {sent} scans; a stopped cleanly, b took {owned['a']} on from "
+print(f"ok: {scans.sent} scans; a stopped cleanly, b took {owned['a']} on from "
       f"{ {n: state['placement']['handed'][n] for n in owned['a']} } with no seq twice")

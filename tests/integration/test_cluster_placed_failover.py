@@ -13,21 +13,18 @@ one placed standby is killed with SIGKILL. Checked:
     lease, restarts as the active process with every node placed on it, and ingests the feed;
   - every scan sent is in the journal, and the last process's stored outputs of every node are
     byte-identical to a single process replaying that journal."""
-import json
 import os
 import re
 import signal
-import subprocess
 import time
 
-import msgpack
 import zmq
 
-from cluster_harness import cluster_state, local_cluster, receive_from_all
-from harness import bound_feed, check, feed_config, nodes_toml, parity_rows, run, start, wait_for, workdir
+from cluster_harness import (OutputLog, ScanBursts, cluster_state, local_cluster, placed_engines, receive_from_all,
+                             scans_ingested, start_placed)
+from harness import bound_feed, check, nodes_toml, parity_rows, run, wait_for, workdir
 
 TTL_S = 2
-START, SECOND = 1767225600 * 10**9, 10**9
 ASSETS = [f"A{i}" for i in range(8)]
 wd = workdir()
 cluster = local_cluster(wd)
@@ -39,61 +36,17 @@ NODES = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret", "s
                    ("z5", "zscore", "ret", "window = 5"), ("zf", "zscore", "fast", "window = 10"))
 NAMES = ["ret", "fast", "slow", "z", "z5", "zf"]
 
-cfgs, ports, data, logs = {}, {}, {}, {}
-for name in ("a", "b", "c"):
-    cfgs[name], ports[name] = feed_config(
-        wd, name, feed_ep, {"scan": 'schema = "scan"\none_per_bucket = true\ntime = "auto"'}, nodes=NODES,
-        source='interval = "1s"')
-    open(cfgs[name], "a").write(f'\n[cluster]\n{cluster.servers_line}\nengine_id = "pf"\n'
-                                f'heartbeat_ttl = "{TTL_S}s"\nmembers = 3\n')
-    data[name] = os.path.join(wd, name)
-    logs[name] = os.path.join(wd, f"{name}.log")
-
-# Every output each endpoint carries: (topic, seq) → payload bytes, and clashes.
-seen, clashes = {}, []
-
-
-def keep(name, frames):
-    topic = frames[0].decode()
-    if topic.endswith(".late"):
-        return
-    seq = msgpack.unpackb(frames[-1], raw=False)["seq"]
-    if seen.setdefault((topic, seq), frames[-1]) != frames[-1]:
-        clashes.append((topic, seq, name))
-
-
-stop_receiving = receive_from_all(ctx, ports, keep)
-
-procs = {}
-for n in ("b", "c"):
-    procs[n] = start(["run", cfgs[n], "--data", data[n], "--standby"], stdout=subprocess.DEVNULL,
-                     stderr=open(logs[n], "w"))
-for n in ("b", "c"):
-    wait_for(lambda: "waiting for the placement" in open(logs[n]).read(), timeout=30,
-             what=f"standby {n} waiting for a placement")
-procs["a"] = start(["run", cfgs["a"], "--data", data["a"]], stdout=subprocess.DEVNULL, stderr=open(logs["a"], "w"))
-subscribed()
-wait_for(lambda: all("placement" in cluster_state(data[n]) for n in data), timeout=60,
-         what="the placement on all three processes")
-first = cluster_state(data["a"])["placement"]
-instance = {n: cluster_state(data[n])["placement"]["instance"] for n in data}
-owned = {n: sorted(k for k, v in first["nodes"].items() if v == instance[n]) for n in data}
+cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), NODES, "pf", TTL_S,
+                                        stream='time = "auto"')
+# Every output each endpoint carries.
+outputs = OutputLog()
+stop_receiving = receive_from_all(ctx, ports, outputs)
+procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
 check(sorted(first["nodes"]) == sorted(NAMES), f"every node placed: {first}")
 check(owned["b"] and owned["c"], f"a standby has no node: {owned}")
 
-sent = 0
-
-
-def burst(count):
-    """COUNT scans as fast as the socket takes them, then a pause: a feed that comes in bursts."""
-    global sent
-    for _ in range(count):
-        k = sent
-        prices = [100.0 + 10 * i + ((k * (i + 3)) % 17) * 0.25 for i in range(len(ASSETS))]
-        feed.send_multipart([b"scan", msgpack.packb({"ts": START + k * SECOND + 1, "scan_number": k,
-                                                      "assets": ASSETS, "prices": prices})])
-        sent += 1
-    time.sleep(0.15)
+scans = ScanBursts(feed, ASSETS)
+burst = scans.burst
 
 
 for _ in range(10):
@@ -138,17 +91,11 @@ for _ in range(4):
     burst(25)
 
 
-def ingested(n):
-    r = run(["admin", "--socket", os.path.join(data[n], "shoal.sock"), "nodes", "--json"], timeout=10)
-    nodes = json.loads(r.stdout)["nodes"] if r.returncode == 0 else []
-    return next((n["outputs"] for n in nodes if n["name"] == "feed.scan"), 0)
-
-
 # Then the active process dies too, every scan journaled and in the cluster (a PUB/SUB feed has no
 # acks: what it sends to a dead process is lost). The heir, a placed standby, takes the lease,
 # starts again as the active process, places the nodes on itself (the only one left), rebuilds
 # those it lacked and subscribes to the feed.
-wait_for(lambda: ingested("a") == sent, timeout=30, what=f"the active process ingesting all {sent} scans")
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"the active process ingesting all {scans.sent} scans")
 wait_for(lambda: cluster_state(data["a"]).get("lag", 1) == 0, timeout=30, what="the journal all in the cluster")
 procs["a"].send_signal(signal.SIGKILL)
 a_killed = time.monotonic()
@@ -163,7 +110,7 @@ check(set(state["placement"]["nodes"].values()) == {instance[heir]}, f"{heir} af
 check(state["lease"] == state["placement"]["holder"] != first["holder"], f"{heir}'s lease: {state}")
 for _ in range(6):
     burst(25)
-wait_for(lambda: ingested(heir) == sent, timeout=30, what=f"{heir} ingesting all {sent} scans")
+wait_for(lambda: scans_ingested(data[heir]) == scans.sent, timeout=30, what=f"{heir} ingesting all {scans.sent} scans")
 final = cluster_state(data[heir])
 procs[heir].send_signal(signal.SIGTERM)
 check(procs[heir].wait(timeout=60) == 0, f"{heir} did not stop cleanly: {open(logs[heir]).read()[-3000:]}")
@@ -174,16 +121,13 @@ single = os.path.join(wd, "single")
 r = run(["replay", data[heir], "--out", single])
 check(r.returncode == 0, f"replay: {r.stderr}")
 want = parity_rows(run(["parity", single, single]).stdout)
-check(want["feed.scan"][0] == sent, f"{sent} scans sent, {want['feed.scan'][0]} in the journal")
+check(want["feed.scan"][0] == scans.sent, f"{scans.sent} scans sent, {want['feed.scan'][0]} in the journal")
 
 # What a subscriber of every endpoint saw: each node from its first seq to the last one the
 # single process has, without a gap, and no seq with two different payloads.
-check(not clashes, f"a seq came with different bytes: {clashes[:5]}")
-by_topic = {}
-for topic, seq in seen:
-    by_topic.setdefault(topic, set()).add(seq)
+check(not outputs.clashes, f"a seq came with different bytes: {outputs.clashes[:5]}")
 for node in NAMES:
-    got = by_topic.get(node, set())
+    got = set(outputs.seqs(node))
     check(got, f"nothing received of {node}")
     last = want[node][0]
     missing = sorted(set(range(min(got), last + 1)) - got)
@@ -198,7 +142,7 @@ rows = parity_rows(p.stdout)
 for node in NAMES + ["feed.scan"]:
     x, y, eq = rows.get(node, (0, 0, False))
     check(eq and x == y and x > 0, f"{node} on {heir} differs from the single process:\n{p.stdout}")
-print(f"ok: {sent} scans in bursts; {victim}'s nodes {owned[victim]} moved to {heir} {took:.2f} s after the "
+print(f"ok: {scans.sent} scans in bursts; {victim}'s nodes {owned[victim]} moved to {heir} {took:.2f} s after the "
       f"kill ({sorted(copies[victim])} upstream copies there); {heir} rebuilt ({rebuilt.group(1)} handed, "
       f"{rebuilt.group(2)} missing from its checkpoint); the active process killed, {heir} ingested again "
       f"{became_active:.2f} s later")

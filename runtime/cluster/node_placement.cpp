@@ -118,6 +118,12 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
   return next;
 }
 
+void note_published(std::map<std::string, member_published>& reports, const std::string& member,
+                    const member_published& said) {
+  auto& into = reports[member];
+  for (const auto& [id, seq] : said) into[id] = std::max(into[id], seq);
+}
+
 std::map<std::string, std::uint64_t> hand_over(
     const placement_record& previous, const node_placement& next,
     const std::map<std::string, member_published>& reported) {

@@ -58,6 +58,11 @@ struct placement_record {
 // NodeID → the last seq a process said it had published of it.
 using member_published = std::map<std::string, std::uint64_t>;
 
+// Adds what `member` said it published to `reports` (by member), keeping the larger seq of each
+// node: reports of one member do not go back (an away key and a new one may share its name).
+void note_published(std::map<std::string, member_published>& reports, const std::string& member,
+                    const member_published& said);
+
 // The placement once the members in `lost` are gone (their heartbeats expired): their nodes go
 // to the other members but those in `closed` (place_nodes), everything else stays. `published`
 // (by member) holds what each had last said it published; `handed` is hand_over's. Throws

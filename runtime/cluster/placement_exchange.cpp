@@ -82,8 +82,7 @@ placement_record placement_channel::choose(const std::string& self, const std::s
       // Standbys waiting for a placement, and those running their share of the last one (this
       // process restarted): not those that compute every node, nor those away.
       for (auto& m : read_members(link, c)) {
-        for (const auto& [id, seq] : m.published)  // an away key and a new one may share a name
-          said[m.instance][id] = std::max(said[m.instance][id], seq);
+        note_published(said, m.instance, m.published);
         if ((m.role == placing_role || (m.role == "standby" && placed_before(m.instance))) &&
             m.graph == p.graph_hash && m.instance != self)
           found.push_back(std::move(m));

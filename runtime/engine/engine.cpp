@@ -364,8 +364,7 @@ void engine::impl::place_lost_nodes() {
   for (auto& mb : live) {
     alive.insert(mb.instance);
     if (mb.role == away_role) closed.push_back(mb.instance);
-    for (const auto& [id, seq] : mb.published)
-      last_published[mb.instance][id] = std::max(last_published[mb.instance][id], seq);
+    note_published(last_published, mb.instance, mb.published);
   }
   if (!alive.count(instance)) return;
   std::vector<std::string> lost;

@@ -230,3 +230,12 @@ TEST_CASE("hand-overs follow the nodes that move and stay with those that do not
   CHECK(hand_over(previous, {{"n4", "b"}, {"n3", "b"}}, {}) ==
         std::map<std::string, std::uint64_t>{{"n3", 50}, {"n4", 0}});
 }
+
+TEST_CASE("a member's reports of what it published do not go back") {
+  std::map<std::string, member_published> reports;
+  note_published(reports, "a", {{"n1", 10}, {"n2", 4}});
+  note_published(reports, "a", {{"n1", 7}, {"n3", 2}});  // an older key listed after a newer one
+  note_published(reports, "b", {{"n1", 1}});
+  CHECK(reports.at("a") == member_published{{"n1", 10}, {"n2", 4}, {"n3", 2}});
+  CHECK(reports.at("b") == member_published{{"n1", 1}});
+}

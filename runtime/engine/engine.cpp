@@ -241,9 +241,9 @@ void engine::impl::place_nodes_on_members() {
   }
   if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
   // A node must not start from a checkpoint that did not compute it: its state would be missing
-  // and its seqs would start again. Placed, the process rebuilds every node it computes from its
-  // journal instead (the nodes of a process that died came to it); otherwise it stops, before
-  // the placement is written, so a process that cannot run its share gives no process nodes.
+  // and its seqs would start again. The process rebuilds every node it computes from its
+  // journal instead: placed, the nodes of a process that died came to it; not placed (a placed
+  // process back after its nodes moved, or its dir run alone), it computes every node now.
   const Value cp = checkpoint_meta();
   auto listed = [&](const char* key) {
     std::optional<std::set<std::string>> ids;
@@ -259,12 +259,6 @@ void engine::impl::place_nodes_on_members() {
     for (std::size_t i = 0; i < graph->nodes.size(); ++i)
       if (computes(i) && !graph->nodes[i].is_stream() && !had->count(graph->nodes[i].id))
         missing.push_back(graph->nodes[i].name());
-  if (!missing.empty() && !placement)
-    throw std::runtime_error(
-        "node " + missing.front() + " is computed by this process now, but data dir " +
-        opt.data_dir +
-        " did not compute it when it last checkpointed (its nodes were placed on several "
-        "processes); start this process on an empty data dir");
   // A placed dir: a node this process publishes now but did not when it last checkpointed (it
   // came from a process that died) — what the dir holds of it (an upstream copy, or nothing)
   // was never published: from the seq handed with it on (or the start), not from the dir's.
@@ -301,17 +295,28 @@ void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     if (!computes(i) || !publishes(i)) continue;
     const std::string& id = graph->nodes[i].id;
-    if (!new_here.count(id)) {
-      quiet_through[id] = seq_after(id);  // it published what it stored
+    if (!placement || !new_here.count(id)) {
+      // Placed, it published what it stored. Not placed, what it stored of a node was published
+      // by it or by the process that owns the node and still does: the rest (a node it never
+      // computed) comes again from its start, the same bytes.
+      quiet_through[id] = seq_after(id);
     } else if (auto h = placement->handed.find(id); h != placement->handed.end()) {
       quiet_through[id] = h->second;
     }  // else nobody said what was published of it: all of it again
   }
-  spdlog::warn(
-      "cluster: this process publishes {} node(s) handed to it and computes {} its data dir's "
-      "last checkpoint does not hold: it rebuilds every node it computes from its {} journal "
-      "records",
-      new_here.size(), missing.size(), db->journal_last());
+  if (placement) {
+    spdlog::warn(
+        "cluster: this process publishes {} node(s) handed to it and computes {} its data dir's "
+        "last checkpoint does not hold: it rebuilds every node it computes from its {} journal "
+        "records",
+        new_here.size(), missing.size(), db->journal_last());
+  } else {
+    spdlog::warn(
+        "data dir {} last checkpointed with its nodes placed on several processes: this process "
+        "computes every node now, {} of them (first {}) not computed then, so it rebuilds every "
+        "node from its {} journal records",
+        opt.data_dir, missing.size(), missing.empty() ? "" : missing.front(), db->journal_last());
+  }
 }
 
 void engine::impl::write_placement_now(const placement_record& r, bool patient) {

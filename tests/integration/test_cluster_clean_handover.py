@@ -8,15 +8,21 @@ in bursts. Once both publish their share, the active process gets a SIGTERM. Che
   - a subscriber of both endpoints sees every node's seqs with no gap and none twice — the heir
     publishes the moved nodes from where they stopped, not their whole history again;
   - the heir ingests the feed again, and its store equals a single process replaying its
-    journal."""
+    journal;
+  - the stopped process, started again on its data dir once its nodes moved (as a standby the
+    placement does not name), rebuilds every node from its journal instead of being refused:
+    it follows the journal to its end, what it publishes has the bytes the others published
+    under the same seqs, and its store equals a replay of its journal."""
 import os
+import re
 import signal
+import subprocess
 
 import zmq
 
 from cluster_harness import (OutputLog, ScanBursts, cluster_state, local_cluster, placed_engines, receive_from_all,
                              scans_ingested, start_placed)
-from harness import bound_feed, check, nodes_toml, parity_rows, run, wait_for, workdir
+from harness import bound_feed, check, free_port, nodes_toml, parity_rows, run, start, wait_for, workdir
 
 ASSETS = [f"A{i}" for i in range(6)]
 wd = workdir()
@@ -64,6 +70,30 @@ subscribed()
 for _ in range(6):
     burst(25)
 wait_for(lambda: scans_ingested(data["b"]) == scans.sent, timeout=30, what=f"b ingesting all {scans.sent} scans")
+
+# a back on its data dir, as a standby, after its nodes moved: b's placement does not name it, so
+# it computes every node, and its dir last checkpointed only a's share and what is upstream of
+# it. It rebuilds every node from its journal. It publishes on another port (every node, beside
+# b: the subscriber above would count those seqs twice); a subscriber of it checks the bytes.
+a2_cfg = os.path.join(wd, "a2.toml")
+open(a2_cfg, "w").write(re.sub(r'publish = "tcp://127\.0\.0\.1:\d+"',
+                               f'publish = "tcp://127.0.0.1:{(a2_port := free_port())}"', open(cfgs["a"]).read()))
+again = OutputLog()
+stop_again = receive_from_all(ctx, {"a2": a2_port}, again)
+a2_log = os.path.join(wd, "a2.log")
+a2 = start(["run", a2_cfg, "--data", data["a"], "--standby"], stdout=subprocess.DEVNULL, stderr=open(a2_log, "w"))
+wait_for(lambda: "so it rebuilds every node" in open(a2_log).read() or a2.poll() is not None, timeout=60,
+         what="a, started again, rebuilding")
+check(a2.poll() is None, f"a, started again on its dir, exited: {open(a2_log).read()[-3000:]}")
+check("is not in the placement" in open(a2_log).read(), f"a placed again: {open(a2_log).read()[-3000:]}")
+for _ in range(4):
+    burst(25)
+wait_for(lambda: scans_ingested(data["b"]) == scans.sent and scans_ingested(data["a"]) == scans.sent, timeout=30,
+         what=f"b ingesting and a following all {scans.sent} scans")
+wait_for(lambda: all(again.seqs(n) for n in NAMES), timeout=10, what="a publishing every node")
+a2.send_signal(signal.SIGTERM)
+check(a2.wait(timeout=60) == 0, f"a, started again, did not stop cleanly: {open(a2_log).read()[-3000:]}")
+stop_again()
 procs["b"].send_signal(signal.SIGTERM)
 check(procs["b"].wait(timeout=60) == 0, f"b did not stop cleanly: {open(logs['b']).read()[-3000:]}")
 
@@ -90,5 +120,19 @@ rows = parity_rows(p.stdout)
 for node in NAMES + ["feed.scan"]:
     x, y, eq = rows.get(node, (0, 0, False))
     check(eq and x == y and x > 0, f"{node} on b differs from the single process:\n{p.stdout}")
+# a, started again: what it published has the bytes the others published under each seq, and
+# its store (every node, rebuilt) equals a replay of its own journal.
+check(not again.clashes, f"a seq came twice from a with different bytes: {again.clashes[:5]}")
+for (topic, seq), (payload, _, _) in list(again.seen.items()):
+    if (topic, seq) in outputs.seen:
+        check(outputs.seen[(topic, seq)][0] == payload, f"{topic} seq {seq} from a, started again, differs")
+single_a = os.path.join(wd, "single-a")
+check(run(["replay", data["a"], "--out", single_a]).returncode == 0, "replay of a's dir")
+p = run(["parity", single_a, data["a"]])
+rows = parity_rows(p.stdout)
+for node in NAMES + ["feed.scan"]:
+    x, y, eq = rows.get(node, (0, 0, False))
+    check(eq and x == y and x > 0, f"{node} on a, started again, differs from the single process:\n{p.stdout}")
 print(f"ok: {scans.sent} scans; a stopped cleanly, b took {owned['a']} on from "
-      f"{ {n: state['placement']['handed'][n] for n in owned['a']} } with no seq twice")
+      f"{ {n: state['placement']['handed'][n] for n in owned['a']} } with no seq twice; a, started again on its "
+      f"dir, rebuilt every node ({len(again.seen)} outputs published, the same bytes)")

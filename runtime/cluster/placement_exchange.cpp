@@ -131,7 +131,33 @@ placement_record placement_channel::choose(const std::string& self, const std::s
 }
 
 void placement_channel::write(const placement_record& r, bool patient) {
-  link_->kv_put(placement_bucket(c_), c_.engine_id, encode_placement(r), patient);
+  revision_ = link_->kv_put(placement_bucket(c_), c_.engine_id, encode_placement(r), patient);
+  unsure_.clear();
+}
+
+bool placement_channel::update(const placement_record& r) {
+  const std::string bucket = placement_bucket(c_), bytes = encode_placement(r);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::uint64_t rev = 0;
+    try {
+      rev = link_->kv_update(bucket, c_.engine_id, bytes, revision_);
+    } catch (const cluster_error&) {
+      unsure_ = bytes;
+      throw;
+    }
+    if (rev) {
+      revision_ = rev;
+      unsure_.clear();
+      return true;
+    }
+    // Written since: by this channel, if it holds the update the cluster did not acknowledge
+    // (then it goes on from there), else by another process.
+    const auto e = link_->kv_get(bucket, c_.engine_id);
+    if (!e || unsure_.empty() || e->value != unsure_) return false;
+    revision_ = e->revision;
+    unsure_.clear();
+  }
+  return false;
 }
 
 std::optional<placement_record> placement_channel::await(const std::string& graph_hash,

@@ -6,6 +6,7 @@
 // docs/cluster.md, "Placement".
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,8 +46,15 @@ class placement_channel {
   // `wait` bounding only the reads that fail.
   placement_record choose(const std::string& self, const std::string& lease, const plan& p,
                           std::chrono::milliseconds wait, bool wait_for_standbys = true);
+  // The process that took the lease writes its placement whatever the key holds (a process
+  // that held the lease before may have written since this one read it: the lease decides).
   // patient: retries while a bucket just made has no leader (at start).
   void write(const placement_record& r, bool patient);
+  // A later placement by the same process: written only if nobody wrote the key since this
+  // channel last did. False when another did (a process that took the lease since: this one
+  // must stop placing). Throws cluster_error when the cluster did not answer (the write may
+  // have landed: the next update finds it so and goes on).
+  bool update(const placement_record& r);
 
   // A standby: the placement of graph_hash written by the process that holds the engine's
   // lease. Waits while no process holds it, then up to `wait` from the first holder seen. None
@@ -59,6 +67,8 @@ class placement_channel {
  private:
   cluster_decl c_;
   std::unique_ptr<jetstream_link> link_;
+  std::uint64_t revision_ = 0;  // of the key as this channel last wrote it
+  std::string unsure_;          // bytes of an update the cluster did not acknowledge
 };
 
 }  // namespace shoal

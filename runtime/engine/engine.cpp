@@ -386,8 +386,9 @@ void engine::impl::place_lost_nodes() {
     lost_reported = true;
     return;
   }
+  bool written = false;
   try {
-    write_placement_now(next, false);  // not patient: the runner waits; again at the next listing
+    written = placements->update(next);  // not patient: the runner waits; again next listing
   } catch (const cluster_error& e) {
     if (!lost_reported)
       spdlog::warn("cluster: writing the placement after {} stopped: {} (again at each listing)",
@@ -395,6 +396,17 @@ void engine::impl::place_lost_nodes() {
     lost_reported = true;
     return;
   }
+  if (!written) {
+    // Only a process that took the lease since writes over this one's placement: this process
+    // is no longer the engine, though its own lease renewal has not said so yet.
+    spdlog::error(
+        "cluster: the placement of engine {} was written by another process since this one "
+        "wrote it (it took the engine's lease): this process stops ingesting and placing",
+        cfg.cluster.engine_id);
+    fence();
+    return;
+  }
+  placed_at = std::chrono::steady_clock::now();
   std::lock_guard graph_lock(graph_mu);
   std::map<std::string, std::size_t> moved;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {

@@ -1,7 +1,8 @@
 // The JetStream link against a real nats-server (one server, JetStream on, files in a temp dir):
 // a producer that retries a publish with the same message id stores it once (the retry is
 // acknowledged as a duplicate), the subject's last message names the last record, and a read
-// from a stream sequence returns the records in order with their ids.
+// from a stream sequence returns the records in order with their ids; a process whose placement
+// was written over by the one that took the lease cannot write it again.
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include "../unit/temp_files.hpp"
 #include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/cluster/placement_exchange.hpp"
 #include "wait_for.hpp"
 
 using namespace shoal;
@@ -209,4 +211,34 @@ TEST_CASE("an endpoint bound to every address is advertised with the host's name
   CHECK(advertised_endpoint("tcp://0.0.0.0:5556") == "tcp://" + std::string(host) + ":5556");
   CHECK(advertised_endpoint("tcp://127.0.0.1:5556") == "tcp://127.0.0.1:5556");
   CHECK(advertised_endpoint("ipc:///tmp/x") == "ipc:///tmp/x");
+}
+
+TEST_CASE(
+    "a placement written over by the process that took the lease is not updated by the one before",
+    "[cluster]") {
+  nats_server server;
+  connect(server);  // waits for the server
+  cluster_decl c;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = "p1";
+  auto placed = [](const char* holder, const char* where) {
+    placement_record r;
+    r.holder = holder;
+    r.graph_hash = "g";
+    r.members = {"m1", "m2"};
+    r.nodes = {{"n1", where}};
+    return r;
+  };
+  placement_channel before(c), after(c);
+  before.write(placed("lease-1", "m1"), true);
+  CHECK(before.update(placed("lease-1", "m2")));  // its own later placement
+  REQUIRE(after.read("g"));
+  CHECK(after.read("g")->nodes.at("n1") == "m2");
+  after.write(placed("lease-2", "m1"), true);  // took the lease: writes whatever is there
+  CHECK_FALSE(before.update(placed("lease-1", "m2")));
+  CHECK(after.read("g")->holder == "lease-2");
+  CHECK(after.update(placed("lease-2", "m2")));
+  CHECK(after.read("g")->nodes.at("n1") == "m2");
+  CHECK_FALSE(before.update(placed("lease-1", "m1")));
 }

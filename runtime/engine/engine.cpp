@@ -148,21 +148,46 @@ void engine::impl::make_ingest() {
 
 // After a restart: what the journal holds beyond the checkpoint goes through the graph again
 // (outputs are rewritten with identical bytes, graph changes applied where they were recorded)
-// before live input continues.
-void engine::impl::catch_up() {
+// before live input continues. sources_running: the sources started first and journal what
+// arrives meanwhile (the gate in journal_only mode); the catch-up follows the journal's end
+// until it is a batch away, then holds live input, forwards the rest and lets it through.
+void engine::impl::catch_up(bool sources_running) {
   if (!db) return;
   const std::uint64_t from = rebuild ? 0 : checkpoint_position(), last = db->journal_last();
-  if (last <= from) return;
-  if (rebuild && pub) std::this_thread::sleep_for(resubscribe_grace);
-  spdlog::info("catching up journal records {}..{} after {}", from + 1, last,
-               rebuild ? "a re-placement" : "the last checkpoint");
-  for (std::uint64_t pos = from; pos < last;) {
-    const auto batch = db->read_records(&pos, 4096);
-    if (batch.empty()) break;
-    for (const auto& r : batch) {
-      flow->wait_below(4096);
-      gate->forward(r);
+  const bool behind = last > from;
+  if (behind) {
+    if (rebuild && pub) std::this_thread::sleep_for(resubscribe_grace);
+    spdlog::info("catching up journal records {}..{} after {}{}", from + 1, last,
+                 rebuild ? "a re-placement" : "the last checkpoint",
+                 sources_running ? ", its sources journaling what arrives meanwhile" : "");
+  }
+  std::uint64_t pos = from;
+  auto forward_through = [&](std::uint64_t end) {
+    while (pos < end) {
+      const auto batch = db->read_records(&pos, std::min<std::uint64_t>(4096, end - pos));
+      if (batch.empty()) break;
+      for (const auto& r : batch) {
+        flow->wait_below(4096);
+        gate->forward(r);
+      }
     }
+  };
+  forward_through(last);
+  if (sources_running) {
+    constexpr std::uint64_t batch = 4096;
+    for (std::uint64_t end = db->journal_last(); end > pos + batch; end = db->journal_last())
+      forward_through(end);
+    const std::uint64_t through = gate->end_journal_only();
+    writer->flush();  // everything through it committed, so readable
+    forward_through(through);
+    flow->wait_idle();
+    gate->resume();  // what arrived since end_journal_only, in journal order
+    if (behind)
+      spdlog::info(
+          "caught up through journal record {}: {} of them arrived from its sources "
+          "while it caught up",
+          through, through - last);
+    return;
   }
   flow->wait_idle();
 }
@@ -713,11 +738,19 @@ void engine::start() {
   m.spawn_nodes();
   m.make_ingest();
   if (m.opt.live) {
-    m.catch_up();
     if (m.db) m.gate->resume_from(*m.db);
+    // The active process's sources run during the catch-up, journaling what a feed sends
+    // meanwhile (a catch-up may read a whole journal: a rebuild, a long tail after a kill).
+    const bool sources_first = !m.standby && m.db;
+    if (sources_first) {
+      if (m.lease) m.keep_lease();
+      m.gate->journal_only();
+      m.start_sources();
+    }
+    m.catch_up(sources_first);
     if (m.standby) {
       m.follow_journal();
-    } else {
+    } else if (!sources_first) {
       m.start_sources();
       if (m.lease) m.keep_lease();
     }

@@ -144,7 +144,7 @@ struct engine::impl {
   std::shared_ptr<node_report> add_report(const plan_node& n);
   void spawn_nodes();
   void make_ingest();
-  void catch_up();
+  void catch_up(bool sources_running);
   void start_sources();
   void stop_sources();
   // [cluster]: the active engine keeps its lease; a standby follows the journal, then takes over.

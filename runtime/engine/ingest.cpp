@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "runtime/graph/node_id.hpp"
 
 namespace shoal {
@@ -194,7 +196,8 @@ void ingest::forward(const journal_record& r) {
   if (!st) return;  // a stream this graph does not read
   if (const auto* e = std::get_if<Event>(&r)) {
     std::lock_guard lock(mu_);
-    st->seq = e->seq;
+    // A catch-up's records are behind what live input may have been given meanwhile.
+    st->seq = std::max(st->seq, e->seq);
     max_ts_ = std::max(max_ts_, e->ts);
     flow_.sent();
     st->target.node->event(e->seq, e->ts, e->payload);
@@ -207,6 +210,7 @@ void ingest::forward(const journal_record& r) {
 }
 
 void ingest::deliver(std::function<void()> send) {
+  if (journal_only_) return;  // read back from the journal by the catch-up
   if (holding_) {
     held_.push_back(std::move(send));
     return;
@@ -239,6 +243,18 @@ void ingest::resume() {
     held_.clear();
   }
   cv_.notify_all();
+}
+
+void ingest::journal_only() {
+  std::lock_guard lock(mu_);
+  journal_only_ = true;
+}
+
+std::uint64_t ingest::end_journal_only() {
+  std::lock_guard lock(mu_);
+  journal_only_ = false;
+  holding_ = true;
+  return journal_ ? journal_->last_journal_seq() : 0;
 }
 
 std::int64_t ingest::max_ts() const {

@@ -95,6 +95,13 @@ class ingest final : public record_sink {
   std::uint64_t hold();
   // Forwards what was held, in journal order, and lets sources through again.
   void resume();
+  // Start-up with a journal to catch up: what arrives is journaled and nothing is forwarded or
+  // kept (the catch-up reads it back from the journal), so sources run during a long catch-up
+  // instead of losing what a feed sends meanwhile. Ended only by end_journal_only().
+  void journal_only();
+  // From here what arrives is held, as after hold(), until resume(). Returns the last journal
+  // seq handed out: the catch-up forwards the journal through it, then calls resume().
+  std::uint64_t end_journal_only();
   std::int64_t max_ts() const;  // latest event time seen, for checkpoint cadence
   bool has_stream(std::string_view stream) const { return streams_.count(stream) != 0; }
   flow_control& flow() { return flow_; }
@@ -132,6 +139,7 @@ class ingest final : public record_sink {
   std::condition_variable cv_;
   bool paused_ = false;
   bool holding_ = false;
+  bool journal_only_ = false;
   std::vector<std::function<void()>> held_;  // sends waiting for resume(), in journal order
   std::int64_t max_ts_ = INT64_MIN;
 };

@@ -23,13 +23,13 @@ store_writer::~store_writer() { stop(); }
 bool store_writer::has_room() const {
   // An empty queue always takes the next record, however large: a single record above
   // max_queue_bytes must still go through (the writer commits it on its own).
-  return stopping_ || queue_.empty() ||
-         (queue_.size() < opt_.max_queue && queued_bytes_ < opt_.max_queue_bytes);
+  return stopping_ || queued_count() == 0 ||
+         (queued_count() < opt_.max_queue && queued_bytes_ < opt_.max_queue_bytes);
 }
 
 bool store_writer::batch_due() const {
   return stopping_ || flush_requested_ || expedite_through_ > committed_journal_ ||
-         blocked_producers_ > 0 || queue_.size() >= opt_.max_batch ||
+         blocked_producers_ > 0 || queued_count() >= opt_.max_batch ||
          queued_bytes_ >= opt_.max_queue_bytes;
 }
 
@@ -44,14 +44,18 @@ void store_writer::wait_for_room(std::unique_lock<std::mutex>& lock) {
   if (stopping_) throw store_error(failure_.empty() ? "store writer is stopped" : failure_);
 }
 
-void store_writer::push(op o) {
-  const bool was_empty = queue_.empty();
-  queued_bytes_ += o.key.size() + o.value.size();
-  // Only the oldest queued record's arrival is read (run()'s deadline): one clock read per
-  // batch, not per record.
+void store_writer::push(op o, bool journal_lane) {
+  std::deque<op>& lane = journal_lane ? journal_queue_ : queue_;
+  const bool was_empty = lane.empty();
+  const std::size_t bytes = o.key.size() + o.value.size();
+  queued_bytes_ += bytes;
+  if (journal_lane) journal_bytes_ += bytes;
+  // Only each lane's oldest queued record's arrival is read (run()'s deadline): one clock read
+  // per batch, not per record.
   if (was_empty) o.arrived = clock_.now();
-  queue_.push_back(std::move(o));
-  ++enqueued_;
+  o.order = ++enqueued_;
+  (journal_lane ? last_journal_queued_ : last_queued_) = o.order;
+  lane.push_back(std::move(o));
   // The first record starts the writer's max_delay deadline; a due batch ends it early.
   if (was_empty || batch_due()) cv_.notify_one();
 }
@@ -59,14 +63,14 @@ void store_writer::push(op o) {
 void store_writer::enqueue(op o) {
   std::unique_lock lock(mu_);
   wait_for_room(lock);
-  push(std::move(o));
+  push(std::move(o), false);
 }
 
 std::uint64_t store_writer::append_journal(std::string bytes) {
   std::unique_lock lock(mu_);
   wait_for_room(lock);  // before taking the seq, so seqs stay in queue order
   const std::uint64_t seq = next_journal_++;
-  push(op{op_kind::journal, u64_key(seq), std::move(bytes), {}});
+  push(op{op_kind::journal, u64_key(seq), std::move(bytes), {}}, true);
   return seq;
 }
 
@@ -74,12 +78,12 @@ std::uint64_t store_writer::append_journal_control(std::string bytes) {
   std::unique_lock lock(mu_);
   if (!controls_marked_) {
     wait_for_room(lock);
-    push(op{op_kind::meta, store::controls_meta, "1", {}});
+    push(op{op_kind::meta, store::controls_meta, "1", {}}, true);  // lands with or before it
     controls_marked_ = true;
   }
   wait_for_room(lock);
   const std::uint64_t seq = next_journal_++;
-  push(op{op_kind::journal, u64_key(seq), std::move(bytes), {}});
+  push(op{op_kind::journal, u64_key(seq), std::move(bytes), {}}, true);
   return seq;
 }
 
@@ -112,6 +116,13 @@ void store_writer::retire_output(std::string_view id_hex, std::int64_t bucket, s
 }
 
 void store_writer::put_meta(std::string key, std::string value) {
+  if (key == store::controls_meta) {
+    // With the control records it speaks of: a "0" queued at start must not land after a "1".
+    std::unique_lock lock(mu_);
+    wait_for_room(lock);
+    push(op{op_kind::meta, std::move(key), std::move(value), {}}, true);
+    return;
+  }
   enqueue(op{op_kind::meta, std::move(key), std::move(value), {}});
 }
 
@@ -132,16 +143,22 @@ void store_writer::put_group(group g) {
   wait_for_room(lock);
   for (std::size_t i = 0; i < g.ops_.size(); ++i) {
     g.ops_[i].group_continues = i + 1 < g.ops_.size();
-    push(std::move(g.ops_[i]));
+    push(std::move(g.ops_[i]), false);
   }
 }
 
 void store_writer::flush() {
   std::unique_lock lock(mu_);
-  const std::uint64_t target = enqueued_;
+  const std::uint64_t target = last_queued_, journal_target = last_journal_queued_;
   flush_requested_ = true;
   cv_.notify_one();
-  done_cv_.wait(lock, [&] { return committed_ >= target || !failure_.empty(); });
+  done_cv_.wait(lock, [&] {
+    return (last_committed_ >= target && last_journal_committed_ >= journal_target) ||
+           !failure_.empty();
+  });
+  // Asked while the writer was committing what it waited for: the next record, queued later,
+  // waits for its own deadline again.
+  if (queued_count() == 0) flush_requested_ = false;
   if (!failure_.empty()) throw store_error(failure_);
 }
 
@@ -180,7 +197,7 @@ void store_writer::on_commit(std::function<void(std::uint64_t)> listener) {
 
 std::size_t store_writer::queued() const {
   std::lock_guard lock(mu_);
-  return queue_.size();
+  return queued_count();
 }
 
 writer_stats store_writer::stats() const {
@@ -188,17 +205,45 @@ writer_stats store_writer::stats() const {
   return stats_;
 }
 
-void store_writer::commit(std::deque<op>& batch) {
-  std::size_t first = 0, bytes = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    bytes += batch[i].key.size() + batch[i].value.size();
-    if ((bytes >= opt_.max_txn_bytes && !batch[i].group_continues) || i + 1 == batch.size()) {
-      commit_txn(batch, first, i + 1);
-      bytes_since_writeback_ += bytes;
-      first = i + 1;
-      bytes = 0;
+std::deque<store_writer::op> store_writer::take_journal(std::uint64_t must_precede) {
+  std::deque<op> taken;
+  std::size_t bytes = 0;
+  {
+    std::lock_guard lock(mu_);
+    while (!journal_queue_.empty() &&
+           (journal_queue_.front().order < must_precede || bytes < opt_.max_txn_bytes)) {
+      op& o = journal_queue_.front();
+      const std::size_t b = o.key.size() + o.value.size();
+      bytes += b;
+      journal_bytes_ -= b;
+      queued_bytes_ -= b;
+      taken.push_back(std::move(o));
+      journal_queue_.pop_front();
     }
   }
+  if (!taken.empty()) done_cv_.notify_all();  // room again for waiting producers
+  return taken;
+}
+
+void store_writer::commit(std::deque<op>& batch) {
+  std::size_t first = 0;
+  do {
+    // The next transaction: batch's ops up to max_txn_bytes (a group whole), and the journal
+    // records queued before the last of them, and any more that arrived meanwhile (up to
+    // max_txn_bytes too): those wait for no backlog.
+    std::size_t last = first, bytes = 0;
+    while (last < batch.size()) {
+      bytes += batch[last].key.size() + batch[last].value.size();
+      ++last;
+      if (bytes >= opt_.max_txn_bytes && !batch[last - 1].group_continues) break;
+    }
+    std::deque<op> journal = take_journal(last > first ? batch[last - 1].order : 0);
+    if (journal.empty() && last == first) break;
+    commit_txn(journal, batch, first, last);
+    bytes_since_writeback_ += bytes;
+    for (const auto& o : journal) bytes_since_writeback_ += o.key.size() + o.value.size();
+    first = last;
+  } while (first < batch.size());
   // A store that is synced once at the end (a replay's --out) would otherwise leave all its
   // writing to that sync: start it now and then, while the graph computes.
   if (bytes_since_writeback_ >= opt_.writeback_bytes) {
@@ -207,46 +252,48 @@ void store_writer::commit(std::deque<op>& batch) {
   }
 }
 
-void store_writer::commit_txn(std::deque<op>& batch, std::size_t first, std::size_t last) {
+void store_writer::commit_txn(std::deque<op>& journal, std::deque<op>& batch, std::size_t first,
+                              std::size_t last) {
   const auto t0 = std::chrono::steady_clock::now();
   MDB_txn* txn = nullptr;
   check(mdb_txn_begin(store_.env(), nullptr, 0, &txn), "begin write");
-  try {
-    for (std::size_t i = first; i < last; ++i) {
-      op& o = batch[i];
-      MDB_val k = val(o.key), v = val(o.value);
-      unsigned dbi = 0, flags = 0;
-      switch (o.kind) {
-        case op_kind::journal:
-          dbi = store_.db_journal();
-          flags = MDB_APPEND;
-          break;
-        case op_kind::output:
-          dbi = store_.db_outputs();
-          break;
-        case op_kind::state:
-          dbi = store_.db_state();
-          break;
-        case op_kind::meta:
-          dbi = store_.db_meta();
-          break;
-        case op_kind::ledger:
-          dbi = store_.db_ledger();
-          break;
-        case op_kind::retire: {
-          check(mdb_put(txn, store_.db_retired(), &k, &v, 0), "put");
-          const int rc = mdb_del(txn, store_.db_outputs(), &k, nullptr);
-          if (rc != MDB_NOTFOUND) check(rc, "delete");
-          continue;
-        }
-        case op_kind::erase_state: {
-          const int rc = mdb_del(txn, store_.db_state(), &k, nullptr);
-          if (rc != MDB_NOTFOUND) check(rc, "delete");
-          continue;
-        }
+  auto write = [&](op& o) {
+    MDB_val k = val(o.key), v = val(o.value);
+    unsigned dbi = 0, flags = 0;
+    switch (o.kind) {
+      case op_kind::journal:
+        dbi = store_.db_journal();
+        flags = MDB_APPEND;
+        break;
+      case op_kind::output:
+        dbi = store_.db_outputs();
+        break;
+      case op_kind::state:
+        dbi = store_.db_state();
+        break;
+      case op_kind::meta:
+        dbi = store_.db_meta();
+        break;
+      case op_kind::ledger:
+        dbi = store_.db_ledger();
+        break;
+      case op_kind::retire: {
+        check(mdb_put(txn, store_.db_retired(), &k, &v, 0), "put");
+        const int rc = mdb_del(txn, store_.db_outputs(), &k, nullptr);
+        if (rc != MDB_NOTFOUND) check(rc, "delete");
+        return;
       }
-      check(mdb_put(txn, dbi, &k, &v, flags), "put");
+      case op_kind::erase_state: {
+        const int rc = mdb_del(txn, store_.db_state(), &k, nullptr);
+        if (rc != MDB_NOTFOUND) check(rc, "delete");
+        return;
+      }
     }
+    check(mdb_put(txn, dbi, &k, &v, flags), "put");
+  };
+  try {
+    for (op& o : journal) write(o);
+    for (std::size_t i = first; i < last; ++i) write(batch[i]);
     check(mdb_txn_commit(txn), "commit");
   } catch (...) {
     mdb_txn_abort(txn);
@@ -255,14 +302,34 @@ void store_writer::commit_txn(std::deque<op>& batch, std::size_t first, std::siz
   const auto ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
           .count();
-  std::lock_guard lock(mu_);
-  stats_.records += last - first;
-  stats_.commits += 1;
-  stats_.commit_ns += static_cast<std::uint64_t>(ns);
-  std::size_t b = 0;
-  while (b < commit_bounds_s.size() && ns / 1e9 > commit_bounds_s[b]) ++b;
-  ++stats_.commit_counts[b];
-  committed_ += last - first;
+  std::uint64_t last_journal = 0;
+  for (auto it = journal.rbegin(); it != journal.rend(); ++it)
+    if (it->kind == op_kind::journal) {
+      last_journal = read_u64_key(it->key);
+      break;
+    }
+  std::vector<std::function<void(std::uint64_t)>> listeners;
+  std::uint64_t committed_journal = 0;
+  {
+    std::lock_guard lock(mu_);
+    stats_.records += journal.size() + (last - first);
+    stats_.commits += 1;
+    stats_.commit_ns += static_cast<std::uint64_t>(ns);
+    std::size_t b = 0;
+    while (b < commit_bounds_s.size() && ns / 1e9 > commit_bounds_s[b]) ++b;
+    ++stats_.commit_counts[b];
+    if (last_journal) committed_journal_ = last_journal;
+    committed_journal = committed_journal_;
+    listeners = on_commit_;
+  }
+  for (const auto& listener : listeners) listener(committed_journal);
+  {
+    // Only now is flush() done: what it waited for is committed and the listeners heard of it.
+    std::lock_guard lock(mu_);
+    if (!journal.empty()) last_journal_committed_ = journal.back().order;
+    if (last > first) last_committed_ = batch[last - 1].order;
+  }
+  done_cv_.notify_all();
 }
 
 void store_writer::run() {
@@ -270,23 +337,19 @@ void store_writer::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping with nothing left
-      // Group commit: everything queued goes in one transaction once a batch is due, and at
-      // the latest max_delay after the oldest queued record arrived.
-      const auto deadline = queue_.front().arrived + opt_.max_delay;
-      clock_.wait_until(lock, cv_, deadline, [&] { return batch_due(); });
-      queued_bytes_ = 0;
+      cv_.wait(lock, [&] { return stopping_ || queued_count() > 0; });
+      if (queued_count() == 0) break;  // stopping with nothing left
+      // Group commit: everything queued goes in once a batch is due, and at the latest
+      // max_delay after the oldest queued record arrived (either lane's).
+      auto oldest = clock::time_point::max();
+      if (!queue_.empty()) oldest = queue_.front().arrived;
+      if (!journal_queue_.empty()) oldest = std::min(oldest, journal_queue_.front().arrived);
+      clock_.wait_until(lock, cv_, oldest + opt_.max_delay, [&] { return batch_due(); });
+      queued_bytes_ = journal_bytes_;  // the journal lane is taken transaction by transaction
       batch.swap(queue_);
       flush_requested_ = false;
     }
     done_cv_.notify_all();  // room again for waiting producers
-    std::uint64_t last_journal = 0;
-    for (auto it = batch.rbegin(); it != batch.rend(); ++it)
-      if (it->kind == op_kind::journal) {
-        last_journal = read_u64_key(it->key);
-        break;
-      }
     try {
       commit(batch);
     } catch (const std::exception& e) {
@@ -294,20 +357,11 @@ void store_writer::run() {
       failure_ = e.what();
       stopping_ = true;
       queue_.clear();
+      journal_queue_.clear();
       done_cv_.notify_all();
       return;
     }
-    std::vector<std::function<void(std::uint64_t)>> listeners;
-    std::uint64_t committed_journal = 0;
-    {
-      std::lock_guard lock(mu_);
-      if (last_journal) committed_journal_ = last_journal;
-      committed_journal = committed_journal_;
-      listeners = on_commit_;
-    }
-    for (const auto& listener : listeners) listener(committed_journal);
     batch.clear();
-    done_cv_.notify_all();
   }
 }
 

@@ -36,6 +36,14 @@ struct writer_stats {
 // never touch LMDB; when the queue holds max_queue records or
 // max_queue_bytes bytes they wait (back-pressure, bounded memory) — and waiting wakes the writer,
 // so a queue full of a few large records is committed at once instead of never.
+//
+// Journal records wait in a lane of their own and go first in every transaction: a backlog of
+// outputs (a graph of many nodes, a burst) is committed in many transactions, and a journal
+// record queued behind it would wait for all of them — seconds in which what a feed sent is
+// not durable. Each lane keeps its order, and every other write lands no earlier than the
+// journal records queued before it (an output never outlives the input it came from; a
+// checkpoint never precedes the records it has seen). A journal record may land before outputs
+// queued earlier: those are computed again from the journal after a crash.
 class store_writer {
   enum class op_kind : std::uint8_t { journal, output, state, meta, erase_state, ledger, retire };
   struct op {
@@ -44,6 +52,7 @@ class store_writer {
     std::string value;
     clock::time_point arrived;
     bool group_continues = false;  // a put_group op that is not its group's last
+    std::uint64_t order = 0;       // the order in which it was queued, across both lanes
   };
 
  public:
@@ -122,13 +131,18 @@ class store_writer {
   // With mu_ held: waits until the queue has room, waking the writer first (a full queue is
   // a due batch). Throws when the writer stopped.
   void wait_for_room(std::unique_lock<std::mutex>& lock);
-  void push(op o);
+  void push(op o, bool journal_lane);
   bool has_room() const;   // under mu_
   bool batch_due() const;  // under mu_: commit now, without waiting for the deadline
+  std::size_t queued_count() const { return queue_.size() + journal_queue_.size(); }  // under mu_
   void run();
   void commit(std::deque<op>& batch);
-  // One write transaction of batch[first, last).
-  void commit_txn(std::deque<op>& batch, std::size_t first, std::size_t last);
+  // Takes from the journal lane, for the next transaction: every record queued before
+  // `must_precede` (an op order), then more while under max_txn_bytes.
+  std::deque<op> take_journal(std::uint64_t must_precede);
+  // One write transaction: the journal records, then batch[first, last).
+  void commit_txn(std::deque<op>& journal, std::deque<op>& batch, std::size_t first,
+                  std::size_t last);
 
   store& store_;
   options opt_;
@@ -136,15 +150,20 @@ class store_writer {
   mutable std::mutex mu_;
   std::condition_variable cv_;       // wakes the writer
   std::condition_variable done_cv_;  // wakes producers (room in queue, flush done)
-  std::deque<op> queue_;
+  std::deque<op> queue_;             // everything but the journal, in order
+  std::deque<op> journal_queue_;     // journal records (and the meta that must precede them)
   std::uint64_t next_journal_;
   bool controls_marked_ = false;
-  std::uint64_t enqueued_ = 0, committed_ = 0;
+  std::uint64_t enqueued_ = 0;  // ops queued: the last one's order
+  // The order of the last op queued and of the last committed, per lane (flush waits for both).
+  std::uint64_t last_queued_ = 0, last_journal_queued_ = 0;
+  std::uint64_t last_committed_ = 0, last_journal_committed_ = 0;
   std::uint64_t committed_journal_ = 0;
   std::size_t bytes_since_writeback_ = 0;  // committed (writer thread only)
   std::size_t blocked_producers_ = 0;
   std::vector<std::function<void(std::uint64_t)>> on_commit_;
-  std::size_t queued_bytes_ = 0;
+  std::size_t queued_bytes_ = 0;   // both lanes
+  std::size_t journal_bytes_ = 0;  // the journal lane's
   bool stopping_ = false;
   bool flush_requested_ = false;
   std::uint64_t expedite_through_ = 0;  // a commit is due while the journal is behind this

@@ -10,7 +10,11 @@ restarted, over and over. After each kill and at the end it checks:
 - at the end, replay of the data dir equals its stored outputs (parity).
 It reports the downtime gap per kill: events the feed sent that no engine received.
 
-    /usr/bin/python3 tests/fault/crashtest.py N [--seed S]
+With --emas N the graph has N more ema nodes over `ret`, so every scan queues N more outputs for
+the store writer, and with --burst B the feed sends B scans at once every 50 ms: a backlog of
+outputs that journal records must not wait behind.
+
+    /usr/bin/python3 tests/fault/crashtest.py N [--seed S] [--emas N] [--burst B]
 """
 import argparse
 import json
@@ -32,6 +36,8 @@ from harness import (SCAN_STREAM, SHOAL, bound_feed, check, feed_config, run, wa
 ap = argparse.ArgumentParser()
 ap.add_argument("kills", type=int, nargs="?", default=10)
 ap.add_argument("--seed", type=int, default=int(time.time()))
+ap.add_argument("--emas", type=int, default=0, help="more ema nodes over ret")
+ap.add_argument("--burst", type=int, default=0, help="scans sent at once every 50 ms (0: one every 4 ms)")
 args = ap.parse_args()
 rng = random.Random(args.seed)
 print(f"crashtest: {args.kills} kills, seed {args.seed}", flush=True)
@@ -61,13 +67,17 @@ name = "z"
 kind = "zscore"
 inputs = { in = "ret" }
 params = { window = 10 }
-""")
+""" + "".join(f'\n[[node]]\nname = "e{i}"\nkind = "ema"\ninputs = {{ in = "ret" }}\nparams = {{ span = {i + 2} }}\n'
+              for i in range(args.emas)))
 data = os.path.join(wd, "data")
 
 # The subscriber: every (node, seq) it ever sees, with the value bytes.
 seen, conflicts = {}, []
 sub = ctx.socket(zmq.SUB)
-sub.setsockopt(zmq.SUBSCRIBE, b"")
+# Every node; with many more nodes, only the first three (a Python subscriber of them all would
+# take the engine's CPU).
+for topic in ([b""] if not args.emas else [b"ret", b"ema", b"z"]):
+    sub.setsockopt(zmq.SUBSCRIBE, topic)
 sub.connect(f"tcp://127.0.0.1:{port}")
 stop_sub = threading.Event()
 
@@ -107,14 +117,18 @@ for trial in range(args.kills + 1):
     segment = len(sent)
     until = time.monotonic() + (1.0 if last else rng.uniform(0.2, 1.2))
     while time.monotonic() < until:
-        prices = [100.0 + 10 * i + 5 * ((k * (i + 3)) % 7) / 7.0 for i in range(len(ASSETS))]
-        feed.send_multipart([b"scan", msgpack.packb(
-            {"ts": START + k * SECOND, "scan_number": k, "assets": ASSETS, "prices": prices})])
-        sent.append((k, time.monotonic()))
-        k += 1
-        time.sleep(0.004)
+        for _ in range(max(1, args.burst)):
+            prices = [100.0 + 10 * i + 5 * ((k * (i + 3)) % 7) / 7.0 for i in range(len(ASSETS))]
+            feed.send_multipart([b"scan", msgpack.packb(
+                {"ts": START + k * SECOND, "scan_number": k, "assets": ASSETS, "prices": prices})])
+            sent.append((k, time.monotonic()))
+            k += 1
+        time.sleep(0.05 if args.burst else 0.004)
     if last:
         time.sleep(0.5)
+        # A signal during a start (a long catch-up) ends the process at once: stop it once it runs.
+        wait_for(lambda: run(["admin", "--socket", os.path.join(data, "shoal.sock"), "nodes"],
+                             timeout=10).returncode == 0, timeout=120, what="the last engine started")
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
         check(proc.returncode == 0, "the final clean stop")

@@ -153,6 +153,11 @@ bool placement_channel::update(const placement_record& r) {
     // Written since: by this channel, if it holds the update the cluster did not acknowledge
     // (then it goes on from there), else by another process.
     const auto e = link_->kv_get(bucket, c_.engine_id);
+    // Still this channel's last write: the cluster refused the update for another reason (no
+    // leader for the bucket during a server's failover): tried again, not taken for a loss.
+    if (e && e->revision == revision_)
+      throw cluster_error("updating the placement of engine " + c_.engine_id +
+                          ": refused, though nobody wrote it since");
     if (!e || unsure_.empty() || e->value != unsure_) return false;
     revision_ = e->revision;
     unsure_.clear();

@@ -52,8 +52,9 @@ class placement_channel {
   void write(const placement_record& r, bool patient);
   // A later placement by the same process: written only if nobody wrote the key since this
   // channel last did. False when another did (a process that took the lease since: this one
-  // must stop placing). Throws cluster_error when the cluster did not answer (the write may
-  // have landed: the next update finds it so and goes on).
+  // must stop placing). Throws cluster_error when the cluster did not answer or refused the
+  // update with the key unchanged (the write may have landed: the next update finds it so and
+  // goes on).
   bool update(const placement_record& r);
 
   // A standby: the placement of graph_hash written by the process that holds the engine's

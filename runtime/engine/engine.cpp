@@ -162,20 +162,38 @@ void engine::impl::catch_up(bool sources_running) {
                  sources_running ? ", its sources journaling what arrives meanwhile" : "");
   }
   std::uint64_t pos = from;
+  // A long catch-up checkpoints as live running does (every checkpoint_every buckets of event
+  // time): a process killed again meanwhile, or over and over, starts from there next time
+  // instead of reading the same stretch of journal again each time.
+  const bool checkpoints = opt.checkpoint_every > 0 && !standby;
+  std::int64_t checkpointed_ts = INT64_MIN;
   auto forward_through = [&](std::uint64_t end) {
     while (pos < end) {
+      std::uint64_t at = pos;  // the journal's records are numbered without a gap
       const auto batch = db->read_records(&pos, std::min<std::uint64_t>(4096, end - pos));
       if (batch.empty()) break;
       for (const auto& r : batch) {
         flow->wait_below(4096);
         gate->forward(r);
+        ++at;
+        const auto* e = std::get_if<Event>(&r);
+        if (!checkpoints || !e) continue;
+        if (checkpointed_ts == INT64_MIN) checkpointed_ts = e->ts;
+        if (e->ts - checkpointed_ts < opt.checkpoint_every * min_interval || any_paused) continue;
+        flow->wait_idle();
+        write_checkpoint(at);
+        checkpointed_ts = last_checkpoint_ts = e->ts;
       }
     }
   };
   forward_through(last);
   if (sources_running) {
+    // A feed faster than the graph would keep the end moving for ever: a bounded number of
+    // rounds, then the rest while live input is held.
     constexpr std::uint64_t batch = 4096;
-    for (std::uint64_t end = db->journal_last(); end > pos + batch; end = db->journal_last())
+    constexpr int rounds = 16;
+    std::uint64_t end = db->journal_last();
+    for (int round = 0; round < rounds && end > pos + batch; ++round, end = db->journal_last())
       forward_through(end);
     const std::uint64_t through = gate->end_journal_only();
     writer->flush();  // everything through it committed, so readable
@@ -200,6 +218,9 @@ void engine::impl::start_sources() {
       fresh |= fed.insert(graph->by_name.at(decl.name + "." + st.name)).second;
     if (!fresh) continue;
     std::lock_guard lock(sources_mu);
+    // Fenced (the lease lost while it started): none starts. fence() sets the flag before it
+    // takes this lock to stop them, so a source started before it is stopped.
+    if (fenced) return;
     threads.push_back(start_source(zmq_ctx, decl, gate, clk()));
     ++counts.source_feeds;
   }
@@ -288,13 +309,15 @@ void engine::impl::place_nodes_on_members() {
   // came from a process that died) — what the dir holds of it (an upstream copy, or nothing)
   // was never published: from the seq handed with it on (or the start), not from the dir's.
   std::set<std::string> new_here;
-  if (placement && listed("computed")) {
+  if (listed("computed")) {
     const auto published = listed("published").value_or(std::set<std::string>{});
     for (std::size_t i = 0; i < graph->nodes.size(); ++i)
       if (publishes(i) && !graph->nodes[i].is_stream() && !published.count(graph->nodes[i].id))
         new_here.insert(graph->nodes[i].id);
   }
-  if (!missing.empty() || !new_here.empty()) rebuild_from_journal(missing, new_here);
+  // Not placed, a node it did not publish is rebuilt only when it did not compute it either:
+  // the state of one it computed is in the checkpoint.
+  if (!missing.empty() || (placement && !new_here.empty())) rebuild_from_journal(missing, new_here);
   if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
   if (!placement) return;
   if (!standby) write_placement_now(*placement, true);
@@ -320,11 +343,11 @@ void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     if (!computes(i) || !publishes(i)) continue;
     const std::string& id = graph->nodes[i].id;
-    if (!placement || !new_here.count(id)) {
-      // Placed, it published what it stored. Not placed, what it stored of a node was published
-      // by it or by the process that owns the node and still does: the rest (a node it never
-      // computed) comes again from its start, the same bytes.
-      quiet_through[id] = seq_after(id);
+    if (!new_here.count(id)) {
+      quiet_through[id] = seq_after(id);  // it published what it stored
+    } else if (!placement) {
+      // Its owner may have stopped before publishing all that this dir stored of it: all of it
+      // again (the same bytes), never a gap.
     } else if (auto h = placement->handed.find(id); h != placement->handed.end()) {
       quiet_through[id] = h->second;
     }  // else nobody said what was published of it: all of it again
@@ -811,7 +834,17 @@ void engine::impl::checkpoint() {
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const std::uint64_t pos = m.quiesce_journaling([&](std::uint64_t at) {
+  const std::uint64_t pos =
+      m.quiesce_journaling([&](std::uint64_t at) { return write_checkpoint(at); });
+  spdlog::debug(
+      "checkpoint at journal position {} in {} ms", pos,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+}
+
+std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
+  auto& m = *this;
+  {
     // One transaction: every node's state, the journal position and the strategy changes they
     // belong to, and no state of a node that is gone.
     store_writer::group g;
@@ -842,11 +875,7 @@ void engine::impl::checkpoint() {
     // Queued as one group, committed together within commit_ms: ingest need not wait for it.
     m.writer->put_group(std::move(g));
     return at;
-  });
-  spdlog::debug(
-      "checkpoint at journal position {} in {} ms", pos,
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-          .count());
+  }
 }
 
 bool engine::sources_done() const {

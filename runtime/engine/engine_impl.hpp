@@ -184,6 +184,9 @@ struct engine::impl {
 
   // Every node's state, the journal position and the strategy changes, in one transaction.
   void checkpoint();
+  // The same with the graph quiet and graph_mu held: the graph has seen the journal through
+  // `at`. Returns at.
+  std::uint64_t write_checkpoint(std::uint64_t at);
   // The states operators see (BLOCKED below a FAILED node, PAUSED).
   std::vector<node_report> node_reports() const;
   // Records what the graph is now (live): meta strategies and graph hash, the snapshot server.

@@ -109,8 +109,11 @@ void ingest::rejected(const std::string& stream, std::int64_t ts, std::string ra
   std::unique_lock lock(mu_);
   wait_unpaused(lock);
   stream_state* st = find(stream);
-  if (st) board_->update(st->target.report, [](node_report& r) { ++r.rejected; });
-  if (!journal_) return;
+  // Counted here, unless journaled while a catch-up reads it back (its forward counts it).
+  const auto count = [&] {
+    if (st) board_->update(st->target.report, [](node_report& r) { ++r.rejected; });
+  };
+  if (!journal_) return count();
   if (st) {
     // Per-stream rate limit: a flood of junk is counted, not journaled record by record.
     const std::int64_t second = clock_.now().time_since_epoch().count() / 1'000'000'000;
@@ -118,8 +121,9 @@ void ingest::rejected(const std::string& stream, std::int64_t ts, std::string ra
       st->reject_second = second;
       st->rejects_in_second = 0;
     }
-    if (++st->rejects_in_second > opt_.reject_journal_per_second) return;
+    if (++st->rejects_in_second > opt_.reject_journal_per_second) return count();
   }
+  if (!journal_only_) count();
   Rejected r{stream, ts, std::move(raw), std::move(reason), 0, {}};
   if (r.raw.size() > opt_.reject_keep_bytes) {
     r.raw_bytes = r.raw.size();

@@ -3,6 +3,8 @@ PUB/SUB feed: nothing is sent again) is killed with SIGKILL and no checkpoint, s
 reads its whole journal through a graph of many nodes again, for a few seconds. Its source
 subscribes before that catch-up, not after it, and journals what arrives meanwhile; the catch-up
 follows the journal's end and then lets live input through. Checked:
+  - a restart killed in the middle of its catch-up checkpointed on the way: the next one starts
+    from there, not from the journal's start;
   - the feed sees the restarted engine subscribe while it is still catching up, and scans sent
     then are journaled (the log counts them), not dropped by a PUB with no subscriber;
   - every scan sent after that subscription is in the journal, in order, once;
@@ -48,6 +50,17 @@ first.send_signal(signal.SIGKILL)  # no checkpoint: the restart catches up the w
 first.wait(timeout=10)
 subscribed.drain()
 
+# Killed again while it catches up: the catch-up checkpoints as it goes (every 100 buckets, the
+# default), so the next start goes on from there rather than from the journal's start.
+log_k = os.path.join(wd, "killed.log")
+killed = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=open(log_k, "w"))
+subscribed()
+time.sleep(0.5)  # a moment in the catch-up (about 2 s), as a crash would pick one
+killed.send_signal(signal.SIGKILL)
+killed.wait(timeout=10)
+subscribed.drain()
+check("caught up through" not in open(log_k).read(), f"the catch-up ended before the kill: {open(log_k).read()[-2000:]}")
+
 again = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=open(log2, "w"))
 subscribed()
 sent_at_subscription = scans.sent
@@ -61,6 +74,8 @@ while "caught up through journal record" not in open(log2).read():
     during += 20
 arrived = re.search(r"caught up through journal record (\d+): (\d+) of them arrived from its sources",
                     open(log2).read())
+resumed = re.search(r"last checkpoint at journal position (\d+)", open(log2).read())
+check(resumed and int(resumed.group(1)) > 0, f"the killed catch-up left no checkpoint: {open(log2).read()[:2000]}")
 check(arrived and int(arrived.group(2)) > 0,
       f"nothing arrived while it caught up ({during} scans sent meanwhile): {open(log2).read()[-3000:]}")
 for _ in range(5):
@@ -81,5 +96,6 @@ check(run(["replay", data, "--out", replay]).returncode == 0, "replay")
 p = run(["parity", data, replay])
 rows = parity_rows(p.stdout)
 check(p.returncode == 0 and rows["e0"][0] == rows["e0"][1] > 0, f"stored outputs differ from a replay:\n{p.stdout}")
-print(f"ok: {BEFORE} scans caught up after a kill -9 through {EMAS + 1} nodes; {during} sent meanwhile, "
+print(f"ok: {BEFORE} scans caught up after a kill -9 through {EMAS + 1} nodes (killed again mid-way, then "
+      f"resumed from journal position {resumed.group(1)}); {during} sent meanwhile, "
       f"{arrived.group(2)} journaled while it caught up; all {scans.sent} in the journal in order; parity holds")

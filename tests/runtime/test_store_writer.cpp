@@ -179,64 +179,69 @@ TEST_CASE("a backlog is committed in transactions of at most max_txn_bytes, grou
   CHECK(db.all_state().size() == 50);
 }
 
+namespace {
+
+// A writer whose transactions hold about 10 KB, and what the store held after each of them.
+struct small_transactions {
+  temp_dir dir;
+  store db{dir.path().string()};
+  manual_clock clk;
+  store_writer w{db, [this] {
+                   auto o = on(clk);
+                   o.max_txn_bytes = 10'000;
+                   return o;
+                 }()};
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> after;  // (journal records, outputs)
+  small_transactions() {
+    w.on_commit(
+        [this](std::uint64_t) { after.emplace_back(db.journal_count(), db.output_count()); });
+  }
+  // What is queued reaches its deadline and is committed.
+  void commit_due() {
+    REQUIRE(writer_waiting(clk));
+    clk.advance(20ms);
+    w.flush();
+  }
+};
+
+}  // namespace
+
 // A graph of many nodes queues many outputs per input: a journal record queued behind such a
 // backlog must not wait for all of its transactions (a kill meanwhile loses what the feed sent).
 TEST_CASE("a journal record queued behind a backlog of outputs lands in the first transaction",
           "[store_writer]") {
-  temp_dir dir;
-  store db(dir.path().string());
-  manual_clock clk;
-  auto o = on(clk);
-  o.max_txn_bytes = 10'000;
-  store_writer w(db, o);
-  // After each transaction: how many outputs and journal records it left, and whether an output
-  // landed before the journal record queued ahead of it.
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> after;  // (journal, outputs)
-  w.on_commit([&](std::uint64_t) { after.emplace_back(db.journal_count(), db.output_count()); });
+  small_transactions t;
   const std::string node(64, 'a');
-  w.append_journal("j1");
-  for (int b = 0; b < 100; ++b) w.put_output(node, b, std::string(1000, 'o'));
-  w.append_journal("j2");  // behind 100 KB of outputs: ten transactions of them
-  w.put_output(node, 100, "from j2");
-  REQUIRE(writer_waiting(clk));
-  clk.advance(20ms);
-  w.flush();
-  REQUIRE(after.size() == 11);  // the last output in a transaction of its own
-  CHECK(after.front() == std::make_pair(std::uint64_t{2}, std::uint64_t{10}));
-  CHECK(after.back() == std::make_pair(std::uint64_t{2}, std::uint64_t{101}));
-  CHECK(w.committed_journal_seq() == 2);
+  t.w.append_journal("j1");
+  for (int b = 0; b < 100; ++b) t.w.put_output(node, b, std::string(1000, 'o'));
+  t.w.append_journal("j2");  // behind 100 KB of outputs: ten transactions of them
+  t.w.put_output(node, 100, "from j2");
+  t.commit_due();
+  REQUIRE(t.after.size() == 11);  // the last output in a transaction of its own
+  CHECK(t.after.front() == std::make_pair(std::uint64_t{2}, std::uint64_t{10}));
+  CHECK(t.after.back() == std::make_pair(std::uint64_t{2}, std::uint64_t{101}));
+  CHECK(t.w.committed_journal_seq() == 2);
 
   // Again, the journal record queued last: still the first transaction.
-  after.clear();
-  for (int b = 101; b < 201; ++b) w.put_output(node, b, std::string(1000, 'o'));
-  w.append_journal("j3");
-  w.put_output(node, 201, "from j3");
-  REQUIRE(writer_waiting(clk));
-  clk.advance(20ms);
-  w.flush();
-  CHECK(after.front().first == 3);
-  CHECK(db.output_count() == 202);
-  CHECK(db.journal_count() == 3);
+  t.after.clear();
+  for (int b = 101; b < 201; ++b) t.w.put_output(node, b, std::string(1000, 'o'));
+  t.w.append_journal("j3");
+  t.w.put_output(node, 201, "from j3");
+  t.commit_due();
+  CHECK(t.after.front().first == 3);
+  CHECK(t.db.output_count() == 202);
+  CHECK(t.db.journal_count() == 3);
 }
 
 TEST_CASE("an output never lands before a journal record queued ahead of it", "[store_writer]") {
-  temp_dir dir;
-  store db(dir.path().string());
-  manual_clock clk;
-  auto o = on(clk);
-  o.max_txn_bytes = 10'000;
-  store_writer w(db, o);
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> after;  // (journal, outputs)
-  w.on_commit([&](std::uint64_t) { after.emplace_back(db.journal_count(), db.output_count()); });
-  for (int i = 0; i < 30; ++i) w.append_journal(std::string(1000, 'j'));  // three times the cap
-  w.put_output(std::string(64, 'a'), 1, "computed from the 30th");
-  w.append_journal("after it");
-  REQUIRE(writer_waiting(clk));
-  clk.advance(20ms);
-  w.flush();
-  REQUIRE(!after.empty());
-  CHECK(after.front() == std::make_pair(std::uint64_t{30}, std::uint64_t{1}));
-  CHECK(db.journal_count() == 31);
+  small_transactions t;
+  for (int i = 0; i < 30; ++i) t.w.append_journal(std::string(1000, 'j'));  // three times the cap
+  t.w.put_output(std::string(64, 'a'), 1, "computed from the 30th");
+  t.w.append_journal("after it");
+  t.commit_due();
+  REQUIRE(!t.after.empty());
+  CHECK(t.after.front() == std::make_pair(std::uint64_t{30}, std::uint64_t{1}));
+  CHECK(t.db.journal_count() == 31);
 }
 
 TEST_CASE("whether a journal holds control records: meta answers, else the journal is read",

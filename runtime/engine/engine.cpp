@@ -165,8 +165,9 @@ void engine::impl::catch_up(bool sources_running) {
   // A long catch-up checkpoints as live running does (every checkpoint_every buckets of event
   // time): a process killed again meanwhile, or over and over, starts from there next time
   // instead of reading the same stretch of journal again each time.
-  const bool checkpoints = opt.checkpoint_every > 0 && !standby;
+  const bool checkpoints = opt.checkpoint_every > 0 && !standby && min_interval > 0;
   std::int64_t checkpointed_ts = INT64_MIN;
+  std::chrono::steady_clock::time_point said{};  // progress: at most once a second
   auto forward_through = [&](std::uint64_t end) {
     while (pos < end) {
       std::uint64_t at = pos;  // the journal's records are numbered without a gap
@@ -183,6 +184,12 @@ void engine::impl::catch_up(bool sources_running) {
         flow->wait_idle();
         write_checkpoint(at);
         checkpointed_ts = last_checkpoint_ts = e->ts;
+        if (const auto now = std::chrono::steady_clock::now();
+            now - said >= std::chrono::seconds(1)) {
+          writer->flush();  // what the line says is on the disk
+          spdlog::info("catching up: through journal record {} of {}, checkpointed", at, end);
+          said = now;
+        }
       }
     }
   };
@@ -315,9 +322,10 @@ void engine::impl::place_nodes_on_members() {
       if (publishes(i) && !graph->nodes[i].is_stream() && !published.count(graph->nodes[i].id))
         new_here.insert(graph->nodes[i].id);
   }
-  // Not placed, a node it did not publish is rebuilt only when it did not compute it either:
-  // the state of one it computed is in the checkpoint.
-  if (!missing.empty() || (placement && !new_here.empty())) rebuild_from_journal(missing, new_here);
+  // A node it publishes now but did not then: what it stored of it before the checkpoint was
+  // never sent by it, and its owner may not have sent it all. Rebuilt, it is sent from the seq
+  // handed on with it (placed) or its start: duplicates, never a gap.
+  if (!missing.empty() || !new_here.empty()) rebuild_from_journal(missing, new_here);
   if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
   if (!placement) return;
   if (!standby) write_placement_now(*placement, true);
@@ -361,9 +369,9 @@ void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
   } else {
     spdlog::warn(
         "data dir {} last checkpointed with its nodes placed on several processes: this process "
-        "computes every node now, {} of them (first {}) not computed then, so it rebuilds every "
-        "node from its {} journal records",
-        opt.data_dir, missing.size(), missing.empty() ? "" : missing.front(), db->journal_last());
+        "publishes every node now, {} of them not published then and {} not computed, so it "
+        "rebuilds every node from its {} journal records",
+        opt.data_dir, new_here.size(), missing.size(), db->journal_last());
   }
 }
 

@@ -116,8 +116,10 @@ void store_writer::retire_output(std::string_view id_hex, std::int64_t bucket, s
 }
 
 void store_writer::put_meta(std::string key, std::string value) {
-  if (key == store::controls_meta) {
-    // With the control records it speaks of: a "0" queued at start must not land after a "1".
+  if (key == store::controls_meta || key == "time_modes") {
+    // With the journal records they speak of (a "0" queued at start must not land after a
+    // "1"; a stream's time mode read at a restart must be the one its journal holds), not
+    // behind a backlog of outputs.
     std::unique_lock lock(mu_);
     wait_for_room(lock);
     push(op{op_kind::meta, std::move(key), std::move(value), {}}, true);

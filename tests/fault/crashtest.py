@@ -127,8 +127,13 @@ for trial in range(args.kills + 1):
     if last:
         time.sleep(0.5)
         # A signal during a start (a long catch-up) ends the process at once: stop it once it runs.
-        wait_for(lambda: run(["admin", "--socket", os.path.join(data, "shoal.sock"), "nodes"],
-                             timeout=10).returncode == 0, timeout=120, what="the last engine started")
+        def answers():
+            try:
+                return run(["admin", "--socket", os.path.join(data, "shoal.sock"), "nodes"],
+                           timeout=10).returncode == 0
+            except subprocess.TimeoutExpired:
+                return False
+        wait_for(answers, timeout=120, what="the last engine started")
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
         check(proc.returncode == 0, "the final clean stop")

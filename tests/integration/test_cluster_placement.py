@@ -187,7 +187,7 @@ partial = next(n for n in ("a", "b", "c") if len(latest[n]["placement"]["compute
 lone = os.path.join(wd, "lone.toml")
 open(lone, "w").write(re.sub(r"\[cluster\].*?(?=\[\[source\]\])", "", open(cfgs[partial]).read(), flags=re.S))
 r = run(["run", lone, "--data", data[partial], "--for", "1s"], timeout=120)
-check(r.returncode == 0 and "computes every node now" in r.stderr and "so it rebuilds every node" in r.stderr,
+check(r.returncode == 0 and "publishes every node now" in r.stderr and "so it rebuilds every node" in r.stderr,
       f"a placed dir run whole: {r.returncode} {r.stderr[-2000:]}")
 single = os.path.join(wd, "single-lone")
 check(run(["replay", data[partial], "--out", single]).returncode == 0, "replay of the dir run whole")

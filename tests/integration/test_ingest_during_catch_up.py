@@ -55,7 +55,9 @@ subscribed.drain()
 log_k = os.path.join(wd, "killed.log")
 killed = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=open(log_k, "w"))
 subscribed()
-time.sleep(0.5)  # a moment in the catch-up (about 2 s), as a crash would pick one
+# Once it says it checkpointed on the way (the first time at once, then once a second).
+wait_for(lambda: "checkpointed" in open(log_k).read() or killed.poll() is not None, timeout=60,
+         what="a checkpoint during the catch-up")
 killed.send_signal(signal.SIGKILL)
 killed.wait(timeout=10)
 subscribed.drain()

@@ -127,6 +127,10 @@ void add_run_command(CLI::App& app, cli_result& result) {
       opt.standby = o->standby;
       opt.commit.max_batch = static_cast<std::size_t>(cfg.engine.commit_records);
       opt.commit.max_delay = std::chrono::milliseconds(cfg.engine.commit_ms);
+      // Once a source runs, what it journaled must be committed before the process ends: a
+      // signal then stops the engine (a catch-up where it is) instead of ending the process.
+      opt.before_sources = [] { catch_stop_signals(); };
+      opt.stop = &stop_flag();
       try {
         if (!same_graph_or_new(opt.data_dir, p, result)) return;
       } catch (const std::exception& e) {
@@ -161,7 +165,8 @@ void add_run_command(CLI::App& app, cli_result& result) {
         return;
       }
       again = false;
-      // A signal during a start ends the process at once; while it runs, the engine stops.
+      // A signal during a start ends the process at once until its sources start (nothing
+      // journaled yet); from then on, and while it runs, the engine stops.
       if (!stop_asked)
         deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(for_ns);
       stop_asked = &catch_stop_signals();

@@ -53,6 +53,8 @@ bool check_data_dir(const std::string& dir, cli_result& result);
 // Makes SIGINT and SIGTERM set the returned flag instead of killing the process, so a long
 // command (run, replay) can stop cleanly; stop_signal() is the signal received (0 = none yet).
 const std::atomic<bool>& catch_stop_signals();
+// That flag, whether or not the handlers are installed yet.
+const std::atomic<bool>& stop_flag();
 // SIGINT and SIGTERM end the process again (while an engine starts, which may wait long).
 void default_stop_signals();
 int stop_signal();

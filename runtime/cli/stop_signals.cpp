@@ -20,6 +20,8 @@ const std::atomic<bool>& catch_stop_signals() {
   return stop_requested;
 }
 
+const std::atomic<bool>& stop_flag() { return stop_requested; }
+
 void default_stop_signals() {
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);

@@ -151,8 +151,8 @@ void engine::impl::make_ingest() {
 // before live input continues. sources_running: the sources started first and journal what
 // arrives meanwhile (the gate in journal_only mode); the catch-up follows the journal's end
 // until it is a batch away, then holds live input, forwards the rest and lets it through.
-void engine::impl::catch_up(bool sources_running) {
-  if (!db) return;
+bool engine::impl::catch_up(bool sources_running) {
+  if (!db) return true;
   const std::uint64_t from = rebuild ? 0 : checkpoint_position(), last = db->journal_last();
   const bool behind = last > from;
   if (behind) {
@@ -168,12 +168,18 @@ void engine::impl::catch_up(bool sources_running) {
   const bool checkpoints = opt.checkpoint_every > 0 && !standby && min_interval > 0;
   std::int64_t checkpointed_ts = INT64_MIN;
   std::chrono::steady_clock::time_point said{};  // progress: at most once a second
+  bool stopped = false;
   auto forward_through = [&](std::uint64_t end) {
-    while (pos < end) {
+    while (pos < end && !stopped) {
       std::uint64_t at = pos;  // the journal's records are numbered without a gap
       const auto batch = db->read_records(&pos, std::min<std::uint64_t>(4096, end - pos));
       if (batch.empty()) break;
       for (const auto& r : batch) {
+        if (opt.stop && opt.stop->load(std::memory_order_relaxed)) {
+          stopped = true;
+          pos = at;  // forwarded through here
+          break;
+        }
         flow->wait_below(4096);
         gate->forward(r);
         ++at;
@@ -193,18 +199,34 @@ void engine::impl::catch_up(bool sources_running) {
       }
     }
   };
+  // Stopped part-way (a signal): the graph has seen the journal through pos. It checkpoints
+  // there, so the next start goes on from it; what the sources journaled meanwhile (and what
+  // is held) stays in the journal for that start, committed when the engine stops.
+  auto cut_short = [&] {
+    flow->wait_idle();
+    if (checkpoints) write_checkpoint(pos);
+    spdlog::warn(
+        "stopping in the catch-up, after journal record {} of {}{}: what the sources journaled "
+        "meanwhile is committed at the stop, and goes through the graph at the next start",
+        pos, db->journal_last(), checkpoints ? " (checkpointed there)" : "");
+    return false;
+  };
   forward_through(last);
+  if (stopped) return cut_short();
   if (sources_running) {
     // A feed faster than the graph would keep the end moving for ever: a bounded number of
     // rounds, then the rest while live input is held.
     constexpr std::uint64_t batch = 4096;
     constexpr int rounds = 16;
     std::uint64_t end = db->journal_last();
-    for (int round = 0; round < rounds && end > pos + batch; ++round, end = db->journal_last())
+    for (int round = 0; round < rounds && end > pos + batch && !stopped;
+         ++round, end = db->journal_last())
       forward_through(end);
+    if (stopped) return cut_short();
     const std::uint64_t through = gate->end_journal_only();
     writer->flush();  // everything through it committed, so readable
     forward_through(through);
+    if (stopped) return cut_short();
     flow->wait_idle();
     gate->resume();  // what arrived since end_journal_only, in journal order
     if (behind)
@@ -212,12 +234,14 @@ void engine::impl::catch_up(bool sources_running) {
           "caught up through journal record {}: {} of them arrived from its sources "
           "while it caught up",
           through, through - last);
-    return;
+    return true;
   }
   flow->wait_idle();
+  return true;
 }
 
 void engine::impl::start_sources() {
+  if (opt.before_sources) opt.before_sources();
   std::set<std::size_t> fed;  // identical sources share their stream nodes: feed them once
   for (const auto& decl : cfg.sources) {
     bool fresh = false;
@@ -778,7 +802,7 @@ void engine::start() {
       m.gate->journal_only();
       m.start_sources();
     }
-    m.catch_up(sources_first);
+    if (!m.catch_up(sources_first)) return;  // stopped in it: not live, no admin
     if (m.standby) {
       m.follow_journal();
     } else if (!sources_first) {

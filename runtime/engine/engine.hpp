@@ -7,6 +7,7 @@
 // No CAF in this header: the CLI and tests drive it through plain calls.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,13 @@ struct engine_options {
   // [cluster]: the lease a placed standby took (engine::lease_taken): this engine is engine
   // <engine_id> with it, without acquiring one.
   std::shared_ptr<engine_lease> lease;
+  // Live: called once, just before the first source starts (from then on what a feed sends is
+  // journaled, so a stop must commit it rather than end the process). `shoal run` installs its
+  // signal handlers there; a signal before it ends a start at once, with nothing to lose.
+  std::function<void()> before_sources;
+  // Set (by those handlers) to stop: a catch-up in progress ends where it is, checkpoints there
+  // and start() returns without going live; stop() then commits what was journaled.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct engine_counts {

@@ -144,7 +144,9 @@ struct engine::impl {
   std::shared_ptr<node_report> add_report(const plan_node& n);
   void spawn_nodes();
   void make_ingest();
-  void catch_up(bool sources_running);
+  // false: a stop (opt.stop) cut it short; the graph went through part of the journal and
+  // checkpointed there, and the engine does not go live.
+  bool catch_up(bool sources_running);
   void start_sources();
   void stop_sources();
   // [cluster]: the active engine keeps its lease; a standby follows the journal, then takes over.

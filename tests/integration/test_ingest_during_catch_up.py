@@ -3,6 +3,8 @@ PUB/SUB feed: nothing is sent again) is killed with SIGKILL and no checkpoint, s
 reads its whole journal through a graph of many nodes again, for a few seconds. Its source
 subscribes before that catch-up, not after it, and journals what arrives meanwhile; the catch-up
 follows the journal's end and then lets live input through. Checked:
+  - a restart stopped by SIGTERM in its catch-up ends cleanly, keeps every scan its source
+    journaled meanwhile and checkpoints where it got to: the next start resumes from there;
   - a restart killed in the middle of its catch-up checkpointed on the way: the next one starts
     from there, not from the journal's start;
   - the feed sees the restarted engine subscribe while it is still catching up, and scans sent
@@ -50,11 +52,33 @@ first.send_signal(signal.SIGKILL)  # no checkpoint: the restart catches up the w
 first.wait(timeout=10)
 subscribed.drain()
 
+# Stopped (SIGTERM) in its catch-up: it ends cleanly (exit 0, not killed by the signal as a
+# start was before), checkpoints where the catch-up got to, and keeps what its source journaled
+# meanwhile; the next start goes on from that checkpoint.
+log_t = os.path.join(wd, "stopped.log")
+stopped = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=open(log_t, "w"))
+subscribed()
+scans.burst(100, pause=0.5)  # time for them to arrive; the catch-up takes seconds
+check("caught up through" not in open(log_t).read() and stopped.poll() is None,
+      f"the catch-up ended before the signal (too short to test): {open(log_t).read()[-2000:]}")
+stopped.send_signal(signal.SIGTERM)
+check(stopped.wait(timeout=60) == 0, f"a SIGTERM in the catch-up did not stop it cleanly: {open(log_t).read()[-3000:]}")
+subscribed.drain()
+cut = re.search(r"stopping in the catch-up, after journal record (\d+) of \d+ \(checkpointed there\)",
+                open(log_t).read())
+check(cut and int(cut.group(1)) > 0, f"no checkpoint where the catch-up was cut short: {open(log_t).read()[-3000:]}")
+kept = journal_scans(data)
+check(kept == list(range(scans.sent)),
+      f"after a SIGTERM in the catch-up the journal holds {len(kept)} of {scans.sent} scans")
+
 # Killed again while it catches up: the catch-up checkpoints as it goes (every 100 buckets, the
 # default), so the next start goes on from there rather than from the journal's start.
 log_k = os.path.join(wd, "killed.log")
 killed = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=open(log_k, "w"))
 subscribed()
+wait_for(lambda: "last checkpoint at journal position" in open(log_k).read(), timeout=30, what="the resume line")
+check(re.search(rf"last checkpoint at journal position {cut.group(1)}\b", open(log_k).read()),
+      f"the start after the SIGTERM did not resume from record {cut.group(1)}: {open(log_k).read()[:2000]}")
 # Once it says it checkpointed on the way (the first time at once, then once a second).
 wait_for(lambda: "checkpointed" in open(log_k).read() or killed.poll() is not None, timeout=60,
          what="a checkpoint during the catch-up")

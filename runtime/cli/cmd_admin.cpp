@@ -178,9 +178,10 @@ void add_admin_command(CLI::App& app, cli_result& result) {
   cmd->add_flag("--dry-run", o->dry_run, "submit, remove: answer the diff without applying it");
   cmd->add_flag("--fresh", o->fresh, "restart: start the node cold (a new window)");
   cmd->add_option("CMD", o->command,
-                  "help, version, graph, nodes, inspect, window, pause, resume, metrics, "
-                  "strategies, submit FILE, remove STRATEGY, restart NODE, checkpoint, config, "
-                  "subscribers, log-level, explain NODE BUCKET [DEPTH]")
+                  "help, version, status, graph, nodes, inspect, window, pause, resume, "
+                  "metrics, strategies, submit FILE, remove STRATEGY, restart NODE, checkpoint, "
+                  "config, cluster, subscribers, log-level, reload-keys, outputs NODE [N], "
+                  "explain NODE BUCKET [DEPTH]")
       ->required();
   cmd->add_option("ARGS", o->args,
                   "the command's arguments (a node, a level, a strategy; explain: "

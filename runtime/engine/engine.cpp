@@ -155,6 +155,9 @@ bool engine::impl::catch_up(bool sources_running) {
   if (!db) return true;
   const std::uint64_t from = rebuild ? 0 : checkpoint_position(), last = db->journal_last();
   const bool behind = last > from;
+  progress.phase = "catching up";
+  progress.through = from;
+  progress.last = last;
   if (behind) {
     if (rebuild && pub) std::this_thread::sleep_for(resubscribe_grace);
     spdlog::info("catching up journal records {}..{} after {}{}", from + 1, last,
@@ -174,6 +177,8 @@ bool engine::impl::catch_up(bool sources_running) {
       std::uint64_t at = pos;  // the journal's records are numbered without a gap
       const auto batch = db->read_records(&pos, std::min<std::uint64_t>(4096, end - pos));
       if (batch.empty()) break;
+      progress.through.store(at, std::memory_order_relaxed);
+      progress.last.store(std::max(end, db->journal_last()), std::memory_order_relaxed);
       for (const auto& r : batch) {
         if (opt.stop && opt.stop->load(std::memory_order_relaxed)) {
           stopped = true;
@@ -255,6 +260,25 @@ void engine::impl::start_sources() {
     threads.push_back(start_source(zmq_ctx, decl, gate, clk()));
     ++counts.source_feeds;
   }
+}
+
+void engine::impl::start_admin() {
+  if (admin || !opt.live || (!db && cfg.engine.admin.empty() && cfg.engine.console.empty())) return;
+  progress.engine = cfg.engine.name;
+  progress.graph_hash = graph->graph_hash;
+  admin_options ao;
+  ao.unix_path = !cfg.engine.admin.empty() ? cfg.engine.admin
+                 : db ? (std::filesystem::path(opt.data_dir) / "shoal.sock").string()
+                      : std::string();  // a console without a data dir: no Unix socket
+  ao.tcp = cfg.engine.admin_tcp;
+  ao.token = cfg.engine.admin_token;
+  ao.http = cfg.engine.metrics_http;
+  ao.console = cfg.engine.console;
+  ao.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(cfg.engine.admin_idle_timeout_ns));
+  ao.http_idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(cfg.engine.metrics_idle_timeout_ns));
+  admin = std::make_unique<admin_server>(ao, make_engine_admin(*this));
 }
 
 void engine::impl::stop_sources() {
@@ -646,6 +670,7 @@ void engine::start() {
   auto& m = *impl_;
   if (m.started) return;
   m.started = true;
+  m.progress.began = std::chrono::steady_clock::now();  // before the admin thread reads it
   // One writer per data dir, taken before anything else: a second engine on the dir is told so,
   // not that the first one's ports are busy.
   if (!m.opt.data_dir.empty()) m.lock = std::make_unique<dir_lock>(m.opt.data_dir);
@@ -708,7 +733,11 @@ void engine::start() {
     m.writer->put_meta("base_graph_hash", base_hash);
     m.writer->put_meta("graph_hash", m.graph->graph_hash);
     if (!m.opt.config_text.empty()) m.writer->put_meta("config", m.opt.config_text);
+    // The graph as it starts is known (the checkpoint's strategy changes applied): from here
+    // on the admin endpoints say what the start waits for, and how far a catch-up got.
+    m.start_admin();
     if (m.opt.live && m.cfg.cluster.enabled && !m.opt.standby) {
+      m.progress.phase = "waiting for the engine's lease";
       // One process at a time is engine <engine_id>: a restart after a kill waits for the old
       // lease to expire; a live holder elsewhere stops this start.
       if (m.opt.lease) {  // a placed standby that took the lease, restarted to be the engine
@@ -724,10 +753,12 @@ void engine::start() {
                                    " is running elsewhere (" + m.lease->holder() +
                                    "); start this one with --standby to take over when it stops");
       }
+      m.progress.phase = "taking the journal's tail from the cluster";
       m.replicator =
           std::make_unique<journal_replicator>(m.cfg.cluster, *m.db, m.writer, m.opt.config_text);
     }
   }
+  m.start_admin();  // an engine without a data dir (admin or console only)
   if (m.opt.live && m.cfg.cluster.enabled && !m.db)
     throw std::runtime_error("[cluster] needs a data dir: the journal goes to the cluster from it");
   if (m.opt.live && m.cfg.cluster.enabled) {
@@ -788,7 +819,10 @@ void engine::start() {
                        m.graph->graph_hash,
                        {}});
   }
-  if (m.opt.live && m.db) m.place_nodes_on_members();
+  if (m.opt.live && m.db) {
+    m.progress.phase = "placing its nodes";
+    m.place_nodes_on_members();
+  }
   std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan
   m.spawn_nodes();
   m.make_ingest();
@@ -814,21 +848,8 @@ void engine::start() {
   // state is behind the journal's end and a checkpoint would skip those records.
   m.caught_up = true;
   // Last: admin commands (which may re-plan) never race the start-up above.
-  if (m.opt.live && (m.db || !m.cfg.engine.admin.empty() || !m.cfg.engine.console.empty())) {
-    admin_options ao;
-    ao.unix_path = !m.cfg.engine.admin.empty() ? m.cfg.engine.admin
-                   : m.db ? (std::filesystem::path(m.opt.data_dir) / "shoal.sock").string()
-                          : std::string();  // a console without a data dir: no Unix socket
-    ao.tcp = m.cfg.engine.admin_tcp;
-    ao.token = m.cfg.engine.admin_token;
-    ao.http = m.cfg.engine.metrics_http;
-    ao.console = m.cfg.engine.console;
-    ao.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::nanoseconds(m.cfg.engine.admin_idle_timeout_ns));
-    ao.http_idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::nanoseconds(m.cfg.engine.metrics_idle_timeout_ns));
-    m.admin = std::make_unique<admin_server>(ao, make_engine_admin(m));
-  }
+  m.progress.phase = "live";
+  m.progress.live = true;
 
   spdlog::info(
       "engine {}: spawned {} node {} and {} stream {} ({} distinct of {} declared nodes, "

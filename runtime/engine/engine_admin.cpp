@@ -24,6 +24,9 @@ struct command {
 constexpr command commands[] = {
     {"help", "", "this list"},
     {"version", "", "engine version, name and graph hash"},
+    {"status", "",
+     "live, or starting: what the start waits for, and how far a catch-up got (journal records); "
+     "answers during a start, as metrics do"},
     {"graph", "", "every node: id, kind, names, pass, inputs; dedup counts"},
     {"nodes", "", "one line per node: state and counters"},
     {"inspect", "node",
@@ -59,17 +62,29 @@ class engine_admin final : public admin_backend {
   explicit engine_admin(engine::impl& m) : m_(m) {}
 
   json handle(const std::string& cmd, const json& req) override {
+    if (cmd == "status") return status();
+    // While the engine starts, start() holds the graph lock and may replace what the commands
+    // read: they wait until it is live, and say so.
+    if (!m_.progress.live) {
+      if (cmd == "metrics") return {{"text", metrics_text()}};
+      if (cmd == "help") return help();
+      const json st = status();
+      throw admin_error("the engine is starting (" + st["phase"].get<std::string>() +
+                        (st.contains("journal")
+                             ? " through journal record " +
+                                   std::to_string(st["journal"]["through"].get<std::uint64_t>()) +
+                                   " of " +
+                                   std::to_string(st["journal"]["last"].get<std::uint64_t>())
+                             : std::string()) +
+                        "): \"" + escaped(cmd, 64) +
+                        "\" answers once it is live; \"status\" and \"metrics\" answer now");
+    }
     // explain reads the store and may replay a stretch of journal: it holds the graph lock only
     // to copy what it reads, so the engine's ticks and checkpoints go on meanwhile.
     if (cmd == "explain") return explain(req);
     if (cmd == "outputs") return outputs(req);  // reads the store without holding the graph
     std::lock_guard lock(m_.graph_mu);
-    if (cmd == "help") {
-      json list = json::array();
-      for (const auto& c : commands)
-        list.push_back({{"cmd", c.name}, {"args", c.args}, {"summary", c.summary}});
-      return {{"commands", list}};
-    }
+    if (cmd == "help") return help();
     if (cmd == "version")
       return {{"version", SHOAL_ENGINE_VERSION},
               {"engine", m_.cfg.engine.name},
@@ -126,11 +141,33 @@ class engine_admin final : public admin_backend {
   }
 
   std::string metrics_text() override {
+    if (!m_.progress.live) return starting_metrics_text(m_);
     std::lock_guard lock(m_.graph_mu);
     return engine_metrics_text(m_);
   }
 
  private:
+  static json help() {
+    json list = json::array();
+    for (const auto& c : commands)
+      list.push_back({{"cmd", c.name}, {"args", c.args}, {"summary", c.summary}});
+    return {{"commands", list}};
+  }
+
+  // Reads only m_.progress: it answers while start() runs.
+  json status() const {
+    const auto& p = m_.progress;
+    const bool live = p.live;
+    json j = {{"state", live ? "live" : "starting"},
+              {"phase", std::string(p.phase.load())},
+              {"engine", p.engine},
+              {"seconds_since_start",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - p.began).count()}};
+    if (!live && std::string_view(p.phase.load()) == "catching up")
+      j["journal"] = {{"through", p.through.load()}, {"last", p.last.load()}};
+    return j;
+  }
+
   json cluster() const {
     std::lock_guard lock(m_.graph_mu);  // a takeover replaces the parts read here
     const cluster_decl& c = m_.cfg.cluster;

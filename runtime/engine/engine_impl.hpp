@@ -107,6 +107,16 @@ struct engine::impl {
   std::uint64_t final_unmatched = 0;      // the gate's count, kept when it goes at stop
   std::unique_ptr<snapshot_server> snapshots;
   std::unique_ptr<admin_server> admin;
+  // The admin endpoints answer from the first moments of a start (a catch-up can take minutes):
+  // until the engine is live they answer `status` and `metrics` from these alone (start() may
+  // replace cfg and graph meanwhile) and refuse the rest.
+  struct start_progress {
+    std::atomic<bool> live{false};
+    std::atomic<const char*> phase{"opening its data dir"};  // static strings only
+    std::atomic<std::uint64_t> through{0}, last{0};          // catch-up: journal records
+    std::string engine, graph_hash;                          // as the start began
+    std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
+  } progress;
   bool any_paused = false;
   bool caught_up = false;  // the restored state has seen the whole journal
   // Guards cfg, graph, node_actors and reports: admin commands (which may re-plan), periodic
@@ -148,6 +158,8 @@ struct engine::impl {
   // checkpointed there, and the engine does not go live.
   bool catch_up(bool sources_running);
   void start_sources();
+  // Binds the admin endpoints ([engine] admin, admin_tcp, metrics_http, console) if any.
+  void start_admin();
   void stop_sources();
   // [cluster]: the active engine keeps its lease; a standby follows the journal, then takes over.
   void keep_lease();
@@ -204,6 +216,7 @@ struct engine::impl {
 // The admin commands of a running engine (runtime/engine/engine_admin.cpp).
 std::shared_ptr<admin_backend> make_engine_admin(engine::impl& m);
 std::string engine_metrics_text(engine::impl& m);
+std::string starting_metrics_text(const engine::impl& m);
 
 // What a submit or remove would do, without doing it (runtime/engine/engine_changes.cpp); call
 // with graph_mu held. Throws admin_error when it cannot be done.

@@ -151,6 +151,29 @@ std::string engine_metrics_text(engine::impl& m) {
             {"engine", m.cfg.engine.name},
             {"graph_hash", m.graph->graph_hash}},
            1);
+  t.family("shoal_engine_live", "gauge",
+           "1 once the engine is live; 0 while it starts (then only the start's metrics).");
+  t.sample("shoal_engine_live", {}, 1);
+  write_process_metrics(t, sample_process());
+  return t.str();
+}
+
+// While start() runs (it may replace cfg and graph): what m.progress says, build info as the
+// start began, and the process.
+std::string starting_metrics_text(const engine::impl& m) {
+  prometheus_text t;
+  const auto& p = m.progress;
+  t.family("shoal_engine_live", "gauge",
+           "1 once the engine is live; 0 while it starts (then only the start's metrics).");
+  t.sample("shoal_engine_live", {}, 0);
+  t.family("shoal_catch_up_journal_record", "gauge",
+           "While a start catches up: the journal record it went through, and the journal's last.");
+  t.sample("shoal_catch_up_journal_record", {{"of", "through"}}, p.through.load());
+  t.sample("shoal_catch_up_journal_record", {{"of", "last"}}, p.last.load());
+  t.family("shoal_build_info", "gauge", "1, labelled with the engine's version, name and graph.");
+  t.sample("shoal_build_info",
+           {{"version", SHOAL_ENGINE_VERSION}, {"engine", p.engine}, {"graph_hash", p.graph_hash}},
+           1);
   write_process_metrics(t, sample_process());
   return t.str();
 }

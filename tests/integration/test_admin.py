@@ -74,7 +74,7 @@ time.sleep(1.0)
 r = ask({"cmd": "help"})
 check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
-check(names == {"help", "version", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
+check(names == {"help", "version", "status", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
                 "strategies", "submit", "remove", "restart", "checkpoint", "config", "log-level",
                 "subscribers", "explain", "reload-keys", "outputs", "cluster"}, names)
 outs = ask({"cmd": "outputs", "node": "z", "n": 3})

@@ -11,6 +11,7 @@ follows the journal's end and then lets live input through. Checked:
     then are journaled (the log counts them), not dropped by a PUB with no subscriber;
   - every scan sent after that subscription is in the journal, in order, once;
   - the stored outputs across the restart equal a replay of the journal, byte for byte."""
+import json
 import os
 import re
 import signal
@@ -90,14 +91,35 @@ check("caught up through" not in open(log_k).read(), f"the catch-up ended before
 again = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=open(log2, "w"))
 subscribed()
 sent_at_subscription = scans.sent
-# The feed goes on at its own pace; the engine catches up meanwhile.
-during = 0
+# The feed goes on at its own pace; the engine catches up meanwhile. Its admin socket answers
+# meanwhile: `status` and `metrics` say how far it got, other commands wait until it is live.
+sock = os.path.join(data, "shoal.sock")
+
+
+def admin(*args):
+    r = run(["admin", "--socket", sock, *args], timeout=10)
+    return r.returncode, r.stdout + r.stderr
+
+
+during, status_seen = 0, None
 deadline = time.monotonic() + 60
 while "caught up through journal record" not in open(log2).read():
     check(again.poll() is None, f"the restarted engine exited: {open(log2).read()[-3000:]}")
     check(time.monotonic() < deadline, f"no end of the catch-up: {open(log2).read()[-3000:]}")
     scans.burst(20, pause=0.02)
     during += 20
+    if status_seen is None and os.path.exists(sock):
+        rc, out = admin("status", "--json")
+        if rc == 0 and '"catching up"' in out and "caught up through" not in open(log2).read():
+            status_seen = json.loads(out)
+            rc, refused = admin("nodes")
+            check(rc != 0 and "the engine is starting (catching up through journal record" in refused,
+                  f"a command other than status during the catch-up: {rc} {refused}")
+            rc, metrics = admin("metrics")
+            check(rc == 0 and "shoal_engine_live 0" in metrics and "shoal_catch_up_journal_record" in metrics,
+                  f"metrics during the catch-up: {metrics[:2000]}")
+check(status_seen and status_seen["state"] == "starting" and 0 < status_seen["journal"]["through"]
+      <= status_seen["journal"]["last"], f"admin status during the catch-up: {status_seen}")
 arrived = re.search(r"caught up through journal record (\d+): (\d+) of them arrived from its sources",
                     open(log2).read())
 resumed = re.search(r"last checkpoint at journal position (\d+)", open(log2).read())
@@ -108,6 +130,8 @@ for _ in range(5):
     scans.burst(50)
 wait_for(lambda: scans_ingested(data) == scans.sent, timeout=60,
          what=f"all {scans.sent} scans ingested ({scans_ingested(data)} so far)")
+rc, out = admin("status", "--json")
+check(rc == 0 and json.loads(out)["state"] == "live", f"status once live: {out}")
 again.send_signal(signal.SIGTERM)
 check(again.wait(timeout=60) == 0, f"the restarted engine did not stop cleanly: {open(log2).read()[-3000:]}")
 

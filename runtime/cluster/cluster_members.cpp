@@ -38,6 +38,7 @@ std::string encode(const cluster_member& m) {
                    {"snapshot", m.snapshot},
                    {"graph", m.graph}};
   if (!m.published.empty()) j["published"] = m.published;
+  if (!m.costs.empty()) j["costs"] = m.costs;
   return j.dump();
 }
 
@@ -174,6 +175,11 @@ void member_heartbeat::set_published(std::map<std::string, std::uint64_t> publis
   me_.published = std::move(published);
 }
 
+void member_heartbeat::set_costs(std::map<std::string, double> costs) {
+  std::lock_guard lock(mu_);
+  me_.costs = std::move(costs);
+}
+
 void member_heartbeat::keep_on_exit() {
   std::lock_guard lock(mu_);
   keep_ = true;
@@ -219,7 +225,8 @@ std::vector<cluster_member> read_members(jetstream_link& link, const cluster_dec
       const auto j = nlohmann::json::parse(e->value);
       out.push_back({j.value("instance", ""), j.value("role", ""), j.value("publish", ""),
                      j.value("snapshot", ""), j.value("graph", ""),
-                     j.value("published", std::map<std::string, std::uint64_t>{})});
+                     j.value("published", std::map<std::string, std::uint64_t>{}),
+                     j.value("costs", std::map<std::string, double>{})});
     } catch (const nlohmann::json::exception&) {
       spdlog::warn("cluster: {}/{} is not a member record", bucket, key);
     }

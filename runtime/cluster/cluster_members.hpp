@@ -35,6 +35,9 @@ struct cluster_member {
   // of about a second before the record was written. When it dies, the process its nodes go to
   // publishes what came after (docs/cluster.md, "When a placed process dies").
   std::map<std::string, std::uint64_t> published;
+  // Placed: what each node it publishes was measured to cost here (kernel seconds per second of
+  // event time), once it has run long enough to say: the active process places by it.
+  std::map<std::string, double> costs;
 };
 
 inline constexpr const char* away_role = "away";
@@ -64,6 +67,7 @@ class member_heartbeat {
   void set_role(const std::string& role);
   // Written with the next renewal.
   void set_published(std::map<std::string, std::uint64_t> published);
+  void set_costs(std::map<std::string, double> costs);
   // Its key stays when this is destroyed, written once more with the role away (it expires
   // heartbeat_ttl later if the process does not come back): a placed process that restarts on
   // its data dir is not taken for gone meanwhile, and keeps its nodes.

@@ -165,6 +165,7 @@ std::string encode_placement(const placement_record& r) {
   nlohmann::json j{
       {"holder", r.holder}, {"graph_hash", r.graph_hash}, {"members", r.members}, {"nodes", nodes}};
   if (!r.handed.empty()) j["handed"] = r.handed;
+  if (!r.costs.empty()) j["costs"] = r.costs;
   return j.dump();
 }
 
@@ -179,6 +180,7 @@ placement_record decode_placement(std::string_view text) {
     r.members = j.at("members").get<std::vector<std::string>>();
     for (const auto& [id, member] : j.at("nodes").items()) r.nodes[id] = member.get<std::string>();
     if (j.contains("handed")) r.handed = j.at("handed").get<std::map<std::string, std::uint64_t>>();
+    if (j.contains("costs")) r.costs = j.at("costs").get<node_costs>();
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(std::string("the placement lacks a field or has a wrong one: ") +
                              e.what());

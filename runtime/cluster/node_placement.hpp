@@ -27,6 +27,10 @@ struct placement_node {
 
 using node_placement = std::map<std::string, std::string>;  // NodeID → process (instance)
 
+// NodeID → what computing it was measured to cost: kernel seconds per second of event time (the
+// share of a core it takes at the pace of event time), as the process publishing it measured.
+using node_costs = std::map<std::string, double>;
+
 // Places every node that is not a stream on one of `members` (instances; at least one).
 // A node whose process in `previous` is still a member stays there. The others go one by one,
 // the costliest (with everything upstream) first, each to the member whose computed cost grows
@@ -53,6 +57,9 @@ struct placement_record {
   // their new process publishes the outputs after it (docs/cluster.md, "When a placed process
   // dies"). Kept by later placements while the node stays where it went.
   std::map<std::string, std::uint64_t> handed;
+  // What its nodes were measured to cost when it was written (the next placement places by
+  // them: a node that moves goes where it adds the least measured cost).
+  node_costs costs;
 };
 
 // NodeID → the last seq a process said it had published of it.

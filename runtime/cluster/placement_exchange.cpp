@@ -34,12 +34,23 @@ std::optional<placement_record> last_placement(jetstream_link& link, const clust
 
 std::string placement_bucket(const cluster_decl& c) { return c.stream + "_placement"; }
 
-std::vector<placement_node> placement_nodes(const plan& p) {
+std::vector<placement_node> placement_nodes(const plan& p, const node_costs& measured) {
+  double sum = 0;
+  std::size_t known = 0;
+  for (const auto& n : p.nodes) {
+    if (auto it = measured.find(n.id); it != measured.end() && !n.is_stream()) {
+      sum += it->second;
+      ++known;
+    }
+  }
+  const double unknown = known ? sum / static_cast<double>(known) : 1.0;
   std::vector<placement_node> out;
   for (const auto& n : p.nodes) {
     placement_node pn;
     pn.id = n.id;
     pn.stream = n.is_stream();
+    const auto it = measured.find(n.id);
+    pn.cost = it != measured.end() ? it->second : unknown;
     for (const auto& in : n.inputs) pn.upstream.push_back(in.upstream);
     out.push_back(std::move(pn));
   }
@@ -66,6 +77,7 @@ placement_record placement_channel::choose(const std::string& self, const std::s
   const auto deadline = std::chrono::steady_clock::now() + wait;
   std::vector<cluster_member> standbys;  // as the last read that succeeded listed them
   std::map<std::string, member_published> reported;  // what every listed member last said
+  node_costs listed_costs;                           // what they measured
   std::optional<placement_record> previous;
   auto placed_before = [&](const std::string& m) {
     return previous && std::find(previous->members.begin(), previous->members.end(), m) !=
@@ -79,16 +91,20 @@ placement_record placement_channel::choose(const std::string& self, const std::s
       if (!previous) previous = last_placement(link, c, p.graph_hash);
       std::vector<cluster_member> found;
       std::map<std::string, member_published> said;
+      node_costs costs;
       // Standbys waiting for a placement, and those running their share of the last one (this
       // process restarted): not those that compute every node, nor those away.
       for (auto& m : read_members(link, c)) {
         note_published(said, m.instance, m.published);
+        if (m.graph == p.graph_hash)
+          for (const auto& [id, cost] : m.costs) costs[id] = cost;
         if ((m.role == placing_role || (m.role == "standby" && placed_before(m.instance))) &&
             m.graph == p.graph_hash && m.instance != self)
           found.push_back(std::move(m));
       }
       standbys = std::move(found);
       reported = std::move(said);
+      listed_costs = std::move(costs);
       read_once = true;
     } catch (const cluster_error& e) {
       if (!read_once && std::chrono::steady_clock::now() >= deadline) throw;
@@ -117,9 +133,13 @@ placement_record placement_channel::choose(const std::string& self, const std::s
   for (const auto& m : standbys) r.members.push_back(m.instance);
   r.members.push_back(self);
   std::sort(r.members.begin(), r.members.end());
+  // Placed by what the nodes were measured to cost: as the processes running them say now, else
+  // as the last placement recorded.
+  if (previous) r.costs = previous->costs;
+  for (const auto& [id, cost] : listed_costs) r.costs[id] = cost;
   try {
-    r.nodes =
-        place_nodes(placement_nodes(p), r.members, previous ? previous->nodes : node_placement{});
+    r.nodes = place_nodes(placement_nodes(p, r.costs), r.members,
+                          previous ? previous->nodes : node_placement{});
   } catch (const std::runtime_error& e) {
     throw cluster_error(std::string("cannot place the nodes of engine ") + c.engine_id + ": " +
                         e.what() + "; start the processes of the last placement again");

@@ -24,8 +24,9 @@ std::string placement_bucket(const cluster_decl& c);
 // such a standby is placed on (one that came too late computes every node, and says so).
 inline constexpr const char* placing_role = "placing";
 
-// A plan's nodes as place_nodes takes them.
-std::vector<placement_node> placement_nodes(const plan& p);
+// A plan's nodes as place_nodes takes them, each costing what `measured` says; a node not
+// measured (new, or never run long enough) costs the mean of those measured, 1 when none is.
+std::vector<placement_node> placement_nodes(const plan& p, const node_costs& measured = {});
 
 class jetstream_link;
 

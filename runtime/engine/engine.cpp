@@ -438,7 +438,10 @@ void engine::impl::keep_placement() {
   auto now = own_last_seqs();
   {
     std::lock_guard lock(member_mu);
-    if (member) member->set_published(std::move(published_before));
+    if (member) {
+      member->set_published(std::move(published_before));
+      member->set_costs(own_costs());
+    }
   }
   published_before = std::move(now);
   if (standby) follow_placement();
@@ -452,6 +455,29 @@ member_published engine::impl::own_last_seqs() const {
   for (const auto& r : board->snapshot())
     if (own.count(r.id) && r.last_seq > 0) now[r.id] = r.last_seq;
   return now;
+}
+
+node_costs engine::impl::own_costs() {
+  const auto reports = board->snapshot();
+  std::int64_t newest = INT64_MIN;
+  for (const auto& r : reports)
+    if (r.stream) newest = std::max(newest, r.watermark);
+  if (newest == INT64_MIN) return {};
+  if (cost_from.ts == INT64_MIN) {  // from the first measure on: a rebuild's kernel time is out
+    cost_from.ts = newest;
+    for (const auto& r : reports) cost_from.sum_s[r.id] = r.compute_sum_s;
+    return {};
+  }
+  const double span_s = static_cast<double>(newest - cost_from.ts) / 1e9;
+  if (span_s < 60) return {};
+  std::set<std::string> own;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
+  node_costs costs;
+  for (const auto& r : reports)
+    if (own.count(r.id))
+      costs[r.id] = std::max(0.0, r.compute_sum_s - cost_from.sum_s[r.id]) / span_s;
+  return costs;
 }
 
 void engine::impl::place_lost_nodes() {
@@ -474,6 +500,7 @@ void engine::impl::place_lost_nodes() {
     alive.insert(mb.instance);
     if (mb.role == away_role) closed.push_back(mb.instance);
     note_published(last_published, mb.instance, mb.published);
+    for (const auto& [id, cost] : mb.costs) measured_costs[id] = cost;
   }
   if (!alive.count(instance)) return;
   std::vector<std::string> lost;
@@ -482,7 +509,14 @@ void engine::impl::place_lost_nodes() {
   if (lost.empty()) return;
   placement_record next;
   try {
-    next = place_after_loss(placement_nodes(*graph), *placement, lost, last_published, closed);
+    // The lost nodes go where they add the least measured cost (what this process and the
+    // members said, else what the placement recorded).
+    node_costs costs = placement->costs;
+    for (const auto& [id, cost] : measured_costs) costs[id] = cost;
+    for (const auto& [id, cost] : own_costs()) costs[id] = cost;
+    next =
+        place_after_loss(placement_nodes(*graph, costs), *placement, lost, last_published, closed);
+    next.costs = std::move(costs);
   } catch (const std::runtime_error& e) {
     if (!lost_reported)
       spdlog::error("cluster: placed process(es) {} stopped: {}; their nodes are not published",
@@ -817,6 +851,7 @@ void engine::start() {
                        pub_ep,
                        m.snapshots ? advertised_endpoint(m.snapshots->endpoint()) : "",
                        m.graph->graph_hash,
+                       {},
                        {}});
   }
   if (m.opt.live && m.db) {

@@ -181,13 +181,25 @@ class engine_admin final : public admin_backend {
               {"subject", c.journal_subject()},
               {"servers", c.servers},
               {"heartbeat_ttl_ms", c.heartbeat_ttl_ns / 1'000'000}};
+    // Measured node costs travel by NodeID; an operator reads node names.
+    std::map<std::string, std::string> name_of;
+    for (const auto& n : m_.graph->nodes) name_of[n.id] = n.name();
+    auto by_name = [&](const node_costs& costs) {
+      json out = json::object();
+      for (const auto& [id, cost] : costs)
+        if (auto it = name_of.find(id); it != name_of.end()) out[it->second] = cost;
+      return out;
+    };
     if (m_.member) {  // as the last renewal read them (every third of heartbeat_ttl)
       json members = json::array();
-      for (const auto& mb : m_.member->members())
-        members.push_back({{"instance", mb.instance},
-                           {"role", mb.role},
-                           {"publish", mb.publish},
-                           {"snapshot", mb.snapshot}});
+      for (const auto& mb : m_.member->members()) {
+        json e = {{"instance", mb.instance},
+                  {"role", mb.role},
+                  {"publish", mb.publish},
+                  {"snapshot", mb.snapshot}};
+        if (!mb.costs.empty()) e["costs"] = by_name(mb.costs);
+        members.push_back(std::move(e));
+      }
       j["members"] = members;
       if (const std::string e = m_.member->last_error(); !e.empty()) j["members_error"] = e;
     }
@@ -205,9 +217,13 @@ class engine_admin final : public admin_backend {
           handed[n.name()] = h->second;
         if (m_.computes(i) && !n.is_stream()) computed.push_back(n.name());
       }
-      j["placement"] = {{"holder", m_.placement->holder}, {"members", m_.placement->members},
-                        {"instance", m_.instance},        {"nodes", nodes},
-                        {"computed", computed},           {"handed", handed}};
+      j["placement"] = {{"holder", m_.placement->holder},
+                        {"members", m_.placement->members},
+                        {"instance", m_.instance},
+                        {"nodes", nodes},
+                        {"computed", computed},
+                        {"handed", handed},
+                        {"costs", by_name(m_.placement->costs)}};
     }
     if (m_.follower) {
       j["followed"] = m_.follower->followed();

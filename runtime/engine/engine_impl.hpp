@@ -90,6 +90,14 @@ struct engine::impl {
   void place_lost_nodes();
   void follow_placement();
   member_published own_last_seqs() const;  // of the nodes it publishes, as the board has them
+  // What each node it publishes costs here: kernel seconds since the first measure over the
+  // event time its streams advanced since then (empty until they advanced a minute).
+  node_costs own_costs();
+  struct cost_base {
+    std::int64_t ts = INT64_MIN;          // the freshest stream's watermark then
+    std::map<std::string, double> sum_s;  // each node's kernel seconds then
+  } cost_from;
+  node_costs measured_costs;  // the active one: what the members said, by NodeID
   std::map<std::string, member_published> last_published;  // the active one: by member
   std::map<std::string, std::uint64_t> published_before;   // with the next renewal
   bool lost_reported = false, evicted = false;

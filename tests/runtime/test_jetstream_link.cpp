@@ -170,21 +170,25 @@ TEST_CASE("members are listed while they run and gone once they stop", "[cluster
   c.engine_id = "m1";
   CHECK(read_members(*link, c).empty());  // no engine ever ran: no bucket, no members
   auto active = std::make_unique<member_heartbeat>(
-      c, cluster_member{"a", "active", "tcp://127.0.0.1:5576", "tcp://127.0.0.1:5577", "", {}});
+      c, cluster_member{"a", "active", "tcp://127.0.0.1:5576", "tcp://127.0.0.1:5577", "", {}, {}});
   cluster_decl other = c;
   other.engine_id = "m10";  // a name that m1 is a prefix of: not a member of m1
   member_heartbeat stranger(other,
-                            cluster_member{"x", "active", "tcp://127.0.0.1:6000", "", "", {}});
+                            cluster_member{"x", "active", "tcp://127.0.0.1:6000", "", "", {}, {}});
   {
-    member_heartbeat standby(c, cluster_member{"b", "standby", "tcp://127.0.0.1:5578", "", "", {}});
+    member_heartbeat standby(
+        c, cluster_member{"b", "standby", "tcp://127.0.0.1:5578", "", "", {}, {}});
     auto ms = read_members(*link, c);
     REQUIRE(ms.size() == 2);
     CHECK(ms[0].instance == "a");
     CHECK(ms[0].snapshot == "tcp://127.0.0.1:5577");
     CHECK(ms[1].role == "standby");
+    CHECK(ms[1].costs.empty());
+    standby.set_costs({{"n1", 2.5e-5}});
     standby.set_role("active");
     CHECK(test::wait_for([&] { return read_members(*link, c).at(1).role == "active"; },
                          std::chrono::seconds(5)));
+    CHECK(read_members(*link, c).at(1).costs == std::map<std::string, double>{{"n1", 2.5e-5}});
     // Every third renewal (about once per heartbeat_ttl, 3 s here) reads the members too: a
     // member knows the others. A renewal that times out on a loaded machine lists nothing, so
     // this allows for a few heartbeat_ttls (seen in CI: 5 s was not always enough).
@@ -196,7 +200,8 @@ TEST_CASE("members are listed while they run and gone once they stop", "[cluster
   CHECK(read_members(*link, other).size() == 1);
   {
     // A placed process that restarts leaves its key, marked away, to expire (heartbeat_ttl).
-    member_heartbeat leaving(c, cluster_member{"d", "standby", "tcp://127.0.0.1:5579", "", "", {}});
+    member_heartbeat leaving(
+        c, cluster_member{"d", "standby", "tcp://127.0.0.1:5579", "", "", {}, {}});
     leaving.keep_on_exit();
   }
   const auto left = read_members(*link, c);

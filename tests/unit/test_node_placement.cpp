@@ -150,7 +150,9 @@ TEST_CASE("a placement goes through its JSON form unchanged") {
   r.members = {"h-1", "h-2"};
   r.nodes = {{"n1", "h-1"}, {"n2", "h-2"}};
   r.handed = {{"n2", 7}};
+  r.costs = {{"n1", 0.25}, {"n2", 1.5e-6}};
   const auto back = decode_placement(encode_placement(r));
+  CHECK(back.costs == r.costs);
   CHECK(back.holder == r.holder);
   CHECK(back.graph_hash == r.graph_hash);
   CHECK(back.members == r.members);
@@ -210,6 +212,28 @@ TEST_CASE("a lost member's nodes go to the open members with what it had publish
   CHECK_THROWS_WITH(place_after_loss(g, next, {"b"}, {}, {"a"}),
                     Contains("has no process to go to"));
   CHECK_THROWS_WITH(place_after_loss(g, r, {"a", "b", "c"}, {}, {}), Contains("no process"));
+}
+
+TEST_CASE("a lost member's nodes go where they add the least measured cost") {
+  // Four independent nodes over one stream, placed one each on a, b, c and d. Measured, the
+  // node on a costs 10 times the others: when d dies its node goes to b or c, never to a, though
+  // every member publishes one node (unit costs could give it to any of them).
+  std::vector<placement_node> g{stream("s"), node("w", {0}), node("x", {0}), node("y", {0}),
+                                node("z", {0})};
+  placement_record r;
+  r.members = {"a", "b", "c", "d"};
+  r.nodes = {{"w", "a"}, {"x", "b"}, {"y", "c"}, {"z", "d"}};
+  g[1].cost = 10;
+  const auto next = place_after_loss(g, r, {"d"}, {}, {});
+  CHECK(next.nodes.at("z") != "a");
+  CHECK(next.nodes.at("w") == "a");
+  // The heavy node is the one lost: with a 1-cost node each elsewhere, it goes to the first of
+  // the cheapest by name, and a's 10 stays alone.
+  r.nodes = {{"w", "d"}, {"x", "a"}, {"y", "b"}, {"z", "c"}};
+  g[1].cost = 10;
+  g[2].cost = 3;
+  const auto again = place_after_loss(g, r, {"d"}, {}, {});
+  CHECK(again.nodes.at("w") == "b");
 }
 
 TEST_CASE("hand-overs follow the nodes that move and stay with those that do not") {

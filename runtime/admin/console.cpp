@@ -15,9 +15,9 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string, std::less<>> read_commands = {"version", "graph",      "nodes",
-                                                          "inspect", "window",     "outputs",
-                                                          "metrics", "strategies", "subscribers"};
+const std::set<std::string, std::less<>> read_commands = {
+    "version", "status",  "graph",   "nodes",      "inspect",
+    "window",  "outputs", "metrics", "strategies", "subscribers"};
 const std::set<std::string, std::less<>> write_commands = {"pause", "resume", "restart"};
 
 // Live streams at once: each holds a connection for as long as its page is open.
@@ -73,7 +73,8 @@ json request_of(const std::string& cmd, const http_request& r) {
 }
 
 // What every live stream sends: the `nodes` answer, computed at most once per half second
-// however many pages are open (the admin thread serves them all).
+// however many pages are open (the admin thread serves them all). While the engine starts (it
+// refuses `nodes` until it is live) the `status` answer instead, as {"status": …}.
 struct live_state {
   std::shared_ptr<admin_backend> backend;
   std::chrono::steady_clock::time_point at{};
@@ -83,8 +84,13 @@ struct live_state {
   const std::string& current() {
     const auto now = std::chrono::steady_clock::now();
     if (nodes.empty() || now - at >= std::chrono::milliseconds(500)) {
-      nodes = backend->handle("nodes", {{"cmd", "nodes"}})
-                  .dump(-1, ' ', false, json::error_handler_t::replace);
+      json answer;
+      try {
+        answer = backend->handle("nodes", {{"cmd", "nodes"}});
+      } catch (const admin_error&) {
+        answer = {{"status", backend->handle("status", {{"cmd", "status"}})}};
+      }
+      nodes = answer.dump(-1, ' ', false, json::error_handler_t::replace);
       at = now;
     }
     return nodes;

@@ -177,7 +177,6 @@ bool engine::impl::catch_up(bool sources_running) {
       std::uint64_t at = pos;  // the journal's records are numbered without a gap
       const auto batch = db->read_records(&pos, std::min<std::uint64_t>(4096, end - pos));
       if (batch.empty()) break;
-      progress.through.store(at, std::memory_order_relaxed);
       progress.last.store(std::max(end, db->journal_last()), std::memory_order_relaxed);
       for (const auto& r : batch) {
         if (opt.stop && opt.stop->load(std::memory_order_relaxed)) {
@@ -202,18 +201,21 @@ bool engine::impl::catch_up(bool sources_running) {
           said = now;
         }
       }
+      progress.through.store(at, std::memory_order_relaxed);
     }
   };
   // Stopped part-way (a signal): the graph has seen the journal through pos. It checkpoints
   // there, so the next start goes on from it; what the sources journaled meanwhile (and what
   // is held) stays in the journal for that start, committed when the engine stops.
+  // (Also with --checkpoint-every 0, which checkpoints at a stop: this is the stop's.)
   auto cut_short = [&] {
     flow->wait_idle();
-    if (checkpoints) write_checkpoint(pos);
+    write_checkpoint(pos);
     spdlog::warn(
-        "stopping in the catch-up, after journal record {} of {}{}: what the sources journaled "
-        "meanwhile is committed at the stop, and goes through the graph at the next start",
-        pos, db->journal_last(), checkpoints ? " (checkpointed there)" : "");
+        "stopping in the catch-up, after journal record {} of {} (checkpointed there): what the "
+        "sources journaled meanwhile is committed at the stop, and goes through the graph at the "
+        "next start",
+        pos, db->journal_last());
     return false;
   };
   forward_through(last);
@@ -729,6 +731,7 @@ void engine::start() {
       if (auto p = pub.lock()) p->drop_sessions();
     });
   if (!m.opt.data_dir.empty()) {
+    m.progress.phase = "opening its data dir";
     const bool existed = store::exists(m.opt.data_dir);
     // A replay's --out may reach the disk once, when the replay ends, not one fdatasync pair
     // per transaction; what a live engine acknowledges must be on the disk at each commit.
@@ -855,9 +858,10 @@ void engine::start() {
                        {}});
   }
   if (m.opt.live && m.db) {
-    m.progress.phase = "placing its nodes";
+    if (m.cfg.cluster.enabled) m.progress.phase = "placing its nodes";
     m.place_nodes_on_members();
   }
+  m.progress.phase = "spawning its nodes";
   std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan
   m.spawn_nodes();
   m.make_ingest();
@@ -871,7 +875,8 @@ void engine::start() {
       m.gate->journal_only();
       m.start_sources();
     }
-    if (!m.catch_up(sources_first)) return;  // stopped in it: not live, no admin
+    // Stopped in it: not live (the admin endpoints answer status and metrics until stop()).
+    if (!m.catch_up(sources_first)) return;
     if (m.standby) {
       m.follow_journal();
     } else if (!sources_first) {

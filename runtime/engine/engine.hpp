@@ -45,9 +45,10 @@ struct engine_options {
   // [cluster]: the lease a placed standby took (engine::lease_taken): this engine is engine
   // <engine_id> with it, without acquiring one.
   std::shared_ptr<engine_lease> lease;
-  // Live: called once, just before the first source starts (from then on what a feed sends is
-  // journaled, so a stop must commit it rather than end the process). `shoal run` installs its
-  // signal handlers there; a signal before it ends a start at once, with nothing to lose.
+  // Live: called just before the sources start (at start, or when a standby takes over): from
+  // then on what a feed sends is journaled, so a stop must commit it rather than end the
+  // process. `shoal run` installs its signal handlers there; a signal before it ends a start at
+  // once, with nothing to lose.
   std::function<void()> before_sources;
   // Set (by those handlers) to stop: a catch-up in progress ends where it is, checkpoints there
   // and start() returns without going live; stop() then commits what was journaled.

@@ -120,7 +120,7 @@ struct engine::impl {
   // replace cfg and graph meanwhile) and refuse the rest.
   struct start_progress {
     std::atomic<bool> live{false};
-    std::atomic<const char*> phase{"opening its data dir"};  // static strings only
+    std::atomic<const char*> phase{"starting"};              // static strings only
     std::atomic<std::uint64_t> through{0}, last{0};          // catch-up: journal records
     std::string engine, graph_hash;                          // as the start began
     std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();

@@ -200,6 +200,19 @@ def wait_for(pred, timeout=20, what="condition"):
     check(pred(), f"timed out waiting for {what}")
 
 
+def wait_live(sock, timeout=60):
+    """Waits until the engine on admin socket SOCK is live: its admin socket answers from the
+    first moments of a start, but only `status` and `metrics` until then."""
+    import json
+
+    def live():
+        if not os.path.exists(sock):
+            return False
+        r = run(["admin", "--socket", sock, "status", "--json"], timeout=10)
+        return r.returncode == 0 and json.loads(r.stdout).get("state") == "live"
+    wait_for(live, timeout=timeout, what=f"the engine on {sock} live")
+
+
 def start(args, **kw):
     """Starts `shoal ARGS` in the background; it is killed when the test exits, pass or fail."""
     import atexit

@@ -15,7 +15,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir
+from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, wait_live
 
 TOKEN = "s3cret-token-0123456789"
 wd = workdir()
@@ -42,6 +42,7 @@ for _ in range(100):
         break
     time.sleep(0.05)
 check(os.path.exists(sock_path), "no admin socket")
+wait_live(sock_path)
 check(stat.S_IMODE(os.stat(sock_path).st_mode) == 0o600, f"socket mode {oct(os.stat(sock_path).st_mode)}")
 
 

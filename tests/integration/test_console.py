@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, start, wait_for, workdir
+from harness import SHOAL, SOURCE_DIR, check, free_port, start, wait_for, workdir, wait_live
 
 console_dir = os.path.join(SOURCE_DIR, "tests/console")
 if not os.path.isdir(os.path.join(console_dir, "node_modules", "playwright-core")):
@@ -38,7 +38,7 @@ data = os.path.join(wd, "data")
 log = open(os.path.join(wd, "engine.log"), "w")
 engine = start(["run", cfg, "--data", data, "--for", "60s"], stderr=log)
 sock = os.path.join(data, "shoal.sock")
-wait_for(lambda: os.path.exists(sock), what="the admin socket")
+wait_live(sock)
 base = f"http://127.0.0.1:{port}"
 
 
@@ -89,6 +89,9 @@ status, body = get("/api/nodes", headers={"Authorization": f"Bearer {TOKEN}", "H
 check(status == 403 and "127.0.0.1 or localhost" in body, f"foreign Host: {status} {body}")
 status, body = get("/api/version", headers={"Authorization": f"Bearer {TOKEN}"})
 check(status == 200 and json.loads(body)["ok"], f"with the token as a header: {status} {body}")
+# The page asks `status` while the engine starts (only it and metrics answer then).
+status, body = get("/api/status", headers={"Authorization": f"Bearer {TOKEN}"})
+check(status == 200 and json.loads(body)["state"] == "live", f"status: {status} {body}")
 # A console without a token is a config error.
 untokened = os.path.join(wd, "untokened.toml")
 open(untokened, "w").write(re.sub(r'\nadmin_token = "[^"]*"', "", text))

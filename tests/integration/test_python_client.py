@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from client_engine import client_engine
-from harness import SHOAL, SOURCE_DIR, check, run, wait_for, workdir
+from harness import SHOAL, SOURCE_DIR, check, run, wait_for, workdir, wait_live
 
 wd = workdir()
 venv = os.path.join(wd, "venv")
@@ -41,7 +41,7 @@ cfg, data, sock = eng.config, eng.data, eng.socket
 PUB, SNAP, TRACKED = eng.pub, eng.snapshot, eng.tracked
 engine_log = open(os.path.join(wd, "engine.log"), "w")
 engine = subprocess.Popen([SHOAL, "run", cfg, "--data", data, "--for", "10s"], stderr=engine_log)
-wait_for(lambda: os.path.exists(sock), what="the admin socket")
+wait_live(sock)
 
 # The README's examples, with their ports changed to this engine's.
 readme = open(os.path.join(SOURCE_DIR, "README.md")).read()

@@ -20,7 +20,7 @@ import time
 import msgpack
 import zmq
 
-from harness import SOURCE_DIR, check, free_port, run, start, wait_for, workdir
+from harness import SOURCE_DIR, check, free_port, run, start, wait_for, workdir, wait_live
 
 wd = workdir()
 shared = os.path.join(SOURCE_DIR, "tests/data/configs/shared")
@@ -58,6 +58,7 @@ def scans_in(d):
 
 eng = start(["run", cfg, "--data", data, "--checkpoint-every", "40"], stderr=subprocess.PIPE, text=True)
 wait_for(lambda: os.path.exists(sock) and scans_in(data) > 150, what="the first 150 buckets")
+wait_live(sock)
 diff = admin("submit", os.path.join(wd, "beta.toml"))
 check(diff["ok"] and len(diff["new"]) == 2, diff)
 at_submit = scans_in(data)
@@ -102,6 +103,7 @@ check(live["beta.slow"][0]["seq"] == 1, "a new NodeID's seqs start at 1")
 eng = start(["run", cfg, "--data", data, "--checkpoint-every", "40"], stderr=subprocess.PIPE, text=True)
 before = scans_in(data)
 wait_for(lambda: os.path.exists(sock) and scans_in(data) > before + 50, what="the restarted run")
+wait_live(sock)
 conf = admin("config")
 check(list(conf["runtime"]["submitted"]) == ["beta"] and conf["runtime"]["removed"] == ["alpha"], conf)
 names = {n["name"] for n in admin("nodes")["nodes"]}

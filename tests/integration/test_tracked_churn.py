@@ -12,7 +12,7 @@ import time
 
 import zmq
 
-from harness import check, free_port, run, start, wait_for, workdir, free_http
+from harness import check, free_port, run, start, wait_for, workdir, free_http, wait_live
 
 wd = workdir()
 tracked, pub = free_port(), free_port()
@@ -26,7 +26,7 @@ data = os.path.join(wd, "d")
 log = open(os.path.join(wd, "engine.log"), "w")
 engine = start(["run", os.path.join(wd, "g.toml"), "--data", data], stderr=log)
 sock = os.path.join(data, "shoal.sock")
-wait_for(lambda: os.path.exists(sock), what="the engine")
+wait_live(sock)
 
 ctx = zmq.Context()
 stop = threading.Event()

@@ -328,7 +328,9 @@ function listen() {
   const events = new EventSource(`/api/events${q}`);
   const live = document.getElementById("live");
   events.onmessage = (e) => {
-    onNodes(JSON.parse(e.data).nodes);
+    const d = JSON.parse(e.data);
+    if (!d.nodes) return;  // {"status": …} while the engine starts: the page is not up yet
+    onNodes(d.nodes);
     live.textContent = "●";
     live.classList.add("on");
     document.body.dataset.live = "1";
@@ -336,7 +338,30 @@ function listen() {
   events.onerror = () => { live.textContent = "○"; live.classList.remove("on"); };
 }
 
-loadGraph().then(() => {
+// What the engine is doing while it starts (it answers only status and metrics until it is live).
+function startingText(s) {
+  const at = s.journal ? ` through journal record ${s.journal.through} of ${s.journal.last}` : '';
+  return `${s.engine}: starting (${s.phase}${at}); this page loads once it is live`;
+}
+
+function boot() {
+  loadGraph()
+      .then(() => {
+        onLoaded();
+      })
+      .catch(async (e) => {
+        const header = document.getElementById('engine');
+        const s = await api('status').catch(() => null);
+        if (s && s.state === 'starting') {
+          header.textContent = startingText(s);
+          setTimeout(boot, 1000);
+          return;
+        }
+        header.textContent = `cannot load: ${e.message}`;
+      });
+}
+
+function onLoaded() {
   listen();
   const m = location.hash.match(/^#node=(.+)$/);
   let name = null;
@@ -347,4 +372,6 @@ loadGraph().then(() => {
   }
   if (name && boxes.has(name)) select(name).catch(() => {});
   setInterval(() => selected && refreshNode().catch(() => {}), 2000);
-}).catch((e) => { document.getElementById("engine").textContent = `cannot load: ${e.message}`; });
+}
+
+boot();

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/cluster/node_placement.hpp"
 
 namespace shoal {
 
@@ -38,8 +39,12 @@ std::string encode(const cluster_member& m) {
                    {"snapshot", m.snapshot},
                    {"graph", m.graph}};
   if (!m.published.empty()) j["published"] = m.published;
-  if (!m.costs.empty()) j["costs"] = m.costs;
-  return j.dump();
+  std::string without = j.dump();
+  if (m.costs.empty()) return without;
+  j["costs"] = m.costs;
+  std::string with = j.dump();
+  // A heartbeat that does not fit a NATS message would let its key expire: costs go first.
+  return with.size() <= max_placement_with_costs_bytes / 2 ? with : without;
 }
 
 }  // namespace
@@ -226,7 +231,7 @@ std::vector<cluster_member> read_members(jetstream_link& link, const cluster_dec
       out.push_back({j.value("instance", ""), j.value("role", ""), j.value("publish", ""),
                      j.value("snapshot", ""), j.value("graph", ""),
                      j.value("published", std::map<std::string, std::uint64_t>{}),
-                     j.value("costs", std::map<std::string, double>{})});
+                     costs_of(j.value("costs", nlohmann::json::object()))});
     } catch (const nlohmann::json::exception&) {
       spdlog::warn("cluster: {}/{} is not a member record", bucket, key);
     }

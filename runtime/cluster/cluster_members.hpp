@@ -35,8 +35,8 @@ struct cluster_member {
   // of about a second before the record was written. When it dies, the process its nodes go to
   // publishes what came after (docs/cluster.md, "When a placed process dies").
   std::map<std::string, std::uint64_t> published;
-  // Placed: what each node it publishes was measured to cost here (kernel seconds per second of
-  // event time), once it has run long enough to say: the active process places by it.
+  // Placed: what each node it publishes was measured to cost here (kernel seconds per input
+  // event), once it has run long enough to say: the active process places by it.
   std::map<std::string, double> costs;
 };
 

@@ -1,6 +1,7 @@
 #include "runtime/cluster/node_placement.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -165,8 +166,21 @@ std::string encode_placement(const placement_record& r) {
   nlohmann::json j{
       {"holder", r.holder}, {"graph_hash", r.graph_hash}, {"members", r.members}, {"nodes", nodes}};
   if (!r.handed.empty()) j["handed"] = r.handed;
-  if (!r.costs.empty()) j["costs"] = r.costs;
-  return j.dump();
+  std::string without = j.dump();
+  if (r.costs.empty()) return without;
+  j["costs"] = r.costs;
+  std::string with = j.dump();
+  // A key-value entry must fit a NATS message (max_payload, 1 MB by default): the costs are what
+  // goes first when a very large graph would not fit (then every node counts alike).
+  return with.size() <= max_placement_with_costs_bytes ? with : without;
+}
+
+node_costs costs_of(const nlohmann::json& j) {
+  node_costs out;
+  if (!j.is_object()) return out;
+  for (const auto& [id, v] : j.items())
+    if (v.is_number() && std::isfinite(v.get<double>())) out[id] = v.get<double>();
+  return out;
 }
 
 placement_record decode_placement(std::string_view text) {
@@ -180,7 +194,7 @@ placement_record decode_placement(std::string_view text) {
     r.members = j.at("members").get<std::vector<std::string>>();
     for (const auto& [id, member] : j.at("nodes").items()) r.nodes[id] = member.get<std::string>();
     if (j.contains("handed")) r.handed = j.at("handed").get<std::map<std::string, std::uint64_t>>();
-    if (j.contains("costs")) r.costs = j.at("costs").get<node_costs>();
+    if (const auto c = j.find("costs"); c != j.end() && c->is_object()) r.costs = costs_of(*c);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(std::string("the placement lacks a field or has a wrong one: ") +
                              e.what());

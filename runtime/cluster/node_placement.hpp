@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,8 +28,8 @@ struct placement_node {
 
 using node_placement = std::map<std::string, std::string>;  // NodeID → process (instance)
 
-// NodeID → what computing it was measured to cost: kernel seconds per second of event time (the
-// share of a core it takes at the pace of event time), as the process publishing it measured.
+// NodeID → what computing it was measured to cost: kernel seconds per input event of the
+// engine's streams (every process reads the same events), as the process publishing it measured.
 using node_costs = std::map<std::string, double>;
 
 // Places every node that is not a stream on one of `members` (instances; at least one).
@@ -86,7 +87,12 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
 std::map<std::string, std::uint64_t> hand_over(
     const placement_record& previous, const node_placement& next,
     const std::map<std::string, member_published>& reported);
-std::string encode_placement(const placement_record& r);  // JSON
+// The numbers of a JSON object of costs by NodeID; what is not a finite number is left out (a
+// record of a later version, or a damaged one, costs a node its cost, not its record).
+node_costs costs_of(const nlohmann::json& j);
+// JSON. Without its costs when they would take it past max_placement_with_costs_bytes.
+std::string encode_placement(const placement_record& r);
+inline constexpr std::size_t max_placement_with_costs_bytes = 512 * 1024;
 // Throws std::runtime_error naming what is wrong.
 placement_record decode_placement(std::string_view json);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -438,11 +439,12 @@ void engine::impl::keep_placement() {
   if (!standby && !fenced) place_lost_nodes();  // reads what the heartbeat listed: no I/O
   if (ticks % 25 != 0) return;
   auto now = own_last_seqs();
+  auto costs = own_costs(board->snapshot());  // outside the lock fence() takes
   {
     std::lock_guard lock(member_mu);
     if (member) {
       member->set_published(std::move(published_before));
-      member->set_costs(own_costs());
+      member->set_costs(std::move(costs));
     }
   }
   published_before = std::move(now);
@@ -459,26 +461,28 @@ member_published engine::impl::own_last_seqs() const {
   return now;
 }
 
-node_costs engine::impl::own_costs() {
-  const auto reports = board->snapshot();
-  std::int64_t newest = INT64_MIN;
+node_costs engine::impl::own_costs(const std::vector<node_report>& reports) {
+  std::uint64_t events = 0;
   for (const auto& r : reports)
-    if (r.stream) newest = std::max(newest, r.watermark);
-  if (newest == INT64_MIN) return {};
-  if (cost_from.ts == INT64_MIN) {  // from the first measure on: a rebuild's kernel time is out
-    cost_from.ts = newest;
+    if (r.stream) events += r.events_in;
+  if (!cost_from.set) {  // from the first measure on: a rebuild's kernel time is out
+    cost_from.set = true;
+    cost_from.events = events;
     for (const auto& r : reports) cost_from.sum_s[r.id] = r.compute_sum_s;
     return {};
   }
-  const double span_s = static_cast<double>(newest - cost_from.ts) / 1e9;
-  if (span_s < 60) return {};
+  if (events < cost_from.events + 200) return {};
+  const double per = 1.0 / static_cast<double>(events - cost_from.events);
   std::set<std::string> own;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i)
     if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
   node_costs costs;
-  for (const auto& r : reports)
-    if (own.count(r.id))
-      costs[r.id] = std::max(0.0, r.compute_sum_s - cost_from.sum_s[r.id]) / span_s;
+  for (const auto& r : reports) {
+    if (!own.count(r.id)) continue;
+    const double c = std::max(0.0, r.compute_sum_s - cost_from.sum_s[r.id]) * per;
+    // Three significant digits: a placement weighs them, and the records stay small.
+    if (std::isfinite(c)) costs[r.id] = std::stod(fmt::format("{:.3g}", c));
+  }
   return costs;
 }
 
@@ -502,7 +506,8 @@ void engine::impl::place_lost_nodes() {
     alive.insert(mb.instance);
     if (mb.role == away_role) closed.push_back(mb.instance);
     note_published(last_published, mb.instance, mb.published);
-    for (const auto& [id, cost] : mb.costs) measured_costs[id] = cost;
+    if (mb.graph == graph->graph_hash)
+      for (const auto& [id, cost] : mb.costs) measured_costs[id] = cost;
   }
   if (!alive.count(instance)) return;
   std::vector<std::string> lost;
@@ -513,9 +518,13 @@ void engine::impl::place_lost_nodes() {
   try {
     // The lost nodes go where they add the least measured cost (what this process and the
     // members said, else what the placement recorded).
-    node_costs costs = placement->costs;
-    for (const auto& [id, cost] : measured_costs) costs[id] = cost;
-    for (const auto& [id, cost] : own_costs()) costs[id] = cost;
+    node_costs costs;
+    std::set<std::string> ids;  // this graph's only: the record stays as small as it can
+    for (const auto& n : graph->nodes) ids.insert(n.id);
+    for (const auto* from : {&placement->costs, &measured_costs})
+      for (const auto& [id, cost] : *from)
+        if (ids.count(id)) costs[id] = cost;
+    for (const auto& [id, cost] : own_costs(board->snapshot())) costs[id] = cost;
     next =
         place_after_loss(placement_nodes(*graph, costs), *placement, lost, last_published, closed);
     next.costs = std::move(costs);

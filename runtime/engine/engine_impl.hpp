@@ -90,11 +90,14 @@ struct engine::impl {
   void place_lost_nodes();
   void follow_placement();
   member_published own_last_seqs() const;  // of the nodes it publishes, as the board has them
-  // What each node it publishes costs here: kernel seconds since the first measure over the
-  // event time its streams advanced since then (empty until they advanced a minute).
-  node_costs own_costs();
+  // What each node it publishes costs here: its kernel seconds since the first measure over the
+  // input events its streams took since then (empty until they took 200). Per input event, not
+  // per second: a market's closed hours cost nothing and count nothing. From `reports`, a board
+  // snapshot.
+  node_costs own_costs(const std::vector<node_report>& reports);
   struct cost_base {
-    std::int64_t ts = INT64_MIN;          // the freshest stream's watermark then
+    bool set = false;
+    std::uint64_t events = 0;             // the streams' input events then
     std::map<std::string, double> sum_s;  // each node's kernel seconds then
   } cost_from;
   node_costs measured_costs;  // the active one: what the members said, by NodeID

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <random>
 
 #include "runtime/cluster/node_placement.hpp"
@@ -165,6 +166,29 @@ TEST_CASE("a placement goes through its JSON form unchanged") {
   CHECK_THROWS_AS(place_nodes({node("a")}, {}), std::invalid_argument);
 }
 
+TEST_CASE("a placement too large with its costs is written without them") {
+  placement_record r;
+  r.holder = "h";
+  r.graph_hash = "g";
+  r.members = {"a"};
+  for (int i = 0; i < 4000; ++i) {
+    char id[65];
+    std::snprintf(id, sizeof id, "%064x", i);
+    r.nodes[id] = "a";
+    r.costs[id] = 1.25e-6 + i * 1e-9;
+  }
+  const std::string big = encode_placement(r);
+  CHECK(big.size() <= max_placement_with_costs_bytes);
+  const auto back = decode_placement(big);
+  CHECK(back.nodes == r.nodes);
+  CHECK(back.costs.empty());
+  // Costs that are not finite numbers are left out, the rest kept.
+  const auto odd = decode_placement(
+      R"({"holder": "h", "graph_hash": "g", "members": [], "nodes": {},
+          "costs": {"a": 0.5, "b": null, "c": "x", "d": 2}})");
+  CHECK(odd.costs == node_costs{{"a", 0.5}, {"d", 2.0}});
+}
+
 TEST_CASE("members that run only their own nodes take no others") {
   std::mt19937_64 rng(7);
   const auto g = random_graph(rng, 20);
@@ -227,10 +251,9 @@ TEST_CASE("a lost member's nodes go where they add the least measured cost") {
   const auto next = place_after_loss(g, r, {"d"}, {}, {});
   CHECK(next.nodes.at("z") != "a");
   CHECK(next.nodes.at("w") == "a");
-  // The heavy node is the one lost: with a 1-cost node each elsewhere, it goes to the first of
-  // the cheapest by name, and a's 10 stays alone.
+  // The heavy node is the one lost: it goes to the member that computes the least (b and c
+  // compute 1 each, a 3), the first of them by name.
   r.nodes = {{"w", "d"}, {"x", "a"}, {"y", "b"}, {"z", "c"}};
-  g[1].cost = 10;
   g[2].cost = 3;
   const auto again = place_after_loss(g, r, {"d"}, {}, {});
   CHECK(again.nodes.at("w") == "b");

@@ -438,8 +438,9 @@ void engine::impl::keep_placement() {
   if (!placement || !placements || restart) return;
   if (!standby && !fenced) place_lost_nodes();  // reads what the heartbeat listed: no I/O
   if (ticks % 25 != 0) return;
-  auto now = own_last_seqs();
-  auto costs = own_costs(board->snapshot());  // outside the lock fence() takes
+  const auto reports = board->snapshot();  // outside the lock fence() takes
+  auto now = own_last_seqs(reports);
+  auto costs = own_costs(reports);
   {
     std::lock_guard lock(member_mu);
     if (member) {
@@ -451,12 +452,17 @@ void engine::impl::keep_placement() {
   if (standby) follow_placement();
 }
 
-member_published engine::impl::own_last_seqs() const {
-  member_published now;
+std::set<std::string> engine::impl::own_ids() const {
   std::set<std::string> own;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i)
     if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
-  for (const auto& r : board->snapshot())
+  return own;
+}
+
+member_published engine::impl::own_last_seqs(const std::vector<node_report>& reports) const {
+  member_published now;
+  const auto own = own_ids();
+  for (const auto& r : reports)
     if (own.count(r.id) && r.last_seq > 0) now[r.id] = r.last_seq;
   return now;
 }
@@ -473,9 +479,7 @@ node_costs engine::impl::own_costs(const std::vector<node_report>& reports) {
   }
   if (events < cost_from.events + 200) return {};
   const double per = 1.0 / static_cast<double>(events - cost_from.events);
-  std::set<std::string> own;
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-    if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
+  const auto own = own_ids();
   node_costs costs;
   for (const auto& r : reports) {
     if (!own.count(r.id)) continue;
@@ -1041,7 +1045,7 @@ void engine::stop() {
   const bool all_sent =
       replicated && !m.fenced && sent.queue_dropped == 0 && sent.uncommitted_dropped == 0;
   if (member && m.placement && all_sent) {
-    member->set_published(m.own_last_seqs());
+    member->set_published(m.own_last_seqs(m.board->snapshot()));
     member->keep_on_exit();
   } else if (member && (m.restart || (m.placement && m.standby))) {
     member->keep_on_exit();

@@ -68,15 +68,12 @@ class engine_admin final : public admin_backend {
     if (!m_.progress.live) {
       if (cmd == "metrics") return {{"text", metrics_text()}};
       if (cmd == "help") return help();
-      const json st = status();
-      throw admin_error("the engine is starting (" + st["phase"].get<std::string>() +
-                        (st.contains("journal")
-                             ? " through journal record " +
-                                   std::to_string(st["journal"]["through"].get<std::uint64_t>()) +
-                                   " of " +
-                                   std::to_string(st["journal"]["last"].get<std::uint64_t>())
-                             : std::string()) +
-                        "): \"" + escaped(cmd, 64) +
+      const auto& p = m_.progress;
+      std::string doing = p.phase.load();
+      if (doing == "catching up")
+        doing += " through journal record " + std::to_string(p.through.load()) + " of " +
+                 std::to_string(p.last.load());
+      throw admin_error("the engine is starting (" + doing + "): \"" + escaped(cmd, 64) +
                         "\" answers once it is live; \"status\" and \"metrics\" answer now");
     }
     // explain reads the store and may replay a stretch of journal: it holds the graph lock only

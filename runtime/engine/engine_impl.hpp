@@ -89,7 +89,9 @@ struct engine::impl {
   void keep_placement();
   void place_lost_nodes();
   void follow_placement();
-  member_published own_last_seqs() const;  // of the nodes it publishes, as the board has them
+  std::set<std::string> own_ids() const;  // the NodeIDs it publishes (no stream)
+  // Of the nodes it publishes, as `reports` (a board snapshot) has them.
+  member_published own_last_seqs(const std::vector<node_report>& reports) const;
   // What each node it publishes costs here: its kernel seconds since the first measure over the
   // input events its streams took since then (empty until they took 200). Per input event, not
   // per second: a market's closed hours cost nothing and count nothing. From `reports`, a board

@@ -9,6 +9,16 @@
 
 namespace shoal {
 
+namespace {
+
+void write_engine_live(prometheus_text& t, bool live) {
+  t.family("shoal_engine_live", "gauge",
+           "1 once the engine is live; 0 while it starts (then only the start's metrics).");
+  t.sample("shoal_engine_live", {}, live ? 1 : 0);
+}
+
+}  // namespace
+
 std::string engine_metrics_text(engine::impl& m) {
   prometheus_text t;
   const auto rs = m.node_reports();
@@ -151,9 +161,7 @@ std::string engine_metrics_text(engine::impl& m) {
             {"engine", m.cfg.engine.name},
             {"graph_hash", m.graph->graph_hash}},
            1);
-  t.family("shoal_engine_live", "gauge",
-           "1 once the engine is live; 0 while it starts (then only the start's metrics).");
-  t.sample("shoal_engine_live", {}, 1);
+  write_engine_live(t, true);
   write_process_metrics(t, sample_process());
   return t.str();
 }
@@ -163,9 +171,7 @@ std::string engine_metrics_text(engine::impl& m) {
 std::string starting_metrics_text(const engine::impl& m) {
   prometheus_text t;
   const auto& p = m.progress;
-  t.family("shoal_engine_live", "gauge",
-           "1 once the engine is live; 0 while it starts (then only the start's metrics).");
-  t.sample("shoal_engine_live", {}, 0);
+  write_engine_live(t, false);
   t.family("shoal_catch_up_journal_record", "gauge",
            "While a start catches up: the journal record it went through, and the journal's last.");
   t.sample("shoal_catch_up_journal_record", {{"of", "through"}}, p.through.load());

@@ -90,16 +90,58 @@ void zscore_kernel::window_moments<4>(std::size_t i) {
 }
 #endif
 
-Value zscore_kernel::compute(const kernel_input& in) {
-  const slot_ring& w = in.port(0);
-  const std::size_t first = w.size() - window_;
-  if (!views_.sync(w, first, window_, ids_)) {
-    note("not_asset_values");
-    return Value{};
+namespace {
+
+// A vector output's shared asset list and values ({assets, values}, not a scan's prices, whose
+// non-positive entries the general path drops), when the list is ascending and has a value
+// for each name; {nullptr, nullptr} otherwise.
+whole_view vector_view(const Value& v) {
+  if (v.find("prices")) {
+    return {};
   }
+  const Value* assets = v.find("assets");
+  const shared_list* list = assets ? assets->as_shared_list() : nullptr;
+  const Value* values = v.find("values");
+  if (!list || !*list || !(*list)->ascending || !values || !values->is_f64_vector() ||
+      values->as_f64_vector().size() != (*list)->items.size()) {
+    return {};
+  }
+  return {list, &values->as_f64_vector()};
+}
+
+}  // namespace
+
+bool zscore_kernel::rows_by_position(const slot_ring& w, std::size_t first) {
+  // Every slot of the window names the last slot's shared list whole, and the last slot's
+  // values are all finite: slot k's values are row k as they are (no view, no name). A
+  // non-finite value in an earlier slot is one the general path would leave out of that
+  // slot's view, making the asset incomplete: here it is NaN in its row, with the same
+  // outcome. Any other shape takes the general path.
+  const whole_view last = vector_view(*w.back().v);
+  if (!last.list) {
+    return false;
+  }
+  for (const double x : *last.xs) {
+    if (!std::isfinite(x)) {
+      return false;
+    }
+  }
+  rows_.resize(window_);
+  for (std::size_t k = 0; k < window_; ++k) {
+    const whole_view slot = vector_view(*w[first + k].v);
+    if (!slot.list || *slot.list != *last.list) {
+      return false;
+    }
+    rows_[k] = slot.xs->data();
+  }
+  list_ = *last.list;
+  last_ = last.xs->data();
+  return true;
+}
+
+void zscore_kernel::rows_by_name(std::size_t m) {
   const auto& entries = views_.entries();
   const auto& last = entries.back();
-  const std::size_t m = last.view.size();
   // rows_[k][i]: asset i of the last slot, in slot k. When every slot names the same assets
   // (the usual case) a row is the slot's own values; otherwise a gather by asset id, NaN
   // where the asset is missing. Either way the sums below run over k in the same order for
@@ -122,6 +164,28 @@ Value zscore_kernel::compute(const kernel_input& in) {
       rows_[k] = grid_.data() + k * m;
     }
   }
+}
+
+Value zscore_kernel::compute(const kernel_input& in) {
+  const slot_ring& w = in.port(0);
+  const std::size_t first = w.size() - window_;
+  const bool by_position = rows_by_position(w, first);
+  std::size_t m = 0;
+  if (by_position) {
+    m = list_->items.size();
+  } else {
+    list_.reset();
+    if (!views_.sync(w, first, window_, ids_)) {
+      note("not_asset_values");
+      return Value{};
+    }
+    const auto& last = views_.entries().back();
+    m = last.view.size();
+    last_xs_.resize(m);
+    for (std::size_t i = 0; i < m; ++i) last_xs_[i] = last.view[i].x;
+    last_ = last_xs_.data();
+    rows_by_name(m);
+  }
   lo_.resize(m);
   hi_.resize(m);
   sum_.resize(m);
@@ -136,26 +200,42 @@ Value zscore_kernel::compute(const kernel_input& in) {
   const double* mean = sum_.data();
   const double* bad = bad_.data();
   const double* ss = ss_.data();
-  std::vector<asset_entry> out;
-  out.reserve(m);
+  f64_vector z(m);
+  kept_.assign(m, 1);
+  std::size_t dropped = 0;
   for (std::size_t i = 0; i < m; ++i) {
     if (bad[i] != 0) {  // NaN: some value was not finite
       note("incomplete_window");
+      kept_[i] = 0;
+      ++dropped;
       continue;
     }
     if (lo[i] == hi[i]) {  // exact test: a rounding residue must not turn flat input into a huge z
-      out.push_back({last.view[i].name, 0.0});
+      z[i] = 0.0;
       continue;
     }
     const double sd = std::sqrt(ss[i] / (count - 1));
-    const double z = sd > 0 ? (last.view[i].x - mean[i]) / sd : 0.0;
-    if (!std::isfinite(z)) {
+    z[i] = sd > 0 ? (last_[i] - mean[i]) / sd : 0.0;
+    if (!std::isfinite(z[i])) {
       note("non_finite_result");
-      continue;
+      kept_[i] = 0;
+      ++dropped;
     }
-    out.push_back({last.view[i].name, z});
   }
-  return make_asset_values(out, last.v.get());
+  if (by_position && dropped == 0) {  // every asset of the list: the output names it too
+    return Value(value_map{{"assets", Value(list_)}, {"values", Value(std::move(z))}});
+  }
+  std::vector<asset_entry> out;
+  out.reserve(m - dropped);
+  const Value* source = w.back().v.get();
+  for (std::size_t i = 0; i < m; ++i) {
+    if (kept_[i]) {
+      out.push_back({by_position ? std::string_view(list_->items[i].as_string())
+                                 : views_.view(window_ - 1)[i].name,
+                     z[i]});
+    }
+  }
+  return make_asset_values(out, source);
 }
 
 kind_info zscore_kind() {

@@ -17,6 +17,10 @@ class zscore_kernel final : public kernel {
  private:
   template <std::size_t B>
   void window_moments(std::size_t i);
+  // Fill rows_ (and last_) for the window starting at slot `first`: by position when every
+  // slot names one shared list whole (false when they do not), else by name from views_.
+  bool rows_by_position(const slot_ring& w, std::size_t first);
+  void rows_by_name(std::size_t m);
 
   std::size_t window_;
   asset_ids ids_;
@@ -24,6 +28,10 @@ class zscore_kernel final : public kernel {
   std::vector<const double*> rows_;  // per slot: the values of the last slot's assets
   std::vector<double> grid_;         // [slot][asset], NaN where absent (unaligned slots)
   std::vector<double> lo_, hi_, sum_, bad_, ss_;  // per asset of the last slot (sum_: mean)
+  const double* last_ = nullptr;                  // the last slot's values, per asset
+  std::vector<double> last_xs_;                   // last_'s storage when read by name
+  shared_list list_;                              // the window's list, when read by position
+  std::vector<char> kept_;                        // per asset: scored (not left out with a note)
 };
 
 }  // namespace shoal

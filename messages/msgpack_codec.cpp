@@ -1,14 +1,10 @@
 #include "messages/msgpack_codec.hpp"
 
-#include <cmath>
 #include <cstdint>
-#include <limits>
 #include <new>
 
-#include "messages/field_path.hpp"
-#include "messages/limits_check.hpp"
+#include "messages/msgpack_reader.hpp"
 #include "messages/msgpack_writer.hpp"
-#include "messages/shared_lists.hpp"
 
 namespace shoal {
 
@@ -63,132 +59,6 @@ void pack(msgpack_writer& w, const Value& v) {
     }
   }
 }
-
-// Strings stay pointing into the caller's buffer while we convert; they are copied once,
-// into the Value, instead of twice (zone, then Value).
-bool reference_input(msgpack::type::object_type, std::size_t, void*) { return true; }
-
-const char* msgpack_type_name(msgpack::type::object_type t) {
-  switch (t) {
-    case msgpack::type::NIL:
-      return "nil";
-    case msgpack::type::BOOLEAN:
-      return "bool";
-    case msgpack::type::POSITIVE_INTEGER:
-    case msgpack::type::NEGATIVE_INTEGER:
-      return "int";
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64:
-      return "float";
-    case msgpack::type::STR:
-      return "str";
-    case msgpack::type::BIN:
-      return "bin";
-    case msgpack::type::ARRAY:
-      return "array";
-    case msgpack::type::MAP:
-      return "map";
-    case msgpack::type::EXT:
-      return "ext";
-  }
-  return "unknown";
-}
-
-bool is_float(const msgpack::object& o) {
-  return o.type == msgpack::type::FLOAT32 || o.type == msgpack::type::FLOAT64;
-}
-
-class converter {
- public:
-  explicit converter(const decode_limits& limits) : limits_(limits) {}
-
-  // depth: nesting level of the containers around o (0 for the top-level object).
-  Value convert(const msgpack::object& o, const field_path& at, std::size_t depth) const {
-    switch (o.type) {
-      case msgpack::type::NIL:
-        return Value{};
-      case msgpack::type::BOOLEAN:
-        return Value(o.via.boolean);
-      case msgpack::type::POSITIVE_INTEGER:
-        if (o.via.u64 > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-          throw decode_error(error_kind::out_of_range, at.str(),
-                             "integer " + std::to_string(o.via.u64) + " exceeds int64");
-        return Value(static_cast<std::int64_t>(o.via.u64));
-      case msgpack::type::NEGATIVE_INTEGER:
-        return Value(static_cast<std::int64_t>(o.via.i64));
-      case msgpack::type::FLOAT32:
-      case msgpack::type::FLOAT64:
-        return Value(finite(o.via.f64, at));
-      case msgpack::type::STR:
-        return Value(std::string(o.via.str.ptr, o.via.str.size));
-      case msgpack::type::ARRAY:
-        return array(o.via.array, at, depth + 1);
-      case msgpack::type::MAP:
-        return map(o.via.map, at, depth + 1);
-      case msgpack::type::BIN:
-      case msgpack::type::EXT:
-        break;
-    }
-    throw decode_error(error_kind::wrong_type, at.str(),
-                       std::string(msgpack_type_name(o.type)) + " is not a shoal value type");
-  }
-
- private:
-  double finite(double x, const field_path& at) const { return require_finite(x, limits_, at); }
-  void check_depth(std::size_t depth, const field_path& at) const {
-    // msgpack-cxx already enforces the limit while parsing (through unpack_limit); checking
-    // again bounds this converter's recursion whatever that parser version does.
-    require_depth(depth, limits_, at);
-  }
-
-  Value array(const msgpack::object_array& a, const field_path& at, std::size_t depth) const {
-    check_depth(depth, at);
-    bool all_floats = a.size > 0;
-    for (std::uint32_t i = 0; i < a.size && all_floats; ++i) all_floats = is_float(a.ptr[i]);
-    if (all_floats) {
-      f64_vector xs;
-      xs.reserve(a.size);
-      for (std::uint32_t i = 0; i < a.size; ++i)
-        xs.push_back(finite(a.ptr[i].via.f64, at.index(i)));
-      return Value(std::move(xs));
-    }
-    // A list of names (a scan's assets): the shared list of recent frames with the same names.
-    bool all_strings = a.size > 0;
-    for (std::uint32_t i = 0; i < a.size && all_strings; ++i)
-      all_strings = a.ptr[i].type == msgpack::type::STR;
-    if (all_strings) {
-      return Value(intern_name_list(a.size, [&](std::size_t i) {
-        return std::string_view(a.ptr[i].via.str.ptr, a.ptr[i].via.str.size);
-      }));
-    }
-    value_list xs;
-    xs.reserve(a.size);
-    for (std::uint32_t i = 0; i < a.size; ++i) xs.push_back(convert(a.ptr[i], at.index(i), depth));
-    return Value(std::move(xs));
-  }
-
-  Value map(const msgpack::object_map& m, const field_path& at, std::size_t depth) const {
-    check_depth(depth, at);
-    value_map out;
-    for (std::uint32_t i = 0; i < m.size; ++i) {
-      const auto& kv = m.ptr[i];
-      if (kv.key.type != msgpack::type::STR)
-        throw decode_error(
-            error_kind::wrong_type, at.str(),
-            std::string("map key must be a str, got ") + msgpack_type_name(kv.key.type));
-      const std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
-      const field_path child = at.key(key);
-      const std::size_t before = out.size();
-      // Canonical frames list keys in order, so the end() hint makes insertion O(1).
-      out.emplace_hint(out.end(), std::string(key), convert(kv.val, child, depth));
-      if (out.size() == before)
-        throw decode_error(error_kind::duplicate_key, child.str(), "key appears twice");
-    }
-    return Value(std::move(out));
-  }
-
-  const decode_limits& limits_;
-};
 
 // Sizes of the forms msgpack-cxx's packer chooses (the smallest for each length or value).
 std::size_t int_size(std::int64_t x) {
@@ -251,32 +121,11 @@ Value from_msgpack(std::string_view bytes, const decode_limits& limits) {
                        "frame of " + std::to_string(n) + " bytes exceeds the limit of " +
                            std::to_string(limits.max_bytes));
   if (n == 0) throw decode_error(error_kind::truncated, "", "empty frame");
-
-  // Every array element takes at least one byte and every map entry two, so no honest
-  // length can exceed these. Bounding them keeps a 5-byte header that claims 4 billion
-  // elements from making msgpack-cxx allocate for them; such a header is a cut-off frame.
-  const msgpack::unpack_limit limit(/*array=*/n, /*map=*/n / 2, /*str=*/n, /*bin=*/n,
-                                    /*ext=*/n, /*depth=*/limits.max_depth);
-  std::size_t offset = 0;
-  msgpack::object_handle handle;
   try {
-    handle = msgpack::unpack(bytes.data(), n, offset, &reference_input, nullptr, limit);
-  } catch (const msgpack::insufficient_bytes&) {
-    throw decode_error(error_kind::truncated, "", "frame ends inside the object");
-  } catch (const msgpack::depth_size_overflow&) {
-    throw decode_error(error_kind::too_deep, "",
-                       "nesting exceeds " + std::to_string(limits.max_depth) + " levels");
-  } catch (const msgpack::size_overflow&) {
-    throw decode_error(error_kind::truncated, "", "a length exceeds the bytes in the frame");
-  } catch (const msgpack::unpack_error&) {
-    throw decode_error(error_kind::not_msgpack, "", "bytes are not MessagePack");
+    return read_msgpack(bytes, limits);
   } catch (const std::bad_alloc&) {
     throw decode_error(error_kind::oversized, "", "frame too large to decode");
   }
-  if (offset != n)
-    throw decode_error(error_kind::trailing_bytes, "",
-                       std::to_string(n - offset) + " bytes after the end of the object");
-  return converter(limits).convert(handle.get(), field_path(), 0);
 }
 
 }  // namespace shoal

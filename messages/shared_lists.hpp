@@ -99,4 +99,21 @@ shared_list intern_name_list(std::size_t n, Name&& name, const shared_list* hint
   return made;
 }
 
+// intern_name_list for names decoded from `encoded`, their MessagePack array as it came: a
+// cached list whose own encoding is those bytes holds exactly those names, so it is found with
+// one compare of the bytes instead of one per name (a frame that chose other forms for the
+// same names falls through to the names).
+template <class Name>
+shared_list intern_encoded_name_list(std::string_view encoded, std::size_t n, Name&& name) {
+  auto& cache = shared_list_cache::this_thread();
+  for (std::size_t slot = 0; slot < shared_list_cache::capacity; ++slot) {
+    const auto& list = cache.lists[slot];
+    if (list && list->encoded == encoded) {
+      cache.used[slot] = ++cache.clock;
+      return list;
+    }
+  }
+  return intern_name_list(n, name);
+}
+
 }  // namespace shoal

@@ -1,0 +1,25 @@
+#pragma once
+// msgpack_reader: decodes one MessagePack frame straight into a Value (from_msgpack's engine).
+//
+// msgpack-cxx builds an object tree in a zone and shoal then converted that tree into a Value:
+// every scan of a replay was parsed twice and allocated twice, which took most of the
+// journal reader's thread. This reader makes two passes over the bytes instead, neither
+// allocating anything but the Value itself:
+//   1. check(): the frame's structure, in byte order, with msgpack-cxx's rules and limits —
+//      cut short (truncated), 0xc1 (not_msgpack), a length no frame of this size can hold
+//      (truncated), containers nested deeper than max_depth (too_deep), bytes after the
+//      object (trailing_bytes) — so a frame that is not MessagePack fails as it did;
+//   2. read(): the Value, with from_msgpack's rules (msgpack_codec.hpp) in the order the
+//      converter applied them: types, int64 range, finite doubles, unique string keys.
+// tests/unit/test_msgpack_reader.cpp holds the old decoder and checks both agree on random
+// and mutated frames: the same Value, or the same error kind at the same field.
+
+#include <string_view>
+
+#include "messages/msgpack_codec.hpp"
+
+namespace shoal {
+
+Value read_msgpack(std::string_view bytes, const decode_limits& limits);
+
+}  // namespace shoal

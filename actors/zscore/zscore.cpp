@@ -126,13 +126,29 @@ bool zscore_kernel::rows_by_position(const slot_ring& w, std::size_t first) {
       return false;
     }
   }
+  // Each slot's list and values, found once while it is in the window (matched by payload,
+  // which the entry holds, like view_cache: the window moved by one slot since last time).
+  next_.resize(window_);
   rows_.resize(window_);
+  bool all = true;
   for (std::size_t k = 0; k < window_; ++k) {
-    const whole_view slot = vector_view(*w[first + k].v);
-    if (!slot.list || *slot.list != *last.list) {
-      return false;
+    const value_ptr& v = w[first + k].v;
+    slot_list& e = next_[k];
+    if (k + 1 < held_.size() && held_[k + 1].v.get() == v.get()) {
+      std::swap(e, held_[k + 1]);
+    } else {
+      const whole_view view = k + 1 == window_ ? last : vector_view(*v);
+      e = {v, view.list ? view.list->get() : nullptr, view.xs ? view.xs->data() : nullptr};
     }
-    rows_[k] = slot.xs->data();
+    all = all && e.list == last.list->get();
+    rows_[k] = e.xs;
+  }
+  std::swap(held_, next_);
+  for (auto& e : next_) {
+    e.v.reset();  // do not keep old payloads alive
+  }
+  if (!all) {
+    return false;
   }
   list_ = *last.list;
   last_ = last.xs->data();

@@ -32,6 +32,12 @@ class zscore_kernel final : public kernel {
   std::vector<double> last_xs_;                   // last_'s storage when read by name
   shared_list list_;                              // the window's list, when read by position
   std::vector<char> kept_;                        // per asset: scored (not left out with a note)
+  struct slot_list {  // a slot's payload, its shared list and values (or nulls)
+    value_ptr v;
+    const shared_names* list = nullptr;
+    const double* xs = nullptr;
+  };
+  std::vector<slot_list> held_, next_;  // the window's, read by position
 };
 
 }  // namespace shoal

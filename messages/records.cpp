@@ -102,6 +102,30 @@ std::string encode_output(std::string_view node, std::string_view id, std::int64
   return out;
 }
 
+output_encoder::output_encoder(std::string_view node, std::string_view id) {
+  msgpack_writer w(middle_);
+  w.str("id");
+  w.str(id);
+  w.str("node");
+  w.str(node);
+  w.str("seq");
+}
+
+std::string output_encoder::encode(std::int64_t bucket, std::uint64_t seq,
+                                   const value_ptr& value) const {
+  std::string out;
+  out.reserve(1 + 7 + 9 + middle_.size() + 9 + 6 + (value ? msgpack_size(*value) : 1));
+  msgpack_writer w(out);
+  w.map(5);
+  w.str("bucket");
+  w.int64(bucket);
+  w.write(middle_.data(), middle_.size());
+  put_seq(w, seq);
+  w.str("value");
+  put_value(w, value);
+  return out;
+}
+
 Event decode_event(std::string_view bytes, const decode_limits& limits) {
   value_map m = decode_map(bytes, limits);
   Event e;

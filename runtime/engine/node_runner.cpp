@@ -38,7 +38,7 @@ std::unique_ptr<window_cache> make_cache(const plan& g, const plan_node& n) {
 
 node_runner::node_runner(node_runner_args args, node_outlet& out)
     : args_(std::move(args)), out_(out), spec_(&args_.graph->nodes[args_.index]), key_(spec_->id) {
-  names_ = spec_->names;
+  keep_names(spec_->names);
   cache_ = make_cache(*args_.graph, *spec_);
   kern_ = find_kind(spec_->kind)
               ->make(spec_->params, kernel_context{spec_->id, spec_->interval_ns, spec_->period});
@@ -84,9 +84,10 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     publisher* const pub = seq > args_.quiet_through ? args_.pub.get() : nullptr;
     const std::uint64_t after =
         args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
-    for (const auto& name : names_) {
-      if (&name != &names_.front() && !pub) break;  // other names are only published
-      std::string bytes = encode_output(name, spec_->id, bucket, seq, v);
+    for (std::size_t k = 0; k < names_.size(); ++k) {
+      const std::string& name = names_[k];
+      if (k > 0 && !pub) break;  // other names are only published
+      std::string bytes = encoders_[k].encode(bucket, seq, v);
       // The store keeps one record per NodeID, under its first name; the digest chains those.
       if (&name == &names_.front()) {
         if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
@@ -290,8 +291,16 @@ void node_runner::pause(bool paused) {
   report_all();
 }
 
-void node_runner::set_names(std::vector<std::string> names) {
+void node_runner::keep_names(std::vector<std::string> names) {
   names_ = std::move(names);
+  encoders_.clear();
+  for (const auto& name : names_) {
+    encoders_.emplace_back(name, spec_->id);
+  }
+}
+
+void node_runner::set_names(std::vector<std::string> names) {
+  keep_names(std::move(names));
   args_.board->update(args_.report, [&](node_report& r) { r.names = names_; });
 }
 

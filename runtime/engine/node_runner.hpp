@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "actors/core/kernel.hpp"
+#include "messages/records.hpp"
 #include "runtime/engine/node_status.hpp"
 #include "runtime/graph/plan.hpp"
 #include "runtime/metrics/stage_latency.hpp"
@@ -108,6 +109,8 @@ class node_runner {
   void restore(const std::string& bytes);
   void report_all();
 
+  void keep_names(std::vector<std::string> names);  // names_ and their encoders_
+
   node_runner_args args_;
   node_outlet& out_;
   const plan_node* spec_;
@@ -118,6 +121,7 @@ class node_runner {
   kernel_input input_;
   std::vector<std::int64_t> port_interval_;  // upstream interval per port (0 for raw events)
   std::vector<std::string> names_;
+  std::vector<output_encoder> encoders_;  // one per name, in the same order
   std::uint64_t out_seq_ = 0;
   std::uint64_t warm_seq_ = 0;
   std::int64_t forwarded_ts_ = INT64_MIN;  // subscribers know we are closed through this ts

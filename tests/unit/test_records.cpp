@@ -120,6 +120,29 @@ TEST_CASE("record bytes equal to_msgpack of the equivalent Value map", "[records
   }
 }
 
+TEST_CASE("output_encoder writes the bytes encode_output writes", "[records]") {
+  const value_ptr values[] = {sample_output().value, make_value(Value{}),
+                              make_value(Value(f64_vector{1.5, -2.0}))};
+  // Names and ids of every str length class: fixstr, str8, str16.
+  const std::string names[] = {"ema", "", std::string(31, 'n'), std::string(40, 'x'),
+                               std::string(300, 'y')};
+  const std::string ids[] = {"9f86d081884c7d65", std::string(64, 'a')};
+  for (const auto& name : names) {
+    for (const auto& id : ids) {
+      const output_encoder enc(name, id);
+      for (std::int64_t bucket : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1} << 60}) {
+        for (std::uint64_t seq : {std::uint64_t{1}, std::uint64_t{128}, std::uint64_t{1} << 33}) {
+          for (const auto& v : values) {
+            CHECK(enc.encode(bucket, seq, v) == encode_output(name, id, bucket, seq, v));
+          }
+        }
+      }
+    }
+  }
+  CHECK_THROWS_AS(output_encoder("n", "i").encode(0, std::uint64_t{1} << 63, values[0]),
+                  std::out_of_range);
+}
+
 TEST_CASE("seq beyond int64 cannot be encoded", "[records]") {
   Output o = sample_output();
   o.seq = std::uint64_t{1} << 63;

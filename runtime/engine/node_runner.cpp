@@ -292,11 +292,15 @@ void node_runner::pause(bool paused) {
 }
 
 void node_runner::keep_names(std::vector<std::string> names) {
-  names_ = std::move(names);
-  encoders_.clear();
-  for (const auto& name : names_) {
-    encoders_.emplace_back(name, spec_->id);
+  // Built aside, so a name that cannot be encoded leaves both as they were (emit indexes
+  // encoders_ by names_).
+  std::vector<output_encoder> encoders;
+  encoders.reserve(names.size());
+  for (const auto& name : names) {
+    encoders.emplace_back(name, spec_->id);
   }
+  names_ = std::move(names);
+  encoders_ = std::move(encoders);
 }
 
 void node_runner::set_names(std::vector<std::string> names) {

@@ -78,8 +78,8 @@ class frame_reader {
   // Pass 1: the item at pos is whole and well formed; returns where it ends. `level` is the
   // number of containers around it.
   std::size_t check(std::size_t pos, std::size_t level) const {
-    if (pos < n_ && p_[pos] == '\xcb') {  // float64, most of a scan: no header to decode
-      return body(pos + 1, 8);
+    if (const std::size_t end = scalar_end(pos)) {
+      return end;
     }
     const item_header h = head(pos);
     switch (h.t) {
@@ -101,7 +101,8 @@ class frame_reader {
         }
         const std::uint64_t items = h.t == item_tag::array ? h.n : 2 * h.n;
         for (std::uint64_t k = 0; k < items; ++k) {
-          pos = check(pos, level + 1);
+          const std::size_t end = scalar_end(pos);  // a scan's names and prices: no call
+          pos = end ? end : check(pos, level + 1);
         }
         return pos;
       }
@@ -165,6 +166,21 @@ class frame_reader {
     const std::uint64_t x = be(p_ + pos, bytes);
     pos += static_cast<std::size_t>(bytes);
     return x;
+  }
+  // Where the float64 or short string at pos ends (most items of a scan, checked without
+  // decoding a header); 0 for any other item, or none, which check() then decodes.
+  std::size_t scalar_end(std::size_t pos) const {
+    if (pos >= n_) {
+      return 0;
+    }
+    const auto b = static_cast<unsigned char>(p_[pos]);
+    if (b == 0xcb) {
+      return body(pos + 1, 8);
+    }
+    if (b >= 0xa0 && b <= 0xbf) {  // fixstr
+      return body(pos + 1, b & 0x1fu);
+    }
+    return 0;
   }
   // Where a body of `len` bytes at pos ends, when the frame holds it.
   std::size_t body(std::size_t pos, std::uint64_t len) const {
@@ -324,11 +340,17 @@ class frame_reader {
     names.clear();
     end = pos;
     for (std::size_t k = 0; k < count && all_strings; ++k) {
-      all_strings = is_str(static_cast<unsigned char>(p_[end]));
+      const auto b = static_cast<unsigned char>(p_[end]);
+      all_strings = is_str(b);
       if (all_strings) {
-        const item_header h = head(end);
-        names.emplace_back(p_ + end, h.n);
-        end += h.n;
+        std::size_t len = b & 0x1fu;  // fixstr, the form of a short name
+        if (b >= 0xd9) {
+          len = static_cast<std::size_t>(head(end).n);
+        } else {
+          ++end;
+        }
+        names.emplace_back(p_ + end, len);
+        end += len;
       }
     }
     if (all_strings) {

@@ -6,6 +6,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SHOAL_ZSCORE_AVX 1
+#endif
 #include <limits>
 
 #include "actors/core/asset_values.hpp"
@@ -87,6 +91,49 @@ void zscore_kernel::window_moments<4>(std::size_t i) {
   _mm_storeu_pd(&bad_[i + 2], bad1);
   _mm_storeu_pd(&ss_[i], ss0);
   _mm_storeu_pd(&ss_[i + 2], ss1);
+}
+#endif
+
+#if defined(SHOAL_ZSCORE_AVX)
+// Eight assets in two AVX registers per quantity, on a CPU that has AVX (x86-64's baseline does
+// not, so the build does not assume it: compute() asks the CPU). The same lane operations as
+// the SSE2 version, twice as wide: vminpd/vmaxpd are minpd/maxpd, and AVX has no fused
+// multiply-add either (that is FMA3, not asked for here).
+template <>
+__attribute__((target("avx"))) void zscore_kernel::window_moments<8>(std::size_t i) {
+  __m256d lo0 = _mm256_loadu_pd(rows_[0] + i), lo1 = _mm256_loadu_pd(rows_[0] + i + 4);
+  __m256d hi0 = lo0, hi1 = lo1;
+  __m256d sum0 = _mm256_setzero_pd(), sum1 = sum0, bad0 = sum0, bad1 = sum0;
+  for (std::size_t k = 0; k < window_; ++k) {
+    const __m256d x0 = _mm256_loadu_pd(rows_[k] + i), x1 = _mm256_loadu_pd(rows_[k] + i + 4);
+    bad0 = _mm256_add_pd(bad0, _mm256_sub_pd(x0, x0));
+    bad1 = _mm256_add_pd(bad1, _mm256_sub_pd(x1, x1));
+    lo0 = _mm256_min_pd(x0, lo0);
+    lo1 = _mm256_min_pd(x1, lo1);
+    hi0 = _mm256_max_pd(x0, hi0);
+    hi1 = _mm256_max_pd(x1, hi1);
+    sum0 = _mm256_add_pd(sum0, x0);
+    sum1 = _mm256_add_pd(sum1, x1);
+  }
+  const __m256d count = _mm256_set1_pd(static_cast<double>(window_));
+  const __m256d mean0 = _mm256_div_pd(sum0, count), mean1 = _mm256_div_pd(sum1, count);
+  __m256d ss0 = _mm256_setzero_pd(), ss1 = ss0;
+  for (std::size_t k = 0; k < window_; ++k) {
+    const __m256d d0 = _mm256_sub_pd(_mm256_loadu_pd(rows_[k] + i), mean0);
+    const __m256d d1 = _mm256_sub_pd(_mm256_loadu_pd(rows_[k] + i + 4), mean1);
+    ss0 = _mm256_add_pd(ss0, _mm256_mul_pd(d0, d0));
+    ss1 = _mm256_add_pd(ss1, _mm256_mul_pd(d1, d1));
+  }
+  _mm256_storeu_pd(&lo_[i], lo0);
+  _mm256_storeu_pd(&lo_[i + 4], lo1);
+  _mm256_storeu_pd(&hi_[i], hi0);
+  _mm256_storeu_pd(&hi_[i + 4], hi1);
+  _mm256_storeu_pd(&sum_[i], mean0);
+  _mm256_storeu_pd(&sum_[i + 4], mean1);
+  _mm256_storeu_pd(&bad_[i], bad0);
+  _mm256_storeu_pd(&bad_[i + 4], bad1);
+  _mm256_storeu_pd(&ss_[i], ss0);
+  _mm256_storeu_pd(&ss_[i + 4], ss1);
 }
 #endif
 
@@ -208,6 +255,12 @@ Value zscore_kernel::compute(const kernel_input& in) {
   bad_.resize(m);
   ss_.resize(m);
   std::size_t at = 0;
+#if defined(SHOAL_ZSCORE_AVX)
+  static const bool avx = __builtin_cpu_supports("avx");
+  if (avx) {
+    for (; at + 8 <= m; at += 8) window_moments<8>(at);
+  }
+#endif
   for (; at + 4 <= m; at += 4) window_moments<4>(at);
   for (; at < m; ++at) window_moments<1>(at);
   const double count = static_cast<double>(window_);

@@ -139,6 +139,34 @@ __attribute__((target("avx"))) void zscore_kernel::window_moments<8>(std::size_t
 
 namespace {
 
+// For every asset, as if its window were finite and not flat: sd = sqrt(ss / (count - 1)) and
+// q = (last - mean) / sd, the scalar operations in each lane (division and square root are
+// correctly rounded in every form, so the bits are the scalar ones).
+void z_quotients(const double* ss, const double* last, const double* mean, double count,
+                 std::size_t m, double* sd, double* q) {
+  for (std::size_t i = 0; i < m; ++i) {
+    sd[i] = std::sqrt(ss[i] / (count - 1));
+    q[i] = (last[i] - mean[i]) / sd[i];
+  }
+}
+
+#if defined(SHOAL_ZSCORE_AVX)
+__attribute__((target("avx"))) void z_quotients_avx(const double* ss, const double* last,
+                                                    const double* mean, double count, std::size_t m,
+                                                    double* sd, double* q) {
+  const __m256d n1 = _mm256_set1_pd(count - 1);
+  std::size_t i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const __m256d s = _mm256_sqrt_pd(_mm256_div_pd(_mm256_loadu_pd(ss + i), n1));
+    _mm256_storeu_pd(sd + i, s);
+    _mm256_storeu_pd(
+        q + i,
+        _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(last + i), _mm256_loadu_pd(mean + i)), s));
+  }
+  z_quotients(ss + i, last + i, mean + i, count, m - i, sd + i, q + i);
+}
+#endif
+
 // A vector output's shared asset list and values ({assets, values}, not a scan's prices, whose
 // non-positive entries the general path drops), when the list is ascending and has a value
 // for each name; {nullptr, nullptr} otherwise.
@@ -270,6 +298,17 @@ Value zscore_kernel::compute(const kernel_input& in) {
   const double* bad = bad_.data();
   const double* ss = ss_.data();
   f64_vector z(m);
+  sd_.resize(m);
+  // z[i] holds the quotient first; the loop below keeps it, or replaces or drops it.
+#if defined(SHOAL_ZSCORE_AVX)
+  if (avx) {
+    z_quotients_avx(ss, last_, mean, count, m, sd_.data(), z.data());
+  } else {
+    z_quotients(ss, last_, mean, count, m, sd_.data(), z.data());
+  }
+#else
+  z_quotients(ss, last_, mean, count, m, sd_.data(), z.data());
+#endif
   kept_.assign(m, 1);
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < m; ++i) {
@@ -283,8 +322,9 @@ Value zscore_kernel::compute(const kernel_input& in) {
       z[i] = 0.0;
       continue;
     }
-    const double sd = std::sqrt(ss[i] / (count - 1));
-    z[i] = sd > 0 ? (last_[i] - mean[i]) / sd : 0.0;
+    if (!(sd_[i] > 0)) {
+      z[i] = 0.0;
+    }
     if (!std::isfinite(z[i])) {
       note("non_finite_result");
       kept_[i] = 0;

@@ -158,11 +158,19 @@ member_heartbeat::~member_heartbeat() {
     }
     return;
   }
-  if (!error_.empty()) return;  // the cluster did not answer the last renewal: the key expires
-  try {
-    link_->kv_delete(members_bucket(c_), key_);  // a clean stop: no subscriber waits for it
-  } catch (const cluster_error&) {
-    // it expires on its own
+  // A clean stop: the key goes at once, so no process waits for it to expire. A renewal that
+  // timed out (a loaded machine) may still have been written, so the delete is tried whenever
+  // the connection is up, and once more if it times out too; with the cluster gone, the stop
+  // does not wait for it and the key expires on its own.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!error_.empty() && link_->connected_url().empty()) return;
+    try {
+      link_->kv_delete(members_bucket(c_), key_);
+      return;
+    } catch (const cluster_error& e) {
+      spdlog::debug("cluster: removing the member key {}: {}", key_, e.what());
+      error_ = e.what();
+    }
   }
 }
 

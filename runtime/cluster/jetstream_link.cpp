@@ -293,16 +293,26 @@ namespace {
 
 class ordered_reader final : public jetstream_link::reader {
  public:
-  explicit ordered_reader(natsSubscription* sub) : sub_(sub) {}
-  ~ordered_reader() override {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
-  }
+  // subscribe(from): a new ordered consumer from stream sequence `from` on.
+  ordered_reader(std::function<natsSubscription*(std::uint64_t)> subscribe, std::uint64_t from)
+      : subscribe_(std::move(subscribe)), from_(from), sub_(subscribe_(from)) {}
+  ~ordered_reader() override { close(); }
   std::optional<stored_message> next(std::int64_t timeout_ms) override {
     for (;;) {
       natsMsg* msg = nullptr;
       const natsStatus s = natsSubscription_NextMsg(&msg, sub_, timeout_ms);
       if (s == NATS_TIMEOUT) return std::nullopt;
+      if (s == NATS_SLOW_CONSUMER) {
+        // nats.c dropped messages it could not hold while the caller was busy: read again from
+        // the first one not given.
+        spdlog::info(
+            "cluster: the stream came faster than it was read and the client dropped messages; "
+            "reading again from stream sequence {}",
+            from_);
+        close();
+        sub_ = subscribe_(from_);
+        continue;
+      }
       check(s, "reading the stream");
       std::unique_ptr<natsMsg, void (*)(natsMsg*)> guard(msg, natsMsg_Destroy);
       jsMsgMetaData* meta = nullptr;
@@ -310,6 +320,8 @@ class ordered_reader final : public jetstream_link::reader {
       stored_message out;
       out.stream_seq = meta->Sequence.Stream;
       jsMsgMetaData_Destroy(meta);
+      if (out.stream_seq < from_) continue;  // given before the consumer started again
+      from_ = out.stream_seq + 1;
       out.msg_id = header(msg, "Nats-Msg-Id");
       out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
       return out;
@@ -317,6 +329,15 @@ class ordered_reader final : public jetstream_link::reader {
   }
 
  private:
+  void close() {
+    if (!sub_) return;
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+    sub_ = nullptr;
+  }
+
+  std::function<natsSubscription*(std::uint64_t)> subscribe_;
+  std::uint64_t from_;  // the first stream sequence not given yet
   natsSubscription* sub_;
 };
 
@@ -324,29 +345,37 @@ class ordered_reader final : public jetstream_link::reader {
 
 std::unique_ptr<jetstream_link::reader> jetstream_link::open_reader(const std::string& stream,
                                                                     const std::string& subject,
-                                                                    std::uint64_t from) {
-  auto& m = *impl_;
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = stream.c_str();
-  so.Ordered = true;
-  so.Config.DeliverPolicy = js_DeliverByStartSequence;
-  so.Config.OptStartSeq = std::max<std::uint64_t>(from, 1);
-  natsSubscription* sub = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  check(
-      with_retries(
-          code, [&] { return js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, &code); }),
-      "reading " + subject + " of stream " + stream, code);
-  return std::make_unique<ordered_reader>(sub);
+                                                                    std::uint64_t from,
+                                                                    int max_pending) {
+  auto subscribe = [this, stream, subject, max_pending](std::uint64_t start) {
+    auto& m = *impl_;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream.c_str();
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = std::max<std::uint64_t>(start, 1);
+    natsSubscription* sub = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    check(with_retries(
+              code,
+              [&] { return js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, &code); }),
+          "reading " + subject + " of stream " + stream, code);
+    if (max_pending > 0) {
+      check(natsSubscription_SetPendingLimits(sub, max_pending, -1),
+            "limiting the messages held for " + subject);
+    }
+    return sub;
+  };
+  return std::make_unique<ordered_reader>(std::move(subscribe), std::max<std::uint64_t>(from, 1));
 }
 
 void jetstream_link::read(const std::string& stream, const std::string& subject, std::uint64_t from,
                           std::uint64_t through,
                           const std::function<void(const stored_message&)>& f,
-                          std::int64_t timeout_ms) {
+                          std::int64_t timeout_ms, int max_pending) {
   if (through < from) return;
-  auto r = open_reader(stream, subject, from);
+  auto r = open_reader(stream, subject, from, max_pending);
   for (;;) {
     auto m = r->next(timeout_ms);
     if (!m)

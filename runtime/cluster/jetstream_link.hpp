@@ -72,20 +72,23 @@ class jetstream_link {
   publish_result publish(const std::string& subject, const std::vector<outgoing_message>& msgs,
                          std::int64_t timeout_ms);
   // An ordered consumer on `subject` from stream sequence `from` on: next() gives the messages
-  // in stream order, or none when nothing came within timeout_ms.
+  // in stream order, or none when nothing came within timeout_ms. nats.c holds at most
+  // `max_pending` messages (0: its default, 65,536) that the caller has not taken yet, and drops
+  // what comes beyond them; the reader then starts again after the last message it gave, so
+  // a caller slower than the stream loses nothing and sees nothing twice.
   class reader {
    public:
     virtual ~reader() = default;
     virtual std::optional<stored_message> next(std::int64_t timeout_ms) = 0;
   };
   std::unique_ptr<reader> open_reader(const std::string& stream, const std::string& subject,
-                                      std::uint64_t from);
+                                      std::uint64_t from, int max_pending = 0);
   // Calls f for each message on `subject` from stream sequence `from` on, in stream order,
   // through `through` (a stream sequence, inclusive), then returns. Throws cluster_error when
   // the stream stops delivering for timeout_ms.
   void read(const std::string& stream, const std::string& subject, std::uint64_t from,
             std::uint64_t through, const std::function<void(const stored_message&)>& f,
-            std::int64_t timeout_ms = 10'000);
+            std::int64_t timeout_ms = 10'000, int max_pending = 0);
   // A key-value bucket whose keys expire `ttl_ns` after their last write (leases), made unless
   // it exists. Throws cluster_error, also when it exists with another TTL.
   void ensure_kv(const std::string& bucket, std::int64_t ttl_ns, std::int64_t replicas);

@@ -139,31 +139,46 @@ __attribute__((target("avx"))) void zscore_kernel::window_moments<8>(std::size_t
 
 namespace {
 
-// For every asset, as if its window were finite and not flat: sd = sqrt(ss / (count - 1)) and
-// q = (last - mean) / sd, the scalar operations in each lane (division and square root are
-// correctly rounded in every form, so the bits are the scalar ones).
-void z_quotients(const double* ss, const double* last, const double* mean, double count,
-                 std::size_t m, double* sd, double* q) {
+#if defined(SHOAL_ZSCORE_AVX)
+bool has_avx() {
+  static const bool yes = __builtin_cpu_supports("avx");
+  return yes;
+}
+#else
+constexpr bool has_avx() { return false; }
+#endif
+
+// Each asset's z as if its window were finite and not flat: (last - mean) / sd with
+// sd = sqrt(ss / (count - 1)), or 0 where sd is not positive.
+void z_values(const double* ss, const double* last, const double* mean, double count, std::size_t m,
+              double* z) {
   for (std::size_t i = 0; i < m; ++i) {
-    sd[i] = std::sqrt(ss[i] / (count - 1));
-    q[i] = (last[i] - mean[i]) / sd[i];
+    const double sd = std::sqrt(ss[i] / (count - 1));
+    z[i] = sd > 0 ? (last[i] - mean[i]) / sd : 0.0;
   }
 }
 
 #if defined(SHOAL_ZSCORE_AVX)
-__attribute__((target("avx"))) void z_quotients_avx(const double* ss, const double* last,
-                                                    const double* mean, double count, std::size_t m,
-                                                    double* sd, double* q) {
+// The same, four assets at once. Division and square root are correctly rounded in every form,
+// so each lane's bits are the scalar ones; `sd > 0 ? q : 0.0` is q masked by the comparison.
+__attribute__((target("avx"))) void z_values_avx(const double* ss, const double* last,
+                                                 const double* mean, double count, std::size_t m,
+                                                 double* z) {
   const __m256d n1 = _mm256_set1_pd(count - 1);
+  const __m256d zero = _mm256_setzero_pd();
   std::size_t i = 0;
   for (; i + 4 <= m; i += 4) {
-    const __m256d s = _mm256_sqrt_pd(_mm256_div_pd(_mm256_loadu_pd(ss + i), n1));
-    _mm256_storeu_pd(sd + i, s);
-    _mm256_storeu_pd(
-        q + i,
-        _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(last + i), _mm256_loadu_pd(mean + i)), s));
+    const __m256d sd = _mm256_sqrt_pd(_mm256_div_pd(_mm256_loadu_pd(ss + i), n1));
+    const __m256d q =
+        _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(last + i), _mm256_loadu_pd(mean + i)), sd);
+    _mm256_storeu_pd(z + i, _mm256_and_pd(q, _mm256_cmp_pd(sd, zero, _CMP_GT_OQ)));
   }
-  z_quotients(ss + i, last + i, mean + i, count, m - i, sd + i, q + i);
+  z_values(ss + i, last + i, mean + i, count, m - i, z + i);
+}
+#else
+void z_values_avx(const double* ss, const double* last, const double* mean, double count,
+                  std::size_t m, double* z) {
+  z_values(ss, last, mean, count, m, z);  // never called: has_avx() is false
 }
 #endif
 
@@ -283,12 +298,9 @@ Value zscore_kernel::compute(const kernel_input& in) {
   bad_.resize(m);
   ss_.resize(m);
   std::size_t at = 0;
-#if defined(SHOAL_ZSCORE_AVX)
-  static const bool avx = __builtin_cpu_supports("avx");
-  if (avx) {
-    for (; at + 8 <= m; at += 8) window_moments<8>(at);
+  if (has_avx()) {
+    for (; at + 8 <= m; at += 8) window_moments<8>(at);  // the generic one without AVX: unused
   }
-#endif
   for (; at + 4 <= m; at += 4) window_moments<4>(at);
   for (; at < m; ++at) window_moments<1>(at);
   const double count = static_cast<double>(window_);
@@ -298,17 +310,12 @@ Value zscore_kernel::compute(const kernel_input& in) {
   const double* bad = bad_.data();
   const double* ss = ss_.data();
   f64_vector z(m);
-  sd_.resize(m);
-  // z[i] holds the quotient first; the loop below keeps it, or replaces or drops it.
-#if defined(SHOAL_ZSCORE_AVX)
-  if (avx) {
-    z_quotients_avx(ss, last_, mean, count, m, sd_.data(), z.data());
+  // z[i] holds each asset's value first; the loop below keeps it, zeroes it or drops it.
+  if (has_avx()) {
+    z_values_avx(ss, last_, mean, count, m, z.data());
   } else {
-    z_quotients(ss, last_, mean, count, m, sd_.data(), z.data());
+    z_values(ss, last_, mean, count, m, z.data());
   }
-#else
-  z_quotients(ss, last_, mean, count, m, sd_.data(), z.data());
-#endif
   kept_.assign(m, 1);
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < m; ++i) {
@@ -321,9 +328,6 @@ Value zscore_kernel::compute(const kernel_input& in) {
     if (lo[i] == hi[i]) {  // exact test: a rounding residue must not turn flat input into a huge z
       z[i] = 0.0;
       continue;
-    }
-    if (!(sd_[i] > 0)) {
-      z[i] = 0.0;
     }
     if (!std::isfinite(z[i])) {
       note("non_finite_result");

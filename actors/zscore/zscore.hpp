@@ -28,7 +28,6 @@ class zscore_kernel final : public kernel {
   std::vector<const double*> rows_;  // per slot: the values of the last slot's assets
   std::vector<double> grid_;         // [slot][asset], NaN where absent (unaligned slots)
   std::vector<double> lo_, hi_, sum_, bad_, ss_;  // per asset of the last slot (sum_: mean)
-  std::vector<double> sd_;                        // per asset: the sample standard deviation
   const double* last_ = nullptr;                  // the last slot's values, per asset
   std::vector<double> last_xs_;                   // last_'s storage when read by name
   shared_list list_;                              // the window's list, when read by position

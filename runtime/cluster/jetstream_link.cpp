@@ -354,7 +354,7 @@ std::unique_ptr<jetstream_link::reader> jetstream_link::open_reader(const std::s
     so.Stream = stream.c_str();
     so.Ordered = true;
     so.Config.DeliverPolicy = js_DeliverByStartSequence;
-    so.Config.OptStartSeq = std::max<std::uint64_t>(start, 1);
+    so.Config.OptStartSeq = start;  // at least 1: open_reader and next() see to it
     natsSubscription* sub = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     check(with_retries(

@@ -64,8 +64,9 @@ void journal_follower::run() {
                             c_.stream + "; start the standby on an empty dir");
       order.add(subject, m.stream_seq, m.msg_id, std::move(m.data), hand_on);
     };
-    // A read that fails (the connection lost, a slow consumer's dropped messages) starts a new
-    // ordered consumer after the last message read; journal_order skips what comes twice.
+    // A read that fails (the connection lost; dropped messages the reader handles itself)
+    // starts a new ordered consumer after the last message read; journal_order skips what
+    // comes twice.
     auto next = [&](std::int64_t timeout_ms) -> std::optional<stored_message> {
       try {
         return reader->next(timeout_ms);

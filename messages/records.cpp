@@ -115,6 +115,12 @@ std::string output_encoder::encode(std::int64_t bucket, std::uint64_t seq,
                                    const value_ptr& value) const {
   std::string out;
   out.reserve(1 + 7 + 9 + middle_.size() + 9 + 6 + (value ? msgpack_size(*value) : 1));
+  append(out, bucket, seq, value);
+  return out;
+}
+
+void output_encoder::append(std::string& out, std::int64_t bucket, std::uint64_t seq,
+                            const value_ptr& value) const {
   msgpack_writer w(out);
   w.map(5);
   w.str("bucket");
@@ -123,7 +129,6 @@ std::string output_encoder::encode(std::int64_t bucket, std::uint64_t seq,
   put_seq(w, seq);
   w.str("value");
   put_value(w, value);
-  return out;
 }
 
 Event decode_event(std::string_view bytes, const decode_limits& limits) {

@@ -65,6 +65,9 @@ class output_encoder {
  public:
   output_encoder(std::string_view node, std::string_view id);
   std::string encode(std::int64_t bucket, std::uint64_t seq, const value_ptr& value) const;
+  // The same bytes, appended to out (a buffer that holds other outputs before them).
+  void append(std::string& out, std::int64_t bucket, std::uint64_t seq,
+              const value_ptr& value) const;
 
  private:
   std::string middle_;  // "id": id, "node": node, "seq" (the key whose value follows)

@@ -84,19 +84,28 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     publisher* const pub = seq > args_.quiet_through ? args_.pub.get() : nullptr;
     const std::uint64_t after =
         args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
-    for (std::size_t k = 0; k < names_.size(); ++k) {
-      const std::string& name = names_[k];
-      if (k > 0 && !pub) break;  // other names are only published
-      std::string bytes = encoders_[k].encode(bucket, seq, v);
-      // The store keeps one record per NodeID, under its first name; the digest chains those.
-      if (&name == &names_.front()) {
-        if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
-        if (args_.digest) args_.digest->add(name, bucket, bytes);
-        // Without a publisher (replay) the store takes the bytes themselves, not a copy.
-        if (args_.writer)
-          args_.writer->put_output(key_, bucket, pub ? std::string(bytes) : std::move(bytes));
+    if (!pub && !args_.writer) {
+      // Only the digest takes the bytes (replay --digest): written into its batch, no string.
+      if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
+      if (args_.digest)
+        args_.digest->add_written(names_.front(), bucket, [&](std::string& out) {
+          encoders_.front().append(out, bucket, seq, v);
+        });
+    } else {
+      for (std::size_t k = 0; k < names_.size(); ++k) {
+        const std::string& name = names_[k];
+        if (k > 0 && !pub) break;  // other names are only published
+        std::string bytes = encoders_[k].encode(bucket, seq, v);
+        // The store keeps one record per NodeID, under its first name; the digest chains those.
+        if (k == 0) {
+          if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
+          if (args_.digest) args_.digest->add(name, bucket, bytes);
+          // Without a publisher (replay) the store takes the bytes themselves, not a copy.
+          if (args_.writer)
+            args_.writer->put_output(key_, bucket, pub ? std::string(bytes) : std::move(bytes));
+        }
+        if (pub) pub->publish(name, std::move(bytes), after, received_ns_);
       }
-      if (pub) pub->publish(name, std::move(bytes), after, received_ns_);
     }
     // Held until its inputs are committed: ask for that commit now, not at commit_ms.
     if (after && pub) args_.writer->expedite(after);
@@ -138,18 +147,22 @@ void node_runner::drain() {
         if (args_.latency) args_.latency->record(latency_stage::fire, received_ns_);
         value_ptr v;
         try {
-          const auto t0 = std::chrono::steady_clock::now();
           for (const auto& f : faults_)
             if (f->hit(ready->bucket))
               throw std::runtime_error("failpoint kernel_throw=" + f->name + "@" +
                                        std::to_string(ready->bucket));
-          v = kern_->compute_shared(input_);
-          const double secs =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          std::size_t b = 0;
-          while (b < compute_bounds_s.size() && secs > compute_bounds_s[b]) ++b;
-          ++compute_counts_[b];
-          compute_sum_s_ += secs;
+          if (args_.time_kernels) {
+            const auto t0 = std::chrono::steady_clock::now();
+            v = kern_->compute_shared(input_);
+            const double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::size_t b = 0;
+            while (b < compute_bounds_s.size() && secs > compute_bounds_s[b]) ++b;
+            ++compute_counts_[b];
+            compute_sum_s_ += secs;
+          } else {
+            v = kern_->compute_shared(input_);
+          }
         } catch (const std::exception& e) {
           fail(std::string("kernel threw at bucket ") + std::to_string(ready->bucket) + ": " +
                e.what());

@@ -65,6 +65,9 @@ struct node_runner_args {
   // from the journal after a re-placement, whose subscribers had them from it or another process
   // (docs/cluster.md, "When a placed process dies").
   std::uint64_t quiet_through = 0;
+  // Time each kernel call for the compute histograms (metrics, measured costs). A replay has
+  // no admin endpoint to show them, and two clock reads a firing are a cost it does not pay.
+  bool time_kernels = true;
 };
 
 class node_runner {

@@ -80,10 +80,7 @@ digest_worker::~digest_worker() {
 }
 
 void digest_worker::add(digest_chain* chain, std::int64_t bucket, std::string_view bytes) {
-  std::lock_guard open_lock(open_mu_);
-  open_.items.push_back({chain, bucket, bytes.size()});
-  open_.bytes.append(bytes);
-  if (open_.bytes.size() >= batch_bytes) hand_over();
+  add_written(chain, bucket, [&](std::string& out) { out.append(bytes); });
 }
 
 void digest_worker::hand_over() {

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace shoal {
@@ -61,6 +62,11 @@ class digest_chain {
   digest_chain& operator=(digest_chain&&) = delete;
   // bytes: the stored Output (under the node's first name, which becomes the chain's name).
   void add(std::string_view name, std::int64_t bucket, std::string_view bytes);
+  // The same, for bytes that write(std::string& out) appends to out: with a worker they are
+  // written straight into its batch, so an output made only to be digested (replay --digest)
+  // is never a string of its own.
+  template <class Write>
+  void add_written(std::string_view name, std::int64_t bucket, Write&& write);
   // Returns once every output added so far is hashed.
   void flush();
   const std::string& name() const { return name_; }
@@ -92,6 +98,9 @@ class digest_worker {
   digest_worker(const digest_worker&) = delete;
   digest_worker& operator=(const digest_worker&) = delete;
   void add(digest_chain* chain, std::int64_t bucket, std::string_view bytes);
+  // write(std::string& out) appends the output's bytes to out (the open batch).
+  template <class Write>
+  void add_written(digest_chain* chain, std::int64_t bucket, Write&& write);
   // Returns once every output added so far is hashed; rethrows a hashing failure.
   void flush();
 
@@ -122,6 +131,32 @@ class digest_worker {
   bool stop_ = false;
   std::thread thread_;
 };
+
+template <class Write>
+void digest_chain::add_written(std::string_view name, std::int64_t bucket, Write&& write) {
+  if (name_.empty()) name_ = name;
+  if (worker_) {
+    worker_->add_written(this, bucket, std::forward<Write>(write));
+  } else {
+    std::string bytes;
+    write(bytes);
+    hash(bucket, bytes);
+  }
+}
+
+template <class Write>
+void digest_worker::add_written(digest_chain* chain, std::int64_t bucket, Write&& write) {
+  std::lock_guard open_lock(open_mu_);
+  const std::size_t at = open_.bytes.size();
+  try {
+    write(open_.bytes);
+    open_.items.push_back({chain, bucket, open_.bytes.size() - at});
+  } catch (...) {
+    open_.bytes.resize(at);  // bytes without their item would shift every item after them
+    throw;
+  }
+  if (open_.bytes.size() >= batch_bytes) hand_over();
+}
 
 // The chains of a running engine, one per NodeID; result() once the graph is idle. With
 // `background`, the chains hash on a digest_worker's thread.

@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,46 @@ TEST_CASE("output digest: chains hashed on the worker equal chains hashed in pla
     CHECK(have.marks == want.marks);
     CHECK(have.marks.size() == outputs[c].size() / digest_chain::mark_every);
   }
+}
+
+TEST_CASE(
+    "output digest: bytes written into the batch chain as bytes added and a write that "
+    "throws leaves nothing behind",
+    "[digest]") {
+  digest_board background(true);
+  const auto on_worker = background.chain("w");
+  digest_chain in_place("p");
+  std::vector<std::string> outputs;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string bytes(1 + (i * 7919) % 1500, static_cast<char>('a' + i % 26));
+    const auto bucket = static_cast<std::int64_t>(i);
+    if (i % 3 == 0) {
+      on_worker->add("n", bucket, bytes);
+    } else {
+      // Written in two appends, as an encoder writes its parts.
+      auto write = [&](std::string& out) {
+        out.append(bytes, 0, bytes.size() / 2);
+        out.append(bytes, bytes.size() / 2);
+      };
+      on_worker->add_written("n", bucket, write);
+      in_place.add_written("n", bucket, write);
+    }
+    if (i % 3 == 0) in_place.add("n", bucket, bytes);
+    outputs.push_back(bytes);
+    if (i % 700 == 5) {
+      // Half written, then failed: neither its bytes nor an item may stay in the batch.
+      auto half_then_throw = [](std::string& out) {
+        out.append(100, 'z');
+        throw std::runtime_error("cannot encode");
+      };
+      CHECK_THROWS_WITH(on_worker->add_written("n", bucket, half_then_throw), "cannot encode");
+      CHECK_THROWS_WITH(in_place.add_written("n", bucket, half_then_throw), "cannot encode");
+    }
+  }
+  const digest_set got = background.result();
+  CHECK(got.at("n").outputs == outputs.size());
+  CHECK(got.at("n").digest == chain_by_hand(outputs));
+  CHECK(in_place.result().digest == chain_by_hand(outputs));
 }
 
 TEST_CASE("output digest: a chain outlives its board, and is hashed before it goes",

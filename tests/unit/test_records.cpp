@@ -134,6 +134,9 @@ TEST_CASE("output_encoder writes the bytes encode_output writes", "[records]") {
         for (std::uint64_t seq : {std::uint64_t{1}, std::uint64_t{128}, std::uint64_t{1} << 33}) {
           for (const auto& v : values) {
             CHECK(enc.encode(bucket, seq, v) == encode_output(name, id, bucket, seq, v));
+            std::string after = "earlier outputs";
+            enc.append(after, bucket, seq, v);
+            CHECK(after == "earlier outputs" + encode_output(name, id, bucket, seq, v));
           }
         }
       }

@@ -13,6 +13,11 @@ Measured at a subscriber of every process, by wall clock on arrival:
            replicates): that node's outputs per second, from its first to its last
 and each process's CPU seconds over the paced run (what it computes).
 
+When the active process stops (--for), a placed standby takes its lease and goes on ingesting
+as the active process (docs/cluster.md); the figures count only the buckets the first active
+process ingested (those whose market.scan came first from it), and the standbys' CPU is read
+when it stops.
+
 Usage: cluster_placement.py SHOAL_BIN [SECONDS]"""
 import os
 import re
@@ -53,7 +58,7 @@ class arrivals:
     """Wall-clock arrival of each topic's buckets (the first copy), from every endpoint."""
 
     def __init__(self, ports):
-        self.first, self.times = {}, {}
+        self.first, self.source = {}, {}  # topic -> bucket -> first arrival, its endpoint
         self.stop = threading.Event()
         self.ctx = zmq.Context()
         self.socks = []
@@ -72,6 +77,7 @@ class arrivals:
             poller.register(s, zmq.POLLIN)
         while not self.stop.is_set():
             for s, _ in poller.poll(20):
+                endpoint = self.socks.index(s)
                 while True:
                     try:
                         topic, body = s.recv_multipart(zmq.NOBLOCK)
@@ -80,19 +86,26 @@ class arrivals:
                     now = time.monotonic()
                     topic = topic.decode()
                     bucket = msgpack.unpackb(body, raw=False)["bucket"]
-                    self.first.setdefault(topic, {}).setdefault(bucket, now)
-                    self.times.setdefault(topic, []).append(now)
+                    if bucket not in self.first.setdefault(topic, {}):
+                        self.first[topic][bucket] = now
+                        self.source.setdefault(topic, {})[bucket] = endpoint
+
+    def ingested(self):
+        """The buckets the first active process (endpoint 0) ingested: not those of a standby
+        that took the lease when it stopped."""
+        return {b for b, e in self.source.get("market.scan", {}).items() if e == 0}
 
     def delays_us(self, node):
         """market.scan → NODE of the same bucket, past the first fifth (warm-up)."""
-        scan, out = self.first.get("market.scan", {}), self.first.get(node, {})
-        d = [(out[b] - scan[b]) * 1e6 for b in sorted(out) if b in scan]
+        scan, out, mine = self.first.get("market.scan", {}), self.first.get(node, {}), self.ingested()
+        d = [(out[b] - scan[b]) * 1e6 for b in sorted(out) if b in scan and b in mine]
         return d[len(d) // 5:]
 
     def rate(self, node):
         """NODE's outputs per second from its first to its last (a process that falls behind
         the feed delivers the rest after the feed stops, and its rate drops below the feed's)."""
-        times = sorted(self.times.get(node, []))
+        mine = self.ingested()
+        times = sorted(t for b, t in self.first.get(node, {}).items() if b in mine)
         return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0
 
     def close(self):
@@ -133,6 +146,7 @@ def run_engine(work, servers, members, pace, tag):
         if len(placement.get("members", [])) != members:
             sys.exit(f"the nodes were placed on {placement}, not on {members} processes")
     active.wait(timeout=SECONDS + 120)
+    cpu = [cpu_seconds(p.pid) for p in procs[1:]]  # as the lease goes to one of them
     # The standbys finish what the active process journaled before they are measured.
     deadline = time.monotonic() + 60
     data = [os.path.join(work, f"{tag}-{n}") for n in names[1:]]
@@ -141,7 +155,6 @@ def run_engine(work, servers, members, pace, tag):
         time.sleep(0.5)
         if followed == [admin(SHOAL, d, "cluster").get("followed", 0) for d in data]:
             break
-    cpu = [cpu_seconds(p.pid) for p in procs[1:]]
     for p in procs[1:]:
         p.terminate()
         p.wait(timeout=60)
@@ -158,11 +171,14 @@ try:
     paced3, cpu, placement = run_engine(work, servers, 3, "10ms", "paced3")
     order = ["sizing", "posture", "mc", "acb", "dc", "esof", "ob", "selector", "scanner"]
     node = next(n for n in order if placement["nodes"].get(n) not in (None, placement["instance"]))
-    fast3, _, _ = run_engine(work, servers, 3, "2ms", "fast3")
+    fast3, _, fast_placement = run_engine(work, servers, 3, "2ms", "fast3")
     paced1, _, _ = run_engine(work, servers, 1, "10ms", "paced1")
     fast1, _, _ = run_engine(work, servers, 1, "2ms", "fast1")
     print(f"placement_node_measured {node}  (on a placed standby; the active process has "
           f"{', '.join(k for k, v in sorted(placement['nodes'].items()) if v == placement['instance'])})")
+    if fast_placement["nodes"].get(node) in (None, fast_placement["instance"]):
+        print(f"  ({node} was placed on the active process in the 2 ms run: its rate there "
+              f"has no JetStream hop)")
     figures = {}
     for label, paced, fast in (("single", paced1, fast1), ("3_processes", paced3, fast3)):
         d = paced.delays_us(node)
@@ -171,7 +187,7 @@ try:
         print(f"placement_{label}_scan_to_node_p99_us {figures[label][1]:.0f}")
         print(f"placement_{label}_node_per_s {figures[label][2]:.0f}  (a scan every 2 ms)")
     print(f"placement_3_processes_standby_cpu_s {' '.join(f'{c:.1f}' for c in cpu)}  "
-          f"(each placed standby, over the paced run)")
+          f"(each placed standby, over the paced run, until the active process stopped)")
     (p50a, p99a, ra), (p50b, p99b, rb) = figures["single"], figures["3_processes"]
     print(f"placement_3_over_single_p50 {p50b / p50a:.2f}  p99 {p99b / p99a:.2f}  "
           f"rate {rb / ra if ra else 0:.2f}")

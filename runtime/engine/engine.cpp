@@ -76,6 +76,7 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   a.runner.warming = warming;
   a.runner.publish_after_commit = cfg.engine.publish_after_commit && live();
   a.runner.time_kernels = live();
+  a.runner.digest_in_place = inline_mode();
   if (auto q = quiet_through.find(g->nodes[i].id); q != quiet_through.end())
     a.runner.quiet_through = q->second;
   a.flow = flow;

@@ -85,12 +85,15 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     const std::uint64_t after =
         args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
     if (!pub && !args_.writer) {
-      // Only the digest takes the bytes (replay --digest): written into its batch, no string.
-      if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
-      if (args_.digest)
+      // Only the digest takes the bytes (replay --digest).
+      if (args_.digest && args_.digest_in_place) {
         args_.digest->add_written(names_.front(), bucket, [&](std::string& out) {
           encoders_.front().append(out, bucket, seq, v);
         });
+      } else if (args_.digest) {
+        args_.digest->add(names_.front(), bucket, encoders_.front().encode(bucket, seq, v));
+      }
+      if (args_.latency) args_.latency->record(latency_stage::encode, received_ns_);
     } else {
       for (std::size_t k = 0; k < names_.size(); ++k) {
         const std::string& name = names_[k];

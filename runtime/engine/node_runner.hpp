@@ -68,6 +68,10 @@ struct node_runner_args {
   // Time each kernel call for the compute histograms (metrics, measured costs). A replay has
   // no admin endpoint to show them, and two clock reads a firing are a cost it does not pay.
   bool time_kernels = true;
+  // The digest's batch is filled from this thread only (an inline replay): an output made only
+  // to be digested is encoded straight into it. With actors, nodes encode on their own threads
+  // and only the copy into the batch takes its lock.
+  bool digest_in_place = false;
 };
 
 class node_runner {

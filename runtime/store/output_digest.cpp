@@ -11,12 +11,12 @@
 namespace shoal {
 
 void digest_chain::add(std::string_view name, std::int64_t bucket, std::string_view bytes) {
-  if (name_.empty()) name_ = name;
   if (worker_) {
     worker_->add(this, bucket, bytes);
   } else {
     hash(bucket, bytes);
   }
+  if (name_.empty()) name_ = name;
 }
 
 void digest_chain::flush() {

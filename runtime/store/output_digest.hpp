@@ -134,7 +134,6 @@ class digest_worker {
 
 template <class Write>
 void digest_chain::add_written(std::string_view name, std::int64_t bucket, Write&& write) {
-  if (name_.empty()) name_ = name;
   if (worker_) {
     worker_->add_written(this, bucket, std::forward<Write>(write));
   } else {
@@ -142,6 +141,7 @@ void digest_chain::add_written(std::string_view name, std::int64_t bucket, Write
     write(bytes);
     hash(bucket, bytes);
   }
+  if (name_.empty()) name_ = name;  // once an output is in: a write that threw names no chain
 }
 
 template <class Write>

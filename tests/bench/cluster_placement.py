@@ -18,7 +18,9 @@ as the active process (docs/cluster.md); the figures count only the buckets the 
 process ingested (those whose market.scan came first from it), and the standbys' CPU is read
 when it stops.
 
-Usage: cluster_placement.py SHOAL_BIN [SECONDS]"""
+Usage: cluster_placement.py SHOAL_BIN [SECONDS]
+BENCH_COMMIT_MS=N sets every process's [engine] commit_ms (the group commit a record waits
+for before it is replicated; 20 ms by default)."""
 import os
 import re
 import shutil
@@ -45,6 +47,8 @@ def config(path, servers, engine_id, members, pace):
     text = re.sub(r'^pace = .*$', f'pace = "{pace}"', text, flags=re.M)
     text = text.replace("[[source]]", f'[cluster]\n{servers}\nengine_id = "{engine_id}"\n'
                                       f'heartbeat_ttl = "2s"\nmembers = {members}\n\n[[source]]', 1)
+    if os.environ.get("BENCH_COMMIT_MS"):
+        text = text.replace("[engine]\n", f"[engine]\ncommit_ms = {int(os.environ['BENCH_COMMIT_MS'])}\n", 1)
     open(path, "w").write(text)
     return int(re.search(r'^publish = "tcp://127.0.0.1:(\d+)"', text, flags=re.M).group(1))
 

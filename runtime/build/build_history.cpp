@@ -649,7 +649,6 @@ class builder {
       a.graph = g;
       a.index = index;
       a.board = std::make_shared<status_board>();
-      a.time_kernels = false;  // no metrics here: nothing reads the kernels' times
       a.checkpoint = std::move(checkpoint);
       node_report r;
       r.id = n.id;
@@ -824,7 +823,6 @@ class builder {
     a.graph = g;
     a.index = i;
     a.board = std::make_shared<status_board>();
-    a.time_kernels = false;
     node_report rep;
     rep.id = n.id;
     rep.names = n.names;
@@ -880,7 +878,6 @@ class builder {
       a.graph = g;
       a.index = i;
       a.board = board;
-      a.time_kernels = false;
       node_report r;
       r.id = n.id;
       r.names = n.names;

@@ -154,17 +154,16 @@ void node_runner::drain() {
             if (f->hit(ready->bucket))
               throw std::runtime_error("failpoint kernel_throw=" + f->name + "@" +
                                        std::to_string(ready->bucket));
-          if (args_.time_kernels) {
-            const auto t0 = std::chrono::steady_clock::now();
-            v = kern_->compute_shared(input_);
+          std::optional<std::chrono::steady_clock::time_point> t0;
+          if (args_.time_kernels) t0 = std::chrono::steady_clock::now();
+          v = kern_->compute_shared(input_);
+          if (t0) {
             const double secs =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - *t0).count();
             std::size_t b = 0;
             while (b < compute_bounds_s.size() && secs > compute_bounds_s[b]) ++b;
             ++compute_counts_[b];
             compute_sum_s_ += secs;
-          } else {
-            v = kern_->compute_shared(input_);
           }
         } catch (const std::exception& e) {
           fail(std::string("kernel threw at bucket ") + std::to_string(ready->bucket) + ": " +

@@ -65,9 +65,10 @@ struct node_runner_args {
   // from the journal after a re-placement, whose subscribers had them from it or another process
   // (docs/cluster.md, "When a placed process dies").
   std::uint64_t quiet_through = 0;
-  // Time each kernel call for the compute histograms (metrics, measured costs). A replay has
-  // no admin endpoint to show them, and two clock reads a firing are a cost it does not pay.
-  bool time_kernels = true;
+  // Time each kernel call for the compute histograms (metrics, measured costs): a live engine
+  // sets it. A replay or a history build has no admin endpoint to show them, and two clock
+  // reads a firing are a cost it need not pay.
+  bool time_kernels = false;
   // The digest's batch is filled from this thread only (an inline replay): an output made only
   // to be digested is encoded straight into it. With actors, nodes encode on their own threads
   // and only the copy into the batch takes its lock.

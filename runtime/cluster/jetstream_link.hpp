@@ -105,7 +105,7 @@ class jetstream_link {
   // another process may have no leader for a moment).
   std::uint64_t kv_put(const std::string& bucket, const std::string& key, const std::string& value,
                        bool patient = false);
-  // The bucket's live keys that begin with `prefix`, in name order. Throws cluster_error
+  // The bucket's live keys that begin with `prefix`, each once, in name order. Throws cluster_error
   // (cluster_missing when the bucket does not exist).
   std::vector<std::string> kv_keys(const std::string& bucket, const std::string& prefix);
   // The key's value and revision, or none.

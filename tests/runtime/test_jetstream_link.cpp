@@ -2,7 +2,8 @@
 // a producer that retries a publish with the same message id stores it once (the retry is
 // acknowledged as a duplicate), the subject's last message names the last record, and a read
 // from a stream sequence returns the records in order with their ids; a process whose placement
-// was written over by the one that took the lease cannot write it again.
+// was written over by the one that took the lease cannot write it again; a key rewritten while the
+// keys are listed is listed once.
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -205,6 +207,36 @@ TEST_CASE("a credential file open to others or missing is refused before connect
   CHECK_THAT(error_of(), Catch::Contains("cluster.tls.ca_file"));
 }
 
+TEST_CASE("a key written while the keys are listed is listed once", "[cluster]") {
+  nats_server server;
+  auto reader = connect(server);
+  auto writer = connect(server);
+  const std::string bucket = "listing";
+  writer->ensure_kv(bucket, 60'000'000'000, 1);
+  writer->kv_put(bucket, "e.a", "1", true);
+  writer->kv_put(bucket, "e.b", "1", true);
+  writer->kv_put(bucket, "other", "1", true);
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes{0};
+  std::thread rewrite([&] {
+    // The renewals of a member: its key is written again and again while others list.
+    while (!stop) {
+      writer->kv_put(bucket, "e.a", std::to_string(writes++));
+    }
+  });
+  const std::vector<std::string> expected{"e.a", "e.b"};
+  int listings = 0;
+  int wrong = 0;
+  for (; listings < 200; ++listings) {
+    if (reader->kv_keys(bucket, "e.") != expected) ++wrong;
+  }
+  stop = true;
+  rewrite.join();
+  INFO(writes.load() << " writes during " << listings << " listings");
+  CHECK(writes > listings);  // the key was written while the listings were made
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("members are listed while they run and gone once they stop", "[cluster]") {
   nats_server server;
   auto link = connect(server);
@@ -238,7 +270,13 @@ TEST_CASE("members are listed while they run and gone once they stop", "[cluster
     // this allows for a few heartbeat_ttls (seen in CI: 5 s was not always enough).
     CHECK(test::wait_for([&] { return active->members().size() == 2; }, std::chrono::seconds(15)));
   }
-  CHECK(read_members(*link, c).size() == 1);  // a clean stop removes the key at once
+  {
+    const auto after = read_members(*link, c);  // a clean stop removes the key at once
+    std::string listed;
+    for (const auto& m : after) listed += m.instance + "(" + m.role + ") ";
+    INFO("members listed: " << listed);
+    CHECK(after.size() == 1);
+  }
   active.reset();
   CHECK(read_members(*link, c).empty());
   CHECK(read_members(*link, other).size() == 1);

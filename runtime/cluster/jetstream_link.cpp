@@ -468,20 +468,30 @@ std::uint64_t jetstream_link::kv_put(const std::string& bucket, const std::strin
 
 std::vector<std::string> jetstream_link::kv_keys(const std::string& bucket,
                                                  const std::string& prefix) {
-  kvKeysList list{};
-  kvWatchOptions o;
-  kvWatchOptions_Init(&o);
-  o.Timeout = impl_->wait_ms;
-  const natsStatus s = kvStore_Keys(&list, impl_->bucket(bucket), &o);
-  if (s == NATS_NOT_FOUND) return {};  // an empty bucket
-  check(s, "listing the keys of " + bucket);
+  // Not nats.c's kvStore_Keys: that is a watch of each key's last value, and a key written while
+  // it gathers can come twice or not at all (both seen here under load: a renewing member listed
+  // twice, or missed, which would have taken a live process for gone). The stream's state names
+  // each subject that holds a message once, read by the server at one moment.
+  impl_->bucket(bucket);  // cluster_missing when there is no such bucket
+  const std::string head = "$KV." + bucket + ".";
+  const std::string filter = head + ">";
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&si, impl_->js, ("KV_" + bucket).c_str(), &o, &code);
+  check(s, "listing the keys of " + bucket, code);
   std::vector<std::string> keys;
-  for (int i = 0; i < list.Count; ++i)
-    if (std::string_view(list.Keys[i]).substr(0, prefix.size()) == prefix)
-      keys.emplace_back(list.Keys[i]);
-  kvKeysList_Destroy(&list);
-  // nats.c's listing is a watch of each key's last value, and a key written while the listing
-  // gathers comes again as an update (seen in CI: a renewing member listed twice), so once each.
+  if (const jsStreamStateSubjects* subjects = si->State.Subjects) {
+    for (int i = 0; i < subjects->Count; ++i) {
+      const std::string_view subject(subjects->List[i].Subject);
+      if (subject.substr(0, head.size()) != head) continue;
+      const std::string_view key = subject.substr(head.size());
+      if (key.substr(0, prefix.size()) == prefix) keys.emplace_back(key);
+    }
+  }
+  jsStreamInfo_Destroy(si);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;

@@ -105,7 +105,9 @@ class jetstream_link {
   // another process may have no leader for a moment).
   std::uint64_t kv_put(const std::string& bucket, const std::string& key, const std::string& value,
                        bool patient = false);
-  // The bucket's live keys that begin with `prefix`, each once, in name order. Throws cluster_error
+  // The keys of the bucket that begin with `prefix` and hold a record (a value, or the marker a
+  // delete leaves until it expires: kv_get says which hold a value), each once, in name order;
+  // a key written meanwhile is neither missed nor listed twice. Throws cluster_error
   // (cluster_missing when the bucket does not exist).
   std::vector<std::string> kv_keys(const std::string& bucket, const std::string& prefix);
   // The key's value and revision, or none.

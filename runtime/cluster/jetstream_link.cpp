@@ -481,7 +481,17 @@ std::vector<std::string> jetstream_link::kv_keys(const std::string& bucket,
   jsStreamInfo* si = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   const natsStatus s = js_GetStreamInfo(&si, impl_->js, ("KV_" + bucket).c_str(), &o, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr)
+    throw cluster_missing("key-value bucket " + bucket + " does not exist");
   check(s, "listing the keys of " + bucket, code);
+  if (si->State.Msgs > 0 && !si->State.Subjects) {
+    // A server that does not know subjects_filter answers without them: every member would
+    // look gone.
+    jsStreamInfo_Destroy(si);
+    throw cluster_error("listing the keys of " + bucket +
+                        ": the server does not list a stream's subjects (nats-server 2.9 or "
+                        "newer does)");
+  }
   std::vector<std::string> keys;
   if (const jsStreamStateSubjects* subjects = si->State.Subjects) {
     for (int i = 0; i < subjects->Count; ++i) {

@@ -1,5 +1,6 @@
 #include "messages/msgpack_reader.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -390,6 +391,58 @@ class frame_reader {
     return Value(std::move(out));
   }
 
+  bool key(std::size_t& pos, std::string_view k) const {
+    if (pos + 1 + k.size() > n_ || static_cast<unsigned char>(p_[pos]) != 0xa0 + k.size() ||
+        std::string_view(p_ + pos + 1, k.size()) != k) {
+      return false;
+    }
+    pos += 1 + k.size();
+    return true;
+  }
+
+ public:
+  // read_event_fields, over a frame check() accepted.
+  std::optional<event_fields> event() {
+    static constexpr std::string_view head_bytes("\x84\xa7payload", 9);
+    constexpr auto int64_max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (std::string_view(p_, std::min<std::size_t>(n_, head_bytes.size())) != head_bytes) {
+      return std::nullopt;
+    }
+    std::size_t pos = head_bytes.size();
+    event_fields f;
+    f.payload = read(pos, field_path().key("payload"));  // as map() names it
+    if (!key(pos, "seq")) {
+      return std::nullopt;
+    }
+    item_header h = head(pos);
+    if (h.t != item_tag::uint || h.n > int64_max) {
+      return std::nullopt;
+    }
+    f.seq = h.n;
+    if (!key(pos, "stream")) {
+      return std::nullopt;
+    }
+    h = head(pos);
+    if (h.t != item_tag::str) {
+      return std::nullopt;
+    }
+    f.stream.assign(p_ + pos, h.n);
+    pos += h.n;
+    if (!key(pos, "ts")) {
+      return std::nullopt;
+    }
+    h = head(pos);
+    if (h.t == item_tag::uint && h.n <= int64_max) {
+      f.ts = static_cast<std::int64_t>(h.n);
+    } else if (h.t == item_tag::sint) {
+      f.ts = h.i;
+    } else {
+      return std::nullopt;
+    }
+    return f;
+  }
+
+ private:
   const char* p_;
   std::size_t n_;
   const decode_limits& limits_;
@@ -406,6 +459,17 @@ Value read_msgpack(std::string_view bytes, const decode_limits& limits) {
   }
   std::size_t pos = 0;
   return r.read(pos, field_path());
+}
+
+std::optional<event_fields> read_event_fields(std::string_view bytes, const decode_limits& limits) {
+  if (bytes.empty() || bytes.size() > limits.max_bytes) {
+    return std::nullopt;
+  }
+  frame_reader r(bytes, limits);
+  if (r.check(0, 0) != bytes.size()) {
+    return std::nullopt;  // trailing bytes: the map decoder says so
+  }
+  return r.event();
 }
 
 }  // namespace shoal

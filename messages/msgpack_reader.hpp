@@ -14,6 +14,9 @@
 // tests/unit/test_msgpack_reader.cpp holds the old decoder and checks both agree on random
 // and mutated frames: the same Value, or the same error kind at the same field.
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "messages/msgpack_codec.hpp"
@@ -21,5 +24,17 @@
 namespace shoal {
 
 Value read_msgpack(std::string_view bytes, const decode_limits& limits);
+
+// A journal event's fields, read from the map shoal writes ({payload, seq, stream, ts}, in that
+// order) without building the map around them: a replay decodes one per record. nullopt when
+// the frame has any other shape (or is empty, or over the limit): decoded as a map, it then
+// fails or succeeds exactly as it did. A frame that is not MessagePack throws as from_msgpack.
+struct event_fields {
+  Value payload;
+  std::uint64_t seq = 0;
+  std::int64_t ts = 0;
+  std::string stream;
+};
+std::optional<event_fields> read_event_fields(std::string_view bytes, const decode_limits& limits);
 
 }  // namespace shoal

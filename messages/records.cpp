@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "messages/field_reader.hpp"
+#include "messages/msgpack_reader.hpp"
 #include "messages/msgpack_writer.hpp"
 
 namespace shoal {
@@ -132,6 +133,14 @@ void output_encoder::append(std::string& out, std::int64_t bucket, std::uint64_t
 }
 
 Event decode_event(std::string_view bytes, const decode_limits& limits) {
+  if (auto f = read_event_fields(bytes, limits); f && !f->payload.is_nil()) {
+    Event e;
+    e.stream = std::move(f->stream);
+    e.seq = f->seq;
+    e.ts = f->ts;
+    e.payload = make_value(std::move(f->payload));
+    return e;
+  }
   value_map m = decode_map(bytes, limits);
   Event e;
   e.stream = require_string(require_field(m, "stream"), "stream");

@@ -15,6 +15,8 @@
 #include "messages/limits_check.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/shared_lists.hpp"
+#include "tests/unit/decode_outcome.hpp"
+#include "tests/unit/frame_mutation.hpp"
 
 using namespace shoal;
 using namespace std::string_literals;
@@ -166,30 +168,12 @@ bool same(const Value& a, const Value& b) {
   return to_msgpack(a) == to_msgpack(b);
 }
 
-struct outcome {
-  std::optional<Value> value;
-  std::string kind, field;
-};
-
-template <class Decode>
-outcome run(Decode decode) {
-  try {
-    return {decode(), "", ""};
-  } catch (const decode_error& e) {
-    return {std::nullopt, to_string(e.kind()), e.field()};
-  }
-}
-
 // Both decoders agree on bytes; counts how many frames decoded.
 int agree(std::string_view bytes, const decode_limits& limits = {}) {
-  const outcome want = run([&] { return reference_decode(bytes, limits); });
-  const outcome got = run([&] { return from_msgpack(bytes, limits); });
+  const auto want = testing::outcome_of([&] { return reference_decode(bytes, limits); });
+  const auto got = testing::outcome_of([&] { return from_msgpack(bytes, limits); });
   INFO("frame of " << bytes.size() << " bytes");
-  CHECK(got.kind == want.kind);
-  CHECK(got.field == want.field);
-  REQUIRE(got.value.has_value() == want.value.has_value());
-  if (got.value) CHECK(same(*got.value, *want.value));
-  return got.value ? 1 : 0;
+  return testing::agrees(got, want, [](const Value& g, const Value& w) { CHECK(same(g, w)); });
 }
 
 Value scan_like(int assets) {
@@ -320,23 +304,10 @@ TEST_CASE("msgpack_reader agrees with msgpack-cxx on random and mutated frames",
     decoded += agree(bytes);
   }
   const std::string valid = to_msgpack(scan_like(20));
-  std::uniform_int_distribution<std::size_t> pos(0, valid.size() - 1);
   for (int c = 0; c < 4000; ++c) {
-    std::string bytes = valid;
-    for (int e = 1 + byte(rng) % 3; e > 0; --e) {
-      const std::size_t at = pos(rng) % bytes.size();
-      switch (byte(rng) % 3) {
-        case 0:
-          bytes[at] = static_cast<char>(c % 2 ? headers[pick(rng)] : byte(rng));
-          break;
-        case 1:
-          bytes.insert(at, 1, static_cast<char>(headers[pick(rng)]));
-          break;
-        default:
-          if (bytes.size() > 1) bytes.erase(at, 1);
-      }
-    }
-    decoded += agree(bytes);
+    decoded += agree(testing::mutated(valid, 1 + byte(rng) % 3, rng, [&] {
+      return static_cast<char>(c % 2 ? headers[pick(rng)] : byte(rng));
+    }));
   }
   for (std::size_t n = 0; n <= valid.size(); ++n) decoded += agree(valid.substr(0, n));
   decode_limits shallow;

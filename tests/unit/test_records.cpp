@@ -13,6 +13,8 @@
 #include "messages/journal_record.hpp"
 #include "messages/records.hpp"
 #include "tests/unit/decode_error_check.hpp"
+#include "tests/unit/decode_outcome.hpp"
+#include "tests/unit/frame_mutation.hpp"
 
 using namespace shoal;
 using namespace std::string_literals;
@@ -271,36 +273,19 @@ Event event_through_map(std::string_view bytes, const decode_limits& limits) {
   return e;
 }
 
-struct event_outcome {
-  std::optional<Event> event;
-  std::string kind, field;
-};
-
-template <class Decode>
-event_outcome outcome_of(Decode decode) {
-  try {
-    return {decode(), "", ""};
-  } catch (const decode_error& e) {
-    return {std::nullopt, to_string(e.kind()), e.field()};
-  }
-}
-
 // Both agree on bytes; 1 when the frame decoded.
 int events_agree(const std::string& bytes) {
   decode_limits limits;
   limits.allow_non_finite = true;  // as the journal reads its records
-  const auto want = outcome_of([&] { return event_through_map(bytes, limits); });
-  const auto got = outcome_of([&] { return decode_event(bytes, limits); });
+  const auto want = testing::outcome_of([&] { return event_through_map(bytes, limits); });
+  const auto got = testing::outcome_of([&] { return decode_event(bytes, limits); });
   INFO("frame of " << bytes.size() << " bytes");
-  CHECK(got.kind == want.kind);
-  CHECK(got.field == want.field);
-  REQUIRE(got.event.has_value() == want.event.has_value());
-  if (!got.event) return 0;
-  CHECK(got.event->stream == want.event->stream);
-  CHECK(got.event->seq == want.event->seq);
-  CHECK(got.event->ts == want.event->ts);
-  CHECK(to_msgpack(*got.event->payload) == to_msgpack(*want.event->payload));
-  return 1;
+  return testing::agrees(got, want, [](const Event& g, const Event& w) {
+    CHECK(g.stream == w.stream);
+    CHECK(g.seq == w.seq);
+    CHECK(g.ts == w.ts);
+    CHECK(to_msgpack(*g.payload) == to_msgpack(*w.payload));
+  });
 }
 
 }  // namespace
@@ -333,23 +318,9 @@ TEST_CASE("an event read without its map equals the map's reading on odd and mut
       "\xa3seq\x07\xa6stream\xa1s\xa2ts\x00"s);
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_int_distribution<std::size_t> pos(0, canonical.size() - 1);
   for (int c = 0; c < 3000; ++c) {
-    std::string bytes = canonical;
-    for (int e = 1 + byte(rng) % 2; e > 0; --e) {
-      const std::size_t at = pos(rng) % bytes.size();
-      switch (byte(rng) % 3) {
-        case 0:
-          bytes[at] = static_cast<char>(byte(rng));
-          break;
-        case 1:
-          bytes.insert(at, 1, static_cast<char>(byte(rng)));
-          break;
-        default:
-          if (bytes.size() > 1) bytes.erase(at, 1);
-      }
-    }
-    decoded += events_agree(bytes);
+    decoded += events_agree(testing::mutated(canonical, 1 + byte(rng) % 2, rng,
+                                             [&] { return static_cast<char>(byte(rng)); }));
   }
   for (std::size_t n = 0; n <= canonical.size(); ++n)
     decoded += events_agree(canonical.substr(0, n));

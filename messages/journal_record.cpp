@@ -1,6 +1,7 @@
 #include "messages/journal_record.hpp"
 
 #include "messages/decode_error.hpp"
+#include "messages/msgpack_reader.hpp"
 
 namespace shoal {
 
@@ -35,8 +36,8 @@ journal_record decode_journal_record(std::string_view bytes) {
   limits.allow_non_finite = true;
   // Keys are sorted, so the first key names the shape: a 4-key map starting with "payload" is
   // an event, a 2-key map is a watermark. Decide from the header instead of decoding twice.
-  static constexpr std::string_view event_head("\x84\xa7payload", 9);
-  if (bytes.substr(0, event_head.size()) == event_head) return decode_event(bytes, limits);
+  if (bytes.substr(0, event_frame_head.size()) == event_frame_head)
+    return decode_event(bytes, limits);
   if (bytes.size() > 1 && static_cast<unsigned char>(bytes[0]) == 0x82)
     return decode_watermark(bytes, limits);
   Value v = from_msgpack(bytes, limits);

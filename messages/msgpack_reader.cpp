@@ -149,6 +149,47 @@ class frame_reader {
                        std::string(tag_name(h.t)) + " is not a shoal value type");
   }
 
+  // read_event_fields, over a frame check() accepted.
+  std::optional<event_fields> event() {
+    constexpr auto int64_max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (std::string_view(p_, std::min<std::size_t>(n_, event_frame_head.size())) !=
+        event_frame_head) {
+      return std::nullopt;
+    }
+    std::size_t pos = event_frame_head.size();
+    event_fields f;
+    f.payload = read(pos, field_path().key("payload"));  // as map() names it
+    if (!key(pos, "seq")) {
+      return std::nullopt;
+    }
+    item_header h = head(pos);
+    if (h.t != item_tag::uint || h.n > int64_max) {
+      return std::nullopt;
+    }
+    f.seq = h.n;
+    if (!key(pos, "stream")) {
+      return std::nullopt;
+    }
+    h = head(pos);
+    if (h.t != item_tag::str) {
+      return std::nullopt;
+    }
+    f.stream.assign(p_ + pos, h.n);
+    pos += h.n;
+    if (!key(pos, "ts")) {
+      return std::nullopt;
+    }
+    h = head(pos);
+    if (h.t == item_tag::uint && h.n <= int64_max) {
+      f.ts = static_cast<std::int64_t>(h.n);
+    } else if (h.t == item_tag::sint) {
+      f.ts = h.i;
+    } else {
+      return std::nullopt;
+    }
+    return f;
+  }
+
  private:
   // The big-endian number of `bytes` (1, 2, 4 or 8) bytes at p: one load and one byte swap.
   static std::uint64_t be(const char* p, int bytes) {
@@ -400,49 +441,6 @@ class frame_reader {
     return true;
   }
 
- public:
-  // read_event_fields, over a frame check() accepted.
-  std::optional<event_fields> event() {
-    static constexpr std::string_view head_bytes("\x84\xa7payload", 9);
-    constexpr auto int64_max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    if (std::string_view(p_, std::min<std::size_t>(n_, head_bytes.size())) != head_bytes) {
-      return std::nullopt;
-    }
-    std::size_t pos = head_bytes.size();
-    event_fields f;
-    f.payload = read(pos, field_path().key("payload"));  // as map() names it
-    if (!key(pos, "seq")) {
-      return std::nullopt;
-    }
-    item_header h = head(pos);
-    if (h.t != item_tag::uint || h.n > int64_max) {
-      return std::nullopt;
-    }
-    f.seq = h.n;
-    if (!key(pos, "stream")) {
-      return std::nullopt;
-    }
-    h = head(pos);
-    if (h.t != item_tag::str) {
-      return std::nullopt;
-    }
-    f.stream.assign(p_ + pos, h.n);
-    pos += h.n;
-    if (!key(pos, "ts")) {
-      return std::nullopt;
-    }
-    h = head(pos);
-    if (h.t == item_tag::uint && h.n <= int64_max) {
-      f.ts = static_cast<std::int64_t>(h.n);
-    } else if (h.t == item_tag::sint) {
-      f.ts = h.i;
-    } else {
-      return std::nullopt;
-    }
-    return f;
-  }
-
- private:
   const char* p_;
   std::size_t n_;
   const decode_limits& limits_;

@@ -25,6 +25,9 @@ namespace shoal {
 
 Value read_msgpack(std::string_view bytes, const decode_limits& limits);
 
+// How an event record begins: a 4-key map whose first (sorted) key is "payload".
+inline constexpr std::string_view event_frame_head("\x84\xa7payload", 9);
+
 // A journal event's fields, read from the map shoal writes ({payload, seq, stream, ts}, in that
 // order) without building the map around them: a replay decodes one per record. nullopt when
 // the frame has any other shape (or is empty, or over the limit): decoded as a map, it then

@@ -502,6 +502,8 @@ std::vector<std::string> jetstream_link::kv_keys(const std::string& bucket,
     }
   }
   jsStreamInfo_Destroy(si);
+  // One answer names a subject once; a listing long enough to come in pages (one request each)
+  // could see a subject move across a page's edge.
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;

@@ -436,8 +436,8 @@ std::uint64_t jetstream_link::kv_create(const std::string& bucket, const std::st
   // running out just then) is tried again, not taken for an error.
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::uint64_t rev = 0;
-    const natsStatus s =
-        kvStore_CreateString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str());
+    const natsStatus s = kvStore_Create(&rev, impl_->bucket(bucket), key.c_str(), value.data(),
+                                        static_cast<int>(value.size()));
     if (s == NATS_OK) return rev;
     why = status_text(s);
     if (kv_get(bucket, key)) return 0;  // it exists: held by someone
@@ -448,8 +448,8 @@ std::uint64_t jetstream_link::kv_create(const std::string& bucket, const std::st
 std::uint64_t jetstream_link::kv_update(const std::string& bucket, const std::string& key,
                                         const std::string& value, std::uint64_t revision) {
   std::uint64_t rev = 0;
-  const natsStatus s =
-      kvStore_UpdateString(&rev, impl_->bucket(bucket), key.c_str(), value.c_str(), revision);
+  const natsStatus s = kvStore_Update(&rev, impl_->bucket(bucket), key.c_str(), value.data(),
+                                      static_cast<int>(value.size()), revision);
   if (s == NATS_OK) return rev;
   if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED)
     throw cluster_error("updating " + bucket + "/" + key + ": " + status_text(s));
@@ -460,7 +460,9 @@ std::uint64_t jetstream_link::kv_put(const std::string& bucket, const std::strin
                                      const std::string& value, bool patient) {
   std::uint64_t rev = 0;
   kvStore* kv = impl_->bucket(bucket);
-  auto put = [&] { return kvStore_PutString(&rev, kv, key.c_str(), value.c_str()); };
+  auto put = [&] {
+    return kvStore_Put(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size()));
+  };
   jsErrCode code = static_cast<jsErrCode>(0);
   check(patient ? with_retries(code, put) : put(), "writing " + bucket + "/" + key);
   return rev;
@@ -515,7 +517,11 @@ std::optional<jetstream_link::kv_entry> jetstream_link::kv_get(const std::string
   const natsStatus s = kvStore_Get(&e, impl_->bucket(bucket), key.c_str());
   if (s == NATS_NOT_FOUND) return std::nullopt;
   check(s, "reading " + bucket + "/" + key);
-  kv_entry v{kvEntry_ValueString(e), kvEntry_Revision(e)};
+  // Values are bytes (a checkpoint's chunks), not only text.
+  kv_entry v;
+  if (const int n = kvEntry_ValueLen(e); n > 0)
+    v.value.assign(static_cast<const char*>(kvEntry_Value(e)), static_cast<std::size_t>(n));
+  v.revision = kvEntry_Revision(e);
   kvEntry_Destroy(e);
   return v;
 }
@@ -531,5 +537,10 @@ std::string jetstream_link::connected_url() const {
 }
 
 std::uint64_t jetstream_link::reconnects() const { return impl_->reconnects.load(); }
+
+std::size_t jetstream_link::max_payload() const {
+  const std::int64_t n = natsConnection_GetMaxPayload(impl_->nc);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
 
 }  // namespace shoal

@@ -89,8 +89,9 @@ class jetstream_link {
   void read(const std::string& stream, const std::string& subject, std::uint64_t from,
             std::uint64_t through, const std::function<void(const stored_message&)>& f,
             std::int64_t timeout_ms = 10'000, int max_pending = 0);
-  // A key-value bucket whose keys expire `ttl_ns` after their last write (leases), made unless
-  // it exists. Throws cluster_error, also when it exists with another TTL.
+  // A key-value bucket whose keys expire `ttl_ns` after their last write (leases; 0: never),
+  // made unless it exists. Throws cluster_error, also when it exists with another TTL. Keys
+  // hold bytes, not only text.
   void ensure_kv(const std::string& bucket, std::int64_t ttl_ns, std::int64_t replicas);
   // Writes key = value if the key does not exist (or expired); returns its revision, or 0 when
   // it exists. Throws cluster_error on other failures.
@@ -121,6 +122,8 @@ class jetstream_link {
   // The server this connection is on now ("" when reconnecting), and how often it reconnected.
   std::string connected_url() const;
   std::uint64_t reconnects() const;
+  // The largest message the server takes (its max_payload; 0 while not connected).
+  std::size_t max_payload() const;
 
   struct impl;
 

@@ -240,6 +240,20 @@ class engine_admin final : public admin_backend {
                 {"reconnects", s.reconnects},
                 {"last_error", s.last_error}});
     }
+    if (m_.uploader) {  // this process's checkpoints in the cluster
+      const checkpoint_uploader::stats s = m_.uploader->snapshot();
+      j["checkpoint"] = {
+          {"journal_pos", s.journal_pos}, {"uploads", s.uploads},      {"bytes", s.bytes},
+          {"chunks", s.chunks},           {"last_ms", s.last_ms},      {"skipped", s.skipped},
+          {"failures", s.failures},       {"last_error", s.last_error}};
+    }
+    if (const checkpoint_restore& r = m_.restored; r.restored || !r.why_not.empty()) {
+      j["checkpoint_restored"] = r.restored ? json{{"journal_pos", r.journal_pos},
+                                                   {"nodes", r.nodes},
+                                                   {"bytes", r.bytes},
+                                                   {"ms", r.ms}}
+                                            : json{{"why_not", r.why_not}};
+    }
     return j;
   }
 

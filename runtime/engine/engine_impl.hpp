@@ -14,6 +14,7 @@
 
 #include "messages/journal_record.hpp"
 #include "runtime/admin/admin_server.hpp"
+#include "runtime/cluster/cluster_checkpoint.hpp"
 #include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/engine_lease.hpp"
 #include "runtime/cluster/journal_follower.hpp"
@@ -49,6 +50,17 @@ struct engine::impl {
   std::shared_ptr<store_writer> writer;
   // [cluster]: copies the committed journal to JetStream (after db and writer: it reads both).
   std::unique_ptr<journal_replicator> replicator;
+  // [cluster] checkpoints (members = 1): the active engine's checkpoints go to the cluster too;
+  // what an empty dir restored from there at its start.
+  std::unique_ptr<checkpoint_uploader> uploader;
+  checkpoint_restore restored;
+  std::string base_graph_hash;  // the config's graph, before runtime strategy changes
+  // The uploader of an active engine whose journal `r` replicates (none when checkpoints stay
+  // local, or when it cannot connect: the journal is what must reach the cluster).
+  std::unique_ptr<checkpoint_uploader> checkpoint_uploads(const journal_replicator* r,
+                                                          const std::string& writer_name) const;
+  // The graph as of the dir's last checkpoint: the config plus the strategy changes before it.
+  void adopt_checkpoint_graph();
   // [cluster]: the lease that makes this process engine <engine_id> (the ingesting one), and,
   // on a standby (`--standby`), what follows the active engine's journal until it takes over.
   std::shared_ptr<engine_lease> lease;

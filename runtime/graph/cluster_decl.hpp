@@ -43,6 +43,10 @@ struct cluster_decl {
   // active engine places them on itself and up to members - 1 standbys. 1: the active engine
   // computes every node and a standby copies them all.
   std::int64_t members = 1;
+  // The active engine (members = 1) puts its checkpoints into the cluster, and an engine
+  // started on an empty data dir restores the latest one there instead of computing the whole
+  // journal again (docs/cluster.md, "Checkpoints in the cluster").
+  bool checkpoints = true;
   cluster_security security;
   source_loc loc;
 

@@ -122,6 +122,7 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
     if (*n < 1 || *n > 64) r.fail("members", "must be in [1, 64]");
     c.members = *n;
   }
+  if (auto b = r.boolean("checkpoints")) c.checkpoints = *b;
   parse_security(r, c.security);
   r.finish();
   return c;

@@ -6,81 +6,24 @@
 // keys are listed is listed once and never missed.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
 
-#include "../unit/temp_files.hpp"
+#include "nats_server.hpp"
 #include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/placement_exchange.hpp"
 #include "wait_for.hpp"
 
 using namespace shoal;
+using shoal::testing::connect;
+using shoal::testing::free_port;
+using shoal::testing::nats_server;
 using shoal::testing::temp_dir;
-
-namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// One nats-server with JetStream, killed when the test ends.
-struct nats_server {
-  temp_dir dir;
-  int port = free_port();
-  pid_t pid = -1;
-  nats_server() {
-    const std::string p = std::to_string(port), store = (dir.path() / "js").string();
-    pid = ::fork();
-    if (pid == 0) {
-      ::execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", p.c_str(), "-sd",
-               store.c_str(), "-l", (dir.path() / "server.log").c_str(),
-               static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~nats_server() {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port); }
-};
-
-std::unique_ptr<jetstream_link> connect(const nats_server& s) {
-  std::unique_ptr<jetstream_link> link;
-  const bool up = test::wait_for(
-      [&] {
-        try {
-          cluster_decl c;
-          c.servers = {s.url()};
-          link = std::make_unique<jetstream_link>(c, "test");
-          return true;
-        } catch (const cluster_error&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(20));
-  REQUIRE(up);
-  return link;
-}
-
-}  // namespace
 
 TEST_CASE("a publish retried with the same message id is stored once", "[cluster]") {
   nats_server server;

@@ -141,6 +141,7 @@ TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {
   CHECK(f.duplicate_window_ns == d.duplicate_window_ns);
   CHECK(f.heartbeat_ttl_ns == d.heartbeat_ttl_ns);
   CHECK(f.members == d.members);
+  CHECK(f.checkpoints == d.checkpoints);
   CHECK(f.journal_subject() == "shoal.in.shoal");
   CHECK_FALSE(load_config(config_dir + "/engine.toml").cluster.enabled);  // absent: off
 }

@@ -1,0 +1,358 @@
+#include "runtime/cluster/cluster_checkpoint.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "messages/msgpack_codec.hpp"
+#include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/graph/node_id.hpp"
+#include "runtime/store/store_writer.hpp"
+
+namespace shoal {
+
+namespace {
+
+// A chunk leaves this much of a message for the subject and the headers JetStream adds.
+constexpr std::size_t header_room = 4096;
+constexpr std::int64_t format_version = 1;
+
+const Value& field(const Value& v, std::string_view key, bool (Value::*is)() const,
+                   const char* what) {
+  const Value* f = v.find(key);
+  if (!f || !(f->*is)())
+    throw decode_error(
+        error_kind::missing_field, std::string(key),
+        std::string("a cluster checkpoint's ") + std::string(key) + " must be " + what);
+  return *f;
+}
+
+struct head {
+  std::uint64_t journal_pos = 0;
+  std::string slot, sha256, writer;
+  std::uint64_t chunks = 0, bytes = 0;
+};
+
+std::string encode_head(const head& h) {
+  return to_msgpack(Value(value_map{{"journal_pos", Value(h.journal_pos)},
+                                    {"slot", Value(h.slot)},
+                                    {"chunks", Value(h.chunks)},
+                                    {"bytes", Value(h.bytes)},
+                                    {"sha256", Value(h.sha256)},
+                                    {"writer", Value(h.writer)}}));
+}
+
+head decode_head(const std::string& bytes) {
+  const Value v = from_msgpack(bytes);
+  head h;
+  h.journal_pos =
+      static_cast<std::uint64_t>(field(v, "journal_pos", &Value::is_int, "an integer").as_int());
+  h.slot = field(v, "slot", &Value::is_string, "a string").as_string();
+  h.chunks = static_cast<std::uint64_t>(field(v, "chunks", &Value::is_int, "an integer").as_int());
+  h.bytes = static_cast<std::uint64_t>(field(v, "bytes", &Value::is_int, "an integer").as_int());
+  h.sha256 = field(v, "sha256", &Value::is_string, "a string").as_string();
+  h.writer = field(v, "writer", &Value::is_string, "a string").as_string();
+  if (h.slot != "a" && h.slot != "b")
+    throw decode_error(error_kind::out_of_range, "slot", "a checkpoint head's slot is a or b");
+  return h;
+}
+
+}  // namespace
+
+std::string encode_cluster_checkpoint(const cluster_checkpoint& cp) {
+  value_map state;
+  for (const auto& [id, bytes] : cp.state) state.emplace(id, Value(bytes));
+  return to_msgpack(Value(value_map{{"v", Value(format_version)},
+                                    {"journal_pos", Value(cp.journal_pos)},
+                                    {"base_graph_hash", Value(cp.base_graph_hash)},
+                                    {"meta", Value(cp.meta)},
+                                    {"state", Value(std::move(state))}}));
+}
+
+cluster_checkpoint decode_cluster_checkpoint(std::string_view bytes) {
+  const Value v = from_msgpack(bytes, stored_data_limits());
+  if (field(v, "v", &Value::is_int, "an integer").as_int() != format_version)
+    throw decode_error(error_kind::out_of_range, "v",
+                       "a cluster checkpoint of another format version");
+  cluster_checkpoint cp;
+  cp.journal_pos =
+      static_cast<std::uint64_t>(field(v, "journal_pos", &Value::is_int, "an integer").as_int());
+  cp.base_graph_hash = field(v, "base_graph_hash", &Value::is_string, "a string").as_string();
+  cp.meta = field(v, "meta", &Value::is_string, "bytes").as_string();
+  for (const auto& [id, s] : field(v, "state", &Value::is_map, "a map").as_map()) {
+    if (!s.is_string())
+      throw decode_error(error_kind::wrong_type, "state." + id, "a node's state must be bytes");
+    cp.state.emplace(id, s.as_string());
+  }
+  return cp;
+}
+
+checkpoint_store::checkpoint_store(jetstream_link& link, const cluster_decl& c,
+                                   std::size_t chunk_bytes)
+    : link_(link),
+      bucket_(c.stream + "_checkpoints"),
+      head_key_(c.engine_id + ".head"),
+      engine_id_(c.engine_id),
+      chunk_bytes_(chunk_bytes) {
+  link_.ensure_kv(bucket_, 0, c.replicas);
+  if (chunk_bytes_ == 0) {
+    const std::size_t max = link_.max_payload();
+    chunk_bytes_ = max > 2 * header_room ? max - header_room : max / 2;
+  }
+  if (chunk_bytes_ == 0) throw cluster_error("the NATS server states no max_payload");
+}
+
+checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::string& writer) {
+  checkpoint_put r;
+  std::optional<head> held;
+  std::uint64_t revision = 0;
+  if (auto e = link_.kv_get(bucket_, head_key_)) {
+    revision = e->revision;
+    try {
+      held = decode_head(e->value);
+    } catch (const decode_error&) {
+      // Unreadable (another format): overwritten, revision-checked as any head.
+    }
+  }
+  if (held && held->journal_pos >= cp.journal_pos) {
+    r.held = held->journal_pos;
+    return r;
+  }
+  const std::string bytes = encode_cluster_checkpoint(cp);
+  head h;
+  h.journal_pos = cp.journal_pos;
+  h.slot = held && held->slot == "a" ? "b" : "a";  // never the chunks the head names now
+  h.bytes = bytes.size();
+  h.sha256 = sha256_hex(bytes);
+  h.writer = writer;
+  h.chunks = (bytes.size() + chunk_bytes_ - 1) / chunk_bytes_;
+  for (std::uint64_t i = 0; i < h.chunks; ++i) {
+    const std::size_t from = i * chunk_bytes_;
+    link_.kv_put(bucket_, engine_id_ + "." + h.slot + "." + std::to_string(i),
+                 bytes.substr(from, std::min(chunk_bytes_, bytes.size() - from)));
+  }
+  const std::uint64_t rev = revision ? link_.kv_update(bucket_, head_key_, encode_head(h), revision)
+                                     : link_.kv_create(bucket_, head_key_, encode_head(h));
+  if (rev == 0) {  // another process wrote a head meanwhile: its checkpoint stands
+    if (auto e = link_.kv_get(bucket_, head_key_)) {
+      try {
+        r.held = decode_head(e->value).journal_pos;
+      } catch (const decode_error&) {
+      }
+    }
+    return r;
+  }
+  r.written = true;
+  r.bytes = bytes.size();
+  r.chunks = h.chunks;
+  return r;
+}
+
+std::optional<cluster_checkpoint> checkpoint_store::get() {
+  std::string why;
+  // A reader overtaken by two writes (the head's slot written again while it read) finds the
+  // chunks do not add up: it reads the new head and tries again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto e = link_.kv_get(bucket_, head_key_);
+    if (!e) return std::nullopt;
+    head h;
+    try {
+      h = decode_head(e->value);
+    } catch (const decode_error& err) {
+      throw cluster_error("the checkpoint head " + bucket_ + "/" + head_key_ +
+                          " cannot be read: " + err.what());
+    }
+    std::string bytes;
+    bytes.reserve(h.bytes);
+    why.clear();
+    for (std::uint64_t i = 0; i < h.chunks && why.empty(); ++i) {
+      const std::string key = engine_id_ + "." + h.slot + "." + std::to_string(i);
+      if (auto c = link_.kv_get(bucket_, key)) {
+        bytes += c->value;
+      } else {
+        why = "chunk " + key + " is missing";
+      }
+    }
+    if (why.empty() && (bytes.size() != h.bytes || sha256_hex(bytes) != h.sha256))
+      why = "its " + std::to_string(h.chunks) + " chunks hold " + std::to_string(bytes.size()) +
+            " bytes that do not match the head's " + std::to_string(h.bytes) + " bytes and SHA-256";
+    if (why.empty()) {
+      try {
+        return decode_cluster_checkpoint(bytes);
+      } catch (const decode_error& err) {
+        throw cluster_error("the checkpoint of engine " + engine_id_ + " in " + bucket_ +
+                            " (journal record " + std::to_string(h.journal_pos) +
+                            ") cannot be read: " + err.what());
+      }
+    }
+    const auto again = link_.kv_get(bucket_, head_key_);
+    if (again && again->revision == e->revision) break;  // not a write meanwhile: damaged
+  }
+  throw cluster_error("the checkpoint of engine " + engine_id_ + " in " + bucket_ +
+                      " is damaged: " + why);
+}
+
+checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
+                                              const std::string& base_graph_hash,
+                                              std::uint64_t journal_last, store_writer& w) {
+  checkpoint_restore r;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::optional<cluster_checkpoint> cp;
+  std::string bucket;
+  try {
+    jetstream_link link(c, "shoal restore " + c.engine_id);
+    checkpoint_store cs(link, c);
+    bucket = cs.bucket();
+    cp = cs.get();
+  } catch (const cluster_error& e) {
+    r.why_not = e.what();
+    return r;
+  }
+  if (!cp) {
+    r.why_not = "the cluster holds no checkpoint of engine " + c.engine_id + " (" + bucket + ")";
+    return r;
+  }
+  r.journal_pos = cp->journal_pos;
+  if (cp->base_graph_hash != base_graph_hash) {
+    r.why_not = "the cluster's checkpoint of engine " + c.engine_id +
+                " was made with another config (graph " + cp->base_graph_hash.substr(0, 12) +
+                ", this one's " + base_graph_hash.substr(0, 12) + ")";
+    return r;
+  }
+  if (cp->journal_pos > journal_last) {
+    r.why_not = "the cluster's checkpoint of engine " + c.engine_id + " is at journal record " +
+                std::to_string(cp->journal_pos) + ", past the journal's " +
+                std::to_string(journal_last) + " records in the stream";
+    return r;
+  }
+  try {
+    const Value meta = from_msgpack(cp->meta, stored_data_limits());
+    const Value* pos = meta.find("journal_pos");
+    if (!pos || !pos->is_int() || static_cast<std::uint64_t>(pos->as_int()) != cp->journal_pos)
+      throw decode_error(error_kind::out_of_range, "journal_pos",
+                         "its meta names another journal position");
+    if (meta.find("computed")) {
+      r.why_not = "the cluster's checkpoint of engine " + c.engine_id +
+                  " is a placed process's share of the nodes";
+      return r;
+    }
+  } catch (const decode_error& e) {
+    r.why_not = std::string("the cluster's checkpoint cannot be read: ") + e.what();
+    return r;
+  }
+  store_writer::group g;
+  for (auto& [id, bytes] : cp->state) {
+    r.bytes += bytes.size();
+    g.put_state(id, std::move(bytes));
+  }
+  r.nodes = cp->state.size();
+  g.put_meta("checkpoint", std::move(cp->meta));
+  w.put_group(std::move(g));
+  w.flush();
+  r.restored = true;
+  r.ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  return r;
+}
+
+checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writer,
+                                         std::function<std::uint64_t()> replicated)
+    : writer_(std::move(writer)), replicated_(std::move(replicated)) {
+  link_ = std::make_unique<jetstream_link>(c, "shoal checkpoints " + c.engine_id);
+  store_ = std::make_unique<checkpoint_store>(*link_, c);
+  thread_ = std::thread([this] { run(); });
+}
+
+checkpoint_uploader::~checkpoint_uploader() { stop(); }
+
+void checkpoint_uploader::offer(cluster_checkpoint cp) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    if (waiting_) ++st_.skipped;  // overtaken before it went: the newer one goes
+    waiting_ = std::move(cp);
+  }
+  cv_.notify_all();
+}
+
+void checkpoint_uploader::finish(std::chrono::milliseconds wait) {
+  {
+    std::unique_lock lock(mu_);
+    finishing_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, wait, [&] { return stopping_ || (!waiting_ && !busy_); });
+  }
+  stop();
+}
+
+void checkpoint_uploader::stop() {
+  std::lock_guard stopping(stop_mu_);
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    waiting_.reset();
+  }
+  cv_.notify_all();
+  if (link_) link_->close();  // a write in progress fails at once
+  if (thread_.joinable()) thread_.join();
+}
+
+checkpoint_uploader::stats checkpoint_uploader::snapshot() const {
+  std::lock_guard lock(mu_);
+  return st_;
+}
+
+void checkpoint_uploader::run() {
+  constexpr auto min_gap = std::chrono::seconds(1);
+  auto last = std::chrono::steady_clock::now() - min_gap;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    // Waits for a checkpoint, a second since the last write, and the journal through its
+    // position in the cluster (polled: the replicator acknowledges in batches).
+    cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (stopping_) return;
+    if (!waiting_ || (!finishing_ && std::chrono::steady_clock::now() - last < min_gap)) continue;
+    if (replicated_() < waiting_->journal_pos) continue;
+    cluster_checkpoint cp = std::move(*waiting_);
+    waiting_.reset();
+    busy_ = true;
+    lock.unlock();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string error;
+    checkpoint_put r;
+    try {
+      r = store_->put(cp, writer_);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    last = std::chrono::steady_clock::now();
+    lock.lock();
+    busy_ = false;
+    cv_.notify_all();  // finish() may wait for it
+    if (stopping_) return;
+    if (!error.empty()) {
+      if (st_.failures++ == 0 || st_.failures % 20 == 0)
+        spdlog::warn(
+            "cluster: the checkpoint at journal record {} did not go to the cluster: {} (failures "
+            "so far: {}); it is tried again in a second, unless a newer one comes",
+            cp.journal_pos, error, st_.failures);
+      st_.last_error = error;
+      // Tried again unless a newer one came meanwhile.
+      if (!waiting_) waiting_ = std::move(cp);
+      continue;
+    }
+    if (!r.written) {
+      ++st_.skipped;
+      continue;
+    }
+    ++st_.uploads;
+    st_.journal_pos = cp.journal_pos;
+    st_.bytes = r.bytes;
+    st_.chunks = r.chunks;
+    st_.last_ms = ms;
+  }
+}
+
+}  // namespace shoal

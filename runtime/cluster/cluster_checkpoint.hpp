@@ -1,0 +1,137 @@
+#pragma once
+// cluster_checkpoint: an engine's checkpoint kept in the cluster (design §12), so that a host
+// taking the engine over on an empty data dir restores its nodes there and reads only the
+// journal after it, instead of computing the whole journal again.
+//
+// In the key-value bucket <stream>_checkpoints (libnats 3.4.1 has no object store): the
+// checkpoint, encoded once, is cut into chunks under the servers' max_payload, written under
+// <engine_id>.<slot>.<i>, then <engine_id>.head names the slot, the chunk count, the size and
+// the SHA-256 of the whole. The two slots alternate, so a reader never finds the head naming
+// chunks half overwritten unless two writes passed while it read (it reads again). The head is
+// written revision-checked, and never with an older journal position than it holds: a process
+// that lost the engine cannot put an older checkpoint over its successor's.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "runtime/graph/cluster_decl.hpp"
+
+namespace shoal {
+
+class jetstream_link;
+class store_writer;
+
+// What a data dir's checkpoint is (store meta "checkpoint" and the state db), with what says
+// which engine it fits.
+struct cluster_checkpoint {
+  std::uint64_t journal_pos = 0;             // every journal record through it went into the state
+  std::string base_graph_hash;               // of the config, before runtime strategy changes
+  std::string meta;                          // the store's meta "checkpoint" (msgpack)
+  std::map<std::string, std::string> state;  // NodeID hex → the node's checkpoint bytes
+};
+
+std::string encode_cluster_checkpoint(const cluster_checkpoint& cp);
+// Throws decode_error on bytes that are not an encoded checkpoint.
+cluster_checkpoint decode_cluster_checkpoint(std::string_view bytes);
+
+struct checkpoint_put {
+  bool written = false;   // false: the cluster holds one at this position or later
+  std::size_t bytes = 0;  // the encoded checkpoint
+  std::size_t chunks = 0;
+  std::uint64_t held = 0;  // not written: the journal position of the one the cluster holds
+};
+
+// The checkpoints of one engine (c.engine_id) in the cluster.
+class checkpoint_store {
+ public:
+  // Makes sure the bucket exists (c.replicas copies, keys never expire). `chunk_bytes` 0: the
+  // servers' max_payload less room for the headers. Throws cluster_error.
+  checkpoint_store(jetstream_link& link, const cluster_decl& c, std::size_t chunk_bytes = 0);
+  // Writes cp unless the cluster holds one at cp.journal_pos or later. `writer` names the
+  // process in the head. Throws cluster_error (the cluster did not answer).
+  checkpoint_put put(const cluster_checkpoint& cp, const std::string& writer);
+  // The last checkpoint written whole, or none. Throws cluster_error when the head names
+  // chunks that are missing or do not add up to its SHA-256 (also after reading again).
+  std::optional<cluster_checkpoint> get();
+  const std::string& bucket() const { return bucket_; }
+
+ private:
+  jetstream_link& link_;
+  std::string bucket_, head_key_, engine_id_;
+  std::size_t chunk_bytes_;
+};
+
+// An engine started on an empty data dir, whose journal it has just taken from the cluster:
+// writes the cluster's latest checkpoint into the dir (the nodes' state and meta "checkpoint",
+// one transaction) when it fits: the same config (`base_graph_hash`), every journal record
+// through its position in the dir (`journal_last`), a checkpoint of every node (not a placed
+// process's share). Otherwise, or when the cluster holds none or a damaged one, writes nothing
+// and says why (`why_not`): the engine then computes the journal from its start.
+struct checkpoint_restore {
+  bool restored = false;
+  std::uint64_t journal_pos = 0;
+  std::size_t nodes = 0, bytes = 0;
+  std::int64_t ms = 0;
+  std::string why_not;
+};
+checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
+                                              const std::string& base_graph_hash,
+                                              std::uint64_t journal_last, store_writer& w);
+
+// Puts the active engine's checkpoints into the cluster on a thread of its own, off the
+// engine's path: the latest one offered wins (one waiting at most), at most one a second, and
+// only once the cluster holds the journal through its position (a host restoring it then
+// finds every record after it in the stream).
+class checkpoint_uploader {
+ public:
+  struct stats {
+    std::uint64_t journal_pos = 0;  // of the last checkpoint in the cluster (from this process)
+    std::uint64_t uploads = 0, failures = 0, skipped = 0;
+    std::size_t bytes = 0, chunks = 0;
+    std::int64_t last_ms = 0;  // how long the last one took to write
+    std::string last_error;
+  };
+  // `replicated` says through which journal record the cluster holds the journal. Connects
+  // (its own connection). Throws cluster_error.
+  checkpoint_uploader(const cluster_decl& c, std::string writer,
+                      std::function<std::uint64_t()> replicated);
+  ~checkpoint_uploader();
+  checkpoint_uploader(const checkpoint_uploader&) = delete;
+  checkpoint_uploader& operator=(const checkpoint_uploader&) = delete;
+
+  void offer(cluster_checkpoint cp);
+  // A clean stop: waits up to `wait` for the checkpoint offered last to go (no second's gap
+  // now), then stops.
+  void finish(std::chrono::milliseconds wait);
+  // Stops at once (what waits is dropped: a fenced process must write nothing more).
+  void stop();
+  stats snapshot() const;
+
+ private:
+  void run();
+
+  std::unique_ptr<jetstream_link> link_;
+  std::unique_ptr<checkpoint_store> store_;
+  std::string writer_;
+  std::function<std::uint64_t()> replicated_;
+  std::mutex stop_mu_;  // a fence (the lease's thread) and the engine's stop may meet
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<cluster_checkpoint> waiting_;
+  bool busy_ = false;       // a checkpoint is being written
+  bool finishing_ = false;  // finish(): the last one goes at once
+  bool stopping_ = false;
+  stats st_;
+  std::thread thread_;
+};
+
+}  // namespace shoal

@@ -1,0 +1,195 @@
+// Checkpoints in the cluster against a real nats-server: a checkpoint larger than a message goes
+// in chunks and comes back byte for byte; an older one never replaces a newer one; a damaged or
+// incomplete one is an error naming what is wrong, not a restore of wrong state; an empty data dir
+// takes one only when it fits (same config, journal through its position); the uploader writes
+// only what the cluster's journal covers, and the latest it was offered.
+#include <catch2/catch.hpp>
+
+#include "messages/msgpack_codec.hpp"
+#include "nats_server.hpp"
+#include "runtime/cluster/cluster_checkpoint.hpp"
+#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
+
+using namespace shoal;
+using shoal::testing::connect;
+using shoal::testing::nats_server;
+using shoal::testing::temp_dir;
+
+namespace {
+
+cluster_decl decl(const nats_server& s, const std::string& engine_id) {
+  cluster_decl c;
+  c.enabled = true;
+  c.servers = {s.url()};
+  c.replicas = 1;
+  c.engine_id = engine_id;
+  return c;
+}
+
+// A node state of `n` bytes holding every byte value (NULs among them: values are bytes).
+std::string bytes_of(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed) % 256);
+  return s;
+}
+
+cluster_checkpoint sample(std::uint64_t pos) {
+  cluster_checkpoint cp;
+  cp.journal_pos = pos;
+  cp.base_graph_hash = "feedbeef";
+  cp.meta = to_msgpack(Value(value_map{{"journal_pos", Value(pos)}, {"strategies", Value()}}));
+  // NodeIDs are SHA-256 hex.
+  cp.state = {{std::string(64, 'a'), bytes_of(2500, 1)},
+              {std::string(64, 'b'), bytes_of(10, 2)},
+              {std::string(64, 'c'), std::string()}};
+  return cp;
+}
+
+void check_equal(const cluster_checkpoint& a, const cluster_checkpoint& b) {
+  CHECK(a.journal_pos == b.journal_pos);
+  CHECK(a.base_graph_hash == b.base_graph_hash);
+  CHECK(a.meta == b.meta);
+  CHECK(a.state == b.state);
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint goes into the cluster in chunks and comes back byte for byte",
+          "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  checkpoint_store cs(*link, decl(server, "e1"), 1000);
+  CHECK_FALSE(cs.get());  // none yet
+  const cluster_checkpoint cp = sample(10);
+  check_equal(decode_cluster_checkpoint(encode_cluster_checkpoint(cp)), cp);
+  const checkpoint_put r = cs.put(cp, "host-1");
+  CHECK(r.written);
+  CHECK(r.bytes == encode_cluster_checkpoint(cp).size());
+  CHECK(r.chunks == (r.bytes + 999) / 1000);
+  REQUIRE(r.chunks >= 3);
+  const auto back = cs.get();
+  REQUIRE(back);
+  check_equal(*back, cp);
+
+  // Another engine's checkpoints in the same bucket stay apart.
+  checkpoint_store other(*link, decl(server, "e2"), 1000);
+  CHECK_FALSE(other.get());
+  CHECK(other.put(sample(3), "host-2").written);
+  CHECK(other.get()->journal_pos == 3);
+  CHECK(cs.get()->journal_pos == 10);
+}
+
+TEST_CASE("an older checkpoint never replaces a newer one in the cluster", "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  checkpoint_store cs(*link, decl(server, "e1"), 1000);
+  REQUIRE(cs.put(sample(10), "new-holder").written);
+  // The process that lost the engine writes a checkpoint from before: refused, the newer stays.
+  const checkpoint_put old = cs.put(sample(5), "old-holder");
+  CHECK_FALSE(old.written);
+  CHECK(old.held == 10);
+  CHECK_FALSE(cs.put(sample(10), "old-holder").written);
+  CHECK(cs.get()->journal_pos == 10);
+  // Later ones go to the other slot each time, so a reader never reads chunks being written.
+  CHECK(cs.put(sample(20), "new-holder").written);
+  CHECK(cs.get()->journal_pos == 20);
+  const auto keys = link->kv_keys(cs.bucket(), "e1.");
+  CHECK(std::count(keys.begin(), keys.end(), "e1.a.0") == 1);
+  CHECK(std::count(keys.begin(), keys.end(), "e1.b.0") == 1);
+}
+
+TEST_CASE("a damaged checkpoint in the cluster is an error that says what is wrong", "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  checkpoint_store cs(*link, decl(server, "e1"), 1000);
+  REQUIRE(cs.put(sample(10), "host-1").written);  // the first goes to slot a
+  auto error_of = [&] {
+    try {
+      cs.get();
+    } catch (const cluster_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  link->kv_put(cs.bucket(), "e1.a.1", bytes_of(1000, 7));  // one chunk overwritten
+  CHECK_THAT(error_of(), Catch::Contains("damaged") && Catch::Contains("SHA-256"));
+  link->kv_delete(cs.bucket(), "e1.a.2");
+  CHECK_THAT(error_of(), Catch::Contains("chunk e1.a.2 is missing"));
+  link->kv_put(cs.bucket(), "e1.head", "not a head");
+  CHECK_THAT(error_of(), Catch::Contains("e1.head cannot be read"));
+  // A new checkpoint mends it.
+  CHECK(cs.put(sample(11), "host-1").written);
+  CHECK(cs.get()->journal_pos == 11);
+}
+
+TEST_CASE("an empty data dir takes the cluster's checkpoint only when it fits", "[cluster]") {
+  nats_server server;
+  const cluster_decl c = decl(server, "e1");
+  {
+    auto link = connect(server);
+    checkpoint_store cs(*link, c);
+    REQUIRE(cs.put(sample(10), "host-1").written);
+  }
+  temp_dir dir;
+  store db(dir.path().string(), true);
+  store_writer w(db);
+  auto restore = [&](const cluster_decl& cd, const std::string& hash, std::uint64_t last) {
+    return restore_cluster_checkpoint(cd, hash, last, w);
+  };
+  checkpoint_restore r = restore(decl(server, "nobody"), "feedbeef", 100);
+  CHECK_FALSE(r.restored);
+  CHECK_THAT(r.why_not, Catch::Contains("holds no checkpoint of engine nobody"));
+  r = restore(c, "0123456789abcdef", 100);
+  CHECK_FALSE(r.restored);
+  CHECK_THAT(r.why_not, Catch::Contains("another config") && Catch::Contains("feedbeef"));
+  r = restore(c, "feedbeef", 9);  // the journal it pulled ends before the checkpoint
+  CHECK_FALSE(r.restored);
+  CHECK_THAT(r.why_not, Catch::Contains("past the journal's 9 records"));
+  w.flush();
+  CHECK(db.all_state().empty());
+  CHECK_FALSE(db.get_meta("checkpoint"));
+
+  r = restore(c, "feedbeef", 10);
+  REQUIRE(r.restored);
+  CHECK(r.journal_pos == 10);
+  CHECK(r.nodes == 3);
+  CHECK(db.get_meta("checkpoint") == sample(10).meta);
+  const auto state = db.all_state();
+  CHECK(state.size() == 3);
+  CHECK(state == sample(10).state);
+  w.stop();
+}
+
+TEST_CASE("the uploader writes what the cluster's journal covers, the latest it was offered",
+          "[cluster]") {
+  nats_server server;
+  const cluster_decl c = decl(server, "e1");
+  {
+    auto link = connect(server);  // the server answers before the uploader connects
+  }
+  std::atomic<std::uint64_t> replicated{0};
+  {
+    checkpoint_uploader up(c, "host-1", [&] { return replicated.load(); });
+    up.offer(sample(10));
+    // The journal through record 10 is not in the cluster: a host restoring it could not read
+    // on from there. finish() waits for it up to its deadline, then gives up.
+    up.finish(std::chrono::milliseconds(500));
+    CHECK(up.snapshot().uploads == 0);
+  }
+  auto link = connect(server);
+  checkpoint_store cs(*link, c);
+  CHECK_FALSE(cs.get());
+  {
+    checkpoint_uploader up(c, "host-1", [&] { return replicated.load(); });
+    up.offer(sample(10));
+    up.offer(sample(12));  // before the journal is there: the newer one goes, the older never
+    replicated = 12;
+    up.finish(std::chrono::seconds(10));
+    const auto s = up.snapshot();
+    CHECK(s.uploads == 1);
+    CHECK(s.journal_pos == 12);
+    CHECK(s.failures == 0);
+  }
+  CHECK(cs.get()->journal_pos == 12);
+}

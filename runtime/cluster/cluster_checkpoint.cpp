@@ -5,6 +5,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/graph/node_id.hpp"
+#include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
 
 namespace shoal {
@@ -27,12 +28,13 @@ const Value& field(const Value& v, std::string_view key, bool (Value::*is)() con
 
 struct head {
   std::uint64_t journal_pos = 0;
-  std::string slot, sha256, writer;
+  std::string journal_sha256, slot, sha256, writer;
   std::uint64_t chunks = 0, bytes = 0;
 };
 
 std::string encode_head(const head& h) {
   return to_msgpack(Value(value_map{{"journal_pos", Value(h.journal_pos)},
+                                    {"journal_sha256", Value(h.journal_sha256)},
                                     {"slot", Value(h.slot)},
                                     {"chunks", Value(h.chunks)},
                                     {"bytes", Value(h.bytes)},
@@ -45,6 +47,7 @@ head decode_head(const std::string& bytes) {
   head h;
   h.journal_pos =
       static_cast<std::uint64_t>(field(v, "journal_pos", &Value::is_int, "an integer").as_int());
+  h.journal_sha256 = field(v, "journal_sha256", &Value::is_string, "a string").as_string();
   h.slot = field(v, "slot", &Value::is_string, "a string").as_string();
   h.chunks = static_cast<std::uint64_t>(field(v, "chunks", &Value::is_int, "an integer").as_int());
   h.bytes = static_cast<std::uint64_t>(field(v, "bytes", &Value::is_int, "an integer").as_int());
@@ -52,16 +55,30 @@ head decode_head(const std::string& bytes) {
   h.writer = field(v, "writer", &Value::is_string, "a string").as_string();
   if (h.slot != "a" && h.slot != "b")
     throw decode_error(error_kind::out_of_range, "slot", "a checkpoint head's slot is a or b");
+  // Damaged or foreign numbers must not size a buffer: a checkpoint has at least one chunk, and
+  // every chunk at least one byte.
+  if (h.chunks == 0 || h.chunks > h.bytes || h.bytes > (std::uint64_t{1} << 40))
+    throw decode_error(error_kind::out_of_range, "chunks",
+                       "a checkpoint head's chunks and bytes do not fit together");
   return h;
 }
 
 }  // namespace
+
+std::optional<std::string> journal_record_sha256(const journal_record_fn& journal,
+                                                 std::uint64_t pos) {
+  if (pos == 0) return std::string();
+  auto bytes = journal ? journal(pos) : std::nullopt;
+  if (!bytes) return std::nullopt;
+  return sha256_hex(*bytes);
+}
 
 std::string encode_cluster_checkpoint(const cluster_checkpoint& cp) {
   value_map state;
   for (const auto& [id, bytes] : cp.state) state.emplace(id, Value(bytes));
   return to_msgpack(Value(value_map{{"v", Value(format_version)},
                                     {"journal_pos", Value(cp.journal_pos)},
+                                    {"journal_sha256", Value(cp.journal_sha256)},
                                     {"base_graph_hash", Value(cp.base_graph_hash)},
                                     {"meta", Value(cp.meta)},
                                     {"state", Value(std::move(state))}}));
@@ -75,6 +92,7 @@ cluster_checkpoint decode_cluster_checkpoint(std::string_view bytes) {
   cluster_checkpoint cp;
   cp.journal_pos =
       static_cast<std::uint64_t>(field(v, "journal_pos", &Value::is_int, "an integer").as_int());
+  cp.journal_sha256 = field(v, "journal_sha256", &Value::is_string, "a string").as_string();
   cp.base_graph_hash = field(v, "base_graph_hash", &Value::is_string, "a string").as_string();
   cp.meta = field(v, "meta", &Value::is_string, "bytes").as_string();
   for (const auto& [id, s] : field(v, "state", &Value::is_map, "a map").as_map()) {
@@ -100,25 +118,36 @@ checkpoint_store::checkpoint_store(jetstream_link& link, const cluster_decl& c,
   if (chunk_bytes_ == 0) throw cluster_error("the NATS server states no max_payload");
 }
 
-checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::string& writer) {
+checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::string& writer,
+                                     const journal_record_fn& journal) {
   checkpoint_put r;
   std::optional<head> held;
   std::uint64_t revision = 0;
-  if (auto e = link_.kv_get(bucket_, head_key_)) {
-    revision = e->revision;
-    try {
-      held = decode_head(e->value);
-    } catch (const decode_error&) {
-      // Unreadable (another format): overwritten, revision-checked as any head.
+  auto read_head = [&] {
+    held.reset();
+    revision = 0;
+    if (auto e = link_.kv_get(bucket_, head_key_)) {
+      revision = e->revision;
+      try {
+        held = decode_head(e->value);
+      } catch (const decode_error&) {
+        // Unreadable (another format, damaged): overwritten, revision-checked as any head.
+      }
     }
-  }
+  };
+  read_head();
   if (held && held->journal_pos >= cp.journal_pos) {
-    r.held = held->journal_pos;
-    return r;
+    // A later checkpoint stands, unless this journal says it is of another history.
+    const auto mine = journal_record_sha256(journal, held->journal_pos);
+    if (!mine || *mine == held->journal_sha256) {
+      r.held = held->journal_pos;
+      return r;
+    }
   }
   const std::string bytes = encode_cluster_checkpoint(cp);
   head h;
   h.journal_pos = cp.journal_pos;
+  h.journal_sha256 = cp.journal_sha256;
   h.slot = held && held->slot == "a" ? "b" : "a";  // never the chunks the head names now
   h.bytes = bytes.size();
   h.sha256 = sha256_hex(bytes);
@@ -129,15 +158,17 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
     link_.kv_put(bucket_, engine_id_ + "." + h.slot + "." + std::to_string(i),
                  bytes.substr(from, std::min(chunk_bytes_, bytes.size() - from)));
   }
-  const std::uint64_t rev = revision ? link_.kv_update(bucket_, head_key_, encode_head(h), revision)
-                                     : link_.kv_create(bucket_, head_key_, encode_head(h));
-  if (rev == 0) {  // another process wrote a head meanwhile: its checkpoint stands
-    if (auto e = link_.kv_get(bucket_, head_key_)) {
-      try {
-        r.held = decode_head(e->value).journal_pos;
-      } catch (const decode_error&) {
-      }
-    }
+  const std::uint64_t was = revision;
+  const std::uint64_t rev = was ? link_.kv_update(bucket_, head_key_, encode_head(h), was)
+                                : link_.kv_create(bucket_, head_key_, encode_head(h));
+  if (rev == 0) {
+    // Refused: either another process wrote the head meanwhile (its checkpoint stands), or the
+    // cluster refused the write itself (no leader, say) — then it is an error, tried again.
+    read_head();
+    if (revision == was)
+      throw cluster_error("writing the checkpoint head " + bucket_ + "/" + head_key_ +
+                          ": refused, and no other write came first");
+    r.held = held ? held->journal_pos : 0;
     return r;
   }
   r.written = true;
@@ -161,7 +192,7 @@ std::optional<cluster_checkpoint> checkpoint_store::get() {
                           " cannot be read: " + err.what());
     }
     std::string bytes;
-    bytes.reserve(h.bytes);
+    bytes.reserve(std::min<std::uint64_t>(h.bytes, h.chunks * chunk_bytes_));
     why.clear();
     for (std::uint64_t i = 0; i < h.chunks && why.empty(); ++i) {
       const std::string key = engine_id_ + "." + h.slot + "." + std::to_string(i);
@@ -191,8 +222,8 @@ std::optional<cluster_checkpoint> checkpoint_store::get() {
 }
 
 checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
-                                              const std::string& base_graph_hash,
-                                              std::uint64_t journal_last, store_writer& w) {
+                                              const std::string& base_graph_hash, const store& db,
+                                              store_writer& w) {
   checkpoint_restore r;
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<cluster_checkpoint> cp;
@@ -202,7 +233,7 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
     checkpoint_store cs(link, c);
     bucket = cs.bucket();
     cp = cs.get();
-  } catch (const cluster_error& e) {
+  } catch (const std::exception& e) {  // a checkpoint only shortens the start: never fails it
     r.why_not = e.what();
     return r;
   }
@@ -217,10 +248,19 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
                 ", this one's " + base_graph_hash.substr(0, 12) + ")";
     return r;
   }
+  const std::uint64_t journal_last = db.journal_last();
   if (cp->journal_pos > journal_last) {
     r.why_not = "the cluster's checkpoint of engine " + c.engine_id + " is at journal record " +
                 std::to_string(cp->journal_pos) + ", past the journal's " +
                 std::to_string(journal_last) + " records in the stream";
+    return r;
+  }
+  const auto mine = journal_record_sha256([&](std::uint64_t seq) { return db.journal_bytes(seq); },
+                                          cp->journal_pos);
+  if (!mine || *mine != cp->journal_sha256) {
+    r.why_not = "the cluster's checkpoint of engine " + c.engine_id + " belongs to another " +
+                "journal: its record " + std::to_string(cp->journal_pos) +
+                " differs from the one in the stream";
     return r;
   }
   try {
@@ -255,8 +295,9 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
 }
 
 checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writer,
-                                         std::function<std::uint64_t()> replicated)
-    : writer_(std::move(writer)), replicated_(std::move(replicated)) {
+                                         std::function<std::uint64_t()> replicated,
+                                         journal_record_fn journal)
+    : writer_(std::move(writer)), replicated_(std::move(replicated)), journal_(std::move(journal)) {
   link_ = std::make_unique<jetstream_link>(c, "shoal checkpoints " + c.engine_id);
   store_ = std::make_unique<checkpoint_store>(*link_, c);
   thread_ = std::thread([this] { run(); });
@@ -320,7 +361,13 @@ void checkpoint_uploader::run() {
     std::string error;
     checkpoint_put r;
     try {
-      r = store_->put(cp, writer_);
+      // The record it names is committed (it is in the cluster), so the dir has it.
+      const auto sha = journal_record_sha256(journal_, cp.journal_pos);
+      if (!sha)
+        throw cluster_error("journal record " + std::to_string(cp.journal_pos) +
+                            " is not in the data dir");
+      cp.journal_sha256 = *sha;
+      r = store_->put(cp, writer_, journal_);
     } catch (const std::exception& e) {
       error = e.what();
     }

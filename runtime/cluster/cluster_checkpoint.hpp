@@ -10,6 +10,11 @@
 // chunks half overwritten unless two writes passed while it read (it reads again). The head is
 // written revision-checked, and never with an older journal position than it holds: a process
 // that lost the engine cannot put an older checkpoint over its successor's.
+//
+// A checkpoint names the journal history it belongs to: the SHA-256 of the journal record at
+// its position. A dir whose record there differs (a stream made anew under the same engine_id, a
+// process fenced without knowing it whose records the stream deduplicated against its
+// successor's) does not restore it, and a writer replaces a head of another history.
 
 #include <chrono>
 #include <condition_variable>
@@ -28,12 +33,21 @@
 namespace shoal {
 
 class jetstream_link;
+class store;
 class store_writer;
+
+// A journal record of this process's dir by seq (none: not in it).
+using journal_record_fn = std::function<std::optional<std::string>(std::uint64_t seq)>;
+// The SHA-256 hex a checkpoint at `pos` names: of the record there, "" at 0; none when the
+// journal lacks it.
+std::optional<std::string> journal_record_sha256(const journal_record_fn& journal,
+                                                 std::uint64_t pos);
 
 // What a data dir's checkpoint is (store meta "checkpoint" and the state db), with what says
 // which engine it fits.
 struct cluster_checkpoint {
   std::uint64_t journal_pos = 0;             // every journal record through it went into the state
+  std::string journal_sha256;                // of the journal record at journal_pos ("" at 0)
   std::string base_graph_hash;               // of the config, before runtime strategy changes
   std::string meta;                          // the store's meta "checkpoint" (msgpack)
   std::map<std::string, std::string> state;  // NodeID hex → the node's checkpoint bytes
@@ -56,9 +70,13 @@ class checkpoint_store {
   // Makes sure the bucket exists (c.replicas copies, keys never expire). `chunk_bytes` 0: the
   // servers' max_payload less room for the headers. Throws cluster_error.
   checkpoint_store(jetstream_link& link, const cluster_decl& c, std::size_t chunk_bytes = 0);
-  // Writes cp unless the cluster holds one at cp.journal_pos or later. `writer` names the
-  // process in the head. Throws cluster_error (the cluster did not answer).
-  checkpoint_put put(const cluster_checkpoint& cp, const std::string& writer);
+  // Writes cp unless the cluster holds one at cp.journal_pos or later of the same journal
+  // history (`journal` reads this process's records: a head whose record there differs is of
+  // another history, and replaced; without it, any later head stands). `writer` names the
+  // process in the head. Throws cluster_error (the cluster did not answer, or refused the head
+  // for another reason than a write that came first).
+  checkpoint_put put(const cluster_checkpoint& cp, const std::string& writer,
+                     const journal_record_fn& journal = {});
   // The last checkpoint written whole, or none. Throws cluster_error when the head names
   // chunks that are missing or do not add up to its SHA-256 (also after reading again).
   std::optional<cluster_checkpoint> get();
@@ -72,10 +90,10 @@ class checkpoint_store {
 
 // An engine started on an empty data dir, whose journal it has just taken from the cluster:
 // writes the cluster's latest checkpoint into the dir (the nodes' state and meta "checkpoint",
-// one transaction) when it fits: the same config (`base_graph_hash`), every journal record
-// through its position in the dir (`journal_last`), a checkpoint of every node (not a placed
-// process's share). Otherwise, or when the cluster holds none or a damaged one, writes nothing
-// and says why (`why_not`): the engine then computes the journal from its start.
+// one transaction) when it fits: the same config (`base_graph_hash`), the dir's journal
+// through its position with the same record there (the same history), a checkpoint of every
+// node (not a placed process's share). Otherwise, or when the cluster holds none or a damaged one,
+// writes nothing and says why (`why_not`): the engine then computes the journal from its start.
 struct checkpoint_restore {
   bool restored = false;
   std::uint64_t journal_pos = 0;
@@ -84,8 +102,8 @@ struct checkpoint_restore {
   std::string why_not;
 };
 checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
-                                              const std::string& base_graph_hash,
-                                              std::uint64_t journal_last, store_writer& w);
+                                              const std::string& base_graph_hash, const store& db,
+                                              store_writer& w);
 
 // Puts the active engine's checkpoints into the cluster on a thread of its own, off the
 // engine's path: the latest one offered wins (one waiting at most), at most one a second, and
@@ -100,10 +118,11 @@ class checkpoint_uploader {
     std::int64_t last_ms = 0;  // how long the last one took to write
     std::string last_error;
   };
-  // `replicated` says through which journal record the cluster holds the journal. Connects
-  // (its own connection). Throws cluster_error.
+  // `replicated` says through which journal record the cluster holds the journal; `journal`
+  // reads this dir's records (the one a checkpoint names, a head's of another history).
+  // Connects (its own connection). Throws cluster_error.
   checkpoint_uploader(const cluster_decl& c, std::string writer,
-                      std::function<std::uint64_t()> replicated);
+                      std::function<std::uint64_t()> replicated, journal_record_fn journal);
   ~checkpoint_uploader();
   checkpoint_uploader(const checkpoint_uploader&) = delete;
   checkpoint_uploader& operator=(const checkpoint_uploader&) = delete;
@@ -123,6 +142,7 @@ class checkpoint_uploader {
   std::unique_ptr<checkpoint_store> store_;
   std::string writer_;
   std::function<std::uint64_t()> replicated_;
+  journal_record_fn journal_;
   std::mutex stop_mu_;  // a fence (the lease's thread) and the engine's stop may meet
   mutable std::mutex mu_;
   std::condition_variable cv_;

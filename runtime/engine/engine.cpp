@@ -47,8 +47,9 @@ std::unique_ptr<checkpoint_uploader> engine::impl::checkpoint_uploads(
     const journal_replicator* r, const std::string& writer_name) const {
   if (!cfg.cluster.checkpoints || cfg.cluster.members != 1) return nullptr;
   try {
-    return std::make_unique<checkpoint_uploader>(cfg.cluster, writer_name,
-                                                 [r] { return r->stats().replicated; });
+    return std::make_unique<checkpoint_uploader>(
+        cfg.cluster, writer_name, [r] { return r->stats().replicated; },
+        [d = db.get()](std::uint64_t seq) { return d->journal_bytes(seq); });
   } catch (const std::exception& e) {
     // A checkpoint only shortens a takeover; the journal is what must reach the cluster.
     spdlog::warn("cluster: checkpoints do not go to the cluster: {}", e.what());
@@ -834,8 +835,7 @@ void engine::start() {
       if (had == 0 && m.db->journal_last() > 0 && m.cfg.cluster.checkpoints &&
           m.cfg.cluster.members == 1 && m.checkpoint_meta().is_nil()) {
         m.progress.phase = "restoring the cluster's checkpoint";
-        m.restored = restore_cluster_checkpoint(m.cfg.cluster, m.base_graph_hash,
-                                                m.db->journal_last(), *m.writer);
+        m.restored = restore_cluster_checkpoint(m.cfg.cluster, m.base_graph_hash, *m.db, *m.writer);
         if (m.restored.restored) {
           std::lock_guard graph_lock(m.graph_mu);  // admin answers meanwhile
           m.adopt_checkpoint_graph();
@@ -1005,8 +1005,10 @@ std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
     std::set<std::string> ids;
     caf::scoped_actor self{*m.sys};
     value_list computed, published;
-    // Also into the cluster (an active engine computing every node): the same state and meta.
-    const bool upload = m.uploader && m.computed.empty() && !m.fenced;
+    // Also into the cluster (an active engine computing every node): the same state and meta —
+    // unless a node's state is missing (its checkpoint failed): restored elsewhere, that node
+    // would start empty in the middle of the journal.
+    bool upload = m.uploader && m.computed.empty() && !m.fenced;
     std::map<std::string, std::string> uploaded;
     for (std::size_t i = 0; i < m.node_actors.size(); ++i) {
       if (!m.computes(i)) continue;  // fed nothing: its state is no state
@@ -1020,6 +1022,7 @@ std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
                 g.put_state(m.graph->nodes[i].id, std::move(bytes));
               },
               [&](caf::error& e) {
+                upload = false;
                 spdlog::error("checkpoint of {} failed: {}", m.graph->nodes[i].name(),
                               m.sys->render(e));
               });
@@ -1033,7 +1036,7 @@ std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
       meta["published"] = Value(std::move(published));
     }
     std::string meta_bytes = to_msgpack(Value(std::move(meta)));
-    if (upload) m.uploader->offer({at, m.base_graph_hash, meta_bytes, std::move(uploaded)});
+    if (upload) m.uploader->offer({at, {}, m.base_graph_hash, meta_bytes, std::move(uploaded)});
     g.put_meta("checkpoint", std::move(meta_bytes));
     // Queued as one group, committed together within commit_ms: ingest need not wait for it.
     m.writer->put_group(std::move(g));

@@ -69,7 +69,10 @@ repeats = []
 
 
 def receive(n=None):
-    while sub.poll(20):
+    # Drains for at most 0.2 s: a feed that never pauses for 20 ms would keep the caller here
+    # (a wait_for that never checks its condition, for as long as the engine runs).
+    until = time.monotonic() + 0.2
+    while time.monotonic() < until and sub.poll(20):
         topic, body = sub.recv_multipart()
         if topic != b"z":
             continue

@@ -8,6 +8,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "nats_server.hpp"
 #include "runtime/cluster/cluster_checkpoint.hpp"
+#include "runtime/graph/node_id.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
 
@@ -34,9 +35,15 @@ std::string bytes_of(std::size_t n, unsigned seed) {
   return s;
 }
 
-cluster_checkpoint sample(std::uint64_t pos) {
+// The journal record `seq` of a history: the tests' journals hold these bytes.
+std::optional<std::string> record(std::uint64_t seq, const std::string& history = "h1") {
+  return history + " record " + std::to_string(seq);
+}
+
+cluster_checkpoint sample(std::uint64_t pos, const std::string& history = "h1") {
   cluster_checkpoint cp;
   cp.journal_pos = pos;
+  cp.journal_sha256 = sha256_hex(*record(pos, history));
   cp.base_graph_hash = "feedbeef";
   cp.meta = to_msgpack(Value(value_map{{"journal_pos", Value(pos)}, {"strategies", Value()}}));
   // NodeIDs are SHA-256 hex.
@@ -48,6 +55,7 @@ cluster_checkpoint sample(std::uint64_t pos) {
 
 void check_equal(const cluster_checkpoint& a, const cluster_checkpoint& b) {
   CHECK(a.journal_pos == b.journal_pos);
+  CHECK(a.journal_sha256 == b.journal_sha256);
   CHECK(a.base_graph_hash == b.base_graph_hash);
   CHECK(a.meta == b.meta);
   CHECK(a.state == b.state);
@@ -99,6 +107,28 @@ TEST_CASE("an older checkpoint never replaces a newer one in the cluster", "[clu
   CHECK(std::count(keys.begin(), keys.end(), "e1.b.0") == 1);
 }
 
+TEST_CASE("a checkpoint of another journal history is replaced, not kept for being later",
+          "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  checkpoint_store cs(*link, decl(server, "e1"), 1000);
+  // A stream made anew under the same engine_id: the old history's checkpoint is at 50.
+  REQUIRE(cs.put(sample(50, "old"), "old-host").written);
+  const journal_record_fn mine = [](std::uint64_t seq) -> std::optional<std::string> {
+    return seq <= 60 ? record(seq, "new") : std::nullopt;
+  };
+  // Behind it, the new history cannot tell yet: the later head stands.
+  CHECK_FALSE(cs.put(sample(40, "new"), "new-host", [](std::uint64_t seq) {
+                  return seq <= 40 ? record(seq, "new") : std::nullopt;
+                }).written);
+  // Past it, its own record 50 differs from the one the head names: replaced.
+  CHECK(cs.put(sample(45, "new"), "new-host", mine).written);
+  CHECK(cs.get()->journal_sha256 == sample(45, "new").journal_sha256);
+  // Of the same history, a later head stands as before.
+  CHECK(cs.put(sample(58, "new"), "new-host", mine).written);
+  CHECK_FALSE(cs.put(sample(55, "new"), "new-host", mine).written);
+}
+
 TEST_CASE("a damaged checkpoint in the cluster is an error that says what is wrong", "[cluster]") {
   nats_server server;
   auto link = connect(server);
@@ -131,34 +161,62 @@ TEST_CASE("an empty data dir takes the cluster's checkpoint only when it fits", 
     checkpoint_store cs(*link, c);
     REQUIRE(cs.put(sample(10), "host-1").written);
   }
-  temp_dir dir;
-  store db(dir.path().string(), true);
-  store_writer w(db);
-  auto restore = [&](const cluster_decl& cd, const std::string& hash, std::uint64_t last) {
-    return restore_cluster_checkpoint(cd, hash, last, w);
+  // A dir holding `records` journal records of `history`.
+  struct dir_with_journal {
+    temp_dir dir;
+    store db{dir.path().string(), true};
+    store_writer w{db};
+    dir_with_journal(std::uint64_t records, const std::string& history) {
+      for (std::uint64_t i = 1; i <= records; ++i) w.append_journal(*record(i, history));
+      w.flush();
+    }
+    ~dir_with_journal() { w.stop(); }
   };
-  checkpoint_restore r = restore(decl(server, "nobody"), "feedbeef", 100);
+  auto restore = [&](const cluster_decl& cd, const std::string& hash, dir_with_journal& d) {
+    return restore_cluster_checkpoint(cd, hash, d.db, d.w);
+  };
+  dir_with_journal behind(9, "h1"), other(12, "h2"), fits(12, "h1");
+  checkpoint_restore r = restore(decl(server, "nobody"), "feedbeef", fits);
   CHECK_FALSE(r.restored);
   CHECK_THAT(r.why_not, Catch::Contains("holds no checkpoint of engine nobody"));
-  r = restore(c, "0123456789abcdef", 100);
+  r = restore(c, "0123456789abcdef", fits);
   CHECK_FALSE(r.restored);
   CHECK_THAT(r.why_not, Catch::Contains("another config") && Catch::Contains("feedbeef"));
-  r = restore(c, "feedbeef", 9);  // the journal it pulled ends before the checkpoint
+  r = restore(c, "feedbeef", behind);  // the journal it pulled ends before the checkpoint
   CHECK_FALSE(r.restored);
   CHECK_THAT(r.why_not, Catch::Contains("past the journal's 9 records"));
-  w.flush();
-  CHECK(db.all_state().empty());
-  CHECK_FALSE(db.get_meta("checkpoint"));
+  r = restore(c, "feedbeef", other);  // as long, but another history
+  CHECK_FALSE(r.restored);
+  CHECK_THAT(r.why_not, Catch::Contains("belongs to another journal: its record 10 differs"));
+  for (dir_with_journal* d : {&behind, &other}) {
+    d->w.flush();
+    CHECK(d->db.all_state().empty());
+    CHECK_FALSE(d->db.get_meta("checkpoint"));
+  }
 
-  r = restore(c, "feedbeef", 10);
+  r = restore(c, "feedbeef", fits);
   REQUIRE(r.restored);
   CHECK(r.journal_pos == 10);
   CHECK(r.nodes == 3);
-  CHECK(db.get_meta("checkpoint") == sample(10).meta);
-  const auto state = db.all_state();
-  CHECK(state.size() == 3);
-  CHECK(state == sample(10).state);
-  w.stop();
+  CHECK(fits.db.get_meta("checkpoint") == sample(10).meta);
+  CHECK(fits.db.all_state() == sample(10).state);
+
+  // A placed process's share, or a meta naming another position, is not restored either.
+  auto link = connect(server);
+  checkpoint_store cs(*link, c);
+  cluster_checkpoint share = sample(11);
+  share.meta = to_msgpack(Value(value_map{{"journal_pos", Value(11)}, {"computed", Value()}}));
+  REQUIRE(cs.put(share, "host-1").written);
+  dir_with_journal fresh(12, "h1");
+  r = restore(c, "feedbeef", fresh);
+  CHECK_FALSE(r.restored);
+  CHECK_THAT(r.why_not, Catch::Contains("a placed process's share"));
+  cluster_checkpoint shifted = sample(12);
+  shifted.meta = sample(11).meta;
+  REQUIRE(cs.put(shifted, "host-1").written);
+  r = restore(c, "feedbeef", fresh);
+  CHECK_FALSE(r.restored);
+  CHECK_THAT(r.why_not, Catch::Contains("another journal position"));
 }
 
 TEST_CASE("the uploader writes what the cluster's journal covers, the latest it was offered",
@@ -170,7 +228,9 @@ TEST_CASE("the uploader writes what the cluster's journal covers, the latest it 
   }
   std::atomic<std::uint64_t> replicated{0};
   {
-    checkpoint_uploader up(c, "host-1", [&] { return replicated.load(); });
+    checkpoint_uploader up(
+        c, "host-1", [&] { return replicated.load(); },
+        [](std::uint64_t seq) { return record(seq); });
     up.offer(sample(10));
     // The journal through record 10 is not in the cluster: a host restoring it could not read
     // on from there. finish() waits for it up to its deadline, then gives up.
@@ -181,9 +241,14 @@ TEST_CASE("the uploader writes what the cluster's journal covers, the latest it 
   checkpoint_store cs(*link, c);
   CHECK_FALSE(cs.get());
   {
-    checkpoint_uploader up(c, "host-1", [&] { return replicated.load(); });
+    checkpoint_uploader up(
+        c, "host-1", [&] { return replicated.load(); },
+        [](std::uint64_t seq) { return record(seq); });
+    cluster_checkpoint unnamed = sample(12);
+    unnamed.journal_sha256.clear();  // the uploader names the record itself, from the journal
     up.offer(sample(10));
-    up.offer(sample(12));  // before the journal is there: the newer one goes, the older never
+    up.offer(
+        std::move(unnamed));  // before the journal is there: the newer one goes, the older never
     replicated = 12;
     up.finish(std::chrono::seconds(10));
     const auto s = up.snapshot();
@@ -192,4 +257,5 @@ TEST_CASE("the uploader writes what the cluster's journal covers, the latest it 
     CHECK(s.failures == 0);
   }
   CHECK(cs.get()->journal_pos == 12);
+  CHECK(cs.get()->journal_sha256 == sample(12).journal_sha256);
 }

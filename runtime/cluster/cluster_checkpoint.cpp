@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/graph/node_id.hpp"
@@ -170,6 +172,21 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
                           ": refused, and no other write came first");
     r.held = held ? held->journal_pos : 0;
     return r;
+  }
+  // Chunks a larger checkpoint left in this slot beyond the new count are of no use: removed,
+  // so the bucket holds no more than two checkpoints. A failure here costs space, not a restore.
+  try {
+    const std::string slot_prefix = engine_id_ + "." + h.slot + ".";
+    for (const auto& key : link_.kv_keys(bucket_, slot_prefix)) {
+      std::uint64_t i = 0;
+      const auto digits = std::string_view(key).substr(slot_prefix.size());
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
+      if (ec == std::errc() && end == digits.data() + digits.size() && i >= h.chunks &&
+          link_.kv_get(bucket_, key))
+        link_.kv_delete(bucket_, key);
+    }
+  } catch (const cluster_error& e) {
+    spdlog::debug("cluster: old checkpoint chunks stay in {}: {}", bucket_, e.what());
   }
   r.written = true;
   r.bytes = bytes.size();

@@ -86,6 +86,19 @@ TEST_CASE("a checkpoint goes into the cluster in chunks and comes back byte for 
   CHECK(other.put(sample(3), "host-2").written);
   CHECK(other.get()->journal_pos == 3);
   CHECK(cs.get()->journal_pos == 10);
+
+  // A smaller checkpoint in the same slot later: the chunks beyond its count go.
+  REQUIRE(cs.put(sample(11), "host-1").written);  // slot b
+  cluster_checkpoint small = sample(12);
+  small.state.clear();
+  const checkpoint_put s = cs.put(small, "host-1");  // slot a again
+  REQUIRE(s.written);
+  REQUIRE(s.chunks == 1);
+  CHECK(link->kv_get(cs.bucket(), "e1.a.0"));
+  for (std::uint64_t i = 1; i < r.chunks; ++i)
+    CHECK_FALSE(link->kv_get(cs.bucket(), "e1.a." + std::to_string(i)));
+  CHECK(link->kv_get(cs.bucket(), "e1.b.2"));  // the other slot's are its own
+  check_equal(*cs.get(), small);
 }
 
 TEST_CASE("an older checkpoint never replaces a newer one in the cluster", "[cluster]") {

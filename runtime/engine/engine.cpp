@@ -835,25 +835,27 @@ void engine::start() {
       if (had == 0 && m.db->journal_last() > 0 && m.cfg.cluster.checkpoints &&
           m.cfg.cluster.members == 1 && m.checkpoint_meta().is_nil()) {
         m.progress.phase = "restoring the cluster's checkpoint";
-        m.restored = restore_cluster_checkpoint(m.cfg.cluster, m.base_graph_hash, *m.db, *m.writer);
-        if (m.restored.restored) {
-          std::lock_guard graph_lock(m.graph_mu);  // admin answers meanwhile
+        checkpoint_restore r =
+            restore_cluster_checkpoint(m.cfg.cluster, m.base_graph_hash, *m.db, *m.writer);
+        std::lock_guard graph_lock(m.graph_mu);  // admin answers meanwhile
+        m.restored = r;
+        if (r.restored) {
           m.adopt_checkpoint_graph();
           m.writer->put_meta("graph_hash", m.graph->graph_hash);
           spdlog::info(
               "cluster: restored engine {}'s checkpoint at journal record {} from the cluster "
               "({} nodes, {} bytes, {} ms): the nodes go on from there; their outputs before it "
               "are not in data dir {} (`shoal replay` of it makes them)",
-              m.cfg.cluster.engine_id, m.restored.journal_pos, m.restored.nodes, m.restored.bytes,
-              m.restored.ms, m.opt.data_dir);
+              m.cfg.cluster.engine_id, r.journal_pos, r.nodes, r.bytes, r.ms, m.opt.data_dir);
         } else {
           spdlog::warn(
-              "cluster: no checkpoint restored ({}): the nodes start from the journal's "
-              "start",
-              m.restored.why_not);
+              "cluster: no checkpoint restored ({}): the nodes start from the journal's start",
+              r.why_not);
         }
       }
-      m.uploader = m.checkpoint_uploads(m.replicator.get(), m.lease->instance());
+      auto uploader = m.checkpoint_uploads(m.replicator.get(), m.lease->instance());
+      std::lock_guard graph_lock(m.graph_mu);
+      m.uploader = std::move(uploader);
     }
   }
   m.start_admin();  // an engine without a data dir (admin or console only)

@@ -1,0 +1,93 @@
+"""Checkpoints in the cluster on this machine (scripts/bench, docs/cluster.md): scenarios/blue
+(48 assets with order books, a scan every 2 ms) runs with [cluster] on a local 3-server
+JetStream cluster for SECONDS, putting its checkpoints into the cluster, and is killed with
+kill -9. Its config is then started on an empty data dir twice: with `checkpoints = false` (the
+new host computes the whole journal) and with checkpoints (it restores the cluster's latest).
+
+Prints, as `name value` lines:
+  cluster_checkpoint_bytes          the last checkpoint the engine put in the cluster
+  cluster_checkpoint_write_ms       how long writing it took
+  cluster_takeover_records          journal records the new host took from the stream
+  cluster_takeover_journal_s        of the start below, taking them from the stream
+  cluster_takeover_full_s           an empty dir's start to live, computing the whole journal
+  cluster_takeover_checkpoint_s     the same, from the cluster's checkpoint
+  cluster_takeover_speedup          full / checkpoint
+
+Usage: cluster_checkpoint.py SHOAL_BIN [SECONDS]"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench_cluster import SOURCE, admin as admin_of, cluster_down, cluster_up, free_port
+
+SHOAL = sys.argv[1]
+SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
+
+
+def admin(data, cmd):
+    return admin_of(SHOAL, data, cmd)
+
+
+def blue_config(path, servers, checkpoints):
+    text = open(os.path.join(SOURCE, "scenarios", "blue", "graph.toml")).read()
+    # Its own port, no console, metrics or snapshot listeners, no data dir of its own.
+    text = re.sub(r'^(snapshot|console|admin_token|metrics_http|data) = .*\n', "", text, flags=re.M)
+    text = re.sub(r'^publish = .*$', f'publish = "tcp://127.0.0.1:{free_port()}"', text, count=1, flags=re.M)
+    text = re.sub(r'^pace = .*$', 'pace = "2ms"', text, count=1, flags=re.M)
+    cluster = f'\n[cluster]\n{servers}\nengine_id = "bench-ckpt"\ncheckpoints = {"true" if checkpoints else "false"}\n'
+    text = text.replace("\n[[source]]", cluster + "\n[[source]]", 1)
+    open(path, "w").write(text)
+    return path
+
+
+def take_over(cfg, data):
+    """Starts CFG on the empty dir DATA: seconds to live, and its log."""
+    t0 = time.monotonic()
+    eng = subprocess.Popen([SHOAL, "run", cfg, "--data", data], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    took = None
+    while time.monotonic() - t0 < 300:
+        if admin(data, "status").get("state") == "live":
+            took = time.monotonic() - t0
+            break
+        time.sleep(0.01)
+    eng.send_signal(signal.SIGTERM)
+    _, log = eng.communicate(timeout=120)
+    return took, log
+
+
+work = tempfile.mkdtemp(prefix="shoal-checkpoint-bench-")
+nats = os.path.join(work, "nats")
+try:
+    servers = cluster_up(nats)
+    with_cp = blue_config(os.path.join(work, "blue.toml"), servers, True)
+    without = blue_config(os.path.join(work, "blue-full.toml"), servers, False)
+    lost = os.path.join(work, "lost")
+    eng = subprocess.Popen([SHOAL, "run", with_cp, "--data", lost, "--checkpoint-every", "300"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(SECONDS)
+    cp = admin(lost, "cluster").get("checkpoint", {})
+    eng.send_signal(signal.SIGKILL)
+    eng.wait()
+    print(f"cluster_checkpoint_bytes {cp.get('bytes', 0)}  ({cp.get('uploads', 0)} written in {SECONDS:.0f} s)")
+    print(f"cluster_checkpoint_write_ms {cp.get('last_ms', 0)}")
+
+    # Without checkpoints first: it writes none, so the second start finds the killed engine's.
+    full, log = take_over(without, os.path.join(work, "full"))
+    fast, log2 = take_over(with_cp, os.path.join(work, "fast"))
+    m = re.search(r"took records 1\.\.(\d+) of engine bench-ckpt from stream \S+ in (\d+) ms", log2)
+    if full is None or fast is None or m is None or "restored engine bench-ckpt's checkpoint" not in log2:
+        sys.exit(f"cluster_checkpoint.py: a takeover did not go live as expected:\n{log[-2000:]}\n{log2[-2000:]}")
+    print(f"cluster_takeover_records {m.group(1)}")
+    print(f"cluster_takeover_journal_s {int(m.group(2)) / 1e3:.2f}  (taking the journal from the stream, in both)")
+    print(f"cluster_takeover_full_s {full:.2f}  (checkpoints = false: the whole journal computed)")
+    print(f"cluster_takeover_checkpoint_s {fast:.2f}  (from the cluster's checkpoint)")
+    print(f"cluster_takeover_speedup {full / fast:.2f}")
+finally:
+    cluster_down(nats)
+    shutil.rmtree(work, ignore_errors=True)

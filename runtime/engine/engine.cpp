@@ -648,7 +648,8 @@ void engine::impl::fence() {
 
 void engine::impl::follow_journal() {
   journal_follower::hooks h;
-  h.record = [this](std::uint64_t seq, std::string&& bytes) {
+  h.record = [this, checkpointed_ts = std::int64_t{INT64_MIN}](std::uint64_t seq,
+                                                               std::string&& bytes) mutable {
     const journal_record r = decode_journal_record(bytes);
     flow->wait_below(4096);
     const bool change = std::holds_alternative<Control>(r);
@@ -658,6 +659,18 @@ void engine::impl::follow_journal() {
                                " went to local seq " + std::to_string(writer->last_journal_seq()));
     if (change) flow->wait_idle();  // a graph change applies to a quiet graph, as in catch_up
     gate->forward(r);
+    // A standby checkpoints as the active engine does (every checkpoint_every buckets of event
+    // time), here where the journal's position is known: one killed and started again on its
+    // dir goes on from there, not from its last clean stop.
+    const auto* e = std::get_if<Event>(&r);
+    if (!e || opt.checkpoint_every <= 0 || min_interval <= 0) return;
+    if (checkpointed_ts == INT64_MIN) checkpointed_ts = e->ts;
+    if (e->ts - checkpointed_ts < opt.checkpoint_every * min_interval) return;
+    std::lock_guard graph_lock(graph_mu);  // admin commands change the nodes under it
+    if (any_paused) return;                // a paused node's held inputs are in no checkpoint
+    flow->wait_idle();
+    write_checkpoint(seq);
+    checkpointed_ts = e->ts;
   };
   h.promoted = [this](std::unique_ptr<engine_lease> l) {
     if (computed.empty()) {
@@ -969,7 +982,7 @@ void engine::tick() {
   if (m.db && ++m.ticks % 250 == 0) m.db->release_mapped_pages();  // about every 5 s of running
   if (m.started && !m.stopped && m.opt.live) m.keep_placement();
   if (!m.started || m.stopped || !m.writer || !m.opt.live || m.opt.checkpoint_every <= 0) return;
-  if (m.standby) return;  // the follower feeds the graph outside ingest: checkpoint at stop
+  if (m.standby) return;  // the follower feeds the graph outside ingest: it checkpoints itself
   const std::int64_t ts = m.gate->max_ts();
   if (ts == INT64_MIN) return;
   if (m.last_checkpoint_ts == INT64_MIN) m.last_checkpoint_ts = ts;

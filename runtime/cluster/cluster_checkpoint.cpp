@@ -176,6 +176,10 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
   // Chunks a larger checkpoint left in this slot beyond the new count are of no use: removed,
   // so the bucket holds no more than two checkpoints. A failure here costs space, not a restore.
   try {
+    // Only while the head is still this one: a later writer may have taken this slot since,
+    // with more chunks than these.
+    const auto now = link_.kv_get(bucket_, head_key_);
+    if (!now || now->revision != rev) throw cluster_error("the head moved on meanwhile");
     const std::string slot_prefix = engine_id_ + "." + h.slot + ".";
     for (const auto& key : link_.kv_keys(bucket_, slot_prefix)) {
       std::uint64_t i = 0;

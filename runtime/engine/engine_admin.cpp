@@ -116,7 +116,9 @@ class engine_admin final : public admin_backend {
       if (!m_.writer) throw admin_error("no data dir: nothing to checkpoint");
       if (m_.any_paused) throw admin_error("a node is paused: resume it before a checkpoint");
       if (m_.standby)
-        throw admin_error("this engine is a standby: it checkpoints when it stops or takes over");
+        throw admin_error(
+            "this engine is a standby: it checkpoints as it follows the journal (every "
+            "--checkpoint-every buckets) and when it stops");
       m_.checkpoint();
       return {{"journal_pos", m_.checkpoint_position()}};
     }

@@ -151,6 +151,15 @@ std::string engine_metrics_text(engine::impl& m) {
     t.family("shoal_cluster_reconnects_total", "counter", "Reconnections to the NATS cluster.");
     t.sample("shoal_cluster_reconnects_total", {}, c.reconnects);
   }
+  if (m.uploader) {  // checkpoints in the cluster: an alert on a position that stops moving
+    const checkpoint_uploader::stats c = m.uploader->snapshot();
+    t.family("shoal_cluster_checkpoint_journal_pos", "gauge",
+             "Journal position of the last checkpoint this process put in the cluster.");
+    t.sample("shoal_cluster_checkpoint_journal_pos", {}, c.journal_pos);
+    t.family("shoal_cluster_checkpoint_failures_total", "counter",
+             "Checkpoint writes to the cluster that failed (each tried again).");
+    t.sample("shoal_cluster_checkpoint_failures_total", {}, c.failures);
+  }
   t.family("shoal_reuse_ratio", "gauge", "Declared nodes served by another's actor (dedup).");
   t.sample("shoal_reuse_ratio", {}, m.graph->reuse_ratio());
   t.family("shoal_actors_alive", "gauge", "Node actors running.");

@@ -83,6 +83,15 @@ def cluster_engine_config(wd, file_name, engine, cluster_lines, engine_lines="")
                          tables=f"[cluster]\n{cluster_lines}", file_name=file_name)
 
 
+def stored_outputs(data):
+    """(node, seq) → the line `shoal export DATA --outputs` prints for that output."""
+    found = {}
+    for line in run(["export", data, "--outputs"]).stdout.splitlines():
+        o = json.loads(line)
+        found[(o["node"], o["seq"])] = line
+    return found
+
+
 def cluster_state(data):
     """Admin `cluster` of the engine running on data dir DATA ({} while it does not answer)."""
     r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "cluster", "--json"], timeout=10)

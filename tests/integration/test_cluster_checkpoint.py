@@ -11,28 +11,18 @@ from the stream, restores the cluster's latest checkpoint and computes only the 
     empty dir restores exactly that one and catches up nothing.
 A checkpoint made with another config is not restored: the engine says why and computes the
 journal from its start."""
-import json
 import os
 import re
 import signal
 import subprocess
 
-from cluster_harness import cluster_engine_config, cluster_state, local_cluster
+from cluster_harness import cluster_engine_config, cluster_state, local_cluster, stored_outputs
 from harness import check, run, start, wait_for, workdir
 
 wd = workdir()
 cluster = local_cluster(wd)
 cfg, _ = cluster_engine_config(wd, "k1", "k1", f'{cluster.servers_line}\nengine_id = "k1"')
 lost = os.path.join(wd, "lost")
-
-
-def outputs(data):
-    """(node, seq) → the exported output line."""
-    found = {}
-    for line in run(["export", data, "--outputs"]).stdout.splitlines():
-        o = json.loads(line)
-        found[(o["node"], o["seq"])] = line
-    return found
 
 
 def restored_at(stderr):
@@ -55,10 +45,14 @@ wait_for(lambda: checkpointed()[0] >= 1000 and checkpointed()[1] >= checkpointed
          timeout=60, what="a checkpoint in the cluster and 500 journal records after it")
 s = cluster_state(lost)["checkpoint"]
 check(s["uploads"] >= 1 and s["bytes"] > 0 and s["chunks"] >= 1, f"checkpoint stats {s}")
+metrics = run(["admin", "--socket", os.path.join(lost, "shoal.sock"), "metrics"]).stdout
+g = re.search(r"^shoal_cluster_checkpoint_journal_pos (\d+)", metrics, re.M)
+check(g is not None and int(g.group(1)) >= 1000, "the checkpoint's position is not in the metrics")
+check(re.search(r"^shoal_cluster_checkpoint_failures_total \d+", metrics, re.M), "checkpoint failures not in the metrics")
 engine.send_signal(signal.SIGKILL)
 engine.wait()
 lost_journal = run(["export", lost, "--journal"]).stdout.splitlines()
-lost_outputs = outputs(lost)
+lost_outputs = stored_outputs(lost)
 
 # The new host: same config, empty dir.
 new = os.path.join(wd, "new")
@@ -71,7 +65,7 @@ new_journal = run(["export", new, "--journal"]).stdout.splitlines()
 check(len(new_journal) > len(lost_journal), f"{len(new_journal)} records after the takeover, {len(lost_journal)} before")
 check(new_journal[: len(lost_journal)] == lost_journal, "the new journal does not continue the lost one")
 
-new_outputs = outputs(new)
+new_outputs = stored_outputs(new)
 first = {}
 for node, seq in new_outputs:
     first[node] = min(seq, first.get(node, seq))
@@ -91,7 +85,7 @@ check(compared > 100, f"only {compared} outputs of the lost engine after the che
 replay = os.path.join(wd, "new.replay")
 r = run(["replay", new, "--config", cfg, "--out", replay])
 check(r.returncode == 0, f"replay: {r.stderr}")
-replayed = outputs(replay)
+replayed = stored_outputs(replay)
 for key, line in new_outputs.items():
     check(replayed.get(key) == line, f"{key}: the new dir's output differs from the replay's")
 
@@ -116,5 +110,5 @@ r = run(["run", other_cfg, "--data", other, "--for", "1s"], timeout=120)
 check(r.returncode == 0, f"another config: {r.stderr}")
 check("was made with another config" in r.stderr and "the nodes start from the journal's start" in r.stderr,
       f"another config's takeover does not say why it restored nothing:\n{r.stderr}")
-check(min(seq for _, seq in outputs(other)) == 1, "another config's outputs do not start at seq 1")
+check(min(seq for _, seq in stored_outputs(other)) == 1, "another config's outputs do not start at seq 1")
 print("ok")

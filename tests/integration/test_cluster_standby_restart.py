@@ -6,14 +6,13 @@ the engine again:
   - it says where it resumes, and the catch-up starts right after that checkpoint;
   - every output it stored, before and after the kill, has the engine's seq and bytes, and each
     node's seqs run 1, 2, 3, ... without a gap."""
-import json
 import os
 import re
 import signal
 import subprocess
 
-from cluster_harness import cluster_engine_config, cluster_state, local_cluster
-from harness import check, run, start, wait_for, workdir
+from cluster_harness import cluster_engine_config, cluster_state, local_cluster, stored_outputs
+from harness import check, start, wait_for, workdir
 
 wd = workdir()
 cluster = local_cluster(wd)
@@ -21,14 +20,6 @@ cluster = local_cluster(wd)
 
 def config(name):
     return cluster_engine_config(wd, name, "s1", f'{cluster.servers_line}\nengine_id = "s1"\nheartbeat_ttl = "2s"')[0]
-
-
-def outputs(data):
-    found = {}
-    for line in run(["export", data, "--outputs"]).stdout.splitlines():
-        o = json.loads(line)
-        found[(o["node"], o["seq"])] = line
-    return found
 
 
 active_dir, standby_dir = os.path.join(wd, "active"), os.path.join(wd, "standby")
@@ -58,7 +49,7 @@ check(pos >= 2000, f"the standby resumed from journal position {pos}: it did not
 c = re.search(r"catching up journal records (\d+)\.\.", log)
 check(c is None or int(c.group(1)) == pos + 1, f"the catch-up does not start after the checkpoint:\n{log}")
 
-engine_out, standby_out = outputs(active_dir), outputs(standby_dir)
+engine_out, standby_out = stored_outputs(active_dir), stored_outputs(standby_dir)
 check(len(standby_out) > 1000, f"the standby stored {len(standby_out)} outputs")
 for key, line in standby_out.items():
     check(engine_out.get(key) == line, f"{key}: the standby's output differs from s1's (or s1 lacks it)")

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "messages/field_reader.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/graph/node_id.hpp"
@@ -17,16 +18,6 @@ namespace {
 // A chunk leaves this much of a message for the subject and the headers JetStream adds.
 constexpr std::size_t header_room = 4096;
 constexpr std::int64_t format_version = 1;
-
-const Value& field(const Value& v, std::string_view key, bool (Value::*is)() const,
-                   const char* what) {
-  const Value* f = v.find(key);
-  if (!f || !(f->*is)())
-    throw decode_error(
-        error_kind::missing_field, std::string(key),
-        std::string("a cluster checkpoint's ") + std::string(key) + " must be " + what);
-  return *f;
-}
 
 struct head {
   std::uint64_t journal_pos = 0;
@@ -45,16 +36,20 @@ std::string encode_head(const head& h) {
 }
 
 head decode_head(const std::string& bytes) {
-  const Value v = from_msgpack(bytes);
+  const Value decoded = from_msgpack(bytes);
+  const value_map& v = require_map(decoded, "head");
+  auto count = [&](std::string_view key) {
+    return static_cast<std::uint64_t>(require_non_negative_int(require_field(v, key), key));
+  };
+  auto text = [&](std::string_view key) { return require_string(require_field(v, key), key); };
   head h;
-  h.journal_pos =
-      static_cast<std::uint64_t>(field(v, "journal_pos", &Value::is_int, "an integer").as_int());
-  h.journal_sha256 = field(v, "journal_sha256", &Value::is_string, "a string").as_string();
-  h.slot = field(v, "slot", &Value::is_string, "a string").as_string();
-  h.chunks = static_cast<std::uint64_t>(field(v, "chunks", &Value::is_int, "an integer").as_int());
-  h.bytes = static_cast<std::uint64_t>(field(v, "bytes", &Value::is_int, "an integer").as_int());
-  h.sha256 = field(v, "sha256", &Value::is_string, "a string").as_string();
-  h.writer = field(v, "writer", &Value::is_string, "a string").as_string();
+  h.journal_pos = count("journal_pos");
+  h.journal_sha256 = text("journal_sha256");
+  h.slot = text("slot");
+  h.chunks = count("chunks");
+  h.bytes = count("bytes");
+  h.sha256 = text("sha256");
+  h.writer = text("writer");
   if (h.slot != "a" && h.slot != "b")
     throw decode_error(error_kind::out_of_range, "slot", "a checkpoint head's slot is a or b");
   // Damaged or foreign numbers must not size a buffer: a checkpoint has at least one chunk, and
@@ -87,21 +82,20 @@ std::string encode_cluster_checkpoint(const cluster_checkpoint& cp) {
 }
 
 cluster_checkpoint decode_cluster_checkpoint(std::string_view bytes) {
-  const Value v = from_msgpack(bytes, stored_data_limits());
-  if (field(v, "v", &Value::is_int, "an integer").as_int() != format_version)
+  const Value decoded = from_msgpack(bytes, stored_data_limits());
+  const value_map& v = require_map(decoded, "checkpoint");
+  if (require_int(require_field(v, "v"), "v") != format_version)
     throw decode_error(error_kind::out_of_range, "v",
                        "a cluster checkpoint of another format version");
+  auto text = [&](std::string_view key) { return require_string(require_field(v, key), key); };
   cluster_checkpoint cp;
-  cp.journal_pos =
-      static_cast<std::uint64_t>(field(v, "journal_pos", &Value::is_int, "an integer").as_int());
-  cp.journal_sha256 = field(v, "journal_sha256", &Value::is_string, "a string").as_string();
-  cp.base_graph_hash = field(v, "base_graph_hash", &Value::is_string, "a string").as_string();
-  cp.meta = field(v, "meta", &Value::is_string, "bytes").as_string();
-  for (const auto& [id, s] : field(v, "state", &Value::is_map, "a map").as_map()) {
-    if (!s.is_string())
-      throw decode_error(error_kind::wrong_type, "state." + id, "a node's state must be bytes");
-    cp.state.emplace(id, s.as_string());
-  }
+  cp.journal_pos = static_cast<std::uint64_t>(
+      require_non_negative_int(require_field(v, "journal_pos"), "journal_pos"));
+  cp.journal_sha256 = text("journal_sha256");
+  cp.base_graph_hash = text("base_graph_hash");
+  cp.meta = text("meta");
+  for (const auto& [id, s] : require_map(require_field(v, "state"), "state"))
+    cp.state.emplace(id, require_string(s, "state." + id));
   return cp;
 }
 

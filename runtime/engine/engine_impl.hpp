@@ -61,6 +61,9 @@ struct engine::impl {
                                                           const std::string& writer_name) const;
   // The graph as of the dir's last checkpoint: the config plus the strategy changes before it.
   void adopt_checkpoint_graph();
+  // A new host's empty dir, its journal just taken from the stream: the nodes start from the
+  // cluster's checkpoint when one fits (or from the journal's start, which it says).
+  void restore_from_cluster();
   // [cluster]: the lease that makes this process engine <engine_id> (the ingesting one), and,
   // on a standby (`--standby`), what follows the active engine's journal until it takes over.
   std::shared_ptr<engine_lease> lease;

@@ -61,6 +61,9 @@ struct cluster_decl {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::nanoseconds(2 * heartbeat_ttl_ns));
   }
+  // Checkpoints go to (and an empty dir restores from) the cluster: an engine computing every
+  // node (not placed).
+  bool checkpoints_in_cluster() const { return checkpoints && members == 1; }
   std::string journal_subject() const { return subjects + ".in." + engine_id; }
   std::string config_subject() const { return subjects + ".config." + engine_id; }
 };

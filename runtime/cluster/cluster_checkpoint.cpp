@@ -99,13 +99,21 @@ cluster_checkpoint decode_cluster_checkpoint(std::string_view bytes) {
   return cp;
 }
 
+std::string process_checkpoint_name(const cluster_decl& c, const std::string& instance) {
+  return c.engine_id + "." + instance;
+}
+
 checkpoint_store::checkpoint_store(jetstream_link& link, const cluster_decl& c,
-                                   std::size_t chunk_bytes)
+                                   std::size_t chunk_bytes, std::string name)
     : link_(link),
       bucket_(c.stream + "_checkpoints"),
-      head_key_(c.engine_id + ".head"),
-      engine_id_(c.engine_id),
+      name_(name.empty() ? c.engine_id : std::move(name)),
       chunk_bytes_(chunk_bytes) {
+  head_key_ = name_ + ".head";
+  what_ = name_ == c.engine_id
+              ? "engine " + c.engine_id
+              : "process " + name_.substr(std::min(name_.size(), c.engine_id.size() + 1)) +
+                    " of engine " + c.engine_id;
   link_.ensure_kv(bucket_, 0, c.replicas);
   if (chunk_bytes_ == 0) {
     const std::size_t max = link_.max_payload();
@@ -151,7 +159,7 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
   h.chunks = (bytes.size() + chunk_bytes_ - 1) / chunk_bytes_;
   for (std::uint64_t i = 0; i < h.chunks; ++i) {
     const std::size_t from = i * chunk_bytes_;
-    link_.kv_put(bucket_, engine_id_ + "." + h.slot + "." + std::to_string(i),
+    link_.kv_put(bucket_, name_ + "." + h.slot + "." + std::to_string(i),
                  bytes.substr(from, std::min(chunk_bytes_, bytes.size() - from)));
   }
   const std::uint64_t was = revision;
@@ -174,7 +182,7 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
     // with more chunks than these.
     const auto now = link_.kv_get(bucket_, head_key_);
     if (!now || now->revision != rev) throw cluster_error("the head moved on meanwhile");
-    const std::string slot_prefix = engine_id_ + "." + h.slot + ".";
+    const std::string slot_prefix = name_ + "." + h.slot + ".";
     for (const auto& key : link_.kv_keys(bucket_, slot_prefix)) {
       std::uint64_t i = 0;
       const auto digits = std::string_view(key).substr(slot_prefix.size());
@@ -210,7 +218,7 @@ std::optional<cluster_checkpoint> checkpoint_store::get() {
     bytes.reserve(std::min<std::uint64_t>(h.bytes, h.chunks * chunk_bytes_));
     why.clear();
     for (std::uint64_t i = 0; i < h.chunks && why.empty(); ++i) {
-      const std::string key = engine_id_ + "." + h.slot + "." + std::to_string(i);
+      const std::string key = name_ + "." + h.slot + "." + std::to_string(i);
       if (auto c = link_.kv_get(bucket_, key)) {
         bytes += c->value;
       } else {
@@ -224,16 +232,44 @@ std::optional<cluster_checkpoint> checkpoint_store::get() {
       try {
         return decode_cluster_checkpoint(bytes);
       } catch (const decode_error& err) {
-        throw cluster_error("the checkpoint of engine " + engine_id_ + " in " + bucket_ +
-                            " (journal record " + std::to_string(h.journal_pos) +
-                            ") cannot be read: " + err.what());
+        throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " (journal record " +
+                            std::to_string(h.journal_pos) + ") cannot be read: " + err.what());
       }
     }
     const auto again = link_.kv_get(bucket_, head_key_);
     if (again && again->revision == e->revision) break;  // not a write meanwhile: damaged
   }
-  throw cluster_error("the checkpoint of engine " + engine_id_ + " in " + bucket_ +
-                      " is damaged: " + why);
+  throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " is damaged: " + why);
+}
+
+checkpoint_fit fit_checkpoint(const cluster_checkpoint& cp, const std::string& base_graph_hash,
+                              const journal_record_fn& journal, std::uint64_t journal_last) {
+  checkpoint_fit f;
+  if (cp.base_graph_hash != base_graph_hash) {
+    f.why_not = "was made with another config (graph " + cp.base_graph_hash.substr(0, 12) +
+                ", this one's " + base_graph_hash.substr(0, 12) + ")";
+    return f;
+  }
+  const std::string at = std::to_string(cp.journal_pos);
+  if (cp.journal_pos > journal_last) {
+    f.why_not = "is at journal record " + at + ", past the journal's " +
+                std::to_string(journal_last) + " records";
+    return f;
+  }
+  const auto mine = journal_record_sha256(journal, cp.journal_pos);
+  if (!mine || *mine != cp.journal_sha256) {
+    f.why_not = "belongs to another journal: its record " + at + " differs from this dir's";
+    return f;
+  }
+  try {
+    f.meta = from_msgpack(cp.meta, stored_data_limits());
+    const Value* pos = f.meta.find("journal_pos");
+    if (!pos || !pos->is_int() || static_cast<std::uint64_t>(pos->as_int()) != cp.journal_pos)
+      f.why_not = "names another journal position in its meta";
+  } catch (const decode_error& e) {
+    f.why_not = std::string("has a meta that cannot be read: ") + e.what();
+  }
+  return f;
 }
 
 checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
@@ -257,40 +293,16 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
     return r;
   }
   r.journal_pos = cp->journal_pos;
-  if (cp->base_graph_hash != base_graph_hash) {
-    r.why_not = "the cluster's checkpoint of engine " + c.engine_id +
-                " was made with another config (graph " + cp->base_graph_hash.substr(0, 12) +
-                ", this one's " + base_graph_hash.substr(0, 12) + ")";
+  const std::string subject = "the cluster's checkpoint of engine " + c.engine_id + " ";
+  const checkpoint_fit fit = fit_checkpoint(
+      *cp, base_graph_hash, [&](std::uint64_t seq) { return db.journal_bytes(seq); },
+      db.journal_last());
+  if (!fit.why_not.empty()) {
+    r.why_not = subject + fit.why_not;
     return r;
   }
-  const std::uint64_t journal_last = db.journal_last();
-  if (cp->journal_pos > journal_last) {
-    r.why_not = "the cluster's checkpoint of engine " + c.engine_id + " is at journal record " +
-                std::to_string(cp->journal_pos) + ", past the journal's " +
-                std::to_string(journal_last) + " records in the stream";
-    return r;
-  }
-  const auto mine = journal_record_sha256([&](std::uint64_t seq) { return db.journal_bytes(seq); },
-                                          cp->journal_pos);
-  if (!mine || *mine != cp->journal_sha256) {
-    r.why_not = "the cluster's checkpoint of engine " + c.engine_id + " belongs to another " +
-                "journal: its record " + std::to_string(cp->journal_pos) +
-                " differs from the one in the stream";
-    return r;
-  }
-  try {
-    const Value meta = from_msgpack(cp->meta, stored_data_limits());
-    const Value* pos = meta.find("journal_pos");
-    if (!pos || !pos->is_int() || static_cast<std::uint64_t>(pos->as_int()) != cp->journal_pos)
-      throw decode_error(error_kind::out_of_range, "journal_pos",
-                         "its meta names another journal position");
-    if (meta.find("computed")) {
-      r.why_not = "the cluster's checkpoint of engine " + c.engine_id +
-                  " is a placed process's share of the nodes";
-      return r;
-    }
-  } catch (const decode_error& e) {
-    r.why_not = std::string("the cluster's checkpoint cannot be read: ") + e.what();
+  if (fit.meta.find("computed")) {
+    r.why_not = subject + "is a placed process's share of the nodes";
     return r;
   }
   store_writer::group g;
@@ -309,12 +321,19 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
   return r;
 }
 
+std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
+                                                          const std::string& instance) {
+  jetstream_link link(c, "shoal restore " + c.engine_id);
+  checkpoint_store cs(link, c, 0, process_checkpoint_name(c, instance));
+  return cs.get();
+}
+
 checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writer,
                                          std::function<std::uint64_t()> replicated,
-                                         journal_record_fn journal)
+                                         journal_record_fn journal, std::string name)
     : writer_(std::move(writer)), replicated_(std::move(replicated)), journal_(std::move(journal)) {
   link_ = std::make_unique<jetstream_link>(c, "shoal checkpoints " + c.engine_id);
-  store_ = std::make_unique<checkpoint_store>(*link_, c);
+  store_ = std::make_unique<checkpoint_store>(*link_, c, 0, std::move(name));
   thread_ = std::thread([this] { run(); });
 }
 

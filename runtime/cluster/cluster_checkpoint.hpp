@@ -28,6 +28,7 @@
 #include <string_view>
 #include <thread>
 
+#include "messages/value.hpp"
 #include "runtime/graph/cluster_decl.hpp"
 
 namespace shoal {
@@ -64,12 +65,19 @@ struct checkpoint_put {
   std::uint64_t held = 0;  // not written: the journal position of the one the cluster holds
 };
 
-// The checkpoints of one engine (c.engine_id) in the cluster.
+// The name a placed process's checkpoints go under (its share of the nodes, each process at its
+// own journal position): "<engine_id>.<instance>", beside the engine's own "<engine_id>".
+std::string process_checkpoint_name(const cluster_decl& c, const std::string& instance);
+
+// The checkpoints of one engine (c.engine_id) in the cluster, or of one placed process of it
+// (`name`, process_checkpoint_name).
 class checkpoint_store {
  public:
   // Makes sure the bucket exists (c.replicas copies, keys never expire). `chunk_bytes` 0: the
-  // servers' max_payload less room for the headers. Throws cluster_error.
-  checkpoint_store(jetstream_link& link, const cluster_decl& c, std::size_t chunk_bytes = 0);
+  // servers' max_payload less room for the headers. `name` empty: c.engine_id. Throws
+  // cluster_error.
+  checkpoint_store(jetstream_link& link, const cluster_decl& c, std::size_t chunk_bytes = 0,
+                   std::string name = {});
   // Writes cp unless the cluster holds one at cp.journal_pos or later of the same journal
   // history (`journal` reads this process's records: a head whose record there differs is of
   // another history, and replaced; without it, any later head stands). `writer` names the
@@ -84,9 +92,21 @@ class checkpoint_store {
 
  private:
   jetstream_link& link_;
-  std::string bucket_, head_key_, engine_id_;
+  std::string bucket_, head_key_, name_;
+  std::string what_;  // "engine E", or "process P of engine E", for messages
   std::size_t chunk_bytes_;
 };
+
+// Whether checkpoint cp fits a dir running the config of `base_graph_hash` whose journal
+// (`journal`, journal_last records) is the one it belongs to: the same config, a position the
+// journal reaches with the same record there, a meta naming that position. why_not (empty: it
+// fits) goes after "the checkpoint " in a message; meta is the checkpoint's, decoded.
+struct checkpoint_fit {
+  std::string why_not;
+  Value meta;
+};
+checkpoint_fit fit_checkpoint(const cluster_checkpoint& cp, const std::string& base_graph_hash,
+                              const journal_record_fn& journal, std::uint64_t journal_last);
 
 // An engine started on an empty data dir, whose journal it has just taken from the cluster:
 // writes the cluster's latest checkpoint into the dir (the nodes' state and meta "checkpoint",
@@ -105,10 +125,15 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
                                               const std::string& base_graph_hash, const store& db,
                                               store_writer& w);
 
-// Puts the active engine's checkpoints into the cluster on a thread of its own, off the
-// engine's path: the latest one offered wins (one waiting at most), at most one a second, and
-// only once the cluster holds the journal through its position (a host restoring it then
-// finds every record after it in the stream).
+// The last checkpoint placed process `instance` of engine c.engine_id put in the cluster, or
+// none. Throws cluster_error (the cluster did not answer, the checkpoint is damaged).
+std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
+                                                          const std::string& instance);
+
+// Puts a process's checkpoints into the cluster (the active engine's, or a placed process's
+// share) on a thread of its own, off the engine's path: the latest one offered wins (one waiting at
+// most), at most one a second, and only once the cluster holds the journal through its position (a
+// host restoring it then finds every record after it in the stream).
 class checkpoint_uploader {
  public:
   struct stats {
@@ -119,10 +144,12 @@ class checkpoint_uploader {
     std::string last_error;
   };
   // `replicated` says through which journal record the cluster holds the journal; `journal`
-  // reads this dir's records (the one a checkpoint names, a head's of another history).
-  // Connects (its own connection). Throws cluster_error.
+  // reads this dir's records (the one a checkpoint names, a head's of another history). `name`:
+  // a placed process's (process_checkpoint_name), empty for the engine's. Connects (its own
+  // connection). Throws cluster_error.
   checkpoint_uploader(const cluster_decl& c, std::string writer,
-                      std::function<std::uint64_t()> replicated, journal_record_fn journal);
+                      std::function<std::uint64_t()> replicated, journal_record_fn journal,
+                      std::string name = {});
   ~checkpoint_uploader();
   checkpoint_uploader(const checkpoint_uploader&) = delete;
   checkpoint_uploader& operator=(const checkpoint_uploader&) = delete;

@@ -215,11 +215,22 @@ std::string member_heartbeat::last_error() const {
 
 void member_heartbeat::write(bool patient) {
   std::string value;
+  std::map<std::string, std::uint64_t> published;
   {
     std::lock_guard lock(mu_);
     value = encode(me_);
+    published = me_.published;
   }
   link_->kv_put(members_bucket(c_), key_, value, patient);
+  std::lock_guard lock(mu_);
+  written_published_.push_back(std::move(published));
+  if (written_published_.size() > 3) written_published_.pop_front();
+}
+
+std::map<std::string, std::uint64_t> member_heartbeat::listed_published() const {
+  std::lock_guard lock(mu_);
+  return written_published_.size() == 3 ? written_published_.front()
+                                        : std::map<std::string, std::uint64_t>{};
 }
 
 std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,12 @@ class member_heartbeat {
   // Written with the next renewal.
   void set_published(std::map<std::string, std::uint64_t> published);
   void set_costs(std::map<std::string, double> costs);
+  // What this process said it published in the write the cluster acknowledged two renewals
+  // before the last one (empty before there were three): the active process lists the members
+  // at each renewal, so it has read that write or a later one. A placed process's checkpoint
+  // goes to the cluster only once this covers it: a heir restoring it publishes from the seq
+  // handed on, which is the last one the active process read.
+  std::map<std::string, std::uint64_t> listed_published() const;
   // Its key stays when this is destroyed, written once more with the role away (it expires
   // heartbeat_ttl later if the process does not come back): a placed process that restarts on
   // its data dir is not taken for gone meanwhile, and keeps its nodes.
@@ -90,6 +97,7 @@ class member_heartbeat {
   std::condition_variable cv_;
   cluster_member me_;
   std::vector<cluster_member> members_;
+  std::deque<std::map<std::string, std::uint64_t>> written_published_;  // the last three
   std::chrono::steady_clock::time_point members_read_at_{};
   std::string error_;
   bool stopping_ = false, dirty_ = false, keep_ = false;

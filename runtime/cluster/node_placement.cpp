@@ -115,7 +115,7 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
   for (const auto& [id, m] : r.nodes)
     if (!gone(m)) kept[id] = m;
   next.nodes = place_nodes(nodes, next.members, kept, closed);
-  next.handed = hand_over(r, next.nodes, published);
+  record_hand_overs(next, r, published);
   return next;
 }
 
@@ -147,6 +147,27 @@ std::map<std::string, std::uint64_t> hand_over(
   return handed;
 }
 
+std::map<std::string, std::string> moved_from(const placement_record& previous,
+                                              const node_placement& next) {
+  std::map<std::string, std::string> from;
+  for (const auto& [id, was] : previous.nodes) {
+    const auto now = next.find(id);
+    if (now == next.end()) continue;
+    if (now->second != was) {
+      from[id] = was;
+    } else if (auto f = previous.handed_from.find(id); f != previous.handed_from.end()) {
+      from[id] = f->second;
+    }
+  }
+  return from;
+}
+
+void record_hand_overs(placement_record& next, const placement_record& previous,
+                       const std::map<std::string, member_published>& reported) {
+  next.handed = hand_over(previous, next.nodes, reported);
+  next.handed_from = moved_from(previous, next.nodes);
+}
+
 std::vector<bool> computed_by(const std::vector<placement_node>& nodes, const node_placement& p,
                               const std::string& member) {
   std::vector<bool> m(nodes.size());
@@ -166,6 +187,7 @@ std::string encode_placement(const placement_record& r) {
   nlohmann::json j{
       {"holder", r.holder}, {"graph_hash", r.graph_hash}, {"members", r.members}, {"nodes", nodes}};
   if (!r.handed.empty()) j["handed"] = r.handed;
+  if (!r.handed_from.empty()) j["handed_from"] = r.handed_from;
   std::string without = j.dump();
   if (r.costs.empty()) return without;
   j["costs"] = r.costs;
@@ -194,6 +216,11 @@ placement_record decode_placement(std::string_view text) {
     r.members = j.at("members").get<std::vector<std::string>>();
     for (const auto& [id, member] : j.at("nodes").items()) r.nodes[id] = member.get<std::string>();
     if (j.contains("handed")) r.handed = j.at("handed").get<std::map<std::string, std::uint64_t>>();
+    // A record of an earlier version has none, a damaged entry is left out: the heir of that
+    // node rebuilds it from its journal, the placement stands.
+    if (const auto f = j.find("handed_from"); f != j.end() && f->is_object())
+      for (const auto& [id, member] : f->items())
+        if (member.is_string()) r.handed_from[id] = member.get<std::string>();
     if (const auto c = j.find("costs"); c != j.end() && c->is_object()) r.costs = costs_of(*c);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(std::string("the placement lacks a field or has a wrong one: ") +

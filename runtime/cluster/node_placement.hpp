@@ -58,6 +58,10 @@ struct placement_record {
   // their new process publishes the outputs after it (docs/cluster.md, "When a placed process
   // dies"). Kept by later placements while the node stays where it went.
   std::map<std::string, std::uint64_t> handed;
+  // The process each of them moved off (as `handed`, kept while the node stays where it went):
+  // its checkpoint in the cluster lets the heir start the node from there instead of rebuilding
+  // it from the journal's start.
+  std::map<std::string, std::string> handed_from;
   // What its nodes were measured to cost when it was written (the next placement places by
   // them: a node that moves goes where it adds the least measured cost).
   node_costs costs;
@@ -87,6 +91,13 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
 std::map<std::string, std::uint64_t> hand_over(
     const placement_record& previous, const node_placement& next,
     const std::map<std::string, member_published>& reported);
+// The process each hand-over of `next` came from: for a node moving off its process, that one;
+// for a hand-over kept from `previous` (the node still where it went), the one it named.
+std::map<std::string, std::string> moved_from(const placement_record& previous,
+                                              const node_placement& next);
+// Both of the above into `next`: its handed seqs and where each came from.
+void record_hand_overs(placement_record& next, const placement_record& previous,
+                       const std::map<std::string, member_published>& reported);
 // The numbers of a JSON object of costs by NodeID; what is not a finite number is left out (a
 // record of a later version, or a damaged one, costs a node its cost, not its record).
 node_costs costs_of(const nlohmann::json& j);

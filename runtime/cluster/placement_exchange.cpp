@@ -146,7 +146,7 @@ placement_record placement_channel::choose(const std::string& self, const std::s
   }
   // What a member that is gone or away last said it published (its record, while its key
   // lasts) goes with its nodes.
-  if (previous) r.handed = hand_over(*previous, r.nodes, reported);
+  if (previous) record_hand_overs(r, *previous, reported);
   return r;
 }
 

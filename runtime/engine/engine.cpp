@@ -19,10 +19,6 @@ namespace shoal {
 
 namespace {
 constexpr std::size_t replay_queue_bytes = std::size_t{8} << 20;
-// A rebuild after a re-placement publishes what the dead process may not have sent at once: its
-// subscribers (ZeroMQ reconnects every 100 ms by default) are back on the new socket by then; a
-// PUB socket drops what it sends before a subscription arrives.
-constexpr auto resubscribe_grace = std::chrono::milliseconds(500);
 }  // namespace
 
 // ---- engine::impl helpers --------------------------------------------------------------------
@@ -95,13 +91,27 @@ std::uint64_t engine::impl::seq_after(const std::string& id) const {
   return seq;
 }
 
-std::shared_ptr<node_report> engine::impl::add_report(const plan_node& n) {
+std::shared_ptr<node_report> add_node_report(status_board& board, const plan_node& n) {
   node_report r;
   r.id = n.id;
   r.kind = n.kind;
   r.names = n.names;
   r.stream = n.is_stream();
-  return board->add(std::move(r));
+  return board.add(std::move(r));
+}
+
+std::optional<std::set<std::string>> listed_nodes(const Value& meta, const char* key) {
+  std::optional<std::set<std::string>> ids;
+  if (const Value* had = meta.find(key); had && had->is_list()) {
+    ids.emplace();
+    for (const auto& v : had->as_list())
+      if (v.is_string()) ids->insert(v.as_string());
+  }
+  return ids;
+}
+
+std::shared_ptr<node_report> engine::impl::add_report(const plan_node& n) {
+  return add_node_report(*board, n);
 }
 
 node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_t i,
@@ -395,15 +405,7 @@ void engine::impl::place_nodes_on_members() {
   // journal instead: placed, the nodes of a process that died came to it; not placed (a placed
   // process back after its nodes moved, or its dir run alone), it computes every node now.
   const Value cp = checkpoint_meta();
-  auto listed = [&](const char* key) {
-    std::optional<std::set<std::string>> ids;
-    if (const Value* had = cp.find(key); had && had->is_list()) {
-      ids.emplace();
-      for (const auto& v : had->as_list())
-        if (v.is_string()) ids->insert(v.as_string());
-    }
-    return ids;
-  };
+  auto listed = [&](const char* key) { return listed_nodes(cp, key); };
   std::vector<std::string> missing;
   if (const auto had = listed("computed"))
     for (std::size_t i = 0; i < graph->nodes.size(); ++i)
@@ -422,10 +424,14 @@ void engine::impl::place_nodes_on_members() {
   // A node it publishes now but did not then: what it stored of it before the checkpoint was
   // never sent by it, and its owner may not have sent it all. Rebuilt, it is sent from the seq
   // handed on with it (placed) or its start: duplicates, never a gap.
-  if (!missing.empty() || !new_here.empty()) rebuild_from_journal(missing, new_here);
+  if (!missing.empty() || !new_here.empty()) {
+    set_quiet_through(new_here);
+    if (!restore_handed_nodes(new_here)) rebuild_from_journal(missing, new_here);
+  }
   if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
   if (!placement) return;
   if (!standby) write_placement_now(*placement, true);
+  placed_checkpoint_uploads();
   std::size_t own = 0, copies = 0;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     if (graph->nodes[i].is_stream()) continue;
@@ -438,13 +444,14 @@ void engine::impl::place_nodes_on_members() {
       cfg.cluster.engine_id, placement->members.size(), instance, own, copies);
 }
 
-// The placement gives this process nodes its checkpoint lacks: every node it computes starts
-// empty and goes through the whole local journal again (same outputs, same seqs), publishing
-// only what its subscribers may not have had: after the seq handed with a node that moved here,
-// after the last one stored of a node it published before.
-void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
-                                        const std::set<std::string>& new_here) {
-  rebuild = true;
+// The placement gives this process nodes its checkpoint lacks. It publishes only what its
+// subscribers may not have had: after the seq handed with a node that moved here, after the last
+// one stored of a node it published before.
+//
+// rebuild_from_journal: every node it computes starts empty and goes through the whole local
+// journal again (same outputs, same seqs) — when the handed nodes cannot start from their last
+// process's checkpoint (restore_handed_nodes, engine_handover.cpp).
+void engine::impl::set_quiet_through(const std::set<std::string>& new_here) {
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     if (!computes(i) || !publishes(i)) continue;
     const std::string& id = graph->nodes[i].id;
@@ -457,6 +464,12 @@ void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
       quiet_through[id] = h->second;
     }  // else nobody said what was published of it: all of it again
   }
+}
+
+void engine::impl::rebuild_from_journal(const std::vector<std::string>& missing,
+                                        const std::set<std::string>& new_here) {
+  rebuild = true;
+  forget_backfill();  // every output is made again
   if (placement) {
     spdlog::warn(
         "cluster: this process publishes {} node(s) handed to it and computes {} its data dir's "
@@ -495,6 +508,7 @@ void engine::impl::keep_placement() {
     }
   }
   published_before = std::move(now);
+  offer_placed_uploads();
   if (standby) follow_placement();
 }
 
@@ -966,6 +980,7 @@ void engine::start() {
   // Last: admin commands (which may re-plan) never race the start-up above.
   m.progress.phase = "live";
   m.progress.live = true;
+  if (m.opt.live) m.start_backfill();
 
   spdlog::info(
       "engine {}: spawned {} node {} and {} stream {} ({} distinct of {} declared nodes, "
@@ -1023,7 +1038,9 @@ std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
     // Also into the cluster (an active engine computing every node): the same state and meta —
     // unless a node's state is missing (its checkpoint failed): restored elsewhere, that node
     // would start empty in the middle of the journal.
-    bool upload = m.uploader && m.computed.empty() && !m.fenced;
+    // A placed process's share goes under its own name, once its member record says it
+    // published what the checkpoint made (queue_placed_upload).
+    bool upload = m.uploader && !m.fenced;
     std::map<std::string, std::string> uploaded;
     for (std::size_t i = 0; i < m.node_actors.size(); ++i) {
       if (!m.computes(i)) continue;  // fed nothing: its state is no state
@@ -1051,7 +1068,14 @@ std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
       meta["published"] = Value(std::move(published));
     }
     std::string meta_bytes = to_msgpack(Value(std::move(meta)));
-    if (upload) m.uploader->offer({at, {}, m.base_graph_hash, meta_bytes, std::move(uploaded)});
+    if (upload) {
+      cluster_checkpoint cp{at, {}, m.base_graph_hash, meta_bytes, std::move(uploaded)};
+      if (m.placement) {
+        m.queue_placed_upload(std::move(cp));
+      } else {
+        m.uploader->offer(std::move(cp));
+      }
+    }
     g.put_meta("checkpoint", std::move(meta_bytes));
     // Queued as one group, committed together within commit_ms: ingest need not wait for it.
     m.writer->put_group(std::move(g));
@@ -1072,6 +1096,7 @@ void engine::stop() {
   auto& m = *impl_;
   if (!m.started || m.stopped) return;
   m.stopped = true;
+  m.stop_backfill();  // first: whatever fails below, no thread outlives the engine
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
   // No command may reach actors that are going away; its sessions (a console page's live
   // stream among them) close now, not when the engine object goes.

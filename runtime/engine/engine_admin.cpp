@@ -223,7 +223,12 @@ class engine_admin final : public admin_backend {
                         {"computed", computed},
                         {"handed", handed},
                         {"costs", by_name(m_.placement->costs)}};
+      // Where the nodes handed to it started: the checkpoint of the process they came from, or
+      // why not (then it rebuilt them from the journal's start).
+      if (!m_.handed_restore.is_null()) j["placement"]["handed_restore"] = m_.handed_restore;
     }
+    // The outputs of nodes handed to it, made from the journal's start once live.
+    if (!m_.backfill_state.is_null()) j["backfill"] = m_.backfill_state;
     if (m_.follower) {
       j["followed"] = m_.follower->followed();
       j["holder"] = m_.follower->holder();

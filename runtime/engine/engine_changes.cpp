@@ -335,15 +335,16 @@ json apply_quiet(engine::impl& m, const Control& c) {
     return apply_submit(m, arg_string(c, "text"), seqs);
   }
   if (c.kind == "remove") return apply_remove(m, arg_string(c, "strategy"));
-  if (c.kind == "restart") {
-    auto f = c.args.find("fresh");
-    return apply_restart(m, arg_string(c, "node"),
-                         f != c.args.end() && f->second.is_bool() && f->second.as_bool());
-  }
+  if (c.kind == "restart") return apply_restart(m, arg_string(c, "node"), control_flag(c, "fresh"));
   return {};  // time_mode and others: nothing to apply to the graph
 }
 
 }  // namespace
+
+bool control_flag(const Control& c, const char* key) {
+  const auto f = c.args.find(key);
+  return f != c.args.end() && f->second.is_bool() && f->second.as_bool();
+}
 
 std::string strategy_name_of(const std::string& text) {
   std::string name;

@@ -7,9 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <zmq.hpp>
 
 #include "messages/journal_record.hpp"
@@ -32,6 +34,20 @@
 
 namespace shoal {
 
+// A process that takes nodes after a re-placement publishes what the dead process may not have
+// sent only this long after binding its socket again: its subscribers (ZeroMQ reconnects every
+// 100 ms by default) are back by then; a PUB socket drops what it sends before a subscription
+// arrives.
+inline constexpr auto resubscribe_grace = std::chrono::milliseconds(500);
+
+// A node's report on `board`, as it starts.
+std::shared_ptr<node_report> add_node_report(status_board& board, const plan_node& n);
+// A boolean argument of a journaled change (a restart's "fresh"); false when absent.
+bool control_flag(const Control& c, const char* key);
+// The NodeIDs a checkpoint meta lists under `key` ("computed", "published"); none when it has no
+// such list (a checkpoint made before the nodes were placed).
+std::optional<std::set<std::string>> listed_nodes(const Value& meta, const char* key);
+
 struct engine::impl {
   config base_cfg;  // the config file(s), without runtime changes
   config cfg;       // what runs: base_cfg with rt applied
@@ -50,8 +66,9 @@ struct engine::impl {
   std::shared_ptr<store_writer> writer;
   // [cluster]: copies the committed journal to JetStream (after db and writer: it reads both).
   std::unique_ptr<journal_replicator> replicator;
-  // [cluster] checkpoints (members = 1): the active engine's checkpoints go to the cluster too;
-  // what an empty dir restored from there at its start.
+  // [cluster] checkpoints: this process's checkpoints go to the cluster too (the active engine's
+  // with members = 1, a placed process's share under its own name); what an empty dir restored
+  // from there at its start.
   std::unique_ptr<checkpoint_uploader> uploader;
   checkpoint_restore restored;
   std::string base_graph_hash;  // the config's graph, before runtime strategy changes
@@ -129,6 +146,43 @@ struct engine::impl {
   std::map<std::string, std::uint64_t> quiet_through;
   void rebuild_from_journal(const std::vector<std::string>& missing,
                             const std::set<std::string>& new_here);
+  // What the start publishes of the nodes it computes (quiet_through): of a node handed to it
+  // (`new_here`), the outputs after the seq handed with it; of its own, those after its last
+  // stored one.
+  void set_quiet_through(const std::set<std::string>& new_here);
+  // A placed heir (engine_handover.cpp): the nodes handed to it start from the checkpoint the
+  // process they came from put in the cluster, brought forward to this dir's checkpoint's
+  // position, instead of a rebuild of every node from the journal's start. False, with why in
+  // the log, when that cannot be done.
+  bool restore_handed_nodes(const std::set<std::string>& new_here);
+  // Its work; refuse(why) says why not and returns false. `from` gets the process they came from.
+  bool bring_handed_forward(const std::set<std::string>& new_here, std::string& from,
+                            std::chrono::steady_clock::time_point t0,
+                            const std::function<bool(const std::string&)>& refuse);
+  nlohmann::json handed_restore;  // what it did or why not, for admin `cluster`
+  // Then, once live: the outputs of the handed nodes before that checkpoint, made from the
+  // journal's start on a thread of low priority (stored, never published). A rebuild makes
+  // them anyway (forget_backfill).
+  void start_backfill();
+  void stop_backfill();
+  void forget_backfill();
+  std::thread backfill_thread;
+  ~impl() { stop_backfill(); }  // stop() joined it, unless it was never called
+  std::atomic<bool> backfill_stop{false};
+  nlohmann::json backfill_state;  // under graph_mu: for admin `cluster`
+  // A placed process's checkpoints go to the cluster under its own name
+  // (process_checkpoint_name), each once its member record says it published every output the
+  // checkpoint made: a heir restoring it publishes after the seq handed on, which comes from
+  // such a record, so nothing between the two is lost. Oldest first, at most a few.
+  struct placed_upload {
+    cluster_checkpoint cp;
+    member_published seqs;  // of the nodes it publishes, at the checkpoint
+  };
+  std::deque<placed_upload> placed_uploads;
+  std::mutex placed_uploads_mu;
+  void placed_checkpoint_uploads();  // makes the uploader, once placed
+  void queue_placed_upload(cluster_checkpoint cp);
+  void offer_placed_uploads();  // from keep_placement
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)

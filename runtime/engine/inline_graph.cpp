@@ -46,7 +46,8 @@ class inline_inbox final : public node_inbox {
 
 }  // namespace
 
-inline_graph::inline_graph(const plan& g, std::vector<node_runner_args> runners, flow_control& flow)
+inline_graph::inline_graph(const plan& g, std::vector<node_runner_args> runners, flow_control& flow,
+                           const std::vector<bool>& computed)
     : flow_(flow) {
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     nodes_.push_back(std::make_unique<node>());
@@ -54,6 +55,7 @@ inline_graph::inline_graph(const plan& g, std::vector<node_runner_args> runners,
   // Subscribers in the order the actor graph wires them (downstream first), so both graphs
   // deliver to a node's subscribers in the same order.
   for (std::size_t i = g.nodes.size(); i-- > 0;) {
+    if (!computed.empty() && !computed[i]) continue;
     for (std::size_t p = 0; p < g.nodes[i].inputs.size(); ++p) {
       nodes_[g.nodes[i].inputs[p].upstream]->subscribers.push_back(
           {nodes_[i].get(), static_cast<std::uint32_t>(p)});
@@ -65,6 +67,10 @@ inline_graph::inline_graph(const plan& g, std::vector<node_runner_args> runners,
 }
 
 inline_graph::~inline_graph() = default;
+
+const node_runner& inline_graph::runner(std::size_t i) const { return *nodes_[i]->runner; }
+
+void inline_graph::restart(std::size_t i, bool fresh) { nodes_[i]->runner->restart(fresh); }
 
 std::shared_ptr<node_inbox> inline_graph::inbox(std::size_t i) {
   return std::make_shared<inline_inbox>(*nodes_[i]->runner, flow_);

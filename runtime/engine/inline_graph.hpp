@@ -23,8 +23,11 @@ namespace shoal {
 class inline_graph {
  public:
   // runners[i]: the arguments of plan node i's runner. Flow control sees every input handled
-  // before inbox() returns, so nothing is ever in flight.
-  inline_graph(const plan& g, std::vector<node_runner_args> runners, flow_control& flow);
+  // before inbox() returns, so nothing is ever in flight. `computed` (empty: every node): the
+  // nodes fed; the others are fed nothing (a placed heir brings only a checkpoint's share
+  // forward, runtime/engine/engine_handover.cpp).
+  inline_graph(const plan& g, std::vector<node_runner_args> runners, flow_control& flow,
+               const std::vector<bool>& computed = {});
   ~inline_graph();
   inline_graph(const inline_graph&) = delete;
   inline_graph& operator=(const inline_graph&) = delete;
@@ -32,6 +35,9 @@ class inline_graph {
   // Where ingest hands stream node i's input.
   std::shared_ptr<node_inbox> inbox(std::size_t i);
   std::size_t size() const { return nodes_.size(); }
+  const node_runner& runner(std::size_t i) const;
+  // A journaled node restart, applied where it was recorded (node_runner::restart).
+  void restart(std::size_t i, bool fresh);
 
  private:
   struct node;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "actors/core/kind_registry.hpp"
+#include "messages/field_reader.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/engine/failpoints.hpp"
@@ -364,13 +365,24 @@ std::string node_runner::checkpoint() const {
                                     {"skipped_failed", Value(skipped_failed_)}}));
 }
 
-void node_runner::restore(const std::string& bytes) {
+std::uint64_t node_runner::checkpoint_seq(const std::string& bytes) {
   const Value v = from_msgpack(bytes, stored_data_limits());
-  cache_->restore(*v.find("window"));
-  kern_->restore_state(*v.find("kernel"));
-  out_seq_ = static_cast<std::uint64_t>(v.find("out_seq")->as_int());
-  forwarded_ts_ = v.find("forwarded_ts")->as_int();
-  events_in_ = static_cast<std::uint64_t>(v.find("events_in")->as_int());
+  return static_cast<std::uint64_t>(
+      require_non_negative_int(require_field(require_map(v, "checkpoint"), "out_seq"), "out_seq"));
+}
+
+void node_runner::restore(const std::string& bytes) {
+  const Value decoded = from_msgpack(bytes, stored_data_limits());
+  // Checked field by field: a damaged or foreign checkpoint fails the node with a reason.
+  const value_map& m = require_map(decoded, "checkpoint");
+  const Value& v = decoded;
+  cache_->restore(require_field(m, "window"));
+  kern_->restore_state(require_field(m, "kernel"));
+  out_seq_ =
+      static_cast<std::uint64_t>(require_non_negative_int(require_field(m, "out_seq"), "out_seq"));
+  forwarded_ts_ = require_int(require_field(m, "forwarded_ts"), "forwarded_ts");
+  events_in_ = static_cast<std::uint64_t>(
+      require_non_negative_int(require_field(m, "events_in"), "events_in"));
   if (const Value* s = v.find("skipped_failed"); s && s->is_int())
     skipped_failed_ = static_cast<std::uint64_t>(s->as_int());
   std::string reason;

@@ -100,6 +100,8 @@ class node_runner {
   void warm_done(const std::vector<std::uint32_t>& renumbered_ports);
 
   std::string checkpoint() const;  // msgpack: window, kernel, seq, failure, counters
+  // The last seq a checkpoint's node had made. Throws decode_error on other bytes.
+  static std::uint64_t checkpoint_seq(const std::string& bytes);
   std::string window() const;      // msgpack of the window, for admin
   bool failed() const { return failed_; }
   const std::string& reason() const { return reason_; }  // why FAILED

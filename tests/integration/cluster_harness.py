@@ -164,16 +164,16 @@ def scans_ingested(data, stream="feed.scan"):
     return next((n["outputs"] for n in nodes if n["name"] == stream), 0)
 
 
-def placed_engines(wd, cluster, feed_ep, names, nodes, engine_id, ttl_s, stream=""):
+def placed_engines(wd, cluster, feed_ep, names, nodes, engine_id, ttl_s, stream="", engine=lambda name: ""):
     """Configs for processes NAMES of one engine ENGINE_ID placed on all of them ([cluster]
     members = len(NAMES), heartbeat_ttl TTL_S), fed by one zmq source `feed` (FEED_EP) of a scan
-    stream `scan` (STREAM: more lines for its table) through NODES. Returns dicts by name: configs,
-    publish ports, data dirs, log paths."""
+    stream `scan` (STREAM: more lines for its table) through NODES; ENGINE(name): more [engine]
+    lines. Returns dicts by name: configs, publish ports, data dirs, log paths."""
     cfgs, ports, data, logs = {}, {}, {}, {}
     for name in names:
         cfgs[name], ports[name] = feed_config(
             wd, name, feed_ep, {"scan": f'schema = "scan"\none_per_bucket = true\n{stream}'}, nodes=nodes,
-            source='interval = "1s"')
+            engine=engine(name), source='interval = "1s"')
         open(cfgs[name], "a").write(f'\n[cluster]\n{cluster.servers_line}\nengine_id = "{engine_id}"\n'
                                     f'heartbeat_ttl = "{ttl_s}s"\nmembers = {len(names)}\n')
         data[name] = os.path.join(wd, name)

@@ -5,24 +5,28 @@ first scan and must not keep the graph from being placed), sent in bursts by thi
 one placed standby is killed with SIGKILL. Checked:
   - the active process moves its nodes (admin `cluster` no longer places any on it) within
     2 x heartbeat_ttl of the kill, onto the other standby (the active process takes none);
-  - that standby restarts on its data dir and rebuilds from its journal — also a node it held
-    as an upstream copy (stored, never published) — and publishes them from the seq handed on;
+  - that standby restarts on its data dir and starts the handed nodes from the checkpoint the
+    killed one put in the cluster, brought forward to its own checkpoint (no rebuild from the
+    journal's start) — also a node it held as an upstream copy (stored, never published) — and
+    publishes them from the seq handed on;
   - a subscriber of all three endpoints sees, for every node, seqs with no gap from its first
     to the last one a single-process replay has, and no seq twice with different bytes;
   - then the active process is killed (every scan journaled and replicated): the heir takes the
     lease, restarts as the active process with every node placed on it, and ingests the feed;
   - every scan sent is in the journal, and the last process's stored outputs of every node are
-    byte-identical to a single process replaying that journal."""
+    byte-identical to a single process replaying that journal (those of a node handed to it
+    before the checkpoint it started the node from, it made once live)."""
 import os
 import re
 import signal
 import time
 
+import msgpack
 import zmq
 
 from cluster_harness import (OutputLog, ScanBursts, cluster_state, local_cluster, placed_engines, receive_from_all,
                              scans_ingested, start_placed)
-from harness import bound_feed, check, check_parity, nodes_toml, parity_rows, run, wait_for, workdir
+from harness import bound_feed, check, check_parity, free_port, nodes_toml, parity_rows, run, wait_for, workdir
 
 TTL_S = 2
 ASSETS = [f"A{i}" for i in range(8)]
@@ -36,8 +40,10 @@ NODES = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret", "s
                    ("z5", "zscore", "ret", "window = 5"), ("zf", "zscore", "fast", "window = 10"))
 NAMES = ["ret", "fast", "slow", "z", "z5", "zf"]
 
+snapshot_ports = {n: free_port() for n in ("a", "b", "c")}
 cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), NODES, "pf", TTL_S,
-                                        stream='time = "auto"')
+                                        stream='time = "auto"',
+                                        engine=lambda n: f'snapshot = "tcp://127.0.0.1:{snapshot_ports[n]}"')
 # Every output each endpoint carries.
 outputs = OutputLog()
 stop_receiving = receive_from_all(ctx, ports, outputs)
@@ -50,6 +56,21 @@ burst = scans.burst
 
 
 for _ in range(10):
+    burst(25)
+
+
+def restart_all_fresh():
+    """Every node restarted cold through the active process: journaled, applied by every process
+    at that journal position, and by a heir going through the journal without the actor graph
+    (bringing a checkpoint forward, storing the outputs before it): their outputs after it differ
+    from those of nodes never restarted, so a heir that skipped it would not match."""
+    for node in NAMES:
+        r = run(["admin", "--socket", os.path.join(data["a"], "shoal.sock"), "restart", node, "--fresh"])
+        check(r.returncode == 0, f"restart {node} --fresh: {r.stdout}{r.stderr}")
+
+
+restart_all_fresh()
+for _ in range(2):
     burst(25)
 
 
@@ -72,6 +93,14 @@ computed = {n: set(cluster_state(data[n])["placement"]["computed"]) for n in ("b
 copies = {n: set(owned[n]) & computed["c" if n == "b" else "b"] for n in ("b", "c")}
 victim = max(("b", "c"), key=lambda n: (len(copies[n]), len(owned[n]), n))
 heir = "c" if victim == "b" else "b"
+# A placed process's checkpoint goes to the cluster once its member record says it published
+# what the checkpoint made (every 100 buckets here).
+uploaded_by = time.monotonic() + 60
+while cluster_state(data[victim]).get("checkpoint", {}).get("uploads", 0) < 1:
+    check(time.monotonic() < uploaded_by, f"{victim} put no checkpoint in the cluster: {cluster_state(data[victim])}")
+    burst(25)
+restart_all_fresh()  # after that checkpoint: the heir brings it forward through this one
+burst(5)
 procs[victim].send_signal(signal.SIGKILL)
 killed_at = time.monotonic()
 procs[victim].wait(timeout=10)
@@ -100,11 +129,43 @@ wait_for(lambda: "restarting on data dir" in open(logs[heir]).read(), timeout=10
          what=f"{heir} restarting to take the nodes of {victim}")
 wait_for(lambda: cluster_state(data[heir]).get("placement", {}).get("nodes") == after["nodes"], timeout=60,
          what=f"{heir} back with the new placement")
-rebuilt = re.search(r"publishes (\d+) node\(s\) handed to it and computes (\d+)", open(logs[heir]).read())
-check(rebuilt and int(rebuilt.group(1)) == len(owned[victim]),
-      f"{heir} did not rebuild the handed nodes: {open(logs[heir]).read()[-3000:]}")
+restored = cluster_state(data[heir])["placement"].get("handed_restore", {})
+check(restored.get("from") == instance[victim] and "why_not" not in restored
+      and 0 < restored["journal_pos"] <= restored["to"],
+      f"{heir} did not start the handed nodes from {victim}'s checkpoint: {restored}\n"
+      f"{open(logs[heir]).read()[-3000:]}")
+check(re.search(rf"the {len(owned[victim])} node\(s\) handed to this process start from {instance[victim]}'s "
+                r"checkpoint", open(logs[heir]).read()) and "rebuilds every node" not in open(logs[heir]).read(),
+      f"{heir}'s log: {open(logs[heir]).read()[-3000:]}")
 for _ in range(4):
     burst(25)
+# Once live, it makes the outputs of the handed nodes it never computed before that checkpoint
+# (its store lacked them) from the journal's start: stored, not published. Its snapshot endpoint
+# then serves each from seq 1, the bytes its subscribers had from the killed process.
+backfilled = sorted(set(owned[victim]) - computed[heir])
+if backfilled:
+    wait_for(lambda: cluster_state(data[heir]).get("backfill", {}).get("done"), timeout=60,
+             what=f"{heir} storing the outputs of {backfilled} before {victim}'s checkpoint: "
+                  f"{cluster_state(data[heir]).get('backfill')}")
+for node in backfilled:
+    req = ctx.socket(zmq.REQ)
+    req.setsockopt(zmq.LINGER, 0)
+    req.connect(f"tcp://127.0.0.1:{snapshot_ports[heir]}")
+    req.send(msgpack.packb({"topic": node, "n": 100_000}))
+    check(req.poll(10_000), f"no answer from {heir}'s snapshot endpoint")
+    answer = msgpack.unpackb(req.recv(), raw=False, strict_map_key=False)
+    req.close()
+    check(answer.get("ok"), f"snapshot of {node}: {answer}")
+    seqs = [o["seq"] for o in answer["outputs"]]
+    check(seqs and seqs == list(range(1, len(seqs) + 1)),
+          f"{heir} stores {node} as seqs {seqs[:3]}..{seqs[-3:]}, not from 1 without a gap")
+    compared = 0
+    for o in answer["outputs"]:
+        if (node, o["seq"]) in outputs.seen:
+            check(msgpack.unpackb(outputs.seen[(node, o["seq"])][0], raw=False, strict_map_key=False) == o,
+                  f"{node} seq {o['seq']}: {heir} stored other bytes than {victim} published")
+            compared += 1
+    check(compared > 0, f"nothing of {node} to compare")
 
 
 # Then the active process dies too, every scan journaled and in the cluster (a PUB/SUB feed has no
@@ -127,6 +188,8 @@ check(state["lease"] == state["placement"]["holder"] != first["holder"], f"{heir
 for _ in range(6):
     burst(25)
 wait_for(lambda: scans_ingested(data[heir]) == scans.sent, timeout=30, what=f"{heir} ingesting all {scans.sent} scans")
+wait_for(lambda: cluster_state(data[heir]).get("backfill", {"done": True}).get("done"), timeout=60,
+         what=f"{heir} storing the outputs of the nodes handed to it: {cluster_state(data[heir]).get('backfill')}")
 final = cluster_state(data[heir])
 procs[heir].send_signal(signal.SIGTERM)
 check(procs[heir].wait(timeout=60) == 0, f"{heir} did not stop cleanly: {open(logs[heir]).read()[-3000:]}")
@@ -156,7 +219,8 @@ check(sorted(final["placement"]["computed"]) == sorted(NAMES), f"{heir} computes
 rows = check_parity(single, data[heir], f"{heir} differs from the single process")
 check(set(NAMES + ["feed.scan"]) <= set(rows), f"{heir} lacks a node: {sorted(rows)}")
 print(f"ok: {scans.sent} scans in bursts; {victim}'s nodes {owned[victim]} moved to {heir} {took:.2f} s after the "
-      f"kill ({sorted(copies[victim])} upstream copies there); {heir} rebuilt ({rebuilt.group(1)} handed, "
-      f"{rebuilt.group(2)} missing from its checkpoint); the active process killed, {heir} ingested again "
+      f"kill ({sorted(copies[victim])} upstream copies there); {heir} started them from {victim}'s checkpoint "
+      f"at journal record {restored['journal_pos']}, brought to its own at {restored['to']} in {restored['ms']} ms; "
+      f"the active process killed, {heir} ingested again "
       f"{became_active:.2f} s later; measured costs (kernel µs per input event) "
       f"{ {k: round(v * 1e6, 2) for k, v in sorted(after['costs'].items())} }")

@@ -16,7 +16,8 @@ import sys
 build, source = (os.path.abspath(p) for p in sys.argv[1:3])
 CAF_ALLOWED = {"runtime/engine/node_host.cpp", "runtime/engine/engine.cpp",
                "runtime/engine/engine_changes.cpp", "runtime/engine/engine_admin.cpp",
-               "runtime/engine/engine_metrics.cpp", "runtime/engine/engine_replay.cpp"}
+               "runtime/engine/engine_metrics.cpp", "runtime/engine/engine_replay.cpp",
+               "runtime/engine/engine_handover.cpp"}
 
 
 def deps_of(depfile):

@@ -151,6 +151,7 @@ TEST_CASE("a placement goes through its JSON form unchanged") {
   r.members = {"h-1", "h-2"};
   r.nodes = {{"n1", "h-1"}, {"n2", "h-2"}};
   r.handed = {{"n2", 7}};
+  r.handed_from = {{"n2", "h-3"}};
   r.costs = {{"n1", 0.25}, {"n2", 1.5e-6}};
   const auto back = decode_placement(encode_placement(r));
   CHECK(back.costs == r.costs);
@@ -159,8 +160,15 @@ TEST_CASE("a placement goes through its JSON form unchanged") {
   CHECK(back.members == r.members);
   CHECK(back.nodes == r.nodes);
   CHECK(back.handed == r.handed);
-  CHECK(decode_placement(R"({"holder": "h", "graph_hash": "g", "members": [], "nodes": {}})")
-            .handed.empty());
+  CHECK(back.handed_from == r.handed_from);
+  const auto old =
+      decode_placement(R"({"holder": "h", "graph_hash": "g", "members": [], "nodes": {}})");
+  CHECK(old.handed.empty());
+  CHECK(old.handed_from.empty());
+  // A damaged hand-over source costs that node its checkpoint, not the placement its record.
+  const auto odd = decode_placement(
+      R"({"holder": "h", "graph_hash": "g", "members": [], "nodes": {}, "handed_from": {"n1": 7, "n2": "h-2"}})");
+  CHECK(odd.handed_from == std::map<std::string, std::string>{{"n2", "h-2"}});
   CHECK_THROWS_WITH(decode_placement("[1]"), Contains("not a JSON object"));
   CHECK_THROWS_WITH(decode_placement(R"({"holder": "h"})"), Contains("lacks a field"));
   CHECK_THROWS_AS(place_nodes({node("a")}, {}), std::invalid_argument);
@@ -223,7 +231,9 @@ TEST_CASE("a lost member's nodes go to the open members with what it had publish
   for (const auto& [id, m] : r.nodes) {
     CHECK(next.nodes.at(id) == (m == "c" ? "b" : m));
     if (m == "c") CHECK(next.handed.at(id) == (id == first_of_c ? 41u : 0u));
+    if (m == "c") CHECK(next.handed_from.at(id) == "c");  // its checkpoint is c's
   }
+  CHECK(next.handed_from.size() == on_c);
   // b dies too before it said what it published: the seqs handed to it are handed on; a report
   // below them (it was still rebuilding) does not take them back.
   const auto last = place_after_loss(g, next, {"b"}, {{"b", {{first_of_c, 30}}}}, {});
@@ -276,6 +286,11 @@ TEST_CASE("hand-overs follow the nodes that move and stay with those that do not
   // Nobody said anything: a moved node starts from 0 (all of it again), unless it was handed.
   CHECK(hand_over(previous, {{"n4", "b"}, {"n3", "b"}}, {}) ==
         std::map<std::string, std::uint64_t>{{"n3", 50}, {"n4", 0}});
+  // Where each came from: the process it moves off, or for n2 (still where it went) the one the
+  // last hand-over named; n3 moves again, off c.
+  previous.handed_from = {{"n2", "d"}, {"n3", "e"}};
+  CHECK(moved_from(previous, next) ==
+        std::map<std::string, std::string>{{"n2", "d"}, {"n3", "c"}, {"n4", "c"}, {"n5", "b"}});
 }
 
 TEST_CASE("a member's reports of what it published do not go back") {

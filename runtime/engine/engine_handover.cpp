@@ -1,0 +1,455 @@
+// A placed process's nodes handed to another when it dies (docs/cluster.md, "When a placed
+// process dies"): each placed process puts its checkpoints in the cluster under its own name, and
+// the heir starts the nodes handed to it from the last of them instead of rebuilding every node it
+// computes from the journal's start.
+//
+// The two checkpoints are at different journal positions: the dead process's (P) and the heir's
+// own (Q, later: it kept following after the death). The heir brings the dead one's share it now
+// computes from P to Q alone, inline, over its local journal, storing the outputs again (the same
+// bytes); checks that every node both checkpoints hold ends at Q in the state its own checkpoint
+// has (the same journal gives the same state); only then goes through P..Q once more to publish
+// what the handed nodes made after the seq handed with them, so a refusal never leaves subscribers
+// with bytes a rebuild would contradict. It writes the union as its checkpoint at Q, and the start
+// goes on from Q as after any restart.
+//
+// Its store then lacks the outputs the dead process made of a handed node before P (they were in
+// the dead process's store). Once live, a thread of low priority computes them from the journal's
+// start to P and stores them (never publishes them): the same bytes under the same seqs, so the
+// dir ends up holding what a rebuild would have given, without the takeover waiting for it. What
+// is left to do is in the dir's meta ("handed_backfill"): a process stopped meanwhile finishes it
+// at its next start.
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "messages/msgpack_codec.hpp"
+#include "runtime/engine/engine_impl.hpp"
+
+namespace shoal {
+
+namespace {
+
+// A placed process keeps this many checkpoints waiting for its member record to cover them.
+constexpr std::size_t max_placed_uploads = 4;
+
+// The dir's meta key saying which nodes' outputs before which journal record its store still
+// lacks (msgpack {through, nodes}; empty: none).
+constexpr const char* backfill_meta = "handed_backfill";
+
+// Records per batch of an inline pass: between batches it looks for a stop, and the backfill
+// waits for its outputs to be committed (it never fills the writer's queue the live nodes share).
+constexpr std::uint64_t pass_batch = 512;
+
+struct pending_backfill {
+  std::uint64_t through = 0;
+  std::set<std::string> nodes;
+};
+
+std::optional<pending_backfill> read_backfill(const store& db) {
+  const auto bytes = db.get_meta(backfill_meta);
+  if (!bytes || bytes->empty()) return std::nullopt;
+  const Value v = from_msgpack(*bytes);
+  pending_backfill b;
+  if (const Value* t = v.find("through"); t && t->is_int())
+    b.through = static_cast<std::uint64_t>(t->as_int());
+  b.nodes = listed_nodes(v, "nodes").value_or(std::set<std::string>{});
+  if (b.nodes.empty() || b.through == 0) return std::nullopt;
+  return b;
+}
+
+std::string encode_backfill(const pending_backfill& b) {
+  value_list nodes;
+  for (const auto& id : b.nodes) nodes.emplace_back(id);
+  return to_msgpack(
+      Value(value_map{{"through", Value(b.through)}, {"nodes", Value(std::move(nodes))}}));
+}
+
+// The nodes `fed` of plan p run inline, without actors, over a stretch of the journal. setup(i, a)
+// completes runner i's arguments (checkpoint, writer, publisher).
+class inline_pass {
+ public:
+  inline_pass(std::shared_ptr<const plan> p, const std::vector<bool>& fed,
+              const std::function<void(std::size_t, node_runner_args&)>& setup)
+      : plan_(std::move(p)), fed_(fed) {
+    std::vector<node_runner_args> runners;
+    std::vector<std::shared_ptr<node_report>> reports;
+    for (std::size_t i = 0; i < plan_->nodes.size(); ++i) {
+      node_runner_args a;
+      a.graph = plan_;
+      a.index = i;
+      a.board = board_;
+      a.report = add_node_report(*board_, plan_->nodes[i]);
+      reports.push_back(a.report);
+      if (fed_[i]) setup(i, a);
+      runners.push_back(std::move(a));
+    }
+    graph_ = std::make_unique<inline_graph>(*plan_, std::move(runners), flow_, fed_);
+    std::map<std::string, ingest_target, std::less<>> streams;
+    for (std::size_t i = 0; i < plan_->nodes.size(); ++i)
+      if (fed_[i] && plan_->nodes[i].is_stream())
+        for (const auto& name : plan_->nodes[i].names)
+          streams[name] = {graph_->inbox(i), reports[i]};
+    feed_ = std::make_unique<ingest>(std::move(streams), nullptr, flow_, board_);
+  }
+
+  const inline_graph& graph() const { return *graph_; }
+
+  // Journal records from+1..to of db, as catch_up hands them to the actor graph: a node restart
+  // applied where it was recorded, a stream's time mode changing nothing a node computes.
+  // after_batch() runs between batches; false from it stops the pass. Returns why the pass did
+  // not get through `to` ("" when it did).
+  std::string run(const store& db, std::uint64_t from, std::uint64_t to,
+                  const std::function<bool()>& after_batch) {
+    for (std::uint64_t pos = from; pos < to;) {
+      const std::uint64_t first = pos + 1;
+      const auto batch = db.read_records(&pos, std::min(pass_batch, to - pos));
+      if (batch.empty()) return "the journal ends before record " + std::to_string(to);
+      for (std::size_t k = 0; k < batch.size(); ++k)
+        if (!feed(batch[k]))
+          return "journal record " + std::to_string(first + k) +
+                 " changes the graph, which only the actor graph goes through";
+      if (!after_batch()) return "stopped";
+    }
+    return "";
+  }
+
+ private:
+  bool feed(const journal_record& r) {
+    const auto* c = std::get_if<Control>(&r);
+    if (!c) {
+      feed_->forward(r);
+      return true;
+    }
+    if (c->kind == "submit" || c->kind == "remove") return false;  // never in a placed graph
+    if (c->kind != "restart") return true;
+    const Value* node = c->args.count("node") ? &c->args.at("node") : nullptr;
+    if (!node || !node->is_string()) return true;  // as apply_control: nothing to restart
+    const auto i = plan_->by_name.find(node->as_string());
+    if (i != plan_->by_name.end() && fed_[i->second])
+      graph_->restart(i->second, control_flag(*c, "fresh"));
+    return true;
+  }
+
+  std::shared_ptr<const plan> plan_;
+  std::vector<bool> fed_;
+  std::shared_ptr<status_board> board_ = std::make_shared<status_board>();
+  flow_control flow_;
+  std::unique_ptr<inline_graph> graph_;
+  std::unique_ptr<ingest> feed_;
+};
+
+}  // namespace
+
+bool engine::impl::restore_handed_nodes(const std::set<std::string>& new_here) {
+  if (!placement || !cfg.cluster.checkpoints || new_here.empty() || !db) return false;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string from;
+  auto refuse = [&](const std::string& why) {
+    spdlog::warn(
+        "cluster: the {} node(s) handed to this process do not start from {} checkpoint in the "
+        "cluster: {}",
+        new_here.size(), from.empty() ? "their last process's" : from + "'s", why);
+    std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it
+    handed_restore = {{"from", from}, {"why_not", why}};
+    return false;
+  };
+  try {
+    return bring_handed_forward(new_here, from, t0, refuse);
+  } catch (const std::exception& e) {  // it only shortens the start: the rebuild is there
+    return refuse(e.what());
+  }
+}
+
+bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, std::string& from,
+                                        std::chrono::steady_clock::time_point t0,
+                                        const std::function<bool(const std::string&)>& refuse) {
+  auto name_of = [&](const std::string& id) {
+    for (const auto& n : graph->nodes)
+      if (n.id == id) return n.name();
+    return id;
+  };
+  for (const auto& id : new_here) {
+    const auto f = placement->handed_from.find(id);
+    if (f == placement->handed_from.end())
+      return refuse("the placement does not say which process " + name_of(id) + " came from");
+    if (!from.empty() && f->second != from)
+      return refuse("they came from two processes, " + from + " and " + f->second);
+    from = f->second;
+  }
+  const Value own = checkpoint_meta();
+  const std::uint64_t to = checkpoint_position();
+  const auto cp = read_process_checkpoint(cfg.cluster, from);
+  if (!cp) return refuse("it put no checkpoint in the cluster");
+  const std::string at = "journal record " + std::to_string(cp->journal_pos);
+  if (cp->journal_pos > to)
+    return refuse("its checkpoint, at " + at + ", is later than this dir's, at journal record " +
+                  std::to_string(to));
+  const checkpoint_fit fit = fit_checkpoint(
+      *cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
+      db->journal_last());
+  if (!fit.why_not.empty()) return refuse("its checkpoint " + fit.why_not);
+  const std::set<std::string> theirs =
+      listed_nodes(fit.meta, "computed").value_or(std::set<std::string>{});
+  const std::set<std::string> mine =
+      listed_nodes(own, "computed").value_or(std::set<std::string>{});
+  // What it brings forward: what it computes now of the dead process's share (both sets hold
+  // every node upstream of their nodes, so this one does too).
+  std::vector<bool> lagging(graph->nodes.size());
+  std::size_t brought_nodes = 0;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    const std::string& id = graph->nodes[i].id;
+    if (!computes(i)) continue;
+    lagging[i] = theirs.count(id) != 0;
+    if (lagging[i] && !cp->state.count(id))
+      return refuse("its checkpoint holds no state of " + name_of(id));
+    if (!lagging[i] && !mine.count(id)) return refuse(name_of(id) + " is in neither checkpoint");
+    brought_nodes += lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
+  }
+  // A handed node's subscribers had its outputs through the seq handed with it, no more: the
+  // checkpoint must not be past it, or the outputs between would never be published.
+  for (const auto& id : new_here) {
+    if (!theirs.count(id)) return refuse("its checkpoint did not compute " + name_of(id));
+    const auto h = placement->handed.find(id);
+    const std::uint64_t handed = h != placement->handed.end() ? h->second : 0;
+    const std::uint64_t seq = node_runner::checkpoint_seq(cp->state.at(id));
+    if (seq > handed)
+      return refuse("its checkpoint of " + name_of(id) + " is at seq " + std::to_string(seq) +
+                    ", past seq " + std::to_string(handed) + " it was known to have published");
+  }
+
+  progress.phase = "bringing handed nodes forward";
+  progress.through = cp->journal_pos;
+  progress.last = to;
+  auto not_stopped = [this] { return !(opt.stop && opt.stop->load(std::memory_order_relaxed)); };
+  auto restored = [&](std::size_t i, node_runner_args& a) {
+    a.checkpoint = cp->state.at(graph->nodes[i].id);
+  };
+  // First with nothing published: the outputs stored (a rebuild would store the same), the
+  // states at Q checked.
+  inline_pass check(graph, lagging, [&](std::size_t i, node_runner_args& a) {
+    restored(i, a);
+    a.writer = writer;
+  });
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (lagging[i] && check.graph().runner(i).reason().rfind("checkpoint cannot", 0) == 0)
+      return refuse("its checkpoint of " + name_of(graph->nodes[i].id) +
+                    " cannot be restored: " + check.graph().runner(i).reason());
+  if (auto why = check.run(*db, cp->journal_pos, to, not_stopped); !why.empty()) return refuse(why);
+  const std::map<std::string, std::string> states = db->all_state();
+  store_writer::group g;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    if (!lagging[i]) continue;
+    const std::string& id = graph->nodes[i].id;
+    std::string state = check.graph().runner(i).checkpoint();
+    bytes += state.size();
+    if (mine.count(id)) {
+      // Both checkpoints had it: the same journal must have brought it to the same state.
+      const auto it = states.find(id);
+      if (it == states.end() || it->second != state)
+        return refuse(name_of(id) + ", brought forward to journal record " + std::to_string(to) +
+                      ", differs from this dir's checkpoint of it there");
+      continue;
+    }
+    g.put_state(id, std::move(state));
+  }
+  // Then again from P, publishing what the handed nodes made after their handed seqs (and
+  // nothing of the others: quiet_through is their last stored seq). Its subscribers are back
+  // on the socket bound again by now.
+  if (pub) {
+    std::this_thread::sleep_for(resubscribe_grace);
+    inline_pass publish(graph, lagging, [&](std::size_t i, node_runner_args& a) {
+      restored(i, a);
+      a.pub = opt.publish && publishes(i) ? pub : nullptr;
+      if (auto q = quiet_through.find(graph->nodes[i].id); q != quiet_through.end())
+        a.quiet_through = q->second;
+    });
+    if (auto why = publish.run(*db, cp->journal_pos, to, not_stopped); !why.empty())
+      return refuse(why);
+  }
+  // The dir's checkpoint at `to` now holds every node this process computes, and says it
+  // published the handed nodes (through here): the start goes on from it as after a restart.
+  value_list computed, published;
+  for (const auto& id : mine) computed.emplace_back(id);
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    const std::string& id = graph->nodes[i].id;
+    if (lagging[i] && !mine.count(id)) computed.emplace_back(id);
+    if (computes(i) && publishes(i)) published.emplace_back(id);
+  }
+  value_map meta = own.as_map();
+  meta["computed"] = Value(std::move(computed));
+  meta["published"] = Value(std::move(published));
+  g.put_meta("checkpoint", to_msgpack(Value(std::move(meta))));
+  // The nodes this dir never computed lack their outputs before the dead one's checkpoint: they
+  // are made once live (with what an earlier hand-over left to make).
+  pending_backfill backfill = read_backfill(*db).value_or(pending_backfill{});
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (lagging[i] && !mine.count(graph->nodes[i].id) && !graph->nodes[i].is_stream())
+      backfill.nodes.insert(graph->nodes[i].id);
+  backfill.through = std::max(backfill.through, cp->journal_pos);
+  if (!backfill.nodes.empty()) g.put_meta(backfill_meta, encode_backfill(backfill));
+  writer->put_group(std::move(g));
+  writer->flush();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  spdlog::info(
+      "cluster: the {} node(s) handed to this process start from {}'s checkpoint in the cluster at "
+      "{}, brought forward with {} more it computes to this dir's checkpoint at journal record {} "
+      "({} records, {} ms): no rebuild from the journal's start",
+      new_here.size(), from, at, brought_nodes - new_here.size(), to, to - cp->journal_pos, ms);
+  std::lock_guard graph_lock(graph_mu);
+  handed_restore = {{"from", from},   {"journal_pos", cp->journal_pos},
+                    {"to", to},       {"nodes", brought_nodes},
+                    {"bytes", bytes}, {"ms", ms}};
+  return true;
+}
+
+void engine::impl::forget_backfill() {
+  if (db && db->get_meta(backfill_meta)) writer->put_meta(backfill_meta, "");
+}
+
+void engine::impl::start_backfill() {
+  if (!db || !writer) return;
+  std::optional<pending_backfill> b;
+  try {
+    b = read_backfill(*db);
+  } catch (const decode_error& e) {
+    spdlog::warn("data dir {}: its meta {} cannot be read ({}): left as it is", opt.data_dir,
+                 backfill_meta, e.what());
+  }
+  if (!b) return;
+  // Every node upstream of them is computed again from the journal's start, but only theirs are
+  // stored: the others' outputs are in the store already.
+  std::vector<bool> need(graph->nodes.size());
+  std::size_t stored = 0;
+  for (std::size_t i = graph->nodes.size(); i-- > 0;) {
+    if (b->nodes.count(graph->nodes[i].id)) {
+      need[i] = true;
+      ++stored;
+    }
+    if (!need[i]) continue;
+    for (const auto& in : graph->nodes[i].inputs) need[in.upstream] = true;
+  }
+  if (stored == 0) {  // the graph no longer has them
+    forget_backfill();
+    return;
+  }
+  backfill_state = {{"nodes", stored}, {"through", b->through}, {"done", false}};
+  spdlog::info(
+      "cluster: data dir {} lacks the outputs of {} node(s) handed to it before journal record "
+      "{}: a thread of low priority makes them from the journal's start",
+      opt.data_dir, stored, b->through);
+  // Its own plan: an admin change may replace the engine's meanwhile.
+  backfill_thread = std::thread([this, planned = graph, need = std::move(need), b = *b] {
+    // Below the live nodes for the cores; for the writer, it waits for its own outputs to be
+    // committed after each batch.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string why_not;
+    try {
+      inline_pass pass(planned, need, [&](std::size_t i, node_runner_args& a) {
+        if (b.nodes.count(planned->nodes[i].id)) a.writer = writer;
+      });
+      why_not = pass.run(*db, 0, b.through, [&] {
+        writer->flush();
+        return !backfill_stop.load(std::memory_order_relaxed);
+      });
+      if (why_not == "stopped") return;  // the next start goes on
+      if (why_not.empty()) {
+        writer->put_meta(backfill_meta, "");
+        writer->flush();
+      }
+    } catch (const std::exception& e) {  // a store that failed, a damaged record
+      why_not = e.what();
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::lock_guard graph_lock(graph_mu);
+    backfill_state["done"] = why_not.empty();
+    if (!why_not.empty()) {
+      backfill_state["why_not"] = why_not;
+      spdlog::warn(
+          "cluster: data dir {} does not hold the outputs of the handed node(s) before journal "
+          "record {} yet ({}): its next start tries again; `shoal replay` of it makes them",
+          opt.data_dir, b.through, why_not);
+      return;
+    }
+    backfill_state["seconds"] = s;
+    spdlog::info(
+        "cluster: data dir {} holds the outputs of the {} handed node(s) from their start again "
+        "(through journal record {}, in {:.2f} s)",
+        opt.data_dir, b.nodes.size(), b.through, s);
+  });
+}
+
+void engine::impl::stop_backfill() {
+  backfill_stop = true;
+  if (backfill_thread.joinable()) backfill_thread.join();
+}
+
+void engine::impl::placed_checkpoint_uploads() {
+  if (!cfg.cluster.checkpoints || uploader || !db) return;
+  std::function<std::uint64_t()> replicated = [] { return UINT64_MAX; };  // followed from there
+  if (replicator) replicated = [r = replicator.get()] { return r->stats().replicated; };
+  std::unique_ptr<checkpoint_uploader> u;
+  try {
+    u = std::make_unique<checkpoint_uploader>(
+        cfg.cluster, instance, std::move(replicated),
+        [d = db.get()](std::uint64_t seq) { return d->journal_bytes(seq); },
+        process_checkpoint_name(cfg.cluster, instance));
+  } catch (const std::exception& e) {
+    // A checkpoint there only shortens a heir's start.
+    spdlog::warn("cluster: this process's checkpoints do not go to the cluster: {}", e.what());
+    return;
+  }
+  std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it
+  uploader = std::move(u);
+}
+
+void engine::impl::queue_placed_upload(cluster_checkpoint cp) {
+  placed_upload up;
+  try {
+    for (const auto& id : own_ids())
+      if (auto s = cp.state.find(id); s != cp.state.end())
+        up.seqs[id] = node_runner::checkpoint_seq(s->second);
+  } catch (const decode_error& e) {
+    spdlog::warn("cluster: a checkpoint not put in the cluster: {}", e.what());
+    return;
+  }
+  up.cp = std::move(cp);
+  std::lock_guard lock(placed_uploads_mu);
+  placed_uploads.push_back(std::move(up));
+  if (placed_uploads.size() > max_placed_uploads) placed_uploads.pop_front();
+}
+
+void engine::impl::offer_placed_uploads() {
+  if (!uploader || fenced) return;
+  member_published listed;
+  {
+    std::lock_guard lock(member_mu);
+    if (!member) return;
+    listed = member->listed_published();
+  }
+  auto covered = [&](const placed_upload& up) {
+    for (const auto& [id, seq] : up.seqs) {
+      const auto w = listed.find(id);
+      if (seq > 0 && (w == listed.end() || w->second < seq)) return false;
+    }
+    return true;
+  };
+  std::optional<cluster_checkpoint> latest;
+  {
+    std::lock_guard lock(placed_uploads_mu);
+    while (!placed_uploads.empty() && covered(placed_uploads.front())) {
+      latest = std::move(placed_uploads.front().cp);
+      placed_uploads.pop_front();
+    }
+  }
+  if (latest) uploader->offer(std::move(*latest));
+}
+
+}  // namespace shoal

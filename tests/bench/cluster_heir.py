@@ -1,0 +1,129 @@
+"""A placed process killed, on this machine (scripts/bench, docs/cluster.md "When a placed process
+dies"): scenarios/blue (48 assets with order books, a scan every 2 ms) placed on three processes
+of one engine ([cluster] members = 3) on a local 3-server JetStream cluster, for SECONDS; then
+the standby publishing the most nodes is killed with kill -9, and the time is taken from the kill
+until the process its nodes go to is live again with them. Twice, each on a new engine: with
+`checkpoints = true` (the heir starts the handed nodes from the checkpoint the dead process put in
+the cluster) and `checkpoints = false` (it rebuilds every node it computes from its journal's
+start).
+
+Prints, as `name value` lines:
+  heir_journal_records     the journal's length at the kill (checkpoint run)
+  heir_rebuild_s           kill to the heir live with the handed nodes, rebuilding
+  heir_checkpoint_s        the same, from the dead process's checkpoint
+  heir_speedup             rebuild / checkpoint
+  heir_brought_forward     records and ms the heir took to bring the dead one's checkpoint to its own
+  heir_backfill_s          then, once live: storing the handed nodes' outputs before that checkpoint
+
+Both include the detection (about 4/3 x heartbeat_ttl = 1 s) and the half second the heir gives
+its subscribers to reconnect before it publishes.
+
+Usage: cluster_heir.py SHOAL_BIN [SECONDS]"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench_cluster import SOURCE, admin as admin_of, cluster_down, cluster_up, free_port
+
+SHOAL = sys.argv[1]
+SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
+TTL_S = 1
+
+
+def admin(data, cmd):
+    return admin_of(SHOAL, data, cmd)
+
+
+def blue_config(path, servers, engine_id, checkpoints):
+    text = open(os.path.join(SOURCE, "scenarios", "blue", "graph.toml")).read()
+    text = re.sub(r'^(snapshot|console|admin_token|metrics_http|data) = .*\n', "", text, flags=re.M)
+    text = re.sub(r'^publish = .*$', f'publish = "tcp://127.0.0.1:{free_port()}"', text, count=1, flags=re.M)
+    text = re.sub(r'^pace = .*$', 'pace = "2ms"', text, count=1, flags=re.M)
+    cluster = (f'\n[cluster]\n{servers}\nengine_id = "{engine_id}"\nheartbeat_ttl = "{TTL_S}s"\nmembers = 3\n'
+               f'checkpoints = {"true" if checkpoints else "false"}\n')
+    text = text.replace("\n[[source]]", cluster + "\n[[source]]", 1)
+    open(path, "w").write(text)
+
+
+def wait(what, cond, timeout=120):
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            sys.exit(f"cluster_heir.py: timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def run(work, servers, engine_id, checkpoints):
+    """Returns (seconds from the kill to the heir live, journal records at the kill, the heir's
+    admin `cluster`)."""
+    procs, data = {}, {}
+    for n in ("b", "c", "a"):
+        cfg = os.path.join(work, f"{engine_id}-{n}.toml")
+        blue_config(cfg, servers, engine_id, checkpoints)
+        data[n] = os.path.join(work, f"{engine_id}-{n}")
+        args = [SHOAL, "run", cfg, "--data", data[n], "--checkpoint-every", "300"]
+        procs[n] = subprocess.Popen(args + ([] if n == "a" else ["--standby"]), stdout=subprocess.DEVNULL,
+                                    stderr=open(data[n] + ".log", "w"))
+        if n != "a":
+            wait(f"{n} waiting for a placement", lambda: "waiting for the placement" in open(data[n] + ".log").read())
+    wait("the placement", lambda: all("placement" in admin(data[n], "cluster") for n in data))
+    time.sleep(SECONDS)
+    placement = admin(data["a"], "cluster")["placement"]
+    instance = {n: admin(data[n], "cluster")["placement"]["instance"] for n in ("b", "c")}
+    owned = {n: [k for k, v in placement["nodes"].items() if v == instance[n]] for n in instance}
+    victim = max(instance, key=lambda n: (len(owned[n]), n))
+    heir = "c" if victim == "b" else "b"
+    records = admin(data["a"], "cluster").get("committed", 0)
+    procs[victim].send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    procs[victim].wait()
+
+    def heir_live():
+        s = admin(data[heir], "cluster").get("placement", {})
+        return (all(s.get("nodes", {}).get(k) == instance[heir] for k in owned[victim])
+                and admin(data[heir], "status").get("state") == "live")
+
+    wait(f"{heir} live with {victim}'s nodes", heir_live)
+    took = time.monotonic() - killed
+    state = admin(data[heir], "cluster")
+    if checkpoints:
+        wait(f"{heir} storing the handed nodes' outputs",
+             lambda: admin(data[heir], "cluster").get("backfill", {"done": True}).get("done"))
+        state = admin(data[heir], "cluster")
+    for n, p in procs.items():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs.values():
+        p.wait(timeout=120)
+    return took, records, state
+
+
+work = tempfile.mkdtemp(prefix="shoal-heir-bench-")
+nats = os.path.join(work, "nats")
+try:
+    servers = cluster_up(nats)
+    full, _, _ = run(work, servers, "heir-full", False)
+    fast, records, state = run(work, servers, "heir-ckpt", True)
+    restored = state.get("placement", {}).get("handed_restore", {})
+    if "why_not" in restored or not restored:
+        sys.exit(f"cluster_heir.py: the heir did not start from the checkpoint: {restored}")
+    backfill = state.get("backfill", {})
+    print(f"heir_journal_records {records}")
+    print(f"heir_rebuild_s {full:.2f}  (checkpoints = false: every node it computes from the journal's start)")
+    print(f"heir_checkpoint_s {fast:.2f}  (from the dead process's checkpoint in the cluster)")
+    print(f"heir_speedup {full / fast:.2f}")
+    print(f"heir_brought_forward {restored['to'] - restored['journal_pos']} records, {restored['ms']} ms "
+          f"(of them 500 ms for its subscribers to reconnect)")
+    if backfill:
+        print(f"heir_backfill_s {backfill.get('seconds', 0):.2f}  (once live, at low priority: "
+              f"{backfill['nodes']} node(s) through journal record {backfill['through']})")
+    else:
+        print("heir_backfill_s 0  (none: the heir had computed every handed node as an upstream copy)")
+finally:
+    cluster_down(nats)
+    shutil.rmtree(work, ignore_errors=True)

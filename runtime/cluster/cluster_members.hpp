@@ -69,11 +69,13 @@ class member_heartbeat {
   // Written with the next renewal.
   void set_published(std::map<std::string, std::uint64_t> published);
   void set_costs(std::map<std::string, double> costs);
-  // What this process said it published in the write the cluster acknowledged two renewals
-  // before the last one (empty before there were three): the active process lists the members
-  // at each renewal, so it has read that write or a later one. A placed process's checkpoint
-  // goes to the cluster only once this covers it: a heir restoring it publishes from the seq
-  // handed on, which is the last one the active process read.
+  // What this process said it published in the write the cluster acknowledged two writes
+  // before the last one (empty before there were three). The active process of a placed engine
+  // lists the members at each renewal, so it has most likely read that write or a later one.
+  // A placed process's checkpoint goes to the cluster only once this covers it, so that its
+  // heir, which publishes from the seq handed on (the last the active process read), can most
+  // likely start from it; the heir refuses one past that seq (it would leave a gap) and
+  // rebuilds instead.
   std::map<std::string, std::uint64_t> listed_published() const;
   // Its key stays when this is destroyed, written once more with the role away (it expires
   // heartbeat_ttl later if the process does not come back): a placed process that restarts on

@@ -401,9 +401,11 @@ void engine::impl::place_nodes_on_members() {
   }
   if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
   // A node must not start from a checkpoint that did not compute it: its state would be missing
-  // and its seqs would start again. The process rebuilds every node it computes from its
-  // journal instead: placed, the nodes of a process that died came to it; not placed (a placed
-  // process back after its nodes moved, or its dir run alone), it computes every node now.
+  // and its seqs would start again. Placed, the nodes of a process that died came to it: a
+  // standby starts them from that process's checkpoint in the cluster when it can
+  // (restore_handed_nodes), else it rebuilds every node it computes from its journal; not placed
+  // (a placed process back after its nodes moved, or its dir run alone), it computes every node
+  // now and rebuilds.
   const Value cp = checkpoint_meta();
   auto listed = [&](const char* key) { return listed_nodes(cp, key); };
   std::vector<std::string> missing;
@@ -422,11 +424,16 @@ void engine::impl::place_nodes_on_members() {
         new_here.insert(graph->nodes[i].id);
   }
   // A node it publishes now but did not then: what it stored of it before the checkpoint was
-  // never sent by it, and its owner may not have sent it all. Rebuilt, it is sent from the seq
-  // handed on with it (placed) or its start: duplicates, never a gap.
+  // never sent by it, and its owner may not have sent it all. Restored or rebuilt, it is sent
+  // from the seq handed on with it (placed) or its start: duplicates, never a gap.
   if (!missing.empty() || !new_here.empty()) {
     set_quiet_through(new_here);
-    if (!restore_handed_nodes(new_here)) rebuild_from_journal(missing, new_here);
+    const handed_start how = restore_handed_nodes(new_here);
+    if (how == handed_start::stopped) {
+      stopped_in_start = true;  // its checkpoint stands as it was: the next start does it again
+      return;
+    }
+    if (how == handed_start::rebuild) rebuild_from_journal(missing, new_here);
   }
   if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
   if (!placement) return;
@@ -950,6 +957,7 @@ void engine::start() {
   if (m.opt.live && m.db) {
     if (m.cfg.cluster.enabled) m.progress.phase = "placing its nodes";
     m.place_nodes_on_members();
+    if (m.stopped_in_start) return;  // not live, nothing spawned: stop() writes no checkpoint
   }
   m.progress.phase = "spawning its nodes";
   std::lock_guard graph_lock(m.graph_mu);  // journaled changes in catch_up re-plan

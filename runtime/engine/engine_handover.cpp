@@ -42,7 +42,7 @@ constexpr const char* backfill_meta = "handed_backfill";
 
 // Records per batch of an inline pass: between batches it looks for a stop, and the backfill
 // waits for its outputs to be committed (it never fills the writer's queue the live nodes share).
-constexpr std::uint64_t pass_batch = 512;
+constexpr std::uint64_t pass_batch = 2048;
 
 struct pending_backfill {
   std::uint64_t through = 0;
@@ -144,8 +144,13 @@ class inline_pass {
 
 }  // namespace
 
-bool engine::impl::restore_handed_nodes(const std::set<std::string>& new_here) {
-  if (!placement || !cfg.cluster.checkpoints || new_here.empty() || !db) return false;
+engine::impl::handed_start engine::impl::restore_handed_nodes(
+    const std::set<std::string>& new_here) {
+  // Only a standby restarting to take them: an active process taking nodes at its start rebuilds
+  // them in its catch-up, its sources already journaling what a feed sends (this would hold
+  // them back).
+  if (!placement || !standby || !cfg.cluster.checkpoints || new_here.empty() || !db)
+    return handed_start::rebuild;
   const auto t0 = std::chrono::steady_clock::now();
   std::string from;
   auto refuse = [&](const std::string& why) {
@@ -158,10 +163,13 @@ bool engine::impl::restore_handed_nodes(const std::set<std::string>& new_here) {
     return false;
   };
   try {
-    return bring_handed_forward(new_here, from, t0, refuse);
+    if (bring_handed_forward(new_here, from, t0, refuse)) return handed_start::restored;
   } catch (const std::exception& e) {  // it only shortens the start: the rebuild is there
-    return refuse(e.what());
+    refuse(e.what());
   }
+  // A stop meanwhile: neither, the next start does it again (nothing here was written but
+  // outputs with the bytes they have anyway).
+  return opt.stop && opt.stop->load() ? handed_start::stopped : handed_start::rebuild;
 }
 
 bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, std::string& from,
@@ -228,11 +236,13 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   auto restored = [&](std::size_t i, node_runner_args& a) {
     a.checkpoint = cp->state.at(graph->nodes[i].id);
   };
-  // First with nothing published: the outputs stored (a rebuild would store the same), the
-  // states at Q checked.
+  // First with nothing published, the states at Q checked. It stores the outputs of the nodes
+  // it does not publish now (a rebuild would store the same); a handed node's are stored as they
+  // are published, below: a start that finds them stored takes them for sent.
+  const bool publishing = pub && opt.publish;
   inline_pass check(graph, lagging, [&](std::size_t i, node_runner_args& a) {
     restored(i, a);
-    a.writer = writer;
+    if (!publishing || !new_here.count(graph->nodes[i].id)) a.writer = writer;
   });
   for (std::size_t i = 0; i < graph->nodes.size(); ++i)
     if (lagging[i] && check.graph().runner(i).reason().rfind("checkpoint cannot", 0) == 0)
@@ -260,11 +270,12 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   // Then again from P, publishing what the handed nodes made after their handed seqs (and
   // nothing of the others: quiet_through is their last stored seq). Its subscribers are back
   // on the socket bound again by now.
-  if (pub) {
+  if (publishing) {
     std::this_thread::sleep_for(resubscribe_grace);
     inline_pass publish(graph, lagging, [&](std::size_t i, node_runner_args& a) {
       restored(i, a);
-      a.pub = opt.publish && publishes(i) ? pub : nullptr;
+      a.pub = publishes(i) ? pub : nullptr;
+      if (new_here.count(graph->nodes[i].id)) a.writer = writer;
       if (auto q = quiet_through.find(graph->nodes[i].id); q != quiet_through.end())
         a.quiet_through = q->second;
     });
@@ -345,7 +356,7 @@ void engine::impl::start_backfill() {
       "{}: a thread of low priority makes them from the journal's start",
       opt.data_dir, stored, b->through);
   // Its own plan: an admin change may replace the engine's meanwhile.
-  backfill_thread = std::thread([this, planned = graph, need = std::move(need), b = *b] {
+  backfill_thread = std::thread([this, planned = graph, need = std::move(need), b = *b, stored] {
     // Below the live nodes for the cores; for the writer, it waits for its own outputs to be
     // committed after each batch.
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
@@ -382,7 +393,7 @@ void engine::impl::start_backfill() {
     spdlog::info(
         "cluster: data dir {} holds the outputs of the {} handed node(s) from their start again "
         "(through journal record {}, in {:.2f} s)",
-        opt.data_dir, b.nodes.size(), b.through, s);
+        opt.data_dir, stored, b.through, s);
   });
 }
 
@@ -422,8 +433,10 @@ void engine::impl::queue_placed_upload(cluster_checkpoint cp) {
   }
   up.cp = std::move(cp);
   std::lock_guard lock(placed_uploads_mu);
+  // Full: the newest waiting one gives way. The oldest is the next one covered; dropping it
+  // instead could, at a fast cadence, drop every checkpoint before it is covered.
+  if (placed_uploads.size() >= max_placed_uploads) placed_uploads.pop_back();
   placed_uploads.push_back(std::move(up));
-  if (placed_uploads.size() > max_placed_uploads) placed_uploads.pop_front();
 }
 
 void engine::impl::offer_placed_uploads() {

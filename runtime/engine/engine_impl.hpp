@@ -152,9 +152,11 @@ struct engine::impl {
   void set_quiet_through(const std::set<std::string>& new_here);
   // A placed heir (engine_handover.cpp): the nodes handed to it start from the checkpoint the
   // process they came from put in the cluster, brought forward to this dir's checkpoint's
-  // position, instead of a rebuild of every node from the journal's start. False, with why in
-  // the log, when that cannot be done.
-  bool restore_handed_nodes(const std::set<std::string>& new_here);
+  // position, instead of a rebuild of every node from the journal's start. `rebuild`, with why
+  // in the log, when that cannot be done; `stopped` when a stop came meanwhile.
+  enum class handed_start { restored, rebuild, stopped };
+  handed_start restore_handed_nodes(const std::set<std::string>& new_here);
+  bool stopped_in_start = false;  // a stop came while it did: start() goes no further
   // Its work; refuse(why) says why not and returns false. `from` gets the process they came from.
   bool bring_handed_forward(const std::set<std::string>& new_here, std::string& from,
                             std::chrono::steady_clock::time_point t0,
@@ -171,9 +173,11 @@ struct engine::impl {
   std::atomic<bool> backfill_stop{false};
   nlohmann::json backfill_state;  // under graph_mu: for admin `cluster`
   // A placed process's checkpoints go to the cluster under its own name
-  // (process_checkpoint_name), each once its member record says it published every output the
-  // checkpoint made: a heir restoring it publishes after the seq handed on, which comes from
-  // such a record, so nothing between the two is lost. Oldest first, at most a few.
+  // (process_checkpoint_name), each once a member record the active process has most likely
+  // read says it published every output the checkpoint made (member_heartbeat::
+  // listed_published): its heir publishes after the seq handed on, and takes only a checkpoint
+  // not past it. Oldest first, at most a few. The checkpoint of a clean stop waits in vain (a
+  // heir then starts from the one before it).
   struct placed_upload {
     cluster_checkpoint cp;
     member_published seqs;  // of the nodes it publishes, at the checkpoint

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from bench_cluster import SOURCE, admin as admin_of, cluster_down, cluster_up, free_port
+from bench_cluster import admin as admin_of, blue_cluster_config, cluster_down, cluster_up
 
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -35,16 +35,8 @@ def admin(data, cmd):
 
 
 def blue_config(path, servers, checkpoints):
-    text = open(os.path.join(SOURCE, "scenarios", "blue", "graph.toml")).read()
-    # Its own port, no console, metrics or snapshot listeners, no data dir of its own.
-    text = re.sub(r'^(snapshot|console|admin_token|metrics_http|data) = .*\n', "", text, flags=re.M)
-    text = re.sub(r'^publish = .*$', f'publish = "tcp://127.0.0.1:{free_port()}"', text, count=1, flags=re.M)
-    text = re.sub(r'^pace = .*$', 'pace = "2ms"', text, count=1, flags=re.M)
-    cluster = (f'\n[cluster]\n{servers}\nengine_id = "bench-ckpt"\nheartbeat_ttl = "{TTL_S}s"\n'
-               f'checkpoints = {"true" if checkpoints else "false"}\n')
-    text = text.replace("\n[[source]]", cluster + "\n[[source]]", 1)
-    open(path, "w").write(text)
-    return path
+    return blue_cluster_config(path, f'{servers}\nengine_id = "bench-ckpt"\nheartbeat_ttl = "{TTL_S}s"\n'
+                                     f'checkpoints = {"true" if checkpoints else "false"}\n')
 
 
 def take_over(cfg, data):

@@ -20,7 +20,6 @@ its subscribers to reconnect before it publishes.
 
 Usage: cluster_heir.py SHOAL_BIN [SECONDS]"""
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -28,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from bench_cluster import SOURCE, admin as admin_of, cluster_down, cluster_up, free_port
+from bench_cluster import admin as admin_of, blue_cluster_config, cluster_down, cluster_up
 
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -40,14 +39,8 @@ def admin(data, cmd):
 
 
 def blue_config(path, servers, engine_id, checkpoints):
-    text = open(os.path.join(SOURCE, "scenarios", "blue", "graph.toml")).read()
-    text = re.sub(r'^(snapshot|console|admin_token|metrics_http|data) = .*\n', "", text, flags=re.M)
-    text = re.sub(r'^publish = .*$', f'publish = "tcp://127.0.0.1:{free_port()}"', text, count=1, flags=re.M)
-    text = re.sub(r'^pace = .*$', 'pace = "2ms"', text, count=1, flags=re.M)
-    cluster = (f'\n[cluster]\n{servers}\nengine_id = "{engine_id}"\nheartbeat_ttl = "{TTL_S}s"\nmembers = 3\n'
-               f'checkpoints = {"true" if checkpoints else "false"}\n')
-    text = text.replace("\n[[source]]", cluster + "\n[[source]]", 1)
-    open(path, "w").write(text)
+    blue_cluster_config(path, f'{servers}\nengine_id = "{engine_id}"\nheartbeat_ttl = "{TTL_S}s"\nmembers = 3\n'
+                              f'checkpoints = {"true" if checkpoints else "false"}\n')
 
 
 def wait(what, cond, timeout=120):

@@ -101,6 +101,40 @@ TEST_CASE("a checkpoint goes into the cluster in chunks and comes back byte for 
   check_equal(*cs.get(), small);
 }
 
+TEST_CASE("a placed process's checkpoints stay apart from its engine's and its peers'",
+          "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  const cluster_decl c = decl(server, "e1");
+  checkpoint_store engine(*link, c, 1000);
+  checkpoint_store b(*link, c, 1000, process_checkpoint_name(c, "vm-0000000b"));
+  checkpoint_store d(*link, c, 1000, process_checkpoint_name(c, "vm-0000000d"));
+  CHECK_FALSE(read_process_checkpoint(c, "vm-0000000b"));  // none yet
+  REQUIRE(engine.put(sample(20), "active").written);
+  REQUIRE(b.put(sample(7), "vm-0000000b").written);
+  REQUIRE(d.put(sample(9), "vm-0000000d").written);
+  // Each under its own head: a later one of the engine or a peer is no reason to refuse it.
+  CHECK(link->kv_get(engine.bucket(), "e1.vm-0000000b.head"));
+  CHECK(engine.get()->journal_pos == 20);
+  const auto back = read_process_checkpoint(c, "vm-0000000b");
+  REQUIRE(back);
+  check_equal(*back, sample(7));
+  CHECK(read_process_checkpoint(c, "vm-0000000d")->journal_pos == 9);
+  // Its chunks removed as the engine's are, within its own name only.
+  REQUIRE(b.put(sample(8), "vm-0000000b").written);
+  cluster_checkpoint small = sample(10);
+  small.state.clear();
+  REQUIRE(b.put(small, "vm-0000000b").written);
+  CHECK_FALSE(link->kv_get(b.bucket(), "e1.vm-0000000b.a.1"));
+  CHECK(link->kv_get(engine.bucket(), "e1.a.1"));
+  check_equal(*read_process_checkpoint(c, "vm-0000000b"), small);
+  // A damaged one names the process.
+  link->kv_delete(b.bucket(), "e1.vm-0000000b.a.0");
+  CHECK_THROWS_WITH(
+      read_process_checkpoint(c, "vm-0000000b"),
+      Catch::Contains("process vm-0000000b of engine e1") && Catch::Contains("is missing"));
+}
+
 TEST_CASE("an older checkpoint never replaces a newer one in the cluster", "[cluster]") {
   nats_server server;
   auto link = connect(server);

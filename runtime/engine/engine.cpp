@@ -60,12 +60,14 @@ void engine::impl::restore_from_cluster() {
 }
 
 std::unique_ptr<checkpoint_uploader> engine::impl::checkpoint_uploads(
-    const journal_replicator* r, const std::string& writer_name) const {
-  if (!cfg.cluster.checkpoints_in_cluster()) return nullptr;
+    const journal_replicator* r, const std::string& writer_name, const std::string& name) const {
+  // Without a replicator (a placed standby) the journal came from the cluster: all of it is there.
+  std::function<std::uint64_t()> replicated = [] { return UINT64_MAX; };
+  if (r) replicated = [r] { return r->stats().replicated; };
   try {
     return std::make_unique<checkpoint_uploader>(
-        cfg.cluster, writer_name, [r] { return r->stats().replicated; },
-        [d = db.get()](std::uint64_t seq) { return d->journal_bytes(seq); });
+        cfg.cluster, writer_name, std::move(replicated),
+        [d = db.get()](std::uint64_t seq) { return d->journal_bytes(seq); }, name);
   } catch (const std::exception& e) {
     // A checkpoint only shortens a takeover; the journal is what must reach the cluster.
     spdlog::warn("cluster: checkpoints do not go to the cluster: {}", e.what());
@@ -756,7 +758,9 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
     l->release();  // another standby may do better
     throw;
   }
-  auto u = checkpoint_uploads(r.get(), l->instance());  // connects: outside graph_mu too
+  // Connects: outside graph_mu too.
+  auto u =
+      cfg.cluster.checkpoints_in_cluster() ? checkpoint_uploads(r.get(), l->instance()) : nullptr;
   std::lock_guard graph_lock(graph_mu);
   lease = std::move(l);
   replicator = std::move(r);
@@ -887,7 +891,9 @@ void engine::start() {
       // A new host's empty dir: the nodes start from the cluster's checkpoint, not from the
       // journal's start (outputs before it are not in this dir; a replay of it makes them).
       if (had == 0 && m.db->journal_last() > 0) m.restore_from_cluster();
-      auto uploader = m.checkpoint_uploads(m.replicator.get(), m.lease->instance());
+      auto uploader = m.cfg.cluster.checkpoints_in_cluster()
+                          ? m.checkpoint_uploads(m.replicator.get(), m.lease->instance())
+                          : nullptr;
       std::lock_guard graph_lock(m.graph_mu);
       m.uploader = std::move(uploader);
     }

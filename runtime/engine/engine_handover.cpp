@@ -404,19 +404,9 @@ void engine::impl::stop_backfill() {
 
 void engine::impl::placed_checkpoint_uploads() {
   if (!cfg.cluster.checkpoints || uploader || !db) return;
-  std::function<std::uint64_t()> replicated = [] { return UINT64_MAX; };  // followed from there
-  if (replicator) replicated = [r = replicator.get()] { return r->stats().replicated; };
-  std::unique_ptr<checkpoint_uploader> u;
-  try {
-    u = std::make_unique<checkpoint_uploader>(
-        cfg.cluster, instance, std::move(replicated),
-        [d = db.get()](std::uint64_t seq) { return d->journal_bytes(seq); },
-        process_checkpoint_name(cfg.cluster, instance));
-  } catch (const std::exception& e) {
-    // A checkpoint there only shortens a heir's start.
-    spdlog::warn("cluster: this process's checkpoints do not go to the cluster: {}", e.what());
-    return;
-  }
+  // A checkpoint there only shortens a heir's start.
+  auto u = checkpoint_uploads(replicator.get(), instance,
+                              process_checkpoint_name(cfg.cluster, instance));
   std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it
   uploader = std::move(u);
 }

@@ -72,10 +72,12 @@ struct engine::impl {
   std::unique_ptr<checkpoint_uploader> uploader;
   checkpoint_restore restored;
   std::string base_graph_hash;  // the config's graph, before runtime strategy changes
-  // The uploader of an active engine whose journal `r` replicates (none when checkpoints stay
-  // local, or when it cannot connect: the journal is what must reach the cluster).
+  // An uploader of this process's checkpoints, `r` replicating its journal (null: a standby,
+  // whose journal came from the cluster), under `name` (process_checkpoint_name; empty: the
+  // engine's). None when it cannot connect: the journal is what must reach the cluster.
   std::unique_ptr<checkpoint_uploader> checkpoint_uploads(const journal_replicator* r,
-                                                          const std::string& writer_name) const;
+                                                          const std::string& writer_name,
+                                                          const std::string& name = {}) const;
   // The graph as of the dir's last checkpoint: the config plus the strategy changes before it.
   void adopt_checkpoint_graph();
   // A new host's empty dir, its journal just taken from the stream: the nodes start from the

@@ -183,11 +183,13 @@ void add_run_command(CLI::App& app, cli_result& result) {
         if (auto lease = eng->lease_taken()) {
           opt.standby = false;
           opt.lease = std::move(lease);
+          opt.reported = eng->reports_taken();
         }
         if (*stop_asked) {
           again = false;  // a signal while it stopped: no new start
           if (opt.lease) opt.lease->release();  // a standby elsewhere takes over at once
           opt.lease.reset();
+          opt.reported.clear();
         } else {
           default_stop_signals();
         }

@@ -110,14 +110,11 @@ void member_heartbeat::renew() {
     why = e.what();
   }
   std::optional<std::vector<cluster_member>> ms;
-  // Placed nodes move when their process's key expires: the active process of a placed engine
-  // lists at every renewal, so it sees that within heartbeat_ttl * 4/3 of the process's death.
-  bool active = false;
-  {
-    std::lock_guard lock(mu_);
-    active = me_.role == "active";
-  }
-  const unsigned list_every = c_.members > 1 && active ? 1 : 3;
+  // Placed nodes move when their process's key expires: every process of a placed engine lists
+  // at every renewal. The active process sees a death within heartbeat_ttl * 4/3; a standby that
+  // takes the lease of a dead active process has read its record of one or two writes before
+  // the last (listed_published's promise holds for it too).
+  const unsigned list_every = c_.members > 1 ? 1 : 3;
   const auto listing = std::chrono::steady_clock::now();
   if (why.empty() && renewals_++ % list_every == 0) {
     try {
@@ -130,6 +127,10 @@ void member_heartbeat::renew() {
   if (!why.empty() && error_.empty())
     spdlog::warn("cluster: renewing membership {}: {}", key_, why);
   if (ms) {
+    for (const auto& m : *ms) {
+      auto& seen = published_seen_[m.instance];
+      for (const auto& [id, seq] : m.published) seen[id] = std::max(seen[id], seq);
+    }
     members_ = std::move(*ms);
     members_read_at_ = listing;
   }
@@ -201,6 +202,12 @@ void member_heartbeat::keep_on_exit() {
 std::vector<cluster_member> member_heartbeat::members() const {
   std::lock_guard lock(mu_);
   return members_;
+}
+
+std::map<std::string, std::map<std::string, std::uint64_t>> member_heartbeat::published_seen()
+    const {
+  std::lock_guard lock(mu_);
+  return published_seen_;
 }
 
 std::chrono::steady_clock::time_point member_heartbeat::members_read_at() const {

@@ -87,6 +87,11 @@ class member_heartbeat {
   // engine: an admin request never waits on a cluster that does not answer), and why the last
   // renewal failed ("" when it did not).
   std::vector<cluster_member> members() const;
+  // What each member said it published, the highest seq of each node any listing of this process
+  // found (a member gone since, its key expired, included): a seq published once stays
+  // published. A placed standby that takes the lease of an active process that died hands the
+  // dead one's last report on with its nodes (its key may be gone by the time it places).
+  std::map<std::string, std::map<std::string, std::uint64_t>> published_seen() const;
   // When the listing members() returns began (the epoch when none succeeded yet).
   std::chrono::steady_clock::time_point members_read_at() const;
   std::string last_error() const;
@@ -99,6 +104,7 @@ class member_heartbeat {
   std::condition_variable cv_;
   cluster_member me_;
   std::vector<cluster_member> members_;
+  std::map<std::string, std::map<std::string, std::uint64_t>> published_seen_;
   std::deque<std::map<std::string, std::uint64_t>> written_published_;  // the last three
   std::chrono::steady_clock::time_point members_read_at_{};
   std::string error_;

@@ -70,7 +70,8 @@ std::optional<placement_record> placement_channel::read(const std::string& graph
 
 placement_record placement_channel::choose(const std::string& self, const std::string& lease,
                                            const plan& p, std::chrono::milliseconds wait,
-                                           bool wait_for_standbys) {
+                                           bool wait_for_standbys,
+                                           const std::map<std::string, member_published>& seen) {
   const cluster_decl& c = c_;
   jetstream_link& link = *link_;
   const auto wanted = static_cast<std::size_t>(c.members - 1);
@@ -145,7 +146,8 @@ placement_record placement_channel::choose(const std::string& self, const std::s
                         e.what() + "; start the processes of the last placement again");
   }
   // What a member that is gone or away last said it published (its record, while its key
-  // lasts) goes with its nodes.
+  // lasts, or as this process read it before) goes with its nodes.
+  for (const auto& [member, said] : seen) note_published(reported, member, said);
   if (previous) record_hand_overs(r, *previous, reported);
   return r;
 }

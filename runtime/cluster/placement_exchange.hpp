@@ -44,9 +44,12 @@ class placement_channel {
   // of the last placement of the same graph are kept where they can be. Writes nothing (write
   // does, once the process knows it can run its share). Throws cluster_error.
   // !wait_for_standbys (a takeover): places on those listed by the first read that succeeds,
-  // `wait` bounding only the reads that fail.
+  // `wait` bounding only the reads that fail. `seen`: what members said they published, as this
+  // process read it before (a standby that took the lease of an active process that died: the
+  // dead one's key may have expired by now); it goes with their nodes as what they list does.
   placement_record choose(const std::string& self, const std::string& lease, const plan& p,
-                          std::chrono::milliseconds wait, bool wait_for_standbys = true);
+                          std::chrono::milliseconds wait, bool wait_for_standbys = true,
+                          const std::map<std::string, member_published>& seen = {});
   // The process that took the lease writes its placement whatever the key holds (a process
   // that held the lease before may have written since this one read it: the lease decides).
   // patient: retries while a bucket just made has no leader (at start).

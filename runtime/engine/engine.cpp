@@ -398,7 +398,8 @@ void engine::impl::place_nodes_on_members() {
       placements = std::make_unique<placement_channel>(cfg.cluster);
       // A takeover places on the standbys running now: the engine ingests nothing meanwhile.
       const auto wait = std::max(cfg.cluster.expiry_wait(), std::chrono::milliseconds(10'000));
-      placement = placements->choose(instance, lease->instance(), *graph, wait, !lease_handed);
+      placement = placements->choose(instance, lease->instance(), *graph, wait, !lease_handed,
+                                     opt.reported);
     }
   }
   if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
@@ -728,6 +729,9 @@ void engine::impl::follow_journal() {
     {
       std::lock_guard lock(member_mu);
       handoff = std::move(l);
+      // The dead process's key may expire before the next start places: what it said it
+      // published goes with its nodes all the same (no seq published again from the start).
+      if (member) handoff_reports = member->published_seen();
     }
     restart = true;
   };
@@ -1185,6 +1189,11 @@ bool engine::restart_wanted() const { return impl_->restart; }
 std::shared_ptr<engine_lease> engine::lease_taken() const {
   std::lock_guard lock(impl_->member_mu);
   return impl_->handoff;
+}
+
+std::map<std::string, std::map<std::string, std::uint64_t>> engine::reports_taken() const {
+  std::lock_guard lock(impl_->member_mu);
+  return impl_->handoff_reports;
 }
 
 engine_counts engine::counts() const { return impl_->counts; }

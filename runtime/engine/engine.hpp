@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "runtime/engine/node_status.hpp"
@@ -45,6 +47,10 @@ struct engine_options {
   // [cluster]: the lease a placed standby took (engine::lease_taken): this engine is engine
   // <engine_id> with it, without acquiring one.
   std::shared_ptr<engine_lease> lease;
+  // With it: what each member said it published of its nodes, as that standby read it
+  // (engine::reports_taken). The placement hands it on with the nodes of a process whose key
+  // expired meanwhile, the dead active process's among them.
+  std::map<std::string, std::map<std::string, std::uint64_t>> reported;
   // Live: called just before the sources start (at start, or when a standby takes over): from
   // then on what a feed sends is journaled, so a stop must commit it rather than end the
   // process. `shoal run` installs its signal handlers there; a signal before it ends a start at
@@ -103,6 +109,8 @@ class engine {
   // Set with restart_wanted() when the standby took the engine's lease: the runner starts the
   // next engine as the active one with it (engine_options::lease).
   std::shared_ptr<engine_lease> lease_taken() const;
+  // With it: what the members said they published, as this standby read them.
+  std::map<std::string, std::map<std::string, std::uint64_t>> reports_taken() const;
   // Stops the sources, drains the graph, checkpoints, stops the actors, flushes the store and
   // the publisher. Idempotent.
   void stop();

@@ -87,6 +87,8 @@ struct engine::impl {
   // on a standby (`--standby`), what follows the active engine's journal until it takes over.
   std::shared_ptr<engine_lease> lease;
   std::shared_ptr<engine_lease> handoff;  // a placed standby's, for the engine it restarts as
+  // With it: what the members said they published, as this standby read them (reports_taken).
+  std::map<std::string, std::map<std::string, std::uint64_t>> handoff_reports;
   bool lease_handed = false;              // this engine started with such a lease
   std::unique_ptr<journal_follower> follower;
   std::atomic<bool> standby{false};

@@ -196,6 +196,12 @@ state = cluster_state(data[heir])
 check(set(state["placement"]["nodes"].values()) == {instance[heir]}, f"{heir} after the active process died: {state}")
 # It placed with the lease its follower took (not one acquired anew), and holds it.
 check(state["lease"] == state["placement"]["holder"] != first["holder"], f"{heir}'s lease: {state}")
+# The dead active process's key expired before the heir placed; what it said it published, as
+# the heir read it while a standby, went with its nodes all the same: the heir publishes them
+# from there, not from their first seq again.
+handed_by_a = {node: state["placement"]["handed"].get(node, 0) for node in owned["a"]}
+check(owned["a"] and all(seq > 0 for seq in handed_by_a.values()),
+      f"{heir} took a's nodes without a's last report: {handed_by_a} ({state['placement']})")
 for _ in range(6):
     burst(25)
 wait_for(lambda: scans_ingested(data[heir]) == scans.sent, timeout=30, what=f"{heir} ingesting all {scans.sent} scans")
@@ -224,6 +230,12 @@ for node in NAMES:
     check(max(got) == last and not missing,
           f"{node} ({'moved' if node in owned[victim] else 'stayed'}): received seqs {min(got)}..{max(got)} of "
           f"{last}, missing {missing[:10]}{'...' if len(missing) > 10 else ''}")
+
+# The heir published a's nodes from the seq handed on: nothing a published before its last report
+# came again from the heir.
+for node, seq in handed_by_a.items():
+    first_from_heir = min((s for (t, s), e in list(outputs.seen.items()) if t == node and heir in e[2]), default=0)
+    check(first_from_heir == seq + 1, f"{heir} published {node} from seq {first_from_heir}, handed on at {seq}")
 
 # The last process's store against the single process: every node.
 check(sorted(final["placement"]["computed"]) == sorted(NAMES), f"{heir} computes: {final['placement']}")

@@ -56,3 +56,41 @@ TEST_CASE("what a member says it published counts as listed two writes later", "
   }));
   CHECK(seen == 9);
 }
+
+TEST_CASE("what another member said it published outlives its key", "[cluster]") {
+  nats_server server;
+  const auto up = connect(server);
+  cluster_decl c;
+  c.enabled = true;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = "e1";
+  c.members = 2;
+  c.heartbeat_ttl_ns = 600'000'000;  // placed: each member lists the others every 200 ms
+  using seen_map = std::map<std::string, std::map<std::string, std::uint64_t>>;
+  member_heartbeat standby(
+      c, cluster_member{"vm-0000000b", "standby", "tcp://127.0.0.1:2", "", "g", {}, {}});
+  {
+    member_heartbeat active(
+        c, cluster_member{"vm-0000000a", "active", "tcp://127.0.0.1:1", "", "g", {}, {}});
+    active.set_published({{"n1", 7}, {"n2", 3}});
+    REQUIRE(shoal::test::wait_for([&] {
+      const seen_map s = standby.published_seen();
+      return s.count("vm-0000000a") && s.at("vm-0000000a").count("n1") &&
+             s.at("vm-0000000a").at("n1") == 7;
+    }));
+    active.set_published({{"n1", 4}});  // never lower: a seq published stays published
+    REQUIRE(shoal::test::wait_for([&] {
+      const auto e = up->kv_get(members_bucket(c), "e1.vm-0000000a");
+      return e && e->value.find("\"n1\":4") != std::string::npos;
+    }));
+  }  // gone: its key deleted
+  REQUIRE(shoal::test::wait_for([&] {
+    for (const auto& m : standby.members())
+      if (m.instance == "vm-0000000a") return false;
+    return true;
+  }));
+  const seen_map s = standby.published_seen();
+  REQUIRE(s.count("vm-0000000a"));
+  CHECK(s.at("vm-0000000a") == std::map<std::string, std::uint64_t>{{"n1", 7}, {"n2", 3}});
+}

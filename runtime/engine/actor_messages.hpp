@@ -15,6 +15,9 @@
 //   (names_atom, std::vector<std::string>) -> bool  the names this node publishes under
 //   (restart_atom, bool fresh) -> bool              back from FAILED (fresh: cold window)
 //   (warm_done_atom, std::vector<uint32_t>) -> bool  a warm start is over
+//   (renew_atom, bool has_state, std::string state) -> bool
+//                                                   start again as spawned, from this state (or
+//                                                   none), before any input came
 
 #include <caf/all.hpp>
 
@@ -38,6 +41,7 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using names_atom = caf::atom_constant<caf::atom("names")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using warm_done_atom = caf::atom_constant<caf::atom("warmdone")>;
+using renew_atom = caf::atom_constant<caf::atom("renew")>;
 
 // A downstream subscription: the actor and the port index its input arrives on.
 struct subscriber {

@@ -431,6 +431,14 @@ void engine::impl::place_nodes_on_members() {
   // from the seq handed on with it (placed) or its start: duplicates, never a gap.
   if (!missing.empty() || !new_here.empty()) {
     set_quiet_through(new_here);
+    // The active process: once its sources run (start()), so that a feed is journaled meanwhile.
+    if (!standby && placement && cfg.cluster.checkpoints && !new_here.empty()) {
+      handed_after_sources = new_here;
+      missing_after_sources = missing;
+      quiet_after_sources = quiet_through;  // spawn_nodes clears it
+      finish_placing();
+      return;
+    }
     const handed_start how = restore_handed_nodes(new_here);
     if (how == handed_start::stopped) {
       stopped_in_start = true;  // its checkpoint stands as it was: the next start does it again
@@ -438,6 +446,10 @@ void engine::impl::place_nodes_on_members() {
     }
     if (how == handed_start::rebuild) rebuild_from_journal(missing, new_here);
   }
+  finish_placing();
+}
+
+void engine::impl::finish_placing() {
   if (cfg.cluster.enabled && standby) set_member_role("standby");  // no longer placing
   if (!placement) return;
   if (!standby) write_placement_now(*placement, true);
@@ -982,6 +994,14 @@ void engine::start() {
       if (m.lease) m.keep_lease();
       m.gate->journal_only();
       m.start_sources();
+    }
+    // Stopped in it: not live, no checkpoint (the nodes handed on are not in their state yet).
+    if (!m.handed_after_sources.empty()) {
+      spdlog::info(
+          "cluster: its sources journal what a feed sends while the {} node(s) handed to this "
+          "process start",
+          m.handed_after_sources.size());
+      if (!m.start_handed_nodes()) return;
     }
     // Stopped in it: not live (the admin endpoints answer status and metrics until stop()).
     if (!m.catch_up(sources_first)) return;

@@ -146,10 +146,9 @@ class inline_pass {
 
 engine::impl::handed_start engine::impl::restore_handed_nodes(
     const std::set<std::string>& new_here) {
-  // Only a standby restarting to take them: an active process taking nodes at its start rebuilds
-  // them in its catch-up, its sources already journaling what a feed sends (this would hold
-  // them back).
-  if (!placement || !standby || !cfg.cluster.checkpoints || new_here.empty() || !db)
+  // A standby restarting to take them, or an active process at its start once its sources run
+  // (start(), handed_after_sources: a feed is journaled meanwhile, not held back).
+  if (!placement || !cfg.cluster.checkpoints || new_here.empty() || !db)
     return handed_start::rebuild;
   const auto t0 = std::chrono::steady_clock::now();
   std::string from;
@@ -190,7 +189,10 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   }
   const Value own = checkpoint_meta();
   const std::uint64_t to = checkpoint_position();
-  const auto cp = read_process_checkpoint(cfg.cluster, from);
+  auto cp = read_process_checkpoint(cfg.cluster, from);
+  // A placed active process puts its share where the engine's checkpoint goes: the process
+  // that takes its nodes is the next active one. (The checks below refuse another's.)
+  if (!cp && !standby) cp = read_engine_checkpoint(cfg.cluster);
   if (!cp) return refuse("it put no checkpoint in the cluster");
   const std::string at = "journal record " + std::to_string(cp->journal_pos);
   if (cp->journal_pos > to)
@@ -317,6 +319,43 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   handed_restore = {{"from", from},   {"journal_pos", cp->journal_pos},
                     {"to", to},       {"nodes", brought_nodes},
                     {"bytes", bytes}, {"ms", ms}};
+  return true;
+}
+
+bool engine::impl::start_handed_nodes() {
+  const std::set<std::string> new_here = std::move(handed_after_sources);
+  handed_after_sources.clear();
+  std::set<std::string> spawned_with_state;  // spawn_nodes restored them from this dir
+  for (const auto& [id, _] : db->all_state()) spawned_with_state.insert(id);
+  // What the bring-forward publishes, as the spawned runners have it (spawn_nodes cleared it
+  // for the nodes spawned later).
+  quiet_through = std::move(quiet_after_sources);
+  const handed_start how = restore_handed_nodes(new_here);
+  quiet_through.clear();
+  if (how == handed_start::stopped) return false;
+  // No input has reached a node yet: the sources only journal until the catch-up.
+  caf::scoped_actor self{*sys};
+  auto renew = [&](std::size_t i, const std::string* state) {
+    self->request(node_actors[i], caf::infinite, renew_atom::value, state != nullptr,
+                  state ? *state : std::string())
+        .receive([](bool) {},
+                 [&](caf::error& e) {
+                   throw std::runtime_error("renewing node " + graph->nodes[i].name() + ": " +
+                                            sys->render(e));
+                 });
+  };
+  if (how == handed_start::restored) {
+    const auto states = db->all_state();  // the one brought forward, written by now
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+      const std::string& id = graph->nodes[i].id;
+      if (!computes(i) || spawned_with_state.count(id)) continue;
+      if (auto it = states.find(id); it != states.end()) renew(i, &it->second);
+    }
+    return true;
+  }
+  rebuild_from_journal(missing_after_sources, new_here);
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (computes(i)) renew(i, nullptr);
   return true;
 }
 

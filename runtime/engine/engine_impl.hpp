@@ -160,6 +160,16 @@ struct engine::impl {
   // in the log, when that cannot be done; `stopped` when a stop came meanwhile.
   enum class handed_start { restored, rebuild, stopped };
   handed_start restore_handed_nodes(const std::set<std::string>& new_here);
+  // The active process does that once its sources journal what a feed sends (a restore brings
+  // a stretch of journal forward first; a rebuild goes through the whole of it in the catch-up):
+  // its nodes are spawned from its own checkpoint, then those handed to it are renewed from
+  // the state brought forward, or every node it computes is renewed empty to be rebuilt.
+  // False when a stop came meanwhile.
+  std::set<std::string> handed_after_sources;
+  std::vector<std::string> missing_after_sources;
+  std::map<std::string, std::uint64_t> quiet_after_sources;
+  bool start_handed_nodes();
+  void finish_placing();          // the rest of place_nodes_on_members, either way
   bool stopped_in_start = false;  // a stop came while it did: start() goes no further
   // Its work; refuse(why) says why not and returns false. `from` gets the process they came from.
   bool bring_handed_forward(const std::set<std::string>& new_here, std::string& from,

@@ -26,6 +26,7 @@ struct node_host_state {
   std::vector<subscriber> subscribers;
   std::shared_ptr<flow_control> flow;
   std::unique_ptr<actor_outlet> outlet;
+  node_runner_args spawned;  // what renew_atom starts again from
   std::unique_ptr<node_runner> runner;
   static inline const char* name = "shoal.node";
 };
@@ -49,6 +50,12 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
   st.subscribers = std::move(args.subscribers);
   st.flow = std::move(args.flow);
   st.outlet = std::make_unique<actor_outlet>(self, st.subscribers, *st.flow);
+  {
+    auto checkpoint = std::move(args.runner.checkpoint);  // not kept twice: renew names its own
+    args.runner.checkpoint.reset();  // (a moved-from optional still holds a value)
+    st.spawned = args.runner;
+    args.runner.checkpoint = std::move(checkpoint);
+  }
   st.runner = std::make_unique<node_runner>(std::move(args.runner), *st.outlet);
   // Every input is accounted for in flow control once handled (held ones too: a paused node
   // never stalls replay or shutdown; checkpoints wait for resume).
@@ -95,6 +102,13 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
       },
       [=](warm_done_atom, std::vector<std::uint32_t> ports) -> bool {
         self->state.runner->warm_done(ports);
+        return true;
+      },
+      [=](renew_atom, bool has_state, std::string& state) -> bool {
+        node_runner_args a = self->state.spawned;
+        if (has_state) a.checkpoint = std::move(state);
+        self->state.runner.reset();  // its report goes to the new one
+        self->state.runner = std::make_unique<node_runner>(std::move(a), *self->state.outlet);
         return true;
       },
   };

@@ -29,6 +29,10 @@ struct node_host_args {
 //   (names_atom, names) -> bool                       the names it publishes under
 //   (restart_atom, bool fresh) -> bool                back from FAILED
 //   (warm_done_atom, ports) -> bool                   end of a warm start
+//   (renew_atom, has_state, state) -> bool             a new runner from these args, restored
+//                                                      from `state` (none: empty), before any
+//                                                      input came (a start that learns a
+//                                                      node's state after spawning it)
 caf::actor spawn_node_host(caf::actor_system& sys, node_host_args args);
 
 // Ingest's way into a node actor: each input becomes an (event_atom | watermark_atom) message.

@@ -1,8 +1,10 @@
 """A placed process killed, on this machine (scripts/bench, docs/cluster.md "When a placed process
 dies"): scenarios/blue (48 assets with order books, a scan every 2 ms) placed on three processes
 of one engine ([cluster] members = 3) on a local 3-server JetStream cluster, for SECONDS; then
-the standby publishing the most nodes is killed with kill -9, and the time is taken from the kill
-until the process its nodes go to is live again with them. Twice, each on a new engine: with
+the standby publishing the most nodes is killed with kill -9 (with `active`: the active process,
+once it put a checkpoint in the cluster), and the time is taken from the kill until the process
+its nodes go to is live again with them (with `active`: a standby that took the lease and
+restarted as the active process, its sources running). Twice, each on a new engine: with
 `checkpoints = true` (the heir starts the handed nodes from the checkpoint the dead process put in
 the cluster) and `checkpoints = false` (it rebuilds every node it computes from its journal's
 start).
@@ -14,11 +16,12 @@ Prints, as `name value` lines:
   heir_speedup             rebuild / checkpoint
   heir_brought_forward     records and ms the heir took to bring the dead one's checkpoint to its own
   heir_backfill_s          then, once live: storing the handed nodes' outputs before that checkpoint
+(with `active`, the same figures named active_heir_*)
 
 Both include the detection (about 4/3 x heartbeat_ttl = 1 s) and the half second the heir gives
 its subscribers to reconnect before it publishes.
 
-Usage: cluster_heir.py SHOAL_BIN [SECONDS]"""
+Usage: cluster_heir.py SHOAL_BIN [SECONDS] [active]"""
 import os
 import shutil
 import signal
@@ -31,6 +34,7 @@ from bench_cluster import admin as admin_of, blue_cluster_config, cluster_down, 
 
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
+ACTIVE = len(sys.argv) > 3 and sys.argv[3] == "active"
 TTL_S = 1
 
 
@@ -70,18 +74,28 @@ def run(work, servers, engine_id, checkpoints):
     instance = {n: admin(data[n], "cluster")["placement"]["instance"] for n in ("b", "c")}
     owned = {n: [k for k, v in placement["nodes"].items() if v == instance[n]] for n in instance}
     victim = max(instance, key=lambda n: (len(owned[n]), n))
-    heir = "c" if victim == "b" else "b"
+    if ACTIVE:
+        victim = "a"
+        if checkpoints:
+            wait("a's checkpoint in the cluster", lambda: admin(data["a"], "cluster").get("checkpoint", {})
+                 .get("uploads", 0) >= 1)
+        instance["a"] = admin(data["a"], "cluster")["placement"]["instance"]
+        owned["a"] = [k for k, v in placement["nodes"].items() if v == instance["a"]]
     records = admin(data["a"], "cluster").get("committed", 0)
     procs[victim].send_signal(signal.SIGKILL)
     killed = time.monotonic()
     procs[victim].wait()
 
-    def heir_live():
-        s = admin(data[heir], "cluster").get("placement", {})
-        return (all(s.get("nodes", {}).get(k) == instance[heir] for k in owned[victim])
-                and admin(data[heir], "status").get("state") == "live")
+    def live_with_nodes(n):
+        s = admin(data[n], "cluster")
+        return (all(s.get("placement", {}).get("nodes", {}).get(k) == instance[n] for k in owned[victim])
+                and (not ACTIVE or s.get("role") == "active") and admin(data[n], "status").get("state") == "live")
 
-    wait(f"{heir} live with {victim}'s nodes", heir_live)
+    heirs = ("b", "c") if ACTIVE else ("c" if victim == "b" else "b",)
+    found = []
+    wait(f"a process live with {victim}'s nodes",
+         lambda: found.extend(n for n in heirs if live_with_nodes(n)) or found)
+    heir = found[0]
     took = time.monotonic() - killed
     state = admin(data[heir], "cluster")
     if checkpoints:
@@ -106,17 +120,18 @@ try:
     if "why_not" in restored or not restored:
         sys.exit(f"cluster_heir.py: the heir did not start from the checkpoint: {restored}")
     backfill = state.get("backfill", {})
-    print(f"heir_journal_records {records}")
-    print(f"heir_rebuild_s {full:.2f}  (checkpoints = false: every node it computes from the journal's start)")
-    print(f"heir_checkpoint_s {fast:.2f}  (from the dead process's checkpoint in the cluster)")
-    print(f"heir_speedup {full / fast:.2f}")
-    print(f"heir_brought_forward {restored['to'] - restored['journal_pos']} records, {restored['ms']} ms "
+    p = "active_heir" if ACTIVE else "heir"
+    print(f"{p}_journal_records {records}")
+    print(f"{p}_rebuild_s {full:.2f}  (checkpoints = false: every node it computes from the journal's start)")
+    print(f"{p}_checkpoint_s {fast:.2f}  (from the dead process's checkpoint in the cluster)")
+    print(f"{p}_speedup {full / fast:.2f}")
+    print(f"{p}_brought_forward {restored['to'] - restored['journal_pos']} records, {restored['ms']} ms "
           f"(of them 500 ms for its subscribers to reconnect)")
     if backfill:
-        print(f"heir_backfill_s {backfill.get('seconds', 0):.2f}  (once live, at low priority: "
+        print(f"{p}_backfill_s {backfill.get('seconds', 0):.2f}  (once live, at low priority: "
               f"{backfill['nodes']} node(s) through journal record {backfill['through']})")
     else:
-        print("heir_backfill_s 0  (none: the heir had computed every handed node as an upstream copy)")
+        print(f"{p}_backfill_s 0  (none: the heir had computed every handed node as an upstream copy)")
 finally:
     cluster_down(nats)
     shutil.rmtree(work, ignore_errors=True)

@@ -66,6 +66,15 @@ for node in owned["a"]:
     check(handed.get(node) == last_from("a", node),
           f"{node} handed on from {state['placement']['handed'].get(node)}, a published up to "
           f"{last_from('a', node)}: {state['placement']}")
+# b took a's nodes once its sources ran: from a's checkpoint in the cluster, or (a put none there
+# in a run this short, or one past what it was known to have published) by rebuilding every node
+# it computes, its nodes renewed empty after they were spawned from its own checkpoint. Either
+# way the seqs and bytes below hold.
+b_log = open(logs["b"]).read()
+b_log = b_log[b_log.index("restarts as the active process"):]
+check("its sources journal what a feed sends while" in b_log
+      and ("to this process start from" in b_log) != ("rebuilds every node it computes" in b_log)
+      and "FAILED" not in b_log, f"b taking a's nodes: {b_log[-3000:]}")
 subscribed()
 for _ in range(6):
     burst(25)

@@ -183,6 +183,12 @@ for node in backfilled:
 # acks: what it sends to a dead process is lost). The heir, a placed standby, takes the lease,
 # starts again as the active process, places the nodes on itself (the only one left), rebuilds
 # those it lacked and subscribes to the feed.
+# Its share's checkpoint goes where the engine's does once its member record covers it; the heir,
+# as the next active process, starts a's nodes from there.
+uploaded_by = time.monotonic() + 60
+while cluster_state(data["a"]).get("checkpoint", {}).get("uploads", 0) < 1:
+    check(time.monotonic() < uploaded_by, f"a put no checkpoint in the cluster: {cluster_state(data['a'])}")
+    burst(25)
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"the active process ingesting all {scans.sent} scans")
 wait_for(lambda: cluster_state(data["a"]).get("lag", 1) == 0, timeout=30, what="the journal all in the cluster")
 procs["a"].send_signal(signal.SIGKILL)
@@ -202,6 +208,15 @@ check(state["lease"] == state["placement"]["holder"] != first["holder"], f"{heir
 handed_by_a = {node: state["placement"]["handed"].get(node, 0) for node in owned["a"]}
 check(owned["a"] and all(seq > 0 for seq in handed_by_a.values()),
       f"{heir} took a's nodes without a's last report: {handed_by_a} ({state['placement']})")
+# It started them from a's checkpoint, brought forward to its own, once its sources ran (a feed
+# journaled meanwhile): no rebuild of every node from the journal's start.
+as_active = open(logs[heir]).read()
+as_active = as_active[as_active.index("restarts as the active process"):]
+from_a = state["placement"].get("handed_restore", {})
+check(from_a.get("from") == instance["a"] and "why_not" not in from_a and "rebuilds every node" not in as_active,
+      f"{heir} did not start a's nodes from a's checkpoint: {from_a}\n{as_active[-3000:]}")
+check(as_active.index("start from " + instance["a"] + "'s checkpoint") > as_active.index("its sources journal what"),
+      f"{heir} brought a's checkpoint forward before its sources started: {as_active[-3000:]}")
 for _ in range(6):
     burst(25)
 wait_for(lambda: scans_ingested(data[heir]) == scans.sent, timeout=30, what=f"{heir} ingesting all {scans.sent} scans")

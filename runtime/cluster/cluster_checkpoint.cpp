@@ -328,12 +328,6 @@ std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
   return cs.get();
 }
 
-std::optional<cluster_checkpoint> read_engine_checkpoint(const cluster_decl& c) {
-  jetstream_link link(c, "shoal restore " + c.engine_id);
-  checkpoint_store cs(link, c);
-  return cs.get();
-}
-
 checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writer,
                                          std::function<std::uint64_t()> replicated,
                                          journal_record_fn journal, std::string name)

@@ -129,9 +129,6 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
 // none. Throws cluster_error (the cluster did not answer, the checkpoint is damaged).
 std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
                                                           const std::string& instance);
-// The last checkpoint the active engine c.engine_id put in the cluster (a placed active process
-// puts its share there), or none. Throws cluster_error.
-std::optional<cluster_checkpoint> read_engine_checkpoint(const cluster_decl& c);
 
 // Puts a process's checkpoints into the cluster (the active engine's, or a placed process's
 // share) on a thread of its own, off the engine's path: the latest one offered wins (one waiting at

@@ -130,6 +130,7 @@ void member_heartbeat::renew() {
     for (const auto& m : *ms) {
       auto& seen = published_seen_[m.instance];
       for (const auto& [id, seq] : m.published) seen[id] = std::max(seen[id], seq);
+      role_seen_[m.instance] = m.role;
     }
     members_ = std::move(*ms);
     members_read_at_ = listing;
@@ -208,6 +209,14 @@ std::map<std::string, std::map<std::string, std::uint64_t>> member_heartbeat::pu
     const {
   std::lock_guard lock(mu_);
   return published_seen_;
+}
+
+std::set<std::string> member_heartbeat::seen_as(const std::string& role) const {
+  std::lock_guard lock(mu_);
+  std::set<std::string> out;
+  for (const auto& [instance, r] : role_seen_)
+    if (r == role) out.insert(instance);
+  return out;
 }
 
 std::chrono::steady_clock::time_point member_heartbeat::members_read_at() const {

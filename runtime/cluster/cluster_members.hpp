@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,6 +93,8 @@ class member_heartbeat {
   // published. A placed standby that takes the lease of an active process that died hands the
   // dead one's last report on with its nodes (its key may be gone by the time it places).
   std::map<std::string, std::map<std::string, std::uint64_t>> published_seen() const;
+  // The members whose last listing by this process gave them `role` (also those gone since).
+  std::set<std::string> seen_as(const std::string& role) const;
   // When the listing members() returns began (the epoch when none succeeded yet).
   std::chrono::steady_clock::time_point members_read_at() const;
   std::string last_error() const;
@@ -105,6 +108,7 @@ class member_heartbeat {
   cluster_member me_;
   std::vector<cluster_member> members_;
   std::map<std::string, std::map<std::string, std::uint64_t>> published_seen_;
+  std::map<std::string, std::string> role_seen_;  // each member's role, as last listed
   std::deque<std::map<std::string, std::uint64_t>> written_published_;  // the last three
   std::chrono::steady_clock::time_point members_read_at_{};
   std::string error_;

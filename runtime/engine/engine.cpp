@@ -743,7 +743,13 @@ void engine::impl::follow_journal() {
       handoff = std::move(l);
       // The dead process's key may expire before the next start places: what it said it
       // published goes with its nodes all the same (no seq published again from the start).
-      if (member) handoff_reports = member->published_seen();
+      if (member) {
+        handoff_reports = member->published_seen();
+        // publish_after_commit: the active process's outputs waited for the cluster's acks, so
+        // what it said it made may not all have been sent: its nodes go again from their start.
+        if (cfg.engine.publish_after_commit)
+          for (const auto& gone : member->seen_as("active")) handoff_reports.erase(gone);
+      }
     }
     restart = true;
   };

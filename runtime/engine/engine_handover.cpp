@@ -189,10 +189,7 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   }
   const Value own = checkpoint_meta();
   const std::uint64_t to = checkpoint_position();
-  auto cp = read_process_checkpoint(cfg.cluster, from);
-  // A placed active process puts its share where the engine's checkpoint goes: the process
-  // that takes its nodes is the next active one. (The checks below refuse another's.)
-  if (!cp && !standby) cp = read_engine_checkpoint(cfg.cluster);
+  const auto cp = read_process_checkpoint(cfg.cluster, from);
   if (!cp) return refuse("it put no checkpoint in the cluster");
   const std::string at = "journal record " + std::to_string(cp->journal_pos);
   if (cp->journal_pos > to)

@@ -107,6 +107,11 @@ caf::behavior node_host(node_actor* self, node_host_args args) {
       [=](renew_atom, bool has_state, std::string& state) -> bool {
         node_runner_args a = self->state.spawned;
         if (has_state) a.checkpoint = std::move(state);
+        // A FAILED state restored from the checkpoint it was spawned with is not this one's.
+        a.board->update(a.report, [](node_report& r) {
+          r.state = node_state::warming;
+          r.reason.clear();
+        });
         self->state.runner.reset();  // its report goes to the new one
         self->state.runner = std::make_unique<node_runner>(std::move(a), *self->state.outlet);
         return true;

@@ -80,10 +80,13 @@ TEST_CASE("what another member said it published outlives its key", "[cluster]")
              s.at("vm-0000000a").at("n1") == 7;
     }));
     active.set_published({{"n1", 4}});  // never lower: a seq published stays published
-    REQUIRE(shoal::test::wait_for([&] {
-      const auto e = up->kv_get(members_bucket(c), "e1.vm-0000000a");
-      return e && e->value.find("\"n1\":4") != std::string::npos;
+    REQUIRE(shoal::test::wait_for([&] {  // the standby listed the record saying 4
+      for (const auto& m : standby.members())
+        if (m.instance == "vm-0000000a" && m.published.count("n1") && m.published.at("n1") == 4)
+          return true;
+      return false;
     }));
+    CHECK(standby.seen_as("active") == std::set<std::string>{"vm-0000000a"});
   }  // gone: its key deleted
   REQUIRE(shoal::test::wait_for([&] {
     for (const auto& m : standby.members())

@@ -1,10 +1,11 @@
 """A placed process killed, on this machine (scripts/bench, docs/cluster.md "When a placed process
 dies"): scenarios/blue (48 assets with order books, a scan every 2 ms) placed on three processes
 of one engine ([cluster] members = 3) on a local 3-server JetStream cluster, for SECONDS; then
-the standby publishing the most nodes is killed with kill -9 (with `active`: the active process,
-once it put a checkpoint in the cluster), and the time is taken from the kill until the process
-its nodes go to is live again with them (with `active`: a standby that took the lease and
-restarted as the active process, its sources running). Twice, each on a new engine: with
+the standby publishing the most nodes is killed with kill -9, and the time is taken from the kill
+until the process its nodes go to is live again with them. With `active`, blue is placed on two
+processes (members = 2) and the active one is killed once it put a checkpoint in the cluster: the
+standby takes the lease, restarts as the active process and takes every node, its sources
+running. Twice, each on a new engine: with
 `checkpoints = true` (the heir starts the handed nodes from the checkpoint the dead process put in
 the cluster) and `checkpoints = false` (it rebuilds every node it computes from its journal's
 start).
@@ -43,7 +44,8 @@ def admin(data, cmd):
 
 
 def blue_config(path, servers, engine_id, checkpoints):
-    blue_cluster_config(path, f'{servers}\nengine_id = "{engine_id}"\nheartbeat_ttl = "{TTL_S}s"\nmembers = 3\n'
+    blue_cluster_config(path, f'{servers}\nengine_id = "{engine_id}"\nheartbeat_ttl = "{TTL_S}s"\n'
+                              f'members = {2 if ACTIVE else 3}\n'
                               f'checkpoints = {"true" if checkpoints else "false"}\n')
 
 
@@ -59,7 +61,18 @@ def run(work, servers, engine_id, checkpoints):
     """Returns (seconds from the kill to the heir live, journal records at the kill, the heir's
     admin `cluster`)."""
     procs, data = {}, {}
-    for n in ("b", "c", "a"):
+    try:
+        return measure(engine_id, checkpoints, procs, data, work, servers)
+    finally:  # also when a wait timed out: no process outlives the run
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def measure(engine_id, checkpoints, procs, data, work, servers):
+    standbys = ("b",) if ACTIVE else ("b", "c")
+    for n in standbys + ("a",):
         cfg = os.path.join(work, f"{engine_id}-{n}.toml")
         blue_config(cfg, servers, engine_id, checkpoints)
         data[n] = os.path.join(work, f"{engine_id}-{n}")
@@ -71,7 +84,7 @@ def run(work, servers, engine_id, checkpoints):
     wait("the placement", lambda: all("placement" in admin(data[n], "cluster") for n in data))
     time.sleep(SECONDS)
     placement = admin(data["a"], "cluster")["placement"]
-    instance = {n: admin(data[n], "cluster")["placement"]["instance"] for n in ("b", "c")}
+    instance = {n: admin(data[n], "cluster")["placement"]["instance"] for n in standbys}
     owned = {n: [k for k, v in placement["nodes"].items() if v == instance[n]] for n in instance}
     victim = max(instance, key=lambda n: (len(owned[n]), n))
     if ACTIVE:
@@ -89,13 +102,11 @@ def run(work, servers, engine_id, checkpoints):
     def live_with_nodes(n):
         s = admin(data[n], "cluster")
         return (all(s.get("placement", {}).get("nodes", {}).get(k) == instance[n] for k in owned[victim])
-                and (not ACTIVE or s.get("role") == "active") and admin(data[n], "status").get("state") == "live")
+                and admin(data[n], "status").get("state") == "live")
 
-    heirs = ("b", "c") if ACTIVE else ("c" if victim == "b" else "b",)
-    found = []
-    wait(f"a process live with {victim}'s nodes",
-         lambda: found.extend(n for n in heirs if live_with_nodes(n)) or found)
-    heir = found[0]
+    heir = "b" if ACTIVE or victim == "c" else "c"
+    wait(f"{heir} live with {victim}'s nodes",
+         lambda: live_with_nodes(heir) and (not ACTIVE or admin(data[heir], "cluster").get("role") == "active"))
     took = time.monotonic() - killed
     state = admin(data[heir], "cluster")
     if checkpoints:

@@ -10,16 +10,27 @@ using namespace shoal;
 using shoal::testing::connect;
 using shoal::testing::nats_server;
 
-TEST_CASE("what a member says it published counts as listed two writes later", "[cluster]") {
-  nats_server server;
-  const auto up = connect(server);  // once the server answers; reads the member's key
+namespace {
+
+// Engine e1 placed on two processes: each member writes its record every 200 ms and lists the
+// others as often.
+cluster_decl placed_engine(const nats_server& server) {
   cluster_decl c;
   c.enabled = true;
   c.servers = {server.url()};
   c.replicas = 1;
   c.engine_id = "e1";
   c.members = 2;
-  c.heartbeat_ttl_ns = 600'000'000;  // a write every 200 ms
+  c.heartbeat_ttl_ns = 600'000'000;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("what a member says it published counts as listed two writes later", "[cluster]") {
+  nats_server server;
+  const auto up = connect(server);  // once the server answers; reads the member's key
+  const cluster_decl c = placed_engine(server);
   member_heartbeat hb(
       c, cluster_member{"vm-0000000a", "standby", "tcp://127.0.0.1:1", "", "g", {}, {}});
   using seqs = std::map<std::string, std::uint64_t>;
@@ -60,13 +71,7 @@ TEST_CASE("what a member says it published counts as listed two writes later", "
 TEST_CASE("what another member said it published outlives its key", "[cluster]") {
   nats_server server;
   const auto up = connect(server);
-  cluster_decl c;
-  c.enabled = true;
-  c.servers = {server.url()};
-  c.replicas = 1;
-  c.engine_id = "e1";
-  c.members = 2;
-  c.heartbeat_ttl_ns = 600'000'000;  // placed: each member lists the others every 200 ms
+  const cluster_decl c = placed_engine(server);
   using seen_map = std::map<std::string, std::map<std::string, std::uint64_t>>;
   member_heartbeat standby(
       c, cluster_member{"vm-0000000b", "standby", "tcp://127.0.0.1:2", "", "g", {}, {}});

@@ -328,6 +328,40 @@ std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
   return cs.get();
 }
 
+std::vector<std::string> checkpointed_processes(jetstream_link& link, const cluster_decl& c) {
+  const std::string bucket = c.stream + "_checkpoints";
+  const std::string prefix = c.engine_id + ".";
+  constexpr std::string_view head_suffix = ".head";
+  std::vector<std::string> out;
+  std::vector<std::string> keys;
+  try {
+    keys = link.kv_keys(bucket, prefix);
+  } catch (const cluster_missing&) {
+    return out;  // no checkpoint was ever put there
+  }
+  for (const auto& key : keys) {
+    // "<engine_id>.<instance>.head"; the engine's own head is "<engine_id>.head", its chunks
+    // "<engine_id>.<slot>.<i>", and an instance holds no '.'.
+    const std::string_view rest = std::string_view(key).substr(prefix.size());
+    if (rest.size() <= head_suffix.size() ||
+        rest.substr(rest.size() - head_suffix.size()) != head_suffix)
+      continue;
+    const std::string_view instance = rest.substr(0, rest.size() - head_suffix.size());
+    if (instance.find('.') != std::string_view::npos) continue;
+    if (link.kv_get(bucket, key)) out.emplace_back(instance);
+  }
+  return out;
+}
+
+void remove_process_checkpoint(jetstream_link& link, const cluster_decl& c,
+                               const std::string& instance) {
+  const std::string bucket = c.stream + "_checkpoints";
+  const std::string name = process_checkpoint_name(c, instance);
+  link.kv_delete(bucket, name + ".head");
+  for (const auto& key : link.kv_keys(bucket, name + "."))
+    if (link.kv_get(bucket, key)) link.kv_delete(bucket, key);
+}
+
 checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writer,
                                          std::function<std::uint64_t()> replicated,
                                          journal_record_fn journal, std::string name)

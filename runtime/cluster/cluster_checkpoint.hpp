@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "messages/value.hpp"
 #include "runtime/graph/cluster_decl.hpp"
@@ -129,6 +130,14 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
 // none. Throws cluster_error (the cluster did not answer, the checkpoint is damaged).
 std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
                                                           const std::string& instance);
+
+// The placed processes of engine c.engine_id whose checkpoint the bucket holds (a head with a
+// value), in name order. Throws cluster_error.
+std::vector<std::string> checkpointed_processes(jetstream_link& link, const cluster_decl& c);
+// Removes placed process `instance`'s checkpoint from the cluster: its head first (a reader then
+// finds none), then its chunks. Throws cluster_error.
+void remove_process_checkpoint(jetstream_link& link, const cluster_decl& c,
+                               const std::string& instance);
 
 // Puts a process's checkpoints into the cluster (the active engine's, or a placed process's
 // share) on a thread of its own, off the engine's path: the latest one offered wins (one waiting at

@@ -454,6 +454,7 @@ void engine::impl::finish_placing() {
   if (!placement) return;
   if (!standby) write_placement_now(*placement, true);
   placed_checkpoint_uploads();
+  if (!standby) sweep_gone_checkpoints();
   std::size_t own = 0, copies = 0;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     if (graph->nodes[i].is_stream()) continue;
@@ -699,6 +700,7 @@ void engine::impl::fence() {
   set_member_role("fenced");  // `shoal tail --cluster` takes no catch-up from it
   stop_sources();
   if (uploader) uploader->stop();  // its successor's checkpoints stand
+  if (sweeper) sweeper->stop();    // and it removes none
   if (replicator) replicator->stop(std::chrono::milliseconds(0));
 }
 
@@ -1141,6 +1143,7 @@ void engine::stop() {
   if (!m.started || m.stopped) return;
   m.stopped = true;
   m.stop_backfill();  // first: whatever fails below, no thread outlives the engine
+  if (m.sweeper) m.sweeper->stop();
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
   // No command may reach actors that are going away; its sessions (a console page's live
   // stream among them) close now, not when the engine object goes.

@@ -229,6 +229,14 @@ class engine_admin final : public admin_backend {
     }
     // The outputs of nodes handed to it, made from the journal's start once live.
     if (!m_.backfill_state.is_null()) j["backfill"] = m_.backfill_state;
+    if (m_.sweeper) {  // the checkpoints of processes gone for good
+      const auto s = m_.sweeper->snapshot();
+      j["checkpoint_sweep"] = {{"sweeps", s.sweeps},
+                               {"removed", s.removed},
+                               {"waiting", s.waiting},
+                               {"failures", s.failures},
+                               {"last_error", s.last_error}};
+    }
     if (m_.follower) {
       j["followed"] = m_.follower->followed();
       j["holder"] = m_.follower->holder();

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -445,6 +446,23 @@ void engine::impl::placed_checkpoint_uploads() {
                               process_checkpoint_name(cfg.cluster, instance));
   std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it
   uploader = std::move(u);
+}
+
+void engine::impl::sweep_gone_checkpoints() {
+  if (!cfg.cluster.checkpoints || sweeper) return;
+  const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(cfg.cluster.checkpoint_retention_ns));
+  // Often enough that a checkpoint goes within a quarter of its retention after it may.
+  const auto period =
+      std::clamp(retention / 4, std::chrono::milliseconds(1000), std::chrono::milliseconds(60'000));
+  try {
+    auto s = std::make_unique<checkpoint_sweeper>(cfg.cluster, retention, period);
+    std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it
+    sweeper = std::move(s);
+  } catch (const std::exception& e) {  // it only saves space in the cluster
+    spdlog::warn("cluster: checkpoints of processes gone for good stay in the cluster: {}",
+                 e.what());
+  }
 }
 
 void engine::impl::queue_placed_upload(cluster_checkpoint cp) {

@@ -16,6 +16,7 @@
 
 #include "messages/journal_record.hpp"
 #include "runtime/admin/admin_server.hpp"
+#include "runtime/cluster/checkpoint_sweeper.hpp"
 #include "runtime/cluster/cluster_checkpoint.hpp"
 #include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/engine_lease.hpp"
@@ -170,6 +171,10 @@ struct engine::impl {
   std::map<std::string, std::uint64_t> quiet_after_sources;
   bool start_handed_nodes();
   void finish_placing();          // the rest of place_nodes_on_members, either way
+  // The active process of a placed engine removes the checkpoints of processes gone for good
+  // from the cluster ([cluster] checkpoint_retention).
+  std::unique_ptr<checkpoint_sweeper> sweeper;
+  void sweep_gone_checkpoints();
   bool stopped_in_start = false;  // a stop came while it did: start() goes no further
   // Its work; refuse(why) says why not and returns false. `from` gets the process they came from.
   bool bring_handed_forward(const std::set<std::string>& new_here, std::string& from,

@@ -47,6 +47,9 @@ struct cluster_decl {
   // started on an empty data dir restores the latest one there instead of computing the whole
   // journal again (docs/cluster.md, "Checkpoints in the cluster").
   bool checkpoints = true;
+  // Placed: the checkpoints of a process that has been neither a member nor placed for this
+  // long are removed from the cluster by the active process (checkpoint_sweeper).
+  std::int64_t checkpoint_retention_ns = 600'000'000'000;
   cluster_security security;
   source_loc loc;
 

@@ -123,6 +123,11 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
     c.members = *n;
   }
   if (auto b = r.boolean("checkpoints")) c.checkpoints = *b;
+  if (auto d = r.duration("checkpoint_retention")) {
+    if (*d < 1'000'000'000 || *d > 365 * 86'400'000'000'000)
+      r.fail("checkpoint_retention", "must be in [1s, 365d]");
+    c.checkpoint_retention_ns = *d;
+  }
   parse_security(r, c.security);
   r.finish();
   return c;

@@ -48,6 +48,8 @@ snapshot_ports = {n: free_port() for n in ("a", "b", "c")}
 cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), NODES, "pf", TTL_S,
                                         stream='time = "auto"',
                                         engine=lambda n: f'snapshot = "tcp://127.0.0.1:{snapshot_ports[n]}"')
+for n in cfgs:  # [cluster] is the configs' last table: the checkpoints of a process gone for good
+    open(cfgs[n], "a").write('checkpoint_retention = "10s"\n')
 # Every output each endpoint carries.
 outputs = OutputLog()
 stop_receiving = receive_from_all(ctx, ports, outputs)
@@ -186,8 +188,13 @@ for node in backfilled:
 # acks: what it sends to a dead process is lost). The heir, a placed standby, takes the lease,
 # starts again as the active process, places the nodes on itself (the only one left), rebuilds
 # those it lacked and subscribes to the feed.
-# Its share's checkpoint goes where the engine's does once its member record covers it; the heir,
-# as the next active process, starts a's nodes from there.
+# The victim is gone for good: 10 s after the active process last saw it listed or placed, its
+# checkpoint leaves the cluster (the heir read it long before).
+wait_for(lambda: instance[victim] in cluster_state(data["a"]).get("checkpoint_sweep", {}).get("removed", []),
+         timeout=60, what=f"a removing {victim}'s checkpoint: {cluster_state(data['a']).get('checkpoint_sweep')}")
+check(instance[heir] not in cluster_state(data["a"])["checkpoint_sweep"]["removed"], "a removed a live one's checkpoint")
+# Its share's checkpoint goes to the cluster under its own name once its member record covers it;
+# the heir, as the next active process, starts a's nodes from there.
 uploaded_by = time.monotonic() + 60
 while cluster_state(data["a"]).get("checkpoint", {}).get("uploads", 0) < 1:
     check(time.monotonic() < uploaded_by, f"a put no checkpoint in the cluster: {cluster_state(data['a'])}")

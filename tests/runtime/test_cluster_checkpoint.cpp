@@ -7,7 +7,11 @@
 
 #include "messages/msgpack_codec.hpp"
 #include "nats_server.hpp"
+#include "runtime/cluster/checkpoint_sweeper.hpp"
 #include "runtime/cluster/cluster_checkpoint.hpp"
+#include "runtime/cluster/cluster_members.hpp"
+#include "runtime/cluster/node_placement.hpp"
+#include "runtime/cluster/placement_exchange.hpp"
 #include "runtime/graph/node_id.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
@@ -133,6 +137,54 @@ TEST_CASE("a placed process's checkpoints stay apart from its engine's and its p
   CHECK_THROWS_WITH(
       read_process_checkpoint(c, "vm-0000000b"),
       Catch::Contains("process vm-0000000b of engine e1") && Catch::Contains("is missing"));
+}
+
+TEST_CASE("the checkpoints of a process gone for good leave the cluster after the retention",
+          "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  cluster_decl c = decl(server, "e1");
+  c.members = 3;
+  c.heartbeat_ttl_ns = 600'000'000;
+  checkpoint_store engine(*link, c, 1000);
+  REQUIRE(engine.put(sample(20), "active").written);
+  for (const char* p : {"vm-0000000a", "vm-0000000b", "vm-0000000c", "vm-0000000d"})
+    REQUIRE(
+        checkpoint_store(*link, c, 1000, process_checkpoint_name(c, p)).put(sample(9), p).written);
+  CHECK(checkpointed_processes(*link, c) ==
+        std::vector<std::string>{"vm-0000000a", "vm-0000000b", "vm-0000000c", "vm-0000000d"});
+  // a is listed among the members; b is placed though its key is gone (its nodes not moved
+  // yet); c and d are neither.
+  member_heartbeat a(
+      c, cluster_member{"vm-0000000a", "standby", "tcp://127.0.0.1:1", "", "g", {}, {}});
+  placement_record r;
+  r.holder = "active";
+  r.graph_hash = "g";
+  r.members = {"vm-0000000b", "vm-0000000e"};
+  link->ensure_kv(placement_bucket(c), 0, 1);
+  link->kv_put(placement_bucket(c), c.engine_id, encode_placement(r));
+  checkpoint_sweeper sweeper(c, std::chrono::seconds(60), std::chrono::seconds(60), false);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(sweeper.sweep(t0).empty());  // c and d seen gone from now on
+  CHECK(sweeper.snapshot().waiting == std::vector<std::string>{"vm-0000000c", "vm-0000000d"});
+  // d comes back (its dir started again): it is kept, and its wait starts anew when it goes.
+  member_heartbeat d(
+      c, cluster_member{"vm-0000000d", "standby", "tcp://127.0.0.1:4", "", "g", {}, {}});
+  CHECK(sweeper.sweep(t0 + std::chrono::seconds(59)).empty());
+  CHECK(sweeper.sweep(t0 + std::chrono::seconds(61)) == std::vector<std::string>{"vm-0000000c"});
+  CHECK_FALSE(read_process_checkpoint(c, "vm-0000000c"));
+  for (const auto& key : link->kv_keys(engine.bucket(), "e1.vm-0000000c."))
+    CHECK_FALSE(link->kv_get(engine.bucket(), key));  // its chunks too
+  CHECK(checkpointed_processes(*link, c) ==
+        std::vector<std::string>{"vm-0000000a", "vm-0000000b", "vm-0000000d"});
+  CHECK(engine.get()->journal_pos == 20);  // the engine's own stays
+  CHECK(read_process_checkpoint(c, "vm-0000000b"));
+  CHECK(sweeper.snapshot().removed == std::vector<std::string>{"vm-0000000c"});
+  // A placement that cannot be read stops the sweep: nothing is taken for gone.
+  link->kv_put(placement_bucket(c), c.engine_id, "not a placement");
+  CHECK_THROWS_WITH(sweeper.sweep(t0 + std::chrono::hours(1)),
+                    Catch::Contains("placement of engine e1 cannot be read"));
+  CHECK(read_process_checkpoint(c, "vm-0000000b"));
 }
 
 TEST_CASE("an older checkpoint never replaces a newer one in the cluster", "[cluster]") {

@@ -142,6 +142,7 @@ TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {
   CHECK(f.heartbeat_ttl_ns == d.heartbeat_ttl_ns);
   CHECK(f.members == d.members);
   CHECK(f.checkpoints == d.checkpoints);
+  CHECK(f.checkpoint_retention_ns == d.checkpoint_retention_ns);
   CHECK(f.journal_subject() == "shoal.in.shoal");
   CHECK_FALSE(load_config(config_dir + "/engine.toml").cluster.enabled);  // absent: off
 }
@@ -164,6 +165,8 @@ TEST_CASE("[cluster] errors name the field", "[config]") {
              Catch::Contains("cluster.replicas"));
   CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nleader = true"),
              Catch::Contains("cluster.leader") && Catch::Contains("unknown key"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\ncheckpoint_retention = \"500ms\""),
+             Catch::Contains("cluster.checkpoint_retention") && Catch::Contains("[1s, 365d]"));
   CHECK(error_of("servers = [\"h:4222\"]") == "no error");
   CHECK(error_of("servers = [\"tls://h:4222\"]") == "no error");
   const std::string with_password = error_of("servers = [\"nats://shoal:hunter2@h:4222\"]");

@@ -14,9 +14,13 @@ namespace shoal {
 
 namespace {
 
-// The processes whose checkpoints stay: every member key with a value (a record that does not
-// parse names its process all the same), and every member of the placement. A placement that
-// cannot be read stops the sweep: a process it names may be one whose nodes are about to move.
+// The processes whose checkpoints stay:
+//  - every member key with a value (a record that does not parse names its process all the same);
+//  - every member of the placement;
+//  - every process a node was handed from (`handed_from`) until the process it went to says it
+//    published it: its heir reads that checkpoint as it restarts, however long that takes.
+// A placement that cannot be read stops the sweep: a process it names may be one whose nodes are
+// about to move.
 std::set<std::string> kept_processes(jetstream_link& link, const cluster_decl& c) {
   std::set<std::string> keep;
   const std::string prefix = c.engine_id + ".";
@@ -32,13 +36,22 @@ std::set<std::string> kept_processes(jetstream_link& link, const cluster_decl& c
     placed = link.kv_get(placement_bucket(c), c.engine_id);
   } catch (const cluster_missing&) {
   }
-  if (placed) {
-    try {
-      for (const auto& m : decode_placement(placed->value).members) keep.insert(m);
-    } catch (const std::exception& e) {
-      throw cluster_error("the placement of engine " + c.engine_id +
-                          " cannot be read: " + e.what());
-    }
+  if (!placed) return keep;
+  placement_record r;
+  try {
+    r = decode_placement(placed->value);
+  } catch (const std::exception& e) {
+    throw cluster_error("the placement of engine " + c.engine_id + " cannot be read: " + e.what());
+  }
+  keep.insert(r.members.begin(), r.members.end());
+  if (r.handed_from.empty()) return keep;
+  std::map<std::string, std::map<std::string, std::uint64_t>> published;
+  for (const auto& m : read_members(link, c)) published[m.instance] = m.published;
+  for (const auto& [id, from] : r.handed_from) {
+    const auto owner = r.nodes.find(id);
+    if (owner == r.nodes.end()) continue;
+    const auto said = published.find(owner->second);
+    if (said == published.end() || !said->second.count(id)) keep.insert(from);
   }
   return keep;
 }
@@ -66,6 +79,10 @@ void checkpoint_sweeper::stop() {
 std::vector<std::string> checkpoint_sweeper::sweep(std::chrono::steady_clock::time_point now) {
   const std::set<std::string> keep = kept_processes(*link_, c_);
   std::vector<std::string> removed, waiting;
+  auto stopping = [this] {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  };
   for (const auto& instance : checkpointed_processes(*link_, c_)) {
     if (keep.count(instance)) {
       gone_since_.erase(instance);
@@ -76,6 +93,12 @@ std::vector<std::string> checkpoint_sweeper::sweep(std::chrono::steady_clock::ti
       waiting.push_back(instance);
       continue;
     }
+    if (stopping()) break;  // a fenced process removes nothing more
+    // Back since the listing above (its dir started again): it keeps them.
+    if (link_->kv_get(members_bucket(c_), c_.engine_id + "." + instance)) {
+      gone_since_.erase(instance);
+      continue;
+    }
     remove_process_checkpoint(*link_, c_, instance);
     gone_since_.erase(instance);
     removed.push_back(instance);
@@ -84,10 +107,16 @@ std::vector<std::string> checkpoint_sweeper::sweep(std::chrono::steady_clock::ti
         "neither a member nor placed for {} s",
         instance, c_.engine_id,
         std::chrono::duration_cast<std::chrono::seconds>(now - since).count());
+    std::lock_guard lock(mu_);
+    st_.removed.push_back(instance);
+    if (st_.removed.size() > max_listed) st_.removed.erase(st_.removed.begin());
+    ++st_.removed_count;
   }
+  // The markers those removals (and the uploads' removed chunks) left, once older than the
+  // retention: a listing of the bucket would otherwise find every key ever removed.
+  link_->kv_purge_deletes(c_.stream + "_checkpoints", retention_.count() * 1'000'000);
   std::lock_guard lock(mu_);
   ++st_.sweeps;
-  st_.removed.insert(st_.removed.end(), removed.begin(), removed.end());
   st_.waiting = std::move(waiting);
   return removed;
 }

@@ -6,8 +6,9 @@
 // comes back (a host replaced, a data dir made anew: a new name) would leave them in the bucket
 // for ever. The active process of a placed engine looks every `period`, and removes the
 // checkpoint of every process that is neither listed among the engine's members (live or away)
-// nor a member of its placement, once it has been seen so for `retention`: long enough for its
-// heir to have read it. A process that comes back later puts new ones there.
+// nor a member of its placement, once it has been seen so for `retention` — and not before the
+// process each of its nodes went to says it published it (its heir has started them). A process
+// that comes back is placed anew at the active process's next start, and puts new ones there.
 
 #include <chrono>
 #include <condition_variable>
@@ -27,9 +28,11 @@ class jetstream_link;
 
 class checkpoint_sweeper {
  public:
+  static constexpr std::size_t max_listed = 100;
   struct stats {
     std::uint64_t sweeps = 0, failures = 0;
-    std::vector<std::string> removed;  // the processes whose checkpoints went, this run
+    std::uint64_t removed_count = 0;   // processes whose checkpoints went, this run
+    std::vector<std::string> removed;  // the last max_listed of them
     std::vector<std::string> waiting;  // gone, and removed once `retention` has passed
     std::string last_error;
   };
@@ -44,7 +47,8 @@ class checkpoint_sweeper {
   // Looks once, as at `now`: returns the processes whose checkpoints it removed. Throws
   // cluster_error (the cluster did not answer; nothing is taken for gone then).
   std::vector<std::string> sweep(std::chrono::steady_clock::time_point now);
-  // Stops the thread (a fenced process writes nothing more).
+  // Stops the thread (a fenced process writes nothing more: a sweep under way removes nothing
+  // more once it is asked to stop).
   void stop();
   stats snapshot() const;
 

@@ -357,9 +357,10 @@ void remove_process_checkpoint(jetstream_link& link, const cluster_decl& c,
                                const std::string& instance) {
   const std::string bucket = c.stream + "_checkpoints";
   const std::string name = process_checkpoint_name(c, instance);
-  link.kv_delete(bucket, name + ".head");
+  const std::string head = name + ".head";
   for (const auto& key : link.kv_keys(bucket, name + "."))
-    if (link.kv_get(bucket, key)) link.kv_delete(bucket, key);
+    if (key != head && link.kv_get(bucket, key)) link.kv_delete(bucket, key);
+  link.kv_delete(bucket, head);
 }
 
 checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writer,

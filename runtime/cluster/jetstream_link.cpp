@@ -530,6 +530,13 @@ void jetstream_link::kv_delete(const std::string& bucket, const std::string& key
   check(kvStore_Delete(impl_->bucket(bucket), key.c_str()), "deleting " + bucket + "/" + key);
 }
 
+void jetstream_link::kv_purge_deletes(const std::string& bucket, std::int64_t older_than_ns) {
+  kvPurgeOptions o;
+  kvPurgeOptions_Init(&o);
+  o.DeleteMarkersOlderThan = older_than_ns > 0 ? older_than_ns : -1;
+  check(kvStore_PurgeDeletes(impl_->bucket(bucket), &o), "purging the deletes of " + bucket);
+}
+
 std::string jetstream_link::connected_url() const {
   char buf[256] = {0};
   if (natsConnection_GetConnectedUrl(impl_->nc, buf, sizeof buf) != NATS_OK) return {};

@@ -119,6 +119,9 @@ class jetstream_link {
   std::optional<kv_entry> kv_get(const std::string& bucket, const std::string& key);
   // Removes the key (a lease given up).
   void kv_delete(const std::string& bucket, const std::string& key);
+  // Removes from the bucket the markers deletes left that are older than `older_than_ns`, with
+  // their keys' history: a listing then no longer finds those keys. Throws cluster_error.
+  void kv_purge_deletes(const std::string& bucket, std::int64_t older_than_ns);
   // The server this connection is on now ("" when reconnecting), and how often it reconnected.
   std::string connected_url() const;
   std::uint64_t reconnects() const;

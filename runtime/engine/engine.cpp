@@ -700,7 +700,7 @@ void engine::impl::fence() {
   set_member_role("fenced");  // `shoal tail --cluster` takes no catch-up from it
   stop_sources();
   if (uploader) uploader->stop();  // its successor's checkpoints stand
-  if (sweeper) sweeper->stop();    // and it removes none
+  if (sweeper) sweeper->stop();    // and it removes no more
   if (replicator) replicator->stop(std::chrono::milliseconds(0));
 }
 

@@ -231,11 +231,9 @@ class engine_admin final : public admin_backend {
     if (!m_.backfill_state.is_null()) j["backfill"] = m_.backfill_state;
     if (m_.sweeper) {  // the checkpoints of processes gone for good
       const auto s = m_.sweeper->snapshot();
-      j["checkpoint_sweep"] = {{"sweeps", s.sweeps},
-                               {"removed", s.removed},
-                               {"waiting", s.waiting},
-                               {"failures", s.failures},
-                               {"last_error", s.last_error}};
+      j["checkpoint_sweep"] = {{"sweeps", s.sweeps},     {"removed_count", s.removed_count},
+                               {"removed", s.removed},   {"waiting", s.waiting},
+                               {"failures", s.failures}, {"last_error", s.last_error}};
     }
     if (m_.follower) {
       j["followed"] = m_.follower->followed();

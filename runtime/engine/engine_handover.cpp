@@ -454,7 +454,7 @@ void engine::impl::sweep_gone_checkpoints() {
       std::chrono::nanoseconds(cfg.cluster.checkpoint_retention_ns));
   // Often enough that a checkpoint goes within a quarter of its retention after it may.
   const auto period =
-      std::clamp(retention / 4, std::chrono::milliseconds(1000), std::chrono::milliseconds(60'000));
+      std::clamp(retention / 4, std::chrono::milliseconds(3000), std::chrono::milliseconds(60'000));
   try {
     auto s = std::make_unique<checkpoint_sweeper>(cfg.cluster, retention, period);
     std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it

@@ -124,8 +124,8 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
   }
   if (auto b = r.boolean("checkpoints")) c.checkpoints = *b;
   if (auto d = r.duration("checkpoint_retention")) {
-    if (*d < 1'000'000'000 || *d > 365 * 86'400'000'000'000)
-      r.fail("checkpoint_retention", "must be in [1s, 365d]");
+    if (*d < 10'000'000'000 || *d > 365 * 86'400'000'000'000)
+      r.fail("checkpoint_retention", "must be in [10s, 365d]");
     c.checkpoint_retention_ns = *d;
   }
   parse_security(r, c.security);

@@ -145,7 +145,7 @@ TEST_CASE("the checkpoints of a process gone for good leave the cluster after th
   auto link = connect(server);
   cluster_decl c = decl(server, "e1");
   c.members = 3;
-  c.heartbeat_ttl_ns = 600'000'000;
+  c.heartbeat_ttl_ns = 5'000'000'000;  // no member key expires during the test
   checkpoint_store engine(*link, c, 1000);
   REQUIRE(engine.put(sample(20), "active").written);
   for (const char* p : {"vm-0000000a", "vm-0000000b", "vm-0000000c", "vm-0000000d"})
@@ -153,36 +153,53 @@ TEST_CASE("the checkpoints of a process gone for good leave the cluster after th
         checkpoint_store(*link, c, 1000, process_checkpoint_name(c, p)).put(sample(9), p).written);
   CHECK(checkpointed_processes(*link, c) ==
         std::vector<std::string>{"vm-0000000a", "vm-0000000b", "vm-0000000c", "vm-0000000d"});
-  // a is listed among the members; b is placed though its key is gone (its nodes not moved
-  // yet); c and d are neither.
-  member_heartbeat a(
-      c, cluster_member{"vm-0000000a", "standby", "tcp://127.0.0.1:1", "", "g", {}, {}});
+  auto member = [&](const char* name, std::map<std::string, std::uint64_t> published) {
+    return std::make_unique<member_heartbeat>(
+        c, cluster_member{name, "standby", "tcp://127.0.0.1:1", "", "g", std::move(published), {}});
+  };
+  // a is listed among the members; b is placed, its key gone (its nodes not moved yet); c and d
+  // are neither, but node n1 came to b from c, and b has not said it published n1: its heir
+  // still reads c's checkpoint when it restarts.
+  auto a = member("vm-0000000a", {});
   placement_record r;
   r.holder = "active";
   r.graph_hash = "g";
   r.members = {"vm-0000000b", "vm-0000000e"};
+  r.nodes = {{"n1", "vm-0000000b"}};
+  r.handed_from = {{"n1", "vm-0000000c"}};
   link->ensure_kv(placement_bucket(c), 0, 1);
   link->kv_put(placement_bucket(c), c.engine_id, encode_placement(r));
   checkpoint_sweeper sweeper(c, std::chrono::seconds(60), std::chrono::seconds(60), false);
   const auto t0 = std::chrono::steady_clock::now();
-  CHECK(sweeper.sweep(t0).empty());  // c and d seen gone from now on
-  CHECK(sweeper.snapshot().waiting == std::vector<std::string>{"vm-0000000c", "vm-0000000d"});
-  // d comes back (its dir started again): it is kept, and its wait starts anew when it goes.
-  member_heartbeat d(
-      c, cluster_member{"vm-0000000d", "standby", "tcp://127.0.0.1:4", "", "g", {}, {}});
-  CHECK(sweeper.sweep(t0 + std::chrono::seconds(59)).empty());
-  CHECK(sweeper.sweep(t0 + std::chrono::seconds(61)) == std::vector<std::string>{"vm-0000000c"});
+  using names = std::vector<std::string>;
+  using std::chrono::seconds;
+  CHECK(sweeper.sweep(t0).empty());  // d seen gone from now on
+  CHECK(sweeper.snapshot().waiting == names{"vm-0000000d"});
+  // b says it published n1: c is no longer kept for it.
+  auto b = member("vm-0000000b", {{"n1", 5}});
+  CHECK(sweeper.sweep(t0 + seconds(10)).empty());
+  CHECK(sweeper.snapshot().waiting == names{"vm-0000000c", "vm-0000000d"});
+  // d comes back (its dir started again): it is kept, and its wait is forgotten.
+  auto d = member("vm-0000000d", {});
+  CHECK(sweeper.sweep(t0 + seconds(69)).empty());
+  CHECK(sweeper.sweep(t0 + seconds(71)) == names{"vm-0000000c"});
   CHECK_FALSE(read_process_checkpoint(c, "vm-0000000c"));
   for (const auto& key : link->kv_keys(engine.bucket(), "e1.vm-0000000c."))
     CHECK_FALSE(link->kv_get(engine.bucket(), key));  // its chunks too
-  CHECK(checkpointed_processes(*link, c) ==
-        std::vector<std::string>{"vm-0000000a", "vm-0000000b", "vm-0000000d"});
+  CHECK(checkpointed_processes(*link, c) == names{"vm-0000000a", "vm-0000000b", "vm-0000000d"});
   CHECK(engine.get()->journal_pos == 20);  // the engine's own stays
   CHECK(read_process_checkpoint(c, "vm-0000000b"));
-  CHECK(sweeper.snapshot().removed == std::vector<std::string>{"vm-0000000c"});
+  // d goes again: its wait starts anew.
+  d.reset();  // its key deleted
+  CHECK(sweeper.sweep(t0 + seconds(100)).empty());
+  CHECK(sweeper.sweep(t0 + seconds(159)).empty());
+  CHECK(sweeper.sweep(t0 + seconds(161)) == names{"vm-0000000d"});
+  CHECK(sweeper.snapshot().removed == names{"vm-0000000c", "vm-0000000d"});
+  CHECK(sweeper.snapshot().removed_count == 2);
   // A placement that cannot be read stops the sweep: nothing is taken for gone.
   link->kv_put(placement_bucket(c), c.engine_id, "not a placement");
-  CHECK_THROWS_WITH(sweeper.sweep(t0 + std::chrono::hours(1)),
+  b.reset();
+  CHECK_THROWS_WITH(sweeper.sweep(t0 + seconds(3600)),
                     Catch::Contains("placement of engine e1 cannot be read"));
   CHECK(read_process_checkpoint(c, "vm-0000000b"));
 }

@@ -165,8 +165,8 @@ TEST_CASE("[cluster] errors name the field", "[config]") {
              Catch::Contains("cluster.replicas"));
   CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nleader = true"),
              Catch::Contains("cluster.leader") && Catch::Contains("unknown key"));
-  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\ncheckpoint_retention = \"500ms\""),
-             Catch::Contains("cluster.checkpoint_retention") && Catch::Contains("[1s, 365d]"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\ncheckpoint_retention = \"5s\""),
+             Catch::Contains("cluster.checkpoint_retention") && Catch::Contains("[10s, 365d]"));
   CHECK(error_of("servers = [\"h:4222\"]") == "no error");
   CHECK(error_of("servers = [\"tls://h:4222\"]") == "no error");
   const std::string with_password = error_of("servers = [\"nats://shoal:hunter2@h:4222\"]");

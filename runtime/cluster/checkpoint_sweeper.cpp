@@ -112,9 +112,6 @@ std::vector<std::string> checkpoint_sweeper::sweep(std::chrono::steady_clock::ti
     if (st_.removed.size() > max_listed) st_.removed.erase(st_.removed.begin());
     ++st_.removed_count;
   }
-  // The markers those removals (and the uploads' removed chunks) left, once older than the
-  // retention: a listing of the bucket would otherwise find every key ever removed.
-  link_->kv_purge_deletes(c_.stream + "_checkpoints", retention_.count() * 1'000'000);
   std::lock_guard lock(mu_);
   ++st_.sweeps;
   st_.waiting = std::move(waiting);

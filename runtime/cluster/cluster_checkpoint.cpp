@@ -359,8 +359,8 @@ void remove_process_checkpoint(jetstream_link& link, const cluster_decl& c,
   const std::string name = process_checkpoint_name(c, instance);
   const std::string head = name + ".head";
   for (const auto& key : link.kv_keys(bucket, name + "."))
-    if (key != head && link.kv_get(bucket, key)) link.kv_delete(bucket, key);
-  link.kv_delete(bucket, head);
+    if (key != head) link.kv_erase(bucket, key);
+  link.kv_erase(bucket, head);
 }
 
 checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writer,

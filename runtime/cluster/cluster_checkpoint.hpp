@@ -134,8 +134,9 @@ std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
 // The placed processes of engine c.engine_id whose checkpoint the bucket holds (a head with a
 // value), in name order. Throws cluster_error.
 std::vector<std::string> checkpointed_processes(jetstream_link& link, const cluster_decl& c);
-// Removes placed process `instance`'s checkpoint from the cluster: its chunks, then its head (a
-// removal cut short leaves the head, so the next one finds it again). Throws cluster_error.
+// Removes placed process `instance`'s checkpoint from the cluster, leaving no marker: its chunks,
+// then its head (a removal cut short leaves the head, so the next one finds it again). Throws
+// cluster_error.
 void remove_process_checkpoint(jetstream_link& link, const cluster_decl& c,
                                const std::string& instance);
 

@@ -530,11 +530,17 @@ void jetstream_link::kv_delete(const std::string& bucket, const std::string& key
   check(kvStore_Delete(impl_->bucket(bucket), key.c_str()), "deleting " + bucket + "/" + key);
 }
 
-void jetstream_link::kv_purge_deletes(const std::string& bucket, std::int64_t older_than_ns) {
-  kvPurgeOptions o;
-  kvPurgeOptions_Init(&o);
-  o.DeleteMarkersOlderThan = older_than_ns > 0 ? older_than_ns : -1;
-  check(kvStore_PurgeDeletes(impl_->bucket(bucket), &o), "purging the deletes of " + bucket);
+void jetstream_link::kv_erase(const std::string& bucket, const std::string& key) {
+  // A bucket is the stream KV_<bucket>, each key the subject $KV.<bucket>.<key>. (nats.c
+  // 3.4.1's kvStore_PurgeDeletes, which would remove the markers kv_delete leaves, leaks the
+  // entries it watched.)
+  const std::string subject = "$KV." + bucket + "." + key;
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Purge.Subject = subject.c_str();
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus s = js_PurgeStream(impl_->js, ("KV_" + bucket).c_str(), &o, &err);
+  check(s, "erasing " + bucket + "/" + key, err);
 }
 
 std::string jetstream_link::connected_url() const {

@@ -119,9 +119,10 @@ class jetstream_link {
   std::optional<kv_entry> kv_get(const std::string& bucket, const std::string& key);
   // Removes the key (a lease given up).
   void kv_delete(const std::string& bucket, const std::string& key);
-  // Removes from the bucket the markers deletes left that are older than `older_than_ns`, with
-  // their keys' history: a listing then no longer finds those keys. Throws cluster_error.
-  void kv_purge_deletes(const std::string& bucket, std::int64_t older_than_ns);
+  // Removes the key and its history, leaving no marker (kv_delete leaves one, which a listing
+  // finds for ever in a bucket whose keys never expire): for keys nobody watches. Throws
+  // cluster_error.
+  void kv_erase(const std::string& bucket, const std::string& key);
   // The server this connection is on now ("" when reconnecting), and how often it reconnected.
   std::string connected_url() const;
   std::uint64_t reconnects() const;

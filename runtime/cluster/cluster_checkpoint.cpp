@@ -99,6 +99,8 @@ cluster_checkpoint decode_cluster_checkpoint(std::string_view bytes) {
   return cp;
 }
 
+std::string checkpoints_bucket(const cluster_decl& c) { return c.stream + "_checkpoints"; }
+
 std::string process_checkpoint_name(const cluster_decl& c, const std::string& instance) {
   return c.engine_id + "." + instance;
 }
@@ -106,7 +108,7 @@ std::string process_checkpoint_name(const cluster_decl& c, const std::string& in
 checkpoint_store::checkpoint_store(jetstream_link& link, const cluster_decl& c,
                                    std::size_t chunk_bytes, std::string name)
     : link_(link),
-      bucket_(c.stream + "_checkpoints"),
+      bucket_(checkpoints_bucket(c)),
       name_(name.empty() ? c.engine_id : std::move(name)),
       chunk_bytes_(chunk_bytes) {
   head_key_ = name_ + ".head";
@@ -329,7 +331,7 @@ std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
 }
 
 std::vector<std::string> checkpointed_processes(jetstream_link& link, const cluster_decl& c) {
-  const std::string bucket = c.stream + "_checkpoints";
+  const std::string bucket = checkpoints_bucket(c);
   const std::string prefix = c.engine_id + ".";
   constexpr std::string_view head_suffix = ".head";
   std::vector<std::string> out;
@@ -355,7 +357,7 @@ std::vector<std::string> checkpointed_processes(jetstream_link& link, const clus
 
 void remove_process_checkpoint(jetstream_link& link, const cluster_decl& c,
                                const std::string& instance) {
-  const std::string bucket = c.stream + "_checkpoints";
+  const std::string bucket = checkpoints_bucket(c);
   const std::string name = process_checkpoint_name(c, instance);
   const std::string head = name + ".head";
   for (const auto& key : link.kv_keys(bucket, name + "."))

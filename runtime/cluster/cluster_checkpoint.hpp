@@ -66,6 +66,9 @@ struct checkpoint_put {
   std::uint64_t held = 0;  // not written: the journal position of the one the cluster holds
 };
 
+// The key-value bucket every checkpoint of the stream's engines goes in: "<stream>_checkpoints".
+std::string checkpoints_bucket(const cluster_decl& c);
+
 // The name a placed process's checkpoints go under (its share of the nodes, each process at its
 // own journal position): "<engine_id>.<instance>", beside the engine's own "<engine_id>".
 std::string process_checkpoint_name(const cluster_decl& c, const std::string& instance);

@@ -159,13 +159,12 @@ void engine::impl::spawn_nodes() {
     inline_nodes = std::make_unique<inline_graph>(*graph, std::move(runners), *flow);
     return;
   }
-  std::size_t restored = 0;
   // Downstream first (reverse topological order), so each actor starts knowing its subscribers.
   for (std::size_t i = nodes.size(); i-- > 0;) {
     std::optional<std::string> state;
     if (auto it = saved.find(nodes[i].id); it != saved.end() && computes(i)) {
       state = it->second;
-      ++restored;
+      restored_ids.insert(nodes[i].id);
     }
     auto args = node_args(graph, i, reports[i], std::move(state), false);
     args.subscribers = std::move(subs[i]);
@@ -177,8 +176,8 @@ void engine::impl::spawn_nodes() {
     }
     (nodes[i].is_stream() ? counts.stream_actors : counts.node_actors) += 1;
   }
-  if (restored) spdlog::info("restored {} node checkpoints from {}", restored, opt.data_dir);
-  quiet_through.clear();  // the nodes spawned later (restarts) publish all they make
+  if (!restored_ids.empty())
+    spdlog::info("restored {} node checkpoints from {}", restored_ids.size(), opt.data_dir);
 }
 
 void engine::impl::make_ingest() {
@@ -435,7 +434,6 @@ void engine::impl::place_nodes_on_members() {
     if (!standby && placement && cfg.cluster.checkpoints && !new_here.empty()) {
       handed_after_sources = new_here;
       missing_after_sources = missing;
-      quiet_after_sources = quiet_through;  // spawn_nodes clears it
       finish_placing();
       return;
     }
@@ -1011,6 +1009,7 @@ void engine::start() {
           m.handed_after_sources.size());
       if (!m.start_handed_nodes()) return;
     }
+    m.quiet_through.clear();  // the nodes spawned from now on (restarts) publish all they make
     // Stopped in it: not live (the admin endpoints answer status and metrics until stop()).
     if (!m.catch_up(sources_first)) return;
     if (m.standby) {

@@ -323,13 +323,7 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
 bool engine::impl::start_handed_nodes() {
   const std::set<std::string> new_here = std::move(handed_after_sources);
   handed_after_sources.clear();
-  std::set<std::string> spawned_with_state;  // spawn_nodes restored them from this dir
-  for (const auto& [id, _] : db->all_state()) spawned_with_state.insert(id);
-  // What the bring-forward publishes, as the spawned runners have it (spawn_nodes cleared it
-  // for the nodes spawned later).
-  quiet_through = std::move(quiet_after_sources);
   const handed_start how = restore_handed_nodes(new_here);
-  quiet_through.clear();
   if (how == handed_start::stopped) return false;
   // No input has reached a node yet: the sources only journal until the catch-up.
   caf::scoped_actor self{*sys};
@@ -346,7 +340,7 @@ bool engine::impl::start_handed_nodes() {
     const auto states = db->all_state();  // the one brought forward, written by now
     for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
       const std::string& id = graph->nodes[i].id;
-      if (!computes(i) || spawned_with_state.count(id)) continue;
+      if (!computes(i) || restored_ids.count(id)) continue;
       if (auto it = states.find(id); it != states.end()) renew(i, &it->second);
     }
     return true;

@@ -146,9 +146,12 @@ struct engine::impl {
   std::chrono::steady_clock::time_point listing_acted_on;  // the member listing last looked at
   std::atomic<bool> restart{false};  // the runner makes a new engine on the data dir
   // The start computes nodes the checkpoint lacks: every node starts empty and catch_up() goes
-  // through the whole journal; outputs up to quiet_through (by NodeID) are not published.
+  // through the whole journal; outputs up to quiet_through (by NodeID) are not published. The
+  // start clears it once its nodes are spawned (and those handed to it started): a node spawned
+  // later (a restart) publishes all it makes.
   bool rebuild = false;
   std::map<std::string, std::uint64_t> quiet_through;
+  std::set<std::string> restored_ids;  // the nodes spawn_nodes started from this dir's checkpoint
   void rebuild_from_journal(const std::vector<std::string>& missing,
                             const std::set<std::string>& new_here);
   // What the start publishes of the nodes it computes (quiet_through): of a node handed to it
@@ -168,7 +171,6 @@ struct engine::impl {
   // False when a stop came meanwhile.
   std::set<std::string> handed_after_sources;
   std::vector<std::string> missing_after_sources;
-  std::map<std::string, std::uint64_t> quiet_after_sources;
   bool start_handed_nodes();
   void finish_placing();          // the rest of place_nodes_on_members, either way
   // The active process of a placed engine removes the checkpoints of processes gone for good

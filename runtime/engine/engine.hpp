@@ -25,7 +25,6 @@ namespace shoal {
 class engine_lease;
 
 struct engine_options {
-  std::size_t threads = 2;
   std::string data_dir;               // empty: no store (nothing journaled, stored or checkpointed)
   bool publish = true;                // bind the PUB socket and publish outputs
   bool live = true;                   // false: replay mode (no sources, no journaling)

@@ -122,6 +122,14 @@ engine_decl parse_engine(const toml_file& doc, std::set<std::string>* asked) {
       out = *d;
     }
   };
+  if (auto n = r.integer("workers")) {
+    if (*n < 1 || *n > 256) r.fail("workers", "must be in [1, 256]");
+    e.workers = *n;
+  }
+  if (auto n = r.integer("idle_spin_us")) {
+    if (*n < 0 || *n > 1'000'000) r.fail("idle_spin_us", "must be in [0, 1000000]");
+    e.idle_spin_us = *n;
+  }
   timeout("admin_idle_timeout", e.admin_idle_timeout_ns);
   timeout("metrics_idle_timeout", e.metrics_idle_timeout_ns);
   e.strategies = r.str_list("strategies");

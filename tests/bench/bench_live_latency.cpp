@@ -5,7 +5,8 @@
 //   engine — feed PUB -> zmq source -> log_return -> engine PUB -> SUB: two hops plus the engine,
 //            with the data dir on (journal, outputs), publish_after_commit off and on, and with
 //            CURVE on both hops (the feed a CURVE server, the engine's [engine] curve with the
-//            subscriber's key allowed): what authentication and encryption cost.
+//            subscriber's key allowed): what authentication and encryption cost; and with
+//            [engine] idle_spin_us, its node workers polling between frames instead of sleeping.
 // Frames are sent one at a time at a steady pace, so it measures latency, not throughput.
 // Usage: shoal_bench_live_latency DIR [SAMPLES]. Prints "<name>_p50_us", "<name>_p99_us", and
 // the engine's own breakdown from its stage histograms (metrics shoal_latency_seconds): the mean
@@ -34,6 +35,9 @@ using clk = std::chrono::steady_clock;
 namespace {
 
 constexpr std::int64_t start_ns = 1'767'225'600'000'000'000;
+
+// Longer than the pace between frames (0.5 ms and the frame's own time): the workers never sleep.
+const std::string idle_spin_bench = "5000";  // µs
 
 std::string scan_frame(std::int64_t k) {
   value_list assets;
@@ -144,7 +148,8 @@ std::vector<double> relay_two_hops(zmq::context_t& ctx, int samples) {
 }
 
 std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, int samples,
-                                   bool after_commit, bool curve = false) {
+                                   bool after_commit, bool curve = false,
+                                   const std::string& idle_spin = {}) {
   zmq::socket_t feed(ctx, zmq::socket_type::pub), sub(ctx, zmq::socket_type::sub);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -168,15 +173,17 @@ std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, 
   feed.bind("tcp://127.0.0.1:*");
   const std::string feed_ep = feed.get(zmq::sockopt::last_endpoint);
   const std::string cfg_path = dir + ".toml";
-  std::ofstream(cfg_path) << "[engine]\npublish = \"tcp://127.0.0.1:*\"\n"
-                          << "publish_after_commit = " << (after_commit ? "true" : "false") << "\n"
-                          << engine_curve
-                          << "[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = [\"" << feed_ep
-                          << "\"]\n"
-                          << source_curve << "[[source.stream]]\nname = \"scan\"\n"
-                          << "schema = \"scan\"\none_per_bucket = true\ntime = \"payload\"\n"
-                          << "[[node]]\nname = \"ret\"\nkind = \"log_return\"\n"
-                          << "inputs = { in = \"feed.scan\" }\n";
+  std::ofstream(cfg_path)
+      << "[engine]\npublish = \"tcp://127.0.0.1:*\"\n"
+      << "publish_after_commit = " << (after_commit ? "true" : "false") << "\n"
+      << engine_curve
+      // One worker spins: on two cores, two would leave the ZeroMQ threads none.
+      << (idle_spin.empty() ? "" : "idle_spin_us = " + idle_spin + "\nworkers = 1\n")
+      << "[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = [\"" << feed_ep << "\"]\n"
+      << source_curve << "[[source.stream]]\nname = \"scan\"\n"
+      << "schema = \"scan\"\none_per_bucket = true\ntime = \"payload\"\n"
+      << "[[node]]\nname = \"ret\"\nkind = \"log_return\"\n"
+      << "inputs = { in = \"feed.scan\" }\n";
   config cfg = load_config(cfg_path);
   engine_options opt;
   opt.data_dir = dir + "/data";
@@ -197,9 +204,10 @@ std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, 
   drain(sub);
   auto us = time_frames(sub, samples, send);
   eng.stop();
-  const char* name = curve          ? "live_engine_curve"
-                     : after_commit ? "live_engine_publish_after_commit"
-                                    : "live_engine";
+  const char* name = curve                ? "live_engine_curve"
+                     : after_commit       ? "live_engine_publish_after_commit"
+                     : !idle_spin.empty() ? "live_engine_idle_spin"
+                                          : "live_engine";
   for (auto s : all_latency_stages) {
     const auto h = eng.latency(s);
     const double mean = h.count() ? h.sum_s / static_cast<double>(h.count()) * 1e6 : 0;
@@ -225,6 +233,8 @@ int main(int argc, char** argv) {
   report("live_engine", through_engine(ctx, dir + "/plain", samples, false));
   report("live_engine_publish_after_commit", through_engine(ctx, dir + "/pac", samples, true));
   report("live_engine_curve", through_engine(ctx, dir + "/curve", samples, false, true));
+  report("live_engine_idle_spin",
+         through_engine(ctx, dir + "/spin", samples, false, false, idle_spin_bench));
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -60,6 +60,8 @@ TEST_CASE("config/engine.toml states every [engine] default the code uses", "[co
   CHECK(f.commit_ms == d.commit_ms);
   CHECK(f.publish_after_commit == d.publish_after_commit);
   CHECK(f.reject_keep_bytes == d.reject_keep_bytes);
+  CHECK(f.idle_spin_us == d.idle_spin_us);
+  CHECK(f.workers == d.workers);
   CHECK(f.admin == d.admin);
   CHECK(f.admin_tcp == d.admin_tcp);
   CHECK(f.admin_token == d.admin_token);
@@ -70,11 +72,30 @@ TEST_CASE("config/engine.toml states every [engine] default the code uses", "[co
   CHECK(f.mirrors == d.mirrors);
   // Every key with a default is written out, not left to the reader to guess.
   for (const char* key : {"name", "publish", "publish_hwm", "data", "commit_records", "commit_ms",
-                          "publish_after_commit", "reject_keep_bytes", "admin_idle_timeout",
-                          "metrics_idle_timeout", "strategies"}) {
+                          "publish_after_commit", "reject_keep_bytes", "workers", "idle_spin_us",
+                          "admin_idle_timeout", "metrics_idle_timeout", "strategies"}) {
     INFO(key);
     CHECK(f.key_locs.count(key) == 1);
   }
+}
+
+TEST_CASE("[engine] idle_spin_us is at most a second and workers at least one", "[config]") {
+  testing::temp_dir dir;
+  auto load = [&](const std::string& spin) {
+    return load_config(
+        dir.write("c.toml", "[engine]\nname = \"e\"\nidle_spin_us = " + spin + "\n"));
+  };
+  CHECK(load("200").engine.idle_spin_us == 200);
+  CHECK(load("1000000").engine.idle_spin_us == 1'000'000);
+  CHECK_THROWS_WITH(load("1000001"),
+                    Catch::Contains("engine.idle_spin_us") && Catch::Contains("[0, 1000000]"));
+  CHECK_THROWS_WITH(load("-1"), Catch::Contains("engine.idle_spin_us"));
+  CHECK_THROWS_WITH(load("\"5ms\""), Catch::Contains("engine.idle_spin_us"));
+  auto workers = [&](const std::string& n) {
+    return load_config(dir.write("w.toml", "[engine]\nname = \"e\"\nworkers = " + n + "\n"));
+  };
+  CHECK(workers("1").engine.workers == 1);
+  CHECK_THROWS_WITH(workers("0"), Catch::Contains("engine.workers") && Catch::Contains("[1, 256]"));
 }
 
 TEST_CASE("config/engine.toml lists every key the [engine] parser accepts", "[config]") {

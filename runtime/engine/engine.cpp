@@ -13,6 +13,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/journal_pull.hpp"
+#include "runtime/engine/engine_scheduler.hpp"
 #include "runtime/graph/kinds_meta.hpp"
 
 namespace shoal {
@@ -949,21 +950,7 @@ void engine::start() {
   }
   if (m.opt.digest) m.digests = std::make_shared<digest_board>(true);
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
-  // Sources run on threads of their own: the scheduler's threads are the node actors' alone.
-  m.sys_cfg->set("scheduler.max-threads", static_cast<std::size_t>(m.cfg.engine.workers));
-  // An idle worker polls, then (by CAF 0.17's default) sleeps 50 us between polls for 25 ms
-  // before it waits on a condition variable. An input arriving at a few per millisecond found
-  // workers in those sleeps, each hop of the live path waiting for one to end. Without them the
-  // worker spins briefly, then waits where an enqueue wakes it at once.
-  m.sys_cfg->set("work-stealing.moderate-sleep-duration", caf::timespan{0});
-  // [engine] idle_spin_us: CAF 0.17 counts polls, not time. A poll of the worker's queue (with,
-  // now and then, a steal from another's) took about 8 ns with two workers on the dev VM, 5 with
-  // one (docs/operations.md).
-  if (m.cfg.engine.idle_spin_us > 0) {
-    constexpr std::int64_t polls_per_us = 1000 / 8;
-    m.sys_cfg->set("work-stealing.moderate-poll-attempts",
-                   static_cast<std::size_t>(m.cfg.engine.idle_spin_us * polls_per_us));
-  }
+  set_scheduler_config(m.cfg.engine, *m.sys_cfg);
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);
   if (m.opt.live && m.db && !m.cfg.engine.snapshot.empty())
     m.snapshots = std::make_unique<snapshot_server>(m.zmq_ctx, m.cfg.engine.snapshot, m.graph,

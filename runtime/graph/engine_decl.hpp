@@ -40,16 +40,18 @@ struct engine_decl {
   std::int64_t publish_hwm = 10000;    // ZeroMQ send high-water mark per subscriber
   std::int64_t commit_records = 1000;  // group commit: every N records ...
   std::int64_t commit_ms = 20;         // ... or T ms, whichever comes first
-  std::int64_t reject_keep_bytes = 1024;
+  std::int64_t reject_keep_bytes = 1024;  // bytes of a rejected frame kept in the journal
   // Publish an output only once the journal records it depends on are committed: a restart
   // after a crash never reissues a published (node, seq) with another value.
-  bool publish_after_commit = false;    // bytes of a rejected frame kept in the journal
+  bool publish_after_commit = false;
+  // The threads node actors run on (sources have threads of their own).
+  std::int64_t workers = 2;
   // How long an idle node worker keeps polling for its next message before it sleeps (0: as
   // CAF's scheduler does, a few µs). Each input then finds a worker awake instead of paying the
   // wake of a sleeping thread, which a VM whose idle CPUs halt makes tens of µs; the price is a
-  // busy core per worker while a feed flows (docs/operations.md, "Latency").
+  // busy core per worker while messages come more often than that (docs/operations.md,
+  // "Latency"; runtime/engine/engine_scheduler.hpp).
   std::int64_t idle_spin_us = 0;
-  std::int64_t workers = 2;  // the threads node actors run on (sources have threads of their own)
   std::vector<std::string> strategies;  // files, relative to the config file
   // A read-only mirror names the engine config it mirrors: publishing on any of that
   // engine's topics (or its endpoint) is then a config error.

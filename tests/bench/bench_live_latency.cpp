@@ -6,7 +6,8 @@
 //            with the data dir on (journal, outputs), publish_after_commit off and on, and with
 //            CURVE on both hops (the feed a CURVE server, the engine's [engine] curve with the
 //            subscriber's key allowed): what authentication and encryption cost; and with
-//            [engine] idle_spin_us, its node workers polling between frames instead of sleeping.
+//            one node worker ([engine] workers = 1), sleeping between frames or polling
+//            (idle_spin_us).
 // Frames are sent one at a time at a steady pace, so it measures latency, not throughput.
 // Usage: shoal_bench_live_latency DIR [SAMPLES]. Prints "<name>_p50_us", "<name>_p99_us", and
 // the engine's own breakdown from its stage histograms (metrics shoal_latency_seconds): the mean
@@ -36,7 +37,7 @@ namespace {
 
 constexpr std::int64_t start_ns = 1'767'225'600'000'000'000;
 
-// Longer than the pace between frames (0.5 ms and the frame's own time): the workers never sleep.
+// Longer than the pace between frames (0.5 ms and the frame's own time): the worker never sleeps.
 const std::string idle_spin_bench = "5000";  // µs
 
 std::string scan_frame(std::int64_t k) {
@@ -149,7 +150,8 @@ std::vector<double> relay_two_hops(zmq::context_t& ctx, int samples) {
 
 std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, int samples,
                                    bool after_commit, bool curve = false,
-                                   const std::string& idle_spin = {}) {
+                                   const std::string& engine_keys = {},
+                                   const char* keys_name = nullptr) {
   zmq::socket_t feed(ctx, zmq::socket_type::pub), sub(ctx, zmq::socket_type::sub);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -173,17 +175,15 @@ std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, 
   feed.bind("tcp://127.0.0.1:*");
   const std::string feed_ep = feed.get(zmq::sockopt::last_endpoint);
   const std::string cfg_path = dir + ".toml";
-  std::ofstream(cfg_path)
-      << "[engine]\npublish = \"tcp://127.0.0.1:*\"\n"
-      << "publish_after_commit = " << (after_commit ? "true" : "false") << "\n"
-      << engine_curve
-      // One worker spins: on two cores, two would leave the ZeroMQ threads none.
-      << (idle_spin.empty() ? "" : "idle_spin_us = " + idle_spin + "\nworkers = 1\n")
-      << "[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = [\"" << feed_ep << "\"]\n"
-      << source_curve << "[[source.stream]]\nname = \"scan\"\n"
-      << "schema = \"scan\"\none_per_bucket = true\ntime = \"payload\"\n"
-      << "[[node]]\nname = \"ret\"\nkind = \"log_return\"\n"
-      << "inputs = { in = \"feed.scan\" }\n";
+  std::ofstream(cfg_path) << "[engine]\npublish = \"tcp://127.0.0.1:*\"\n"
+                          << "publish_after_commit = " << (after_commit ? "true" : "false") << "\n"
+                          << engine_curve << engine_keys
+                          << "[[source]]\nname = \"feed\"\nkind = \"zmq\"\nconnect = [\"" << feed_ep
+                          << "\"]\n"
+                          << source_curve << "[[source.stream]]\nname = \"scan\"\n"
+                          << "schema = \"scan\"\none_per_bucket = true\ntime = \"payload\"\n"
+                          << "[[node]]\nname = \"ret\"\nkind = \"log_return\"\n"
+                          << "inputs = { in = \"feed.scan\" }\n";
   config cfg = load_config(cfg_path);
   engine_options opt;
   opt.data_dir = dir + "/data";
@@ -204,10 +204,10 @@ std::vector<double> through_engine(zmq::context_t& ctx, const std::string& dir, 
   drain(sub);
   auto us = time_frames(sub, samples, send);
   eng.stop();
-  const char* name = curve                ? "live_engine_curve"
-                     : after_commit       ? "live_engine_publish_after_commit"
-                     : !idle_spin.empty() ? "live_engine_idle_spin"
-                                          : "live_engine";
+  const char* name = curve          ? "live_engine_curve"
+                     : after_commit ? "live_engine_publish_after_commit"
+                     : keys_name    ? keys_name
+                                    : "live_engine";
   for (auto s : all_latency_stages) {
     const auto h = eng.latency(s);
     const double mean = h.count() ? h.sum_s / static_cast<double>(h.count()) * 1e6 : 0;
@@ -233,8 +233,14 @@ int main(int argc, char** argv) {
   report("live_engine", through_engine(ctx, dir + "/plain", samples, false));
   report("live_engine_publish_after_commit", through_engine(ctx, dir + "/pac", samples, true));
   report("live_engine_curve", through_engine(ctx, dir + "/curve", samples, false, true));
+  // One worker spins: on two cores, two would leave the ZeroMQ threads none. The same single
+  // worker without spinning tells the two changes apart.
+  report("live_engine_one_worker", through_engine(ctx, dir + "/one", samples, false, false,
+                                                  "workers = 1\n", "live_engine_one_worker"));
   report("live_engine_idle_spin",
-         through_engine(ctx, dir + "/spin", samples, false, false, idle_spin_bench));
+         through_engine(ctx, dir + "/spin", samples, false, false,
+                        "workers = 1\nidle_spin_us = " + idle_spin_bench + "\n",
+                        "live_engine_idle_spin"));
   std::filesystem::remove_all(dir);
   return 0;
 }

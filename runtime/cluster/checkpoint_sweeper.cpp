@@ -22,31 +22,36 @@ namespace {
 // A placement that cannot be read stops the sweep: a process it names may be one whose nodes are
 // about to move.
 std::set<std::string> kept_processes(jetstream_link& link, const cluster_decl& c) {
-  std::set<std::string> keep;
+  std::optional<jetstream_link::kv_entry> placed;
+  try {
+    placed = link.kv_get(placement_bucket(c), c.engine_id);
+  } catch (const cluster_missing&) {
+  }
+  placement_record r;
+  if (placed) {
+    try {
+      r = decode_placement(placed->value);
+    } catch (const std::exception& e) {
+      throw cluster_error("the placement of engine " + c.engine_id +
+                          " cannot be read: " + e.what());
+    }
+  }
+  std::set<std::string> keep(r.members.begin(), r.members.end());
+  // One pass over the member keys: each names its process, and says what it published.
   const std::string prefix = c.engine_id + ".";
   std::vector<std::string> keys;
   try {
     keys = link.kv_keys(members_bucket(c), prefix);
   } catch (const cluster_missing&) {
   }
-  for (const auto& key : keys)
-    if (link.kv_get(members_bucket(c), key)) keep.insert(key.substr(prefix.size()));
-  std::optional<jetstream_link::kv_entry> placed;
-  try {
-    placed = link.kv_get(placement_bucket(c), c.engine_id);
-  } catch (const cluster_missing&) {
-  }
-  if (!placed) return keep;
-  placement_record r;
-  try {
-    r = decode_placement(placed->value);
-  } catch (const std::exception& e) {
-    throw cluster_error("the placement of engine " + c.engine_id + " cannot be read: " + e.what());
-  }
-  keep.insert(r.members.begin(), r.members.end());
-  if (r.handed_from.empty()) return keep;
   std::map<std::string, std::map<std::string, std::uint64_t>> published;
-  for (const auto& m : read_members(link, c)) published[m.instance] = m.published;
+  for (const auto& key : keys) {
+    const auto e = link.kv_get(members_bucket(c), key);
+    if (!e) continue;
+    const std::string instance = key.substr(prefix.size());
+    keep.insert(instance);
+    if (auto m = decode_member(e->value)) published[instance] = std::move(m->published);
+  }
   for (const auto& [id, from] : r.handed_from) {
     const auto owner = r.nodes.find(id);
     if (owner == r.nodes.end()) continue;

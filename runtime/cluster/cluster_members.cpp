@@ -249,6 +249,21 @@ std::map<std::string, std::uint64_t> member_heartbeat::listed_published() const 
                                         : std::map<std::string, std::uint64_t>{};
 }
 
+std::optional<cluster_member> decode_member(const std::string& value) {
+  try {
+    const auto j = nlohmann::json::parse(value);
+    return cluster_member{j.value("instance", ""),
+                          j.value("role", ""),
+                          j.value("publish", ""),
+                          j.value("snapshot", ""),
+                          j.value("graph", ""),
+                          j.value("published", std::map<std::string, std::uint64_t>{}),
+                          costs_of(j.value("costs", nlohmann::json::object()))};
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c) {
   const std::string bucket = members_bucket(c);
   std::vector<cluster_member> out;
@@ -261,13 +276,9 @@ std::vector<cluster_member> read_members(jetstream_link& link, const cluster_dec
   for (const auto& key : keys) {
     const auto e = link.kv_get(bucket, key);
     if (!e) continue;  // expired between the listing and the read
-    try {
-      const auto j = nlohmann::json::parse(e->value);
-      out.push_back({j.value("instance", ""), j.value("role", ""), j.value("publish", ""),
-                     j.value("snapshot", ""), j.value("graph", ""),
-                     j.value("published", std::map<std::string, std::uint64_t>{}),
-                     costs_of(j.value("costs", nlohmann::json::object()))});
-    } catch (const nlohmann::json::exception&) {
+    if (auto m = decode_member(e->value)) {
+      out.push_back(std::move(*m));
+    } else {
       spdlog::warn("cluster: {}/{} is not a member record", bucket, key);
     }
   }

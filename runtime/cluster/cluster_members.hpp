@@ -119,6 +119,9 @@ class member_heartbeat {
   void renew();
 };
 
+// A member record as its key holds it; nullopt for bytes that are not one.
+std::optional<cluster_member> decode_member(const std::string& value);
+
 // The live members of engine c.engine_id, in key order. Throws cluster_error.
 std::vector<cluster_member> read_members(jetstream_link& link, const cluster_decl& c);
 

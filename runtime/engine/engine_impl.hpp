@@ -151,7 +151,9 @@ struct engine::impl {
   // later (a restart) publishes all it makes.
   bool rebuild = false;
   std::map<std::string, std::uint64_t> quiet_through;
-  std::set<std::string> restored_ids;  // the nodes spawn_nodes started from this dir's checkpoint
+  // The nodes spawn_nodes started from this dir's checkpoint (it runs once per engine: a
+  // restart makes a new one).
+  std::set<std::string> restored_ids;
   void rebuild_from_journal(const std::vector<std::string>& missing,
                             const std::set<std::string>& new_here);
   // What the start publishes of the nodes it computes (quiet_through): of a node handed to it

@@ -116,12 +116,6 @@ engine_decl parse_engine(const toml_file& doc, std::set<std::string>* asked) {
     if (*n < 1 || *n > 60'000) r.fail("commit_ms", "must be in [1, 60000]");
     e.commit_ms = *n;
   }
-  auto timeout = [&](const char* key, std::int64_t& out) {
-    if (auto d = r.duration(key)) {
-      if (*d < 100'000'000 || *d > 86'400'000'000'000) r.fail(key, "must be in [100ms, 24h]");
-      out = *d;
-    }
-  };
   if (auto n = r.integer("workers")) {
     if (*n < 1 || *n > 256) r.fail("workers", "must be in [1, 256]");
     e.workers = *n;
@@ -130,6 +124,12 @@ engine_decl parse_engine(const toml_file& doc, std::set<std::string>* asked) {
     if (*n < 0 || *n > 1'000'000) r.fail("idle_spin_us", "must be in [0, 1000000]");
     e.idle_spin_us = *n;
   }
+  auto timeout = [&](const char* key, std::int64_t& out) {
+    if (auto d = r.duration(key)) {
+      if (*d < 100'000'000 || *d > 86'400'000'000'000) r.fail(key, "must be in [100ms, 24h]");
+      out = *d;
+    }
+  };
   timeout("admin_idle_timeout", e.admin_idle_timeout_ns);
   timeout("metrics_idle_timeout", e.metrics_idle_timeout_ns);
   e.strategies = r.str_list("strategies");

@@ -377,11 +377,23 @@ checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writ
 checkpoint_uploader::~checkpoint_uploader() { stop(); }
 
 void checkpoint_uploader::offer(cluster_checkpoint cp) {
+  const std::uint64_t replicated = replicated_();
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    if (waiting_) ++st_.skipped;  // overtaken before it went: the newer one goes
-    waiting_ = std::move(cp);
+    if (waiting_ && waiting_->journal_pos > replicated) {
+      // It waits for the journal through its position to be in the cluster, and keeps its
+      // place: were each newer checkpoint to take it, a replication lag longer than the time
+      // between two checkpoints would let none go (each newer one waits as long), and the
+      // cluster's checkpoint would grow old for as long as the lag lasts.
+      if (next_) ++st_.skipped;
+      next_ = std::move(cp);
+    } else {
+      // Overtaken before it went: the newer one goes.
+      st_.skipped += (waiting_ ? 1 : 0) + (next_ ? 1 : 0);
+      waiting_ = std::move(cp);
+      next_.reset();
+    }
   }
   cv_.notify_all();
 }
@@ -402,6 +414,7 @@ void checkpoint_uploader::stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
     waiting_.reset();
+    next_.reset();
   }
   cv_.notify_all();
   if (link_) link_->close();  // a write in progress fails at once
@@ -423,9 +436,16 @@ void checkpoint_uploader::run() {
     cv_.wait_for(lock, std::chrono::milliseconds(100));
     if (stopping_) return;
     if (!waiting_ || (!finishing_ && std::chrono::steady_clock::now() - last < min_gap)) continue;
-    if (replicated_() < waiting_->journal_pos) continue;
+    const std::uint64_t replicated = replicated_();
+    if (next_ && next_->journal_pos <= replicated) {  // the newer one can go: it does
+      ++st_.skipped;
+      waiting_ = std::move(next_);
+      next_.reset();
+    }
+    if (replicated < waiting_->journal_pos) continue;
     cluster_checkpoint cp = std::move(*waiting_);
-    waiting_.reset();
+    waiting_ = std::move(next_);
+    next_.reset();
     busy_ = true;
     lock.unlock();
     const auto t0 = std::chrono::steady_clock::now();

@@ -187,6 +187,9 @@ class checkpoint_uploader {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::optional<cluster_checkpoint> waiting_;
+  // Offered while waiting_ waits for the cluster to hold the journal through its position: it
+  // goes next (or instead, once the journal through its own position is there too).
+  std::optional<cluster_checkpoint> next_;
   bool busy_ = false;       // a checkpoint is being written
   bool finishing_ = false;  // finish(): the last one goes at once
   bool stopping_ = false;

@@ -2,7 +2,8 @@
 // in chunks and comes back byte for byte; an older one never replaces a newer one; a damaged or
 // incomplete one is an error naming what is wrong, not a restore of wrong state; an empty data dir
 // takes one only when it fits (same config, journal through its position); the uploader writes
-// only what the cluster's journal covers, and the latest it was offered.
+// only what the cluster's journal covers, and the latest it was offered, and a replication lag
+// longer than the time between checkpoints does not keep every one of them out.
 #include <catch2/catch.hpp>
 
 #include "messages/msgpack_codec.hpp"
@@ -15,6 +16,7 @@
 #include "runtime/graph/node_id.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
+#include "wait_for.hpp"
 
 using namespace shoal;
 using shoal::testing::connect;
@@ -374,4 +376,32 @@ TEST_CASE("the uploader writes what the cluster's journal covers, the latest it 
   }
   CHECK(cs.get()->journal_pos == 12);
   CHECK(cs.get()->journal_sha256 == sample(12).journal_sha256);
+}
+
+TEST_CASE("a checkpoint waiting for the journal to be in the cluster is not overtaken for ever",
+          "[cluster]") {
+  // A replication lag longer than the time between checkpoints: each one is offered before the
+  // journal through the last one's position is in the cluster. Were the newest to take the
+  // waiting one's place, none would ever go. The one waiting keeps its place and goes once the
+  // journal is there; of those offered meanwhile the latest goes next.
+  nats_server server;
+  const cluster_decl c = decl(server, "e1");
+  { auto link = connect(server); }
+  std::atomic<std::uint64_t> replicated{0};
+  checkpoint_uploader up(
+      c, "host-1", [&] { return replicated.load(); },
+      [](std::uint64_t seq) { return record(seq); });
+  up.offer(sample(10));
+  up.offer(sample(20));
+  up.offer(sample(30));
+  replicated = 25;  // past the first and the second, not the third
+  REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 1; }));
+  CHECK(up.snapshot().journal_pos == 10);  // the one that waited
+  replicated = 30;
+  up.finish(std::chrono::seconds(10));
+  const auto s = up.snapshot();
+  CHECK(s.uploads == 2);
+  CHECK(s.journal_pos == 30);
+  CHECK(s.skipped == 1);  // the one at 20, overtaken by 30 while 10 waited
+  CHECK(s.failures == 0);
 }

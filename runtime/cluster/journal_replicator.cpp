@@ -43,6 +43,9 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
     st_.replicated = in_cluster > batch_records ? in_cluster - batch_records : 0;
   }
   st_.committed = writer_->committed_journal_seq();
+  // A backlog left by an earlier run counts from now: when it was committed is not known.
+  age_.replicated(st_.replicated);
+  age_.committed(st_.committed, std::chrono::steady_clock::now());
   st_.engine_id = c_.engine_id;
   st_.stream = c_.stream;
   st_.subject = subject_;
@@ -121,6 +124,7 @@ void journal_replicator::committed(std::uint64_t seq) {
     std::lock_guard lock(mu_);
     if (seq <= st_.committed) return;
     st_.committed = seq;
+    age_.committed(seq, std::chrono::steady_clock::now());
   }
   cv_.notify_all();
 }
@@ -129,6 +133,7 @@ void journal_replicator::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
+    warn_of_lag(now);
     if (st_.replicated >= st_.committed) {
       if (stopping_) return;
       cv_.wait_for(lock, std::chrono::milliseconds(500));
@@ -172,6 +177,7 @@ bool journal_replicator::send_batch(std::uint64_t committed) {
   st_.server = link_->connected_url();
   if (r.error.empty() && r.stored == msgs.size()) {
     st_.replicated = records.back().first;
+    age_.replicated(st_.replicated);
     st_.stream_seq = std::max(st_.stream_seq, r.stream_seq);
     if (auto listener = on_replicated_) {
       lock.unlock();
@@ -209,9 +215,35 @@ bool journal_replicator::stop(std::chrono::milliseconds drain) {
   return st_.replicated >= st_.committed;
 }
 
+void journal_replicator::warn_of_lag(std::chrono::steady_clock::time_point now) {
+  const std::chrono::milliseconds lag = age_.age(now);
+  const bool warned = lag_warned_ != std::chrono::steady_clock::time_point{};
+  if (lag >= lag_warning) {
+    worst_lag_ = std::max(worst_lag_, lag);
+    if (warned && now - lag_warned_ < std::chrono::minutes(1)) return;
+    lag_warned_ = now;
+    spdlog::warn(
+        "cluster: the stream lacks journal records {}..{} of engine {}, the oldest committed "
+        "{:.1f} s ago: a host lost now loses them. The cluster takes fewer records/s than this "
+        "engine journals, or does not answer{}{}",
+        st_.replicated + 1, st_.committed, c_.engine_id, lag.count() / 1000.0,
+        st_.last_error.empty() ? "" : " (last error: ",
+        st_.last_error.empty() ? "" : st_.last_error + ")");
+  } else if (warned && lag < lag_warning / 5) {
+    spdlog::info(
+        "cluster: the stream holds engine {}'s journal again within {} ms (it had "
+        "trailed by up to {:.1f} s)",
+        c_.engine_id, lag.count(), worst_lag_.count() / 1000.0);
+    lag_warned_ = {};
+    worst_lag_ = std::chrono::milliseconds(0);
+  }
+}
+
 replication_stats journal_replicator::stats() const {
   std::lock_guard lock(mu_);
-  return st_;
+  replication_stats s = st_;
+  s.lag_ms = age_.age(std::chrono::steady_clock::now()).count();
+  return s;
 }
 
 }  // namespace shoal

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "runtime/cluster/replication_age.hpp"
 #include "runtime/graph/cluster_decl.hpp"
 
 namespace shoal {
@@ -28,6 +29,8 @@ struct replication_stats {
   std::string engine_id, stream, subject, server;
   std::uint64_t committed = 0;   // last committed local journal seq
   std::uint64_t replicated = 0;  // every journal record through this seq is in the cluster
+  // How long ago the oldest record not in the cluster was committed (replication_age), 0 = none.
+  std::int64_t lag_ms = 0;
   std::uint64_t stream_seq = 0;  // the stream sequence of the last one acknowledged
   std::uint64_t sent = 0;        // messages acknowledged this run (duplicates included)
   std::uint64_t duplicates = 0;  // acknowledged as already stored (a resend)
@@ -39,6 +42,10 @@ struct replication_stats {
 class journal_replicator {
  public:
   static constexpr std::size_t batch_records = 512;
+  // A record this long committed and not yet in the cluster is logged (a warning): a host lost
+  // now would lose that much of the feed, and a growing lag means the cluster takes fewer
+  // records/s than the engine journals, or does not answer.
+  static constexpr std::chrono::seconds lag_warning{5};
 
   // Connects, makes sure the stream exists, finds where the cluster's copy of this engine's
   // journal ends, and records the config (`config_packed`, the dir's meta "config") on
@@ -66,6 +73,8 @@ class journal_replicator {
   void catch_up_from_cluster(std::uint64_t local, std::uint64_t in_cluster);
   void run();
   bool send_batch(std::uint64_t committed);
+  // Under mu_: logs a lag past lag_warning (then once a minute while it lasts), and its end.
+  void warn_of_lag(std::chrono::steady_clock::time_point now);
 
   cluster_decl c_;
   const store& db_;
@@ -78,6 +87,9 @@ class journal_replicator {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   replication_stats st_;
+  replication_age age_;
+  std::chrono::steady_clock::time_point lag_warned_;  // last warning; {} = not behind
+  std::chrono::milliseconds worst_lag_{0};            // since the first warning
   std::function<void(std::uint64_t)> on_replicated_;
   std::thread thread_;
 };

@@ -246,6 +246,7 @@ class engine_admin final : public admin_backend {
                 {"committed", s.committed},
                 {"replicated", s.replicated},
                 {"lag", s.committed - std::min(s.committed, s.replicated)},
+                {"lag_ms", s.lag_ms},
                 {"stream_seq", s.stream_seq},
                 {"sent", s.sent},
                 {"duplicates", s.duplicates},

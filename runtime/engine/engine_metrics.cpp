@@ -145,6 +145,10 @@ std::string engine_metrics_text(engine::impl& m) {
              "Committed journal records not yet acknowledged by the cluster.");
     t.sample("shoal_cluster_journal_lag_records", {},
              c.committed - std::min(c.committed, c.replicated));
+    t.family("shoal_cluster_journal_lag_seconds", "gauge",
+             "How long ago the oldest journal record not yet in the cluster's stream was "
+             "committed: the feed a host lost now would lose.");
+    t.sample("shoal_cluster_journal_lag_seconds", {}, c.lag_ms / 1e3);
     t.family("shoal_cluster_publish_failures_total", "counter",
              "Batches of journal records sent again (no leader, a server down, a timeout).");
     t.sample("shoal_cluster_publish_failures_total", {}, c.failures);

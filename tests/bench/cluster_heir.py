@@ -17,6 +17,12 @@ Prints, as `name value` lines:
   heir_speedup             rebuild / checkpoint
   heir_brought_forward     records and ms the heir took to bring the dead one's checkpoint to its own
   heir_backfill_s          then, once live: storing the handed nodes' outputs before that checkpoint
+  heir_lag_at_kill         the active process's replication lag at the kill: records committed and
+                           not yet in the stream, and how long ago the oldest was committed. Its
+                           checkpoint in the cluster is at most as recent as what the stream holds
+                           (a checkpoint goes once its journal position is replicated), and the
+                           heir's journal ends there too: a lag that grows (a feed faster than
+                           the cluster takes) makes the checkpoint old and the bring-forward long
 (with `active`, the same figures named active_heir_*)
 
 Both include the detection (about 4/3 x heartbeat_ttl = 1 s) and the half second the heir gives
@@ -94,7 +100,9 @@ def measure(engine_id, checkpoints, procs, data, work, servers):
                  .get("uploads", 0) >= 1)
         instance["a"] = admin(data["a"], "cluster")["placement"]["instance"]
         owned["a"] = [k for k, v in placement["nodes"].items() if v == instance["a"]]
-    records = admin(data["a"], "cluster").get("committed", 0)
+    at_kill = admin(data["a"], "cluster")  # the active process's: it sends the journal
+    at_kill["victim_checkpoint"] = admin(data[victim], "cluster").get("checkpoint", {}).get("journal_pos", 0)
+    records = at_kill.get("committed", 0)
     procs[victim].send_signal(signal.SIGKILL)
     killed = time.monotonic()
     procs[victim].wait()
@@ -118,15 +126,15 @@ def measure(engine_id, checkpoints, procs, data, work, servers):
             p.send_signal(signal.SIGTERM)
     for p in procs.values():
         p.wait(timeout=120)
-    return took, records, state
+    return took, records, state, at_kill
 
 
 work = tempfile.mkdtemp(prefix="shoal-heir-bench-")
 nats = os.path.join(work, "nats")
 try:
     servers = cluster_up(nats)
-    full, _, _ = run(work, servers, "heir-full", False)
-    fast, records, state = run(work, servers, "heir-ckpt", True)
+    full, _, _, _ = run(work, servers, "heir-full", False)
+    fast, records, state, at_kill = run(work, servers, "heir-ckpt", True)
     restored = state.get("placement", {}).get("handed_restore", {})
     if "why_not" in restored or not restored:
         sys.exit(f"cluster_heir.py: the heir did not start from the checkpoint: {restored}")
@@ -138,6 +146,8 @@ try:
     print(f"{p}_speedup {full / fast:.2f}")
     print(f"{p}_brought_forward {restored['to'] - restored['journal_pos']} records, {restored['ms']} ms "
           f"(of them 500 ms for its subscribers to reconnect)")
+    print(f"{p}_lag_at_kill {at_kill.get('lag', 0)} records, {at_kill.get('lag_ms', 0) / 1000:.1f} s "
+          f"(the dead process's last checkpoint in the cluster: journal record {at_kill['victim_checkpoint']})")
     if backfill:
         print(f"{p}_backfill_s {backfill.get('seconds', 0):.2f}  (once live, at low priority: "
               f"{backfill['nodes']} node(s) through journal record {backfill['through']})")

@@ -3,7 +3,10 @@ whole JetStream cluster does not answer (its three servers frozen with SIGSTOP, 
 would), the engine goes on journaling and storing locally but publishes nothing (a subscriber
 sees no output whose inputs are not in the stream); once the servers answer again, the held
 outputs go out and the subscriber's seqs continue without a gap or a repeat. The engine's lease,
-older than heartbeat_ttl by then, is taken again rather than lost."""
+older than heartbeat_ttl by then, is taken again rather than lost. Meanwhile admin `cluster` says
+how long ago the oldest record the stream lacks was committed (`lag_ms`), and past 5 s the log
+warns that a host lost now would lose those records; once the stream holds the journal again,
+the log says so and the age is back near zero."""
 import os
 import signal
 import subprocess
@@ -42,7 +45,12 @@ def state():
     return cluster_state(data)
 
 
-engine = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+log_path = os.path.join(wd, "engine.log")
+engine = start(["run", cfg, "--data", data], stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
+
+
+def log():
+    return open(log_path).read()
 
 
 def received(n):
@@ -64,6 +72,15 @@ deadline = time.monotonic() + 2.0  # longer than heartbeat_ttl
 while time.monotonic() < deadline:
     receive(100)
 check(len(seqs) == held_from, f"{len(seqs) - held_from} outputs were published while the cluster was down")
+check("the stream lacks journal records" not in log(), "a lag warning before the lag was 5 s old")
+# The lag's age grows with the outage (the record count says how much, not how old), and past
+# 5 s the log warns.
+wait_for(lambda: state().get("lag_ms", 0) > 5500, timeout=30, what="a replication lag older than 5 s")
+wait_for(lambda: "the stream lacks journal records" in log(), timeout=10, what="the lag warning")
+warning = next(line for line in log().splitlines() if "the stream lacks journal records" in line)
+check("a host lost now loses them" in warning and "engine p1" in warning, f"the lag warning: {warning}")
+receive(100)
+check(len(seqs) == held_from, f"{len(seqs) - held_from} outputs were published while the cluster was down")
 
 # Back up: the held outputs go out, in order, with no gap and no repeat.
 for i in range(3):
@@ -73,6 +90,8 @@ wait_for(lambda: state().get("replicated", 0) > s["committed"], timeout=60,
 wait_for(lambda: received(held_from + 1000), timeout=30, what="the held outputs published")
 check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the subscriber's seqs have a gap or a repeat")
 check(state().get("role") == "active", f"the engine after the outage: {state()}")
+wait_for(lambda: "holds engine p1's journal again" in log(), timeout=30, what="the log saying the lag ended")
+wait_for(lambda: state().get("lag_ms", 1e9) < 1000, timeout=30, what="the lag's age back near zero")
 engine.terminate()
 engine.wait(timeout=30)
 print("ok")

@@ -377,22 +377,16 @@ checkpoint_uploader::checkpoint_uploader(const cluster_decl& c, std::string writ
 checkpoint_uploader::~checkpoint_uploader() { stop(); }
 
 void checkpoint_uploader::offer(cluster_checkpoint cp) {
-  const std::uint64_t replicated = replicated_();
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    if (waiting_ && waiting_->journal_pos > replicated) {
-      // It waits for the journal through its position to be in the cluster, and keeps its
-      // place: were each newer checkpoint to take it, a replication lag longer than the time
-      // between two checkpoints would let none go (each newer one waits as long), and the
-      // cluster's checkpoint would grow old for as long as the lag lasts.
+    // The waiting one keeps its place (the class comment says why); the newer one waits behind
+    // it, in the place of any that waited there (overtaken before it went).
+    if (!waiting_) {
+      waiting_ = std::move(cp);
+    } else {
       if (next_) ++st_.skipped;
       next_ = std::move(cp);
-    } else {
-      // Overtaken before it went: the newer one goes.
-      st_.skipped += (waiting_ ? 1 : 0) + (next_ ? 1 : 0);
-      waiting_ = std::move(cp);
-      next_.reset();
     }
   }
   cv_.notify_all();
@@ -437,7 +431,8 @@ void checkpoint_uploader::run() {
     if (stopping_) return;
     if (!waiting_ || (!finishing_ && std::chrono::steady_clock::now() - last < min_gap)) continue;
     const std::uint64_t replicated = replicated_();
-    if (next_ && next_->journal_pos <= replicated) {  // the newer one can go: it does
+    // The newer one covers all the waiting one does, and the once-a-second budget goes to it.
+    if (next_ && next_->journal_pos <= replicated) {
       ++st_.skipped;
       waiting_ = std::move(next_);
       next_.reset();

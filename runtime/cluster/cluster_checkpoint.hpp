@@ -144,9 +144,12 @@ void remove_process_checkpoint(jetstream_link& link, const cluster_decl& c,
                                const std::string& instance);
 
 // Puts a process's checkpoints into the cluster (the active engine's, or a placed process's
-// share) on a thread of its own, off the engine's path: the latest one offered wins (one waiting at
-// most), at most one a second, and only once the cluster holds the journal through its position (a
-// host restoring it then finds every record after it in the stream).
+// share) on a thread of its own, off the engine's path: at most one a second, and only once the
+// cluster holds the journal through its position (a host restoring it then finds every record
+// after it in the stream). Two wait at most: the oldest offered and the latest. The latest goes
+// once the journal through it is in the cluster, else the oldest does once it is there: were each
+// newer one to take the waiting one's place, a replication lag longer than the time between
+// checkpoints would let none go. With the one being written that is three checkpoints in memory.
 class checkpoint_uploader {
  public:
   struct stats {
@@ -187,8 +190,8 @@ class checkpoint_uploader {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::optional<cluster_checkpoint> waiting_;
-  // Offered while waiting_ waits for the cluster to hold the journal through its position: it
-  // goes next (or instead, once the journal through its own position is there too).
+  // The latest offered after waiting_: it goes next, or instead once the cluster holds the
+  // journal through its own position too.
   std::optional<cluster_checkpoint> next_;
   bool busy_ = false;       // a checkpoint is being written
   bool finishing_ = false;  // finish(): the last one goes at once

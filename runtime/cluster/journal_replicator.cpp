@@ -43,7 +43,8 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
     st_.replicated = in_cluster > batch_records ? in_cluster - batch_records : 0;
   }
   st_.committed = writer_->committed_journal_seq();
-  // A backlog left by an earlier run counts from now: when it was committed is not known.
+  // A backlog left by an earlier run counts from now: when it was committed is not known (journal
+  // records carry event time only), so after a restart its age reads short by the time before.
   age_.replicated(st_.replicated);
   age_.committed(st_.committed, std::chrono::steady_clock::now());
   st_.engine_id = c_.engine_id;
@@ -203,9 +204,16 @@ bool journal_replicator::stop(std::chrono::milliseconds drain) {
     stopping_ = true;
     drain_until_ = std::chrono::steady_clock::now() + drain;
     st_.committed = std::max(st_.committed, writer_->committed_journal_seq());
+    age_.committed(st_.committed, std::chrono::steady_clock::now());
   }
   cv_.notify_all();
   thread_.join();
+  {
+    // What it did not send stays unsent, but its age stops here: a fenced process, which lives
+    // on, must not look ever further behind (nothing of its sending is left to fix).
+    std::lock_guard lock(mu_);
+    stopped_at_ = std::chrono::steady_clock::now();
+  }
   std::lock_guard lock(mu_);
   if (st_.replicated < st_.committed)
     spdlog::warn(
@@ -242,7 +250,7 @@ void journal_replicator::warn_of_lag(std::chrono::steady_clock::time_point now) 
 replication_stats journal_replicator::stats() const {
   std::lock_guard lock(mu_);
   replication_stats s = st_;
-  s.lag_ms = age_.age(std::chrono::steady_clock::now()).count();
+  s.lag_ms = age_.age(stopped_at_ ? *stopped_at_ : std::chrono::steady_clock::now()).count();
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -88,6 +89,7 @@ class journal_replicator {
   std::chrono::steady_clock::time_point drain_until_;
   replication_stats st_;
   replication_age age_;
+  std::optional<std::chrono::steady_clock::time_point> stopped_at_;  // the age's clock stops
   std::chrono::steady_clock::time_point lag_warned_;  // last warning; {} = not behind
   std::chrono::milliseconds worst_lag_{0};            // since the first warning
   std::function<void(std::uint64_t)> on_replicated_;

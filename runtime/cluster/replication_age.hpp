@@ -5,7 +5,8 @@
 // old: 10,000 records are a second of a busy feed or an hour of a quiet one.
 //
 // Fed by the replicator: each local commit (its last journal seq, when it landed) and each
-// acknowledged batch. Times are passed in, never read here.
+// acknowledged batch. Times are passed in, never read here. A commit it is told of late (a
+// backlog an earlier run left) counts from when it is told.
 
 #include <chrono>
 #include <cstddef>

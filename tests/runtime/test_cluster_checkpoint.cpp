@@ -405,3 +405,29 @@ TEST_CASE("a checkpoint waiting for the journal to be in the cluster is not over
   CHECK(s.skipped == 1);  // the one at 20, overtaken by 30 while 10 waited
   CHECK(s.failures == 0);
 }
+
+TEST_CASE("a checkpoint the cluster's journal covers is not dropped for a newer one it does not",
+          "[cluster]") {
+  // The first one goes at once; the second, covered, waits for the second that must pass between
+  // two writes; a third comes meanwhile, not covered yet. The second goes (the cluster gets the
+  // newest checkpoint it can restore), and the third after it once covered.
+  nats_server server;
+  const cluster_decl c = decl(server, "e1");
+  { auto link = connect(server); }
+  std::atomic<std::uint64_t> replicated{20};
+  checkpoint_uploader up(
+      c, "host-1", [&] { return replicated.load(); },
+      [](std::uint64_t seq) { return record(seq); });
+  up.offer(sample(10));
+  REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 1; }));
+  up.offer(sample(20));
+  up.offer(sample(30));
+  REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 2; }));
+  CHECK(up.snapshot().journal_pos == 20);
+  replicated = 30;
+  up.finish(std::chrono::seconds(10));
+  const auto s = up.snapshot();
+  CHECK(s.uploads == 3);
+  CHECK(s.journal_pos == 30);
+  CHECK(s.skipped == 0);
+}

@@ -1,3 +1,6 @@
+// replication_age: the age of the oldest journal record the cluster lacks, from the commits and
+// acknowledgements the replicator feeds it (times passed in): zero when nothing lacks, the commit
+// time of the oldest lacking record otherwise, never younger than that, and bounded in memory.
 #include "runtime/cluster/replication_age.hpp"
 
 #include <catch2/catch.hpp>
@@ -56,8 +59,9 @@ TEST_CASE("replication age stays bounded through a long outage") {
   for (std::uint64_t k = 1; k <= n; ++k) a.committed(k, t0 + k * 100ms);
   const auto end = t0 + (n + 1) * 100ms;
   CHECK(a.age(end) == std::chrono::duration_cast<std::chrono::milliseconds>(end - (t0 + 100ms)));
-  a.replicated(replication_age::max_entries - 1);
-  const auto kept = t0 + replication_age::max_entries * 100ms;  // the shared entry's time
+  // Past the last commit with an entry of its own: the rest share one, timed at its first.
+  a.replicated(replication_age::max_entries);
+  const auto kept = t0 + replication_age::max_entries * 100ms;
   CHECK(a.age(end) == std::chrono::duration_cast<std::chrono::milliseconds>(end - kept));
   a.replicated(n);
   CHECK(a.age(end) == 0ms);

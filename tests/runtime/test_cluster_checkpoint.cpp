@@ -6,6 +6,8 @@
 // longer than the time between checkpoints does not keep every one of them out.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 #include "messages/msgpack_codec.hpp"
 #include "nats_server.hpp"
 #include "runtime/cluster/checkpoint_sweeper.hpp"
@@ -65,6 +67,15 @@ void check_equal(const cluster_checkpoint& a, const cluster_checkpoint& b) {
   CHECK(a.base_graph_hash == b.base_graph_hash);
   CHECK(a.meta == b.meta);
   CHECK(a.state == b.state);
+}
+
+// The cluster's journal through `through`, then the uploader finishing: what it wrote.
+checkpoint_uploader::stats finish_covered(checkpoint_uploader& up,
+                                          std::atomic<std::uint64_t>& replicated,
+                                          std::uint64_t through) {
+  replicated = through;
+  up.finish(std::chrono::seconds(10));
+  return up.snapshot();
 }
 
 }  // namespace
@@ -367,9 +378,7 @@ TEST_CASE("the uploader writes what the cluster's journal covers, the latest it 
     up.offer(sample(10));
     up.offer(
         std::move(unnamed));  // before the journal is there: the newer one goes, the older never
-    replicated = 12;
-    up.finish(std::chrono::seconds(10));
-    const auto s = up.snapshot();
+    const auto s = finish_covered(up, replicated, 12);
     CHECK(s.uploads == 1);
     CHECK(s.journal_pos == 12);
     CHECK(s.failures == 0);
@@ -378,12 +387,9 @@ TEST_CASE("the uploader writes what the cluster's journal covers, the latest it 
   CHECK(cs.get()->journal_sha256 == sample(12).journal_sha256);
 }
 
-TEST_CASE("a checkpoint waiting for the journal to be in the cluster is not overtaken for ever",
-          "[cluster]") {
-  // A replication lag longer than the time between checkpoints: each one is offered before the
-  // journal through the last one's position is in the cluster. Were the newest to take the
-  // waiting one's place, none would ever go. The one waiting keeps its place and goes once the
-  // journal is there; of those offered meanwhile the latest goes next.
+TEST_CASE("a checkpoint waiting to go is never dropped for a newer one", "[cluster]") {
+  // Two wait at most: the oldest offered and the latest. The latest goes once the cluster holds
+  // the journal through it, else the oldest once it holds the journal through that.
   nats_server server;
   const cluster_decl c = decl(server, "e1");
   { auto link = connect(server); }
@@ -391,43 +397,37 @@ TEST_CASE("a checkpoint waiting for the journal to be in the cluster is not over
   checkpoint_uploader up(
       c, "host-1", [&] { return replicated.load(); },
       [](std::uint64_t seq) { return record(seq); });
-  up.offer(sample(10));
-  up.offer(sample(20));
-  up.offer(sample(30));
-  replicated = 25;  // past the first and the second, not the third
-  REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 1; }));
-  CHECK(up.snapshot().journal_pos == 10);  // the one that waited
-  replicated = 30;
-  up.finish(std::chrono::seconds(10));
-  const auto s = up.snapshot();
-  CHECK(s.uploads == 2);
-  CHECK(s.journal_pos == 30);
-  CHECK(s.skipped == 1);  // the one at 20, overtaken by 30 while 10 waited
-  CHECK(s.failures == 0);
-}
 
-TEST_CASE("a checkpoint the cluster's journal covers is not dropped for a newer one it does not",
-          "[cluster]") {
-  // The first one goes at once; the second, covered, waits for the second that must pass between
-  // two writes; a third comes meanwhile, not covered yet. The second goes (the cluster gets the
-  // newest checkpoint it can restore), and the third after it once covered.
-  nats_server server;
-  const cluster_decl c = decl(server, "e1");
-  { auto link = connect(server); }
-  std::atomic<std::uint64_t> replicated{20};
-  checkpoint_uploader up(
-      c, "host-1", [&] { return replicated.load(); },
-      [](std::uint64_t seq) { return record(seq); });
-  up.offer(sample(10));
-  REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 1; }));
-  up.offer(sample(20));
-  up.offer(sample(30));
-  REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 2; }));
-  CHECK(up.snapshot().journal_pos == 20);
-  replicated = 30;
-  up.finish(std::chrono::seconds(10));
-  const auto s = up.snapshot();
-  CHECK(s.uploads == 3);
-  CHECK(s.journal_pos == 30);
-  CHECK(s.skipped == 0);
+  SECTION("a replication lag longer than the time between checkpoints") {
+    // Each one is offered before the journal through the last one's position is in the
+    // cluster. Were the newest to take the waiting one's place, none would ever go.
+    up.offer(sample(10));
+    up.offer(sample(20));
+    up.offer(sample(30));
+    replicated = 25;  // past the first and the second, not the third
+    REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 1; }));
+    CHECK(up.snapshot().journal_pos == 10);  // the one that waited
+    const auto s = finish_covered(up, replicated, 30);
+    CHECK(s.uploads == 2);
+    CHECK(s.journal_pos == 30);
+    CHECK(s.skipped == 1);  // the one at 20, overtaken by 30 while 10 waited
+    CHECK(s.failures == 0);
+  }
+
+  SECTION("a covered checkpoint held by the second between two writes") {
+    // The first goes at once; the second, covered, waits for the second that must pass; a third
+    // comes meanwhile, not covered yet. The second goes (the newest the cluster can restore from),
+    // and the third after it once covered.
+    replicated = 20;
+    up.offer(sample(10));
+    REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 1; }));
+    up.offer(sample(20));
+    up.offer(sample(30));
+    REQUIRE(shoal::test::wait_for([&] { return up.snapshot().uploads == 2; }));
+    CHECK(up.snapshot().journal_pos == 20);
+    const auto s = finish_covered(up, replicated, 30);
+    CHECK(s.uploads == 3);
+    CHECK(s.journal_pos == 30);
+    CHECK(s.skipped == 0);
+  }
 }

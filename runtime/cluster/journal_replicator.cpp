@@ -208,13 +208,10 @@ bool journal_replicator::stop(std::chrono::milliseconds drain) {
   }
   cv_.notify_all();
   thread_.join();
-  {
-    // What it did not send stays unsent, but its age stops here: a fenced process, which lives
-    // on, must not look ever further behind (nothing of its sending is left to fix).
-    std::lock_guard lock(mu_);
-    stopped_at_ = std::chrono::steady_clock::now();
-  }
   std::lock_guard lock(mu_);
+  // What it did not send stays unsent, but its age stops here: a fenced process, which lives on,
+  // must not look ever further behind (nothing of its sending is left to fix).
+  stopped_at_ = std::chrono::steady_clock::now();
   if (st_.replicated < st_.committed)
     spdlog::warn(
         "cluster: journal records {}..{} are not in the cluster yet; they go at the next start "
@@ -233,10 +230,9 @@ void journal_replicator::warn_of_lag(std::chrono::steady_clock::time_point now) 
     spdlog::warn(
         "cluster: the stream lacks journal records {}..{} of engine {}, the oldest committed "
         "{:.1f} s ago: a host lost now loses them. The cluster takes fewer records/s than this "
-        "engine journals, or does not answer{}{}",
+        "engine journals, or does not answer{}",
         st_.replicated + 1, st_.committed, c_.engine_id, lag.count() / 1000.0,
-        st_.last_error.empty() ? "" : " (last error: ",
-        st_.last_error.empty() ? "" : st_.last_error + ")");
+        st_.last_error.empty() ? std::string() : " (last error: " + st_.last_error + ")");
   } else if (warned && lag < lag_warning / 5) {
     spdlog::info(
         "cluster: the stream holds engine {}'s journal again within {} ms (it had "

@@ -222,24 +222,23 @@ bool journal_replicator::stop(std::chrono::milliseconds drain) {
 
 void journal_replicator::warn_of_lag(std::chrono::steady_clock::time_point now) {
   const std::chrono::milliseconds lag = age_.age(now);
-  const bool warned = lag_warned_ != std::chrono::steady_clock::time_point{};
-  if (lag >= lag_warning) {
-    worst_lag_ = std::max(worst_lag_, lag);
-    if (warned && now - lag_warned_ < std::chrono::minutes(1)) return;
-    lag_warned_ = now;
-    spdlog::warn(
-        "cluster: the stream lacks journal records {}..{} of engine {}, the oldest committed "
-        "{:.1f} s ago: a host lost now loses them. The cluster takes fewer records/s than this "
-        "engine journals, or does not answer{}",
-        st_.replicated + 1, st_.committed, c_.engine_id, lag.count() / 1000.0,
-        st_.last_error.empty() ? std::string() : " (last error: " + st_.last_error + ")");
-  } else if (warned && lag < lag_warning / 5) {
-    spdlog::info(
-        "cluster: the stream holds engine {}'s journal again within {} ms (it had "
-        "trailed by up to {:.1f} s)",
-        c_.engine_id, lag.count(), worst_lag_.count() / 1000.0);
-    lag_warned_ = {};
-    worst_lag_ = std::chrono::milliseconds(0);
+  switch (alarm_.observe(lag, now)) {
+    case lag_alarm::step::warn:
+      spdlog::warn(
+          "cluster: the stream lacks journal records {}..{} of engine {}, the oldest committed "
+          "{:.1f} s ago: a host lost now loses them. The cluster takes fewer records/s than this "
+          "engine journals, or does not answer{}",
+          st_.replicated + 1, st_.committed, c_.engine_id, lag.count() / 1000.0,
+          st_.last_error.empty() ? std::string() : " (last error: " + st_.last_error + ")");
+      break;
+    case lag_alarm::step::ended:
+      spdlog::info(
+          "cluster: the stream holds engine {}'s journal again within {} ms (it had "
+          "trailed by up to {:.1f} s)",
+          c_.engine_id, lag.count(), alarm_.worst().count() / 1000.0);
+      break;
+    case lag_alarm::step::quiet:
+      break;
   }
 }
 

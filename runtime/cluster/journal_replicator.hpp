@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "runtime/cluster/lag_alarm.hpp"
 #include "runtime/cluster/replication_age.hpp"
 #include "runtime/graph/cluster_decl.hpp"
 
@@ -90,8 +91,7 @@ class journal_replicator {
   replication_stats st_;
   replication_age age_;
   std::optional<std::chrono::steady_clock::time_point> stopped_at_;  // the age's clock stops
-  std::chrono::steady_clock::time_point lag_warned_;  // last warning; {} = not behind
-  std::chrono::milliseconds worst_lag_{0};            // since the first warning
+  lag_alarm alarm_{lag_warning};
   std::function<void(std::uint64_t)> on_replicated_;
   std::thread thread_;
 };

@@ -33,11 +33,9 @@ std::string key_safe(std::string id) {
 std::string this_instance() { return key_safe(host_name() + "-" + std::to_string(::getpid())); }
 
 std::string encode(const cluster_member& m) {
-  nlohmann::json j{{"instance", m.instance},
-                   {"role", m.role},
-                   {"publish", m.publish},
-                   {"snapshot", m.snapshot},
-                   {"graph", m.graph}};
+  nlohmann::json j{{"instance", m.instance}, {"role", m.role},   {"publish", m.publish},
+                   {"snapshot", m.snapshot}, {"graph", m.graph}, {"journal", m.journal},
+                   {"lag_ms", m.lag_ms}};
   if (!m.published.empty()) j["published"] = m.published;
   std::string without = j.dump();
   if (m.costs.empty()) return without;
@@ -195,6 +193,12 @@ void member_heartbeat::set_costs(std::map<std::string, double> costs) {
   me_.costs = std::move(costs);
 }
 
+void member_heartbeat::set_journal(std::uint64_t journal, std::int64_t lag_ms) {
+  std::lock_guard lock(mu_);
+  me_.journal = journal;
+  me_.lag_ms = lag_ms;
+}
+
 void member_heartbeat::keep_on_exit() {
   std::lock_guard lock(mu_);
   keep_ = true;
@@ -258,7 +262,9 @@ std::optional<cluster_member> decode_member(const std::string& value) {
                           j.value("snapshot", ""),
                           j.value("graph", ""),
                           j.value("published", std::map<std::string, std::uint64_t>{}),
-                          costs_of(j.value("costs", nlohmann::json::object()))};
+                          costs_of(j.value("costs", nlohmann::json::object())),
+                          j.value("journal", std::uint64_t{0}),
+                          j.value("lag_ms", std::int64_t{0})};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }

@@ -40,6 +40,11 @@ struct cluster_member {
   // Placed: what each node it publishes was measured to cost here (kernel seconds per input
   // event), once it has run long enough to say: the active process places by it.
   std::map<std::string, double> costs;
+  // The last journal record it holds (the active process: committed; a standby: followed), and
+  // how old its lag is (the active process: the replication lag's age; a standby: how long ago
+  // it found the oldest record it has not taken in the stream), as of its last write.
+  std::uint64_t journal = 0;
+  std::int64_t lag_ms = 0;
 };
 
 inline constexpr const char* away_role = "away";
@@ -70,6 +75,7 @@ class member_heartbeat {
   // Written with the next renewal.
   void set_published(std::map<std::string, std::uint64_t> published);
   void set_costs(std::map<std::string, double> costs);
+  void set_journal(std::uint64_t journal, std::int64_t lag_ms);
   // What this process said it published in the write the cluster acknowledged two writes
   // before the last one (empty before there were three). The active process of a placed engine
   // lists the members at each renewal, so it has most likely read that write or a later one.

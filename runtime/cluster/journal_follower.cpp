@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -38,6 +39,53 @@ std::string journal_follower::error() const {
   return error_;
 }
 
+journal_follower::lag journal_follower::follow_lag() const {
+  const std::uint64_t followed = followed_.load();
+  std::lock_guard lock(mu_);
+  age_.replicated(followed);
+  lag out;
+  out.stream_last = stream_last_;
+  out.records = stream_last_ - std::min(stream_last_, followed);
+  out.ms = age_.age(std::chrono::steady_clock::now()).count();
+  return out;
+}
+
+bool journal_follower::check_lag(jetstream_link& link, const std::string& subject) {
+  std::optional<stored_message> last;
+  try {
+    last = link.last_message(c_.stream, subject);
+  } catch (const cluster_error& e) {
+    spdlog::debug("cluster: standby for engine {}: reading where the stream ends: {}", c_.engine_id,
+                  e.what());
+    return false;
+  }
+  const std::uint64_t followed = followed_.load();
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (last) stream_last_ = std::max(stream_last_, journal_seq_of(last->msg_id, c_.engine_id));
+  age_.replicated(followed);
+  age_.committed(stream_last_, now);
+  const std::chrono::milliseconds age = age_.age(now);
+  switch (alarm_.observe(age, now)) {
+    case lag_alarm::step::warn:
+      spdlog::warn(
+          "cluster: standby for engine {} trails the stream by journal records {}..{}, the "
+          "oldest found there {:.1f} s ago: its outputs are that late, and a takeover now reads "
+          "them first. This process takes fewer records/s than the engine journals",
+          c_.engine_id, followed + 1, stream_last_, age.count() / 1000.0);
+      break;
+    case lag_alarm::step::ended:
+      spdlog::info(
+          "cluster: standby for engine {} follows the stream again within {} ms (it had trailed "
+          "by up to {:.1f} s)",
+          c_.engine_id, age.count(), alarm_.worst().count() / 1000.0);
+      break;
+    case lag_alarm::step::quiet:
+      break;
+  }
+  return true;
+}
+
 void journal_follower::run() {
   try {
     jetstream_link link(c_, "shoal standby " + c_.engine_id);
@@ -55,6 +103,7 @@ void journal_follower::run() {
         c_.engine_id, subject, c_.stream, followed_.load());
     const auto period = std::chrono::nanoseconds(c_.heartbeat_ttl_ns / 3);
     auto next_try = std::chrono::steady_clock::now();
+    auto next_lag_check = next_try;
     std::uint64_t seen = 0;  // the last stream sequence read
     auto take = [&](stored_message&& m) {
       seen = m.stream_seq;
@@ -82,6 +131,10 @@ void journal_follower::run() {
     };
     while (!stopping_) {
       if (auto m = next(50)) take(std::move(*m));
+      if (const auto now = std::chrono::steady_clock::now(); now >= next_lag_check) {
+        // A cluster that does not answer held this read up for a while: ask less often.
+        next_lag_check = now + (check_lag(link, subject) ? lag_check : std::chrono::seconds(5));
+      }
       if (std::chrono::steady_clock::now() < next_try) continue;
       next_try = std::chrono::steady_clock::now() + period;
       try {

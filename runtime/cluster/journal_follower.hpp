@@ -9,6 +9,7 @@
 // starts its own sources and goes on as the active engine.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,11 +17,14 @@
 #include <string>
 #include <thread>
 
+#include "runtime/cluster/lag_alarm.hpp"
+#include "runtime/cluster/replication_age.hpp"
 #include "runtime/graph/cluster_decl.hpp"
 
 namespace shoal {
 
 class engine_lease;
+class jetstream_link;
 
 class journal_follower {
  public:
@@ -44,8 +48,25 @@ class journal_follower {
   std::string holder() const;  // the active engine's process, as its lease names it
   std::string error() const;   // why following stopped ("" while it runs)
 
+  // How far this standby trails the stream, as its follow loop last read the stream's end
+  // (every lag_check): the engine's journal records the stream holds that it has not handed on
+  // yet, and how long ago it first found the oldest of them there (replication_age: it errs long
+  // by up to lag_check; a backlog found at its start, or after its own process was stopped,
+  // counts from then). Its outputs are that late, and a takeover reads those records first.
+  struct lag {
+    std::uint64_t records = 0;
+    std::int64_t ms = 0;
+    std::uint64_t stream_last = 0;  // the last journal seq of the engine the stream held
+  };
+  lag follow_lag() const;
+  static constexpr std::chrono::milliseconds lag_check{250};
+  // A lag this old is logged (a warning, then once a minute while it lasts), and its end.
+  static constexpr std::chrono::seconds lag_warning{5};
+
  private:
   void run();
+  // Reads where the engine's journal ends in the stream; false when the cluster did not answer.
+  bool check_lag(jetstream_link& link, const std::string& subject);
 
   cluster_decl c_;
   hooks hooks_;
@@ -55,6 +76,9 @@ class journal_follower {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::string holder_, error_;
+  std::uint64_t stream_last_ = 0;  // under mu_, as the age
+  mutable replication_age age_;    // brought up to followed_ when read
+  lag_alarm alarm_{lag_warning};
   std::thread thread_;
 };
 

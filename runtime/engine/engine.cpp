@@ -358,6 +358,26 @@ void engine::impl::set_member_role(const char* role) {
   if (member) member->set_role(role);
 }
 
+void engine::impl::report_journal() {
+  std::uint64_t journal = 0;
+  std::int64_t lag_ms = 0;
+  {
+    std::lock_guard graph_lock(graph_mu);  // a takeover replaces the replicator under it
+    if (standby && follower) {
+      journal = follower->followed();
+      lag_ms = follower->follow_lag().ms;
+    } else if (replicator) {
+      const replication_stats s = replicator->stats();
+      journal = s.committed;
+      lag_ms = s.lag_ms;
+    } else {
+      return;
+    }
+  }
+  std::lock_guard lock(member_mu);
+  if (member) member->set_journal(journal, lag_ms);
+}
+
 bool engine::impl::publishes(std::size_t i) const {
   if (!placement) return true;
   const plan_node& n = graph->nodes[i];
@@ -1035,7 +1055,10 @@ void engine::start() {
 void engine::tick() {
   auto& m = *impl_;
   if (m.db && ++m.ticks % 250 == 0) m.db->release_mapped_pages();  // about every 5 s of running
-  if (m.started && !m.stopped && m.opt.live) m.keep_placement();
+  if (m.started && !m.stopped && m.opt.live) {
+    m.keep_placement();
+    if (m.ticks % 25 == 0) m.report_journal();
+  }
   if (!m.started || m.stopped || !m.writer || !m.opt.live || m.opt.checkpoint_every <= 0) return;
   if (m.standby) return;  // the follower feeds the graph outside ingest: it checkpoints itself
   const std::int64_t ts = m.gate->max_ts();

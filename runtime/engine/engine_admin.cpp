@@ -192,10 +192,8 @@ class engine_admin final : public admin_backend {
     if (m_.member) {  // as the last renewal read them (every third of heartbeat_ttl)
       json members = json::array();
       for (const auto& mb : m_.member->members()) {
-        json e = {{"instance", mb.instance},
-                  {"role", mb.role},
-                  {"publish", mb.publish},
-                  {"snapshot", mb.snapshot}};
+        json e = {{"instance", mb.instance}, {"role", mb.role},       {"publish", mb.publish},
+                  {"snapshot", mb.snapshot}, {"journal", mb.journal}, {"lag_ms", mb.lag_ms}};
         if (!mb.costs.empty()) e["costs"] = by_name(mb.costs);
         members.push_back(std::move(e));
       }
@@ -237,6 +235,11 @@ class engine_admin final : public admin_backend {
     }
     if (m_.follower) {
       j["followed"] = m_.follower->followed();
+      if (m_.standby) {  // after a takeover nothing is followed
+        const journal_follower::lag l = m_.follower->follow_lag();
+        j["follow_lag"] = l.records;
+        j["follow_lag_ms"] = l.ms;
+      }
       j["holder"] = m_.follower->holder();
       if (!m_.follower->error().empty()) j["follow_error"] = m_.follower->error();
     }

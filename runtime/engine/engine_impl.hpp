@@ -99,6 +99,9 @@ struct engine::impl {
   std::unique_ptr<member_heartbeat> member;
   std::mutex member_mu;
   void set_member_role(const char* role);
+  // Every half second: the journal this process holds and its lag go in its member record, so
+  // that any member's admin `cluster` shows how far each process of the engine is behind.
+  void report_journal();
   // publish_after_commit releases outputs on the cluster's acks, not the local commit, once
   // this process replicates (an active engine, or a standby after its takeover).
   std::atomic<bool> release_on_cluster_ack{false};

@@ -155,6 +155,17 @@ std::string engine_metrics_text(engine::impl& m) {
     t.family("shoal_cluster_reconnects_total", "counter", "Reconnections to the NATS cluster.");
     t.sample("shoal_cluster_reconnects_total", {}, c.reconnects);
   }
+  if (m.follower && m.standby) {
+    const journal_follower::lag l = m.follower->follow_lag();
+    t.family("shoal_cluster_follow_lag_records", "gauge",
+             "Standby: journal records of the engine in the cluster's stream that it has not "
+             "taken yet.");
+    t.sample("shoal_cluster_follow_lag_records", {}, l.records);
+    t.family("shoal_cluster_follow_lag_seconds", "gauge",
+             "Standby: how long ago it found the oldest record it has not taken in the stream: "
+             "how late its outputs are, and what a takeover reads first.");
+    t.sample("shoal_cluster_follow_lag_seconds", {}, l.ms / 1e3);
+  }
   if (m.uploader) {  // checkpoints in the cluster: an alert on a position that stops moving
     const checkpoint_uploader::stats c = m.uploader->snapshot();
     t.family("shoal_cluster_checkpoint_journal_pos", "gauge",

@@ -4,7 +4,9 @@ JetStream cluster, with a standby following f1's journal from the stream. The re
 grows during a burst and goes back to 0 in the pauses; afterwards:
   - f1 journaled every scan sent, once (nothing lost to the burst);
   - the cluster's copy of the journal is f1's, record for record;
-  - the standby followed all of it and stored the same outputs as f1 (parity);
+  - the standby followed all of it and stored the same outputs as f1 (parity); caught up, its
+    follow lag (admin `cluster`, metrics) is 0, and f1's members list gives its journal position
+    as f1's own and its lag as 0;
   - replaying the cluster's journal gives the same outputs again."""
 import os
 import re
@@ -46,7 +48,7 @@ def scans_in():
 
 
 t0 = 1_767_225_600 * 10**9
-sent, peak_lag = 0, 0
+sent, peak_lag, peak_follow = 0, 0, 0
 for burst in range(BURSTS):
     for _ in range(PER_BURST):
         prices = [100.0 + i + 0.01 * ((sent * (i + 7)) % 97) for i in range(len(ASSETS))]
@@ -57,6 +59,7 @@ for burst in range(BURSTS):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and scans_in() < sent:
         peak_lag = max(peak_lag, cluster_state(data_a).get("lag", 0))
+        peak_follow = max(peak_follow, cluster_state(data_b).get("follow_lag", 0))
         time.sleep(0.05)
     if scans_in() < sent:
         print(run(["admin", "--socket", os.path.join(data_a, "shoal.sock"), "metrics"]).stdout)
@@ -75,9 +78,40 @@ for burst in range(BURSTS):
 
     wait_for(settled, timeout=30, what=f"burst {burst + 1} in the cluster")
     time.sleep(1.0)
-print(f"{sent} scans in {BURSTS} bursts; the largest replication lag seen: {peak_lag} records")
+print(f"{sent} scans in {BURSTS} bursts; the largest replication lag seen: {peak_lag} records, "
+      f"the standby's largest follow lag: {peak_follow} records")
 wait_for(lambda: cluster_state(data_b).get("followed", 0) >= cluster_state(data_a).get("replicated", 1),
          timeout=60, what="the standby following the whole journal")
+# Caught up: the standby's lag, as it and f1's members list say (the quiet feed's idle
+# watermarks may still add a record now and then).
+committed = cluster_state(data_a)["committed"]
+wait_for(lambda: cluster_state(data_b).get("follow_lag") == 0 and cluster_state(data_b).get("follow_lag_ms") == 0,
+         timeout=10, what="the standby's follow lag at 0")
+standby_metrics = run(["admin", "--socket", os.path.join(data_b, "shoal.sock"), "metrics"]).stdout
+# An idle watermark may have come since: caught up is a lag of a few records, well under a second.
+follow_records = re.search(r"^shoal_cluster_follow_lag_records (\d+)$", standby_metrics, re.M)
+follow_seconds = re.search(r"^shoal_cluster_follow_lag_seconds ([0-9.e+-]+)$", standby_metrics, re.M)
+check(follow_records is not None and int(follow_records.group(1)) <= 2,
+      f"the standby's metrics give no follow lag of at most 2 records: {follow_records}")
+check(follow_seconds is not None and float(follow_seconds.group(1)) < 1,
+      f"the standby's metrics give no follow lag under a second: {follow_seconds}")
+listed = {}
+
+
+def members_caught_up():
+    """f1's members list gives both processes at least at `committed`, neither lagging."""
+    st = cluster_state(data_a)
+    listed.update((m["role"], (m.get("journal"), m.get("lag_ms"))) for m in st.get("members", []))
+    listed["f1 committed"] = st.get("committed")
+    return all(role in listed and committed <= listed[role][0] <= st["committed"] and listed[role][1] == 0
+               for role in ("active", "standby"))
+
+
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and not members_caught_up():
+    time.sleep(0.1)
+check(members_caught_up(), f"f1's members list does not give f1 and its standby at journal record {committed} or "
+      f"later with no lag: {listed}")
 
 # Stopped cleanly: each keeps what it computed.
 for p in (standby, active):

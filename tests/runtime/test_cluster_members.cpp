@@ -102,3 +102,32 @@ TEST_CASE("what another member said it published outlives its key", "[cluster]")
   REQUIRE(s.count("vm-0000000a"));
   CHECK(s.at("vm-0000000a") == std::map<std::string, std::uint64_t>{{"n1", 7}, {"n2", 3}});
 }
+
+TEST_CASE("a member's journal position and lag reach the other members", "[cluster]") {
+  nats_server server;
+  const auto up = connect(server);
+  const cluster_decl c = placed_engine(server);
+  member_heartbeat active(
+      c, cluster_member{"vm-0000000a", "active", "tcp://127.0.0.1:1", "", "g", {}, {}});
+  member_heartbeat standby(
+      c, cluster_member{"vm-0000000b", "standby", "tcp://127.0.0.1:2", "", "g", {}, {}});
+  standby.set_journal(4200, 1500);
+  active.set_journal(5000, 0);
+  auto listed = [&](const member_heartbeat& reader, const std::string& instance) {
+    for (const auto& m : reader.members())
+      if (m.instance == instance) return std::make_pair(m.journal, m.lag_ms);
+    return std::make_pair(std::uint64_t{0}, std::int64_t{-1});
+  };
+  CHECK(shoal::test::wait_for(
+      [&] {
+        return listed(active, "vm-0000000b") ==
+               std::make_pair(std::uint64_t{4200}, std::int64_t{1500});
+      },
+      std::chrono::seconds(10)));
+  CHECK(shoal::test::wait_for(
+      [&] {
+        return listed(standby, "vm-0000000a") ==
+               std::make_pair(std::uint64_t{5000}, std::int64_t{0});
+      },
+      std::chrono::seconds(10)));
+}

@@ -1,0 +1,95 @@
+// A standby's follow lag against a real nats-server: journal_follower reads where the engine's
+// journal ends in the stream and says how many records it has not handed on yet and how long
+// ago it found the oldest of them there; both are zero once it has taken everything, and stay
+// zero on a stream that receives nothing.
+#include "runtime/cluster/journal_follower.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "nats_server.hpp"
+#include "runtime/cluster/engine_lease.hpp"
+
+using namespace shoal;
+using shoal::testing::connect;
+using shoal::testing::nats_server;
+using namespace std::chrono_literals;
+
+namespace {
+
+void publish_records(jetstream_link& link, const cluster_decl& c, std::uint64_t from,
+                     std::uint64_t through) {
+  std::vector<std::string> ids, bodies;
+  for (std::uint64_t s = from; s <= through; ++s) {
+    ids.push_back(c.engine_id + ":" + std::to_string(s));
+    bodies.push_back("record " + std::to_string(s));
+  }
+  std::vector<outgoing_message> msgs;
+  for (std::size_t i = 0; i < ids.size(); ++i) msgs.push_back({ids[i], "", bodies[i]});
+  REQUIRE(link.publish(c.journal_subject(), msgs, 10'000).error.empty());
+}
+
+}  // namespace
+
+TEST_CASE("a standby's follow lag counts what it has not taken and since when", "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  cluster_decl c;
+  c.enabled = true;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = "f1";
+  link->ensure_stream(c);
+  publish_records(*link, c, 1, 100);
+
+  // A graph slower than the stream: 20 ms a record, so 100 records take two seconds.
+  std::atomic<int> per_record_ms{20};
+  std::atomic<std::uint64_t> handed{0};
+  journal_follower::hooks h;
+  h.record = [&](std::uint64_t seq, std::string&&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(per_record_ms.load()));
+    handed = seq;
+  };
+  h.promoted = [](std::unique_ptr<engine_lease>) { FAIL("a follower that does not contend"); };
+  h.contend = false;
+  journal_follower f(c, 0, "", std::move(h));
+
+  REQUIRE(shoal::test::wait_for([&] { return f.follow_lag().stream_last == 100; }, 20s));
+  const auto found = std::chrono::steady_clock::now();  // the follower found them by then
+  REQUIRE(shoal::test::wait_for([&] { return f.followed() >= 50; }, 20s));
+  const std::uint64_t before = f.followed();
+  const journal_follower::lag mid = f.follow_lag();
+  const auto since_found = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - found);
+  const std::uint64_t after = f.followed();
+  if (after < 100) {  // still behind (a loaded machine may let it finish meanwhile)
+    CHECK(mid.records <= 100 - before);
+    CHECK(mid.records >= 100 - after);
+    // Never younger than the time since the records were found in the stream.
+    CHECK(mid.ms >= since_found.count() - 1);
+  } else {
+    WARN("the follower took every record before its lag was read: not checked");
+  }
+  REQUIRE(shoal::test::wait_for([&] { return f.followed() == 100; }, 20s));
+  auto lag = f.follow_lag();
+  CHECK(lag.records == 0);
+  CHECK(lag.ms == 0);
+
+  // Caught up on a stream that receives nothing: the lag stays zero as time goes by.
+  per_record_ms = 0;
+  publish_records(*link, c, 101, 120);
+  REQUIRE(shoal::test::wait_for([&] { return f.follow_lag().stream_last == 120; }, 20s));
+  REQUIRE(shoal::test::wait_for([&] { return f.followed() == 120; }, 20s));
+  const auto checks_later = std::chrono::steady_clock::now() + 3 * journal_follower::lag_check;
+  REQUIRE(
+      shoal::test::wait_for([&] { return std::chrono::steady_clock::now() >= checks_later; }, 5s));
+  lag = f.follow_lag();
+  CHECK(lag.records == 0);
+  CHECK(lag.ms == 0);
+  CHECK(f.error().empty());
+  f.stop();
+  CHECK(handed == 120);
+}

@@ -225,13 +225,15 @@ void jetstream_link::ensure_stream(const cluster_decl& c) {
 }
 
 std::optional<stored_message> jetstream_link::last_message(const std::string& stream,
-                                                           const std::string& subject) {
+                                                           const std::string& subject,
+                                                           bool patient) {
   auto& m = *impl_;
   natsMsg* msg = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  const natsStatus s = with_retries(code, [&] {
+  auto get = [&] {
     return js_GetLastMsg(&msg, m.js, stream.c_str(), subject.c_str(), nullptr, &code);
-  });
+  };
+  const natsStatus s = patient ? with_retries(code, get) : get();
   if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return std::nullopt;
   check(s, "last message of " + subject + " in stream " + stream, code);
   stored_message out;

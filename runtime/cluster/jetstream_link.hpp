@@ -67,7 +67,10 @@ class jetstream_link {
   // given) unless it exists. Throws cluster_error.
   void ensure_stream(const cluster_decl& c);
   // The last message stored on `subject`, or none. Throws cluster_error (not on "none").
-  std::optional<stored_message> last_message(const std::string& stream, const std::string& subject);
+  // Patient: tries again for up to 30 s while the cluster cannot answer yet (no leader); a probe
+  // that will ask again soon anyway asks once.
+  std::optional<stored_message> last_message(const std::string& stream, const std::string& subject,
+                                             bool patient = true);
   // Publishes the messages in order, pipelined, and waits up to timeout_ms for every ack.
   publish_result publish(const std::string& subject, const std::vector<outgoing_message>& msgs,
                          std::int64_t timeout_ms);

@@ -20,6 +20,7 @@ journal_follower::journal_follower(cluster_decl c, std::uint64_t after, std::str
       last_(std::move(last)),
       followed_(after) {
   thread_ = std::thread([this] { run(); });
+  prober_ = std::thread([this] { probe(); });
 }
 
 journal_follower::~journal_follower() { stop(); }
@@ -27,6 +28,16 @@ journal_follower::~journal_follower() { stop(); }
 void journal_follower::stop() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
+  stop_probe();
+}
+
+void journal_follower::stop_probe() {
+  {
+    std::lock_guard lock(mu_);
+    probe_stop_ = true;
+  }
+  probe_cv_.notify_all();
+  if (prober_.joinable()) prober_.join();
 }
 
 std::string journal_follower::holder() const {
@@ -41,24 +52,43 @@ std::string journal_follower::error() const {
 
 journal_follower::lag journal_follower::follow_lag() const {
   const std::uint64_t followed = followed_.load();
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
   age_.replicated(followed);
   lag out;
   out.stream_last = stream_last_;
   out.records = stream_last_ - std::min(stream_last_, followed);
-  out.ms = age_.age(std::chrono::steady_clock::now()).count();
+  std::chrono::milliseconds age = age_.age(now);
+  if (failed_at_)
+    age = std::max(age, std::chrono::duration_cast<std::chrono::milliseconds>(now - *failed_at_));
+  out.ms = age.count();
   return out;
 }
 
-bool journal_follower::check_lag(jetstream_link& link, const std::string& subject) {
-  std::optional<stored_message> last;
-  try {
-    last = link.last_message(c_.stream, subject);
-  } catch (const cluster_error& e) {
-    spdlog::debug("cluster: standby for engine {}: reading where the stream ends: {}", c_.engine_id,
-                  e.what());
-    return false;
+void journal_follower::probe() {
+  std::unique_ptr<jetstream_link> link;
+  std::unique_lock lock(mu_);
+  while (!probe_stop_) {
+    lock.unlock();
+    bool answered = false;
+    try {
+      // Short requests, asked once: the next probe comes soon anyway.
+      if (!link)
+        link = std::make_unique<jetstream_link>(c_, "shoal standby lag " + c_.engine_id, 1000);
+      check_lag(*link, c_.journal_subject());
+      answered = true;
+    } catch (const cluster_error& e) {
+      spdlog::debug("cluster: standby for engine {}: reading where the stream ends: {}",
+                    c_.engine_id, e.what());
+    }
+    lock.lock();
+    probe_cv_.wait_for(lock, answered ? lag_check : std::chrono::milliseconds(1000),
+                       [&] { return probe_stop_; });
   }
+}
+
+void journal_follower::check_lag(jetstream_link& link, const std::string& subject) {
+  const std::optional<stored_message> last = link.last_message(c_.stream, subject, false);
   const std::uint64_t followed = followed_.load();
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
@@ -66,6 +96,7 @@ bool journal_follower::check_lag(jetstream_link& link, const std::string& subjec
   age_.replicated(followed);
   age_.committed(stream_last_, now);
   const std::chrono::milliseconds age = age_.age(now);
+  if (failed_at_) return;  // said once, when it stopped
   switch (alarm_.observe(age, now)) {
     case lag_alarm::step::warn:
       spdlog::warn(
@@ -83,7 +114,6 @@ bool journal_follower::check_lag(jetstream_link& link, const std::string& subjec
     case lag_alarm::step::quiet:
       break;
   }
-  return true;
 }
 
 void journal_follower::run() {
@@ -103,7 +133,6 @@ void journal_follower::run() {
         c_.engine_id, subject, c_.stream, followed_.load());
     const auto period = std::chrono::nanoseconds(c_.heartbeat_ttl_ns / 3);
     auto next_try = std::chrono::steady_clock::now();
-    auto next_lag_check = next_try;
     std::uint64_t seen = 0;  // the last stream sequence read
     auto take = [&](stored_message&& m) {
       seen = m.stream_seq;
@@ -131,10 +160,6 @@ void journal_follower::run() {
     };
     while (!stopping_) {
       if (auto m = next(50)) take(std::move(*m));
-      if (const auto now = std::chrono::steady_clock::now(); now >= next_lag_check) {
-        // A cluster that does not answer held this read up for a while: ask less often.
-        next_lag_check = now + (check_lag(link, subject) ? lag_check : std::chrono::seconds(5));
-      }
       if (std::chrono::steady_clock::now() < next_try) continue;
       next_try = std::chrono::steady_clock::now() + period;
       try {
@@ -175,7 +200,9 @@ void journal_follower::run() {
       {
         std::lock_guard lock(mu_);
         holder_ = lease->instance();
+        probe_stop_ = true;  // it follows nothing from here on (stop() joins the probe)
       }
+      probe_cv_.notify_all();
       hooks_.promoted(std::move(lease));
       return;
     }
@@ -183,6 +210,7 @@ void journal_follower::run() {
     spdlog::error("cluster: standby for engine {} stopped following: {}", c_.engine_id, e.what());
     std::lock_guard lock(mu_);
     error_ = e.what();
+    failed_at_ = std::chrono::steady_clock::now();
   }
 }
 

@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -48,11 +50,13 @@ class journal_follower {
   std::string holder() const;  // the active engine's process, as its lease names it
   std::string error() const;   // why following stopped ("" while it runs)
 
-  // How far this standby trails the stream, as its follow loop last read the stream's end
-  // (every lag_check): the engine's journal records the stream holds that it has not handed on
-  // yet, and how long ago it first found the oldest of them there (replication_age: it errs long
-  // by up to lag_check; a backlog found at its start, or after its own process was stopped,
-  // counts from then). Its outputs are that late, and a takeover reads those records first.
+  // How far this standby trails the stream, as a thread of its own reads the stream's end every
+  // lag_check (its own connection, so a cluster slow to answer never holds up following): the
+  // engine's journal records the stream holds that it has not handed on yet, and how long ago
+  // it first found the oldest of them there (replication_age: it errs long by up to lag_check;
+  // a backlog found at its start, or after its own process was stopped, counts from then). Its
+  // outputs are that late, and a takeover reads those records first. Once following stopped on
+  // an error, the age counts at least from then: a standby that follows nothing is behind.
   struct lag {
     std::uint64_t records = 0;
     std::int64_t ms = 0;
@@ -65,8 +69,11 @@ class journal_follower {
 
  private:
   void run();
-  // Reads where the engine's journal ends in the stream; false when the cluster did not answer.
-  bool check_lag(jetstream_link& link, const std::string& subject);
+  // The lag probe's thread, until a takeover or stop_probe() (which waits for it).
+  void probe();
+  void stop_probe();
+  // Reads where the engine's journal ends in the stream. Throws cluster_error.
+  void check_lag(jetstream_link& link, const std::string& subject);
 
   cluster_decl c_;
   hooks hooks_;
@@ -76,10 +83,15 @@ class journal_follower {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::string holder_, error_;
-  std::uint64_t stream_last_ = 0;  // under mu_, as the age
-  mutable replication_age age_;    // brought up to followed_ when read
+  // Under mu_, with the age. Reading the lag brings the age up to followed_ (a const read that
+  // drops what was handed on since the last probe).
+  std::uint64_t stream_last_ = 0;
+  mutable replication_age age_;
   lag_alarm alarm_{lag_warning};
-  std::thread thread_;
+  std::optional<std::chrono::steady_clock::time_point> failed_at_;  // following stopped on an error
+  bool probe_stop_ = false;
+  std::condition_variable probe_cv_;
+  std::thread thread_, prober_;
 };
 
 }  // namespace shoal

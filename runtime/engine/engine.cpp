@@ -359,20 +359,20 @@ void engine::impl::set_member_role(const char* role) {
 }
 
 void engine::impl::report_journal() {
+  if (!cfg.cluster.enabled) return;
   std::uint64_t journal = 0;
   std::int64_t lag_ms = 0;
-  {
+  if (standby && follower) {
+    // The follower is made at the start and never replaced: read without graph_mu, which its
+    // checkpoints hold for a while.
+    journal = follower->followed();
+    lag_ms = follower->follow_lag().ms;
+  } else {
     std::lock_guard graph_lock(graph_mu);  // a takeover replaces the replicator under it
-    if (standby && follower) {
-      journal = follower->followed();
-      lag_ms = follower->follow_lag().ms;
-    } else if (replicator) {
-      const replication_stats s = replicator->stats();
-      journal = s.committed;
-      lag_ms = s.lag_ms;
-    } else {
-      return;
-    }
+    if (!replicator) return;
+    const replication_stats s = replicator->stats();
+    journal = s.committed;
+    lag_ms = s.lag_ms;
   }
   std::lock_guard lock(member_mu);
   if (member) member->set_journal(journal, lag_ms);

@@ -1,6 +1,6 @@
 """Cluster mode, a standby slower than the stream (issue 14: consumer lag per engine). Engine l1
 runs on a 3-server JetStream cluster, a fabricator scan every 2 ms; its standby is stopped
-(SIGSTOP) 98 % of every second, as a host too slow for the feed would be, until its log warns.
+(SIGSTOP) 99 % of every second, as a host too slow for the feed would be, until its log warns.
   - the warning names the records it lacks and an age of at least 5 s;
   - admin `cluster` and metrics on the standby, asked while it still trails, give that lag
     (follow_lag > 0, follow_lag_ms >= 5000);
@@ -33,7 +33,7 @@ standby_log_path = os.path.join(wd, "standby.log")
 standby = start(["run", cfg_b, "--data", data_b, "--standby"], stdout=subprocess.DEVNULL,
                 stderr=open(standby_log_path, "w"))
 wait_for(lambda: cluster_state(data_b).get("followed", 0) >= 500, timeout=30, what="the standby following l1")
-check(cluster_state(data_b).get("follow_lag_ms", -1) < 5000, f"the standby lags at once: {cluster_state(data_b)}")
+check(cluster_state(data_b)["follow_lag_ms"] < 5000, f"the standby lags at once: {cluster_state(data_b)}")
 
 
 def standby_log():
@@ -59,18 +59,19 @@ def ask_while_stopped(cmd):
     return json.loads(buf)
 
 
-# A host too slow for the feed: 20 ms of every second.
+# A host too slow for the feed: 10 ms of every second (a standby on this VM takes about 1 k
+# of the feed's 5.5 k records/s so).
 warning = None
 deadline = time.monotonic() + 120
 while warning is None and time.monotonic() < deadline:
     os.kill(standby.pid, signal.SIGSTOP)
-    time.sleep(0.98)
+    time.sleep(0.99)
     warning = re.search(r"standby for engine l1 trails the stream by journal records (\d+)\.\.(\d+), the oldest "
                         r"found there ([0-9.]+) s ago: its outputs are that late, and a takeover now reads them "
                         r"first", standby_log())
     if warning is None:
         os.kill(standby.pid, signal.SIGCONT)
-        time.sleep(0.02)
+        time.sleep(0.01)
 check(warning is not None, f"no warning of the standby's lag in its log:\n{standby_log()[-3000:]}")
 first, last, age_s = int(warning.group(1)), int(warning.group(2)), float(warning.group(3))
 check(first <= last and age_s >= 5.0, f"the warning: {warning.group(0)}")
@@ -91,7 +92,7 @@ wait_for(lambda: "follows the stream again" in standby_log(), timeout=60, what="
 ended = re.search(r"standby for engine l1 follows the stream again within \d+ ms \(it had trailed by up to "
                   r"([0-9.]+) s\)", standby_log())
 check(ended is not None and float(ended.group(1)) >= age_s, f"the end of the lag: {standby_log()[-2000:]}")
-wait_for(lambda: cluster_state(data_b).get("follow_lag_ms", -1) < 1000, timeout=30, what="the standby's lag gone")
+wait_for(lambda: cluster_state(data_b)["follow_lag_ms"] < 1000, timeout=30, what="the standby's lag gone")
 
 for p in (standby, active):
     p.terminate()

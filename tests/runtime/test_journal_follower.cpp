@@ -61,9 +61,9 @@ TEST_CASE("a standby's follow lag counts what it has not taken and since when", 
   const auto found = std::chrono::steady_clock::now();  // the follower found them by then
   REQUIRE(shoal::test::wait_for([&] { return f.followed() >= 50; }, 20s));
   const std::uint64_t before = f.followed();
-  const journal_follower::lag mid = f.follow_lag();
   const auto since_found = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - found);
+  const journal_follower::lag mid = f.follow_lag();  // read after: at least that old
   const std::uint64_t after = f.followed();
   if (after < 100) {  // still behind (a loaded machine may let it finish meanwhile)
     CHECK(mid.records <= 100 - before);
@@ -92,4 +92,29 @@ TEST_CASE("a standby's follow lag counts what it has not taken and since when", 
   CHECK(f.error().empty());
   f.stop();
   CHECK(handed == 120);
+}
+
+TEST_CASE("a standby that stopped following is behind from then on", "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  cluster_decl c;
+  c.enabled = true;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = "f2";
+  link->ensure_stream(c);
+  publish_records(*link, c, 1, 10);
+  // A data dir of another history: its record 10 is not the stream's, so the follower stops at
+  // once, with nothing left to take (no backlog to age).
+  journal_follower::hooks h;
+  h.record = [](std::uint64_t, std::string&&) { FAIL("a record of another history handed on"); };
+  h.promoted = [](std::unique_ptr<engine_lease>) { FAIL("a follower that does not contend"); };
+  h.contend = false;
+  journal_follower f(c, 10, "another record 10", std::move(h));
+  REQUIRE(shoal::test::wait_for([&] { return !f.error().empty(); }, 20s));
+  CHECK(f.error().find("differs from the one in stream") != std::string::npos);
+  REQUIRE(shoal::test::wait_for([&] { return f.follow_lag().stream_last == 10; }, 20s));
+  CHECK(f.follow_lag().records == 0);
+  // Its age grows all the same: an alert on it fires for a standby that follows nothing.
+  CHECK(shoal::test::wait_for([&] { return f.follow_lag().ms >= 300; }, 5s));
 }

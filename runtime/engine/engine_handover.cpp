@@ -154,10 +154,13 @@ engine::impl::handed_start engine::impl::restore_handed_nodes(
   const auto t0 = std::chrono::steady_clock::now();
   std::string from;
   auto refuse = [&](const std::string& why) {
+    const std::string whose = from.empty() ? "their last process's checkpoint"
+                              : from.find(", ") != std::string::npos ? "the checkpoints of " + from
+                                                                     : from + "'s checkpoint";
     spdlog::warn(
-        "cluster: the {} node(s) handed to this process do not start from {} checkpoint in the "
+        "cluster: the {} node(s) handed to this process do not start from {} in the "
         "cluster: {}",
-        new_here.size(), from.empty() ? "their last process's" : from + "'s", why);
+        new_here.size(), whose, why);
     std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it
     handed_restore = {{"from", from}, {"why_not", why}};
     return false;
@@ -180,117 +183,156 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
       if (n.id == id) return n.name();
     return id;
   };
+  // The handed nodes by the process each came from: two when a host running two processes died
+  // (the active one and a standby), each brought forward from its own checkpoint.
+  std::map<std::string, std::set<std::string>> by_process;
   for (const auto& id : new_here) {
     const auto f = placement->handed_from.find(id);
     if (f == placement->handed_from.end())
       return refuse("the placement does not say which process " + name_of(id) + " came from");
-    if (!from.empty() && f->second != from)
-      return refuse("they came from two processes, " + from + " and " + f->second);
-    from = f->second;
+    by_process[f->second].insert(id);
   }
+  for (const auto& [process, ids] : by_process) from += (from.empty() ? "" : ", ") + process;
+  auto refuse_for = [&](const std::string& process, const std::string& why) {
+    return refuse(by_process.size() > 1 ? process + "'s: " + why : why);
+  };
   const Value own = checkpoint_meta();
   const std::uint64_t to = checkpoint_position();
-  const auto cp = read_process_checkpoint(cfg.cluster, from);
-  if (!cp) return refuse("it put no checkpoint in the cluster");
-  const std::string at = "journal record " + std::to_string(cp->journal_pos);
-  if (cp->journal_pos > to)
-    return refuse("its checkpoint, at " + at + ", is later than this dir's, at journal record " +
-                  std::to_string(to));
-  const checkpoint_fit fit = fit_checkpoint(
-      *cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
-      db->journal_last());
-  if (!fit.why_not.empty()) return refuse("its checkpoint " + fit.why_not);
-  const std::set<std::string> theirs =
-      listed_nodes(fit.meta, "computed").value_or(std::set<std::string>{});
   const std::set<std::string> mine =
       listed_nodes(own, "computed").value_or(std::set<std::string>{});
-  // What it brings forward: what it computes now of the dead process's share (both sets hold
-  // every node upstream of their nodes, so this one does too).
-  std::vector<bool> lagging(graph->nodes.size());
-  std::size_t brought_nodes = 0;
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
-    const std::string& id = graph->nodes[i].id;
-    if (!computes(i)) continue;
-    lagging[i] = theirs.count(id) != 0;
-    if (lagging[i] && !cp->state.count(id))
-      return refuse("its checkpoint holds no state of " + name_of(id));
-    if (!lagging[i] && !mine.count(id)) return refuse(name_of(id) + " is in neither checkpoint");
-    brought_nodes += lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
+  struct source {
+    std::string process;
+    std::set<std::string> handed;
+    cluster_checkpoint cp;
+    std::vector<bool> lagging;  // what it brings forward: what this one computes of its share
+    std::size_t nodes = 0;      // of those, not streams
+  };
+  std::vector<source> sources;
+  for (const auto& [process, ids] : by_process) {
+    auto cp = read_process_checkpoint(cfg.cluster, process);
+    if (!cp) return refuse_for(process, "it put no checkpoint in the cluster");
+    const std::string at = "journal record " + std::to_string(cp->journal_pos);
+    if (cp->journal_pos > to)
+      return refuse_for(process, "its checkpoint, at " + at +
+                                     ", is later than this dir's, at journal record " +
+                                     std::to_string(to));
+    const checkpoint_fit fit = fit_checkpoint(
+        *cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
+        db->journal_last());
+    if (!fit.why_not.empty()) return refuse_for(process, "its checkpoint " + fit.why_not);
+    const std::set<std::string> theirs =
+        listed_nodes(fit.meta, "computed").value_or(std::set<std::string>{});
+    // Both sets hold every node upstream of their nodes, so this one does too.
+    source src{process, ids, std::move(*cp), std::vector<bool>(graph->nodes.size()), 0};
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+      const std::string& id = graph->nodes[i].id;
+      src.lagging[i] = computes(i) && theirs.count(id) != 0;
+      if (src.lagging[i] && !src.cp.state.count(id))
+        return refuse_for(process, "its checkpoint holds no state of " + name_of(id));
+      src.nodes += src.lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
+    }
+    // A handed node's subscribers had its outputs through the seq handed with it, no more: the
+    // checkpoint must not be past it, or the outputs between would never be published.
+    for (const auto& id : ids) {
+      if (!theirs.count(id))
+        return refuse_for(process, "its checkpoint did not compute " + name_of(id));
+      const auto h = placement->handed.find(id);
+      const std::uint64_t handed = h != placement->handed.end() ? h->second : 0;
+      const std::uint64_t seq = node_runner::checkpoint_seq(src.cp.state.at(id));
+      if (seq > handed)
+        return refuse_for(process, "its checkpoint of " + name_of(id) + " is at seq " +
+                                       std::to_string(seq) + ", past seq " +
+                                       std::to_string(handed) + " it was known to have published");
+    }
+    sources.push_back(std::move(src));
   }
-  // A handed node's subscribers had its outputs through the seq handed with it, no more: the
-  // checkpoint must not be past it, or the outputs between would never be published.
-  for (const auto& id : new_here) {
-    if (!theirs.count(id)) return refuse("its checkpoint did not compute " + name_of(id));
-    const auto h = placement->handed.find(id);
-    const std::uint64_t handed = h != placement->handed.end() ? h->second : 0;
-    const std::uint64_t seq = node_runner::checkpoint_seq(cp->state.at(id));
-    if (seq > handed)
-      return refuse("its checkpoint of " + name_of(id) + " is at seq " + std::to_string(seq) +
-                    ", past seq " + std::to_string(handed) + " it was known to have published");
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    if (!computes(i) || mine.count(graph->nodes[i].id)) continue;
+    bool brought = false;
+    for (const auto& src : sources) brought = brought || src.lagging[i];
+    if (!brought) return refuse(name_of(graph->nodes[i].id) + " is in no checkpoint");
   }
 
   progress.phase = "bringing handed nodes forward";
-  progress.through = cp->journal_pos;
   progress.last = to;
   auto not_stopped = [this] { return !(opt.stop && opt.stop->load(std::memory_order_relaxed)); };
-  auto restored = [&](std::size_t i, node_runner_args& a) {
-    a.checkpoint = cp->state.at(graph->nodes[i].id);
-  };
   // First with nothing published, the states at Q checked. It stores the outputs of the nodes
   // it does not publish now (a rebuild would store the same); a handed node's are stored as they
   // are published, below: a start that finds them stored takes them for sent.
   const bool publishing = pub && opt.publish;
-  inline_pass check(graph, lagging, [&](std::size_t i, node_runner_args& a) {
-    restored(i, a);
-    if (!publishing || !new_here.count(graph->nodes[i].id)) a.writer = writer;
-  });
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-    if (lagging[i] && check.graph().runner(i).reason().rfind("checkpoint cannot", 0) == 0)
-      return refuse("its checkpoint of " + name_of(graph->nodes[i].id) +
-                    " cannot be restored: " + check.graph().runner(i).reason());
-  if (auto why = check.run(*db, cp->journal_pos, to, not_stopped); !why.empty()) return refuse(why);
   const std::map<std::string, std::string> states = db->all_state();
+  std::map<std::string, std::string> brought;  // node → its state at `to`, brought forward
   store_writer::group g;
   std::size_t bytes = 0;
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
-    if (!lagging[i]) continue;
-    const std::string& id = graph->nodes[i].id;
-    std::string state = check.graph().runner(i).checkpoint();
-    bytes += state.size();
-    if (mine.count(id)) {
-      // Both checkpoints had it: the same journal must have brought it to the same state.
-      const auto it = states.find(id);
-      if (it == states.end() || it->second != state)
-        return refuse(name_of(id) + ", brought forward to journal record " + std::to_string(to) +
-                      ", differs from this dir's checkpoint of it there");
-      continue;
+  for (const auto& src : sources) {
+    progress.through = src.cp.journal_pos;
+    inline_pass check(graph, src.lagging, [&](std::size_t i, node_runner_args& a) {
+      a.checkpoint = src.cp.state.at(graph->nodes[i].id);
+      if (!publishing || !new_here.count(graph->nodes[i].id)) a.writer = writer;
+    });
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+      if (src.lagging[i] && check.graph().runner(i).reason().rfind("checkpoint cannot", 0) == 0)
+        return refuse_for(src.process,
+                          "its checkpoint of " + name_of(graph->nodes[i].id) +
+                              " cannot be restored: " + check.graph().runner(i).reason());
+    if (auto why = check.run(*db, src.cp.journal_pos, to, not_stopped); !why.empty())
+      return refuse_for(src.process, why);
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+      if (!src.lagging[i]) continue;
+      const std::string& id = graph->nodes[i].id;
+      std::string state = check.graph().runner(i).checkpoint();
+      // A node this dir's checkpoint or another process's brought it to already: the same
+      // journal must have brought it to the same state.
+      const std::string* known = nullptr;
+      if (mine.count(id)) {
+        const auto it = states.find(id);
+        if (it == states.end())
+          return refuse(name_of(id) + " is not in this dir's checkpoint at journal record " +
+                        std::to_string(to));
+        known = &it->second;
+      } else if (const auto it = brought.find(id); it != brought.end()) {
+        known = &it->second;
+      }
+      if (known) {
+        if (*known != state)
+          return refuse_for(src.process,
+                            name_of(id) + ", brought forward to journal record " +
+                                std::to_string(to) + ", differs from " +
+                                (mine.count(id) ? "this dir's checkpoint of it there"
+                                                : "the state another checkpoint brought it to"));
+        continue;
+      }
+      bytes += state.size();
+      g.put_state(id, state);
+      brought.emplace(id, std::move(state));
     }
-    g.put_state(id, std::move(state));
   }
-  // Then again from P, publishing what the handed nodes made after their handed seqs (and
-  // nothing of the others: quiet_through is their last stored seq). Its subscribers are back
-  // on the socket bound again by now.
+  // Then again from each P, publishing what its handed nodes made after their handed seqs (and
+  // nothing of the others: quiet_through is their last stored seq, and a node handed from
+  // another process goes in that one's pass). Its subscribers are back on the socket bound again
+  // by now.
   if (publishing) {
     std::this_thread::sleep_for(resubscribe_grace);
-    inline_pass publish(graph, lagging, [&](std::size_t i, node_runner_args& a) {
-      restored(i, a);
-      a.pub = publishes(i) ? pub : nullptr;
-      if (new_here.count(graph->nodes[i].id)) a.writer = writer;
-      if (auto q = quiet_through.find(graph->nodes[i].id); q != quiet_through.end())
-        a.quiet_through = q->second;
-    });
-    if (auto why = publish.run(*db, cp->journal_pos, to, not_stopped); !why.empty())
-      return refuse(why);
+    for (const auto& src : sources) {
+      inline_pass publish(graph, src.lagging, [&](std::size_t i, node_runner_args& a) {
+        const std::string& id = graph->nodes[i].id;
+        a.checkpoint = src.cp.state.at(id);
+        const bool other_heir = new_here.count(id) && !src.handed.count(id);
+        a.pub = publishes(i) && !other_heir ? pub : nullptr;
+        if (src.handed.count(id)) a.writer = writer;
+        if (auto q = quiet_through.find(id); q != quiet_through.end()) a.quiet_through = q->second;
+      });
+      if (auto why = publish.run(*db, src.cp.journal_pos, to, not_stopped); !why.empty())
+        return refuse_for(src.process, why);
+    }
   }
   // The dir's checkpoint at `to` now holds every node this process computes, and says it
   // published the handed nodes (through here): the start goes on from it as after a restart.
   value_list computed, published;
   for (const auto& id : mine) computed.emplace_back(id);
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
-    const std::string& id = graph->nodes[i].id;
-    if (lagging[i] && !mine.count(id)) computed.emplace_back(id);
-    if (computes(i) && publishes(i)) published.emplace_back(id);
-  }
+  for (const auto& [id, state] : brought) computed.emplace_back(id);
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
+    if (computes(i) && publishes(i)) published.emplace_back(graph->nodes[i].id);
   value_map meta = own.as_map();
   meta["computed"] = Value(std::move(computed));
   meta["published"] = Value(std::move(published));
@@ -299,24 +341,42 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   // are made once live (with what an earlier hand-over left to make).
   pending_backfill backfill = read_backfill(*db).value_or(pending_backfill{});
   for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-    if (lagging[i] && !mine.count(graph->nodes[i].id) && !graph->nodes[i].is_stream())
+    if (brought.count(graph->nodes[i].id) && !graph->nodes[i].is_stream())
       backfill.nodes.insert(graph->nodes[i].id);
-  backfill.through = std::max(backfill.through, cp->journal_pos);
+  for (const auto& src : sources) backfill.through = std::max(backfill.through, src.cp.journal_pos);
   if (!backfill.nodes.empty()) g.put_meta(backfill_meta, encode_backfill(backfill));
   writer->put_group(std::move(g));
   writer->flush();
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
-  spdlog::info(
-      "cluster: the {} node(s) handed to this process start from {}'s checkpoint in the cluster at "
-      "{}, brought forward with {} more it computes to this dir's checkpoint at journal record {} "
-      "({} records, {} ms): no rebuild from the journal's start",
-      new_here.size(), from, at, brought_nodes - new_here.size(), to, to - cp->journal_pos, ms);
+  nlohmann::json checkpoints = nlohmann::json::array();
+  std::size_t brought_nodes = 0;
+  std::uint64_t earliest = to;
+  for (const auto& src : sources) {
+    spdlog::info(
+        "cluster: the {} node(s) handed to this process start from {}'s checkpoint in the "
+        "cluster at journal record {}, brought forward with {} more it computes to this dir's "
+        "checkpoint at journal record {} ({} records, {} ms): no rebuild from the journal's start",
+        src.handed.size(), src.process, src.cp.journal_pos, src.nodes - src.handed.size(), to,
+        to - src.cp.journal_pos, ms);
+    checkpoints.push_back(
+        {{"from", src.process}, {"journal_pos", src.cp.journal_pos}, {"nodes", src.nodes}});
+    earliest = std::min(earliest, src.cp.journal_pos);
+  }
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    bool lagging = false;
+    for (const auto& src : sources) lagging = lagging || src.lagging[i];
+    brought_nodes += lagging && !graph->nodes[i].is_stream() ? 1 : 0;
+  }
   std::lock_guard graph_lock(graph_mu);
-  handed_restore = {{"from", from},   {"journal_pos", cp->journal_pos},
-                    {"to", to},       {"nodes", brought_nodes},
-                    {"bytes", bytes}, {"ms", ms}};
+  handed_restore = {{"from", from},
+                    {"journal_pos", earliest},
+                    {"to", to},
+                    {"nodes", brought_nodes},
+                    {"bytes", bytes},
+                    {"ms", ms},
+                    {"checkpoints", checkpoints}};
   return true;
 }
 

@@ -1,0 +1,103 @@
+"""Cluster mode, two placed processes lost at once (issue 14, acceptance 2), as when a host running
+both the active process and a standby dies: three processes of one engine ([cluster] members =
+3, checkpoints in the cluster) fed over ZeroMQ in bursts. Standby b is killed; before the active
+process a can see b's key expire, a is frozen (SIGSTOP) and then killed. Standby c takes the lease,
+restarts as the active process and places every node on itself: a's nodes and b's, each handed
+from its own process. Checked:
+  - c starts them from both checkpoints in the cluster, each brought forward to its own (no
+    rebuild from the journal's start): admin `cluster` `placement.handed_restore.checkpoints`
+    names a and b, and the log says so for each;
+  - a subscriber of the three endpoints sees every node's seqs with no gap to the last one a
+    single-process replay has, and no seq twice with different bytes;
+  - c's stored outputs of every node, once backfilled, equal a single process replaying its
+    journal, and every scan sent is in it."""
+import os
+import signal
+import time
+
+import zmq
+
+from cluster_harness import (OutputLog, ScanBursts, cluster_state, local_cluster, placed_engines, receive_from_all,
+                             scans_ingested, start_placed)
+from harness import bound_feed, check, check_parity, nodes_toml, parity_rows, run, wait_for, workdir
+
+TTL_S = 2
+wd = workdir()
+cluster = local_cluster(wd)
+ctx = zmq.Context()
+feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
+NODES = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret", "span = 5"),
+                   ("slow", "ema", "ret", "span = 30"), ("z", "zscore", "ret", "window = 20"),
+                   ("z5", "zscore", "ret", "window = 5"), ("zf", "zscore", "fast", "window = 10"))
+NAMES = ["ret", "fast", "slow", "z", "z5", "zf"]
+cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), NODES, "tl", TTL_S)
+outputs = OutputLog()
+stop_receiving = receive_from_all(ctx, ports, outputs)
+procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
+check(owned["a"] and owned["b"], f"a or b has no node of its own: {owned}")
+scans = ScanBursts(feed, [f"A{i}" for i in range(8)])
+for _ in range(10):
+    scans.burst(25)
+# Both put a checkpoint in the cluster (each once its member record says it published what the
+# checkpoint made), then c makes one of its own after them.
+uploaded_by = time.monotonic() + 60
+while any(cluster_state(data[n]).get("checkpoint", {}).get("uploads", 0) < 1 for n in ("a", "b")):
+    check(time.monotonic() < uploaded_by, f"no checkpoint in the cluster: {[cluster_state(data[n]) for n in 'ab']}")
+    scans.burst(25)
+for _ in range(5):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
+wait_for(lambda: cluster_state(data["a"]).get("lag", 1) == 0, timeout=30, what="the journal all in the cluster")
+
+# b's key expires between 2/3 and 1 heartbeat_ttl after its kill; a, frozen half a ttl after it,
+# never sees that, and its lease expires only later (at least 2/3 ttl after its last renewal).
+procs["b"].send_signal(signal.SIGKILL)
+procs["b"].wait(timeout=10)
+time.sleep(TTL_S / 2)
+procs["a"].send_signal(signal.SIGSTOP)
+procs["a"].send_signal(signal.SIGKILL)
+procs["a"].wait(timeout=10)
+subscribed()
+wait_for(lambda: "restarts as the active process" in open(logs["c"]).read(), timeout=30,
+         what="c taking the lease")
+wait_for(lambda: cluster_state(data["c"]).get("role") == "active", timeout=30, what="c answering as active")
+state = cluster_state(data["c"])
+check(set(state["placement"]["nodes"].values()) == {instance["c"]}, f"c after a and b died: {state['placement']}")
+restore = state["placement"].get("handed_restore", {})
+log_c = open(logs["c"]).read()
+as_active = log_c[log_c.index("restarts as the active process"):]
+froms = sorted(cp["from"] for cp in restore.get("checkpoints", []))
+check("why_not" not in restore and froms == sorted([instance["a"], instance["b"]])
+      and "rebuilds every node" not in as_active,
+      f"c did not start a's and b's nodes from their checkpoints: {restore}\n{as_active[-3000:]}")
+for n in ("a", "b"):
+    check(f"handed to this process start from {instance[n]}'s checkpoint" in as_active,
+          f"c's log does not say it started {n}'s nodes from {n}'s checkpoint: {as_active[-3000:]}")
+for _ in range(6):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["c"]) == scans.sent, timeout=30, what=f"c ingesting all {scans.sent} scans")
+wait_for(lambda: cluster_state(data["c"]).get("backfill", {"done": True}).get("done"), timeout=60,
+         what=f"c storing the outputs of the nodes handed to it: {cluster_state(data['c']).get('backfill')}")
+procs["c"].send_signal(signal.SIGTERM)
+check(procs["c"].wait(timeout=60) == 0, f"c did not stop cleanly: {open(logs['c']).read()[-3000:]}")
+time.sleep(0.3)  # the last messages in flight to the subscriber
+stop_receiving()
+
+single = os.path.join(wd, "single")
+r = run(["replay", data["c"], "--out", single])
+check(r.returncode == 0, f"replay: {r.stderr}")
+want = parity_rows(run(["parity", single, single]).stdout)
+check(want["feed.scan"][0] == scans.sent, f"{scans.sent} scans sent, {want['feed.scan'][0]} in the journal")
+check(not outputs.clashes, f"a seq came with different bytes: {outputs.clashes[:5]}")
+for node in NAMES:
+    got = set(outputs.seqs(node))
+    check(got, f"nothing received of {node}")
+    last = want[node][0]
+    missing = sorted(set(range(min(got), last + 1)) - got)
+    check(max(got) == last and not missing,
+          f"{node}: received seqs {min(got)}..{max(got)} of {last}, missing {missing[:10]}")
+rows = check_parity(single, data["c"], "c differs from the single process")
+check(set(NAMES + ["feed.scan"]) <= set(rows), f"c lacks a node: {sorted(rows)}")
+print(f"ok: {scans.sent} scans; a's nodes {owned['a']} and b's {owned['b']} went to c, started from their "
+      f"checkpoints at journal records {[cp['journal_pos'] for cp in restore['checkpoints']]}, brought to "
+      f"{restore['to']} in {restore['ms']} ms")

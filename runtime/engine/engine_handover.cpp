@@ -4,13 +4,15 @@
 // computes from the journal's start.
 //
 // The two checkpoints are at different journal positions: the dead process's (P) and the heir's
-// own (Q, later: it kept following after the death). The heir brings the dead one's share it now
-// computes from P to Q alone, inline, over its local journal, storing the outputs again (the same
-// bytes); checks that every node both checkpoints hold ends at Q in the state its own checkpoint
-// has (the same journal gives the same state); only then goes through P..Q once more to publish
-// what the handed nodes made after the seq handed with them, so a refusal never leaves subscribers
-// with bytes a rebuild would contradict. It writes the union as its checkpoint at Q, and the start
-// goes on from Q as after any restart.
+// own (Q, later: it kept following after the death). Nodes handed from two processes at once (a
+// host running two of them died) come each from its own process's checkpoint, brought forward in
+// turn, the states of nodes both held checked against each other. The heir brings the dead one's
+// share it now computes from P to Q alone, inline, over its local journal, storing the outputs
+// again (the same bytes); checks that every node both checkpoints hold ends at Q in the state its
+// own checkpoint has (the same journal gives the same state); only then goes through P..Q once more
+// to publish what the handed nodes made after the seq handed with them, so a refusal never leaves
+// subscribers with bytes a rebuild would contradict. It writes the union as its checkpoint at Q,
+// and the start goes on from Q as after any restart.
 //
 // Its store then lacks the outputs the dead process made of a handed node before P (they were in
 // the dead process's store). Once live, a thread of low priority computes them from the journal's
@@ -190,9 +192,9 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
     const auto f = placement->handed_from.find(id);
     if (f == placement->handed_from.end())
       return refuse("the placement does not say which process " + name_of(id) + " came from");
+    if (by_process[f->second].empty()) from += (from.empty() ? "" : ", ") + f->second;
     by_process[f->second].insert(id);
   }
-  for (const auto& [process, ids] : by_process) from += (from.empty() ? "" : ", ") + process;
   auto refuse_for = [&](const std::string& process, const std::string& why) {
     return refuse(by_process.size() > 1 ? process + "'s: " + why : why);
   };
@@ -262,6 +264,7 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   const bool publishing = pub && opt.publish;
   const std::map<std::string, std::string> states = db->all_state();
   std::map<std::string, std::string> brought;  // node → its state at `to`, brought forward
+  std::set<std::string> counted;               // in `bytes`
   store_writer::group g;
   std::size_t bytes = 0;
   for (const auto& src : sources) {
@@ -281,6 +284,7 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
       if (!src.lagging[i]) continue;
       const std::string& id = graph->nodes[i].id;
       std::string state = check.graph().runner(i).checkpoint();
+      if (counted.insert(id).second) bytes += state.size();
       // A node this dir's checkpoint or another process's brought it to already: the same
       // journal must have brought it to the same state.
       const std::string* known = nullptr;
@@ -302,9 +306,9 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
                                                 : "the state another checkpoint brought it to"));
         continue;
       }
-      bytes += state.size();
-      g.put_state(id, state);
-      brought.emplace(id, std::move(state));
+      // Kept for the comparison only when another source may bring it too.
+      brought.emplace(id, sources.size() > 1 ? state : std::string());
+      g.put_state(id, std::move(state));
     }
   }
   // Then again from each P, publishing what its handed nodes made after their handed seqs (and

@@ -28,9 +28,9 @@ import time
 import msgpack
 import zmq
 
-from cluster_harness import (OutputLog, ScanBursts, cluster_state, local_cluster, placed_engines, receive_from_all,
-                             scans_ingested, start_placed)
-from harness import bound_feed, check, check_parity, free_port, nodes_toml, parity_rows, run, wait_for, workdir
+from cluster_harness import (TWO_CHAINS, TWO_CHAINS_NAMES, OutputLog, ScanBursts, check_received, cluster_state,
+                             local_cluster, placed_engines, receive_from_all, scans_ingested, start_placed)
+from harness import bound_feed, check, check_parity, free_port, run, wait_for, workdir
 
 TTL_S = 2
 ASSETS = [f"A{i}" for i in range(8)]
@@ -38,11 +38,7 @@ wd = workdir()
 cluster = local_cluster(wd)
 ctx = zmq.Context()
 feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
-# Two chains over one log_return: wherever ret is not owned, it is an upstream copy.
-NODES = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret", "span = 5"),
-                   ("slow", "ema", "ret", "span = 30"), ("z", "zscore", "ret", "window = 20"),
-                   ("z5", "zscore", "ret", "window = 5"), ("zf", "zscore", "fast", "window = 10"))
-NAMES = ["ret", "fast", "slow", "z", "z5", "zf"]
+NODES, NAMES = TWO_CHAINS, TWO_CHAINS_NAMES
 
 snapshot_ports = {n: free_port() for n in ("a", "b", "c")}
 cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), NODES, "pf", TTL_S,
@@ -239,23 +235,9 @@ check(procs[heir].wait(timeout=60) == 0, f"{heir} did not stop cleanly: {open(lo
 time.sleep(0.3)  # the last messages in flight to the subscriber
 stop_receiving()
 
-single = os.path.join(wd, "single")
-r = run(["replay", data[heir], "--out", single])
-check(r.returncode == 0, f"replay: {r.stderr}")
-want = parity_rows(run(["parity", single, single]).stdout)
-check(want["feed.scan"][0] == scans.sent, f"{scans.sent} scans sent, {want['feed.scan'][0]} in the journal")
-
 # What a subscriber of every endpoint saw: each node from its first seq to the last one the
 # single process has, without a gap, and no seq with two different payloads.
-check(not outputs.clashes, f"a seq came with different bytes: {outputs.clashes[:5]}")
-for node in NAMES:
-    got = set(outputs.seqs(node))
-    check(got, f"nothing received of {node}")
-    last = want[node][0]
-    missing = sorted(set(range(min(got), last + 1)) - got)
-    check(max(got) == last and not missing,
-          f"{node} ({'moved' if node in owned[victim] else 'stayed'}): received seqs {min(got)}..{max(got)} of "
-          f"{last}, missing {missing[:10]}{'...' if len(missing) > 10 else ''}")
+single = check_received(outputs, data[heir], wd, scans.sent, NAMES, moved=owned[victim])
 
 # The heir published a's nodes after the seq handed on: nothing a reported it published came again
 # from the heir.

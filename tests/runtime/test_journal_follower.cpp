@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -32,30 +33,41 @@ void publish_records(jetstream_link& link, const cluster_decl& c, std::uint64_t 
   REQUIRE(link.publish(c.journal_subject(), msgs, 10'000).error.empty());
 }
 
+// Engine `id`'s journal stream on the server, made.
+cluster_decl engine_stream(const nats_server& server, jetstream_link& link, const std::string& id) {
+  cluster_decl c;
+  c.enabled = true;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = id;
+  link.ensure_stream(c);
+  return c;
+}
+
+// A follower's hooks that hand records to `record` and never take the lease.
+journal_follower::hooks not_contending(std::function<void(std::uint64_t, std::string&&)> record) {
+  journal_follower::hooks h;
+  h.record = std::move(record);
+  h.promoted = [](std::unique_ptr<engine_lease>) { FAIL("a follower that does not contend"); };
+  h.contend = false;
+  return h;
+}
+
 }  // namespace
 
 TEST_CASE("a standby's follow lag counts what it has not taken and since when", "[cluster]") {
   nats_server server;
   auto link = connect(server);
-  cluster_decl c;
-  c.enabled = true;
-  c.servers = {server.url()};
-  c.replicas = 1;
-  c.engine_id = "f1";
-  link->ensure_stream(c);
+  const cluster_decl c = engine_stream(server, *link, "f1");
   publish_records(*link, c, 1, 100);
 
   // A graph slower than the stream: 20 ms a record, so 100 records take two seconds.
   std::atomic<int> per_record_ms{20};
   std::atomic<std::uint64_t> handed{0};
-  journal_follower::hooks h;
-  h.record = [&](std::uint64_t seq, std::string&&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(per_record_ms.load()));
-    handed = seq;
-  };
-  h.promoted = [](std::unique_ptr<engine_lease>) { FAIL("a follower that does not contend"); };
-  h.contend = false;
-  journal_follower f(c, 0, "", std::move(h));
+  journal_follower f(c, 0, "", not_contending([&](std::uint64_t seq, std::string&&) {
+                       std::this_thread::sleep_for(std::chrono::milliseconds(per_record_ms.load()));
+                       handed = seq;
+                     }));
 
   REQUIRE(shoal::test::wait_for([&] { return f.follow_lag().stream_last == 100; }, 20s));
   const auto found = std::chrono::steady_clock::now();  // the follower found them by then
@@ -97,20 +109,13 @@ TEST_CASE("a standby's follow lag counts what it has not taken and since when", 
 TEST_CASE("a standby that stopped following is behind from then on", "[cluster]") {
   nats_server server;
   auto link = connect(server);
-  cluster_decl c;
-  c.enabled = true;
-  c.servers = {server.url()};
-  c.replicas = 1;
-  c.engine_id = "f2";
-  link->ensure_stream(c);
+  const cluster_decl c = engine_stream(server, *link, "f2");
   publish_records(*link, c, 1, 10);
   // A data dir of another history: its record 10 is not the stream's, so the follower stops at
   // once, with nothing left to take (no backlog to age).
-  journal_follower::hooks h;
-  h.record = [](std::uint64_t, std::string&&) { FAIL("a record of another history handed on"); };
-  h.promoted = [](std::unique_ptr<engine_lease>) { FAIL("a follower that does not contend"); };
-  h.contend = false;
-  journal_follower f(c, 10, "another record 10", std::move(h));
+  journal_follower f(c, 10, "another record 10", not_contending([](std::uint64_t, std::string&&) {
+                       FAIL("a record of another history handed on");
+                     }));
   REQUIRE(shoal::test::wait_for([&] { return !f.error().empty(); }, 20s));
   CHECK(f.error().find("differs from the one in stream") != std::string::npos);
   REQUIRE(shoal::test::wait_for([&] { return f.follow_lag().stream_last == 10; }, 20s));

@@ -619,7 +619,16 @@ void engine::impl::place_lost_nodes() {
   std::vector<std::string> lost;
   for (const auto& mb : placement->members)
     if (mb != instance && !alive.count(mb)) lost.push_back(mb);
-  if (lost.empty()) return;
+  if (lost.empty()) {
+    std::lock_guard graph_lock(graph_mu);
+    if (!unpublished.empty())
+      spdlog::info(
+          "cluster: the placed process of the {} node(s) nobody published is back: it publishes "
+          "them again once it has caught up",
+          unpublished.size());
+    unpublished.clear();
+    return;
+  }
   placement_record next;
   try {
     // The lost nodes go where they add the least measured cost (what this process and the
@@ -639,6 +648,10 @@ void engine::impl::place_lost_nodes() {
       spdlog::error("cluster: placed process(es) {} stopped: {}; their nodes are not published",
                     lost.front(), e.what());
     lost_reported = true;
+    std::lock_guard graph_lock(graph_mu);
+    unpublished.clear();
+    for (const auto& [id, process] : placement->nodes)
+      if (std::find(lost.begin(), lost.end(), process) != lost.end()) unpublished.insert(id);
     return;
   }
   bool written = false;
@@ -663,6 +676,7 @@ void engine::impl::place_lost_nodes() {
   }
   placed_at = std::chrono::steady_clock::now();
   std::lock_guard graph_lock(graph_mu);
+  unpublished.clear();
   std::map<std::string, std::size_t> moved;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     const std::string& id = graph->nodes[i].id;

@@ -146,6 +146,9 @@ struct engine::impl {
   std::map<std::string, member_published> last_published;  // the active one: by member
   std::map<std::string, std::uint64_t> published_before;   // with the next renewal
   bool lost_reported = false, evicted = false;
+  // The active one, under graph_mu: nodes placed on a process that is gone, with no process to go
+  // to (the active process takes none while it runs), so nobody publishes them.
+  std::set<std::string> unpublished;
   std::chrono::steady_clock::time_point listing_acted_on;  // the member listing last looked at
   std::atomic<bool> restart{false};  // the runner makes a new engine on the data dir
   // The start computes nodes the checkpoint lacks: every node starts empty and catch_up() goes

@@ -155,6 +155,12 @@ std::string engine_metrics_text(engine::impl& m) {
     t.family("shoal_cluster_reconnects_total", "counter", "Reconnections to the NATS cluster.");
     t.sample("shoal_cluster_reconnects_total", {}, c.reconnects);
   }
+  if (m.placement && !m.standby) {
+    t.family("shoal_cluster_nodes_unpublished", "gauge",
+             "Placed: nodes whose process is gone with no process to go to, so that nobody "
+             "publishes them until it starts again.");
+    t.sample("shoal_cluster_nodes_unpublished", {}, m.unpublished.size());
+  }
   if (m.follower && m.standby) {
     const journal_follower::lag l = m.follower->follow_lag();
     t.family("shoal_cluster_follow_lag_records", "gauge",

@@ -592,6 +592,13 @@ node_costs engine::impl::own_costs(const std::vector<node_report>& reports) {
   return costs;
 }
 
+void engine::impl::note_unpublished(const std::vector<std::string>& lost) {
+  std::lock_guard graph_lock(graph_mu);
+  unpublished.clear();
+  for (const auto& [id, process] : placement->nodes)
+    if (std::find(lost.begin(), lost.end(), process) != lost.end()) unpublished.insert(id);
+}
+
 void engine::impl::place_lost_nodes() {
   std::vector<cluster_member> live;
   {
@@ -648,10 +655,7 @@ void engine::impl::place_lost_nodes() {
       spdlog::error("cluster: placed process(es) {} stopped: {}; their nodes are not published",
                     lost.front(), e.what());
     lost_reported = true;
-    std::lock_guard graph_lock(graph_mu);
-    unpublished.clear();
-    for (const auto& [id, process] : placement->nodes)
-      if (std::find(lost.begin(), lost.end(), process) != lost.end()) unpublished.insert(id);
+    note_unpublished(lost);
     return;
   }
   bool written = false;
@@ -662,6 +666,7 @@ void engine::impl::place_lost_nodes() {
       spdlog::warn("cluster: writing the placement after {} stopped: {} (again at each listing)",
                    lost.front(), e.what());
     lost_reported = true;
+    note_unpublished(lost);  // until a write goes through, nobody publishes them either
     return;
   }
   if (!written) {

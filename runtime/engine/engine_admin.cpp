@@ -222,10 +222,12 @@ class engine_admin final : public admin_backend {
                         {"handed", handed},
                         {"costs", by_name(m_.placement->costs)}};
       // The active one: nodes whose process is gone with nowhere to go (nobody publishes them).
-      json unpublished = json::array();
-      for (const auto& n : m_.graph->nodes)
-        if (m_.unpublished.count(n.id)) unpublished.push_back(n.name());
-      j["placement"]["unpublished"] = unpublished;
+      if (!m_.standby && !m_.fenced) {
+        json unpublished = json::array();
+        for (const auto& n : m_.graph->nodes)
+          if (m_.unpublished.count(n.id)) unpublished.push_back(n.name());
+        j["placement"]["unpublished"] = unpublished;
+      }
       // Where the nodes handed to it started: the checkpoint of the process they came from, or
       // why not (then it rebuilt them from the journal's start).
       if (!m_.handed_restore.is_null()) j["placement"]["handed_restore"] = m_.handed_restore;

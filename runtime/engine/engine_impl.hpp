@@ -149,6 +149,7 @@ struct engine::impl {
   // The active one, under graph_mu: nodes placed on a process that is gone, with no process to go
   // to (the active process takes none while it runs), so nobody publishes them.
   std::set<std::string> unpublished;
+  void note_unpublished(const std::vector<std::string>& lost);  // their nodes, under graph_mu
   std::chrono::steady_clock::time_point listing_acted_on;  // the member listing last looked at
   std::atomic<bool> restart{false};  // the runner makes a new engine on the data dir
   // The start computes nodes the checkpoint lacks: every node starts empty and catch_up() goes

@@ -155,7 +155,7 @@ std::string engine_metrics_text(engine::impl& m) {
     t.family("shoal_cluster_reconnects_total", "counter", "Reconnections to the NATS cluster.");
     t.sample("shoal_cluster_reconnects_total", {}, c.reconnects);
   }
-  if (m.placement && !m.standby) {
+  if (m.placement && !m.standby && !m.fenced) {  // a fenced process places nothing any more
     t.family("shoal_cluster_nodes_unpublished", "gauge",
              "Placed: nodes whose process is gone with no process to go to, so that nobody "
              "publishes them until it starts again.");

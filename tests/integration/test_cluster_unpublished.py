@@ -3,8 +3,9 @@ of one engine ([cluster] members = 2) fed over ZeroMQ in bursts. The active proc
 nodes while it runs (a restart would lose the feed's frames meanwhile), so when standby b is
 killed its nodes are published by nobody until it starts again. Checked:
   - the active process says so: its log, admin `cluster` `placement.unpublished` (b's nodes by
-    name) and the metric `shoal_cluster_nodes_unpublished`, within 2 x heartbeat_ttl of the kill;
-  - b started again on its data dir is placed its nodes again: the list empties, the metric is 0,
+    name) and the metric `shoal_cluster_nodes_unpublished`, within 3 x heartbeat_ttl of the kill
+    (its key expires within one, and the active process lists every third of one);
+  - b started again on its data dir takes its nodes back: the list empties, the metric is 0,
     the log says they are published again, and the subscriber receives b's nodes again."""
 import os
 import re
@@ -49,7 +50,7 @@ while unpublished() != (sorted(owned["b"]), len(owned["b"])):  # the feed goes o
     check(time.monotonic() - killed < 6 * TTL_S, f"a does not say b's nodes are unpublished: {unpublished()}")
     scans.burst(5)
 took = time.monotonic() - killed
-check(took <= 2 * TTL_S + 1, f"a said so {took:.2f} s after the kill (heartbeat_ttl {TTL_S} s)")
+check(took <= 3 * TTL_S, f"a said so {took:.2f} s after the kill (heartbeat_ttl {TTL_S} s)")
 check(re.search(r"placed process\(es\) \S+ stopped: .*has no process to go to.*their nodes are not published",
                 open(logs["a"]).read()), f"a's log: {open(logs['a']).read()[-2000:]}")
 

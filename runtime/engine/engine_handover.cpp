@@ -248,11 +248,14 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
     }
     sources.push_back(std::move(src));
   }
+  // What some source brings forward: with this dir's own checkpoint, every node it computes.
+  std::vector<bool> lagging(graph->nodes.size());
+  std::size_t brought_nodes = 0;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
-    if (!computes(i) || mine.count(graph->nodes[i].id)) continue;
-    bool brought = false;
-    for (const auto& src : sources) brought = brought || src.lagging[i];
-    if (!brought) return refuse(name_of(graph->nodes[i].id) + " is in no checkpoint");
+    for (const auto& src : sources) lagging[i] = lagging[i] || src.lagging[i];
+    if (computes(i) && !lagging[i] && !mine.count(graph->nodes[i].id))
+      return refuse(name_of(graph->nodes[i].id) + " is in no checkpoint");
+    brought_nodes += lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
   }
 
   progress.phase = "bringing handed nodes forward";
@@ -355,7 +358,6 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   nlohmann::json checkpoints = nlohmann::json::array();
-  std::size_t brought_nodes = 0;
   std::uint64_t earliest = to;
   for (const auto& src : sources) {
     spdlog::info(
@@ -367,11 +369,6 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
     checkpoints.push_back(
         {{"from", src.process}, {"journal_pos", src.cp.journal_pos}, {"nodes", src.nodes}});
     earliest = std::min(earliest, src.cp.journal_pos);
-  }
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
-    bool lagging = false;
-    for (const auto& src : sources) lagging = lagging || src.lagging[i];
-    brought_nodes += lagging && !graph->nodes[i].is_stream() ? 1 : 0;
   }
   std::lock_guard graph_lock(graph_mu);
   handed_restore = {{"from", from},

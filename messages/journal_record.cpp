@@ -82,4 +82,9 @@ bool is_control_record(std::string_view bytes) {
   return bytes.substr(0, sizeof head) == std::string_view(head, sizeof head);
 }
 
+bool control_flag(const Control& c, const char* key) {
+  const auto f = c.args.find(key);
+  return f != c.args.end() && f->second.is_bool() && f->second.as_bool();
+}
+
 }  // namespace shoal

@@ -44,5 +44,7 @@ journal_record decode_journal_record(std::string_view bytes);
 const std::string& stream_of(const journal_record& r);
 // Whether encoded journal bytes are a control record, from their first key alone ({args, ...}).
 bool is_control_record(std::string_view bytes);
+// A boolean argument of a control record (a restart's "fresh"); false when absent.
+bool control_flag(const Control& c, const char* key);
 
 }  // namespace shoal

@@ -94,15 +94,6 @@ std::uint64_t engine::impl::seq_after(const std::string& id) const {
   return seq;
 }
 
-std::shared_ptr<node_report> add_node_report(status_board& board, const plan_node& n) {
-  node_report r;
-  r.id = n.id;
-  r.kind = n.kind;
-  r.names = n.names;
-  r.stream = n.is_stream();
-  return board.add(std::move(r));
-}
-
 std::optional<std::set<std::string>> listed_nodes(const Value& meta, const char* key) {
   std::optional<std::set<std::string>> ids;
   if (const Value* had = meta.find(key); had && had->is_list()) {

@@ -341,11 +341,6 @@ json apply_quiet(engine::impl& m, const Control& c) {
 
 }  // namespace
 
-bool control_flag(const Control& c, const char* key) {
-  const auto f = c.args.find(key);
-  return f != c.args.end() && f->second.is_bool() && f->second.as_bool();
-}
-
 std::string strategy_name_of(const std::string& text) {
   std::string name;
   try {

@@ -41,10 +41,6 @@ namespace shoal {
 // arrives.
 inline constexpr auto resubscribe_grace = std::chrono::milliseconds(500);
 
-// A node's report on `board`, as it starts.
-std::shared_ptr<node_report> add_node_report(status_board& board, const plan_node& n);
-// A boolean argument of a journaled change (a restart's "fresh"); false when absent.
-bool control_flag(const Control& c, const char* key);
 // The NodeIDs a checkpoint meta lists under `key` ("computed", "published"); none when it has no
 // such list (a checkpoint made before the nodes were placed).
 std::optional<std::set<std::string>> listed_nodes(const Value& meta, const char* key);

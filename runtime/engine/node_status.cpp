@@ -64,4 +64,13 @@ std::vector<node_report> status_board::snapshot() const {
   return out;
 }
 
+std::shared_ptr<node_report> add_node_report(status_board& board, const plan_node& n) {
+  node_report r;
+  r.id = n.id;
+  r.kind = n.kind;
+  r.names = n.names;
+  r.stream = n.is_stream();
+  return board.add(std::move(r));
+}
+
 }  // namespace shoal

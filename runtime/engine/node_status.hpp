@@ -83,4 +83,7 @@ class status_board {
   std::vector<std::shared_ptr<node_report>> reports_;
 };
 
+// A node's report on `board`, as it starts.
+std::shared_ptr<node_report> add_node_report(status_board& board, const plan_node& n);
+
 }  // namespace shoal

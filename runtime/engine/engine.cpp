@@ -546,9 +546,12 @@ void engine::impl::keep_placement() {
 }
 
 std::set<std::string> engine::impl::own_ids() const {
+  std::lock_guard graph_lock(graph_mu);
   std::set<std::string> own;
-  for (std::size_t i = 0; i < graph->nodes.size(); ++i)
-    if (publishes(i) && !graph->nodes[i].is_stream()) own.insert(graph->nodes[i].id);
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    const std::string& id = graph->nodes[i].id;
+    if (publishes(i) && !graph->nodes[i].is_stream() && !unpublished.count(id)) own.insert(id);
+  }
   return own;
 }
 
@@ -585,12 +588,13 @@ node_costs engine::impl::own_costs(const std::vector<node_report>& reports) {
 
 void engine::impl::note_unpublished(const std::vector<std::string>& lost) {
   std::lock_guard graph_lock(graph_mu);
-  unpublished.clear();
+  unpublished = untaken;
   for (const auto& [id, process] : placement->nodes)
     if (std::find(lost.begin(), lost.end(), process) != lost.end()) unpublished.insert(id);
 }
 
 void engine::impl::place_lost_nodes() {
+  if (taking) return;  // the placement it wrote is not done yet: the next listing then
   std::vector<cluster_member> live;
   {
     std::lock_guard lock(member_mu);
@@ -603,8 +607,9 @@ void engine::impl::place_lost_nodes() {
     live = member->members();
   }
   std::set<std::string> alive;
-  // This process takes none (it would have to restart, and another would take the engine), nor
-  // does one that stopped (away): it may come back for its own, or be gone for good.
+  // This process takes only what no standby can (it takes them while it runs, engine_take.cpp),
+  // and one that stopped (away) none: it may come back for its own, or be gone for good. This one
+  // first: taken out of `closed` below.
   std::vector<std::string> closed{instance};
   for (auto& mb : live) {
     alive.insert(mb.instance);
@@ -619,6 +624,7 @@ void engine::impl::place_lost_nodes() {
     if (mb != instance && !alive.count(mb)) lost.push_back(mb);
   if (lost.empty()) {
     std::lock_guard graph_lock(graph_mu);
+    if (!untaken.empty()) return;  // its own: until a restart
     if (!unpublished.empty())
       spdlog::info(
           "cluster: the placed process of the {} node(s) nobody published is back: it publishes "
@@ -638,8 +644,21 @@ void engine::impl::place_lost_nodes() {
       for (const auto& [id, cost] : *from)
         if (ids.count(id)) costs[id] = cost;
     for (const auto& [id, cost] : own_costs(board->snapshot())) costs[id] = cost;
-    next =
-        place_after_loss(placement_nodes(*graph, costs), *placement, lost, last_published, closed);
+    const auto nodes = placement_nodes(*graph, costs);
+    try {
+      next = place_after_loss(nodes, *placement, lost, last_published, closed);
+    } catch (const std::runtime_error&) {
+      // No standby can take them: this process does, while it runs ([cluster] active_takes),
+      // unless a take failed here already.
+      bool failed_here = false;
+      {
+        std::lock_guard graph_lock(graph_mu);
+        failed_here = !untaken.empty();
+      }
+      if (!cfg.cluster.active_takes || failed_here) throw;
+      closed.erase(closed.begin());  // this one
+      next = place_after_loss(nodes, *placement, lost, last_published, closed);
+    }
     next.costs = std::move(costs);
   } catch (const std::runtime_error& e) {
     if (!lost_reported)
@@ -672,7 +691,7 @@ void engine::impl::place_lost_nodes() {
   }
   placed_at = std::chrono::steady_clock::now();
   std::lock_guard graph_lock(graph_mu);
-  unpublished.clear();
+  unpublished = untaken;
   std::map<std::string, std::size_t> moved;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     const std::string& id = graph->nodes[i].id;
@@ -687,8 +706,17 @@ void engine::impl::place_lost_nodes() {
     spdlog::warn("cluster: placed process {} stopped heartbeating: {} of its nodes go to {}",
                  lost.front(), n, to);
   for (const auto& mb : lost) last_published.erase(mb);
+  std::set<std::string> taken;
+  for (const auto& [id, mb] : next.nodes)
+    if (const auto was = placement->nodes.find(id);
+        mb == instance && was != placement->nodes.end() && was->second != instance)
+      taken.insert(id);
   placement = std::move(next);
   lost_reported = false;
+  if (!taken.empty()) {
+    unpublished.insert(taken.begin(), taken.end());  // until they are live here
+    take_nodes(std::move(taken));
+  }
 }
 
 void engine::impl::follow_placement() {
@@ -1119,7 +1147,8 @@ std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
       if (!m.computes(i)) continue;  // fed nothing: its state is no state
       ids.insert(m.graph->nodes[i].id);
       computed.emplace_back(m.graph->nodes[i].id);
-      if (m.placement && m.publishes(i)) published.emplace_back(m.graph->nodes[i].id);
+      if (m.placement && m.publishes(i) && !m.unpublished.count(m.graph->nodes[i].id))
+        published.emplace_back(m.graph->nodes[i].id);
       self->request(m.node_actors[i], caf::infinite, checkpoint_atom::value)
           .receive(
               [&](std::string& bytes) {
@@ -1169,7 +1198,9 @@ void engine::stop() {
   auto& m = *impl_;
   if (!m.started || m.stopped) return;
   m.stopped = true;
-  m.stop_backfill();  // first: whatever fails below, no thread outlives the engine
+  // First: whatever fails below, no thread outlives the engine.
+  m.stop_taking();
+  m.stop_backfill();
   if (m.sweeper) m.sweeper->stop();
   // start() may have thrown part-way (a busy port, a bad data dir): tear down what exists.
   // No command may reach actors that are going away; its sessions (a console page's live

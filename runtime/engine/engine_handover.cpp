@@ -417,6 +417,22 @@ void engine::impl::stop_backfill() {
   if (backfill_thread.joinable()) backfill_thread.join();
 }
 
+void engine::impl::add_backfill(const std::set<std::string>& nodes, std::uint64_t through) {
+  stop_backfill();  // what it left to do stays in the meta
+  pending_backfill b;
+  try {
+    b = read_backfill(*db).value_or(pending_backfill{});
+  } catch (const decode_error&) {  // start_backfill said so: it is replaced
+  }
+  b.nodes.insert(nodes.begin(), nodes.end());
+  b.through = std::max(b.through, through);
+  writer->put_meta(backfill_meta, encode_backfill(b));
+  writer->flush();
+  backfill_stop = false;
+  std::lock_guard graph_lock(graph_mu);
+  start_backfill();
+}
+
 void engine::impl::placed_checkpoint_uploads() {
   if (!cfg.cluster.checkpoints || uploader || !db) return;
   // A checkpoint there only shortens a heir's start.

@@ -125,7 +125,9 @@ struct engine::impl {
   void keep_placement();
   void place_lost_nodes();
   void follow_placement();
-  std::set<std::string> own_ids() const;  // the NodeIDs it publishes (no stream)
+  // The NodeIDs it publishes (no stream), but those it is taking (unpublished): until it has,
+  // its member record, costs and checkpoints claim nothing of them.
+  std::set<std::string> own_ids() const;
   // Of the nodes it publishes, as `reports` (a board snapshot) has them.
   member_published own_last_seqs(const std::vector<node_report>& reports) const;
   // What each node it publishes costs here: its kernel seconds since the first measure over the
@@ -143,9 +145,26 @@ struct engine::impl {
   std::map<std::string, std::uint64_t> published_before;   // with the next renewal
   bool lost_reported = false, evicted = false;
   // The active one, under graph_mu: nodes placed on a process that is gone, with no process to go
-  // to (the active process takes none while it runs), so nobody publishes them.
+  // to (with active_takes = false), or that it is taking (below), so nobody publishes them.
   std::set<std::string> unpublished;
   void note_unpublished(const std::vector<std::string>& lost);  // their nodes, under graph_mu
+  // The active process takes such nodes itself while it runs ([cluster] active_takes;
+  // engine_take.cpp): from `from`'s checkpoint in the cluster brought forward over its journal
+  // (or from the journal's start), beside the live graph, then, with the graph quiet for the last
+  // records, its actors of them renewed and fed. The placement saying so is written first;
+  // `taking` while a thread does it (the active process places nothing more meanwhile).
+  void take_nodes(std::set<std::string> taken);
+  void stop_taking();
+  std::thread take_thread;
+  std::atomic<bool> taking{false}, take_stop{false};
+  // Under graph_mu: the nodes of a take that failed. They stay unpublished until a restart, and
+  // this process takes nothing more while it runs.
+  std::set<std::string> untaken;
+  // The take's work, on take_thread; throws what went wrong (a stop: returns false).
+  bool take_running(const std::set<std::string>& taken);
+  // Its last step, with the graph quiet: the actors of the `renewed` nodes of g replaced by ones
+  // starting from the states `brought` reached, and wired.
+  void renew_taken(const plan& g, const std::vector<bool>& renewed, const inline_graph& brought);
   std::chrono::steady_clock::time_point listing_acted_on;  // the member listing last looked at
   std::atomic<bool> restart{false};  // the runner makes a new engine on the data dir
   // The start computes nodes the checkpoint lacks: every node starts empty and catch_up() goes
@@ -194,8 +213,14 @@ struct engine::impl {
   void start_backfill();
   void stop_backfill();
   void forget_backfill();
+  // More nodes lack their outputs before journal record `through`: a backfill running stops and
+  // starts again from the journal's start with them. Call without graph_mu.
+  void add_backfill(const std::set<std::string>& nodes, std::uint64_t through);
   std::thread backfill_thread;
-  ~impl() { stop_backfill(); }  // stop() joined it, unless it was never called
+  ~impl() {  // stop() joined them, unless it was never called
+    stop_taking();
+    stop_backfill();
+  }
   std::atomic<bool> backfill_stop{false};
   nlohmann::json backfill_state;  // under graph_mu: for admin `cluster`
   // A placed process's checkpoints go to the cluster under its own name
@@ -233,7 +258,7 @@ struct engine::impl {
   bool caught_up = false;  // the restored state has seen the whole journal
   // Guards cfg, graph, node_actors and reports: admin commands (which may re-plan), periodic
   // checkpoints and stop take it, so none sees a graph half-changed.
-  std::recursive_mutex graph_mu;
+  mutable std::recursive_mutex graph_mu;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::vector<caf::actor> node_actors;         // by plan index

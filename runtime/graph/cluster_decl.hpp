@@ -50,6 +50,10 @@ struct cluster_decl {
   // Placed: the checkpoints of a process that has been neither a member nor placed for this
   // long are removed from the cluster by the active process (checkpoint_sweeper).
   std::int64_t checkpoint_retention_ns = 600'000'000'000;
+  // Placed: when a process dies and no standby can take its nodes (members = 2, or every other
+  // standby gone), the active process takes them while it runs (docs/cluster.md, "The active
+  // process takes them"); false: they stay unpublished until their process is back.
+  bool active_takes = true;
   cluster_security security;
   source_loc loc;
 

@@ -128,6 +128,7 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
       r.fail("checkpoint_retention", "must be in [10s, 365d]");
     c.checkpoint_retention_ns = *d;
   }
+  if (auto b = r.boolean("active_takes")) c.active_takes = *b;
   parse_security(r, c.security);
   r.finish();
   return c;

@@ -1,7 +1,7 @@
 """Cluster mode, a placed standby lost with nowhere for its nodes to go (issue 14): two processes
-of one engine ([cluster] members = 2) fed over ZeroMQ in bursts. The active process takes no
-nodes while it runs (a restart would lose the feed's frames meanwhile), so when standby b is
-killed its nodes are published by nobody until it starts again. Checked:
+of one engine ([cluster] members = 2) fed over ZeroMQ in bursts, with `active_takes = false`: the
+active process takes no nodes while it runs (test_cluster_active_takes.py shows the default), so
+when standby b is killed its nodes are published by nobody until it starts again. Checked:
   - the active process says so: its log, admin `cluster` `placement.unpublished` (b's nodes by
     name) and the metric `shoal_cluster_nodes_unpublished`, within 3 x heartbeat_ttl of the kill
     (its key expires within one, and the active process lists every third of one);
@@ -25,6 +25,8 @@ cluster = local_cluster(wd)
 ctx = zmq.Context()
 feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
 cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b"), TWO_CHAINS, "up", TTL_S)
+for n in cfgs:
+    open(cfgs[n], "a").write("active_takes = false\n")
 outputs = OutputLog()
 stop_receiving = receive_from_all(ctx, ports, outputs)
 procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)

@@ -17,7 +17,8 @@ build, source = (os.path.abspath(p) for p in sys.argv[1:3])
 CAF_ALLOWED = {"runtime/engine/node_host.cpp", "runtime/engine/engine.cpp",
                "runtime/engine/engine_changes.cpp", "runtime/engine/engine_admin.cpp",
                "runtime/engine/engine_metrics.cpp", "runtime/engine/engine_replay.cpp",
-               "runtime/engine/engine_handover.cpp", "runtime/engine/engine_scheduler.cpp"}
+               "runtime/engine/engine_handover.cpp", "runtime/engine/engine_scheduler.cpp",
+               "runtime/engine/engine_take.cpp"}
 
 
 def deps_of(depfile):

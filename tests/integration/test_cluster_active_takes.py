@@ -1,0 +1,113 @@
+"""Cluster mode, the active process takes a dead standby's nodes while it runs (issue 14): two
+processes of one engine ([cluster] members = 2, checkpoints in the cluster) fed over ZeroMQ in
+bursts. Standby b is killed: no other standby can take its nodes, so the active process a takes
+them without a restart while the feed goes on. Checked:
+  - a's placement puts every node on a; admin `cluster` `placement.handed_restore` says a took
+    them while running, from b's checkpoint in the cluster (no rebuild from the journal's start),
+    and its log says so; `placement.unpublished` is empty again and a never restarted;
+  - every scan sent, also while a took the nodes, is in a's journal;
+  - a subscriber of both endpoints sees b's nodes, from b and then from a alone, with no gap to
+    the last seq a single-process replay has, and no seq twice with different bytes;
+  - a's stored outputs of every node, once backfilled, equal a single process replaying its
+    journal;
+  - b started again on its dir is a standby outside the placement, which stays as it is."""
+import os
+import signal
+import subprocess
+import time
+
+import zmq
+
+from cluster_harness import (TWO_CHAINS, TWO_CHAINS_NAMES, OutputLog, ScanBursts, check_received, cluster_state,
+                             local_cluster, placed_engines, receive_from_all, scans_ingested, start_placed)
+from harness import bound_feed, check, check_parity, start, wait_for, workdir
+
+TTL_S = 2
+wd = workdir()
+cluster = local_cluster(wd)
+ctx = zmq.Context()
+feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
+NAMES = TWO_CHAINS_NAMES
+cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b"), TWO_CHAINS, "at", TTL_S)
+# What b publishes once back (every node, rebuilt from its start) is left out of `outputs`, which
+# must have every seq from a alone; `everything` has it too, for seqs with other bytes.
+outputs, everything = OutputLog(), OutputLog()
+b_back = False
+
+
+def on_message(name, frames):
+    everything(name, frames)
+    if not (name == "b" and b_back):
+        outputs(name, frames)
+
+
+stop_receiving = receive_from_all(ctx, ports, on_message)
+procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
+check(owned["b"], f"b has no node of its own: {owned}")
+# b's nodes a computes as upstream copies of its own: when there are, their actors are replaced
+# and wired again to a's running nodes (which depends on the placement, made afresh each run).
+copies = sorted(set(owned["b"]) & set(cluster_state(data["a"])["placement"]["computed"]))
+scans = ScanBursts(feed, [f"A{i}" for i in range(8)])
+for _ in range(10):
+    scans.burst(25)
+uploaded_by = time.monotonic() + 60
+while cluster_state(data["b"]).get("checkpoint", {}).get("uploads", 0) < 1:
+    check(time.monotonic() < uploaded_by, f"b put no checkpoint in the cluster: {cluster_state(data['b'])}")
+    scans.burst(25)
+for _ in range(5):
+    scans.burst(25)
+
+procs["b"].send_signal(signal.SIGKILL)
+procs["b"].wait(timeout=10)
+killed = time.monotonic()
+
+
+def took():
+    return cluster_state(data["a"]).get("placement", {}).get("handed_restore", {}).get("while_running")
+
+
+while not took():  # the feed goes on meanwhile
+    check(time.monotonic() - killed < 40, f"a did not take b's nodes: {cluster_state(data['a'])}\n"
+                                          f"{open(logs['a']).read()[-3000:]}")
+    scans.burst(5)
+taken_after = time.monotonic() - killed
+state = cluster_state(data["a"])
+restore = state["placement"]["handed_restore"]
+check(set(state["placement"]["nodes"].values()) == {instance["a"]}, f"a after b died: {state['placement']}")
+check("why_not" not in restore and restore["from"] == instance["b"] and restore["journal_pos"] > 0,
+      f"a did not take b's nodes from b's checkpoint: {restore}")
+check(state["placement"].get("unpublished") == [], f"a still lists unpublished nodes: {state['placement']}")
+log_a = open(logs["a"]).read()
+check(f"took the {len(owned['b'])} node(s) of {instance['b']} while it runs, from {instance['b']}'s checkpoint"
+      in log_a, f"a's log: {log_a[-3000:]}")
+check("restarting on data dir" not in log_a, f"a restarted: {log_a[-3000:]}")
+for _ in range(6):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
+wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("done"), timeout=60,
+         what=f"a storing the outputs of b's nodes before b's checkpoint: {cluster_state(data['a']).get('backfill')}")
+
+# b again, on its dir: a standby outside the placement, which stays as it is.
+b_back = True
+procs["b"] = start(["run", cfgs["b"], "--data", data["b"], "--standby"], stdout=subprocess.DEVNULL,
+                   stderr=open(logs["b"] + ".2", "w"))
+wait_for(lambda: "is not in the placement" in open(logs["b"] + ".2").read(), timeout=60,
+         what="b saying it is not in the placement")
+for _ in range(4):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
+check(set(cluster_state(data["a"])["placement"]["nodes"].values()) == {instance["a"]},
+      f"the placement changed when b came back: {cluster_state(data['a'])['placement']}")
+for n in ("b", "a"):
+    procs[n].send_signal(signal.SIGTERM)
+    check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
+time.sleep(0.3)  # the last messages in flight to the subscriber
+stop_receiving()
+
+check(not everything.clashes, f"a seq came with different bytes: {everything.clashes[:5]}")
+single = check_received(outputs, data["a"], wd, scans.sent, NAMES, moved=owned["b"])
+rows = check_parity(single, data["a"], "a differs from the single process")
+check(set(NAMES + ["feed.scan"]) <= set(rows), f"a lacks a node: {sorted(rows)}")
+print(f"ok: {scans.sent} scans; b's nodes {owned['b']} taken by a {taken_after:.2f} s after b's kill, from b's "
+      f"checkpoint at journal record {restore['journal_pos']}, live from {restore['to']} ({restore['ms']} ms); "
+      f"upstream copies on a among them: {copies or 'none'}")

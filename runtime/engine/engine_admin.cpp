@@ -164,6 +164,12 @@ class engine_admin final : public admin_backend {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - p.began).count()}};
     if (!live && std::string_view(p.phase.load()) == "catching up")
       j["journal"] = {{"through", p.through.load()}, {"last", p.last.load()}};
+    // Live, the dir is the engine's for good: what it holds committed, and where a restart on it
+    // would go on from (a standby writes its checkpoints as it follows).
+    if (live && m_.db) {
+      j["journal_committed"] = m_.db->journal_last();
+      j["checkpoint_journal_pos"] = m_.checkpoint_position();
+    }
     return j;
   }
 

@@ -6,13 +6,14 @@ the engine again:
   - it says where it resumes, and the catch-up starts right after that checkpoint;
   - every output it stored, before and after the kill, has the engine's seq and bytes, and each
     node's seqs run 1, 2, 3, ... without a gap."""
+import json
 import os
 import re
 import signal
 import subprocess
 
 from cluster_harness import cluster_engine_config, cluster_state, local_cluster, stored_outputs
-from harness import check, start, wait_for, workdir
+from harness import check, run, start, wait_for, workdir
 
 wd = workdir()
 cluster = local_cluster(wd)
@@ -29,6 +30,16 @@ wait_for(lambda: cluster_state(active_dir).get("replicated", 0) >= 500, timeout=
 standby = start(["run", cfg_b, "--standby", "--data", standby_dir, "--checkpoint-every", "100"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wait_for(lambda: cluster_state(standby_dir).get("followed", 0) >= 4000, timeout=60, what="the standby following s1")
+
+
+def standby_checkpoint():
+    r = run(["admin", "--socket", os.path.join(standby_dir, "shoal.sock"), "status", "--json"], timeout=10)
+    return json.loads(r.stdout).get("checkpoint_journal_pos", 0) if r.returncode == 0 else 0
+
+
+# What it took is committed behind what it follows: killed before a checkpoint past 2000 is
+# committed, it would rightly start from an earlier one.
+wait_for(lambda: standby_checkpoint() >= 2000, timeout=60, what="the standby's checkpoint past journal record 2000")
 standby.send_signal(signal.SIGKILL)
 standby.wait()
 

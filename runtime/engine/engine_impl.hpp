@@ -162,9 +162,10 @@ struct engine::impl {
   std::set<std::string> untaken;
   // The take's work, on take_thread; throws what went wrong (a stop: returns false).
   bool take_running(const std::set<std::string>& taken);
-  // Its last step, with the graph quiet: the actors of the `renewed` nodes of g replaced by ones
-  // starting from the states `brought` reached, and wired.
-  void renew_taken(const plan& g, const std::vector<bool>& renewed, const inline_graph& brought);
+  // Its last step, with the graph quiet: the actor of each node of g `brought` names (by node:
+  // the pass that brought it forward, or null) replaced by one starting from the state that
+  // pass reached, and wired.
+  void renew_taken(const plan& g, const std::vector<const inline_graph*>& brought);
   std::chrono::steady_clock::time_point listing_acted_on;  // the member listing last looked at
   std::atomic<bool> restart{false};  // the runner makes a new engine on the data dir
   // The start computes nodes the checkpoint lacks: every node starts empty and catch_up() goes

@@ -1,0 +1,87 @@
+"""Cluster mode, the active process takes the nodes of two standbys that die at once (issue 14):
+three processes of one engine ([cluster] members = 3, checkpoints in the cluster) fed over ZeroMQ
+in bursts; standbys b and c are killed together, so no standby is left and the active process a
+takes every node while it runs. When a finds both gone in one listing, it brings each share
+forward from its own process's checkpoint; when it finds b gone first, b's nodes are placed on c
+(dead too) and then taken from the journal's start. Either way (the run prints which):
+  - a's placement puts every node on a, and a never restarted;
+  - with both checkpoints, admin `placement.handed_restore.checkpoints` names b and c;
+  - a subscriber of every endpoint sees each node with no gap to the last seq a single-process
+    replay has, and no seq twice with different bytes;
+  - a's stored outputs of every node, once backfilled, equal a single process replaying its
+    journal."""
+import signal
+import time
+
+import zmq
+
+from cluster_harness import (TWO_CHAINS, TWO_CHAINS_NAMES, OutputLog, ScanBursts, check_received, cluster_state,
+                             local_cluster, placed_engines, receive_from_all, scans_ingested, start_placed)
+from harness import bound_feed, check, check_parity, wait_for, workdir
+
+TTL_S = 2
+wd = workdir()
+cluster = local_cluster(wd)
+ctx = zmq.Context()
+feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
+NAMES = TWO_CHAINS_NAMES
+cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), TWO_CHAINS, "a2", TTL_S)
+outputs = OutputLog()
+stop_receiving = receive_from_all(ctx, ports, outputs)
+procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
+check(owned["b"] and owned["c"], f"b or c has no node of its own: {owned}")
+scans = ScanBursts(feed, [f"A{i}" for i in range(8)])
+for _ in range(10):
+    scans.burst(25)
+uploaded_by = time.monotonic() + 60
+while any(cluster_state(data[n]).get("checkpoint", {}).get("uploads", 0) < 1 for n in ("b", "c")):
+    check(time.monotonic() < uploaded_by, f"no checkpoint in the cluster: {[cluster_state(data[n]) for n in 'bc']}")
+    scans.burst(25)
+for _ in range(5):
+    scans.burst(25)
+
+for n in ("b", "c"):
+    procs[n].send_signal(signal.SIGKILL)
+for n in ("b", "c"):
+    procs[n].wait(timeout=10)
+killed = time.monotonic()
+
+
+def all_taken():
+    p = cluster_state(data["a"]).get("placement", {})
+    return (p.get("handed_restore", {}).get("while_running") and set(p["nodes"].values()) == {instance["a"]}
+            and p.get("unpublished") == [])
+
+
+while not all_taken():  # the feed goes on meanwhile
+    check(time.monotonic() - killed < 40, f"a did not take b's and c's nodes: {cluster_state(data['a'])}\n"
+                                          f"{open(logs['a']).read()[-3000:]}")
+    scans.burst(5)
+taken_after = time.monotonic() - killed
+restore = cluster_state(data["a"])["placement"]["handed_restore"]
+froms = sorted(cp["from"] for cp in restore.get("checkpoints", []))
+both = froms == sorted([instance["b"], instance["c"]])
+check(both or "why_not" in restore or restore.get("from") == instance["c"],
+      f"a took them neither from both checkpoints nor after a refusal: {restore}")
+log_a = open(logs["a"]).read()
+if both:
+    for n in ("b", "c"):
+        check(f"while it runs, from {instance[n]}'s checkpoint" in log_a, f"a's log: {log_a[-3000:]}")
+check("restarting on data dir" not in log_a, f"a restarted: {log_a[-3000:]}")
+for _ in range(6):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
+wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("done"), timeout=60,
+         what=f"a storing the outputs of the nodes it took: {cluster_state(data['a']).get('backfill')}")
+procs["a"].send_signal(signal.SIGTERM)
+check(procs["a"].wait(timeout=60) == 0, f"a did not stop cleanly: {open(logs['a']).read()[-3000:]}")
+time.sleep(0.3)  # the last messages in flight to the subscriber
+stop_receiving()
+
+single = check_received(outputs, data["a"], wd, scans.sent, NAMES, moved=owned["b"] + owned["c"])
+rows = check_parity(single, data["a"], "a differs from the single process")
+check(set(NAMES + ["feed.scan"]) <= set(rows), f"a lacks a node: {sorted(rows)}")
+how = (f"from both checkpoints at journal records {[cp['journal_pos'] for cp in restore['checkpoints']]}" if both
+       else f"from the journal's start ({restore.get('why_not', 'one at a time')})")
+print(f"ok: {scans.sent} scans; b's nodes {owned['b']} and c's {owned['c']} taken by a {taken_after:.2f} s after "
+      f"the kills, {how}, live from {restore['to']} ({restore['ms']} ms)")

@@ -70,6 +70,12 @@ std::string encode_backfill(const pending_backfill& b) {
 
 }  // namespace
 
+std::string whose_checkpoints(const std::string& from) {
+  if (from.empty()) return "their last process's checkpoint";
+  return from.find(", ") != std::string::npos ? "the checkpoints of " + from
+                                              : from + "'s checkpoint";
+}
+
 engine::impl::handed_start engine::impl::restore_handed_nodes(
     const std::set<std::string>& new_here) {
   // A standby restarting to take them, or an active process at its start once its sources run
@@ -79,13 +85,10 @@ engine::impl::handed_start engine::impl::restore_handed_nodes(
   const auto t0 = std::chrono::steady_clock::now();
   std::string from;
   auto refuse = [&](const std::string& why) {
-    const std::string whose = from.empty() ? "their last process's checkpoint"
-                              : from.find(", ") != std::string::npos ? "the checkpoints of " + from
-                                                                     : from + "'s checkpoint";
     spdlog::warn(
         "cluster: the {} node(s) handed to this process do not start from {} in the "
         "cluster: {}",
-        new_here.size(), whose, why);
+        new_here.size(), whose_checkpoints(from), why);
     std::lock_guard graph_lock(graph_mu);  // admin `cluster` reads it
     handed_restore = {{"from", from}, {"why_not", why}};
     return false;

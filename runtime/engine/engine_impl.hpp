@@ -44,6 +44,8 @@ inline constexpr auto resubscribe_grace = std::chrono::milliseconds(500);
 // The NodeIDs a checkpoint meta lists under `key` ("computed", "published"); none when it has no
 // such list (a checkpoint made before the nodes were placed).
 std::optional<std::set<std::string>> listed_nodes(const Value& meta, const char* key);
+// The checkpoint(s) of the processes `from` names (", " between them), for a log line.
+std::string whose_checkpoints(const std::string& from);
 
 struct engine::impl {
   config base_cfg;  // the config file(s), without runtime changes

@@ -259,13 +259,10 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
   }
   if (!not_stopped()) return false;
   if (!why_not.empty()) {
-    const std::string whose = from.empty() ? "their last process's checkpoint"
-                              : from.find(", ") != std::string::npos ? "the checkpoints of " + from
-                                                                     : from + "'s checkpoint";
     spdlog::warn(
         "cluster: the {} node(s) this process takes do not start from {} in the cluster: {}; it "
         "computes them from the journal's start",
-        taken.size(), whose, why_not);
+        taken.size(), whose_checkpoints(from), why_not);
     shares.clear();
     shares.push_back(share{from, renewed, with_upstreams(*g, renewed), 0, {}, nullptr});
   }

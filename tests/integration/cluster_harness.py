@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 from types import SimpleNamespace
 
-from harness import (RET_Z, SOURCE_DIR, check, engine_config, fabricator_source, feed_config, nodes_toml, parity_rows, run,
-                     start, wait_for)
+from harness import (RET_Z, SOURCE_DIR, check, check_parity, engine_config, fabricator_source, feed_config, nodes_toml,
+                     parity_rows, run, start, wait_for)
 
 CLUSTER = os.path.join(SOURCE_DIR, "scripts", "cluster")
 
@@ -265,3 +265,49 @@ def check_received(outputs, data, wd, sent, names, moved=()):
               f"{node} ({'moved' if node in moved else 'stayed'}): received seqs {min(got)}..{max(got)} of "
               f"{last}, missing {missing[:10]}{'...' if len(missing) > 10 else ''}")
     return single
+
+
+def feed_until_checkpointed(scans, data, names, timeout=60):
+    """Sends SCANS (a ScanBursts) in bursts of 25 until each process of NAMES has put a checkpoint
+    in the cluster (once its member record says it published what the checkpoint made), then 5
+    bursts more."""
+    import time
+    by = time.monotonic() + timeout
+    while any(cluster_state(data[n]).get("checkpoint", {}).get("uploads", 0) < 1 for n in names):
+        check(time.monotonic() < by, f"no checkpoint in the cluster: {[cluster_state(data[n]) for n in names]}")
+        scans.burst(25)
+    for _ in range(5):
+        scans.burst(25)
+
+
+def check_stored(outputs, data, wd, sent, names, moved, who):
+    """check_received, then the stored outputs of WHO (its data dir DATA) against the single
+    process's: the same bytes, and every node of NAMES there."""
+    single = check_received(outputs, data, wd, sent, names, moved)
+    rows = check_parity(single, data, f"{who} differs from the single process")
+    check(set(names + ["feed.scan"]) <= set(rows), f"{who} lacks a node: {sorted(rows)}")
+
+
+def placed_two_chains(names, engine_id, ttl_s, assets=8, cluster_lines="", on_message=None):
+    """Processes NAMES of engine ENGINE_ID placed on all of them (heartbeat_ttl TTL_S, more
+    [cluster] CLUSTER_LINES), running TWO_CHAINS on a ZeroMQ feed of scans of ASSETS assets, the
+    first name the active process, all started and placed. Every endpoint's outputs go to
+    ON_MESSAGE(name, frames), by default an OutputLog. Returns a namespace: wd, cluster, feed,
+    cfgs, ports, data, logs (dicts by name), outputs (the OutputLog, or None), stop_receiving,
+    procs, instance, owned (start_placed's), subscribed and scans (a ScanBursts)."""
+    from harness import bound_feed, workdir
+    import zmq
+    wd = workdir()
+    cluster = local_cluster(wd)
+    ctx = zmq.Context()
+    feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
+    cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, names, TWO_CHAINS, engine_id, ttl_s)
+    for n in cfgs:
+        open(cfgs[n], "a").write(cluster_lines)
+    outputs = None if on_message else OutputLog()
+    stop_receiving = receive_from_all(ctx, ports, on_message or outputs)
+    procs, _, instance, owned = start_placed(cfgs, data, logs, names[0], subscribed)
+    return SimpleNamespace(wd=wd, cluster=cluster, feed=feed, cfgs=cfgs, ports=ports, data=data, logs=logs,
+                           outputs=outputs, stop_receiving=stop_receiving, procs=procs, instance=instance,
+                           owned=owned, subscribed=subscribed,
+                           scans=ScanBursts(feed, [f"A{i}" for i in range(assets)]))

@@ -11,24 +11,16 @@ them without a restart while the feed goes on. Checked:
   - a's stored outputs of every node, once backfilled, equal a single process replaying its
     journal;
   - b started again on its dir is a standby outside the placement, which stays as it is."""
-import os
 import signal
 import subprocess
 import time
 
-import zmq
-
-from cluster_harness import (TWO_CHAINS, TWO_CHAINS_NAMES, OutputLog, ScanBursts, check_received, cluster_state,
-                             local_cluster, placed_engines, receive_from_all, scans_ingested, start_placed)
-from harness import bound_feed, check, check_parity, start, wait_for, workdir
+from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_until_checkpointed,
+                             placed_two_chains, scans_ingested)
+from harness import check, start, wait_for
 
 TTL_S = 2
-wd = workdir()
-cluster = local_cluster(wd)
-ctx = zmq.Context()
-feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
 NAMES = TWO_CHAINS_NAMES
-cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b"), TWO_CHAINS, "at", TTL_S)
 # What b publishes once back (every node, rebuilt from its start) is left out of `outputs`, which
 # must have every seq from a alone; `everything` has it too, for seqs with other bytes.
 outputs, everything = OutputLog(), OutputLog()
@@ -41,21 +33,17 @@ def on_message(name, frames):
         outputs(name, frames)
 
 
-stop_receiving = receive_from_all(ctx, ports, on_message)
-procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
+placed = placed_two_chains(("a", "b"), "at", TTL_S, on_message=on_message)
+wd, cfgs, data, logs, procs, instance, owned, scans = (placed.wd, placed.cfgs, placed.data, placed.logs, placed.procs, placed.instance,
+                                                       placed.owned, placed.scans)
+stop_receiving = placed.stop_receiving
 check(owned["b"], f"b has no node of its own: {owned}")
 # b's nodes a computes as upstream copies of its own: when there are, their actors are replaced
 # and wired again to a's running nodes (which depends on the placement, made afresh each run).
 copies = sorted(set(owned["b"]) & set(cluster_state(data["a"])["placement"]["computed"]))
-scans = ScanBursts(feed, [f"A{i}" for i in range(8)])
 for _ in range(10):
     scans.burst(25)
-uploaded_by = time.monotonic() + 60
-while cluster_state(data["b"]).get("checkpoint", {}).get("uploads", 0) < 1:
-    check(time.monotonic() < uploaded_by, f"b put no checkpoint in the cluster: {cluster_state(data['b'])}")
-    scans.burst(25)
-for _ in range(5):
-    scans.burst(25)
+feed_until_checkpointed(scans, data, ["b"])
 
 procs["b"].send_signal(signal.SIGKILL)
 procs["b"].wait(timeout=10)
@@ -105,9 +93,7 @@ time.sleep(0.3)  # the last messages in flight to the subscriber
 stop_receiving()
 
 check(not everything.clashes, f"a seq came with different bytes: {everything.clashes[:5]}")
-single = check_received(outputs, data["a"], wd, scans.sent, NAMES, moved=owned["b"])
-rows = check_parity(single, data["a"], "a differs from the single process")
-check(set(NAMES + ["feed.scan"]) <= set(rows), f"a lacks a node: {sorted(rows)}")
+check_stored(outputs, data["a"], wd, scans.sent, NAMES, owned["b"], "a")
 print(f"ok: {scans.sent} scans; b's nodes {owned['b']} taken by a {taken_after:.2f} s after b's kill, from b's "
       f"checkpoint at journal record {restore['journal_pos']}, live from {restore['to']} ({restore['ms']} ms); "
       f"upstream copies on a among them: {copies or 'none'}")

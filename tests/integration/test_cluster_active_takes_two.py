@@ -13,32 +13,18 @@ forward from its own process's checkpoint; when it finds b gone first, b's nodes
 import signal
 import time
 
-import zmq
-
-from cluster_harness import (TWO_CHAINS, TWO_CHAINS_NAMES, OutputLog, ScanBursts, check_received, cluster_state,
-                             local_cluster, placed_engines, receive_from_all, scans_ingested, start_placed)
-from harness import bound_feed, check, check_parity, wait_for, workdir
+from cluster_harness import TWO_CHAINS_NAMES, check_stored, cluster_state, feed_until_checkpointed, placed_two_chains, scans_ingested
+from harness import check, wait_for
 
 TTL_S = 2
-wd = workdir()
-cluster = local_cluster(wd)
-ctx = zmq.Context()
-feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
 NAMES = TWO_CHAINS_NAMES
-cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), TWO_CHAINS, "a2", TTL_S)
-outputs = OutputLog()
-stop_receiving = receive_from_all(ctx, ports, outputs)
-procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
+placed = placed_two_chains(("a", "b", "c"), "a2", TTL_S)
+wd, data, logs, procs, instance, owned, scans = placed.wd, placed.data, placed.logs, placed.procs, placed.instance, placed.owned, placed.scans
+outputs, stop_receiving = placed.outputs, placed.stop_receiving
 check(owned["b"] and owned["c"], f"b or c has no node of its own: {owned}")
-scans = ScanBursts(feed, [f"A{i}" for i in range(8)])
 for _ in range(10):
     scans.burst(25)
-uploaded_by = time.monotonic() + 60
-while any(cluster_state(data[n]).get("checkpoint", {}).get("uploads", 0) < 1 for n in ("b", "c")):
-    check(time.monotonic() < uploaded_by, f"no checkpoint in the cluster: {[cluster_state(data[n]) for n in 'bc']}")
-    scans.burst(25)
-for _ in range(5):
-    scans.burst(25)
+feed_until_checkpointed(scans, data, ["b", "c"])
 
 for n in ("b", "c"):
     procs[n].send_signal(signal.SIGKILL)
@@ -78,9 +64,7 @@ check(procs["a"].wait(timeout=60) == 0, f"a did not stop cleanly: {open(logs['a'
 time.sleep(0.3)  # the last messages in flight to the subscriber
 stop_receiving()
 
-single = check_received(outputs, data["a"], wd, scans.sent, NAMES, moved=owned["b"] + owned["c"])
-rows = check_parity(single, data["a"], "a differs from the single process")
-check(set(NAMES + ["feed.scan"]) <= set(rows), f"a lacks a node: {sorted(rows)}")
+check_stored(outputs, data["a"], wd, scans.sent, NAMES, owned["b"] + owned["c"], "a")
 how = (f"from both checkpoints at journal records {[cp['journal_pos'] for cp in restore['checkpoints']]}" if both
        else f"from the journal's start ({restore.get('why_not', 'one at a time')})")
 print(f"ok: {scans.sent} scans; b's nodes {owned['b']} and c's {owned['c']} taken by a {taken_after:.2f} s after "

@@ -14,38 +14,22 @@ from its own process. Checked:
     single-process replay has, and no seq twice with different bytes;
   - c's stored outputs of every node, once backfilled, equal a single process replaying its
     journal, and every scan sent is in it."""
-import os
 import signal
 import time
 
-import zmq
-
-from cluster_harness import (TWO_CHAINS, TWO_CHAINS_NAMES, OutputLog, ScanBursts, check_received, cluster_state,
-                             local_cluster, placed_engines, receive_from_all, scans_ingested, start_placed)
-from harness import bound_feed, check, check_parity, wait_for, workdir
+from cluster_harness import TWO_CHAINS_NAMES, check_stored, cluster_state, feed_until_checkpointed, placed_two_chains, scans_ingested
+from harness import check, wait_for
 
 TTL_S = 2
-wd = workdir()
-cluster = local_cluster(wd)
-ctx = zmq.Context()
-feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
 NAMES = TWO_CHAINS_NAMES
-cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), TWO_CHAINS, "tl", TTL_S)
-outputs = OutputLog()
-stop_receiving = receive_from_all(ctx, ports, outputs)
-procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
+placed = placed_two_chains(("a", "b", "c"), "tl", TTL_S)
+wd, data, logs, procs, instance, owned, scans = placed.wd, placed.data, placed.logs, placed.procs, placed.instance, placed.owned, placed.scans
+outputs, subscribed, stop_receiving = placed.outputs, placed.subscribed, placed.stop_receiving
 check(owned["a"] and owned["b"], f"a or b has no node of its own: {owned}")
-scans = ScanBursts(feed, [f"A{i}" for i in range(8)])
 for _ in range(10):
     scans.burst(25)
-# Both put a checkpoint in the cluster (each once its member record says it published what the
-# checkpoint made), then c makes one of its own after them.
-uploaded_by = time.monotonic() + 60
-while any(cluster_state(data[n]).get("checkpoint", {}).get("uploads", 0) < 1 for n in ("a", "b")):
-    check(time.monotonic() < uploaded_by, f"no checkpoint in the cluster: {[cluster_state(data[n]) for n in 'ab']}")
-    scans.burst(25)
-for _ in range(5):
-    scans.burst(25)
+# Both put a checkpoint in the cluster, then c makes one of its own after them.
+feed_until_checkpointed(scans, data, ["a", "b"])
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
 wait_for(lambda: cluster_state(data["a"]).get("lag", 1) == 0, timeout=30, what="the journal all in the cluster")
 # c has taken all of it, so its own checkpoint is at the last boundary a and b checkpointed at.
@@ -104,9 +88,7 @@ check(procs["c"].wait(timeout=60) == 0, f"c did not stop cleanly: {open(logs['c'
 time.sleep(0.3)  # the last messages in flight to the subscriber
 stop_receiving()
 
-single = check_received(outputs, data["c"], wd, scans.sent, NAMES, moved=owned["a"] + owned["b"])
-rows = check_parity(single, data["c"], "c differs from the single process")
-check(set(NAMES + ["feed.scan"]) <= set(rows), f"c lacks a node: {sorted(rows)}")
+check_stored(outputs, data["c"], wd, scans.sent, NAMES, owned["a"] + owned["b"], "c")
 how = (f"started from their checkpoints at journal records {[cp['journal_pos'] for cp in restore['checkpoints']]}, "
        f"brought to {restore['to']} in {restore['ms']} ms" if at_start else
        f"a's at c's start, b's taken while c ran (b's key outlived a's lease), from journal record "

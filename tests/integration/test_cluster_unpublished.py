@@ -13,25 +13,14 @@ import signal
 import subprocess
 import time
 
-import zmq
-
-from cluster_harness import (TWO_CHAINS, TWO_CHAINS_NAMES, OutputLog, ScanBursts, cluster_state, local_cluster,
-                             placed_engines, receive_from_all, scans_ingested, start_placed)
-from harness import bound_feed, check, run, start, wait_for, workdir
+from cluster_harness import TWO_CHAINS_NAMES, cluster_state, placed_two_chains, scans_ingested
+from harness import check, run, start, wait_for
 
 TTL_S = 2
-wd = workdir()
-cluster = local_cluster(wd)
-ctx = zmq.Context()
-feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
-cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b"), TWO_CHAINS, "up", TTL_S)
-for n in cfgs:
-    open(cfgs[n], "a").write("active_takes = false\n")
-outputs = OutputLog()
-stop_receiving = receive_from_all(ctx, ports, outputs)
-procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)
+placed = placed_two_chains(("a", "b"), "up", TTL_S, assets=6, cluster_lines="active_takes = false\n")
+cfgs, data, logs, procs, owned, scans = placed.cfgs, placed.data, placed.logs, placed.procs, placed.owned, placed.scans
+outputs, stop_receiving = placed.outputs, placed.stop_receiving
 check(owned["b"], f"b has no node: {owned}")
-scans = ScanBursts(feed, [f"A{i}" for i in range(6)])
 for _ in range(6):
     scans.burst(25)
 

@@ -161,17 +161,23 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
     std::unique_ptr<inline_pass> pass;
   };
   std::vector<share> shares;
+  // A taken node is its own process's (checked against the seq handed from there, published
+  // from that checkpoint), though another share feeds it too (upstream of its nodes); a new
+  // upstream copy goes to the first share that feeds it.
   std::vector<bool> owned(g->nodes.size());
   for (const auto& [process, ids] : by_process) {
     std::vector<bool> roots(g->nodes.size());
-    for (std::size_t i = 0; i < g->nodes.size(); ++i) roots[i] = ids.count(g->nodes[i].id) != 0;
-    const std::vector<bool> closure = with_upstreams(*g, roots);
-    share sh{process, std::vector<bool>(g->nodes.size()), closure, 0, {}, nullptr};
     for (std::size_t i = 0; i < g->nodes.size(); ++i) {
-      sh.owns[i] = renewed[i] && closure[i] && !owned[i];  // a shared upstream: the first one's
+      roots[i] = ids.count(g->nodes[i].id) != 0;
+      owned[i] = owned[i] || roots[i];
+    }
+    shares.push_back(share{process, roots, with_upstreams(*g, roots), 0, {}, nullptr});
+  }
+  for (auto& sh : shares) {
+    for (std::size_t i = 0; i < g->nodes.size(); ++i) {
+      sh.owns[i] = sh.owns[i] || (renewed[i] && sh.fed[i] && !owned[i]);
       owned[i] = owned[i] || sh.owns[i];
     }
-    shares.push_back(std::move(sh));
   }
 
   // 1. Each dead process's checkpoint brought forward to this dir's, checked.
@@ -329,7 +335,9 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
     }
     live_from = quiesce_journaling([&](std::uint64_t at) {
       writer->flush();
-      for (std::size_t k = 0; k < shares.size(); ++k) run_to(k, at, [] { return true; });
+      for (std::size_t k = 0; k < shares.size(); ++k)
+        if (!run_to(k, at, [] { return true; }))
+          throw std::runtime_error("stopped with the graph quiet");
       renew_taken(*g, brought);
       return at;
     });
@@ -351,7 +359,7 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
     if (sh.start == 0) continue;
     std::size_t n = 0, more = 0;  // nodes it brought, and those of them not taken
     for (std::size_t i = 0; i < g->nodes.size(); ++i) {
-      n += sh.owns[i] ? 1 : 0;
+      n += sh.owns[i] && !g->nodes[i].is_stream() ? 1 : 0;
       more += sh.owns[i] && !taken.count(g->nodes[i].id) ? 1 : 0;
     }
     spdlog::info(

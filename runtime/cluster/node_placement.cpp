@@ -119,6 +119,23 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
   return next;
 }
 
+placement_record place_joining(const std::vector<placement_node>& nodes, const placement_record& r,
+                               const std::string& giver, const std::string& joiner,
+                               const member_published& published) {
+  placement_record next = r;
+  if (std::find(next.members.begin(), next.members.end(), joiner) == next.members.end())
+    next.members.push_back(joiner);
+  node_placement kept;
+  for (const auto& [id, m] : r.nodes)
+    if (m != giver) kept[id] = m;
+  std::vector<std::string> closed;
+  for (const auto& m : r.members)
+    if (m != giver) closed.push_back(m);
+  next.nodes = place_nodes(nodes, next.members, kept, closed);
+  record_hand_overs(next, r, {{giver, published}});
+  return next;
+}
+
 void note_published(std::map<std::string, member_published>& reports, const std::string& member,
                     const member_published& said) {
   auto& into = reports[member];

@@ -84,6 +84,15 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
                                   const std::map<std::string, member_published>& published,
                                   const std::vector<std::string>& closed);
 
+// The placement once `joiner`, a standby of the graph outside `r`, joins it: a member now, with
+// the nodes of `giver` (the active process) placed on the two of them as place_nodes would place
+// them (where they add the least cost); every other member keeps exactly its nodes (a change would
+// restart it). `published`: the last seq the giver published of each of its nodes, the seq handed
+// with those that move. The caller gives nothing when no node moves.
+placement_record place_joining(const std::vector<placement_node>& nodes, const placement_record& r,
+                               const std::string& giver, const std::string& joiner,
+                               const member_published& published);
+
 // The hand-overs of a placement `next` made from `previous`: those of nodes still where they
 // went (their heirs may not have read them yet), and for each node moving off its process, what
 // that process last said it published of it (`reported`, by member), at least what was handed to

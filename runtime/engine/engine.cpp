@@ -127,6 +127,11 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   a.runner.digest_in_place = inline_mode();
   if (auto q = quiet_through.find(g->nodes[i].id); q != quiet_through.end())
     a.runner.quiet_through = q->second;
+  if (a.runner.pub) {
+    auto cut = std::make_shared<std::atomic<std::uint64_t>>(UINT64_MAX);
+    publish_cuts[g->nodes[i].id] = cut;
+    a.runner.publish_through = std::move(cut);
+  }
   a.flow = flow;
   return a;
 }
@@ -403,7 +408,9 @@ void engine::impl::place_nodes_on_members() {
             "cluster: this standby is not in the placement of engine {}: it computes every node "
             "and can take the engine over",
             cfg.cluster.engine_id);
-        placements.reset();  // nothing to follow
+        // Unless the active process gives it nodes (a placed process is gone): follow_joining.
+        outside = r && cfg.cluster.active_gives;
+        if (!outside) placements.reset();
       }
     } else if (!standby) {
       placements = std::make_unique<placement_channel>(cfg.cluster);
@@ -527,6 +534,7 @@ void engine::impl::write_placement_now(const placement_record& r, bool patient) 
 // by now, whatever it dies of); the active process moves the nodes of a process whose heartbeat
 // expired, a standby restarts when its share changed.
 void engine::impl::keep_placement() {
+  if (outside && placements && !restart && ticks % 25 == 0) follow_joining();
   if (!placement || !placements || restart) return;
   if (!standby && !fenced) place_lost_nodes();  // reads what the heartbeat listed: no I/O
   if (ticks % 25 != 0) return;
@@ -623,14 +631,19 @@ void engine::impl::place_lost_nodes() {
   for (const auto& mb : placement->members)
     if (mb != instance && !alive.count(mb)) lost.push_back(mb);
   if (lost.empty()) {
-    std::lock_guard graph_lock(graph_mu);
-    if (!untaken.empty()) return;  // its own: until a restart
-    if (!unpublished.empty())
-      spdlog::info(
-          "cluster: the placed process of the {} node(s) nobody published is back: it publishes "
-          "them again once it has caught up",
-          unpublished.size());
-    unpublished.clear();
+    {
+      std::lock_guard graph_lock(graph_mu);
+      if (!untaken.empty()) return;  // its own: until a restart
+      if (!unpublished.empty()) {
+        spdlog::info(
+            "cluster: the placed process of the {} node(s) nobody published is back: it "
+            "publishes them again once it has caught up",
+            unpublished.size());
+        unpublished.clear();
+        return;
+      }
+    }
+    give_nodes(live);  // to a standby that joined, if any (engine_give.cpp)
     return;
   }
   placement_record next;

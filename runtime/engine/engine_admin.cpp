@@ -237,6 +237,8 @@ class engine_admin final : public admin_backend {
       // Where the nodes handed to it started: the checkpoint of the process they came from, or
       // why not (then it rebuilt them from the journal's start).
       if (!m_.handed_restore.is_null()) j["placement"]["handed_restore"] = m_.handed_restore;
+      // The nodes it last gave a standby that joined.
+      if (!m_.gave.is_null()) j["placement"]["gave"] = m_.gave;
     }
     // The outputs of nodes handed to it, made from the journal's start once live.
     if (!m_.backfill_state.is_null()) j["backfill"] = m_.backfill_state;

@@ -127,6 +127,20 @@ struct engine::impl {
   void keep_placement();
   void place_lost_nodes();
   void follow_placement();
+  // A standby joining (docs/cluster.md, "A standby that joins"; engine_give.cpp): while the
+  // placement has fewer processes than [cluster] members, the active process gives a standby of
+  // the graph outside it, caught up with the journal, some of its nodes. With the graph quiet it
+  // writes the placement naming the standby, the seq it published last of each node handed with
+  // it, and publishes nothing of them after those seqs (publish_cuts). The standby (`outside`:
+  // it computes and publishes every node) reads the placement and restarts on its data dir to
+  // compute its share, publishing on from where it was.
+  void give_nodes(const std::vector<cluster_member>& live);
+  void follow_joining();  // an outside standby, every half second
+  bool outside = false;
+  // Under graph_mu, by NodeID: the last seq each node's actor may publish (UINT64_MAX: all),
+  // made for each actor node_args makes.
+  std::map<std::string, std::shared_ptr<std::atomic<std::uint64_t>>> publish_cuts;
+  nlohmann::json gave;  // under graph_mu: the last give, for admin `cluster`
   // The NodeIDs it publishes (no stream), but those it is taking (unpublished): until it has,
   // its member record, costs and checkpoints claim nothing of them.
   std::set<std::string> own_ids() const;

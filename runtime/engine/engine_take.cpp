@@ -10,10 +10,9 @@
 //     (engine_handover.cpp). Nodes from two processes dead at once: each share from its own
 //     process's checkpoint, a node both need brought to the same state by both. Any refusal:
 //     every node taken starts from the journal's start instead.
-//  2. goes through the journal from each P again (or from its start), publishing what the handed
-//  nodes
-//     made after the seq handed with them and storing what the nodes new here make, on to the
-//     journal's end, while live input goes on.
+//  2. goes through the journal from each P again (or from its start), publishing what the
+//     handed nodes made after the seq handed with them and storing what the nodes new here make,
+//     on to the journal's end, while live input goes on.
 //  3. with the graph quiet (ingest journals what arrives and holds it): the last records, then
 //     each new node's actor is replaced by one starting from the state the pass reached,
 //     subscribed to its upstreams and publishing. Ingest then forwards what it held, to them too.

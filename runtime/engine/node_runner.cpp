@@ -82,7 +82,8 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     out_.forward_output(++warm_seq_, bucket, v, 0);
   } else {
     const std::uint64_t seq = ++out_seq_;
-    publisher* const pub = seq > args_.quiet_through ? args_.pub.get() : nullptr;
+    publisher* const pub =
+        seq > args_.quiet_through && !given_away(seq) ? args_.pub.get() : nullptr;
     const std::uint64_t after =
         args_.publish_after_commit && args_.writer ? args_.writer->last_journal_seq() : 0;
     if (!pub && !args_.writer) {
@@ -124,7 +125,9 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
 
 void node_runner::late(std::uint32_t port, std::uint64_t seq, std::int64_t ts, const value_ptr& v) {
   // Rebuilding (quiet_through): its subscribers had these from it or the process it took over.
-  if (!spec_->late_side || !args_.pub || warming_ || out_seq_ < args_.quiet_through) return;
+  if (!spec_->late_side || !args_.pub || warming_ || out_seq_ < args_.quiet_through ||
+      given_away(out_seq_ + 1))
+    return;
   const std::string upstream =
       spec_->is_stream() ? spec_->name() : args_.graph->nodes[spec_->inputs[port].upstream].name();
   auto side = make_value(Value(value_map{

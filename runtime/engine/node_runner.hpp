@@ -10,6 +10,7 @@
 // A FAILED node still takes its inputs into its window and lets ready buckets pass without
 // computing them, so its memory stays bounded and a restart continues from the current bucket.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -65,6 +66,9 @@ struct node_runner_args {
   // from the journal after a re-placement, whose subscribers had them from it or another process
   // (docs/cluster.md, "When a placed process dies").
   std::uint64_t quiet_through = 0;
+  // Outputs numbered after this seq are stored but not published: the node moved to a standby
+  // that joined, which publishes them (docs/cluster.md, "A standby that joins"). Null: all.
+  std::shared_ptr<const std::atomic<std::uint64_t>> publish_through;
   // Time each kernel call for the compute histograms (metrics, measured costs): a live engine
   // sets it. A replay or a history build has no admin endpoint to show them, and two clock
   // reads a firing are a cost it need not pay.
@@ -116,6 +120,10 @@ class node_runner {
   void emit(std::int64_t bucket, value_ptr v);
   void fail(const std::string& reason);
   void late(std::uint32_t port, std::uint64_t seq, std::int64_t ts, const value_ptr& v);
+  // Output `seq` is another process's to publish (publish_through).
+  bool given_away(std::uint64_t seq) const {
+    return args_.publish_through && seq > args_.publish_through->load(std::memory_order_acquire);
+  }
   void restore(const std::string& bytes);
   void report_all();
 

@@ -129,6 +129,7 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
     c.checkpoint_retention_ns = *d;
   }
   if (auto b = r.boolean("active_takes")) c.active_takes = *b;
+  if (auto b = r.boolean("active_gives")) c.active_gives = *b;
   parse_security(r, c.security);
   r.finish();
   return c;

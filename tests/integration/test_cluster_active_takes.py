@@ -10,27 +10,40 @@ them without a restart while the feed goes on. Checked:
     the last seq a single-process replay has, and no seq twice with different bytes;
   - a's stored outputs of every node, once backfilled, equal a single process replaying its
     journal;
-  - b started again on its dir is a standby outside the placement, which stays as it is."""
+  - b started again on its dir (a standby outside the placement, publishing every node) joins:
+    a gives it some of its nodes (admin `placement.gave`, the placement names b, b's log says it
+    restarts to compute them), publishes none of them after the seq the placement hands on with
+    each, and b publishes them from there on: the subscriber has every seq of them to the end
+    of the feed, a's up to the seq handed on and b's after it, with the same bytes."""
+import json
+import os
 import signal
 import subprocess
 import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_until_checkpointed,
                              placed_two_chains, scans_ingested)
-from harness import check, start, wait_for
+from harness import check, run, start, wait_for
 
 TTL_S = 2
 NAMES = TWO_CHAINS_NAMES
 # What b publishes once back (every node, rebuilt from its start) is left out of `outputs`, which
-# must have every seq from a alone; `everything` has it too, for seqs with other bytes.
-outputs, everything = OutputLog(), OutputLog()
+# must have every seq from a alone until a gives b nodes; it goes to `b_again`. `everything` has
+# all, for seqs with other bytes.
+outputs, everything, b_again = OutputLog(), OutputLog(), OutputLog()
 b_back = False
 
 
 def on_message(name, frames):
     everything(name, frames)
-    if not (name == "b" and b_back):
-        outputs(name, frames)
+    (b_again if name == "b" and b_back else outputs)(name, frames)
+
+
+def last_seq(data, node):
+    """The last seq node NODE made on the engine of data dir DATA (0: none yet)."""
+    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "--json", "inspect", node], timeout=10)
+    last = json.loads(r.stdout).get("last_output") if r.returncode == 0 else None
+    return last["seq"] if last else 0
 
 
 placed = placed_two_chains(("a", "b"), "at", TTL_S, on_message=on_message)
@@ -75,17 +88,42 @@ wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a i
 wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("done"), timeout=60,
          what=f"a storing the outputs of b's nodes before b's checkpoint: {cluster_state(data['a']).get('backfill')}")
 
-# b again, on its dir: a standby outside the placement, which stays as it is.
+# b again, on its dir: a standby outside the placement, which a gives some of its nodes.
 b_back = True
+back = time.monotonic()
 procs["b"] = start(["run", cfgs["b"], "--data", data["b"], "--standby"], stdout=subprocess.DEVNULL,
                    stderr=open(logs["b"] + ".2", "w"))
 wait_for(lambda: "is not in the placement" in open(logs["b"] + ".2").read(), timeout=60,
          what="b saying it is not in the placement")
-for _ in range(4):
+
+
+def given():
+    return cluster_state(data["a"]).get("placement", {}).get("gave")
+
+
+while not given():  # the feed goes on meanwhile
+    check(time.monotonic() - back < 60, f"a gave b no nodes: {cluster_state(data['a'])}\n"
+                                        f"{open(logs['a']).read()[-3000:]}")
+    scans.burst(5)
+gave_after = time.monotonic() - back
+placement = cluster_state(data["a"])["placement"]
+gave = placement["gave"]
+check(gave["to"] == instance["b"] and instance["b"] in placement["members"], f"a's placement: {placement}")
+gone_to_b = sorted(n for n, p in placement["nodes"].items() if p == instance["b"])
+check(gone_to_b and sorted(gave["nodes"]) == gone_to_b and set(placement["nodes"].values()) == {instance["a"], instance["b"]},
+      f"a gave b {gave['nodes']}, the placement says {placement['nodes']}")
+handed = {n: placement["handed"][n] for n in gone_to_b}
+log_a = open(logs["a"]).read()
+check(f"standby {instance['b']} joined the placement" in log_a, f"a's log: {log_a[-3000:]}")
+wait_for(lambda: cluster_state(data["b"]).get("placement", {}).get("nodes", {}).get(gone_to_b[0]) == instance["b"],
+         timeout=60, what=f"b restarting placed: {open(logs['b'] + '.2').read()[-3000:]}")
+check("restarts on its data dir to compute them" in open(logs["b"] + ".2").read(), "b's log")
+for _ in range(6):
     scans.burst(25)
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-check(set(cluster_state(data["a"])["placement"]["nodes"].values()) == {instance["a"]},
-      f"the placement changed when b came back: {cluster_state(data['a'])['placement']}")
+# b follows the stream: it has published the last of its nodes' outputs (a made them too).
+wait_for(lambda: all(b_again.last_from("b", n) >= last_seq(data["a"], n) > handed[n] for n in gone_to_b), timeout=30,
+         what=f"b publishing its nodes to the end: {[(n, handed[n], b_again.last_from('b', n)) for n in gone_to_b]}")
 for n in ("b", "a"):
     procs[n].send_signal(signal.SIGTERM)
     check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
@@ -93,7 +131,15 @@ time.sleep(0.3)  # the last messages in flight to the subscriber
 stop_receiving()
 
 check(not everything.clashes, f"a seq came with different bytes: {everything.clashes[:5]}")
+# a publishes nothing of what it gave after the seq handed on; b publishes the rest.
+for n in gone_to_b:
+    check(outputs.last_from("a", n) == handed[n], f"a published {n} to {outputs.last_from('a', n)}, handed on "
+                                                   f"{handed[n]}")
+    for (topic, seq), entry in list(b_again.seen.items()):
+        if topic == n and seq > handed[n]:
+            outputs.seen[(topic, seq)] = entry
 check_stored(outputs, data["a"], wd, scans.sent, NAMES, owned["b"], "a")
 print(f"ok: {scans.sent} scans; b's nodes {owned['b']} taken by a {taken_after:.2f} s after b's kill, from b's "
       f"checkpoint at journal record {restore['journal_pos']}, live from {restore['to']} ({restore['ms']} ms); "
-      f"upstream copies on a among them: {copies or 'none'}")
+      f"upstream copies on a among them: {copies or 'none'}; b back: given {gone_to_b} {gave_after:.2f} s after "
+      f"its start, after seqs {handed}, the graph quiet {gave['ms']} ms")

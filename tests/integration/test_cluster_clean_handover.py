@@ -34,6 +34,8 @@ NODES = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret", "s
 NAMES = ["ret", "fast", "slow", "z"]
 
 cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b"), NODES, "ch", 2)
+for n in cfgs:  # a back stays outside the placement (test_cluster_active_takes shows a join)
+    open(cfgs[n], "a").write("active_gives = false\n")
 outputs = OutputLog()
 stop_receiving = receive_from_all(ctx, ports, outputs)
 procs, first, instance, owned = start_placed(cfgs, data, logs, "a", subscribed)

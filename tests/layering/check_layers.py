@@ -18,7 +18,7 @@ CAF_ALLOWED = {"runtime/engine/node_host.cpp", "runtime/engine/engine.cpp",
                "runtime/engine/engine_changes.cpp", "runtime/engine/engine_admin.cpp",
                "runtime/engine/engine_metrics.cpp", "runtime/engine/engine_replay.cpp",
                "runtime/engine/engine_handover.cpp", "runtime/engine/engine_scheduler.cpp",
-               "runtime/engine/engine_take.cpp"}
+               "runtime/engine/engine_take.cpp", "runtime/engine/engine_give.cpp"}
 
 
 def deps_of(depfile):

@@ -165,6 +165,7 @@ TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {
   CHECK(f.checkpoints == d.checkpoints);
   CHECK(f.checkpoint_retention_ns == d.checkpoint_retention_ns);
   CHECK(f.active_takes == d.active_takes);
+  CHECK(f.active_gives == d.active_gives);
   CHECK(f.journal_subject() == "shoal.in.shoal");
   CHECK_FALSE(load_config(config_dir + "/engine.toml").cluster.enabled);  // absent: off
 }
@@ -191,6 +192,8 @@ TEST_CASE("[cluster] errors name the field", "[config]") {
              Catch::Contains("cluster.checkpoint_retention") && Catch::Contains("[10s, 365d]"));
   CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nactive_takes = \"yes\""),
              Catch::Contains("cluster.active_takes") && Catch::Contains("true or false"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nactive_gives = 1"),
+             Catch::Contains("cluster.active_gives") && Catch::Contains("true or false"));
   CHECK(error_of("servers = [\"h:4222\"]") == "no error");
   CHECK(error_of("servers = [\"tls://h:4222\"]") == "no error");
   const std::string with_password = error_of("servers = [\"nats://shoal:hunter2@h:4222\"]");

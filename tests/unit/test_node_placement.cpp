@@ -248,6 +248,40 @@ TEST_CASE("a lost member's nodes go to the open members with what it had publish
   CHECK_THROWS_WITH(place_after_loss(g, r, {"a", "b", "c"}, {}, {}), Contains("no process"));
 }
 
+TEST_CASE("a standby joining takes some of the active process's nodes, the others keep theirs") {
+  std::mt19937_64 rng(13);
+  const auto g = random_graph(rng, 30);
+  placement_record r;
+  r.holder = "a";
+  r.members = {"a", "b", "c"};
+  r.nodes = place_nodes(g, r.members);
+  // b died and a took its nodes (c ran only its own).
+  const auto after = place_after_loss(g, r, {"b"}, {}, {"c"});
+  member_published at_cut;
+  std::size_t on_a = 0;
+  for (const auto& [id, m] : after.nodes)
+    if (m == "a") at_cut[id] = 100 + on_a++;
+  const auto next = place_joining(g, after, "a", "b2", at_cut);
+  CHECK(next.members == std::vector<std::string>{"a", "c", "b2"});
+  std::size_t moved = 0;
+  for (const auto& [id, m] : after.nodes) {
+    const std::string& now = next.nodes.at(id);
+    if (m == "c") CHECK(now == "c");  // a change would restart c
+    if (m == "a") CHECK((now == "a" || now == "b2"));
+    if (now != "b2") continue;
+    ++moved;
+    CHECK(next.handed.at(id) == at_cut.at(id));  // b2 publishes after what a published
+    CHECK(next.handed_from.at(id) == "a");
+  }
+  CHECK(moved > 0);
+  CHECK(moved < on_a);  // balanced: a keeps some
+  // A node b handed to a that stays on a keeps its hand-over.
+  for (const auto& [id, from] : after.handed_from)
+    if (next.nodes.at(id) == "a") CHECK(next.handed_from.at(id) == from);
+  // The same arguments, the same placement.
+  CHECK(place_joining(g, after, "a", "b2", at_cut).nodes == next.nodes);
+}
+
 TEST_CASE("a lost member's nodes go where they add the least measured cost") {
   // Four independent nodes over one stream, placed one each on a, b, c and d. Measured, the
   // node on a costs 10 times the others: when d dies its node goes to b or c, never to a, though

@@ -408,9 +408,8 @@ void engine::impl::place_nodes_on_members() {
             "cluster: this standby is not in the placement of engine {}: it computes every node "
             "and can take the engine over",
             cfg.cluster.engine_id);
-        // Unless the active process gives it nodes (a placed process is gone): follow_joining.
-        outside = r && cfg.cluster.active_gives;
-        if (!outside) placements.reset();
+        // The active process may give it nodes (a placed process is gone): follow_joining.
+        outside = true;
       }
     } else if (!standby) {
       placements = std::make_unique<placement_channel>(cfg.cluster);
@@ -534,7 +533,7 @@ void engine::impl::write_placement_now(const placement_record& r, bool patient) 
 // by now, whatever it dies of); the active process moves the nodes of a process whose heartbeat
 // expired, a standby restarts when its share changed.
 void engine::impl::keep_placement() {
-  if (outside && placements && !restart && ticks % 25 == 0) follow_joining();
+  if (outside && standby && placements && !restart && ticks % 25 == 0) follow_joining();
   if (!placement || !placements || restart) return;
   if (!standby && !fenced) place_lost_nodes();  // reads what the heartbeat listed: no I/O
   if (ticks % 25 != 0) return;
@@ -719,6 +718,8 @@ void engine::impl::place_lost_nodes() {
     spdlog::warn("cluster: placed process {} stopped heartbeating: {} of its nodes go to {}",
                  lost.front(), n, to);
   for (const auto& mb : lost) last_published.erase(mb);
+  for (auto it = giving.begin(); it != giving.end();)  // this one still publishes them
+    it = std::find(lost.begin(), lost.end(), it->second) != lost.end() ? giving.erase(it) : ++it;
   std::set<std::string> taken;
   for (const auto& [id, mb] : next.nodes)
     if (const auto was = placement->nodes.find(id);
@@ -862,6 +863,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   follow_cluster_acks();
   gate->resume_from(*db);
   standby = false;
+  outside = false;  // the engine now: it places, it is not placed
   set_member_role("active");
   start_sources();
   keep_lease();

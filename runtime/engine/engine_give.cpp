@@ -1,22 +1,26 @@
 // A standby that joins a placed engine (docs/cluster.md, "A standby that joins"): while the
 // placement has fewer processes than [cluster] members (a process died and the active one took
-// its nodes), a standby of the graph outside the placement, caught up with the journal, gets some
-// of the active process's nodes: place_joining places them on the two of them by measured cost;
-// the other standbys keep theirs (a change would restart them).
+// its nodes), a standby of the graph outside the placement that follows the journal gets some of
+// the active process's nodes: place_joining places them on the two of them by measured cost; the
+// other standbys keep theirs (a change would restart them).
 //
-// The standby outside the placement computes and publishes every node (a hot spare of each), so
-// moving a node to it is a matter of who stops publishing: with the graph quiet, the active
-// process reads the last seq it published of each node it gives, writes the placement handing
-// those seqs on (the standby's heir, should it die, publishes after them), and publishes nothing
-// of those nodes after them. It keeps computing them (they may be upstream of its own). The
-// standby reads the placement within half a second, restarts on its data dir as a placed process
-// and publishes its share from where it had got to: no seq is missing, and a seq both published
-// has the same bytes.
+// The standby outside the placement computes and publishes every node (a hot spare of each: the
+// same seqs and bytes), so moving a node to it is a matter of who publishes, in two steps:
+//  1. the active process writes the placement naming the standby, handing on with each node the
+//     last seq it made of it (the standby's heir, should it die, publishes after it), and goes on
+//     publishing them. The standby reads the placement within half a second and restarts on its
+//     data dir as a placed process, publishing its share on from where it had got to.
+//  2. once the standby's member record says it published a node (the seq it had published about
+//     a second before), the active process publishes nothing of it after that seq: the standby
+//     publishes every output after it. It keeps computing it (it may be upstream of its own).
+// So a subscriber of both has every seq, the ones around the restart from both with the same
+// bytes, and a standby that never restarts placed leaves the nodes published by the active one.
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/engine/engine_impl.hpp"
@@ -26,23 +30,28 @@ namespace shoal {
 namespace {
 
 // A standby this close to the journal's end takes nodes: one still catching up would leave them
-// to its restart and catch-up.
+// to the active process for its catch-up and restart.
 constexpr std::uint64_t joiner_records_behind = 1000;
 constexpr std::int64_t joiner_lag_ms = 2000;
 
 }  // namespace
 
 void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
+  std::unique_lock graph_lock(graph_mu);
+  if (!giving.empty()) {
+    stop_publishing_given(live);
+    return;
+  }
   if (!cfg.cluster.active_gives ||
       static_cast<std::int64_t>(placement->members.size()) >= cfg.cluster.members)
     return;
-  std::unique_lock graph_lock(graph_mu);
   const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
   std::string joiner;
   for (const auto& mb : live) {
     const bool placed = std::find(placement->members.begin(), placement->members.end(),
                                   mb.instance) != placement->members.end();
-    if (!placed && mb.role == "standby" && mb.graph == graph->graph_hash &&
+    // `journal` is 0 until it follows the stream (a rebuild from its own journal comes first).
+    if (!placed && mb.role == "standby" && mb.graph == graph->graph_hash && mb.journal > 0 &&
         mb.journal + joiner_records_behind >= committed && mb.lag_ms <= joiner_lag_ms) {
       joiner = mb.instance;
       break;
@@ -55,43 +64,29 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   for (const auto* from : {&placement->costs, &measured_costs})
     for (const auto& [id, cost] : *from)
       if (ids.count(id)) costs[id] = cost;
-  for (const auto& [id, cost] : own_costs(board->snapshot())) costs[id] = cost;
-  const auto nodes = placement_nodes(*graph, costs);
+  const auto reports_now = board->snapshot();
+  for (const auto& [id, cost] : own_costs(reports_now)) costs[id] = cost;
+  // What it made of each: published, or about to be (it goes on publishing them until the
+  // standby does, so a seq read a little early costs duplicates, never a gap).
+  member_published made;
   const auto own = own_ids();
-
-  placement_record next;
+  for (const auto& r : reports_now)
+    if (own.count(r.id)) made[r.id] = r.last_seq;
+  placement_record next =
+      place_joining(placement_nodes(*graph, costs), *placement, instance, joiner, made);
+  next.costs = std::move(costs);
   std::set<std::string> given;
-  bool written = false;
-  std::string failed;
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::uint64_t at = quiesce_journaling([&](std::uint64_t pos) {
-    // Quiet: every actor has reported the last seq it made, and makes none until this returns.
-    member_published cut;
-    for (const auto& r : board->snapshot())
-      if (own.count(r.id)) cut[r.id] = r.last_seq;
-    next = place_joining(nodes, *placement, instance, joiner, cut);
-    next.costs = costs;
-    for (const auto& [id, mb] : next.nodes)
-      if (mb == joiner) given.insert(id);
-    if (given.empty()) return pos;
-    try {
-      written = placements->update(next);  // not patient: again at the next listing
-    } catch (const cluster_error& e) {
-      failed = e.what();
-      return pos;
-    }
-    if (written)
-      for (const auto& id : given)
-        if (auto c = publish_cuts.find(id); c != publish_cuts.end())
-          c->second->store(cut[id], std::memory_order_release);
-    return pos;
-  });
+  for (const auto& [id, mb] : next.nodes)
+    if (mb == joiner) given.insert(id);
   if (given.empty()) return;  // nothing of this process's would go to it
-  if (!failed.empty()) {
+  bool written = false;
+  try {
+    written = placements->update(next);  // not patient: again at the next listing
+  } catch (const cluster_error& e) {
     spdlog::warn(
         "cluster: writing the placement that gives standby {} nodes: {} (again at the next "
         "listing)",
-        joiner, failed);
+        joiner, e.what());
     return;
   }
   if (!written) {
@@ -104,21 +99,57 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     return;
   }
   placed_at = std::chrono::steady_clock::now();
-  const auto quiet_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(placed_at - t0).count();
-  nlohmann::json names = nlohmann::json::array();
+  gave_at = placed_at;
+  nlohmann::json names = nlohmann::json::array(), handed = nlohmann::json::object();
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
-    if (!given.count(graph->nodes[i].id)) continue;
+    const std::string& id = graph->nodes[i].id;
+    if (!given.count(id)) continue;
+    giving[id] = joiner;
     names.push_back(graph->nodes[i].name());
+    handed[graph->nodes[i].name()] = next.handed.count(id) ? next.handed.at(id) : 0;
     board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + joiner; });
   }
   spdlog::warn(
       "cluster: standby {} joined the placement of engine {}: {} of this process's nodes go to "
-      "it, which publishes them after the seqs this one published (journal record {}; the graph "
-      "quiet {} ms)",
-      joiner, cfg.cluster.engine_id, given.size(), at, quiet_ms);
-  gave = {{"to", joiner}, {"nodes", names}, {"journal_pos", at}, {"ms", quiet_ms}};
+      "it; this one publishes them until it does",
+      joiner, cfg.cluster.engine_id, given.size());
+  gave = {{"to", joiner},
+          {"nodes", names},
+          {"journal_pos", committed},
+          {"handed", handed},
+          {"stopped", nlohmann::json::object()}};
   placement = std::move(next);
+}
+
+void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live) {
+  for (auto it = giving.begin(); it != giving.end();) {
+    const auto& [id, joiner] = *it;
+    const auto mb = std::find_if(live.begin(), live.end(),
+                                 [&](const cluster_member& m) { return m.instance == joiner; });
+    const auto said = mb == live.end() ? std::optional<std::uint64_t>{} : [&] {
+      const auto s = mb->published.find(id);
+      return s == mb->published.end() ? std::optional<std::uint64_t>{} : s->second;
+    }();
+    if (!said || *said == 0) {  // not yet (gone: place_lost_nodes moves the node back)
+      ++it;
+      continue;
+    }
+    // It published every output after `said` (it has run placed since before it said so).
+    if (auto c = publish_cuts.find(id); c != publish_cuts.end())
+      c->second->store(*said, std::memory_order_release);
+    for (const auto& n : graph->nodes)
+      if (n.id == id) gave["stopped"][n.name()] = *said;
+    it = giving.erase(it);
+  }
+  if (!giving.empty()) return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - gave_at)
+                      .count();
+  gave["ms"] = ms;
+  spdlog::info(
+      "cluster: standby {} publishes the {} node(s) this process gave it ({} ms after the "
+      "placement): this one publishes none of them after the seq it said",
+      gave.value("to", ""), gave["nodes"].size(), ms);
 }
 
 void engine::impl::follow_joining() {

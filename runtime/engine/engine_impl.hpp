@@ -129,12 +129,15 @@ struct engine::impl {
   void follow_placement();
   // A standby joining (docs/cluster.md, "A standby that joins"; engine_give.cpp): while the
   // placement has fewer processes than [cluster] members, the active process gives a standby of
-  // the graph outside it, caught up with the journal, some of its nodes. With the graph quiet it
-  // writes the placement naming the standby, the seq it published last of each node handed with
-  // it, and publishes nothing of them after those seqs (publish_cuts). The standby (`outside`:
-  // it computes and publishes every node) reads the placement and restarts on its data dir to
-  // compute its share, publishing on from where it was.
+  // the graph outside it that follows the journal some of its nodes: it writes the placement
+  // naming the standby, and publishes each node until the standby's member record says it
+  // published it, then nothing after that seq (publish_cuts). The standby (`outside`: it
+  // computes and publishes every node) reads the placement and restarts on its data dir to
+  // compute its share, publishing on from where it was. At each member listing, under graph_mu.
   void give_nodes(const std::vector<cluster_member>& live);
+  void stop_publishing_given(const std::vector<cluster_member>& live);
+  std::map<std::string, std::string> giving;  // NodeID → the standby, until it publishes it
+  std::chrono::steady_clock::time_point gave_at;
   void follow_joining();  // an outside standby, every half second
   bool outside = false;
   // Under graph_mu, by NodeID: the last seq each node's actor may publish (UINT64_MAX: all),

@@ -10,11 +10,12 @@ them without a restart while the feed goes on. Checked:
     the last seq a single-process replay has, and no seq twice with different bytes;
   - a's stored outputs of every node, once backfilled, equal a single process replaying its
     journal;
-  - b started again on its dir (a standby outside the placement, publishing every node) joins:
-    a gives it some of its nodes (admin `placement.gave`, the placement names b, b's log says it
-    restarts to compute them), publishes none of them after the seq the placement hands on with
-    each, and b publishes them from there on: the subscriber has every seq of them to the end
-    of the feed, a's up to the seq handed on and b's after it, with the same bytes."""
+  - b started again on its dir (a standby outside the placement, publishing every node) joins
+    while the feed goes on: a gives it some of its nodes (admin `placement.gave`, the placement
+    names b, b's log says it restarts to compute them), publishes them until b's member record
+    says b published them (`gave.stopped`: the seq b said), and none after, the feed going on;
+    the subscriber has every seq of them to the end of the feed, those after the seq b said from
+    b placed, with the same bytes as a's."""
 import json
 import os
 import signal
@@ -106,6 +107,10 @@ while not given():  # the feed goes on meanwhile
                                         f"{open(logs['a']).read()[-3000:]}")
     scans.burst(5)
 gave_after = time.monotonic() - back
+while "ms" not in given():  # b restarting placed, and saying what it published: the feed goes on
+    check(time.monotonic() - back < 90, f"a still publishes what it gave b: {given()}\n"
+                                        f"{open(logs['b'] + '.2').read()[-3000:]}")
+    scans.burst(5)
 placement = cluster_state(data["a"])["placement"]
 gave = placement["gave"]
 check(gave["to"] == instance["b"] and instance["b"] in placement["members"], f"a's placement: {placement}")
@@ -113,6 +118,9 @@ gone_to_b = sorted(n for n, p in placement["nodes"].items() if p == instance["b"
 check(gone_to_b and sorted(gave["nodes"]) == gone_to_b and set(placement["nodes"].values()) == {instance["a"], instance["b"]},
       f"a gave b {gave['nodes']}, the placement says {placement['nodes']}")
 handed = {n: placement["handed"][n] for n in gone_to_b}
+stopped = gave["stopped"]
+check(sorted(stopped) == gone_to_b and all(stopped[n] > handed[n] for n in gone_to_b),
+      f"a stopped publishing {stopped}, handed on {handed}")
 log_a = open(logs["a"]).read()
 check(f"standby {instance['b']} joined the placement" in log_a, f"a's log: {log_a[-3000:]}")
 wait_for(lambda: cluster_state(data["b"]).get("placement", {}).get("nodes", {}).get(gone_to_b[0]) == instance["b"],
@@ -131,15 +139,17 @@ time.sleep(0.3)  # the last messages in flight to the subscriber
 stop_receiving()
 
 check(not everything.clashes, f"a seq came with different bytes: {everything.clashes[:5]}")
-# a publishes nothing of what it gave after the seq handed on; b publishes the rest.
+# a published what it gave to the seq b said at least, and stopped (the feed went on for 150 scans);
+# every seq after it comes from b placed (it said so after its restart).
 for n in gone_to_b:
-    check(outputs.last_from("a", n) == handed[n], f"a published {n} to {outputs.last_from('a', n)}, handed on "
-                                                   f"{handed[n]}")
+    last_a, last = outputs.last_from("a", n), max(b_again.seqs(n))
+    check(stopped[n] <= last_a < last - 100, f"a published {n} to {last_a}, b said {stopped[n]}, the last is {last}")
     for (topic, seq), entry in list(b_again.seen.items()):
-        if topic == n and seq > handed[n]:
+        if topic == n and seq > stopped[n]:
             outputs.seen[(topic, seq)] = entry
 check_stored(outputs, data["a"], wd, scans.sent, NAMES, owned["b"], "a")
 print(f"ok: {scans.sent} scans; b's nodes {owned['b']} taken by a {taken_after:.2f} s after b's kill, from b's "
       f"checkpoint at journal record {restore['journal_pos']}, live from {restore['to']} ({restore['ms']} ms); "
       f"upstream copies on a among them: {copies or 'none'}; b back: given {gone_to_b} {gave_after:.2f} s after "
-      f"its start, after seqs {handed}, the graph quiet {gave['ms']} ms")
+      f"its start, handed on after {handed}; a stopped publishing them after {stopped}, {gave['ms']} ms after the "
+      f"placement")

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "runtime/engine/engine_impl.hpp"
+#include "runtime/engine/failpoints.hpp"
 #include "runtime/engine/inline_pass.hpp"
 
 namespace shoal {
@@ -323,6 +324,7 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
   // 3. The last records with the graph quiet, and the actors renewed. Not while a node is paused:
   // its held inputs would reach the renewed nodes again on resume.
   std::uint64_t live_from = 0;
+  if (failpoint_flag("take_fail")) throw std::runtime_error("failpoint take_fail");
   for (;;) {
     if (!catch_up()) return false;
     std::unique_lock graph_lock(graph_mu);

@@ -30,7 +30,40 @@ std::optional<std::int64_t> whole_number(const std::string& text) {
   return std::nullopt;
 }
 
+const std::vector<std::string> flag_names{"take_fail"};
+
+bool is_flag(const std::string& item) {
+  return std::find(flag_names.begin(), flag_names.end(), item) != flag_names.end();
+}
+
+const std::string& failpoints_text() {
+  static const std::string text = [] {
+    const char* t = std::getenv("SHOAL_FAILPOINTS");
+    return std::string(t ? t : "");
+  }();
+  return text;
+}
+
 }  // namespace
+
+std::vector<std::string> parse_failpoint_flags(const std::string& all) {
+  parse_failpoints(all);  // refuses what it cannot read
+  std::vector<std::string> flags;
+  std::size_t pos = 0;
+  while (pos <= all.size()) {
+    std::size_t end = all.find(';', pos);
+    if (end == std::string::npos) end = all.size();
+    const std::string item = all.substr(pos, end - pos);
+    if (is_flag(item)) flags.push_back(item);
+    pos = end + 1;
+  }
+  return flags;
+}
+
+bool failpoint_flag(const std::string& name) {
+  static const std::vector<std::string> flags = parse_failpoint_flags(failpoints_text());
+  return std::find(flags.begin(), flags.end(), name) != flags.end();
+}
 
 std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& all) {
   std::vector<std::shared_ptr<kernel_fault>> out;
@@ -40,10 +73,10 @@ std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& a
     if (end == std::string::npos) end = all.size();
     const std::string item = all.substr(pos, end - pos);
     pos = end + 1;
-    if (item.empty()) continue;
+    if (item.empty() || is_flag(item)) continue;
     const auto bad = [&](const char* why) {
       return std::invalid_argument("SHOAL_FAILPOINTS: \"" + item + "\": " + why +
-                                   " (expected kernel_throw=NAME@BUCKET[*N])");
+                                   " (expected kernel_throw=NAME@BUCKET[*N] or take_fail)");
     };
     const std::string prefix = "kernel_throw=";
     if (item.rfind(prefix, 0) != 0) throw bad("unknown failpoint");
@@ -71,10 +104,8 @@ std::vector<std::shared_ptr<kernel_fault>> kernel_faults_for(
     const std::vector<std::string>& names) {
   // Parsed once per process: a *N count is shared by every runner of the node (a retry makes a
   // new one), so "the first N times" means in this process.
-  static const std::vector<std::shared_ptr<kernel_fault>> faults = [] {
-    const char* text = std::getenv("SHOAL_FAILPOINTS");
-    return parse_failpoints(text ? text : "");
-  }();
+  static const std::vector<std::shared_ptr<kernel_fault>> faults =
+      parse_failpoints(failpoints_text());
   std::vector<std::shared_ptr<kernel_fault>> mine;
   for (const auto& f : faults)
     if (std::find(names.begin(), names.end(), f->name) != names.end()) mine.push_back(f);

@@ -3,12 +3,14 @@
 // FreeBSD's fail points or TiKV's fail-rs do, so that retry and dead-letter paths are exercised
 // by the binary users run rather than by a mock:
 //
-//   SHOAL_FAILPOINTS="kernel_throw=NAME@BUCKET[*N];..."
+//   SHOAL_FAILPOINTS="kernel_throw=NAME@BUCKET[*N];take_fail;..."
 //
 // kernel_throw: the node published as NAME throws (std::runtime_error "failpoint ...") when it
 // computes the bucket starting at BUCKET (ns); with *N only the first N times in this process
 // (a transient fault a retry survives), without it every time. Unset, nothing is looked at
 // again after the first call.
+// take_fail: the active process's take of a dead process's nodes while it runs
+// (engine_take.cpp) fails before it joins the live graph, as when a store write fails.
 //
 // A bad SHOAL_FAILPOINTS makes every runner FAILED with the message (a test must not pass
 // because its fault never fired).
@@ -31,6 +33,13 @@ struct kernel_fault {
 
 // The faults a SHOAL_FAILPOINTS text sets; throws std::invalid_argument naming what it cannot read.
 std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& text);
+
+// The flags (take_fail) a SHOAL_FAILPOINTS text sets; throws as parse_failpoints.
+std::vector<std::string> parse_failpoint_flags(const std::string& text);
+
+// Whether SHOAL_FAILPOINTS sets flag `name`. Throws std::invalid_argument for a SHOAL_FAILPOINTS
+// it cannot read.
+bool failpoint_flag(const std::string& name);
 
 // The faults set for a node published under one of `names`, none in the usual case. Throws
 // std::invalid_argument for a SHOAL_FAILPOINTS it cannot read.

@@ -24,6 +24,14 @@ TEST_CASE("runtime: failpoints: kernel_throw at a bucket, every time or the firs
   CHECK_FALSE(twice.hit(-5));  // the transient fault is over
 }
 
+TEST_CASE("runtime: failpoints: flags beside kernel faults", "[runtime][failpoints]") {
+  const std::string text = "take_fail;kernel_throw=smooth@1000";
+  CHECK(parse_failpoints(text).size() == 1);
+  CHECK(parse_failpoint_flags(text) == std::vector<std::string>{"take_fail"});
+  CHECK(parse_failpoint_flags("kernel_throw=smooth@1000").empty());
+  CHECK_THROWS_AS(parse_failpoint_flags("take_fail;take_fails"), std::invalid_argument);
+}
+
 TEST_CASE("runtime: failpoints: a text that cannot be read is refused, naming the item",
           "[runtime][failpoints]") {
   CHECK(parse_failpoints("").empty());

@@ -600,6 +600,27 @@ void engine::impl::note_unpublished(const std::vector<std::string>& lost) {
     if (std::find(lost.begin(), lost.end(), process) != lost.end()) unpublished.insert(id);
 }
 
+node_costs engine::impl::placement_costs(const std::vector<node_report>& reports) {
+  node_costs costs;
+  std::set<std::string> ids;  // this graph's only: the record stays as small as it can
+  for (const auto& n : graph->nodes) ids.insert(n.id);
+  for (const auto* from : {&placement->costs, &measured_costs})
+    for (const auto& [id, cost] : *from)
+      if (ids.count(id)) costs[id] = cost;
+  for (const auto& [id, cost] : own_costs(reports)) costs[id] = cost;
+  return costs;
+}
+
+void engine::impl::fence_overwritten() {
+  // Only a process that took the lease since writes over this one's placement: this process is
+  // no longer the engine, though its own lease renewal has not said so yet.
+  spdlog::error(
+      "cluster: the placement of engine {} was written by another process since this one wrote "
+      "it (it took the engine's lease): this process stops ingesting and placing",
+      cfg.cluster.engine_id);
+  fence();
+}
+
 void engine::impl::place_lost_nodes() {
   if (taking) return;  // the placement it wrote is not done yet: the next listing then
   std::vector<cluster_member> live;
@@ -647,15 +668,8 @@ void engine::impl::place_lost_nodes() {
   }
   placement_record next;
   try {
-    // The lost nodes go where they add the least measured cost (what this process and the
-    // members said, else what the placement recorded).
-    node_costs costs;
-    std::set<std::string> ids;  // this graph's only: the record stays as small as it can
-    for (const auto& n : graph->nodes) ids.insert(n.id);
-    for (const auto* from : {&placement->costs, &measured_costs})
-      for (const auto& [id, cost] : *from)
-        if (ids.count(id)) costs[id] = cost;
-    for (const auto& [id, cost] : own_costs(board->snapshot())) costs[id] = cost;
+    // The lost nodes go where they add the least measured cost.
+    node_costs costs = placement_costs(board->snapshot());
     const auto nodes = placement_nodes(*graph, costs);
     try {
       next = place_after_loss(nodes, *placement, lost, last_published, closed);
@@ -692,13 +706,7 @@ void engine::impl::place_lost_nodes() {
     return;
   }
   if (!written) {
-    // Only a process that took the lease since writes over this one's placement: this process
-    // is no longer the engine, though its own lease renewal has not said so yet.
-    spdlog::error(
-        "cluster: the placement of engine {} was written by another process since this one "
-        "wrote it (it took the engine's lease): this process stops ingesting and placing",
-        cfg.cluster.engine_id);
-    fence();
+    fence_overwritten();
     return;
   }
   placed_at = std::chrono::steady_clock::now();

@@ -58,14 +58,8 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     }
   }
   if (joiner.empty()) return;
-  node_costs costs;  // as place_lost_nodes weighs them
-  std::set<std::string> ids;
-  for (const auto& n : graph->nodes) ids.insert(n.id);
-  for (const auto* from : {&placement->costs, &measured_costs})
-    for (const auto& [id, cost] : *from)
-      if (ids.count(id)) costs[id] = cost;
   const auto reports_now = board->snapshot();
-  for (const auto& [id, cost] : own_costs(reports_now)) costs[id] = cost;
+  node_costs costs = placement_costs(reports_now);
   // What it made of each: published, or about to be (it goes on publishing them until the
   // standby does, so a seq read a little early costs duplicates, never a gap).
   member_published made;
@@ -91,11 +85,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   }
   if (!written) {
     graph_lock.unlock();
-    spdlog::error(
-        "cluster: the placement of engine {} was written by another process since this one "
-        "wrote it (it took the engine's lease): this process stops ingesting and placing",
-        cfg.cluster.engine_id);
-    fence();
+    fence_overwritten();
     return;
   }
   placed_at = std::chrono::steady_clock::now();

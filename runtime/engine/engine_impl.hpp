@@ -127,6 +127,11 @@ struct engine::impl {
   void keep_placement();
   void place_lost_nodes();
   void follow_placement();
+  // What the nodes of this graph cost, as a placement weighs them: what this process measured
+  // (`reports`, a board snapshot), else what the members said, else what the placement recorded.
+  node_costs placement_costs(const std::vector<node_report>& reports);
+  // The placement was written by another process since this one wrote it: it stops.
+  void fence_overwritten();
   // A standby joining (docs/cluster.md, "A standby that joins"; engine_give.cpp): while the
   // placement has fewer processes than [cluster] members, the active process gives a standby of
   // the graph outside it that follows the journal some of its nodes: it writes the placement

@@ -15,7 +15,9 @@ them without a restart while the feed goes on. Checked:
     names b, b's log says it restarts to compute them), publishes them until b's member record
     says b published them (`gave.stopped`: the seq b said), and none after, the feed going on;
     the subscriber has every seq of them to the end of the feed, those after the seq b said from
-    b placed, with the same bytes as a's."""
+    b placed, with the same bytes as a's;
+  - b killed again once it published them: a takes its nodes back while it runs, and the
+    subscriber still has every seq of every node, a's store equal to a replay."""
 import json
 import os
 import signal
@@ -132,9 +134,32 @@ wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a i
 # b follows the stream: it has published the last of its nodes' outputs (a made them too).
 wait_for(lambda: all(b_again.last_from("b", n) >= last_seq(data["a"], n) > handed[n] for n in gone_to_b), timeout=30,
          what=f"b publishing its nodes to the end: {[(n, handed[n], b_again.last_from('b', n)) for n in gone_to_b]}")
-for n in ("b", "a"):
-    procs[n].send_signal(signal.SIGTERM)
-    check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
+a_stopped_at = {n: (outputs.last_from("a", n), b_again.last_from("b", n)) for n in gone_to_b}
+
+# b killed again: a takes what it gave back, while it runs.
+procs["b"].send_signal(signal.SIGKILL)
+procs["b"].wait(timeout=10)
+killed = time.monotonic()
+
+
+def took_back():
+    s = cluster_state(data["a"]).get("placement", {})
+    return (set(s.get("nodes", {}).values()) == {instance["a"]} and s.get("unpublished") == [] and
+            s.get("handed_restore", {}).get("to", 0) > restore["to"])
+
+
+while not took_back():  # the feed goes on meanwhile
+    check(time.monotonic() - killed < 40, f"a did not take back b's nodes: {cluster_state(data['a'])}\n"
+                                          f"{open(logs['a']).read()[-3000:]}")
+    scans.burst(5)
+took_back_after = time.monotonic() - killed
+for _ in range(4):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
+wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("done"), timeout=60,
+         what=f"a's backfill after taking b's nodes back: {cluster_state(data['a']).get('backfill')}")
+procs["a"].send_signal(signal.SIGTERM)
+check(procs["a"].wait(timeout=60) == 0, f"a did not stop cleanly: {open(logs['a']).read()[-3000:]}")
 time.sleep(0.3)  # the last messages in flight to the subscriber
 stop_receiving()
 
@@ -142,8 +167,8 @@ check(not everything.clashes, f"a seq came with different bytes: {everything.cla
 # a published what it gave to the seq b said at least, and stopped (the feed went on for 150 scans);
 # every seq after it comes from b placed (it said so after its restart).
 for n in gone_to_b:
-    last_a, last = outputs.last_from("a", n), max(b_again.seqs(n))
-    check(stopped[n] <= last_a < last - 100, f"a published {n} to {last_a}, b said {stopped[n]}, the last is {last}")
+    last_a, last = a_stopped_at[n]
+    check(stopped[n] <= last_a < last - 100, f"a published {n} to {last_a}, b said {stopped[n]}, b's last is {last}")
     for (topic, seq), entry in list(b_again.seen.items()):
         if topic == n and seq > stopped[n]:
             outputs.seen[(topic, seq)] = entry
@@ -152,4 +177,4 @@ print(f"ok: {scans.sent} scans; b's nodes {owned['b']} taken by a {taken_after:.
       f"checkpoint at journal record {restore['journal_pos']}, live from {restore['to']} ({restore['ms']} ms); "
       f"upstream copies on a among them: {copies or 'none'}; b back: given {gone_to_b} {gave_after:.2f} s after "
       f"its start, handed on after {handed}; a stopped publishing them after {stopped}, {gave['ms']} ms after the "
-      f"placement")
+      f"placement; b killed again: a took its nodes back {took_back_after:.2f} s after")

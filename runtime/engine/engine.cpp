@@ -741,15 +741,18 @@ void engine::impl::place_lost_nodes() {
   }
 }
 
-void engine::impl::follow_placement() {
-  std::optional<placement_record> r;
+std::optional<placement_record> engine::impl::read_placement() {
   try {
-    r = placements->read(graph->graph_hash);
-  } catch (const cluster_error& e) {
+    return placements->read(graph->graph_hash);
+  } catch (const cluster_error& e) {  // again in half a second
     spdlog::debug("cluster: reading the placement of engine {}: {}", cfg.cluster.engine_id,
                   e.what());
-    return;
+    return std::nullopt;
   }
+}
+
+void engine::impl::follow_placement() {
+  auto r = read_placement();
   if (!r) return;
   if (std::find(r->members.begin(), r->members.end(), instance) == r->members.end()) {
     // Taken for gone (its heartbeat lapsed): its nodes are another's now. It goes on as it is

@@ -143,14 +143,7 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
 }
 
 void engine::impl::follow_joining() {
-  std::optional<placement_record> r;
-  try {
-    r = placements->read(graph->graph_hash);
-  } catch (const cluster_error& e) {
-    spdlog::debug("cluster: reading the placement of engine {}: {}", cfg.cluster.engine_id,
-                  e.what());
-    return;
-  }
+  const auto r = read_placement();
   if (!r || std::find(r->members.begin(), r->members.end(), instance) == r->members.end()) return;
   std::size_t mine = 0;
   for (const auto& [id, mb] : r->nodes) mine += mb == instance ? 1 : 0;

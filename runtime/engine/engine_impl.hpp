@@ -144,6 +144,8 @@ struct engine::impl {
   std::map<std::string, std::string> giving;  // NodeID → the standby, until it publishes it
   std::chrono::steady_clock::time_point gave_at;
   void follow_joining();  // an outside standby, every half second
+  // This graph's placement as the cluster has it now; none when it cannot be read (logged).
+  std::optional<placement_record> read_placement();
   bool outside = false;
   // Under graph_mu, by NodeID: the last seq each node's actor may publish (UINT64_MAX: all),
   // made for each actor node_args makes.

@@ -280,6 +280,23 @@ def feed_until_checkpointed(scans, data, names, timeout=60):
         scans.burst(25)
 
 
+def feed_backfill_and_stop(scans, data, procs, log, who, stop_receiving, bursts=6):
+    """Sends BURSTS bursts of 25 scans more (SCANS, a ScanBursts), waits until WHO (its data dir
+    in DATA, its process in PROCS, its log LOG) has ingested every scan sent and stored what its
+    backfill owes, stops it cleanly and then the subscriber (STOP_RECEIVING)."""
+    import signal
+    import time
+    for _ in range(bursts):
+        scans.burst(25)
+    wait_for(lambda: scans_ingested(data[who]) == scans.sent, timeout=30, what=f"{who} ingesting all {scans.sent} scans")
+    wait_for(lambda: cluster_state(data[who]).get("backfill", {"done": True}).get("done"), timeout=60,
+             what=f"{who} storing the outputs its backfill owes: {cluster_state(data[who]).get('backfill')}")
+    procs[who].send_signal(signal.SIGTERM)
+    check(procs[who].wait(timeout=60) == 0, f"{who} did not stop cleanly: {open(log).read()[-3000:]}")
+    time.sleep(0.3)  # the last messages in flight to the subscriber
+    stop_receiving()
+
+
 def check_stored(outputs, data, wd, sent, names, moved, who):
     """check_received, then the stored outputs of WHO (its data dir DATA) against the single
     process's: the same bytes, and every node of NAMES there."""

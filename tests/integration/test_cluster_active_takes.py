@@ -24,8 +24,8 @@ import signal
 import subprocess
 import time
 
-from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_until_checkpointed,
-                             placed_two_chains, scans_ingested)
+from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_backfill_and_stop,
+                             feed_until_checkpointed, placed_two_chains, scans_ingested)
 from harness import check, run, start, wait_for
 
 TTL_S = 2
@@ -153,15 +153,7 @@ while not took_back():  # the feed goes on meanwhile
                                           f"{open(logs['a']).read()[-3000:]}")
     scans.burst(5)
 took_back_after = time.monotonic() - killed
-for _ in range(4):
-    scans.burst(25)
-wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("done"), timeout=60,
-         what=f"a's backfill after taking b's nodes back: {cluster_state(data['a']).get('backfill')}")
-procs["a"].send_signal(signal.SIGTERM)
-check(procs["a"].wait(timeout=60) == 0, f"a did not stop cleanly: {open(logs['a']).read()[-3000:]}")
-time.sleep(0.3)  # the last messages in flight to the subscriber
-stop_receiving()
+feed_backfill_and_stop(scans, data, procs, logs["a"], "a", stop_receiving, bursts=4)
 
 check(not everything.clashes, f"a seq came with different bytes: {everything.clashes[:5]}")
 # a published what it gave to the seq b said at least, and stopped (the feed went on for 150 scans);

@@ -14,7 +14,8 @@ when it lacks one of them, from the journal's start. Either way (the run prints 
 import signal
 import time
 
-from cluster_harness import TWO_CHAINS_NAMES, check_stored, cluster_state, feed_until_checkpointed, placed_two_chains, scans_ingested
+from cluster_harness import (TWO_CHAINS_NAMES, check_stored, cluster_state, feed_backfill_and_stop,
+                             feed_until_checkpointed, placed_two_chains, scans_ingested)
 from harness import check, wait_for
 
 TTL_S = 2
@@ -58,15 +59,7 @@ if both:
 else:
     check(restore.get("from") in (instance["b"], instance["c"]), f"a took them from neither b nor c: {restore}")
 check("restarting on data dir" not in log_a, f"a restarted: {log_a[-3000:]}")
-for _ in range(6):
-    scans.burst(25)
-wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("done"), timeout=60,
-         what=f"a storing the outputs of the nodes it took: {cluster_state(data['a']).get('backfill')}")
-procs["a"].send_signal(signal.SIGTERM)
-check(procs["a"].wait(timeout=60) == 0, f"a did not stop cleanly: {open(logs['a']).read()[-3000:]}")
-time.sleep(0.3)  # the last messages in flight to the subscriber
-stop_receiving()
+feed_backfill_and_stop(scans, data, procs, logs["a"], "a", stop_receiving)
 
 check_stored(outputs, data["a"], wd, scans.sent, NAMES, owned["b"] + owned["c"], "a")
 how = (f"from both checkpoints at journal records {[cp['journal_pos'] for cp in restore['checkpoints']]}" if both

@@ -15,8 +15,8 @@ import signal
 import subprocess
 import time
 
-from cluster_harness import (TWO_CHAINS_NAMES, check_stored, cluster_state, feed_until_checkpointed,
-                             placed_two_chains, scans_ingested)
+from cluster_harness import (TWO_CHAINS_NAMES, check_stored, cluster_state, feed_backfill_and_stop,
+                             feed_until_checkpointed, placed_two_chains, scans_ingested)
 from harness import check, start, wait_for
 
 TTL_S = 2
@@ -62,15 +62,7 @@ wait_for(lambda: cluster_state(data["a"]).get("placement", {}).get("unpublished"
 restore = cluster_state(data["a"])["placement"].get("handed_restore", {})
 check(restore.get("from") == instance["b"] and "why_not" not in restore and not restore.get("while_running"),
       f"a's start did not take b's nodes from b's checkpoint: {restore}")
-for _ in range(6):
-    scans.burst(25)
-wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("done"), timeout=60,
-         what=f"a storing the outputs of b's nodes before b's checkpoint: {cluster_state(data['a']).get('backfill')}")
-procs["a"].send_signal(signal.SIGTERM)
-check(procs["a"].wait(timeout=60) == 0, f"a did not stop cleanly: {open(logs['a'] + '.2').read()[-3000:]}")
-time.sleep(0.3)  # the last messages in flight to the subscriber
-stop_receiving()
+feed_backfill_and_stop(scans, data, procs, logs["a"] + ".2", "a", stop_receiving)
 check_stored(outputs, data["a"], wd, scans.sent, TWO_CHAINS_NAMES, owned["b"], "a")
 print(f"ok: {scans.sent} scans; a's take of b's nodes {owned['b']} failed and they stayed listed unpublished; "
       f"a's next start took them from b's checkpoint at journal record {restore.get('journal_pos')}")

@@ -17,7 +17,8 @@ from its own process. Checked:
 import signal
 import time
 
-from cluster_harness import TWO_CHAINS_NAMES, check_stored, cluster_state, feed_until_checkpointed, placed_two_chains, scans_ingested
+from cluster_harness import (TWO_CHAINS_NAMES, check_stored, cluster_state, feed_backfill_and_stop,
+                             feed_until_checkpointed, placed_two_chains, scans_ingested)
 from harness import check, wait_for
 
 TTL_S = 2
@@ -78,15 +79,7 @@ else:
     check(restore["from"] == instance["b"]
           and f"handed to this process start from {instance['a']}'s checkpoint" in as_active,
           f"c did not start a's nodes from a's checkpoint, then take b's: {restore}\n{as_active[-3000:]}")
-for _ in range(6):
-    scans.burst(25)
-wait_for(lambda: scans_ingested(data["c"]) == scans.sent, timeout=30, what=f"c ingesting all {scans.sent} scans")
-wait_for(lambda: cluster_state(data["c"]).get("backfill", {"done": True}).get("done"), timeout=60,
-         what=f"c storing the outputs of the nodes handed to it: {cluster_state(data['c']).get('backfill')}")
-procs["c"].send_signal(signal.SIGTERM)
-check(procs["c"].wait(timeout=60) == 0, f"c did not stop cleanly: {open(logs['c']).read()[-3000:]}")
-time.sleep(0.3)  # the last messages in flight to the subscriber
-stop_receiving()
+feed_backfill_and_stop(scans, data, procs, logs["c"], "c", stop_receiving)
 
 check_stored(outputs, data["c"], wd, scans.sent, NAMES, owned["a"] + owned["b"], "c")
 how = (f"started from their checkpoints at journal records {[cp['journal_pos'] for cp in restore['checkpoints']]}, "

@@ -73,7 +73,10 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   for (const auto& [id, mb] : next.nodes)
     if (mb == joiner) given.insert(id);
   if (given.empty()) return;  // nothing of this process's would go to it
+  // The write outside graph_mu (admin `cluster` answers meanwhile): only this thread, the
+  // runner's, writes the placement.
   bool written = false;
+  graph_lock.unlock();
   try {
     written = placements->update(next);  // not patient: again at the next listing
   } catch (const cluster_error& e) {
@@ -84,10 +87,10 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     return;
   }
   if (!written) {
-    graph_lock.unlock();
     fence_overwritten();
     return;
   }
+  graph_lock.lock();
   placed_at = std::chrono::steady_clock::now();
   gave_at = placed_at;
   nlohmann::json names = nlohmann::json::array(), handed = nlohmann::json::object();
@@ -145,6 +148,8 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
 void engine::impl::follow_joining() {
   const auto r = read_placement();
   if (!r || std::find(r->members.begin(), r->members.end(), instance) == r->members.end()) return;
+  std::lock_guard graph_lock(graph_mu);
+  if (!standby) return;  // it took the engine over meanwhile: it places, it is not placed
   std::size_t mine = 0;
   for (const auto& [id, mb] : r->nodes) mine += mb == instance ? 1 : 0;
   spdlog::warn(

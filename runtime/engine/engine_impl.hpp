@@ -146,7 +146,7 @@ struct engine::impl {
   void follow_joining();  // an outside standby, every half second
   // This graph's placement as the cluster has it now; none when it cannot be read (logged).
   std::optional<placement_record> read_placement();
-  bool outside = false;
+  std::atomic<bool> outside{false};  // the follower's takeover clears it
   // Under graph_mu, by NodeID: the last seq each node's actor may publish (UINT64_MAX: all),
   // made for each actor node_args makes.
   std::map<std::string, std::shared_ptr<std::atomic<std::uint64_t>>> publish_cuts;

@@ -420,6 +420,9 @@ void engine::impl::place_nodes_on_members() {
     }
   }
   if (placement) computed = computed_by(placement_nodes(*graph), placement->nodes, instance);
+  // A share new to this dir (a fresh dir, nodes handed to it, a standby that computed every node
+  // joining): a checkpoint of it in the cluster soon.
+  if (placement && !listed_nodes(checkpoint_meta(), "published")) checkpoint_soon = true;
   // A node must not start from a checkpoint that did not compute it: its state would be missing
   // and its seqs would start again. Placed, the nodes of a process that died came to it: a
   // standby starts them from that process's checkpoint in the cluster when it can
@@ -447,6 +450,7 @@ void engine::impl::place_nodes_on_members() {
   // never sent by it, and its owner may not have sent it all. Restored or rebuilt, it is sent
   // from the seq handed on with it (placed) or its start: duplicates, never a gap.
   if (!missing.empty() || !new_here.empty()) {
+    checkpoint_soon = true;
     set_quiet_through(new_here);
     // The active process: once its sources run (start()), so that a feed is journaled meanwhile.
     if (!standby && placement && cfg.cluster.checkpoints && !new_here.empty()) {
@@ -805,7 +809,7 @@ void engine::impl::follow_journal() {
     const auto* e = std::get_if<Event>(&r);
     if (!e || opt.checkpoint_every <= 0 || min_interval <= 0) return;
     if (checkpointed_ts == INT64_MIN) checkpointed_ts = e->ts;
-    if (e->ts - checkpointed_ts < opt.checkpoint_every * min_interval) return;
+    if (!checkpoint_soon && e->ts - checkpointed_ts < opt.checkpoint_every * min_interval) return;
     std::lock_guard graph_lock(graph_mu);  // admin commands change the nodes under it
     if (any_paused) return;                // a paused node's held inputs are in no checkpoint
     flow->wait_idle();
@@ -1128,7 +1132,7 @@ void engine::tick() {
   const std::int64_t ts = m.gate->max_ts();
   if (ts == INT64_MIN) return;
   if (m.last_checkpoint_ts == INT64_MIN) m.last_checkpoint_ts = ts;
-  if (ts - m.last_checkpoint_ts >= m.opt.checkpoint_every * m.min_interval) {
+  if (m.checkpoint_soon || ts - m.last_checkpoint_ts >= m.opt.checkpoint_every * m.min_interval) {
     checkpoint();
     m.last_checkpoint_ts = ts;
   }
@@ -1205,6 +1209,7 @@ std::uint64_t engine::impl::write_checkpoint(std::uint64_t at) {
       }
     }
     g.put_meta("checkpoint", std::move(meta_bytes));
+    m.checkpoint_soon = false;
     // Queued as one group, committed together within commit_ms: ingest need not wait for it.
     m.writer->put_group(std::move(g));
     return at;

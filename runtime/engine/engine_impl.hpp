@@ -299,6 +299,11 @@ struct engine::impl {
   engine_counts counts;
   std::int64_t min_interval = 0;
   std::int64_t last_checkpoint_ts = INT64_MIN;
+  // Placed: its share changed (a start with nodes new to it, a take): the next checkpoint comes
+  // at the next tick or followed event instead of checkpoint_every later, so that a heir finds
+  // one of the new share in the cluster (an older one lacks the new nodes: refused, the heir
+  // rebuilds them from the journal's start). write_checkpoint clears it.
+  std::atomic<bool> checkpoint_soon{false};
   std::uint64_t ticks = 0;
   bool started = false, stopped = false;
 

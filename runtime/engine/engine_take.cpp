@@ -387,6 +387,7 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
   if (checkpoints.size() > 1) done["checkpoints"] = std::move(checkpoints);
   if (!why_not.empty()) done["why_not"] = why_not;
   handed_restore = std::move(done);
+  checkpoint_soon = true;  // one of its new share in the cluster, for its own heir
   return true;
 }
 

@@ -268,12 +268,13 @@ def check_received(outputs, data, wd, sent, names, moved=()):
 
 
 def feed_until_checkpointed(scans, data, names, timeout=60):
-    """Sends SCANS (a ScanBursts) in bursts of 25 until each process of NAMES has put a checkpoint
-    in the cluster (once its member record says it published what the checkpoint made), then 5
-    bursts more."""
+    """Sends SCANS (a ScanBursts) in bursts of 25 until each process of NAMES has put a periodic
+    checkpoint in the cluster (once its member record says it published what the checkpoint made;
+    the first one, of a share new to its dir, comes at its first record), then 5 bursts more: a
+    heir brings it forward over a stretch of journal, and backfills the outputs before it."""
     import time
     by = time.monotonic() + timeout
-    while any(cluster_state(data[n]).get("checkpoint", {}).get("uploads", 0) < 1 for n in names):
+    while any(cluster_state(data[n]).get("checkpoint", {}).get("uploads", 0) < 2 for n in names):
         check(time.monotonic() < by, f"no checkpoint in the cluster: {[cluster_state(data[n]) for n in names]}")
         scans.burst(25)
     for _ in range(5):

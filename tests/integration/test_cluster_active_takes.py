@@ -16,8 +16,10 @@ them without a restart while the feed goes on. Checked:
     says b published them (`gave.stopped`: the seq b said), and none after, the feed going on;
     the subscriber has every seq of them to the end of the feed, those after the seq b said from
     b placed, with the same bytes as a's;
-  - b killed again once it published them: a takes its nodes back while it runs, and the
-    subscriber still has every seq of every node, a's store equal to a replay."""
+  - b killed again once it published them and put a checkpoint of its new share in the cluster
+    (at once, not checkpoint_every later): a takes its nodes back while it runs from that
+    checkpoint, and the subscriber still has every seq of every node, a's store equal to a
+    replay."""
 import json
 import os
 import signal
@@ -135,6 +137,8 @@ wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a i
 wait_for(lambda: all(b_again.last_from("b", n) >= last_seq(data["a"], n) > handed[n] for n in gone_to_b), timeout=30,
          what=f"b publishing its nodes to the end: {[(n, handed[n], b_again.last_from('b', n)) for n in gone_to_b]}")
 a_stopped_at = {n: (outputs.last_from("a", n), b_again.last_from("b", n)) for n in gone_to_b}
+wait_for(lambda: cluster_state(data["b"]).get("checkpoint", {}).get("uploads", 0) >= 1, timeout=30,
+         what=f"b's checkpoint of its new share in the cluster: {cluster_state(data['b']).get('checkpoint')}")
 
 # b killed again: a takes what it gave back, while it runs.
 procs["b"].send_signal(signal.SIGKILL)
@@ -153,6 +157,9 @@ while not took_back():  # the feed goes on meanwhile
                                           f"{open(logs['a']).read()[-3000:]}")
     scans.burst(5)
 took_back_after = time.monotonic() - killed
+back = cluster_state(data["a"])["placement"]["handed_restore"]
+check(back["from"] == instance["b"] and "why_not" not in back,
+      f"a did not take b's nodes back from b's checkpoint of its new share: {back}")
 feed_backfill_and_stop(scans, data, procs, logs["a"], "a", stop_receiving, bursts=4)
 
 check(not everything.clashes, f"a seq came with different bytes: {everything.clashes[:5]}")
@@ -169,4 +176,5 @@ print(f"ok: {scans.sent} scans; b's nodes {owned['b']} taken by a {taken_after:.
       f"checkpoint at journal record {restore['journal_pos']}, live from {restore['to']} ({restore['ms']} ms); "
       f"upstream copies on a among them: {copies or 'none'}; b back: given {gone_to_b} {gave_after:.2f} s after "
       f"its start, handed on after {handed}; a stopped publishing them after {stopped}, {gave['ms']} ms after the "
-      f"placement; b killed again: a took its nodes back {took_back_after:.2f} s after")
+      f"placement; b killed again: a took its nodes back {took_back_after:.2f} s after, from b's checkpoint at "
+      f"journal record {back['journal_pos']} ({back['ms']} ms)")

@@ -409,7 +409,6 @@ void engine::impl::place_nodes_on_members() {
             "and can take the engine over",
             cfg.cluster.engine_id);
         // The active process may give it nodes (a placed process is gone): follow_joining.
-        outside = true;
       }
     } else if (!standby) {
       placements = std::make_unique<placement_channel>(cfg.cluster);
@@ -537,7 +536,7 @@ void engine::impl::write_placement_now(const placement_record& r, bool patient) 
 // by now, whatever it dies of); the active process moves the nodes of a process whose heartbeat
 // expired, a standby restarts when its share changed.
 void engine::impl::keep_placement() {
-  if (outside && standby && placements && !restart && ticks % 25 == 0) follow_joining();
+  if (outside() && !restart && ticks % 25 == 0) follow_joining();
   if (!placement || !placements || restart) return;
   if (!standby && !fenced) place_lost_nodes();  // reads what the heartbeat listed: no I/O
   if (ticks % 25 != 0) return;
@@ -877,8 +876,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   uploader = std::move(u);
   follow_cluster_acks();
   gate->resume_from(*db);
-  standby = false;
-  outside = false;  // the engine now: it places, it is not placed
+  standby = false;  // the engine now: it places, it is not placed (outside() no more)
   set_member_role("active");
   start_sources();
   keep_lease();

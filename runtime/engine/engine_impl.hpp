@@ -146,7 +146,9 @@ struct engine::impl {
   void follow_joining();  // an outside standby, every half second
   // This graph's placement as the cluster has it now; none when it cannot be read (logged).
   std::optional<placement_record> read_placement();
-  std::atomic<bool> outside{false};  // the follower's takeover clears it
+  // A standby of a placed engine that the placement does not name: it computes every node, and
+  // the active process may give it some (follow_joining). Its takeover ends it (standby false).
+  bool outside() const { return standby && placements && !placement; }
   // Under graph_mu, by NodeID: the last seq each node's actor may publish (UINT64_MAX: all),
   // made for each actor node_args makes.
   std::map<std::string, std::shared_ptr<std::atomic<std::uint64_t>>> publish_cuts;

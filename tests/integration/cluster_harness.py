@@ -281,6 +281,25 @@ def feed_until_checkpointed(scans, data, names, timeout=60):
         scans.burst(25)
 
 
+def kill_and_feed_until(procs, names, scans, done, what, log, timeout=40):
+    """kill -9 the processes NAMES of PROCS, then sends SCANS (a ScanBursts) in bursts of 5 until
+    DONE() holds: the feed goes on while the others react. Fails after TIMEOUT s, saying that
+    WHAT (a text, or a function making one then) did not happen, with the tail of LOG. Returns the
+    seconds from the kill."""
+    import signal
+    import time
+    for n in names:
+        procs[n].send_signal(signal.SIGKILL)
+    for n in names:
+        procs[n].wait(timeout=10)
+    killed = time.monotonic()
+    while not done():
+        check(time.monotonic() - killed < timeout,
+              f"{what() if callable(what) else what}\n{open(log).read()[-3000:]}")
+        scans.burst(5)
+    return time.monotonic() - killed
+
+
 def feed_backfill_and_stop(scans, data, procs, log, who, stop_receiving, bursts=6):
     """Sends BURSTS bursts of 25 scans more (SCANS, a ScanBursts), waits until WHO (its data dir
     in DATA, its process in PROCS, its log LOG) has ingested every scan sent and stored what its

@@ -22,12 +22,11 @@ them without a restart while the feed goes on. Checked:
     replay."""
 import json
 import os
-import signal
 import subprocess
 import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_backfill_and_stop,
-                             feed_until_checkpointed, placed_two_chains, scans_ingested)
+                             feed_until_checkpointed, kill_and_feed_until, placed_two_chains, scans_ingested)
 from harness import check, run, start, wait_for
 
 TTL_S = 2
@@ -63,20 +62,14 @@ for _ in range(10):
     scans.burst(25)
 feed_until_checkpointed(scans, data, ["b"])
 
-procs["b"].send_signal(signal.SIGKILL)
-procs["b"].wait(timeout=10)
-killed = time.monotonic()
 
 
 def took():
     return cluster_state(data["a"]).get("placement", {}).get("handed_restore", {}).get("while_running")
 
 
-while not took():  # the feed goes on meanwhile
-    check(time.monotonic() - killed < 40, f"a did not take b's nodes: {cluster_state(data['a'])}\n"
-                                          f"{open(logs['a']).read()[-3000:]}")
-    scans.burst(5)
-taken_after = time.monotonic() - killed
+taken_after = kill_and_feed_until(procs, ["b"], scans, took,
+                                  lambda: f"a did not take b's nodes: {cluster_state(data['a'])}", logs["a"])
 state = cluster_state(data["a"])
 restore = state["placement"]["handed_restore"]
 check(set(state["placement"]["nodes"].values()) == {instance["a"]}, f"a after b died: {state['placement']}")
@@ -141,9 +134,6 @@ wait_for(lambda: cluster_state(data["b"]).get("checkpoint", {}).get("uploads", 0
          what=f"b's checkpoint of its new share in the cluster: {cluster_state(data['b']).get('checkpoint')}")
 
 # b killed again: a takes what it gave back, while it runs.
-procs["b"].send_signal(signal.SIGKILL)
-procs["b"].wait(timeout=10)
-killed = time.monotonic()
 
 
 def took_back():
@@ -152,11 +142,7 @@ def took_back():
             s.get("handed_restore", {}).get("to", 0) > restore["to"])
 
 
-while not took_back():  # the feed goes on meanwhile
-    check(time.monotonic() - killed < 40, f"a did not take back b's nodes: {cluster_state(data['a'])}\n"
-                                          f"{open(logs['a']).read()[-3000:]}")
-    scans.burst(5)
-took_back_after = time.monotonic() - killed
+took_back_after = kill_and_feed_until(procs, ["b"], scans, took_back, "a did not take back b's nodes", logs["a"])
 back = cluster_state(data["a"])["placement"]["handed_restore"]
 check(back["from"] == instance["b"] and "why_not" not in back,
       f"a did not take b's nodes back from b's checkpoint of its new share: {back}")

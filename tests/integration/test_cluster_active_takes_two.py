@@ -11,11 +11,9 @@ when it lacks one of them, from the journal's start. Either way (the run prints 
     replay has, and no seq twice with different bytes;
   - a's stored outputs of every node, once backfilled, equal a single process replaying its
     journal."""
-import signal
-import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, check_stored, cluster_state, feed_backfill_and_stop,
-                             feed_until_checkpointed, placed_two_chains, scans_ingested)
+                             feed_until_checkpointed, kill_and_feed_until, placed_two_chains, scans_ingested)
 from harness import check, wait_for
 
 TTL_S = 2
@@ -28,11 +26,6 @@ for _ in range(10):
     scans.burst(25)
 feed_until_checkpointed(scans, data, ["b", "c"])
 
-for n in ("b", "c"):
-    procs[n].send_signal(signal.SIGKILL)
-for n in ("b", "c"):
-    procs[n].wait(timeout=10)
-killed = time.monotonic()
 
 
 def all_taken():
@@ -41,11 +34,7 @@ def all_taken():
             and p.get("unpublished") == [])
 
 
-while not all_taken():  # the feed goes on meanwhile
-    check(time.monotonic() - killed < 40, f"a did not take b's and c's nodes: {cluster_state(data['a'])}\n"
-                                          f"{open(logs['a']).read()[-3000:]}")
-    scans.burst(5)
-taken_after = time.monotonic() - killed
+taken_after = kill_and_feed_until(procs, ["b", "c"], scans, all_taken, "a did not take b's and c's nodes", logs["a"])
 restore = cluster_state(data["a"])["placement"]["handed_restore"]
 froms = sorted(cp["from"] for cp in restore.get("checkpoints", []))
 log_a = open(logs["a"]).read()

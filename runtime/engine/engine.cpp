@@ -637,6 +637,11 @@ void engine::impl::place_lost_nodes() {
     listing_acted_on = read_at;
     live = member->members();
   }
+  {
+    // What it gave a standby, once that one publishes it: whatever else this listing brings.
+    std::lock_guard graph_lock(graph_mu);
+    if (!giving.empty()) stop_publishing_given(live);
+  }
   std::set<std::string> alive;
   // This process takes only what no standby can (it takes them while it runs, engine_take.cpp),
   // and one that stopped (away) none: it may come back for its own, or be gone for good. This one
@@ -729,8 +734,19 @@ void engine::impl::place_lost_nodes() {
     spdlog::warn("cluster: placed process {} stopped heartbeating: {} of its nodes go to {}",
                  lost.front(), n, to);
   for (const auto& mb : lost) last_published.erase(mb);
-  for (auto it = giving.begin(); it != giving.end();)  // this one still publishes them
-    it = std::find(lost.begin(), lost.end(), it->second) != lost.end() ? giving.erase(it) : ++it;
+  // Nodes this one gave a standby that died before publishing them: this one still publishes
+  // them. Back here, the take renews their actors, publishing; gone to another standby, this one
+  // publishes them until that one does.
+  for (auto it = giving.begin(); it != giving.end();) {
+    if (std::find(lost.begin(), lost.end(), it->second) == lost.end()) {
+      ++it;
+    } else if (const std::string& to = next.nodes.at(it->first); to == instance) {
+      it = giving.erase(it);
+    } else {
+      it->second = to;
+      ++it;
+    }
+  }
   std::set<std::string> taken;
   for (const auto& [id, mb] : next.nodes)
     if (const auto was = placement->nodes.find(id);
@@ -816,7 +832,15 @@ void engine::impl::follow_journal() {
     checkpointed_ts = e->ts;
   };
   h.promoted = [this](std::unique_ptr<engine_lease> l) {
-    if (computed.empty()) {
+    bool in_place = false;
+    {
+      // A standby outside the placement that follow_joining set restarting (the active process
+      // placed nodes on it, then died) restarts as the active process, as a placed one does.
+      std::lock_guard graph_lock(graph_mu);
+      in_place = computed.empty() && !restart;
+      promoted_in_place = in_place;  // follow_joining restarts it no more
+    }
+    if (in_place) {
       take_over(std::move(l));
       return;
     }

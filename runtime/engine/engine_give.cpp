@@ -38,11 +38,8 @@ constexpr std::int64_t joiner_lag_ms = 2000;
 
 void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   std::unique_lock graph_lock(graph_mu);
-  if (!giving.empty()) {
-    stop_publishing_given(live);
-    return;
-  }
-  if (!cfg.cluster.active_gives ||
+  if (!giving.empty() ||  // one give at a time
+      !cfg.cluster.active_gives ||
       static_cast<std::int64_t>(placement->members.size()) >= cfg.cluster.members)
     return;
   const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
@@ -66,6 +63,10 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   const auto own = own_ids();
   for (const auto& r : reports_now)
     if (own.count(r.id)) made[r.id] = r.last_seq;
+  // publish_after_commit: what it made may wait for the cluster's acks, unsent. Nothing is handed
+  // on (the standby's heir publishes them from their first seq until the standby reports), as
+  // at a takeover for an active process's reports.
+  if (cfg.engine.publish_after_commit) made.clear();
   placement_record next =
       place_joining(placement_nodes(*graph, costs), *placement, instance, joiner, made);
   next.costs = std::move(costs);
@@ -149,7 +150,8 @@ void engine::impl::follow_joining() {
   const auto r = read_placement();
   if (!r || std::find(r->members.begin(), r->members.end(), instance) == r->members.end()) return;
   std::lock_guard graph_lock(graph_mu);
-  if (!standby) return;  // it took the engine over meanwhile: it places, it is not placed
+  // It took the engine over meanwhile (or is taking it): it places, it is not placed.
+  if (!standby || promoted_in_place) return;
   std::size_t mine = 0;
   for (const auto& [id, mb] : r->nodes) mine += mb == instance ? 1 : 0;
   spdlog::warn(

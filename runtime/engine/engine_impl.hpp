@@ -142,6 +142,7 @@ struct engine::impl {
   void give_nodes(const std::vector<cluster_member>& live);
   void stop_publishing_given(const std::vector<cluster_member>& live);
   std::map<std::string, std::string> giving;  // NodeID → the standby, until it publishes it
+  bool promoted_in_place = false;  // under graph_mu: an outside standby taking the engine over
   std::chrono::steady_clock::time_point gave_at;
   void follow_joining();  // an outside standby, every half second
   // This graph's placement as the cluster has it now; none when it cannot be read (logged).

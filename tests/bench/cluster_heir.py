@@ -106,9 +106,9 @@ def measure(engine_id, checkpoints, procs, data, work, servers):
     if len(placement["members"]) != (2 if ACTIVE else 3) or placement.get("handed"):
         sys.exit(f"cluster_heir.py: the placement changed during the run (a heartbeat lapsed under "
                  f"load; try BENCH_HEIR_PACE=4ms): {placement}")
-    if checkpoints:  # the victim's, made since its (last) start
+    if checkpoints:  # the victim's, made since its (last) start: a periodic one, not its first
         wait(f"{victim}'s checkpoint in the cluster", lambda: admin(data[victim], "cluster").get("checkpoint", {})
-             .get("uploads", 0) >= 1)
+             .get("uploads", 0) >= 2)
     at_kill = admin(data["a"], "cluster")  # the active process's: it sends the journal
     at_kill["victim_checkpoint"] = admin(data[victim], "cluster").get("checkpoint", {}).get("journal_pos", 0)
     records = at_kill.get("committed", 0)

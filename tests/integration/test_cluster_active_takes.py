@@ -89,7 +89,10 @@ wait_for(lambda: cluster_state(data["a"]).get("backfill", {"done": True}).get("d
 # b again, on its dir: a standby outside the placement, which a gives some of its nodes.
 b_back = True
 back = time.monotonic()
-procs["b"] = start(["run", cfgs["b"], "--data", data["b"], "--standby"], stdout=subprocess.DEVNULL,
+# Its periodic checkpoints far apart: the one a takes the nodes back from is the one b makes at
+# once when its share changes.
+procs["b"] = start(["run", cfgs["b"], "--data", data["b"], "--standby", "--checkpoint-every", "100000"],
+                   stdout=subprocess.DEVNULL,
                    stderr=open(logs["b"] + ".2", "w"))
 wait_for(lambda: "is not in the placement" in open(logs["b"] + ".2").read(), timeout=60,
          what="b saying it is not in the placement")

@@ -98,9 +98,10 @@ new_to_heir = {n: set(owned[n]) - computed["c" if n == "b" else "b"] for n in ("
 victim = max(("b", "c"), key=lambda n: (bool(copies[n]) + bool(new_to_heir[n]), len(owned[n]), n))
 heir = "c" if victim == "b" else "b"
 # A placed process's checkpoint goes to the cluster once its member record says it published
-# what the checkpoint made (every 100 buckets here).
+# what the checkpoint made (every 100 buckets here): a periodic one, not the first, which a share
+# new to its dir makes at its first record (the heir would then bring forward nearly nothing).
 uploaded_by = time.monotonic() + 60
-while cluster_state(data[victim]).get("checkpoint", {}).get("uploads", 0) < 1:
+while cluster_state(data[victim]).get("checkpoint", {}).get("uploads", 0) < 2:
     check(time.monotonic() < uploaded_by, f"{victim} put no checkpoint in the cluster: {cluster_state(data[victim])}")
     burst(25)
 # After that checkpoint: the heir brings it forward through this restart. 125 buckets more give
@@ -192,7 +193,7 @@ check(instance[heir] not in cluster_state(data["a"])["checkpoint_sweep"]["remove
 # Its share's checkpoint goes to the cluster under its own name once its member record covers it;
 # the heir, as the next active process, starts a's nodes from there.
 uploaded_by = time.monotonic() + 60
-while cluster_state(data["a"]).get("checkpoint", {}).get("uploads", 0) < 1:
+while cluster_state(data["a"]).get("checkpoint", {}).get("uploads", 0) < 2:  # a periodic one
     check(time.monotonic() < uploaded_by, f"a put no checkpoint in the cluster: {cluster_state(data['a'])}")
     burst(25)
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"the active process ingesting all {scans.sent} scans")

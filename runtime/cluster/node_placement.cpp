@@ -120,19 +120,57 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
 }
 
 placement_record place_joining(const std::vector<placement_node>& nodes, const placement_record& r,
-                               const std::string& giver, const std::string& joiner,
-                               const member_published& published) {
+                               const std::string& joiner,
+                               const std::map<std::string, member_published>& published) {
   placement_record next = r;
   if (std::find(next.members.begin(), next.members.end(), joiner) == next.members.end())
     next.members.push_back(joiner);
-  node_placement kept;
-  for (const auto& [id, m] : r.nodes)
-    if (m != giver) kept[id] = m;
-  std::vector<std::string> closed;
-  for (const auto& m : r.members)
-    if (m != giver) closed.push_back(m);
-  next.nodes = place_nodes(nodes, next.members, kept, closed);
-  record_hand_overs(next, r, {{giver, published}});
+  std::map<std::string, std::vector<std::size_t>> owned;  // by member: its nodes' indexes
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].stream) continue;
+    if (const auto it = r.nodes.find(nodes[i].id); it != r.nodes.end() && it->second != joiner)
+      owned[it->second].push_back(i);
+  }
+  auto load_of = [&](const std::vector<std::size_t>& mine) {
+    std::vector<bool> m(nodes.size());
+    for (std::size_t i : mine) mark_upstream(nodes, i, m);
+    double c = 0;
+    for (std::size_t j = 0; j < nodes.size(); ++j)
+      if (m[j] && !nodes[j].stream) c += nodes[j].cost;
+    return c;
+  };
+  // The costliest member gives first; the name breaks ties.
+  std::vector<std::pair<double, std::string>> order;
+  for (const auto& [m, mine] : owned) order.emplace_back(load_of(mine), m);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<bool> joined(nodes.size());
+  double joined_cost = 0;
+  const std::vector<bool> none(nodes.size());
+  for (const auto& [load, m] : order) {
+    std::vector<std::size_t> mine = owned[m];
+    // Its costliest nodes (with what is upstream of them) first; the NodeID breaks ties.
+    std::stable_sort(mine.begin(), mine.end(), [&](std::size_t a, std::size_t b) {
+      const double ca = added_cost(nodes, a, none), cb = added_cost(nodes, b, none);
+      return ca != cb ? ca > cb : nodes[a].id < nodes[b].id;
+    });
+    std::vector<std::size_t> keeps = mine;
+    for (std::size_t i : mine) {
+      if (keeps.size() <= 1) break;  // every member keeps a node
+      std::vector<std::size_t> rest;
+      for (std::size_t k : keeps)
+        if (k != i) rest.push_back(k);
+      const double add = added_cost(nodes, i, joined);
+      // Only while the joiner stays no costlier than the member giving.
+      if (joined_cost + add > load_of(rest)) continue;
+      next.nodes[nodes[i].id] = joiner;
+      mark_upstream(nodes, i, joined);
+      joined_cost += add;
+      keeps = std::move(rest);
+    }
+  }
+  record_hand_overs(next, r, published);
   return next;
 }
 

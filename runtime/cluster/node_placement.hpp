@@ -84,14 +84,16 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
                                   const std::map<std::string, member_published>& published,
                                   const std::vector<std::string>& closed);
 
-// The placement once `joiner`, a standby of the graph outside `r`, joins it: a member now, with
-// the nodes of `giver` (the active process) placed on the two of them as place_nodes would place
-// them (where they add the least cost); every other member keeps exactly its nodes (a change would
-// restart it). `published`: the last seq the giver published of each of its nodes, the seq handed
-// with those that move. The caller gives nothing when no node moves.
+// The placement once `joiner`, a standby of the graph outside `r`, joins it: a member now, given
+// nodes of the others, no member taking any (a process given nodes restarts to compute them; one
+// giving some does not, it stops publishing them). The costliest member (what it computes, with
+// the upstream copies) gives first, its costliest nodes first, each while the joiner stays no
+// costlier than it would be without the node; every member keeps a node. `published` (by member):
+// the last seq each said it published of its nodes, the seq handed with those that move. The
+// same arguments give the same placement. The caller gives nothing when no node moves.
 placement_record place_joining(const std::vector<placement_node>& nodes, const placement_record& r,
-                               const std::string& giver, const std::string& joiner,
-                               const member_published& published);
+                               const std::string& joiner,
+                               const std::map<std::string, member_published>& published);
 
 // The hand-overs of a placement `next` made from `previous`: those of nodes still where they
 // went (their heirs may not have read them yet), and for each node moving off its process, what

@@ -552,7 +552,25 @@ void engine::impl::keep_placement() {
   }
   published_before = std::move(now);
   offer_placed_uploads();
-  if (standby) follow_placement();
+  if (standby) {
+    follow_placement();
+    cut_given();
+  }
+}
+
+void engine::impl::cut_given() {
+  {
+    std::lock_guard graph_lock(graph_mu);
+    if (giving.empty()) return;
+  }
+  std::vector<cluster_member> live;
+  {
+    std::lock_guard lock(member_mu);
+    if (!member) return;
+    live = member->members();
+  }
+  std::lock_guard graph_lock(graph_mu);
+  if (!giving.empty()) stop_publishing_given(live);
 }
 
 std::set<std::string> engine::impl::own_ids() const {
@@ -735,22 +753,32 @@ void engine::impl::place_lost_nodes() {
                  lost.front(), n, to);
   for (const auto& mb : lost) last_published.erase(mb);
   // Nodes this one gave a standby that died before publishing them: this one still publishes
-  // them. Back here, the take renews their actors, publishing; gone to another standby, this one
-  // publishes them until that one does.
+  // them. Back here, there is nothing to take; gone to another standby, this one publishes them
+  // until that one does.
+  std::set<std::string> back;
   for (auto it = giving.begin(); it != giving.end();) {
     if (std::find(lost.begin(), lost.end(), it->second) == lost.end()) {
       ++it;
     } else if (const std::string& to = next.nodes.at(it->first); to == instance) {
+      back.insert(it->first);
       it = giving.erase(it);
     } else {
       it->second = to;
       ++it;
     }
   }
+  if (!back.empty()) {
+    spdlog::warn(
+        "cluster: {} node(s) this process gave standby {}, which died before publishing them, "
+        "are placed on it again: it goes on publishing them",
+        back.size(), lost.front());
+    checkpoint_soon = true;  // one that says it publishes them, for its heir
+  }
   std::set<std::string> taken;
   for (const auto& [id, mb] : next.nodes)
-    if (const auto was = placement->nodes.find(id);
-        mb == instance && was != placement->nodes.end() && was->second != instance)
+    if (const auto was = placement->nodes.find(id); mb == instance &&
+                                                    was != placement->nodes.end() &&
+                                                    was->second != instance && !back.count(id))
       taken.insert(id);
   placement = std::move(next);
   lost_reported = false;
@@ -789,7 +817,53 @@ void engine::impl::follow_placement() {
       if (mb == instance) ids.insert(id);
     return ids;
   };
-  if (mine(r->nodes) == mine(placement->nodes)) return;
+  const std::set<std::string> now = mine(r->nodes), was = mine(placement->nodes);
+  std::lock_guard graph_lock(graph_mu);
+  // Nodes it gave that went on from the joiner to another process (it died before publishing
+  // them): cut once that one publishes them.
+  for (auto& [id, to] : giving)
+    if (const auto n = r->nodes.find(id); n != r->nodes.end() && n->second != instance)
+      to = n->second;
+  if (now == was) return;
+  // Gives and takes back need no restart: it computes every node it gave. It gave nodes to a
+  // standby joining (each placed on a process the last placement did not have), or takes back
+  // those it gave and still publishes (the joiner died before publishing them).
+  bool shed_only = true;
+  for (const auto& id : was)
+    if (!now.count(id) && std::find(placement->members.begin(), placement->members.end(),
+                                    r->nodes.at(id)) != placement->members.end())
+      shed_only = false;
+  for (const auto& id : now)
+    if (!was.count(id) && !giving.count(id)) shed_only = false;
+  if (shed_only) {
+    std::size_t back = 0;
+    for (const auto& id : now)
+      if (!was.count(id)) back += giving.erase(id);
+    std::string joiner;
+    std::size_t given = 0;
+    for (const auto& id : was)
+      if (!now.count(id)) {
+        joiner = r->nodes.at(id);
+        ++given;
+      }
+    if (back > 0) {
+      spdlog::warn(
+          "cluster: {} node(s) this process gave a standby that died before publishing them are "
+          "placed on it again: it goes on publishing them",
+          back);
+      checkpoint_soon = true;  // one that says it publishes them, for its heir
+    }
+    if (given > 0) {
+      spdlog::warn(
+          "cluster: {} of this process's nodes go to standby {} joining the placement of engine "
+          "{}: this one publishes them until it does",
+          given, joiner, cfg.cluster.engine_id);
+      start_giving(std::move(*r), joiner, 0);
+    } else {
+      placement = std::move(*r);
+    }
+    return;
+  }
   spdlog::warn(
       "cluster: the nodes placed on this process changed (a placed process stopped): it "
       "restarts on its data dir to compute them");

@@ -1,20 +1,23 @@
 // A standby that joins a placed engine (docs/cluster.md, "A standby that joins"): while the
-// placement has fewer processes than [cluster] members (a process died and the active one took
-// its nodes), a standby of the graph outside the placement that follows the journal gets some of
-// the active process's nodes: place_joining places them on the two of them by measured cost; the
-// other standbys keep theirs (a change would restart them).
+// placement has fewer processes than [cluster] members (a process died and its nodes went to the
+// others), a standby of the graph outside the placement that follows the journal gets some of
+// the placed processes' nodes: place_joining moves nodes of the costliest processes to it, none
+// to another process (that one would restart to compute them).
 //
 // The standby outside the placement computes and publishes every node (a hot spare of each: the
-// same seqs and bytes), so moving a node to it is a matter of who publishes, in two steps:
+// same seqs and bytes), and a process giving nodes computes them already, so moving a node to it
+// is a matter of who publishes, in two steps:
 //  1. the active process writes the placement naming the standby, handing on with each node the
-//     last seq it made of it (the standby's heir, should it die, publishes after it), and goes on
-//     publishing them. The standby reads the placement within half a second and restarts on its
-//     data dir as a placed process, publishing its share on from where it had got to.
+//     last seq its process published of it (the standby's heir, should it die, publishes after
+//     it). Each giver goes on publishing them: a placed standby reads the placement within half
+//     a second and, its share only shrunk, goes on without a restart. The joining standby reads
+//     it too and restarts on its data dir as a placed process, publishing its share on from where
+//     it had got to.
 //  2. once the standby's member record says it published a node (the seq it had published about
-//     a second before), the active process publishes nothing of it after that seq: the standby
-//     publishes every output after it. It keeps computing it (it may be upstream of its own).
+//     a second before), its giver publishes nothing of it after that seq: the standby publishes
+//     every output after it. The giver keeps computing it (it may be upstream of its own).
 // So a subscriber of both has every seq, the ones around the restart from both with the same
-// bytes, and a standby that never restarts placed leaves the nodes published by the active one.
+// bytes, and a standby that never restarts placed leaves the nodes published by their givers.
 
 #include <spdlog/spdlog.h>
 
@@ -67,13 +70,19 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   // on (the standby's heir publishes them from their first seq until the standby reports), as
   // at a takeover for an active process's reports.
   if (cfg.engine.publish_after_commit) made.clear();
-  placement_record next =
-      place_joining(placement_nodes(*graph, costs), *placement, instance, joiner, made);
+  // The standbys' nodes with what they last said they published.
+  std::map<std::string, member_published> said = last_published;
+  said[instance] = std::move(made);
+  placement_record next = place_joining(placement_nodes(*graph, costs), *placement, joiner, said);
   next.costs = std::move(costs);
-  std::set<std::string> given;
-  for (const auto& [id, mb] : next.nodes)
-    if (mb == joiner) given.insert(id);
-  if (given.empty()) return;  // nothing of this process's would go to it
+  std::set<std::string> given;  // this process's; a standby giving some cuts them itself
+  std::size_t moving = 0;
+  for (const auto& [id, mb] : next.nodes) {
+    if (mb != joiner) continue;
+    ++moving;
+    if (placement->nodes.at(id) == instance) given.insert(id);
+  }
+  if (moving == 0) return;
   // The write outside graph_mu (admin `cluster` answers meanwhile): only this thread, the
   // runner's, writes the placement.
   bool written = false;
@@ -93,23 +102,30 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   }
   graph_lock.lock();
   placed_at = std::chrono::steady_clock::now();
-  gave_at = placed_at;
+  spdlog::warn(
+      "cluster: standby {} joined the placement of engine {}: {} of this process's nodes and {} "
+      "of other standbys' go to it; each publishes its own until it does",
+      joiner, cfg.cluster.engine_id, given.size(), moving - given.size());
+  start_giving(std::move(next), joiner, committed);
+}
+
+void engine::impl::start_giving(placement_record next, const std::string& joiner,
+                                std::uint64_t journal_pos) {
+  gave_at = std::chrono::steady_clock::now();
   nlohmann::json names = nlohmann::json::array(), handed = nlohmann::json::object();
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     const std::string& id = graph->nodes[i].id;
-    if (!given.count(id)) continue;
+    const auto was = placement->nodes.find(id);
+    if (was == placement->nodes.end() || was->second != instance || next.nodes.at(id) != joiner)
+      continue;
     giving[id] = joiner;
     names.push_back(graph->nodes[i].name());
     handed[graph->nodes[i].name()] = next.handed.count(id) ? next.handed.at(id) : 0;
     board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + joiner; });
   }
-  spdlog::warn(
-      "cluster: standby {} joined the placement of engine {}: {} of this process's nodes go to "
-      "it; this one publishes them until it does",
-      joiner, cfg.cluster.engine_id, given.size());
   gave = {{"to", joiner},
           {"nodes", names},
-          {"journal_pos", committed},
+          {"journal_pos", journal_pos},
           {"handed", handed},
           {"stopped", nlohmann::json::object()}};
   placement = std::move(next);
@@ -143,7 +159,7 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
   spdlog::info(
       "cluster: standby {} publishes the {} node(s) this process gave it ({} ms after the "
       "placement): this one publishes none of them after the seq it said",
-      gave.value("to", ""), gave["nodes"].size(), ms);
+      gave.value("to", ""), gave["stopped"].size(), ms);
 }
 
 void engine::impl::follow_joining() {

@@ -141,6 +141,10 @@ struct engine::impl {
   // compute its share, publishing on from where it was. At each member listing, under graph_mu.
   void give_nodes(const std::vector<cluster_member>& live);
   void stop_publishing_given(const std::vector<cluster_member>& live);
+  void cut_given();  // a placed standby's stop_publishing_given, at its half-second beat
+  // The placement `next` gives `joiner` some of this process's nodes: it publishes them until
+  // the joiner does (giving), says so in `gave`, and places by `next` from now on.
+  void start_giving(placement_record next, const std::string& joiner, std::uint64_t journal_pos);
   std::map<std::string, std::string> giving;  // NodeID → the standby, until it publishes it
   bool promoted_in_place = false;  // under graph_mu: an outside standby taking the engine over
   std::chrono::steady_clock::time_point gave_at;

@@ -55,8 +55,8 @@ struct cluster_decl {
   // process takes them"); false: they stay unpublished until their process is back.
   bool active_takes = true;
   // Placed: while the placement has fewer processes than `members`, a standby of the graph that
-  // joins (one that died, started again) gets some of the active process's nodes, moved to it
-  // while both run (docs/cluster.md, "A standby that joins"); false: it stays outside.
+  // joins (one that died, started again) gets some of the placed processes' nodes, moved to it
+  // while they run (docs/cluster.md, "A standby that joins"); false: it stays outside.
   bool active_gives = true;
   cluster_security security;
   source_loc loc;

@@ -84,6 +84,13 @@ def cluster_engine_config(wd, file_name, engine, cluster_lines, engine_lines="")
                          tables=f"[cluster]\n{cluster_lines}", file_name=file_name)
 
 
+def last_seq(data, node):
+    """The last seq node NODE made on the engine of data dir DATA (0: none yet)."""
+    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "--json", "inspect", node], timeout=10)
+    last = json.loads(r.stdout).get("last_output") if r.returncode == 0 else None
+    return last["seq"] if last else 0
+
+
 def stored_outputs(data):
     """(node, seq) → the line `shoal export DATA --outputs` prints for that output."""
     found = {}

@@ -20,14 +20,13 @@ them without a restart while the feed goes on. Checked:
     (at once, not checkpoint_every later): a takes its nodes back while it runs from that
     checkpoint, and the subscriber still has every seq of every node, a's store equal to a
     replay."""
-import json
-import os
 import subprocess
 import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_backfill_and_stop,
-                             feed_until_checkpointed, kill_and_feed_until, placed_two_chains, scans_ingested)
-from harness import check, run, start, wait_for
+                             feed_until_checkpointed, kill_and_feed_until, last_seq, placed_two_chains,
+                             scans_ingested)
+from harness import check, start, wait_for
 
 TTL_S = 2
 NAMES = TWO_CHAINS_NAMES
@@ -41,13 +40,6 @@ b_back = False
 def on_message(name, frames):
     everything(name, frames)
     (b_again if name == "b" and b_back else outputs)(name, frames)
-
-
-def last_seq(data, node):
-    """The last seq node NODE made on the engine of data dir DATA (0: none yet)."""
-    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "--json", "inspect", node], timeout=10)
-    last = json.loads(r.stdout).get("last_output") if r.returncode == 0 else None
-    return last["seq"] if last else 0
 
 
 placed = placed_two_chains(("a", "b"), "at", TTL_S, on_message=on_message)

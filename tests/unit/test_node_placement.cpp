@@ -248,38 +248,62 @@ TEST_CASE("a lost member's nodes go to the open members with what it had publish
   CHECK_THROWS_WITH(place_after_loss(g, r, {"a", "b", "c"}, {}, {}), Contains("no process"));
 }
 
-TEST_CASE("a standby joining takes some of the active process's nodes, the others keep theirs") {
+TEST_CASE("a standby joining takes nodes of the costliest members, none of them taking any") {
   std::mt19937_64 rng(13);
   const auto g = random_graph(rng, 30);
   placement_record r;
   r.holder = "a";
   r.members = {"a", "b", "c"};
   r.nodes = place_nodes(g, r.members);
-  // b died and a took its nodes (c ran only its own).
-  const auto after = place_after_loss(g, r, {"b"}, {}, {"c"});
-  member_published at_cut;
-  std::size_t on_a = 0;
-  for (const auto& [id, m] : after.nodes)
-    if (m == "a") at_cut[id] = 100 + on_a++;
-  const auto next = place_joining(g, after, "a", "b2", at_cut);
+  // b died and c took its nodes (a, the active process, takes none while a standby can).
+  const auto after = place_after_loss(g, r, {"b"}, {}, {"a"});
+  std::map<std::string, member_published> said;
+  std::uint64_t seq = 100;
+  for (const auto& [id, m] : after.nodes) said[m][id] = seq++;
+  const auto next = place_joining(g, after, "b2", said);
   CHECK(next.members == std::vector<std::string>{"a", "c", "b2"});
-  std::size_t moved = 0;
+  std::map<std::string, std::size_t> gave, kept;
   for (const auto& [id, m] : after.nodes) {
     const std::string& now = next.nodes.at(id);
-    if (m == "c") CHECK(now == "c");  // a change would restart c
-    if (m == "a") CHECK((now == "a" || now == "b2"));
-    if (now != "b2") continue;
-    ++moved;
-    CHECK(next.handed.at(id) == at_cut.at(id));  // b2 publishes after what a published
-    CHECK(next.handed_from.at(id) == "a");
+    CHECK((now == m || now == "b2"));  // a member given nodes would restart
+    if (now == m) {
+      ++kept[m];
+      continue;
+    }
+    ++gave[m];
+    CHECK(next.handed.at(id) == said.at(m).at(id));  // b2 publishes after what its giver did
+    CHECK(next.handed_from.at(id) == m);
   }
-  CHECK(moved > 0);
-  CHECK(moved < on_a);  // balanced: a keeps some
-  // A node b handed to a that stays on a keeps its hand-over.
+  CHECK(gave["c"] > 0);  // the costliest gives
+  CHECK((kept["a"] > 0 && kept["c"] > 0));
+  const auto before_loads = loads(g, after.nodes, after.members);
+  const auto now_loads = loads(g, next.nodes, next.members);
+  double before_max = 0, now_max = 0;
+  for (const auto& [m, c] : before_loads) before_max = std::max(before_max, c);
+  for (const auto& [m, c] : now_loads) now_max = std::max(now_max, c);
+  CHECK(now_max < before_max);
+  // A node b handed to c that stays on c keeps its hand-over.
   for (const auto& [id, from] : after.handed_from)
-    if (next.nodes.at(id) == "a") CHECK(next.handed_from.at(id) == from);
+    if (next.nodes.at(id) == "c") CHECK(next.handed_from.at(id) == from);
   // The same arguments, the same placement.
-  CHECK(place_joining(g, after, "a", "b2", at_cut).nodes == next.nodes);
+  CHECK(place_joining(g, after, "b2", said).nodes == next.nodes);
+}
+
+TEST_CASE("a standby joining evens out independent nodes of equal cost") {
+  // a publishes 2 nodes, b 4: j takes 2 of b's, and a gives none (j would be costlier than a).
+  std::vector<placement_node> g{stream("s")};
+  for (const char* id : {"u", "v", "w", "x", "y", "z"}) g.push_back(node(id, {0}));
+  placement_record r;
+  r.members = {"a", "b"};
+  r.nodes = {{"u", "a"}, {"v", "a"}, {"w", "b"}, {"x", "b"}, {"y", "b"}, {"z", "b"}};
+  const auto next = place_joining(g, r, "j", {});
+  const auto l = loads(g, next.nodes, next.members);
+  CHECK(l.at("a") == 2);
+  CHECK(l.at("b") == 2);
+  CHECK(l.at("j") == 2);
+  CHECK((next.nodes.at("u") == "a" && next.nodes.at("v") == "a"));
+  for (const char* id : {"w", "x", "y", "z"})
+    if (next.nodes.at(id) == "j") CHECK(next.handed.at(id) == 0);  // b said nothing
 }
 
 TEST_CASE("a lost member's nodes go where they add the least measured cost") {

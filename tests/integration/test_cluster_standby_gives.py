@@ -1,0 +1,88 @@
+"""Cluster mode, a standby that joins gets nodes from a placed standby too (issue 14): three
+processes of one engine ([cluster] members = 3, checkpoints in the cluster) fed over ZeroMQ in
+bursts. Standby c is killed: its nodes go to standby b, which restarts to take them, so b computes
+two shares. c starts again on its dir, a standby outside the placement; the active process a
+places some nodes on it, and they come from b, the costliest process. Checked:
+  - the placement keeps every node where it was or puts it on c, and c has some of b's;
+  - b does not restart for it (it computes what it gives): its log says it gives them, and admin
+    `placement.gave` on b says after which seq it stopped publishing each, once c said it
+    published it;
+  - b publishes none of them for the last 150 scans, c publishes them to the end;
+  - a subscriber of every endpoint sees each node with no gap to the last seq a single-process
+    replay of a's journal has, and no seq twice with different bytes."""
+import subprocess
+import time
+
+from cluster_harness import (TWO_CHAINS_NAMES, check_received, cluster_state, feed_until_checkpointed,
+                             kill_and_feed_until, last_seq, placed_two_chains, scans_ingested)
+from harness import check, start, wait_for
+
+TTL_S = 2
+NAMES = TWO_CHAINS_NAMES
+placed = placed_two_chains(("a", "b", "c"), "sg", TTL_S)
+wd, data, logs, procs, instance, owned, scans = (placed.wd, placed.data, placed.logs, placed.procs, placed.instance,
+                                                 placed.owned, placed.scans)
+outputs, stop_receiving, cfgs = placed.outputs, placed.stop_receiving, placed.cfgs
+check(owned["b"] and owned["c"], f"b or c has no node of its own: {owned}")
+for _ in range(10):
+    scans.burst(25)
+feed_until_checkpointed(scans, data, ["c"])
+
+
+def b_took_c():
+    p = cluster_state(data["b"]).get("placement", {})
+    return all(p.get("nodes", {}).get(n) == instance["b"] for n in owned["c"]) and "handed_restore" in p
+
+
+kill_and_feed_until(procs, ["c"], scans, b_took_c, lambda: f"b did not take c's nodes: {cluster_state(data['b'])}",
+                    logs["b"], timeout=60)
+b_nodes = sorted(owned["b"] + owned["c"])
+for _ in range(4):
+    scans.burst(25)
+
+# c again, on its dir: a standby outside the placement, given nodes of b.
+back = time.monotonic()
+procs["c"] = start(["run", cfgs["c"], "--data", data["c"], "--standby"], stdout=subprocess.DEVNULL,
+                   stderr=open(logs["c"] + ".2", "w"))
+
+
+def b_gave():
+    return cluster_state(data["b"]).get("placement", {}).get("gave", {})
+
+
+while "ms" not in b_gave():  # a places nodes on c, c restarts placed and says it publishes them
+    check(time.monotonic() - back < 90, f"b did not give c nodes: a: {cluster_state(data['a']).get('placement')}\n"
+                                        f"b: {cluster_state(data['b']).get('placement')}\n"
+                                        f"{open(logs['c'] + '.2').read()[-3000:]}")
+    scans.burst(5)
+gave_after = time.monotonic() - back
+placement = cluster_state(data["a"])["placement"]
+gave = b_gave()
+check(gave["to"] == instance["c"] and instance["c"] in placement["members"], f"a's placement: {placement}, b gave {gave}")
+on_c = sorted(n for n, p in placement["nodes"].items() if p == instance["c"])
+from_b = sorted(set(on_c) & set(b_nodes))
+check(from_b and sorted(gave["nodes"]) == from_b, f"b gave {gave['nodes']}, the placement puts {on_c} on c")
+check(all(placement["nodes"][n] in (instance[w], instance["c"]) for w in ("a", "b") for n in NAMES
+          if n in (owned["a"] if w == "a" else b_nodes)), f"a node went elsewhere than c: {placement}")
+check(any(placement["nodes"][n] == instance["b"] for n in b_nodes), f"b kept no node: {placement}")
+stopped = gave["stopped"]
+check(sorted(stopped) == from_b and all(stopped[n] >= gave["handed"][n] for n in from_b),
+      f"b stopped publishing {stopped}, handed on {gave['handed']}")
+log_b = open(logs["b"]).read()
+check(log_b.count("restarting on data dir") == 1, f"b restarted for the give: {log_b[-3000:]}")
+check(f"go to standby {instance['c']} joining the placement" in log_b, f"b's log: {log_b[-3000:]}")
+for _ in range(6):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
+# b still computes what it gave: c has published the last of it.
+wait_for(lambda: all(outputs.last_from("c", n) >= last_seq(data["b"], n) > stopped[n] for n in from_b), timeout=30,
+         what=f"c publishing b's nodes to the end: {[(n, outputs.last_from('c', n)) for n in from_b]}")
+time.sleep(0.3)  # the last messages in flight to the subscriber
+stop_receiving()
+single = check_received(outputs, data["a"], wd, scans.sent, NAMES, from_b)
+for n in from_b:
+    last_b, last = outputs.last_from("b", n), outputs.last_from("c", n)
+    check(stopped[n] <= last_b < last - 100, f"b published {n} to {last_b}, c said {stopped[n]}, c's last is {last}")
+print(f"ok: {scans.sent} scans; c's nodes {owned['c']} went to b; c back: given {from_b} of b's (and "
+      f"{sorted(set(on_c) - set(from_b)) or 'none'} of a's) {gave_after:.2f} s after its start, b stopping after "
+      f"{stopped}, {gave['ms']} ms after the placement, without a restart")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -131,43 +132,69 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
     if (const auto it = r.nodes.find(nodes[i].id); it != r.nodes.end() && it->second != joiner)
       owned[it->second].push_back(i);
   }
-  auto load_of = [&](const std::vector<std::size_t>& mine) {
-    std::vector<bool> m(nodes.size());
-    for (std::size_t i : mine) mark_upstream(nodes, i, m);
-    double c = 0;
-    for (std::size_t j = 0; j < nodes.size(); ++j)
-      if (m[j] && !nodes[j].stream) c += nodes[j].cost;
-    return c;
+  // Node i with everything upstream of it, walked with a reused mark (O(closure), not O(n)).
+  std::vector<std::size_t> stamp(nodes.size(), 0), todo;
+  std::size_t walk = 0;
+  auto closure = [&](std::size_t i, const std::function<void(std::size_t)>& f) {
+    ++walk;
+    todo.assign(1, i);
+    while (!todo.empty()) {
+      const std::size_t k = todo.back();
+      todo.pop_back();
+      if (stamp[k] == walk) continue;
+      stamp[k] = walk;
+      f(k);
+      for (std::size_t u : nodes[k].upstream) todo.push_back(u);
+    }
   };
+  auto cost_of = [&](std::size_t k) { return nodes[k].stream ? 0.0 : nodes[k].cost; };
+  std::vector<double> alone(nodes.size());  // each node's cost with its upstream
+  for (const auto& [m, mine] : owned)
+    for (std::size_t i : mine) closure(i, [&](std::size_t k) { alone[i] += cost_of(k); });
+  // What a member computes: how many of its nodes need each node (0: not computed).
+  struct giver {
+    std::string name;
+    std::vector<std::size_t> refs;
+    double load = 0;
+  };
+  std::vector<giver> givers;
+  for (const auto& [m, mine] : owned) {
+    giver g{m, std::vector<std::size_t>(nodes.size(), 0), 0};
+    for (std::size_t i : mine) closure(i, [&](std::size_t k) { ++g.refs[k]; });
+    for (std::size_t k = 0; k < nodes.size(); ++k)
+      if (g.refs[k] > 0) g.load += cost_of(k);
+    givers.push_back(std::move(g));
+  }
   // The costliest member gives first; the name breaks ties.
-  std::vector<std::pair<double, std::string>> order;
-  for (const auto& [m, mine] : owned) order.emplace_back(load_of(mine), m);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  std::sort(givers.begin(), givers.end(), [](const giver& a, const giver& b) {
+    return a.load != b.load ? a.load > b.load : a.name < b.name;
   });
   std::vector<bool> joined(nodes.size());
   double joined_cost = 0;
-  const std::vector<bool> none(nodes.size());
-  for (const auto& [load, m] : order) {
-    std::vector<std::size_t> mine = owned[m];
+  for (auto& g : givers) {
+    std::vector<std::size_t> mine = owned[g.name];
     // Its costliest nodes (with what is upstream of them) first; the NodeID breaks ties.
     std::stable_sort(mine.begin(), mine.end(), [&](std::size_t a, std::size_t b) {
-      const double ca = added_cost(nodes, a, none), cb = added_cost(nodes, b, none);
-      return ca != cb ? ca > cb : nodes[a].id < nodes[b].id;
+      return alone[a] != alone[b] ? alone[a] > alone[b] : nodes[a].id < nodes[b].id;
     });
-    std::vector<std::size_t> keeps = mine;
+    std::size_t keeps = mine.size();
     for (std::size_t i : mine) {
-      if (keeps.size() <= 1) break;  // every member keeps a node
-      std::vector<std::size_t> rest;
-      for (std::size_t k : keeps)
-        if (k != i) rest.push_back(k);
-      const double add = added_cost(nodes, i, joined);
+      if (keeps <= 1) break;  // every member keeps a node
+      double freed = 0, add = 0;
+      closure(i, [&](std::size_t k) {
+        if (g.refs[k] == 1) freed += cost_of(k);
+        if (!joined[k]) add += cost_of(k);
+      });
       // Only while the joiner stays no costlier than the member giving.
-      if (joined_cost + add > load_of(rest)) continue;
+      if (joined_cost + add > g.load - freed) continue;
       next.nodes[nodes[i].id] = joiner;
-      mark_upstream(nodes, i, joined);
+      closure(i, [&](std::size_t k) {
+        --g.refs[k];
+        joined[k] = true;
+      });
       joined_cost += add;
-      keeps = std::move(rest);
+      g.load -= freed;
+      --keeps;
     }
   }
   record_hand_overs(next, r, published);

@@ -659,6 +659,19 @@ void engine::impl::place_lost_nodes() {
     // What it gave a standby, once that one publishes it: whatever else this listing brings.
     std::lock_guard graph_lock(graph_mu);
     if (!giving.empty()) stop_publishing_given(live);
+    // A give (of its nodes or the standbys') is over once the joiner said it published every
+    // node moved to it, or is gone.
+    for (auto it = joining.begin(); it != joining.end();) {
+      const auto mb = std::find_if(live.begin(), live.end(), [&](const cluster_member& m) {
+        return m.instance == it->second;
+      });
+      bool done = mb == live.end();
+      if (!done) {
+        const auto s = mb->published.find(it->first);
+        done = s != mb->published.end() && s->second > 0;
+      }
+      it = done ? joining.erase(it) : std::next(it);
+    }
   }
   std::set<std::string> alive;
   // This process takes only what no standby can (it takes them while it runs, engine_take.cpp),
@@ -745,8 +758,13 @@ void engine::impl::place_lost_nodes() {
     if (was == placement->nodes.end() ||
         std::find(lost.begin(), lost.end(), was->second) == lost.end())
       continue;
-    ++moved[next.nodes.at(id)];
-    board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + next.nodes.at(id); });
+    const std::string& to = next.nodes.at(id);
+    ++moved[to];
+    // Given back (published here all along: giving still has it), or to be taken here (the
+    // take clears the reason) or elsewhere.
+    board->update(reports[i], [&](node_report& r) {
+      r.reason = to == instance && giving.count(id) ? "" : "placed on " + to;
+    });
   }
   for (const auto& [to, n] : moved)
     spdlog::warn("cluster: placed process {} stopped heartbeating: {} of its nodes go to {}",
@@ -829,21 +847,28 @@ void engine::impl::follow_placement() {
   // standby joining (each placed on a process the last placement did not have), or takes back
   // those it gave and still publishes (the joiner died before publishing them).
   bool shed_only = true;
-  for (const auto& id : was)
-    if (!now.count(id) && std::find(placement->members.begin(), placement->members.end(),
-                                    r->nodes.at(id)) != placement->members.end())
+  for (const auto& id : was) {
+    if (now.count(id)) continue;
+    const auto to = r->nodes.find(id);
+    if (to == r->nodes.end() || std::find(placement->members.begin(), placement->members.end(),
+                                          to->second) != placement->members.end())
       shed_only = false;
+  }
   for (const auto& id : now)
     if (!was.count(id) && !giving.count(id)) shed_only = false;
   if (shed_only) {
     std::size_t back = 0;
-    for (const auto& id : now)
-      if (!was.count(id)) back += giving.erase(id);
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+      const std::string& id = graph->nodes[i].id;
+      if (!now.count(id) || was.count(id)) continue;
+      back += giving.erase(id);
+      board->update(reports[i], [](node_report& r) { r.reason.clear(); });
+    }
     std::string joiner;
     std::size_t given = 0;
     for (const auto& id : was)
       if (!now.count(id)) {
-        joiner = r->nodes.at(id);
+        joiner = r->nodes.find(id)->second;  // there: checked above
         ++given;
       }
     if (back > 0) {

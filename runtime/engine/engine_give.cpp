@@ -41,7 +41,7 @@ constexpr std::int64_t joiner_lag_ms = 2000;
 
 void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   std::unique_lock graph_lock(graph_mu);
-  if (!giving.empty() ||  // one give at a time
+  if (!giving.empty() || !joining.empty() ||  // one give at a time
       !cfg.cluster.active_gives ||
       static_cast<std::int64_t>(placement->members.size()) >= cfg.cluster.members)
     return;
@@ -102,6 +102,8 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   }
   graph_lock.lock();
   placed_at = std::chrono::steady_clock::now();
+  for (const auto& [id, mb] : next.nodes)
+    if (mb == joiner) joining[id] = joiner;
   spdlog::warn(
       "cluster: standby {} joined the placement of engine {}: {} of this process's nodes and {} "
       "of other standbys' go to it; each publishes its own until it does",
@@ -111,23 +113,29 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
 
 void engine::impl::start_giving(placement_record next, const std::string& joiner,
                                 std::uint64_t journal_pos) {
-  gave_at = std::chrono::steady_clock::now();
   nlohmann::json names = nlohmann::json::array(), handed = nlohmann::json::object();
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     const std::string& id = graph->nodes[i].id;
     const auto was = placement->nodes.find(id);
-    if (was == placement->nodes.end() || was->second != instance || next.nodes.at(id) != joiner)
+    const auto now = next.nodes.find(id);
+    if (was == placement->nodes.end() || was->second != instance || now == next.nodes.end() ||
+        std::find(placement->members.begin(), placement->members.end(), now->second) !=
+            placement->members.end())
       continue;
-    giving[id] = joiner;
+    // To a process new to the placement (a placement missed: more than the one joiner).
+    giving[id] = now->second;
     names.push_back(graph->nodes[i].name());
     handed[graph->nodes[i].name()] = next.handed.count(id) ? next.handed.at(id) : 0;
-    board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + joiner; });
+    board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + now->second; });
   }
-  gave = {{"to", joiner},
-          {"nodes", names},
-          {"journal_pos", journal_pos},
-          {"handed", handed},
-          {"stopped", nlohmann::json::object()}};
+  if (!names.empty()) {  // what admin says of the last give of this process's nodes
+    gave_at = std::chrono::steady_clock::now();
+    gave = {{"to", joiner},
+            {"nodes", names},
+            {"journal_pos", journal_pos},
+            {"handed", handed},
+            {"stopped", nlohmann::json::object()}};
+  }
   placement = std::move(next);
 }
 

@@ -488,8 +488,12 @@ void engine::impl::offer_placed_uploads() {
     if (!member) return;
     listed = member->listed_published();
   }
+  // Nodes it gave a standby since (its member record lists them no more) are that one's now:
+  // its own heir does not publish them, so they are not waited for.
+  const auto own = own_ids();
   auto covered = [&](const placed_upload& up) {
     for (const auto& [id, seq] : up.seqs) {
+      if (!own.count(id)) continue;
       const auto w = listed.find(id);
       if (seq > 0 && (w == listed.end() || w->second < seq)) return false;
     }

@@ -146,6 +146,9 @@ struct engine::impl {
   // the joiner does (giving), says so in `gave`, and places by `next` from now on.
   void start_giving(placement_record next, const std::string& joiner, std::uint64_t journal_pos);
   std::map<std::string, std::string> giving;  // NodeID → the standby, until it publishes it
+  // The active process, under graph_mu: NodeID → the standby it placed it on joining, until
+  // that one says it published it (one give at a time).
+  std::map<std::string, std::string> joining;
   bool promoted_in_place = false;  // under graph_mu: an outside standby taking the engine over
   std::chrono::steady_clock::time_point gave_at;
   void follow_joining();  // an outside standby, every half second

@@ -27,6 +27,7 @@
 
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/engine/engine_impl.hpp"
+#include "runtime/engine/failpoints.hpp"
 
 namespace shoal {
 
@@ -171,6 +172,10 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
 }
 
 void engine::impl::follow_joining() {
+  try {
+    if (failpoint_flag("join_stall")) return;
+  } catch (const std::invalid_argument&) {  // a bad SHOAL_FAILPOINTS fails every node already
+  }
   const auto r = read_placement();
   if (!r || std::find(r->members.begin(), r->members.end(), instance) == r->members.end()) return;
   std::lock_guard graph_lock(graph_mu);

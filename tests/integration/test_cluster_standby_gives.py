@@ -8,8 +8,12 @@ places some nodes on it, and they come from b, the costliest process. Checked:
     `placement.gave` on b says after which seq it stopped publishing each, once c said it
     published it;
   - b publishes none of them for the last 150 scans, c publishes them to the end;
+  - c killed: its nodes go back to b, which restarts to take them (it had cut them);
+  - c started again stuck (failpoint join_stall: it never restarts placed): b gives it nodes again
+    and goes on publishing them; c killed: b has them back without a restart;
   - a subscriber of every endpoint sees each node with no gap to the last seq a single-process
     replay of a's journal has, and no seq twice with different bytes."""
+import os
 import subprocess
 import time
 
@@ -79,12 +83,56 @@ wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a i
 # b still computes what it gave: c has published the last of it.
 wait_for(lambda: all(outputs.last_from("c", n) >= last_seq(data["b"], n) > stopped[n] for n in from_b), timeout=30,
          what=f"c publishing b's nodes to the end: {[(n, outputs.last_from('c', n)) for n in from_b]}")
-time.sleep(0.3)  # the last messages in flight to the subscriber
-stop_receiving()
-single = check_received(outputs, data["a"], wd, scans.sent, NAMES, from_b)
 for n in from_b:
     last_b, last = outputs.last_from("b", n), outputs.last_from("c", n)
     check(stopped[n] <= last_b < last - 100, f"b published {n} to {last_b}, c said {stopped[n]}, c's last is {last}")
+
+
+def all_on_b():
+    p = cluster_state(data["b"]).get("placement", {})
+    return (p.get("nodes") == cluster_state(data["a"]).get("placement", {}).get("nodes") and
+            all(p["nodes"].get(n) == instance["b"] for n in b_nodes))
+
+
+# c killed again: b had cut the nodes it gave, so it restarts to take them (from c's checkpoint).
+kill_and_feed_until(procs, ["c"], scans, all_on_b, lambda: f"b did not take c's nodes again: {cluster_state(data['b'])}",
+                    logs["b"], timeout=60)
+check(open(logs["b"]).read().count("restarting on data dir") == 2, "b took back what it had cut without a restart")
+for _ in range(4):
+    scans.burst(25)
+
+# c again, stuck (failpoint join_stall): it never restarts placed, so b never cuts what it gives it,
+# and when c dies b has them back without a restart.
+os.environ["SHOAL_FAILPOINTS"] = "join_stall"
+procs["c"] = start(["run", cfgs["c"], "--data", data["c"], "--standby"], stdout=subprocess.DEVNULL,
+                   stderr=open(logs["c"] + ".3", "w"))
+del os.environ["SHOAL_FAILPOINTS"]
+joined = f"go to standby {instance['c']} joining the placement"
+stuck = time.monotonic()
+while open(logs["b"]).read().count(joined) < 2:
+    check(time.monotonic() - stuck < 90, f"b did not give stuck c nodes: {cluster_state(data['a']).get('placement')}")
+    scans.burst(5)
+for _ in range(4):
+    scans.burst(25)
+check("ms" not in b_gave() and not b_gave()["stopped"], f"b cut what it gave stuck c: {b_gave()}")
+# (Should a have given c some of its own too, they go to b when c dies, and b restarts for those.)
+a_gave = [n for n in owned["a"] if cluster_state(data["a"])["placement"]["nodes"][n] == instance["c"]]
+kill_and_feed_until(procs, ["c"], scans, all_on_b, lambda: f"b did not get its nodes back: {cluster_state(data['b'])}",
+                    logs["b"], timeout=60)
+log_b = open(logs["b"]).read()
+check("placed on it again: it goes on publishing them" in log_b and
+      (a_gave or log_b.count("restarting on data dir") == 2),
+      f"b restarted to take back what it had not cut: {log_b[-3000:]}")
+for _ in range(4):
+    scans.burst(25)
+wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
+wait_for(lambda: all(outputs.last_from("b", n) >= last_seq(data["b"], n) for n in b_nodes), timeout=30,
+         what=f"b publishing its nodes to the end: {[(n, outputs.last_from('b', n)) for n in b_nodes]}")
+time.sleep(0.3)  # the last messages in flight to the subscriber
+stop_receiving()
+check_received(outputs, data["a"], wd, scans.sent, NAMES, b_nodes)
 print(f"ok: {scans.sent} scans; c's nodes {owned['c']} went to b; c back: given {from_b} of b's (and "
       f"{sorted(set(on_c) - set(from_b)) or 'none'} of a's) {gave_after:.2f} s after its start, b stopping after "
-      f"{stopped}, {gave['ms']} ms after the placement, without a restart")
+      f"{stopped}, {gave['ms']} ms after the placement, without a restart; c killed: b took them back with a "
+      f"restart (cut); c back stuck, then killed: b had them back without one"
+      f"{f' (a gave c {a_gave} too: b restarted for those)' if a_gave else ''}")

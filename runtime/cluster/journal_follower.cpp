@@ -159,7 +159,11 @@ void journal_follower::run() {
       }
     };
     while (!stopping_) {
-      if (auto m = next(50)) take(std::move(*m));
+      if (auto m = next(50)) {
+        take(std::move(*m));
+      } else if (hooks_.idle) {
+        hooks_.idle();
+      }
       if (std::chrono::steady_clock::now() < next_try) continue;
       next_try = std::chrono::steady_clock::now() + period;
       try {

@@ -34,6 +34,9 @@ class journal_follower {
     std::function<void(std::uint64_t seq, std::string&& bytes)> record;
     // Called on the follower's thread once the stream's end is read with the lease taken.
     std::function<void(std::unique_ptr<engine_lease>)> promoted;
+    // Called on the follower's thread when no record came for 50 ms (every record before went
+    // through `record`); may be empty.
+    std::function<void()> idle;
     // False on a standby that computes only some nodes (docs/cluster.md, "Placement"): it could
     // not go on as the whole engine, so it never tries for the lease.
     bool contend = true;

@@ -587,7 +587,9 @@ member_published engine::impl::own_last_seqs(const std::vector<node_report>& rep
   member_published now;
   const auto own = own_ids();
   for (const auto& r : reports)
-    if (own.count(r.id) && r.last_seq > 0) now[r.id] = r.last_seq;
+    // Its outputs made, restored ones included: a node restored from a checkpoint (this one's, or
+    // one brought forward and published after its handed seq) reports before its next output.
+    if (own.count(r.id) && r.outputs > 0) now[r.id] = r.outputs;
   return now;
 }
 
@@ -929,6 +931,15 @@ void engine::impl::follow_journal() {
     flow->wait_idle();
     write_checkpoint(seq);
     checkpointed_ts = e->ts;
+  };
+  // A share that just changed is checkpointed at once also when no record comes (a market
+  // closed): its heir would find only a checkpoint of the share before, which it refuses.
+  h.idle = [this] {
+    if (!checkpoint_soon || opt.checkpoint_every <= 0 || min_interval <= 0) return;
+    std::lock_guard graph_lock(graph_mu);
+    if (any_paused) return;
+    flow->wait_idle();
+    write_checkpoint(writer->last_journal_seq());  // every record appended went through the graph
   };
   h.promoted = [this](std::unique_ptr<engine_lease> l) {
     bool in_place = false;

@@ -132,8 +132,8 @@ for node in owned["a"] + owned[heir]:
     check(after["nodes"][node] == first["nodes"][node], f"{node} moved though its process lives: {after}")
 check(all(after["costs"].get(node, -1) >= 0 for node in NAMES),
       f"the placement after the loss records what every node was measured to cost: {after}")
-for _ in range(10):
-    burst(25)
+# The heir restarts with the feed quiet (a market closed): it puts a checkpoint of its new share
+# in the cluster all the same, for its own heir (none of the share before would do).
 wait_for(lambda: "restarting on data dir" in open(logs[heir]).read(), timeout=10,
          what=f"{heir} restarting to take the nodes of {victim}")
 wait_for(lambda: cluster_state(data[heir]).get("placement", {}).get("nodes") == after["nodes"], timeout=60,
@@ -150,6 +150,11 @@ check(re.search(rf"the {len(owned[victim])} node\(s\) handed to this process sta
 # not skipped (the states checked at the heir's own checkpoint would differ otherwise).
 bringing = heir_log[heir_log.index("restarting on data dir"):heir_log.index("to this process start from")]
 check("restarted fresh" in bringing, f"{heir} brought the checkpoint forward past no restart: {bringing[-2000:]}")
+wait_for(lambda: cluster_state(data[heir]).get("checkpoint", {}).get("uploads", 0) >= 1, timeout=30,
+         what=f"{heir}'s checkpoint of its new share in the cluster, the feed quiet: "
+              f"{cluster_state(data[heir]).get('checkpoint')}")
+for _ in range(10):
+    burst(25)
 for _ in range(4):
     burst(25)
 # Once live, it makes the outputs of the handed nodes it never computed before that checkpoint

@@ -645,16 +645,17 @@ void engine::impl::fence_overwritten() {
 }
 
 void engine::impl::place_lost_nodes() {
-  if (taking) return;  // the placement it wrote is not done yet: the next listing then
   std::vector<cluster_member> live;
   {
     std::lock_guard lock(member_mu);
     // Only a listing begun after the placement was written knows every member it names; each
-    // listing is acted on once (a write that failed is tried again with the next one).
+    // listing is acted on once (a write that failed is tried again with the next one). While a
+    // take runs, the placement it wrote is not done yet: the listing after it then (the cuts
+    // below go on meanwhile).
     if (!member) return;
     const auto read_at = member->members_read_at();
     if (read_at <= placed_at || read_at == listing_acted_on) return;
-    listing_acted_on = read_at;
+    if (!taking) listing_acted_on = read_at;
     live = member->members();
   }
   {
@@ -667,7 +668,7 @@ void engine::impl::place_lost_nodes() {
       const auto mb = std::find_if(live.begin(), live.end(), [&](const cluster_member& m) {
         return m.instance == it->second;
       });
-      bool done = mb == live.end();
+      bool done = mb == live.end() || std::chrono::steady_clock::now() - joined_at > give_limit;
       if (!done) {
         const auto s = mb->published.find(it->first);
         done = s != mb->published.end() && s->second > 0;
@@ -675,6 +676,7 @@ void engine::impl::place_lost_nodes() {
       it = done ? joining.erase(it) : std::next(it);
     }
   }
+  if (taking) return;
   std::set<std::string> alive;
   // This process takes only what no standby can (it takes them while it runs, engine_take.cpp),
   // and one that stopped (away) none: it may come back for its own, or be gone for good. This one
@@ -727,6 +729,23 @@ void engine::impl::place_lost_nodes() {
       next = place_after_loss(nodes, *placement, lost, last_published, closed);
     }
     next.costs = std::move(costs);
+    // A node a lost standby joining was given and never said it published goes back to the
+    // process that gave it, if that one lives: it still publishes it (it cut nothing).
+    for (auto& [id, mb] : next.nodes) {
+      const auto was = placement->nodes.find(id);
+      const auto from = placement->handed_from.find(id);
+      if (was == placement->nodes.end() || from == placement->handed_from.end() ||
+          std::find(lost.begin(), lost.end(), was->second) == lost.end() ||
+          !alive.count(from->second) ||
+          std::find(next.members.begin(), next.members.end(), from->second) == next.members.end())
+        continue;
+      if (const auto said = last_published.find(was->second);
+          said != last_published.end() && said->second.count(id) && said->second.at(id) > 0)
+        continue;
+      mb = from->second;
+      next.handed[id] = placement->handed.count(id) ? placement->handed.at(id) : 0;
+      next.handed_from[id] = from->second;
+    }
   } catch (const std::runtime_error& e) {
     if (!lost_reported)
       spdlog::error("cluster: placed process(es) {} stopped: {}; their nodes are not published",
@@ -937,7 +956,7 @@ void engine::impl::follow_journal() {
   h.idle = [this] {
     if (!checkpoint_soon || opt.checkpoint_every <= 0 || min_interval <= 0) return;
     std::lock_guard graph_lock(graph_mu);
-    if (any_paused) return;
+    if (any_paused || !caught_up) return;
     flow->wait_idle();
     write_checkpoint(writer->last_journal_seq());  // every record appended went through the graph
   };

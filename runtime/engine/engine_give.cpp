@@ -66,7 +66,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   member_published made;
   const auto own = own_ids();
   for (const auto& r : reports_now)
-    if (own.count(r.id)) made[r.id] = r.last_seq;
+    if (own.count(r.id)) made[r.id] = r.outputs;  // restored ones included, as own_last_seqs
   // publish_after_commit: what it made may wait for the cluster's acks, unsent. Nothing is handed
   // on (the standby's heir publishes them from their first seq until the standby reports), as
   // at a takeover for an active process's reports.
@@ -105,6 +105,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   placed_at = std::chrono::steady_clock::now();
   for (const auto& [id, mb] : next.nodes)
     if (mb == joiner) joining[id] = joiner;
+  joined_at = placed_at;
   spdlog::warn(
       "cluster: standby {} joined the placement of engine {}: {} of this process's nodes and {} "
       "of other standbys' go to it; each publishes its own until it does",
@@ -130,6 +131,7 @@ void engine::impl::start_giving(placement_record next, const std::string& joiner
     board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + now->second; });
   }
   if (!names.empty()) {  // what admin says of the last give of this process's nodes
+    checkpoint_soon = true;  // one that lists them unpublished here: a restart must not resume them
     gave_at = std::chrono::steady_clock::now();
     gave = {{"to", joiner},
             {"nodes", names},

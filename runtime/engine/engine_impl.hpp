@@ -149,6 +149,9 @@ struct engine::impl {
   // The active process, under graph_mu: NodeID → the standby it placed it on joining, until
   // that one says it published it (one give at a time).
   std::map<std::string, std::string> joining;
+  // A node that never fires is never said published: a give ends after this all the same.
+  static constexpr std::chrono::seconds give_limit{60};
+  std::chrono::steady_clock::time_point joined_at;
   bool promoted_in_place = false;  // under graph_mu: an outside standby taking the engine over
   std::chrono::steady_clock::time_point gave_at;
   void follow_joining();  // an outside standby, every half second

@@ -534,7 +534,7 @@ void engine::impl::write_placement_now(const placement_record& r, bool patient) 
 
 // Every half second, placed: says what this process had published half a second before (sent
 // by now, whatever it dies of); the active process moves the nodes of a process whose heartbeat
-// expired, a standby restarts when its share changed.
+// expired, a standby restarts when its share changed (but for gives, follow_placement).
 void engine::impl::keep_placement() {
   if (outside() && !restart && ticks % 25 == 0) follow_joining();
   if (!placement || !placements || restart) return;
@@ -663,16 +663,19 @@ void engine::impl::place_lost_nodes() {
     std::lock_guard graph_lock(graph_mu);
     if (!giving.empty()) stop_publishing_given(live);
     // A give (of its nodes or the standbys') is over once the joiner said it published every
-    // node moved to it, or is gone.
+    // node moved to it, or is gone, or after give_limit.
     for (auto it = joining.begin(); it != joining.end();) {
       const auto mb = std::find_if(live.begin(), live.end(), [&](const cluster_member& m) {
         return m.instance == it->second;
       });
-      bool done = mb == live.end() || std::chrono::steady_clock::now() - joined_at > give_limit;
-      if (!done) {
+      bool said = false;
+      if (mb != live.end()) {
         const auto s = mb->published.find(it->first);
-        done = s != mb->published.end() && s->second > 0;
+        said = s != mb->published.end() && s->second > 0;
       }
+      if (said) given_from.erase(it->first);  // its giver cuts it: it is the joiner's
+      const bool done =
+          said || mb == live.end() || std::chrono::steady_clock::now() - joined_at > give_limit;
       it = done ? joining.erase(it) : std::next(it);
     }
   }
@@ -733,8 +736,8 @@ void engine::impl::place_lost_nodes() {
     // process that gave it, if that one lives: it still publishes it (it cut nothing).
     for (auto& [id, mb] : next.nodes) {
       const auto was = placement->nodes.find(id);
-      const auto from = placement->handed_from.find(id);
-      if (was == placement->nodes.end() || from == placement->handed_from.end() ||
+      const auto from = given_from.find(id);
+      if (was == placement->nodes.end() || from == given_from.end() ||
           std::find(lost.begin(), lost.end(), was->second) == lost.end() ||
           !alive.count(from->second) ||
           std::find(next.members.begin(), next.members.end(), from->second) == next.members.end())
@@ -791,15 +794,23 @@ void engine::impl::place_lost_nodes() {
     spdlog::warn("cluster: placed process {} stopped heartbeating: {} of its nodes go to {}",
                  lost.front(), n, to);
   for (const auto& mb : lost) last_published.erase(mb);
+  for (auto it = given_from.begin(); it != given_from.end();) {  // moved on from the joiner
+    const auto was = placement->nodes.find(it->first);
+    const bool moved = was == placement->nodes.end() ||
+                       std::find(lost.begin(), lost.end(), was->second) != lost.end();
+    it = moved ? given_from.erase(it) : std::next(it);
+  }
   // Nodes this one gave a standby that died before publishing them: this one still publishes
   // them. Back here, there is nothing to take; gone to another standby, this one publishes them
   // until that one does.
   std::set<std::string> back;
+  std::string back_from;  // the joiner they were given to
   for (auto it = giving.begin(); it != giving.end();) {
     if (std::find(lost.begin(), lost.end(), it->second) == lost.end()) {
       ++it;
     } else if (const std::string& to = next.nodes.at(it->first); to == instance) {
       back.insert(it->first);
+      back_from = it->second;
       it = giving.erase(it);
     } else {
       it->second = to;
@@ -810,7 +821,7 @@ void engine::impl::place_lost_nodes() {
     spdlog::warn(
         "cluster: {} node(s) this process gave standby {}, which died before publishing them, "
         "are placed on it again: it goes on publishing them",
-        back.size(), lost.front());
+        back.size(), back_from);
     checkpoint_soon = true;  // one that says it publishes them, for its heir
   }
   std::set<std::string> taken;
@@ -858,8 +869,8 @@ void engine::impl::follow_placement() {
   };
   const std::set<std::string> now = mine(r->nodes), was = mine(placement->nodes);
   std::lock_guard graph_lock(graph_mu);
-  // Nodes it gave that went on from the joiner to another process (it died before publishing
-  // them): cut once that one publishes them.
+  // Nodes it gave that went on from the joiner to another process (the joiner died after saying
+  // it published them, before this one cut them): cut once that one publishes them.
   for (auto& [id, to] : giving)
     if (const auto n = r->nodes.find(id); n != r->nodes.end() && n->second != instance)
       to = n->second;

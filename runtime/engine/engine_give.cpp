@@ -34,7 +34,7 @@ namespace shoal {
 namespace {
 
 // A standby this close to the journal's end takes nodes: one still catching up would leave them
-// to the active process for its catch-up and restart.
+// unpublished-by-it for its catch-up and restart (their givers publish them meanwhile).
 constexpr std::uint64_t joiner_records_behind = 1000;
 constexpr std::int64_t joiner_lag_ms = 2000;
 
@@ -42,7 +42,7 @@ constexpr std::int64_t joiner_lag_ms = 2000;
 
 void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   std::unique_lock graph_lock(graph_mu);
-  if (!giving.empty() || !joining.empty() ||  // one give at a time
+  if (!joining.empty() ||  // one give at a time (over at the latest after give_limit)
       !cfg.cluster.active_gives ||
       static_cast<std::int64_t>(placement->members.size()) >= cfg.cluster.members)
     return;
@@ -104,7 +104,10 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   graph_lock.lock();
   placed_at = std::chrono::steady_clock::now();
   for (const auto& [id, mb] : next.nodes)
-    if (mb == joiner) joining[id] = joiner;
+    if (mb == joiner) {
+      joining[id] = joiner;
+      given_from[id] = placement->nodes.at(id);
+    }
   joined_at = placed_at;
   spdlog::warn(
       "cluster: standby {} joined the placement of engine {}: {} of this process's nodes and {} "
@@ -151,7 +154,7 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
       const auto s = mb->published.find(id);
       return s == mb->published.end() ? std::optional<std::uint64_t>{} : s->second;
     }();
-    if (!said || *said == 0) {  // not yet (gone: place_lost_nodes moves the node back)
+    if (!said || *said == 0) {  // not yet (gone: the node moves back, or on)
       ++it;
       continue;
     }

@@ -134,21 +134,27 @@ struct engine::impl {
   void fence_overwritten();
   // A standby joining (docs/cluster.md, "A standby that joins"; engine_give.cpp): while the
   // placement has fewer processes than [cluster] members, the active process gives a standby of
-  // the graph outside it that follows the journal some of its nodes: it writes the placement
-  // naming the standby, and publishes each node until the standby's member record says it
-  // published it, then nothing after that seq (publish_cuts). The standby (`outside`: it
-  // computes and publishes every node) reads the placement and restarts on its data dir to
-  // compute its share, publishing on from where it was. At each member listing, under graph_mu.
+  // the graph outside it that follows the journal some of the placed processes' nodes: it writes
+  // the placement naming the standby; each giver publishes its nodes until the standby's member
+  // record says it published them, then nothing after that seq (publish_cuts). The standby
+  // (outside(): it computes and publishes every node) reads the placement and restarts on its
+  // data dir to compute its share, publishing on from where it was. At each member listing,
+  // under graph_mu.
   void give_nodes(const std::vector<cluster_member>& live);
   void stop_publishing_given(const std::vector<cluster_member>& live);
   void cut_given();  // a placed standby's stop_publishing_given, at its half-second beat
   // The placement `next` gives `joiner` some of this process's nodes: it publishes them until
   // the joiner does (giving), says so in `gave`, and places by `next` from now on.
   void start_giving(placement_record next, const std::string& joiner, std::uint64_t journal_pos);
-  std::map<std::string, std::string> giving;  // NodeID → the standby, until it publishes it
+  // NodeID → the process publishing it next (the standby it was given to, or the one it moved on
+  // to), until that one says it published it.
+  std::map<std::string, std::string> giving;
   // The active process, under graph_mu: NodeID → the standby it placed it on joining, until
-  // that one says it published it (one give at a time).
+  // that one says it published it, is gone, or give_limit passed (one give at a time).
   std::map<std::string, std::string> joining;
+  // The active process: NodeID → the process that gave it to a standby joining, until that
+  // standby says it published it (it goes back there should the standby die first).
+  std::map<std::string, std::string> given_from;
   // A node that never fires is never said published: a give ends after this all the same.
   static constexpr std::chrono::seconds give_limit{60};
   std::chrono::steady_clock::time_point joined_at;
@@ -295,7 +301,7 @@ struct engine::impl {
     std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
   } progress;
   bool any_paused = false;
-  bool caught_up = false;  // the restored state has seen the whole journal
+  std::atomic<bool> caught_up{false};  // the restored state has seen the whole journal
   // Guards cfg, graph, node_actors and reports: admin commands (which may re-plan), periodic
   // checkpoints and stop take it, so none sees a graph half-changed.
   mutable std::recursive_mutex graph_mu;

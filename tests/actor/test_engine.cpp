@@ -100,7 +100,8 @@ inputs = { in = "ret" }
   CHECK_THAT(bomb.reason, Catch::Matchers::Contains("boom: divide by a negative universe"));
   CHECK(bomb.outputs == 5);
   CHECK(report_of(rs, "smooth").state == node_state::running);
-  CHECK(report_of(rs, "ret").outputs > bomb.outputs + 20);
+  // Upstream of smooth, which went on 20 outputs past the failure (ret may be exactly there).
+  CHECK(report_of(rs, "ret").outputs >= at_failure + 20);
 }
 
 TEST_CASE("two strategies sharing 3 of 5 nodes run 7 node actors", "[engine]") {

@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLUSTER = os.path.join(SOURCE, "scripts", "cluster")
@@ -37,7 +38,25 @@ def cluster_up(nats_dir):
 
 
 def cluster_down(nats_dir):
+    """Stops the servers under NATS_DIR and waits until they have exited, so their files can be
+    copied whole."""
+    pids = []
+    for n in sorted(os.listdir(nats_dir)) if os.path.isdir(nats_dir) else []:
+        try:
+            pids.append(int(open(os.path.join(nats_dir, n, "pid")).read()))
+        except (OSError, ValueError):
+            pass
     subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True)
+    deadline = time.monotonic() + 30
+    while any(running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def running(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def blue_cluster_config(path, cluster, pace="2ms"):

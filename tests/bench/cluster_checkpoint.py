@@ -1,8 +1,11 @@
 """Checkpoints in the cluster on this machine (scripts/bench, docs/cluster.md): scenarios/blue
 (48 assets with order books, a scan every 2 ms) runs with [cluster] on a local 3-server
 JetStream cluster for SECONDS, putting its checkpoints into the cluster, and is killed with
-kill -9. Its config is then started on an empty data dir twice: with `checkpoints = false` (the
-new host computes the whole journal) and with checkpoints (it restores the cluster's latest).
+kill -9. Its config is then started on an empty data dir twice, each time on its own copy of the
+servers' files as the kill left them (a started engine journals its sources' records as it
+catches up, so the second start would otherwise take a longer journal than the first): with
+`checkpoints = false` (the new host computes the whole journal) and with checkpoints (it restores
+the cluster's latest).
 
 Prints, as `name value` lines:
   cluster_checkpoint_bytes          the last checkpoint the engine put in the cluster
@@ -57,10 +60,11 @@ def take_over(cfg, data):
 
 work = tempfile.mkdtemp(prefix="shoal-checkpoint-bench-")
 nats = os.path.join(work, "nats")
+nats_copy = os.path.join(work, "nats-copy")
 try:
     servers = cluster_up(nats)
     with_cp = blue_config(os.path.join(work, "blue.toml"), servers, True)
-    without = blue_config(os.path.join(work, "blue-full.toml"), servers, False)
+    without = os.path.join(work, "blue-full.toml")
     lost = os.path.join(work, "lost")
     eng = subprocess.Popen([SHOAL, "run", with_cp, "--data", lost, "--checkpoint-every", "300"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -74,17 +78,30 @@ try:
     print(f"cluster_checkpoint_bytes {cp.get('bytes', 0)}  ({cp.get('uploads', 0)} written in {SECONDS:.0f} s)")
     print(f"cluster_checkpoint_write_ms {cp.get('last_ms', 0)}")
 
-    # Without checkpoints first: it writes none, so the second start finds the killed engine's.
-    full, log = take_over(without, os.path.join(work, "full"))
-    fast, log2 = take_over(with_cp, os.path.join(work, "fast"))
-    m = re.search(r"took records 1\.\.(\d+) of engine bench-ckpt from stream \S+ in (\d+) ms", log2)
-    if full is None or fast is None or m is None or "restored engine bench-ckpt's checkpoint" not in log2:
+    cluster_down(nats)
+    shutil.copytree(nats, nats_copy)
+
+    def took_records(log):
+        m = re.search(r"took records 1\.\.(\d+) of engine bench-ckpt from stream \S+ in (\d+) ms", log)
+        return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+    # The servers come back on the first free ports; the configs are written again for them.
+    servers = cluster_up(nats)
+    full, log = take_over(blue_config(without, servers, False), os.path.join(work, "full"))
+    cluster_down(nats)
+    servers = cluster_up(nats_copy)
+    fast, log2 = take_over(blue_config(with_cp, servers, True), os.path.join(work, "fast"))
+    (n_full, _), (n_fast, ms) = took_records(log), took_records(log2)
+    if full is None or fast is None or n_fast is None or "restored engine bench-ckpt's checkpoint" not in log2:
         sys.exit(f"cluster_checkpoint.py: a takeover did not go live as expected:\n{log[-2000:]}\n{log2[-2000:]}")
-    print(f"cluster_takeover_records {m.group(1)}")
-    print(f"cluster_takeover_journal_s {int(m.group(2)) / 1e3:.2f}  (taking the journal from the stream, in both)")
+    if n_full != n_fast:
+        sys.exit(f"cluster_checkpoint.py: the two starts took unequal journals ({n_full} and {n_fast} records)")
+    print(f"cluster_takeover_records {n_fast}")
+    print(f"cluster_takeover_journal_s {ms / 1e3:.2f}  (taking the journal from the stream, in both)")
     print(f"cluster_takeover_full_s {full:.2f}  (checkpoints = false: the whole journal computed)")
     print(f"cluster_takeover_checkpoint_s {fast:.2f}  (from the cluster's checkpoint)")
     print(f"cluster_takeover_speedup {full / fast:.2f}")
 finally:
     cluster_down(nats)
+    cluster_down(nats_copy)
     shutil.rmtree(work, ignore_errors=True)

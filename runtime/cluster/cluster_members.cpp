@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cctype>
 #include <cstdio>
@@ -251,6 +252,16 @@ std::map<std::string, std::uint64_t> member_heartbeat::listed_published() const 
   std::lock_guard lock(mu_);
   return written_published_.size() == 3 ? written_published_.front()
                                         : std::map<std::string, std::uint64_t>{};
+}
+
+std::optional<std::uint64_t> said_published(const std::vector<cluster_member>& live,
+                                            const std::string& member, const std::string& id) {
+  const auto mb = std::find_if(live.begin(), live.end(),
+                               [&](const cluster_member& m) { return m.instance == member; });
+  if (mb == live.end()) return std::nullopt;
+  const auto s = mb->published.find(id);
+  if (s == mb->published.end() || s->second == 0) return std::nullopt;
+  return s->second;
 }
 
 std::optional<cluster_member> decode_member(const std::string& value) {

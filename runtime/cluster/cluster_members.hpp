@@ -125,6 +125,11 @@ class member_heartbeat {
   void renew();
 };
 
+// The seq MEMBER said it published of node ID in the listing LIVE: nullopt while it said none
+// (0 is none: it made no output yet), or is not listed.
+std::optional<std::uint64_t> said_published(const std::vector<cluster_member>& live,
+                                            const std::string& member, const std::string& id);
+
 // A member record as its key holds it; nullopt for bytes that are not one.
 std::optional<cluster_member> decode_member(const std::string& value);
 

@@ -664,18 +664,13 @@ void engine::impl::place_lost_nodes() {
     if (!giving.empty()) stop_publishing_given(live);
     // A give (of its nodes or the standbys') is over once the joiner said it published every
     // node moved to it, or is gone, or after give_limit.
+    const bool gone = std::none_of(live.begin(), live.end(), [&](const cluster_member& m) {
+      return m.instance == joining_to;
+    });
     for (auto it = joining.begin(); it != joining.end();) {
-      const auto mb = std::find_if(live.begin(), live.end(), [&](const cluster_member& m) {
-        return m.instance == it->second;
-      });
-      bool said = false;
-      if (mb != live.end()) {
-        const auto s = mb->published.find(it->first);
-        said = s != mb->published.end() && s->second > 0;
-      }
-      if (said) given_from.erase(it->first);  // its giver cuts it: it is the joiner's
-      const bool done =
-          said || mb == live.end() || std::chrono::steady_clock::now() - joined_at > give_limit;
+      const bool said = said_published(live, joining_to, *it).has_value();
+      if (said) given_from.erase(*it);  // its giver cuts it: it is the joiner's
+      const bool done = said || gone || std::chrono::steady_clock::now() - joined_at > give_limit;
       it = done ? joining.erase(it) : std::next(it);
     }
   }

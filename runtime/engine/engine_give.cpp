@@ -47,18 +47,18 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
       static_cast<std::int64_t>(placement->members.size()) >= cfg.cluster.members)
     return;
   const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
-  std::string joiner;
+  std::string to;  // the standby joining
   for (const auto& mb : live) {
     const bool placed = std::find(placement->members.begin(), placement->members.end(),
                                   mb.instance) != placement->members.end();
     // `journal` is 0 until it follows the stream (a rebuild from its own journal comes first).
     if (!placed && mb.role == "standby" && mb.graph == graph->graph_hash && mb.journal > 0 &&
         mb.journal + joiner_records_behind >= committed && mb.lag_ms <= joiner_lag_ms) {
-      joiner = mb.instance;
+      to = mb.instance;
       break;
     }
   }
-  if (joiner.empty()) return;
+  if (to.empty()) return;
   const auto reports_now = board->snapshot();
   node_costs costs = placement_costs(reports_now);
   // What it made of each: published, or about to be (it goes on publishing them until the
@@ -74,16 +74,17 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   // The standbys' nodes with what they last said they published.
   std::map<std::string, member_published> said = last_published;
   said[instance] = std::move(made);
-  placement_record next = place_joining(placement_nodes(*graph, costs), *placement, joiner, said);
+  placement_record next = place_joining(placement_nodes(*graph, costs), *placement, to, said);
   next.costs = std::move(costs);
-  std::set<std::string> given;  // this process's; a standby giving some cuts them itself
-  std::size_t moving = 0;
+  std::map<std::string, std::string> moving;  // node → its giver (a standby cuts its own itself)
+  std::size_t given = 0;                      // this process's
   for (const auto& [id, mb] : next.nodes) {
-    if (mb != joiner) continue;
-    ++moving;
-    if (placement->nodes.at(id) == instance) given.insert(id);
+    if (mb != to) continue;
+    const std::string& from = placement->nodes.at(id);
+    moving[id] = from;
+    given += from == instance ? 1 : 0;
   }
-  if (moving == 0) return;
+  if (moving.empty()) return;
   // The write outside graph_mu (admin `cluster` answers meanwhile): only this thread, the
   // runner's, writes the placement.
   bool written = false;
@@ -94,7 +95,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     spdlog::warn(
         "cluster: writing the placement that gives standby {} nodes: {} (again at the next "
         "listing)",
-        joiner, e.what());
+        to, e.what());
     return;
   }
   if (!written) {
@@ -103,17 +104,17 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   }
   graph_lock.lock();
   placed_at = std::chrono::steady_clock::now();
-  for (const auto& [id, mb] : next.nodes)
-    if (mb == joiner) {
-      joining[id] = joiner;
-      given_from[id] = placement->nodes.at(id);
-    }
+  for (const auto& [id, from] : moving) {
+    joining.insert(id);
+    given_from[id] = from;
+  }
+  joining_to = to;
   joined_at = placed_at;
   spdlog::warn(
       "cluster: standby {} joined the placement of engine {}: {} of this process's nodes and {} "
       "of other standbys' go to it; each publishes its own until it does",
-      joiner, cfg.cluster.engine_id, given.size(), moving - given.size());
-  start_giving(std::move(next), joiner, committed);
+      to, cfg.cluster.engine_id, given, moving.size() - given);
+  start_giving(std::move(next), to, committed);
 }
 
 void engine::impl::start_giving(placement_record next, const std::string& joiner,
@@ -148,13 +149,8 @@ void engine::impl::start_giving(placement_record next, const std::string& joiner
 void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live) {
   for (auto it = giving.begin(); it != giving.end();) {
     const auto& [id, joiner] = *it;
-    const auto mb = std::find_if(live.begin(), live.end(),
-                                 [&](const cluster_member& m) { return m.instance == joiner; });
-    const auto said = mb == live.end() ? std::optional<std::uint64_t>{} : [&] {
-      const auto s = mb->published.find(id);
-      return s == mb->published.end() ? std::optional<std::uint64_t>{} : s->second;
-    }();
-    if (!said || *said == 0) {  // not yet (gone: the node moves back, or on)
+    const auto said = said_published(live, joiner, id);
+    if (!said) {  // not yet (gone: the node moves back, or on)
       ++it;
       continue;
     }

@@ -149,9 +149,10 @@ struct engine::impl {
   // NodeID → the process publishing it next (the standby it was given to, or the one it moved on
   // to), until that one says it published it.
   std::map<std::string, std::string> giving;
-  // The active process, under graph_mu: NodeID → the standby it placed it on joining, until
-  // that one says it published it, is gone, or give_limit passed (one give at a time).
-  std::map<std::string, std::string> joining;
+  // The active process, under graph_mu: the nodes it placed on the standby joining (`joining_to`),
+  // each until that one says it published it, is gone, or give_limit passed (one give at a time).
+  std::set<std::string> joining;
+  std::string joining_to;
   // The active process: NodeID → the process that gave it to a standby joining, until that
   // standby says it published it (it goes back there should the standby die first).
   std::map<std::string, std::string> given_from;

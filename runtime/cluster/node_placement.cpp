@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -10,27 +9,55 @@ namespace shoal {
 
 namespace {
 
-// Marks node i and everything upstream of it.
-void mark_upstream(const std::vector<placement_node>& nodes, std::size_t i, std::vector<bool>& m) {
-  if (m[i]) return;
-  m[i] = true;
-  for (std::size_t u : nodes[i].upstream) mark_upstream(nodes, u, m);
+// What computing node k costs on its own (a stream: nothing, every process has it).
+double own_cost(const placement_node& n) { return n.stream ? 0.0 : n.cost; }
+
+// Walks node i and everything upstream of it, each node once, with a mark reused from walk to
+// walk (O(closure), not O(n), per walk: place_joining walks once per node and member). f(k)
+// says whether to go on upstream of k.
+class upstream_walk {
+ public:
+  explicit upstream_walk(const std::vector<placement_node>& nodes)
+      : nodes_(nodes), stamp_(nodes.size(), 0) {}
+
+  template <class F>
+  void operator()(std::size_t i, F&& f) {
+    ++walk_;
+    todo_.assign(1, i);
+    while (!todo_.empty()) {
+      const std::size_t k = todo_.back();
+      todo_.pop_back();
+      if (stamp_[k] == walk_) continue;
+      stamp_[k] = walk_;
+      if (!f(k)) continue;
+      for (std::size_t u : nodes_[k].upstream) todo_.push_back(u);
+    }
+  }
+
+ private:
+  const std::vector<placement_node>& nodes_;
+  std::vector<std::size_t> stamp_, todo_;
+  std::size_t walk_ = 0;
+};
+
+// Marks node i and everything upstream of it (a marked node's upstream is marked already).
+void mark_upstream(upstream_walk& walk, std::size_t i, std::vector<bool>& m) {
+  walk(i, [&](std::size_t k) {
+    if (m[k]) return false;
+    m[k] = true;
+    return true;
+  });
 }
 
 // What marking node i adds to `m`: the cost of the nodes it marks that were not marked.
-double added_cost(const std::vector<placement_node>& nodes, std::size_t i,
+double added_cost(const std::vector<placement_node>& nodes, upstream_walk& walk, std::size_t i,
                   const std::vector<bool>& m) {
-  std::vector<bool> seen = m;
   double added = 0;
-  std::vector<std::size_t> todo{i};
-  while (!todo.empty()) {
-    const std::size_t j = todo.back();
-    todo.pop_back();
-    if (seen[j]) continue;
-    seen[j] = true;
-    if (!nodes[j].stream) added += nodes[j].cost;
-    for (std::size_t u : nodes[j].upstream) todo.push_back(u);
-  }
+  walk(i, [&](std::size_t k) {
+    if (m[k]) return false;
+    added += own_cost(nodes[k]);
+    return true;
+  });
   return added;
 }
 
@@ -51,9 +78,10 @@ node_placement place_nodes(const std::vector<placement_node>& nodes,
   members.erase(std::unique(members.begin(), members.end()), members.end());
   std::vector<member_load> loads;
   for (const auto& name : members) loads.push_back({name, std::vector<bool>(nodes.size()), 0, 0});
+  upstream_walk walk(nodes);
   auto place = [&](std::size_t i, member_load& m, node_placement& out) {
-    m.cost += added_cost(nodes, i, m.computed);
-    mark_upstream(nodes, i, m.computed);
+    m.cost += added_cost(nodes, walk, i, m.computed);
+    mark_upstream(walk, i, m.computed);
     ++m.owned;
     out[nodes[i].id] = m.name;
   };
@@ -76,7 +104,7 @@ node_placement place_nodes(const std::vector<placement_node>& nodes,
   // Costliest first, counting what each needs upstream; the NodeID breaks ties.
   std::vector<double> closure(nodes.size());
   const std::vector<bool> none(nodes.size());
-  for (std::size_t i : open) closure[i] = added_cost(nodes, i, none);
+  for (std::size_t i : open) closure[i] = added_cost(nodes, walk, i, none);
   std::stable_sort(open.begin(), open.end(), [&](std::size_t a, std::size_t b) {
     if (closure[a] != closure[b]) return closure[a] > closure[b];
     return nodes[a].id < nodes[b].id;
@@ -86,7 +114,7 @@ node_placement place_nodes(const std::vector<placement_node>& nodes,
     double best_cost = 0;
     for (auto& m : loads) {
       if (std::find(closed.begin(), closed.end(), m.name) != closed.end()) continue;
-      const double c = m.cost + added_cost(nodes, i, m.computed);
+      const double c = m.cost + added_cost(nodes, walk, i, m.computed);
       if (!best || c < best_cost || (c == best_cost && m.owned < best->owned)) {
         best = &m;
         best_cost = c;
@@ -132,25 +160,14 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
     if (const auto it = r.nodes.find(nodes[i].id); it != r.nodes.end() && it->second != joiner)
       owned[it->second].push_back(i);
   }
-  // Node i with everything upstream of it, walked with a reused mark (O(closure), not O(n)).
-  std::vector<std::size_t> stamp(nodes.size(), 0), todo;
-  std::size_t walk = 0;
-  auto closure = [&](std::size_t i, const std::function<void(std::size_t)>& f) {
-    ++walk;
-    todo.assign(1, i);
-    while (!todo.empty()) {
-      const std::size_t k = todo.back();
-      todo.pop_back();
-      if (stamp[k] == walk) continue;
-      stamp[k] = walk;
-      f(k);
-      for (std::size_t u : nodes[k].upstream) todo.push_back(u);
-    }
-  };
-  auto cost_of = [&](std::size_t k) { return nodes[k].stream ? 0.0 : nodes[k].cost; };
+  upstream_walk closure(nodes);
   std::vector<double> alone(nodes.size());  // each node's cost with its upstream
   for (const auto& [m, mine] : owned)
-    for (std::size_t i : mine) closure(i, [&](std::size_t k) { alone[i] += cost_of(k); });
+    for (std::size_t i : mine)
+      closure(i, [&](std::size_t k) {
+        alone[i] += own_cost(nodes[k]);
+        return true;
+      });
   // What a member computes: how many of its nodes need each node (0: not computed).
   struct giver {
     std::string name;
@@ -160,9 +177,11 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
   std::vector<giver> givers;
   for (const auto& [m, mine] : owned) {
     giver g{m, std::vector<std::size_t>(nodes.size(), 0), 0};
-    for (std::size_t i : mine) closure(i, [&](std::size_t k) { ++g.refs[k]; });
+    for (std::size_t i : mine) {
+      closure(i, [&](std::size_t k) { return ++g.refs[k] > 0; });
+    }
     for (std::size_t k = 0; k < nodes.size(); ++k)
-      if (g.refs[k] > 0) g.load += cost_of(k);
+      if (g.refs[k] > 0) g.load += own_cost(nodes[k]);
     givers.push_back(std::move(g));
   }
   // The costliest member gives first; the name breaks ties.
@@ -182,8 +201,9 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
       if (keeps <= 1) break;  // every member keeps a node
       double freed = 0, add = 0;
       closure(i, [&](std::size_t k) {
-        if (g.refs[k] == 1) freed += cost_of(k);
-        if (!joined[k]) add += cost_of(k);
+        if (g.refs[k] == 1) freed += own_cost(nodes[k]);
+        if (!joined[k]) add += own_cost(nodes[k]);
+        return true;
       });
       // Only while the joiner stays no costlier than the member giving.
       if (joined_cost + add > g.load - freed) continue;
@@ -191,6 +211,7 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
       closure(i, [&](std::size_t k) {
         --g.refs[k];
         joined[k] = true;
+        return true;
       });
       joined_cost += add;
       g.load -= freed;
@@ -253,11 +274,12 @@ void record_hand_overs(placement_record& next, const placement_record& previous,
 std::vector<bool> computed_by(const std::vector<placement_node>& nodes, const node_placement& p,
                               const std::string& member) {
   std::vector<bool> m(nodes.size());
+  upstream_walk walk(nodes);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i].stream) {
       m[i] = true;
     } else if (auto it = p.find(nodes[i].id); it != p.end() && it->second == member) {
-      mark_upstream(nodes, i, m);
+      mark_upstream(walk, i, m);
     }
   }
   return m;

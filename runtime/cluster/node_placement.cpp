@@ -9,7 +9,7 @@ namespace shoal {
 
 namespace {
 
-// What computing node k costs on its own (a stream: nothing, every process has it).
+// What computing node n costs on its own (a stream: nothing, every process has it).
 double own_cost(const placement_node& n) { return n.stream ? 0.0 : n.cost; }
 
 // Walks node i and everything upstream of it, each node once, with a mark reused from walk to
@@ -178,7 +178,10 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
   for (const auto& [m, mine] : owned) {
     giver g{m, std::vector<std::size_t>(nodes.size(), 0), 0};
     for (std::size_t i : mine) {
-      closure(i, [&](std::size_t k) { return ++g.refs[k] > 0; });
+      closure(i, [&](std::size_t k) {
+        ++g.refs[k];
+        return true;
+      });
     }
     for (std::size_t k = 0; k < nodes.size(); ++k)
       if (g.refs[k] > 0) g.load += own_cost(nodes[k]);

@@ -152,7 +152,7 @@ struct engine::impl {
   // The active process, under graph_mu: the nodes it placed on the standby joining (`joining_to`),
   // each until that one says it published it, is gone, or give_limit passed (one give at a time).
   std::set<std::string> joining;
-  std::string joining_to;
+  std::string joining_to;  // set with `joining`; stale once that is empty, and unread
   // The active process: NodeID → the process that gave it to a standby joining, until that
   // standby says it published it (it goes back there should the standby die first).
   std::map<std::string, std::string> given_from;

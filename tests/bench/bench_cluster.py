@@ -39,7 +39,7 @@ def cluster_up(nats_dir):
 
 def cluster_down(nats_dir):
     """Stops the servers under NATS_DIR and waits until they have exited, so their files can be
-    copied whole."""
+    copied whole: False if one still runs after 30 s."""
     pids = []
     for n in sorted(os.listdir(nats_dir)) if os.path.isdir(nats_dir) else []:
         try:
@@ -48,8 +48,11 @@ def cluster_down(nats_dir):
             pass
     subprocess.run([CLUSTER, "down", "--dir", nats_dir], capture_output=True)
     deadline = time.monotonic() + 30
-    while any(running(p) for p in pids) and time.monotonic() < deadline:
+    while any(running(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
+    return True
 
 
 def running(pid):

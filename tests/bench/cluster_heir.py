@@ -67,6 +67,15 @@ def wait(what, cond, timeout=120):
         time.sleep(0.01)
 
 
+def placed_instance(dir):
+    """The instance name of the process on DIR, once it answers with its placement (a process
+    restarting in place, or slow under load, answers admin with nothing for a moment)."""
+    got = {}
+    wait(f"{dir} answering with its placement",
+         lambda: got.update(admin(dir, "cluster").get("placement", {})) or "instance" in got)
+    return got["instance"]
+
+
 def run(work, servers, engine_id, checkpoints):
     """Returns (seconds from the kill to the heir live, journal records at the kill, the heir's
     admin `cluster`)."""
@@ -94,12 +103,12 @@ def measure(engine_id, checkpoints, procs, data, work, servers):
     wait("the placement", lambda: all("placement" in admin(data[n], "cluster") for n in data))
     time.sleep(SECONDS)
     placement = admin(data["a"], "cluster")["placement"]
-    instance = {n: admin(data[n], "cluster")["placement"]["instance"] for n in standbys}
+    instance = {n: placed_instance(data[n]) for n in standbys}
     owned = {n: [k for k, v in placement["nodes"].items() if v == instance[n]] for n in instance}
     victim = max(instance, key=lambda n: (len(owned[n]), n))
     if ACTIVE:
         victim = "a"
-        instance["a"] = admin(data["a"], "cluster")["placement"]["instance"]
+        instance["a"] = placed_instance(data["a"])
         owned["a"] = [k for k, v in placement["nodes"].items() if v == instance["a"]]
     # A heartbeat that lapsed under load moved nodes (the standby restarted with a larger share):
     # its checkpoint in the cluster could then predate its share, and the heir rightly rebuild.

@@ -103,7 +103,9 @@ for _ in range(4):
     scans.burst(25)
 
 # c again, stuck (failpoint join_stall): it never restarts placed, so b never cuts what it gives it,
-# and when c dies b has them back without a restart.
+# and when c dies b has them back without a restart. a's nodes now (one a gave c before went on
+# to b with c's death, and b may give it again: that one goes back to b).
+a_now = [n for n, v in cluster_state(data["a"])["placement"]["nodes"].items() if v == instance["a"]]
 os.environ["SHOAL_FAILPOINTS"] = "join_stall"
 procs["c"] = start(["run", cfgs["c"], "--data", data["c"], "--standby"], stdout=subprocess.DEVNULL,
                    stderr=open(logs["c"] + ".3", "w"))
@@ -117,7 +119,7 @@ for _ in range(4):
     scans.burst(25)
 check("ms" not in b_gave() and not b_gave()["stopped"], f"b cut what it gave stuck c: {b_gave()}")
 # (a may give c some of its own too: they go back to a when c dies, without a take.)
-a_gave = [n for n in owned["a"] if cluster_state(data["a"])["placement"]["nodes"][n] == instance["c"]]
+a_gave = [n for n in a_now if cluster_state(data["a"])["placement"]["nodes"][n] == instance["c"]]
 kill_and_feed_until(procs, ["c"], scans, all_on_b, lambda: f"b did not get its nodes back: {cluster_state(data['b'])}",
                     logs["b"], timeout=60)
 log_b = open(logs["b"]).read()

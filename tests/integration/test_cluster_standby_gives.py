@@ -92,7 +92,8 @@ for n in from_b:
 def all_on_b():
     p = cluster_state(data["b"]).get("placement", {})
     return (p.get("nodes") == cluster_state(data["a"]).get("placement", {}).get("nodes") and
-            all(p["nodes"].get(n) == instance["b"] for n in b_nodes))
+            all(p["nodes"].get(n) == instance["b"] for n in b_nodes) and
+            instance["c"] not in p["nodes"].values())
 
 
 # c killed again: b had cut the nodes it gave, so it restarts to take them (from c's checkpoint).

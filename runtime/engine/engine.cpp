@@ -561,7 +561,7 @@ void engine::impl::keep_placement() {
 void engine::impl::cut_given() {
   {
     std::lock_guard graph_lock(graph_mu);
-    if (giving.empty()) return;
+    if (giving.empty() && cut_pending.empty()) return;
   }
   std::vector<cluster_member> live;
   {
@@ -571,6 +571,7 @@ void engine::impl::cut_given() {
   }
   std::lock_guard graph_lock(graph_mu);
   if (!giving.empty()) stop_publishing_given(live);
+  shed_cut_nodes();
 }
 
 std::set<std::string> engine::impl::own_ids() const {
@@ -662,6 +663,7 @@ void engine::impl::place_lost_nodes() {
     // What it gave a standby, once that one publishes it: whatever else this listing brings.
     std::lock_guard graph_lock(graph_mu);
     if (!giving.empty()) stop_publishing_given(live);
+    shed_cut_nodes();
     // A give (of its nodes or the standbys') is over once the joiner said it published every
     // node moved to it, or is gone, or after give_limit.
     const bool gone = std::none_of(live.begin(), live.end(), [&](const cluster_member& m) {

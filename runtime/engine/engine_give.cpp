@@ -15,7 +15,8 @@
 //     it had got to.
 //  2. once the standby's member record says it published a node (the seq it had published about
 //     a second before), its giver publishes nothing of it after that seq: the standby publishes
-//     every output after it. The giver keeps computing it (it may be upstream of its own).
+//     every output after it. The giver then stops computing it, unless something it still
+//     publishes reads it (shed_cut_nodes), and with it the upstream copies only given nodes read.
 // So a subscriber of both has every seq, the ones around the restart from both with the same
 // bytes, and a standby that never restarts placed leaves the nodes published by their givers.
 
@@ -159,6 +160,7 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
       c->second->store(*said, std::memory_order_release);
     for (const auto& n : graph->nodes)
       if (n.id == id) gave["stopped"][n.name()] = *said;
+    cut_pending.insert(id);
     it = giving.erase(it);
   }
   if (!giving.empty()) return;
@@ -170,6 +172,67 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
       "cluster: standby {} publishes the {} node(s) this process gave it ({} ms after the "
       "placement): this one publishes none of them after the seq it said",
       gave.value("to", ""), gave["stopped"].size(), ms);
+}
+
+void engine::impl::shed_cut_nodes() {
+  std::lock_guard graph_lock(graph_mu);
+  if (cut_pending.empty() || !placement || computed.empty() || !sys) return;
+  if (taking || any_paused) return;  // again at the next listing
+  const plan& g = *graph;
+  // What it must go on computing: its share under the placement, and what it still publishes
+  // until the joiner says it does (uncut), each with its upstreams.
+  const std::vector<bool> share = computed_by(placement_nodes(g), placement->nodes, instance);
+  std::vector<bool> uncut(g.nodes.size()), cut(g.nodes.size());
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    uncut[i] = giving.count(g.nodes[i].id) != 0;
+    cut[i] = cut_pending.count(g.nodes[i].id) != 0;
+  }
+  uncut = with_upstreams(g, std::move(uncut));
+  cut = with_upstreams(g, std::move(cut));
+  cut_pending.clear();
+  std::vector<std::size_t> shed;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    if (cut[i] && computes(i) && !share[i] && !uncut[i] && !g.nodes[i].is_stream())
+      shed.push_back(i);
+  if (shed.empty()) return;
+  // Nothing that stays computed reads them (it would be in `share` or `uncut`), so once their
+  // upstreams stop sending to them, nothing reaches them. The renew comes after what was sent
+  // before (one mailbox, in order): every input sent is handled, as flow control counts.
+  caf::scoped_actor self{*sys};
+  auto ask = [&](const caf::actor& to, const caf::message& m) {
+    bool ok = false;
+    self->request(to, std::chrono::seconds(10), m)
+        .receive([&](bool) { ok = true; },
+                 [&](caf::error& e) { spdlog::warn("cluster: {}", sys->render(e)); });
+    return ok;
+  };
+  nlohmann::json names = nlohmann::json::array();
+  for (const std::size_t i : shed) {
+    bool ok = true;
+    for (const auto& in : g.nodes[i].inputs)
+      ok = ask(node_actors[in.upstream],
+               caf::make_message(unsubscribe_atom::value, node_actors[i])) &&
+           ok;
+    if (!ok || !ask(node_actors[i], caf::make_message(renew_atom::value, false, std::string()))) {
+      // It may still be fed: it goes on computing it, unpublished, as before the give.
+      spdlog::warn("cluster: node {} given away is still computed here: it could not be stopped",
+                   g.nodes[i].name());
+      continue;
+    }
+    computed[i] = false;
+    const auto at = placement->nodes.find(g.nodes[i].id);
+    const std::string where = at != placement->nodes.end() ? at->second : "another process";
+    board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + where; });
+    names.push_back(g.nodes[i].name());
+  }
+  if (names.empty()) return;
+  checkpoint_soon = true;  // its share shrank: the next checkpoint lists what it computes now
+  auto& listed = gave["no_longer_computed"];
+  for (const auto& n : names) listed.push_back(n);
+  spdlog::info(
+      "cluster: this process no longer computes {} node(s) it gave away ({}): nothing it "
+      "publishes reads them",
+      names.size(), names.dump());
 }
 
 void engine::impl::follow_joining() {

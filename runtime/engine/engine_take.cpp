@@ -29,15 +29,6 @@ namespace shoal {
 
 namespace {
 
-// `fed` and every node upstream of them (a plan's nodes are in topological order).
-std::vector<bool> with_upstreams(const plan& g, std::vector<bool> fed) {
-  for (std::size_t i = g.nodes.size(); i-- > 0;) {
-    if (!fed[i]) continue;
-    for (const auto& in : g.nodes[i].inputs) fed[in.upstream] = true;
-  }
-  return fed;
-}
-
 std::string joined(const std::set<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;

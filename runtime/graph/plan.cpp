@@ -349,4 +349,12 @@ plan build_plan_in_chain(const config& cfg, const mirror_chain& chain) {
 
 plan build_plan(const config& cfg) { return detail::build_plan_in_chain(cfg, {}); }
 
+std::vector<bool> with_upstreams(const plan& g, std::vector<bool> nodes) {
+  for (std::size_t i = g.nodes.size(); i-- > 0;) {  // topological order: downstream last
+    if (!nodes[i]) continue;
+    for (const auto& in : g.nodes[i].inputs) nodes[in.upstream] = true;
+  }
+  return nodes;
+}
+
 }  // namespace shoal

@@ -56,6 +56,9 @@ struct plan {
 // Throws config_error naming file:line and the offending key.
 plan build_plan(const config& cfg);
 
+// `nodes` (one flag per plan node) and every node upstream of them.
+std::vector<bool> with_upstreams(const plan& g, std::vector<bool> nodes);
+
 // The `shoal plan` table and the Graphviz DOT of the DAG (plan_print.cpp).
 std::string plan_to_text(const plan& p);
 std::string plan_to_dot(const plan& p);

@@ -249,6 +249,19 @@ TWO_CHAINS = nodes_toml(("ret", "log_return", "feed.scan"), ("fast", "ema", "ret
                         ("slow", "ema", "ret", "span = 30"), ("z", "zscore", "ret", "window = 20"),
                         ("z5", "zscore", "ret", "window = 5"), ("zf", "zscore", "fast", "window = 10"))
 TWO_CHAINS_NAMES = ["ret", "fast", "slow", "z", "z5", "zf"]
+TWO_CHAINS_INPUTS = {"ret": [], "fast": ["ret"], "slow": ["ret"], "z": ["ret"], "z5": ["ret"], "zf": ["fast"]}
+
+
+def two_chains_computed(own):
+    """What a placed process publishing OWN (node names of TWO_CHAINS) computes: those and every
+    node upstream of them (the stream left out, as admin `placement.computed` does)."""
+    out, todo = set(), list(own)
+    while todo:
+        n = todo.pop()
+        if n not in out:
+            out.add(n)
+            todo += TWO_CHAINS_INPUTS[n]
+    return out
 
 
 def check_received(outputs, data, wd, sent, names, moved=()):

@@ -14,6 +14,7 @@ them without a restart while the feed goes on. Checked:
     while the feed goes on: a gives it some of its nodes (admin `placement.gave`, the placement
     names b, b's log says it restarts to compute them), publishes them until b's member record
     says b published them (`gave.stopped`: the seq b said), and none after, the feed going on;
+    then a computes only its remaining share and what that reads (`placement.computed`);
     the subscriber has every seq of them to the end of the feed, those after the seq b said from
     b placed, with the same bytes as a's;
   - b killed again once it published them and put a checkpoint of its new share in the cluster
@@ -25,7 +26,7 @@ import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_backfill_and_stop,
                              feed_until_checkpointed, kill_and_feed_until, last_seq, placed_two_chains,
-                             scans_ingested)
+                             scans_ingested, two_chains_computed)
 from harness import check, start, wait_for
 
 TTL_S = 2
@@ -117,14 +118,20 @@ check(sorted(stopped) == gone_to_b and all(stopped[n] > 0 for n in gone_to_b),
       f"a stopped publishing {stopped}, handed on {handed}")
 log_a = open(logs["a"]).read()
 check(f"standby {instance['b']} joined the placement" in log_a, f"a's log: {log_a[-3000:]}")
+a_kept = [n for n, p in placement["nodes"].items() if p == instance["a"]]
+wait_for(lambda: set(cluster_state(data["a"])["placement"]["computed"]) == two_chains_computed(a_kept), timeout=10,
+         what=f"a computing {sorted(two_chains_computed(a_kept))} only: {cluster_state(data['a'])['placement']}")
+a_shed = sorted(given().get("no_longer_computed", []))  # it computed every node, b's taken
+check(a_shed == sorted(set(NAMES) - two_chains_computed(a_kept)), f"a gave {given()}, kept {a_kept}")
 wait_for(lambda: cluster_state(data["b"]).get("placement", {}).get("nodes", {}).get(gone_to_b[0]) == instance["b"],
          timeout=60, what=f"b restarting placed: {open(logs['b'] + '.2').read()[-3000:]}")
 check("restarts on its data dir to compute them" in open(logs["b"] + ".2").read(), "b's log")
 for _ in range(6):
     scans.burst(25)
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-# b follows the stream: it has published the last of its nodes' outputs (a made them too).
-wait_for(lambda: all(b_again.last_from("b", n) >= last_seq(data["a"], n) > handed[n] for n in gone_to_b), timeout=30,
+# b follows the stream: it has published the last of its nodes' outputs.
+wait_for(lambda: scans_ingested(data["b"]) == scans.sent and
+         all(b_again.last_from("b", n) >= last_seq(data["b"], n) > handed[n] for n in gone_to_b), timeout=30,
          what=f"b publishing its nodes to the end: {[(n, handed[n], b_again.last_from('b', n)) for n in gone_to_b]}")
 a_stopped_at = {n: (outputs.last_from("a", n), b_again.last_from("b", n)) for n in gone_to_b}
 wait_for(lambda: cluster_state(data["b"]).get("checkpoint", {}).get("uploads", 0) >= 1, timeout=30,
@@ -159,5 +166,5 @@ print(f"ok: {scans.sent} scans; b's nodes {owned['b']} taken by a {taken_after:.
       f"checkpoint at journal record {restore['journal_pos']}, live from {restore['to']} ({restore['ms']} ms); "
       f"upstream copies on a among them: {copies or 'none'}; b back: given {gone_to_b} {gave_after:.2f} s after "
       f"its start, handed on after {handed}; a stopped publishing them after {stopped}, {gave['ms']} ms after the "
-      f"placement; b killed again: a took its nodes back {took_back_after:.2f} s after, from b's checkpoint at "
+      f"placement, then no longer computing {a_shed or 'none'}; b killed again: a took its nodes back {took_back_after:.2f} s after, from b's checkpoint at "
       f"journal record {back['journal_pos']} ({back['ms']} ms)")

@@ -6,12 +6,13 @@ places some nodes on it, and they come from b, the costliest process. Checked:
   - the placement keeps every node where it was or puts it on c, and c has some of b's;
   - b does not restart for it (it computes what it gives): its log says it gives them, and admin
     `placement.gave` on b says after which seq it stopped publishing each, once c said it
-    published it;
+    published it; b then computes only its remaining share and what that reads (admin
+    `placement.computed`, `gave.no_longer_computed`);
   - b publishes none of them for the last 150 scans, c publishes them to the end;
   - c killed: its nodes go back to b, which restarts to take them (it had cut them);
   - c started again stuck (failpoint join_stall: it never restarts placed): b (and perhaps a) gives
-    it nodes again and goes on publishing them; c killed: each giver has them back without a
-    restart or a take;
+    it nodes again and goes on publishing and computing them; c killed: each giver has them back
+    without a restart or a take;
   - a subscriber of every endpoint sees each node with no gap to the last seq a single-process
     replay of a's journal has, and no seq twice with different bytes."""
 import os
@@ -19,7 +20,7 @@ import subprocess
 import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, check_received, cluster_state, feed_until_checkpointed,
-                             kill_and_feed_until, last_seq, placed_two_chains, scans_ingested)
+                             kill_and_feed_until, last_seq, placed_two_chains, scans_ingested, two_chains_computed)
 from harness import check, start, wait_for
 
 TTL_S = 2
@@ -78,11 +79,21 @@ check(sorted(stopped) == from_b and all(stopped[n] > 0 for n in from_b),
 log_b = open(logs["b"]).read()
 check(log_b.count("restarting on data dir") == 1, f"b restarted for the give: {log_b[-3000:]}")
 check(f"go to standby {instance['c']} joining the placement" in log_b, f"b's log: {log_b[-3000:]}")
+# Once it cut them, b computes what it still publishes and what that reads, nothing more.
+b_kept = [n for n in b_nodes if placement["nodes"][n] == instance["b"]]
+computes_now = two_chains_computed(b_kept)
+shed = sorted(two_chains_computed(b_nodes) - computes_now)
+wait_for(lambda: sorted(cluster_state(data["b"])["placement"]["computed"]) == sorted(computes_now), timeout=10,
+         what=f"b computing {sorted(computes_now)} only: {cluster_state(data['b'])['placement']}")
+check(sorted(b_gave().get("no_longer_computed", [])) == shed, f"b gave {b_gave()}, stopped computing {shed}?")
+if shed:
+    check("no longer computes" in open(logs["b"]).read(), f"b's log: {open(logs['b']).read()[-3000:]}")
 for _ in range(6):
     scans.burst(25)
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-# b still computes what it gave: c has published the last of it.
-wait_for(lambda: all(outputs.last_from("c", n) >= last_seq(data["b"], n) > stopped[n] for n in from_b), timeout=30,
+# c follows the stream: it has published the last of b's nodes' outputs.
+wait_for(lambda: scans_ingested(data["c"]) == scans.sent and
+         all(outputs.last_from("c", n) >= last_seq(data["c"], n) > stopped[n] for n in from_b), timeout=30,
          what=f"c publishing b's nodes to the end: {[(n, outputs.last_from('c', n)) for n in from_b]}")
 for n in from_b:
     last_b, last = outputs.last_from("b", n), outputs.last_from("c", n)
@@ -119,6 +130,8 @@ while open(logs["b"]).read().count(joined) < 2:
 for _ in range(4):
     scans.burst(25)
 check("ms" not in b_gave() and not b_gave()["stopped"], f"b cut what it gave stuck c: {b_gave()}")
+check(set(b_gave()["nodes"]) <= set(cluster_state(data["b"])["placement"]["computed"]),
+      f"b stopped computing what it did not cut: {cluster_state(data['b'])['placement']}")
 # (a may give c some of its own too: they go back to a when c dies, without a take.)
 a_gave = [n for n in a_now if cluster_state(data["a"])["placement"]["nodes"][n] == instance["c"]]
 kill_and_feed_until(procs, ["c"], scans, all_on_b, lambda: f"b did not get its nodes back: {cluster_state(data['b'])}",
@@ -139,6 +152,7 @@ stop_receiving()
 check_received(outputs, data["a"], wd, scans.sent, NAMES, b_nodes)
 print(f"ok: {scans.sent} scans; c's nodes {owned['c']} went to b; c back: given {from_b} of b's (and "
       f"{sorted(set(on_c) - set(from_b)) or 'none'} of a's) {gave_after:.2f} s after its start, b stopping after "
-      f"{stopped}, {gave['ms']} ms after the placement, without a restart; c killed: b took them back with a "
+      f"{stopped}, {gave['ms']} ms after the placement, without a restart, then no longer computing {shed or 'none'}; "
+      f"c killed: b took them back with a "
       f"restart (cut); c back stuck, then killed: b had them back without one"
       f"{f' (nor a, which gave c {a_gave} too)' if a_gave else ''}")

@@ -872,9 +872,9 @@ void engine::impl::follow_placement() {
     if (const auto n = r->nodes.find(id); n != r->nodes.end() && n->second != instance)
       to = n->second;
   if (now == was) return;
-  // Gives and takes back need no restart: it computes every node it gave. It gave nodes to a
-  // standby joining (each placed on a process the last placement did not have), or takes back
-  // those it gave and still publishes (the joiner died before publishing them).
+  // Gives and takes back need no restart: it computes every node it gave and has not cut. It
+  // gave nodes to a standby joining (each placed on a process the last placement did not have),
+  // or takes back those it gave and still publishes (the joiner died before publishing them).
   bool shed_only = true;
   for (const auto& id : was) {
     if (now.count(id)) continue;

@@ -177,7 +177,8 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
 void engine::impl::shed_cut_nodes() {
   std::lock_guard graph_lock(graph_mu);
   if (cut_pending.empty() || !placement || computed.empty() || !sys) return;
-  if (taking || any_paused) return;  // again at the next listing
+  // Again at the next listing; a restart places and spawns anew.
+  if (taking || any_paused || restart) return;
   const plan& g = *graph;
   // What it must go on computing: its share under the placement, and what it still publishes
   // until the joiner says it does (uncut), each with its upstreams.
@@ -197,28 +198,24 @@ void engine::impl::shed_cut_nodes() {
   if (shed.empty()) return;
   // Nothing that stays computed reads them (it would be in `share` or `uncut`), so once their
   // upstreams stop sending to them, nothing reaches them. The renew comes after what was sent
-  // before (one mailbox, in order): every input sent is handled, as flow control counts.
+  // before (one mailbox, in order): every input sent is handled, as flow control counts. No
+  // deadline, as for a checkpoint: no actor waits on graph_mu. An actor that answers with an
+  // error (gone) is noted, and the node counts as not computed all the same: nothing kept reads
+  // it, and should it come back here, a take or a restart starts it anew.
   caf::scoped_actor self{*sys};
-  auto ask = [&](const caf::actor& to, const caf::message& m) {
-    bool ok = false;
-    self->request(to, std::chrono::seconds(10), m)
-        .receive([&](bool) { ok = true; },
-                 [&](caf::error& e) { spdlog::warn("cluster: {}", sys->render(e)); });
-    return ok;
+  auto ask = [&](const caf::actor& to, const caf::message& m, std::size_t i) {
+    self->request(to, caf::infinite, m)
+        .receive([](bool) {},
+                 [&](caf::error& e) {
+                   spdlog::warn("cluster: stopping node {} given away: {}", g.nodes[i].name(),
+                                sys->render(e));
+                 });
   };
   nlohmann::json names = nlohmann::json::array();
   for (const std::size_t i : shed) {
-    bool ok = true;
     for (const auto& in : g.nodes[i].inputs)
-      ok = ask(node_actors[in.upstream],
-               caf::make_message(unsubscribe_atom::value, node_actors[i])) &&
-           ok;
-    if (!ok || !ask(node_actors[i], caf::make_message(renew_atom::value, false, std::string()))) {
-      // It may still be fed: it goes on computing it, unpublished, as before the give.
-      spdlog::warn("cluster: node {} given away is still computed here: it could not be stopped",
-                   g.nodes[i].name());
-      continue;
-    }
+      ask(node_actors[in.upstream], caf::make_message(unsubscribe_atom::value, node_actors[i]), i);
+    ask(node_actors[i], caf::make_message(renew_atom::value, false, std::string()), i);
     computed[i] = false;
     const auto at = placement->nodes.find(g.nodes[i].id);
     const std::string where = at != placement->nodes.end() ? at->second : "another process";

@@ -164,6 +164,13 @@ class ScanBursts:
         time.sleep(pause)
 
 
+def node_events(data):
+    """Node name → the input events it took, on the engine running on data dir DATA (admin
+    `nodes`; {} while it does not answer)."""
+    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "nodes", "--json"], timeout=10)
+    return {n["name"]: n["events_in"] for n in json.loads(r.stdout)["nodes"]} if r.returncode == 0 else {}
+
+
 def scans_ingested(data, stream="feed.scan"):
     """How many outputs STREAM has on the engine running on data dir DATA (0 while it does not
     answer)."""

@@ -26,7 +26,7 @@ import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_backfill_and_stop,
                              feed_until_checkpointed, kill_and_feed_until, last_seq, placed_two_chains,
-                             scans_ingested, two_chains_computed)
+                             node_events, scans_ingested, two_chains_computed)
 from harness import check, start, wait_for
 
 TTL_S = 2
@@ -119,9 +119,10 @@ check(sorted(stopped) == gone_to_b and all(stopped[n] > 0 for n in gone_to_b),
 log_a = open(logs["a"]).read()
 check(f"standby {instance['b']} joined the placement" in log_a, f"a's log: {log_a[-3000:]}")
 a_kept = [n for n, p in placement["nodes"].items() if p == instance["a"]]
-wait_for(lambda: set(cluster_state(data["a"])["placement"]["computed"]) == two_chains_computed(a_kept), timeout=10,
-         what=f"a computing {sorted(two_chains_computed(a_kept))} only: {cluster_state(data['a'])['placement']}")
-a_shed = sorted(given().get("no_longer_computed", []))  # it computed every node, b's taken
+wait_for(lambda: set(cluster_state(data["a"]).get("placement", {}).get("computed", [])) == two_chains_computed(a_kept),
+         timeout=10, what=f"a computing {sorted(two_chains_computed(a_kept))} only: {cluster_state(data['a']).get('placement')}")
+events_at_shed = node_events(data["a"])
+a_shed = sorted((given() or {}).get("no_longer_computed", []))  # it computed every node, b's taken
 check(a_shed == sorted(set(NAMES) - two_chains_computed(a_kept)), f"a gave {given()}, kept {a_kept}")
 wait_for(lambda: cluster_state(data["b"]).get("placement", {}).get("nodes", {}).get(gone_to_b[0]) == instance["b"],
          timeout=60, what=f"b restarting placed: {open(logs['b'] + '.2').read()[-3000:]}")
@@ -134,6 +135,11 @@ wait_for(lambda: scans_ingested(data["b"]) == scans.sent and
          all(b_again.last_from("b", n) >= last_seq(data["b"], n) > handed[n] for n in gone_to_b), timeout=30,
          what=f"b publishing its nodes to the end: {[(n, handed[n], b_again.last_from('b', n)) for n in gone_to_b]}")
 a_stopped_at = {n: (outputs.last_from("a", n), b_again.last_from("b", n)) for n in gone_to_b}
+# What a no longer computes took no input since; what it computes took the 150 scans.
+events_now = node_events(data["a"])
+check(all(events_now[n] == events_at_shed[n] for n in a_shed) and
+      all(events_now[n] > events_at_shed[n] for n in two_chains_computed(a_kept)),
+      f"a's nodes took {events_now} events, {events_at_shed} when it stopped computing {a_shed}")
 wait_for(lambda: cluster_state(data["b"]).get("checkpoint", {}).get("uploads", 0) >= 1, timeout=30,
          what=f"b's checkpoint of its new share in the cluster: {cluster_state(data['b']).get('checkpoint')}")
 

@@ -20,7 +20,8 @@ import subprocess
 import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, check_received, cluster_state, feed_until_checkpointed,
-                             kill_and_feed_until, last_seq, placed_two_chains, scans_ingested, two_chains_computed)
+                             kill_and_feed_until, last_seq, node_events, placed_two_chains, scans_ingested,
+                             two_chains_computed)
 from harness import check, start, wait_for
 
 TTL_S = 2
@@ -83,8 +84,9 @@ check(f"go to standby {instance['c']} joining the placement" in log_b, f"b's log
 b_kept = [n for n in b_nodes if placement["nodes"][n] == instance["b"]]
 computes_now = two_chains_computed(b_kept)
 shed = sorted(two_chains_computed(b_nodes) - computes_now)
-wait_for(lambda: sorted(cluster_state(data["b"])["placement"]["computed"]) == sorted(computes_now), timeout=10,
-         what=f"b computing {sorted(computes_now)} only: {cluster_state(data['b'])['placement']}")
+wait_for(lambda: sorted(cluster_state(data["b"]).get("placement", {}).get("computed", [])) == sorted(computes_now),
+         timeout=10, what=f"b computing {sorted(computes_now)} only: {cluster_state(data['b']).get('placement')}")
+events_at_shed = node_events(data["b"])
 check(sorted(b_gave().get("no_longer_computed", [])) == shed, f"b gave {b_gave()}, stopped computing {shed}?")
 if shed:
     check("no longer computes" in open(logs["b"]).read(), f"b's log: {open(logs['b']).read()[-3000:]}")
@@ -98,6 +100,11 @@ wait_for(lambda: scans_ingested(data["c"]) == scans.sent and
 for n in from_b:
     last_b, last = outputs.last_from("b", n), outputs.last_from("c", n)
     check(stopped[n] <= last_b < last - 100, f"b published {n} to {last_b}, c said {stopped[n]}, c's last is {last}")
+# What b no longer computes took no input since; what it computes took the 150 scans.
+events_now = node_events(data["b"])
+check(all(events_now[n] == events_at_shed[n] for n in shed) and
+      all(events_now[n] > events_at_shed[n] for n in computes_now),
+      f"b's nodes took {events_now} events, {events_at_shed} when it stopped computing {shed}")
 
 
 def all_on_b():
@@ -130,7 +137,7 @@ while open(logs["b"]).read().count(joined) < 2:
 for _ in range(4):
     scans.burst(25)
 check("ms" not in b_gave() and not b_gave()["stopped"], f"b cut what it gave stuck c: {b_gave()}")
-check(set(b_gave()["nodes"]) <= set(cluster_state(data["b"])["placement"]["computed"]),
+check(set(b_gave()["nodes"]) <= set(cluster_state(data["b"]).get("placement", {}).get("computed", [])),
       f"b stopped computing what it did not cut: {cluster_state(data['b'])['placement']}")
 # (a may give c some of its own too: they go back to a when c dies, without a take.)
 a_gave = [n for n in a_now if cluster_state(data["a"])["placement"]["nodes"][n] == instance["c"]]

@@ -222,7 +222,6 @@ void engine::impl::shed_cut_nodes() {
     board->update(reports[i], [&](node_report& r) { r.reason = "placed on " + where; });
     names.push_back(g.nodes[i].name());
   }
-  if (names.empty()) return;
   checkpoint_soon = true;  // its share shrank: the next checkpoint lists what it computes now
   auto& listed = gave["no_longer_computed"];
   for (const auto& n : names) listed.push_back(n);

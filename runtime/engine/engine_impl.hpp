@@ -152,8 +152,8 @@ struct engine::impl {
   // Under graph_mu: the given nodes cut since shed_cut_nodes last ran. It stops computing those,
   // and the upstream copies only they read, that nothing it publishes or still gives reads: it
   // unsubscribes their actors and starts them again empty, fed nothing, as a node placed
-  // elsewhere is at a start. Not while a take renews actors or a node is paused: at the next
-  // listing then.
+  // elsewhere is at a start. Not while a take renews actors, a node is paused or a restart is
+  // due: at the next listing then.
   std::set<std::string> cut_pending;
   void shed_cut_nodes();
   // The active process, under graph_mu: the nodes it placed on the standby joining (`joining_to`),

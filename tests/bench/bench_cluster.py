@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,6 +81,24 @@ def admin(shoal, data, cmd):
     r = subprocess.run([shoal, "admin", "--socket", os.path.join(data, "shoal.sock"), cmd, "--json"],
                        capture_output=True, text=True, timeout=10)
     return json.loads(r.stdout) if r.returncode == 0 else {}
+
+
+def wait(script, what, cond, timeout=120):
+    """Polls COND until it holds; exits naming SCRIPT and WHAT after TIMEOUT seconds."""
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            sys.exit(f"{script}: timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def placed_instance(shoal, data, script):
+    """The instance name of the process on data dir DATA, once it answers with its placement (a
+    process restarting in place, or slow under load, answers admin with nothing for a moment)."""
+    got = {}
+    wait(script, f"{data} answering with its placement",
+         lambda: got.update(admin(shoal, data, "cluster").get("placement", {})) or "instance" in got)
+    return got["instance"]
 
 
 def percentile(xs, p):

@@ -27,7 +27,8 @@ import sys
 import tempfile
 import time
 
-from bench_cluster import admin as admin_of, cluster_down, cluster_up, free_port
+from bench_cluster import admin as admin_of, cluster_down, cluster_up, free_port, placed_instance
+from bench_cluster import wait as bench_wait
 
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -54,11 +55,7 @@ def chains_config(path, cluster):
 
 
 def wait(what, cond, timeout=120):
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            sys.exit(f"cluster_give.py: timed out waiting for {what}")
-        time.sleep(0.05)
+    bench_wait("cluster_give.py", what, cond, timeout)
 
 
 def cpu_s(pid):
@@ -75,10 +72,7 @@ def cores(procs):
 
 
 def instance_of(data):
-    got = {}
-    wait(f"{data} answering with its placement",
-         lambda: got.update(admin(data, "cluster").get("placement", {})) or "instance" in got)
-    return got["instance"]
+    return placed_instance(SHOAL, data, "cluster_give.py")
 
 
 def measure(work, servers, procs, data):

@@ -41,6 +41,7 @@ import tempfile
 import time
 
 from bench_cluster import admin as admin_of, blue_cluster_config, cluster_down, cluster_up
+from bench_cluster import placed_instance as bench_placed_instance, wait as bench_wait
 
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -60,20 +61,11 @@ def blue_config(path, servers, engine_id, checkpoints):
 
 
 def wait(what, cond, timeout=120):
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            sys.exit(f"cluster_heir.py: timed out waiting for {what}")
-        time.sleep(0.01)
+    bench_wait("cluster_heir.py", what, cond, timeout)
 
 
 def placed_instance(dir):
-    """The instance name of the process on DIR, once it answers with its placement (a process
-    restarting in place, or slow under load, answers admin with nothing for a moment)."""
-    got = {}
-    wait(f"{dir} answering with its placement",
-         lambda: got.update(admin(dir, "cluster").get("placement", {})) or "instance" in got)
-    return got["instance"]
+    return bench_placed_instance(SHOAL, dir, "cluster_heir.py")
 
 
 def run(work, servers, engine_id, checkpoints):

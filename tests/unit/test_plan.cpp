@@ -400,3 +400,42 @@ TEST_CASE("a config of 4,000 nodes plans, its lines right to the end", "[plan]")
     CHECK(e.loc().line == lines + 1);
   }
 }
+
+TEST_CASE("with_upstreams marks every node upstream of the marked ones, and nothing else",
+          "[plan]") {
+  testing::temp_dir dir;
+  const auto path = dir.write("g.toml", source + R"(
+[[node]]
+name = "ret"
+kind = "log_return"
+inputs = { in = "market.scan" }
+
+[[node]]
+name = "fast"
+kind = "ema"
+inputs = { in = "ret" }
+params = { span = 5 }
+
+[[node]]
+name = "zf"
+kind = "zscore"
+inputs = { in = "fast" }
+params = { window = 10 }
+
+[[node]]
+name = "slow"
+kind = "ema"
+inputs = { in = "ret" }
+params = { span = 30 }
+)");
+  const plan p = build_plan(load_config(path));
+  auto marked = [&](std::vector<std::string> names) {
+    std::vector<bool> v(p.nodes.size());
+    for (const auto& n : names) v[p.by_name.at(n)] = true;
+    return v;
+  };
+  CHECK(with_upstreams(p, marked({"zf"})) == marked({"zf", "fast", "ret", "market.scan"}));
+  CHECK(with_upstreams(p, marked({"slow"})) == marked({"slow", "ret", "market.scan"}));
+  CHECK(with_upstreams(p, marked({"market.scan"})) == marked({"market.scan"}));
+  CHECK(with_upstreams(p, marked({})) == marked({}));
+}

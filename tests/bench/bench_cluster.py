@@ -4,6 +4,7 @@ percentiles."""
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -99,6 +100,16 @@ def placed_instance(shoal, data, script):
     wait(script, f"{data} answering with its placement",
          lambda: got.update(admin(shoal, data, "cluster").get("placement", {})) or "instance" in got)
     return got["instance"]
+
+
+def stop_all(procs, kill=False):
+    """Stops every process of PROCS (name → Popen) still running, with SIGTERM (KILL: kill -9), and
+    waits for each."""
+    for p in procs.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+    for p in procs.values():
+        p.wait(timeout=120)
 
 
 def percentile(xs, p):

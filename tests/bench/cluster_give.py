@@ -28,7 +28,7 @@ import tempfile
 import time
 
 from bench_cluster import admin as admin_of, cluster_down, cluster_up, free_port, placed_instance
-from bench_cluster import wait as bench_wait
+from bench_cluster import stop_all, wait as bench_wait
 
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -120,10 +120,7 @@ def measure(work, servers, procs, data):
     time.sleep(1)  # the cut's listing stops computing them
     givers = gave()
     after = cores(procs)
-    for p in list(procs.values()):
-        p.send_signal(signal.SIGTERM)
-    for p in procs.values():
-        p.wait(timeout=120)
+    stop_all(procs)
     return given_after, givers, before, after
 
 
@@ -135,10 +132,7 @@ try:
     try:
         given_after, givers, before, after = measure(work, servers, procs, data)
     finally:  # also when a wait timed out: no process outlives the run
-        for p in procs.values():
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        stop_all(procs, kill=True)
     print(f"give_after_s {given_after:.2f}  (c's start until every giver publishes none of what it gave)")
     print("give_nodes " + "; ".join(f"{n} gave {sorted(g['nodes'])}, no longer computes "
                                     f"{sorted(g.get('no_longer_computed', [])) or 'none'}"

@@ -41,7 +41,7 @@ import tempfile
 import time
 
 from bench_cluster import admin as admin_of, blue_cluster_config, cluster_down, cluster_up
-from bench_cluster import placed_instance as bench_placed_instance, wait as bench_wait
+from bench_cluster import placed_instance as bench_placed_instance, stop_all, wait as bench_wait
 
 SHOAL = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -75,10 +75,7 @@ def run(work, servers, engine_id, checkpoints):
     try:
         return measure(engine_id, checkpoints, procs, data, work, servers)
     finally:  # also when a wait timed out: no process outlives the run
-        for p in procs.values():
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        stop_all(procs, kill=True)
 
 
 def measure(engine_id, checkpoints, procs, data, work, servers):
@@ -131,11 +128,7 @@ def measure(engine_id, checkpoints, procs, data, work, servers):
         wait(f"{heir} storing the handed nodes' outputs",
              lambda: admin(data[heir], "cluster").get("backfill", {"done": True}).get("done"))
         state = admin(data[heir], "cluster")
-    for n, p in procs.items():
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs.values():
-        p.wait(timeout=120)
+    stop_all(procs)
     return took, records, state, at_kill
 
 

@@ -192,9 +192,11 @@ void engine::impl::shed_cut_nodes() {
   cut = with_upstreams(g, std::move(cut));
   cut_pending.clear();
   std::vector<std::size_t> shed;
-  for (std::size_t i = 0; i < g.nodes.size(); ++i)
-    if (cut[i] && computes(i) && !share[i] && !uncut[i] && !g.nodes[i].is_stream())
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    if (cut[i] && computes(i) && !share[i] && !uncut[i] && !g.nodes[i].is_stream()) {
       shed.push_back(i);
+    }
+  }
   if (shed.empty()) return;
   // Nothing that stays computed reads them (it would be in `share` or `uncut`), so once their
   // upstreams stop sending to them, nothing reaches them. The renew comes after what was sent
@@ -213,8 +215,9 @@ void engine::impl::shed_cut_nodes() {
   };
   nlohmann::json names = nlohmann::json::array();
   for (const std::size_t i : shed) {
-    for (const auto& in : g.nodes[i].inputs)
+    for (const auto& in : g.nodes[i].inputs) {
       ask(node_actors[in.upstream], caf::make_message(unsubscribe_atom::value, node_actors[i]), i);
+    }
     ask(node_actors[i], caf::make_message(renew_atom::value, false, std::string()), i);
     computed[i] = false;
     const auto at = placement->nodes.find(g.nodes[i].id);

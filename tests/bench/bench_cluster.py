@@ -84,13 +84,14 @@ def admin(shoal, data, cmd):
     return json.loads(r.stdout) if r.returncode == 0 else {}
 
 
-def wait(script, what, cond, timeout=120):
-    """Polls COND until it holds; exits naming SCRIPT and WHAT after TIMEOUT seconds."""
+def wait(script, what, cond, timeout=120, step=0.01):
+    """Polls COND every STEP seconds until it holds; exits naming SCRIPT and WHAT after TIMEOUT
+    seconds."""
     t0 = time.monotonic()
     while not cond():
         if time.monotonic() - t0 > timeout:
             sys.exit(f"{script}: timed out waiting for {what}")
-        time.sleep(0.01)
+        time.sleep(step)
 
 
 def placed_instance(shoal, data, script):

@@ -12,8 +12,9 @@ and again once every giver stopped publishing and computing what it gave.
 Prints, as `name value` lines:
   give_after_s          c's start until every process that gave it nodes publishes none of them
                         (c rebuilt its nodes from its journal first, and follows the stream)
-  give_nodes            per giver: the nodes it gave, and those of them (with upstream copies only
-                        they read) it no longer computes
+  give_nodes            per giver: the nodes it gave, how long after the placement it cut the
+                        last of them, and those of them (with upstream copies only they read) it
+                        no longer computes
   give_cpu_before       per process, c dead: cores used
   give_cpu_after        per process, c back with its share: cores used
   give_cpu_givers       the givers' cores, before -> after (what the give took off them)
@@ -55,7 +56,7 @@ def chains_config(path, cluster):
 
 
 def wait(what, cond, timeout=120):
-    bench_wait("cluster_give.py", what, cond, timeout)
+    bench_wait("cluster_give.py", what, cond, timeout, step=0.05)  # each poll runs admin twice
 
 
 def cpu_s(pid):
@@ -115,10 +116,12 @@ def measure(work, servers, procs, data):
                 out[n] = g
         return out
 
-    wait("a give to c, every given node cut", lambda: gave() and all("ms" in g for g in gave().values()))
+    # The listing that cuts the last node stops computing what it cut (shed_cut_nodes), under the
+    # same lock as `ms` is set.
+    givers = {}
+    wait("a give to c, every given node cut",
+         lambda: givers.update(gave()) or (givers and all("ms" in g for g in givers.values())))
     given_after = time.monotonic() - back
-    time.sleep(1)  # the cut's listing stops computing them
-    givers = gave()
     after = cores(procs)
     stop_all(procs)
     return given_after, givers, before, after
@@ -134,8 +137,8 @@ try:
     finally:  # also when a wait timed out: no process outlives the run
         stop_all(procs, kill=True)
     print(f"give_after_s {given_after:.2f}  (c's start until every giver publishes none of what it gave)")
-    print("give_nodes " + "; ".join(f"{n} gave {sorted(g['nodes'])}, no longer computes "
-                                    f"{sorted(g.get('no_longer_computed', [])) or 'none'}"
+    print("give_nodes " + "; ".join(f"{n} gave {sorted(g['nodes'])} (cut {g['ms']} ms after the placement), no "
+                                    f"longer computes {sorted(g.get('no_longer_computed', [])) or 'none'}"
                                     for n, g in sorted(givers.items())))
     print("give_cpu_before " + " ".join(f"{n}={v:.2f}" for n, v in sorted(before.items())) + "  (cores, c dead)")
     print("give_cpu_after " + " ".join(f"{n}={v:.2f}" for n, v in sorted(after.items())) + "  (cores, c back)")

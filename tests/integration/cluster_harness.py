@@ -171,6 +171,25 @@ def node_events(data):
     return {n["name"]: n["events_in"] for n in json.loads(r.stdout)["nodes"]} if r.returncode == 0 else {}
 
 
+def settled(f):
+    """A predicate for wait_for: true once F() (a value read from a process) is truthy and the same
+    at two polls in a row, the last value in `settled.last`."""
+    def pred():
+        now = f()
+        done = bool(now) and now == pred.last
+        pred.last = now
+        return done
+    pred.last = None
+    return pred
+
+
+def last_seqs(data, nodes):
+    """Node → its last seq on the engine of data dir DATA, for each of NODES; None unless every one
+    answered with an output."""
+    seqs = {n: last_seq(data, n) for n in nodes}
+    return seqs if all(seqs.values()) else None
+
+
 def scans_ingested(data, stream="feed.scan"):
     """How many outputs STREAM has on the engine running on data dir DATA (0 while it does not
     answer)."""

@@ -25,8 +25,8 @@ import subprocess
 import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, OutputLog, check_stored, cluster_state, feed_backfill_and_stop,
-                             feed_until_checkpointed, kill_and_feed_until, last_seq, placed_two_chains,
-                             node_events, scans_ingested, two_chains_computed)
+                             feed_until_checkpointed, kill_and_feed_until, last_seqs, placed_two_chains,
+                             node_events, scans_ingested, settled, two_chains_computed)
 from harness import check, start, wait_for
 
 TTL_S = 2
@@ -121,7 +121,9 @@ check(f"standby {instance['b']} joined the placement" in log_a, f"a's log: {log_
 a_kept = [n for n, p in placement["nodes"].items() if p == instance["a"]]
 wait_for(lambda: set(cluster_state(data["a"]).get("placement", {}).get("computed", [])) == two_chains_computed(a_kept),
          timeout=10, what=f"a computing {sorted(two_chains_computed(a_kept))} only: {cluster_state(data['a']).get('placement')}")
-events_at_shed = node_events(data["a"])
+at_shed = settled(lambda: node_events(data["a"]))
+wait_for(at_shed, timeout=10, what="a's node counters")
+events_at_shed = at_shed.last
 a_shed = sorted((given() or {}).get("no_longer_computed", []))  # it computed every node, b's taken
 check(a_shed == sorted(set(NAMES) - two_chains_computed(a_kept)), f"a gave {given()}, kept {a_kept}")
 wait_for(lambda: cluster_state(data["b"]).get("placement", {}).get("nodes", {}).get(gone_to_b[0]) == instance["b"],
@@ -130,13 +132,17 @@ check("restarts on its data dir to compute them" in open(logs["b"] + ".2").read(
 for _ in range(6):
     scans.burst(25)
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-# b follows the stream: it has published the last of its nodes' outputs.
-wait_for(lambda: scans_ingested(data["b"]) == scans.sent and
-         all(b_again.last_from("b", n) >= last_seq(data["b"], n) > handed[n] for n in gone_to_b), timeout=30,
+# b follows the stream: it made the last of its nodes' outputs (its seqs no longer move once it took
+# every scan) and published them.
+b_made = settled(lambda: scans_ingested(data["b"]) == scans.sent and last_seqs(data["b"], gone_to_b))
+wait_for(b_made, timeout=30, what="b making its nodes' last outputs")
+wait_for(lambda: all(b_again.last_from("b", n) >= b_made.last[n] > handed[n] for n in gone_to_b), timeout=30,
          what=f"b publishing its nodes to the end: {[(n, handed[n], b_again.last_from('b', n)) for n in gone_to_b]}")
 a_stopped_at = {n: (outputs.last_from("a", n), b_again.last_from("b", n)) for n in gone_to_b}
 # What a no longer computes took no input since; what it computes took the 150 scans.
-events_now = node_events(data["a"])
+now_ = settled(lambda: node_events(data["a"]))
+wait_for(now_, timeout=10, what="a's node counters")
+events_now = now_.last
 check(all(events_now[n] == events_at_shed[n] for n in a_shed) and
       all(events_now[n] > events_at_shed[n] for n in two_chains_computed(a_kept)),
       f"a's nodes took {events_now} events, {events_at_shed} when it stopped computing {a_shed}")

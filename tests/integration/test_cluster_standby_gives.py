@@ -20,8 +20,8 @@ import subprocess
 import time
 
 from cluster_harness import (TWO_CHAINS_NAMES, check_received, cluster_state, feed_until_checkpointed,
-                             kill_and_feed_until, last_seq, node_events, placed_two_chains, scans_ingested,
-                             two_chains_computed)
+                             kill_and_feed_until, last_seq, last_seqs, node_events, placed_two_chains, scans_ingested,
+                             settled, two_chains_computed)
 from harness import check, start, wait_for
 
 TTL_S = 2
@@ -86,22 +86,28 @@ computes_now = two_chains_computed(b_kept)
 shed = sorted(two_chains_computed(b_nodes) - computes_now)
 wait_for(lambda: sorted(cluster_state(data["b"]).get("placement", {}).get("computed", [])) == sorted(computes_now),
          timeout=10, what=f"b computing {sorted(computes_now)} only: {cluster_state(data['b']).get('placement')}")
-events_at_shed = node_events(data["b"])
+at_shed = settled(lambda: node_events(data["b"]))
+wait_for(at_shed, timeout=10, what="b's node counters")
+events_at_shed = at_shed.last
 check(sorted(b_gave().get("no_longer_computed", [])) == shed, f"b gave {b_gave()}, stopped computing {shed}?")
 if shed:
     check("no longer computes" in open(logs["b"]).read(), f"b's log: {open(logs['b']).read()[-3000:]}")
 for _ in range(6):
     scans.burst(25)
 wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-# c follows the stream: it has published the last of b's nodes' outputs.
-wait_for(lambda: scans_ingested(data["c"]) == scans.sent and
-         all(outputs.last_from("c", n) >= last_seq(data["c"], n) > stopped[n] for n in from_b), timeout=30,
-         what=f"c publishing b's nodes to the end: {[(n, outputs.last_from('c', n)) for n in from_b]}")
+# c follows the stream: it made the last of b's nodes' outputs (its seqs no longer move once it took
+# every scan) and published them.
+c_made = settled(lambda: scans_ingested(data["c"]) == scans.sent and last_seqs(data["c"], from_b))
+wait_for(c_made, timeout=30, what="c making b's nodes' last outputs")
+wait_for(lambda: all(outputs.last_from("c", n) >= c_made.last[n] > stopped[n] for n in from_b), timeout=30,
+         what=f"c publishing b's nodes to the end: {[(n, outputs.last_from('c', n)) for n in from_b]}, made {c_made.last}")
 for n in from_b:
     last_b, last = outputs.last_from("b", n), outputs.last_from("c", n)
     check(stopped[n] <= last_b < last - 100, f"b published {n} to {last_b}, c said {stopped[n]}, c's last is {last}")
 # What b no longer computes took no input since; what it computes took the 150 scans.
-events_now = node_events(data["b"])
+now_ = settled(lambda: node_events(data["b"]))
+wait_for(now_, timeout=10, what="b's node counters")
+events_now = now_.last
 check(all(events_now[n] == events_at_shed[n] for n in shed) and
       all(events_now[n] > events_at_shed[n] for n in computes_now),
       f"b's nodes took {events_now} events, {events_at_shed} when it stopped computing {shed}")

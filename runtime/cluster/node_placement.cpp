@@ -80,8 +80,16 @@ node_placement place_nodes(const std::vector<placement_node>& nodes,
   for (const auto& name : members) loads.push_back({name, std::vector<bool>(nodes.size()), 0, 0});
   upstream_walk walk(nodes);
   auto place = [&](std::size_t i, member_load& m, node_placement& out) {
-    m.cost += added_cost(nodes, walk, i, m.computed);
-    mark_upstream(walk, i, m.computed);
+    // added_cost and mark_upstream in one walk (summed apart first, as added_cost does, so the
+    // sums are the same bits).
+    double added = 0;
+    walk(i, [&](std::size_t k) {
+      if (m.computed[k]) return false;
+      m.computed[k] = true;
+      added += own_cost(nodes[k]);
+      return true;
+    });
+    m.cost += added;
     ++m.owned;
     out[nodes[i].id] = m.name;
   };

@@ -356,14 +356,11 @@ void engine::impl::start_backfill() {
   // stored: the others' outputs are in the store already.
   std::vector<bool> need(graph->nodes.size());
   std::size_t stored = 0;
-  for (std::size_t i = graph->nodes.size(); i-- > 0;) {
-    if (b->nodes.count(graph->nodes[i].id)) {
-      need[i] = true;
-      ++stored;
-    }
-    if (!need[i]) continue;
-    for (const auto& in : graph->nodes[i].inputs) need[in.upstream] = true;
+  for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+    need[i] = b->nodes.count(graph->nodes[i].id) != 0;
+    stored += need[i] ? 1 : 0;
   }
+  need = with_upstreams(*graph, std::move(need));
   if (stored == 0) {  // the graph no longer has them
     forget_backfill();
     return;

@@ -164,11 +164,17 @@ class ScanBursts:
         time.sleep(pause)
 
 
-def node_events(data):
-    """Node name → the input events it took, on the engine running on data dir DATA (admin
-    `nodes`; {} while it does not answer)."""
+def admin_nodes(data):
+    """Admin `nodes` of the engine running on data dir DATA: one dict per node ([] while it does
+    not answer)."""
     r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "nodes", "--json"], timeout=10)
-    return {n["name"]: n["events_in"] for n in json.loads(r.stdout)["nodes"]} if r.returncode == 0 else {}
+    return json.loads(r.stdout)["nodes"] if r.returncode == 0 else []
+
+
+def node_events(data):
+    """Node name → the input events it took, on the engine running on data dir DATA ({} while it
+    does not answer)."""
+    return {n["name"]: n["events_in"] for n in admin_nodes(data)}
 
 
 def settled(f):
@@ -193,9 +199,7 @@ def last_seqs(data, nodes):
 def scans_ingested(data, stream="feed.scan"):
     """How many outputs STREAM has on the engine running on data dir DATA (0 while it does not
     answer)."""
-    r = run(["admin", "--socket", os.path.join(data, "shoal.sock"), "nodes", "--json"], timeout=10)
-    nodes = json.loads(r.stdout)["nodes"] if r.returncode == 0 else []
-    return next((n["outputs"] for n in nodes if n["name"] == stream), 0)
+    return next((n["outputs"] for n in admin_nodes(data) if n["name"] == stream), 0)
 
 
 def placed_engines(wd, cluster, feed_ep, names, nodes, engine_id, ttl_s, stream="", engine=lambda name: ""):

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "actors/core/cpu_features.hpp"
+#include "actors/eigen_scanner/moment_lanes.hpp"
+
 namespace shoal {
 
 namespace {
@@ -73,11 +76,14 @@ void rolling_moments::update(const scan_entry& e, double sign) {
   row_.resize(n);
   for (std::size_t a = 0; a < n; ++a) row_[a] = e.ret_of(ids_[a]) - shift_[a];
   double* c = cross_.data();
+  const bool avx = cpu_has_avx();
   for (std::size_t a = 0; a < n; ++a) {
     const double xa = row_[a];
     sum_[a] += sign * xa;
     const double sxa = sign * xa;
-    for (std::size_t b = a; b < n; ++b) *c++ += sxa * row_[b];
+    // Row a of the packed triangle: Σ x_a x_b for b >= a.
+    add_scaled(c, sxa, &row_[a], n - a, avx);
+    c += n - a;
   }
 }
 
@@ -101,20 +107,27 @@ void rolling_moments::correlation(const std::vector<std::size_t>& keep,
     mean_[i] = sum_[keep[i]] / rows;
   }
   out.resize(k, k);
+  // Column i below the diagonal is contiguous (column-major): computed there, then mirrored.
+  const bool all = keep.size() == ids_.size();  // keep is then 0, 1, ..., n − 1
+  const bool avx = cpu_has_avx();
   for (Eigen::Index i = 0; i < k; ++i) {
     const auto ui = static_cast<std::size_t>(i);
     const std::size_t a = keep[ui];
     const double* cross_a = &cross_[row_start_[a] - a];  // cross_a[b] = Σ x_a x_b for b >= a
-    const double sum_a = sum_[a];
-    const double inv_a = inverse_sd_[ui];
-    out(i, i) = 1.0;
-    for (Eigen::Index j = i + 1; j < k; ++j) {
-      const auto uj = static_cast<std::size_t>(j);
-      const double m = cross_a[keep[uj]] - sum_a * mean_[uj];
-      const double c = std::clamp(m * inv_a * inverse_sd_[uj], -1.0, 1.0);
-      out(i, j) = c;
-      out(j, i) = c;
+    const std::size_t m = keep.size() - ui - 1;          // entries j = i + 1, ..., k − 1
+    const double* cross = cross_a + a + 1;
+    if (!all) {
+      gathered_.resize(m);
+      for (std::size_t j = 0; j < m; ++j) gathered_[j] = cross_a[keep[ui + 1 + j]];
+      cross = gathered_.data();
     }
+    double* column = &out(i, i);
+    *column = 1.0;
+    correlations(cross, sum_[a], mean_.data() + ui + 1, inverse_sd_[ui],
+                 inverse_sd_.data() + ui + 1, m, column + 1, avx);
+  }
+  for (Eigen::Index i = 0; i < k; ++i) {
+    for (Eigen::Index j = i + 1; j < k; ++j) out(i, j) = out(j, i);
   }
 }
 

@@ -68,9 +68,9 @@ class rolling_moments {
   std::vector<double> shift_;
   std::vector<double> sum_;    // Σ (r − shift)
   std::vector<double> cross_;  // Σ (r_a − shift_a)(r_b − shift_b), packed upper triangle
-  std::vector<std::size_t> row_start_;             // packed index of (a, a)
-  std::vector<double> row_;                        // scratch: one shifted row
-  mutable std::vector<double> inverse_sd_, mean_;  // scratch for correlation()
+  std::vector<std::size_t> row_start_;                        // packed index of (a, a)
+  std::vector<double> row_;                                   // scratch: one shifted row
+  mutable std::vector<double> inverse_sd_, mean_, gathered_;  // scratch for correlation()
   std::int64_t rows_ = 0;
   std::int64_t steps_ = 0;
   std::int64_t last_t_ = 0;

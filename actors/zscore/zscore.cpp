@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "actors/core/asset_values.hpp"
+#include "actors/core/cpu_features.hpp"
 #include "messages/payloads.hpp"
 
 namespace shoal {
@@ -139,15 +140,6 @@ __attribute__((target("avx"))) void zscore_kernel::window_moments<8>(std::size_t
 
 namespace {
 
-#if defined(SHOAL_ZSCORE_AVX)
-bool has_avx() {
-  static const bool yes = __builtin_cpu_supports("avx");
-  return yes;
-}
-#else
-constexpr bool has_avx() { return false; }
-#endif
-
 // Each asset's z as if its window were finite and not flat: (last - mean) / sd with
 // sd = sqrt(ss / (count - 1)), or 0 where sd is not positive.
 void z_values(const double* ss, const double* last, const double* mean, double count, std::size_t m,
@@ -178,7 +170,7 @@ __attribute__((target("avx"))) void z_values_avx(const double* ss, const double*
 #else
 void z_values_avx(const double* ss, const double* last, const double* mean, double count,
                   std::size_t m, double* z) {
-  z_values(ss, last, mean, count, m, z);  // never called: has_avx() is false
+  z_values(ss, last, mean, count, m, z);  // never called: cpu_has_avx() is false
 }
 #endif
 
@@ -298,7 +290,7 @@ Value zscore_kernel::compute(const kernel_input& in) {
   bad_.resize(m);
   ss_.resize(m);
   std::size_t at = 0;
-  if (has_avx()) {
+  if (cpu_has_avx()) {
     for (; at + 8 <= m; at += 8) window_moments<8>(at);  // the generic one without AVX: unused
   }
   for (; at + 4 <= m; at += 4) window_moments<4>(at);
@@ -311,7 +303,7 @@ Value zscore_kernel::compute(const kernel_input& in) {
   const double* ss = ss_.data();
   f64_vector z(m);
   // z[i] holds each asset's value first; the loop below keeps it, zeroes it or drops it.
-  if (has_avx()) {
+  if (cpu_has_avx()) {
     z_values_avx(ss, last_, mean, count, m, z.data());
   } else {
     z_values(ss, last_, mean, count, m, z.data());

@@ -19,7 +19,8 @@
 // start to P and stores them (never publishes them): the same bytes under the same seqs, so the
 // dir ends up holding what a rebuild would have given, without the takeover waiting for it. What
 // is left to do is in the dir's meta ("handed_backfill"): a process stopped meanwhile finishes it
-// at its next start.
+// at its next start, from where it stopped (the states of the nodes it computes are in the meta,
+// written at the stop and every half minute).
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -31,6 +32,7 @@
 
 #include "messages/msgpack_codec.hpp"
 #include "runtime/engine/engine_impl.hpp"
+#include "runtime/engine/failpoints.hpp"
 #include "runtime/engine/inline_pass.hpp"
 
 namespace shoal {
@@ -41,31 +43,63 @@ namespace {
 constexpr std::size_t max_placed_uploads = 4;
 
 // The dir's meta key saying which nodes' outputs before which journal record its store still
-// lacks (msgpack {through, nodes}; empty: none).
+// lacks (msgpack {through, nodes, from, states}; empty: none). A backfill stopped midway says
+// where (`from`, the last journal record its nodes took) and the state each node it computes had
+// there (`states`, NodeID → a runner's checkpoint); `from` 0 starts at the journal's start.
 constexpr const char* backfill_meta = "handed_backfill";
+
+// A stopped backfill writes where it is; a killed one goes on from where it last wrote this often.
+constexpr std::chrono::seconds backfill_save_every{30};
 
 struct pending_backfill {
   std::uint64_t through = 0;
   std::set<std::string> nodes;
+  std::uint64_t from = 0;
+  std::map<std::string, std::string> states;
+
+  // Also `more` through `to`. A node new to it needs its outputs from the journal's start, and
+  // the states a stop left hold none of it: the backfill starts over.
+  void add(const std::set<std::string>& more, std::uint64_t to) {
+    if (!std::includes(nodes.begin(), nodes.end(), more.begin(), more.end())) {
+      from = 0;
+      states.clear();
+    }
+    nodes.insert(more.begin(), more.end());
+    through = std::max(through, to);
+  }
 };
 
 std::optional<pending_backfill> read_backfill(const store& db) {
   const auto bytes = db.get_meta(backfill_meta);
   if (!bytes || bytes->empty()) return std::nullopt;
-  const Value v = from_msgpack(*bytes);
+  // The states are node checkpoints: the limits of stored data, not of a frame.
+  const Value v = from_msgpack(*bytes, stored_data_limits());
   pending_backfill b;
   if (const Value* t = v.find("through"); t && t->is_int())
     b.through = static_cast<std::uint64_t>(t->as_int());
   b.nodes = listed_nodes(v, "nodes").value_or(std::set<std::string>{});
   if (b.nodes.empty() || b.through == 0) return std::nullopt;
+  const Value* from = v.find("from");
+  const Value* states = v.find("states");
+  // Anything else than shoal writes there: from the journal's start.
+  if (!from || !from->is_int() || from->as_int() <= 0 || !states || !states->is_map()) return b;
+  for (const auto& [id, state] : states->as_map()) {
+    if (!state.is_string()) return b;
+  }
+  for (const auto& [id, state] : states->as_map()) b.states.emplace(id, state.as_string());
+  if (!b.states.empty()) b.from = static_cast<std::uint64_t>(from->as_int());
   return b;
 }
 
 std::string encode_backfill(const pending_backfill& b) {
   value_list nodes;
   for (const auto& id : b.nodes) nodes.emplace_back(id);
-  return to_msgpack(
-      Value(value_map{{"through", Value(b.through)}, {"nodes", Value(std::move(nodes))}}));
+  value_map states;
+  for (const auto& [id, state] : b.states) states.emplace(id, Value(state));
+  return to_msgpack(Value(value_map{{"through", Value(b.through)},
+                                    {"nodes", Value(std::move(nodes))},
+                                    {"from", Value(b.from)},
+                                    {"states", Value(std::move(states))}}));
 }
 
 }  // namespace
@@ -273,10 +307,13 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   // The nodes this dir never computed lack their outputs before the dead one's checkpoint: they
   // are made once live (with what an earlier hand-over left to make).
   pending_backfill backfill = read_backfill(*db).value_or(pending_backfill{});
+  std::set<std::string> lacking;
   for (std::size_t i = 0; i < graph->nodes.size(); ++i)
     if (brought.count(graph->nodes[i].id) && !graph->nodes[i].is_stream())
-      backfill.nodes.insert(graph->nodes[i].id);
-  for (const auto& src : sources) backfill.through = std::max(backfill.through, src.cp.journal_pos);
+      lacking.insert(graph->nodes[i].id);
+  std::uint64_t through = 0;
+  for (const auto& src : sources) through = std::max(through, src.cp.journal_pos);
+  backfill.add(lacking, through);
   if (!backfill.nodes.empty()) g.put_meta(backfill_meta, encode_backfill(backfill));
   writer->put_group(std::move(g));
   writer->flush();
@@ -365,11 +402,28 @@ void engine::impl::start_backfill() {
     forget_backfill();
     return;
   }
-  backfill_state = {{"nodes", stored}, {"through", b->through}, {"done", false}};
-  spdlog::info(
-      "cluster: data dir {} lacks the outputs of {} node(s) handed to it before journal record "
-      "{}: a thread of low priority makes them from the journal's start",
-      opt.data_dir, stored, b->through);
+  if (b->from >= b->through) {  // a stop after its last batch: every output is stored
+    forget_backfill();
+    return;
+  }
+  // Where a stop left it, when it left the state of every node it computes.
+  bool resume = b->from > 0;
+  for (std::size_t i = 0; i < graph->nodes.size() && resume; ++i)
+    resume = !need[i] || b->states.count(graph->nodes[i].id) != 0;
+  if (!resume) b->from = 0;
+  backfill_state = {{"nodes", stored}, {"through", b->through}, {"from", b->from}, {"done", false}};
+  if (b->from > 0) {
+    spdlog::info(
+        "cluster: data dir {} lacks the outputs of {} node(s) handed to it before journal record "
+        "{}: a thread of low priority makes them from journal record {}, where the last stop "
+        "left it",
+        opt.data_dir, stored, b->through, b->from + 1);
+  } else {
+    spdlog::info(
+        "cluster: data dir {} lacks the outputs of {} node(s) handed to it before journal record "
+        "{}: a thread of low priority makes them from the journal's start",
+        opt.data_dir, stored, b->through);
+  }
   // Its own plan: an admin change may replace the engine's meanwhile.
   backfill_thread = std::thread([this, planned = graph, need = std::move(need), b = *b, stored] {
     // Below the live nodes for the cores; for the writer, it waits for its own outputs to be
@@ -377,15 +431,56 @@ void engine::impl::start_backfill() {
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
     const auto t0 = std::chrono::steady_clock::now();
     std::string why_not;
+    std::uint64_t from = b.from;
     try {
-      inline_pass pass(planned, need, [&](std::size_t i, node_runner_args& a) {
-        if (b.nodes.count(planned->nodes[i].id)) a.writer = writer;
-      });
-      why_not = pass.run(*db, 0, b.through, [&] {
+      auto make_pass = [&](bool restore) {
+        return std::make_unique<inline_pass>(planned, need,
+                                             [&](std::size_t i, node_runner_args& a) {
+                                               const std::string& id = planned->nodes[i].id;
+                                               if (b.nodes.count(id)) a.writer = writer;
+                                               if (restore) a.checkpoint = b.states.at(id);
+                                             });
+      };
+      auto pass = make_pass(from > 0);
+      for (std::size_t i = 0; i < planned->nodes.size() && from > 0; ++i) {
+        const std::string& why = pass->graph().runner(i).reason();
+        if (need[i] && why.rfind("checkpoint cannot", 0) == 0) {
+          spdlog::warn(
+              "cluster: the state the last stop left of {} cannot be restored ({}): the backfill "
+              "starts from the journal's start",
+              planned->nodes[i].name(), why);
+          from = 0;
+          pass = make_pass(false);
+        }
+      }
+      const bool slow = failpoint_flag("backfill_slow");
+      auto saved_at = std::chrono::steady_clock::now();
+      // Where it is, with every node's state there (its outputs there are committed).
+      auto save = [&] {
+        pending_backfill left = b;
+        left.from = pass->fed_through();
+        left.states.clear();
+        for (std::size_t i = 0; i < planned->nodes.size(); ++i)
+          if (need[i])
+            left.states.emplace(planned->nodes[i].id, pass->graph().runner(i).checkpoint());
+        writer->put_meta(backfill_meta, encode_backfill(left));
         writer->flush();
-        return !backfill_stop.load(std::memory_order_relaxed);
+        saved_at = std::chrono::steady_clock::now();
+      };
+      why_not = pass->run(*db, from, b.through, [&] {
+        writer->flush();
+        if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        const bool go = !backfill_stop.load(std::memory_order_relaxed);
+        if (!go || std::chrono::steady_clock::now() - saved_at >= backfill_save_every) save();
+        return go;
       });
-      if (why_not == "stopped") return;  // the next start goes on
+      if (why_not == "stopped") {  // the next start goes on from here
+        spdlog::info(
+            "cluster: the backfill stopped after journal record {} of {}: the next start goes on "
+            "from there",
+            pass->fed_through(), b.through);
+        return;
+      }
       if (why_not.empty()) {
         writer->put_meta(backfill_meta, "");
         writer->flush();
@@ -404,11 +499,12 @@ void engine::impl::start_backfill() {
           opt.data_dir, b.through, why_not);
       return;
     }
+    backfill_state["from"] = from;
     backfill_state["seconds"] = s;
     spdlog::info(
         "cluster: data dir {} holds the outputs of the {} handed node(s) from their start again "
-        "(through journal record {}, in {:.2f} s)",
-        opt.data_dir, stored, b.through, s);
+        "(through journal record {}, from journal record {}, in {:.2f} s)",
+        opt.data_dir, stored, b.through, from + 1, s);
   });
 }
 
@@ -424,8 +520,7 @@ void engine::impl::add_backfill(const std::set<std::string>& nodes, std::uint64_
     b = read_backfill(*db).value_or(pending_backfill{});
   } catch (const decode_error&) {  // start_backfill said so: it is replaced
   }
-  b.nodes.insert(nodes.begin(), nodes.end());
-  b.through = std::max(b.through, through);
+  b.add(nodes, through);
   writer->put_meta(backfill_meta, encode_backfill(b));
   writer->flush();
   backfill_stop = false;

@@ -13,6 +13,8 @@
 // (engine_take.cpp) fails before it joins the live graph, as when a store write fails.
 // join_stall: a standby outside the placement never restarts to compute the nodes the placement
 // gives it (engine_give.cpp), as one stuck would: it never says it published them.
+// backfill_slow: the backfill of a handed node's outputs (engine_handover.cpp) pauses 250 ms after
+// each batch of journal records, so that a test can stop the process while it runs.
 //
 // A bad SHOAL_FAILPOINTS makes every runner FAILED with the message (a test must not pass
 // because its fault never fired).
@@ -36,7 +38,8 @@ struct kernel_fault {
 // The faults a SHOAL_FAILPOINTS text sets; throws std::invalid_argument naming what it cannot read.
 std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& text);
 
-// The flags (take_fail, join_stall) a SHOAL_FAILPOINTS text sets; throws as parse_failpoints.
+// The flags (take_fail, join_stall, backfill_slow) a SHOAL_FAILPOINTS text sets; throws as
+// parse_failpoints.
 std::vector<std::string> parse_failpoint_flags(const std::string& text);
 
 // Whether SHOAL_FAILPOINTS sets flag `name`. Throws std::invalid_argument for a SHOAL_FAILPOINTS

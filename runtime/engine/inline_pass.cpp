@@ -30,6 +30,7 @@ inline_pass::inline_pass(std::shared_ptr<const plan> p, const std::vector<bool>&
 
 std::string inline_pass::run(const store& db, std::uint64_t from, std::uint64_t to,
                              const std::function<bool()>& after_batch) {
+  fed_through_ = from;
   for (std::uint64_t pos = from; pos < to;) {
     const std::uint64_t first = pos + 1;
     const auto batch = db.read_records(&pos, std::min(pass_batch, to - pos));
@@ -38,6 +39,7 @@ std::string inline_pass::run(const store& db, std::uint64_t from, std::uint64_t 
       if (!feed(batch[k]))
         return "journal record " + std::to_string(first + k) +
                " changes the graph, which only the actor graph goes through";
+    fed_through_ = pos;
     if (!after_batch()) return "stopped";
   }
   return "";

@@ -39,6 +39,9 @@ class inline_pass {
   // the pass did not get through `to` ("" when it did).
   std::string run(const store& db, std::uint64_t from, std::uint64_t to,
                   const std::function<bool()>& after_batch);
+  // The last journal record the nodes took (`from` before run): their states are at it while
+  // after_batch runs.
+  std::uint64_t fed_through() const { return fed_through_; }
 
  private:
   bool feed(const journal_record& r);
@@ -49,6 +52,7 @@ class inline_pass {
   flow_control flow_;
   std::unique_ptr<inline_graph> graph_;
   std::unique_ptr<ingest> feed_;
+  std::uint64_t fed_through_ = 0;
 };
 
 }  // namespace shoal

@@ -1,0 +1,91 @@
+"""A backfill stopped midway goes on from where it stopped (issue 14). A placed process that was
+handed nodes makes their outputs before the dead process's checkpoint from its journal, on a thread
+of low priority, once live; what is left is in the dir's meta (`handed_backfill`). Here the meta is
+written into a recorded dir as a hand-over writes it (the cluster tests cover the hand-over), so
+one process without NATS runs the same code:
+  - a live run records a journal of about 15,000 scans and stores every output; the test then
+    deletes node z's outputs and writes the meta: z lacks its outputs before the journal's end;
+  - the next start makes them on its backfill thread, slowed by the failpoint backfill_slow; it is
+    stopped (SIGTERM) after its first batch: it says after which journal record it stopped;
+  - the start after that goes on from the record after it (its log says so), not from the
+    journal's start, and finishes;
+  - the dir then holds every node's outputs byte for byte as a replay of its journal makes them."""
+import os
+import re
+import signal
+import subprocess
+
+import lmdb
+import msgpack
+
+from harness import check, check_parity, engine_config, fabricator_source, replayed, run, start, wait_for, workdir
+from harness import RET_Z
+
+wd = workdir()
+
+
+def config(pace):
+    # The pace is not in the streams' NodeIDs: both configs name the same nodes.
+    return engine_config(wd, "bf", fabricator_source(3, 8, pace, "books = false"), RET_Z,
+                         file_name=f"bf-{pace}")[0]
+
+
+fast, slow = config("200us"), config("1s")
+data = os.path.join(wd, "data")
+r = run(["run", fast, "--data", data, "--for", "3s"])
+check(r.returncode == 0, r.stderr)
+manifest = __import__("json").loads(run(["manifest", data, "--json"]).stdout)
+records = manifest["journal"]["records"]
+check(records > 3 * 2048, f"the journal is too short for a backfill of several batches: {records}")
+z_id = manifest["outputs"]["z"]["id"]
+
+# z lacks its outputs before the journal's end, as a node handed to this dir would.
+env = lmdb.open(data, max_dbs=16, map_size=1 << 32)
+with env.begin(write=True) as txn:
+    outputs = env.open_db(b"outputs", txn=txn)
+    prefix = bytes.fromhex(z_id)
+    cur = txn.cursor(outputs)
+    deleted = 0
+    if cur.set_range(prefix):
+        while cur.key().startswith(prefix):
+            cur.delete()
+            deleted += 1
+    meta = env.open_db(b"meta", txn=txn)
+    txn.put(b"handed_backfill", msgpack.packb({"through": records, "nodes": [z_id]}), db=meta)
+env.close()
+check(deleted > 10_000, f"deleted {deleted} outputs of z")
+
+
+def started(log_path, env_extra=None):
+    log = open(log_path, "w")
+    proc = start(["run", slow, "--data", data], stdout=subprocess.DEVNULL, stderr=log,
+                 env=dict(os.environ, **(env_extra or {})))
+    return proc, lambda: open(log_path).read()
+
+
+# Stopped after its first batch (each batch pauses 250 ms with the failpoint).
+proc, log = started(os.path.join(wd, "run2.log"), {"SHOAL_FAILPOINTS": "backfill_slow"})
+wait_for(lambda: "a thread of low priority makes them from the journal's start" in log(), timeout=60,
+         what=f"the backfill starting: {log()[-2000:]}")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
+stopped = re.search(r"the backfill stopped after journal record (\d+) of (\d+)", log())
+check(stopped and 0 < int(stopped.group(1)) < records and int(stopped.group(2)) == records,
+      f"no stop midway in the log: {log()[-2000:]}")
+at = int(stopped.group(1))
+
+# The next start goes on from there.
+proc, log = started(os.path.join(wd, "run3.log"))
+wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
+         what=f"the backfill done: {log()[-2000:]}")
+check(f"makes them from journal record {at + 1}, where the last stop left it" in log(),
+      f"the second start did not go on from record {at + 1}: {log()[-2000:]}")
+check(f"from journal record {at + 1}," in log(), f"the backfill's end names another start: {log()[-2000:]}")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
+
+# Every output, z's before the journal's end included, as a replay of the journal makes them.
+rows = check_parity(data, replayed(data, slow, os.path.join(wd, "replayed")), "the dir against a replay",
+                    min_outputs=10_000)
+check("z" in rows, f"no z in the parity table: {rows}")
+print(f"ok: {records} records; the backfill stopped after record {at} and went on from there")

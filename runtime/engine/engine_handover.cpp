@@ -34,6 +34,7 @@
 #include "runtime/engine/engine_impl.hpp"
 #include "runtime/engine/failpoints.hpp"
 #include "runtime/engine/inline_pass.hpp"
+#include "runtime/engine/pending_backfill.hpp"
 
 namespace shoal {
 
@@ -42,64 +43,16 @@ namespace {
 // A placed process keeps this many checkpoints waiting for its member record to cover them.
 constexpr std::size_t max_placed_uploads = 4;
 
-// The dir's meta key saying which nodes' outputs before which journal record its store still
-// lacks (msgpack {through, nodes, from, states}; empty: none). A backfill stopped midway says
-// where (`from`, the last journal record its nodes took) and the state each node it computes had
-// there (`states`, NodeID → a runner's checkpoint); `from` 0 starts at the journal's start.
+// The dir's meta key holding a pending_backfill (empty: none).
 constexpr const char* backfill_meta = "handed_backfill";
 
 // A stopped backfill writes where it is; a killed one goes on from where it last wrote this often.
 constexpr std::chrono::seconds backfill_save_every{30};
 
-struct pending_backfill {
-  std::uint64_t through = 0;
-  std::set<std::string> nodes;
-  std::uint64_t from = 0;
-  std::map<std::string, std::string> states;
-
-  // Also `more` through `to`. A node new to it needs its outputs from the journal's start, and
-  // the states a stop left hold none of it: the backfill starts over.
-  void add(const std::set<std::string>& more, std::uint64_t to) {
-    if (!std::includes(nodes.begin(), nodes.end(), more.begin(), more.end())) {
-      from = 0;
-      states.clear();
-    }
-    nodes.insert(more.begin(), more.end());
-    through = std::max(through, to);
-  }
-};
-
 std::optional<pending_backfill> read_backfill(const store& db) {
   const auto bytes = db.get_meta(backfill_meta);
-  if (!bytes || bytes->empty()) return std::nullopt;
-  // The states are node checkpoints: the limits of stored data, not of a frame.
-  const Value v = from_msgpack(*bytes, stored_data_limits());
-  pending_backfill b;
-  if (const Value* t = v.find("through"); t && t->is_int())
-    b.through = static_cast<std::uint64_t>(t->as_int());
-  b.nodes = listed_nodes(v, "nodes").value_or(std::set<std::string>{});
-  if (b.nodes.empty() || b.through == 0) return std::nullopt;
-  const Value* from = v.find("from");
-  const Value* states = v.find("states");
-  // Anything else than shoal writes there: from the journal's start.
-  if (!from || !from->is_int() || from->as_int() <= 0 || !states || !states->is_map()) return b;
-  for (const auto& [id, state] : states->as_map()) {
-    if (!state.is_string()) return b;
-  }
-  for (const auto& [id, state] : states->as_map()) b.states.emplace(id, state.as_string());
-  if (!b.states.empty()) b.from = static_cast<std::uint64_t>(from->as_int());
-  return b;
-}
-
-std::string encode_backfill(const pending_backfill& b) {
-  value_list nodes;
-  for (const auto& id : b.nodes) nodes.emplace_back(id);
-  value_map states;
-  for (const auto& [id, state] : b.states) states.emplace(id, Value(state));
-  return to_msgpack(Value(value_map{{"through", Value(b.through)},
-                                    {"nodes", Value(std::move(nodes))},
-                                    {"from", Value(b.from)},
-                                    {"states", Value(std::move(states))}}));
+  if (!bytes) return std::nullopt;
+  return decode_backfill(*bytes);
 }
 
 }  // namespace
@@ -415,8 +368,8 @@ void engine::impl::start_backfill() {
   if (b->from > 0) {
     spdlog::info(
         "cluster: data dir {} lacks the outputs of {} node(s) handed to it before journal record "
-        "{}: a thread of low priority makes them from journal record {}, where the last stop "
-        "left it",
+        "{}: a thread of low priority makes them from journal record {}, where it was left (a "
+        "stop, or its last save before the process ended)",
         opt.data_dir, stored, b->through, b->from + 1);
   } else {
     spdlog::info(
@@ -446,20 +399,23 @@ void engine::impl::start_backfill() {
         const std::string& why = pass->graph().runner(i).reason();
         if (need[i] && why.rfind("checkpoint cannot", 0) == 0) {
           spdlog::warn(
-              "cluster: the state the last stop left of {} cannot be restored ({}): the backfill "
+              "cluster: the state the backfill saved of {} cannot be restored ({}): the backfill "
               "starts from the journal's start",
               planned->nodes[i].name(), why);
           from = 0;
           pass = make_pass(false);
+          std::lock_guard graph_lock(graph_mu);
+          backfill_state["from"] = 0;
         }
       }
       const bool slow = failpoint_flag("backfill_slow");
       auto saved_at = std::chrono::steady_clock::now();
       // Where it is, with every node's state there (its outputs there are committed).
       auto save = [&] {
-        pending_backfill left = b;
+        pending_backfill left;
+        left.through = b.through;
+        left.nodes = b.nodes;
         left.from = pass->fed_through();
-        left.states.clear();
         for (std::size_t i = 0; i < planned->nodes.size(); ++i)
           if (need[i])
             left.states.emplace(planned->nodes[i].id, pass->graph().runner(i).checkpoint());
@@ -499,7 +455,6 @@ void engine::impl::start_backfill() {
           opt.data_dir, b.through, why_not);
       return;
     }
-    backfill_state["from"] = from;
     backfill_state["seconds"] = s;
     spdlog::info(
         "cluster: data dir {} holds the outputs of the {} handed node(s) from their start again "

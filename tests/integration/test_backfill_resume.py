@@ -78,9 +78,9 @@ at = int(stopped.group(1))
 proc, log = started(os.path.join(wd, "run3.log"))
 wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
          what=f"the backfill done: {log()[-2000:]}")
-check(f"makes them from journal record {at + 1}, where the last stop left it" in log(),
+check(f"makes them from journal record {at + 1}, where it was left" in log(),
       f"the second start did not go on from record {at + 1}: {log()[-2000:]}")
-check(f"from journal record {at + 1}," in log(), f"the backfill's end names another start: {log()[-2000:]}")
+check(f", from journal record {at + 1}, in " in log(), f"the backfill's end names another start: {log()[-2000:]}")
 proc.send_signal(signal.SIGTERM)
 check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
 

@@ -21,6 +21,10 @@ std::uint64_t bits(double x) {
   return b;
 }
 
+// The same bits, or both NaN: which NaN an operation of two NaNs returns depends on the order
+// the compiler gives its operands, in either form (the scanner's inputs are finite).
+bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || bits(a) == bits(b); }
+
 // Doubles of every kind the loops may meet: ordinary ones, ones far outside [−1, 1], ±0,
 // ±inf and NaN.
 std::vector<double> awkward(std::mt19937_64& rng, std::size_t n) {
@@ -72,14 +76,14 @@ TEST_CASE("moment lanes: the AVX forms give the scalar forms' bits", "[kinds][ei
       auto scalar = c0, wide = c0;
       add_scaled(scalar.data() + off, s, x.data() + off, m, false);
       add_scaled(wide.data() + off, s, x.data() + off, m, true);
-      for (std::size_t i = 0; i < m + off; ++i) CHECK(bits(scalar[i]) == bits(wide[i]));
+      for (std::size_t i = 0; i < m + off; ++i) CHECK(same(scalar[i], wide[i]));
 
       std::vector<double> out_scalar(m + off, 7.0), out_wide(m + off, 7.0);
       correlations(c0.data() + off, sum_a, mean.data() + off, inv_a, inv.data() + off, m,
                    out_scalar.data() + off, false);
       correlations(c0.data() + off, sum_a, mean.data() + off, inv_a, inv.data() + off, m,
                    out_wide.data() + off, true);
-      for (std::size_t j = 0; j < m + off; ++j) CHECK(bits(out_scalar[j]) == bits(out_wide[j]));
+      for (std::size_t j = 0; j < m + off; ++j) CHECK(same(out_scalar[j], out_wide[j]));
     }
   }
 }

@@ -9,7 +9,10 @@ one process without NATS runs the same code:
     stopped (SIGTERM) after its first batch: it says after which journal record it stopped;
   - the start after that goes on from the record after it (its log says so), not from the
     journal's start, and finishes;
-  - the dir then holds every node's outputs byte for byte as a replay of its journal makes them."""
+  - the dir then holds every node's outputs byte for byte as a replay of its journal makes them;
+  - the same stop's meta again, with a state that cannot be restored: the next start says so,
+    makes z's outputs from the journal's start instead, and the dir equals the replay again."""
+import json
 import os
 import re
 import signal
@@ -34,26 +37,39 @@ fast, slow = config("200us"), config("1s")
 data = os.path.join(wd, "data")
 r = run(["run", fast, "--data", data, "--for", "3s"])
 check(r.returncode == 0, r.stderr)
-manifest = __import__("json").loads(run(["manifest", data, "--json"]).stdout)
+manifest = json.loads(run(["manifest", data, "--json"]).stdout)
 records = manifest["journal"]["records"]
 check(records > 3 * 2048, f"the journal is too short for a backfill of several batches: {records}")
 z_id = manifest["outputs"]["z"]["id"]
 
+
+def lack_z(backfill):
+    """Deletes z's outputs from the dir and writes BACKFILL (bytes) as its meta handed_backfill."""
+    env = lmdb.open(data, max_dbs=16, map_size=1 << 32)
+    with env.begin(write=True) as txn:
+        outputs = env.open_db(b"outputs", txn=txn)
+        prefix = bytes.fromhex(z_id)
+        cur = txn.cursor(outputs)
+        deleted = 0
+        if cur.set_range(prefix):
+            while cur.key().startswith(prefix):
+                cur.delete()
+                deleted += 1
+        txn.put(b"handed_backfill", backfill, db=env.open_db(b"meta", txn=txn))
+    env.close()
+    check(deleted > 10_000, f"deleted {deleted} outputs of z")
+
+
+def meta_backfill():
+    env = lmdb.open(data, max_dbs=16, map_size=1 << 32, readonly=True)
+    with env.begin() as txn:
+        value = txn.get(b"handed_backfill", db=env.open_db(b"meta", txn=txn, create=False))
+    env.close()
+    return value
+
+
 # z lacks its outputs before the journal's end, as a node handed to this dir would.
-env = lmdb.open(data, max_dbs=16, map_size=1 << 32)
-with env.begin(write=True) as txn:
-    outputs = env.open_db(b"outputs", txn=txn)
-    prefix = bytes.fromhex(z_id)
-    cur = txn.cursor(outputs)
-    deleted = 0
-    if cur.set_range(prefix):
-        while cur.key().startswith(prefix):
-            cur.delete()
-            deleted += 1
-    meta = env.open_db(b"meta", txn=txn)
-    txn.put(b"handed_backfill", msgpack.packb({"through": records, "nodes": [z_id]}), db=meta)
-env.close()
-check(deleted > 10_000, f"deleted {deleted} outputs of z")
+lack_z(msgpack.packb({"through": records, "nodes": [z_id]}))
 
 
 def started(log_path, env_extra=None):
@@ -73,6 +89,10 @@ stopped = re.search(r"the backfill stopped after journal record (\d+) of (\d+)",
 check(stopped and 0 < int(stopped.group(1)) < records and int(stopped.group(2)) == records,
       f"no stop midway in the log: {log()[-2000:]}")
 at = int(stopped.group(1))
+# (Strings as bytes: the states are checkpoints, not text.)
+left = msgpack.unpackb(meta_backfill(), raw=True)
+check(left[b"from"] == at and left[b"nodes"] == [z_id.encode()] and z_id.encode() in left[b"states"],
+      f"the stop's meta: from {left.get(b'from')}, nodes {left.get(b'nodes')}, states of {sorted(left.get(b'states', {}))}")
 
 # The next start goes on from there.
 proc, log = started(os.path.join(wd, "run3.log"))
@@ -88,4 +108,21 @@ check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
 rows = check_parity(data, replayed(data, slow, os.path.join(wd, "replayed")), "the dir against a replay",
                     min_outputs=10_000)
 check("z" in rows, f"no z in the parity table: {rows}")
-print(f"ok: {records} records; the backfill stopped after record {at} and went on from there")
+check(meta_backfill() in (None, b""), "the meta still holds a backfill once it is done")
+
+# The same stop's meta, z's state damaged: the start says so and begins at the journal's start. The
+# journal grew since (a scan a second): z lacks its outputs up to its end now.
+left[b"states"][z_id.encode()] = b"not a checkpoint"
+left[b"through"] = json.loads(run(["manifest", data, "--json"]).stdout)["journal"]["records"]
+lack_z(msgpack.packb(left, use_bin_type=False))  # bytes as MessagePack strings, as shoal writes them
+proc, log = started(os.path.join(wd, "run4.log"))
+wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
+         what=f"the backfill done: {log()[-2000:]}")
+check("the state the backfill saved of z cannot be restored" in log() and ", from journal record 1, in " in log(),
+      f"the damaged state was not refused, or the backfill did not begin at the start: {log()[-2000:]}")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
+check_parity(data, replayed(data, slow, os.path.join(wd, "replayed2")), "the dir against a replay, after the restart",
+             min_outputs=10_000)
+print(f"ok: {records} records; the backfill stopped after record {at} and went on from there; a damaged state "
+      "made it start over")

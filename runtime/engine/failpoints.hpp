@@ -14,7 +14,8 @@
 // join_stall: a standby outside the placement never restarts to compute the nodes the placement
 // gives it (engine_give.cpp), as one stuck would: it never says it published them.
 // backfill_slow: the backfill of a handed node's outputs (engine_handover.cpp) pauses 250 ms after
-// each batch of journal records, so that a test can stop the process while it runs.
+// each batch of journal records and saves where it is after each (not every 30 s), so that a test
+// can stop or kill the process while it runs and find a position saved.
 //
 // A bad SHOAL_FAILPOINTS makes every runner FAILED with the message (a test must not pass
 // because its fault never fired).

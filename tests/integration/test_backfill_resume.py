@@ -11,7 +11,9 @@ one process without NATS runs the same code:
     journal's start, and finishes;
   - the dir then holds every node's outputs byte for byte as a replay of its journal makes them;
   - the same stop's meta again, with a state that cannot be restored: the next start says so,
-    makes z's outputs from the journal's start instead, and the dir equals the replay again."""
+    makes z's outputs from the journal's start instead, and the dir equals the replay again;
+  - a backfill killed (SIGKILL) midway: the next start goes on from the last position it saved,
+    and the dir equals the replay again."""
 import json
 import os
 import re
@@ -124,5 +126,32 @@ proc.send_signal(signal.SIGTERM)
 check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
 check_parity(data, replayed(data, slow, os.path.join(wd, "replayed2")), "the dir against a replay, after the restart",
              min_outputs=10_000)
+
+# Killed (SIGKILL) midway: the next start goes on from the last position the backfill saved (after
+# each batch with the failpoint; every 30 s without it).
+lack_z(msgpack.packb({"through": json.loads(run(["manifest", data, "--json"]).stdout)["journal"]["records"],
+                      "nodes": [z_id]}))
+proc, log = started(os.path.join(wd, "run5.log"), {"SHOAL_FAILPOINTS": "backfill_slow"})
+
+
+def saved_from():
+    value = meta_backfill()
+    return msgpack.unpackb(value, raw=True).get(b"from", 0) if value else 0
+
+
+wait_for(lambda: saved_from() >= 2 * 2048, timeout=60, what=f"a second batch saved: {log()[-2000:]}")
+proc.kill()
+proc.wait(timeout=30)
+killed_at = saved_from()
+proc, log = started(os.path.join(wd, "run6.log"))
+wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
+         what=f"the backfill done: {log()[-2000:]}")
+check(f"makes them from journal record {killed_at + 1}, where it was left" in log() and
+      f", from journal record {killed_at + 1}, in " in log(),
+      f"the start after the kill did not go on from record {killed_at + 1}: {log()[-2000:]}")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
+check_parity(data, replayed(data, slow, os.path.join(wd, "replayed3")), "the dir against a replay, after the kill",
+             min_outputs=10_000)
 print(f"ok: {records} records; the backfill stopped after record {at} and went on from there; a damaged state "
-      "made it start over")
+      f"made it start over; killed after saving record {killed_at}, it went on from there")

@@ -96,41 +96,43 @@ left = msgpack.unpackb(meta_backfill(), raw=True)
 check(left[b"from"] == at and left[b"nodes"] == [z_id.encode()] and z_id.encode() in left[b"states"],
       f"the stop's meta: from {left.get(b'from')}, nodes {left.get(b'nodes')}, states of {sorted(left.get(b'states', {}))}")
 
-# The next start goes on from there.
-proc, log = started(os.path.join(wd, "run3.log"))
-wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
-         what=f"the backfill done: {log()[-2000:]}")
-check(f"makes them from journal record {at + 1}, where it was left" in log(),
-      f"the second start did not go on from record {at + 1}: {log()[-2000:]}")
-check(f", from journal record {at + 1}, in " in log(), f"the backfill's end names another start: {log()[-2000:]}")
-proc.send_signal(signal.SIGTERM)
-check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
+def backfill_to_the_end(name, what, *lines):
+    """Starts the engine on the dir (log WD/NAME.log) until its backfill is done; checks that its
+    log holds each of LINES (WHAT says what they show), stops it cleanly, and checks the dir
+    against a replay of its journal. Returns the parity rows."""
+    proc, log = started(os.path.join(wd, f"{name}.log"))
+    wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
+             what=f"the backfill done: {log()[-2000:]}")
+    check(all(line in log() for line in lines), f"{what}: {log()[-2000:]}")
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
+    return check_parity(data, replayed(data, slow, os.path.join(wd, f"replayed-{name}")),
+                        f"the dir against a replay, after {name}", min_outputs=10_000)
 
-# Every output, z's before the journal's end included, as a replay of the journal makes them.
-rows = check_parity(data, replayed(data, slow, os.path.join(wd, "replayed")), "the dir against a replay",
-                    min_outputs=10_000)
+
+def journal_records():
+    return json.loads(run(["manifest", data, "--json"]).stdout)["journal"]["records"]
+
+
+# The next start goes on from there, and then every output, z's before the journal's end included,
+# is as a replay of the journal makes it.
+rows = backfill_to_the_end("run3", f"the second start did not go on from record {at + 1}",
+                           f"makes them from journal record {at + 1}, where it was left",
+                           f", from journal record {at + 1}, in ")
 check("z" in rows, f"no z in the parity table: {rows}")
 check(meta_backfill() in (None, b""), "the meta still holds a backfill once it is done")
 
 # The same stop's meta, z's state damaged: the start says so and begins at the journal's start. The
 # journal grew since (a scan a second): z lacks its outputs up to its end now.
 left[b"states"][z_id.encode()] = b"not a checkpoint"
-left[b"through"] = json.loads(run(["manifest", data, "--json"]).stdout)["journal"]["records"]
+left[b"through"] = journal_records()
 lack_z(msgpack.packb(left, use_bin_type=False))  # bytes as MessagePack strings, as shoal writes them
-proc, log = started(os.path.join(wd, "run4.log"))
-wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
-         what=f"the backfill done: {log()[-2000:]}")
-check("the state the backfill saved of z cannot be restored" in log() and ", from journal record 1, in " in log(),
-      f"the damaged state was not refused, or the backfill did not begin at the start: {log()[-2000:]}")
-proc.send_signal(signal.SIGTERM)
-check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
-check_parity(data, replayed(data, slow, os.path.join(wd, "replayed2")), "the dir against a replay, after the restart",
-             min_outputs=10_000)
+backfill_to_the_end("run4", "the damaged state was not refused, or the backfill did not begin at the start",
+                    "the state the backfill saved of z cannot be restored", ", from journal record 1, in ")
 
 # Killed (SIGKILL) midway: the next start goes on from the last position the backfill saved (after
 # each batch with the failpoint; every 30 s without it).
-lack_z(msgpack.packb({"through": json.loads(run(["manifest", data, "--json"]).stdout)["journal"]["records"],
-                      "nodes": [z_id]}))
+lack_z(msgpack.packb({"through": journal_records(), "nodes": [z_id]}))
 proc, log = started(os.path.join(wd, "run5.log"), {"SHOAL_FAILPOINTS": "backfill_slow"})
 
 
@@ -143,15 +145,8 @@ wait_for(lambda: saved_from() >= 2 * 2048, timeout=60, what=f"a second batch sav
 proc.kill()
 proc.wait(timeout=30)
 killed_at = saved_from()
-proc, log = started(os.path.join(wd, "run6.log"))
-wait_for(lambda: "holds the outputs of the 1 handed node(s)" in log(), timeout=120,
-         what=f"the backfill done: {log()[-2000:]}")
-check(f"makes them from journal record {killed_at + 1}, where it was left" in log() and
-      f", from journal record {killed_at + 1}, in " in log(),
-      f"the start after the kill did not go on from record {killed_at + 1}: {log()[-2000:]}")
-proc.send_signal(signal.SIGTERM)
-check(proc.wait(timeout=60) == 0, f"the stop failed: {log()[-2000:]}")
-check_parity(data, replayed(data, slow, os.path.join(wd, "replayed3")), "the dir against a replay, after the kill",
-             min_outputs=10_000)
+backfill_to_the_end("run6", f"the start after the kill did not go on from record {killed_at + 1}",
+                    f"makes them from journal record {killed_at + 1}, where it was left",
+                    f", from journal record {killed_at + 1}, in ")
 print(f"ok: {records} records; the backfill stopped after record {at} and went on from there; a damaged state "
       f"made it start over; killed after saving record {killed_at}, it went on from there")

@@ -19,30 +19,42 @@ namespace {
 constexpr std::size_t header_room = 4096;
 constexpr std::int64_t format_version = 1;
 
-struct head {
+// Where one checkpoint's chunks are, and what they must add up to.
+struct slot_entry {
   std::uint64_t journal_pos = 0;
   std::string journal_sha256, slot, sha256, writer;
   std::uint64_t chunks = 0, bytes = 0;
 };
 
-std::string encode_head(const head& h) {
-  return to_msgpack(Value(value_map{{"journal_pos", Value(h.journal_pos)},
-                                    {"journal_sha256", Value(h.journal_sha256)},
-                                    {"slot", Value(h.slot)},
-                                    {"chunks", Value(h.chunks)},
-                                    {"bytes", Value(h.bytes)},
-                                    {"sha256", Value(h.sha256)},
-                                    {"writer", Value(h.writer)}}));
+// The head names the latest checkpoint and, under "prev", the one before it, whose chunks stay
+// in the other slot until the next write: a heir that cannot take the latest (a stop's, past
+// what its subscribers were known to have) falls back to it.
+struct head : slot_entry {
+  std::optional<slot_entry> prev;
+};
+
+value_map encode_entry(const slot_entry& h) {
+  return value_map{{"journal_pos", Value(h.journal_pos)},
+                   {"journal_sha256", Value(h.journal_sha256)},
+                   {"slot", Value(h.slot)},
+                   {"chunks", Value(h.chunks)},
+                   {"bytes", Value(h.bytes)},
+                   {"sha256", Value(h.sha256)},
+                   {"writer", Value(h.writer)}};
 }
 
-head decode_head(const std::string& bytes) {
-  const Value decoded = from_msgpack(bytes);
-  const value_map& v = require_map(decoded, "head");
+std::string encode_head(const head& h) {
+  value_map v = encode_entry(h);
+  if (h.prev) v.emplace("prev", Value(encode_entry(*h.prev)));
+  return to_msgpack(Value(std::move(v)));
+}
+
+slot_entry decode_entry(const value_map& v) {
   auto count = [&](std::string_view key) {
     return static_cast<std::uint64_t>(require_non_negative_int(require_field(v, key), key));
   };
   auto text = [&](std::string_view key) { return require_string(require_field(v, key), key); };
-  head h;
+  slot_entry h;
   h.journal_pos = count("journal_pos");
   h.journal_sha256 = text("journal_sha256");
   h.slot = text("slot");
@@ -57,6 +69,21 @@ head decode_head(const std::string& bytes) {
   if (h.chunks == 0 || h.chunks > h.bytes || h.bytes > (std::uint64_t{1} << 40))
     throw decode_error(error_kind::out_of_range, "chunks",
                        "a checkpoint head's chunks and bytes do not fit together");
+  return h;
+}
+
+head decode_head(const std::string& bytes) {
+  const Value decoded = from_msgpack(bytes);
+  const value_map& v = require_map(decoded, "head");
+  head h;
+  static_cast<slot_entry&>(h) = decode_entry(v);
+  // A head written before there was "prev" has none: no fallback, as then.
+  if (const auto p = v.find("prev"); p != v.end()) {
+    h.prev = decode_entry(require_map(p->second, "prev"));
+    if (h.prev->slot == h.slot)
+      throw decode_error(error_kind::out_of_range, "prev.slot",
+                         "a checkpoint head's previous checkpoint is in its own slot");
+  }
   return h;
 }
 
@@ -155,6 +182,12 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
   h.journal_pos = cp.journal_pos;
   h.journal_sha256 = cp.journal_sha256;
   h.slot = held && held->slot == "a" ? "b" : "a";  // never the chunks the head names now
+  // The one it replaces stays readable in its slot until the next write: named as the previous
+  // one, unless this journal says it is of another history.
+  if (held) {
+    const auto mine = journal_record_sha256(journal, held->journal_pos);
+    if (!mine || *mine == held->journal_sha256) h.prev = static_cast<const slot_entry&>(*held);
+  }
   h.bytes = bytes.size();
   h.sha256 = sha256_hex(bytes);
   h.writer = writer;
@@ -202,10 +235,16 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
   return r;
 }
 
-std::optional<cluster_checkpoint> checkpoint_store::get() {
+std::optional<cluster_checkpoint> checkpoint_store::get() { return read(false); }
+
+std::optional<cluster_checkpoint> checkpoint_store::get_previous() { return read(true); }
+
+std::optional<cluster_checkpoint> checkpoint_store::read(bool previous) {
   std::string why;
+  const std::string which = previous ? "the checkpoint before the last one" : "the checkpoint";
   // A reader overtaken by two writes (the head's slot written again while it read) finds the
-  // chunks do not add up: it reads the new head and tries again.
+  // chunks do not add up: it reads the new head and tries again. The previous checkpoint's slot
+  // is the next write's: one write meanwhile is enough.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const auto e = link_.kv_get(bucket_, head_key_);
     if (!e) return std::nullopt;
@@ -216,32 +255,35 @@ std::optional<cluster_checkpoint> checkpoint_store::get() {
       throw cluster_error("the checkpoint head " + bucket_ + "/" + head_key_ +
                           " cannot be read: " + err.what());
     }
+    if (previous && !h.prev) return std::nullopt;
+    const slot_entry& at = previous ? *h.prev : h;
     std::string bytes;
-    bytes.reserve(std::min<std::uint64_t>(h.bytes, h.chunks * chunk_bytes_));
+    bytes.reserve(std::min<std::uint64_t>(at.bytes, at.chunks * chunk_bytes_));
     why.clear();
-    for (std::uint64_t i = 0; i < h.chunks && why.empty(); ++i) {
-      const std::string key = name_ + "." + h.slot + "." + std::to_string(i);
+    for (std::uint64_t i = 0; i < at.chunks && why.empty(); ++i) {
+      const std::string key = name_ + "." + at.slot + "." + std::to_string(i);
       if (auto c = link_.kv_get(bucket_, key)) {
         bytes += c->value;
       } else {
         why = "chunk " + key + " is missing";
       }
     }
-    if (why.empty() && (bytes.size() != h.bytes || sha256_hex(bytes) != h.sha256))
-      why = "its " + std::to_string(h.chunks) + " chunks hold " + std::to_string(bytes.size()) +
-            " bytes that do not match the head's " + std::to_string(h.bytes) + " bytes and SHA-256";
+    if (why.empty() && (bytes.size() != at.bytes || sha256_hex(bytes) != at.sha256))
+      why = "its " + std::to_string(at.chunks) + " chunks hold " + std::to_string(bytes.size()) +
+            " bytes that do not match the head's " + std::to_string(at.bytes) +
+            " bytes and SHA-256";
     if (why.empty()) {
       try {
         return decode_cluster_checkpoint(bytes);
       } catch (const decode_error& err) {
-        throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " (journal record " +
-                            std::to_string(h.journal_pos) + ") cannot be read: " + err.what());
+        throw cluster_error(which + " of " + what_ + " in " + bucket_ + " (journal record " +
+                            std::to_string(at.journal_pos) + ") cannot be read: " + err.what());
       }
     }
     const auto again = link_.kv_get(bucket_, head_key_);
     if (again && again->revision == e->revision) break;  // not a write meanwhile: damaged
   }
-  throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " is damaged: " + why);
+  throw cluster_error(which + " of " + what_ + " in " + bucket_ + " is damaged: " + why);
 }
 
 checkpoint_fit fit_checkpoint(const cluster_checkpoint& cp, const std::string& base_graph_hash,
@@ -328,6 +370,20 @@ std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
   jetstream_link link(c, "shoal restore " + c.engine_id);
   checkpoint_store cs(link, c, 0, process_checkpoint_name(c, instance));
   return cs.get();
+}
+
+process_checkpoints read_process_checkpoints(const cluster_decl& c, const std::string& instance) {
+  jetstream_link link(c, "shoal restore " + c.engine_id);
+  checkpoint_store cs(link, c, 0, process_checkpoint_name(c, instance));
+  process_checkpoints r;
+  r.latest = cs.get();
+  if (!r.latest) return r;
+  try {
+    r.previous = cs.get_previous();
+  } catch (const cluster_error& e) {  // only a fallback: the latest may do
+    r.previous_why_not = e.what();
+  }
+  return r;
 }
 
 std::vector<std::string> checkpointed_processes(jetstream_link& link, const cluster_decl& c) {

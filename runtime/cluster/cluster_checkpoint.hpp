@@ -92,9 +92,15 @@ class checkpoint_store {
   // The last checkpoint written whole, or none. Throws cluster_error when the head names
   // chunks that are missing or do not add up to its SHA-256 (also after reading again).
   std::optional<cluster_checkpoint> get();
+  // The one written before it (the head names it, its chunks in the other slot), or none (one
+  // checkpoint only, or a head written before heads named it). Throws as get() does, also when
+  // a write is overwriting that slot as it reads.
+  std::optional<cluster_checkpoint> get_previous();
   const std::string& bucket() const { return bucket_; }
 
  private:
+  std::optional<cluster_checkpoint> read(bool previous);
+
   jetstream_link& link_;
   std::string bucket_, head_key_, name_;
   std::string what_;  // "engine E", or "process P of engine E", for messages
@@ -133,6 +139,15 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
 // none. Throws cluster_error (the cluster did not answer, the checkpoint is damaged).
 std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
                                                           const std::string& instance);
+
+// The last two checkpoints of placed process `instance`: a heir takes the latest it can (a
+// stop's may be past what the active process read of that process, or of its own dir). Throws
+// cluster_error when the latest cannot be read; previous_why_not says why the one before cannot.
+struct process_checkpoints {
+  std::optional<cluster_checkpoint> latest, previous;
+  std::string previous_why_not;
+};
+process_checkpoints read_process_checkpoints(const cluster_decl& c, const std::string& instance);
 
 // The placed processes of engine c.engine_id whose checkpoint the bucket holds (a head with a
 // value), in name order. Throws cluster_error.

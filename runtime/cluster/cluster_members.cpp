@@ -137,10 +137,13 @@ void member_heartbeat::renew() {
   error_ = why;
 }
 
-member_heartbeat::~member_heartbeat() {
+member_heartbeat::~member_heartbeat() { leave(); }
+
+bool member_heartbeat::leave() {
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
+    if (left_) return false;
+    left_ = stopping_ = true;
   }
   cv_.notify_all();
   if (keeper_.joinable()) keeper_.join();
@@ -153,26 +156,28 @@ member_heartbeat::~member_heartbeat() {
         me_.role = away_role;
       }
       write();
+      return true;
     } catch (const cluster_error& e) {
       // It expires a little sooner, as the last renewal wrote it.
       spdlog::warn("cluster: leaving the member key {} for heartbeat_ttl: {}", key_, e.what());
     }
-    return;
+    return false;
   }
   // A clean stop: the key goes at once, so no process waits for it to expire. A renewal that
   // timed out (a loaded machine) may still have been written, so the delete is tried whenever
   // the connection is up, and once more if it times out too; with the cluster gone, the stop
   // does not wait for it and the key expires on its own.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!error_.empty() && link_->connected_url().empty()) return;
+    if (!error_.empty() && link_->connected_url().empty()) return false;
     try {
       link_->kv_delete(members_bucket(c_), key_);
-      return;
+      return false;
     } catch (const cluster_error& e) {
       spdlog::debug("cluster: removing the member key {}: {}", key_, e.what());
       error_ = e.what();
     }
   }
+  return false;
 }
 
 void member_heartbeat::set_role(const std::string& role) {

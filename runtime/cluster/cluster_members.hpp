@@ -88,6 +88,10 @@ class member_heartbeat {
   // heartbeat_ttl later if the process does not come back): a placed process that restarts on
   // its data dir is not taken for gone meanwhile, and keeps its nodes.
   void keep_on_exit();
+  // What destroying it does, once: stops renewing, then writes the key once more (keep_on_exit)
+  // or removes it. True when it was written and the cluster acknowledged it: what it says it
+  // published is there for the active process to read.
+  bool leave();
   std::string instance() const { return me_.instance; }
   // Every live member of this engine, this one included, as last read from the cluster (about
   // once per heartbeat_ttl, by the renewals — at every renewal on the active process of a placed
@@ -118,7 +122,7 @@ class member_heartbeat {
   std::deque<std::map<std::string, std::uint64_t>> written_published_;  // the last three
   std::chrono::steady_clock::time_point members_read_at_{};
   std::string error_;
-  bool stopping_ = false, dirty_ = false, keep_ = false;
+  bool stopping_ = false, dirty_ = false, keep_ = false, left_ = false;
   std::uint64_t renewals_ = 0;  // the keeper's own
   std::thread keeper_;
   void write(bool patient = false);

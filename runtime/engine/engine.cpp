@@ -1422,8 +1422,9 @@ void engine::stop() {
   // does not answer gets it at the next start).
   const bool replicated = !m.replicator || m.replicator->stop(std::chrono::seconds(10));
   // The stop's checkpoint, once the journal through it is in the cluster: a host taking over
-  // next starts from there.
-  if (m.uploader) {
+  // next starts from there. A placed process's waits for its last member record, below.
+  const bool placed_upload = m.uploader && m.placement;
+  if (m.uploader && !placed_upload) {
     if (replicated && !m.fenced) {
       m.uploader->finish(std::chrono::seconds(5));
     } else {
@@ -1454,11 +1455,25 @@ void engine::stop() {
   } else if (member && (m.restart || (m.placement && m.standby))) {
     member->keep_on_exit();
   }
+  const bool said_all = member && m.placement && all_sent && member->leave();
   member.reset();
   // A clean stop hands the engine on: a standby takes over at once, not after heartbeat_ttl —
   // unless records are missing from the stream, which only this dir holds. Last: the standby
   // that takes it reads what this one said above.
   if (m.lease && !m.fenced && replicated) m.lease->release();
+  // A placed process's stop checkpoint goes once its last member record says it published every
+  // output the checkpoint made (the periodic ones wait for a record written two before the last:
+  // offer_placed_uploads). Its heir takes it when the active process read that record, the one
+  // before it otherwise (the head names both). After the lease: a standby taking over does not
+  // wait for it. Not at a restart: the process goes on, its share about to change.
+  if (placed_upload) {
+    if (said_all && !m.fenced && !m.restart) {
+      m.offer_stop_checkpoint();
+      m.uploader->finish(std::chrono::seconds(5));
+    } else {
+      m.uploader->stop();
+    }
+  }
 }
 
 bool engine::restart_wanted() const { return impl_->restart; }

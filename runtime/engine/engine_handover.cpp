@@ -124,40 +124,57 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   };
   std::vector<source> sources;
   for (const auto& [process, ids] : by_process) {
-    auto cp = read_process_checkpoint(cfg.cluster, process);
-    if (!cp) return refuse_for(process, "it put no checkpoint in the cluster");
-    const std::string at = "journal record " + std::to_string(cp->journal_pos);
-    if (cp->journal_pos > to)
-      return refuse_for(process, "its checkpoint, at " + at +
-                                     ", is later than this dir's, at journal record " +
-                                     std::to_string(to));
-    const checkpoint_fit fit = fit_checkpoint(
-        *cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
-        db->journal_last());
-    if (!fit.why_not.empty()) return refuse_for(process, "its checkpoint " + fit.why_not);
-    const std::set<std::string> theirs =
-        listed_nodes(fit.meta, "computed").value_or(std::set<std::string>{});
-    // Both sets hold every node upstream of their nodes, so this one does too.
-    source src{process, ids, std::move(*cp), std::vector<bool>(graph->nodes.size()), 0};
-    for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
-      const std::string& id = graph->nodes[i].id;
-      src.lagging[i] = computes(i) && theirs.count(id) != 0;
-      if (src.lagging[i] && !src.cp.state.count(id))
-        return refuse_for(process, "its checkpoint holds no state of " + name_of(id));
-      src.nodes += src.lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
-    }
-    // A handed node's subscribers had its outputs through the seq handed with it, no more: the
-    // checkpoint must not be past it, or the outputs between would never be published.
-    for (const auto& id : ids) {
-      if (!theirs.count(id))
-        return refuse_for(process, "its checkpoint did not compute " + name_of(id));
-      const auto h = placement->handed.find(id);
-      const std::uint64_t handed = h != placement->handed.end() ? h->second : 0;
-      const std::uint64_t seq = node_runner::checkpoint_seq(src.cp.state.at(id));
-      if (seq > handed)
-        return refuse_for(process, "its checkpoint of " + name_of(id) + " is at seq " +
-                                       std::to_string(seq) + ", past seq " +
-                                       std::to_string(handed) + " it was known to have published");
+    // Why this process's checkpoint cp cannot be where its share starts ("" when it can, src
+    // then filled).
+    auto unfit = [&](cluster_checkpoint& cp, source& src) -> std::string {
+      const std::string at = "journal record " + std::to_string(cp.journal_pos);
+      if (cp.journal_pos > to)
+        return "its checkpoint, at " + at + ", is later than this dir's, at journal record " +
+               std::to_string(to);
+      const checkpoint_fit fit = fit_checkpoint(
+          cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
+          db->journal_last());
+      if (!fit.why_not.empty()) return "its checkpoint " + fit.why_not;
+      const std::set<std::string> theirs =
+          listed_nodes(fit.meta, "computed").value_or(std::set<std::string>{});
+      // Both sets hold every node upstream of their nodes, so this one does too.
+      src = source{process, ids, std::move(cp), std::vector<bool>(graph->nodes.size()), 0};
+      for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+        const std::string& id = graph->nodes[i].id;
+        src.lagging[i] = computes(i) && theirs.count(id) != 0;
+        if (src.lagging[i] && !src.cp.state.count(id))
+          return "its checkpoint holds no state of " + name_of(id);
+        src.nodes += src.lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
+      }
+      // A handed node's subscribers had its outputs through the seq handed with it, no more: the
+      // checkpoint must not be past it, or the outputs between would never be published.
+      for (const auto& id : ids) {
+        if (!theirs.count(id)) return "its checkpoint did not compute " + name_of(id);
+        const auto h = placement->handed.find(id);
+        const std::uint64_t handed = h != placement->handed.end() ? h->second : 0;
+        const std::uint64_t seq = node_runner::checkpoint_seq(src.cp.state.at(id));
+        if (seq > handed)
+          return "its checkpoint of " + name_of(id) + " is at seq " + std::to_string(seq) +
+                 ", past seq " + std::to_string(handed) + " it was known to have published";
+      }
+      return "";
+    };
+    process_checkpoints cps = read_process_checkpoints(cfg.cluster, process);
+    if (!cps.latest) return refuse_for(process, "it put no checkpoint in the cluster");
+    source src;
+    const std::string why = unfit(*cps.latest, src);
+    if (!why.empty()) {
+      // The one before it, when the latest is a stop's this process cannot take (past what the
+      // active process read of the dead one's seqs, or past this dir's checkpoint).
+      if (!cps.previous)
+        return refuse_for(process,
+                          cps.previous_why_not.empty() ? why : why + "; " + cps.previous_why_not);
+      if (const std::string before = unfit(*cps.previous, src); !before.empty())
+        return refuse_for(process, why + " (the one before it: " + before + ")");
+      spdlog::info(
+          "cluster: {}'s last checkpoint in the cluster does not do ({}): its handed node(s) "
+          "start from the one before it, at journal record {}",
+          process, why, src.cp.journal_pos);
     }
     sources.push_back(std::move(src));
   }
@@ -557,6 +574,21 @@ void engine::impl::offer_placed_uploads() {
     }
   }
   if (latest) uploader->offer(std::move(*latest));
+}
+
+void engine::impl::offer_stop_checkpoint() {
+  std::optional<cluster_checkpoint> last;
+  {
+    std::lock_guard lock(placed_uploads_mu);
+    if (placed_uploads.empty()) return;
+    last = std::move(placed_uploads.back().cp);
+    placed_uploads.clear();
+  }
+  spdlog::info(
+      "cluster: this process's checkpoint at journal record {} goes to the cluster: its last "
+      "member record says it published every output the checkpoint made",
+      last->journal_pos);
+  uploader->offer(std::move(*last));
 }
 
 }  // namespace shoal

@@ -281,8 +281,8 @@ struct engine::impl {
   // (process_checkpoint_name), each once a member record the active process has most likely
   // read says it published every output the checkpoint made (member_heartbeat::
   // listed_published): its heir publishes after the seq handed on, and takes only a checkpoint
-  // not past it. Oldest first, at most a few. The checkpoint of a clean stop waits in vain (a
-  // heir then starts from the one before it).
+  // not past it. Oldest first, at most a few. The checkpoint of a clean stop goes once the stop's
+  // last member record is written (offer_stop_checkpoint).
   struct placed_upload {
     cluster_checkpoint cp;
     member_published seqs;  // of the nodes it publishes, at the checkpoint
@@ -292,6 +292,7 @@ struct engine::impl {
   void placed_checkpoint_uploads();  // makes the uploader, once placed
   void queue_placed_upload(cluster_checkpoint cp);
   void offer_placed_uploads();  // from keep_placement
+  void offer_stop_checkpoint();  // the latest queued, at a clean stop
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)

@@ -190,26 +190,43 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
     std::map<std::string, std::string> brought;  // node → its state at Q from an earlier share
     for (auto& sh : shares) {
       const std::string whose = shares.size() > 1 ? sh.process + "'s: " : "";
-      auto cp = read_process_checkpoint(cfg.cluster, sh.process);
-      if (!cp) return whose + "it put no checkpoint in the cluster";
-      if (cp->journal_pos > to)
-        return whose + "its checkpoint, at journal record " + std::to_string(cp->journal_pos) +
-               ", is later than this dir's, at journal record " + std::to_string(to);
-      const checkpoint_fit fit = fit_checkpoint(
-          *cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
-          db->journal_last());
-      if (!fit.why_not.empty()) return whose + "its checkpoint " + fit.why_not;
-      for (std::size_t i = 0; i < g->nodes.size(); ++i)
-        if (sh.fed[i] && !cp->state.count(g->nodes[i].id))
-          return whose + "its checkpoint holds no state of " + name_of(i);
-      // A taken node's subscribers had its outputs through the seq handed with it, no more.
-      for (std::size_t i = 0; i < g->nodes.size(); ++i) {
-        const auto h = handed.find(g->nodes[i].id);
-        if (!sh.owns[i] || h == handed.end()) continue;
-        const std::uint64_t seq = node_runner::checkpoint_seq(cp->state.at(h->first));
-        if (seq > h->second)
-          return whose + "its checkpoint of " + name_of(i) + " is at seq " + std::to_string(seq) +
-                 ", past seq " + std::to_string(h->second) + " it was known to have published";
+      // Why checkpoint cp cannot be where this share starts ("" when it can).
+      auto unfit = [&](const cluster_checkpoint& cp) -> std::string {
+        if (cp.journal_pos > to)
+          return "its checkpoint, at journal record " + std::to_string(cp.journal_pos) +
+                 ", is later than this dir's, at journal record " + std::to_string(to);
+        const checkpoint_fit fit = fit_checkpoint(
+            cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
+            db->journal_last());
+        if (!fit.why_not.empty()) return "its checkpoint " + fit.why_not;
+        for (std::size_t i = 0; i < g->nodes.size(); ++i)
+          if (sh.fed[i] && !cp.state.count(g->nodes[i].id))
+            return "its checkpoint holds no state of " + name_of(i);
+        // A taken node's subscribers had its outputs through the seq handed with it, no more.
+        for (std::size_t i = 0; i < g->nodes.size(); ++i) {
+          const auto h = handed.find(g->nodes[i].id);
+          if (!sh.owns[i] || h == handed.end()) continue;
+          const std::uint64_t seq = node_runner::checkpoint_seq(cp.state.at(h->first));
+          if (seq > h->second)
+            return "its checkpoint of " + name_of(i) + " is at seq " + std::to_string(seq) +
+                   ", past seq " + std::to_string(h->second) + " it was known to have published";
+        }
+        return "";
+      };
+      process_checkpoints cps = read_process_checkpoints(cfg.cluster, sh.process);
+      if (!cps.latest) return whose + "it put no checkpoint in the cluster";
+      std::optional<cluster_checkpoint> cp = std::move(cps.latest);
+      if (const std::string why = unfit(*cp); !why.empty()) {
+        // The one before it, when the latest is a stop's this process cannot take.
+        if (!cps.previous)
+          return whose + why + (cps.previous_why_not.empty() ? "" : "; " + cps.previous_why_not);
+        if (const std::string before = unfit(*cps.previous); !before.empty())
+          return whose + why + " (the one before it: " + before + ")";
+        cp = std::move(cps.previous);
+        spdlog::info(
+            "cluster: {}'s last checkpoint in the cluster does not do ({}): its node(s) start "
+            "from the one before it, at journal record {}",
+            sh.process, why, cp->journal_pos);
       }
       inline_pass check(g, sh.fed, [&](std::size_t i, node_runner_args& a) {
         a.checkpoint = cp->state.at(g->nodes[i].id);

@@ -236,6 +236,56 @@ TEST_CASE("an older checkpoint never replaces a newer one in the cluster", "[clu
   CHECK(std::count(keys.begin(), keys.end(), "e1.b.0") == 1);
 }
 
+TEST_CASE("the head names the checkpoint before the last, which a heir may fall back to",
+          "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  const cluster_decl c = decl(server, "e1");
+  const std::string b = process_checkpoint_name(c, "vm-0000000b");
+  checkpoint_store cs(*link, c, 1000, b);
+  CHECK(read_process_checkpoints(c, "vm-0000000b").latest == std::nullopt);
+  REQUIRE(cs.put(sample(10), "vm-0000000b").written);  // slot a
+  CHECK_FALSE(cs.get_previous());                      // one only
+  REQUIRE(cs.put(sample(20), "vm-0000000b").written);  // slot b
+  auto both = read_process_checkpoints(c, "vm-0000000b");
+  REQUIRE(both.latest);
+  REQUIRE(both.previous);
+  check_equal(*both.latest, sample(20));
+  check_equal(*both.previous, sample(10));
+  CHECK(both.previous_why_not.empty());
+  // A refused write (older) leaves both as they were.
+  CHECK_FALSE(cs.put(sample(15), "vm-0000000b").written);
+  CHECK(cs.get_previous()->journal_pos == 10);
+  // The next write takes the previous one's slot: the one it replaces becomes the previous.
+  REQUIRE(cs.put(sample(30), "vm-0000000b").written);  // slot a again
+  both = read_process_checkpoints(c, "vm-0000000b");
+  CHECK(both.latest->journal_pos == 30);
+  check_equal(*both.previous, sample(20));
+  // Damaged chunks of the previous one: the latest still reads, the fallback says why it cannot.
+  link->kv_delete(cs.bucket(), b + ".b.1");
+  both = read_process_checkpoints(c, "vm-0000000b");
+  CHECK(both.latest->journal_pos == 30);
+  CHECK_FALSE(both.previous);
+  CHECK_THAT(both.previous_why_not, Catch::Contains("the checkpoint before the last one") &&
+                                        Catch::Contains("chunk " + b + ".b.1 is missing"));
+  // A head written before heads named the previous one (no "prev"): no fallback, no error.
+  link->kv_put(cs.bucket(), b + ".head",
+               to_msgpack(Value(value_map{{"journal_pos", Value(std::uint64_t{30})},
+                                          {"journal_sha256", Value(sample(30).journal_sha256)},
+                                          {"slot", Value(std::string("a"))},
+                                          {"chunks", Value(std::uint64_t{1})},
+                                          {"bytes", Value(std::uint64_t{1})},
+                                          {"sha256", Value(std::string("00"))},
+                                          {"writer", Value(std::string("old"))}})));
+  CHECK_FALSE(cs.get_previous());
+  // A checkpoint of another history replaces the head without naming it as the previous one.
+  checkpoint_store other(*link, decl(server, "e2"), 1000);
+  REQUIRE(other.put(sample(50, "old"), "h").written);
+  REQUIRE(other.put(sample(60, "new"), "h", [](std::uint64_t seq) { return record(seq, "new"); })
+              .written);
+  CHECK_FALSE(other.get_previous());
+}
+
 TEST_CASE("a checkpoint of another journal history is replaced, not kept for being later",
           "[cluster]") {
   nats_server server;

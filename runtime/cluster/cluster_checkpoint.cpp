@@ -77,14 +77,35 @@ head decode_head(const std::string& bytes) {
   const value_map& v = require_map(decoded, "head");
   head h;
   static_cast<slot_entry&>(h) = decode_entry(v);
-  // A head written before there was "prev" has none: no fallback, as then.
+  // A head written before there was "prev" has none: no fallback, as then. Nor has one whose
+  // "prev" cannot be read: it is only a fallback, and the latest stands.
   if (const auto p = v.find("prev"); p != v.end()) {
-    h.prev = decode_entry(require_map(p->second, "prev"));
-    if (h.prev->slot == h.slot)
-      throw decode_error(error_kind::out_of_range, "prev.slot",
-                         "a checkpoint head's previous checkpoint is in its own slot");
+    try {
+      h.prev = decode_entry(require_map(p->second, "prev"));
+      if (h.prev->slot == h.slot || h.prev->journal_pos >= h.journal_pos) h.prev.reset();
+    } catch (const decode_error&) {
+      h.prev.reset();
+    }
   }
   return h;
+}
+
+// Reads the chunks entry `at` names into bytes: "" when they add up to its size and SHA-256,
+// else why not.
+std::string read_chunks(jetstream_link& link, const std::string& bucket, const std::string& name,
+                        std::size_t chunk_bytes, const slot_entry& at, std::string& bytes) {
+  bytes.clear();
+  bytes.reserve(std::min<std::uint64_t>(at.bytes, at.chunks * chunk_bytes));
+  for (std::uint64_t i = 0; i < at.chunks; ++i) {
+    const std::string key = name + "." + at.slot + "." + std::to_string(i);
+    auto c = link.kv_get(bucket, key);
+    if (!c) return "chunk " + key + " is missing";
+    bytes += c->value;
+  }
+  if (bytes.size() != at.bytes || sha256_hex(bytes) != at.sha256)
+    return "its " + std::to_string(at.chunks) + " chunks hold " + std::to_string(bytes.size()) +
+           " bytes that do not match the head's " + std::to_string(at.bytes) + " bytes and SHA-256";
+  return "";
 }
 
 }  // namespace
@@ -235,19 +256,18 @@ checkpoint_put checkpoint_store::put(const cluster_checkpoint& cp, const std::st
   return r;
 }
 
-std::optional<cluster_checkpoint> checkpoint_store::get() { return read(false); }
+std::optional<cluster_checkpoint> checkpoint_store::get() { return read(false).latest; }
 
-std::optional<cluster_checkpoint> checkpoint_store::get_previous() { return read(true); }
+process_checkpoints checkpoint_store::get_both() { return read(true); }
 
-std::optional<cluster_checkpoint> checkpoint_store::read(bool previous) {
+process_checkpoints checkpoint_store::read(bool with_previous) {
+  process_checkpoints r;
   std::string why;
-  const std::string which = previous ? "the checkpoint before the last one" : "the checkpoint";
   // A reader overtaken by two writes (the head's slot written again while it read) finds the
-  // chunks do not add up: it reads the new head and tries again. The previous checkpoint's slot
-  // is the next write's: one write meanwhile is enough.
+  // chunks do not add up: it reads the new head and tries again.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const auto e = link_.kv_get(bucket_, head_key_);
-    if (!e) return std::nullopt;
+    if (!e) return r;
     head h;
     try {
       h = decode_head(e->value);
@@ -255,35 +275,37 @@ std::optional<cluster_checkpoint> checkpoint_store::read(bool previous) {
       throw cluster_error("the checkpoint head " + bucket_ + "/" + head_key_ +
                           " cannot be read: " + err.what());
     }
-    if (previous && !h.prev) return std::nullopt;
-    const slot_entry& at = previous ? *h.prev : h;
     std::string bytes;
-    bytes.reserve(std::min<std::uint64_t>(at.bytes, at.chunks * chunk_bytes_));
-    why.clear();
-    for (std::uint64_t i = 0; i < at.chunks && why.empty(); ++i) {
-      const std::string key = name_ + "." + at.slot + "." + std::to_string(i);
-      if (auto c = link_.kv_get(bucket_, key)) {
-        bytes += c->value;
-      } else {
-        why = "chunk " + key + " is missing";
-      }
-    }
-    if (why.empty() && (bytes.size() != at.bytes || sha256_hex(bytes) != at.sha256))
-      why = "its " + std::to_string(at.chunks) + " chunks hold " + std::to_string(bytes.size()) +
-            " bytes that do not match the head's " + std::to_string(at.bytes) +
-            " bytes and SHA-256";
+    why = read_chunks(link_, bucket_, name_, chunk_bytes_, h, bytes);
     if (why.empty()) {
       try {
-        return decode_cluster_checkpoint(bytes);
+        r.latest = decode_cluster_checkpoint(bytes);
       } catch (const decode_error& err) {
-        throw cluster_error(which + " of " + what_ + " in " + bucket_ + " (journal record " +
-                            std::to_string(at.journal_pos) + ") cannot be read: " + err.what());
+        throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " (journal record " +
+                            std::to_string(h.journal_pos) + ") cannot be read: " + err.what());
       }
+      // The one before it, named by the same head: its slot is the next write's, so a write
+      // meanwhile leaves it not adding up (no fallback then, the latest stands).
+      if (with_previous && h.prev) {
+        const std::string what = "the checkpoint before the last one of " + what_ + " in " +
+                                 bucket_ + " (journal record " +
+                                 std::to_string(h.prev->journal_pos) + ")";
+        if (auto w = read_chunks(link_, bucket_, name_, chunk_bytes_, *h.prev, bytes); !w.empty()) {
+          r.previous_why_not = what + " is damaged or being overwritten: " + w;
+        } else {
+          try {
+            r.previous = decode_cluster_checkpoint(bytes);
+          } catch (const decode_error& err) {
+            r.previous_why_not = what + " cannot be read: " + err.what();
+          }
+        }
+      }
+      return r;
     }
     const auto again = link_.kv_get(bucket_, head_key_);
     if (again && again->revision == e->revision) break;  // not a write meanwhile: damaged
   }
-  throw cluster_error(which + " of " + what_ + " in " + bucket_ + " is damaged: " + why);
+  throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " is damaged: " + why);
 }
 
 checkpoint_fit fit_checkpoint(const cluster_checkpoint& cp, const std::string& base_graph_hash,
@@ -375,15 +397,7 @@ std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
 process_checkpoints read_process_checkpoints(const cluster_decl& c, const std::string& instance) {
   jetstream_link link(c, "shoal restore " + c.engine_id);
   checkpoint_store cs(link, c, 0, process_checkpoint_name(c, instance));
-  process_checkpoints r;
-  r.latest = cs.get();
-  if (!r.latest) return r;
-  try {
-    r.previous = cs.get_previous();
-  } catch (const cluster_error& e) {  // only a fallback: the latest may do
-    r.previous_why_not = e.what();
-  }
-  return r;
+  return cs.get_both();
 }
 
 std::vector<std::string> checkpointed_processes(jetstream_link& link, const cluster_decl& c) {

@@ -66,6 +66,12 @@ struct checkpoint_put {
   std::uint64_t held = 0;  // not written: the journal position of the one the cluster holds
 };
 
+// A process's last checkpoint in the cluster and the one before it (a heir's fallback).
+struct process_checkpoints {
+  std::optional<cluster_checkpoint> latest, previous;
+  std::string previous_why_not;  // when the one before exists but cannot be read
+};
+
 // The key-value bucket every checkpoint of the stream's engines goes in: "<stream>_checkpoints".
 std::string checkpoints_bucket(const cluster_decl& c);
 
@@ -92,14 +98,15 @@ class checkpoint_store {
   // The last checkpoint written whole, or none. Throws cluster_error when the head names
   // chunks that are missing or do not add up to its SHA-256 (also after reading again).
   std::optional<cluster_checkpoint> get();
-  // The one written before it (the head names it, its chunks in the other slot), or none (one
-  // checkpoint only, or a head written before heads named it). Throws as get() does, also when
-  // a write is overwriting that slot as it reads.
-  std::optional<cluster_checkpoint> get_previous();
+  // The last one and the one written before it, as one head names them (the previous one's
+  // chunks in the other slot): none before there were two, or in a head written before heads
+  // named it. Throws as get() does for the last one; previous_why_not says why the one before
+  // cannot be read (damaged, or overwritten by a write meanwhile).
+  process_checkpoints get_both();
   const std::string& bucket() const { return bucket_; }
 
  private:
-  std::optional<cluster_checkpoint> read(bool previous);
+  process_checkpoints read(bool with_previous);
 
   jetstream_link& link_;
   std::string bucket_, head_key_, name_;
@@ -140,13 +147,9 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
 std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
                                                           const std::string& instance);
 
-// The last two checkpoints of placed process `instance`: a heir takes the latest it can (a
-// stop's may be past what the active process read of that process, or of its own dir). Throws
-// cluster_error when the latest cannot be read; previous_why_not says why the one before cannot.
-struct process_checkpoints {
-  std::optional<cluster_checkpoint> latest, previous;
-  std::string previous_why_not;
-};
+// The last two checkpoints of placed process `instance` (checkpoint_store::get_both): a heir
+// takes the latest it can (a stop's may be past what the active process read of that process,
+// or past its own dir's checkpoint). Throws cluster_error when the latest cannot be read.
 process_checkpoints read_process_checkpoints(const cluster_decl& c, const std::string& instance);
 
 // The placed processes of engine c.engine_id whose checkpoint the bucket holds (a head with a

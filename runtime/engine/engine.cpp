@@ -14,6 +14,7 @@
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/journal_pull.hpp"
 #include "runtime/engine/engine_scheduler.hpp"
+#include "runtime/engine/failpoints.hpp"
 #include "runtime/graph/kinds_meta.hpp"
 
 namespace shoal {
@@ -1449,8 +1450,12 @@ void engine::stop() {
   const publisher_stats sent = m.pub ? m.pub->stats() : publisher_stats{};
   const bool all_sent =
       replicated && !m.fenced && sent.queue_dropped == 0 && sent.uncommitted_dropped == 0;
+  member_published said;  // what the last record says it published, when it says everything
   if (member && m.placement && all_sent) {
-    member->set_published(m.own_last_seqs(m.board->snapshot()));
+    said = m.own_last_seqs(m.board->snapshot());
+    // Failpoint stop_unread: the record keeps what the last renewal said, as when the active
+    // process never reads the stop's (its heir must not take the stop's checkpoint).
+    if (!failpoint_flag("stop_unread")) member->set_published(said);
     member->keep_on_exit();
   } else if (member && (m.restart || (m.placement && m.standby))) {
     member->keep_on_exit();
@@ -1467,12 +1472,15 @@ void engine::stop() {
   // before it otherwise (the head names both). After the lease: a standby taking over does not
   // wait for it. Not at a restart: the process goes on, its share about to change.
   if (placed_upload) {
-    if (said_all && !m.fenced && !m.restart) {
-      m.offer_stop_checkpoint();
+    if (said_all && !m.fenced && !m.restart) m.offer_stop_checkpoint(said);
+    // What was offered before goes too (covered, waiting out the second between two writes or
+    // the replication), as at any clean stop.
+    if (replicated && !m.fenced) {
       m.uploader->finish(std::chrono::seconds(5));
     } else {
       m.uploader->stop();
     }
+    m.said_stop_checkpoint();
   }
 }
 

@@ -576,19 +576,44 @@ void engine::impl::offer_placed_uploads() {
   if (latest) uploader->offer(std::move(*latest));
 }
 
-void engine::impl::offer_stop_checkpoint() {
-  std::optional<cluster_checkpoint> last;
+void engine::impl::offer_stop_checkpoint(const member_published& said) {
+  std::optional<placed_upload> last;
   {
     std::lock_guard lock(placed_uploads_mu);
     if (placed_uploads.empty()) return;
-    last = std::move(placed_uploads.back().cp);
+    last = std::move(placed_uploads.back());
     placed_uploads.clear();
   }
-  spdlog::info(
-      "cluster: this process's checkpoint at journal record {} goes to the cluster: its last "
-      "member record says it published every output the checkpoint made",
-      last->journal_pos);
-  uploader->offer(std::move(*last));
+  // The record says what the checkpoint made, unless a node made more after it (it cannot: the
+  // graph was idle for both); a checkpoint past it would be refused by every heir anyway.
+  for (const auto& [id, seq] : last->seqs) {
+    const auto s = said.find(id);
+    if (seq > 0 && (s == said.end() || s->second < seq)) {
+      spdlog::warn(
+          "cluster: the stop's checkpoint at journal record {} stays out of the cluster: it holds "
+          "a seq of a node past what the last member record says was published",
+          last->cp.journal_pos);
+      return;
+    }
+  }
+  stop_checkpoint = last->cp.journal_pos;
+  uploader->offer(std::move(last->cp));
+}
+
+void engine::impl::said_stop_checkpoint() {
+  if (stop_checkpoint == 0) return;
+  const auto st = uploader->snapshot();
+  if (st.journal_pos == stop_checkpoint) {
+    spdlog::info(
+        "cluster: this process's checkpoint at journal record {} went to the cluster at its stop: "
+        "its last member record says it published every output the checkpoint made",
+        stop_checkpoint);
+  } else {
+    spdlog::warn(
+        "cluster: this process's checkpoint at journal record {} did not go to the cluster at its "
+        "stop{}: its heir starts from the one before it",
+        stop_checkpoint, st.last_error.empty() ? "" : " (" + st.last_error + ")");
+  }
 }
 
 }  // namespace shoal

@@ -292,7 +292,11 @@ struct engine::impl {
   void placed_checkpoint_uploads();  // makes the uploader, once placed
   void queue_placed_upload(cluster_checkpoint cp);
   void offer_placed_uploads();  // from keep_placement
-  void offer_stop_checkpoint();  // the latest queued, at a clean stop
+  // At a clean stop whose last member record says `said` was published: the latest queued (the
+  // stop's), unless it holds more; said_stop_checkpoint() logs whether it went.
+  void offer_stop_checkpoint(const member_published& said);
+  void said_stop_checkpoint();
+  std::uint64_t stop_checkpoint = 0;  // its journal position, once offered
   std::shared_ptr<ingest> gate;
   std::shared_ptr<digest_board> digests;  // when opt.digest
   const store* replay_source = nullptr;   // replay: the recorded dir (warm starts read it)

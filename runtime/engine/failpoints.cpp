@@ -30,7 +30,8 @@ std::optional<std::int64_t> whole_number(const std::string& text) {
   return std::nullopt;
 }
 
-const std::vector<std::string> flag_names{"take_fail", "join_stall", "backfill_slow"};
+const std::vector<std::string> flag_names{"take_fail", "join_stall", "backfill_slow",
+                                          "stop_unread"};
 
 bool is_flag(const std::string& item) {
   return std::find(flag_names.begin(), flag_names.end(), item) != flag_names.end();
@@ -77,7 +78,8 @@ std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& a
     const auto bad = [&](const char* why) {
       return std::invalid_argument(
           "SHOAL_FAILPOINTS: \"" + item + "\": " + why +
-          " (expected kernel_throw=NAME@BUCKET[*N], take_fail, join_stall or backfill_slow)");
+          " (expected kernel_throw=NAME@BUCKET[*N], take_fail, join_stall, backfill_slow or "
+          "stop_unread)");
     };
     const std::string prefix = "kernel_throw=";
     if (item.rfind(prefix, 0) != 0) throw bad("unknown failpoint");

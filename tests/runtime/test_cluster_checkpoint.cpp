@@ -243,9 +243,9 @@ TEST_CASE("the head names the checkpoint before the last, which a heir may fall 
   const cluster_decl c = decl(server, "e1");
   const std::string b = process_checkpoint_name(c, "vm-0000000b");
   checkpoint_store cs(*link, c, 1000, b);
-  CHECK(read_process_checkpoints(c, "vm-0000000b").latest == std::nullopt);
+  CHECK_FALSE(read_process_checkpoints(c, "vm-0000000b").latest);
   REQUIRE(cs.put(sample(10), "vm-0000000b").written);  // slot a
-  CHECK_FALSE(cs.get_previous());                      // one only
+  CHECK_FALSE(cs.get_both().previous);                 // one only
   REQUIRE(cs.put(sample(20), "vm-0000000b").written);  // slot b
   auto both = read_process_checkpoints(c, "vm-0000000b");
   REQUIRE(both.latest);
@@ -255,7 +255,7 @@ TEST_CASE("the head names the checkpoint before the last, which a heir may fall 
   CHECK(both.previous_why_not.empty());
   // A refused write (older) leaves both as they were.
   CHECK_FALSE(cs.put(sample(15), "vm-0000000b").written);
-  CHECK(cs.get_previous()->journal_pos == 10);
+  CHECK(cs.get_both().previous->journal_pos == 10);
   // The next write takes the previous one's slot: the one it replaces becomes the previous.
   REQUIRE(cs.put(sample(30), "vm-0000000b").written);  // slot a again
   both = read_process_checkpoints(c, "vm-0000000b");
@@ -267,23 +267,36 @@ TEST_CASE("the head names the checkpoint before the last, which a heir may fall 
   CHECK(both.latest->journal_pos == 30);
   CHECK_FALSE(both.previous);
   CHECK_THAT(both.previous_why_not, Catch::Contains("the checkpoint before the last one") &&
+                                        Catch::Contains("journal record 20") &&
                                         Catch::Contains("chunk " + b + ".b.1 is missing"));
-  // A head written before heads named the previous one (no "prev"): no fallback, no error.
-  link->kv_put(cs.bucket(), b + ".head",
-               to_msgpack(Value(value_map{{"journal_pos", Value(std::uint64_t{30})},
-                                          {"journal_sha256", Value(sample(30).journal_sha256)},
-                                          {"slot", Value(std::string("a"))},
-                                          {"chunks", Value(std::uint64_t{1})},
-                                          {"bytes", Value(std::uint64_t{1})},
-                                          {"sha256", Value(std::string("00"))},
-                                          {"writer", Value(std::string("old"))}})));
-  CHECK_FALSE(cs.get_previous());
+
+  // The head as one written before heads named the previous one, or with a "prev" that cannot
+  // be read: the latest reads as ever, there is no fallback, and the next write goes on.
+  const auto head_key = b + ".head";
+  const Value written = from_msgpack(link->kv_get(cs.bucket(), head_key)->value);
+  for (const Value& prev : {Value(), Value(std::string("not a head")),
+                            Value(value_map{{"slot", Value(std::string("a"))}})}) {
+    value_map h = written.as_map();
+    h.erase("prev");
+    if (!prev.is_nil()) h["prev"] = prev;
+    link->kv_put(cs.bucket(), head_key, to_msgpack(Value(h)));
+    both = cs.get_both();
+    REQUIRE(both.latest);
+    check_equal(*both.latest, sample(30));
+    CHECK_FALSE(both.previous);
+    CHECK(both.previous_why_not.empty());
+  }
+  REQUIRE(cs.put(sample(40), "vm-0000000b").written);  // slot b: the head said a
+  both = cs.get_both();
+  check_equal(*both.latest, sample(40));
+  check_equal(*both.previous, sample(30));
+
   // A checkpoint of another history replaces the head without naming it as the previous one.
   checkpoint_store other(*link, decl(server, "e2"), 1000);
   REQUIRE(other.put(sample(50, "old"), "h").written);
   REQUIRE(other.put(sample(60, "new"), "h", [](std::uint64_t seq) { return record(seq, "new"); })
               .written);
-  CHECK_FALSE(other.get_previous());
+  CHECK_FALSE(other.get_both().previous);
 }
 
 TEST_CASE("a checkpoint of another journal history is replaced, not kept for being later",

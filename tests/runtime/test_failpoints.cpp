@@ -29,8 +29,8 @@ TEST_CASE("runtime: failpoints: flags beside kernel faults", "[runtime][failpoin
   CHECK(parse_failpoints(text).size() == 1);
   CHECK(parse_failpoint_flags(text) == std::vector<std::string>{"take_fail"});
   CHECK(parse_failpoint_flags("kernel_throw=smooth@1000").empty());
-  CHECK(parse_failpoint_flags("join_stall;take_fail;backfill_slow") ==
-        std::vector<std::string>{"join_stall", "take_fail", "backfill_slow"});
+  CHECK(parse_failpoint_flags("join_stall;take_fail;backfill_slow;stop_unread") ==
+        std::vector<std::string>{"join_stall", "take_fail", "backfill_slow", "stop_unread"});
   CHECK_THROWS_AS(parse_failpoint_flags("take_fail;take_fails"), std::invalid_argument);
 }
 

@@ -265,7 +265,7 @@ std::optional<std::uint64_t> said_published(const std::vector<cluster_member>& l
                                [&](const cluster_member& m) { return m.instance == member; });
   if (mb == live.end()) return std::nullopt;
   const auto s = mb->published.find(id);
-  if (s == mb->published.end() || s->second == 0) return std::nullopt;
+  if (s == mb->published.end()) return std::nullopt;
   return s->second;
 }
 

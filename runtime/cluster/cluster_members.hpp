@@ -129,8 +129,9 @@ class member_heartbeat {
   void renew();
 };
 
-// The seq MEMBER said it published of node ID in the listing LIVE: nullopt while it said none
-// (0 is none: it made no output yet), or is not listed.
+// The seq MEMBER said it published of node ID in the listing LIVE: nullopt while it said nothing
+// of it, or is not listed. 0: it publishes the node and the node made no output yet (a node that
+// never fired), so every output of it is that member's to publish.
 std::optional<std::uint64_t> said_published(const std::vector<cluster_member>& live,
                                             const std::string& member, const std::string& id);
 

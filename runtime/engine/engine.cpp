@@ -591,7 +591,9 @@ member_published engine::impl::own_last_seqs(const std::vector<node_report>& rep
   for (const auto& r : reports)
     // Its outputs made, restored ones included: a node restored from a checkpoint (this one's, or
     // one brought forward and published after its handed seq) reports before its next output.
-    if (own.count(r.id) && r.outputs > 0) now[r.id] = r.outputs;
+    // 0 too (a node that never fired): a process that gave it to this one learns that every
+    // output of it is this one's to publish, and stops waiting (said_published).
+    if (own.count(r.id)) now[r.id] = r.outputs;
   return now;
 }
 

@@ -163,7 +163,8 @@ struct engine::impl {
   // The active process: NodeID → the process that gave it to a standby joining, until that
   // standby says it published it (it goes back there should the standby die first).
   std::map<std::string, std::string> given_from;
-  // A node that never fires is never said published: a give ends after this all the same.
+  // A standby that never says it published them (stuck, or a build that says nothing of a node
+  // that never fired): a give ends after this all the same.
   static constexpr std::chrono::seconds give_limit{60};
   std::chrono::steady_clock::time_point joined_at;
   bool promoted_in_place = false;  // under graph_mu: an outside standby taking the engine over

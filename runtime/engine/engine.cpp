@@ -742,8 +742,9 @@ void engine::impl::place_lost_nodes() {
           !alive.count(from->second) ||
           std::find(next.members.begin(), next.members.end(), from->second) == next.members.end())
         continue;
+      // Said with seq 0 too (a node that never fired): its giver cut it at 0.
       if (const auto said = last_published.find(was->second);
-          said != last_published.end() && said->second.count(id) && said->second.at(id) > 0)
+          said != last_published.end() && said->second.count(id))
         continue;
       mb = from->second;
       next.handed[id] = placement->handed.count(id) ? placement->handed.at(id) : 0;
@@ -1455,9 +1456,15 @@ void engine::stop() {
   member_published said;  // what the last record says it published, when it says everything
   if (member && m.placement && all_sent) {
     said = m.own_last_seqs(m.board->snapshot());
-    // Failpoint stop_unread: the record keeps what the last renewal said, as when the active
-    // process never reads the stop's (its heir must not take the stop's checkpoint).
-    if (!failpoint_flag("stop_unread")) member->set_published(said);
+    // Failpoint stop_unread: the record says what the one written two renewals before said, as
+    // when the active process never read the stop's (its heir must not take the stop's
+    // checkpoint). A SHOAL_FAILPOINTS that cannot be read fails the start, not a stop.
+    bool unread = false;
+    try {
+      unread = failpoint_flag("stop_unread");
+    } catch (const std::invalid_argument&) {
+    }
+    member->set_published(unread ? member->listed_published() : said);
     member->keep_on_exit();
   } else if (member && (m.restart || (m.placement && m.standby))) {
     member->keep_on_exit();

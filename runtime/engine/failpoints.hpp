@@ -16,10 +16,10 @@
 // backfill_slow: the backfill of a handed node's outputs (engine_handover.cpp) pauses 250 ms after
 // each batch of journal records and saves where it is after each (not every 30 s), so that a test
 // can stop or kill the process while it runs and find a position saved.
-// stop_unread: a placed process's clean stop writes its last member record with what its last
-// renewal said it published, not everything (engine.cpp), yet puts its stop's checkpoint in the
-// cluster: as when the active process never read the stop's record. Its heir finds that
-// checkpoint past the seqs handed to it and must take the one before it.
+// stop_unread: a placed process's clean stop writes its last member record with what the record
+// two renewals before said it published, not everything (engine.cpp), yet puts its stop's
+// checkpoint in the cluster: as when the active process never read the stop's record. Its heir
+// finds that checkpoint past the seqs handed to it and must take the one before it.
 //
 // A bad SHOAL_FAILPOINTS makes every runner FAILED with the message (a test must not pass
 // because its fault never fired).

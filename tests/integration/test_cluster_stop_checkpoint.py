@@ -13,8 +13,8 @@ since. Twice, each on a cluster of its own:
     from the journal's start.
 2. With the failpoint stop_unread on every process: c's last member record says only what its
    last renewal did, as when the active process never read the stop's record, yet the stop's
-   checkpoint goes to the cluster. c is stopped right after a burst, so that checkpoint holds
-   outputs past the seqs handed to b. Checked: b refuses it (past the seq handed on) and starts
+   checkpoint goes to the cluster. c is stopped right after it took a last burst, so that checkpoint
+   holds outputs past the seqs handed to b. Checked: b refuses it (past the seq handed on) and starts
    c's nodes from the checkpoint before it (the head names it), not from the journal's start.
 
 Both times a subscriber of the three endpoints sees every node's seqs with no gap to the last
@@ -41,7 +41,6 @@ def stop_standby(unread):
     placed = placed_two_chains(("a", "b", "c"), "sc", TTL_S)
     wd, data, logs, procs, instance, owned, scans = (placed.wd, placed.data, placed.logs, placed.procs,
                                                      placed.instance, placed.owned, placed.scans)
-    outputs, stop_receiving = placed.outputs, placed.stop_receiving
     check(owned["c"], f"c has no node of its own: {owned}")
     for _ in range(10):
         scans.burst(25)
@@ -53,9 +52,12 @@ def stop_standby(unread):
     wait_for(lambda: cluster_state(data["c"]).get("followed", 0) >= cluster_state(data["a"])["committed"],
              timeout=30, what="c following the whole journal")
     if unread:
-        # Outputs c makes in the last moment: no renewal says it published them before it stops.
-        scans.burst(25)
-        time.sleep(0.1)
+        # Outputs c makes in the last moment: the record two renewals back (what its last one
+        # says with the failpoint) cannot say it published them.
+        scans.burst(25, pause=0)
+        wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what="a ingesting the last burst")
+        wait_for(lambda: cluster_state(data["c"]).get("followed", 0) >= cluster_state(data["a"])["committed"],
+                 timeout=30, what="c taking the last burst")
 
     procs["c"].send_signal(signal.SIGTERM)
     check(procs["c"].wait(timeout=60) == 0, f"c did not stop cleanly: {open(logs['c']).read()[-3000:]}")
@@ -110,8 +112,8 @@ def stop_standby(unread):
     for n in ("a", "b"):
         check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
     time.sleep(0.3)  # the last messages in flight to the subscriber
-    stop_receiving()
-    check_received(outputs, data["a"], wd, scans.sent, NAMES, owned["c"])
+    placed.stop_receiving()
+    check_received(placed.outputs, data["a"], wd, scans.sent, NAMES, owned["c"])
     # b's stored outputs of every node it computes (c's among them, made from c's checkpoint and
     # backfilled before it) against one process replaying b's journal.
     single_b = os.path.join(wd, "single-b")

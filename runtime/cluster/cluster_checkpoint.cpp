@@ -387,13 +387,6 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
   return r;
 }
 
-std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
-                                                          const std::string& instance) {
-  jetstream_link link(c, "shoal restore " + c.engine_id);
-  checkpoint_store cs(link, c, 0, process_checkpoint_name(c, instance));
-  return cs.get();
-}
-
 process_checkpoints read_process_checkpoints(const cluster_decl& c, const std::string& instance) {
   jetstream_link link(c, "shoal restore " + c.engine_id);
   checkpoint_store cs(link, c, 0, process_checkpoint_name(c, instance));

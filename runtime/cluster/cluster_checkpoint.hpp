@@ -142,11 +142,6 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
                                               const std::string& base_graph_hash, const store& db,
                                               store_writer& w);
 
-// The last checkpoint placed process `instance` of engine c.engine_id put in the cluster, or
-// none. Throws cluster_error (the cluster did not answer, the checkpoint is damaged).
-std::optional<cluster_checkpoint> read_process_checkpoint(const cluster_decl& c,
-                                                          const std::string& instance);
-
 // The last two checkpoints of placed process `instance` (checkpoint_store::get_both): a heir
 // takes the latest it can (a stop's may be past what the active process read of that process,
 // or past its own dir's checkpoint). Throws cluster_error when the latest cannot be read.

@@ -126,17 +126,17 @@ TEST_CASE("a placed process's checkpoints stay apart from its engine's and its p
   checkpoint_store engine(*link, c, 1000);
   checkpoint_store b(*link, c, 1000, process_checkpoint_name(c, "vm-0000000b"));
   checkpoint_store d(*link, c, 1000, process_checkpoint_name(c, "vm-0000000d"));
-  CHECK_FALSE(read_process_checkpoint(c, "vm-0000000b"));  // none yet
+  CHECK_FALSE(read_process_checkpoints(c, "vm-0000000b").latest);  // none yet
   REQUIRE(engine.put(sample(20), "active").written);
   REQUIRE(b.put(sample(7), "vm-0000000b").written);
   REQUIRE(d.put(sample(9), "vm-0000000d").written);
   // Each under its own head: a later one of the engine or a peer is no reason to refuse it.
   CHECK(link->kv_get(engine.bucket(), "e1.vm-0000000b.head"));
   CHECK(engine.get()->journal_pos == 20);
-  const auto back = read_process_checkpoint(c, "vm-0000000b");
+  const auto back = read_process_checkpoints(c, "vm-0000000b").latest;
   REQUIRE(back);
   check_equal(*back, sample(7));
-  CHECK(read_process_checkpoint(c, "vm-0000000d")->journal_pos == 9);
+  CHECK(read_process_checkpoints(c, "vm-0000000d").latest->journal_pos == 9);
   // Its chunks removed as the engine's are, within its own name only.
   REQUIRE(b.put(sample(8), "vm-0000000b").written);
   cluster_checkpoint small = sample(10);
@@ -144,11 +144,11 @@ TEST_CASE("a placed process's checkpoints stay apart from its engine's and its p
   REQUIRE(b.put(small, "vm-0000000b").written);
   CHECK_FALSE(link->kv_get(b.bucket(), "e1.vm-0000000b.a.1"));
   CHECK(link->kv_get(engine.bucket(), "e1.a.1"));
-  check_equal(*read_process_checkpoint(c, "vm-0000000b"), small);
+  check_equal(*read_process_checkpoints(c, "vm-0000000b").latest, small);
   // A damaged one names the process.
   link->kv_delete(b.bucket(), "e1.vm-0000000b.a.0");
   CHECK_THROWS_WITH(
-      read_process_checkpoint(c, "vm-0000000b"),
+      read_process_checkpoints(c, "vm-0000000b").latest,
       Catch::Contains("process vm-0000000b of engine e1") && Catch::Contains("is missing"));
 }
 
@@ -196,12 +196,12 @@ TEST_CASE("the checkpoints of a process gone for good leave the cluster after th
   auto d = member("vm-0000000d", {});
   CHECK(sweeper.sweep(t0 + seconds(69)).empty());
   CHECK(sweeper.sweep(t0 + seconds(71)) == names{"vm-0000000c"});
-  CHECK_FALSE(read_process_checkpoint(c, "vm-0000000c"));
+  CHECK_FALSE(read_process_checkpoints(c, "vm-0000000c").latest);
   // Its chunks too, erased without a marker: no listing finds them again.
   CHECK(link->kv_keys(engine.bucket(), "e1.vm-0000000c.").empty());
   CHECK(checkpointed_processes(*link, c) == names{"vm-0000000a", "vm-0000000b", "vm-0000000d"});
   CHECK(engine.get()->journal_pos == 20);  // the engine's own stays
-  CHECK(read_process_checkpoint(c, "vm-0000000b"));
+  CHECK(read_process_checkpoints(c, "vm-0000000b").latest);
   // d goes again: its wait starts anew.
   d.reset();  // its key deleted
   CHECK(sweeper.sweep(t0 + seconds(100)).empty());
@@ -214,7 +214,7 @@ TEST_CASE("the checkpoints of a process gone for good leave the cluster after th
   b.reset();
   CHECK_THROWS_WITH(sweeper.sweep(t0 + seconds(3600)),
                     Catch::Contains("placement of engine e1 cannot be read"));
-  CHECK(read_process_checkpoint(c, "vm-0000000b"));
+  CHECK(read_process_checkpoints(c, "vm-0000000b").latest);
 }
 
 TEST_CASE("an older checkpoint never replaces a newer one in the cluster", "[cluster]") {

@@ -263,12 +263,12 @@ process_checkpoints checkpoint_store::get_both() { return read(true); }
 process_checkpoints checkpoint_store::read(bool with_previous) {
   process_checkpoints r;
   std::string why;
+  head h;
   // A reader overtaken by two writes (the head's slot written again while it read) finds the
   // chunks do not add up: it reads the new head and tries again.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const auto e = link_.kv_get(bucket_, head_key_);
     if (!e) return r;
-    head h;
     try {
       h = decode_head(e->value);
     } catch (const decode_error& err) {
@@ -281,31 +281,71 @@ process_checkpoints checkpoint_store::read(bool with_previous) {
       try {
         r.latest = decode_cluster_checkpoint(bytes);
       } catch (const decode_error& err) {
-        throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " (journal record " +
-                            std::to_string(h.journal_pos) + ") cannot be read: " + err.what());
+        why = std::string("it cannot be read: ") + err.what();
       }
-      // The one before it, named by the same head: its slot is the next write's, so a write
-      // meanwhile leaves it not adding up (no fallback then, the latest stands).
-      if (with_previous && h.prev) {
-        const std::string what = "the checkpoint before the last one of " + what_ + " in " +
-                                 bucket_ + " (journal record " +
-                                 std::to_string(h.prev->journal_pos) + ")";
-        if (auto w = read_chunks(link_, bucket_, name_, chunk_bytes_, *h.prev, bytes); !w.empty()) {
-          r.previous_why_not = what + " is damaged or being overwritten: " + w;
-        } else {
-          try {
-            r.previous = decode_cluster_checkpoint(bytes);
-          } catch (const decode_error& err) {
-            r.previous_why_not = what + " cannot be read: " + err.what();
-          }
-        }
-      }
-      return r;
+      break;
     }
     const auto again = link_.kv_get(bucket_, head_key_);
     if (again && again->revision == e->revision) break;  // not a write meanwhile: damaged
   }
-  throw cluster_error("the checkpoint of " + what_ + " in " + bucket_ + " is damaged: " + why);
+  if (!r.latest) {
+    const std::string damaged = "the checkpoint of " + what_ + " in " + bucket_ +
+                                " (journal record " + std::to_string(h.journal_pos) +
+                                ") is damaged: " + why;
+    // Without the one before it to fall back to, nothing of this process's can be read.
+    if (!with_previous || !h.prev) throw cluster_error(damaged);
+    r.latest_why_not = damaged;
+  }
+  // The one before it, named by the same head: its slot is the next write's, so a write
+  // meanwhile leaves it not adding up (no fallback then, the latest stands). A damaged latest
+  // does not hide it: it lies in the other slot.
+  if (with_previous && h.prev) {
+    const std::string what = "the checkpoint before the last one of " + what_ + " in " + bucket_ +
+                             " (journal record " + std::to_string(h.prev->journal_pos) + ")";
+    std::string bytes;
+    if (auto w = read_chunks(link_, bucket_, name_, chunk_bytes_, *h.prev, bytes); !w.empty()) {
+      r.previous_why_not = what + " is damaged or being overwritten: " + w;
+    } else {
+      try {
+        r.previous = decode_cluster_checkpoint(bytes);
+      } catch (const decode_error& err) {
+        r.previous_why_not = what + " cannot be read: " + err.what();
+      }
+    }
+  }
+  if (!r.latest && !r.previous) throw cluster_error(r.latest_why_not + "; " + r.previous_why_not);
+  return r;
+}
+
+chosen_checkpoint choose_checkpoint(
+    process_checkpoints cps, const std::function<std::string(const cluster_checkpoint&)>& unfit) {
+  chosen_checkpoint c;
+  if (!cps.latest && !cps.previous && cps.latest_why_not.empty()) {
+    c.why_not = "it put no checkpoint in the cluster";
+    c.none_held = true;
+    return c;
+  }
+  if (cps.latest) {
+    c.latest_why_not = unfit(*cps.latest);
+    if (c.latest_why_not.empty()) {
+      c.checkpoint = std::move(cps.latest);
+      return c;
+    }
+  } else {
+    c.latest_why_not = cps.latest_why_not;
+  }
+  if (!cps.previous) {
+    c.why_not = cps.previous_why_not.empty() ? c.latest_why_not
+                                             : c.latest_why_not + "; " + cps.previous_why_not;
+    return c;
+  }
+  if (std::string before = unfit(*cps.previous); !before.empty()) {
+    c.why_not = c.latest_why_not + " (the one before it: " + before + ")";
+    return c;
+  }
+  c.checkpoint = std::move(cps.previous);
+  c.previous = true;
+  return c;
 }
 
 checkpoint_fit fit_checkpoint(const cluster_checkpoint& cp, const std::string& base_graph_hash,
@@ -343,33 +383,39 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
                                               store_writer& w) {
   checkpoint_restore r;
   const auto t0 = std::chrono::steady_clock::now();
-  std::optional<cluster_checkpoint> cp;
+  const std::string subject = "the cluster's checkpoint of engine " + c.engine_id + " ";
+  // A checkpoint cannot serve when it fits another config or journal, or is a placed process's
+  // share of the nodes (of another engine id's process, named as the engine's by mistake).
+  auto unfit = [&](const cluster_checkpoint& cp) -> std::string {
+    const checkpoint_fit fit = fit_checkpoint(
+        cp, base_graph_hash, [&](std::uint64_t seq) { return db.journal_bytes(seq); },
+        db.journal_last());
+    if (!fit.why_not.empty()) return subject + fit.why_not;
+    if (fit.meta.find("computed")) return subject + "is a placed process's share of the nodes";
+    return "";
+  };
+  chosen_checkpoint chosen;
   std::string bucket;
   try {
     jetstream_link link(c, "shoal restore " + c.engine_id);
     checkpoint_store cs(link, c);
     bucket = cs.bucket();
-    cp = cs.get();
+    chosen = choose_checkpoint(cs.get_both(), unfit);
   } catch (const std::exception& e) {  // a checkpoint only shortens the start: never fails it
     r.why_not = e.what();
     return r;
   }
-  if (!cp) {
-    r.why_not = "the cluster holds no checkpoint of engine " + c.engine_id + " (" + bucket + ")";
+  if (!chosen.checkpoint) {
+    r.why_not = chosen.none_held ? "the cluster holds no checkpoint of engine " + c.engine_id +
+                                       " (" + bucket + ")"
+                                 : chosen.why_not;
     return r;
   }
+  std::optional<cluster_checkpoint>& cp = chosen.checkpoint;
   r.journal_pos = cp->journal_pos;
-  const std::string subject = "the cluster's checkpoint of engine " + c.engine_id + " ";
-  const checkpoint_fit fit = fit_checkpoint(
-      *cp, base_graph_hash, [&](std::uint64_t seq) { return db.journal_bytes(seq); },
-      db.journal_last());
-  if (!fit.why_not.empty()) {
-    r.why_not = subject + fit.why_not;
-    return r;
-  }
-  if (fit.meta.find("computed")) {
-    r.why_not = subject + "is a placed process's share of the nodes";
-    return r;
+  if (chosen.previous) {
+    r.previous = true;
+    r.latest_why_not = chosen.latest_why_not;
   }
   store_writer::group g;
   for (auto& [id, bytes] : cp->state) {

@@ -69,8 +69,21 @@ struct checkpoint_put {
 // A process's last checkpoint in the cluster and the one before it (a heir's fallback).
 struct process_checkpoints {
   std::optional<cluster_checkpoint> latest, previous;
+  std::string latest_why_not;    // when the last one is damaged (the one before it read)
   std::string previous_why_not;  // when the one before exists but cannot be read
 };
+
+// The checkpoint a heir starts a process's share from: the latest that `unfit` finds nothing
+// against (it returns why a checkpoint cannot serve, "" when it can), else the one before it.
+struct chosen_checkpoint {
+  std::optional<cluster_checkpoint> checkpoint;  // none: why_not says why neither serves
+  bool previous = false;                         // the one before the latest
+  std::string latest_why_not;                    // why the latest did not serve (for the log)
+  std::string why_not;
+  bool none_held = false;  // the cluster holds no checkpoint of it (why_not says so too)
+};
+chosen_checkpoint choose_checkpoint(
+    process_checkpoints cps, const std::function<std::string(const cluster_checkpoint&)>& unfit);
 
 // The key-value bucket every checkpoint of the stream's engines goes in: "<stream>_checkpoints".
 std::string checkpoints_bucket(const cluster_decl& c);
@@ -100,8 +113,9 @@ class checkpoint_store {
   std::optional<cluster_checkpoint> get();
   // The last one and the one written before it, as one head names them (the previous one's
   // chunks in the other slot): none before there were two, or in a head written before heads
-  // named it. Throws as get() does for the last one; previous_why_not says why the one before
-  // cannot be read (damaged, or overwritten by a write meanwhile).
+  // named it. previous_why_not says why the one before cannot be read (damaged, or overwritten
+  // by a write meanwhile). A damaged last one leaves `latest` empty with latest_why_not, when
+  // the one before it reads; throws cluster_error when neither does (or the head cannot).
   process_checkpoints get_both();
   const std::string& bucket() const { return bucket_; }
 
@@ -129,14 +143,17 @@ checkpoint_fit fit_checkpoint(const cluster_checkpoint& cp, const std::string& b
 // writes the cluster's latest checkpoint into the dir (the nodes' state and meta "checkpoint",
 // one transaction) when it fits: the same config (`base_graph_hash`), the dir's journal
 // through its position with the same record there (the same history), a checkpoint of every
-// node (not a placed process's share). Otherwise, or when the cluster holds none or a damaged one,
-// writes nothing and says why (`why_not`): the engine then computes the journal from its start.
+// node (not a placed process's share). When the latest does not (damaged, say), the one before
+// it when that one does. Otherwise, or when the cluster holds none, writes nothing and says why
+// (`why_not`): the engine then computes the journal from its start.
 struct checkpoint_restore {
   bool restored = false;
   std::uint64_t journal_pos = 0;
   std::size_t nodes = 0, bytes = 0;
   std::int64_t ms = 0;
   std::string why_not;
+  bool previous = false;       // the one before the latest: the latest did not serve, as
+  std::string latest_why_not;  // this says
 };
 checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
                                               const std::string& base_graph_hash, const store& db,
@@ -144,7 +161,7 @@ checkpoint_restore restore_cluster_checkpoint(const cluster_decl& c,
 
 // The last two checkpoints of placed process `instance` (checkpoint_store::get_both): a heir
 // takes the latest it can (a stop's may be past what the active process read of that process,
-// or past its own dir's checkpoint). Throws cluster_error when the latest cannot be read.
+// or past its own dir's checkpoint; choose_checkpoint). Throws as get_both does.
 process_checkpoints read_process_checkpoints(const cluster_decl& c, const std::string& instance);
 
 // The placed processes of engine c.engine_id whose checkpoint the bucket holds (a head with a

@@ -54,6 +54,11 @@ void engine::impl::restore_from_cluster() {
   }
   adopt_checkpoint_graph();
   writer->put_meta("graph_hash", graph->graph_hash);
+  if (r.previous)
+    spdlog::warn(
+        "cluster: engine {}'s last checkpoint in the cluster does not do ({}): this dir starts "
+        "from the one before it",
+        cfg.cluster.engine_id, r.latest_why_not);
   spdlog::info(
       "cluster: restored engine {}'s checkpoint at journal record {} from the cluster ({} nodes, "
       "{} bytes, {} ms): the nodes go on from there; their outputs before it are not in data dir "

@@ -285,6 +285,7 @@ class engine_admin final : public admin_backend {
                                                    {"bytes", r.bytes},
                                                    {"ms", r.ms}}
                                             : json{{"why_not", r.why_not}};
+      if (r.previous) j["checkpoint_restored"]["latest_why_not"] = r.latest_why_not;
     }
     return j;
   }

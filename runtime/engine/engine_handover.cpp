@@ -124,9 +124,8 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
   };
   std::vector<source> sources;
   for (const auto& [process, ids] : by_process) {
-    // Why this process's checkpoint cp cannot be where its share starts ("" when it can, src
-    // then filled).
-    auto unfit = [&](cluster_checkpoint& cp, source& src) -> std::string {
+    // Why this process's checkpoint cp cannot be where its share starts ("" when it can).
+    auto unfit = [&](const cluster_checkpoint& cp) -> std::string {
       const std::string at = "journal record " + std::to_string(cp.journal_pos);
       if (cp.journal_pos > to)
         return "its checkpoint, at " + at + ", is later than this dir's, at journal record " +
@@ -135,16 +134,13 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
           cp, base_graph_hash, [this](std::uint64_t seq) { return db->journal_bytes(seq); },
           db->journal_last());
       if (!fit.why_not.empty()) return "its checkpoint " + fit.why_not;
+      // Both sets hold every node upstream of their nodes, so this one does too.
       const std::set<std::string> theirs =
           listed_nodes(fit.meta, "computed").value_or(std::set<std::string>{});
-      // Both sets hold every node upstream of their nodes, so this one does too.
-      src = source{process, ids, std::move(cp), std::vector<bool>(graph->nodes.size()), 0};
       for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
         const std::string& id = graph->nodes[i].id;
-        src.lagging[i] = computes(i) && theirs.count(id) != 0;
-        if (src.lagging[i] && !src.cp.state.count(id))
+        if (computes(i) && theirs.count(id) && !cp.state.count(id))
           return "its checkpoint holds no state of " + name_of(id);
-        src.nodes += src.lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
       }
       // A handed node's subscribers had its outputs through the seq handed with it, no more: the
       // checkpoint must not be past it, or the outputs between would never be published.
@@ -152,29 +148,31 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
         if (!theirs.count(id)) return "its checkpoint did not compute " + name_of(id);
         const auto h = placement->handed.find(id);
         const std::uint64_t handed = h != placement->handed.end() ? h->second : 0;
-        const std::uint64_t seq = node_runner::checkpoint_seq(src.cp.state.at(id));
+        const std::uint64_t seq = node_runner::checkpoint_seq(cp.state.at(id));
         if (seq > handed)
           return "its checkpoint of " + name_of(id) + " is at seq " + std::to_string(seq) +
                  ", past seq " + std::to_string(handed) + " it was known to have published";
       }
       return "";
     };
-    process_checkpoints cps = read_process_checkpoints(cfg.cluster, process);
-    if (!cps.latest) return refuse_for(process, "it put no checkpoint in the cluster");
-    source src;
-    const std::string why = unfit(*cps.latest, src);
-    if (!why.empty()) {
-      // The one before it, when the latest is a stop's this process cannot take (past what the
-      // active process read of the dead one's seqs, or past this dir's checkpoint).
-      if (!cps.previous)
-        return refuse_for(process,
-                          cps.previous_why_not.empty() ? why : why + "; " + cps.previous_why_not);
-      if (const std::string before = unfit(*cps.previous, src); !before.empty())
-        return refuse_for(process, why + " (the one before it: " + before + ")");
+    chosen_checkpoint chosen =
+        choose_checkpoint(read_process_checkpoints(cfg.cluster, process), unfit);
+    if (!chosen.checkpoint) return refuse_for(process, chosen.why_not);
+    // The one before it, when the latest is a stop's this process cannot take (past what the
+    // active process read of the dead one's seqs, or past this dir's checkpoint), or damaged.
+    if (chosen.previous)
       spdlog::info(
           "cluster: {}'s last checkpoint in the cluster does not do ({}): its handed node(s) "
           "start from the one before it, at journal record {}",
-          process, why, src.cp.journal_pos);
+          process, chosen.latest_why_not, chosen.checkpoint->journal_pos);
+    source src{process, ids, std::move(*chosen.checkpoint), std::vector<bool>(graph->nodes.size()),
+               0};
+    const std::set<std::string> theirs =
+        listed_nodes(from_msgpack(src.cp.meta, stored_data_limits()), "computed")
+            .value_or(std::set<std::string>{});
+    for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
+      src.lagging[i] = computes(i) && theirs.count(graph->nodes[i].id) != 0;
+      src.nodes += src.lagging[i] && !graph->nodes[i].is_stream() ? 1 : 0;
     }
     sources.push_back(std::move(src));
   }

@@ -213,21 +213,16 @@ bool engine::impl::take_running(const std::set<std::string>& taken) {
         }
         return "";
       };
-      process_checkpoints cps = read_process_checkpoints(cfg.cluster, sh.process);
-      if (!cps.latest) return whose + "it put no checkpoint in the cluster";
-      std::optional<cluster_checkpoint> cp = std::move(cps.latest);
-      if (const std::string why = unfit(*cp); !why.empty()) {
-        // The one before it, when the latest is a stop's this process cannot take.
-        if (!cps.previous)
-          return whose + why + (cps.previous_why_not.empty() ? "" : "; " + cps.previous_why_not);
-        if (const std::string before = unfit(*cps.previous); !before.empty())
-          return whose + why + " (the one before it: " + before + ")";
-        cp = std::move(cps.previous);
+      chosen_checkpoint chosen =
+          choose_checkpoint(read_process_checkpoints(cfg.cluster, sh.process), unfit);
+      if (!chosen.checkpoint) return whose + chosen.why_not;
+      // The one before it, when the latest is a stop's this process cannot take, or damaged.
+      std::optional<cluster_checkpoint>& cp = chosen.checkpoint;
+      if (chosen.previous)
         spdlog::info(
             "cluster: {}'s last checkpoint in the cluster does not do ({}): its node(s) start "
             "from the one before it, at journal record {}",
-            sh.process, why, cp->journal_pos);
-      }
+            sh.process, chosen.latest_why_not, cp->journal_pos);
       inline_pass check(g, sh.fed, [&](std::size_t i, node_runner_args& a) {
         a.checkpoint = cp->state.at(g->nodes[i].id);
       });

@@ -1,7 +1,7 @@
 """Cluster mode, a placed standby stopped cleanly that does not come back (issue 14): three
 processes of one engine ([cluster] members = 3, checkpoints in the cluster) fed over ZeroMQ in
 bursts. Standby c gets SIGTERM after it put periodic checkpoints in the cluster and took more scans
-since. Twice, each on a cluster of its own:
+since. Three times, each on a cluster of its own:
 
 1. As it is. Checked:
   - c exits 0, and its stop's checkpoint goes to the cluster once its last member record says it
@@ -16,10 +16,12 @@ since. Twice, each on a cluster of its own:
    checkpoint goes to the cluster. c is stopped right after it took a last burst, so that checkpoint
    holds outputs past the seqs handed to b. Checked: b refuses it (past the seq handed on) and starts
    c's nodes from the checkpoint before it (the head names it), not from the journal's start.
+3. As 2, with two processes (members = 2): no standby is left to take c's nodes, so the active
+   process a takes them while it runs (engine_take.cpp), and falls back the same way.
 
-Both times a subscriber of the three endpoints sees every node's seqs with no gap to the last
-one a single-process replay has, and no seq twice with different bytes; every scan sent is in the
-journal, and b's stored outputs of every node it computes equal one process replaying its
+Each time a subscriber of every endpoint sees every node's seqs with no gap to the last one a
+single-process replay has, and no seq twice with different bytes; every scan sent is in the
+journal, and the heir's stored outputs of every node it computes equal one process replaying its
 journal."""
 import os
 import re
@@ -34,11 +36,14 @@ TTL_S = 2
 NAMES = TWO_CHAINS_NAMES
 
 
-def stop_standby(unread):
+def stop_standby(unread, heir="b"):
+    """Standby c stopped with SIGTERM; HEIR takes its nodes: standby b restarting, or the active
+    process a while it runs (then b is not started: members = 2)."""
     os.environ.pop("SHOAL_FAILPOINTS", None)
     if unread:
         os.environ["SHOAL_FAILPOINTS"] = "stop_unread"
-    placed = placed_two_chains(("a", "b", "c"), "sc", TTL_S)
+    names = ("a", "c") if heir == "a" else ("a", "b", "c")
+    placed = placed_two_chains(names, "sc", TTL_S)
     wd, data, logs, procs, instance, owned, scans = (placed.wd, placed.data, placed.logs, placed.procs,
                                                      placed.instance, placed.owned, placed.scans)
     check(owned["c"], f"c has no node of its own: {owned}")
@@ -77,58 +82,66 @@ def stop_standby(unread):
         scans.burst(5)
     after = cluster_state(data["a"])["placement"]
     for node in owned["c"]:
-        check(after["nodes"][node] == instance["b"], f"{node} went to {after['nodes'][node]}, not b: {after}")
-    wait_for(lambda: "restarting on data dir" in open(logs["b"]).read(), timeout=10,
-             what="b restarting to take c's nodes")
-    wait_for(lambda: cluster_state(data["b"]).get("placement", {}).get("nodes") == after["nodes"], timeout=60,
-             what="b back with the new placement")
-    restored = cluster_state(data["b"])["placement"].get("handed_restore", {})
-    b_log = open(logs["b"]).read()
-    check(restored.get("from") == instance["c"] and "why_not" not in restored and "rebuilds every node" not in b_log,
-          f"b did not start c's nodes from c's checkpoints: {restored}\n{b_log[-3000:]}")
-    fell_back = re.search(rf"{instance['c']}'s last checkpoint in the cluster does not do \((.*)\): its handed "
-                          r"node\(s\) start from the one before it, at journal record (\d+)", b_log)
+        check(after["nodes"][node] == instance[heir], f"{node} went to {after['nodes'][node]}, not {heir}: {after}")
+    if heir == "a":
+        wait_for(lambda: cluster_state(data["a"])["placement"].get("handed_restore", {}).get("while_running"),
+                 timeout=30, what="a taking c's nodes while it runs")
+    else:
+        wait_for(lambda: "restarting on data dir" in open(logs["b"]).read(), timeout=10,
+                 what="b restarting to take c's nodes")
+        wait_for(lambda: cluster_state(data["b"]).get("placement", {}).get("nodes") == after["nodes"], timeout=60,
+                 what="b back with the new placement")
+    restored = cluster_state(data[heir])["placement"].get("handed_restore", {})
+    heir_log = open(logs[heir]).read()
+    check(restored.get("from") == instance["c"] and "why_not" not in restored and "rebuilds every node" not in heir_log,
+          f"{heir} did not start c's nodes from c's checkpoints: {restored}\n{heir_log[-3000:]}")
+    check(heir == "b" or "restarting on data dir" not in heir_log, f"a restarted: {heir_log[-3000:]}")
+    fell_back = re.search(rf"{instance['c']}'s last checkpoint in the cluster does not do \((.*)\): its (handed )?"
+                          r"node\(s\) start from the one before it, at journal record (\d+)", heir_log)
     if unread:
-        check(fell_back and "past seq" in fell_back.group(1) and int(fell_back.group(2)) == restored["journal_pos"]
+        check(fell_back and "past seq" in fell_back.group(1) and int(fell_back.group(3)) == restored["journal_pos"]
               and periodic <= restored["journal_pos"] < stop_pos,
-              f"b did not fall back from c's stop checkpoint at {stop_pos} to the one before: {restored}\n"
-              f"{b_log[-3000:]}")
+              f"{heir} did not fall back from c's stop checkpoint at {stop_pos} to the one before: {restored}\n"
+              f"{heir_log[-3000:]}")
     else:
         check(not fell_back and restored.get("journal_pos") == stop_pos,
-              f"b did not start c's nodes from c's stop checkpoint at journal record {stop_pos}: {restored}\n"
-              f"{b_log[-3000:]}")
-    computed_b = set(cluster_state(data["b"])["placement"]["computed"])
-    check(set(owned["c"]) <= computed_b, f"b does not compute the nodes handed to it: {computed_b}")
+              f"{heir} did not start c's nodes from c's stop checkpoint at journal record {stop_pos}: {restored}\n"
+              f"{heir_log[-3000:]}")
+    computed = set(cluster_state(data[heir])["placement"]["computed"])
+    check(set(owned["c"]) <= computed, f"{heir} does not compute the nodes handed to it: {computed}")
 
     for _ in range(6):
         scans.burst(25)
     wait_for(lambda: scans_ingested(data["a"]) == scans.sent, timeout=30, what=f"a ingesting all {scans.sent} scans")
-    wait_for(lambda: cluster_state(data["b"]).get("backfill", {"done": True}).get("done"), timeout=60,
-             what=f"b storing the outputs its backfill owes: {cluster_state(data['b']).get('backfill')}")
-    wait_for(lambda: cluster_state(data["b"]).get("followed", 0) >= cluster_state(data["a"])["committed"],
-             timeout=30, what="b following the whole journal")
-    for n in ("a", "b"):
+    wait_for(lambda: cluster_state(data[heir]).get("backfill", {"done": True}).get("done"), timeout=60,
+             what=f"{heir} storing the outputs its backfill owes: {cluster_state(data[heir]).get('backfill')}")
+    if heir == "b":
+        wait_for(lambda: cluster_state(data["b"]).get("followed", 0) >= cluster_state(data["a"])["committed"],
+                 timeout=30, what="b following the whole journal")
+    live = [n for n in names if n != "c"]
+    for n in live:
         procs[n].send_signal(signal.SIGTERM)
-    for n in ("a", "b"):
+    for n in live:
         check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
     time.sleep(0.3)  # the last messages in flight to the subscriber
     placed.stop_receiving()
     check_received(placed.outputs, data["a"], wd, scans.sent, NAMES, owned["c"])
-    # b's stored outputs of every node it computes (c's among them, made from c's checkpoint and
-    # backfilled before it) against one process replaying b's journal.
-    single_b = os.path.join(wd, "single-b")
-    r = run(["replay", data["b"], "--out", single_b])
+    # The heir's stored outputs of every node it computes (c's among them, made from c's checkpoint
+    # and backfilled before it) against one process replaying its journal.
+    single_heir = os.path.join(wd, "single-heir")
+    r = run(["replay", data[heir], "--out", single_heir])
     check(r.returncode == 0, f"replay: {r.stderr}")
-    p = run(["parity", single_b, data["b"]])
+    p = run(["parity", single_heir, data[heir]])
     rows = parity_rows(p.stdout)
-    for node in computed_b:
+    for node in computed:
         x, y, eq = rows.get(node, (0, 0, False))
-        check(eq and x == y and x > 0, f"{node} on b differs from the single process:\n{p.stdout}")
+        check(eq and x == y and x > 0, f"{node} on {heir} differs from the single process:\n{p.stdout}")
     placed.cluster.down()
     print(f"ok{' (stop_unread)' if unread else ''}: {scans.sent} scans; c stopped with its checkpoint at journal "
-          f"record {stop_pos} (periodic one at {periodic}); b took {owned['c']} from journal record "
+          f"record {stop_pos} (periodic one at {periodic}); {heir} took {owned['c']} from journal record "
           f"{restored['journal_pos']}")
 
 
 stop_standby(unread=False)
 stop_standby(unread=True)
+stop_standby(unread=True, heir="a")

@@ -145,10 +145,17 @@ TEST_CASE("a placed process's checkpoints stay apart from its engine's and its p
   CHECK_FALSE(link->kv_get(b.bucket(), "e1.vm-0000000b.a.1"));
   CHECK(link->kv_get(engine.bucket(), "e1.a.1"));
   check_equal(*read_process_checkpoints(c, "vm-0000000b").latest, small);
-  // A damaged one names the process.
+  // A damaged one names the process; the one before it still reads, until it is damaged too.
   link->kv_delete(b.bucket(), "e1.vm-0000000b.a.0");
+  const auto damaged = read_process_checkpoints(c, "vm-0000000b");
+  CHECK_FALSE(damaged.latest);
+  CHECK_THAT(damaged.latest_why_not,
+             Catch::Contains("process vm-0000000b of engine e1") && Catch::Contains("is missing"));
+  REQUIRE(damaged.previous);
+  check_equal(*damaged.previous, sample(8));
+  link->kv_delete(b.bucket(), "e1.vm-0000000b.b.0");
   CHECK_THROWS_WITH(
-      read_process_checkpoints(c, "vm-0000000b").latest,
+      read_process_checkpoints(c, "vm-0000000b"),
       Catch::Contains("process vm-0000000b of engine e1") && Catch::Contains("is missing"));
 }
 
@@ -290,6 +297,20 @@ TEST_CASE("the head names the checkpoint before the last, which a heir may fall 
   both = cs.get_both();
   check_equal(*both.latest, sample(40));
   check_equal(*both.previous, sample(30));
+  // A damaged latest does not hide the one before it (the other slot); get() has no fallback.
+  link->kv_delete(cs.bucket(), b + ".b.1");
+  both = read_process_checkpoints(c, "vm-0000000b");
+  CHECK_FALSE(both.latest);
+  CHECK_THAT(both.latest_why_not, Catch::Contains("journal record 40) is damaged") &&
+                                      Catch::Contains("chunk " + b + ".b.1 is missing"));
+  REQUIRE(both.previous);
+  check_equal(*both.previous, sample(30));
+  CHECK_THROWS_WITH(cs.get(), Catch::Contains("is damaged"));
+  // Both damaged: nothing of it can be read, and the error says why of each.
+  link->kv_delete(cs.bucket(), b + ".a.0");
+  CHECK_THROWS_WITH(cs.get_both(), Catch::Contains("journal record 40) is damaged") &&
+                                       Catch::Contains("journal record 30) is damaged") &&
+                                       Catch::Contains("chunk " + b + ".a.0 is missing"));
 
   // A checkpoint of another history replaces the head without naming it as the previous one.
   checkpoint_store other(*link, decl(server, "e2"), 1000);
@@ -393,7 +414,8 @@ TEST_CASE("an empty data dir takes the cluster's checkpoint only when it fits", 
   CHECK(fits.db.get_meta("checkpoint") == sample(10).meta);
   CHECK(fits.db.all_state() == sample(10).state);
 
-  // A placed process's share, or a meta naming another position, is not restored either.
+  // A placed process's share, or a meta naming another position, is not restored either: the
+  // one before it is, when it fits.
   auto link = connect(server);
   checkpoint_store cs(*link, c);
   cluster_checkpoint share = sample(11);
@@ -401,14 +423,35 @@ TEST_CASE("an empty data dir takes the cluster's checkpoint only when it fits", 
   REQUIRE(cs.put(share, "host-1").written);
   dir_with_journal fresh(12, "h1");
   r = restore(c, "feedbeef", fresh);
-  CHECK_FALSE(r.restored);
-  CHECK_THAT(r.why_not, Catch::Contains("a placed process's share"));
+  REQUIRE(r.restored);
+  CHECK(r.previous);
+  CHECK(r.journal_pos == 10);
+  CHECK_THAT(r.latest_why_not, Catch::Contains("a placed process's share"));
+  CHECK(fresh.db.all_state() == sample(10).state);
   cluster_checkpoint shifted = sample(12);
   shifted.meta = sample(11).meta;
-  REQUIRE(cs.put(shifted, "host-1").written);
-  r = restore(c, "feedbeef", fresh);
+  REQUIRE(cs.put(shifted, "host-1").written);  // the share before it: neither fits
+  dir_with_journal fresh2(12, "h1");
+  r = restore(c, "feedbeef", fresh2);
   CHECK_FALSE(r.restored);
-  CHECK_THAT(r.why_not, Catch::Contains("another journal position"));
+  CHECK_THAT(r.why_not, Catch::Contains("another journal position") &&
+                            Catch::Contains("(the one before it: ") &&
+                            Catch::Contains("a placed process's share"));
+  fresh2.w.flush();
+  CHECK(fresh2.db.all_state().empty());
+  // A damaged latest: the one before it, when it fits.
+  const cluster_decl c2 = decl(server, "e2");
+  checkpoint_store cs2(*link, c2);
+  REQUIRE(cs2.put(sample(10), "host-1").written);  // slot a
+  REQUIRE(cs2.put(sample(11), "host-1").written);  // slot b
+  link->kv_delete(cs2.bucket(), "e2.b.0");
+  dir_with_journal fresh3(12, "h1");
+  r = restore(c2, "feedbeef", fresh3);
+  REQUIRE(r.restored);
+  CHECK(r.previous);
+  CHECK(r.journal_pos == 10);
+  CHECK_THAT(r.latest_why_not, Catch::Contains("is damaged: chunk e2.b.0 is missing"));
+  CHECK(fresh3.db.all_state() == sample(10).state);
 }
 
 TEST_CASE("the uploader writes what the cluster's journal covers, the latest it was offered",
@@ -493,4 +536,59 @@ TEST_CASE("a checkpoint waiting to go is never dropped for a newer one", "[clust
     CHECK(s.journal_pos == 30);
     CHECK(s.skipped == 0);
   }
+}
+
+TEST_CASE("a heir takes the latest checkpoint that serves, else the one before it", "[cluster]") {
+  // Serves when its journal position is even: the reasons name the position.
+  auto unfit = [](const cluster_checkpoint& cp) -> std::string {
+    return cp.journal_pos % 2 == 0 ? "" : "odd " + std::to_string(cp.journal_pos);
+  };
+  auto both = [](std::optional<std::uint64_t> latest, std::optional<std::uint64_t> previous) {
+    process_checkpoints cps;
+    if (latest) cps.latest = sample(*latest);
+    if (previous) cps.previous = sample(*previous);
+    return cps;
+  };
+  chosen_checkpoint c = choose_checkpoint(both(std::nullopt, std::nullopt), unfit);
+  CHECK_FALSE(c.checkpoint);
+  CHECK(c.none_held);
+  CHECK(c.why_not == "it put no checkpoint in the cluster");
+  // The latest serves: taken, whatever the one before it is.
+  c = choose_checkpoint(both(20, 10), unfit);
+  REQUIRE(c.checkpoint);
+  CHECK(c.checkpoint->journal_pos == 20);
+  CHECK_FALSE(c.previous);
+  CHECK(c.latest_why_not.empty());
+  // It does not: the one before it, with the reason for the log.
+  c = choose_checkpoint(both(21, 10), unfit);
+  REQUIRE(c.checkpoint);
+  check_equal(*c.checkpoint, sample(10));
+  CHECK(c.previous);
+  CHECK(c.latest_why_not == "odd 21");
+  // Neither does: why of both.
+  c = choose_checkpoint(both(21, 11), unfit);
+  CHECK_FALSE(c.checkpoint);
+  CHECK_FALSE(c.none_held);
+  CHECK(c.why_not == "odd 21 (the one before it: odd 11)");
+  // No one before it: why the latest does not, and why the one before cannot be read.
+  c = choose_checkpoint(both(21, std::nullopt), unfit);
+  CHECK_FALSE(c.checkpoint);
+  CHECK(c.why_not == "odd 21");
+  process_checkpoints cps = both(21, std::nullopt);
+  cps.previous_why_not = "the checkpoint before the last one is damaged";
+  c = choose_checkpoint(std::move(cps), unfit);
+  CHECK(c.why_not == "odd 21; the checkpoint before the last one is damaged");
+  // A damaged latest (get_both's latest_why_not): the one before it, checked the same way.
+  cps = both(std::nullopt, 10);
+  cps.latest_why_not = "the checkpoint of P (journal record 20) is damaged";
+  c = choose_checkpoint(std::move(cps), unfit);
+  REQUIRE(c.checkpoint);
+  CHECK(c.previous);
+  CHECK(c.checkpoint->journal_pos == 10);
+  CHECK(c.latest_why_not == "the checkpoint of P (journal record 20) is damaged");
+  cps = both(std::nullopt, 11);
+  cps.latest_why_not = "damaged";
+  c = choose_checkpoint(std::move(cps), unfit);
+  CHECK_FALSE(c.checkpoint);
+  CHECK(c.why_not == "damaged (the one before it: odd 11)");
 }

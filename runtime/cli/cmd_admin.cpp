@@ -180,8 +180,8 @@ void add_admin_command(CLI::App& app, cli_result& result) {
   cmd->add_option("CMD", o->command,
                   "help, version, status, graph, nodes, inspect, window, pause, resume, "
                   "metrics, strategies, submit FILE, remove STRATEGY, restart NODE, checkpoint, "
-                  "config, cluster, subscribers, log-level, reload-keys, outputs NODE [N], "
-                  "explain NODE BUCKET [DEPTH]")
+                  "config, cluster, move NODE PROCESS, subscribers, log-level, reload-keys, "
+                  "outputs NODE [N], explain NODE BUCKET [DEPTH]")
       ->required();
   cmd->add_option("ARGS", o->args,
                   "the command's arguments (a node, a level, a strategy; explain: "
@@ -234,6 +234,10 @@ void add_admin_command(CLI::App& app, cli_result& result) {
         req["text"] = text.str();
       } else if (c == "remove") {
         req["strategy"] = o->args[0];
+      } else if (c == "move") {
+        // move NODE PROCESS: to the placed process named as admin `cluster` names it.
+        req["node"] = o->args[0];
+        if (o->args.size() > 1) req["to"] = o->args[1];
       } else if (c == "outputs") {
         // outputs NODE [N]
         req["node"] = o->args[0];

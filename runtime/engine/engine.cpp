@@ -715,6 +715,7 @@ void engine::impl::place_lost_nodes() {
       }
     }
     give_nodes(live);  // to a standby that joined, if any (engine_give.cpp)
+    move_node(live);   // asked by an operator, if any (engine_give.cpp)
     return;
   }
   placement_record next;
@@ -882,15 +883,22 @@ void engine::impl::follow_placement() {
       to = n->second;
   if (now == was) return;
   // Gives and takes back need no restart: it computes every node it gave and has not cut. It
-  // gave nodes to a standby joining (each placed on a process the last placement did not have),
-  // or takes back those it gave and still publishes (the joiner died before publishing them).
+  // gave nodes to a standby joining (each placed on a process the last placement did not have)
+  // or one node to another placed process (admin move: handed on from this one), or takes back
+  // those it gave and still publishes (the joiner died before publishing them).
   bool shed_only = true;
+  bool moved = false;  // to a placed process
   for (const auto& id : was) {
     if (now.count(id)) continue;
     const auto to = r->nodes.find(id);
-    if (to == r->nodes.end() || std::find(placement->members.begin(), placement->members.end(),
-                                          to->second) != placement->members.end())
+    const auto from = r->handed_from.find(id);
+    if (to == r->nodes.end() || to->second == instance) {
       shed_only = false;
+    } else if (std::find(placement->members.begin(), placement->members.end(), to->second) !=
+               placement->members.end()) {
+      if (from == r->handed_from.end() || from->second != instance) shed_only = false;
+      moved = true;
+    }
   }
   for (const auto& id : now)
     if (!was.count(id) && !giving.count(id)) shed_only = false;
@@ -903,11 +911,11 @@ void engine::impl::follow_placement() {
       board->update(reports[i], [](node_report& r) { r.reason.clear(); });
     }
     std::string joiner;
-    std::size_t given = 0;
+    std::set<std::string> given;
     for (const auto& id : was)
       if (!now.count(id)) {
         joiner = r->nodes.find(id)->second;  // there: checked above
-        ++given;
+        given.insert(id);
       }
     if (back > 0) {
       spdlog::warn(
@@ -916,19 +924,26 @@ void engine::impl::follow_placement() {
           back);
       checkpoint_soon = true;  // one that says it publishes them, for its heir
     }
-    if (given > 0) {
-      spdlog::warn(
-          "cluster: {} of this process's nodes go to standby {} joining the placement of engine "
-          "{}: this one publishes them until it does",
-          given, joiner, cfg.cluster.engine_id);
-      start_giving(std::move(*r), joiner, 0);
+    if (!given.empty()) {
+      if (moved)
+        spdlog::warn(
+            "cluster: {} of this process's nodes move to placed process {} (admin move): this "
+            "one publishes them until it does",
+            given.size(), joiner);
+      else
+        spdlog::warn(
+            "cluster: {} of this process's nodes go to standby {} joining the placement of "
+            "engine {}: this one publishes them until it does",
+            given.size(), joiner, cfg.cluster.engine_id);
+      start_giving(std::move(*r), joiner, 0, given);
     } else {
       placement = std::move(*r);
     }
     return;
   }
   spdlog::warn(
-      "cluster: the nodes placed on this process changed (a placed process stopped): it "
+      "cluster: the nodes placed on this process changed (a placed process stopped, or a node "
+      "moved to it): it "
       "restarts on its data dir to compute them");
   restart = true;
 }

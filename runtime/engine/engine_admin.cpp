@@ -2,6 +2,7 @@
 // and, for a node's window and pause/resume, by asking the node actor itself.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -51,6 +52,9 @@ constexpr command commands[] = {
     {"checkpoint", "", "write a checkpoint now (every node's state and the journal position)"},
     {"config", "", "the config files the engine runs"},
     {"cluster", "", "cluster mode: stream, subject, server, journal committed and replicated"},
+    {"move", "node process",
+     "placed engine, active process: move a node to another placed standby (it restarts to "
+     "compute it from its process's checkpoint; that one publishes it until it does)"},
     {"subscribers", "", "tracked subscribers (publish_tracked): topics, sent, dropped"},
     {"log-level", "level", "trace, debug, info, warn, error or off"},
     {"reload-keys", "",
@@ -124,6 +128,7 @@ class engine_admin final : public admin_backend {
     }
     if (cmd == "config") return config_files();
     if (cmd == "cluster") return cluster();
+    if (cmd == "move") return move(req);
     if (cmd == "subscribers") return subscribers();
     if (cmd == "log-level") return log_level(req);
     if (cmd == "reload-keys") {
@@ -239,6 +244,7 @@ class engine_admin final : public admin_backend {
       if (!m_.handed_restore.is_null()) j["placement"]["handed_restore"] = m_.handed_restore;
       // The nodes it last gave a standby that joined.
       if (!m_.gave.is_null()) j["placement"]["gave"] = m_.gave;
+      if (!m_.move_state.is_null()) j["placement"]["move"] = m_.move_state;
     }
     // The outputs of nodes handed to it, made from the journal's start once live.
     if (!m_.backfill_state.is_null()) j["backfill"] = m_.backfill_state;
@@ -295,6 +301,42 @@ class engine_admin final : public admin_backend {
     if (m_.pub)
       for (const auto& s : m_.pub->subscribers()) list.push_back(subscriber_json(s));
     return {{"endpoint", m_.cfg.engine.publish_tracked}, {"subscribers", list}};
+  }
+
+  // Asked here, done by the runner at its next member listing (engine_give.cpp, move_node):
+  // what can be refused now is refused now; `cluster` shows placement.move after.
+  json move(const json& req) {
+    if (!m_.placement || !m_.placements || m_.standby)
+      throw admin_error(
+          "only the active process of a placed engine ([cluster] members > 1) moves nodes");
+    const auto& n = m_.graph->nodes[node_arg(req)];
+    if (n.is_stream())
+      throw admin_error(n.name() + " is a stream: the active process ingests and publishes it");
+    const auto it = req.find("to");
+    if (it == req.end() || !it->is_string() || it->get<std::string>().empty())
+      throw admin_error("missing \"to\": the placed process to move it to (`cluster`: members)");
+    const std::string to = it->get<std::string>();
+    const auto& members = m_.placement->members;
+    if (std::find(members.begin(), members.end(), to) == members.end())
+      throw admin_error("\"" + escaped(to, 64) + "\" is not a placed process: they are " +
+                        json(members).dump());
+    if (to == m_.instance)
+      throw admin_error(
+          "the active process takes no node by a move (it takes nodes only when no standby "
+          "can): move it to a placed standby");
+    const auto at = m_.placement->nodes.find(n.id);
+    if (at == m_.placement->nodes.end()) throw admin_error(n.name() + " is not placed");
+    if (at->second == to) throw admin_error(n.name() + " is on " + to + " already");
+    if (!m_.cfg.cluster.checkpoints)
+      throw admin_error(
+          "a move needs [cluster] checkpoints = true: without the checkpoint of the process it "
+          "leaves, the one it moves to computes every node it has from the journal's start");
+    if (!m_.joining.empty())
+      throw admin_error("a give to " + m_.joining_to + " is under way: move once it is over");
+    if (m_.move_asked) throw admin_error("a move of " + m_.move_asked->name + " is asked already");
+    m_.move_asked = engine::impl::move_request{n.id, n.name(), to};
+    m_.move_state = {{"node", n.name()}, {"from", at->second}, {"to", to}, {"asked", true}};
+    return m_.move_state;
   }
 
   std::size_t node_arg(const json& req) const {

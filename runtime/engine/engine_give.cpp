@@ -115,21 +115,94 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
       "cluster: standby {} joined the placement of engine {}: {} of this process's nodes and {} "
       "of other standbys' go to it; each publishes its own until it does",
       to, cfg.cluster.engine_id, given, moving.size() - given);
-  start_giving(std::move(next), to, committed);
+  std::set<std::string> ids;
+  for (const auto& [id, from] : moving) ids.insert(id);
+  start_giving(std::move(next), to, committed, ids);
+}
+
+void engine::impl::move_node(const std::vector<cluster_member>& live) {
+  std::unique_lock graph_lock(graph_mu);
+  if (!move_asked) return;
+  const move_request req = *move_asked;
+  move_asked.reset();
+  const std::string& name = req.name;
+  auto refuse = [&](const std::string& why) {
+    spdlog::warn("cluster: node {} does not move to {}: {}", name, req.to, why);
+    move_state = {{"node", name}, {"to", req.to}, {"why_not", why}};
+  };
+  // Checked again here: the placement or the members may have changed since it was asked.
+  if (!joining.empty()) return refuse("a give to " + joining_to + " is under way");
+  const auto at = placement->nodes.find(req.id);
+  if (at == placement->nodes.end()) return refuse("the placement does not name it");
+  const std::string from = at->second;
+  if (from == req.to) return refuse("it is there already");
+  const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
+  auto following = [&](const std::string& process) {
+    for (const auto& mb : live)
+      if (mb.instance == process)
+        return mb.graph == graph->graph_hash &&
+               (process == instance ||
+                (mb.role == "standby" && mb.journal > 0 &&
+                 mb.journal + joiner_records_behind >= committed && mb.lag_ms <= joiner_lag_ms));
+    return false;
+  };
+  if (std::find(placement->members.begin(), placement->members.end(), req.to) ==
+      placement->members.end())
+    return refuse("it is not a placed process");
+  // One that restarts, or catches up, would leave the node published by its old process only
+  // for longer; one gone is a loss, not a move.
+  if (!following(req.to)) return refuse("it does not follow the journal close to its end");
+  if (!following(from)) return refuse(from + ", which publishes it, does not follow the journal");
+  const auto reports_now = board->snapshot();
+  node_costs costs = placement_costs(reports_now);
+  member_published made;  // as give_nodes: what this process made of its own
+  const auto own = own_ids();
+  for (const auto& r : reports_now)
+    if (own.count(r.id)) made[r.id] = r.outputs;
+  if (cfg.engine.publish_after_commit) made.clear();
+  std::map<std::string, member_published> said = last_published;
+  said[instance] = std::move(made);
+  placement_record next = *placement;
+  next.nodes[req.id] = req.to;
+  record_hand_overs(next, *placement, said);
+  next.costs = std::move(costs);
+  bool written = false;
+  graph_lock.unlock();
+  try {
+    written = placements->update(next);
+  } catch (const cluster_error& e) {
+    graph_lock.lock();
+    return refuse(std::string("writing the placement: ") + e.what());
+  }
+  if (!written) {
+    fence_overwritten();
+    return;
+  }
+  graph_lock.lock();
+  placed_at = std::chrono::steady_clock::now();
+  joining = {req.id};
+  given_from[req.id] = from;
+  joining_to = req.to;
+  joined_at = placed_at;
+  const std::uint64_t handed = next.handed.count(req.id) ? next.handed.at(req.id) : 0;
+  move_state = {{"node", name}, {"from", from}, {"to", req.to}, {"handed", handed}};
+  spdlog::warn(
+      "cluster: node {} moves from {} to {} (admin move), handed on after seq {}: {} restarts to "
+      "compute it, and {} publishes it until {} does",
+      name, from, req.to, handed, req.to, from, req.to);
+  start_giving(std::move(next), req.to, committed, {req.id});
 }
 
 void engine::impl::start_giving(placement_record next, const std::string& joiner,
-                                std::uint64_t journal_pos) {
+                                std::uint64_t journal_pos, const std::set<std::string>& moving) {
   nlohmann::json names = nlohmann::json::array(), handed = nlohmann::json::object();
   for (std::size_t i = 0; i < graph->nodes.size(); ++i) {
     const std::string& id = graph->nodes[i].id;
     const auto was = placement->nodes.find(id);
     const auto now = next.nodes.find(id);
-    if (was == placement->nodes.end() || was->second != instance || now == next.nodes.end() ||
-        std::find(placement->members.begin(), placement->members.end(), now->second) !=
-            placement->members.end())
+    if (!moving.count(id) || was == placement->nodes.end() || was->second != instance ||
+        now == next.nodes.end() || now->second == instance)
       continue;
-    // To a process new to the placement (a placement missed: more than the one joiner).
     giving[id] = now->second;
     names.push_back(graph->nodes[i].name());
     handed[graph->nodes[i].name()] = next.handed.count(id) ? next.handed.at(id) : 0;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <zmq.hpp>
@@ -143,9 +144,21 @@ struct engine::impl {
   void give_nodes(const std::vector<cluster_member>& live);
   void stop_publishing_given(const std::vector<cluster_member>& live);
   void cut_given();  // a placed standby's stop_publishing_given, at its half-second beat
-  // The placement `next` gives `joiner` some of this process's nodes: it publishes them until
-  // the joiner does (giving), says so in `gave`, and places by `next` from now on.
-  void start_giving(placement_record next, const std::string& joiner, std::uint64_t journal_pos);
+  // The placement `next` gives `joiner` the nodes `moving` (those of this process's among
+  // them): it publishes them until the joiner does (giving), says so in `gave`, and places by
+  // `next` from now on.
+  void start_giving(placement_record next, const std::string& joiner, std::uint64_t journal_pos,
+                    const std::set<std::string>& moving);
+  // An operator's move of one node to another placed standby (admin `move`; engine_give.cpp):
+  // asked under graph_mu, done by the runner at its next member listing as a give is (the
+  // receiver restarts to compute it, from its process's checkpoint in the cluster; the process
+  // it leaves publishes it until the receiver does). `move_state`: the last one, for admin.
+  struct move_request {
+    std::string id, name, to;
+  };
+  std::optional<move_request> move_asked;
+  nlohmann::json move_state;
+  void move_node(const std::vector<cluster_member>& live);
   // NodeID → the process publishing it next (the standby it was given to, or the one it moved on
   // to), until that one says it published it.
   std::map<std::string, std::string> giving;

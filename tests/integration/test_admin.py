@@ -77,7 +77,10 @@ check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
 check(names == {"help", "version", "status", "graph", "nodes", "inspect", "window", "pause", "resume", "metrics",
                 "strategies", "submit", "remove", "restart", "checkpoint", "config", "log-level",
-                "subscribers", "explain", "reload-keys", "outputs", "cluster"}, names)
+                "subscribers", "explain", "reload-keys", "outputs", "cluster", "move"}, names)
+# A move needs a placed engine: refused here, saying so.
+moved = ask({"cmd": "move", "node": "z", "to": "elsewhere"})
+check(not moved["ok"] and "only the active process of a placed engine" in moved["error"], moved)
 outs = ask({"cmd": "outputs", "node": "z", "n": 3})
 check(outs["ok"] and [o["node"] for o in outs["outputs"]] == ["z"] * 3
       and [o["seq"] for o in outs["outputs"]] == list(range(outs["outputs"][0]["seq"], outs["outputs"][0]["seq"] + 3)),

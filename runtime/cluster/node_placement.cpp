@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <tuple>
 
 namespace shoal {
 
@@ -231,6 +232,59 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
   }
   record_hand_overs(next, r, published);
   return next;
+}
+
+std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>& nodes,
+                                              const placement_record& r, const std::string& active,
+                                              double above, double min_gain) {
+  std::map<std::string, std::vector<std::size_t>> owned;  // by member: its nodes' indexes
+  for (const auto& m : r.members) owned[m];
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].stream) continue;
+    if (const auto it = r.nodes.find(nodes[i].id); it != r.nodes.end() && owned.count(it->second))
+      owned[it->second].push_back(i);
+  }
+  upstream_walk closure(nodes);
+  // What a member computes: how many of its nodes need each node (0: not computed).
+  std::map<std::string, std::vector<std::size_t>> refs;
+  std::map<std::string, double> load;
+  for (const auto& [m, mine] : owned) {
+    auto& c = refs[m];
+    c.assign(nodes.size(), 0);
+    for (std::size_t i : mine)
+      closure(i, [&](std::size_t k) {
+        ++c[k];
+        return true;
+      });
+    double sum = 0;
+    for (std::size_t k = 0; k < nodes.size(); ++k)
+      if (c[k] > 0) sum += own_cost(nodes[k]);
+    load[m] = sum;
+  }
+  std::string hi;
+  for (const auto& [m, l] : load)
+    if (hi.empty() || l > load[hi]) hi = m;  // by name on ties: the map's order
+  if (hi.empty() || owned[hi].size() < 2 || load[hi] <= 0) return std::nullopt;
+  std::optional<rebalance_move> best;
+  for (const auto& [to, mine] : owned) {
+    if (to == hi || to == active || load[hi] <= above * load[to]) continue;
+    for (std::size_t i : owned[hi]) {
+      double freed = 0, add = 0;
+      closure(i, [&](std::size_t k) {
+        if (refs[hi][k] == 1) freed += own_cost(nodes[k]);
+        if (refs[to][k] == 0) add += own_cost(nodes[k]);
+        return true;
+      });
+      rebalance_move m{nodes[i].id, hi,       to,
+                       load[hi],    load[to], std::max(load[hi] - freed, load[to] + add)};
+      auto key = [&](const rebalance_move& x) {
+        return std::make_tuple(x.after, x.to_cost, x.id, x.to);
+      };
+      if (!best || key(m) < key(*best)) best = m;
+    }
+  }
+  if (!best || best->after > load[hi] * (1 - min_gain)) return std::nullopt;
+  return best;
 }
 
 void note_published(std::map<std::string, member_published>& reports, const std::string& member,

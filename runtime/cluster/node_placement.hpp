@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,23 @@ placement_record place_after_loss(const std::vector<placement_node>& nodes,
 placement_record place_joining(const std::vector<placement_node>& nodes, const placement_record& r,
                                const std::string& joiner,
                                const std::map<std::string, member_published>& published);
+
+// One node to move so that the process computing the most computes less ([cluster]
+// rebalance_above): the costliest member of `r` (what it computes, with the upstream copies;
+// the name breaks ties) gives one of its nodes to a member other than `active` (a move restarts
+// its receiver, and the active process takes nodes only when no standby can) that computes less
+// than 1/`above` of it. Of those moves, the one that leaves the costlier of the two lowest (then
+// the receiver computing less, then the NodeID, then the receiver's name), and only when that is
+// at least `min_gain` (a fraction) below what the costliest computes now: a move must pay for
+// the receiver's restart. Every member keeps a node. The same arguments give the same move.
+struct rebalance_move {
+  std::string id, from, to;
+  double from_cost = 0, to_cost = 0;  // what each computes now
+  double after = 0;                   // the costlier of the two after the move
+};
+std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>& nodes,
+                                              const placement_record& r, const std::string& active,
+                                              double above, double min_gain = 0.1);
 
 // The hand-overs of a placement `next` made from `previous`: those of nodes still where they
 // went (their heirs may not have read them yet), and for each node moving off its process, what

@@ -613,7 +613,11 @@ node_costs engine::impl::own_costs(const std::vector<node_report>& reports) {
     return {};
   }
   if (events < cost_from.events + 200) return {};
-  const double per = 1.0 / static_cast<double>(events - cost_from.events);
+  double per = 1.0 / static_cast<double>(events - cost_from.events);
+  try {
+    per *= static_cast<double>(failpoint_cost_scale());
+  } catch (const std::invalid_argument&) {  // a bad SHOAL_FAILPOINTS fails every node already
+  }
   const auto own = own_ids();
   node_costs costs;
   for (const auto& r : reports) {
@@ -715,7 +719,8 @@ void engine::impl::place_lost_nodes() {
       }
     }
     give_nodes(live);  // to a standby that joined, if any (engine_give.cpp)
-    move_node(live);   // asked by an operator, if any (engine_give.cpp)
+    rebalance();       // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
+    move_node(live);   // asked by an operator or by rebalance, if any (engine_give.cpp)
     return;
   }
   placement_record next;
@@ -927,8 +932,8 @@ void engine::impl::follow_placement() {
     if (!given.empty()) {
       if (moved)
         spdlog::warn(
-            "cluster: {} of this process's nodes move to placed process {} (admin move): this "
-            "one publishes them until it does",
+            "cluster: {} of this process's nodes move to placed process {} (admin move, or a "
+            "rebalance): this one publishes them until it does",
             given.size(), joiner);
       else
         spdlog::warn(

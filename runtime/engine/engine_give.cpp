@@ -120,6 +120,35 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   start_giving(std::move(next), to, committed, ids);
 }
 
+void engine::impl::rebalance() {
+  if (cfg.cluster.rebalance_above <= 0 || !cfg.cluster.checkpoints) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto every = std::chrono::nanoseconds(cfg.cluster.rebalance_every_ns);
+  // The first one a period after the start: the costs are measured by then.
+  if (!rebalanced_at) rebalanced_at = now;
+  if (now - *rebalanced_at < every) return;
+  std::unique_lock graph_lock(graph_mu);
+  if (!joining.empty() || move_asked) return;
+  node_costs costs = placement_costs(board->snapshot());
+  // Only on costs measured of every placed node: a guess would move nodes back and forth.
+  for (const auto& n : graph->nodes)
+    if (!n.is_stream() && !costs.count(n.id)) return;
+  const auto mv = place_rebalance(placement_nodes(*graph, costs), *placement, instance,
+                                  cfg.cluster.rebalance_above);
+  if (!mv) return;
+  rebalanced_at = now;
+  std::string name;
+  for (const auto& n : graph->nodes)
+    if (n.id == mv->id) name = n.name();
+  spdlog::warn(
+      "cluster: {} computes {:.3g} s per 1,000 events, more than {} times what {} computes "
+      "({:.3g} s): node {} moves to it, leaving the costlier of them at {:.3g} s",
+      mv->from, mv->from_cost * 1000, cfg.cluster.rebalance_above, mv->to, mv->to_cost * 1000, name,
+      mv->after * 1000);
+  // move_node, right after, checks that both follow the journal.
+  move_asked = move_request{mv->id, name, mv->to, true};
+}
+
 void engine::impl::move_node(const std::vector<cluster_member>& live) {
   std::unique_lock graph_lock(graph_mu);
   if (!move_asked) return;
@@ -128,7 +157,10 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
   const std::string& name = req.name;
   auto refuse = [&](const std::string& why) {
     spdlog::warn("cluster: node {} does not move to {}: {}", name, req.to, why);
-    move_state = {{"node", name}, {"to", req.to}, {"why_not", why}};
+    move_state = {{"node", name},
+                  {"to", req.to},
+                  {"why_not", why},
+                  {"by", req.rebalance ? "rebalance" : "admin"}};
   };
   // Checked again here: the placement or the members may have changed since it was asked.
   if (!joining.empty()) return refuse("a give to " + joining_to + " is under way");
@@ -185,11 +217,15 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
   joining_to = req.to;
   joined_at = placed_at;
   const std::uint64_t handed = next.handed.count(req.id) ? next.handed.at(req.id) : 0;
-  move_state = {{"node", name}, {"from", from}, {"to", req.to}, {"handed", handed}};
+  move_state = {{"node", name},
+                {"from", from},
+                {"to", req.to},
+                {"handed", handed},
+                {"by", req.rebalance ? "rebalance" : "admin"}};
   spdlog::warn(
-      "cluster: node {} moves from {} to {} (admin move), handed on after seq {}: {} restarts to "
-      "compute it, and {} publishes it until {} does",
-      name, from, req.to, handed, req.to, from, req.to);
+      "cluster: node {} moves from {} to {} ({}), handed on after seq {}: {} restarts to compute "
+      "it, and {} publishes it until {} does",
+      name, from, req.to, req.rebalance ? "rebalance" : "admin move", handed, req.to, from, req.to);
   start_giving(std::move(next), req.to, committed, {req.id});
 }
 

@@ -155,10 +155,15 @@ struct engine::impl {
   // it leaves publishes it until the receiver does). `move_state`: the last one, for admin.
   struct move_request {
     std::string id, name, to;
+    bool rebalance = false;  // asked by rebalance(), not by an operator
   };
   std::optional<move_request> move_asked;
   nlohmann::json move_state;
   void move_node(const std::vector<cluster_member>& live);
+  // [cluster] rebalance_above: a move place_rebalance finds by measured cost, asked as admin
+  // `move` asks one, at most every rebalance_every (from the active process's start on).
+  void rebalance();
+  std::optional<std::chrono::steady_clock::time_point> rebalanced_at;
   // NodeID → the process publishing it next (the standby it was given to, or the one it moved on
   // to), until that one says it published it.
   std::map<std::string, std::string> giving;

@@ -78,9 +78,14 @@ std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& a
     const auto bad = [&](const char* why) {
       return std::invalid_argument(
           "SHOAL_FAILPOINTS: \"" + item + "\": " + why +
-          " (expected kernel_throw=NAME@BUCKET[*N], take_fail, join_stall, backfill_slow or "
-          "stop_unread)");
+          " (expected kernel_throw=NAME@BUCKET[*N], cost_scale=K, take_fail, join_stall, "
+          "backfill_slow or stop_unread)");
     };
+    if (const std::string scale = "cost_scale="; item.rfind(scale, 0) == 0) {
+      const auto k = whole_number(item.substr(scale.size()));
+      if (!k || *k < 1) throw bad("K is not a whole number of at least 1");
+      continue;
+    }
     const std::string prefix = "kernel_throw=";
     if (item.rfind(prefix, 0) != 0) throw bad("unknown failpoint");
     const std::string rest = item.substr(prefix.size());
@@ -101,6 +106,25 @@ std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& a
     out.push_back(std::move(f));
   }
   return out;
+}
+
+std::int64_t failpoint_cost_scale() {
+  static const std::int64_t scale = [] {
+    const std::string& all = failpoints_text();
+    parse_failpoints(all);  // refuses what it cannot read
+    std::int64_t k = 1;
+    std::size_t pos = 0;
+    while (pos < all.size()) {
+      std::size_t end = all.find(';', pos);
+      if (end == std::string::npos) end = all.size();
+      const std::string item = all.substr(pos, end - pos);
+      if (const std::string scale = "cost_scale="; item.rfind(scale, 0) == 0)
+        k = *whole_number(item.substr(scale.size()));
+      pos = end + 1;
+    }
+    return k;
+  }();
+  return scale;
 }
 
 std::vector<std::shared_ptr<kernel_fault>> kernel_faults_for(

@@ -16,6 +16,9 @@
 // backfill_slow: the backfill of a handed node's outputs (engine_handover.cpp) pauses 250 ms after
 // each batch of journal records and saves where it is after each (not every 30 s), so that a test
 // can stop or kill the process while it runs and find a position saved.
+// cost_scale=K: every node cost this process measures and reports (its member record, the
+// placement's costs) is K times what it measured, as if its kernels were K times slower: a test
+// can make one process the costliest for [cluster] rebalance_above.
 // stop_unread: a placed process's clean stop writes its last member record with what the record
 // two renewals before said it published, not everything (engine.cpp), yet puts its stop's
 // checkpoint in the cluster: as when the active process never read the stop's record. Its heir
@@ -50,6 +53,10 @@ std::vector<std::string> parse_failpoint_flags(const std::string& text);
 // Whether SHOAL_FAILPOINTS sets flag `name`. Throws std::invalid_argument for a SHOAL_FAILPOINTS
 // it cannot read.
 bool failpoint_flag(const std::string& name);
+
+// K of cost_scale=K, 1 without it. Throws std::invalid_argument for a SHOAL_FAILPOINTS it cannot
+// read.
+std::int64_t failpoint_cost_scale();
 
 // The faults set for a node published under one of `names`, none in the usual case. Throws
 // std::invalid_argument for a SHOAL_FAILPOINTS it cannot read.

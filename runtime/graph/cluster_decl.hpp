@@ -58,6 +58,13 @@ struct cluster_decl {
   // joins (one that died, started again) gets some of the placed processes' nodes, moved to it
   // while they run (docs/cluster.md, "A standby that joins"); false: it stays outside.
   bool active_gives = true;
+  // Placed: when the process computing the most (by measured cost, upstream copies included)
+  // computes more than this many times what a placed standby computes, the active process moves
+  // one of its nodes there, as admin `move` does (docs/cluster.md, "Rebalancing"); at most one
+  // move every rebalance_every. 0: off (nodes move only when a process dies, a standby joins, or
+  // an operator moves one).
+  double rebalance_above = 0;
+  std::int64_t rebalance_every_ns = 300'000'000'000;
   cluster_security security;
   source_loc loc;
 

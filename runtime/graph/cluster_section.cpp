@@ -130,6 +130,16 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
   }
   if (auto b = r.boolean("active_takes")) c.active_takes = *b;
   if (auto b = r.boolean("active_gives")) c.active_gives = *b;
+  if (auto x = r.number("rebalance_above")) {
+    if (!(*x == 0 || (*x >= 1.1 && *x <= 100)))
+      r.fail("rebalance_above", "must be 0 (off) or in [1.1, 100]");
+    c.rebalance_above = *x;
+  }
+  if (auto d = r.duration("rebalance_every")) {
+    if (*d < 1'000'000'000 || *d > 86'400'000'000'000)
+      r.fail("rebalance_every", "must be in [1s, 24h]");
+    c.rebalance_every_ns = *d;
+  }
   parse_security(r, c.security);
   r.finish();
   return c;

@@ -219,21 +219,23 @@ def placed_engines(wd, cluster, feed_ep, names, nodes, engine_id, ttl_s, stream=
     return cfgs, ports, data, logs
 
 
-def start_placed(cfgs, data, logs, active, subscribed):
+def start_placed(cfgs, data, logs, active, subscribed, envs=None):
     """Starts every process of placed_engines' configs: the standbys first, each waiting for a
-    placement, then ACTIVE; SUBSCRIBED() waits for its feed subscription. Once every process has
-    the placement, returns (processes, the placement as ACTIVE's admin `cluster` shows it, each
-    process's instance, the nodes each publishes), all by name."""
+    placement, then ACTIVE; SUBSCRIBED() waits for its feed subscription; ENVS: more environment
+    variables by name. Once every process has the placement, returns (processes, the placement as
+    ACTIVE's admin `cluster` shows it, each process's instance, the nodes each publishes), all by
+    name."""
     procs = {}
+    env = {n: {**os.environ, **(envs or {}).get(n, {})} for n in cfgs}
     for n in cfgs:
         if n != active:
             procs[n] = start(["run", cfgs[n], "--data", data[n], "--standby"], stdout=subprocess.DEVNULL,
-                             stderr=open(logs[n], "w"))
+                             stderr=open(logs[n], "w"), env=env[n])
     for n in procs:
         wait_for(lambda: "waiting for the placement" in open(logs[n]).read(), timeout=30,
                  what=f"standby {n} waiting for a placement")
     procs[active] = start(["run", cfgs[active], "--data", data[active]], stdout=subprocess.DEVNULL,
-                          stderr=open(logs[active], "w"))
+                          stderr=open(logs[active], "w"), env=env[active])
     subscribed()
     wait_for(lambda: all("placement" in cluster_state(data[n]) for n in data), timeout=60,
              what="the placement on every process")
@@ -375,25 +377,27 @@ def check_stored(outputs, data, wd, sent, names, moved, who):
     check(set(names + ["feed.scan"]) <= set(rows), f"{who} lacks a node: {sorted(rows)}")
 
 
-def placed_two_chains(names, engine_id, ttl_s, assets=8, cluster_lines="", on_message=None):
+def placed_two_chains(names, engine_id, ttl_s, assets=8, cluster_lines="", on_message=None, envs=None,
+                      nodes=TWO_CHAINS):
     """Processes NAMES of engine ENGINE_ID placed on all of them (heartbeat_ttl TTL_S, more
-    [cluster] CLUSTER_LINES), running TWO_CHAINS on a ZeroMQ feed of scans of ASSETS assets, the
+    [cluster] CLUSTER_LINES), running NODES (TWO_CHAINS) on a ZeroMQ feed of scans of ASSETS assets, the
     first name the active process, all started and placed. Every endpoint's outputs go to
-    ON_MESSAGE(name, frames), by default an OutputLog. Returns a namespace: wd, cluster, feed,
-    cfgs, ports, data, logs (dicts by name), outputs (the OutputLog, or None), stop_receiving,
-    procs, instance, owned (start_placed's), subscribed and scans (a ScanBursts)."""
+    ON_MESSAGE(name, frames), by default an OutputLog; ENVS: start_placed's. Returns a
+    namespace: wd, cluster, feed, cfgs, ports, data, logs (dicts by name), outputs (the
+    OutputLog, or None), stop_receiving, procs, instance, owned (start_placed's), subscribed and
+    scans (a ScanBursts)."""
     from harness import bound_feed, workdir
     import zmq
     wd = workdir()
     cluster = local_cluster(wd)
     ctx = zmq.Context()
     feed, feed_ep, subscribed = bound_feed(ctx, ["scan"])
-    cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, names, TWO_CHAINS, engine_id, ttl_s)
+    cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, names, nodes, engine_id, ttl_s)
     for n in cfgs:
         open(cfgs[n], "a").write(cluster_lines)
     outputs = None if on_message else OutputLog()
     stop_receiving = receive_from_all(ctx, ports, on_message or outputs)
-    procs, _, instance, owned = start_placed(cfgs, data, logs, names[0], subscribed)
+    procs, _, instance, owned = start_placed(cfgs, data, logs, names[0], subscribed, envs)
     return SimpleNamespace(wd=wd, cluster=cluster, feed=feed, cfgs=cfgs, ports=ports, data=data, logs=logs,
                            outputs=outputs, stop_receiving=stop_receiving, procs=procs, instance=instance,
                            owned=owned, subscribed=subscribed,

@@ -32,14 +32,18 @@ TEST_CASE("runtime: failpoints: flags beside kernel faults", "[runtime][failpoin
   CHECK(parse_failpoint_flags("join_stall;take_fail;backfill_slow;stop_unread") ==
         std::vector<std::string>{"join_stall", "take_fail", "backfill_slow", "stop_unread"});
   CHECK_THROWS_AS(parse_failpoint_flags("take_fail;take_fails"), std::invalid_argument);
+  // cost_scale=K is neither a kernel fault nor a flag (failpoint_cost_scale reads it).
+  CHECK(parse_failpoints("cost_scale=1000;take_fail").empty());
+  CHECK(parse_failpoint_flags("cost_scale=1000;take_fail") ==
+        std::vector<std::string>{"take_fail"});
 }
 
 TEST_CASE("runtime: failpoints: a text that cannot be read is refused, naming the item",
           "[runtime][failpoints]") {
   CHECK(parse_failpoints("").empty());
-  for (const char* bad :
-       {"kernel_slow=smooth@1", "kernel_throw=smooth", "kernel_throw=@5", "kernel_throw=smooth@12x",
-        "kernel_throw=smooth@5*", "kernel_throw=a@5*-1"}) {
+  for (const char* bad : {"kernel_slow=smooth@1", "kernel_throw=smooth", "kernel_throw=@5",
+                          "kernel_throw=smooth@12x", "kernel_throw=smooth@5*",
+                          "kernel_throw=a@5*-1", "cost_scale=0", "cost_scale=x", "cost_scale="}) {
     INFO(bad);
     try {
       parse_failpoints(bad);

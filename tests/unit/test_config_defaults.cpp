@@ -166,6 +166,8 @@ TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {
   CHECK(f.checkpoint_retention_ns == d.checkpoint_retention_ns);
   CHECK(f.active_takes == d.active_takes);
   CHECK(f.active_gives == d.active_gives);
+  CHECK(f.rebalance_above == d.rebalance_above);
+  CHECK(f.rebalance_every_ns == d.rebalance_every_ns);
   CHECK(f.journal_subject() == "shoal.in.shoal");
   CHECK_FALSE(load_config(config_dir + "/engine.toml").cluster.enabled);  // absent: off
 }
@@ -194,6 +196,14 @@ TEST_CASE("[cluster] errors name the field", "[config]") {
              Catch::Contains("cluster.active_takes") && Catch::Contains("true or false"));
   CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nactive_gives = 1"),
              Catch::Contains("cluster.active_gives") && Catch::Contains("true or false"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nrebalance_above = 1.05"),
+             Catch::Contains("cluster.rebalance_above") && Catch::Contains("[1.1, 100]"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nrebalance_above = \"2\""),
+             Catch::Contains("cluster.rebalance_above") && Catch::Contains("a number"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nrebalance_every = \"500ms\""),
+             Catch::Contains("cluster.rebalance_every") && Catch::Contains("[1s, 24h]"));
+  CHECK(error_of("servers = [\"nats://h:4222\"]\nrebalance_above = 2") == "no error");
+  CHECK(error_of("servers = [\"nats://h:4222\"]\nrebalance_above = 1.5") == "no error");
   CHECK(error_of("servers = [\"h:4222\"]") == "no error");
   CHECK(error_of("servers = [\"tls://h:4222\"]") == "no error");
   const std::string with_password = error_of("servers = [\"nats://shoal:hunter2@h:4222\"]");

@@ -59,6 +59,13 @@ class table_reader {
     if (!v->is_integer()) fail(key, "must be an integer");
     return v->as_integer();
   }
+  std::optional<double> number(const std::string& key) {  // an integer or a float
+    const toml::value* v = get(key);
+    if (!v) return std::nullopt;
+    if (v->is_integer()) return static_cast<double>(v->as_integer());
+    if (!v->is_floating()) fail(key, "must be a number");
+    return v->as_floating();
+  }
   std::optional<bool> boolean(const std::string& key) {
     const toml::value* v = get(key);
     if (!v) return std::nullopt;

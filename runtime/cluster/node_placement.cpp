@@ -235,7 +235,8 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
 }
 
 std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>& nodes,
-                                              const placement_record& r, const std::string& active,
+                                              const placement_record& r,
+                                              const std::vector<std::string>& receivers,
                                               double above, double min_gain) {
   std::map<std::string, std::vector<std::size_t>> owned;  // by member: its nodes' indexes
   for (const auto& m : r.members) owned[m];
@@ -267,7 +268,9 @@ std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>&
   if (hi.empty() || owned[hi].size() < 2 || load[hi] <= 0) return std::nullopt;
   std::optional<rebalance_move> best;
   for (const auto& [to, mine] : owned) {
-    if (to == hi || to == active || load[hi] <= above * load[to]) continue;
+    if (to == hi || std::find(receivers.begin(), receivers.end(), to) == receivers.end() ||
+        load[hi] <= above * load[to])
+      continue;
     for (std::size_t i : owned[hi]) {
       double freed = 0, add = 0;
       closure(i, [&](std::size_t k) {

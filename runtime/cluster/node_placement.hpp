@@ -98,11 +98,11 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
 
 // One node to move so that the process computing the most computes less ([cluster]
 // rebalance_above): the costliest member of `r` (what it computes, with the upstream copies;
-// the name breaks ties) gives one of its nodes to a member other than `active` (a move restarts
-// its receiver, and the active process takes nodes only when no standby can) that computes less
-// than 1/`above` of it. Of those moves, the one that leaves the costlier of the two lowest (then
-// the receiver computing less, then the NodeID, then the receiver's name), and only when that is
-// at least `min_gain` (a fraction) below what the costliest computes now: a move must pay for
+// the name breaks ties) gives one of its nodes to one of `receivers` (members of `r` that can
+// take one: never the active process, which takes nodes only when no standby can) that computes
+// less than 1/`above` of it. Of those moves, the one that leaves the costlier of the two lowest
+// (then the receiver computing less, then the NodeID, then the receiver's name), and only when that
+// is at least `min_gain` (a fraction) below what the costliest computes now: a move must pay for
 // the receiver's restart. Every member keeps a node. The same arguments give the same move.
 struct rebalance_move {
   std::string id, from, to;
@@ -110,7 +110,8 @@ struct rebalance_move {
   double after = 0;                   // the costlier of the two after the move
 };
 std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>& nodes,
-                                              const placement_record& r, const std::string& active,
+                                              const placement_record& r,
+                                              const std::vector<std::string>& receivers,
                                               double above, double min_gain = 0.1);
 
 // The hand-overs of a placement `next` made from `previous`: those of nodes still where they

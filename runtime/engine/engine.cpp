@@ -708,7 +708,10 @@ void engine::impl::place_lost_nodes() {
   if (lost.empty()) {
     {
       std::lock_guard graph_lock(graph_mu);
-      if (!untaken.empty()) return;  // its own: until a restart
+      if (!untaken.empty()) {  // its own: until a restart
+        refuse_move("a take of a lost process's nodes failed here: nothing moves until a restart");
+        return;
+      }
       if (!unpublished.empty()) {
         spdlog::info(
             "cluster: the placed process of the {} node(s) nobody published is back: it "
@@ -719,7 +722,7 @@ void engine::impl::place_lost_nodes() {
       }
     }
     give_nodes(live);  // to a standby that joined, if any (engine_give.cpp)
-    rebalance();       // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
+    rebalance(live);   // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
     move_node(live);   // asked by an operator or by rebalance, if any (engine_give.cpp)
     return;
   }

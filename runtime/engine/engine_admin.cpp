@@ -331,10 +331,10 @@ class engine_admin final : public admin_backend {
       throw admin_error(
           "a move needs [cluster] checkpoints = true: without the checkpoint of the process it "
           "leaves, the one it moves to computes every node it has from the journal's start");
-    if (!m_.joining.empty())
-      throw admin_error("a give to " + m_.joining_to + " is under way: move once it is over");
     if (m_.move_asked) throw admin_error("a move of " + m_.move_asked->name + " is asked already");
-    m_.move_asked = engine::impl::move_request{n.id, n.name(), to};
+    if (const std::string why = m_.why_not_move(n.id); !why.empty())
+      throw admin_error(n.name() + " does not move now: " + why);
+    m_.move_asked = engine::impl::move_request{n.id, n.name(), to, false, ""};
     m_.move_state = {{"node", n.name()}, {"from", at->second}, {"to", to}, {"asked", true}};
     return m_.move_state;
   }

@@ -49,13 +49,10 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     return;
   const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
   std::string to;  // the standby joining
-  for (const auto& mb : live) {
-    const bool placed = std::find(placement->members.begin(), placement->members.end(),
-                                  mb.instance) != placement->members.end();
-    // `journal` is 0 until it follows the stream (a rebuild from its own journal comes first).
-    if (!placed && mb.role == "standby" && mb.graph == graph->graph_hash && mb.journal > 0 &&
-        mb.journal + joiner_records_behind >= committed && mb.lag_ms <= joiner_lag_ms) {
-      to = mb.instance;
+  for (const auto& s : standbys_following(live)) {
+    if (std::find(placement->members.begin(), placement->members.end(), s) ==
+        placement->members.end()) {
+      to = s;
       break;
     }
   }
@@ -120,7 +117,45 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   start_giving(std::move(next), to, committed, ids);
 }
 
-void engine::impl::rebalance() {
+std::vector<std::string> engine::impl::standbys_following(
+    const std::vector<cluster_member>& live) const {
+  const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
+  std::vector<std::string> out;
+  // `journal` is 0 until it follows the stream (a rebuild from its own journal comes first).
+  for (const auto& mb : live)
+    if (mb.instance != instance && mb.role == "standby" && mb.graph == graph->graph_hash &&
+        mb.journal > 0 && mb.journal + joiner_records_behind >= committed &&
+        mb.lag_ms <= joiner_lag_ms)
+      out.push_back(mb.instance);
+  return out;
+}
+
+std::string engine::impl::why_not_move(const std::string& id) const {
+  if (!joining.empty()) return "a give to " + joining_to + " is under way: move once it is over";
+  // Given to a standby that has not said it published it: its giver still publishes it, and
+  // would go on for ever should it move on from there.
+  if (given_from.count(id) || giving.count(id))
+    return "it is being given to a standby that has not said it published it";
+  const auto at = placement->nodes.find(id);
+  if (at == placement->nodes.end()) return "the placement does not name it";
+  // What this process said it published may still wait for the cluster's acks: it would hand on
+  // nothing, and the receiver would compute every node from the journal's start.
+  if (at->second == instance && cfg.engine.publish_after_commit)
+    return "with publish_after_commit the active process's own nodes do not move";
+  return "";
+}
+
+void engine::impl::refuse_move(const std::string& why) {
+  if (!move_asked) return;
+  spdlog::warn("cluster: node {} does not move to {}: {}", move_asked->name, move_asked->to, why);
+  move_state = {{"node", move_asked->name},
+                {"to", move_asked->to},
+                {"why_not", why},
+                {"by", move_asked->rebalance ? "rebalance" : "admin"}};
+  move_asked.reset();
+}
+
+void engine::impl::rebalance(const std::vector<cluster_member>& live) {
   if (cfg.cluster.rebalance_above <= 0 || !cfg.cluster.checkpoints) return;
   const auto now = std::chrono::steady_clock::now();
   const auto every = std::chrono::nanoseconds(cfg.cluster.rebalance_every_ns);
@@ -129,88 +164,77 @@ void engine::impl::rebalance() {
   if (now - *rebalanced_at < every) return;
   std::unique_lock graph_lock(graph_mu);
   if (!joining.empty() || move_asked) return;
+  rebalanced_at = now;  // once a period, whatever it finds
   node_costs costs = placement_costs(board->snapshot());
   // Only on costs measured of every placed node: a guess would move nodes back and forth.
   for (const auto& n : graph->nodes)
     if (!n.is_stream() && !costs.count(n.id)) return;
-  const auto mv = place_rebalance(placement_nodes(*graph, costs), *placement, instance,
-                                  cfg.cluster.rebalance_above);
+  // To a standby that follows the journal (never the active process, which takes nodes only
+  // when no standby can); a move it would refuse is not looked for.
+  const auto mv = place_rebalance(placement_nodes(*graph, costs), *placement,
+                                  standbys_following(live), cfg.cluster.rebalance_above);
   if (!mv) return;
-  rebalanced_at = now;
   std::string name;
   for (const auto& n : graph->nodes)
     if (n.id == mv->id) name = n.name();
-  spdlog::warn(
-      "cluster: {} computes {:.3g} s per 1,000 events, more than {} times what {} computes "
-      "({:.3g} s): node {} moves to it, leaving the costlier of them at {:.3g} s",
-      mv->from, mv->from_cost * 1000, cfg.cluster.rebalance_above, mv->to, mv->to_cost * 1000, name,
-      mv->after * 1000);
-  // move_node, right after, checks that both follow the journal.
-  move_asked = move_request{mv->id, name, mv->to, true};
+  if (!why_not_move(mv->id).empty()) return;
+  move_asked = move_request{
+      mv->id, name, mv->to, true,
+      fmt::format("{} computes {:.3g} s per 1,000 events, more than {} times what {} computes "
+                  "({:.3g} s); the costlier of them is left at {:.3g} s",
+                  mv->from, mv->from_cost * 1000, cfg.cluster.rebalance_above, mv->to,
+                  mv->to_cost * 1000, mv->after * 1000)};
 }
 
 void engine::impl::move_node(const std::vector<cluster_member>& live) {
   std::unique_lock graph_lock(graph_mu);
   if (!move_asked) return;
+  // Kept asked until done: admin refuses another one meanwhile (the write is unlocked).
   const move_request req = *move_asked;
-  move_asked.reset();
   const std::string& name = req.name;
-  auto refuse = [&](const std::string& why) {
-    spdlog::warn("cluster: node {} does not move to {}: {}", name, req.to, why);
-    move_state = {{"node", name},
-                  {"to", req.to},
-                  {"why_not", why},
-                  {"by", req.rebalance ? "rebalance" : "admin"}};
-  };
   // Checked again here: the placement or the members may have changed since it was asked.
-  if (!joining.empty()) return refuse("a give to " + joining_to + " is under way");
-  const auto at = placement->nodes.find(req.id);
-  if (at == placement->nodes.end()) return refuse("the placement does not name it");
-  const std::string from = at->second;
-  if (from == req.to) return refuse("it is there already");
-  const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
-  auto following = [&](const std::string& process) {
-    for (const auto& mb : live)
-      if (mb.instance == process)
-        return mb.graph == graph->graph_hash &&
-               (process == instance ||
-                (mb.role == "standby" && mb.journal > 0 &&
-                 mb.journal + joiner_records_behind >= committed && mb.lag_ms <= joiner_lag_ms));
-    return false;
-  };
+  if (auto why = why_not_move(req.id); !why.empty()) return refuse_move(why);
+  const std::string from = placement->nodes.at(req.id);
+  if (from == req.to) return refuse_move("it is there already");
   if (std::find(placement->members.begin(), placement->members.end(), req.to) ==
       placement->members.end())
-    return refuse("it is not a placed process");
+    return refuse_move("it is not a placed process");
   // One that restarts, or catches up, would leave the node published by its old process only
   // for longer; one gone is a loss, not a move.
-  if (!following(req.to)) return refuse("it does not follow the journal close to its end");
-  if (!following(from)) return refuse(from + ", which publishes it, does not follow the journal");
-  const auto reports_now = board->snapshot();
-  node_costs costs = placement_costs(reports_now);
-  member_published made;  // as give_nodes: what this process made of its own
-  const auto own = own_ids();
-  for (const auto& r : reports_now)
-    if (own.count(r.id)) made[r.id] = r.outputs;
-  if (cfg.engine.publish_after_commit) made.clear();
-  std::map<std::string, member_published> said = last_published;
-  said[instance] = std::move(made);
+  const auto following = standbys_following(live);
+  auto follows = [&](const std::string& p) {
+    return std::find(following.begin(), following.end(), p) != following.end();
+  };
+  if (!follows(req.to)) return refuse_move("it does not follow the journal close to its end");
+  if (from != instance && !follows(from))
+    return refuse_move(from + ", which publishes it, does not follow the journal");
+  const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
+  node_costs costs = placement_costs(board->snapshot());
+  // Handed on with what its process's member record last said it published (this one's too, not
+  // what it made: the receiver publishes only after it, so it must have been sent).
   placement_record next = *placement;
   next.nodes[req.id] = req.to;
-  record_hand_overs(next, *placement, said);
+  record_hand_overs(next, *placement, last_published);
   next.costs = std::move(costs);
   bool written = false;
   graph_lock.unlock();
   try {
     written = placements->update(next);
-  } catch (const cluster_error& e) {
-    graph_lock.lock();
-    return refuse(std::string("writing the placement: ") + e.what());
+  } catch (const cluster_error& e) {  // asked still: again at the next listing
+    spdlog::warn(
+        "cluster: writing the placement that moves node {}: {} (again at the next listing)", name,
+        e.what());
+    return;
   }
   if (!written) {
+    graph_lock.lock();
+    refuse_move("the placement was written by another process");
+    graph_lock.unlock();
     fence_overwritten();
     return;
   }
   graph_lock.lock();
+  move_asked.reset();
   placed_at = std::chrono::steady_clock::now();
   joining = {req.id};
   given_from[req.id] = from;
@@ -222,6 +246,7 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
                 {"to", req.to},
                 {"handed", handed},
                 {"by", req.rebalance ? "rebalance" : "admin"}};
+  if (req.rebalance) spdlog::warn("cluster: rebalancing by measured cost: {}", req.why);
   spdlog::warn(
       "cluster: node {} moves from {} to {} ({}), handed on after seq {}: {} restarts to compute "
       "it, and {} publishes it until {} does",

@@ -546,6 +546,13 @@ void engine::impl::queue_placed_upload(cluster_checkpoint cp) {
 
 void engine::impl::offer_placed_uploads() {
   if (!uploader || fenced) return;
+  {
+    // While it gives nodes, its checkpoints stay out of the cluster (for at most give_limit): one
+    // made since lists a node it gives past the seq handed with it, and a process the node moved
+    // to reads the last two (a move's receiver starts it from one of them).
+    std::lock_guard graph_lock(graph_mu);
+    if (!giving.empty() && std::chrono::steady_clock::now() - gave_at < give_limit) return;
+  }
   member_published listed;
   {
     std::lock_guard lock(member_mu);

@@ -156,13 +156,21 @@ struct engine::impl {
   struct move_request {
     std::string id, name, to;
     bool rebalance = false;  // asked by rebalance(), not by an operator
+    std::string why;         // rebalance's, for the log
   };
-  std::optional<move_request> move_asked;
+  std::optional<move_request> move_asked;  // until done or refused
   nlohmann::json move_state;
   void move_node(const std::vector<cluster_member>& live);
+  // Why node `id` cannot move now ("" when it can), under graph_mu: admin, rebalance and
+  // move_node ask the same.
+  std::string why_not_move(const std::string& id) const;
+  void refuse_move(const std::string& why);  // the asked one, logged and in move_state
+  // The standbys of this graph in `live` that follow the journal close to its end: those a give
+  // or a move may go to.
+  std::vector<std::string> standbys_following(const std::vector<cluster_member>& live) const;
   // [cluster] rebalance_above: a move place_rebalance finds by measured cost, asked as admin
   // `move` asks one, at most every rebalance_every (from the active process's start on).
-  void rebalance();
+  void rebalance(const std::vector<cluster_member>& live);
   std::optional<std::chrono::steady_clock::time_point> rebalanced_at;
   // NodeID → the process publishing it next (the standby it was given to, or the one it moved on
   // to), until that one says it published it.

@@ -105,7 +105,7 @@ def move_node(node, giver, receiver):
 moves = [(moved, "c", "b") + move_node(moved, "c", "b")]
 # Then one of the active process's own, to c.
 a_own = sorted(n for n, p in cluster_state(data["a"])["placement"]["nodes"].items() if p == instance["a"])
-if a_own:
+if a_own:  # (the placement may leave a none: then only the first move is checked)
     feed_until_checkpointed(scans, data, ["a", "c"])
     moves.append((a_own[0], "a", "c") + move_node(a_own[0], "a", "c"))
 

@@ -361,7 +361,8 @@ TEST_CASE("a member's reports of what it published do not go back") {
 }
 
 TEST_CASE("a rebalance moves one node off the costliest member when it pays") {
-  // Independent nodes over one stream; a is the active process.
+  // Independent nodes over one stream; a is the active process: b and c may receive.
+  const std::vector<std::string> standbys{"b", "c"};
   std::vector<placement_node> g{stream("s")};
   g.push_back(node("u", {0}, 10));
   g.push_back(node("v", {0}, 6));
@@ -372,7 +373,7 @@ TEST_CASE("a rebalance moves one node off the costliest member when it pays") {
   r.members = {"a", "b", "c"};
   r.nodes = {{"u", "b"}, {"v", "b"}, {"w", "a"}, {"x", "c"}, {"y", "c"}};
   // b computes 16, c 2: v (6) to c leaves b at 10 and c at 8; u (10) would leave c at 12.
-  auto mv = place_rebalance(g, r, "a", 2);
+  auto mv = place_rebalance(g, r, standbys, 2);
   REQUIRE(mv);
   CHECK(mv->id == "v");
   CHECK(mv->from == "b");
@@ -380,29 +381,31 @@ TEST_CASE("a rebalance moves one node off the costliest member when it pays") {
   CHECK(mv->from_cost == 16);
   CHECK(mv->to_cost == 2);
   CHECK(mv->after == 10);
-  // Never to the active process, though it computes least (1).
-  r.nodes["x"] = "a";  // a 2, c 1
-  mv = place_rebalance(g, r, "a", 2);
+  // Only to a receiver named: a computes least (1), yet v goes to c; named, a would take it.
+  mv = place_rebalance(g, r, {"a", "b", "c"}, 2);
   REQUIRE(mv);
-  CHECK(mv->to == "c");
-  // Only above the ratio: b at 16 is not more than 20 times c.
-  CHECK_FALSE(place_rebalance(g, r, "a", 20));
-  // Only when it pays: moving either of two equal nodes leaves the costlier at what it was.
+  CHECK(mv->to == "a");
+  CHECK(mv->after == 10);
+  CHECK_FALSE(place_rebalance(g, r, {"b"}, 2));  // none but the costliest itself
+  // Only above the ratio: b at 16 is not more than 10 times c at 2.
+  CHECK_FALSE(place_rebalance(g, r, standbys, 10));
+  // Only when it pays: b computes 10 (p, q), c 3; p (the NodeID breaks the tie with q) to c
+  // leaves them at 5 and 8, 20 % below 10: a move, unless at least 30 % is asked.
   placement_record even;
   even.members = {"a", "b", "c"};
   std::vector<placement_node> g2{stream("s"), node("p", {0}, 5), node("q", {0}, 5),
-                                 node("z", {0}, 1), node("k", {0}, 4)};
+                                 node("z", {0}, 1), node("k", {0}, 3)};
   even.nodes = {{"p", "b"}, {"q", "b"}, {"z", "a"}, {"k", "c"}};
-  // b 10, c 4: q to c leaves them at 5 and 9 (gain 10 %).
-  mv = place_rebalance(g2, even, "a", 2);
+  mv = place_rebalance(g2, even, standbys, 2);
   REQUIRE(mv);
-  CHECK(mv->after == 9);
-  CHECK_FALSE(place_rebalance(g2, even, "a", 2, 0.2));
+  CHECK(mv->id == "p");
+  CHECK(mv->after == 8);
+  CHECK_FALSE(place_rebalance(g2, even, standbys, 2, 0.3));
   // Every member keeps a node: one with a single node gives none.
   placement_record single;
   single.members = {"a", "b", "c"};
   single.nodes = {{"u", "b"}, {"v", "a"}, {"w", "c"}, {"x", "a"}, {"y", "a"}};
-  CHECK_FALSE(place_rebalance(g, single, "a", 2));
+  CHECK_FALSE(place_rebalance(g, single, standbys, 2));
 }
 
 TEST_CASE("a rebalance weighs the upstream copies a move frees and adds") {
@@ -414,10 +417,10 @@ TEST_CASE("a rebalance weighs the upstream copies a move frees and adds") {
   r.nodes = {{"m", "b"}, {"l1", "b"}, {"l2", "b"}, {"n", "c"}, {"o", "a"}};
   // b computes 10, c 1. Moving l1 frees nothing of m on b (l2 reads it) and makes c copy m:
   // c at 10. Moving m frees nothing either (l1 and l2 read it): b stays at 10. No gain.
-  CHECK_FALSE(place_rebalance(g, r, "a", 2));
+  CHECK_FALSE(place_rebalance(g, r, {"b", "c"}, 2));
   // With l2 on c, c copies m: b computes 9 (m, l1), c 10 (m, l2, n), not twice what b does.
   r.nodes["l2"] = "c";
-  CHECK_FALSE(place_rebalance(g, r, "a", 2));
+  CHECK_FALSE(place_rebalance(g, r, {"b", "c"}, 2));
   // The same arguments give the same move.
   std::mt19937_64 rng(29);
   const auto rg = random_graph(rng, 40);
@@ -426,11 +429,11 @@ TEST_CASE("a rebalance weighs the upstream copies a move frees and adds") {
   rr.nodes = place_nodes(rg, rr.members);
   for (auto& [id, m] : rr.nodes)
     if (m == "d") m = "b";  // b computes two shares, d nothing
-  const auto one = place_rebalance(rg, rr, "a", 1.5);
+  const auto one = place_rebalance(rg, rr, {"b", "c", "d"}, 1.5);
   REQUIRE(one);
   CHECK(one->from == "b");
   CHECK(one->to == "d");
-  const auto two = place_rebalance(rg, rr, "a", 1.5);
+  const auto two = place_rebalance(rg, rr, {"b", "c", "d"}, 1.5);
   REQUIRE(two);
   CHECK((one->id == two->id && one->to == two->to && one->after == two->after));
   // The move leaves the costlier of the two as said.

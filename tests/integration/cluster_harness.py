@@ -296,6 +296,32 @@ def two_chains_computed(own):
     return out
 
 
+def stop_cleanly(procs, logs, names, stop_receiving):
+    """SIGTERM to each process of NAMES (PROCS, LOGS by name), each must exit 0; then, once the
+    last messages in flight reached it, the subscriber stops (STOP_RECEIVING)."""
+    import signal
+    import time
+    for n in names:
+        procs[n].send_signal(signal.SIGTERM)
+    for n in names:
+        check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
+    time.sleep(0.3)
+    stop_receiving()
+
+
+def check_dir_parity(wd, data, who, nodes):
+    """The outputs data dir DATA (process WHO's) stored of each of NODES against one process
+    replaying its journal: the same bytes, and some of each."""
+    single = os.path.join(wd, f"single-{who}")
+    r = run(["replay", data, "--out", single])
+    check(r.returncode == 0, f"replay: {r.stderr}")
+    p = run(["parity", single, data])
+    rows = parity_rows(p.stdout)
+    for node in nodes:
+        x, y, eq = rows.get(node, (0, 0, False))
+        check(eq and x == y and x > 0, f"{node} on {who} differs from the single process:\n{p.stdout}")
+
+
 def check_received(outputs, data, wd, sent, names, moved=()):
     """Replays data dir DATA (the last process's) into WD/single and checks it against what a
     subscriber of every endpoint saw (OUTPUTS, an OutputLog): every one of the SENT scans in the

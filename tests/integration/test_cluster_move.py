@@ -15,12 +15,12 @@ X b` on the active process a moves X, one of c's nodes, to standby b. Checked:
     seq twice with different bytes; b's stored outputs of every node it computes (X among them,
     backfilled before c's checkpoint) equal one process replaying b's journal."""
 import os
-import signal
 import time
 
-from cluster_harness import (TWO_CHAINS_INPUTS, TWO_CHAINS_NAMES, check_received, cluster_state, feed_until_checkpointed, last_seqs,
-                             placed_two_chains, scans_ingested, settled, two_chains_computed)
-from harness import check, parity_rows, run, wait_for
+from cluster_harness import (TWO_CHAINS_INPUTS, TWO_CHAINS_NAMES, check_dir_parity, check_received, cluster_state,
+                             feed_until_checkpointed, last_seqs, placed_two_chains, scans_ingested, settled, stop_cleanly,
+                             two_chains_computed)
+from harness import check, run, wait_for
 
 TTL_S = 2
 NAMES = TWO_CHAINS_NAMES
@@ -130,24 +130,12 @@ for n in receivers:
 computed = {n: set(cluster_state(data[n])["placement"]["computed"]) for n in receivers}
 for node, _, receiver, *_ in moves:
     check(node in computed[receiver], f"{receiver} does not compute {node}: {computed[receiver]}")
-for n in ("a", "b", "c"):
-    procs[n].send_signal(signal.SIGTERM)
-for n in ("a", "b", "c"):
-    check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
-time.sleep(0.3)  # the last messages in flight to the subscriber
-placed.stop_receiving()
+stop_cleanly(procs, logs, ("a", "b", "c"), placed.stop_receiving)
 check_received(outputs, data["a"], wd, scans.sent, NAMES, [m[0] for m in moves])
 # Each receiver's stored outputs of every node it computes (the one moved to it among them, made
 # from its giver's checkpoint and backfilled before it) against one process replaying its journal.
 for n in receivers:
-    single = os.path.join(wd, f"single-{n}")
-    r = run(["replay", data[n], "--out", single])
-    check(r.returncode == 0, f"replay: {r.stderr}")
-    p = run(["parity", single, data[n]])
-    rows = parity_rows(p.stdout)
-    for node in computed[n]:
-        x, y, eq = rows.get(node, (0, 0, False))
-        check(eq and x == y and x > 0, f"{node} on {n} differs from the single process:\n{p.stdout}")
+    check_dir_parity(wd, data[n], n, computed[n])
 placed.cluster.down()
 print(f"ok: {scans.sent} scans; " + "; ".join(
     f"{node} moved from {giver} to {receiver} {took:.2f} s after the admin move (handed after seq {move['handed']}), "

@@ -12,10 +12,10 @@ does. Checked:
     twice c after);
   - a subscriber of every endpoint has every seq of every node with no gap to the last one a
     single-process replay has, and no seq twice with different bytes."""
-import signal
 import time
 
-from cluster_harness import check_received, cluster_state, feed_until_checkpointed, placed_two_chains, scans_ingested
+from cluster_harness import (check_received, cluster_state, feed_until_checkpointed, placed_two_chains, scans_ingested,
+                             stop_cleanly)
 from harness import check, nodes_toml, wait_for
 
 TTL_S = 2
@@ -77,12 +77,7 @@ for n in ("b", "c"):
     wait_for(lambda: cluster_state(data[n]).get("followed", 0) >= cluster_state(data["a"])["committed"],
              timeout=30, what=f"{n} following the whole journal")
 time.sleep(1)  # each publishes its last outputs
-for n in ("a", "b", "c"):
-    procs[n].send_signal(signal.SIGTERM)
-for n in ("a", "b", "c"):
-    check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
-time.sleep(0.3)  # the last messages in flight to the subscriber
-placed.stop_receiving()
+stop_cleanly(procs, logs, ("a", "b", "c"), placed.stop_receiving)
 check_received(outputs, data["a"], wd, scans.sent, NAMES, [move["node"]])
 placed.cluster.down()
 print(f"ok: {scans.sent} scans; a moved {move['node']} from c to b by measured cost (handed after seq "

@@ -28,9 +28,9 @@ import re
 import signal
 import time
 
-from cluster_harness import (TWO_CHAINS_NAMES, check_received, cluster_state, feed_until_checkpointed,
-                             placed_two_chains, scans_ingested)
-from harness import check, parity_rows, run, wait_for
+from cluster_harness import (TWO_CHAINS_NAMES, check_dir_parity, check_received, cluster_state,
+                             feed_until_checkpointed, placed_two_chains, scans_ingested, stop_cleanly)
+from harness import check, wait_for
 
 TTL_S = 2
 NAMES = TWO_CHAINS_NAMES
@@ -118,24 +118,11 @@ def stop_standby(unread, heir="b"):
     if heir == "b":
         wait_for(lambda: cluster_state(data["b"]).get("followed", 0) >= cluster_state(data["a"])["committed"],
                  timeout=30, what="b following the whole journal")
-    live = [n for n in names if n != "c"]
-    for n in live:
-        procs[n].send_signal(signal.SIGTERM)
-    for n in live:
-        check(procs[n].wait(timeout=60) == 0, f"{n} did not stop cleanly: {open(logs[n]).read()[-3000:]}")
-    time.sleep(0.3)  # the last messages in flight to the subscriber
-    placed.stop_receiving()
+    stop_cleanly(procs, logs, [n for n in names if n != "c"], placed.stop_receiving)
     check_received(placed.outputs, data["a"], wd, scans.sent, NAMES, owned["c"])
     # The heir's stored outputs of every node it computes (c's among them, made from c's checkpoint
     # and backfilled before it) against one process replaying its journal.
-    single_heir = os.path.join(wd, "single-heir")
-    r = run(["replay", data[heir], "--out", single_heir])
-    check(r.returncode == 0, f"replay: {r.stderr}")
-    p = run(["parity", single_heir, data[heir]])
-    rows = parity_rows(p.stdout)
-    for node in computed:
-        x, y, eq = rows.get(node, (0, 0, False))
-        check(eq and x == y and x > 0, f"{node} on {heir} differs from the single process:\n{p.stdout}")
+    check_dir_parity(wd, data[heir], heir, computed)
     placed.cluster.down()
     print(f"ok{' (stop_unread)' if unread else ''}: {scans.sent} scans; c stopped with its checkpoint at journal "
           f"record {stop_pos} (periodic one at {periodic}); {heir} took {owned['c']} from journal record "

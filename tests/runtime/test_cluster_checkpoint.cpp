@@ -421,13 +421,17 @@ TEST_CASE("an empty data dir takes the cluster's checkpoint only when it fits", 
   cluster_checkpoint share = sample(11);
   share.meta = to_msgpack(Value(value_map{{"journal_pos", Value(11)}, {"computed", Value()}}));
   REQUIRE(cs.put(share, "host-1").written);
+  // The dir took the one before the latest, sample(10), and says why not the latest.
+  auto took_previous = [](const checkpoint_restore& r, dir_with_journal& d,
+                          const std::string& why) {
+    REQUIRE(r.restored);
+    CHECK(r.previous);
+    CHECK(r.journal_pos == 10);
+    CHECK_THAT(r.latest_why_not, Catch::Contains(why));
+    CHECK(d.db.all_state() == sample(10).state);
+  };
   dir_with_journal fresh(12, "h1");
-  r = restore(c, "feedbeef", fresh);
-  REQUIRE(r.restored);
-  CHECK(r.previous);
-  CHECK(r.journal_pos == 10);
-  CHECK_THAT(r.latest_why_not, Catch::Contains("a placed process's share"));
-  CHECK(fresh.db.all_state() == sample(10).state);
+  took_previous(restore(c, "feedbeef", fresh), fresh, "a placed process's share");
   cluster_checkpoint shifted = sample(12);
   shifted.meta = sample(11).meta;
   REQUIRE(cs.put(shifted, "host-1").written);  // the share before it: neither fits
@@ -446,12 +450,7 @@ TEST_CASE("an empty data dir takes the cluster's checkpoint only when it fits", 
   REQUIRE(cs2.put(sample(11), "host-1").written);  // slot b
   link->kv_delete(cs2.bucket(), "e2.b.0");
   dir_with_journal fresh3(12, "h1");
-  r = restore(c2, "feedbeef", fresh3);
-  REQUIRE(r.restored);
-  CHECK(r.previous);
-  CHECK(r.journal_pos == 10);
-  CHECK_THAT(r.latest_why_not, Catch::Contains("is damaged: chunk e2.b.0 is missing"));
-  CHECK(fresh3.db.all_state() == sample(10).state);
+  took_previous(restore(c2, "feedbeef", fresh3), fresh3, "is damaged: chunk e2.b.0 is missing");
 }
 
 TEST_CASE("the uploader writes what the cluster's journal covers, the latest it was offered",

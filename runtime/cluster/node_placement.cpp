@@ -267,7 +267,8 @@ std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>&
     if (hi.empty() || l > load[hi]) hi = m;  // by name on ties: the map's order
   if (hi.empty() || owned[hi].size() < 2 || load[hi] <= 0) return std::nullopt;
   std::optional<rebalance_move> best;
-  for (const auto& [to, mine] : owned) {
+  for (const auto& entry : owned) {
+    const std::string& to = entry.first;  // (a structured binding: no lambda of clang 14 takes it)
     if (to == hi || std::find(receivers.begin(), receivers.end(), to) == receivers.end() ||
         load[hi] <= above * load[to])
       continue;

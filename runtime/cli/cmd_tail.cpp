@@ -14,12 +14,14 @@
 #include "messages/json.hpp"
 #include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
-#include "messages/utc_time.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/output_line.hpp"
+#include "runtime/cli/tail_stream.hpp"
 #include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/graph/config.hpp"
 #include "runtime/graph/endpoints.hpp"
+#include "runtime/graph/plan.hpp"
 #include "runtime/transport/curve_keys.hpp"
 #include "runtime/transport/snapshot_client.hpp"
 
@@ -40,6 +42,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     std::string track;
     std::string curve_secret, server_key;
     std::string cluster;
+    bool from_stream = false;
+    std::uint64_t since = 0;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("ENDPOINT", o->endpoint,
@@ -51,6 +55,15 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       "follow engine CONFIG's [cluster] engine_id wherever it runs: subscribe to every member "
       "(the active engine and its standbys, which publish the same outputs), print each seq "
       "once and in order, and go on with a standby when it takes over");
+  auto* from_stream = cmd->add_flag(
+      "--from-stream", o->from_stream,
+      "with --cluster: read the outputs from the cluster's stream (the engine runs with "
+      "[cluster] stream_outputs = true): every seq from the first, once and in order, whichever "
+      "process made it, then the new ones");
+  auto* since = cmd->add_option("--since", o->since,
+                                "with --from-stream: print each node's outputs after this seq");
+  from_stream->needs(cluster);
+  since->needs(from_stream);
   cmd->add_option("--for", o->for_text, "stop after this wall-clock duration");
   cmd->add_option("--count", o->count, "stop after this many outputs");
   cmd->add_flag("--json", o->json, "one JSON object per line: {node, id, bucket, seq, value}");
@@ -74,6 +87,8 @@ void add_tail_command(CLI::App& app, cli_result& result) {
   server->needs(secret);
   cluster->excludes("--track");
   cluster->excludes("--snapshot");
+  from_stream->excludes("--catch-up");
+  from_stream->excludes(secret);
   cmd->callback([o, &result] {
     init_logging(result);
     std::int64_t for_ns = 0;
@@ -95,6 +110,15 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         return usage(std::string("--cluster: ") + e.what());
       }
       if (!cl.enabled) return usage("--cluster: " + o->cluster + " has no [cluster] table");
+      if (o->from_stream) {
+        config cfg;
+        plan p;
+        if (!load_and_plan(o->cluster, cfg, p, result)) return;
+        result.exit_code = tail_from_stream(
+            cfg, p,
+            {o->cluster, o->topics, o->since, o->count, for_ns, o->for_text, o->json, o->width});
+        return;
+      }
       o->endpoint = "the members of engine " + cl.engine_id;
       try {
         // Read again every second on the watch's own thread; printing never waits for them.
@@ -323,17 +347,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         std::cerr << "shoal: gap on " << out.node << ": seq " << out.seq << " after " << last
                   << "\n";
       last = out.seq;
-      if (o->json) {
-        std::cout << to_json(out).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << "\n";
-      } else {
-        std::string v =
-            to_json(*out.value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        if (o->width && v.size() > o->width) v = v.substr(0, o->width) + "…";
-        std::cout << out.node << "  seq " << out.seq << "  " << utc_time(out.bucket) << "  " << v
-                  << "\n";
-      }
-      std::cout.flush();
+      print_output_line(std::cout, out, o->json, o->width);
     };
     // With --cluster every member sends the same outputs, a standby later than the active
     // engine: an output past the next seq waits (up to a second) for the ones before it, which

@@ -380,6 +380,15 @@ void engine::impl::report_journal() {
   if (member) member->set_journal(journal, lag_ms);
 }
 
+void engine::impl::export_outputs() {
+  if (!exporter) return;
+  // A standby of the whole engine (members = 1, or outside a placement) publishes nothing of its
+  // own, nor does a fenced process: the active one exports. A placed standby exports its nodes.
+  std::set<std::string> ids;
+  if (!fenced && !(standby && !placement)) ids = own_ids();
+  exporter->export_nodes(std::move(ids));
+}
+
 bool engine::impl::publishes(std::size_t i) const {
   if (!placement) return true;
   const plan_node& n = graph->nodes[i];
@@ -1256,6 +1265,15 @@ void engine::start() {
                        {},
                        {}});
   }
+  if (m.opt.live && m.db && m.cfg.cluster.enabled && m.cfg.cluster.stream_outputs) {
+    try {
+      m.exporter = std::make_unique<output_exporter>(m.cfg.cluster, *m.db);
+    } catch (const std::exception& e) {
+      // The outputs still go to the store and the subscribers; the journal is what must reach
+      // the cluster.
+      spdlog::warn("cluster: outputs do not go to the stream (stream_outputs): {}", e.what());
+    }
+  }
   if (m.opt.live && m.db) {
     if (m.cfg.cluster.enabled) m.progress.phase = "placing its nodes";
     m.place_nodes_on_members();
@@ -1316,7 +1334,10 @@ void engine::tick() {
   if (m.db && ++m.ticks % 250 == 0) m.db->release_mapped_pages();  // about every 5 s of running
   if (m.started && !m.stopped && m.opt.live) {
     m.keep_placement();
-    if (m.ticks % 25 == 0) m.report_journal();
+    if (m.ticks % 25 == 0) {
+      m.report_journal();
+      m.export_outputs();
+    }
   }
   if (!m.started || m.stopped || !m.writer || !m.opt.live || m.opt.checkpoint_every <= 0) return;
   if (m.standby) return;  // the follower feeds the graph outside ingest: it checkpoints itself
@@ -1453,6 +1474,11 @@ void engine::stop() {
   // What the last commits added goes to the cluster before the engine exits (a cluster that
   // does not answer gets it at the next start).
   const bool replicated = !m.replicator || m.replicator->stop(std::chrono::seconds(10));
+  // The last outputs committed go to the stream too, unless the cluster does not answer (the
+  // next process to publish the nodes sends them from its own dir).
+  if (m.exporter && !m.exporter->stop(std::chrono::seconds(5)))
+    spdlog::warn("cluster: the stream lacks some of the last outputs this process stored ({})",
+                 m.exporter->stats().last_error);
   // The stop's checkpoint, once the journal through it is in the cluster: a host taking over
   // next starts from there. A placed process's waits for its last member record, below.
   const bool placed_upload = m.uploader && m.placement;

@@ -24,6 +24,7 @@
 #include "runtime/cluster/journal_follower.hpp"
 #include "runtime/cluster/journal_replicator.hpp"
 #include "runtime/cluster/node_placement.hpp"
+#include "runtime/cluster/output_exporter.hpp"
 #include "runtime/cluster/placement_exchange.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/engine/ingest.hpp"
@@ -66,6 +67,10 @@ struct engine::impl {
   std::shared_ptr<store_writer> writer;
   // [cluster]: copies the committed journal to JetStream (after db and writer: it reads both).
   std::unique_ptr<journal_replicator> replicator;
+  // [cluster] stream_outputs: the outputs of the nodes this process publishes go into the stream
+  // too (after db: it reads the committed outputs). export_outputs() tells it which, from tick().
+  std::unique_ptr<output_exporter> exporter;
+  void export_outputs();
   // [cluster] checkpoints: this process's checkpoints go to the cluster too (the active engine's
   // with members = 1, a placed process's share under its own name); what an empty dir restored
   // from there at its start.

@@ -155,6 +155,21 @@ std::string engine_metrics_text(engine::impl& m) {
     t.family("shoal_cluster_reconnects_total", "counter", "Reconnections to the NATS cluster.");
     t.sample("shoal_cluster_reconnects_total", {}, c.reconnects);
   }
+  if (m.exporter) {
+    const output_export_stats c = m.exporter->stats();
+    t.family("shoal_cluster_outputs_sent_total", "counter",
+             "stream_outputs: outputs this process put in the cluster's stream (duplicates "
+             "included).");
+    t.sample("shoal_cluster_outputs_sent_total", {}, c.sent);
+    t.family("shoal_cluster_outputs_behind", "gauge",
+             "stream_outputs: outputs stored here and not yet in the stream at the last pass (at "
+             "most a batch per node).");
+    t.sample("shoal_cluster_outputs_behind", {}, c.behind);
+    t.family("shoal_cluster_outputs_gaps_total", "counter",
+             "stream_outputs: seqs missing from a node's subject that no process sent (their "
+             "process gone before it did, and this one never held them).");
+    t.sample("shoal_cluster_outputs_gaps_total", {}, c.gaps);
+  }
   if (m.placement && !m.standby && !m.fenced) {  // a fenced process places nothing any more
     t.family("shoal_cluster_nodes_unpublished", "gauge",
              "Placed: nodes whose process is gone with no process to go to, so that nobody "

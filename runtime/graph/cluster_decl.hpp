@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/graph/config_error.hpp"
@@ -65,6 +66,10 @@ struct cluster_decl {
   // an operator moves one).
   double rebalance_above = 0;
   std::int64_t rebalance_every_ns = 300'000'000'000;
+  // Every process puts the outputs of the nodes it publishes into the stream too, each node on
+  // its own subject (output_subject), each seq once (docs/cluster.md, "Outputs in the stream"):
+  // a subscriber reads any node's outputs from there, from any seq, wherever the node runs.
+  bool stream_outputs = false;
   cluster_security security;
   source_loc loc;
 
@@ -84,6 +89,12 @@ struct cluster_decl {
   bool checkpoints_in_cluster() const { return checkpoints && members == 1; }
   std::string journal_subject() const { return subjects + ".in." + engine_id; }
   std::string config_subject() const { return subjects + ".config." + engine_id; }
+  // A node's outputs in the stream (stream_outputs): <subjects>.out.<engine_id>.<NodeID hex>.
+  // The engine is named as on the journal: two engines with the same node number its outputs
+  // from their own starts.
+  std::string output_subject(std::string_view id_hex) const {
+    return subjects + ".out." + engine_id + "." + std::string(id_hex);
+  }
 };
 
 }  // namespace shoal

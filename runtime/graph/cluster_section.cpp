@@ -140,6 +140,7 @@ cluster_decl parse_cluster_section(const toml_file& doc, const std::string& engi
       r.fail("rebalance_every", "must be in [1s, 24h]");
     c.rebalance_every_ns = *d;
   }
+  if (auto b = r.boolean("stream_outputs")) c.stream_outputs = *b;
   parse_security(r, c.security);
   r.finish();
   return c;

@@ -311,6 +311,26 @@ void store::for_each_output_of(std::string_view hex, std::int64_t after, std::in
   for_each_in(outputs_, hex, after, through, f);
 }
 
+std::vector<std::pair<std::int64_t, std::string>> store::outputs_of(std::string_view hex,
+                                                                    std::int64_t after,
+                                                                    std::size_t limit) const {
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  if (after == INT64_MAX || limit == 0) return out;
+  std::string first = output_key(hex, after + 1);
+  const std::string last = output_key(hex, INT64_MAX);
+  read_txn txn(env_);
+  cursor c(txn.get(), outputs_);
+  MDB_val k = val(first), v;
+  for (bool ok = c.get(k, v, MDB_SET_RANGE); ok && out.size() < limit; ok = c.get(k, v, MDB_NEXT)) {
+    const auto key = view(k);
+    if (key > std::string_view(last)) break;
+    out.emplace_back(
+        static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL),
+        std::string(view(v)));
+  }
+  return out;
+}
+
 void store::for_each_retired_output_of(
     std::string_view hex, std::int64_t after, std::int64_t through,
     const std::function<void(std::int64_t, std::string_view)>& f) const {

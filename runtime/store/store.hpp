@@ -85,6 +85,11 @@ class store {
   void for_each_output_of(
       std::string_view id_hex, std::int64_t after, std::int64_t through,
       const std::function<void(std::int64_t bucket, std::string_view)>& f) const;
+  // Up to `limit` of one node's outputs with bucket > after, in bucket order, read in one short
+  // transaction: (bucket, bytes). For a reader that follows a node batch by batch.
+  std::vector<std::pair<std::int64_t, std::string>> outputs_of(std::string_view id_hex,
+                                                               std::int64_t after,
+                                                               std::size_t limit) const;
   // The same from the outputs a build retired (nodes no longer in the graph).
   void for_each_retired_output_of(
       std::string_view id_hex, std::int64_t after, std::int64_t through,

@@ -19,7 +19,11 @@ one placed standby is killed with SIGKILL. Checked:
   - every scan sent is in the journal, and the last process's stored outputs of every node are
     byte-identical to a single process replaying that journal (once the nodes handed to it are
     backfilled; the outputs the first heir made once live of the nodes handed to it are checked
-    on its snapshot endpoint before)."""
+    on its snapshot endpoint before);
+  - with [cluster] stream_outputs, the stream holds every node's outputs through both kills, each
+    seq once and in order from 1, as the single process made them: `shoal tail --from-stream`
+    reads them back, and no process counted a gap."""
+import json
 import os
 import re
 import signal
@@ -45,7 +49,7 @@ cfgs, ports, data, logs = placed_engines(wd, cluster, feed_ep, ("a", "b", "c"), 
                                         stream='time = "auto"',
                                         engine=lambda n: f'snapshot = "tcp://127.0.0.1:{snapshot_ports[n]}"')
 for n in cfgs:  # [cluster] is the configs' last table: the checkpoints of a process gone for good
-    open(cfgs[n], "a").write('checkpoint_retention = "10s"\n')
+    open(cfgs[n], "a").write('checkpoint_retention = "10s"\nstream_outputs = true\n')
 # Every output each endpoint carries.
 outputs = OutputLog()
 stop_receiving = receive_from_all(ctx, ports, outputs)
@@ -245,6 +249,22 @@ stop_receiving()
 # single process has, without a gap, and no seq with two different payloads.
 single = check_received(outputs, data[heir], wd, scans.sent, NAMES, moved=owned[victim])
 
+# The stream: every node's outputs from seq 1, each once, whichever process put them there (the
+# killed ones, the heir), equal to the single process's.
+check(final["outputs"]["gaps"] == 0 and final["outputs"]["nodes"] == len(NAMES), f"{heir}'s outputs: {final['outputs']}")
+in_stream = {}
+for node in NAMES:
+    want = [json.loads(line) for line in run(["export", single, "--outputs", "--node", node]).stdout.splitlines()]
+    r = run(["tail", "--cluster", cfgs[heir], "--from-stream", "--json", "--count", str(len(want)), "--for", "30s",
+             node])
+    got = [json.loads(line) for line in r.stdout.splitlines()]
+    check(r.returncode == 0 and "twice" not in r.stderr and "gap" not in r.stderr,
+          f"tail --from-stream {node}: {r.returncode} {r.stderr}")
+    check(want and got == want, f"{node} in the stream differs from the single process: {len(got)} of {len(want)} "
+                                f"outputs, first difference at "
+                                f"{next((i for i, (x, y) in enumerate(zip(got, want)) if x != y), min(len(got), len(want)))}")
+    in_stream[node] = len(got)
+
 # The heir published a's nodes after the seq handed on: nothing a reported it published came again
 # from the heir.
 for node, seq in handed_by_a.items():
@@ -259,5 +279,5 @@ print(f"ok: {scans.sent} scans in bursts; {victim}'s nodes {owned[victim]} moved
       f"kill ({sorted(copies[victim])} upstream copies there); {heir} started them from {victim}'s checkpoint "
       f"at journal record {restored['journal_pos']}, brought to its own at {restored['to']} in {restored['ms']} ms; "
       f"the active process killed, {heir} ingested again "
-      f"{became_active:.2f} s later; measured costs (kernel µs per input event) "
+      f"{became_active:.2f} s later; the stream holds {in_stream} outputs; measured costs (kernel µs per input event) "
       f"{ {k: round(v * 1e6, 2) for k, v in sorted(after['costs'].items())} }")

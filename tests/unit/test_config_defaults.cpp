@@ -168,7 +168,9 @@ TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {
   CHECK(f.active_gives == d.active_gives);
   CHECK(f.rebalance_above == d.rebalance_above);
   CHECK(f.rebalance_every_ns == d.rebalance_every_ns);
+  CHECK(f.stream_outputs == d.stream_outputs);
   CHECK(f.journal_subject() == "shoal.in.shoal");
+  CHECK(f.output_subject("ab12") == "shoal.out.shoal.ab12");
   CHECK_FALSE(load_config(config_dir + "/engine.toml").cluster.enabled);  // absent: off
 }
 
@@ -202,6 +204,8 @@ TEST_CASE("[cluster] errors name the field", "[config]") {
              Catch::Contains("cluster.rebalance_above") && Catch::Contains("a number"));
   CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nrebalance_every = \"500ms\""),
              Catch::Contains("cluster.rebalance_every") && Catch::Contains("[1s, 24h]"));
+  CHECK_THAT(error_of("servers = [\"nats://h:4222\"]\nstream_outputs = \"on\""),
+             Catch::Contains("cluster.stream_outputs") && Catch::Contains("true or false"));
   CHECK(error_of("servers = [\"nats://h:4222\"]\nrebalance_above = 2") == "no error");
   CHECK(error_of("servers = [\"nats://h:4222\"]\nrebalance_above = 1.5") == "no error");
   CHECK(error_of("servers = [\"h:4222\"]") == "no error");

@@ -1,0 +1,101 @@
+#pragma once
+// output_exporter ([cluster] stream_outputs): puts the outputs of the nodes this process
+// publishes into the cluster's stream, each node on its own subject
+// (cluster_decl::output_subject) with message id "<engine_id>:<NodeID>:<seq>", in seq order
+// (docs/cluster.md, "Outputs in the stream"). It reads them from the data dir's committed
+// outputs, the bytes the ZeroMQ subscribers got, so the live path never waits on the cluster
+// and a cluster that does not answer costs lag, not outputs.
+//
+// Wherever a node runs, the stream holds each of its seqs once and in order: a process that
+// starts exporting a node (a start, a take, a move) goes on from the last seq on its subject,
+// and one that exported the same seqs meanwhile (the old process of a moved node, until it
+// learns it moved) sends bytes JetStream stores once within the duplicate window. Every process
+// computes a node's outputs byte for byte alike, so whichever copy arrives first is the one.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "runtime/graph/cluster_decl.hpp"
+
+namespace shoal {
+
+class store;
+class jetstream_link;
+
+struct output_export_stats {
+  std::size_t nodes = 0;         // exported now
+  std::uint64_t sent = 0;        // outputs acknowledged this run (duplicates included)
+  std::uint64_t duplicates = 0;  // acknowledged as stored already (another process's copy)
+  std::uint64_t failures = 0;    // batches sent again
+  std::uint64_t gaps = 0;        // seqs missing from a subject that this process never held
+  // Outputs read from the data dir and not in the stream in the last pass (a batch at most per
+  // node: a lower bound while a node's backlog lasts).
+  std::uint64_t behind = 0;
+  std::uint64_t passes = 0;  // over every node exported, since the start
+  std::string last_error;
+};
+
+class output_exporter {
+ public:
+  static constexpr std::size_t batch_outputs = 256;
+  static constexpr std::chrono::milliseconds pass_every{50};
+  // A subject that ends before what this process holds of its node waits this long for the
+  // process that held the missing seqs (it may still send them) before going on past them.
+  static constexpr std::chrono::seconds default_gap_wait{10};
+
+  // Connects (its own connection) and makes sure the stream exists. Throws cluster_error when
+  // no server answers. Exports nothing until export_nodes names some.
+  output_exporter(cluster_decl c, const store& db,
+                  std::chrono::milliseconds gap_wait = default_gap_wait);
+  ~output_exporter();
+  output_exporter(const output_exporter&) = delete;
+  output_exporter& operator=(const output_exporter&) = delete;
+
+  // The NodeIDs (hex) whose outputs this process publishes now: a node dropped stops at once,
+  // one added starts from the last seq on its subject.
+  void export_nodes(std::set<std::string> ids);
+  // Sends what is stored until `drain` has passed, then stops. Returns whether every node's
+  // stored outputs reached the stream.
+  bool stop(std::chrono::milliseconds drain);
+  output_export_stats stats() const;
+
+ private:
+  struct node_state {
+    bool known = false;  // where its subject ends was read
+    std::int64_t bucket = INT64_MIN;
+    std::uint64_t seq = 0;  // the last seq in the stream (0: none)
+    std::optional<std::chrono::steady_clock::time_point> gap_since;
+  };
+  void run();
+  // One batch of node `id`: whether more may be stored after it, and how many it read and did
+  // not get into the stream.
+  struct batch_result {
+    bool more = false;
+    std::size_t unsent = 0;
+  };
+  batch_result export_batch(const std::string& id, node_state& n);
+
+  cluster_decl c_;
+  const store& db_;
+  const std::chrono::milliseconds gap_wait_;
+  std::unique_ptr<jetstream_link> link_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> wanted_;  // under mu_
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point drain_until_;
+  bool drained_ = false;
+  output_export_stats st_;                   // under mu_
+  std::map<std::string, node_state> nodes_;  // the thread's
+  std::thread thread_;
+};
+
+}  // namespace shoal

@@ -1,0 +1,153 @@
+// [cluster] stream_outputs against a real nats-server: the exporter puts a node's stored outputs
+// on its subject in seq order with ids <engine>:<NodeID>:<seq>; a process that starts exporting
+// a node goes on from the subject's end; one that sends seqs already there (a moved node's old
+// process) adds nothing; a subject that ends before what a process holds waits for the missing
+// seqs, then goes on past them and counts them; a node dropped is exported no more; a stop
+// drains what is stored.
+#include <catch2/catch.hpp>
+
+#include "messages/records.hpp"
+#include "nats_server.hpp"
+#include "runtime/cluster/output_exporter.hpp"
+#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
+#include "wait_for.hpp"
+
+using namespace shoal;
+using shoal::testing::connect;
+using shoal::testing::nats_server;
+using shoal::testing::temp_dir;
+
+namespace {
+
+const std::string node_id(64, 'e');
+
+cluster_decl decl(const nats_server& s) {
+  cluster_decl c;
+  c.enabled = true;
+  c.servers = {s.url()};
+  c.replicas = 1;
+  c.engine_id = "ex";
+  return c;
+}
+
+// The output seq `seq` of the node, in bucket seq * 1000: the same bytes in every store.
+std::string output(std::uint64_t seq) {
+  return encode_output("n", node_id, static_cast<std::int64_t>(seq) * 1000, seq,
+                       make_value(Value(static_cast<double>(seq) / 7)));
+}
+
+// A data dir holding outputs `from`..`through` of the node.
+struct dir_with_outputs {
+  temp_dir dir;
+  store db{dir.path().string()};
+  store_writer writer{db};
+  void add(std::uint64_t from, std::uint64_t through) {
+    for (std::uint64_t s = from; s <= through; ++s)
+      writer.put_output(node_id, static_cast<std::int64_t>(s) * 1000, output(s));
+    writer.flush();
+  }
+};
+
+// Every message on the node's subject, in stream order (none for 300 ms: the end).
+std::vector<stored_message> subject_of_node(jetstream_link& link, const cluster_decl& c) {
+  std::vector<stored_message> all;
+  auto r = link.open_reader(c.stream, c.output_subject(node_id), 1);
+  while (auto m = r->next(300)) all.push_back(std::move(*m));
+  return all;
+}
+
+// The subject holds seqs 1..n, each once, with the bytes every store holds.
+void check_subject(jetstream_link& link, const cluster_decl& c, std::uint64_t n) {
+  const auto all = subject_of_node(link, c);
+  REQUIRE(all.size() == n);
+  for (std::uint64_t s = 1; s <= n; ++s) {
+    CHECK(all[s - 1].msg_id == "ex:" + node_id + ":" + std::to_string(s));
+    CHECK(all[s - 1].data == output(s));
+  }
+}
+
+std::uint64_t last_seq_in_stream(jetstream_link& link, const cluster_decl& c) {
+  const auto m = link.last_message(c.stream, c.output_subject(node_id), false);
+  return m ? decode_output(m->data).seq : 0;
+}
+
+}  // namespace
+
+TEST_CASE("the outputs of a node go to its subject once and in order, wherever they come from",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  using std::chrono::milliseconds;
+  using test::wait_for;
+
+  // Process A holds seqs 1..300: all go, in batches.
+  dir_with_outputs a;
+  a.add(1, 300);
+  output_exporter ea(c, a.db, milliseconds(800));
+  CHECK(ea.stats().sent == 0);  // nothing until it is told which nodes it publishes
+  ea.export_nodes({node_id});
+  REQUIRE(wait_for([&] { return ea.stats().sent == 300; }, std::chrono::seconds(20)));
+  check_subject(*link, c, 300);
+  CHECK(ea.stats().nodes == 1);
+
+  // Process B, which computed the node too (seqs 1..400), takes it over: only 301..400 go.
+  dir_with_outputs b;
+  b.add(1, 400);
+  output_exporter eb(c, b.db, milliseconds(800));
+  eb.export_nodes({node_id});
+  REQUIRE(wait_for([&] { return eb.stats().sent == 100; }, std::chrono::seconds(20)));
+  CHECK(eb.stats().duplicates == 0);
+
+  // A, not told yet that the node moved, stores 301..450 and sends them: what B sent is stored
+  // once, the rest goes on after it.
+  a.add(301, 450);
+  REQUIRE(wait_for([&] { return ea.stats().sent == 450; }, std::chrono::seconds(20)));
+  CHECK(ea.stats().duplicates == 100);
+  check_subject(*link, c, 450);
+  CHECK(ea.stats().behind == 0);
+
+  // Process C holds only seqs 460..470 (a checkpoint after 459): it waits for the missing ones,
+  // which A sends meanwhile, then has nothing to add.
+  dir_with_outputs d3;
+  d3.add(460, 470);
+  output_exporter ec(c, d3.db, milliseconds(5000));
+  ec.export_nodes({node_id});
+  REQUIRE(wait_for([&] { return ec.stats().behind == 11; }, std::chrono::seconds(10)));
+  CHECK(ec.stats().sent == 0);
+  a.add(451, 470);
+  REQUIRE(wait_for([&] { return last_seq_in_stream(*link, c) == 470; }, std::chrono::seconds(20)));
+  REQUIRE(wait_for([&] { return ec.stats().behind == 0; }, std::chrono::seconds(10)));
+  CHECK(ec.stats().sent == 0);
+  CHECK(ec.stats().gaps == 0);
+  check_subject(*link, c, 470);
+
+  // A and B drop the node; C goes on alone. Its next outputs start at 480: nobody sends
+  // 471..479, so after the wait it goes on past them and counts them.
+  ea.export_nodes({});
+  eb.export_nodes({});
+  CHECK(ea.stats().nodes == 0);
+  // A pass that began before may still hold the node: two passes later none does.
+  const std::uint64_t passes = ea.stats().passes;
+  REQUIRE(wait_for([&] { return ea.stats().passes >= passes + 2; }));
+  a.add(471, 475);  // A no longer sends: the stream ends at 470 until C goes on
+  d3.add(480, 485);
+  const auto stored_at = std::chrono::steady_clock::now();
+  // It waits first, the whole wait from this gap on (not from the one before).
+  REQUIRE(wait_for([&] { return ec.stats().behind == 6; }, std::chrono::seconds(10)));
+  CHECK(ec.stats().gaps == 0);
+  REQUIRE(wait_for([&] { return ec.stats().gaps == 9; }, std::chrono::seconds(20)));
+  CHECK(std::chrono::steady_clock::now() - stored_at >= milliseconds(5000));
+  REQUIRE(wait_for([&] { return last_seq_in_stream(*link, c) == 485; }, std::chrono::seconds(20)));
+  const auto all = subject_of_node(*link, c);
+  REQUIRE(all.size() == 476);
+  CHECK(decode_output(all[469].data).seq == 470);
+  CHECK(decode_output(all[470].data).seq == 480);  // A's 471..475 never went
+
+  // A stop sends what is stored first.
+  d3.add(486, 900);
+  CHECK(ec.stop(std::chrono::seconds(20)));
+  CHECK(last_seq_in_stream(*link, c) == 900);
+  CHECK(subject_of_node(*link, c).size() == 476 + 415);
+}

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "messages/decode_error.hpp"
+#include "messages/msgpack_codec.hpp"
 #include "messages/records.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/output_line.hpp"
@@ -17,9 +19,12 @@ namespace shoal {
 
 int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options& o) {
   const cluster_decl& cl = cfg.cluster;
-  // The NodeIDs followed, by the names asked for (a node declared under several names has one
-  // subject).
-  std::map<std::string, std::string> wanted;  // NodeID → the name asked for (or its first)
+  auto named = [](const plan_node& n, const std::string& t) {
+    return std::find(n.names.begin(), n.names.end(), t) != n.names.end();
+  };
+  // The NodeIDs followed, each under the first name asked for (or its first): a node declared
+  // under several names has one subject, and two TOPICs naming it follow it once.
+  std::map<std::string, std::string> wanted;
   for (const auto& n : p.nodes) {
     if (n.is_stream()) continue;
     if (o.topics.empty()) {
@@ -27,18 +32,18 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
       continue;
     }
     for (const auto& t : o.topics)
-      if (std::find(n.names.begin(), n.names.end(), t) != n.names.end()) wanted.emplace(n.id, t);
+      if (named(n, t)) wanted.emplace(n.id, t);
   }
   for (const auto& t : o.topics) {
-    const bool found =
-        std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) { return w.second == t; });
-    if (found) continue;
-    const bool stream = std::any_of(p.nodes.begin(), p.nodes.end(), [&](const plan_node& n) {
-      return n.is_stream() && std::find(n.names.begin(), n.names.end(), t) != n.names.end();
-    });
+    auto is = [&](bool stream) {
+      return std::any_of(p.nodes.begin(), p.nodes.end(), [&](const plan_node& n) {
+        return n.is_stream() == stream && named(n, t);
+      });
+    };
+    if (is(false)) continue;
     std::cerr << "shoal: --from-stream: " << t << " is "
-              << (stream ? "a stream: its events are the journal (`shoal replay --cluster`)"
-                         : "no node of " + o.config_path + " (see `shoal plan`)")
+              << (is(true) ? "a stream: its events are the journal (`shoal replay --cluster`)"
+                           : "no node of " + o.config_path + " (see `shoal plan`)")
               << "\n";
     return 2;
   }
@@ -62,6 +67,11 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
             << " from stream " << cl.stream << " (" << subject << ")\n";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(o.for_ns);
   std::map<std::string, std::uint64_t> last;  // by NodeID: printed (or passed) through this seq
+  // By NodeID: seqs a gap skipped, printed if they come later (a batch the cluster answered in
+  // part, sent again, stores a seq after later ones). Kept for gaps of up to 100,000.
+  std::map<std::string, std::set<std::uint64_t>> missing;
+  decode_limits limits = stored_data_limits();  // an engine's own outputs, NaN included
+  limits.allow_non_finite = true;
   std::uint64_t seen = 0, bad = 0;
   const std::atomic<bool>& stopped = catch_stop_signals();
   while (!stopped && (o.for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {
@@ -76,7 +86,7 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
     if (!m) continue;
     Output out;
     try {
-      out = decode_output(m->data, decode_limits{std::size_t{1} << 30});
+      out = decode_output(m->data, limits);
     } catch (const decode_error& e) {
       if (bad++ == 0)
         std::cerr << "shoal: undecodable output at stream sequence " << m->stream_seq << ": "
@@ -87,16 +97,23 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
     if (w == wanted.end()) continue;
     std::uint64_t& l = last.try_emplace(out.id, o.since).first->second;
     if (out.seq <= l) {
-      // At or before --since, or a seq stored twice (a publish retried after the duplicate
-      // window): printed once.
-      if (out.seq > o.since)
+      if (out.seq <= o.since) continue;
+      if (missing[out.id].erase(out.seq) == 0) {
+        // A seq stored twice (a publish retried after the duplicate window): printed once.
         std::cerr << "shoal: " << w->second << " seq " << out.seq
                   << " is in the stream twice; printed once\n";
-      continue;
+        continue;
+      }
+      std::cerr << "shoal: " << w->second << " seq " << out.seq << " came late (stored after seq "
+                << l << ")\n";
+    } else {
+      if (out.seq != l + 1) {
+        std::cerr << "shoal: gap on " << w->second << ": seq " << out.seq << " after " << l << "\n";
+        if (out.seq - l <= 100'000)
+          for (std::uint64_t s = l + 1; s < out.seq; ++s) missing[out.id].insert(s);
+      }
+      l = out.seq;
     }
-    if (out.seq != l + 1)
-      std::cerr << "shoal: gap on " << w->second << ": seq " << out.seq << " after " << l << "\n";
-    l = out.seq;
     ++seen;
     print_output_line(std::cout, out, o.json, o.width);
   }

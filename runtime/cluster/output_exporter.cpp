@@ -30,8 +30,10 @@ std::uint64_t seq_of(std::string_view bytes) {
 }  // namespace
 
 output_exporter::output_exporter(cluster_decl c, const store& db,
+                                 std::function<std::uint64_t()> replicated,
                                  std::chrono::milliseconds gap_wait)
-    : c_(std::move(c)), db_(db), gap_wait_(gap_wait) {
+    : c_(std::move(c)), db_(db), replicated_(std::move(replicated)), gap_wait_(gap_wait) {
+  if (!replicated_) replicated_ = [] { return UINT64_MAX; };
   link_ = std::make_unique<jetstream_link>(c_, "shoal " + c_.engine_id + " outputs");
   link_->ensure_stream(c_);
   thread_ = std::thread([this] { run(); });
@@ -39,9 +41,10 @@ output_exporter::output_exporter(cluster_decl c, const store& db,
 
 output_exporter::~output_exporter() { stop(std::chrono::milliseconds(0)); }
 
-void output_exporter::export_nodes(std::set<std::string> ids) {
+void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::string> filling) {
   {
     std::lock_guard lock(mu_);
+    filling_ = std::move(filling);
     if (ids == wanted_) return;
     wanted_ = std::move(ids);
     st_.nodes = wanted_.size();
@@ -58,6 +61,17 @@ bool output_exporter::stop(std::chrono::milliseconds drain) {
     }
   }
   cv_.notify_one();
+  {
+    // A read of a subject's end in progress waits for the cluster up to 5 s: past the drain,
+    // the connection is closed under it (it fails at once). A send in progress still waits for
+    // its acknowledgements (nats.c does not end that wait on a close): up to 5 s more.
+    std::unique_lock lock(mu_);
+    if (!finished_cv_.wait_until(lock, drain_until_ + std::chrono::milliseconds(200),
+                                 [&] { return finished_; })) {
+      lock.unlock();
+      link_->close();
+    }
+  }
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   return drained_;
@@ -69,26 +83,37 @@ output_export_stats output_exporter::stats() const {
 }
 
 void output_exporter::run() {
+  loop();
+  std::lock_guard lock(mu_);
+  finished_ = true;
+  finished_cv_.notify_all();
+}
+
+void output_exporter::loop() {
   for (;;) {
-    std::set<std::string> wanted;
+    std::set<std::string> wanted, filling;
     bool stopping = false;
     std::chrono::steady_clock::time_point drain_until;
     {
       std::lock_guard lock(mu_);
       wanted = wanted_;
+      filling = filling_;
       stopping = stopping_;
       drain_until = drain_until_;
     }
     // A node dropped is forgotten: taken again later, it goes on from its subject's end then,
     // which another process may have moved meanwhile.
     std::erase_if(nodes_, [&](const auto& n) { return !wanted.count(n.first); });
-    bool more = false;
+    bool more = false, cut_short = false;
     std::uint64_t behind = 0;
     for (const auto& id : wanted) {
-      if (stopping && std::chrono::steady_clock::now() >= drain_until) break;
+      if (stopping && std::chrono::steady_clock::now() >= drain_until) {
+        cut_short = true;  // the nodes left may hold outputs not sent
+        break;
+      }
       node_state& n = nodes_[id];
       try {
-        const batch_result b = export_batch(id, n);
+        const batch_result b = export_batch(id, n, filling.count(id) != 0);
         more = more || b.more;
         behind += b.unsent;
       } catch (const std::exception& e) {
@@ -106,15 +131,18 @@ void output_exporter::run() {
     st_.behind = behind;
     ++st_.passes;
     if (stopping_) {
-      drained_ = behind == 0 && !more;
+      drained_ = behind == 0 && !more && !cut_short;
       if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
     }
     if (!more) cv_.wait_for(lock, pass_every);
   }
 }
 
-output_exporter::batch_result output_exporter::export_batch(const std::string& id, node_state& n) {
+output_exporter::batch_result output_exporter::export_batch(const std::string& id, node_state& n,
+                                                            bool filling) {
   const std::string subject = c_.output_subject(id);
+  const auto now = std::chrono::steady_clock::now();
+  if (!n.known && n.gap_since && now < n.look_again) return {false, n.waiting};
   if (!n.known) {
     // Where the subject ends: one quick ask (the next pass asks again if the cluster is busy).
     if (const auto last = link_->last_message(c_.stream, subject, false)) {
@@ -127,10 +155,31 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     }
     n.known = true;
   }
+  // Only outputs whose inputs are in the stream: a process that dies with journal records the
+  // stream lacks has outputs of them that its heir, which goes on from the stream, may never
+  // make (a feed it did not journal). Every output the store holds came from journal records
+  // committed before it (store_writer), so once the stream holds the journal as the store held
+  // it after the outputs were read, they may go; until then the same ones wait (reading again
+  // would find newer outputs and newer records, and wait for ever under a steady feed).
+  if (n.held && replicated_() < n.held->journal) return {false, n.waiting};
   auto stored = db_.outputs_of(id, n.bucket, batch_outputs);
+  // Outputs stored after those held are read in the next pass, at once.
+  bool after_held = false;
+  if (n.held) {
+    const std::int64_t through = n.held->through;
+    after_held = std::erase_if(stored, [&](const auto& o) { return o.first > through; }) > 0 ||
+                 stored.size() == batch_outputs;
+    n.held.reset();
+  } else if (!stored.empty()) {
+    if (const std::uint64_t journal = db_.journal_last(); replicated_() < journal) {
+      n.held = node_state::held_batch{journal, stored.back().first};
+      n.waiting = stored.size();
+      return {false, n.waiting};
+    }
+  }
   if (stored.empty()) {
     n.gap_since.reset();  // the stream caught up with what this process holds: no gap now
-    return {};
+    return {after_held, 0};
   }
   // A node's seqs rise with its buckets: when the first and the last of the batch are as far
   // apart as the batch is long, the ones between are known without decoding them.
@@ -144,17 +193,26 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   if (seqs.front() > n.seq + 1) {
     // The subject ends before what this process holds: the missing seqs were made by a process
     // that is gone or has not sent them yet (its exporter behind). Wait for it, then go on.
-    const auto now = std::chrono::steady_clock::now();
     if (!n.gap_since) {
       n.gap_since = now;
-      spdlog::info(
-          "cluster: the stream holds node {}'s outputs through seq {}, this process from seq {}: "
-          "waiting up to {} ms for the process that made the ones between",
-          id.substr(0, 12), n.seq, seqs.front(), gap_wait_.count());
+      if (filling)
+        spdlog::info(
+            "cluster: the stream holds node {}'s outputs through seq {}, this process from seq "
+            "{}: they go on once it made the ones before (a backfill), or the process that made "
+            "them sent them",
+            id.substr(0, 12), n.seq, seqs.front());
+      else
+        spdlog::info(
+            "cluster: the stream holds node {}'s outputs through seq {}, this process from seq "
+            "{}: waiting up to {} ms for the process that made the ones between",
+            id.substr(0, 12), n.seq, seqs.front(), gap_wait_.count());
     }
-    if (now - *n.gap_since < gap_wait_) {
-      n.known = false;  // read the subject's end again next pass
-      return {false, stored.size()};
+    if (filling || now - *n.gap_since < gap_wait_) {
+      n.known = false;  // read the subject's end again, in a while
+      n.look_again =
+          now + std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
+      n.waiting = stored.size();
+      return {false, n.waiting};
     }
     spdlog::warn(
         "cluster: node {}'s outputs seq {}..{} are not in the stream, and this process never "
@@ -168,8 +226,11 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   // as a gap), not tried for ever with the node's later outputs behind it.
   bool cut = false;
   if (const std::size_t max = link_->max_payload(); max > 0) {
-    const auto too_big = std::find_if(stored.begin(), stored.end(),
-                                      [&](const auto& o) { return o.second.size() > max; });
+    // The limit holds for the headers too: the message id's, and the header block's own bytes.
+    const std::size_t headers = 64 + c_.engine_id.size() + id.size() + 20;
+    const auto too_big = std::find_if(stored.begin(), stored.end(), [&](const auto& o) {
+      return o.second.size() + headers > max;
+    });
     if (too_big == stored.begin()) {
       spdlog::error(
           "cluster: node {}'s output seq {} is {} bytes, more than the servers take "
@@ -195,7 +256,14 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   st_.duplicates += r.duplicates;
   if (!r.error.empty() || r.stored != msgs.size()) {
     // The whole batch again next pass: JetStream stores each id once, so what went through now
-    // is acknowledged as a duplicate then, and a hole in it is filled.
+    // is acknowledged as a duplicate then, and a hole in it is filled (a seq stored after later
+    // ones: `tail --from-stream` prints it when it comes). That holds within duplicate_window:
+    // a batch failing for half of it reads the subject's end again and goes on after it.
+    if (!n.failing_since) n.failing_since = now;
+    if (now - *n.failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2)) {
+      n.known = false;
+      n.failing_since.reset();
+    }
     if (st_.failures++ == 0 || st_.failures % 20 == 0)
       spdlog::warn(
           "cluster: outputs seq {}..{} of node {} not all acknowledged by the stream ({} of {}): "
@@ -205,9 +273,10 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     st_.last_error = r.error.empty() ? "missing acknowledgements" : r.error;
     return {false, stored.size()};
   }
+  n.failing_since.reset();
   n.bucket = stored.back().first;
   n.seq = seqs.back();
-  return {cut || stored.size() == batch_outputs, 0};
+  return {cut || after_held || stored.size() == batch_outputs, 0};
 }
 
 }  // namespace shoal

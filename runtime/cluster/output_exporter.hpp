@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,16 +53,20 @@ class output_exporter {
   static constexpr std::chrono::seconds default_gap_wait{10};
 
   // Connects (its own connection) and makes sure the stream exists. Throws cluster_error when
-  // no server answers. Exports nothing until export_nodes names some.
-  output_exporter(cluster_decl c, const store& db,
+  // no server answers. Exports nothing until export_nodes names some. `replicated`: the journal
+  // seq through which the data dir's journal is in the stream (called on the exporter's thread;
+  // none: all of it, a standby's journal came from there).
+  output_exporter(cluster_decl c, const store& db, std::function<std::uint64_t()> replicated = {},
                   std::chrono::milliseconds gap_wait = default_gap_wait);
   ~output_exporter();
   output_exporter(const output_exporter&) = delete;
   output_exporter& operator=(const output_exporter&) = delete;
 
   // The NodeIDs (hex) whose outputs this process publishes now: a node dropped stops at once,
-  // one added starts from the last seq on its subject.
-  void export_nodes(std::set<std::string> ids);
+  // one added starts from the last seq on its subject. `filling`: those of them whose outputs
+  // before some seq this process is still making (a heir's backfill): a gap before what it holds
+  // is waited out for as long as that lasts, not only for gap_wait.
+  void export_nodes(std::set<std::string> ids, std::set<std::string> filling = {});
   // Sends what is stored until `drain` has passed, then stops. Returns whether every node's
   // stored outputs reached the stream.
   bool stop(std::chrono::milliseconds drain);
@@ -73,26 +78,41 @@ class output_exporter {
     std::int64_t bucket = INT64_MIN;
     std::uint64_t seq = 0;  // the last seq in the stream (0: none)
     std::optional<std::chrono::steady_clock::time_point> gap_since;
+    std::chrono::steady_clock::time_point look_again;  // in a gap: when to read the end again
+    std::size_t waiting = 0;                           // in a gap: the outputs read, not sent
+    // Since when its batch fails: sent again as it is while JetStream surely remembers its ids.
+    std::optional<std::chrono::steady_clock::time_point> failing_since;
+    // Outputs read, waiting until the stream holds the journal through `journal`: they go then,
+    // those through bucket `through`.
+    struct held_batch {
+      std::uint64_t journal = 0;
+      std::int64_t through = 0;
+    };
+    std::optional<held_batch> held;
   };
   void run();
-  // One batch of node `id`: whether more may be stored after it, and how many it read and did
-  // not get into the stream.
+  void loop();  // run()'s passes, until a stop's drain ends them
+  // One batch of node `id` (`filling`: see export_nodes): whether more may be stored after it,
+  // and how many it read and did not get into the stream.
   struct batch_result {
     bool more = false;
     std::size_t unsent = 0;
   };
-  batch_result export_batch(const std::string& id, node_state& n);
+  batch_result export_batch(const std::string& id, node_state& n, bool filling);
 
   cluster_decl c_;
   const store& db_;
+  std::function<std::uint64_t()> replicated_;
   const std::chrono::milliseconds gap_wait_;
   std::unique_ptr<jetstream_link> link_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::set<std::string> wanted_;  // under mu_
+  std::set<std::string> wanted_, filling_;  // under mu_
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   bool drained_ = false;
+  bool finished_ = false;  // the thread returned
+  std::condition_variable finished_cv_;
   output_export_stats st_;                   // under mu_
   std::map<std::string, node_state> nodes_;  // the thread's
   std::thread thread_;

@@ -386,7 +386,7 @@ void engine::impl::export_outputs() {
   // own, nor does a fenced process: the active one exports. A placed standby exports its nodes.
   std::set<std::string> ids;
   if (!fenced && !(standby && !placement)) ids = own_ids();
-  exporter->export_nodes(std::move(ids));
+  exporter->export_nodes(std::move(ids), backfilling());
 }
 
 bool engine::impl::publishes(std::size_t i) const {
@@ -1075,6 +1075,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   std::lock_guard graph_lock(graph_mu);
   lease = std::move(l);
   replicator = std::move(r);
+  replicating = replicator.get();
   uploader = std::move(u);
   follow_cluster_acks();
   gate->resume_from(*db);
@@ -1199,6 +1200,7 @@ void engine::start() {
       const std::uint64_t had = m.db->journal_last();
       m.replicator =
           std::make_unique<journal_replicator>(m.cfg.cluster, *m.db, m.writer, m.opt.config_text);
+      m.replicating = m.replicator.get();
       // A new host's empty dir: the nodes start from the cluster's checkpoint, not from the
       // journal's start (outputs before it are not in this dir; a replay of it makes them).
       if (had == 0 && m.db->journal_last() > 0) m.restore_from_cluster();
@@ -1267,7 +1269,11 @@ void engine::start() {
   }
   if (m.opt.live && m.db && m.cfg.cluster.enabled && m.cfg.cluster.stream_outputs) {
     try {
-      m.exporter = std::make_unique<output_exporter>(m.cfg.cluster, *m.db);
+      // Null while a standby: its journal came from the stream.
+      m.exporter = std::make_unique<output_exporter>(m.cfg.cluster, *m.db, [&m] {
+        const journal_replicator* r = m.replicating.load();
+        return r ? r->stats().replicated : UINT64_MAX;
+      });
     } catch (const std::exception& e) {
       // The outputs still go to the store and the subscribers; the journal is what must reach
       // the cluster.

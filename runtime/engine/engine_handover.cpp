@@ -343,6 +343,24 @@ bool engine::impl::start_handed_nodes() {
   return true;
 }
 
+std::set<std::string> engine::impl::backfilling() const {
+  {
+    std::lock_guard graph_lock(graph_mu);
+    // Started, neither done nor failed (a failed one waits for the next start: meanwhile the
+    // outputs it lacks are as missing as a dead process's).
+    if (!backfill_state.is_object() || backfill_state.value("done", true) ||
+        backfill_state.contains("why_not"))
+      return {};
+  }
+  try {
+    if (db) {
+      if (auto b = read_backfill(*db)) return b->nodes;
+    }
+  } catch (const decode_error&) {  // start_backfill said so
+  }
+  return {};
+}
+
 void engine::impl::forget_backfill() {
   if (db && db->get_meta(backfill_meta)) writer->put_meta(backfill_meta, "");
 }

@@ -9,7 +9,10 @@ within 2 x heartbeat_ttl, reads the stream to its end and goes on as f1 with its
   - every output the killed engine stored has the same seq and bytes on the new one, whose
     outputs equal a replay of its journal;
   - the journal continues the killed one's (the fabricator regenerates by index) and the
-    cluster's copy replays to the same outputs."""
+    cluster's copy replays to the same outputs;
+  - with [cluster] stream_outputs, the stream holds every output of every node, each seq once
+    and in order from 1 (the killed engine's sent before the kill, the rest by the new f1), equal
+    to what the new f1 stored: `shoal tail --from-stream` reads them back."""
 import json
 import os
 import signal
@@ -28,7 +31,8 @@ cluster = local_cluster(wd)
 
 
 def config(name):
-    return cluster_engine_config(wd, name, "f1", f'{cluster.servers_line}\nheartbeat_ttl = "{TTL_S}s"')
+    return cluster_engine_config(wd, name, "f1",
+                                 f'{cluster.servers_line}\nheartbeat_ttl = "{TTL_S}s"\nstream_outputs = true')
 
 
 state = cluster_state
@@ -159,10 +163,30 @@ pulled = os.path.join(wd, "pulled")
 r = run(["replay", "--cluster", cluster.urls, "--engine-id", "f1", pulled, "--out", os.path.join(wd, "pulled.replay")])
 check(r.returncode == 0, f"replay --cluster: {r.stderr}")
 check(run(["export", pulled, "--journal"]).stdout.splitlines() == b_journal, "the cluster's journal is not the new f1's")
+# The stream: every output of every node, each seq once and in order from 1, whichever f1 sent it
+# (the streams' events are the journal: not there).
+b_lines = [line for line in run(["export", data_b, "--outputs"]).stdout.splitlines()
+           if json.loads(line)["node"] in ("ret", "z")]
+r = run(["tail", "--cluster", cfg_b, "--from-stream", "--json", "--count", str(len(b_lines)), "--for", "60s"],
+        timeout=120)
+check(r.returncode == 0 and not any(w in r.stderr for w in ("gap", "twice", "late")),
+      f"tail --from-stream: {r.returncode} {r.stderr[-2000:]}")
+from_stream = {}
+for line in r.stdout.splitlines():
+    o = json.loads(line)
+    from_stream.setdefault(o["node"], []).append(o)
+stored = {}
+for line in b_lines:
+    o = json.loads(line)
+    stored.setdefault(o["node"], []).append(o)
+check(sorted(from_stream) == sorted(stored), f"nodes in the stream {sorted(from_stream)}, stored {sorted(stored)}")
+for node, outs in from_stream.items():
+    check([o["seq"] for o in outs] == list(range(1, len(outs) + 1)), f"{node}'s seqs in the stream have a gap")
+    check(outs == sorted(stored[node], key=lambda o: o["seq"]), f"{node} in the stream differs from the new f1's")
 # Nobody runs f1 now: tail --cluster says so and waits; a config without [cluster] is refused.
 r = run(["tail", "--cluster", cfg_a, "z", "--for", "1s"], timeout=60)
 check(r.returncode == 1 and "no member of engine f1 publishes in the cluster yet" in r.stderr, r.stderr)
 r = run(["tail", "--cluster", os.path.join(SOURCE_DIR, "config", "engine.toml"), "z"])
 check(r.returncode == 2 and "has no [cluster] table" in r.stderr, r.stderr)
 print(f"ok: {len(seqs)} z outputs seen by the subscriber, {len(repeats)} repeated with equal bytes; "
-      f"shoal tail --cluster printed {len(tail_seqs)}")
+      f"shoal tail --cluster printed {len(tail_seqs)}; the stream holds {len(b_lines)} outputs")

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -37,12 +38,15 @@ struct nats_server {
   temp_dir dir;
   int port = free_port();
   pid_t pid = -1;
-  nats_server() {
+  // `config`: lines of a server config file (e.g. "max_payload: 4096"), for what has no flag.
+  explicit nats_server(const std::string& config = {}) {
     const std::string p = std::to_string(port), store = (dir.path() / "js").string();
+    const std::string conf = (dir.path() / "server.conf").string();
+    std::ofstream(conf) << config << "\n";
     pid = ::fork();
     if (pid == 0) {
-      ::execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", p.c_str(), "-sd",
-               store.c_str(), "-l", (dir.path() / "server.log").c_str(),
+      ::execlp("nats-server", "nats-server", "-c", conf.c_str(), "-js", "-a", "127.0.0.1", "-p",
+               p.c_str(), "-sd", store.c_str(), "-l", (dir.path() / "server.log").c_str(),
                static_cast<char*>(nullptr));
       ::_exit(127);
     }

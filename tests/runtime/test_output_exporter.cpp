@@ -3,8 +3,12 @@
 // a node goes on from the subject's end; one that sends seqs already there (a moved node's old
 // process) adds nothing; a subject that ends before what a process holds waits for the missing
 // seqs, then goes on past them and counts them; a node dropped is exported no more; a stop
-// drains what is stored.
+// drains what is stored; an output larger than the servers take is left out, not tried for
+// ever; an output goes only once the stream holds the journal records before it.
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
 
 #include "messages/records.hpp"
 #include "nats_server.hpp"
@@ -31,10 +35,12 @@ cluster_decl decl(const nats_server& s) {
   return c;
 }
 
-// The output seq `seq` of the node, in bucket seq * 1000: the same bytes in every store.
-std::string output(std::uint64_t seq) {
-  return encode_output("n", node_id, static_cast<std::int64_t>(seq) * 1000, seq,
-                       make_value(Value(static_cast<double>(seq) / 7)));
+// The output seq `seq` of the node, in bucket seq * 1000: the same bytes in every store
+// (`text`: a string value instead of a number).
+std::string output(std::uint64_t seq, const std::string& text = {}) {
+  return encode_output(
+      "n", node_id, static_cast<std::int64_t>(seq) * 1000, seq,
+      make_value(text.empty() ? Value(static_cast<double>(seq) / 7) : Value(text)));
 }
 
 // A data dir holding outputs `from`..`through` of the node.
@@ -42,9 +48,9 @@ struct dir_with_outputs {
   temp_dir dir;
   store db{dir.path().string()};
   store_writer writer{db};
-  void add(std::uint64_t from, std::uint64_t through) {
+  void add(std::uint64_t from, std::uint64_t through, const std::string& text = {}) {
     for (std::uint64_t s = from; s <= through; ++s)
-      writer.put_output(node_id, static_cast<std::int64_t>(s) * 1000, output(s));
+      writer.put_output(node_id, static_cast<std::int64_t>(s) * 1000, output(s, text));
     writer.flush();
   }
 };
@@ -85,7 +91,7 @@ TEST_CASE("the outputs of a node go to its subject once and in order, wherever t
   // Process A holds seqs 1..300: all go, in batches.
   dir_with_outputs a;
   a.add(1, 300);
-  output_exporter ea(c, a.db, milliseconds(800));
+  output_exporter ea(c, a.db, {}, milliseconds(800));
   CHECK(ea.stats().sent == 0);  // nothing until it is told which nodes it publishes
   ea.export_nodes({node_id});
   REQUIRE(wait_for([&] { return ea.stats().sent == 300; }, std::chrono::seconds(20)));
@@ -95,7 +101,7 @@ TEST_CASE("the outputs of a node go to its subject once and in order, wherever t
   // Process B, which computed the node too (seqs 1..400), takes it over: only 301..400 go.
   dir_with_outputs b;
   b.add(1, 400);
-  output_exporter eb(c, b.db, milliseconds(800));
+  output_exporter eb(c, b.db, {}, milliseconds(800));
   eb.export_nodes({node_id});
   REQUIRE(wait_for([&] { return eb.stats().sent == 100; }, std::chrono::seconds(20)));
   CHECK(eb.stats().duplicates == 0);
@@ -112,7 +118,7 @@ TEST_CASE("the outputs of a node go to its subject once and in order, wherever t
   // which A sends meanwhile, then has nothing to add.
   dir_with_outputs d3;
   d3.add(460, 470);
-  output_exporter ec(c, d3.db, milliseconds(5000));
+  output_exporter ec(c, d3.db, {}, milliseconds(5000));
   ec.export_nodes({node_id});
   REQUIRE(wait_for([&] { return ec.stats().behind == 11; }, std::chrono::seconds(10)));
   CHECK(ec.stats().sent == 0);
@@ -150,4 +156,111 @@ TEST_CASE("the outputs of a node go to its subject once and in order, wherever t
   CHECK(ec.stop(std::chrono::seconds(20)));
   CHECK(last_seq_in_stream(*link, c) == 900);
   CHECK(subject_of_node(*link, c).size() == 476 + 415);
+}
+
+TEST_CASE("an output larger than the servers take is left out of the stream, counted as a gap",
+          "[cluster]") {
+  nats_server s("max_payload: 4096");
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  a.add(1, 2);
+  a.add(3, 3, std::string(5000, 'x'));
+  a.add(4, 6);
+  output_exporter ex(c, a.db);
+  ex.export_nodes({node_id});
+  REQUIRE(
+      test::wait_for([&] { return last_seq_in_stream(*link, c) == 6; }, std::chrono::seconds(20)));
+  const auto all = subject_of_node(*link, c);
+  REQUIRE(all.size() == 5);
+  CHECK(decode_output(all[1].data).seq == 2);
+  CHECK(decode_output(all[2].data).seq == 4);
+  CHECK(ex.stats().gaps == 1);
+  CHECK(ex.stats().sent == 5);
+}
+
+TEST_CASE("a gap is waited out while the process makes the outputs before it (a backfill)",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  a.add(5, 10);  // a heir's dir: its checkpoint came after seq 4
+  output_exporter ex(c, a.db, {}, std::chrono::milliseconds(300));
+  ex.export_nodes({node_id}, {node_id});
+  // Far past the 300 ms wait: still waiting, nothing sent, no gap.
+  const std::uint64_t passes = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 30; }));
+  CHECK(ex.stats().behind == 6);
+  CHECK(ex.stats().sent == 0);
+  CHECK(ex.stats().gaps == 0);
+  a.add(1, 4);  // the backfill stored them
+  REQUIRE(test::wait_for([&] { return ex.stats().sent == 10; }, std::chrono::seconds(20)));
+  check_subject(*link, c, 10);
+  CHECK(ex.stats().gaps == 0);
+}
+
+// A send in progress waits up to 5 s for its acknowledgements (nats.c does not cut that wait
+// short); after the drain the stop waits for nothing more, and says it did not send everything.
+TEST_CASE("a stop ends with a cluster that does not answer, and says what it did not send",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  a.add(1, 3);
+  output_exporter ex(c, a.db);
+  ex.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return ex.stats().sent == 3; }, std::chrono::seconds(20)));
+  ::kill(s.pid, SIGSTOP);  // the server is frozen: a send waits 5 s for its acks
+  a.add(4, 6);
+  const std::uint64_t passes = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes > passes; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(ex.stop(std::chrono::milliseconds(300)));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(8));
+  CHECK(ex.stats().behind > 0);
+  ::kill(s.pid, SIGCONT);
+}
+
+TEST_CASE("an output goes to the stream only once the journal before it is there", "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  for (int i = 0; i < 10; ++i) a.writer.append_journal("record " + std::to_string(i));
+  a.add(1, 3);  // made from those 10 records
+  std::atomic<std::uint64_t> replicated{4};
+  output_exporter ex(c, a.db, [&] { return replicated.load(); });
+  ex.export_nodes({node_id});
+  const std::uint64_t passes = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 5; }));
+  CHECK(ex.stats().behind == 3);
+  CHECK(ex.stats().sent == 0);
+  // Under a steady feed the journal goes on, and the outputs held go once the stream holds the
+  // journal as it was when they were read, not the journal's end now.
+  for (int i = 10; i < 20; ++i) a.writer.append_journal("record " + std::to_string(i));
+  a.add(4, 6);
+  replicated = 10;
+  REQUIRE(test::wait_for([&] { return ex.stats().sent >= 3; }, std::chrono::seconds(20)));
+  CHECK(last_seq_in_stream(*link, c) == 3);
+  replicated = 20;
+  REQUIRE(test::wait_for([&] { return ex.stats().sent == 6; }, std::chrono::seconds(20)));
+  check_subject(*link, c, 6);
+
+  // A stop while outputs are held drains them and those stored after them.
+  for (int i = 20; i < 30; ++i) a.writer.append_journal("record " + std::to_string(i));
+  a.add(7, 9);
+  const std::uint64_t held_at = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= held_at + 3; }));
+  CHECK(ex.stats().behind == 3);
+  a.add(10, 12);  // no new journal record: made from what the stream lacks still
+  std::thread late([&] {
+    const std::uint64_t p = ex.stats().passes;  // the stop has begun draining, or will soon
+    test::wait_for([&] { return ex.stats().passes >= p + 3; });
+    replicated = 30;
+  });
+  CHECK(ex.stop(std::chrono::seconds(20)));
+  late.join();
+  check_subject(*link, c, 12);
 }

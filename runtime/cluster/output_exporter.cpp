@@ -134,7 +134,11 @@ void output_exporter::loop() {
       drained_ = behind == 0 && !more && !cut_short;
       if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
     }
-    if (!more) cv_.wait_for(lock, pass_every);
+    // Outputs held for the journal's replication go as soon as it is there (a batch of it, a
+    // few ms), not a whole pass later.
+    const bool held = std::any_of(nodes_.begin(), nodes_.end(),
+                                  [](const auto& n) { return n.second.held.has_value(); });
+    if (!more) cv_.wait_for(lock, held ? held_recheck : pass_every);
   }
 }
 

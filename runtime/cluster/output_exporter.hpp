@@ -48,6 +48,7 @@ class output_exporter {
  public:
   static constexpr std::size_t batch_outputs = 256;
   static constexpr std::chrono::milliseconds pass_every{50};
+  static constexpr std::chrono::milliseconds held_recheck{5};
   // A subject that ends before what this process holds of its node waits this long for the
   // process that held the missing seqs (it may still send them) before going on past them.
   static constexpr std::chrono::seconds default_gap_wait{10};

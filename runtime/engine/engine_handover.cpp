@@ -123,7 +123,10 @@ bool engine::impl::bring_handed_forward(const std::set<std::string>& new_here, s
     std::size_t nodes = 0;      // of those, not streams
   };
   std::vector<source> sources;
-  for (const auto& [process, ids] : by_process) {
+  for (const auto& share : by_process) {
+    // Named, not structured bindings: the lambda below captures them (clang 14 takes none).
+    const auto& process = share.first;
+    const auto& ids = share.second;
     // Why this process's checkpoint cp cannot be where its share starts ("" when it can).
     auto unfit = [&](const cluster_checkpoint& cp) -> std::string {
       const std::string at = "journal record " + std::to_string(cp.journal_pos);

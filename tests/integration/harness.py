@@ -18,6 +18,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def with_ports(text, ports):
+    """TEXT with each address tcp://127.0.0.1:OLD in PORTS (old port → new port) moved to the new
+    port, in one pass: replacing one after another would move a port just put in again (a new
+    port 55617 begins with the old address of another, 5561)."""
+    return re.sub(r"tcp://127\.0\.0\.1:(\d+)\b",
+                  lambda m: f"tcp://127.0.0.1:{ports.get(int(m.group(1)), m.group(1))}", text)
+
+
 def free_http(text):
     """A config's loopback HTTP listeners (console, metrics_http) moved to free ports, so tests
     running one scenario side by side do not collide."""

@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import threading
-import time
 
 import msgpack
 import zmq
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, free_http
+from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, free_http, with_ports
 
 wd = workdir()
 pub, snap, proxy_port, mpub = (free_port() for _ in range(4))
@@ -20,13 +19,11 @@ os.makedirs(os.path.join(wd, "blue"))
 os.makedirs(os.path.join(wd, "violet_mirror"))
 blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
 blue = free_http(blue)
-blue = blue.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{pub}").replace(
-    "tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{snap}")
+blue = with_ports(blue, {5560: pub, 5561: snap})
 open(os.path.join(wd, "blue", "graph.toml"), "w").write(blue)
 mirror = open(os.path.join(SOURCE_DIR, "scenarios/violet_mirror/mirror.toml")).read()
 mirror = mirror.replace('connect = ["tcp://127.0.0.1:5560"]', f'connect = ["tcp://127.0.0.1:{proxy_port}"]')
-mirror = mirror.replace("tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{snap}")
-mirror = mirror.replace("tcp://127.0.0.1:5570", f"tcp://127.0.0.1:{mpub}")
+mirror = with_ports(mirror, {5561: snap, 5570: mpub})
 mirror = mirror.replace('snapshot = "tcp://127.0.0.1:5571"\n', "")
 mirror = mirror.replace("catch_up = 400", "catch_up = 0")  # start with the primary, via the proxy
 mirror_cfg = os.path.join(wd, "violet_mirror", "mirror.toml")

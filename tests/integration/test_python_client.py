@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from client_engine import client_engine
-from harness import SHOAL, SOURCE_DIR, check, run, wait_for, workdir, wait_live
+from harness import SHOAL, SOURCE_DIR, check, run, workdir, wait_live
 
 wd = workdir()
 venv = os.path.join(wd, "venv")
@@ -48,8 +48,11 @@ readme = open(os.path.join(SOURCE_DIR, "README.md")).read()
 blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
 check(blocks and all("shoal_client" in b for b in blocks), "every README Python example uses shoal_client")
 for b in blocks:
-    code = (b.replace("tcp://127.0.0.1:5556", PUB).replace("tcp://127.0.0.1:5557", SNAP)
-             .replace("tcp://127.0.0.1:5558", TRACKED).replace("./shoal-data/quickstart", data))
+    # In one pass: one replacement after another would change a port just put in (a PUB on
+    # port 55577 begins with the README's snapshot address).
+    ours = {"5556": PUB, "5557": SNAP, "5558": TRACKED}
+    code = re.sub(r"tcp://127\.0\.0\.1:(555[678])\b", lambda m: ours[m.group(1)], b)
+    code = code.replace("./shoal-data/quickstart", data)
     if "read_outputs" in code:
         continue  # reads a finished data dir: below
     out = client(code)

@@ -12,7 +12,7 @@ import re
 import subprocess
 import time
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, free_http
+from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, free_http, with_ports
 
 wd = workdir()
 pub, snap, mpub, msnap = (free_port() for _ in range(4))
@@ -33,8 +33,7 @@ def curve(engine):
 blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
 blue = blue.replace('[engine]\n', '[engine]\n' + curve("blue") + '\n', 1)
 blue = free_http(blue)
-blue = blue.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{pub}")
-blue = blue.replace("tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{snap}")
+blue = with_ports(blue, {5560: pub, 5561: snap})
 os.makedirs(os.path.join(wd, "blue"))
 os.makedirs(os.path.join(wd, "violet_mirror"))
 open(os.path.join(wd, "blue", "graph.toml"), "w").write(blue)

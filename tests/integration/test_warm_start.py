@@ -11,14 +11,13 @@ import os
 import signal
 import subprocess
 
-from harness import SOURCE_DIR, check, free_port, run, start, wait_for, workdir, free_http
+from harness import SOURCE_DIR, check, free_port, run, start, wait_for, workdir, free_http, with_ports
 
 SECOND = 10**9
 wd = workdir()
 blue = open(os.path.join(SOURCE_DIR, "scenarios/blue/graph.toml")).read()
 blue = free_http(blue)
-blue = blue.replace("tcp://127.0.0.1:5560", f"tcp://127.0.0.1:{free_port()}")
-blue = blue.replace("tcp://127.0.0.1:5561", f"tcp://127.0.0.1:{free_port()}")
+blue = with_ports(blue, {5560: free_port(), 5561: free_port()})
 blue = blue.replace('pace = "20ms"', 'pace = "8ms"')
 cfg = os.path.join(wd, "blue.toml")
 open(cfg, "w").write(blue)

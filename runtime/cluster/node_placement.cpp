@@ -237,7 +237,8 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
 std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>& nodes,
                                               const placement_record& r,
                                               const std::vector<std::string>& receivers,
-                                              double above, double min_gain) {
+                                              double above, double min_gain,
+                                              const std::set<std::string>& fixed) {
   std::map<std::string, std::vector<std::size_t>> owned;  // by member: its nodes' indexes
   for (const auto& m : r.members) owned[m];
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -273,6 +274,7 @@ std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>&
         load[hi] <= above * load[to])
       continue;
     for (std::size_t i : owned[hi]) {
+      if (fixed.count(nodes[i].id)) continue;
       double freed = 0, add = 0;
       closure(i, [&](std::size_t k) {
         if (refs[hi][k] == 1) freed += own_cost(nodes[k]);

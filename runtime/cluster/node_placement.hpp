@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,7 +104,8 @@ placement_record place_joining(const std::vector<placement_node>& nodes, const p
 // less than 1/`above` of it. Of those moves, the one that leaves the costlier of the two lowest
 // (then the receiver computing less, then the NodeID, then the receiver's name), and only when that
 // is at least `min_gain` (a fraction) below what the costliest computes now: a move must pay for
-// the receiver's restart. Every member keeps a node. The same arguments give the same move.
+// the receiver's restart. Every member keeps a node; none of `fixed` (NodeIDs that cannot move
+// now: a node still being given, ...) moves. The same arguments give the same move.
 struct rebalance_move {
   std::string id, from, to;
   double from_cost = 0, to_cost = 0;  // what each computes now
@@ -112,7 +114,8 @@ struct rebalance_move {
 std::optional<rebalance_move> place_rebalance(const std::vector<placement_node>& nodes,
                                               const placement_record& r,
                                               const std::vector<std::string>& receivers,
-                                              double above, double min_gain = 0.1);
+                                              double above, double min_gain = 0.1,
+                                              const std::set<std::string>& fixed = {});
 
 // The hand-overs of a placement `next` made from `previous`: those of nodes still where they
 // went (their heirs may not have read them yet), and for each node moving off its process, what

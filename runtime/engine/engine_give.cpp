@@ -170,14 +170,18 @@ void engine::impl::rebalance(const std::vector<cluster_member>& live) {
   for (const auto& n : graph->nodes)
     if (!n.is_stream() && !costs.count(n.id)) return;
   // To a standby that follows the journal (never the active process, which takes nodes only
-  // when no standby can); a move it would refuse is not looked for.
-  const auto mv = place_rebalance(placement_nodes(*graph, costs), *placement,
-                                  standbys_following(live), cfg.cluster.rebalance_above);
+  // when no standby can); a node that cannot move now is left where it is, and the best move of
+  // the others is looked for.
+  std::set<std::string> fixed;
+  for (const auto& n : graph->nodes)
+    if (!n.is_stream() && !why_not_move(n.id).empty()) fixed.insert(n.id);
+  const auto mv =
+      place_rebalance(placement_nodes(*graph, costs), *placement, standbys_following(live),
+                      cfg.cluster.rebalance_above, 0.1, fixed);
   if (!mv) return;
   std::string name;
   for (const auto& n : graph->nodes)
     if (n.id == mv->id) name = n.name();
-  if (!why_not_move(mv->id).empty()) return;
   move_asked = move_request{
       mv->id, name, mv->to, true,
       fmt::format("{} computes {:.3g} s per 1,000 events, more than {} times what {} computes "

@@ -387,6 +387,12 @@ TEST_CASE("a rebalance moves one node off the costliest member when it pays") {
   CHECK(mv->to == "a");
   CHECK(mv->after == 10);
   CHECK_FALSE(place_rebalance(g, r, {"b"}, 2));  // none but the costliest itself
+  // v cannot move now (still being given): u, the best of the others, goes (c at 12).
+  mv = place_rebalance(g, r, standbys, 2, 0.1, {"v"});
+  REQUIRE(mv);
+  CHECK(mv->id == "u");
+  CHECK(mv->after == 12);
+  CHECK_FALSE(place_rebalance(g, r, standbys, 2, 0.1, {"u", "v"}));
   // Only above the ratio: b at 16 is not more than 10 times c at 2.
   CHECK_FALSE(place_rebalance(g, r, standbys, 10));
   // Only when it pays: b computes 10 (p, q), c 3; p (the NodeID breaks the tie with q) to c

@@ -104,6 +104,12 @@ void output_exporter::loop() {
     // A node dropped is forgotten: taken again later, it goes on from its subject's end then,
     // which another process may have moved meanwhile.
     std::erase_if(nodes_, [&](const auto& n) { return !wanted.count(n.first); });
+    // A whole pass every pass_every (or at once while a node has more); between them, every
+    // held_recheck, only the nodes whose outputs wait for the journal's replication.
+    const auto now = std::chrono::steady_clock::now();
+    const bool whole = now - last_whole_ >= pass_every || last_more_;
+    if (whole) last_whole_ = now;
+    const std::uint64_t replicated = replicated_();
     bool more = false, cut_short = false;
     std::uint64_t behind = 0;
     for (const auto& id : wanted) {
@@ -112,9 +118,14 @@ void output_exporter::loop() {
         break;
       }
       node_state& n = nodes_[id];
+      if (!whole && n.holds.empty()) {
+        behind += n.unsent;
+        continue;
+      }
       try {
-        const batch_result b = export_batch(id, n, filling.count(id) != 0);
+        const batch_result b = export_batch(id, n, filling.count(id) != 0, replicated);
         more = more || b.more;
+        n.unsent = b.unsent;
         behind += b.unsent;
       } catch (const std::exception& e) {
         // A subject's end that cannot be read, a stored output that does not decode: said in
@@ -130,20 +141,23 @@ void output_exporter::loop() {
     std::unique_lock lock(mu_);
     st_.behind = behind;
     ++st_.passes;
-    if (stopping_) {
-      drained_ = behind == 0 && !more && !cut_short;
-      if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
-    }
     // Outputs held for the journal's replication go as soon as it is there (a batch of it, a
     // few ms), not a whole pass later.
     const bool held = std::any_of(nodes_.begin(), nodes_.end(),
-                                  [](const auto& n) { return n.second.held.has_value(); });
+                                  [](const auto& n) { return !n.second.holds.empty(); });
+    last_more_ = more;
+    if (stopping_) {
+      drained_ = behind == 0 && !more && !held && !cut_short && whole;
+      if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
+      last_more_ = true;  // draining: every node, every pass
+    }
     if (!more) cv_.wait_for(lock, held ? held_recheck : pass_every);
   }
 }
 
 output_exporter::batch_result output_exporter::export_batch(const std::string& id, node_state& n,
-                                                            bool filling) {
+                                                            bool filling,
+                                                            std::uint64_t replicated) {
   const std::string subject = c_.output_subject(id);
   const auto now = std::chrono::steady_clock::now();
   if (!n.known && n.gap_since && now < n.look_again) return {false, n.waiting};
@@ -162,29 +176,34 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   // Only outputs whose inputs are in the stream: a process that dies with journal records the
   // stream lacks has outputs of them that its heir, which goes on from the stream, may never
   // make (a feed it did not journal). Every output the store holds came from journal records
-  // committed before it (store_writer), so once the stream holds the journal as the store held
-  // it after the outputs were read, they may go; until then the same ones wait (reading again
-  // would find newer outputs and newer records, and wait for ever under a steady feed).
-  if (n.held && replicated_() < n.held->journal) return {false, n.waiting};
-  auto stored = db_.outputs_of(id, n.bucket, batch_outputs);
-  // Outputs stored after those held are read in the next pass, at once.
-  bool after_held = false;
-  if (n.held) {
-    const std::int64_t through = n.held->through;
-    after_held = std::erase_if(stored, [&](const auto& o) { return o.first > through; }) > 0 ||
-                 stored.size() == batch_outputs;
-    n.held.reset();
-  } else if (!stored.empty()) {
-    if (const std::uint64_t journal = db_.journal_last(); replicated_() < journal) {
-      n.held = node_state::held_batch{journal, stored.back().first};
-      n.waiting = stored.size();
-      return {false, n.waiting};
+  // committed before it (store_writer): the outputs through the last bucket stored, read first,
+  // may go once the stream holds the journal as the store held it just after. Each pass that
+  // finds newer outputs holds them so (a queue: under a steady feed and a lagging replication
+  // each goes as soon as its own records are there, not after the journal's end now).
+  while (!n.holds.empty() && n.holds.front().journal <= replicated) {
+    n.open_through = std::max(n.open_through, n.holds.front().through);
+    n.holds.pop_front();
+  }
+  if (const auto range = db_.output_range(id)) {
+    const std::int64_t last = range->second;
+    if (last > (n.holds.empty() ? n.open_through : n.holds.back().through)) {
+      if (const std::uint64_t journal = db_.journal_last(); journal <= replicated)
+        n.open_through = last;
+      else
+        n.holds.push_back({journal, last});
     }
   }
+  auto stored = db_.outputs_of(id, n.bucket, batch_outputs);
+  const std::size_t read = stored.size();
+  const std::int64_t open = n.open_through;
+  std::erase_if(stored, [&](const auto& o) { return o.first > open; });
+  const std::size_t waiting = read - stored.size();  // for the journal's replication
   if (stored.empty()) {
-    n.gap_since.reset();  // the stream caught up with what this process holds: no gap now
-    return {after_held, 0};
+    if (read == 0) n.gap_since.reset();  // the stream has all this process holds: no gap now
+    return {false, waiting};
   }
+  // More may go at once when the whole batch read could.
+  const bool full = read == batch_outputs && waiting == 0;
   // A node's seqs rise with its buckets: when the first and the last of the batch are as far
   // apart as the batch is long, the ones between are known without decoding them.
   std::vector<std::uint64_t> seqs(stored.size());
@@ -215,7 +234,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       n.known = false;  // read the subject's end again, in a while
       n.look_again =
           now + std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
-      n.waiting = stored.size();
+      n.waiting = read;
       return {false, n.waiting};
     }
     spdlog::warn(
@@ -244,7 +263,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       n.seq = seqs.front();
       std::lock_guard lock(mu_);
       ++st_.gaps;
-      return {true, 0};
+      return {true, waiting};
     }
     cut = too_big != stored.end();
     stored.erase(too_big, stored.end());
@@ -265,6 +284,13 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     // a batch failing for half of it reads the subject's end again and goes on after it.
     if (!n.failing_since) n.failing_since = now;
     if (now - *n.failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2)) {
+      // What went through of it may have a hole that a resend now would no longer fill without
+      // adding copies: said, and the subject goes on after its end.
+      spdlog::warn(
+          "cluster: outputs of node {} have failed to reach the stream for half the duplicate "
+          "window: going on after the subject's last seq; of seqs {}..{}, those the stream "
+          "lacks then stay out of it",
+          id.substr(0, 12), seqs.front(), seqs.back());
       n.known = false;
       n.failing_since.reset();
     }
@@ -275,12 +301,12 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
           seqs.front(), seqs.back(), id.substr(0, 12), r.stored, msgs.size(),
           r.error.empty() ? "missing acknowledgements" : r.error);
     st_.last_error = r.error.empty() ? "missing acknowledgements" : r.error;
-    return {false, stored.size()};
+    return {false, read};
   }
   n.failing_since.reset();
   n.bucket = stored.back().first;
   n.seq = seqs.back();
-  return {cut || after_held || stored.size() == batch_outputs, 0};
+  return {cut || full, waiting};
 }
 
 }  // namespace shoal

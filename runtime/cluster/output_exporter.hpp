@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,13 +84,15 @@ class output_exporter {
     std::size_t waiting = 0;                           // in a gap: the outputs read, not sent
     // Since when its batch fails: sent again as it is while JetStream surely remembers its ids.
     std::optional<std::chrono::steady_clock::time_point> failing_since;
-    // Outputs read, waiting until the stream holds the journal through `journal`: they go then,
-    // those through bucket `through`.
-    struct held_batch {
+    // Outputs through bucket `through` go once the stream holds the journal through `journal`;
+    // those through `open_through` may go now.
+    struct hold {
       std::uint64_t journal = 0;
       std::int64_t through = 0;
     };
-    std::optional<held_batch> held;
+    std::deque<hold> holds;
+    std::int64_t open_through = INT64_MIN;
+    std::size_t unsent = 0;  // as the last pass that looked at it found
   };
   void run();
   void loop();  // run()'s passes, until a stop's drain ends them
@@ -99,7 +102,8 @@ class output_exporter {
     bool more = false;
     std::size_t unsent = 0;
   };
-  batch_result export_batch(const std::string& id, node_state& n, bool filling);
+  batch_result export_batch(const std::string& id, node_state& n, bool filling,
+                            std::uint64_t replicated);
 
   cluster_decl c_;
   const store& db_;
@@ -116,6 +120,8 @@ class output_exporter {
   std::condition_variable finished_cv_;
   output_export_stats st_;                   // under mu_
   std::map<std::string, node_state> nodes_;  // the thread's
+  std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
+  bool last_more_ = false;                            // the thread's: a node had more then
   std::thread thread_;
 };
 

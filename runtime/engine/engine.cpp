@@ -386,7 +386,8 @@ void engine::impl::export_outputs() {
   // own, nor does a fenced process: the active one exports. A placed standby exports its nodes.
   std::set<std::string> ids;
   if (!fenced && !(standby && !placement)) ids = own_ids();
-  exporter->export_nodes(std::move(ids), backfilling());
+  std::set<std::string> filling = ids.empty() ? std::set<std::string>{} : backfilling();
+  exporter->export_nodes(std::move(ids), std::move(filling));
 }
 
 bool engine::impl::publishes(std::size_t i) const {

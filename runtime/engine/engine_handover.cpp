@@ -347,21 +347,8 @@ bool engine::impl::start_handed_nodes() {
 }
 
 std::set<std::string> engine::impl::backfilling() const {
-  {
-    std::lock_guard graph_lock(graph_mu);
-    // Started, neither done nor failed (a failed one waits for the next start: meanwhile the
-    // outputs it lacks are as missing as a dead process's).
-    if (!backfill_state.is_object() || backfill_state.value("done", true) ||
-        backfill_state.contains("why_not"))
-      return {};
-  }
-  try {
-    if (db) {
-      if (auto b = read_backfill(*db)) return b->nodes;
-    }
-  } catch (const decode_error&) {  // start_backfill said so
-  }
-  return {};
+  std::lock_guard lock(backfill_mu);
+  return backfill_nodes;
 }
 
 void engine::impl::forget_backfill() {
@@ -401,6 +388,10 @@ void engine::impl::start_backfill() {
     resume = !need[i] || b->states.count(graph->nodes[i].id) != 0;
   if (!resume) b->from = 0;
   backfill_state = {{"nodes", stored}, {"through", b->through}, {"from", b->from}, {"done", false}};
+  {
+    std::lock_guard lock(backfill_mu);
+    backfill_nodes = b->nodes;
+  }
   if (b->from > 0) {
     spdlog::info(
         "cluster: data dir {} lacks the outputs of {} node(s) handed to it before journal record "
@@ -483,6 +474,12 @@ void engine::impl::start_backfill() {
       why_not = e.what();
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    {
+      // Done, or failed until the next start: the outputs it did not make are as missing as a
+      // dead process's.
+      std::lock_guard lock(backfill_mu);
+      backfill_nodes.clear();
+    }
     std::lock_guard graph_lock(graph_mu);
     backfill_state["done"] = why_not.empty();
     if (!why_not.empty()) {

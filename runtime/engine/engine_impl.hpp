@@ -69,10 +69,10 @@ struct engine::impl {
   std::unique_ptr<journal_replicator> replicator;
   // [cluster] stream_outputs: the outputs of the nodes this process publishes go into the stream
   // too (after db: it reads the committed outputs). export_outputs() tells it which, from tick().
-  std::unique_ptr<output_exporter> exporter;
   // The replicator, for the exporter's thread: made at the start or at a takeover, never
-  // replaced after, destroyed after the exporter.
+  // replaced after. Declared before the exporter: it outlives the exporter's thread.
   std::atomic<journal_replicator*> replicating{nullptr};
+  std::unique_ptr<output_exporter> exporter;
   void export_outputs();
   // [cluster] checkpoints: this process's checkpoints go to the cluster too (the active engine's
   // with members = 1, a placed process's share under its own name); what an empty dir restored
@@ -302,8 +302,11 @@ struct engine::impl {
   void start_backfill();
   void stop_backfill();
   void forget_backfill();
-  // The nodes a backfill running now makes the outputs of (what its meta lists).
+  // The nodes a backfill running now (or stopped, to go on) makes the outputs of: for the
+  // exporter, from the tick thread without graph_mu.
   std::set<std::string> backfilling() const;
+  mutable std::mutex backfill_mu;
+  std::set<std::string> backfill_nodes;  // under backfill_mu
   // More nodes lack their outputs before journal record `through`: a backfill running stops and
   // starts again from the journal's start with them. Call without graph_mu.
   void add_backfill(const std::set<std::string>& nodes, std::uint64_t through);

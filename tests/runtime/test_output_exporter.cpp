@@ -166,17 +166,23 @@ TEST_CASE("an output larger than the servers take is left out of the stream, cou
   dir_with_outputs a;
   a.add(1, 2);
   a.add(3, 3, std::string(5000, 'x'));
-  a.add(4, 6);
+  // Under the limit alone, over it with its message id's header: left out too (sent, it would
+  // be refused every time).
+  std::string near(3800, 'y');
+  while (output(4, near).size() < 4096 - 40) near += 'y';
+  REQUIRE(output(4, near).size() <= 4096);
+  a.add(4, 4, near);
+  a.add(5, 6);
   output_exporter ex(c, a.db);
   ex.export_nodes({node_id});
   REQUIRE(
       test::wait_for([&] { return last_seq_in_stream(*link, c) == 6; }, std::chrono::seconds(20)));
+  REQUIRE(test::wait_for([&] { return ex.stats().sent == 4; }));
   const auto all = subject_of_node(*link, c);
-  REQUIRE(all.size() == 5);
+  REQUIRE(all.size() == 4);
   CHECK(decode_output(all[1].data).seq == 2);
-  CHECK(decode_output(all[2].data).seq == 4);
-  CHECK(ex.stats().gaps == 1);
-  CHECK(ex.stats().sent == 5);
+  CHECK(decode_output(all[2].data).seq == 5);
+  CHECK(ex.stats().gaps == 2);
 }
 
 TEST_CASE("a gap is waited out while the process makes the outputs before it (a backfill)",
@@ -200,8 +206,8 @@ TEST_CASE("a gap is waited out while the process makes the outputs before it (a 
   CHECK(ex.stats().gaps == 0);
 }
 
-// A send in progress waits up to 5 s for its acknowledgements (nats.c does not cut that wait
-// short); after the drain the stop waits for nothing more, and says it did not send everything.
+// A stop that meets a cluster that does not answer closes the connection after its drain: a
+// read of a subject's end in progress fails at once instead of waiting its 5 s.
 TEST_CASE("a stop ends with a cluster that does not answer, and says what it did not send",
           "[cluster]") {
   nats_server s;
@@ -212,14 +218,19 @@ TEST_CASE("a stop ends with a cluster that does not answer, and says what it did
   output_exporter ex(c, a.db);
   ex.export_nodes({node_id});
   REQUIRE(test::wait_for([&] { return ex.stats().sent == 3; }, std::chrono::seconds(20)));
-  ::kill(s.pid, SIGSTOP);  // the server is frozen: a send waits 5 s for its acks
-  a.add(4, 6);
+  ::kill(s.pid, SIGSTOP);  // the server is frozen
+  // A second node: the exporter asks where its subject ends, and waits for the answer.
+  const std::string other(64, 'f');
+  a.writer.put_output(other, 1000, encode_output("o", other, 1000, 1, make_value(Value(1.0))));
+  a.writer.flush();
+  ex.export_nodes({node_id, other});
   const std::uint64_t passes = ex.stats().passes;
-  REQUIRE(test::wait_for([&] { return ex.stats().passes > passes; }));
+  // The pass that asks does not end while the server is frozen.
+  CHECK_FALSE(test::wait_for([&] { return ex.stats().passes > passes + 1; },
+                             std::chrono::milliseconds(500)));
   const auto t0 = std::chrono::steady_clock::now();
   CHECK_FALSE(ex.stop(std::chrono::milliseconds(300)));
-  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(8));
-  CHECK(ex.stats().behind > 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
   ::kill(s.pid, SIGCONT);
 }
 
@@ -235,7 +246,7 @@ TEST_CASE("an output goes to the stream only once the journal before it is there
   ex.export_nodes({node_id});
   const std::uint64_t passes = ex.stats().passes;
   REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 5; }));
-  CHECK(ex.stats().behind == 3);
+  CHECK(ex.stats().behind > 0);
   CHECK(ex.stats().sent == 0);
   // Under a steady feed the journal goes on, and the outputs held go once the stream holds the
   // journal as it was when they were read, not the journal's end now.
@@ -253,7 +264,7 @@ TEST_CASE("an output goes to the stream only once the journal before it is there
   a.add(7, 9);
   const std::uint64_t held_at = ex.stats().passes;
   REQUIRE(test::wait_for([&] { return ex.stats().passes >= held_at + 3; }));
-  CHECK(ex.stats().behind == 3);
+  CHECK(ex.stats().behind > 0);
   a.add(10, 12);  // no new journal record: made from what the stream lacks still
   std::thread late([&] {
     const std::uint64_t p = ex.stats().passes;  // the stop has begun draining, or will soon

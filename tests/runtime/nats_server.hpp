@@ -58,6 +58,16 @@ struct nats_server {
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port); }
 };
 
+// A [cluster] table naming engine `engine_id` on the one server, one replica.
+inline cluster_decl one_server_cluster(const nats_server& s, const std::string& engine_id) {
+  cluster_decl c;
+  c.enabled = true;
+  c.servers = {s.url()};
+  c.replicas = 1;
+  c.engine_id = engine_id;
+  return c;
+}
+
 inline std::unique_ptr<jetstream_link> connect(const nats_server& s) {
   std::unique_ptr<jetstream_link> link;
   const bool up = test::wait_for(

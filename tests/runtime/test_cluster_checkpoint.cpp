@@ -28,12 +28,7 @@ using shoal::testing::temp_dir;
 namespace {
 
 cluster_decl decl(const nats_server& s, const std::string& engine_id) {
-  cluster_decl c;
-  c.enabled = true;
-  c.servers = {s.url()};
-  c.replicas = 1;
-  c.engine_id = engine_id;
-  return c;
+  return shoal::testing::one_server_cluster(s, engine_id);
 }
 
 // A node state of `n` bytes holding every byte value (NULs among them: values are bytes).

@@ -15,11 +15,7 @@ namespace {
 // Engine e1 placed on two processes: each member writes its record every 200 ms and lists the
 // others as often.
 cluster_decl placed_engine(const nats_server& server) {
-  cluster_decl c;
-  c.enabled = true;
-  c.servers = {server.url()};
-  c.replicas = 1;
-  c.engine_id = "e1";
+  cluster_decl c = shoal::testing::one_server_cluster(server, "e1");
   c.members = 2;
   c.heartbeat_ttl_ns = 600'000'000;
   return c;

@@ -26,14 +26,7 @@ namespace {
 
 const std::string node_id(64, 'e');
 
-cluster_decl decl(const nats_server& s) {
-  cluster_decl c;
-  c.enabled = true;
-  c.servers = {s.url()};
-  c.replicas = 1;
-  c.engine_id = "ex";
-  return c;
-}
+cluster_decl decl(const nats_server& s) { return shoal::testing::one_server_cluster(s, "ex"); }
 
 // The output seq `seq` of the node, in bucket seq * 1000: the same bytes in every store
 // (`text`: a string value instead of a number).

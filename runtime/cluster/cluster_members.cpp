@@ -125,16 +125,30 @@ void member_heartbeat::renew() {
   std::lock_guard lock(mu_);
   if (!why.empty() && error_.empty())
     spdlog::warn("cluster: renewing membership {}: {}", key_, why);
-  if (ms) {
-    for (const auto& m : *ms) {
-      auto& seen = published_seen_[m.instance];
-      for (const auto& [id, seq] : m.published) seen[id] = std::max(seen[id], seq);
-      role_seen_[m.instance] = m.role;
-    }
-    members_ = std::move(*ms);
-    members_read_at_ = listing;
-  }
+  if (ms) note_listing(std::move(*ms), listing);
   error_ = why;
+}
+
+void member_heartbeat::note_listing(std::vector<cluster_member> ms,
+                                    std::chrono::steady_clock::time_point at) {
+  for (const auto& m : ms) {
+    auto& seen = published_seen_[m.instance];
+    for (const auto& [id, seq] : m.published) seen[id] = std::max(seen[id], seq);
+    role_seen_[m.instance] = m.role;
+  }
+  if (at >= members_read_at_) {
+    members_ = std::move(ms);
+    members_read_at_ = at;
+  }
+}
+
+void member_heartbeat::list_now() {
+  // A connection of its own: the keeper's belongs to its thread.
+  jetstream_link link(c_, "shoal " + c_.engine_id + " members", 2000);
+  const auto listing = std::chrono::steady_clock::now();
+  auto ms = read_members(link, c_);
+  std::lock_guard lock(mu_);
+  note_listing(std::move(ms), listing);
 }
 
 member_heartbeat::~member_heartbeat() { leave(); }

@@ -103,6 +103,10 @@ class member_heartbeat {
   // published. A placed standby that takes the lease of an active process that died hands the
   // dead one's last report on with its nodes (its key may be gone by the time it places).
   std::map<std::string, std::map<std::string, std::uint64_t>> published_seen() const;
+  // Lists the members now, on the caller's thread (published_seen then holds what each said in
+  // its last write: a process that stopped cleanly just before, its last record). Throws
+  // cluster_error.
+  void list_now();
   // The members whose last listing by this process gave them `role` (also those gone since).
   std::set<std::string> seen_as(const std::string& role) const;
   // When the listing members() returns began (the epoch when none succeeded yet).
@@ -110,6 +114,8 @@ class member_heartbeat {
   std::string last_error() const;
 
  private:
+  // Under mu_: a listing begun at `at` (the newer one stays in members()).
+  void note_listing(std::vector<cluster_member> ms, std::chrono::steady_clock::time_point at);
   cluster_decl c_;
   std::string key_;
   std::unique_ptr<jetstream_link> link_;

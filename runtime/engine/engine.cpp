@@ -1034,6 +1034,17 @@ void engine::impl::follow_journal() {
       // The dead process's key may expire before the next start places: what it said it
       // published goes with its nodes all the same (no seq published again from the start).
       if (member) {
+        // A process that stopped cleanly wrote what it published last just before it gave the
+        // lease up, most likely after this one's last listing (its key may be gone by the next
+        // start's placement): read now.
+        try {
+          member->list_now();
+        } catch (const cluster_error& e) {
+          spdlog::warn(
+              "cluster: listing the members at the takeover: {} (what they said before "
+              "goes with their nodes)",
+              e.what());
+        }
         handoff_reports = member->published_seen();
         // publish_after_commit: the active process's outputs waited for the cluster's acks, so
         // what it said it made may not all have been sent: its nodes go again from their start.

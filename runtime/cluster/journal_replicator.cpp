@@ -114,7 +114,7 @@ void journal_replicator::on_replicated(std::function<void(std::uint64_t)> listen
   std::uint64_t now = 0;
   {
     std::lock_guard lock(mu_);
-    on_replicated_ = listener;
+    on_replicated_.push_back(listener);
     now = st_.replicated;
   }
   if (now) listener(now);  // what was acknowledged before the listener came
@@ -180,9 +180,10 @@ bool journal_replicator::send_batch(std::uint64_t committed) {
     st_.replicated = records.back().first;
     age_.replicated(st_.replicated);
     st_.stream_seq = std::max(st_.stream_seq, r.stream_seq);
-    if (auto listener = on_replicated_) {
+    if (!on_replicated_.empty()) {
+      const auto listeners = on_replicated_;
       lock.unlock();
-      listener(records.back().first);
+      for (const auto& listener : listeners) listener(records.back().first);
     }
     return true;
   }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "runtime/cluster/lag_alarm.hpp"
 #include "runtime/cluster/replication_age.hpp"
@@ -61,8 +62,9 @@ class journal_replicator {
   journal_replicator(const journal_replicator&) = delete;
   journal_replicator& operator=(const journal_replicator&) = delete;
 
-  // Called on the sender's thread with the new `replicated` after each acknowledged batch
-  // (publish_after_commit in cluster mode: an output waits for its inputs to be in the stream).
+  // Adds a listener called on the sender's thread with the new `replicated` after each
+  // acknowledged batch (publish_after_commit in cluster mode: an output waits for its inputs to be
+  // in the stream; stream_outputs: so do the outputs put there).
   void on_replicated(std::function<void(std::uint64_t replicated)> listener);
   // Wakes the sender: records through `seq` are committed.
   void committed(std::uint64_t seq);
@@ -92,7 +94,7 @@ class journal_replicator {
   replication_age age_;
   std::optional<std::chrono::steady_clock::time_point> stopped_at_;  // the age's clock stops
   lag_alarm alarm_{lag_warning};
-  std::function<void(std::uint64_t)> on_replicated_;
+  std::vector<std::function<void(std::uint64_t)>> on_replicated_;
   std::thread thread_;
 };
 

@@ -49,7 +49,7 @@ void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::stri
     wanted_ = std::move(ids);
     st_.nodes = wanted_.size();
   }
-  cv_.notify_one();
+  wake_->wake();
 }
 
 bool output_exporter::stop(std::chrono::milliseconds drain) {
@@ -60,7 +60,7 @@ bool output_exporter::stop(std::chrono::milliseconds drain) {
       drain_until_ = std::chrono::steady_clock::now() + drain;
     }
   }
-  cv_.notify_one();
+  wake_->wake();
   {
     // A read of a subject's end in progress waits for the cluster up to 5 s: past the drain,
     // the connection is closed under it (it fails at once). A send in progress still waits for
@@ -82,6 +82,24 @@ output_export_stats output_exporter::stats() const {
   return st_;
 }
 
+std::function<void()> output_exporter::waker() const {
+  return [w = wake_] { w->wake(); };
+}
+
+void output_exporter::wake_signal::wake() {
+  {
+    std::lock_guard lock(mu);
+    woken = true;
+  }
+  cv.notify_one();
+}
+
+bool output_exporter::wake_signal::wait_for(std::chrono::microseconds d) {
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, d, [&] { return woken; });
+  return std::exchange(woken, false);
+}
+
 void output_exporter::run() {
   loop();
   std::lock_guard lock(mu_);
@@ -90,6 +108,7 @@ void output_exporter::run() {
 }
 
 void output_exporter::loop() {
+  bool woken = true;  // the first pass looks at every node
   for (;;) {
     std::set<std::string> wanted, filling;
     bool stopping = false;
@@ -104,12 +123,23 @@ void output_exporter::loop() {
     // A node dropped is forgotten: taken again later, it goes on from its subject's end then,
     // which another process may have moved meanwhile.
     std::erase_if(nodes_, [&](const auto& n) { return !wanted.count(n.first); });
-    // A whole pass every pass_every (or at once while a node has more); between them, every
+    // A whole pass when woken (a commit may have stored outputs, an acknowledgement may free
+    // held ones), while a node has more, and every pass_every; between them, every
     // held_recheck, only the nodes whose outputs wait for the journal's replication.
-    const auto now = std::chrono::steady_clock::now();
-    const bool whole = now - last_whole_ >= pass_every || last_more_;
-    if (whole) last_whole_ = now;
+    const auto started = std::chrono::steady_clock::now();
+    const bool whole = woken || last_more_ || started - last_whole_ >= pass_every;
     const std::uint64_t replicated = replicated_();
+    // Every node's last stored bucket and the journal's end, in one read: a node with nothing
+    // new costs no more read.
+    std::optional<store::output_ends_read> ends;
+    if (whole) {
+      last_whole_ = started;
+      ends = db_.output_ends(wanted);
+      // The read's length, not the sends' (their acknowledgements are waited for, not worked).
+      whole_gap_ = std::max<std::chrono::microseconds>(
+          min_gap, 3 * std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - started));
+    }
     bool more = false, cut_short = false;
     std::uint64_t behind = 0;
     for (const auto& id : wanted) {
@@ -122,8 +152,16 @@ void output_exporter::loop() {
         behind += n.unsent;
         continue;
       }
+      if (whole && n.known && n.holds.empty() && !n.gap_since && !n.failing_since) {
+        const auto last = ends->last_bucket.find(id);
+        if (last == ends->last_bucket.end() || last->second <= n.bucket) {
+          n.unsent = 0;  // the stream has every output stored
+          continue;
+        }
+      }
       try {
-        const batch_result b = export_batch(id, n, filling.count(id) != 0, replicated);
+        const batch_result b =
+            export_batch(id, n, filling.count(id) != 0, replicated, whole ? &*ends : nullptr);
         more = more || b.more;
         n.unsent = b.unsent;
         behind += b.unsent;
@@ -138,26 +176,33 @@ void output_exporter::loop() {
         ++behind;
       }
     }
-    std::unique_lock lock(mu_);
-    st_.behind = behind;
-    ++st_.passes;
     // Outputs held for the journal's replication go as soon as it is there (a batch of it, a
     // few ms), not a whole pass later.
     const bool held = std::any_of(nodes_.begin(), nodes_.end(),
                                   [](const auto& n) { return !n.second.holds.empty(); });
-    last_more_ = more;
-    if (stopping_) {
-      drained_ = behind == 0 && !more && !held && !cut_short && whole;
-      if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
-      last_more_ = true;  // draining: every node, every pass
+    {
+      std::lock_guard lock(mu_);
+      st_.behind = behind;
+      ++st_.passes;
+      last_more_ = more;
+      if (stopping_) {
+        drained_ = behind == 0 && !more && !held && !cut_short && whole;
+        if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
+        last_more_ = true;  // draining: every node, every pass
+      }
     }
-    if (!more) cv_.wait_for(lock, held ? held_recheck : pass_every);
+    woken = false;
+    if (!more) {
+      woken = wake_->wait_for(held ? held_recheck : pass_every);
+      // Commits come every few ms under a feed: the next whole pass waits for its gap.
+      if (woken) std::this_thread::sleep_until(last_whole_ + whole_gap_);
+    }
   }
 }
 
 output_exporter::batch_result output_exporter::export_batch(const std::string& id, node_state& n,
-                                                            bool filling,
-                                                            std::uint64_t replicated) {
+                                                            bool filling, std::uint64_t replicated,
+                                                            const store::output_ends_read* ends) {
   const std::string subject = c_.output_subject(id);
   const auto now = std::chrono::steady_clock::now();
   if (!n.known && n.gap_since && now < n.look_again) return {false, n.waiting};
@@ -176,21 +221,23 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   // Only outputs whose inputs are in the stream: a process that dies with journal records the
   // stream lacks has outputs of them that its heir, which goes on from the stream, may never
   // make (a feed it did not journal). Every output the store holds came from journal records
-  // committed before it (store_writer): the outputs through the last bucket stored, read first,
-  // may go once the stream holds the journal as the store held it just after. Each pass that
+  // committed before it (store_writer): the outputs through the last bucket stored may go once
+  // the stream holds the journal as the same read found it (`ends`). Each pass that
   // finds newer outputs holds them so (a queue: under a steady feed and a lagging replication
   // each goes as soon as its own records are there, not after the journal's end now).
   while (!n.holds.empty() && n.holds.front().journal <= replicated) {
     n.open_through = std::max(n.open_through, n.holds.front().through);
     n.holds.pop_front();
   }
-  if (const auto range = db_.output_range(id)) {
-    const std::int64_t last = range->second;
-    if (last > (n.holds.empty() ? n.open_through : n.holds.back().through)) {
-      if (const std::uint64_t journal = db_.journal_last(); journal <= replicated)
-        n.open_through = last;
-      else
-        n.holds.push_back({journal, last});
+  if (ends) {
+    if (const auto stored = ends->last_bucket.find(id); stored != ends->last_bucket.end()) {
+      const std::int64_t last = stored->second;
+      if (last > (n.holds.empty() ? n.open_through : n.holds.back().through)) {
+        if (ends->journal_last <= replicated)
+          n.open_through = last;
+        else
+          n.holds.push_back({ends->journal_last, last});
+      }
     }
   }
   auto stored = db_.outputs_of(id, n.bucket, batch_outputs);

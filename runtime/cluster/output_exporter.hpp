@@ -26,10 +26,10 @@
 #include <thread>
 
 #include "runtime/graph/cluster_decl.hpp"
+#include "runtime/store/store.hpp"
 
 namespace shoal {
 
-class store;
 class jetstream_link;
 
 struct output_export_stats {
@@ -48,8 +48,14 @@ struct output_export_stats {
 class output_exporter {
  public:
   static constexpr std::size_t batch_outputs = 256;
+  // A pass over every node when woken (a commit, an acknowledgement of the journal), and at
+  // least this often; between them, every held_recheck, the nodes whose outputs wait for the
+  // journal's replication. Woken passes are spaced by at least three times the length of the last
+  // one's read of the data dir (a graph of many nodes and a commit every few ms: those reads take
+  // a quarter of a core at most), and by min_gap.
   static constexpr std::chrono::milliseconds pass_every{50};
   static constexpr std::chrono::milliseconds held_recheck{5};
+  static constexpr std::chrono::microseconds min_gap{500};
   // A subject that ends before what this process holds of its node waits this long for the
   // process that held the missing seqs (it may still send them) before going on past them.
   static constexpr std::chrono::seconds default_gap_wait{10};
@@ -73,6 +79,9 @@ class output_exporter {
   // stored outputs reached the stream.
   bool stop(std::chrono::milliseconds drain);
   output_export_stats stats() const;
+  // What wakes the exporter for a pass (store_writer::on_commit, journal_replicator's
+  // on_replicated): safe to call from any thread, also once the exporter is gone.
+  std::function<void()> waker() const;
 
  private:
   struct node_state {
@@ -102,8 +111,19 @@ class output_exporter {
     bool more = false;
     std::size_t unsent = 0;
   };
+  // `ends`: the data dir's output ends and journal, read this pass; null in a pass over the held
+  // nodes only.
   batch_result export_batch(const std::string& id, node_state& n, bool filling,
-                            std::uint64_t replicated);
+                            std::uint64_t replicated, const store::output_ends_read* ends);
+  // A wake that outlives the exporter (its wakers may be called after it is gone).
+  struct wake_signal {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool woken = false;
+    void wake();
+    // Until woken or d passed: whether it was woken (cleared for the next wait).
+    bool wait_for(std::chrono::microseconds d);
+  };
 
   cluster_decl c_;
   const store& db_;
@@ -111,7 +131,7 @@ class output_exporter {
   const std::chrono::milliseconds gap_wait_;
   std::unique_ptr<jetstream_link> link_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::shared_ptr<wake_signal> wake_ = std::make_shared<wake_signal>();
   std::set<std::string> wanted_, filling_;  // under mu_
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
@@ -121,6 +141,7 @@ class output_exporter {
   output_export_stats st_;                   // under mu_
   std::map<std::string, node_state> nodes_;  // the thread's
   std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
+  std::chrono::microseconds whole_gap_{min_gap};      // the thread's: see min_gap
   bool last_more_ = false;                            // the thread's: a node had more then
   std::thread thread_;
 };

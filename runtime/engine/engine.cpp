@@ -1088,6 +1088,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   lease = std::move(l);
   replicator = std::move(r);
   replicating = replicator.get();
+  if (exporter) replicator->on_replicated([wake = exporter->waker()](std::uint64_t) { wake(); });
   uploader = std::move(u);
   follow_cluster_acks();
   gate->resume_from(*db);
@@ -1286,6 +1287,12 @@ void engine::start() {
         const journal_replicator* r = m.replicating.load();
         return r ? r->stats().replicated : UINT64_MAX;
       });
+      // A pass at each commit (outputs stored) and each acknowledgement of the journal (outputs
+      // free to go), not at the next poll: the stream's readers get them a few ms later than
+      // the ZeroMQ subscribers, not tens.
+      if (m.writer) m.writer->on_commit([wake = m.exporter->waker()](std::uint64_t) { wake(); });
+      if (m.replicator)
+        m.replicator->on_replicated([wake = m.exporter->waker()](std::uint64_t) { wake(); });
     } catch (const std::exception& e) {
       // The outputs still go to the store and the subscribers; the journal is what must reach
       // the cluster.

@@ -89,6 +89,25 @@ std::uint64_t read_u64_key(std::string_view key) {
   return v;
 }
 
+namespace {
+
+// The bucket of an output key (NodeID bytes + the bucket, sign bit flipped, big-endian).
+std::int64_t bucket_of_key(std::string_view key) {
+  return static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL);
+}
+
+// The last bucket under a node's key prefix, read with c on the outputs db.
+std::optional<std::int64_t> last_bucket_under(cursor& c, const std::string& prefix) {
+  const std::string after = prefix + std::string(9, '\xff');
+  MDB_val k = val(after), v;
+  // The key after this node's last one (or the end), then one back.
+  const bool past = c.get(k, v, MDB_SET_RANGE);
+  if (!c.get(k, v, past ? MDB_PREV : MDB_LAST) || !view(k).starts_with(prefix)) return std::nullopt;
+  return bucket_of_key(view(k));
+}
+
+}  // namespace
+
 node_key::node_key(std::string_view id_hex) : bytes_(id_bytes(id_hex)) {}
 
 std::string node_key::output_key(std::int64_t bucket) const {
@@ -297,8 +316,7 @@ void store::for_each_output(
     for (; ok && n < 4096; ok = c.get(k, v, MDB_NEXT), ++n) {
       auto key = view(k);
       if (key.size() != 40) throw store_error("outputs: malformed key");
-      const auto bucket =
-          static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL);
+      const auto bucket = bucket_of_key(key);
       f(to_hex(key.substr(0, 32)), bucket, view(v));
       last.assign(key);
     }
@@ -324,9 +342,7 @@ std::vector<std::pair<std::int64_t, std::string>> store::outputs_of(std::string_
   for (bool ok = c.get(k, v, MDB_SET_RANGE); ok && out.size() < limit; ok = c.get(k, v, MDB_NEXT)) {
     const auto key = view(k);
     if (key > std::string_view(last)) break;
-    out.emplace_back(
-        static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL),
-        std::string(view(v)));
+    out.emplace_back(bucket_of_key(key), std::string(view(v)));
   }
   return out;
 }
@@ -359,18 +375,27 @@ std::optional<std::pair<std::int64_t, std::int64_t>> store::output_range(
   const std::string prefix = output_key(hex, INT64_MIN).substr(0, 32);
   read_txn txn(env_);
   cursor c(txn.get(), outputs_);
-  std::string first = prefix, after = prefix + std::string(9, '\xff');
-  MDB_val k = val(first), v;
+  MDB_val k = val(prefix), v;
   if (!c.get(k, v, MDB_SET_RANGE) || !view(k).starts_with(prefix)) return std::nullopt;
-  auto bucket = [](std::string_view key) {
-    return static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL);
-  };
-  const std::int64_t lo = bucket(view(k));
-  k = val(after);
-  // The key after this node's last one (or the end), then one back.
-  const bool past = c.get(k, v, MDB_SET_RANGE);
-  if (!c.get(k, v, past ? MDB_PREV : MDB_LAST) || !view(k).starts_with(prefix)) return std::nullopt;
-  return std::pair{lo, bucket(view(k))};
+  const std::int64_t lo = bucket_of_key(view(k));
+  const auto hi = last_bucket_under(c, prefix);
+  if (!hi) return std::nullopt;
+  return std::pair{lo, *hi};
+}
+
+store::output_ends_read store::output_ends(const std::set<std::string>& ids_hex) const {
+  output_ends_read out;
+  read_txn txn(env_);
+  {
+    cursor c(txn.get(), journal_);
+    MDB_val k, v;
+    out.journal_last = c.get(k, v, MDB_LAST) ? read_u64_key(view(k)) : 0;
+  }
+  cursor c(txn.get(), outputs_);
+  for (const auto& hex : ids_hex)
+    if (const auto last = last_bucket_under(c, output_key(hex, INT64_MIN).substr(0, 32)))
+      out.last_bucket.emplace(hex, *last);
+  return out;
 }
 
 std::map<std::string, std::string> store::retired_states() const {
@@ -393,8 +418,7 @@ void store::for_each_ledger(
   for (bool ok = c.get(k, v, MDB_FIRST); ok; ok = c.get(k, v, MDB_NEXT)) {
     const auto key = view(k);
     if (key.size() != 40) continue;
-    f(to_hex(key.substr(0, 32)),
-      static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL), view(v));
+    f(to_hex(key.substr(0, 32)), bucket_of_key(key), view(v));
   }
 }
 
@@ -418,7 +442,7 @@ void store::for_each_in(unsigned dbi, std::string_view hex, std::int64_t after,
         more = true;
         break;
       }
-      f(static_cast<std::int64_t>(read_u64_key(key.substr(32)) ^ 0x8000000000000000ULL), view(v));
+      f(bucket_of_key(key), view(v));
     }
   }
 }

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -98,6 +99,15 @@ class store {
   std::vector<std::string> output_ids() const;
   // First and last bucket of one node's stored outputs; nullopt when it has none.
   std::optional<std::pair<std::int64_t, std::int64_t>> output_range(std::string_view id_hex) const;
+  // The last bucket of each given node's stored outputs (nodes with none left out), and the
+  // journal's last ingest seq, read in one transaction: every output it shows was made from
+  // journal records through that seq (store_writer commits records before their outputs). For a
+  // reader that follows many nodes, at every commit.
+  struct output_ends_read {
+    std::uint64_t journal_last = 0;
+    std::map<std::string, std::int64_t> last_bucket;
+  };
+  output_ends_read output_ends(const std::set<std::string>& ids_hex) const;
   // Checkpoints of nodes a build took out of the graph (kept in the ledger db): NodeID hex →
   // bytes.
   std::map<std::string, std::string> retired_states() const;

@@ -10,8 +10,8 @@ Prints, as `name value` lines:
   cluster_outputs_stream_after_zmq_p50/p99
                                     how much later a `shoal tail --from-stream` reader gets an
                                     output than a ZeroMQ subscriber of the same engine: the
-                                    JetStream hop, with the group commit, the journal's
-                                    replication and the exporter's 50 ms passes it waits for
+                                    JetStream hop, with the group commit and the journal's
+                                    replication it waits for
 
 Usage: cluster_outputs.py SHOAL_BIN [SECONDS]"""
 import json

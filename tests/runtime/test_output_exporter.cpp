@@ -268,3 +268,28 @@ TEST_CASE("an output goes to the stream only once the journal before it is there
   late.join();
   check_subject(*link, c, 12);
 }
+
+// The engine hands the exporter's waker to the store writer's and the replicator's threads, which
+// may call it after the exporter is gone (a start that failed after making it): the sanitizer
+// build catches a waker that points into the exporter.
+TEST_CASE("the exporter's waker wakes a pass, and may be called once the exporter is gone",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs d;
+  d.add(1, 3);
+  std::function<void()> wake;
+  {
+    output_exporter e(c, d.db);
+    wake = e.waker();
+    e.export_nodes({node_id});
+    REQUIRE(shoal::test::wait_for([&] { return last_seq_in_stream(*link, c) == 3; }));
+    const std::uint64_t passes = e.stats().passes;
+    wake();
+    REQUIRE(shoal::test::wait_for([&] { return e.stats().passes > passes; }));
+  }
+  wake();
+  wake();
+  check_subject(*link, c, 3);
+}

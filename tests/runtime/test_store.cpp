@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "../unit/temp_files.hpp"
@@ -66,4 +67,33 @@ TEST_CASE("journal_bytes reads one journal record by its seq", "[store]") {
   CHECK(db.journal_bytes(2) == "bb");
   CHECK(db.journal_bytes(3) == "ccc");
   CHECK_FALSE(db.journal_bytes(4));
+}
+
+// output_ends serves a reader of many nodes: each one's last bucket as output_range gives it, the
+// nodes without outputs left out, and the journal's end from the same read. Neighbouring
+// NodeIDs (one a byte above another's last key) must not be taken for each other.
+TEST_CASE("output_ends gives each node's last bucket and the journal's end in one read",
+          "[store]") {
+  temp_dir dir;
+  store db(dir.path().string());
+  const std::string a = "00000000000000000000000000000000000000000000000000000000000000aa";
+  const std::string b = "00000000000000000000000000000000000000000000000000000000000000ab";
+  const std::string c = "00000000000000000000000000000000000000000000000000000000000000ac";
+  const std::string last = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+  CHECK(db.output_ends({a, b}).journal_last == 0);
+  CHECK(db.output_ends({a, b}).last_bucket.empty());
+  store_writer w(db);
+  for (const char* r : {"x", "y"}) w.append_journal(r);
+  for (const std::int64_t bucket : {std::int64_t{-7}, std::int64_t{3}, INT64_MAX})
+    w.put_output(node_key(a), bucket, "out");
+  w.put_output(node_key(c), INT64_MIN, "out");
+  w.put_output(node_key(last), 42, "out");
+  w.flush();
+  const store::output_ends_read ends = db.output_ends({a, b, c, last});
+  CHECK(ends.journal_last == 2);
+  CHECK(ends.last_bucket ==
+        std::map<std::string, std::int64_t>{{a, INT64_MAX}, {c, INT64_MIN}, {last, 42}});
+  CHECK(db.output_range(a) == std::pair<std::int64_t, std::int64_t>{-7, INT64_MAX});
+  CHECK(db.output_range(c) == std::pair<std::int64_t, std::int64_t>{INT64_MIN, INT64_MIN});
+  CHECK_FALSE(db.output_range(b));
 }

@@ -94,6 +94,11 @@ void output_exporter::wake_signal::wake() {
   cv.notify_one();
 }
 
+void output_exporter::wake_signal::clear() {
+  std::lock_guard lock(mu);
+  woken = false;
+}
+
 bool output_exporter::wake_signal::wait_for(std::chrono::microseconds d) {
   std::unique_lock lock(mu);
   cv.wait_for(lock, d, [&] { return woken; });
@@ -134,12 +139,26 @@ void output_exporter::loop() {
     std::optional<store::output_ends_read> ends;
     if (whole) {
       last_whole_ = started;
-      ends = db_.output_ends(wanted);
-      // The read's length, not the sends' (their acknowledgements are waited for, not worked).
-      whole_gap_ = std::max<std::chrono::microseconds>(
-          min_gap, 3 * std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now() - started));
+      wake_->clear();  // what woke this pass is seen by its read
+      try {
+        ends = db_.output_ends(wanted);
+      } catch (const std::exception& e) {
+        // A read the data dir refused (its readers' table full): said, tried again next pass;
+        // the held nodes go on meanwhile.
+        std::lock_guard lock(mu_);
+        if (st_.last_error != e.what())
+          spdlog::warn("cluster: outputs to the stream: reading the data dir: {}", e.what());
+        st_.last_error = e.what();
+        ++st_.failures;
+      }
+      // The read's length, not the sends' (their acknowledgements are waited for, not worked);
+      // at most pass_every, the longest a pass waits anyway.
+      whole_gap_ = std::clamp<std::chrono::microseconds>(
+          3 * std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - started),
+          min_gap, pass_every);
     }
+    const bool read = ends.has_value();
     bool more = false, cut_short = false;
     std::uint64_t behind = 0;
     for (const auto& id : wanted) {
@@ -148,11 +167,11 @@ void output_exporter::loop() {
         break;
       }
       node_state& n = nodes_[id];
-      if (!whole && n.holds.empty()) {
+      if (!read && n.holds.empty()) {
         behind += n.unsent;
         continue;
       }
-      if (whole && n.known && n.holds.empty() && !n.gap_since && !n.failing_since) {
+      if (read && n.known && n.holds.empty() && !n.gap_since && !n.failing_since) {
         const auto last = ends->last_bucket.find(id);
         if (last == ends->last_bucket.end() || last->second <= n.bucket) {
           n.unsent = 0;  // the stream has every output stored
@@ -161,7 +180,7 @@ void output_exporter::loop() {
       }
       try {
         const batch_result b =
-            export_batch(id, n, filling.count(id) != 0, replicated, whole ? &*ends : nullptr);
+            export_batch(id, n, filling.count(id) != 0, replicated, read ? &*ends : nullptr);
         more = more || b.more;
         n.unsent = b.unsent;
         behind += b.unsent;
@@ -186,7 +205,7 @@ void output_exporter::loop() {
       ++st_.passes;
       last_more_ = more;
       if (stopping_) {
-        drained_ = behind == 0 && !more && !held && !cut_short && whole;
+        drained_ = behind == 0 && !more && !held && !cut_short && read;
         if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
         last_more_ = true;  // draining: every node, every pass
       }

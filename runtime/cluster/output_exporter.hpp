@@ -50,9 +50,9 @@ class output_exporter {
   static constexpr std::size_t batch_outputs = 256;
   // A pass over every node when woken (a commit, an acknowledgement of the journal), and at
   // least this often; between them, every held_recheck, the nodes whose outputs wait for the
-  // journal's replication. Woken passes are spaced by at least three times the length of the last
-  // one's read of the data dir (a graph of many nodes and a commit every few ms: those reads take
-  // a quarter of a core at most), and by min_gap.
+  // journal's replication. Woken passes are spaced by three times the length of the last one's
+  // read of the data dir (a graph of many nodes and a commit every few ms: those reads take a
+  // quarter of a core at most), by min_gap at least and by pass_every at most.
   static constexpr std::chrono::milliseconds pass_every{50};
   static constexpr std::chrono::milliseconds held_recheck{5};
   static constexpr std::chrono::microseconds min_gap{500};
@@ -121,6 +121,7 @@ class output_exporter {
     std::condition_variable cv;
     bool woken = false;
     void wake();
+    void clear();
     // Until woken or d passed: whether it was woken (cleared for the next wait).
     bool wait_for(std::chrono::microseconds d);
   };

@@ -451,7 +451,8 @@ std::vector<std::string> store::last_outputs(std::string_view hex, std::size_t n
   std::vector<std::string> out;
   if (n == 0) return out;
   const std::string prefix = id_bytes(hex);
-  const std::string after = prefix + std::string(8, '\xff');
+  // Past every key of this node: 8 bytes of 0xff are the key of bucket INT64_MAX itself.
+  const std::string after = prefix + std::string(9, '\xff');
   read_txn txn(env_);
   cursor c(txn.get(), outputs_);
   MDB_val k = val(after), v;

@@ -96,4 +96,9 @@ TEST_CASE("output_ends gives each node's last bucket and the journal's end in on
   CHECK(db.output_range(a) == std::pair<std::int64_t, std::int64_t>{-7, INT64_MAX});
   CHECK(db.output_range(c) == std::pair<std::int64_t, std::int64_t>{INT64_MIN, INT64_MIN});
   CHECK_FALSE(db.output_range(b));
+  // The snapshot endpoint's read, to the same end (bucket INT64_MAX's key is the node's prefix
+  // and eight bytes of 0xff).
+  CHECK(db.last_outputs(a, 5).size() == 3);
+  CHECK(db.last_outputs(a, 1).size() == 1);
+  CHECK(db.last_outputs(b, 5).empty());
 }

@@ -12,6 +12,7 @@
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/output_line.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/cluster/output_seek.hpp"
 #include "runtime/graph/config.hpp"
 #include "runtime/graph/plan.hpp"
 
@@ -58,7 +59,15 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
                                                  : cl.subjects + ".out." + cl.engine_id + ".>";
   try {
     link = std::make_unique<jetstream_link>(cl, "shoal tail " + cl.engine_id);
-    reader = link->open_reader(cl.stream, subject, 1);
+    // --since: each node's subject sought (a few direct gets), read from the earliest of them.
+    std::uint64_t from = UINT64_MAX;
+    for (const auto& w : wanted)
+      from = std::min(
+          from, o.since ? output_seek(*link, cl.stream, cl.output_subject(w.first), o.since) : 1);
+    reader = link->open_reader(cl.stream, subject, from == UINT64_MAX ? 1 : from);
+    if (from > 1 && from != UINT64_MAX)
+      std::cerr << "shoal: --since " << o.since << ": reading from stream sequence " << from
+                << "\n";
   } catch (const cluster_error& e) {
     std::cerr << "shoal: --from-stream: " << e.what() << "\n";
     return 1;

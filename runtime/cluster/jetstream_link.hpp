@@ -64,13 +64,27 @@ class jetstream_link {
   jetstream_link& operator=(const jetstream_link&) = delete;
 
   // Creates the stream (subjects "<prefix>.>", file storage, the replicas and duplicate window
-  // given) unless it exists. Throws cluster_error.
+  // given, direct gets allowed) unless it exists; one made before it allowed direct gets is
+  // updated to (a warning when that fails: next_message does not work on it). Throws
+  // cluster_error.
   void ensure_stream(const cluster_decl& c);
   // The last message stored on `subject`, or none. Throws cluster_error (not on "none").
   // Patient: tries again for up to 30 s while the cluster cannot answer yet (no leader); a probe
   // that will ask again soon anyway asks once.
   std::optional<stored_message> last_message(const std::string& stream, const std::string& subject,
                                              bool patient = true);
+  // The first message on `subject` at stream sequence `from` or after, or none: a direct get,
+  // which any server holding the stream answers (a follower may lack the newest messages). The
+  // stream must allow direct gets, as ensure_stream makes it. Throws cluster_error.
+  std::optional<stored_message> next_message(const std::string& stream, const std::string& subject,
+                                             std::uint64_t from);
+  // The stream's first and last sequence, and whether it allows direct gets. Throws
+  // cluster_error.
+  struct stream_state {
+    std::uint64_t first_seq = 0, last_seq = 0;
+    bool allow_direct = false;
+  };
+  stream_state stream_info(const std::string& stream);
   // Publishes the messages in order, pipelined, and waits up to timeout_ms for every ack.
   publish_result publish(const std::string& subject, const std::vector<outgoing_message>& msgs,
                          std::int64_t timeout_ms);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "messages/decode_error.hpp"
@@ -57,17 +58,27 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
   // One node: its subject; more: every node's, the others skipped.
   const std::string subject = wanted.size() == 1 ? cl.output_subject(wanted.begin()->first)
                                                  : cl.subjects + ".out." + cl.engine_id + ".>";
+  // --since: where each node's subject is sought to (a few direct gets); read from the earliest.
+  std::uint64_t first = 1, from = 1;
   try {
     link = std::make_unique<jetstream_link>(cl, "shoal tail " + cl.engine_id);
-    // --since: each node's subject sought (a few direct gets), read from the earliest of them.
-    std::uint64_t from = UINT64_MAX;
-    for (const auto& w : wanted)
-      from = std::min(
-          from, o.since ? output_seek(*link, cl.stream, cl.output_subject(w.first), o.since) : 1);
-    reader = link->open_reader(cl.stream, subject, from == UINT64_MAX ? 1 : from);
-    if (from > 1 && from != UINT64_MAX)
-      std::cerr << "shoal: --since " << o.since << ": reading from stream sequence " << from
-                << "\n";
+    if (o.since) {
+      const jetstream_link::stream_state st = link->stream_info(cl.stream);
+      first = std::max<std::uint64_t>(st.first_seq, 1);
+      from = UINT64_MAX;
+      for (const auto& w : wanted)
+        if (from > first)
+          from = std::min(from,
+                          output_seek(*link, cl.stream, st, cl.output_subject(w.first), o.since));
+      if (from == UINT64_MAX) from = first;
+      if (!st.allow_direct)
+        std::cerr << "shoal: --since: stream " << cl.stream
+                  << " does not allow direct gets: reading it from its start\n";
+      else if (from > first)
+        std::cerr << "shoal: --since " << o.since << ": reading from stream sequence " << from
+                  << "\n";
+    }
+    reader = link->open_reader(cl.stream, subject, from);
   } catch (const cluster_error& e) {
     std::cerr << "shoal: --from-stream: " << e.what() << "\n";
     return 1;
@@ -82,6 +93,12 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
   decode_limits limits = stored_data_limits();  // an engine's own outputs, NaN included
   limits.allow_non_finite = true;
   std::uint64_t seen = 0, bad = 0;
+  // A sought read checks that each node goes on from SEQ + 1. One that does not may have had
+  // seqs stored late, before where the seek started (a partitioned process's copies sent after
+  // the duplicate window): the stream is read once more from its start, skipping what was read.
+  std::set<std::string> begun;             // NodeIDs with a seq above --since read
+  std::optional<std::uint64_t> reread_at;  // the stream sequence where the second read joins
+  const bool sought = from > first;
   const std::atomic<bool>& stopped = catch_stop_signals();
   while (!stopped && (o.for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {
     if (o.count && seen >= o.count) break;
@@ -93,6 +110,7 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
       return 1;
     }
     if (!m) continue;
+    if (reread_at && m->stream_seq >= from && m->stream_seq < *reread_at) continue;  // read then
     Output out;
     try {
       out = decode_output(m->data, limits);
@@ -104,6 +122,21 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
     }
     const auto w = wanted.find(out.id);
     if (w == wanted.end()) continue;
+    if (out.seq > o.since && begun.insert(out.id).second && out.seq != o.since + 1 && sought &&
+        !reread_at) {
+      std::cerr << "shoal: --since: " << w->second << " goes on at seq " << out.seq
+                << ": reading the stream from its start, in case the seqs before were stored "
+                   "earlier in it\n";
+      reread_at = m->stream_seq;
+      begun.erase(out.id);  // this message comes again
+      try {
+        reader = link->open_reader(cl.stream, subject, first);
+      } catch (const cluster_error& e) {
+        std::cerr << "shoal: --from-stream: " << e.what() << "\n";
+        return 1;
+      }
+      continue;
+    }
     std::uint64_t& l = last.try_emplace(out.id, o.since).first->second;
     if (out.seq <= l) {
       if (out.seq <= o.since) continue;

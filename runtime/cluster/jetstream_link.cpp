@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -202,19 +201,15 @@ void jetstream_link::ensure_stream(const cluster_decl& c) {
   natsStatus s = with_retries(
       code, [&] { return js_GetStreamInfo(&si, m.js, c.stream.c_str(), nullptr, &code); });
   if (s == NATS_OK) {
-    // Made by an engine before direct gets were asked for (`tail --from-stream --since` seeks
-    // a node's subject with them): allowed now, the rest of its config as it is.
-    if (!si->Config->AllowDirect) {
-      si->Config->AllowDirect = true;
-      jsStreamInfo* updated = nullptr;
-      if (js_UpdateStream(&updated, m.js, si->Config, nullptr, &code) == NATS_OK)
-        jsStreamInfo_Destroy(updated);
-      else
-        spdlog::warn(
-            "cluster: stream {} does not allow direct gets, and could not be updated to "
-            "(error {}): `tail --from-stream --since` reads its subjects from the start",
-            c.stream, static_cast<int>(code));
-    }
+    // One made before direct gets were asked for is left as it is: an update sends the whole
+    // config as this client knows it, and would reset what a newer server added (an operator
+    // allows them with `nats stream edit STREAM --allow-direct`).
+    if (!si->Config->AllowDirect)
+      spdlog::info(
+          "cluster: stream {} does not allow direct gets: `shoal tail --from-stream "
+          "--since` reads its subjects from the start (`nats stream edit {} "
+          "--allow-direct` lets it seek)",
+          c.stream, c.stream);
     jsStreamInfo_Destroy(si);
     return;
   }
@@ -268,15 +263,15 @@ std::optional<stored_message> jetstream_link::next_message(const std::string& st
   jsDirectGetMsgOptions_Init(&o);
   o.Sequence = from;
   o.NextBySubject = subject.c_str();
-  const natsStatus s = js_DirectGetMsg(&msg, m.js, stream.c_str(), nullptr, &o);
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s =
+      with_retries(code, [&] { return js_DirectGetMsg(&msg, m.js, stream.c_str(), nullptr, &o); });
   if (s == NATS_NOT_FOUND) return std::nullopt;
   check(s,
         "message of " + subject + " from sequence " + std::to_string(from) + " in stream " + stream,
-        static_cast<jsErrCode>(0));
+        code);
   stored_message out;
-  out.stream_seq = natsMsg_GetSequence(msg);
-  if (out.stream_seq == 0)
-    out.stream_seq = std::strtoull(header(msg, "Nats-Sequence").c_str(), nullptr, 10);
+  out.stream_seq = natsMsg_GetSequence(msg);  // nats.c takes it from the reply's Nats-Sequence
   out.msg_id = header(msg, "Nats-Msg-Id");
   out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
   natsMsg_Destroy(msg);
@@ -287,7 +282,9 @@ jetstream_link::stream_state jetstream_link::stream_info(const std::string& stre
   auto& m = *impl_;
   jsStreamInfo* si = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  check(js_GetStreamInfo(&si, m.js, stream.c_str(), nullptr, &code), "stream " + stream, code);
+  check(with_retries(code,
+                     [&] { return js_GetStreamInfo(&si, m.js, stream.c_str(), nullptr, &code); }),
+        "stream " + stream, code);
   stream_state out{si->State.FirstSeq, si->State.LastSeq, si->Config->AllowDirect};
   jsStreamInfo_Destroy(si);
   return out;

@@ -64,9 +64,8 @@ class jetstream_link {
   jetstream_link& operator=(const jetstream_link&) = delete;
 
   // Creates the stream (subjects "<prefix>.>", file storage, the replicas and duplicate window
-  // given, direct gets allowed) unless it exists; one made before it allowed direct gets is
-  // updated to (a warning when that fails: next_message does not work on it). Throws
-  // cluster_error.
+  // given, direct gets allowed) unless it exists (one made before, without direct gets, is said
+  // and left as it is: next_message does not work on it). Throws cluster_error.
   void ensure_stream(const cluster_decl& c);
   // The last message stored on `subject`, or none. Throws cluster_error (not on "none").
   // Patient: tries again for up to 30 s while the cluster cannot answer yet (no leader); a probe

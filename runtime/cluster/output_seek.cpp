@@ -5,22 +5,21 @@
 
 #include "messages/decode_error.hpp"
 #include "messages/records.hpp"
-#include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/output_exporter.hpp"
 
 namespace shoal {
 
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
-                          const std::string& subject, std::uint64_t after) {
+                          const jetstream_link::stream_state& st, const std::string& subject,
+                          std::uint64_t after) {
   constexpr std::uint64_t margin = 2 * output_exporter::batch_outputs;
-  if (after <= margin) return 1;
+  const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
+  if (after <= margin || !st.allow_direct) return start;
   const std::uint64_t target = after - margin;
-  const jetstream_link::stream_state st = link.stream_info(stream);
-  if (!st.allow_direct) return 1;
   decode_limits limits = stored_data_limits();  // an engine's own outputs, NaN included
   limits.allow_non_finite = true;
-  // The seq of the subject's first message at `from` or after (none: past its last, or a
-  // follower's copy that lacks it yet, either way nothing to skip), and where it is.
+  // The subject's first message at `from` or after (none: past its last, or a follower's copy
+  // that lacks it yet; either way nothing to skip): where it is, and its seq.
   struct found {
     std::uint64_t stream_seq = 0, seq = 0;
   };
@@ -33,21 +32,28 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
       return found{m->stream_seq, UINT64_MAX};  // not an output: read from before it
     }
   };
-  const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
-  const auto first = probe(start);
-  if (!first || first->seq > target) return start;
-  // lo: its next message holds a seq at or below target; hi: its next one does not, or none.
-  std::uint64_t lo = first->stream_seq, hi = st.last_seq + 1;
+  std::optional<found> low = probe(start);
+  if (!low || low->seq > target) return start;
+  // Invariant: the subject's next message from lo is `low`, whose seq is at or below target;
+  // from hi on, the next one holds a higher seq, or there is none. Every message before `low`
+  // holds a seq below low->seq + a batch, at or below `after`: reading starts just after it.
+  std::uint64_t lo = start, hi = std::max(st.last_seq + 1, low->stream_seq + 1);
   while (hi - lo > 1) {
     const std::uint64_t mid = lo + (hi - lo) / 2;
     const auto m = probe(mid);
     if (m && m->seq <= target) {
       lo = mid;
+      low = m;
     } else {
       hi = mid;
     }
   }
-  return lo;
+  // A check, of the rarer late copies (see the header): from there the subject goes on at or
+  // below after + 1. Otherwise seqs above `after` may lie before: read it all. (With nothing
+  // after it yet, the reader finds out from the next output: tail_stream.cpp reads again.)
+  const std::uint64_t at = low->stream_seq + 1;
+  if (const auto next = probe(at); next && next->seq > after + 1) return start;
+  return at;
 }
 
 }  // namespace shoal

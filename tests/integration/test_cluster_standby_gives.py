@@ -2,7 +2,8 @@
 processes of one engine ([cluster] members = 3, checkpoints in the cluster) fed over ZeroMQ in
 bursts. Standby c is killed: its nodes go to standby b, which restarts to take them, so b computes
 two shares. c starts again on its dir, a standby outside the placement; the active process a
-places some nodes on it, and they come from b, the costliest process. Checked:
+places some nodes on it, and they come from b, the costliest process (its costs scaled by a
+failpoint, so that it is). Checked:
   - the placement keeps every node where it was or puts it on c, and c has some of b's;
   - b does not restart for it (it computes what it gives): its log says it gives them, and admin
     `placement.gave` on b says after which seq it stopped publishing each, once c said it
@@ -26,7 +27,10 @@ from harness import check, start, wait_for
 
 TTL_S = 2
 NAMES = TWO_CHAINS_NAMES
-placed = placed_two_chains(("a", "b", "c"), "sg", TTL_S)
+# b reports its nodes' measured costs 1000 times over (failpoint cost_scale): the costliest
+# process, whatever this machine's load makes of the others' (a's share measured costlier than b's
+# two shares once, and a gave instead).
+placed = placed_two_chains(("a", "b", "c"), "sg", TTL_S, envs={"b": {"SHOAL_FAILPOINTS": "cost_scale=1000"}})
 wd, data, logs, procs, instance, owned, scans = (placed.wd, placed.data, placed.logs, placed.procs, placed.instance,
                                                  placed.owned, placed.scans)
 outputs, stop_receiving, cfgs = placed.outputs, placed.stop_receiving, placed.cfgs

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "runtime/transport/private_file.hpp"
@@ -92,6 +93,15 @@ void apply_security(natsOptions* opts, const cluster_decl& c) {
     }
     check(natsOptions_SetUserInfo(opts, sec.user.c_str(), password.c_str()), "cluster.user");
   }
+}
+
+// Whether this process has not said `key` yet (and now has): the replicator, the exporter and a
+// standby's follower each make sure of the stream, and one line about it is enough.
+bool first_time_said(const std::string& key) {
+  static std::mutex mu;
+  static std::set<std::string> said;
+  std::lock_guard lock(mu);
+  return said.insert(key).second;
 }
 
 }  // namespace
@@ -204,7 +214,7 @@ void jetstream_link::ensure_stream(const cluster_decl& c) {
     // One made before direct gets were asked for is left as it is: an update sends the whole
     // config as this client knows it, and would reset what a newer server added (an operator
     // allows them with `nats stream edit STREAM --allow-direct`).
-    if (!si->Config->AllowDirect)
+    if (!si->Config->AllowDirect && first_time_said(c.stream))
       spdlog::info(
           "cluster: stream {} does not allow direct gets: `shoal tail --from-stream "
           "--since` reads its subjects from the start (`nats stream edit {} "

@@ -82,8 +82,8 @@ output_export_stats output_exporter::stats() const {
   return st_;
 }
 
-std::function<void()> output_exporter::waker() const {
-  return [w = wake_] { w->wake(); };
+std::function<void(std::uint64_t)> output_exporter::waker() const {
+  return [w = wake_](std::uint64_t) { w->wake(); };
 }
 
 void output_exporter::wake_signal::wake() {

@@ -80,8 +80,9 @@ class output_exporter {
   bool stop(std::chrono::milliseconds drain);
   output_export_stats stats() const;
   // What wakes the exporter for a pass (store_writer::on_commit, journal_replicator's
-  // on_replicated): safe to call from any thread, also once the exporter is gone.
-  std::function<void()> waker() const;
+  // on_replicated, whose listeners it is: the position they pass is not needed): safe to call
+  // from any thread, also once the exporter is gone.
+  std::function<void(std::uint64_t)> waker() const;
 
  private:
   struct node_state {

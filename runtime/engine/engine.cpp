@@ -1088,7 +1088,7 @@ void engine::impl::take_over(std::unique_ptr<engine_lease> l) {
   lease = std::move(l);
   replicator = std::move(r);
   replicating = replicator.get();
-  if (exporter) replicator->on_replicated([wake = exporter->waker()](std::uint64_t) { wake(); });
+  if (exporter) replicator->on_replicated(exporter->waker());
   uploader = std::move(u);
   follow_cluster_acks();
   gate->resume_from(*db);
@@ -1290,9 +1290,8 @@ void engine::start() {
       // A pass at each commit (outputs stored) and each acknowledgement of the journal (outputs
       // free to go), not at the next poll: the stream's readers get them a few ms later than
       // the ZeroMQ subscribers, not tens.
-      if (m.writer) m.writer->on_commit([wake = m.exporter->waker()](std::uint64_t) { wake(); });
-      if (m.replicator)
-        m.replicator->on_replicated([wake = m.exporter->waker()](std::uint64_t) { wake(); });
+      if (m.writer) m.writer->on_commit(m.exporter->waker());
+      if (m.replicator) m.replicator->on_replicated(m.exporter->waker());
     } catch (const std::exception& e) {
       // The outputs still go to the store and the subscribers; the journal is what must reach
       // the cluster.

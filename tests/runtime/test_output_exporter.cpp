@@ -279,17 +279,17 @@ TEST_CASE("the exporter's waker wakes a pass, and may be called once the exporte
   const cluster_decl c = decl(s);
   dir_with_outputs d;
   d.add(1, 3);
-  std::function<void()> wake;
+  std::function<void(std::uint64_t)> wake;
   {
     output_exporter e(c, d.db);
     wake = e.waker();
     e.export_nodes({node_id});
     REQUIRE(shoal::test::wait_for([&] { return last_seq_in_stream(*link, c) == 3; }));
     const std::uint64_t passes = e.stats().passes;
-    wake();
+    wake(3);
     REQUIRE(shoal::test::wait_for([&] { return e.stats().passes > passes; }));
   }
-  wake();
-  wake();
+  wake(4);
+  wake(5);
   check_subject(*link, c, 3);
 }

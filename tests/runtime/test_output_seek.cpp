@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,15 +27,21 @@ std::string output(std::uint64_t seq) {
                        make_value(Value(static_cast<double>(seq) / 3)));
 }
 
+// A server, a stream with direct gets, the node's subject and another node's.
+struct seek_fixture {
+  nats_server s;
+  std::unique_ptr<jetstream_link> link = connect(s);
+  cluster_decl c = shoal::testing::one_server_cluster(s, "sk");
+  std::string subject = c.output_subject(node_id);
+  std::string other = c.output_subject(std::string(64, 'f'));
+  seek_fixture() { link->ensure_stream(c); }
+};
+
 }  // namespace
 
-TEST_CASE("output_seek finds where a node's outputs after a seq begin in the stream", "[cluster]") {
-  nats_server s;
-  auto link = connect(s);
-  const cluster_decl c = shoal::testing::one_server_cluster(s, "sk");
-  link->ensure_stream(c);
-  const std::string subject = c.output_subject(node_id);
-  const std::string other = c.output_subject(std::string(64, 'f'));
+TEST_CASE_METHOD(seek_fixture,
+                 "output_seek finds where a node's outputs after a seq begin in the stream",
+                 "[cluster]") {
   std::uint64_t others = 0;
   auto publish_others = [&](std::size_t n) {
     std::vector<std::string> bytes;
@@ -105,14 +112,9 @@ TEST_CASE("output_seek finds where a node's outputs after a seq begin in the str
 // Rarer late copies can lie further back than the margin (a partitioned process's publishes sent
 // on its reconnect, after the duplicate window): a seek that lands past seqs wanted sees that the
 // subject does not go on at the seq after the one wanted there, and gives the subject's start.
-TEST_CASE("output_seek reads from the start when a copy stored late lies past the margin",
-          "[cluster]") {
-  nats_server s;
-  auto link = connect(s);
-  const cluster_decl c = shoal::testing::one_server_cluster(s, "sk");
-  link->ensure_stream(c);
-  const std::string subject = c.output_subject(node_id);
-  const std::string other = c.output_subject(std::string(64, 'f'));
+TEST_CASE_METHOD(seek_fixture,
+                 "output_seek reads from the start when a copy stored late lies past the margin",
+                 "[cluster]") {
   std::vector<std::string> bytes;
   auto publish = [&](const std::string& subj, const std::string& id, std::uint64_t from,
                      std::uint64_t through) {

@@ -1,0 +1,114 @@
+"""`shoal tail --from-stream NODE --since SEQ` when a copy stored late is the subject's last message
+at the seek: the seek cannot tell that seqs after SEQ lie before it (nothing follows it yet), starts
+after it, and tail finds out at the node's next output (it does not go on at SEQ + 1). Then tail reads
+the stream again from its start, once, and still prints every seq after SEQ once, in order, with
+the engine's bytes.
+
+The late copy is what a partitioned process's reconnect buffer sends after the duplicate window: a
+message of an old seq, under a message id the stream has not seen. The test publishes it over the
+NATS protocol itself, between two runs of one engine."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+
+import msgpack
+
+from cluster_harness import cluster_engine_config, last_seq, local_cluster
+from harness import check, run, start, wait_for, workdir
+
+wd = workdir()
+cluster = local_cluster(wd, servers=1)
+cfg, _ = cluster_engine_config(wd, "a", "f1", f"{cluster.servers_line}\nreplicas = 1\nstream_outputs = true")
+data = os.path.join(wd, "a")
+log = open(os.path.join(wd, "engine.log"), "w")
+
+
+def run_engine():
+    return start(["run", cfg, "--data", data], stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)  # the exporter sends what is stored before the process ends
+    check(p.wait(timeout=60) == 0, f"the engine exited with {p.returncode}")
+
+
+def stored_z():
+    lines = [line for line in run(["export", data, "--outputs"]).stdout.splitlines()
+             if json.loads(line)["node"] == "z"]
+    return sorted((json.loads(line) for line in lines), key=lambda o: o["seq"])
+
+
+OTHER = f"shoal.out.f1.{'f' * 64}"  # a subject of the stream that no node of the config has
+
+
+def publish(subject, payload, msg_id, others=0):
+    """OTHERS messages to OTHER, then one to SUBJECT, over the NATS protocol as any
+    client sends them; returns the stream's acknowledgement of the last (JSON)."""
+    s = socket.create_connection(("127.0.0.1", cluster.base), timeout=10)
+    f = s.makefile("rb")
+    check(f.readline().startswith(b"INFO "), "the server did not greet")
+    headers = f"NATS/1.0\r\nNats-Msg-Id: {msg_id}\r\n\r\n".encode()
+    s.sendall(b'CONNECT {"verbose":false,"headers":true,"protocol":1}\r\nSUB _INBOX.late 1\r\n'
+              + f"PUB {OTHER} 1\r\nx\r\n".encode() * others
+              + f"HPUB {subject} _INBOX.late {len(headers)} {len(headers) + len(payload)}\r\n".encode()
+              + headers + payload + b"\r\n")
+    while True:
+        line = f.readline()
+        check(line != b"", "the server closed the connection before acknowledging")
+        if line.startswith(b"PING"):
+            s.sendall(b"PONG\r\n")
+        elif line.startswith(b"-ERR"):
+            check(False, f"the server refused the publish: {line!r}")
+        elif line.startswith(b"MSG _INBOX.late"):
+            ack = json.loads(f.read(int(line.split()[-1]) + 2))
+            s.close()
+            return ack
+
+
+# A first run: z's outputs, well past the seek's margin (two exporter batches, 512 seqs).
+engine = run_engine()
+wait_for(lambda: last_seq(data, "z") >= 1400, timeout=60, what="z's outputs")
+stop(engine)
+z = stored_z()
+first_run = len(z)
+since = first_run - 50
+z_id = z[0]["id"]
+
+# The late copy: z's seq 100 again (its bucket, another value), after every output of the run, and
+# after more messages of another subject than the stream held (the seek's first probes land
+# between them, and find the late copy next: the search ends on it).
+held = publish(OTHER, b"x", "other")["seq"]
+late = msgpack.packb({"bucket": z[99]["bucket"], "id": z_id, "node": "z", "seq": 100, "value": -1.5})
+ack = publish(f"shoal.out.f1.{z_id}", late, "late:100", others=2 * held)
+check(not ack.get("duplicate") and ack.get("seq") == 3 * held + 1, f"the late copy was not stored last: {ack}")
+
+tail = subprocess.Popen([os.environ["SHOAL_BIN"], "tail", "--cluster", cfg, "--from-stream", "z", "--since",
+                         str(since), "--json", "--count", "80", "--for", "60s"],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+said = []
+reader = threading.Thread(target=lambda: said.extend(tail.stderr), daemon=True)
+reader.start()
+wait_for(lambda: any("reading from stream sequence" in line for line in said), timeout=20,
+         what=f"tail's seek: {said}")
+sought_at = int(next(line for line in said if "reading from stream sequence" in line).split()[-1])
+check(sought_at > ack["seq"], f"tail started at stream sequence {sought_at}, before the late copy at {ack['seq']}: "
+      "the test does not make the case it is for")
+
+# The engine again: z goes on at first_run + 1, not since + 1, where tail reads.
+engine = run_engine()
+out, _ = tail.communicate(timeout=90)
+reader.join(timeout=10)
+stop(engine)
+printed = [json.loads(line) for line in out.splitlines()]
+stderr = "".join(said)
+check(tail.returncode == 0, f"tail exited with {tail.returncode}: {stderr[-2000:]}")
+check(f"z goes on at seq {first_run + 1}: reading the stream from its start" in stderr, f"tail did not read again: {stderr}")
+check(not any(w in stderr for w in ("gap on", "twice", "came late")), f"tail: {stderr}")
+z = stored_z()
+check(printed == z[since:since + 80],
+      f"tail printed seqs {[o['seq'] for o in printed][:10]}..., the engine stored {since + 1}..{since + 80}")
+print(f"ok: the seek started after the late copy (stream sequence {sought_at}); tail read the stream again "
+      f"at z's seq {first_run + 1} and printed seqs {since + 1}..{since + 80} once, in order")

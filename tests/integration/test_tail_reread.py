@@ -99,7 +99,8 @@ check(sought_at > ack["seq"], f"tail started at stream sequence {sought_at}, bef
 
 # The engine again: z goes on at first_run + 1, not since + 1, where tail reads.
 engine = run_engine()
-out, _ = tail.communicate(timeout=90)
+out = tail.stdout.read()  # until tail ends (--count, or --for)
+tail.wait(timeout=30)
 reader.join(timeout=10)
 stop(engine)
 printed = [json.loads(line) for line in out.splitlines()]

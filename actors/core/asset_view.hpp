@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/core/asset_values.hpp"
 #include "actors/core/slot_ring.hpp"
 #include "messages/shared_lists.hpp"
 #include "messages/value.hpp"
@@ -245,7 +246,7 @@ inline Value make_asset_values(const std::vector<asset_entry>& sorted,
   auto names = intern_name_list(
       sorted.size(), [&](std::size_t i) { return sorted[i].name; },
       in_assets ? in_assets->as_shared_list() : nullptr);
-  return Value(value_map{{"assets", Value(std::move(names))}, {"values", Value(std::move(xs))}});
+  return asset_values_map(Value(std::move(names)), Value(std::move(xs)));
 }
 
 }  // namespace shoal

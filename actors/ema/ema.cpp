@@ -19,7 +19,7 @@ Value ema_kernel::compute(const kernel_input& in) {
       s = alpha_ * xs[i] + (1.0 - alpha_) * s;
       values[i] = s;
     }
-    return Value(value_map{{"assets", Value(list_)}, {"values", Value(std::move(values))}});
+    return asset_values_map(Value(list_), Value(std::move(values)));
   }
   list_.reset();
   if (!read_asset_view(input, cur_)) {

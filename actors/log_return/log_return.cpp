@@ -26,7 +26,7 @@ Value log_return_kernel::compute(const kernel_input& in) {
     }
     if (all) {
       held_.reset();
-      return Value(value_map{{"assets", Value(*now.list)}, {"values", Value(std::move(values))}});
+      return asset_values_map(Value(*now.list), Value(std::move(values)));
     }
   }
   // The previous bucket's current payload is usually this one's previous: reuse its view

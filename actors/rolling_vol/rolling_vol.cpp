@@ -59,8 +59,7 @@ Value rolling_vol_kernel::compute(const kernel_input& in) {
     names.emplace_back(std::string(last.view[k].name));
     values.push_back(sd);
   }
-  return Value(
-      value_map{{"assets", Value(std::move(names))}, {"values", Value(std::move(values))}});
+  return asset_values_map(Value(std::move(names)), Value(std::move(values)));
 }
 
 kind_info rolling_vol_kind() {

@@ -80,8 +80,7 @@ Value vwap_kernel::compute(const kernel_input& in) {
     names.emplace_back(std::string(last.view[k].name));
     values.push_back(vwap);
   }
-  return Value(
-      value_map{{"assets", Value(std::move(names))}, {"values", Value(std::move(values))}});
+  return asset_values_map(Value(std::move(names)), Value(std::move(values)));
 }
 
 kind_info vwap_kind() {

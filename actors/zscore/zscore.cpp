@@ -328,7 +328,7 @@ Value zscore_kernel::compute(const kernel_input& in) {
     }
   }
   if (by_position && dropped == 0) {  // every asset of the list: the output names it too
-    return Value(value_map{{"assets", Value(list_)}, {"values", Value(std::move(z))}});
+    return asset_values_map(Value(list_), Value(std::move(z)));
   }
   std::vector<asset_entry> out;
   out.reserve(m - dropped);

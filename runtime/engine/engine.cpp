@@ -131,6 +131,8 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   a.runner.publish_after_commit = cfg.engine.publish_after_commit && live();
   a.runner.time_kernels = live();
   a.runner.digest_in_place = inline_mode();
+  // Inline (a replay), the board is read when the replay ends, which reports every runner.
+  if (inline_mode()) a.runner.report_every = 64;
   if (auto q = quiet_through.find(g->nodes[i].id); q != quiet_through.end())
     a.runner.quiet_through = q->second;
   if (a.runner.pub) {
@@ -1251,7 +1253,8 @@ void engine::start() {
       });
     }
   }
-  if (m.opt.digest) m.digests = std::make_shared<digest_board>(true);
+  // Inline, every node adds its outputs from the replay's thread.
+  if (m.opt.digest) m.digests = std::make_shared<digest_board>(true, m.inline_mode());
   m.sys_cfg = std::make_unique<caf::actor_system_config>();
   set_scheduler_config(m.cfg.engine, *m.sys_cfg);
   m.sys = std::make_unique<caf::actor_system>(*m.sys_cfg);

@@ -77,6 +77,7 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
     }
   }
   m.flow->wait_idle();
+  if (m.inline_nodes) m.inline_nodes->report_all();  // the runners report every 64 messages
   if (m.writer) m.writer->flush();
   // Counted in the replay's time: the outputs are stored once they are on the disk. A signal
   // before or during the flush cancels the replay all the same (its caller removes the dir).

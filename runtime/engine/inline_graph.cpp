@@ -72,6 +72,10 @@ const node_runner& inline_graph::runner(std::size_t i) const { return *nodes_[i]
 
 void inline_graph::restart(std::size_t i, bool fresh) { nodes_[i]->runner->restart(fresh); }
 
+void inline_graph::report_all() {
+  for (auto& n : nodes_) n->runner->report_all();
+}
+
 std::shared_ptr<node_inbox> inline_graph::inbox(std::size_t i) {
   return std::make_shared<inline_inbox>(*nodes_[i]->runner, flow_);
 }

@@ -38,6 +38,8 @@ class inline_graph {
   const node_runner& runner(std::size_t i) const;
   // A journaled node restart, applied where it was recorded (node_runner::restart).
   void restart(std::size_t i, bool fresh);
+  // Every runner's counters on the board now (they update it every report_every messages).
+  void report_all();
 
  private:
   struct node;

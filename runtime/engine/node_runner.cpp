@@ -195,8 +195,9 @@ void node_runner::drain() {
     }
   }
   // resident_bytes() walks the whole window: sample it rather than pay for it on every message.
-  if (drains_++ % 64 == 0) window_bytes_ = cache_->resident_bytes();
-  report_all();
+  const std::uint64_t drain = drains_++;
+  if (drain % 64 == 0) window_bytes_ = cache_->resident_bytes();
+  if (drain % std::max<std::uint32_t>(args_.report_every, 1) == 0) report_all();
 }
 
 void node_runner::report_all() {

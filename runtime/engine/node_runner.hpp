@@ -77,11 +77,19 @@ struct node_runner_args {
   // to be digested is encoded straight into it. With actors, nodes encode on their own threads
   // and only the copy into the batch takes its lock.
   bool digest_in_place = false;
+  // The board is updated every report_every-th message handled (and at each failure, pause or
+  // explicit report_all()). 1 for a live engine, whose board an operator reads at any time; an
+  // inline replay's is read once it ends (engine::replay reports every runner then), and one
+  // lock and report a firing cost 5 % of a replay of 10,000 small nodes.
+  std::uint32_t report_every = 1;
 };
 
 class node_runner {
  public:
   node_runner(node_runner_args args, node_outlet& out);
+
+  // Puts the counters and the last output on the board now (see report_every).
+  void report_all();
 
   // Inputs. Each may fire buckets; none throws (a problem fails the node instead). received_ns:
   // when the source received the input that led here (stage_latency), 0 for none.
@@ -125,7 +133,6 @@ class node_runner {
     return args_.publish_through && seq > args_.publish_through->load(std::memory_order_acquire);
   }
   void restore(const std::string& bytes);
-  void report_all();
 
   void keep_names(std::vector<std::string> names);  // names_ and their encoders_
 

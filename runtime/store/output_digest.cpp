@@ -66,7 +66,8 @@ digest_chain::~digest_chain() {
   }
 }
 
-digest_worker::digest_worker() : thread_([this] { run(); }) {}
+digest_worker::digest_worker(bool one_producer)
+    : one_producer_(one_producer), thread_([this] { run(); }) {}
 
 digest_worker::~digest_worker() {
   {
@@ -135,8 +136,8 @@ void digest_worker::run() {
   }
 }
 
-digest_board::digest_board(bool background)
-    : worker_(background ? std::make_shared<digest_worker>() : nullptr) {}
+digest_board::digest_board(bool background, bool one_producer)
+    : worker_(background ? std::make_shared<digest_worker>(one_producer) : nullptr) {}
 
 std::shared_ptr<digest_chain> digest_board::chain(const std::string& id) {
   std::lock_guard lock(mu_);

@@ -36,6 +36,18 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
   // records of one batch stay in cache and in memory the allocator already holds (4,096 scans
   // of 48 assets decoded at once fault in ~15 MB afresh).
   journal_prefetch journal(from, 256, 8, o.after_seq, o.through_seq);
+  // Inline runners put their counters on the board every 64 messages: it is brought up to date
+  // when the replay ends, however it ends (a caller may read it after a throw too).
+  struct report_when_done {
+    inline_graph* graph;
+    ~report_when_done() {
+      if (!graph) return;
+      try {
+        graph->report_all();
+      } catch (const std::exception&) {  // a replay's own error is the one to see
+      }
+    }
+  } reported{m.inline_nodes.get()};
   while (!cancelled()) {
     const auto batch = journal.next();
     if (batch.empty()) break;
@@ -77,7 +89,6 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
     }
   }
   m.flow->wait_idle();
-  if (m.inline_nodes) m.inline_nodes->report_all();  // the runners report every 64 messages
   if (m.writer) m.writer->flush();
   // Counted in the replay's time: the outputs are stored once they are on the disk. A signal
   // before or during the flush cancels the replay all the same (its caller removes the dir).

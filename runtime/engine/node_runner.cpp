@@ -115,7 +115,7 @@ void node_runner::emit(std::int64_t bucket, value_ptr v) {
     // Held until its inputs are committed: ask for that commit now, not at commit_ms.
     if (after && pub) args_.writer->expedite(after);
     out_.forward_output(seq, bucket, v, received_ns_);
-    // Reported with the counters at the end of drain(): one board lock per message.
+    // Reported with the counters at the end of drain(): at most one board lock per message.
     last_value_ = std::move(v);
     last_seq_ = seq;
     last_bucket_ = bucket;

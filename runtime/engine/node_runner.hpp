@@ -77,10 +77,12 @@ struct node_runner_args {
   // to be digested is encoded straight into it. With actors, nodes encode on their own threads
   // and only the copy into the batch takes its lock.
   bool digest_in_place = false;
-  // The board is updated every report_every-th message handled (and at each failure, pause or
-  // explicit report_all()). 1 for a live engine, whose board an operator reads at any time; an
-  // inline replay's is read once it ends (engine::replay reports every runner then), and one
-  // lock and report a firing cost 5 % of a replay of 10,000 small nodes.
+  // The board's counters and last output are updated every report_every-th message handled,
+  // at a pause or warm start's end, and by an explicit report_all() (a failure puts its state
+  // and reason there at once). 1 for a live engine, whose board an operator reads at any time;
+  // an inline replay's is read once it ends (engine::replay reports every runner then, also
+  // when it throws), and one lock and report a firing cost 5 % of a replay of 10,000 small
+  // nodes.
   std::uint32_t report_every = 1;
 };
 

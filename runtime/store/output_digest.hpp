@@ -10,6 +10,7 @@
 // [[count, bucket, digest]…]}}}, keyed by the node's (first) name as its outputs carry it.
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -118,11 +120,21 @@ class digest_worker {
     std::string bytes;  // the items' bytes, end to end
   };
   void hand_over();  // the open batch to the queue; open_mu_ held
+  // one_producer_: throws std::logic_error when an output comes from a thread other than the
+  // first's (a lock-free batch filled from two threads would be corrupt, silently).
+  void check_one_producer() {
+    const auto me = std::this_thread::get_id();
+    auto first = producer_.load(std::memory_order_relaxed);
+    if (first == me) return;
+    if (first == std::thread::id{} && producer_.compare_exchange_strong(first, me)) return;
+    throw std::logic_error("digest_worker: a one-producer batch added to from a second thread");
+  }
   void run();
 
   // Producers take open_mu_ for every output (unless one_producer_), the worker only mu_ (once
   // a batch), so adding an output never waits on the hashing.
   const bool one_producer_;
+  std::atomic<std::thread::id> producer_{};  // one_producer_: the thread that adds
   std::mutex open_mu_;
   batch open_;
   std::mutex mu_;
@@ -151,7 +163,11 @@ void digest_chain::add_written(std::string_view name, std::int64_t bucket, Write
 template <class Write>
 void digest_worker::add_written(digest_chain* chain, std::int64_t bucket, Write&& write) {
   std::unique_lock open_lock(open_mu_, std::defer_lock);
-  if (!one_producer_) open_lock.lock();
+  if (one_producer_) {
+    check_one_producer();
+  } else {
+    open_lock.lock();
+  }
   const std::size_t at = open_.bytes.size();
   try {
     write(open_.bytes);

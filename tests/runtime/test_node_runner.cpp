@@ -60,7 +60,7 @@ struct harness {
 
   explicit harness(std::shared_ptr<const plan> graph, std::optional<std::string> cp = {},
                    bool warming = false, std::uint64_t seq_after = 0,
-                   std::shared_ptr<stage_latency> latency = nullptr)
+                   std::shared_ptr<stage_latency> latency = nullptr, std::uint32_t report_every = 1)
       : g(std::move(graph)) {
     const std::size_t i = g->nodes.size() - 1;  // the declared node comes last
     node_report r;
@@ -76,6 +76,7 @@ struct harness {
     a.warming = warming;
     a.seq_after = seq_after;
     a.latency = std::move(latency);
+    a.report_every = report_every;
     runner = std::make_unique<node_runner>(std::move(a), out);
   }
   node_report rep() const { return board->snapshot().front(); }
@@ -195,6 +196,32 @@ TEST_CASE("a paused node holds its inputs and catches up in order on resume", "[
   REQUIRE(h.out.outputs.size() == 3);
   for (int k = 0; k < 3; ++k) CHECK(value_of(h.out.outputs[k]) == 10.0 + k);
   CHECK(h.rep().held == 0);
+}
+
+// An inline replay's runners report every 64 messages; its end reports every runner.
+TEST_CASE("report_every: the board follows every n-th message, and report_all brings it up to date",
+          "[node_runner]") {
+  harness h(graph_with(vwap_join("skip")), {}, false, 0, nullptr, 64);
+  for (int k = 0; k < 32; ++k) {  // 64 messages: only the first was reported
+    h.feed(0, k, 10.0 + k);
+    h.feed(1, k, 1.0);
+  }
+  REQUIRE(h.out.outputs.size() == 32);
+  CHECK(h.rep().outputs == 0);
+  CHECK(h.rep().events_in == 1);
+  h.feed(0, 32, 42.0);  // the 65th
+  CHECK(h.rep().outputs == 32);
+  CHECK(h.rep().last_seq == 32);
+  CHECK(h.rep().events_in == 65);
+  CHECK(h.rep().state == node_state::running);
+  h.feed(1, 32, 1.0);
+  REQUIRE(h.out.outputs.size() == 33);
+  CHECK(h.rep().outputs == 32);
+  h.runner->report_all();
+  CHECK(h.rep().outputs == 33);
+  CHECK(h.rep().last_seq == 33);
+  REQUIRE(h.rep().last_value);
+  CHECK(to_msgpack(*h.rep().last_value) == h.out.outputs.back().value);
 }
 
 TEST_CASE("a checkpoint restores a node that continues exactly like the original",

@@ -5,6 +5,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "messages/hex.hpp"
@@ -33,12 +34,14 @@ TEST_CASE("output digest: chains hashed on the worker equal chains hashed in pla
   // Three chains fed interleaved, outputs from 1 byte to twice a batch, a few larger than all
   // the worker lets wait, more in all than that (so producers block on it), as replay --digest
   // feeds them. A lone output larger than max_pending, and a flush midway, must go through
-  // (a worker that missed them would hang this test).
+  // (a worker that missed them would hang this test). Both ways of filling the batch: locked
+  // (producers on actor threads) and by one thread without a lock (an inline replay).
+  const bool one_producer = GENERATE(false, true);
   std::mt19937_64 rng(11);
   constexpr int chains = 3;
   std::vector<std::vector<std::string>> outputs(chains);
   std::vector<std::int64_t> buckets;
-  digest_board background(true);
+  digest_board background(true, one_producer);
   std::vector<std::shared_ptr<digest_chain>> on_worker;
   std::vector<digest_chain> in_place;
   for (int c = 0; c < chains; ++c) {
@@ -79,6 +82,28 @@ TEST_CASE("output digest: chains hashed on the worker equal chains hashed in pla
     CHECK(have.marks == want.marks);
     CHECK(have.marks.size() == outputs[c].size() / digest_chain::mark_every);
   }
+}
+
+// A batch filled without a lock from two threads would be corrupt without a word: the second
+// thread is refused instead.
+TEST_CASE("output digest: a one-producer worker refuses an output from a second thread",
+          "[digest]") {
+  digest_board board(true, true);
+  auto a = board.chain("a");
+  a->add("a", 0, "first");
+  std::string refused;
+  std::thread([&] {
+    try {
+      board.chain("b")->add("b", 0, "second");
+    } catch (const std::logic_error& e) {
+      refused = e.what();
+    }
+  }).join();
+  CHECK(refused.find("second thread") != std::string::npos);
+  a->add("a", 1, "third");
+  const digest_set got = board.result();
+  CHECK(got.at("a").outputs == 2);
+  CHECK(got.count("b") == 0);
 }
 
 TEST_CASE(

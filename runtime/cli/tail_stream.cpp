@@ -96,7 +96,6 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
   // A sought read checks that each node goes on from SEQ + 1. One that does not may have had
   // seqs stored late, before where the seek started (a partitioned process's copies sent after
   // the duplicate window): the stream is read once more from its start, skipping what was read.
-  std::set<std::string> begun;             // NodeIDs with a seq above --since read
   std::optional<std::uint64_t> reread_at;  // the stream sequence where the second read joins
   const bool sought = from > first;
   const std::atomic<bool>& stopped = catch_stop_signals();
@@ -122,13 +121,14 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
     }
     const auto w = wanted.find(out.id);
     if (w == wanted.end()) continue;
-    if (out.seq > o.since && begun.insert(out.id).second && out.seq != o.since + 1 && sought &&
-        !reread_at) {
+    // The node's first seq above --since (`last` still holds --since for it, or nothing).
+    const auto printed = last.find(out.id);
+    if (sought && !reread_at && out.seq > o.since + 1 &&
+        (printed == last.end() || printed->second == o.since)) {
       std::cerr << "shoal: --since: " << w->second << " goes on at seq " << out.seq
                 << ": reading the stream from its start, in case the seqs before were stored "
                    "earlier in it\n";
-      reread_at = m->stream_seq;
-      begun.erase(out.id);  // this message comes again
+      reread_at = m->stream_seq;  // this message comes again in the second read
       try {
         reader = link->open_reader(cl.stream, subject, first);
       } catch (const cluster_error& e) {

@@ -19,70 +19,35 @@
 
 namespace shoal {
 
-int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options& o) {
-  const cluster_decl& cl = cfg.cluster;
-  auto named = [](const plan_node& n, const std::string& t) {
-    return std::find(n.names.begin(), n.names.end(), t) != n.names.end();
-  };
-  // The NodeIDs followed, each under the first name asked for (or its first): a node declared
-  // under several names has one subject, and two TOPICs naming it follow it once.
-  std::map<std::string, std::string> wanted;
-  for (const auto& n : p.nodes) {
-    if (n.is_stream()) continue;
-    if (o.topics.empty()) {
-      wanted.emplace(n.id, n.names.empty() ? n.id : n.names.front());
-      continue;
-    }
-    for (const auto& t : o.topics)
-      if (named(n, t)) wanted.emplace(n.id, t);
-  }
-  for (const auto& t : o.topics) {
-    auto is = [&](bool stream) {
-      return std::any_of(p.nodes.begin(), p.nodes.end(), [&](const plan_node& n) {
-        return n.is_stream() == stream && named(n, t);
-      });
-    };
-    if (is(false)) continue;
-    std::cerr << "shoal: --from-stream: " << t << " is "
-              << (is(true) ? "a stream: its events are the journal (`shoal replay --cluster`)"
-                           : "no node of " + o.config_path + " (see `shoal plan`)")
-              << "\n";
-    return 2;
-  }
-  if (!cl.stream_outputs)
-    std::cerr << "shoal: note: " << o.config_path
-              << " has no [cluster] stream_outputs = true: the stream holds only what an engine "
-                 "running with it put there\n";
-  std::unique_ptr<jetstream_link> link;
-  std::unique_ptr<jetstream_link::reader> reader;
+namespace {
+
+// Reads the wanted nodes' subjects (NodeID -> the name printed) and prints them; throws
+// cluster_error when the cluster does not answer.
+int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>& wanted,
+                const stream_tail_options& o) {
   // One node: its subject; more: every node's, the others skipped.
   const std::string subject = wanted.size() == 1 ? cl.output_subject(wanted.begin()->first)
                                                  : cl.subjects + ".out." + cl.engine_id + ".>";
   // --since: where each node's subject is sought to (a few direct gets); read from the earliest.
   std::uint64_t first = 1, from = 1;
-  try {
-    link = std::make_unique<jetstream_link>(cl, "shoal tail " + cl.engine_id);
-    if (o.since) {
-      const jetstream_link::stream_state st = link->stream_info(cl.stream);
-      first = std::max<std::uint64_t>(st.first_seq, 1);
-      from = UINT64_MAX;
-      for (const auto& w : wanted)
-        if (from > first)
-          from = std::min(from,
-                          output_seek(*link, cl.stream, st, cl.output_subject(w.first), o.since));
-      if (from == UINT64_MAX) from = first;
-      if (!st.allow_direct)
-        std::cerr << "shoal: --since: stream " << cl.stream
-                  << " does not allow direct gets: reading it from its start\n";
-      else if (from > first)
-        std::cerr << "shoal: --since " << o.since << ": reading from stream sequence " << from
-                  << "\n";
-    }
-    reader = link->open_reader(cl.stream, subject, from);
-  } catch (const cluster_error& e) {
-    std::cerr << "shoal: --from-stream: " << e.what() << "\n";
-    return 1;
+  jetstream_link link(cl, "shoal tail " + cl.engine_id);
+  if (o.since) {
+    const jetstream_link::stream_state st = link.stream_info(cl.stream);
+    first = std::max<std::uint64_t>(st.first_seq, 1);
+    from = UINT64_MAX;
+    for (const auto& w : wanted)
+      if (from > first)
+        from =
+            std::min(from, output_seek(link, cl.stream, st, cl.output_subject(w.first), o.since));
+    if (from == UINT64_MAX) from = first;
+    if (!st.allow_direct)
+      std::cerr << "shoal: --since: stream " << cl.stream
+                << " does not allow direct gets: reading it from its start\n";
+    else if (from > first)
+      std::cerr << "shoal: --since " << o.since << ": reading from stream sequence " << from
+                << "\n";
   }
+  std::unique_ptr<jetstream_link::reader> reader = link.open_reader(cl.stream, subject, from);
   std::cerr << "shoal: reading " << wanted.size() << " node(s) of engine " << cl.engine_id
             << " from stream " << cl.stream << " (" << subject << ")\n";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(o.for_ns);
@@ -101,13 +66,7 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
   const std::atomic<bool>& stopped = catch_stop_signals();
   while (!stopped && (o.for_ns == 0 || std::chrono::steady_clock::now() < deadline)) {
     if (o.count && seen >= o.count) break;
-    std::optional<stored_message> m;
-    try {
-      m = reader->next(100);
-    } catch (const cluster_error& e) {
-      std::cerr << "shoal: --from-stream: " << e.what() << "\n";
-      return 1;
-    }
+    const std::optional<stored_message> m = reader->next(100);
     if (!m) continue;
     if (reread_at && m->stream_seq >= from && m->stream_seq < *reread_at) continue;  // read then
     Output out;
@@ -129,12 +88,7 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
                 << ": reading the stream from its start, in case the seqs before were stored "
                    "earlier in it\n";
       reread_at = m->stream_seq;  // this message comes again in the second read
-      try {
-        reader = link->open_reader(cl.stream, subject, first);
-      } catch (const cluster_error& e) {
-        std::cerr << "shoal: --from-stream: " << e.what() << "\n";
-        return 1;
-      }
+      reader = link.open_reader(cl.stream, subject, first);
       continue;
     }
     std::uint64_t& l = last.try_emplace(out.id, o.since).first->second;
@@ -171,6 +125,51 @@ int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int tail_from_stream(const config& cfg, const plan& p, const stream_tail_options& o) {
+  const cluster_decl& cl = cfg.cluster;
+  auto named = [](const plan_node& n, const std::string& t) {
+    return std::find(n.names.begin(), n.names.end(), t) != n.names.end();
+  };
+  // The NodeIDs followed, each under the first name asked for (or its first): a node declared
+  // under several names has one subject, and two TOPICs naming it follow it once.
+  std::map<std::string, std::string> wanted;
+  for (const auto& n : p.nodes) {
+    if (n.is_stream()) continue;
+    if (o.topics.empty()) {
+      wanted.emplace(n.id, n.names.empty() ? n.id : n.names.front());
+      continue;
+    }
+    for (const auto& t : o.topics)
+      if (named(n, t)) wanted.emplace(n.id, t);
+  }
+  for (const auto& t : o.topics) {
+    auto is = [&](bool stream) {
+      return std::any_of(p.nodes.begin(), p.nodes.end(), [&](const plan_node& n) {
+        return n.is_stream() == stream && named(n, t);
+      });
+    };
+    if (is(false)) continue;
+    std::cerr << "shoal: --from-stream: " << t << " is "
+              << (is(true) ? "a stream: its events are the journal (`shoal replay --cluster`)"
+                           : "no node of " + o.config_path + " (see `shoal plan`)")
+              << "\n";
+    return 2;
+  }
+  if (!cl.stream_outputs)
+    std::cerr << "shoal: note: " << o.config_path
+              << " has no [cluster] stream_outputs = true: the stream holds only what an engine "
+                 "running with it put there\n";
+  try {
+    return read_stream(cl, wanted, o);
+  } catch (const cluster_error& e) {
+    // Connecting, seeking, opening a reader, reading: the cluster's word, then out.
+    std::cerr << "shoal: --from-stream: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace shoal

@@ -132,7 +132,7 @@ node_host_args engine::impl::node_args(std::shared_ptr<const plan> g, std::size_
   a.runner.time_kernels = live();
   a.runner.digest_in_place = inline_mode();
   // Inline (a replay), the board is read when the replay ends, which reports every runner.
-  if (inline_mode()) a.runner.report_every = 64;
+  if (inline_mode()) a.runner.report_every = inline_report_every;
   if (auto q = quiet_through.find(g->nodes[i].id); q != quiet_through.end())
     a.runner.quiet_through = q->second;
   if (a.runner.pub) {

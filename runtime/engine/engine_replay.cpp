@@ -36,8 +36,9 @@ replay_stats engine::replay(const store& from, const replay_options& o) {
   // records of one batch stay in cache and in memory the allocator already holds (4,096 scans
   // of 48 assets decoded at once fault in ~15 MB afresh).
   journal_prefetch journal(from, 256, 8, o.after_seq, o.through_seq);
-  // Inline runners put their counters on the board every 64 messages: it is brought up to date
-  // when the replay ends, however it ends (a caller may read it after a throw too).
+  // Inline runners put their counters on the board every inline_report_every messages: it is
+  // brought up to date when the replay ends, however it ends (a caller may read it after a
+  // throw too).
   struct report_when_done {
     inline_graph* graph;
     ~report_when_done() {

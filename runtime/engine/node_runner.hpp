@@ -86,6 +86,10 @@ struct node_runner_args {
   std::uint32_t report_every = 1;
 };
 
+// report_every in an inline replay: rare enough that the board's lock is off the firing path,
+// often enough that a replay's board is never far behind if something reads it early.
+inline constexpr std::uint32_t inline_report_every = 64;
+
 class node_runner {
  public:
   node_runner(node_runner_args args, node_outlet& out);

@@ -197,11 +197,13 @@ void output_exporter::loop() {
     }
     // Outputs held for the journal's replication go as soon as it is there (a batch of it, a
     // few ms), not a whole pass later.
-    const bool held = std::any_of(nodes_.begin(), nodes_.end(),
-                                  [](const auto& n) { return !n.second.holds.empty(); });
+    std::size_t holds = 0;
+    for (const auto& n : nodes_) holds += n.second.holds.size();
+    const bool held = holds > 0;
     {
       std::lock_guard lock(mu_);
       st_.behind = behind;
+      st_.holds = holds;
       ++st_.passes;
       last_more_ = more;
       if (stopping_) {
@@ -244,20 +246,33 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   // the stream holds the journal as the same read found it (`ends`). Each pass that
   // finds newer outputs holds them so (a queue: under a steady feed and a lagging replication
   // each goes as soon as its own records are there, not after the journal's end now).
+  bool opened = false;
   while (!n.holds.empty() && n.holds.front().journal <= replicated) {
     n.open_through = std::max(n.open_through, n.holds.front().through);
     n.holds.pop_front();
+    opened = true;
   }
+  // A pass between whole ones looks only at whether the replication freed held outputs: when it
+  // freed none, a read would find what the last one found (a node's outputs read every
+  // held_recheck, for as long as a replication lags or the cluster is away, only to be held).
+  if (!ends && !opened && !n.gap_since && !n.failing_since) return {false, n.unsent};
   if (ends) {
     if (const auto stored = ends->last_bucket.find(id); stored != ends->last_bucket.end()) {
       const std::int64_t last = stored->second;
       if (last > (n.holds.empty() ? n.open_through : n.holds.back().through)) {
-        if (ends->journal_last <= replicated)
+        if (ends->journal_last <= replicated) {
           n.open_through = last;
-        else
+        } else if (n.holds.size() >= max_holds) {
+          n.holds.back() = {ends->journal_last, last};
+        } else {
           n.holds.push_back({ends->journal_last, last});
+        }
       }
     }
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++st_.reads;
   }
   auto stored = db_.outputs_of(id, n.bucket, batch_outputs);
   const std::size_t read = stored.size();

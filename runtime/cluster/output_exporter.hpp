@@ -42,6 +42,8 @@ struct output_export_stats {
   // node: a lower bound while a node's backlog lasts).
   std::uint64_t behind = 0;
   std::uint64_t passes = 0;  // over every node exported, since the start
+  std::uint64_t reads = 0;   // reads of a node's stored outputs, since the start
+  std::size_t holds = 0;     // held batches now (all nodes; at most max_holds per node)
   std::string last_error;
 };
 
@@ -56,6 +58,11 @@ class output_exporter {
   static constexpr std::chrono::milliseconds pass_every{50};
   static constexpr std::chrono::milliseconds held_recheck{5};
   static constexpr std::chrono::microseconds min_gap{500};
+  // Per node, the batches held for the journal's replication, each with the journal position
+  // it waits for. While the cluster does not answer, every pass that finds newer outputs would
+  // add one: beyond this many, the newest takes the newer ones in (they wait a little longer,
+  // for the later position), so memory stays bounded however long the outage.
+  static constexpr std::size_t max_holds = 64;
   // A subject that ends before what this process holds of its node waits this long for the
   // process that held the missing seqs (it may still send them) before going on past them.
   static constexpr std::chrono::seconds default_gap_wait{10};

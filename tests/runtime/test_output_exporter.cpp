@@ -269,6 +269,51 @@ TEST_CASE("an output goes to the stream only once the journal before it is there
   check_subject(*link, c, 12);
 }
 
+TEST_CASE(
+    "a lagging replication: held outputs are not read again at every recheck, and the "
+    "batches held per node stay bounded",
+    "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  for (int i = 0; i < 10; ++i) a.writer.append_journal("record " + std::to_string(i));
+  a.add(1, 3);
+  std::atomic<std::uint64_t> replicated{4};
+  output_exporter ex(c, a.db, [&] { return replicated.load(); });
+  ex.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return ex.stats().holds == 1; }));
+  // Passes every held_recheck (5 ms), a whole one every pass_every (50 ms): only the whole ones
+  // read the node's outputs.
+  const output_export_stats before = ex.stats();
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= before.passes + 40; }));
+  const output_export_stats after = ex.stats();
+  CHECK((after.reads - before.reads) * 3 < after.passes - before.passes);
+  CHECK(after.behind == 3);  // what the last read found held
+
+  // A journal that goes on while the cluster is away: each whole pass finds newer outputs and
+  // holds them, up to max_holds batches; the newest then takes the later ones in.
+  const auto wake = ex.waker();
+  std::uint64_t seq = 3, journal = 10;
+  for (; seq < 3 + output_exporter::max_holds + 20; ++journal) {
+    a.writer.append_journal("record " + std::to_string(journal));
+    ++seq;
+    a.add(seq, seq);
+    const std::uint64_t p = ex.stats().passes;
+    wake(0);
+    REQUIRE(test::wait_for([&] { return ex.stats().passes > p + 1; }));
+    REQUIRE(ex.stats().holds <= output_exporter::max_holds);
+  }
+  CHECK(ex.stats().holds == output_exporter::max_holds);
+  CHECK(ex.stats().sent == 0);
+  // The stream holds the journal again: every output goes, in order.
+  replicated = journal;
+  wake(0);
+  REQUIRE(test::wait_for([&] { return ex.stats().sent == seq; }, std::chrono::seconds(20)));
+  CHECK(ex.stats().holds == 0);
+  check_subject(*link, c, seq);
+}
+
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which
 // may call it after the exporter is gone (a start that failed after making it): the sanitizer
 // build catches a waker that points into the exporter.

@@ -15,7 +15,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import SHOAL, SOURCE_DIR, check, free_port, run, workdir, wait_live
+from harness import SHOAL, SOURCE_DIR, check, free_port, run, wait_for, wait_live, workdir
 
 TOKEN = "s3cret-token-0123456789"
 wd = workdir()
@@ -71,7 +71,12 @@ def ask(req, s=None):
 # A tracked subscriber (shoal tail --track) for the `subscribers` command.
 watcher = subprocess.Popen([SHOAL, "tail", f"tcp://127.0.0.1:{tracked_port}", "z", "--track", "watcher",
                             "--for", "20s"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-time.sleep(1.0)
+# Connected once its subscription is listed and z has sent it something; and z has made the 3
+# outputs `outputs` asks for below.
+wait_for(lambda: any(x["name"] == "watcher" and x["sent"] > 0 for x in ask({"cmd": "subscribers"})["subscribers"]),
+         timeout=20, what="the tracked subscriber connected")
+wait_for(lambda: len(ask({"cmd": "outputs", "node": "z", "n": 3})["outputs"]) == 3, timeout=20,
+         what="z's first 3 outputs")
 r = ask({"cmd": "help"})
 check(r["ok"], r)
 names = {c["cmd"] for c in r["commands"]}
@@ -170,9 +175,9 @@ for t in threads:
 for t in threads:
     t.join()
 check(len(answers) == 100 and all(a["ok"] for a in answers), "100 concurrent clients")
-time.sleep(0.5)
-after = {n["name"]: n["outputs"] for n in ask({"cmd": "nodes"})["nodes"]}
-check(after["z"] > before["z"], "the engine keeps publishing while clients misbehave")
+def z_outputs():
+    return {n["name"]: n["outputs"] for n in ask({"cmd": "nodes"})["nodes"]}["z"]
+wait_for(lambda: z_outputs() > before["z"], timeout=10, what="the engine publishing while clients misbehave")
 lazy.close()
 
 # TCP: the token is required; without it, an error and the connection is closed.
@@ -217,6 +222,8 @@ check(r.returncode == 0 and re.search(r"^engine +quickstart$", r.stdout, re.M), 
 r = run(["admin", "--config", os.path.join(wd, "missing.toml"), "version"])
 check(r.returncode == 2 and "config error" in r.stderr, r.stderr)
 
+# Enough of z's outputs before the pause for the comparison with a plain run below.
+wait_for(lambda: z_outputs() >= 200, timeout=30, what="z's first 200 outputs")
 # Pause z for about 50 buckets (10 ms each), then resume.
 check(ask({"cmd": "pause", "node": "z"})["paused"] == ["z"], "pause")
 time.sleep(0.6)

@@ -131,9 +131,13 @@ check(set(NAMES + ["feed.scan"]) <= set(rows), f"b lacks a node: {sorted(rows)}"
 # a, started again: what it published has the bytes the others published under each seq, and
 # its store (every node, rebuilt) equals a replay of its own journal.
 check(not again.clashes, f"a seq came twice from a with different bytes: {again.clashes[:5]}")
+compared = 0
 for (topic, seq), (payload, _, _) in list(again.seen.items()):
     if (topic, seq) in outputs.seen:
         check(outputs.seen[(topic, seq)][0] == payload, f"{topic} seq {seq} from a, started again, differs")
+        compared += 1
+# a published during the last bursts, seqs the main subscriber also had from b.
+check(compared > 0, f"no seq from a, started again, was also received from b ({len(again.seen)} from a)")
 single_a = os.path.join(wd, "single-a")
 check(run(["replay", data["a"], "--out", single_a]).returncode == 0, "replay of a's dir")
 rows = check_parity(single_a, data["a"], "a, started again, differs from the single process")

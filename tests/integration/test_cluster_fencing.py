@@ -66,6 +66,7 @@ pulled = os.path.join(wd, "pulled")
 r = run(["replay", "--cluster", cluster.urls, "--engine-id", "f1", pulled, "--digest", os.path.join(wd, "d.json")])
 check(r.returncode == 0, f"replay --cluster: {r.stderr}")
 b_journal = run(["export", data_b, "--journal"]).stdout.splitlines()
+check(b_journal, "the new f1 journaled nothing")
 check(run(["export", pulled, "--journal"]).stdout.splitlines() == b_journal,
       "the cluster's journal of f1 is not the new f1's")
 print("ok")

@@ -88,6 +88,8 @@ events = [r for r in records if "payload" in r]
 check([e["payload"]["scan_number"] for e in events] == list(range(1, 31)) + list(range(32, 37)) + [40, 42, 2**62, 2**62 + 1],
       f"accepted scans: {[e['payload']['scan_number'] for e in events]}")
 watermarks = [r for r in records if r.get("watermark")]
+# The 0.3 s pauses after scans 10, 20 and 30 are beyond idle_timeout: each leaves one.
+check(watermarks, "no idle watermark journaled")
 # (The wall clock is months past START; the last scan's idle watermark is START + 45 s - 1.)
 check(all(w["ts"] < START + 100 * SECOND for w in watermarks),
       f"a watermark from the wall clock: {[w for w in watermarks if w['ts'] >= START + 100 * SECOND]}")

@@ -131,9 +131,10 @@ check(len(common) > 900, f"only {len(common)} common buckets")
 # Every difference sits in the aftermath of a fault; the neutralized ones carry the list.
 for k in differ:
     check(any(0 <= k - f <= 60 for f in FAULTS), f"bucket {k} differs far from any fault")
-for f, (topic, fault, _) in FAULTS.items():
-    if topic in ("esof", "acb", "mc") and f in mirr:
-        check(mirr[f].get("neutralized") == [topic], f"bucket {f}: {mirr[f]}")
+surface_faults = [f for f, (topic, _, _) in FAULTS.items() if topic in ("esof", "acb", "mc")]
+for f in surface_faults:
+    check(f in mirr, f"bucket {f} (a broken {FAULTS[f][0]}): the mirror has no output")
+    check(mirr[f].get("neutralized") == [FAULTS[f][0]], f"bucket {f}: {mirr[f]}")
 check(620 not in mirr, "the step without posture is withheld")
 tail = [k for k in common if k > max(FAULTS) + 60]
 check(len(tail) > 100 and all(prim[k] == mirr[k] for k in tail), "parity returns after the faults")

@@ -258,6 +258,7 @@ TEST_CASE("a failure and its reason survive a checkpoint", "[node_runner]") {
   harness b(g, a.runner->checkpoint());
   CHECK(b.runner->failed());
   CHECK(b.rep().state == node_state::failed);
+  CHECK_THAT(a.rep().reason, Catch::Matchers::Contains("'volume'"));
   CHECK(b.rep().reason == a.rep().reason);
 }
 

@@ -610,7 +610,10 @@ member_published engine::impl::own_last_seqs(const std::vector<node_report>& rep
     // one brought forward and published after its handed seq) reports before its next output.
     // 0 too (a node that never fired): a process that gave it to this one learns that every
     // output of it is this one's to publish, and stops waiting (said_published).
-    if (own.count(r.id)) now[r.id] = r.outputs;
+    // Not below its quiet_through: this process publishes only the seqs after it, so a giver
+    // told a lower seq (a receiver still catching up to the seq handed with the node) would
+    // stop publishing there, and the seqs between would reach no subscriber.
+    if (own.count(r.id)) now[r.id] = std::max(r.outputs, r.quiet_through);
   return now;
 }
 

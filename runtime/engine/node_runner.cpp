@@ -213,6 +213,7 @@ void node_runner::report_all() {
     }
     r.events_in = events_in_;
     r.outputs = out_seq_;
+    r.quiet_through = args_.quiet_through;
     r.late_dropped = c.late_dropped;
     r.duplicates = c.duplicates;
     r.missing = c.missing;

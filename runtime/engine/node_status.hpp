@@ -31,6 +31,9 @@ struct node_report {
   std::string reason;  // why FAILED, or which upstream blocks it
   std::uint64_t events_in = 0;
   std::uint64_t outputs = 0;
+  // Outputs through this seq are not published by this process: its subscribers had them from
+  // the process it took the node from, or from itself before a rebuild (0: none held back).
+  std::uint64_t quiet_through = 0;
   std::uint64_t late_dropped = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t missing = 0;

@@ -64,7 +64,9 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   member_published made;
   const auto own = own_ids();
   for (const auto& r : reports_now)
-    if (own.count(r.id)) made[r.id] = r.outputs;  // restored ones included, as own_last_seqs
+    // Restored ones included. Not raised to quiet_through as own_last_seqs does: a lower
+    // handed seq costs the receiver's subscribers duplicates, never a gap.
+    if (own.count(r.id)) made[r.id] = r.outputs;
   // publish_after_commit: what it made may wait for the cluster's acks, unsent. Nothing is handed
   // on (the standby's heir publishes them from their first seq until the standby reports), as
   // at a takeover for an active process's reports.

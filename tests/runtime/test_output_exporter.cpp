@@ -288,7 +288,7 @@ TEST_CASE(
   const output_export_stats before = ex.stats();
   REQUIRE(test::wait_for([&] { return ex.stats().passes >= before.passes + 40; }));
   const output_export_stats after = ex.stats();
-  CHECK((after.reads - before.reads) * 3 < after.passes - before.passes);
+  CHECK((after.reads - before.reads) * 2 < after.passes - before.passes);
   CHECK(after.behind == 3);  // what the last read found held
 
   // A journal that goes on while the cluster is away: each whole pass finds newer outputs and
@@ -310,7 +310,7 @@ TEST_CASE(
   replicated = journal;
   wake(0);
   REQUIRE(test::wait_for([&] { return ex.stats().sent == seq; }, std::chrono::seconds(20)));
-  CHECK(ex.stats().holds == 0);
+  CHECK(test::wait_for([&] { return ex.stats().holds == 0; }));  // counted at the pass's end
   check_subject(*link, c, seq);
 }
 

@@ -204,6 +204,7 @@ void output_exporter::loop() {
       std::lock_guard lock(mu_);
       st_.behind = behind;
       st_.holds = holds;
+      st_.reads = reads_;
       ++st_.passes;
       last_more_ = more;
       if (stopping_) {
@@ -270,10 +271,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       }
     }
   }
-  {
-    std::lock_guard lock(mu_);
-    ++st_.reads;
-  }
+  ++reads_;
   auto stored = db_.outputs_of(id, n.bucket, batch_outputs);
   const std::size_t read = stored.size();
   const std::int64_t open = n.open_through;

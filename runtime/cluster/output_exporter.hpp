@@ -149,6 +149,7 @@ class output_exporter {
   std::condition_variable finished_cv_;
   output_export_stats st_;                   // under mu_
   std::map<std::string, node_state> nodes_;  // the thread's
+  std::uint64_t reads_ = 0;                  // the thread's; into st_ at each pass's end
   std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
   std::chrono::microseconds whole_gap_{min_gap};      // the thread's: see min_gap
   bool last_more_ = false;                            // the thread's: a node had more then

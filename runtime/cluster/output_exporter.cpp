@@ -41,10 +41,12 @@ output_exporter::output_exporter(cluster_decl c, const store& db,
 
 output_exporter::~output_exporter() { stop(std::chrono::milliseconds(0)); }
 
-void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::string> filling) {
+void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::string> filling,
+                                   std::map<std::string, std::uint64_t> until) {
   {
     std::lock_guard lock(mu_);
     filling_ = std::move(filling);
+    until_ = std::move(until);
     if (ids == wanted_) return;
     wanted_ = std::move(ids);
     st_.nodes = wanted_.size();
@@ -116,12 +118,14 @@ void output_exporter::loop() {
   bool woken = true;  // the first pass looks at every node
   for (;;) {
     std::set<std::string> wanted, filling;
+    std::map<std::string, std::uint64_t> until;
     bool stopping = false;
     std::chrono::steady_clock::time_point drain_until;
     {
       std::lock_guard lock(mu_);
       wanted = wanted_;
       filling = filling_;
+      until = until_;
       stopping = stopping_;
       drain_until = drain_until_;
     }
@@ -167,6 +171,10 @@ void output_exporter::loop() {
         break;
       }
       node_state& n = nodes_[id];
+      if (const auto u = until.find(id); u != until.end() && n.known && n.seq >= u->second) {
+        n.unsent = 0;  // given away: the process it went to has the seqs after
+        continue;
+      }
       if (!read && n.holds.empty()) {
         behind += n.unsent;
         continue;

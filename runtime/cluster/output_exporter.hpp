@@ -80,8 +80,13 @@ class output_exporter {
   // The NodeIDs (hex) whose outputs this process publishes now: a node dropped stops at once,
   // one added starts from the last seq on its subject. `filling`: those of them whose outputs
   // before some seq this process is still making (a heir's backfill): a gap before what it holds
-  // is waited out for as long as that lasts, not only for gap_wait.
-  void export_nodes(std::set<std::string> ids, std::set<std::string> filling = {});
+  // is waited out for as long as that lasts, not only for gap_wait. `until`: those of them that
+  // this process gave to another, which publishes every seq after the one given here: exported
+  // until the stream holds them through it (that process goes on from the subject's end with
+  // what its data dir holds, which starts at the checkpoint it took the node from), then no
+  // more.
+  void export_nodes(std::set<std::string> ids, std::set<std::string> filling = {},
+                    std::map<std::string, std::uint64_t> until = {});
   // Sends what is stored until `drain` has passed, then stops. Returns whether every node's
   // stored outputs reached the stream.
   bool stop(std::chrono::milliseconds drain);
@@ -141,7 +146,8 @@ class output_exporter {
   std::unique_ptr<jetstream_link> link_;
   mutable std::mutex mu_;
   std::shared_ptr<wake_signal> wake_ = std::make_shared<wake_signal>();
-  std::set<std::string> wanted_, filling_;  // under mu_
+  std::set<std::string> wanted_, filling_;      // under mu_
+  std::map<std::string, std::uint64_t> until_;  // under mu_
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   bool drained_ = false;

@@ -387,9 +387,27 @@ void engine::impl::export_outputs() {
   // A standby of the whole engine (members = 1, or outside a placement) publishes nothing of its
   // own, nor does a fenced process: the active one exports. A placed standby exports its nodes.
   std::set<std::string> ids;
-  if (!fenced && !(standby && !placement)) ids = own_ids();
+  std::map<std::string, std::uint64_t> until;
+  if (!fenced && !(standby && !placement)) {
+    ids = own_ids();
+    // The nodes it gave: the process they went to exports them from the subject's end, with
+    // what its data dir holds from the checkpoint it took them from on. This one's exporter may
+    // lag behind that checkpoint (a replication that lags holds outputs back): it goes on with
+    // them until the stream holds them through the seq the other one said it publishes after.
+    std::lock_guard graph_lock(graph_mu);
+    for (auto it = given_exported.begin(); it != given_exported.end();) {
+      if (ids.count(it->first)) {  // back here
+        it = given_exported.erase(it);
+        continue;
+      }
+      until.insert(*it);
+      ids.insert(it->first);
+      ++it;
+    }
+    for (const auto& [id, to] : giving) ids.insert(id);  // published here still
+  }
   std::set<std::string> filling = ids.empty() ? std::set<std::string>{} : backfilling();
-  exporter->export_nodes(std::move(ids), std::move(filling));
+  exporter->export_nodes(std::move(ids), std::move(filling), std::move(until));
 }
 
 bool engine::impl::publishes(std::size_t i) const {

@@ -301,6 +301,7 @@ void engine::impl::stop_publishing_given(const std::vector<cluster_member>& live
     for (const auto& n : graph->nodes)
       if (n.id == id) gave["stopped"][n.name()] = *said;
     cut_pending.insert(id);
+    given_exported[id] = *said;
     it = giving.erase(it);
   }
   if (!giving.empty()) return;

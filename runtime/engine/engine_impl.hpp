@@ -183,6 +183,10 @@ struct engine::impl {
   // NodeID → the process publishing it next (the standby it was given to, or the one it moved on
   // to), until that one says it published it.
   std::map<std::string, std::string> giving;
+  // Under graph_mu: NodeID → the seq the process it was given to publishes after, from the cut
+  // on, for the output exporter (export_outputs), which sends its stored outputs to the stream
+  // until the stream holds them through it.
+  std::map<std::string, std::uint64_t> given_exported;
   // Under graph_mu: the given nodes cut since shed_cut_nodes last ran. It stops computing those,
   // and the upstream copies only they read, that nothing it publishes or still gives reads: it
   // unsubscribes their actors and starts them again empty, fed nothing, as a node placed

@@ -4,7 +4,8 @@
 // process) adds nothing; a subject that ends before what a process holds waits for the missing
 // seqs, then goes on past them and counts them; a node dropped is exported no more; a stop
 // drains what is stored; an output larger than the servers take is left out, not tried for
-// ever; an output goes only once the stream holds the journal records before it.
+// ever; an output goes only once the stream holds the journal records before it; a node given
+// away goes until the stream holds it through the seq its new process goes on from.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -317,6 +318,36 @@ TEST_CASE(
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which
 // may call it after the exporter is gone (a start that failed after making it): the sanitizer
 // build catches a waker that points into the exporter.
+// A node given to another process (a move, a give to a standby joining): the process that
+// gave it exports what it stored until the stream holds it through the seq the other one
+// publishes after, then stops; given back, it exports it again.
+TEST_CASE("a node given away goes to the stream through the seq the other process goes on from",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  a.add(1, 20);
+  output_exporter ex(c, a.db);
+  ex.export_nodes({node_id}, {}, {{node_id, 15}});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 20; }));
+  // Stored after: not its to send any more (without the limit, they would go).
+  a.add(21, 30);
+  const std::uint64_t passes = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 5; }));
+  CHECK(last_seq_in_stream(*link, c) == 20);
+  CHECK(ex.stats().behind == 0);  // nothing of it is this process's to send
+  // Given back: it goes on from the subject's end.
+  ex.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 30; }));
+  check_subject(*link, c, 30);
+  // Given away again: a stop has nothing of it to drain.
+  ex.export_nodes({node_id}, {}, {{node_id, 30}});
+  a.add(31, 35);
+  CHECK(ex.stop(std::chrono::seconds(5)));
+  CHECK(last_seq_in_stream(*link, c) == 30);
+}
+
 TEST_CASE("the exporter's waker wakes a pass, and may be called once the exporter is gone",
           "[cluster]") {
   nats_server s;

@@ -169,6 +169,10 @@ std::string engine_metrics_text(engine::impl& m) {
              "stream_outputs: seqs missing from a node's subject that no process sent (their "
              "process gone before it did, and this one never held them).");
     t.sample("shoal_cluster_outputs_gaps_total", {}, c.gaps);
+    t.family("shoal_cluster_outputs_held", "gauge",
+             "stream_outputs: batches of stored outputs waiting for the stream to hold the "
+             "journal records they came from (a replication that lags).");
+    t.sample("shoal_cluster_outputs_held", {}, c.holds);
   }
   if (m.placement && !m.standby && !m.fenced) {  // a fenced process places nothing any more
     t.family("shoal_cluster_nodes_unpublished", "gauge",

@@ -252,6 +252,8 @@ single = check_received(outputs, data[heir], wd, scans.sent, NAMES, moved=owned[
 # The stream: every node's outputs from seq 1, each once, whichever process put them there (the
 # killed ones, the heir), equal to the single process's.
 check(final["outputs"]["gaps"] == 0 and final["outputs"]["nodes"] == len(NAMES), f"{heir}'s outputs: {final['outputs']}")
+# It read its stored outputs to send them, and its held batches stay within the cap per node.
+check(final["outputs"]["reads"] > 0 and final["outputs"]["holds"] <= 64 * len(NAMES), f"{heir}'s outputs: {final['outputs']}")
 in_stream = {}
 for node in NAMES:
     want = [json.loads(line) for line in run(["export", single, "--outputs", "--node", node]).stdout.splitlines()]

@@ -187,6 +187,14 @@ bool placement_channel::update(const placement_record& r) {
   return false;
 }
 
+bool placement_channel::holds(const placement_record& r) {
+  const auto e = link_->kv_get(placement_bucket(c_), c_.engine_id);
+  if (!e || e->value != encode_placement(r)) return false;
+  revision_ = e->revision;
+  unsure_.clear();
+  return true;
+}
+
 std::optional<placement_record> placement_channel::await(const std::string& graph_hash,
                                                          std::chrono::milliseconds wait) {
   const cluster_decl& c = c_;

@@ -60,6 +60,9 @@ class placement_channel {
   // update with the key unchanged (the write may have landed: the next update finds it so and
   // goes on).
   bool update(const placement_record& r);
+  // Whether the key holds r as this channel writes it (an update that threw may have landed);
+  // then later updates go on from there. Throws cluster_error.
+  bool holds(const placement_record& r);
 
   // A standby: the placement of graph_hash written by the process that holds the engine's
   // lease. Waits while no process holds it, then up to `wait` from the first holder seen. None

@@ -722,6 +722,7 @@ void engine::impl::place_lost_nodes() {
     }
   }
   if (taking) return;
+  if (settle_unsure()) return;
   std::set<std::string> alive;
   // This process takes only what no standby can (it takes them while it runs, engine_take.cpp),
   // and one that stopped (away) none: it may come back for its own, or be gone for good. This one
@@ -806,20 +807,28 @@ void engine::impl::place_lost_nodes() {
     return;
   }
   bool written = false;
+  auto finish = [this, next, lost]() mutable { placed_after_loss(std::move(next), lost); };
   try {
-    written = placements->update(next);  // not patient: the runner waits; again next listing
+    written = update_placement(next);  // not patient: the runner waits; again next listing
   } catch (const cluster_error& e) {
     if (!lost_reported)
-      spdlog::warn("cluster: writing the placement after {} stopped: {} (again at each listing)",
-                   lost.front(), e.what());
+      spdlog::warn(
+          "cluster: writing the placement after {} stopped: {} (read back, or written again, at "
+          "each listing)",
+          lost.front(), e.what());
     lost_reported = true;
     note_unpublished(lost);  // until a write goes through, nobody publishes them either
+    unsure = unsure_placement{std::move(next), std::move(finish)};
     return;
   }
   if (!written) {
     fence_overwritten();
     return;
   }
+  finish();
+}
+
+void engine::impl::placed_after_loss(placement_record next, const std::vector<std::string>& lost) {
   placed_at = std::chrono::steady_clock::now();
   std::lock_guard graph_lock(graph_mu);
   unpublished = untaken;
@@ -884,6 +893,48 @@ void engine::impl::place_lost_nodes() {
     unpublished.insert(taken.begin(), taken.end());  // until they are live here
     take_nodes(std::move(taken));
   }
+}
+
+bool engine::impl::update_placement(const placement_record& next) {
+  const bool written = placements->update(next);
+  bool lose = false;
+  try {
+    lose = written && !ack_lost && failpoint_flag("placement_ack_lost");
+  } catch (const std::invalid_argument&) {  // a bad SHOAL_FAILPOINTS fails every node already
+  }
+  if (lose) {
+    ack_lost = true;
+    throw cluster_error("failpoint placement_ack_lost: the write's acknowledgement never came");
+  }
+  return written;
+}
+
+bool engine::impl::settle_unsure() {
+  if (!unsure) return false;
+  bool held = false;
+  try {
+    held = placements->holds(unsure->next);
+  } catch (const cluster_error& e) {  // asked again at the next listing
+    spdlog::warn("cluster: reading back the placement written without an acknowledgement: {}",
+                 e.what());
+    return true;
+  }
+  auto u = std::move(*unsure);
+  unsure.reset();
+  if (!held) {
+    // Not in the cluster (or not yet: a later update writes over it, from what this process
+    // placed by). It places anew from what it had.
+    spdlog::info(
+        "cluster: the placement written without an acknowledgement is not in the cluster: placing "
+        "again from the last one written");
+    return false;
+  }
+  // The standbys act on it already: this process does too, as after a write acknowledged.
+  spdlog::info(
+      "cluster: the placement written without an acknowledgement is in the cluster: going on "
+      "from it");
+  u.landed();
+  return true;
 }
 
 std::optional<placement_record> engine::impl::read_placement() {

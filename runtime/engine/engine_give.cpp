@@ -89,20 +89,31 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   // runner's, writes the placement.
   bool written = false;
   graph_lock.unlock();
+  auto finish = [this, next, to, committed, moving, given]() mutable {
+    gave_to_joiner(std::move(next), to, committed, moving, given);
+  };
   try {
-    written = placements->update(next);  // not patient: again at the next listing
+    written = update_placement(next);  // not patient: again at the next listing
   } catch (const cluster_error& e) {
     spdlog::warn(
-        "cluster: writing the placement that gives standby {} nodes: {} (again at the next "
+        "cluster: writing the placement that gives standby {} nodes: {} (read back at the next "
         "listing)",
         to, e.what());
+    unsure = unsure_placement{std::move(next), std::move(finish)};
     return;
   }
   if (!written) {
     fence_overwritten();
     return;
   }
-  graph_lock.lock();
+  finish();
+}
+
+void engine::impl::gave_to_joiner(placement_record next, const std::string& to,
+                                  std::uint64_t committed,
+                                  const std::map<std::string, std::string>& moving,
+                                  std::size_t given) {
+  std::lock_guard graph_lock(graph_mu);
   placed_at = std::chrono::steady_clock::now();
   for (const auto& [id, from] : moving) {
     joining.insert(id);
@@ -224,12 +235,16 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
   next.costs = std::move(costs);
   bool written = false;
   graph_lock.unlock();
+  auto finish = [this, next, req, from, committed]() mutable {
+    moved_node(std::move(next), req, from, committed);
+  };
   try {
-    written = placements->update(next);
-  } catch (const cluster_error& e) {  // asked still: again at the next listing
+    written = update_placement(next);
+  } catch (const cluster_error& e) {  // asked still: read back, or again, at the next listing
     spdlog::warn(
-        "cluster: writing the placement that moves node {}: {} (again at the next listing)", name,
-        e.what());
+        "cluster: writing the placement that moves node {}: {} (read back at the next listing)",
+        name, e.what());
+    unsure = unsure_placement{std::move(next), std::move(finish)};
     return;
   }
   if (!written) {
@@ -239,7 +254,13 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
     fence_overwritten();
     return;
   }
-  graph_lock.lock();
+  finish();
+}
+
+void engine::impl::moved_node(placement_record next, const move_request& req,
+                              const std::string& from, std::uint64_t committed) {
+  const std::string& name = req.name;
+  std::lock_guard graph_lock(graph_mu);
   move_asked.reset();
   placed_at = std::chrono::steady_clock::now();
   joining = {req.id};

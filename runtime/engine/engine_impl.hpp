@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -169,6 +170,30 @@ struct engine::impl {
   std::optional<move_request> move_asked;  // until done or refused
   nlohmann::json move_state;
   void move_node(const std::vector<cluster_member>& live);
+  // What a write of the placement that went through does, after a give (give_nodes), a move
+  // (move_node) and a loss (place_lost_nodes): at once, or a listing later for a write the
+  // cluster did not acknowledge and that is found in it then (settle_unsure).
+  void gave_to_joiner(placement_record next, const std::string& to, std::uint64_t committed,
+                      const std::map<std::string, std::string>& moving, std::size_t given);
+  void moved_node(placement_record next, const move_request& req, const std::string& from,
+                  std::uint64_t committed);
+  void placed_after_loss(placement_record next, const std::vector<std::string>& lost);
+  // placements->update, and the failpoint placement_ack_lost.
+  bool update_placement(const placement_record& next);
+  bool ack_lost = false;  // the failpoint fired
+  // A write of the placement the cluster did not acknowledge: it may have landed (the
+  // acknowledgement lost, or the write stored after its wait), and the standbys then act on it.
+  // At the next listing the active process reads the placement first: holding `next`, it goes on
+  // as after an acknowledged write (`landed`, on the runner's thread, graph_mu not held); if not,
+  // it places anew from the last placement written (a later update writes over the key).
+  struct unsure_placement {
+    placement_record next;
+    std::function<void()> landed;
+  };
+  std::optional<unsure_placement> unsure;
+  // Whether a listing is taken by settling `unsure` (read back, or the read failed: again at the
+  // next one); none pending: false.
+  bool settle_unsure();
   // Why node `id` cannot move now ("" when it can), under graph_mu: admin, rebalance and
   // move_node ask the same.
   std::string why_not_move(const std::string& id) const;

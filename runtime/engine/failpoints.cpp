@@ -30,8 +30,8 @@ std::optional<std::int64_t> whole_number(const std::string& text) {
   return std::nullopt;
 }
 
-const std::vector<std::string> flag_names{"take_fail", "join_stall", "backfill_slow",
-                                          "stop_unread"};
+const std::vector<std::string> flag_names{"take_fail", "join_stall", "backfill_slow", "stop_unread",
+                                          "placement_ack_lost"};
 
 bool is_flag(const std::string& item) {
   return std::find(flag_names.begin(), flag_names.end(), item) != flag_names.end();
@@ -79,7 +79,7 @@ std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& a
       return std::invalid_argument(
           "SHOAL_FAILPOINTS: \"" + item + "\": " + why +
           " (expected kernel_throw=NAME@BUCKET[*N], cost_scale=K, take_fail, join_stall, "
-          "backfill_slow or stop_unread)");
+          "backfill_slow, stop_unread or placement_ack_lost)");
     };
     if (const std::string scale = "cost_scale="; item.rfind(scale, 0) == 0) {
       const auto k = whole_number(item.substr(scale.size()));

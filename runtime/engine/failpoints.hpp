@@ -23,6 +23,9 @@
 // two renewals before said it published, not everything (engine.cpp), yet puts its stop's
 // checkpoint in the cluster: as when the active process never read the stop's record. Its heir
 // finds that checkpoint past the seqs handed to it and must take the one before it.
+// placement_ack_lost: the active process's first update of the placement (a give, a move, a
+// loss) goes through, and is taken for one whose acknowledgement never came (engine.cpp,
+// update_placement): the standbys act on it while the active process does not know it landed.
 //
 // A bad SHOAL_FAILPOINTS makes every runner FAILED with the message (a test must not pass
 // because its fault never fired).
@@ -46,7 +49,8 @@ struct kernel_fault {
 // The faults a SHOAL_FAILPOINTS text sets; throws std::invalid_argument naming what it cannot read.
 std::vector<std::shared_ptr<kernel_fault>> parse_failpoints(const std::string& text);
 
-// The flags (take_fail, join_stall, backfill_slow, stop_unread) a SHOAL_FAILPOINTS text sets;
+// The flags (take_fail, join_stall, backfill_slow, stop_unread, placement_ack_lost) a
+// SHOAL_FAILPOINTS text sets;
 // throws as parse_failpoints.
 std::vector<std::string> parse_failpoint_flags(const std::string& text);
 

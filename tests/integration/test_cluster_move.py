@@ -13,7 +13,12 @@ X b` on the active process a moves X, one of c's nodes, to standby b. Checked:
   - b publishes X to the end, c none of it for the last 150 scans; a subscriber of every endpoint
     has every seq of every node with no gap to the last one a single-process replay has, and no
     seq twice with different bytes; b's stored outputs of every node it computes (X among them,
-    backfilled before c's checkpoint) equal one process replaying b's journal."""
+    backfilled before c's checkpoint) equal one process replaying b's journal.
+The active process runs with the failpoint placement_ack_lost: the first move's write of the
+placement goes through and is taken for one the cluster did not acknowledge. The standbys act on
+it at once; a reads it back at its next listing, finds it there and goes on from it, so all of
+the above holds for that move too (before the read-back, a went on placing by the placement before
+it and refused the move)."""
 import os
 import time
 
@@ -24,7 +29,7 @@ from harness import check, run, wait_for
 
 TTL_S = 2
 NAMES = TWO_CHAINS_NAMES
-placed = placed_two_chains(("a", "b", "c"), "mv", TTL_S)
+placed = placed_two_chains(("a", "b", "c"), "mv", TTL_S, envs={"a": {"SHOAL_FAILPOINTS": "placement_ack_lost"}})
 wd, data, logs, procs, instance, owned, scans = (placed.wd, placed.data, placed.logs, placed.procs, placed.instance,
                                                  placed.owned, placed.scans)
 outputs = placed.outputs
@@ -103,6 +108,9 @@ def move_node(node, giver, receiver):
 
 
 moves = [(moved, "c", "b") + move_node(moved, "c", "b")]
+log_a = open(logs["a"]).read()
+check("failpoint placement_ack_lost" in log_a and "without an acknowledgement is in the cluster: going on from it" in log_a,
+      f"a did not read back the placement whose acknowledgement it lost: {log_a[-3000:]}")
 # Then one of the active process's own, to c.
 a_own = sorted(n for n, p in cluster_state(data["a"])["placement"]["nodes"].items() if p == instance["a"])
 if a_own:  # (the placement may leave a none: then only the first move is checked)

@@ -47,6 +47,11 @@ void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::stri
     std::lock_guard lock(mu_);
     filling_ = std::move(filling);
     until_ = std::move(until);
+    // Said of the given nodes still given with the same seq only (one given again later goes on).
+    std::erase_if(given_through_, [&](const auto& g) {
+      const auto u = until_.find(g.first);
+      return u == until_.end() || u->second != g.second;
+    });
     if (ids == wanted_) return;
     wanted_ = std::move(ids);
     st_.nodes = wanted_.size();
@@ -77,6 +82,11 @@ bool output_exporter::stop(std::chrono::milliseconds drain) {
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   return drained_;
+}
+
+std::map<std::string, std::uint64_t> output_exporter::given_through() const {
+  std::lock_guard lock(mu_);
+  return given_through_;
 }
 
 output_export_stats output_exporter::stats() const {
@@ -129,8 +139,9 @@ void output_exporter::loop() {
       stopping = stopping_;
       drain_until = drain_until_;
     }
-    // A node dropped is forgotten: taken again later, it goes on from its subject's end then,
-    // which another process may have moved meanwhile.
+    // A node dropped (a node given away too, once the stream holds it through the seq its new
+    // process publishes after) is forgotten: taken again later, it goes on from its subject's
+    // end then, which another process may have moved meanwhile.
     std::erase_if(nodes_, [&](const auto& n) { return !wanted.count(n.first); });
     // A whole pass when woken (a commit may have stored outputs, an acknowledgement may free
     // held ones), while a node has more, and every pass_every; between them, every
@@ -171,8 +182,15 @@ void output_exporter::loop() {
         break;
       }
       node_state& n = nodes_[id];
-      if (const auto u = until.find(id); u != until.end() && n.known && n.seq >= u->second) {
-        n.unsent = 0;  // given away: the process it went to has the seqs after
+      const auto u = until.find(id);
+      const std::uint64_t through = u == until.end() ? UINT64_MAX : u->second;
+      if (u != until.end() && n.known && n.seq >= through) {
+        // Given away, and the stream holds what it owed: the process it went to has the seqs
+        // after. Nothing of it is held or to send any more.
+        n.holds.clear();
+        n.unsent = 0;
+        std::lock_guard lock(mu_);
+        given_through_.insert(*u);
         continue;
       }
       if (!read && n.holds.empty()) {
@@ -187,8 +205,8 @@ void output_exporter::loop() {
         }
       }
       try {
-        const batch_result b =
-            export_batch(id, n, filling.count(id) != 0, replicated, read ? &*ends : nullptr);
+        const batch_result b = export_batch(id, n, filling.count(id) != 0, replicated,
+                                            read ? &*ends : nullptr, through);
         more = more || b.more;
         n.unsent = b.unsent;
         behind += b.unsent;
@@ -232,7 +250,8 @@ void output_exporter::loop() {
 
 output_exporter::batch_result output_exporter::export_batch(const std::string& id, node_state& n,
                                                             bool filling, std::uint64_t replicated,
-                                                            const store::output_ends_read* ends) {
+                                                            const store::output_ends_read* ends,
+                                                            std::uint64_t until) {
   const std::string subject = c_.output_subject(id);
   const auto now = std::chrono::steady_clock::now();
   if (!n.known && n.gap_since && now < n.look_again) return {false, n.waiting};
@@ -332,6 +351,20 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     st_.gaps += seqs.front() - 1 - n.seq;
   }
   n.gap_since.reset();
+  // A node given away: nothing after the seq its new process publishes after (that one sends
+  // those; sent from here too, after the duplicate window, they would be stored twice).
+  if (seqs.back() > until) {
+    const auto keep =
+        static_cast<std::size_t>(std::upper_bound(seqs.begin(), seqs.end(), until) - seqs.begin());
+    stored.resize(keep);
+    seqs.resize(keep);
+    if (stored.empty()) {
+      // This process holds nothing more up to it (the subject's end is there already, or it
+      // went on past a gap): done with it.
+      n.seq = std::max(n.seq, until);
+      return {false, 0};
+    }
+  }
   // An output larger than the servers take can never be stored: it is left out (said, counted
   // as a gap), not tried for ever with the node's later outputs behind it.
   bool cut = false;

@@ -87,6 +87,9 @@ class output_exporter {
   // more.
   void export_nodes(std::set<std::string> ids, std::set<std::string> filling = {},
                     std::map<std::string, std::uint64_t> until = {});
+  // Those of export_nodes' `until` that the stream holds through their seq: this process has
+  // nothing more of them to send (the caller drops them; they are not sent beyond it meanwhile).
+  std::map<std::string, std::uint64_t> given_through() const;
   // Sends what is stored until `drain` has passed, then stops. Returns whether every node's
   // stored outputs reached the stream.
   bool stop(std::chrono::milliseconds drain);
@@ -126,8 +129,10 @@ class output_exporter {
   };
   // `ends`: the data dir's output ends and journal, read this pass; null in a pass over the held
   // nodes only.
+  // `until`: no seq after it is sent (UINT64_MAX: none).
   batch_result export_batch(const std::string& id, node_state& n, bool filling,
-                            std::uint64_t replicated, const store::output_ends_read* ends);
+                            std::uint64_t replicated, const store::output_ends_read* ends,
+                            std::uint64_t until);
   // A wake that outlives the exporter (its wakers may be called after it is gone).
   struct wake_signal {
     std::mutex mu;
@@ -148,6 +153,7 @@ class output_exporter {
   std::shared_ptr<wake_signal> wake_ = std::make_shared<wake_signal>();
   std::set<std::string> wanted_, filling_;      // under mu_
   std::map<std::string, std::uint64_t> until_;  // under mu_
+  std::map<std::string, std::uint64_t> given_through_;  // under mu_
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   bool drained_ = false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
@@ -166,6 +167,11 @@ bool placement_channel::update(const placement_record& r) {
     } catch (const cluster_error&) {
       unsure_ = bytes;
       throw;
+    }
+    if (rev && std::exchange(lose_next_ack_, false)) {
+      unsure_ = bytes;
+      throw cluster_error("updating the placement of engine " + c_.engine_id +
+                          ": no acknowledgement (failpoint placement_ack_lost)");
     }
     if (rev) {
       revision_ = rev;

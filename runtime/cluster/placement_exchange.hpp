@@ -63,6 +63,10 @@ class placement_channel {
   // Whether the key holds r as this channel writes it (an update that threw may have landed);
   // then later updates go on from there. Throws cluster_error.
   bool holds(const placement_record& r);
+  // A fault for tests (the engine's failpoint placement_ack_lost): the next update that goes
+  // through is left as one whose acknowledgement never came (it throws, and the channel does not
+  // know the revision it wrote).
+  void lose_next_ack() { lose_next_ack_ = true; }
 
   // A standby: the placement of graph_hash written by the process that holds the engine's
   // lease. Waits while no process holds it, then up to `wait` from the first holder seen. None
@@ -77,6 +81,7 @@ class placement_channel {
   std::unique_ptr<jetstream_link> link_;
   std::uint64_t revision_ = 0;  // of the key as this channel last wrote it
   std::string unsure_;          // bytes of an update the cluster did not acknowledge
+  bool lose_next_ack_ = false;
 };
 
 }  // namespace shoal

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "actors/core/kind_registry.hpp"
 #include "messages/msgpack_codec.hpp"
@@ -394,9 +395,12 @@ void engine::impl::export_outputs() {
     // what its data dir holds from the checkpoint it took them from on. This one's exporter may
     // lag behind that checkpoint (a replication that lags holds outputs back): it goes on with
     // them until the stream holds them through the seq the other one said it publishes after.
+    const auto done = exporter->given_through();
     std::lock_guard graph_lock(graph_mu);
     for (auto it = given_exported.begin(); it != given_exported.end();) {
-      if (ids.count(it->first)) {  // back here
+      const auto d = done.find(it->first);
+      if (ids.count(it->first) ||                          // back here
+          (d != done.end() && d->second == it->second)) {  // the stream holds what it owed
         it = given_exported.erase(it);
         continue;
       }
@@ -722,7 +726,7 @@ void engine::impl::place_lost_nodes() {
     }
   }
   if (taking) return;
-  if (settle_unsure()) return;
+  if (settle_unsure() == unsure_state::landed) return;  // this listing acted on
   std::set<std::string> alive;
   // This process takes only what no standby can (it takes them while it runs, engine_take.cpp),
   // and one that stopped (away) none: it may come back for its own, or be gone for good. This one
@@ -756,7 +760,8 @@ void engine::impl::place_lost_nodes() {
       }
     }
     give_nodes(live);  // to a standby that joined, if any (engine_give.cpp)
-    rebalance(live);   // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
+    if (unsure) return;  // its write's fate first: a move now would be placed without it
+    rebalance(live);     // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
     move_node(live);   // asked by an operator or by rebalance, if any (engine_give.cpp)
     return;
   }
@@ -806,7 +811,7 @@ void engine::impl::place_lost_nodes() {
     note_unpublished(lost);
     return;
   }
-  bool written = false;
+  std::optional<bool> written;
   auto finish = [this, next, lost]() mutable { placed_after_loss(std::move(next), lost); };
   try {
     written = update_placement(next);  // not patient: the runner waits; again next listing
@@ -821,7 +826,11 @@ void engine::impl::place_lost_nodes() {
     unsure = unsure_placement{std::move(next), std::move(finish)};
     return;
   }
-  if (!written) {
+  if (!written) {  // an earlier write's fate first
+    note_unpublished(lost);
+    return;
+  }
+  if (!*written) {
     fence_overwritten();
     return;
   }
@@ -895,46 +904,54 @@ void engine::impl::placed_after_loss(placement_record next, const std::vector<st
   }
 }
 
-bool engine::impl::update_placement(const placement_record& next) {
-  const bool written = placements->update(next);
-  bool lose = false;
+std::optional<bool> engine::impl::update_placement(const placement_record& next) {
+  switch (settle_unsure()) {
+    case unsure_state::landed:   // what this listing placed came from the placement before it
+    case unsure_state::unknown:  // a write now could go over one that landed unseen
+      return std::nullopt;
+    case unsure_state::none:
+    case unsure_state::absent:
+      break;
+  }
   try {
-    lose = written && !ack_lost && failpoint_flag("placement_ack_lost");
+    if (!ack_lost && failpoint_flag("placement_ack_lost")) {
+      ack_lost = true;
+      placements->lose_next_ack();
+    }
   } catch (const std::invalid_argument&) {  // a bad SHOAL_FAILPOINTS fails every node already
   }
-  if (lose) {
-    ack_lost = true;
-    throw cluster_error("failpoint placement_ack_lost: the write's acknowledgement never came");
-  }
+  const bool written = placements->update(next);
+  // Over the unsure one (not there when read just now): that one is settled.
+  if (written) unsure.reset();
   return written;
 }
 
-bool engine::impl::settle_unsure() {
-  if (!unsure) return false;
+engine::impl::unsure_state engine::impl::settle_unsure() {
+  if (!unsure) return unsure_state::none;
   bool held = false;
   try {
     held = placements->holds(unsure->next);
   } catch (const cluster_error& e) {  // asked again at the next listing
-    spdlog::warn("cluster: reading back the placement written without an acknowledgement: {}",
-                 e.what());
-    return true;
+    spdlog::debug("cluster: reading back the placement written without an acknowledgement: {}",
+                  e.what());
+    return unsure_state::unknown;
+  }
+  if (!held) {
+    // Not in the cluster, or not yet: kept, in case it lands later. A write goes over it.
+    if (!std::exchange(unsure->said, true))
+      spdlog::info(
+          "cluster: the placement written without an acknowledgement is not in the cluster (yet): "
+          "placing from the last one written meanwhile");
+    return unsure_state::absent;
   }
   auto u = std::move(*unsure);
   unsure.reset();
-  if (!held) {
-    // Not in the cluster (or not yet: a later update writes over it, from what this process
-    // placed by). It places anew from what it had.
-    spdlog::info(
-        "cluster: the placement written without an acknowledgement is not in the cluster: placing "
-        "again from the last one written");
-    return false;
-  }
   // The standbys act on it already: this process does too, as after a write acknowledged.
   spdlog::info(
       "cluster: the placement written without an acknowledgement is in the cluster: going on "
       "from it");
   u.landed();
-  return true;
+  return unsure_state::landed;
 }
 
 std::optional<placement_record> engine::impl::read_placement() {

@@ -87,13 +87,13 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   if (moving.empty()) return;
   // The write outside graph_mu (admin `cluster` answers meanwhile): only this thread, the
   // runner's, writes the placement.
-  bool written = false;
+  std::optional<bool> written;
   graph_lock.unlock();
   auto finish = [this, next, to, committed, moving, given]() mutable {
     gave_to_joiner(std::move(next), to, committed, moving, given);
   };
   try {
-    written = update_placement(next);  // not patient: again at the next listing
+    written = update_placement(next);  // not patient: read back, or again, at the next listing
   } catch (const cluster_error& e) {
     spdlog::warn(
         "cluster: writing the placement that gives standby {} nodes: {} (read back at the next "
@@ -102,7 +102,8 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     unsure = unsure_placement{std::move(next), std::move(finish)};
     return;
   }
-  if (!written) {
+  if (!written) return;  // an earlier write's fate first: again at the next listing
+  if (!*written) {
     fence_overwritten();
     return;
   }
@@ -233,7 +234,7 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
   next.nodes[req.id] = req.to;
   record_hand_overs(next, *placement, last_published);
   next.costs = std::move(costs);
-  bool written = false;
+  std::optional<bool> written;
   graph_lock.unlock();
   auto finish = [this, next, req, from, committed]() mutable {
     moved_node(std::move(next), req, from, committed);
@@ -247,7 +248,8 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
     unsure = unsure_placement{std::move(next), std::move(finish)};
     return;
   }
-  if (!written) {
+  if (!written) return;  // an earlier write's fate first: asked still, at the next listing
+  if (!*written) {
     graph_lock.lock();
     refuse_move("the placement was written by another process");
     graph_lock.unlock();

@@ -178,22 +178,30 @@ struct engine::impl {
   void moved_node(placement_record next, const move_request& req, const std::string& from,
                   std::uint64_t committed);
   void placed_after_loss(placement_record next, const std::vector<std::string>& lost);
-  // placements->update, and the failpoint placement_ack_lost.
-  bool update_placement(const placement_record& next);
-  bool ack_lost = false;  // the failpoint fired
   // A write of the placement the cluster did not acknowledge: it may have landed (the
   // acknowledgement lost, or the write stored after its wait), and the standbys then act on it.
-  // At the next listing the active process reads the placement first: holding `next`, it goes on
-  // as after an acknowledged write (`landed`, on the runner's thread, graph_mu not held); if not,
-  // it places anew from the last placement written (a later update writes over the key).
+  // Kept until the placement is read holding it (then the active process goes on as after an
+  // acknowledged write: `landed`, on the runner's thread, graph_mu not held) or until a later
+  // write went through over it: at each listing, and before each write.
   struct unsure_placement {
     placement_record next;
     std::function<void()> landed;
+    bool said = false;  // that it is not in the cluster (yet), once
   };
   std::optional<unsure_placement> unsure;
-  // Whether a listing is taken by settling `unsure` (read back, or the read failed: again at the
-  // next one); none pending: false.
-  bool settle_unsure();
+  enum class unsure_state {
+    none,     // no write is unsure
+    landed,   // it was: `landed` ran
+    absent,   // the cluster does not hold it (yet)
+    unknown,  // the cluster did not answer the read
+  };
+  unsure_state settle_unsure();
+  // placements->update, after settling an unsure write: none when no write was made (one unsure
+  // landed, or the cluster did not say whether: the caller places again at the next listing);
+  // else update's answer. The failpoint placement_ack_lost makes its first write go through and
+  // look unacknowledged. Throws cluster_error as update does.
+  std::optional<bool> update_placement(const placement_record& next);
+  bool ack_lost = false;  // the failpoint fired
   // Why node `id` cannot move now ("" when it can), under graph_mu: admin, rebalance and
   // move_node ask the same.
   std::string why_not_move(const std::string& id) const;

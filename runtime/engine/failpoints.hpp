@@ -25,7 +25,8 @@
 // finds that checkpoint past the seqs handed to it and must take the one before it.
 // placement_ack_lost: the active process's first update of the placement (a give, a move, a
 // loss) goes through, and is taken for one whose acknowledgement never came (engine.cpp,
-// update_placement): the standbys act on it while the active process does not know it landed.
+// update_placement, placement_channel::lose_next_ack): the standbys act on it while the active
+// process does not know it landed.
 //
 // A bad SHOAL_FAILPOINTS makes every runner FAILED with the message (a test must not pass
 // because its fault never fired).

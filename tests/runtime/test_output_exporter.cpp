@@ -315,39 +315,60 @@ TEST_CASE(
   check_subject(*link, c, seq);
 }
 
-// The engine hands the exporter's waker to the store writer's and the replicator's threads, which
-// may call it after the exporter is gone (a start that failed after making it): the sanitizer
-// build catches a waker that points into the exporter.
 // A node given to another process (a move, a give to a standby joining): the process that
-// gave it exports what it stored until the stream holds it through the seq the other one
-// publishes after, then stops; given back, it exports it again.
+// gave it exports what it stored through the seq the other one publishes after, and no further
+// (sent after the duplicate window, the seqs beyond would be stored twice); then it says so
+// (given_through), holds nothing of it, and a stop has nothing of it to drain. Given back, it
+// goes on from the subject's end.
 TEST_CASE("a node given away goes to the stream through the seq the other process goes on from",
           "[cluster]") {
   nats_server s;
   auto link = connect(s);
   const cluster_decl c = decl(s);
   dir_with_outputs a;
-  a.add(1, 20);
-  output_exporter ex(c, a.db);
+  for (int i = 0; i < 10; ++i) a.writer.append_journal("record " + std::to_string(i));
+  a.add(1, 20);  // made from those 10 records
+  std::atomic<std::uint64_t> replicated{10};
+  output_exporter ex(c, a.db, [&] { return replicated.load(); });
   ex.export_nodes({node_id}, {}, {{node_id, 15}});
-  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 20; }));
-  // Stored after: not its to send any more (without the limit, they would go).
+  REQUIRE(test::wait_for([&] { return !ex.given_through().empty(); }, std::chrono::seconds(20)));
+  CHECK(ex.given_through() == std::map<std::string, std::uint64_t>{{node_id, 15}});
+  check_subject(*link, c, 15);
+  // Stored after, from records the stream lacks (held, were it still this process's): not its
+  // to send, nor to hold.
+  for (int i = 10; i < 20; ++i) a.writer.append_journal("record " + std::to_string(i));
   a.add(21, 30);
   const std::uint64_t passes = ex.stats().passes;
   REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 5; }));
-  CHECK(last_seq_in_stream(*link, c) == 20);
-  CHECK(ex.stats().behind == 0);  // nothing of it is this process's to send
-  // Given back: it goes on from the subject's end.
+  CHECK(last_seq_in_stream(*link, c) == 15);
+  CHECK(ex.stats().behind == 0);
+  CHECK(ex.stats().holds == 0);
+  // Given back: it goes on from the subject's end, once the stream holds the journal.
   ex.export_nodes({node_id});
+  CHECK(ex.given_through().empty());
+  const std::uint64_t back = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= back + 3; }));
+  CHECK(ex.stats().holds > 0);
+  replicated = 20;
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 30; }));
   check_subject(*link, c, 30);
-  // Given away again: a stop has nothing of it to drain.
-  ex.export_nodes({node_id}, {}, {{node_id, 30}});
+  // Given away again, with outputs held: the stream holds it through 30 already, so nothing is
+  // held or sent, and a stop has nothing of it to drain.
+  for (int i = 20; i < 30; ++i) a.writer.append_journal("record " + std::to_string(i));
   a.add(31, 35);
+  const std::uint64_t again = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= again + 3; }));
+  CHECK(ex.stats().holds > 0);
+  ex.export_nodes({node_id}, {}, {{node_id, 30}});
+  REQUIRE(test::wait_for([&] { return ex.stats().holds == 0; }));
+  CHECK(ex.given_through() == std::map<std::string, std::uint64_t>{{node_id, 30}});
   CHECK(ex.stop(std::chrono::seconds(5)));
   CHECK(last_seq_in_stream(*link, c) == 30);
 }
 
+// The engine hands the exporter's waker to the store writer's and the replicator's threads, which
+// may call it after the exporter is gone (a start that failed after making it): the sanitizer
+// build catches a waker that points into the exporter.
 TEST_CASE("the exporter's waker wakes a pass, and may be called once the exporter is gone",
           "[cluster]") {
   nats_server s;

@@ -58,6 +58,7 @@ lost_outputs = stored_outputs(lost)
 new = os.path.join(wd, "new")
 r = run(["run", cfg, "--data", new, "--for", "2s"], timeout=120)
 check(r.returncode == 0, f"taking over from the cluster: {r.stderr}")
+new_log = r.stderr
 pos = restored_at(r.stderr)
 check(pos >= 1000, f"restored the checkpoint at journal record {pos}")
 check(f"catching up journal records {pos + 1}.." in r.stderr, f"the catch-up does not start after {pos}:\n{r.stderr}")
@@ -94,7 +95,8 @@ again = os.path.join(wd, "again")
 r = run(["run", cfg, "--data", again, "--for", "1s"], timeout=120)
 check(r.returncode == 0, f"a second takeover: {r.stderr}")
 check(restored_at(r.stderr) == len(new_journal),
-      f"restored at {restored_at(r.stderr)}, the stopped engine's journal ends at {len(new_journal)}")
+      f"restored at {restored_at(r.stderr)}, the stopped engine's journal ends at {len(new_journal)}; "
+      f"its log:\n{new_log[-4000:]}")
 # Nothing of the stopped engine's journal to catch up (what its own sources journal from the
 # start on may be, under load).
 m = re.search(r"catching up journal records (\d+)\.\.", r.stderr)

@@ -143,6 +143,15 @@ void output_exporter::loop() {
     // process publishes after) is forgotten: taken again later, it goes on from its subject's
     // end then, which another process may have moved meanwhile.
     std::erase_if(nodes_, [&](const auto& n) { return !wanted.count(n.first); });
+    // A node given away and given back before it was dropped: its subject's end is read again
+    // (the process it went to may have sent past what this one knows of it).
+    for (const auto& [id, seq] : last_until_) {
+      const auto now_until = until.find(id);
+      const auto n = nodes_.find(id);
+      if ((now_until == until.end() || now_until->second != seq) && n != nodes_.end())
+        n->second.known = false;
+    }
+    last_until_ = until;
     // A whole pass when woken (a commit may have stored outputs, an acknowledgement may free
     // held ones), while a node has more, and every pass_every; between them, every
     // held_recheck, only the nodes whose outputs wait for the journal's replication.
@@ -190,8 +199,18 @@ void output_exporter::loop() {
         n.holds.clear();
         n.unsent = 0;
         std::lock_guard lock(mu_);
-        given_through_.insert(*u);
+        // Unless given back (or given again) since this pass began.
+        if (const auto now_until = until_.find(id);
+            now_until != until_.end() && now_until->second == through)
+          given_through_.insert_or_assign(id, through);
         continue;
+      }
+      // Given away and short of the seq it owes: the process it went to sends those too (this
+      // one may not make them all: it stops computing the node). The subject's end is read again
+      // now and then, to see them there.
+      if (u != until.end() && n.known && read && started >= n.look_again) {
+        n.known = false;
+        n.look_again = started + given_recheck;
       }
       if (!read && n.holds.empty()) {
         behind += n.unsent;
@@ -348,7 +367,8 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
         "held them: its subject goes on from seq {}",
         id.substr(0, 12), n.seq + 1, seqs.front() - 1, seqs.front());
     std::lock_guard lock(mu_);
-    st_.gaps += seqs.front() - 1 - n.seq;
+    // Of a node given away, those after `until` are not missing: its new process sends them.
+    st_.gaps += std::min(seqs.front() - 1, std::max(until, n.seq)) - n.seq;
   }
   n.gap_since.reset();
   // A node given away: nothing after the seq its new process publishes after (that one sends

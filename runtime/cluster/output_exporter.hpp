@@ -66,6 +66,10 @@ class output_exporter {
   // A subject that ends before what this process holds of its node waits this long for the
   // process that held the missing seqs (it may still send them) before going on past them.
   static constexpr std::chrono::seconds default_gap_wait{10};
+  // A node given away whose seqs through the one its new process goes on from are not all made
+  // here (this process stopped computing it first): its subject's end is read this often, until
+  // it holds that seq.
+  static constexpr std::chrono::seconds given_recheck{1};
 
   // Connects (its own connection) and makes sure the stream exists. Throws cluster_error when
   // no server answers. Exports nothing until export_nodes names some. `replicated`: the journal
@@ -105,7 +109,8 @@ class output_exporter {
     std::int64_t bucket = INT64_MIN;
     std::uint64_t seq = 0;  // the last seq in the stream (0: none)
     std::optional<std::chrono::steady_clock::time_point> gap_since;
-    std::chrono::steady_clock::time_point look_again;  // in a gap: when to read the end again
+    // In a gap, or given away and short of its seq: when to read the end again.
+    std::chrono::steady_clock::time_point look_again;
     std::size_t waiting = 0;                           // in a gap: the outputs read, not sent
     // Since when its batch fails: sent again as it is while JetStream surely remembers its ids.
     std::optional<std::chrono::steady_clock::time_point> failing_since;
@@ -162,6 +167,7 @@ class output_exporter {
   output_export_stats st_;                   // under mu_
   std::map<std::string, node_state> nodes_;  // the thread's
   std::uint64_t reads_ = 0;                  // the thread's; into st_ at each pass's end
+  std::map<std::string, std::uint64_t> last_until_;   // the thread's: until_ at the last pass
   std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
   std::chrono::microseconds whole_gap_{min_gap};      // the thread's: see min_gap
   bool last_more_ = false;                            // the thread's: a node had more then

@@ -160,16 +160,19 @@ void placement_channel::write(const placement_record& r, bool patient) {
 
 bool placement_channel::update(const placement_record& r) {
   const std::string bucket = placement_bucket(c_), bytes = encode_placement(r);
+  auto unsure = [&] {
+    if (std::find(unsure_.begin(), unsure_.end(), bytes) == unsure_.end()) unsure_.push_back(bytes);
+  };
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::uint64_t rev = 0;
     try {
       rev = link_->kv_update(bucket, c_.engine_id, bytes, revision_);
     } catch (const cluster_error&) {
-      unsure_ = bytes;
+      unsure();
       throw;
     }
     if (rev && std::exchange(lose_next_ack_, false)) {
-      unsure_ = bytes;
+      unsure();
       throw cluster_error("updating the placement of engine " + c_.engine_id +
                           ": no acknowledgement (failpoint placement_ack_lost)");
     }
@@ -178,7 +181,7 @@ bool placement_channel::update(const placement_record& r) {
       unsure_.clear();
       return true;
     }
-    // Written since: by this channel, if it holds the update the cluster did not acknowledge
+    // Written since: by this channel, if it holds an update the cluster did not acknowledge
     // (then it goes on from there), else by another process.
     const auto e = link_->kv_get(bucket, c_.engine_id);
     // Still this channel's last write: the cluster refused the update for another reason (no
@@ -186,19 +189,24 @@ bool placement_channel::update(const placement_record& r) {
     if (e && e->revision == revision_)
       throw cluster_error("updating the placement of engine " + c_.engine_id +
                           ": refused, though nobody wrote it since");
-    if (!e || unsure_.empty() || e->value != unsure_) return false;
+    if (!e || std::find(unsure_.begin(), unsure_.end(), e->value) == unsure_.end()) return false;
     revision_ = e->revision;
     unsure_.clear();
   }
   return false;
 }
 
-bool placement_channel::holds(const placement_record& r) {
+std::optional<std::size_t> placement_channel::holds_one(
+    const std::vector<placement_record>& written) {
   const auto e = link_->kv_get(placement_bucket(c_), c_.engine_id);
-  if (!e || e->value != encode_placement(r)) return false;
-  revision_ = e->revision;
-  unsure_.clear();
-  return true;
+  if (!e) return std::nullopt;
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    if (e->value != encode_placement(written[i])) continue;
+    revision_ = e->revision;
+    unsure_.clear();
+    return i;
+  }
+  return std::nullopt;
 }
 
 std::optional<placement_record> placement_channel::await(const std::string& graph_hash,

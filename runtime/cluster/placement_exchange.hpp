@@ -60,9 +60,9 @@ class placement_channel {
   // update with the key unchanged (the write may have landed: the next update finds it so and
   // goes on).
   bool update(const placement_record& r);
-  // Whether the key holds r as this channel writes it (an update that threw may have landed);
-  // then later updates go on from there. Throws cluster_error.
-  bool holds(const placement_record& r);
+  // Which of `written` the key holds as this channel writes it, if any (updates that threw may
+  // have landed; at most one did); then later updates go on from there. Throws cluster_error.
+  std::optional<std::size_t> holds_one(const std::vector<placement_record>& written);
   // A fault for tests (the engine's failpoint placement_ack_lost): the next update that goes
   // through is left as one whose acknowledgement never came (it throws, and the channel does not
   // know the revision it wrote).
@@ -80,7 +80,8 @@ class placement_channel {
   cluster_decl c_;
   std::unique_ptr<jetstream_link> link_;
   std::uint64_t revision_ = 0;  // of the key as this channel last wrote it
-  std::string unsure_;          // bytes of an update the cluster did not acknowledge
+  // Bytes of the updates the cluster did not acknowledge since the last one it did.
+  std::vector<std::string> unsure_;
   bool lose_next_ack_ = false;
 };
 

@@ -759,9 +759,11 @@ void engine::impl::place_lost_nodes() {
         return;
       }
     }
+    const std::uint64_t acts = placement_acts;
     give_nodes(live);  // to a standby that joined, if any (engine_give.cpp)
-    if (unsure) return;  // its write's fate first: a move now would be placed without it
-    rebalance(live);     // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
+    // Its write unsure, or an earlier one found landed: a move now would be placed without it.
+    if (placement_acts != acts) return;
+    rebalance(live);   // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
     move_node(live);   // asked by an operator or by rebalance, if any (engine_give.cpp)
     return;
   }
@@ -811,7 +813,7 @@ void engine::impl::place_lost_nodes() {
     note_unpublished(lost);
     return;
   }
-  std::optional<bool> written;
+  placement_write written = placement_write::unknown;
   auto finish = [this, next, lost]() mutable { placed_after_loss(std::move(next), lost); };
   try {
     written = update_placement(next);  // not patient: the runner waits; again next listing
@@ -823,16 +825,21 @@ void engine::impl::place_lost_nodes() {
           lost.front(), e.what());
     lost_reported = true;
     note_unpublished(lost);  // until a write goes through, nobody publishes them either
-    unsure = unsure_placement{std::move(next), std::move(finish)};
+    unsure.push_back({std::move(next), std::move(finish)});
+    ++placement_acts;
     return;
   }
-  if (!written) {  // an earlier write's fate first
-    note_unpublished(lost);
-    return;
-  }
-  if (!*written) {
-    fence_overwritten();
-    return;
+  switch (written) {
+    case placement_write::settled:  // an earlier write landed, and placed
+      return;
+    case placement_write::unknown:  // an earlier write's fate first
+      note_unpublished(lost);
+      return;
+    case placement_write::overwritten:
+      fence_overwritten();
+      return;
+    case placement_write::written:
+      break;
   }
   finish();
 }
@@ -904,11 +911,12 @@ void engine::impl::placed_after_loss(placement_record next, const std::vector<st
   }
 }
 
-std::optional<bool> engine::impl::update_placement(const placement_record& next) {
+engine::impl::placement_write engine::impl::update_placement(const placement_record& next) {
   switch (settle_unsure()) {
-    case unsure_state::landed:   // what this listing placed came from the placement before it
+    case unsure_state::landed:  // what this listing placed came from the placement before it
+      return placement_write::settled;
     case unsure_state::unknown:  // a write now could go over one that landed unseen
-      return std::nullopt;
+      return placement_write::unknown;
     case unsure_state::none:
     case unsure_state::absent:
       break;
@@ -920,37 +928,42 @@ std::optional<bool> engine::impl::update_placement(const placement_record& next)
     }
   } catch (const std::invalid_argument&) {  // a bad SHOAL_FAILPOINTS fails every node already
   }
-  const bool written = placements->update(next);
-  // Over the unsure one (not there when read just now): that one is settled.
-  if (written) unsure.reset();
-  return written;
+  if (!placements->update(next)) return placement_write::overwritten;
+  // Over the unsure ones (none there when read just now): settled.
+  unsure.clear();
+  unsure_said = false;
+  return placement_write::written;
 }
 
 engine::impl::unsure_state engine::impl::settle_unsure() {
-  if (!unsure) return unsure_state::none;
-  bool held = false;
+  if (unsure.empty()) return unsure_state::none;
+  std::vector<placement_record> written;
+  for (const auto& u : unsure) written.push_back(u.next);
+  std::optional<std::size_t> held;
   try {
-    held = placements->holds(unsure->next);
+    held = placements->holds_one(written);
   } catch (const cluster_error& e) {  // asked again at the next listing
     spdlog::debug("cluster: reading back the placement written without an acknowledgement: {}",
                   e.what());
     return unsure_state::unknown;
   }
   if (!held) {
-    // Not in the cluster, or not yet: kept, in case it lands later. A write goes over it.
-    if (!std::exchange(unsure->said, true))
+    // Not in the cluster, or not yet: kept, in case one lands later. A write goes over them.
+    if (!std::exchange(unsure_said, true))
       spdlog::info(
           "cluster: the placement written without an acknowledgement is not in the cluster (yet): "
           "placing from the last one written meanwhile");
     return unsure_state::absent;
   }
-  auto u = std::move(*unsure);
-  unsure.reset();
+  auto landed = std::move(unsure[*held].landed);
+  unsure.clear();
+  unsure_said = false;
+  ++placement_acts;
   // The standbys act on it already: this process does too, as after a write acknowledged.
   spdlog::info(
       "cluster: the placement written without an acknowledgement is in the cluster: going on "
       "from it");
-  u.landed();
+  landed();
   return unsure_state::landed;
 }
 

@@ -87,7 +87,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   if (moving.empty()) return;
   // The write outside graph_mu (admin `cluster` answers meanwhile): only this thread, the
   // runner's, writes the placement.
-  std::optional<bool> written;
+  placement_write written = placement_write::unknown;
   graph_lock.unlock();
   auto finish = [this, next, to, committed, moving, given]() mutable {
     gave_to_joiner(std::move(next), to, committed, moving, given);
@@ -99,13 +99,19 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
         "cluster: writing the placement that gives standby {} nodes: {} (read back at the next "
         "listing)",
         to, e.what());
-    unsure = unsure_placement{std::move(next), std::move(finish)};
+    unsure.push_back({std::move(next), std::move(finish)});
+    ++placement_acts;
     return;
   }
-  if (!written) return;  // an earlier write's fate first: again at the next listing
-  if (!*written) {
-    fence_overwritten();
-    return;
+  switch (written) {
+    case placement_write::settled:  // an earlier write landed: placed from it at the next listing
+    case placement_write::unknown:  // an earlier write's fate first: again at the next listing
+      return;
+    case placement_write::overwritten:
+      fence_overwritten();
+      return;
+    case placement_write::written:
+      break;
   }
   finish();
 }
@@ -234,7 +240,7 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
   next.nodes[req.id] = req.to;
   record_hand_overs(next, *placement, last_published);
   next.costs = std::move(costs);
-  std::optional<bool> written;
+  placement_write written = placement_write::unknown;
   graph_lock.unlock();
   auto finish = [this, next, req, from, committed]() mutable {
     moved_node(std::move(next), req, from, committed);
@@ -245,16 +251,22 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
     spdlog::warn(
         "cluster: writing the placement that moves node {}: {} (read back at the next listing)",
         name, e.what());
-    unsure = unsure_placement{std::move(next), std::move(finish)};
+    unsure.push_back({std::move(next), std::move(finish)});
+    ++placement_acts;
     return;
   }
-  if (!written) return;  // an earlier write's fate first: asked still, at the next listing
-  if (!*written) {
-    graph_lock.lock();
-    refuse_move("the placement was written by another process");
-    graph_lock.unlock();
-    fence_overwritten();
-    return;
+  switch (written) {
+    case placement_write::settled:  // an earlier write landed: asked still, at the next listing
+    case placement_write::unknown:  // an earlier write's fate first: asked still
+      return;
+    case placement_write::overwritten:
+      graph_lock.lock();
+      refuse_move("the placement was written by another process");
+      graph_lock.unlock();
+      fence_overwritten();
+      return;
+    case placement_write::written:
+      break;
   }
   finish();
 }

@@ -178,29 +178,38 @@ struct engine::impl {
   void moved_node(placement_record next, const move_request& req, const std::string& from,
                   std::uint64_t committed);
   void placed_after_loss(placement_record next, const std::vector<std::string>& lost);
-  // A write of the placement the cluster did not acknowledge: it may have landed (the
-  // acknowledgement lost, or the write stored after its wait), and the standbys then act on it.
-  // Kept until the placement is read holding it (then the active process goes on as after an
-  // acknowledged write: `landed`, on the runner's thread, graph_mu not held) or until a later
-  // write went through over it: at each listing, and before each write.
+  // The writes of the placement the cluster did not acknowledge since the last one it did: each
+  // may have landed (the acknowledgement lost, or the write stored after its wait), and the
+  // standbys then act on it. Each was a compare-and-set on the revision this process last
+  // wrote, so at most one landed. Kept until the placement is read holding one of them (then the
+  // active process goes on as after that write acknowledged: its `landed`, on the runner's
+  // thread, graph_mu not held) or until a later write goes through: read back at each listing
+  // and before each write.
   struct unsure_placement {
     placement_record next;
     std::function<void()> landed;
-    bool said = false;  // that it is not in the cluster (yet), once
   };
-  std::optional<unsure_placement> unsure;
+  std::vector<unsure_placement> unsure;
+  bool unsure_said = false;  // that none is in the cluster (yet), once
+  // Writes made unsure and unsure ones found landed: a listing that did either acts on nothing
+  // else.
+  std::uint64_t placement_acts = 0;
   enum class unsure_state {
     none,     // no write is unsure
-    landed,   // it was: `landed` ran
-    absent,   // the cluster does not hold it (yet)
+    landed,   // one was: its `landed` ran
+    absent,   // the cluster holds none of them (yet)
     unknown,  // the cluster did not answer the read
   };
   unsure_state settle_unsure();
-  // placements->update, after settling an unsure write: none when no write was made (one unsure
-  // landed, or the cluster did not say whether: the caller places again at the next listing);
-  // else update's answer. The failpoint placement_ack_lost makes its first write go through and
-  // look unacknowledged. Throws cluster_error as update does.
-  std::optional<bool> update_placement(const placement_record& next);
+  enum class placement_write {
+    written,      // it went through
+    overwritten,  // another process wrote the key since this one did: it fences itself
+    settled,      // not written: an unsure write was found landed, and acted on
+    unknown,      // not written: the cluster did not say whether an unsure one landed
+  };
+  // placements->update, after settling the unsure writes. The failpoint placement_ack_lost makes
+  // its first write go through and look unacknowledged. Throws cluster_error as update does.
+  placement_write update_placement(const placement_record& next);
   bool ack_lost = false;  // the failpoint fired
   // Why node `id` cannot move now ("" when it can), under graph_mu: admin, rebalance and
   // move_node ask the same.

@@ -319,12 +319,14 @@ TEST_CASE(
 // gave it exports what it stored through the seq the other one publishes after, and no further
 // (sent after the duplicate window, the seqs beyond would be stored twice); then it says so
 // (given_through), holds nothing of it, and a stop has nothing of it to drain. Given back, it
-// goes on from the subject's end.
+// goes on from the subject's end, wherever the other process took it. Given away before it made
+// every seq it owes, it reads the subject's end again until the other process sent them.
 TEST_CASE("a node given away goes to the stream through the seq the other process goes on from",
           "[cluster]") {
   nats_server s;
   auto link = connect(s);
   const cluster_decl c = decl(s);
+  using map = std::map<std::string, std::uint64_t>;
   dir_with_outputs a;
   for (int i = 0; i < 10; ++i) a.writer.append_journal("record " + std::to_string(i));
   a.add(1, 20);  // made from those 10 records
@@ -332,38 +334,57 @@ TEST_CASE("a node given away goes to the stream through the seq the other proces
   output_exporter ex(c, a.db, [&] { return replicated.load(); });
   ex.export_nodes({node_id}, {}, {{node_id, 15}});
   REQUIRE(test::wait_for([&] { return !ex.given_through().empty(); }, std::chrono::seconds(20)));
-  CHECK(ex.given_through() == std::map<std::string, std::uint64_t>{{node_id, 15}});
+  CHECK(ex.given_through() == map{{node_id, 15}});
   check_subject(*link, c, 15);
-  // Stored after, from records the stream lacks (held, were it still this process's): not its
-  // to send, nor to hold.
+  // Stored after, from records the stream holds: not its to send (were it still its node, they
+  // would go at once).
   for (int i = 10; i < 20; ++i) a.writer.append_journal("record " + std::to_string(i));
   a.add(21, 30);
+  replicated = 20;
   const std::uint64_t passes = ex.stats().passes;
   REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 5; }));
   CHECK(last_seq_in_stream(*link, c) == 15);
   CHECK(ex.stats().behind == 0);
   CHECK(ex.stats().holds == 0);
-  // Given back: it goes on from the subject's end, once the stream holds the journal.
+
+  // The process it went to sends 16..40; given back, this one reads the subject's end again and
+  // has nothing to add (without reading it, it would send 16..30 again).
+  dir_with_outputs b;
+  b.add(1, 40);
+  output_exporter eb(c, b.db);
+  eb.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 40; }));
   ex.export_nodes({node_id});
-  CHECK(ex.given_through().empty());
-  const std::uint64_t back = ex.stats().passes;
-  REQUIRE(test::wait_for([&] { return ex.stats().passes >= back + 3; }));
-  CHECK(ex.stats().holds > 0);
-  replicated = 20;
-  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 30; }));
-  check_subject(*link, c, 30);
-  // Given away again, with outputs held: the stream holds it through 30 already, so nothing is
-  // held or sent, and a stop has nothing of it to drain.
+  a.add(31, 45);  // made from records the stream holds
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 45; }));
+  eb.export_nodes({});
+  CHECK(ex.stats().duplicates == 0);
+  check_subject(*link, c, 45);
+
+  // Given away again with outputs held (records the stream lacks), owing more than it made: it
+  // holds them still (they go, should the stream get the records first), and is done once the
+  // other process sent the seqs it owes: nothing of it held then, nor drained at a stop.
   for (int i = 20; i < 30; ++i) a.writer.append_journal("record " + std::to_string(i));
-  a.add(31, 35);
+  a.add(46, 48);
   const std::uint64_t again = ex.stats().passes;
   REQUIRE(test::wait_for([&] { return ex.stats().passes >= again + 3; }));
   CHECK(ex.stats().holds > 0);
-  ex.export_nodes({node_id}, {}, {{node_id, 30}});
-  REQUIRE(test::wait_for([&] { return ex.stats().holds == 0; }));
-  CHECK(ex.given_through() == std::map<std::string, std::uint64_t>{{node_id, 30}});
+  ex.export_nodes({node_id}, {}, {{node_id, 50}});
+  const std::uint64_t given = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= given + 3; }));
+  CHECK(ex.given_through().empty());
+  CHECK(ex.stats().holds > 0);
+  b.add(41, 50);
+  eb.export_nodes({node_id});
+  REQUIRE(test::wait_for(
+      [&] {
+        return ex.given_through() == map{{node_id, 50}};
+      },
+      std::chrono::seconds(20)));
+  REQUIRE(test::wait_for([&] { return ex.stats().holds == 0; }));  // counted at a pass's end
   CHECK(ex.stop(std::chrono::seconds(5)));
-  CHECK(last_seq_in_stream(*link, c) == 30);
+  check_subject(*link, c, 50);
+  CHECK(ex.stats().duplicates == 0);
 }
 
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which

@@ -148,7 +148,10 @@ void output_exporter::loop() {
     for (const auto& [id, seq] : last_until_) {
       const auto now_until = until.find(id);
       const auto n = nodes_.find(id);
-      if ((now_until == until.end() || now_until->second != seq) && n != nodes_.end())
+      // Not while a batch fails: it goes again as it was (a hole in it filled), then the
+      // subject's end is where this process left it or later, which a resend finds out.
+      if ((now_until == until.end() || now_until->second != seq) && n != nodes_.end() &&
+          !n->second.failing_since)
         n->second.known = false;
     }
     last_until_ = until;
@@ -205,13 +208,6 @@ void output_exporter::loop() {
           given_through_.insert_or_assign(id, through);
         continue;
       }
-      // Given away and short of the seq it owes: the process it went to sends those too (this
-      // one may not make them all: it stops computing the node). The subject's end is read again
-      // now and then, to see them there.
-      if (u != until.end() && n.known && read && started >= n.look_again) {
-        n.known = false;
-        n.look_again = started + given_recheck;
-      }
       if (!read && n.holds.empty()) {
         behind += n.unsent;
         continue;
@@ -220,7 +216,13 @@ void output_exporter::loop() {
         const auto last = ends->last_bucket.find(id);
         if (last == ends->last_bucket.end() || last->second <= n.bucket) {
           n.unsent = 0;  // the stream has every output stored
-          continue;
+          // Given away, short of the seq it owes, with nothing more stored, held or failing:
+          // the process it went to sends the rest (this one stops computing the node, and may
+          // not make them all). The subject's end is read again now and then, to see them
+          // there. Not before: what it holds may be missing from the stream.
+          if (u == until.end() || started < n.look_again) continue;
+          n.known = false;
+          n.look_again = started + given_recheck;
         }
       }
       try {

@@ -187,8 +187,8 @@ bool placement_channel::update(const placement_record& r) {
     // Still this channel's last write: the cluster refused the update for another reason (no
     // leader for the bucket during a server's failover): tried again, not taken for a loss.
     if (e && e->revision == revision_)
-      throw cluster_error("updating the placement of engine " + c_.engine_id +
-                          ": refused, though nobody wrote it since");
+      throw placement_refused("updating the placement of engine " + c_.engine_id +
+                              ": refused, though nobody wrote it since");
     if (!e || std::find(unsure_.begin(), unsure_.end(), e->value) == unsure_.end()) return false;
     revision_ = e->revision;
     unsure_.clear();

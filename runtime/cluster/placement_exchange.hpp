@@ -12,11 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/node_placement.hpp"
 #include "runtime/graph/cluster_decl.hpp"
 #include "runtime/graph/plan.hpp"
 
 namespace shoal {
+
+// An update the cluster refused with the key unchanged (no leader for the bucket during a
+// server's failover): certainly not stored, unlike a write it did not acknowledge.
+struct placement_refused : cluster_error {
+  using cluster_error::cluster_error;
+};
 
 std::string placement_bucket(const cluster_decl& c);
 

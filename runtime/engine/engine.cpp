@@ -825,8 +825,7 @@ void engine::impl::place_lost_nodes() {
           lost.front(), e.what());
     lost_reported = true;
     note_unpublished(lost);  // until a write goes through, nobody publishes them either
-    unsure.push_back({std::move(next), std::move(finish)});
-    ++placement_acts;
+    add_unsure(e, std::move(next), std::move(finish));
     return;
   }
   switch (written) {
@@ -933,6 +932,20 @@ engine::impl::placement_write engine::impl::update_placement(const placement_rec
   unsure.clear();
   unsure_said = false;
   return placement_write::written;
+}
+
+void engine::impl::add_unsure(const cluster_error& e, placement_record next,
+                              std::function<void()> landed) {
+  if (dynamic_cast<const placement_refused*>(&e)) return;  // not stored: placed anew next listing
+  if (unsure.size() >= max_unsure) {
+    spdlog::warn(
+        "cluster: {} placements written without an acknowledgement are kept: the oldest is "
+        "dropped",
+        unsure.size());
+    unsure.erase(unsure.begin());
+  }
+  unsure.push_back({std::move(next), std::move(landed)});
+  ++placement_acts;
 }
 
 engine::impl::unsure_state engine::impl::settle_unsure() {

@@ -99,8 +99,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
         "cluster: writing the placement that gives standby {} nodes: {} (read back at the next "
         "listing)",
         to, e.what());
-    unsure.push_back({std::move(next), std::move(finish)});
-    ++placement_acts;
+    add_unsure(e, std::move(next), std::move(finish));
     return;
   }
   switch (written) {
@@ -251,8 +250,7 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
     spdlog::warn(
         "cluster: writing the placement that moves node {}: {} (read back at the next listing)",
         name, e.what());
-    unsure.push_back({std::move(next), std::move(finish)});
-    ++placement_acts;
+    add_unsure(e, std::move(next), std::move(finish));
     return;
   }
   switch (written) {
@@ -275,7 +273,9 @@ void engine::impl::moved_node(placement_record next, const move_request& req,
                               const std::string& from, std::uint64_t committed) {
   const std::string& name = req.name;
   std::lock_guard graph_lock(graph_mu);
-  move_asked.reset();
+  // Done, unless another was asked since (this write landed late): that one is checked at the
+  // next listing against the placement now, and refused then if it cannot go.
+  if (move_asked && move_asked->id == req.id && move_asked->to == req.to) move_asked.reset();
   placed_at = std::chrono::steady_clock::now();
   joining = {req.id};
   given_from[req.id] = from;

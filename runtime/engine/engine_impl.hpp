@@ -201,6 +201,10 @@ struct engine::impl {
     unknown,  // the cluster did not answer the read
   };
   unsure_state settle_unsure();
+  // A write that threw `e`: unsure, unless the cluster refused it for certain. At most
+  // max_unsure are kept (the oldest dropped: a cluster that answers reads and not writes).
+  void add_unsure(const cluster_error& e, placement_record next, std::function<void()> landed);
+  static constexpr std::size_t max_unsure = 64;
   enum class placement_write {
     written,      // it went through
     overwritten,  // another process wrote the key since this one did: it fences itself

@@ -828,19 +828,23 @@ void engine::impl::place_lost_nodes() {
     add_unsure(e, std::move(next), std::move(finish));
     return;
   }
-  switch (written) {
-    case placement_write::settled:  // an earlier write landed, and placed
-      return;
-    case placement_write::unknown:  // an earlier write's fate first
-      note_unpublished(lost);
-      return;
+  // An earlier write's fate first: until it is known, nobody publishes them either.
+  if (written == placement_write::unknown) note_unpublished(lost);
+  if (went_through(written)) finish();
+}
+
+bool engine::impl::went_through(placement_write w) {
+  switch (w) {
+    case placement_write::settled:  // an earlier write landed, and placed: the next listing
+    case placement_write::unknown:  // an earlier write's fate first: the next listing
+      return false;
     case placement_write::overwritten:
       fence_overwritten();
-      return;
+      return false;
     case placement_write::written:
       break;
   }
-  finish();
+  return true;
 }
 
 void engine::impl::placed_after_loss(placement_record next, const std::vector<std::string>& lost) {

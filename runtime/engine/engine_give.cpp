@@ -102,17 +102,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     add_unsure(e, std::move(next), std::move(finish));
     return;
   }
-  switch (written) {
-    case placement_write::settled:  // an earlier write landed: placed from it at the next listing
-    case placement_write::unknown:  // an earlier write's fate first: again at the next listing
-      return;
-    case placement_write::overwritten:
-      fence_overwritten();
-      return;
-    case placement_write::written:
-      break;
-  }
-  finish();
+  if (went_through(written)) finish();
 }
 
 void engine::impl::gave_to_joiner(placement_record next, const std::string& to,
@@ -253,20 +243,12 @@ void engine::impl::move_node(const std::vector<cluster_member>& live) {
     add_unsure(e, std::move(next), std::move(finish));
     return;
   }
-  switch (written) {
-    case placement_write::settled:  // an earlier write landed: asked still, at the next listing
-    case placement_write::unknown:  // an earlier write's fate first: asked still
-      return;
-    case placement_write::overwritten:
-      graph_lock.lock();
-      refuse_move("the placement was written by another process");
-      graph_lock.unlock();
-      fence_overwritten();
-      return;
-    case placement_write::written:
-      break;
+  if (written == placement_write::overwritten) {  // asked still otherwise: the next listing
+    graph_lock.lock();
+    refuse_move("the placement was written by another process");
+    graph_lock.unlock();
   }
-  finish();
+  if (went_through(written)) finish();
 }
 
 void engine::impl::moved_node(placement_record next, const move_request& req,

@@ -214,6 +214,8 @@ struct engine::impl {
   // placements->update, after settling the unsure writes. The failpoint placement_ack_lost makes
   // its first write go through and look unacknowledged. Throws cluster_error as update does.
   placement_write update_placement(const placement_record& next);
+  // Whether a write went through; one another process overwrote fences this process.
+  bool went_through(placement_write w);
   bool ack_lost = false;  // the failpoint fired
   // Why node `id` cannot move now ("" when it can), under graph_mu: admin, rebalance and
   // move_node ask the same.

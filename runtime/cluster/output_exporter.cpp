@@ -148,11 +148,15 @@ void output_exporter::loop() {
     for (const auto& [id, seq] : last_until_) {
       const auto now_until = until.find(id);
       const auto n = nodes_.find(id);
-      // Not while a batch fails: it goes again as it was (a hole in it filled), then the
-      // subject's end is where this process left it or later, which a resend finds out.
-      if ((now_until == until.end() || now_until->second != seq) && n != nodes_.end() &&
-          !n->second.failing_since)
-        n->second.known = false;
+      // While a batch fails, once it went through: it goes again as it was first (a hole in it
+      // filled).
+      if ((now_until == until.end() || now_until->second != seq) && n != nodes_.end()) {
+        if (n->second.failing_since) {
+          n->second.read_end_after = true;
+        } else {
+          n->second.known = false;
+        }
+      }
     }
     last_until_ = until;
     // A whole pass when woken (a commit may have stored outputs, an acknowledgement may free
@@ -448,6 +452,8 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   n.failing_since.reset();
   n.bucket = stored.back().first;
   n.seq = seqs.back();
+  // Given back while this batch failed: the process it went to may have sent past it.
+  if (std::exchange(n.read_end_after, false)) n.known = false;
   return {cut || full, waiting};
 }
 

@@ -114,6 +114,7 @@ class output_exporter {
     std::size_t waiting = 0;                           // in a gap: the outputs read, not sent
     // Since when its batch fails: sent again as it is while JetStream surely remembers its ids.
     std::optional<std::chrono::steady_clock::time_point> failing_since;
+    bool read_end_after = false;  // given back while failing: read the end once it went
     // Outputs through bucket `through` go once the stream holds the journal through `journal`;
     // those through `open_through` may go now.
     struct hold {

@@ -189,6 +189,12 @@ bool placement_channel::update(const placement_record& r) {
     if (e && e->revision == revision_)
       throw placement_refused("updating the placement of engine " + c_.engine_id +
                               ": refused, though nobody wrote it since");
+    // Its own bytes: this write went through, its answer lost (an error other than a timeout).
+    if (e && e->value == bytes) {
+      revision_ = e->revision;
+      unsure_.clear();
+      return true;
+    }
     if (!e || std::find(unsure_.begin(), unsure_.end(), e->value) == unsure_.end()) return false;
     revision_ = e->revision;
     unsure_.clear();

@@ -63,9 +63,9 @@ class placement_channel {
   void write(const placement_record& r, bool patient);
   // A later placement by the same process: written only if nobody wrote the key since this
   // channel last did. False when another did (a process that took the lease since: this one
-  // must stop placing). Throws cluster_error when the cluster did not answer or refused the
-  // update with the key unchanged (the write may have landed: the next update finds it so and
-  // goes on).
+  // must stop placing). Throws cluster_error when the cluster did not answer (the write may
+  // have landed: holds_one, or the next update, finds it so and goes on from it), and
+  // placement_refused when it refused the update with the key unchanged (not stored).
   bool update(const placement_record& r);
   // Which of `written` the key holds as this channel writes it, if any (updates that threw may
   // have landed; at most one did); then later updates go on from there. Throws cluster_error.

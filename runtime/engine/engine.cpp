@@ -759,10 +759,9 @@ void engine::impl::place_lost_nodes() {
         return;
       }
     }
-    const std::uint64_t acts = placement_acts;
-    give_nodes(live);  // to a standby that joined, if any (engine_give.cpp)
-    // Its write unsure, or an earlier one found landed: a move now would be placed without it.
-    if (placement_acts != acts) return;
+    // To a standby that joined, if any (engine_give.cpp). Its write unsure, or an earlier one
+    // found landed: a move now would be placed without it.
+    if (give_nodes(live)) return;
     rebalance(live);   // by measured cost, if [cluster] rebalance_above (engine_give.cpp)
     move_node(live);   // asked by an operator or by rebalance, if any (engine_give.cpp)
     return;
@@ -938,9 +937,10 @@ engine::impl::placement_write engine::impl::update_placement(const placement_rec
   return placement_write::written;
 }
 
-void engine::impl::add_unsure(const cluster_error& e, placement_record next,
+bool engine::impl::add_unsure(const cluster_error& e, placement_record next,
                               std::function<void()> landed) {
-  if (dynamic_cast<const placement_refused*>(&e)) return;  // not stored: placed anew next listing
+  // Not stored: placed anew at the next listing.
+  if (dynamic_cast<const placement_refused*>(&e)) return false;
   if (unsure.size() >= max_unsure) {
     spdlog::warn(
         "cluster: {} placements written without an acknowledgement are kept: the oldest is "
@@ -949,7 +949,7 @@ void engine::impl::add_unsure(const cluster_error& e, placement_record next,
     unsure.erase(unsure.begin());
   }
   unsure.push_back({std::move(next), std::move(landed)});
-  ++placement_acts;
+  return true;
 }
 
 engine::impl::unsure_state engine::impl::settle_unsure() {
@@ -975,7 +975,6 @@ engine::impl::unsure_state engine::impl::settle_unsure() {
   auto landed = std::move(unsure[*held].landed);
   unsure.clear();
   unsure_said = false;
-  ++placement_acts;
   // The standbys act on it already: this process does too, as after a write acknowledged.
   spdlog::info(
       "cluster: the placement written without an acknowledgement is in the cluster: going on "

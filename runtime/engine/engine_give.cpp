@@ -41,12 +41,12 @@ constexpr std::int64_t joiner_lag_ms = 2000;
 
 }  // namespace
 
-void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
+bool engine::impl::give_nodes(const std::vector<cluster_member>& live) {
   std::unique_lock graph_lock(graph_mu);
   if (!joining.empty() ||  // one give at a time (over at the latest after give_limit)
       !cfg.cluster.active_gives ||
       static_cast<std::int64_t>(placement->members.size()) >= cfg.cluster.members)
-    return;
+    return false;
   const std::uint64_t committed = replicator ? replicator->stats().committed : 0;
   std::string to;  // the standby joining
   for (const auto& s : standbys_following(live)) {
@@ -56,7 +56,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
       break;
     }
   }
-  if (to.empty()) return;
+  if (to.empty()) return false;
   const auto reports_now = board->snapshot();
   node_costs costs = placement_costs(reports_now);
   // What it made of each: published, or about to be (it goes on publishing them until the
@@ -84,7 +84,7 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
     moving[id] = from;
     given += from == instance ? 1 : 0;
   }
-  if (moving.empty()) return;
+  if (moving.empty()) return false;
   // The write outside graph_mu (admin `cluster` answers meanwhile): only this thread, the
   // runner's, writes the placement.
   placement_write written = placement_write::unknown;
@@ -99,10 +99,10 @@ void engine::impl::give_nodes(const std::vector<cluster_member>& live) {
         "cluster: writing the placement that gives standby {} nodes: {} (read back at the next "
         "listing)",
         to, e.what());
-    add_unsure(e, std::move(next), std::move(finish));
-    return;
+    return add_unsure(e, std::move(next), std::move(finish));
   }
   if (went_through(written)) finish();
+  return written == placement_write::settled;
 }
 
 void engine::impl::gave_to_joiner(placement_record next, const std::string& to,

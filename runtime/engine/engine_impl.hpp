@@ -149,8 +149,9 @@ struct engine::impl {
   // record says it published them, then nothing after that seq (publish_cuts). The standby
   // (outside(): it computes and publishes every node) reads the placement and restarts on its
   // data dir to compute its share, publishing on from where it was. At each member listing,
-  // under graph_mu.
-  void give_nodes(const std::vector<cluster_member>& live);
+  // under graph_mu. Whether it acted on the placement without writing it: its write left
+  // unacknowledged, or an earlier unacknowledged one found landed and gone on from.
+  bool give_nodes(const std::vector<cluster_member>& live);
   void stop_publishing_given(const std::vector<cluster_member>& live);
   void cut_given();  // a placed standby's stop_publishing_given, at its half-second beat
   // The placement `next` gives `joiner` the nodes `moving` (those of this process's among
@@ -191,9 +192,6 @@ struct engine::impl {
   };
   std::vector<unsure_placement> unsure;
   bool unsure_said = false;  // that none is in the cluster (yet), once
-  // Writes made unsure and unsure ones found landed: a listing that did either acts on nothing
-  // else.
-  std::uint64_t placement_acts = 0;
   enum class unsure_state {
     none,     // no write is unsure
     landed,   // one was: its `landed` ran
@@ -203,7 +201,8 @@ struct engine::impl {
   unsure_state settle_unsure();
   // A write that threw `e`: unsure, unless the cluster refused it for certain. At most
   // max_unsure are kept (the oldest dropped: a cluster that answers reads and not writes).
-  void add_unsure(const cluster_error& e, placement_record next, std::function<void()> landed);
+  // Whether it was kept.
+  bool add_unsure(const cluster_error& e, placement_record next, std::function<void()> landed);
   static constexpr std::size_t max_unsure = 64;
   enum class placement_write {
     written,      // it went through

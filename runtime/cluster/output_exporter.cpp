@@ -259,7 +259,9 @@ void output_exporter::loop() {
       ++st_.passes;
       last_more_ = more;
       if (stopping_) {
-        drained_ = behind == 0 && !more && !held && !cut_short && read;
+        // Only a pass begun once the stop was asked: one begun before may have read the data
+        // dir before the last commit (the stop comes after the store writer's).
+        drained_ = stopping && behind == 0 && !more && !held && !cut_short && read;
         if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
         last_more_ = true;  // draining: every node, every pass
       }

@@ -7,6 +7,7 @@ the engine's bytes.
 The late copy is what a partitioned process's reconnect buffer sends after the duplicate window: a
 message of an old seq, under a message id the stream has not seen. The test publishes it over the
 NATS protocol itself, between two runs of one engine."""
+import base64
 import json
 import os
 import signal
@@ -44,28 +45,41 @@ def stored_z():
 OTHER = f"shoal.out.f1.{'f' * 64}"  # a subject of the stream that no node of the config has
 
 
-def publish(subject, payload, msg_id, others=0):
-    """OTHERS messages to OTHER, then one to SUBJECT, over the NATS protocol as any
-    client sends them; returns the stream's acknowledgement of the last (JSON)."""
+def request(subject, payload, msg_id=None, others=0):
+    """OTHERS messages to OTHER, then one request to SUBJECT (with a message id if MSG_ID), over
+    the NATS protocol as any client sends them; returns the answer (JSON)."""
     s = socket.create_connection(("127.0.0.1", cluster.base), timeout=10)
     f = s.makefile("rb")
     check(f.readline().startswith(b"INFO "), "the server did not greet")
-    headers = f"NATS/1.0\r\nNats-Msg-Id: {msg_id}\r\n\r\n".encode()
+    headers = f"NATS/1.0\r\nNats-Msg-Id: {msg_id}\r\n\r\n".encode() if msg_id else b""
+    verb = f"HPUB {subject} _INBOX.late {len(headers)}" if msg_id else f"PUB {subject} _INBOX.late"
     s.sendall(b'CONNECT {"verbose":false,"headers":true,"protocol":1}\r\nSUB _INBOX.late 1\r\n'
               + f"PUB {OTHER} 1\r\nx\r\n".encode() * others
-              + f"HPUB {subject} _INBOX.late {len(headers)} {len(headers) + len(payload)}\r\n".encode()
-              + headers + payload + b"\r\n")
+              + f"{verb} {len(headers) + len(payload)}\r\n".encode() + headers + payload + b"\r\n")
     while True:
         line = f.readline()
-        check(line != b"", "the server closed the connection before acknowledging")
+        check(line != b"", "the server closed the connection before answering")
         if line.startswith(b"PING"):
             s.sendall(b"PONG\r\n")
         elif line.startswith(b"-ERR"):
-            check(False, f"the server refused the publish: {line!r}")
-        elif line.startswith(b"MSG _INBOX.late"):
-            ack = json.loads(f.read(int(line.split()[-1]) + 2))
+            check(False, f"the server refused the request: {line!r}")
+        elif line.startswith(b"MSG _INBOX.late") or line.startswith(b"HMSG _INBOX.late"):
+            answer = f.read(int(line.split()[-1]) + 2)[:-2]
             s.close()
-            return ack
+            return json.loads(answer.split(b"\r\n\r\n", 1)[-1] if line.startswith(b"H") else answer)
+
+
+def publish(subject, payload, msg_id, others=0):
+    """The stream's acknowledgement of PAYLOAD published to SUBJECT (after OTHERS to OTHER)."""
+    return request(subject, payload, msg_id, others)
+
+
+def stream_seq_of(subject):
+    """The seq of the subject's last output in the stream (0: none)."""
+    got = request("$JS.API.STREAM.MSG.GET.SHOAL", json.dumps({"last_by_subj": subject}).encode())
+    if "message" not in got:
+        return 0
+    return msgpack.unpackb(base64.b64decode(got["message"]["data"]))["seq"]
 
 
 # A first run: z's outputs, well past the seek's margin (two exporter batches, 512 seqs).
@@ -76,6 +90,16 @@ z = stored_z()
 first_run = len(z)
 since = first_run - 50
 z_id = z[0]["id"]
+# The stop sends what is stored to the stream, unless the cluster does not answer within its
+# drain (then the engine says so, and sends the rest from its data dir at the next start).
+in_stream = stream_seq_of(f"shoal.out.f1.{z_id}")
+log.flush()
+said_lacking = "the stream lacks some of the last outputs" in open(log.name).read()
+check(in_stream == first_run or (in_stream < first_run and said_lacking),
+      f"the stream holds z through seq {in_stream}, the engine stored {first_run} "
+      f"(and {'said' if said_lacking else 'did not say'} the stream lacks some)")
+if in_stream != first_run:
+    print(f"note: the stop's drain left seqs {in_stream + 1}..{first_run} for the next start")
 
 # The late copy: z's seq 100 again (its bucket, another value), after every output of the run, and
 # after more messages of another subject than the stream held (the seek's first probes land
@@ -97,7 +121,7 @@ sought_at = int(next(line for line in said if "reading from stream sequence" in 
 check(sought_at > ack["seq"], f"tail started at stream sequence {sought_at}, before the late copy at {ack['seq']}: "
       "the test does not make the case it is for")
 
-# The engine again: z goes on at first_run + 1, not since + 1, where tail reads.
+# The engine again: z goes on at in_stream + 1, not since + 1, where tail reads.
 engine = run_engine()
 out = tail.stdout.read()  # until tail ends (--count, or --for)
 tail.wait(timeout=30)
@@ -106,10 +130,10 @@ stop(engine)
 printed = [json.loads(line) for line in out.splitlines()]
 stderr = "".join(said)
 check(tail.returncode == 0, f"tail exited with {tail.returncode}: {stderr[-2000:]}")
-check(f"z goes on at seq {first_run + 1}: reading the stream from its start" in stderr, f"tail did not read again: {stderr}")
+check(f"z goes on at seq {in_stream + 1}: reading the stream from its start" in stderr, f"tail did not read again: {stderr}")
 check(not any(w in stderr for w in ("gap on", "twice", "came late")), f"tail: {stderr}")
 z = stored_z()
 check(printed == z[since:since + 80],
       f"tail printed seqs {[o['seq'] for o in printed][:10]}..., the engine stored {since + 1}..{since + 80}")
 print(f"ok: the seek started after the late copy (stream sequence {sought_at}); tail read the stream again "
-      f"at z's seq {first_run + 1} and printed seqs {since + 1}..{since + 80} once, in order")
+      f"at z's seq {in_stream + 1} and printed seqs {since + 1}..{since + 80} once, in order")

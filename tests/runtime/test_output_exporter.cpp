@@ -3,9 +3,10 @@
 // a node goes on from the subject's end; one that sends seqs already there (a moved node's old
 // process) adds nothing; a subject that ends before what a process holds waits for the missing
 // seqs, then goes on past them and counts them; a node dropped is exported no more; a stop
-// drains what is stored; an output larger than the servers take is left out, not tried for
-// ever; an output goes only once the stream holds the journal records before it; a node given
-// away goes until the stream holds it through the seq its new process goes on from.
+// drains what is stored (also what a pass in progress did not read); an output larger than the
+// servers take is left out, not tried for ever; an output goes only once the stream holds the
+// journal records before it; a node given away goes until the stream holds it through the seq its
+// new process goes on from.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -226,6 +227,34 @@ TEST_CASE("a stop ends with a cluster that does not answer, and says what it did
   CHECK_FALSE(ex.stop(std::chrono::milliseconds(300)));
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
   ::kill(s.pid, SIGCONT);
+}
+
+// The engine stops the exporter after its store writer: a pass begun before the stop may have
+// read the data dir before the last commit, and finds nothing left of what it read.
+TEST_CASE("a stop drains what was stored while a pass that read before it was sending",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  a.add(1, 3);
+  output_exporter ex(c, a.db);
+  ex.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return ex.stats().sent == 3; }, std::chrono::seconds(20)));
+  ::kill(s.pid, SIGSTOP);  // a pass's send waits for its acknowledgements
+  a.add(4, 5);
+  const std::uint64_t passes = ex.stats().passes;
+  // A pass reads 4..5 (within pass_every) and does not end while the server is frozen.
+  CHECK_FALSE(test::wait_for([&] { return ex.stats().passes > passes + 1; },
+                             std::chrono::milliseconds(500)));
+  a.add(6, 7);  // the last commit, after that pass's read
+  std::thread wake_server([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stop has begun
+    ::kill(s.pid, SIGCONT);
+  });
+  CHECK(ex.stop(std::chrono::seconds(20)));
+  wake_server.join();
+  check_subject(*link, c, 7);
 }
 
 TEST_CASE("an output goes to the stream only once the journal before it is there", "[cluster]") {

@@ -501,14 +501,17 @@ void checkpoint_uploader::offer(cluster_checkpoint cp) {
   cv_.notify_all();
 }
 
-void checkpoint_uploader::finish(std::chrono::milliseconds wait) {
+bool checkpoint_uploader::finish(std::chrono::milliseconds wait) {
+  bool went = false;
   {
     std::unique_lock lock(mu_);
     finishing_ = true;
     cv_.notify_all();
-    cv_.wait_for(lock, wait, [&] { return stopping_ || (!waiting_ && !busy_); });
+    went =
+        cv_.wait_for(lock, wait, [&] { return stopping_ || (!waiting_ && !busy_); }) && !stopping_;
   }
   stop();
+  return went;
 }
 
 void checkpoint_uploader::stop() {

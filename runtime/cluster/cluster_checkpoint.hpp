@@ -202,8 +202,8 @@ class checkpoint_uploader {
 
   void offer(cluster_checkpoint cp);
   // A clean stop: waits up to `wait` for the checkpoint offered last to go (no second's gap
-  // now), then stops.
-  void finish(std::chrono::milliseconds wait);
+  // now), then stops. Returns whether it went (else a host taking over starts from an older one).
+  bool finish(std::chrono::milliseconds wait);
   // Stops at once (what waits is dropped: a fenced process must write nothing more).
   void stop();
   stats snapshot() const;

@@ -1629,7 +1629,15 @@ void engine::stop() {
   const bool placed_upload = m.uploader && m.placement;
   if (m.uploader && !placed_upload) {
     if (replicated && !m.fenced) {
-      m.uploader->finish(std::chrono::seconds(5));
+      if (!m.uploader->finish(std::chrono::seconds(5))) {
+        const auto st = m.uploader->snapshot();
+        spdlog::warn(
+            "cluster: the stop's checkpoint did not go to the cluster within 5 s{}: a host taking "
+            "over starts from {}",
+            st.last_error.empty() ? "" : " (" + st.last_error + ")",
+            st.journal_pos ? "the one at journal record " + std::to_string(st.journal_pos)
+                           : std::string("an older one"));
+      }
     } else {
       m.uploader->stop();
     }

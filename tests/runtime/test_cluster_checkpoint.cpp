@@ -69,7 +69,7 @@ checkpoint_uploader::stats finish_covered(checkpoint_uploader& up,
                                           std::atomic<std::uint64_t>& replicated,
                                           std::uint64_t through) {
   replicated = through;
-  up.finish(std::chrono::seconds(10));
+  CHECK(up.finish(std::chrono::seconds(10)));
   return up.snapshot();
 }
 
@@ -463,7 +463,7 @@ TEST_CASE("the uploader writes what the cluster's journal covers, the latest it 
     up.offer(sample(10));
     // The journal through record 10 is not in the cluster: a host restoring it could not read
     // on from there. finish() waits for it up to its deadline, then gives up.
-    up.finish(std::chrono::milliseconds(500));
+    CHECK_FALSE(up.finish(std::chrono::milliseconds(500)));
     CHECK(up.snapshot().uploads == 0);
   }
   auto link = connect(server);

@@ -46,6 +46,12 @@ void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::stri
   {
     std::lock_guard lock(mu_);
     filling_ = std::move(filling);
+    // A node given back, or given again up to another seq: its subject's end is read again,
+    // also when this happens within one pass (the thread takes these at the next).
+    for (const auto& [id, seq] : until_) {
+      const auto now_until = until.find(id);
+      if (now_until == until.end() || now_until->second != seq) ungiven_.insert(id);
+    }
     until_ = std::move(until);
     // Said of the given nodes still given with the same seq only (one given again later goes on).
     std::erase_if(given_through_, [&](const auto& g) {
@@ -129,6 +135,7 @@ void output_exporter::loop() {
   for (;;) {
     std::set<std::string> wanted, filling;
     std::map<std::string, std::uint64_t> until;
+    std::set<std::string> ungiven;
     bool stopping = false;
     std::chrono::steady_clock::time_point drain_until;
     {
@@ -136,6 +143,7 @@ void output_exporter::loop() {
       wanted = wanted_;
       filling = filling_;
       until = until_;
+      ungiven.swap(ungiven_);
       stopping = stopping_;
       drain_until = drain_until_;
     }
@@ -145,20 +153,17 @@ void output_exporter::loop() {
     std::erase_if(nodes_, [&](const auto& n) { return !wanted.count(n.first); });
     // A node given away and given back before it was dropped: its subject's end is read again
     // (the process it went to may have sent past what this one knows of it).
-    for (const auto& [id, seq] : last_until_) {
-      const auto now_until = until.find(id);
+    for (const auto& id : ungiven) {
       const auto n = nodes_.find(id);
+      if (n == nodes_.end()) continue;
       // While a batch fails, once it went through: it goes again as it was first (a hole in it
       // filled).
-      if ((now_until == until.end() || now_until->second != seq) && n != nodes_.end()) {
-        if (n->second.failing_since) {
-          n->second.read_end_after = true;
-        } else {
-          n->second.known = false;
-        }
+      if (n->second.failing_since) {
+        n->second.read_end_after = true;
+      } else {
+        n->second.known = false;
       }
     }
-    last_until_ = until;
     // A whole pass when woken (a commit may have stored outputs, an acknowledgement may free
     // held ones), while a node has more, and every pass_every; between them, every
     // held_recheck, only the nodes whose outputs wait for the journal's replication.

@@ -160,6 +160,7 @@ class output_exporter {
   std::set<std::string> wanted_, filling_;      // under mu_
   std::map<std::string, std::uint64_t> until_;  // under mu_
   std::map<std::string, std::uint64_t> given_through_;  // under mu_
+  std::set<std::string> ungiven_;  // under mu_: given back or given again since the last pass
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   bool drained_ = false;
@@ -168,7 +169,6 @@ class output_exporter {
   output_export_stats st_;                   // under mu_
   std::map<std::string, node_state> nodes_;  // the thread's
   std::uint64_t reads_ = 0;                  // the thread's; into st_ at each pass's end
-  std::map<std::string, std::uint64_t> last_until_;   // the thread's: until_ at the last pass
   std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
   std::chrono::microseconds whole_gap_{min_gap};      // the thread's: see min_gap
   bool last_more_ = false;                            // the thread's: a node had more then

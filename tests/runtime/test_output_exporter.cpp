@@ -424,6 +424,57 @@ TEST_CASE("a node given away goes to the stream through the seq the other proces
   check_subject(*link, c, 50);
 }
 
+// A node given away and given back while one pass runs (it waits on the cluster): the next pass
+// reads the subject's end again all the same (the process it went to may have sent past it).
+TEST_CASE("a node given away and back within one pass reads its subject's end again", "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  dir_with_outputs a;
+  for (int i = 0; i < 10; ++i) a.writer.append_journal("record " + std::to_string(i));
+  a.add(1, 5);  // made from those 10 records
+  std::atomic<std::uint64_t> replicated{10};
+  // A pass asks for the journal's replication first: holding that answer holds the pass.
+  std::atomic<bool> hold_pass{false}, pass_held{false};
+  output_exporter ex(c, a.db, [&] {
+    while (hold_pass) {
+      pass_held = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return replicated.load();
+  });
+  ex.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 5; }));
+  for (int i = 10; i < 20; ++i) a.writer.append_journal("record " + std::to_string(i));
+  a.add(6, 10);  // held for the journal's replication
+  REQUIRE(test::wait_for([&] { return ex.stats().holds > 0; }));
+  hold_pass = true;
+  REQUIRE(test::wait_for([&] { return pass_held.load(); }));
+  // Given away through seq 5 and back, while that pass runs; meanwhile the process it went to
+  // sent 6..15.
+  ex.export_nodes({node_id}, {}, {{node_id, 5}});
+  ex.export_nodes({node_id});
+  dir_with_outputs b;
+  b.add(1, 15);
+  {
+    output_exporter eb(c, b.db);
+    eb.export_nodes({node_id});
+    REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 15; }));
+  }
+  const std::uint64_t passes = ex.stats().passes;
+  hold_pass = false;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 3; }));
+  // The held outputs are in the stream: nothing to add (without reading the end again, it
+  // would send 6..10 again).
+  replicated = 20;
+  REQUIRE(test::wait_for([&] { return ex.stats().holds == 0 && ex.stats().behind == 0; }));
+  a.add(16, 18);  // made from records the stream holds
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 18; }));
+  CHECK(ex.stats().duplicates == 0);
+  CHECK(ex.stop(std::chrono::seconds(5)));
+  check_subject(*link, c, 18);
+}
+
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which
 // may call it after the exporter is gone (a start that failed after making it): the sanitizer
 // build catches a waker that points into the exporter.

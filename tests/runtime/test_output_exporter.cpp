@@ -6,7 +6,8 @@
 // drains what is stored (also what a pass in progress did not read); an output larger than the
 // servers take is left out, not tried for ever; an output goes only once the stream holds the
 // journal records before it; a node given away goes until the stream holds it through the seq its
-// new process goes on from.
+// new process goes on from; a node given back (also within one pass) reads its subject's end
+// again.
 #include <catch2/catch.hpp>
 
 #include <atomic>

@@ -489,6 +489,7 @@ void checkpoint_uploader::offer(cluster_checkpoint cp) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
+    offered_through_ = std::max(offered_through_, cp.journal_pos);
     // The waiting one keeps its place (the class comment says why); the newer one waits behind
     // it, in the place of any that waited there (overtaken before it went).
     if (!waiting_) {
@@ -507,8 +508,8 @@ bool checkpoint_uploader::finish(std::chrono::milliseconds wait) {
     std::unique_lock lock(mu_);
     finishing_ = true;
     cv_.notify_all();
-    went =
-        cv_.wait_for(lock, wait, [&] { return stopping_ || (!waiting_ && !busy_); }) && !stopping_;
+    cv_.wait_for(lock, wait, [&] { return stopping_ || (!waiting_ && !busy_); });
+    went = settled_through_ >= offered_through_;
   }
   stop();
   return went;
@@ -575,6 +576,7 @@ void checkpoint_uploader::run() {
     last = std::chrono::steady_clock::now();
     lock.lock();
     busy_ = false;
+    if (error.empty()) settled_through_ = std::max(settled_through_, cp.journal_pos);
     cv_.notify_all();  // finish() may wait for it
     if (stopping_) return;
     if (!error.empty()) {
@@ -588,7 +590,7 @@ void checkpoint_uploader::run() {
       if (!waiting_) waiting_ = std::move(cp);
       continue;
     }
-    if (!r.written) {
+    if (!r.written) {  // the cluster holds one as new already
       ++st_.skipped;
       continue;
     }

@@ -202,7 +202,8 @@ class checkpoint_uploader {
 
   void offer(cluster_checkpoint cp);
   // A clean stop: waits up to `wait` for the checkpoint offered last to go (no second's gap
-  // now), then stops. Returns whether it went (else a host taking over starts from an older one).
+  // now), then stops. Returns whether it went, or the cluster held one as new (else a host taking
+  // over starts from an older one); true when none was offered.
   bool finish(std::chrono::milliseconds wait);
   // Stops at once (what waits is dropped: a fenced process must write nothing more).
   void stop();
@@ -225,6 +226,8 @@ class checkpoint_uploader {
   std::optional<cluster_checkpoint> next_;
   bool busy_ = false;       // a checkpoint is being written
   bool finishing_ = false;  // finish(): the last one goes at once
+  // The newest offered; the newest written, or found older than the cluster's.
+  std::uint64_t offered_through_ = 0, settled_through_ = 0;
   bool stopping_ = false;
   stats st_;
   std::thread thread_;

@@ -59,6 +59,9 @@ void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::stri
       return u == until_.end() || u->second != g.second;
     });
     if (ids == wanted_) return;
+    // Dropped and taken again before the next pass: forgotten all the same.
+    for (const auto& id : wanted_)
+      if (!ids.count(id)) dropped_.insert(id);
     wanted_ = std::move(ids);
     st_.nodes = wanted_.size();
   }
@@ -135,7 +138,7 @@ void output_exporter::loop() {
   for (;;) {
     std::set<std::string> wanted, filling;
     std::map<std::string, std::uint64_t> until;
-    std::set<std::string> ungiven;
+    std::set<std::string> ungiven, dropped;
     bool stopping = false;
     std::chrono::steady_clock::time_point drain_until;
     {
@@ -144,13 +147,15 @@ void output_exporter::loop() {
       filling = filling_;
       until = until_;
       ungiven.swap(ungiven_);
+      dropped.swap(dropped_);
       stopping = stopping_;
       drain_until = drain_until_;
     }
     // A node dropped (a node given away too, once the stream holds it through the seq its new
     // process publishes after) is forgotten: taken again later, it goes on from its subject's
     // end then, which another process may have moved meanwhile.
-    std::erase_if(nodes_, [&](const auto& n) { return !wanted.count(n.first); });
+    std::erase_if(nodes_,
+                  [&](const auto& n) { return !wanted.count(n.first) || dropped.count(n.first); });
     // A node given away and given back before it was dropped: its subject's end is read again
     // (the process it went to may have sent past what this one knows of it).
     for (const auto& id : ungiven) {
@@ -269,6 +274,7 @@ void output_exporter::loop() {
         drained_ = stopping && behind == 0 && !more && !held && !cut_short && read;
         if (drained_ || std::chrono::steady_clock::now() >= drain_until_) return;
         last_more_ = true;  // draining: every node, every pass
+        more = more || !stopping;  // the next pass at once (this one may have taken the wake)
       }
     }
     woken = false;

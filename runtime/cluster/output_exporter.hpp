@@ -160,7 +160,8 @@ class output_exporter {
   std::set<std::string> wanted_, filling_;      // under mu_
   std::map<std::string, std::uint64_t> until_;  // under mu_
   std::map<std::string, std::uint64_t> given_through_;  // under mu_
-  std::set<std::string> ungiven_;  // under mu_: given back or given again since the last pass
+  // Under mu_, since the last pass began: given back or given again; dropped.
+  std::set<std::string> ungiven_, dropped_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   bool drained_ = false;

@@ -1633,10 +1633,8 @@ void engine::stop() {
         const auto st = m.uploader->snapshot();
         spdlog::warn(
             "cluster: the stop's checkpoint did not go to the cluster within 5 s{}: a host taking "
-            "over starts from {}",
-            st.last_error.empty() ? "" : " (" + st.last_error + ")",
-            st.journal_pos ? "the one at journal record " + std::to_string(st.journal_pos)
-                           : std::string("an older one"));
+            "over starts from an older one",
+            st.last_error.empty() ? "" : " (" + st.last_error + ")");
       }
     } else {
       m.uploader->stop();

@@ -77,8 +77,9 @@ def publish(subject, payload, msg_id, others=0):
 def stream_seq_of(subject):
     """The seq of the subject's last output in the stream (0: none)."""
     got = request("$JS.API.STREAM.MSG.GET.SHOAL", json.dumps({"last_by_subj": subject}).encode())
-    if "message" not in got:
-        return 0
+    if "error" in got:
+        check(got["error"].get("code") == 404, f"reading the end of {subject}: {got}")
+        return 0  # no message on it
     return msgpack.unpackb(base64.b64decode(got["message"]["data"]))["seq"]
 
 
@@ -98,6 +99,8 @@ said_lacking = "the stream lacks some of the last outputs" in open(log.name).rea
 check(in_stream == first_run or (in_stream < first_run and said_lacking),
       f"the stream holds z through seq {in_stream}, the engine stored {first_run} "
       f"(and {'said' if said_lacking else 'did not say'} the stream lacks some)")
+check(in_stream >= since, f"the stream holds z through seq {in_stream} only, before --since {since}: "
+      "the test does not make the case it is for")
 if in_stream != first_run:
     print(f"note: the stop's drain left seqs {in_stream + 1}..{first_run} for the next start")
 

@@ -6,8 +6,8 @@
 // drains what is stored (also what a pass in progress did not read); an output larger than the
 // servers take is left out, not tried for ever; an output goes only once the stream holds the
 // journal records before it; a node given away goes until the stream holds it through the seq its
-// new process goes on from; a node given back (also within one pass) reads its subject's end
-// again.
+// new process goes on from; a node given back or dropped and taken again (also within one pass)
+// reads its subject's end again.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -472,8 +472,28 @@ TEST_CASE("a node given away and back within one pass reads its subject's end ag
   a.add(16, 18);  // made from records the stream holds
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 18; }));
   CHECK(ex.stats().duplicates == 0);
+
+  // Dropped and taken again within one pass: forgotten all the same (it goes on from the
+  // subject's end, where the other process left it).
+  pass_held = false;
+  hold_pass = true;
+  REQUIRE(test::wait_for([&] { return pass_held.load(); }));
+  ex.export_nodes({});
+  ex.export_nodes({node_id});
+  b.add(16, 25);
+  {
+    output_exporter eb(c, b.db);
+    eb.export_nodes({node_id});
+    REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 25; }));
+  }
+  const std::uint64_t dropped_at = ex.stats().passes;
+  hold_pass = false;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= dropped_at + 3; }));
+  a.add(19, 27);  // without reading the end again, 19..25 would go again
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 27; }));
+  CHECK(ex.stats().duplicates == 0);
   CHECK(ex.stop(std::chrono::seconds(5)));
-  check_subject(*link, c, 18);
+  check_subject(*link, c, 27);
 }
 
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which

@@ -158,7 +158,8 @@ void placement_channel::write(const placement_record& r, bool patient) {
   unsure_.clear();
 }
 
-bool placement_channel::update(const placement_record& r) {
+placement_channel::update_result placement_channel::update(const placement_record& r,
+                                                           bool over_unsure) {
   const std::string bucket = placement_bucket(c_), bytes = encode_placement(r);
   auto unsure = [&] {
     if (std::find(unsure_.begin(), unsure_.end(), bytes) == unsure_.end()) unsure_.push_back(bytes);
@@ -179,7 +180,7 @@ bool placement_channel::update(const placement_record& r) {
     if (rev) {
       revision_ = rev;
       unsure_.clear();
-      return true;
+      return update_result::written;
     }
     // Written since: by this channel, if it holds an update the cluster did not acknowledge
     // (then it goes on from there), else by another process.
@@ -193,13 +194,17 @@ bool placement_channel::update(const placement_record& r) {
     if (e && e->value == bytes) {
       revision_ = e->revision;
       unsure_.clear();
-      return true;
+      return update_result::written;
     }
-    if (!e || std::find(unsure_.begin(), unsure_.end(), e->value) == unsure_.end()) return false;
+    if (!e || std::find(unsure_.begin(), unsure_.end(), e->value) == unsure_.end())
+      return update_result::overwritten;
+    // An unsure update of this channel landed after the caller last looked: what it did is to
+    // be done before anything placed from the placement before it is written.
+    if (!over_unsure) return update_result::unsure_landed;
     revision_ = e->revision;
     unsure_.clear();
   }
-  return false;
+  return update_result::overwritten;
 }
 
 std::optional<std::size_t> placement_channel::holds_one(

@@ -61,12 +61,20 @@ class placement_channel {
   // that held the lease before may have written since this one read it: the lease decides).
   // patient: retries while a bucket just made has no leader (at start).
   void write(const placement_record& r, bool patient);
+  // What an update found.
+  enum class update_result {
+    written,
+    overwritten,  // another process wrote the key since (it took the lease: stop placing)
+    // One of this channel's updates the cluster did not acknowledge landed since (after the read
+    // that looked for it): r, made without it, is not written (holds_one says which it was).
+    unsure_landed,
+  };
   // A later placement by the same process: written only if nobody wrote the key since this
-  // channel last did. False when another did (a process that took the lease since: this one
-  // must stop placing). Throws cluster_error when the cluster did not answer (the write may
-  // have landed: holds_one, or the next update, finds it so and goes on from it), and
-  // placement_refused when it refused the update with the key unchanged (not stored).
-  bool update(const placement_record& r);
+  // channel last did. Throws cluster_error when the cluster did not answer (the write may have
+  // landed: holds_one, or the next update, finds it so), and placement_refused when it refused
+  // the update with the key unchanged (not stored). `over_unsure`: written over an unsure
+  // update that landed (one the caller no longer keeps), instead of unsure_landed.
+  update_result update(const placement_record& r, bool over_unsure = false);
   // Which of `written` the key holds as this channel writes it, if any (updates that threw may
   // have landed; at most one did); then later updates go on from there. Throws cluster_error.
   std::optional<std::size_t> holds_one(const std::vector<placement_record>& written);

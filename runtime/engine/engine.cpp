@@ -930,7 +930,23 @@ engine::impl::placement_write engine::impl::update_placement(const placement_rec
     }
   } catch (const std::invalid_argument&) {  // a bad SHOAL_FAILPOINTS fails every node already
   }
-  if (!placements->update(next)) return placement_write::overwritten;
+  using result = placement_channel::update_result;
+  result r = placements->update(next);
+  if (r == result::unsure_landed) {
+    // One landed since the read above: acted on as if found there (`next` came from the
+    // placement before it). One no longer kept (past max_unsure) is written over.
+    switch (settle_unsure()) {
+      case unsure_state::landed:
+        return placement_write::settled;
+      case unsure_state::unknown:
+        return placement_write::unknown;
+      case unsure_state::none:
+      case unsure_state::absent:
+        r = placements->update(next, true);
+        break;
+    }
+  }
+  if (r != result::written) return placement_write::overwritten;
   // Over the unsure ones (none there when read just now): settled.
   unsure.clear();
   unsure_said = false;

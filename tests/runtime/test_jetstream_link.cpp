@@ -284,15 +284,51 @@ TEST_CASE(
     r.nodes = {{"n1", where}};
     return r;
   };
+  using result = placement_channel::update_result;
   placement_channel before(c), after(c);
   before.write(placed("lease-1", "m1"), true);
-  CHECK(before.update(placed("lease-1", "m2")));  // its own later placement
+  CHECK(before.update(placed("lease-1", "m2")) == result::written);  // its own later placement
   REQUIRE(after.read("g"));
   CHECK(after.read("g")->nodes.at("n1") == "m2");
   after.write(placed("lease-2", "m1"), true);  // took the lease: writes whatever is there
-  CHECK_FALSE(before.update(placed("lease-1", "m2")));
+  CHECK(before.update(placed("lease-1", "m2")) == result::overwritten);
   CHECK(after.read("g")->holder == "lease-2");
-  CHECK(after.update(placed("lease-2", "m2")));
+  CHECK(after.update(placed("lease-2", "m2")) == result::written);
   CHECK(after.read("g")->nodes.at("n1") == "m2");
-  CHECK_FALSE(before.update(placed("lease-1", "m1")));
+  CHECK(before.update(placed("lease-1", "m1")) == result::overwritten);
+}
+
+// An update whose acknowledgement was lost, found landed by the next update: that one is not
+// written over it (it was made from the placement before), unless asked to.
+TEST_CASE("a placement update finds an unacknowledged one landed and does not write over it",
+          "[cluster]") {
+  nats_server server;
+  connect(server);
+  cluster_decl c;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = "p1";
+  auto placed = [](const char* where) {
+    placement_record r;
+    r.holder = "lease-1";
+    r.graph_hash = "g";
+    r.members = {"m1", "m2", "m3"};
+    r.nodes = {{"n1", where}};
+    return r;
+  };
+  using result = placement_channel::update_result;
+  placement_channel ch(c), reader(c);
+  ch.write(placed("m1"), true);
+  ch.lose_next_ack();
+  CHECK_THROWS_AS(ch.update(placed("m2")), cluster_error);  // it landed, unacknowledged
+  CHECK(ch.update(placed("m3")) == result::unsure_landed);
+  CHECK(reader.read("g")->nodes.at("n1") == "m2");
+  CHECK(ch.holds_one({placed("m1"), placed("m2")}) == std::optional<std::size_t>(1));
+  CHECK(ch.update(placed("m3")) == result::written);  // from there on
+  CHECK(reader.read("g")->nodes.at("n1") == "m3");
+  // One the caller no longer keeps: written over when asked.
+  ch.lose_next_ack();
+  CHECK_THROWS_AS(ch.update(placed("m1")), cluster_error);
+  CHECK(ch.update(placed("m2"), true) == result::written);
+  CHECK(reader.read("g")->nodes.at("n1") == "m2");
 }

@@ -576,7 +576,10 @@ void checkpoint_uploader::run() {
     last = std::chrono::steady_clock::now();
     lock.lock();
     busy_ = false;
-    if (error.empty()) settled_through_ = std::max(settled_through_, cp.journal_pos);
+    // Not written where another process wrote an older one meanwhile: a host taking over starts
+    // from that one.
+    if (error.empty() && (r.written || r.held >= cp.journal_pos))
+      settled_through_ = std::max(settled_through_, cp.journal_pos);
     cv_.notify_all();  // finish() may wait for it
     if (stopping_) return;
     if (!error.empty()) {
@@ -590,7 +593,7 @@ void checkpoint_uploader::run() {
       if (!waiting_) waiting_ = std::move(cp);
       continue;
     }
-    if (!r.written) {  // the cluster holds one as new already
+    if (!r.written) {  // the cluster holds one as new, or another process's since
       ++st_.skipped;
       continue;
     }

@@ -226,7 +226,7 @@ class checkpoint_uploader {
   std::optional<cluster_checkpoint> next_;
   bool busy_ = false;       // a checkpoint is being written
   bool finishing_ = false;  // finish(): the last one goes at once
-  // The newest offered; the newest written, or found older than the cluster's.
+  // The newest offered; the newest written, or found no newer than the cluster's.
   std::uint64_t offered_through_ = 0, settled_through_ = 0;
   bool stopping_ = false;
   stats st_;

@@ -74,6 +74,20 @@ std::uint64_t last_seq_in_stream(jetstream_link& link, const cluster_decl& c) {
   return m ? decode_output(m->data).seq : 0;
 }
 
+// A server, and an exporter that sent outputs 1..3 of the node, stored in `a`.
+struct sent_three {
+  nats_server s;
+  std::unique_ptr<jetstream_link> link = connect(s);
+  cluster_decl c = decl(s);
+  dir_with_outputs a;
+  output_exporter ex{c, a.db};
+  sent_three() {
+    a.add(1, 3);
+    ex.export_nodes({node_id});
+    REQUIRE(test::wait_for([&] { return ex.stats().sent == 3; }, std::chrono::seconds(20)));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("the outputs of a node go to its subject once and in order, wherever they come from",
@@ -206,14 +220,8 @@ TEST_CASE("a gap is waited out while the process makes the outputs before it (a 
 // read of a subject's end in progress fails at once instead of waiting its 5 s.
 TEST_CASE("a stop ends with a cluster that does not answer, and says what it did not send",
           "[cluster]") {
-  nats_server s;
-  auto link = connect(s);
-  const cluster_decl c = decl(s);
-  dir_with_outputs a;
-  a.add(1, 3);
-  output_exporter ex(c, a.db);
-  ex.export_nodes({node_id});
-  REQUIRE(test::wait_for([&] { return ex.stats().sent == 3; }, std::chrono::seconds(20)));
+  sent_three t;
+  auto& [s, link, c, a, ex] = t;
   ::kill(s.pid, SIGSTOP);  // the server is frozen
   // A second node: the exporter asks where its subject ends, and waits for the answer.
   const std::string other(64, 'f');
@@ -234,14 +242,8 @@ TEST_CASE("a stop ends with a cluster that does not answer, and says what it did
 // read the data dir before the last commit, and finds nothing left of what it read.
 TEST_CASE("a stop drains what was stored while a pass that read before it was sending",
           "[cluster]") {
-  nats_server s;
-  auto link = connect(s);
-  const cluster_decl c = decl(s);
-  dir_with_outputs a;
-  a.add(1, 3);
-  output_exporter ex(c, a.db);
-  ex.export_nodes({node_id});
-  REQUIRE(test::wait_for([&] { return ex.stats().sent == 3; }, std::chrono::seconds(20)));
+  sent_three t;
+  auto& [s, link, c, a, ex] = t;
   ::kill(s.pid, SIGSTOP);  // a pass's send waits for its acknowledgements
   a.add(4, 5);
   const std::uint64_t passes = ex.stats().passes;

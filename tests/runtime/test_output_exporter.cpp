@@ -451,22 +451,30 @@ TEST_CASE("a node given away and back within one pass reads its subject's end ag
   for (int i = 10; i < 20; ++i) a.writer.append_journal("record " + std::to_string(i));
   a.add(6, 10);  // held for the journal's replication
   REQUIRE(test::wait_for([&] { return ex.stats().holds > 0; }));
-  hold_pass = true;
-  REQUIRE(test::wait_for([&] { return pass_held.load(); }));
+  auto hold_a_pass = [&] {
+    pass_held = false;
+    hold_pass = true;
+    REQUIRE(test::wait_for([&] { return pass_held.load(); }));
+  };
+  hold_a_pass();
   // Given away through seq 5 and back, while that pass runs; meanwhile the process it went to
   // sent 6..15.
   ex.export_nodes({node_id}, {}, {{node_id, 5}});
   ex.export_nodes({node_id});
+  // The other process stores `from`..`through` and sends them; then the held pass ends.
   dir_with_outputs b;
-  b.add(1, 15);
-  {
-    output_exporter eb(c, b.db);
-    eb.export_nodes({node_id});
-    REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 15; }));
-  }
-  const std::uint64_t passes = ex.stats().passes;
-  hold_pass = false;
-  REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 3; }));
+  auto other_sends_then_pass_ends = [&](std::uint64_t from, std::uint64_t through) {
+    b.add(from, through);
+    {
+      output_exporter eb(c, b.db);
+      eb.export_nodes({node_id});
+      REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == through; }));
+    }
+    const std::uint64_t passes = ex.stats().passes;
+    hold_pass = false;
+    REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 3; }));
+  };
+  other_sends_then_pass_ends(1, 15);
   // The held outputs are in the stream: nothing to add (without reading the end again, it
   // would send 6..10 again).
   replicated = 20;
@@ -477,20 +485,10 @@ TEST_CASE("a node given away and back within one pass reads its subject's end ag
 
   // Dropped and taken again within one pass: forgotten all the same (it goes on from the
   // subject's end, where the other process left it).
-  pass_held = false;
-  hold_pass = true;
-  REQUIRE(test::wait_for([&] { return pass_held.load(); }));
+  hold_a_pass();
   ex.export_nodes({});
   ex.export_nodes({node_id});
-  b.add(16, 25);
-  {
-    output_exporter eb(c, b.db);
-    eb.export_nodes({node_id});
-    REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 25; }));
-  }
-  const std::uint64_t dropped_at = ex.stats().passes;
-  hold_pass = false;
-  REQUIRE(test::wait_for([&] { return ex.stats().passes >= dropped_at + 3; }));
+  other_sends_then_pass_ends(16, 25);
   a.add(19, 27);  // without reading the end again, 19..25 would go again
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 27; }));
   CHECK(ex.stats().duplicates == 0);

@@ -509,7 +509,9 @@ std::uint64_t jetstream_link::kv_update(const std::string& bucket, const std::st
   const natsStatus s = kvStore_Update(&rev, impl_->bucket(bucket), key.c_str(), value.data(),
                                       static_cast<int>(value.size()), revision);
   if (s == NATS_OK) return rev;
-  if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED)
+  if (s == NATS_NO_RESPONDERS)
+    throw cluster_not_taken("updating " + bucket + "/" + key + ": " + status_text(s));
+  if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED)
     throw cluster_error("updating " + bucket + "/" + key + ": " + status_text(s));
   return 0;  // a write came first, or the key expired
 }

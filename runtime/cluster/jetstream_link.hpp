@@ -24,6 +24,11 @@ struct cluster_error : std::runtime_error {
 struct cluster_missing : cluster_error {
   using cluster_error::cluster_error;
 };
+// A write no server took (no responders: no stream listens on its subject now): nothing was
+// stored, unlike a write whose answer did not come.
+struct cluster_not_taken : cluster_error {
+  using cluster_error::cluster_error;
+};
 
 // A message as stored in the stream.
 struct stored_message {
@@ -114,7 +119,8 @@ class jetstream_link {
   std::uint64_t kv_create(const std::string& bucket, const std::string& key,
                           const std::string& value);
   // Writes key = value if its revision is still `revision`; returns the new revision, or 0 when
-  // another write came first (or the key expired and was taken). Throws on other failures.
+  // another write came first (or the key expired and was taken). Throws on other failures:
+  // cluster_not_taken when no server took it.
   std::uint64_t kv_update(const std::string& bucket, const std::string& key,
                           const std::string& value, std::uint64_t revision);
   // Writes key = value whatever is there; returns its revision. Throws cluster_error. Patient:

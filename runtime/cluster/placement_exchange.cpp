@@ -168,6 +168,8 @@ placement_channel::update_result placement_channel::update(const placement_recor
     std::uint64_t rev = 0;
     try {
       rev = link_->kv_update(bucket, c_.engine_id, bytes, revision_);
+    } catch (const cluster_not_taken& e) {
+      throw placement_refused(e.what());  // not stored: not kept as unsure
     } catch (const cluster_error&) {
       unsure();
       throw;

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <thread>
 
+#include <nats/nats.h>
+
 #include "nats_server.hpp"
 #include "runtime/cluster/cluster_members.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
@@ -331,4 +333,39 @@ TEST_CASE("a placement update finds an unacknowledged one landed and does not wr
   CHECK_THROWS_AS(ch.update(placed("m1")), cluster_error);
   CHECK(ch.update(placed("m2"), true) == result::written);
   CHECK(reader.read("g")->nodes.at("n1") == "m2");
+}
+
+// A placement update no server took (no stream listens on the bucket's subjects: its stream was
+// removed under it) was not stored: refused, not kept as one that may have landed.
+TEST_CASE("a placement update no server took is refused, not kept unsure", "[cluster]") {
+  nats_server server;
+  connect(server);
+  cluster_decl c;
+  c.servers = {server.url()};
+  c.replicas = 1;
+  c.engine_id = "p1";
+  placement_record r;
+  r.holder = "lease-1";
+  r.graph_hash = "g";
+  r.members = {"m1"};
+  r.nodes = {{"n1", "m1"}};
+  placement_channel ch(c);
+  ch.write(r, true);
+  {
+    natsConnection* nc = nullptr;
+    jsCtx* js = nullptr;
+    REQUIRE(natsConnection_ConnectTo(&nc, server.url().c_str()) == NATS_OK);
+    REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+    CHECK(js_DeleteStream(js, ("KV_" + placement_bucket(c)).c_str(), nullptr, nullptr) == NATS_OK);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+  }
+  r.nodes = {{"n1", "m2"}};
+  try {
+    ch.update(r);
+    FAIL("the update went through");
+  } catch (const placement_refused& e) {
+    INFO(e.what());
+    CHECK(std::string(e.what()).find("No responders") != std::string::npos);
+  }
 }

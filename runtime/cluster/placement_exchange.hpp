@@ -20,7 +20,8 @@
 namespace shoal {
 
 // An update the cluster refused with the key unchanged (no leader for the bucket during a
-// server's failover): certainly not stored, unlike a write it did not acknowledge.
+// server's failover), or that no server took (no responders): certainly not stored, unlike a
+// write it did not acknowledge.
 struct placement_refused : cluster_error {
   using cluster_error::cluster_error;
 };
@@ -72,8 +73,8 @@ class placement_channel {
   // A later placement by the same process: written only if nobody wrote the key since this
   // channel last did. Throws cluster_error when the cluster did not answer (the write may have
   // landed: holds_one, or the next update, finds it so), and placement_refused when it refused
-  // the update with the key unchanged (not stored). `over_unsure`: written over an unsure
-  // update that landed (one the caller no longer keeps), instead of unsure_landed.
+  // the update with the key unchanged, or no server took it (not stored). `over_unsure`: written
+  // over an unsure update that landed (one the caller no longer keeps), instead of unsure_landed.
   update_result update(const placement_record& r, bool over_unsure = false);
   // Which of `written` the key holds as this channel writes it, if any (updates that threw may
   // have landed; at most one did); then later updates go on from there. Throws cluster_error.

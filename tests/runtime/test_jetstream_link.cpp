@@ -356,7 +356,8 @@ TEST_CASE("a placement update no server took is refused, not kept unsure", "[clu
     jsCtx* js = nullptr;
     REQUIRE(natsConnection_ConnectTo(&nc, server.url().c_str()) == NATS_OK);
     REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
-    CHECK(js_DeleteStream(js, ("KV_" + placement_bucket(c)).c_str(), nullptr, nullptr) == NATS_OK);
+    REQUIRE(js_DeleteStream(js, ("KV_" + placement_bucket(c)).c_str(), nullptr, nullptr) ==
+            NATS_OK);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
   }

@@ -274,10 +274,7 @@ TEST_CASE(
     "[cluster]") {
   nats_server server;
   connect(server);  // waits for the server
-  cluster_decl c;
-  c.servers = {server.url()};
-  c.replicas = 1;
-  c.engine_id = "p1";
+  const cluster_decl c = shoal::testing::one_server_cluster(server, "p1");
   auto placed = [](const char* holder, const char* where) {
     placement_record r;
     r.holder = holder;
@@ -306,10 +303,7 @@ TEST_CASE("a placement update finds an unacknowledged one landed and does not wr
           "[cluster]") {
   nats_server server;
   connect(server);
-  cluster_decl c;
-  c.servers = {server.url()};
-  c.replicas = 1;
-  c.engine_id = "p1";
+  const cluster_decl c = shoal::testing::one_server_cluster(server, "p1");
   auto placed = [](const char* where) {
     placement_record r;
     r.holder = "lease-1";
@@ -340,10 +334,7 @@ TEST_CASE("a placement update finds an unacknowledged one landed and does not wr
 TEST_CASE("a placement update no server took is refused, not kept unsure", "[cluster]") {
   nats_server server;
   connect(server);
-  cluster_decl c;
-  c.servers = {server.url()};
-  c.replicas = 1;
-  c.engine_id = "p1";
+  const cluster_decl c = shoal::testing::one_server_cluster(server, "p1");
   placement_record r;
   r.holder = "lease-1";
   r.graph_hash = "g";

@@ -153,9 +153,26 @@ void output_exporter::loop() {
     }
     // A node dropped (a node given away too, once the stream holds it through the seq its new
     // process publishes after) is forgotten: taken again later, it goes on from its subject's
-    // end then, which another process may have moved meanwhile.
-    std::erase_if(nodes_,
-                  [&](const auto& n) { return !wanted.count(n.first) || dropped.count(n.first); });
+    // end then, which another process may have moved meanwhile. Unless its batch fails: that
+    // batch still goes (left_).
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+      if (wanted.count(it->first) && !dropped.count(it->first)) {
+        ++it;
+        continue;
+      }
+      if (it->second.failing_since) left_.insert_or_assign(it->first, std::move(it->second));
+      it = nodes_.erase(it);
+    }
+    // Taken again while its batch fails: the batch goes on, then the subject's end is read.
+    for (auto it = left_.begin(); it != left_.end();) {
+      if (!wanted.count(it->first)) {
+        ++it;
+        continue;
+      }
+      it->second.read_end_after = true;
+      nodes_.insert_or_assign(it->first, std::move(it->second));
+      it = left_.erase(it);
+    }
     // A node given away and given back before it was dropped: its subject's end is read again
     // (the process it went to may have sent past what this one knows of it).
     for (const auto& id : ungiven) {
@@ -256,6 +273,32 @@ void output_exporter::loop() {
         ++behind;
       }
     }
+    // The failing batches of nodes dropped, on whole passes (as a failing node's): done once
+    // acknowledged whole, given up with it (half the duplicate window), or when the stream
+    // holds the node through the batch's last seq already.
+    for (auto it = left_.begin(); read && !cut_short && it != left_.end();) {
+      if (stopping && std::chrono::steady_clock::now() >= drain_until) {
+        cut_short = true;
+        break;
+      }
+      node_state& n = it->second;
+      try {
+        behind += export_batch(it->first, n, false, replicated, nullptr, n.failing_through).unsent;
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mu_);
+        if (st_.last_error != e.what())
+          spdlog::warn("cluster: outputs of node {} to the stream: {}", it->first.substr(0, 12),
+                       e.what());
+        st_.last_error = e.what();
+        ++st_.failures;
+        ++behind;
+      }
+      if (!n.failing_since || (n.known && n.seq >= n.failing_through)) {
+        it = left_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     // Outputs held for the journal's replication go as soon as it is there (a batch of it, a
     // few ms), not a whole pass later.
     std::size_t holds = 0;
@@ -343,7 +386,10 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   std::erase_if(stored, [&](const auto& o) { return o.first > open; });
   const std::size_t waiting = read - stored.size();  // for the journal's replication
   if (stored.empty()) {
-    if (read == 0) n.gap_since.reset();  // the stream has all this process holds: no gap now
+    if (read == 0) {
+      n.gap_since.reset();      // the stream has all this process holds: no gap now
+      n.failing_since.reset();  // nor a failed batch to send again (its outputs are gone)
+    }
     return {false, waiting};
   }
   // More may go at once when the whole batch read could.
@@ -442,6 +488,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     // ones: `tail --from-stream` prints it when it comes). That holds within duplicate_window:
     // a batch failing for half of it reads the subject's end again and goes on after it.
     if (!n.failing_since) n.failing_since = now;
+    n.failing_through = seqs.back();
     if (now - *n.failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2)) {
       // What went through of it may have a hole that a resend now would no longer fill without
       // adding copies: said, and the subject goes on after its end.

@@ -81,8 +81,9 @@ class output_exporter {
   output_exporter(const output_exporter&) = delete;
   output_exporter& operator=(const output_exporter&) = delete;
 
-  // The NodeIDs (hex) whose outputs this process publishes now: a node dropped stops at once,
-  // one added starts from the last seq on its subject. `filling`: those of them whose outputs
+  // The NodeIDs (hex) whose outputs this process publishes now: a node dropped stops at once
+  // (but for a batch of it that failed: see left_), one added starts from the last seq on its
+  // subject. `filling`: those of them whose outputs
   // before some seq this process is still making (a heir's backfill): a gap before what it holds
   // is waited out for as long as that lasts, not only for gap_wait. `until`: those of them that
   // this process gave to another, which publishes every seq after the one given here: exported
@@ -114,6 +115,7 @@ class output_exporter {
     std::size_t waiting = 0;                           // in a gap: the outputs read, not sent
     // Since when its batch fails: sent again as it is while JetStream surely remembers its ids.
     std::optional<std::chrono::steady_clock::time_point> failing_since;
+    std::uint64_t failing_through = 0;  // the last seq of that batch
     bool read_end_after = false;  // given back while failing: read the end once it went
     // Outputs through bucket `through` go once the stream holds the journal through `journal`;
     // those through `open_through` may go now.
@@ -169,6 +171,11 @@ class output_exporter {
   std::condition_variable finished_cv_;
   output_export_stats st_;                   // under mu_
   std::map<std::string, node_state> nodes_;  // the thread's
+  // The thread's: nodes dropped while a batch of theirs failed. A batch that failed may have
+  // gone through in part, with a hole (a seq lost, later ones stored): it goes again, through
+  // its last seq, until it is acknowledged whole or half the duplicate window has passed, so
+  // the process that took the node over does not go on above a hole for good.
+  std::map<std::string, node_state> left_;
   std::uint64_t reads_ = 0;                  // the thread's; into st_ at each pass's end
   std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
   std::chrono::microseconds whole_gap_{min_gap};      // the thread's: see min_gap

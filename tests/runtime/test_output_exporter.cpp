@@ -7,7 +7,9 @@
 // servers take is left out, not tried for ever; an output goes only once the stream holds the
 // journal records before it; a node given away goes until the stream holds it through the seq its
 // new process goes on from; a node given back or dropped and taken again (also within one pass)
-// reads its subject's end again.
+// reads its subject's end again; a node dropped while its batch fails (its connection lost
+// through a proxy) sends that batch once the cluster answers, and one given back meanwhile reads
+// its subject's end after it.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -18,11 +20,13 @@
 #include "runtime/cluster/output_exporter.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
+#include "tcp_proxy.hpp"
 #include "wait_for.hpp"
 
 using namespace shoal;
 using shoal::testing::connect;
 using shoal::testing::nats_server;
+using shoal::testing::tcp_proxy;
 using shoal::testing::temp_dir;
 
 namespace {
@@ -74,13 +78,21 @@ std::uint64_t last_seq_in_stream(jetstream_link& link, const cluster_decl& c) {
   return m ? decode_output(m->data).seq : 0;
 }
 
-// A server, and an exporter that sent outputs 1..3 of the node, stored in `a`.
+// c, reaching its server through `proxy`.
+cluster_decl through(cluster_decl c, const tcp_proxy& proxy) {
+  c.servers = {proxy.url()};
+  return c;
+}
+
+// A server, and an exporter that sent outputs 1..3 of the node, stored in `a`. The exporter
+// reaches the server through `proxy` (a test may lose its connection), the test's link directly.
 struct sent_three {
   nats_server s;
+  tcp_proxy proxy{s.port};
   std::unique_ptr<jetstream_link> link = connect(s);
   cluster_decl c = decl(s);
   dir_with_outputs a;
-  output_exporter ex{c, a.db};
+  output_exporter ex{through(c, proxy), a.db};
   sent_three() {
     a.add(1, 3);
     ex.export_nodes({node_id});
@@ -221,7 +233,7 @@ TEST_CASE("a gap is waited out while the process makes the outputs before it (a 
 TEST_CASE("a stop ends with a cluster that does not answer, and says what it did not send",
           "[cluster]") {
   sent_three t;
-  auto& [s, link, c, a, ex] = t;
+  auto& [s, proxy, link, c, a, ex] = t;
   ::kill(s.pid, SIGSTOP);  // the server is frozen
   // A second node: the exporter asks where its subject ends, and waits for the answer.
   const std::string other(64, 'f');
@@ -243,7 +255,7 @@ TEST_CASE("a stop ends with a cluster that does not answer, and says what it did
 TEST_CASE("a stop drains what was stored while a pass that read before it was sending",
           "[cluster]") {
   sent_three t;
-  auto& [s, link, c, a, ex] = t;
+  auto& [s, proxy, link, c, a, ex] = t;
   ::kill(s.pid, SIGSTOP);  // a pass's send waits for its acknowledgements
   a.add(4, 5);
   const std::uint64_t passes = ex.stats().passes;
@@ -494,6 +506,63 @@ TEST_CASE("a node given away and back within one pass reads its subject's end ag
   CHECK(ex.stats().duplicates == 0);
   CHECK(ex.stop(std::chrono::seconds(5)));
   check_subject(*link, c, 27);
+}
+
+// A node dropped while its batch fails (its process lost the cluster, and the node was placed
+// elsewhere meanwhile): the batch goes again once the cluster answers. What went of it may have
+// a hole, which the process that goes on from the subject's end would leave for good.
+TEST_CASE("a node dropped while its batch fails sends that batch again once the cluster answers",
+          "[cluster]") {
+  sent_three t;
+  auto& [s, proxy, link, c, a, ex] = t;
+  proxy.lose();
+  a.add(4, 6);
+  REQUIRE(test::wait_for([&] { return ex.stats().failures > 0; }, std::chrono::seconds(20)));
+  ex.export_nodes({});
+  proxy.restore();
+  REQUIRE(
+      test::wait_for([&] { return last_seq_in_stream(*link, c) == 6; }, std::chrono::seconds(20)));
+  // Through the batch's last seq only: what is stored after is the new process's to send.
+  a.add(7, 9);
+  const std::uint64_t passes = ex.stats().passes;
+  REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 5; }));
+  CHECK(ex.stop(std::chrono::seconds(5)));
+  check_subject(*link, c, 6);
+}
+
+// Given away and back while its batch fails (within one pass: the pass waits on the lost
+// connection): the batch goes again, and then the subject's end is read, as the process it went
+// to may have sent past it.
+TEST_CASE("a node given away and back while its batch fails reads its subject's end after it",
+          "[cluster]") {
+  sent_three t;
+  auto& [s, proxy, link, c, a, ex] = t;
+  proxy.lose();
+  a.add(4, 5);
+  REQUIRE(test::wait_for([&] { return ex.stats().failures > 0; }, std::chrono::seconds(20)));
+  ex.export_nodes({node_id}, {}, {{node_id, 3}});
+  ex.export_nodes({node_id});
+  dir_with_outputs b;  // the process it went to sends 4..12
+  b.add(1, 12);
+  {
+    output_exporter eb(c, b.db);
+    eb.export_nodes({node_id});
+    REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 12; }));
+  }
+  proxy.restore();
+  // 4..5 go again: stored already, acknowledged as duplicates.
+  REQUIRE(test::wait_for(
+      [&] {
+        const auto st = ex.stats();
+        return st.duplicates >= 2 && st.behind == 0;
+      },
+      std::chrono::seconds(20)));
+  const std::uint64_t duplicates = ex.stats().duplicates;
+  a.add(6, 14);  // without reading the end again, 6..12 would go again
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 14; }));
+  CHECK(ex.stats().duplicates == duplicates);
+  CHECK(ex.stop(std::chrono::seconds(5)));
+  check_subject(*link, c, 14);
 }
 
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which

@@ -191,9 +191,22 @@ void journal_follower::run() {
           take(std::move(*m));
         }
       }
-      if (order.first_waiting())
-        throw cluster_error("stream " + c_.stream + " lacks journal record " +
-                            std::to_string(order.next()) + " of engine " + c_.engine_id);
+      if (order.first_waiting()) {
+        // Records after a hole: a batch the cluster stored in part (a leader change) that the
+        // process before could not send again (its host lost; alive, it would have within a
+        // second). This process holds the lease now, so it alone writes the journal: each
+        // missing record is put in the stream as lost, and read back like any record.
+        const std::vector<std::uint64_t> lost = order.missing();
+        lost_records_ += record_lost_journal(link, c_, lost);
+        int misses = 0;
+        while (order.first_waiting()) {
+          auto m = next(10'000);
+          if (!m && ++misses > 3)
+            throw cluster_error("stream " + c_.stream + " did not give back journal record " +
+                                std::to_string(order.next()) + " of engine " + c_.engine_id);
+          if (m) take(std::move(*m));
+        }
+      }
       spdlog::info(
           "cluster: standby took engine {}'s lease (the holder stopped renewing it) and read its "
           "journal to record {} in {} ms; taking over",

@@ -50,6 +50,9 @@ class journal_follower {
 
   void stop();
   std::uint64_t followed() const { return followed_.load(); }  // last journal seq handed on
+  // Journal records its takeover found missing below records the stream held, and put in the
+  // stream as lost (lost_journal_record).
+  std::uint64_t lost_records() const { return lost_records_.load(); }
   std::string holder() const;  // the active engine's process, as its lease names it
   std::string error() const;   // why following stopped ("" while it runs)
 
@@ -84,6 +87,7 @@ class journal_follower {
   const std::string last_;
   std::atomic<std::uint64_t> followed_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> lost_records_{0};
   mutable std::mutex mu_;
   std::string holder_, error_;
   // Under mu_, with the age. Reading the lag brings the age up to followed_ (a const read that

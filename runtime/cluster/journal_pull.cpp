@@ -1,5 +1,7 @@
 #include "runtime/cluster/journal_pull.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 
 #include "messages/journal_record.hpp"
@@ -38,9 +40,55 @@ void journal_order::add(const std::string& subject, std::uint64_t stream_seq,
   }
 }
 
+std::vector<std::uint64_t> journal_order::missing() const {
+  std::vector<std::uint64_t> out;
+  std::uint64_t s = next_;
+  for (const auto& held : ahead_) {
+    for (; s < held.first; ++s) out.push_back(s);
+    s = held.first + 1;
+  }
+  return out;
+}
+
+std::string lost_journal_record(const std::string& engine_id, std::uint64_t seq) {
+  return encode_rejected(
+      Rejected{"", 0, "",
+               "lost: journal record " + std::to_string(seq) + " of engine " + engine_id +
+                   " never reached the cluster (stored in part, and the host that journaled it "
+                   "lost before it sent it again); recorded so by the process that took the "
+                   "engine over",
+               0, ""});
+}
+
+std::uint64_t record_lost_journal(jetstream_link& link, const cluster_decl& c,
+                                  const std::vector<std::uint64_t>& lost) {
+  if (lost.empty()) return 0;
+  std::vector<std::string> bytes;  // the messages view them
+  bytes.reserve(lost.size());
+  std::vector<outgoing_message> msgs;
+  msgs.reserve(lost.size());
+  for (const std::uint64_t s : lost) {
+    bytes.push_back(lost_journal_record(c.engine_id, s));
+    msgs.push_back({c.engine_id + ":" + std::to_string(s), "", bytes.back()});
+  }
+  const publish_result r = link.publish(c.journal_subject(), msgs, 10'000);
+  if (!r.error.empty() || r.stored + r.duplicates != msgs.size())
+    throw cluster_error("stream " + c.stream + " lacks journal record " +
+                        std::to_string(lost.front()) + " of engine " + c.engine_id +
+                        ", and recording it as lost failed: " +
+                        (r.error.empty() ? "missing acknowledgements" : r.error));
+  spdlog::error(
+      "cluster: stream {} lacked {} journal record(s) of engine {} ({}..{}) below records it "
+      "holds: the process before sent them in part and went before it sent them again. "
+      "Recorded in the stream as lost (rejected records): the journal goes on without them",
+      c.stream, lost.size(), c.engine_id, lost.front(), lost.back());
+  return r.stored;
+}
+
 pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
                                     std::uint64_t after,
-                                    const std::function<void(std::uint64_t, std::string&&)>& f) {
+                                    const std::function<void(std::uint64_t, std::string&&)>& f,
+                                    bool record_lost) {
   const std::string subject = c.journal_subject();
   const auto last = link.last_message(c.stream, subject);
   if (!last)
@@ -48,18 +96,26 @@ pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
                         " (subject " + subject + ")");
   pulled_journal r;
   journal_order order(c.engine_id, after);
-  link.read(c.stream, subject, 1, last->stream_seq, [&](const stored_message& m) {
+  auto take = [&](const stored_message& m) {
     ++r.messages;
     r.stream_seq = m.stream_seq;
     order.add(subject, m.stream_seq, m.msg_id, m.data, [&](std::uint64_t seq, std::string&& b) {
       f(seq, std::move(b));
       ++r.records;
     });
-  });
+  };
+  link.read(c.stream, subject, 1, last->stream_seq, take);
+  if (order.first_waiting() && record_lost) {
+    r.lost = record_lost_journal(link, c, order.missing());
+    // The stand-ins, after the end read before (or the records themselves, come meanwhile).
+    if (const auto end = link.last_message(c.stream, subject))
+      link.read(c.stream, subject, last->stream_seq + 1, end->stream_seq, take);
+  }
   if (order.first_waiting())
     throw cluster_error("stream " + c.stream + " lacks journal record " +
                         std::to_string(order.next()) + " of engine " + c.engine_id +
-                        " (it holds record " + std::to_string(order.first_waiting()) + ")");
+                        " (it holds record " + std::to_string(order.first_waiting()) +
+                        "); the next process to take the engine's lease records it as lost");
   return r;
 }
 

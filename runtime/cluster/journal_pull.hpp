@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/graph/cluster_decl.hpp"
 
@@ -20,6 +21,7 @@ class store_writer;
 
 struct pulled_journal {
   std::uint64_t records = 0;     // journal records handed on
+  std::uint64_t lost = 0;        // of them, stand-ins for lost records this read put there
   std::uint64_t messages = 0;    // stream messages read (resends included)
   std::uint64_t stream_seq = 0;  // the last one's stream sequence
   bool config = false;           // pull_journal: the engine's config was found
@@ -42,6 +44,8 @@ class journal_order {
   std::uint64_t next() const { return next_; }  // the journal seq expected next
   // The first record held for a missing one before it (0: none held).
   std::uint64_t first_waiting() const { return ahead_.empty() ? 0 : ahead_.begin()->first; }
+  // The seqs missing below the last one held, in order (none when nothing is held).
+  std::vector<std::uint64_t> missing() const;
 
  private:
   std::string engine_id_;
@@ -52,10 +56,28 @@ class journal_order {
 // Calls f(seq, bytes) for every journal record of c.engine_id after `after`, in journal order,
 // each once: a resend stored twice is skipped, records a resend stored out of order are put
 // back in order. Returns what it read. Throws cluster_error when the stream holds no journal of
-// the engine or lacks a record (a hole).
+// the engine or lacks a record (a hole), unless `record_lost` (the caller holds the engine's
+// lease): then records missing below ones the stream holds are recorded as lost
+// (record_lost_journal) and handed on so.
 pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
                                     std::uint64_t after,
-                                    const std::function<void(std::uint64_t, std::string&&)>& f);
+                                    const std::function<void(std::uint64_t, std::string&&)>& f,
+                                    bool record_lost = false);
+
+// The journal record that stands for record `seq` of engine `engine_id` when the stream lacks it
+// for good (a batch stored in part, a leader change dropping one record, and the host that
+// journaled it lost before it sent it again): a rejected record of no stream, which no window
+// takes, saying what happened. The process that takes the engine over puts it in the stream
+// under the record's own message id, so every reader of the journal goes on past the hole alike
+// (had the record itself come first, JetStream stores the stand-in as its duplicate: nothing).
+std::string lost_journal_record(const std::string& engine_id, std::uint64_t seq);
+
+// Puts lost_journal_record for each of `lost` (seqs of c.engine_id's journal) in the stream, and
+// says so (an error in the log). Only the process holding the engine's lease may: it alone
+// writes the journal. Returns how many it stored (the others were there by then). Throws
+// cluster_error when the cluster does not take them.
+std::uint64_t record_lost_journal(jetstream_link& link, const cluster_decl& c,
+                                  const std::vector<std::uint64_t>& lost);
 
 // Appends a record read from the cluster to a local journal (a control record as one, so the
 // dir's meta says it holds runtime changes).

@@ -78,7 +78,8 @@ void journal_replicator::catch_up_from_cluster(std::uint64_t local, std::uint64_
   const std::string last_local = db_.journal_bytes(local).value_or("");
   const auto t0 = std::chrono::steady_clock::now();
   const pulled_journal r = read_cluster_journal(
-      *link_, c_, local > 0 ? local - 1 : 0, [&](std::uint64_t seq, std::string&& bytes) {
+      *link_, c_, local > 0 ? local - 1 : 0,
+      [&](std::uint64_t seq, std::string&& bytes) {
         if (seq == local) {
           if (bytes != last_local)
             throw cluster_error(
@@ -93,7 +94,8 @@ void journal_replicator::catch_up_from_cluster(std::uint64_t local, std::uint64_
           return;
         }
         append_to_journal(*writer_, std::move(bytes));
-      });
+      },
+      true);  // this process holds the engine's lease
   writer_->flush();
   spdlog::info(
       "cluster: data dir {} ended at journal record {}; took records {}..{} of engine {} from "

@@ -262,6 +262,7 @@ class engine_admin final : public admin_backend {
         j["follow_lag_ms"] = l.ms;
       }
       j["holder"] = m_.follower->holder();
+      if (const std::uint64_t lost = m_.follower->lost_records()) j["journal_lost"] = lost;
       if (!m_.follower->error().empty()) j["follow_error"] = m_.follower->error();
     }
     if (m_.replicator) {

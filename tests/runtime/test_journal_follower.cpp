@@ -1,18 +1,26 @@
 // A standby's follow lag against a real nats-server: journal_follower reads where the engine's
 // journal ends in the stream and says how many records it has not handed on yet and how long
 // ago it found the oldest of them there; both are zero once it has taken everything, and stay
-// zero on a stream that receives nothing.
+// zero on a stream that receives nothing. A takeover that finds records missing below ones the
+// stream holds (the process before lost with a batch stored in part) puts them in the stream as
+// lost and goes on.
 #include "runtime/cluster/journal_follower.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "messages/journal_record.hpp"
 #include "nats_server.hpp"
 #include "runtime/cluster/engine_lease.hpp"
+#include "runtime/cluster/journal_pull.hpp"
+#include "runtime/cluster/journal_replicator.hpp"
+#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
 
 using namespace shoal;
 using shoal::testing::connect;
@@ -126,4 +134,90 @@ TEST_CASE("a standby that stopped following is behind from then on", "[cluster]"
   CHECK(f.follow_lag().records == 0);
   // Its age grows all the same: an alert on it fires for a standby that follows nothing.
   CHECK(shoal::test::wait_for([&] { return f.follow_lag().ms >= 300; }, 5s));
+}
+
+// A batch the cluster stored in part (a leader change lost records 3, 5 and 6 of it), and the
+// process that journaled it gone before it sent it again: the standby that takes the lease
+// writes each missing record as lost (it alone writes the journal now), reads them back in
+// order, and takes over. Every reader of the journal then goes on past the hole alike.
+TEST_CASE("a takeover puts the journal records missing below ones the stream holds in it as lost",
+          "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  const cluster_decl c = engine_stream(server, *link, "holed");
+  publish_records(*link, c, 1, 2);
+  publish_records(*link, c, 4, 4);
+  publish_records(*link, c, 7, 8);
+  std::mutex mu;
+  std::vector<std::pair<std::uint64_t, std::string>> handed;
+  std::atomic<bool> promoted{false};
+  journal_follower::hooks h;
+  h.record = [&](std::uint64_t seq, std::string&& bytes) {
+    std::lock_guard lock(mu);
+    handed.emplace_back(seq, std::move(bytes));
+  };
+  h.promoted = [&](std::unique_ptr<engine_lease>) { promoted = true; };
+  journal_follower f(c, 0, "", h);
+  REQUIRE(shoal::test::wait_for([&] { return promoted || !f.error().empty(); }, 20s));
+  REQUIRE(f.error().empty());
+  CHECK(f.lost_records() == 3);
+  {
+    std::lock_guard lock(mu);
+    REQUIRE(handed.size() == 8);
+    for (std::uint64_t s = 1; s <= 8; ++s) {
+      CHECK(handed[s - 1].first == s);
+      if (s == 3 || s == 5 || s == 6) {
+        CHECK(handed[s - 1].second == lost_journal_record("holed", s));
+        const journal_record rec = decode_journal_record(handed[s - 1].second);
+        const auto* r = std::get_if<Rejected>(&rec);
+        REQUIRE(r);
+        CHECK(r->stream.empty());  // no window takes it
+        CHECK(r->reason.find("lost: journal record " + std::to_string(s)) == 0);
+      } else {
+        CHECK(handed[s - 1].second == "record " + std::to_string(s));
+      }
+    }
+  }
+  // The journal read back from the stream (replay --cluster, a new host) has no hole now.
+  std::vector<std::uint64_t> read;
+  const pulled_journal r = read_cluster_journal(
+      *link, c, 0, [&](std::uint64_t seq, std::string&&) { read.push_back(seq); });
+  CHECK(r.records == 8);
+  CHECK(read == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8});
+}
+
+// The same hole found by an engine started on an empty dir (a new host, no standby): it holds the
+// lease while it takes the journal from the cluster, so it records the missing one as lost too.
+TEST_CASE("an empty dir taking the journal from the cluster records the ones missing as lost",
+          "[cluster]") {
+  nats_server server;
+  auto link = connect(server);
+  const cluster_decl c = engine_stream(server, *link, "holed2");
+  // Journal records (the dir appends them as such): rejected frames of a stream.
+  auto record = [](std::uint64_t s) {
+    return encode_rejected(
+        Rejected{"feed.scan", static_cast<std::int64_t>(s), "raw", "bad", 0, ""});
+  };
+  const std::vector<std::uint64_t> seqs{1, 2, 4};
+  std::vector<std::string> bytes;
+  for (const std::uint64_t s : seqs) bytes.push_back(record(s));
+  std::vector<outgoing_message> msgs;
+  for (std::size_t i = 0; i < seqs.size(); ++i)
+    msgs.push_back({"holed2:" + std::to_string(seqs[i]), "", bytes[i]});
+  REQUIRE(link->publish(c.journal_subject(), msgs, 10'000).error.empty());
+  shoal::testing::temp_dir dir;
+  store db(dir.path().string());
+  auto writer = std::make_shared<store_writer>(db);
+  {
+    journal_replicator r(c, db, writer, "");
+    REQUIRE(db.journal_last() == 4);
+    CHECK(db.journal_bytes(1) == record(1));
+    CHECK(db.journal_bytes(3) == lost_journal_record("holed2", 3));
+    CHECK(db.journal_bytes(4) == record(4));
+  }
+  // As every reader of the stream reads it now.
+  std::vector<std::string> read;
+  read_cluster_journal(*link, c, 0, [&](std::uint64_t, std::string&& b) { read.push_back(b); });
+  CHECK(read == std::vector<std::string>{record(1), record(2), lost_journal_record("holed2", 3),
+                                         record(4)});
 }

@@ -57,11 +57,11 @@ class tcp_proxy {
   // a client's requests time out and its messages never arrive.
   void lose() { losing_ = true; }
   // Back: the connections that lost bytes are closed (what they carry no longer makes sense to
-  // either side) and new ones are forwarded; the client reconnects.
+  // either side) and new ones are forwarded; the client reconnects. Takes effect at the proxy
+  // thread's next turn (within 20 ms), which forwards nothing of the old ones.
   void restore() {
     std::lock_guard lock(mu_);
     cut_ = true;
-    losing_ = false;
   }
 
  private:
@@ -76,6 +76,7 @@ class tcp_proxy {
             ::close(p.second);
           }
           pairs_.clear();
+          losing_ = false;
         }
       }
       std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
@@ -84,9 +85,8 @@ class tcp_proxy {
         fds.push_back({p.second, POLLIN, 0});
       }
       if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
-      if (fds[0].revents & POLLIN) accept_one();
       std::vector<std::pair<int, int>> keep;
-      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {  // fds holds 2 entries for each
         const auto [client, server] = pairs_[i];
         bool open = true;
         for (const auto& [from, to, f] : {std::tuple{client, server, fds[1 + 2 * i]},
@@ -107,6 +107,7 @@ class tcp_proxy {
         }
       }
       pairs_ = std::move(keep);
+      if (fds[0].revents & POLLIN) accept_one();  // after: fds holds no entry for it
     }
   }
   void accept_one() {

@@ -136,10 +136,15 @@ void journal_follower::run() {
     std::uint64_t seen = 0;  // the last stream sequence read
     auto take = [&](stored_message&& m) {
       seen = m.stream_seq;
-      if (after_ > 0 && journal_seq_of(m.msg_id, c_.engine_id) == after_ && m.data != last_)
+      const std::uint64_t seq = journal_seq_of(m.msg_id, c_.engine_id);
+      if (after_ > 0 && seq == after_ && m.data != last_)
         throw cluster_error("data dir is not engine " + c_.engine_id + "'s: its journal record " +
                             std::to_string(after_) + " differs from the one in stream " +
                             c_.stream + "; start the standby on an empty dir");
+      // A record the dir holds, that the stream has as lost: the dir of the process whose
+      // record it was, started again after another took the engine over past it.
+      if (seq <= after_ && hooks_.local_record && is_lost_journal_record(c_, seq, m.data))
+        check_not_lost_here(c_, seq, m.data, hooks_.local_record(seq), hooks_.local_dir);
       order.add(subject, m.stream_seq, m.msg_id, std::move(m.data), hand_on);
     };
     // A read that fails (the connection lost; dropped messages the reader handles itself)
@@ -193,17 +198,21 @@ void journal_follower::run() {
       }
       if (order.first_waiting()) {
         // Records after a hole: a batch the cluster stored in part (a leader change) that the
-        // process before could not send again (its host lost; alive, it would have within a
-        // second). This process holds the lease now, so it alone writes the journal: each
-        // missing record is put in the stream as lost, and read back like any record.
+        // process before could not send again (its host lost; alive, it would have within
+        // seconds, at its batch's timeout). This process holds the lease now, so it alone writes
+        // the journal: each missing record is put in the stream as lost, and read back like any
+        // record.
         const std::vector<std::uint64_t> lost = order.missing();
         lost_records_ += record_lost_journal(link, c_, lost);
         int misses = 0;
         while (order.first_waiting()) {
           auto m = next(10'000);
           if (!m && ++misses > 3)
-            throw cluster_error("stream " + c_.stream + " did not give back journal record " +
-                                std::to_string(order.next()) + " of engine " + c_.engine_id);
+            throw cluster_error(
+                "stream " + c_.stream + " did not give back journal record " +
+                std::to_string(order.next()) + " of engine " + c_.engine_id +
+                " (nor its stand-in): removed from the stream within duplicate_window, its "
+                "message id is taken until the window has passed");
           if (m) take(std::move(*m));
         }
       }

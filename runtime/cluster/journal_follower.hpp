@@ -40,6 +40,10 @@ class journal_follower {
     // False on a standby that computes only some nodes (docs/cluster.md, "Placement"): it could
     // not go on as the whole engine, so it never tries for the lease.
     bool contend = true;
+    // The data dir's journal records through `after` (none: not held), and the dir's path: a
+    // record the stream has as lost must be one there too (check_not_lost_here). May be empty.
+    std::function<std::optional<std::string>(std::uint64_t seq)> local_record;
+    std::string local_dir;
   };
   // `after`: the last journal seq the data dir holds, `last` its bytes (the stream must hold
   // the same record: a dir of another engine is not merged in).

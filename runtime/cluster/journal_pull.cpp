@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <optional>
+#include <utility>
 
 #include "messages/journal_record.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
@@ -72,7 +74,7 @@ std::uint64_t record_lost_journal(jetstream_link& link, const cluster_decl& c,
     msgs.push_back({c.engine_id + ":" + std::to_string(s), "", bytes.back()});
   }
   const publish_result r = link.publish(c.journal_subject(), msgs, 10'000);
-  if (!r.error.empty() || r.stored + r.duplicates != msgs.size())
+  if (!r.error.empty() || r.stored != msgs.size())
     throw cluster_error("stream " + c.stream + " lacks journal record " +
                         std::to_string(lost.front()) + " of engine " + c.engine_id +
                         ", and recording it as lost failed: " +
@@ -82,13 +84,44 @@ std::uint64_t record_lost_journal(jetstream_link& link, const cluster_decl& c,
       "holds: the process before sent them in part and went before it sent them again. "
       "Recorded in the stream as lost (rejected records): the journal goes on without them",
       c.stream, lost.size(), c.engine_id, lost.front(), lost.back());
-  return r.stored;
+  return r.stored - r.duplicates;
 }
 
-pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
-                                    std::uint64_t after,
-                                    const std::function<void(std::uint64_t, std::string&&)>& f,
-                                    bool record_lost) {
+bool is_lost_journal_record(const cluster_decl& c, std::uint64_t seq, std::string_view bytes) {
+  return seq > 0 && bytes == lost_journal_record(c.engine_id, seq);
+}
+
+void check_not_lost_here(const cluster_decl& c, std::uint64_t seq, std::string_view stand_in,
+                         const std::optional<std::string>& local, const std::string& dir) {
+  if (!local || *local == stand_in) return;
+  throw cluster_error("data dir " + dir + " is not engine " + c.engine_id +
+                      "'s as the stream has it: its journal record " + std::to_string(seq) +
+                      " is one stream " + c.stream +
+                      " records as lost (the process that took the engine over did not have it). "
+                      "Start on an empty dir, which takes the engine over from the cluster");
+}
+
+std::optional<std::pair<std::uint64_t, std::string>> last_journal_record(jetstream_link& link,
+                                                                         const cluster_decl& c) {
+  const std::string subject = c.journal_subject();
+  auto last = link.last_message(c.stream, subject);
+  if (!last) return std::nullopt;
+  std::pair<std::uint64_t, std::string> end{journal_seq_of(last->msg_id, c.engine_id),
+                                            std::move(last->data)};
+  if (!is_lost_journal_record(c, end.first, end.second)) return end;
+  // Stand-ins are written after the records above them: the end is the highest seq of all.
+  link.read(c.stream, subject, 1, last->stream_seq, [&](const stored_message& m) {
+    const std::uint64_t seq = journal_seq_of(m.msg_id, c.engine_id);
+    if (seq > end.first) end = {seq, m.data};
+  });
+  return end;
+}
+
+pulled_journal read_cluster_journal(
+    jetstream_link& link, const cluster_decl& c, std::uint64_t after,
+    const std::function<void(std::uint64_t, std::string&&)>& f, bool record_lost,
+    const std::function<std::optional<std::string>(std::uint64_t)>& local_record,
+    const std::string& dir) {
   const std::string subject = c.journal_subject();
   const auto last = link.last_message(c.stream, subject);
   if (!last)
@@ -99,6 +132,12 @@ pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
   auto take = [&](const stored_message& m) {
     ++r.messages;
     r.stream_seq = m.stream_seq;
+    if (local_record) {
+      // A record the caller holds already, that the stream has as lost: not the same history.
+      const std::uint64_t seq = journal_seq_of(m.msg_id, c.engine_id);
+      if (seq <= after && is_lost_journal_record(c, seq, m.data))
+        check_not_lost_here(c, seq, m.data, local_record(seq), dir);
+    }
     order.add(subject, m.stream_seq, m.msg_id, m.data, [&](std::uint64_t seq, std::string&& b) {
       f(seq, std::move(b));
       ++r.records;
@@ -111,6 +150,13 @@ pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
     if (const auto end = link.last_message(c.stream, subject))
       link.read(c.stream, subject, last->stream_seq + 1, end->stream_seq, take);
   }
+  if (order.first_waiting() && record_lost)
+    throw cluster_error(
+        "stream " + c.stream + " lacks journal record " + std::to_string(order.next()) +
+        " of engine " + c.engine_id +
+        ", and took the stand-in for it as a duplicate: it "
+        "remembers the record's message id from a message no longer in it (removed within "
+        "duplicate_window). Start again once duplicate_window has passed");
   if (order.first_waiting())
     throw cluster_error("stream " + c.stream + " lacks journal record " +
                         std::to_string(order.next()) + " of engine " + c.engine_id +

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/graph/cluster_decl.hpp"
@@ -58,11 +60,13 @@ class journal_order {
 // back in order. Returns what it read. Throws cluster_error when the stream holds no journal of
 // the engine or lacks a record (a hole), unless `record_lost` (the caller holds the engine's
 // lease): then records missing below ones the stream holds are recorded as lost
-// (record_lost_journal) and handed on so.
-pulled_journal read_cluster_journal(jetstream_link& link, const cluster_decl& c,
-                                    std::uint64_t after,
-                                    const std::function<void(std::uint64_t, std::string&&)>& f,
-                                    bool record_lost = false);
+// (record_lost_journal) and handed on so. `local_record`: the records the caller holds through
+// `after` (data dir `dir`), checked against the stream's stand-ins (check_not_lost_here).
+pulled_journal read_cluster_journal(
+    jetstream_link& link, const cluster_decl& c, std::uint64_t after,
+    const std::function<void(std::uint64_t, std::string&&)>& f, bool record_lost = false,
+    const std::function<std::optional<std::string>(std::uint64_t)>& local_record = {},
+    const std::string& dir = {});
 
 // The journal record that stands for record `seq` of engine `engine_id` when the stream lacks it
 // for good (a batch stored in part, a leader change dropping one record, and the host that
@@ -78,6 +82,18 @@ std::string lost_journal_record(const std::string& engine_id, std::uint64_t seq)
 // cluster_error when the cluster does not take them.
 std::uint64_t record_lost_journal(jetstream_link& link, const cluster_decl& c,
                                   const std::vector<std::uint64_t>& lost);
+// Whether `bytes`, record `seq` of c.engine_id's journal, is the stand-in for a lost one.
+bool is_lost_journal_record(const cluster_decl& c, std::uint64_t seq, std::string_view bytes);
+// A data dir that holds record `seq` (`local`; none: it does not) as other bytes than the
+// stream's stand-in for it `stand_in` is another history (the dir of the process whose record
+// was lost, started again): throws cluster_error saying so, naming `dir`.
+void check_not_lost_here(const cluster_decl& c, std::uint64_t seq, std::string_view stand_in,
+                         const std::optional<std::string>& local, const std::string& dir);
+// The last record of c.engine_id's journal in the stream (seq, bytes): its subject's last
+// message, unless that is a stand-in (written after the records above it): then the highest of
+// all, read through the subject. None when the stream holds none.
+std::optional<std::pair<std::uint64_t, std::string>> last_journal_record(jetstream_link& link,
+                                                                         const cluster_decl& c);
 
 // Appends a record read from the cluster to a local journal (a control record as one, so the
 // dir's meta says it holds runtime changes).

@@ -18,9 +18,9 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
   link_->ensure_stream(c_);
   std::uint64_t in_cluster = 0;
   std::string cluster_last;
-  if (auto last = link_->last_message(c_.stream, subject_)) {
-    in_cluster = journal_seq_of(last->msg_id, c_.engine_id);
-    cluster_last = std::move(last->data);
+  if (auto last = last_journal_record(*link_, c_)) {
+    in_cluster = last->first;
+    cluster_last = std::move(last->second);
   }
   const std::uint64_t local = db_.journal_last();
   if (in_cluster > 0 && in_cluster <= local) {
@@ -95,7 +95,9 @@ void journal_replicator::catch_up_from_cluster(std::uint64_t local, std::uint64_
         }
         append_to_journal(*writer_, std::move(bytes));
       },
-      true);  // this process holds the engine's lease
+      true,  // this process holds the engine's lease
+      [&](std::uint64_t seq) { return db_.journal_bytes(seq); }, db_.dir());
+  st_.journal_lost = r.lost;
   writer_->flush();
   spdlog::info(
       "cluster: data dir {} ended at journal record {}; took records {}..{} of engine {} from "

@@ -39,6 +39,9 @@ struct replication_stats {
   std::uint64_t duplicates = 0;  // acknowledged as already stored (a resend)
   std::uint64_t failures = 0;    // batches sent again
   std::uint64_t reconnects = 0;
+  // Records its start found missing below ones the stream held, and put there as lost
+  // (an empty dir's catch-up: lost_journal_record).
+  std::uint64_t journal_lost = 0;
   std::string last_error;
 };
 

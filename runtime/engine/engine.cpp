@@ -1137,6 +1137,8 @@ void engine::impl::follow_journal() {
     write_checkpoint(seq);
     checkpointed_ts = e->ts;
   };
+  h.local_record = [this](std::uint64_t seq) { return db->journal_bytes(seq); };
+  h.local_dir = db->dir();
   // A share that just changed is checkpointed at once also when no record comes (a market
   // closed): its heir would find only a checkpoint of the share before, which it refuses.
   h.idle = [this] {

@@ -278,6 +278,7 @@ class engine_admin final : public admin_backend {
                 {"failures", s.failures},
                 {"reconnects", s.reconnects},
                 {"last_error", s.last_error}});
+      if (s.journal_lost) j["journal_lost"] = s.journal_lost;
     }
     if (m_.exporter) {  // stream_outputs
       const output_export_stats s = m_.exporter->stats();

@@ -76,6 +76,30 @@ def local_cluster(wd, servers=3, secure=False):
                            pid=lambda i: int(open(os.path.join(nats_dir, f"n{i}", "pid")).read()))
 
 
+def nats_request(port, subject, payload, msg_id=None, before=b""):
+    """One request to SUBJECT on the server at PORT (with a message id if MSG_ID) over the NATS
+    protocol as any client sends it, after the raw protocol lines BEFORE; returns the answer
+    (JSON). For what the engine has no command for: the JetStream API, a publish of its own."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    f = s.makefile("rb")
+    check(f.readline().startswith(b"INFO "), "the server did not greet")
+    headers = f"NATS/1.0\r\nNats-Msg-Id: {msg_id}\r\n\r\n".encode() if msg_id else b""
+    verb = f"HPUB {subject} _INBOX.t {len(headers)}" if msg_id else f"PUB {subject} _INBOX.t"
+    s.sendall(b'CONNECT {"verbose":false,"headers":true,"protocol":1}\r\nSUB _INBOX.t 1\r\n' + before
+              + f"{verb} {len(headers) + len(payload)}\r\n".encode() + headers + payload + b"\r\n")
+    while True:
+        line = f.readline()
+        check(line != b"", "the server closed the connection before answering")
+        if line.startswith(b"PING"):
+            s.sendall(b"PONG\r\n")
+        elif line.startswith(b"-ERR"):
+            check(False, f"the server refused the request: {line!r}")
+        elif line.startswith(b"MSG _INBOX.t") or line.startswith(b"HMSG _INBOX.t"):
+            answer = f.read(int(line.split()[-1]) + 2)[:-2]
+            s.close()
+            return json.loads(answer.split(b"\r\n\r\n", 1)[-1] if line.startswith(b"H") else answer)
+
+
 def cluster_engine_config(wd, file_name, engine, cluster_lines, engine_lines=""):
     """Writes WD/FILE_NAME.toml: engine ENGINE (a free publish port, ENGINE_LINES added to
     [engine]) with [cluster] CLUSTER_LINES, fed by a fabricator (seed 9, 10 assets, a scan every

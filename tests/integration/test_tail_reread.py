@@ -11,13 +11,12 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 
 import msgpack
 
-from cluster_harness import cluster_engine_config, last_seq, local_cluster
+from cluster_harness import cluster_engine_config, last_seq, local_cluster, nats_request
 from harness import check, run, start, wait_for, workdir
 
 wd = workdir()
@@ -46,27 +45,9 @@ OTHER = f"shoal.out.f1.{'f' * 64}"  # a subject of the stream that no node of th
 
 
 def request(subject, payload, msg_id=None, others=0):
-    """OTHERS messages to OTHER, then one request to SUBJECT (with a message id if MSG_ID), over
-    the NATS protocol as any client sends them; returns the answer (JSON)."""
-    s = socket.create_connection(("127.0.0.1", cluster.base), timeout=10)
-    f = s.makefile("rb")
-    check(f.readline().startswith(b"INFO "), "the server did not greet")
-    headers = f"NATS/1.0\r\nNats-Msg-Id: {msg_id}\r\n\r\n".encode() if msg_id else b""
-    verb = f"HPUB {subject} _INBOX.late {len(headers)}" if msg_id else f"PUB {subject} _INBOX.late"
-    s.sendall(b'CONNECT {"verbose":false,"headers":true,"protocol":1}\r\nSUB _INBOX.late 1\r\n'
-              + f"PUB {OTHER} 1\r\nx\r\n".encode() * others
-              + f"{verb} {len(headers) + len(payload)}\r\n".encode() + headers + payload + b"\r\n")
-    while True:
-        line = f.readline()
-        check(line != b"", "the server closed the connection before answering")
-        if line.startswith(b"PING"):
-            s.sendall(b"PONG\r\n")
-        elif line.startswith(b"-ERR"):
-            check(False, f"the server refused the request: {line!r}")
-        elif line.startswith(b"MSG _INBOX.late") or line.startswith(b"HMSG _INBOX.late"):
-            answer = f.read(int(line.split()[-1]) + 2)[:-2]
-            s.close()
-            return json.loads(answer.split(b"\r\n\r\n", 1)[-1] if line.startswith(b"H") else answer)
+    """OTHERS messages to OTHER, then one request to SUBJECT (with a message id if MSG_ID);
+    returns the answer (JSON)."""
+    return nats_request(cluster.base, subject, payload, msg_id, f"PUB {OTHER} 1\r\nx\r\n".encode() * others)
 
 
 def publish(subject, payload, msg_id, others=0):

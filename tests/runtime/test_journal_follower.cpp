@@ -184,6 +184,35 @@ TEST_CASE("a takeover puts the journal records missing below ones the stream hol
       *link, c, 0, [&](std::uint64_t seq, std::string&&) { read.push_back(seq); });
   CHECK(r.records == 8);
   CHECK(read == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8});
+  // The stream's last message is stand-in 6: the journal still ends at 8.
+  const auto end = last_journal_record(*link, c);
+  REQUIRE(end);
+  CHECK(end->first == 8);
+  CHECK(end->second == "record 8");
+  // A stand-in for a record the stream holds is stored as its duplicate, and counts for none.
+  CHECK(record_lost_journal(*link, c, {1}) == 0);
+  CHECK(read_cluster_journal(*link, c, 0, [](std::uint64_t, std::string&&) {}).records == 8);
+
+  // The dir of the process whose records were lost, started again as a standby: it holds
+  // record 3 itself where the stream has the stand-in, so it is another history, refused.
+  auto standby_on = [&](std::function<std::optional<std::string>(std::uint64_t)> local) {
+    journal_follower::hooks g = not_contending([](std::uint64_t, std::string&&) {});
+    g.local_record = std::move(local);
+    g.local_dir = "old-dir";
+    return std::make_unique<journal_follower>(c, 8, "record 8", g);
+  };
+  auto old = standby_on([](std::uint64_t s) { return "record " + std::to_string(s); });
+  REQUIRE(shoal::test::wait_for([&] { return !old->error().empty(); }, 20s));
+  CHECK(old->error().find("data dir old-dir is not engine holed's as the stream has it: its "
+                          "journal record 3 is one stream SHOAL records as lost") == 0);
+  // A dir that took the stand-ins (another standby) follows on.
+  auto other = standby_on([&](std::uint64_t s) {
+    return s == 3 || s == 5 || s == 6 ? lost_journal_record("holed", s)
+                                      : "record " + std::to_string(s);
+  });
+  publish_records(*link, c, 9, 9);
+  REQUIRE(shoal::test::wait_for([&] { return other->followed() == 9; }, 20s));
+  CHECK(other->error().empty());
 }
 
 // The same hole found by an engine started on an empty dir (a new host, no standby): it holds the
@@ -210,6 +239,7 @@ TEST_CASE("an empty dir taking the journal from the cluster records the ones mis
   auto writer = std::make_shared<store_writer>(db);
   {
     journal_replicator r(c, db, writer, "");
+    CHECK(r.stats().journal_lost == 1);
     REQUIRE(db.journal_last() == 4);
     CHECK(db.journal_bytes(1) == record(1));
     CHECK(db.journal_bytes(3) == lost_journal_record("holed2", 3));
@@ -220,4 +250,25 @@ TEST_CASE("an empty dir taking the journal from the cluster records the ones mis
   read_cluster_journal(*link, c, 0, [&](std::uint64_t, std::string&& b) { read.push_back(b); });
   CHECK(read == std::vector<std::string>{record(1), record(2), lost_journal_record("holed2", 3),
                                          record(4)});
+
+  // The dir of the process whose record 3 was lost, started again after another process
+  // journaled on (records 5..6): its catch-up finds it holds record 3 itself, and refuses it.
+  msgs.clear();
+  bytes.clear();
+  for (const std::uint64_t s : {5, 6}) bytes.push_back(record(s));
+  for (std::size_t i = 0; i < 2; ++i)
+    msgs.push_back({"holed2:" + std::to_string(5 + i), "", bytes[i]});
+  REQUIRE(link->publish(c.journal_subject(), msgs, 10'000).error.empty());
+  shoal::testing::temp_dir old_dir;
+  store old_db(old_dir.path().string());
+  auto old_writer = std::make_shared<store_writer>(old_db);
+  for (const std::uint64_t s : {1, 2, 3, 4}) old_writer->append_journal(record(s));
+  old_writer->flush();
+  try {
+    journal_replicator r(c, old_db, old_writer, "");
+    FAIL("a dir holding a record the stream has as lost was taken");
+  } catch (const cluster_error& e) {
+    CHECK(std::string(e.what()).find("its journal record 3 is one stream SHOAL records as lost") !=
+          std::string::npos);
+  }
 }

@@ -282,6 +282,17 @@ void output_exporter::loop() {
         break;
       }
       node_state& n = it->second;
+      if (n.failing_since &&
+          started - *n.failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2)) {
+        // Also when each try fails before it sends (the subject's end not read, a stored output
+        // that does not decode): a resend now could store copies.
+        spdlog::warn(
+            "cluster: outputs of node {} through seq {}, dropped while they failed, did not reach "
+            "the stream within half the duplicate window: those it lacks stay out of it",
+            it->first.substr(0, 12), n.failing_through);
+        it = left_.erase(it);
+        continue;
+      }
       try {
         behind += export_batch(it->first, n, false, replicated, nullptr, n.failing_through).unsent;
       } catch (const std::exception& e) {

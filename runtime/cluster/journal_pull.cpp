@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
+#include <map>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "messages/journal_record.hpp"
@@ -73,22 +76,38 @@ std::uint64_t record_lost_journal(jetstream_link& link, const cluster_decl& c,
     bytes.push_back(lost_journal_record(c.engine_id, s));
     msgs.push_back({c.engine_id + ":" + std::to_string(s), "", bytes.back()});
   }
-  const publish_result r = link.publish(c.journal_subject(), msgs, 10'000);
-  if (!r.error.empty() || r.stored != msgs.size())
-    throw cluster_error("stream " + c.stream + " lacks journal record " +
-                        std::to_string(lost.front()) + " of engine " + c.engine_id +
-                        ", and recording it as lost failed: " +
-                        (r.error.empty() ? "missing acknowledgements" : r.error));
+  // A few tries: a leader being elected answers none for a while. Each stores what is missing
+  // only (the ids are the records').
+  publish_result r;
+  for (int attempt = 1;; ++attempt) {
+    r = link.publish(c.journal_subject(), msgs, 10'000);
+    if (r.error.empty() && r.stored == msgs.size()) break;
+    if (attempt == 3)
+      throw cluster_error("stream " + c.stream + " lacks journal record " +
+                          std::to_string(lost.front()) + " of engine " + c.engine_id +
+                          ", and recording it as lost failed: " +
+                          (r.error.empty() ? "missing acknowledgements" : r.error));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  std::string seqs;  // at most 20 named
+  for (std::size_t i = 0; i < lost.size() && i < 20; ++i)
+    seqs += (i ? ", " : "") + std::to_string(lost[i]);
+  if (lost.size() > 20) seqs += ", ...";
+  const std::uint64_t stored = r.stored - r.duplicates;
   spdlog::error(
-      "cluster: stream {} lacked {} journal record(s) of engine {} ({}..{}) below records it "
-      "holds: the process before sent them in part and went before it sent them again. "
-      "Recorded in the stream as lost (rejected records): the journal goes on without them",
-      c.stream, lost.size(), c.engine_id, lost.front(), lost.back());
-  return r.stored - r.duplicates;
+      "cluster: stream {} lacked {} journal record(s) of engine {} ({}) below records it holds: "
+      "the process before sent them in part and went before it sent them again. {} of them "
+      "recorded in the stream as lost (rejected records; the others came meanwhile): the "
+      "journal goes on without them",
+      c.stream, lost.size(), c.engine_id, seqs, stored);
+  return stored;
 }
 
 bool is_lost_journal_record(const cluster_decl& c, std::uint64_t seq, std::string_view bytes) {
-  return seq > 0 && bytes == lost_journal_record(c.engine_id, seq);
+  // Most records are not: their reason's words first, before making the stand-in to compare.
+  static constexpr std::string_view words = "lost: journal record ";
+  return seq > 0 && bytes.find(words) != std::string_view::npos &&
+         bytes == lost_journal_record(c.engine_id, seq);
 }
 
 void check_not_lost_here(const cluster_decl& c, std::uint64_t seq, std::string_view stand_in,
@@ -101,19 +120,25 @@ void check_not_lost_here(const cluster_decl& c, std::uint64_t seq, std::string_v
                       "Start on an empty dir, which takes the engine over from the cluster");
 }
 
-std::optional<std::pair<std::uint64_t, std::string>> last_journal_record(jetstream_link& link,
-                                                                         const cluster_decl& c) {
+std::optional<journal_end> last_journal_record(jetstream_link& link, const cluster_decl& c) {
   const std::string subject = c.journal_subject();
   auto last = link.last_message(c.stream, subject);
   if (!last) return std::nullopt;
-  std::pair<std::uint64_t, std::string> end{journal_seq_of(last->msg_id, c.engine_id),
-                                            std::move(last->data)};
-  if (!is_lost_journal_record(c, end.first, end.second)) return end;
+  journal_end end{journal_seq_of(last->msg_id, c.engine_id), std::move(last->data), {}};
+  if (!is_lost_journal_record(c, end.seq, end.bytes)) return end;
   // Stand-ins are written after the records above them: the end is the highest seq of all.
+  // (A seq stored twice: its first copy, as every reader takes it.)
+  std::map<std::uint64_t, bool> seen;  // seq: its first copy is a stand-in
   link.read(c.stream, subject, 1, last->stream_seq, [&](const stored_message& m) {
     const std::uint64_t seq = journal_seq_of(m.msg_id, c.engine_id);
-    if (seq > end.first) end = {seq, m.data};
+    if (!seen.emplace(seq, is_lost_journal_record(c, seq, m.data)).second) return;
+    if (seq > end.seq) {
+      end.seq = seq;
+      end.bytes = m.data;
+    }
   });
+  for (const auto& [seq, lost] : seen)
+    if (lost) end.lost.push_back(seq);
   return end;
 }
 

@@ -89,11 +89,19 @@ bool is_lost_journal_record(const cluster_decl& c, std::uint64_t seq, std::strin
 // was lost, started again): throws cluster_error saying so, naming `dir`.
 void check_not_lost_here(const cluster_decl& c, std::uint64_t seq, std::string_view stand_in,
                          const std::optional<std::string>& local, const std::string& dir);
-// The last record of c.engine_id's journal in the stream (seq, bytes): its subject's last
-// message, unless that is a stand-in (written after the records above it): then the highest of
-// all, read through the subject. None when the stream holds none.
-std::optional<std::pair<std::uint64_t, std::string>> last_journal_record(jetstream_link& link,
-                                                                         const cluster_decl& c);
+// Where c.engine_id's journal ends in the stream.
+struct journal_end {
+  std::uint64_t seq = 0;
+  std::string bytes;
+  // The stand-ins the stream holds, when the subject was read through to find the end (none
+  // otherwise).
+  std::vector<std::uint64_t> lost;
+};
+// The last record of c.engine_id's journal in the stream: its subject's last message, unless
+// that is a stand-in (written after the records above it): then the highest of all, read
+// through the subject (a takeover that wrote stand-ins, until the journal goes on). None when
+// the stream holds none.
+std::optional<journal_end> last_journal_record(jetstream_link& link, const cluster_decl& c);
 
 // Appends a record read from the cluster to a local journal (a control record as one, so the
 // dir's meta says it holds runtime changes).

@@ -18,11 +18,17 @@ journal_replicator::journal_replicator(cluster_decl c, const store& db,
   link_->ensure_stream(c_);
   std::uint64_t in_cluster = 0;
   std::string cluster_last;
-  if (auto last = last_journal_record(*link_, c_)) {
-    in_cluster = last->first;
-    cluster_last = std::move(last->second);
-  }
   const std::uint64_t local = db_.journal_last();
+  if (auto last = last_journal_record(*link_, c_)) {
+    in_cluster = last->seq;
+    cluster_last = std::move(last->bytes);
+    // Stand-ins written since the journal last went on: the dir must hold them as they are
+    // (the dir of the process whose records they stand for, started again, holds the records).
+    for (const std::uint64_t seq : last->lost)
+      if (seq <= local)
+        check_not_lost_here(c_, seq, lost_journal_record(c_.engine_id, seq), db_.journal_bytes(seq),
+                            db_.dir());
+  }
   if (in_cluster > 0 && in_cluster <= local) {
     // The dir must hold the record the cluster holds last, byte for byte: a dir of another
     // engine (or one that went on alone after a takeover elsewhere) is not merged in.

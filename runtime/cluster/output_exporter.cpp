@@ -274,8 +274,8 @@ void output_exporter::loop() {
       }
     }
     // The failing batches of nodes dropped, on whole passes (as a failing node's): done once
-    // acknowledged whole, given up with it (half the duplicate window), or when the stream
-    // holds the node through the batch's last seq already.
+    // acknowledged whole (through the batch's last seq), or given up (half the duplicate
+    // window).
     for (auto it = left_.begin(); read && !cut_short && it != left_.end();) {
       if (stopping && std::chrono::steady_clock::now() >= drain_until) {
         cut_short = true;

@@ -187,8 +187,9 @@ TEST_CASE("a takeover puts the journal records missing below ones the stream hol
   // The stream's last message is stand-in 6: the journal still ends at 8.
   const auto end = last_journal_record(*link, c);
   REQUIRE(end);
-  CHECK(end->first == 8);
-  CHECK(end->second == "record 8");
+  CHECK(end->seq == 8);
+  CHECK(end->bytes == "record 8");
+  CHECK(end->lost == std::vector<std::uint64_t>{3, 5, 6});
   // A stand-in for a record the stream holds is stored as its duplicate, and counts for none.
   CHECK(record_lost_journal(*link, c, {1}) == 0);
   CHECK(read_cluster_journal(*link, c, 0, [](std::uint64_t, std::string&&) {}).records == 8);
@@ -251,24 +252,29 @@ TEST_CASE("an empty dir taking the journal from the cluster records the ones mis
   CHECK(read == std::vector<std::string>{record(1), record(2), lost_journal_record("holed2", 3),
                                          record(4)});
 
-  // The dir of the process whose record 3 was lost, started again after another process
-  // journaled on (records 5..6): its catch-up finds it holds record 3 itself, and refuses it.
+  // The dir of the process whose record 3 was lost, started again: it holds record 3 itself,
+  // and is refused, both while the stand-in is the stream's last message and once another
+  // process journaled on (records 5..6: its start catches up then).
+  shoal::testing::temp_dir old_dir;
+  store old_db(old_dir.path().string());
+  auto old_writer = std::make_shared<store_writer>(old_db);
+  for (const std::uint64_t s : {1, 2, 3, 4}) old_writer->append_journal(record(s));
+  old_writer->flush();
+  auto refused = [&] {
+    try {
+      journal_replicator r(c, old_db, old_writer, "");
+      FAIL("a dir holding a record the stream has as lost was taken");
+    } catch (const cluster_error& e) {
+      CHECK(std::string(e.what()).find(
+                "its journal record 3 is one stream SHOAL records as lost") != std::string::npos);
+    }
+  };
+  refused();
   msgs.clear();
   bytes.clear();
   for (const std::uint64_t s : {5, 6}) bytes.push_back(record(s));
   for (std::size_t i = 0; i < 2; ++i)
     msgs.push_back({"holed2:" + std::to_string(5 + i), "", bytes[i]});
   REQUIRE(link->publish(c.journal_subject(), msgs, 10'000).error.empty());
-  shoal::testing::temp_dir old_dir;
-  store old_db(old_dir.path().string());
-  auto old_writer = std::make_shared<store_writer>(old_db);
-  for (const std::uint64_t s : {1, 2, 3, 4}) old_writer->append_journal(record(s));
-  old_writer->flush();
-  try {
-    journal_replicator r(c, old_db, old_writer, "");
-    FAIL("a dir holding a record the stream has as lost was taken");
-  } catch (const cluster_error& e) {
-    CHECK(std::string(e.what()).find("its journal record 3 is one stream SHOAL records as lost") !=
-          std::string::npos);
-  }
+  refused();
 }

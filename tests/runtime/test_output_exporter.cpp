@@ -518,8 +518,12 @@ TEST_CASE("a node dropped while its batch fails sends that batch again once the 
   proxy.lose();
   a.add(4, 6);
   REQUIRE(test::wait_for([&] { return ex.stats().failures > 0; }, std::chrono::seconds(20)));
+  const std::uint64_t before_drop = ex.stats().passes;
   ex.export_nodes({});
-  // Only that batch: outputs stored after the drop are the new process's to send.
+  // Only that batch: outputs stored after the drop are the new process's to send. (After the
+  // pass that may have begun before the drop: it could read them into the batch.)
+  REQUIRE(
+      test::wait_for([&] { return ex.stats().passes > before_drop; }, std::chrono::seconds(20)));
   a.add(7, 9);
   proxy.restore();
   REQUIRE(

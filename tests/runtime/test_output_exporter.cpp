@@ -98,6 +98,12 @@ struct sent_three {
     ex.export_nodes({node_id});
     REQUIRE(test::wait_for([&] { return ex.stats().sent == 3; }, std::chrono::seconds(20)));
   }
+  // The exporter's connection lost, outputs 4..through stored: a batch of them failed.
+  void fail_a_batch(std::uint64_t through) {
+    proxy.lose();
+    a.add(4, through);
+    REQUIRE(test::wait_for([&] { return ex.stats().failures > 0; }, std::chrono::seconds(20)));
+  }
 };
 
 }  // namespace
@@ -515,9 +521,7 @@ TEST_CASE("a node dropped while its batch fails sends that batch again once the 
           "[cluster]") {
   sent_three t;
   auto& [s, proxy, link, c, a, ex] = t;
-  proxy.lose();
-  a.add(4, 6);
-  REQUIRE(test::wait_for([&] { return ex.stats().failures > 0; }, std::chrono::seconds(20)));
+  t.fail_a_batch(6);
   const std::uint64_t before_drop = ex.stats().passes;
   ex.export_nodes({});
   // Only that batch: outputs stored after the drop are the new process's to send. (After the
@@ -541,9 +545,7 @@ TEST_CASE("a node given away and back while its batch fails reads its subject's 
           "[cluster]") {
   sent_three t;
   auto& [s, proxy, link, c, a, ex] = t;
-  proxy.lose();
-  a.add(4, 5);
-  REQUIRE(test::wait_for([&] { return ex.stats().failures > 0; }, std::chrono::seconds(20)));
+  t.fail_a_batch(5);
   ex.export_nodes({node_id}, {}, {{node_id, 3}});
   ex.export_nodes({node_id});
   dir_with_outputs b;  // the process it went to sends 4..12

@@ -2,10 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <map>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -78,22 +79,33 @@ std::uint64_t record_lost_journal(jetstream_link& link, const cluster_decl& c,
   }
   // A few tries: a leader being elected answers none for a while. Each stores what is missing
   // only (the ids are the records').
-  publish_result r;
+  std::uint64_t stored = 0;  // new in the stream, over the tries (a later one: duplicates)
   for (int attempt = 1;; ++attempt) {
-    r = link.publish(c.journal_subject(), msgs, 10'000);
+    const publish_result r = link.publish(c.journal_subject(), msgs, 10'000);
+    stored += r.stored - r.duplicates;
     if (r.error.empty() && r.stored == msgs.size()) break;
+    const std::string why = r.error.empty() ? "missing acknowledgements" : r.error;
     if (attempt == 3)
       throw cluster_error("stream " + c.stream + " lacks journal record " +
                           std::to_string(lost.front()) + " of engine " + c.engine_id +
-                          ", and recording it as lost failed: " +
-                          (r.error.empty() ? "missing acknowledgements" : r.error));
+                          ", and recording it as lost failed: " + why);
+    spdlog::warn("cluster: recording journal records of engine {} as lost: {}; trying again",
+                 c.engine_id, why);
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   std::string seqs;  // at most 20 named
   for (std::size_t i = 0; i < lost.size() && i < 20; ++i)
     seqs += (i ? ", " : "") + std::to_string(lost[i]);
   if (lost.size() > 20) seqs += ", ...";
-  const std::uint64_t stored = r.stored - r.duplicates;
+  if (stored == 0) {
+    // Each id is in the stream's memory: the records came meanwhile (the reader gets them), or
+    // were removed within duplicate_window (the reader says so).
+    spdlog::warn(
+        "cluster: stream {} lacked {} journal record(s) of engine {} ({}) below records it "
+        "holds; their stand-ins went in as duplicates of messages with the same ids",
+        c.stream, lost.size(), c.engine_id, seqs);
+    return 0;
+  }
   spdlog::error(
       "cluster: stream {} lacked {} journal record(s) of engine {} ({}) below records it holds: "
       "the process before sent them in part and went before it sent them again. {} of them "
@@ -128,17 +140,20 @@ std::optional<journal_end> last_journal_record(jetstream_link& link, const clust
   if (!is_lost_journal_record(c, end.seq, end.bytes)) return end;
   // Stand-ins are written after the records above them: the end is the highest seq of all.
   // (A seq stored twice: its first copy, as every reader takes it.)
-  std::map<std::uint64_t, bool> seen;  // seq: its first copy is a stand-in
+  std::vector<bool> seen;  // by seq: a bit each, for a journal of any length
+  std::set<std::uint64_t> lost;
   link.read(c.stream, subject, 1, last->stream_seq, [&](const stored_message& m) {
     const std::uint64_t seq = journal_seq_of(m.msg_id, c.engine_id);
-    if (!seen.emplace(seq, is_lost_journal_record(c, seq, m.data)).second) return;
+    if (seq >= seen.size()) seen.resize(std::max<std::size_t>(seq + 1, 2 * seen.size()));
+    if (seen[seq]) return;
+    seen[seq] = true;
+    if (is_lost_journal_record(c, seq, m.data)) lost.insert(seq);
     if (seq > end.seq) {
       end.seq = seq;
       end.bytes = m.data;
     }
   });
-  for (const auto& [seq, lost] : seen)
-    if (lost) end.lost.push_back(seq);
+  end.lost.assign(lost.begin(), lost.end());
   return end;
 }
 

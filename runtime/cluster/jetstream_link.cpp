@@ -300,6 +300,24 @@ jetstream_link::stream_state jetstream_link::stream_info(const std::string& stre
   return out;
 }
 
+std::uint64_t jetstream_link::subject_count(const std::string& stream, const std::string& subject) {
+  auto& m = *impl_;
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Info.SubjectsFilter = subject.c_str();
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  check(with_retries(code, [&] { return js_GetStreamInfo(&si, m.js, stream.c_str(), &o, &code); }),
+        "stream " + stream, code);
+  std::uint64_t n = 0;
+  if (const jsStreamStateSubjects* subjects = si->State.Subjects) {
+    for (int i = 0; i < subjects->Count; ++i)
+      if (subject == subjects->List[i].Subject) n += subjects->List[i].Msgs;
+  }
+  jsStreamInfo_Destroy(si);
+  return n;
+}
+
 publish_result jetstream_link::publish(const std::string& subject,
                                        const std::vector<outgoing_message>& msgs,
                                        std::int64_t timeout_ms) {

@@ -89,6 +89,8 @@ class jetstream_link {
     bool allow_direct = false;
   };
   stream_state stream_info(const std::string& stream);
+  // How many messages the stream holds on `subject` (no wildcard). Throws cluster_error.
+  std::uint64_t subject_count(const std::string& stream, const std::string& subject);
   // Publishes the messages in order, pipelined, and waits up to timeout_ms for every ack.
   publish_result publish(const std::string& subject, const std::vector<outgoing_message>& msgs,
                          std::int64_t timeout_ms);

@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 #include <vector>
 
 #include "messages/decode_error.hpp"
 #include "messages/records.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
+#include "runtime/cluster/output_seek.hpp"
 #include "runtime/store/store.hpp"
 
 namespace shoal {
@@ -25,6 +27,28 @@ decode_limits stored_output_limits() {
 
 std::uint64_t seq_of(std::string_view bytes) {
   return decode_output(bytes, stored_output_limits()).seq;
+}
+
+// What an output's message adds to its bytes against the servers' max_payload, which holds for
+// the headers too: the message id's, and the header block's own bytes.
+std::size_t header_bytes(const cluster_decl& c, const std::string& id) {
+  return 64 + c.engine_id.size() + id.size() + 20;
+}
+
+// "seqs 3, 5..9, 12" (or "seq 3") for the log, at most ten runs.
+std::string seq_runs(const std::vector<std::uint64_t>& seqs) {
+  std::string out = seqs.size() == 1 ? "seq " : "seqs ";
+  const std::size_t head = out.size();
+  std::size_t runs = 0;
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    std::size_t j = i;
+    while (j + 1 < seqs.size() && seqs[j + 1] == seqs[j] + 1) ++j;
+    if (++runs > 10) return out + ", ...";
+    out += (out.size() == head ? "" : ", ") + std::to_string(seqs[i]);
+    if (j > i) out += ".." + std::to_string(seqs[j]);
+    i = j;
+  }
+  return out;
 }
 
 }  // namespace
@@ -185,6 +209,8 @@ void output_exporter::loop() {
       } else {
         n->second.known = false;
       }
+      n->second.holes_checked = false;  // the other process may have left some
+      n->second.holes_tries = 0;
     }
     // A whole pass when woken (a commit may have stored outputs, an acknowledgement may free
     // held ones), while a node has more, and every pass_every; between them, every
@@ -414,6 +440,23 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       seqs.back() >= seqs.front() && seqs.back() - seqs.front() == stored.size() - 1;
   for (std::size_t i = 1; i + 1 < stored.size(); ++i)
     seqs[i] = contiguous ? seqs.front() + i : seq_of(stored[i].second);
+  // Taken (a start, a take, a move, given back): the seqs below the subject's end are looked
+  // at once, when this process holds outputs after it, so holds whatever it may of those.
+  // A failure does not hold the node's newer outputs back: tried again at the next passes, a
+  // few times.
+  if (!n.holes_checked && seqs.front() <= n.seq + 1) {
+    try {
+      fill_holes(id, n);
+      n.holes_checked = true;
+    } catch (const std::exception& e) {
+      n.holes_checked = ++n.holes_tries >= max_holes_tries;
+      spdlog::warn("cluster: node {}'s seqs missing below its subject's end: {}{}",
+                   id.substr(0, 12), e.what(), n.holes_checked ? " (given up)" : "");
+      std::lock_guard lock(mu_);
+      st_.last_error = e.what();
+      ++st_.failures;
+    }
+  }
   if (seqs.front() > n.seq + 1) {
     // The subject ends before what this process holds: the missing seqs were made by a process
     // that is gone or has not sent them yet (its exporter behind). Wait for it, then go on.
@@ -442,6 +485,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
         "cluster: node {}'s outputs seq {}..{} are not in the stream, and this process never "
         "held them: its subject goes on from seq {}",
         id.substr(0, 12), n.seq + 1, seqs.front() - 1, seqs.front());
+    n.holes_checked = true;  // this process does not hold outputs near the subject's end
     std::lock_guard lock(mu_);
     // Of a node given away, those after `until` are not missing: its new process sends them.
     st_.gaps += std::min(seqs.front() - 1, std::max(until, n.seq)) - n.seq;
@@ -465,8 +509,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   // as a gap), not tried for ever with the node's later outputs behind it.
   bool cut = false;
   if (const std::size_t max = link_->max_payload(); max > 0) {
-    // The limit holds for the headers too: the message id's, and the header block's own bytes.
-    const std::size_t headers = 64 + c_.engine_id.size() + id.size() + 20;
+    const std::size_t headers = header_bytes(c_, id);
     const auto too_big = std::find_if(stored.begin(), stored.end(), [&](const auto& o) {
       return o.second.size() + headers > max;
     });
@@ -526,6 +569,89 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   // Given back while this batch failed: the process it went to may have sent past it.
   if (std::exchange(n.read_end_after, false)) n.known = false;
   return {cut || full, waiting};
+}
+
+void output_exporter::fill_holes(const std::string& id, node_state& n) {
+  if (n.seq <= 1) return;
+  const std::string subject = c_.output_subject(id);
+  // A count first: a subject without holes costs one request.
+  const std::uint64_t count = link_->subject_count(c_.stream, subject);
+  if (count >= n.seq) return;
+  const jetstream_link::stream_state st = link_->stream_info(c_.stream);
+  if (st.first_seq > 1) {
+    // The stream lost its oldest messages (limits set on it by hand): seqs go from the
+    // subject's first message on. (While it holds its first, a hole at seq 1 is seen too.)
+    const auto first = link_->next_message(c_.stream, subject, st.first_seq);
+    if (!first) return;
+    const std::uint64_t first_seq = seq_of(first->data);
+    if (first_seq > n.seq || count >= n.seq - first_seq + 1) return;
+  }
+  const std::uint64_t lo = n.seq > holes_window ? n.seq - holes_window + 1 : 1;
+  // The seqs there (and the one before, for where the store's read starts), with their buckets.
+  std::map<std::uint64_t, std::int64_t> seen;
+  link_->read(c_.stream, subject, output_seek(*link_, c_.stream, st, subject, lo > 2 ? lo - 2 : 0),
+              st.last_seq, [&](const stored_message& m) {
+                try {
+                  const Output o = decode_output(m.data, stored_output_limits());
+                  if (o.seq + 1 >= lo && o.seq <= n.seq) seen.emplace(o.seq, o.bucket);
+                } catch (const decode_error&) {
+                  // Not an output: not one of the node's seqs.
+                }
+              });
+  std::vector<std::uint64_t> missing;
+  for (std::uint64_t q = lo; q <= n.seq; ++q)
+    if (!seen.count(q)) missing.push_back(q);
+  if (missing.empty()) return;  // the holes lie further back, where no batch ends now
+  // This process's outputs from the one before the first hole on: the node's seqs rise with
+  // its buckets.
+  std::vector<outgoing_message> msgs;
+  std::vector<std::uint64_t> filled;
+  std::vector<std::pair<std::int64_t, std::string>> stored;
+  const auto before = seen.lower_bound(missing.front());
+  if (before != seen.begin() || missing.front() == 1) {
+    const std::int64_t after = before == seen.begin() ? INT64_MIN : std::prev(before)->second;
+    ++reads_;
+    stored = db_.outputs_of(id, after, static_cast<std::size_t>(n.seq - missing.front() + 1));
+    // An output larger than the servers take stays out, as export_batch leaves it.
+    const std::size_t max = link_->max_payload();
+    const std::size_t headers = header_bytes(c_, id);
+    for (const auto& [bucket, bytes] : stored) {
+      if (bucket > n.bucket) break;
+      const std::uint64_t q = seq_of(bytes);
+      if (std::binary_search(missing.begin(), missing.end(), q) &&
+          (max == 0 || bytes.size() + headers <= max)) {
+        msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(q), "", bytes});
+        filled.push_back(q);
+      }
+    }
+  }
+  std::vector<std::uint64_t> lacking;
+  std::set_difference(missing.begin(), missing.end(), filled.begin(), filled.end(),
+                      std::back_inserter(lacking));
+  if (!msgs.empty()) {
+    const publish_result r = link_->publish(subject, msgs, 5000);
+    {
+      std::lock_guard lock(mu_);
+      st_.sent += r.stored;
+      st_.duplicates += r.duplicates;
+      st_.filled += r.stored - r.duplicates;
+    }
+    if (!r.error.empty() || r.stored != msgs.size())
+      throw cluster_error("sending " + seq_runs(filled) + " missing below the subject's end: " +
+                          (r.error.empty() ? "missing acknowledgements" : r.error));
+    spdlog::warn(
+        "cluster: node {}'s subject lacked {} below its end (seq {}), left by the process "
+        "that sent it before: sent them from this process's outputs",
+        id.substr(0, 12), seq_runs(filled), n.seq);
+  }
+  if (!lacking.empty()) {
+    spdlog::warn(
+        "cluster: node {}'s subject lacks {} below its end (seq {}), and this process does "
+        "not hold them: they stay out of it",
+        id.substr(0, 12), seq_runs(lacking), n.seq);
+    std::lock_guard lock(mu_);
+    st_.gaps += lacking.size();
+  }
 }
 
 }  // namespace shoal

@@ -38,6 +38,9 @@ struct output_export_stats {
   std::uint64_t duplicates = 0;  // acknowledged as stored already (another process's copy)
   std::uint64_t failures = 0;    // batches sent again
   std::uint64_t gaps = 0;        // seqs missing from a subject that this process never held
+  // Seqs missing below a subject's end (a batch its process stored in part before it went)
+  // that this process sent from its own outputs when it took the node.
+  std::uint64_t filled = 0;
   // Outputs read from the data dir and not in the stream in the last pass (a batch at most per
   // node: a lower bound while a node's backlog lasts).
   std::uint64_t behind = 0;
@@ -117,6 +120,8 @@ class output_exporter {
     std::optional<std::chrono::steady_clock::time_point> failing_since;
     std::uint64_t failing_through = 0;  // the last seq of that batch
     bool read_end_after = false;  // given back while failing: read the end once it went
+    bool holes_checked = false;   // the subject's seqs below its end, since the node was taken
+    std::size_t holes_tries = 0;  // failed looks at them
     // Outputs through bucket `through` go once the stream holds the journal through `journal`;
     // those through `open_through` may go now.
     struct hold {
@@ -141,6 +146,15 @@ class output_exporter {
   batch_result export_batch(const std::string& id, node_state& n, bool filling,
                             std::uint64_t replicated, const store::output_ends_read* ends,
                             std::uint64_t until);
+  // Seqs missing from the node's subject below its end (n.seq): a batch that the process
+  // sending it before this one got stored in part (a leader change stores seqs k+1.. and not
+  // k), then stopped or died before its resend. Those this process holds go now, under their
+  // own ids, so the subject holds every seq (a reader gets them after later ones); those it
+  // does not hold are said and counted as gaps. Only when the subject holds fewer messages than
+  // its seqs, and only the last holes_window seqs are looked at (where such a batch ends).
+  void fill_holes(const std::string& id, node_state& n);
+  static constexpr std::uint64_t holes_window = 2 * batch_outputs;
+  static constexpr std::size_t max_holes_tries = 5;
   // A wake that outlives the exporter (its wakers may be called after it is gone).
   struct wake_signal {
     std::mutex mu;

@@ -282,9 +282,10 @@ class engine_admin final : public admin_backend {
     }
     if (m_.exporter) {  // stream_outputs
       const output_export_stats s = m_.exporter->stats();
-      j["outputs"] = {{"nodes", s.nodes},       {"sent", s.sent},   {"duplicates", s.duplicates},
-                      {"failures", s.failures}, {"gaps", s.gaps},   {"behind", s.behind},
-                      {"holds", s.holds},       {"reads", s.reads}, {"last_error", s.last_error}};
+      j["outputs"] = {{"nodes", s.nodes},          {"sent", s.sent},   {"duplicates", s.duplicates},
+                      {"failures", s.failures},    {"gaps", s.gaps},   {"filled", s.filled},
+                      {"behind", s.behind},        {"holds", s.holds}, {"reads", s.reads},
+                      {"last_error", s.last_error}};
     }
     if (m_.uploader) {  // this process's checkpoints in the cluster
       const checkpoint_uploader::stats s = m_.uploader->snapshot();

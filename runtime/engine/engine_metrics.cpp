@@ -169,6 +169,10 @@ std::string engine_metrics_text(engine::impl& m) {
              "stream_outputs: seqs missing from a node's subject that no process sent (their "
              "process gone before it did, and this one never held them).");
     t.sample("shoal_cluster_outputs_gaps_total", {}, c.gaps);
+    t.family("shoal_cluster_outputs_filled_total", "counter",
+             "stream_outputs: seqs missing below a node's subject's end (a batch stored in part by "
+             "a process gone before its resend) that this process sent from its own outputs.");
+    t.sample("shoal_cluster_outputs_filled_total", {}, c.filled);
     t.family("shoal_cluster_outputs_held", "gauge",
              "stream_outputs: batches of stored outputs waiting for the stream to hold the "
              "journal records they came from (a replication that lags).");

@@ -9,7 +9,8 @@
 // new process goes on from; a node given back or dropped and taken again (also within one pass)
 // reads its subject's end again; a node dropped while its batch fails (its connection lost
 // through a proxy) sends that batch once the cluster answers, and one given back meanwhile reads
-// its subject's end after it.
+// its subject's end after it; a process taking a node sends the seqs missing below its
+// subject's end that it holds, and counts those it lacks as gaps.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -569,6 +570,82 @@ TEST_CASE("a node given away and back while its batch fails reads its subject's 
   CHECK(ex.stats().duplicates == duplicates);
   CHECK(ex.stop(std::chrono::seconds(5)));
   check_subject(*link, c, 14);
+}
+
+namespace {
+
+// The node's subject as a process that died within a batch's resend leaves it: seqs 1, 2, 4, 6
+// and 7 stored, 3 and 5 not (a leader change stores a batch in part).
+void subject_with_holes(jetstream_link& link, const cluster_decl& c) {
+  link.ensure_stream(c);
+  std::vector<std::string> bytes;
+  std::vector<outgoing_message> msgs;
+  for (const std::uint64_t q : {1, 2, 4, 6, 7}) bytes.push_back(output(q));
+  for (const std::uint64_t q : {1, 2, 4, 6, 7})
+    msgs.push_back({"ex:" + node_id + ":" + std::to_string(q), "", bytes[msgs.size()]});
+  REQUIRE(link.publish(c.output_subject(node_id), msgs, 5000).stored == 5);
+}
+
+// The seqs on the node's subject, in the order the stream holds them; each message's id and
+// bytes are its seq's.
+std::vector<std::uint64_t> seqs_on_subject(jetstream_link& link, const cluster_decl& c) {
+  std::vector<std::uint64_t> seqs;
+  for (const auto& m : subject_of_node(link, c)) {
+    const std::uint64_t q = decode_output(m.data).seq;
+    CHECK(m.msg_id == "ex:" + node_id + ":" + std::to_string(q));
+    CHECK(m.data == output(q));
+    seqs.push_back(q);
+  }
+  return seqs;
+}
+
+}  // namespace
+
+// A process that takes a node sends the seqs missing below its subject's end from its own
+// outputs (the same bytes), under their own ids: the subject then holds every seq once.
+TEST_CASE("a node's seqs missing below its subject's end are sent by the process that takes it",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  subject_with_holes(*link, c);
+  dir_with_outputs b;
+  b.add(1, 10);
+  output_exporter eb(c, b.db);
+  eb.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 10; }));
+  CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 6, 7, 3, 5, 8, 9, 10});
+  CHECK(eb.stats().filled == 2);
+  CHECK(eb.stats().gaps == 0);
+  CHECK(eb.stats().duplicates == 0);
+  // Dropped and taken again: the subject has no hole now, nothing more goes.
+  eb.export_nodes({});
+  const std::uint64_t passes = eb.stats().passes;
+  REQUIRE(test::wait_for([&] { return eb.stats().passes >= passes + 2; }));
+  eb.export_nodes({node_id});
+  b.add(11, 11);
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 11; }));
+  CHECK(eb.stats().filled == 2);
+  CHECK(eb.stats().duplicates == 0);
+  CHECK(subject_of_node(*link, c).size() == 11);
+}
+
+// A heir whose dir starts after some of the missing seqs (its checkpoint came later) sends
+// those it holds; the others are said and counted as gaps.
+TEST_CASE("seqs missing below a subject's end that the process taking it lacks are gaps",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  subject_with_holes(*link, c);
+  dir_with_outputs b;
+  b.add(5, 9);  // its checkpoint came after seq 4
+  output_exporter eb(c, b.db);
+  eb.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 9; }));
+  CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 6, 7, 5, 8, 9});
+  CHECK(eb.stats().filled == 1);
+  CHECK(eb.stats().gaps == 1);
 }
 
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which

@@ -345,6 +345,8 @@ void output_exporter::loop() {
       std::lock_guard lock(mu_);
       st_.behind = behind;
       st_.holds = holds;
+      // With the nodes dropped whose failing batch still goes.
+      st_.nodes = wanted_.size() + left_.size();
       st_.reads = reads_;
       ++st_.passes;
       last_more_ = more;

@@ -33,7 +33,7 @@ namespace shoal {
 class jetstream_link;
 
 struct output_export_stats {
-  std::size_t nodes = 0;         // exported now
+  std::size_t nodes = 0;         // exported now (with those dropped whose failing batch still goes)
   std::uint64_t sent = 0;        // outputs acknowledged this run (duplicates included)
   std::uint64_t duplicates = 0;  // acknowledged as stored already (another process's copy)
   std::uint64_t failures = 0;    // batches sent again

@@ -529,12 +529,15 @@ TEST_CASE("a node dropped while its batch fails sends that batch again once the 
   // pass that may have begun before the drop: it could read them into the batch.)
   REQUIRE(
       test::wait_for([&] { return ex.stats().passes > before_drop; }, std::chrono::seconds(20)));
+  // Admin `cluster` counts it while its batch goes.
+  REQUIRE(test::wait_for([&] { return ex.stats().nodes == 1; }, std::chrono::seconds(20)));
   a.add(7, 9);
   proxy.restore();
   REQUIRE(
       test::wait_for([&] { return last_seq_in_stream(*link, c) == 6; }, std::chrono::seconds(20)));
   const std::uint64_t passes = ex.stats().passes;
   REQUIRE(test::wait_for([&] { return ex.stats().passes >= passes + 5; }));
+  CHECK(ex.stats().nodes == 0);
   CHECK(ex.stop(std::chrono::seconds(5)));
   check_subject(*link, c, 6);
 }

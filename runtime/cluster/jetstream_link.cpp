@@ -266,7 +266,7 @@ std::optional<stored_message> jetstream_link::last_message(const std::string& st
 
 std::optional<stored_message> jetstream_link::next_message(const std::string& stream,
                                                            const std::string& subject,
-                                                           std::uint64_t from) {
+                                                           std::uint64_t from, bool patient) {
   auto& m = *impl_;
   natsMsg* msg = nullptr;
   jsDirectGetMsgOptions o;
@@ -274,8 +274,8 @@ std::optional<stored_message> jetstream_link::next_message(const std::string& st
   o.Sequence = from;
   o.NextBySubject = subject.c_str();
   jsErrCode code = static_cast<jsErrCode>(0);
-  const natsStatus s =
-      with_retries(code, [&] { return js_DirectGetMsg(&msg, m.js, stream.c_str(), nullptr, &o); });
+  auto get = [&] { return js_DirectGetMsg(&msg, m.js, stream.c_str(), nullptr, &o); };
+  const natsStatus s = patient ? with_retries(code, get) : get();
   if (s == NATS_NOT_FOUND) return std::nullopt;
   check(s,
         "message of " + subject + " from sequence " + std::to_string(from) + " in stream " + stream,
@@ -288,27 +288,27 @@ std::optional<stored_message> jetstream_link::next_message(const std::string& st
   return out;
 }
 
-jetstream_link::stream_state jetstream_link::stream_info(const std::string& stream) {
+jetstream_link::stream_state jetstream_link::stream_info(const std::string& stream, bool patient) {
   auto& m = *impl_;
   jsStreamInfo* si = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  check(with_retries(code,
-                     [&] { return js_GetStreamInfo(&si, m.js, stream.c_str(), nullptr, &code); }),
-        "stream " + stream, code);
+  auto get = [&] { return js_GetStreamInfo(&si, m.js, stream.c_str(), nullptr, &code); };
+  check(patient ? with_retries(code, get) : get(), "stream " + stream, code);
   stream_state out{si->State.FirstSeq, si->State.LastSeq, si->Config->AllowDirect};
   jsStreamInfo_Destroy(si);
   return out;
 }
 
-std::uint64_t jetstream_link::subject_count(const std::string& stream, const std::string& subject) {
+std::uint64_t jetstream_link::subject_count(const std::string& stream, const std::string& subject,
+                                            bool patient) {
   auto& m = *impl_;
   jsOptions o;
   jsOptions_Init(&o);
   o.Stream.Info.SubjectsFilter = subject.c_str();
   jsStreamInfo* si = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  check(with_retries(code, [&] { return js_GetStreamInfo(&si, m.js, stream.c_str(), &o, &code); }),
-        "stream " + stream, code);
+  auto get = [&] { return js_GetStreamInfo(&si, m.js, stream.c_str(), &o, &code); };
+  check(patient ? with_retries(code, get) : get(), "stream " + stream, code);
   std::uint64_t n = 0;
   if (const jsStreamStateSubjects* subjects = si->State.Subjects) {
     for (int i = 0; i < subjects->Count; ++i)

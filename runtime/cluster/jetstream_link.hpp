@@ -79,18 +79,21 @@ class jetstream_link {
                                              bool patient = true);
   // The first message on `subject` at stream sequence `from` or after, or none: a direct get,
   // which any server holding the stream answers (a follower may lack the newest messages). The
-  // stream must allow direct gets, as ensure_stream makes it. Throws cluster_error.
+  // stream must allow direct gets, as ensure_stream makes it. Throws cluster_error. Patient: as
+  // last_message.
   std::optional<stored_message> next_message(const std::string& stream, const std::string& subject,
-                                             std::uint64_t from);
+                                             std::uint64_t from, bool patient = true);
   // The stream's first and last sequence, and whether it allows direct gets. Throws
-  // cluster_error.
+  // cluster_error. Patient: as last_message.
   struct stream_state {
     std::uint64_t first_seq = 0, last_seq = 0;
     bool allow_direct = false;
   };
-  stream_state stream_info(const std::string& stream);
+  stream_state stream_info(const std::string& stream, bool patient = true);
   // How many messages the stream holds on `subject` (no wildcard). Throws cluster_error.
-  std::uint64_t subject_count(const std::string& stream, const std::string& subject);
+  // Patient: as last_message.
+  std::uint64_t subject_count(const std::string& stream, const std::string& subject,
+                              bool patient = true);
   // Publishes the messages in order, pipelined, and waits up to timeout_ms for every ack.
   publish_result publish(const std::string& subject, const std::vector<outgoing_message>& msgs,
                          std::int64_t timeout_ms);

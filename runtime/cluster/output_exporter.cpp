@@ -194,6 +194,7 @@ void output_exporter::loop() {
         continue;
       }
       it->second.read_end_after = true;
+      it->second.look_at_holes_again();
       nodes_.insert_or_assign(it->first, std::move(it->second));
       it = left_.erase(it);
     }
@@ -209,8 +210,7 @@ void output_exporter::loop() {
       } else {
         n->second.known = false;
       }
-      n->second.holes_checked = false;  // the other process may have left some
-      n->second.holes_tries = 0;
+      n->second.look_at_holes_again();  // the other process may have left some
     }
     // A whole pass when woken (a commit may have stored outputs, an acknowledgement may free
     // held ones), while a node has more, and every pass_every; between them, every
@@ -269,7 +269,9 @@ void output_exporter::loop() {
         behind += n.unsent;
         continue;
       }
-      if (read && n.known && n.holds.empty() && !n.gap_since && !n.failing_since) {
+      // (A look at the subject's holes that is to come again goes on too.)
+      if (read && n.known && n.holds.empty() && !n.gap_since && !n.failing_since &&
+          (n.holes_checked || !n.holes_since)) {
         const auto last = ends->last_bucket.find(id);
         if (last == ends->last_bucket.end() || last->second <= n.bucket) {
           n.unsent = 0;  // the stream has every output stored
@@ -320,7 +322,8 @@ void output_exporter::loop() {
         continue;
       }
       try {
-        behind += export_batch(it->first, n, false, replicated, nullptr, n.failing_through).unsent;
+        behind +=
+            export_batch(it->first, n, false, replicated, nullptr, n.failing_through, true).unsent;
       } catch (const std::exception& e) {
         std::lock_guard lock(mu_);
         if (st_.last_error != e.what())
@@ -371,7 +374,7 @@ void output_exporter::loop() {
 output_exporter::batch_result output_exporter::export_batch(const std::string& id, node_state& n,
                                                             bool filling, std::uint64_t replicated,
                                                             const store::output_ends_read* ends,
-                                                            std::uint64_t until) {
+                                                            std::uint64_t until, bool left) {
   const std::string subject = c_.output_subject(id);
   const auto now = std::chrono::steady_clock::now();
   if (!n.known && n.gap_since && now < n.look_again) return {false, n.waiting};
@@ -429,6 +432,9 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       n.gap_since.reset();      // the stream has all this process holds: no gap now
       n.failing_since.reset();  // nor a failed batch to send again (its outputs are gone)
     }
+    // A look at the holes begun when it had outputs to send comes again without new ones.
+    if (n.holes_since && !n.holes_checked && !left && !n.failing_since && !n.read_end_after)
+      look_at_holes(id, n, filling, until);
     return {false, waiting};
   }
   // More may go at once when the whole batch read could.
@@ -444,21 +450,11 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     seqs[i] = contiguous ? seqs.front() + i : seq_of(stored[i].second);
   // Taken (a start, a take, a move, given back): the seqs below the subject's end are looked
   // at once, when this process holds outputs after it, so holds whatever it may of those.
-  // A failure does not hold the node's newer outputs back: tried again at the next passes, a
-  // few times.
-  if (!n.holes_checked && seqs.front() <= n.seq + 1) {
-    try {
-      fill_holes(id, n);
-      n.holes_checked = true;
-    } catch (const std::exception& e) {
-      n.holes_checked = ++n.holes_tries >= max_holes_tries;
-      spdlog::warn("cluster: node {}'s seqs missing below its subject's end: {}{}",
-                   id.substr(0, 12), e.what(), n.holes_checked ? " (given up)" : "");
-      std::lock_guard lock(mu_);
-      st_.last_error = e.what();
-      ++st_.failures;
-    }
-  }
+  // Not while its own batch fails (it goes again as it was), nor for a batch of a node dropped.
+  // A failed look does not hold the node's newer outputs back.
+  if (!n.holes_checked && !left && !n.failing_since && !n.read_end_after &&
+      seqs.front() <= n.seq + 1)
+    look_at_holes(id, n, filling, until);
   if (seqs.front() > n.seq + 1) {
     // The subject ends before what this process holds: the missing seqs were made by a process
     // that is gone or has not sent them yet (its exporter behind). Wait for it, then go on.
@@ -488,6 +484,8 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
         "held them: its subject goes on from seq {}",
         id.substr(0, 12), n.seq + 1, seqs.front() - 1, seqs.front());
     n.holes_checked = true;  // this process does not hold outputs near the subject's end
+    std::uint64_t& counted = gaps_counted_[id];
+    counted = std::max(counted, seqs.front() - 1);
     std::lock_guard lock(mu_);
     // Of a node given away, those after `until` are not missing: its new process sends them.
     st_.gaps += std::min(seqs.front() - 1, std::max(until, n.seq)) - n.seq;
@@ -569,66 +567,109 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   n.bucket = stored.back().first;
   n.seq = seqs.back();
   // Given back while this batch failed: the process it went to may have sent past it.
-  if (std::exchange(n.read_end_after, false)) n.known = false;
+  if (std::exchange(n.read_end_after, false)) {
+    n.known = false;
+    n.look_at_holes_again();
+  }
   return {cut || full, waiting};
 }
 
-void output_exporter::fill_holes(const std::string& id, node_state& n) {
-  if (n.seq <= 1) return;
-  const std::string subject = c_.output_subject(id);
-  // A count first: a subject without holes costs one request.
-  const std::uint64_t count = link_->subject_count(c_.stream, subject);
-  if (count >= n.seq) return;
-  const jetstream_link::stream_state st = link_->stream_info(c_.stream);
-  if (st.first_seq > 1) {
-    // The stream lost its oldest messages (limits set on it by hand): seqs go from the
-    // subject's first message on. (While it holds its first, a hole at seq 1 is seen too.)
-    const auto first = link_->next_message(c_.stream, subject, st.first_seq);
-    if (!first) return;
-    const std::uint64_t first_seq = seq_of(first->data);
-    if (first_seq > n.seq || count >= n.seq - first_seq + 1) return;
-  }
-  const std::uint64_t lo = n.seq > holes_window ? n.seq - holes_window + 1 : 1;
-  // The seqs there (and the one before, for where the store's read starts), with their buckets.
-  std::map<std::uint64_t, std::int64_t> seen;
-  link_->read(c_.stream, subject, output_seek(*link_, c_.stream, st, subject, lo > 2 ? lo - 2 : 0),
-              st.last_seq, [&](const stored_message& m) {
-                try {
-                  const Output o = decode_output(m.data, stored_output_limits());
-                  if (o.seq + 1 >= lo && o.seq <= n.seq) seen.emplace(o.seq, o.bucket);
-                } catch (const decode_error&) {
-                  // Not an output: not one of the node's seqs.
-                }
-              });
-  std::vector<std::uint64_t> missing;
-  for (std::uint64_t q = lo; q <= n.seq; ++q)
-    if (!seen.count(q)) missing.push_back(q);
-  if (missing.empty()) return;  // the holes lie further back, where no batch ends now
-  // This process's outputs from the one before the first hole on: the node's seqs rise with
-  // its buckets.
-  std::vector<outgoing_message> msgs;
-  std::vector<std::uint64_t> filled;
-  std::vector<std::pair<std::int64_t, std::string>> stored;
-  const auto before = seen.lower_bound(missing.front());
-  if (before != seen.begin() || missing.front() == 1) {
-    const std::int64_t after = before == seen.begin() ? INT64_MIN : std::prev(before)->second;
-    ++reads_;
-    stored = db_.outputs_of(id, after, static_cast<std::size_t>(n.seq - missing.front() + 1));
-    // An output larger than the servers take stays out, as export_batch leaves it.
-    const std::size_t max = link_->max_payload();
-    const std::size_t headers = header_bytes(c_, id);
-    for (const auto& [bucket, bytes] : stored) {
-      if (bucket > n.bucket) break;
-      const std::uint64_t q = seq_of(bytes);
-      if (std::binary_search(missing.begin(), missing.end(), q) &&
-          (max == 0 || bytes.size() + headers <= max)) {
-        msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(q), "", bytes});
-        filled.push_back(q);
-      }
+void output_exporter::look_at_holes(const std::string& id, node_state& n, bool filling,
+                                    std::uint64_t until) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < n.holes_look_again) return;
+  if (!n.holes_since) n.holes_since = now;
+  try {
+    // Seqs this process lacks may still come: its backfill stores them, or the process that
+    // gave the node away sends them (as a gap before what it holds is waited for).
+    const bool wait = filling || now - *n.holes_since < gap_wait_;
+    if (fill_holes(id, n, until, !wait) == 0 || !wait) {
+      n.holes_checked = true;
+      return;
+    }
+  } catch (const std::exception& e) {
+    const bool give_up =
+        now - *n.holes_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2);
+    std::lock_guard lock(mu_);
+    if (st_.last_error != e.what() || give_up)
+      spdlog::warn("cluster: node {}'s seqs missing below its subject's end: {}{}",
+                   id.substr(0, 12), e.what(), give_up ? "; not looked at again" : "");
+    st_.last_error = e.what();
+    ++st_.failures;
+    if (give_up) {
+      n.holes_checked = true;
+      return;
     }
   }
-  std::vector<std::uint64_t> lacking;
-  std::set_difference(missing.begin(), missing.end(), filled.begin(), filled.end(),
+  n.holes_look_again =
+      now + std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
+}
+
+std::size_t output_exporter::fill_holes(const std::string& id, node_state& n, std::uint64_t until,
+                                        bool count_lacking) {
+  const std::uint64_t hi = std::min(n.seq, until);  // after `until`: the new process's seqs
+  if (hi <= 1) return 0;
+  const std::string subject = c_.output_subject(id);
+  // A count first: a subject without holes costs one request.
+  const std::uint64_t count = link_->subject_count(c_.stream, subject, false);
+  if (count >= n.seq) return 0;
+  const jetstream_link::stream_state st = link_->stream_info(c_.stream, false);
+  if (!st.allow_direct) return 0;  // made before direct gets: the subject cannot be read in part
+  // Seqs go from the subject's first message on (it may start late: a process that went on past
+  // seqs it never held, a stream that lost its oldest messages). A hole at seq 1 is not seen.
+  const auto first =
+      link_->next_message(c_.stream, subject, std::max<std::uint64_t>(st.first_seq, 1), false);
+  const auto last = link_->last_message(c_.stream, subject, false);
+  if (!first || !last) return 0;
+  const std::uint64_t first_seq = seq_of(first->data);
+  if (first_seq > hi || count >= n.seq - std::min(first_seq, n.seq) + 1) return 0;
+  const std::uint64_t lo = std::max(first_seq, hi > holes_window ? hi - holes_window + 1 : 1);
+  // The seqs there (and the one before, for where the store's read starts), with their buckets:
+  // read one by one (direct gets, which never wait out a cluster that cannot answer).
+  std::map<std::uint64_t, std::int64_t> seen;
+  std::uint64_t from = output_seek(*link_, c_.stream, st, subject, lo > 2 ? lo - 2 : 0, false);
+  while (from <= last->stream_seq) {
+    const auto m = link_->next_message(c_.stream, subject, from, false);
+    if (!m) break;
+    from = m->stream_seq + 1;
+    try {
+      const Output o = decode_output(m->data, stored_output_limits());
+      if (o.seq + 1 >= lo && o.seq <= hi) seen.emplace(o.seq, o.bucket);
+    } catch (const decode_error&) {
+      // Not an output: not one of the node's seqs.
+    }
+  }
+  std::vector<std::uint64_t> missing;
+  // Below the first seen: a hole that goes on further back than the window (left as it is).
+  for (std::uint64_t q = seen.empty() ? hi + 1 : seen.begin()->first + 1; q <= hi; ++q)
+    if (!seen.count(q)) missing.push_back(q);
+  if (missing.empty()) return 0;
+  // This process's outputs from the one before the first hole on: the node's seqs rise with
+  // its buckets. An output larger than the servers take stays out, as export_batch leaves it
+  // (counted as a gap by the process that left it out).
+  const auto before = std::prev(seen.lower_bound(missing.front()));
+  ++reads_;
+  const auto stored =
+      db_.outputs_of(id, before->second, static_cast<std::size_t>(hi - before->first));
+  const std::size_t max = link_->max_payload();
+  const std::size_t headers = header_bytes(c_, id);
+  std::vector<outgoing_message> msgs;
+  std::vector<std::uint64_t> filled, too_big;
+  for (const auto& [bucket, bytes] : stored) {
+    const std::uint64_t q = seq_of(bytes);
+    if (q > hi) break;
+    if (!std::binary_search(missing.begin(), missing.end(), q)) continue;
+    if (max > 0 && bytes.size() + headers > max) {
+      too_big.push_back(q);
+    } else {
+      msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(q), "", bytes});
+      filled.push_back(q);
+    }
+  }
+  std::vector<std::uint64_t> held = filled, lacking;
+  held.insert(held.end(), too_big.begin(), too_big.end());
+  std::sort(held.begin(), held.end());
+  std::set_difference(missing.begin(), missing.end(), held.begin(), held.end(),
                       std::back_inserter(lacking));
   if (!msgs.empty()) {
     const publish_result r = link_->publish(subject, msgs, 5000);
@@ -642,18 +683,28 @@ void output_exporter::fill_holes(const std::string& id, node_state& n) {
       throw cluster_error("sending " + seq_runs(filled) + " missing below the subject's end: " +
                           (r.error.empty() ? "missing acknowledgements" : r.error));
     spdlog::warn(
-        "cluster: node {}'s subject lacked {} below its end (seq {}), left by the process "
-        "that sent it before: sent them from this process's outputs",
+        "cluster: node {}'s subject lacked {} below its end (seq {}), left by the process that "
+        "sent it before: sent them from this process's outputs",
         id.substr(0, 12), seq_runs(filled), n.seq);
   }
+  if (!count_lacking) return lacking.size();
+  if (!too_big.empty())
+    spdlog::warn(
+        "cluster: node {}'s subject lacks {} below its end (seq {}): larger than the servers "
+        "take (max_payload {})",
+        id.substr(0, 12), seq_runs(too_big), n.seq, max);
+  std::uint64_t& counted = gaps_counted_[id];
+  std::erase_if(lacking, [&](std::uint64_t q) { return q <= counted; });
   if (!lacking.empty()) {
     spdlog::warn(
-        "cluster: node {}'s subject lacks {} below its end (seq {}), and this process does "
-        "not hold them: they stay out of it",
+        "cluster: node {}'s subject lacks {} below its end (seq {}), and this process does not "
+        "hold them: they stay out of it",
         id.substr(0, 12), seq_runs(lacking), n.seq);
+    counted = lacking.back();
     std::lock_guard lock(mu_);
     st_.gaps += lacking.size();
   }
+  return lacking.size();
 }
 
 }  // namespace shoal

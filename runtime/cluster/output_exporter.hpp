@@ -6,7 +6,8 @@
 // outputs, the bytes the ZeroMQ subscribers got, so the live path never waits on the cluster
 // and a cluster that does not answer costs lag, not outputs.
 //
-// Wherever a node runs, the stream holds each of its seqs once and in order: a process that
+// Wherever a node runs, the stream holds each of its seqs once and in order (but for a seq a
+// resend or a process taking the node filled in later, at most two batches late): a process that
 // starts exporting a node (a start, a take, a move) goes on from the last seq on its subject,
 // and one that exported the same seqs meanwhile (the old process of a moved node, until it
 // learns it moved) sends bytes JetStream stores once within the duplicate window. Every process
@@ -120,8 +121,16 @@ class output_exporter {
     std::optional<std::chrono::steady_clock::time_point> failing_since;
     std::uint64_t failing_through = 0;  // the last seq of that batch
     bool read_end_after = false;  // given back while failing: read the end once it went
-    bool holes_checked = false;   // the subject's seqs below its end, since the node was taken
-    std::size_t holes_tries = 0;  // failed looks at them
+    // The subject's seqs below its end were looked at since the node was taken; since when
+    // they are (a look failed, or found seqs this process may still get), and the next look.
+    bool holes_checked = false;
+    std::optional<std::chrono::steady_clock::time_point> holes_since;
+    std::chrono::steady_clock::time_point holes_look_again;
+    void look_at_holes_again() {
+      holes_checked = false;
+      holes_since.reset();
+      holes_look_again = {};
+    }
     // Outputs through bucket `through` go once the stream holds the journal through `journal`;
     // those through `open_through` may go now.
     struct hold {
@@ -142,19 +151,28 @@ class output_exporter {
   };
   // `ends`: the data dir's output ends and journal, read this pass; null in a pass over the held
   // nodes only.
-  // `until`: no seq after it is sent (UINT64_MAX: none).
+  // `until`: no seq after it is sent (UINT64_MAX: none). `left`: a batch of a node dropped
+  // (left_).
   batch_result export_batch(const std::string& id, node_state& n, bool filling,
                             std::uint64_t replicated, const store::output_ends_read* ends,
-                            std::uint64_t until);
-  // Seqs missing from the node's subject below its end (n.seq): a batch that the process
-  // sending it before this one got stored in part (a leader change stores seqs k+1.. and not
-  // k), then stopped or died before its resend. Those this process holds go now, under their
-  // own ids, so the subject holds every seq (a reader gets them after later ones); those it
-  // does not hold are said and counted as gaps. Only when the subject holds fewer messages than
-  // its seqs, and only the last holes_window seqs are looked at (where such a batch ends).
-  void fill_holes(const std::string& id, node_state& n);
+                            std::uint64_t until, bool left = false);
+  // Seqs missing from the node's subject below its end (n.seq, and `until`): a batch that the
+  // process sending it before this one got stored in part (a leader change stores seqs k+1..
+  // and not k), then stopped or died before its resend. Those this process holds go now, under
+  // their own ids, so the subject holds every seq (a reader gets them after later ones). Only
+  // when the subject holds fewer messages than its seqs from its first, and only the last
+  // holes_window seqs are looked at (where such a batch ends). Returns how many it lacks (its
+  // data dir starts after them: a heir's backfill may store them yet, the process that gave
+  // the node away may still send them); with `count_lacking`, those are said and counted as
+  // gaps. Throws cluster_error; never waits out a cluster that cannot answer.
+  std::size_t fill_holes(const std::string& id, node_state& n, std::uint64_t until,
+                         bool count_lacking);
+  // export_batch's look at the holes, once it holds outputs after the subject's end: again
+  // (every second at most) while it lacks some that it may still get (`filling`, or for
+  // gap_wait), or while the look fails (for half the duplicate window).
+  void look_at_holes(const std::string& id, node_state& n, bool filling, std::uint64_t until);
   static constexpr std::uint64_t holes_window = 2 * batch_outputs;
-  static constexpr std::size_t max_holes_tries = 5;
+  static_assert(holes_window <= 2 * batch_outputs, "output_seek's margin is two batches");
   // A wake that outlives the exporter (its wakers may be called after it is gone).
   struct wake_signal {
     std::mutex mu;
@@ -190,6 +208,9 @@ class output_exporter {
   // its last seq, until it is acknowledged whole or half the duplicate window has passed, so
   // the process that took the node over does not go on above a hole for good.
   std::map<std::string, node_state> left_;
+  // The thread's, by node: the seq through which this process counted the seqs missing from
+  // its subject as gaps (a node taken again does not count them again).
+  std::map<std::string, std::uint64_t> gaps_counted_;
   std::uint64_t reads_ = 0;                  // the thread's; into st_ at each pass's end
   std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
   std::chrono::microseconds whole_gap_{min_gap};      // the thread's: see min_gap

@@ -11,7 +11,7 @@ namespace shoal {
 
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,
-                          std::uint64_t after) {
+                          std::uint64_t after, bool patient) {
   constexpr std::uint64_t margin = 2 * output_exporter::batch_outputs;
   const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
   if (after <= margin || !st.allow_direct) return start;
@@ -24,7 +24,7 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
     std::uint64_t stream_seq = 0, seq = 0;
   };
   auto probe = [&](std::uint64_t from) -> std::optional<found> {
-    const auto m = link.next_message(stream, subject, from);
+    const auto m = link.next_message(stream, subject, from, patient);
     if (!m) return std::nullopt;
     try {
       return found{m->stream_seq, decode_output(m->data, limits).seq};

@@ -4,15 +4,16 @@
 // before it (`shoal tail --from-stream --since SEQ` on a long history).
 //
 // A node's seqs rise along its subject, but for a batch the exporter sent again (a batch the
-// cluster stored in part, up to output_exporter::batch_outputs long) and the copies of a moved
-// node's old process (its own batches): a message holds a seq a batch or more below one stored
-// before it only in rarer cases (a partitioned process's publishes sent on its reconnect after
-// the duplicate window). So a binary search over stream sequences, each probe a direct get of
-// the subject's next message, finds a message whose seq is two batches below the one wanted:
-// every message before it holds a seq the reader skips. The subject's next message from there
-// must go on at the seq after the one wanted or below; otherwise the seek gives the start. A
-// reader that later finds a node not going on at the seq after the one wanted reads again from
-// the start (`shoal tail`, tail_stream.cpp).
+// cluster stored in part, up to output_exporter::batch_outputs long), the copies of a moved
+// node's old process (its own batches) and the seqs a process that took the node found missing
+// below the subject's end (output_exporter::holes_window, at most two batches below it): a
+// message holds a seq two batches or more below one stored before it only in rarer cases (a
+// partitioned process's publishes sent on its reconnect after the duplicate window). So a binary
+// search over stream sequences, each probe a direct get of the subject's next message, finds a
+// message whose seq is two batches below the one wanted: every message before it holds a seq the
+// reader skips. The subject's next message from there must go on at the seq after the one wanted or
+// below; otherwise the seek gives the start. A reader that later finds a node not going on at the
+// seq after the one wanted reads again from the start (`shoal tail`, tail_stream.cpp).
 
 #include <cstdint>
 #include <string>
@@ -26,8 +27,9 @@ namespace shoal {
 // few at or below it, which the reader skips): just after a message whose seq is two batches
 // below `after`. The stream's first sequence when it does not allow direct gets (made by an
 // engine before them) or `after` is within two batches of the start. Throws cluster_error.
+// Patient: its gets wait out a cluster that cannot answer yet (jetstream_link::last_message).
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,
-                          std::uint64_t after);
+                          std::uint64_t after, bool patient = true);
 
 }  // namespace shoal

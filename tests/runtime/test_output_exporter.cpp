@@ -13,6 +13,7 @@
 // subject's end that it holds, and counts those it lacks as gaps.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -577,16 +578,27 @@ TEST_CASE("a node given away and back while its batch fails reads its subject's 
 
 namespace {
 
+// Puts the node's outputs `seqs` on its subject, as another process sends them.
+void publish_outputs(jetstream_link& link, const cluster_decl& c,
+                     const std::vector<std::uint64_t>& seqs) {
+  std::vector<std::string> bytes;
+  for (const std::uint64_t q : seqs) bytes.push_back(output(q));
+  std::vector<outgoing_message> msgs;
+  for (std::size_t i = 0; i < seqs.size(); ++i)
+    msgs.push_back({"ex:" + node_id + ":" + std::to_string(seqs[i]), "", bytes[i]});
+  REQUIRE(link.publish(c.output_subject(node_id), msgs, 5000).stored == seqs.size());
+}
+
 // The node's subject as a process that died within a batch's resend leaves it: seqs 1, 2, 4, 6
-// and 7 stored, 3 and 5 not (a leader change stores a batch in part).
+// and 7 stored, 3 and 5 not (a leader change stores a batch in part). Another node's output is
+// stored after them: the stream's last message is not the subject's.
 void subject_with_holes(jetstream_link& link, const cluster_decl& c) {
   link.ensure_stream(c);
-  std::vector<std::string> bytes;
-  std::vector<outgoing_message> msgs;
-  for (const std::uint64_t q : {1, 2, 4, 6, 7}) bytes.push_back(output(q));
-  for (const std::uint64_t q : {1, 2, 4, 6, 7})
-    msgs.push_back({"ex:" + node_id + ":" + std::to_string(q), "", bytes[msgs.size()]});
-  REQUIRE(link.publish(c.output_subject(node_id), msgs, 5000).stored == 5);
+  publish_outputs(link, c, {1, 2, 4, 6, 7});
+  const std::string other = output(1);
+  REQUIRE(
+      link.publish(c.output_subject(std::string(64, 'f')), {{"other", "", other}}, 5000).stored ==
+      1);
 }
 
 // The seqs on the node's subject, in the order the stream holds them; each message's id and
@@ -621,20 +633,23 @@ TEST_CASE("a node's seqs missing below its subject's end are sent by the process
   CHECK(eb.stats().filled == 2);
   CHECK(eb.stats().gaps == 0);
   CHECK(eb.stats().duplicates == 0);
-  // Dropped and taken again: the subject has no hole now, nothing more goes.
+  // Dropped, and another process sends 13 and 15 but not 12 and 14; taken again, this one
+  // looks again and fills them.
   eb.export_nodes({});
   const std::uint64_t passes = eb.stats().passes;
   REQUIRE(test::wait_for([&] { return eb.stats().passes >= passes + 2; }));
+  b.add(11, 16);
+  publish_outputs(*link, c, {11, 13, 15});
   eb.export_nodes({node_id});
-  b.add(11, 11);
-  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 11; }));
-  CHECK(eb.stats().filled == 2);
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 16; }));
+  CHECK(eb.stats().filled == 4);
   CHECK(eb.stats().duplicates == 0);
-  CHECK(subject_of_node(*link, c).size() == 11);
+  CHECK(seqs_on_subject(*link, c) ==
+        std::vector<std::uint64_t>{1, 2, 4, 6, 7, 3, 5, 8, 9, 10, 11, 13, 15, 12, 14, 16});
 }
 
-// A heir whose dir starts after some of the missing seqs (its checkpoint came later) sends
-// those it holds; the others are said and counted as gaps.
+// A process whose dir starts after some of the missing seqs (its checkpoint came later) sends
+// those it holds; the others are waited for (gap_wait), then said and counted as gaps.
 TEST_CASE("seqs missing below a subject's end that the process taking it lacks are gaps",
           "[cluster]") {
   nats_server s;
@@ -643,12 +658,53 @@ TEST_CASE("seqs missing below a subject's end that the process taking it lacks a
   subject_with_holes(*link, c);
   dir_with_outputs b;
   b.add(5, 9);  // its checkpoint came after seq 4
-  output_exporter eb(c, b.db);
+  output_exporter eb(c, b.db, {}, std::chrono::milliseconds(500));
   eb.export_nodes({node_id});
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 9; }));
-  CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 6, 7, 5, 8, 9});
   CHECK(eb.stats().filled == 1);
+  REQUIRE(test::wait_for([&] { return eb.stats().gaps == 1; }));
+  CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 6, 7, 5, 8, 9});
+  // Taken again: counted once.
+  eb.export_nodes({});
+  const std::uint64_t passes = eb.stats().passes;
+  REQUIRE(test::wait_for([&] { return eb.stats().passes >= passes + 2; }));
+  eb.export_nodes({node_id});
+  b.add(10, 10);
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 10; }));
+  const std::uint64_t after_take = eb.stats().passes;
+  REQUIRE(test::wait_for([&] { return eb.stats().passes >= after_take + 40; }));
   CHECK(eb.stats().gaps == 1);
+}
+
+// A heir's backfill stores the missing seqs after it took the node: they are waited for as
+// long as it lasts, then sent.
+TEST_CASE("seqs missing below a subject's end are sent once a heir's backfill stored them",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  subject_with_holes(*link, c);
+  dir_with_outputs b;
+  b.add(5, 9);
+  output_exporter eb(c, b.db, {}, std::chrono::milliseconds(300));
+  eb.export_nodes({node_id}, {node_id});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 9; }));
+  REQUIRE(test::wait_for([&] { return eb.stats().filled == 1; }));
+  // Far past the 300 ms wait: still waiting, no gap.
+  const std::uint64_t passes = eb.stats().passes;
+  REQUIRE(test::wait_for([&] { return eb.stats().passes >= passes + 40; }));
+  CHECK(eb.stats().gaps == 0);
+  b.add(1, 4);  // the backfill stored them
+  b.add(10, 10);
+  REQUIRE(test::wait_for([&] { return eb.stats().filled == 2; }));
+  CHECK(eb.stats().gaps == 0);
+  // 3 before or after 10, as the next look at the holes comes.
+  auto seqs = seqs_on_subject(*link, c);
+  REQUIRE(seqs.size() == 10);
+  CHECK(std::vector<std::uint64_t>(seqs.begin(), seqs.begin() + 8) ==
+        std::vector<std::uint64_t>{1, 2, 4, 6, 7, 5, 8, 9});
+  std::sort(seqs.begin(), seqs.end());
+  CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
 }
 
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which

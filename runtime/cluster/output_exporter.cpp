@@ -87,7 +87,7 @@ void output_exporter::export_nodes(std::set<std::string> ids, std::set<std::stri
     for (const auto& id : wanted_)
       if (!ids.count(id)) dropped_.insert(id);
     wanted_ = std::move(ids);
-    st_.nodes = wanted_.size();
+    st_.nodes = nodes_now();
   }
   wake_->wake();
 }
@@ -269,9 +269,7 @@ void output_exporter::loop() {
         behind += n.unsent;
         continue;
       }
-      // (A look at the subject's holes that is to come again goes on too.)
-      if (read && n.known && n.holds.empty() && !n.gap_since && !n.failing_since &&
-          (n.holes_checked || !n.holes_since)) {
+      if (read && n.known && n.holds.empty() && !n.gap_since && !n.failing_since) {
         const auto last = ends->last_bucket.find(id);
         if (last == ends->last_bucket.end() || last->second <= n.bucket) {
           n.unsent = 0;  // the stream has every output stored
@@ -349,7 +347,9 @@ void output_exporter::loop() {
       st_.behind = behind;
       st_.holds = holds;
       // With the nodes dropped whose failing batch still goes.
-      st_.nodes = wanted_.size() + left_.size();
+      left_ids_.clear();
+      for (const auto& l : left_) left_ids_.insert(l.first);
+      st_.nodes = nodes_now();
       st_.reads = reads_;
       ++st_.passes;
       last_more_ = more;
@@ -432,9 +432,6 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       n.gap_since.reset();      // the stream has all this process holds: no gap now
       n.failing_since.reset();  // nor a failed batch to send again (its outputs are gone)
     }
-    // A look at the holes begun when it had outputs to send comes again without new ones.
-    if (n.holes_since && !n.holes_checked && !left && !n.failing_since && !n.read_end_after)
-      look_at_holes(id, n, filling, until);
     return {false, waiting};
   }
   // More may go at once when the whole batch read could.
@@ -448,13 +445,6 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       seqs.back() >= seqs.front() && seqs.back() - seqs.front() == stored.size() - 1;
   for (std::size_t i = 1; i + 1 < stored.size(); ++i)
     seqs[i] = contiguous ? seqs.front() + i : seq_of(stored[i].second);
-  // Taken (a start, a take, a move, given back): the seqs below the subject's end are looked
-  // at once, when this process holds outputs after it, so holds whatever it may of those.
-  // Not while its own batch fails (it goes again as it was), nor for a batch of a node dropped.
-  // A failed look does not hold the node's newer outputs back.
-  if (!n.holes_checked && !left && !n.failing_since && !n.read_end_after &&
-      seqs.front() <= n.seq + 1)
-    look_at_holes(id, n, filling, until);
   if (seqs.front() > n.seq + 1) {
     // The subject ends before what this process holds: the missing seqs were made by a process
     // that is gone or has not sent them yet (its exporter behind). Wait for it, then go on.
@@ -485,7 +475,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
         id.substr(0, 12), n.seq + 1, seqs.front() - 1, seqs.front());
     n.holes_checked = true;  // this process does not hold outputs near the subject's end
     std::uint64_t& counted = gaps_counted_[id];
-    counted = std::max(counted, seqs.front() - 1);
+    counted = std::max(counted, std::min(seqs.front() - 1, std::max(until, n.seq)));
     std::lock_guard lock(mu_);
     // Of a node given away, those after `until` are not missing: its new process sends them.
     st_.gaps += std::min(seqs.front() - 1, std::max(until, n.seq)) - n.seq;
@@ -528,8 +518,18 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     stored.erase(too_big, stored.end());
     seqs.resize(stored.size());
   }
+  // Taken (a start, a take, a move, given back): the seqs below the subject's end are looked
+  // at, now that this process holds outputs after it (so holds whatever it may of those). Not
+  // while the node's own batch fails (it goes again as it was), nor for a batch of a node
+  // dropped. Those it holds go at the front of this batch: a newer seq still ends the subject,
+  // which every read of its end relies on.
+  std::vector<fill> fills;
+  if (!n.holes_checked && !left && !n.failing_since && !n.read_end_after)
+    fills = look_at_holes(id, n, filling, until);
   std::vector<outgoing_message> msgs;
-  msgs.reserve(stored.size());
+  msgs.reserve(fills.size() + stored.size());
+  for (const fill& f : fills)
+    msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(f.seq), "", f.bytes});
   for (std::size_t i = 0; i < stored.size(); ++i)
     msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(seqs[i]), "", stored[i].second});
   const publish_result r = link_->publish(subject, msgs, 5000);
@@ -543,6 +543,12 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     // a batch failing for half of it reads the subject's end again and goes on after it.
     if (!n.failing_since) n.failing_since = now;
     n.failing_through = seqs.back();
+    if (!fills.empty()) {
+      // They may not have gone: looked at again once the batch went.
+      n.holes_checked = false;
+      n.holes_lacking.clear();
+      n.holes_look_again = {};
+    }
     if (now - *n.failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2)) {
       // What went through of it may have a hole that a resend now would no longer fill without
       // adding copies: said, and the subject goes on after its end.
@@ -566,6 +572,15 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   n.failing_since.reset();
   n.bucket = stored.back().first;
   n.seq = seqs.back();
+  if (!fills.empty()) {
+    std::vector<std::uint64_t> filled;
+    for (const fill& f : fills) filled.push_back(f.seq);
+    spdlog::warn(
+        "cluster: node {}'s subject lacked {} below its end, left by the process that sent it "
+        "before: sent them from this process's outputs with seqs {}..{}",
+        id.substr(0, 12), seq_runs(filled), seqs.front(), seqs.back());
+    st_.filled += fills.size();
+  }
   // Given back while this batch failed: the process it went to may have sent past it.
   if (std::exchange(n.read_end_after, false)) {
     n.known = false;
@@ -574,67 +589,138 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   return {cut || full, waiting};
 }
 
-void output_exporter::look_at_holes(const std::string& id, node_state& n, bool filling,
-                                    std::uint64_t until) {
+std::vector<output_exporter::fill> output_exporter::look_at_holes(const std::string& id,
+                                                                  node_state& n, bool filling,
+                                                                  std::uint64_t until) {
   const auto now = std::chrono::steady_clock::now();
-  if (now < n.holes_look_again) return;
+  if (now < n.holes_look_again) return {};
   if (!n.holes_since) n.holes_since = now;
+  // Seqs it lacks may still come: its backfill stores them, or the process that gave the node
+  // away sends them (as a gap before what it holds is waited for).
+  const bool wait = filling || now - *n.holes_since < gap_wait_;
+  const auto step = std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
+  std::vector<fill> fills;
   try {
-    // Seqs this process lacks may still come: its backfill stores them, or the process that
-    // gave the node away sends them (as a gap before what it holds is waited for).
-    const bool wait = filling || now - *n.holes_since < gap_wait_;
-    if (fill_holes(id, n, until, !wait) == 0 || !wait) {
-      n.holes_checked = true;
-      return;
+    // Waiting for seqs it lacked: the stream is read again only once the data dir holds some.
+    if (wait && !n.holes_lacking.empty() && !holds_lacking(id, n)) {
+      n.holes_look_again = now + step;
+      return {};
     }
+    if (!fill_holes(id, n, until, fills)) {
+      n.holes_checked = true;
+      return {};
+    }
+    n.holes_failing_since.reset();
   } catch (const std::exception& e) {
+    if (!n.holes_failing_since) n.holes_failing_since = now;
     const bool give_up =
-        now - *n.holes_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2);
+        now - *n.holes_failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2);
     std::lock_guard lock(mu_);
     if (st_.last_error != e.what() || give_up)
       spdlog::warn("cluster: node {}'s seqs missing below its subject's end: {}{}",
                    id.substr(0, 12), e.what(), give_up ? "; not looked at again" : "");
     st_.last_error = e.what();
     ++st_.failures;
-    if (give_up) {
-      n.holes_checked = true;
-      return;
+    n.holes_checked = give_up;
+    n.holes_look_again = now + step;
+    return {};
+  }
+  if (n.holes_lacking.empty()) {
+    n.holes_checked = true;
+  } else if (wait) {
+    n.holes_look_again = now + step;
+  } else {
+    // The wait is over: those it still lacks stay out of the stream.
+    n.holes_checked = true;
+    std::uint64_t& counted = gaps_counted_[id];
+    std::vector<std::uint64_t> lacking = n.holes_lacking;
+    std::erase_if(lacking, [&](std::uint64_t q) { return q <= counted; });
+    if (!lacking.empty()) {
+      spdlog::warn(
+          "cluster: node {}'s subject lacks {} below its end (seq {}), and this process does not "
+          "hold them: they stay out of it",
+          id.substr(0, 12), seq_runs(lacking), n.seq);
+      counted = lacking.back();
+      std::lock_guard lock(mu_);
+      st_.gaps += lacking.size();
     }
   }
-  n.holes_look_again =
-      now + std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
+  return fills;
 }
 
-std::size_t output_exporter::fill_holes(const std::string& id, node_state& n, std::uint64_t until,
-                                        bool count_lacking) {
-  const std::uint64_t hi = std::min(n.seq, until);  // after `until`: the new process's seqs
-  if (hi <= 1) return 0;
+bool output_exporter::holds_lacking(const std::string& id, const node_state& n) {
+  ++reads_;
+  for (const auto& [bucket, bytes] : db_.outputs_of(id, n.holes_after_bucket, holes_window + 1)) {
+    std::uint64_t q = 0;
+    try {
+      q = seq_of(bytes);
+    } catch (const decode_error&) {
+      continue;
+    }
+    if (q > n.holes_lacking.back()) break;
+    if (std::binary_search(n.holes_lacking.begin(), n.holes_lacking.end(), q)) return true;
+  }
+  return false;
+}
+
+bool output_exporter::fill_holes(const std::string& id, node_state& n, std::uint64_t until,
+                                 std::vector<fill>& fills) {
+  n.holes_lacking.clear();
+  const std::uint64_t end = std::min(n.seq, until);  // after `until`: the new process's seqs
+  if (end <= 1) return true;
   const std::string subject = c_.output_subject(id);
   // A count first: a subject without holes costs one request.
   const std::uint64_t count = link_->subject_count(c_.stream, subject, false);
-  if (count >= n.seq) return 0;
+  if (count >= n.seq) return true;
   const jetstream_link::stream_state st = link_->stream_info(c_.stream, false);
-  if (!st.allow_direct) return 0;  // made before direct gets: the subject cannot be read in part
-  // Seqs go from the subject's first message on (it may start late: a process that went on past
+  if (!st.allow_direct)
+    return false;  // made before direct gets: the subject cannot be read in part
+  // Seqs go from the subject's first output on (it may start late: a process that went on past
   // seqs it never held, a stream that lost its oldest messages). A hole at seq 1 is not seen.
-  const auto first =
-      link_->next_message(c_.stream, subject, std::max<std::uint64_t>(st.first_seq, 1), false);
+  std::optional<std::uint64_t> first_seq;
+  for (std::uint64_t from = std::max<std::uint64_t>(st.first_seq, 1), tries = 0;
+       !first_seq && tries < 8; ++tries) {
+    const auto m = link_->next_message(c_.stream, subject, from, false);
+    if (!m) return true;
+    from = m->stream_seq + 1;
+    try {
+      first_seq = seq_of(m->data);
+    } catch (const decode_error&) {
+      // Not an output: the next message.
+    }
+  }
   const auto last = link_->last_message(c_.stream, subject, false);
-  if (!first || !last) return 0;
-  const std::uint64_t first_seq = seq_of(first->data);
-  if (first_seq > hi || count >= n.seq - std::min(first_seq, n.seq) + 1) return 0;
-  const std::uint64_t lo = std::max(first_seq, hi > holes_window ? hi - holes_window + 1 : 1);
+  if (!first_seq || !last) return true;
+  if (*first_seq > end || count >= n.seq - std::min(*first_seq, n.seq) + 1) return true;
+  if (n.holes_hi == 0) {
+    n.holes_hi = end;
+    n.holes_lo = std::max(*first_seq, end > holes_window ? end - holes_window + 1 : 1);
+  }
+  const std::uint64_t lo = n.holes_lo, hi = n.holes_hi;
   // The seqs there (and the one before, for where the store's read starts), with their buckets:
-  // read one by one (direct gets, which never wait out a cluster that cannot answer).
+  // read one by one (direct gets, which never wait out a cluster that cannot answer), up to a
+  // window past it (seqs rise along the subject, but for a window's worth of late ones).
   std::map<std::uint64_t, std::int64_t> seen;
   std::uint64_t from = output_seek(*link_, c_.stream, st, subject, lo > 2 ? lo - 2 : 0, false);
-  while (from <= last->stream_seq) {
+  for (std::size_t gets = 0; from <= last->stream_seq; ++gets) {
+    if (gets == 8 * holes_window) {
+      // The seek found no place near the window (a subject that jumps there): not read whole.
+      spdlog::warn(
+          "cluster: node {}'s subject holds fewer messages than seqs, and its seqs {}..{} are "
+          "not within {} messages of where a seek starts: not looked at",
+          id.substr(0, 12), lo, hi, gets);
+      return false;
+    }
     const auto m = link_->next_message(c_.stream, subject, from, false);
-    if (!m) break;
+    if (!m)
+      throw cluster_error("reading " + subject + ": no message from stream sequence " +
+                          std::to_string(from) + " (the last is " +
+                          std::to_string(last->stream_seq) + ")");
     from = m->stream_seq + 1;
     try {
       const Output o = decode_output(m->data, stored_output_limits());
       if (o.seq + 1 >= lo && o.seq <= hi) seen.emplace(o.seq, o.bucket);
+      if (o.seq > hi + holes_window) break;
     } catch (const decode_error&) {
       // Not an output: not one of the node's seqs.
     }
@@ -643,7 +729,7 @@ std::size_t output_exporter::fill_holes(const std::string& id, node_state& n, st
   // Below the first seen: a hole that goes on further back than the window (left as it is).
   for (std::uint64_t q = seen.empty() ? hi + 1 : seen.begin()->first + 1; q <= hi; ++q)
     if (!seen.count(q)) missing.push_back(q);
-  if (missing.empty()) return 0;
+  if (missing.empty()) return true;
   // This process's outputs from the one before the first hole on: the node's seqs rise with
   // its buckets. An output larger than the servers take stays out, as export_batch leaves it
   // (counted as a gap by the process that left it out).
@@ -653,58 +739,39 @@ std::size_t output_exporter::fill_holes(const std::string& id, node_state& n, st
       db_.outputs_of(id, before->second, static_cast<std::size_t>(hi - before->first));
   const std::size_t max = link_->max_payload();
   const std::size_t headers = header_bytes(c_, id);
-  std::vector<outgoing_message> msgs;
-  std::vector<std::uint64_t> filled, too_big;
+  std::vector<std::uint64_t> held, too_big;
   for (const auto& [bucket, bytes] : stored) {
-    const std::uint64_t q = seq_of(bytes);
+    std::uint64_t q = 0;
+    try {
+      q = seq_of(bytes);
+    } catch (const decode_error&) {
+      continue;  // lacking, as far as the stream goes
+    }
     if (q > hi) break;
     if (!std::binary_search(missing.begin(), missing.end(), q)) continue;
+    held.push_back(q);
     if (max > 0 && bytes.size() + headers > max) {
       too_big.push_back(q);
     } else {
-      msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(q), "", bytes});
-      filled.push_back(q);
+      fills.push_back({q, bytes});
     }
   }
-  std::vector<std::uint64_t> held = filled, lacking;
-  held.insert(held.end(), too_big.begin(), too_big.end());
-  std::sort(held.begin(), held.end());
-  std::set_difference(missing.begin(), missing.end(), held.begin(), held.end(),
-                      std::back_inserter(lacking));
-  if (!msgs.empty()) {
-    const publish_result r = link_->publish(subject, msgs, 5000);
-    {
-      std::lock_guard lock(mu_);
-      st_.sent += r.stored;
-      st_.duplicates += r.duplicates;
-      st_.filled += r.stored - r.duplicates;
-    }
-    if (!r.error.empty() || r.stored != msgs.size())
-      throw cluster_error("sending " + seq_runs(filled) + " missing below the subject's end: " +
-                          (r.error.empty() ? "missing acknowledgements" : r.error));
-    spdlog::warn(
-        "cluster: node {}'s subject lacked {} below its end (seq {}), left by the process that "
-        "sent it before: sent them from this process's outputs",
-        id.substr(0, 12), seq_runs(filled), n.seq);
-  }
-  if (!count_lacking) return lacking.size();
   if (!too_big.empty())
     spdlog::warn(
         "cluster: node {}'s subject lacks {} below its end (seq {}): larger than the servers "
         "take (max_payload {})",
         id.substr(0, 12), seq_runs(too_big), n.seq, max);
-  std::uint64_t& counted = gaps_counted_[id];
-  std::erase_if(lacking, [&](std::uint64_t q) { return q <= counted; });
-  if (!lacking.empty()) {
-    spdlog::warn(
-        "cluster: node {}'s subject lacks {} below its end (seq {}), and this process does not "
-        "hold them: they stay out of it",
-        id.substr(0, 12), seq_runs(lacking), n.seq);
-    counted = lacking.back();
-    std::lock_guard lock(mu_);
-    st_.gaps += lacking.size();
-  }
-  return lacking.size();
+  std::set_difference(missing.begin(), missing.end(), held.begin(), held.end(),
+                      std::back_inserter(n.holes_lacking));
+  if (!n.holes_lacking.empty())
+    n.holes_after_bucket = std::prev(seen.lower_bound(n.holes_lacking.front()))->second;
+  return true;
+}
+
+std::size_t output_exporter::nodes_now() const {
+  std::size_t n = wanted_.size();
+  for (const auto& id : left_ids_) n += wanted_.count(id) == 0 ? 1 : 0;
+  return n;
 }
 
 }  // namespace shoal

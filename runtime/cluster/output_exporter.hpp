@@ -25,6 +25,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "runtime/graph/cluster_decl.hpp"
 #include "runtime/store/store.hpp"
@@ -121,15 +122,26 @@ class output_exporter {
     std::optional<std::chrono::steady_clock::time_point> failing_since;
     std::uint64_t failing_through = 0;  // the last seq of that batch
     bool read_end_after = false;  // given back while failing: read the end once it went
-    // The subject's seqs below its end were looked at since the node was taken; since when
-    // they are (a look failed, or found seqs this process may still get), and the next look.
+    // The subject's seqs below its end (fill_holes), since the node was taken: looked at; the
+    // first look, the first of the looks failing now, and the next look.
     bool holes_checked = false;
-    std::optional<std::chrono::steady_clock::time_point> holes_since;
+    std::optional<std::chrono::steady_clock::time_point> holes_since, holes_failing_since;
     std::chrono::steady_clock::time_point holes_look_again;
+    // What the first look that found seqs missing saw: its window of seqs [lo, hi] (later looks
+    // keep it, however far the subject went on meanwhile), the seqs this process lacked, and
+    // the bucket of the seq before the first of them (where a read of the store for them
+    // starts).
+    std::uint64_t holes_lo = 0, holes_hi = 0;
+    std::vector<std::uint64_t> holes_lacking;
+    std::int64_t holes_after_bucket = INT64_MIN;
     void look_at_holes_again() {
       holes_checked = false;
       holes_since.reset();
+      holes_failing_since.reset();
       holes_look_again = {};
+      holes_lo = holes_hi = 0;
+      holes_lacking.clear();
+      holes_after_bucket = INT64_MIN;
     }
     // Outputs through bucket `through` go once the stream holds the journal through `journal`;
     // those through `open_through` may go now.
@@ -158,19 +170,32 @@ class output_exporter {
                             std::uint64_t until, bool left = false);
   // Seqs missing from the node's subject below its end (n.seq, and `until`): a batch that the
   // process sending it before this one got stored in part (a leader change stores seqs k+1..
-  // and not k), then stopped or died before its resend. Those this process holds go now, under
-  // their own ids, so the subject holds every seq (a reader gets them after later ones). Only
-  // when the subject holds fewer messages than its seqs from its first, and only the last
-  // holes_window seqs are looked at (where such a batch ends). Returns how many it lacks (its
-  // data dir starts after them: a heir's backfill may store them yet, the process that gave
-  // the node away may still send them); with `count_lacking`, those are said and counted as
-  // gaps. Throws cluster_error; never waits out a cluster that cannot answer.
-  std::size_t fill_holes(const std::string& id, node_state& n, std::uint64_t until,
-                         bool count_lacking);
-  // export_batch's look at the holes, once it holds outputs after the subject's end: again
-  // (every second at most) while it lacks some that it may still get (`filling`, or for
-  // gap_wait), or while the look fails (for half the duplicate window).
-  void look_at_holes(const std::string& id, node_state& n, bool filling, std::uint64_t until);
+  // and not k), then stopped or died before its resend. Only when the subject holds fewer
+  // messages than its seqs from its first, and only the last holes_window seqs are looked at
+  // (where such a batch ends). Fills `fills` with those this process holds (seq, bytes: they go
+  // at the front of the node's next batch, so that a newer seq still ends the subject) and
+  // n.holes_lacking with those it lacks (its data dir starts after them: a heir's backfill may
+  // store them yet, the process that gave the node away may still send them). Returns false
+  // when the subject cannot be read in part (a stream without direct gets, or more messages
+  // than a few windows' worth to read: not looked at). Throws cluster_error; never waits out a
+  // cluster that cannot answer.
+  struct fill {
+    std::uint64_t seq = 0;
+    std::string bytes;
+  };
+  bool fill_holes(const std::string& id, node_state& n, std::uint64_t until,
+                  std::vector<fill>& fills);
+  // export_batch's look at the holes, when it has a batch to send after the subject's end: its
+  // fills. Again (every second at most) while it lacks some that it may still get (`filling`,
+  // or for gap_wait: only once its data dir holds some of them, or when the wait is over, when
+  // those still lacking are said and counted as gaps), or while the look fails (for half the
+  // duplicate window from the first failure).
+  std::vector<fill> look_at_holes(const std::string& id, node_state& n, bool filling,
+                                  std::uint64_t until);
+  // Whether the data dir holds one of n.holes_lacking now.
+  bool holds_lacking(const std::string& id, const node_state& n);
+  // The number of nodes exported now (under mu_): those wanted and those in left_.
+  std::size_t nodes_now() const;
   static constexpr std::uint64_t holes_window = 2 * batch_outputs;
   static_assert(holes_window <= 2 * batch_outputs, "output_seek's margin is two batches");
   // A wake that outlives the exporter (its wakers may be called after it is gone).
@@ -211,6 +236,7 @@ class output_exporter {
   // The thread's, by node: the seq through which this process counted the seqs missing from
   // its subject as gaps (a node taken again does not count them again).
   std::map<std::string, std::uint64_t> gaps_counted_;
+  std::set<std::string> left_ids_;           // under mu_: left_'s nodes, as the last pass left it
   std::uint64_t reads_ = 0;                  // the thread's; into st_ at each pass's end
   std::chrono::steady_clock::time_point last_whole_;  // the thread's: its last whole pass
   std::chrono::microseconds whole_gap_{min_gap};      // the thread's: see min_gap

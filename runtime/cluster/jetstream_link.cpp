@@ -259,6 +259,7 @@ std::optional<stored_message> jetstream_link::last_message(const std::string& st
   stored_message out;
   out.stream_seq = natsMsg_GetSequence(msg);
   out.msg_id = header(msg, "Nats-Msg-Id");
+  out.end = header(msg, "Shoal-End");
   out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
   natsMsg_Destroy(msg);
   return out;
@@ -333,6 +334,7 @@ publish_result jetstream_link::publish(const std::string& subject,
     natsMsg* msg = nullptr;
     natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, o.data.data(),
                                   static_cast<int>(o.data.size()));
+    if (s == NATS_OK && !o.end.empty()) s = natsMsgHeader_Set(msg, "Shoal-End", o.end.c_str());
     if (s == NATS_OK) {
       jsPubOptions po;
       jsPubOptions_Init(&po);

@@ -35,14 +35,18 @@ struct stored_message {
   std::uint64_t stream_seq = 0;
   std::string msg_id;  // its Nats-Msg-Id header
   std::string data;
+  std::string end;  // its Shoal-End header (outgoing_message::end), read by last_message only
 };
 
 // One record to publish: its message id, the id of the message that must be the stream's last
-// one before it (empty: no expectation), its bytes.
+// one before it (empty: no expectation), its bytes, and (not empty) a Shoal-End header: a node's
+// output sent below its subject's end names that end, for a reader of the subject's last message
+// (output_exporter).
 struct outgoing_message {
   std::string msg_id;
   std::string expect_last_id;
   std::string_view data;
+  std::string end = {};
 };
 
 struct publish_result {

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <iterator>
 #include <utility>
 #include <vector>
@@ -30,9 +32,14 @@ std::uint64_t seq_of(std::string_view bytes) {
 }
 
 // What an output's message adds to its bytes against the servers' max_payload, which holds for
-// the headers too: the message id's, and the header block's own bytes.
-std::size_t header_bytes(const cluster_decl& c, const std::string& id) {
-  return 64 + c.engine_id.size() + id.size() + 20;
+// the headers too: the message id's, the header block's own bytes, and a filled seq's Shoal-End.
+std::size_t header_bytes(const cluster_decl& c, const std::string& id, bool end = false) {
+  return 64 + c.engine_id.size() + id.size() + 20 + (end ? 64 : 0);
+}
+
+// A filled seq's Shoal-End header: the subject's end (seq, bucket) when it was sent below it.
+std::string end_header(std::uint64_t seq, std::int64_t bucket) {
+  return std::to_string(seq) + " " + std::to_string(bucket);
 }
 
 // "seqs 3, 5..9, 12" (or "seq 3") for the log, at most ten runs.
@@ -269,7 +276,9 @@ void output_exporter::loop() {
         behind += n.unsent;
         continue;
       }
-      if (read && n.known && n.holds.empty() && !n.gap_since && !n.failing_since) {
+      // (A look at the subject's holes due again goes on: seqs it lacked may be stored now.)
+      if (read && n.known && n.holds.empty() && !n.gap_since && !n.failing_since &&
+          (n.holes_checked || !n.holes_since || started < n.holes_look_again)) {
         const auto last = ends->last_bucket.find(id);
         if (last == ends->last_bucket.end() || last->second <= n.bucket) {
           n.unsent = 0;  // the stream has every output stored
@@ -384,6 +393,16 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       const Output o = decode_output(last->data, stored_output_limits());
       n.bucket = o.bucket;
       n.seq = o.seq;
+      // A seq filled below the end (fill_holes), last because the batch after it in the same
+      // publish did not all go: the end it names is the subject's.
+      std::uint64_t end_seq = 0;
+      std::int64_t end_bucket = 0;
+      if (!last->end.empty() &&
+          std::sscanf(last->end.c_str(), "%" SCNu64 " %" SCNd64, &end_seq, &end_bucket) == 2 &&
+          end_seq > n.seq) {
+        n.seq = end_seq;
+        n.bucket = end_bucket;
+      }
     } else {
       n.bucket = INT64_MIN;
       n.seq = 0;
@@ -432,6 +451,27 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
       n.gap_since.reset();      // the stream has all this process holds: no gap now
       n.failing_since.reset();  // nor a failed batch to send again (its outputs are gone)
     }
+    // A look at the holes begun with a batch comes again without one (seqs it lacked, since
+    // stored): what it finds goes alone, naming the subject's end (Shoal-End).
+    if (n.holes_since && !n.holes_checked && !left && !n.failing_since && !n.read_end_after) {
+      if (const std::vector<fill> fills = look_at_holes(id, n, filling, until); !fills.empty()) {
+        std::vector<outgoing_message> msgs;
+        for (const fill& f : fills)
+          msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(f.seq), "", f.bytes,
+                          end_header(n.seq, n.bucket)});
+        const publish_result r = link_->publish(subject, msgs, 5000);
+        std::lock_guard lock(mu_);
+        st_.sent += r.stored;
+        st_.duplicates += r.duplicates;
+        if (!r.error.empty() || r.stored != msgs.size()) {
+          st_.last_error = r.error.empty() ? "missing acknowledgements" : r.error;
+          ++st_.failures;
+          fills_failed(n);
+        } else {
+          fills_sent(id, n, fills, r.duplicates);
+        }
+      }
+    }
     return {false, waiting};
   }
   // More may go at once when the whole batch read could.
@@ -447,38 +487,43 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     seqs[i] = contiguous ? seqs.front() + i : seq_of(stored[i].second);
   if (seqs.front() > n.seq + 1) {
     // The subject ends before what this process holds: the missing seqs were made by a process
-    // that is gone or has not sent them yet (its exporter behind). Wait for it, then go on.
-    if (!n.gap_since) {
-      n.gap_since = now;
-      if (filling)
-        spdlog::info(
-            "cluster: the stream holds node {}'s outputs through seq {}, this process from seq "
-            "{}: they go on once it made the ones before (a backfill), or the process that made "
-            "them sent them",
-            id.substr(0, 12), n.seq, seqs.front());
-      else
-        spdlog::info(
-            "cluster: the stream holds node {}'s outputs through seq {}, this process from seq "
-            "{}: waiting up to {} ms for the process that made the ones between",
-            id.substr(0, 12), n.seq, seqs.front(), gap_wait_.count());
-    }
-    if (filling || now - *n.gap_since < gap_wait_) {
-      n.known = false;  // read the subject's end again, in a while
-      n.look_again =
-          now + std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
-      n.waiting = read;
-      return {false, n.waiting};
-    }
-    spdlog::warn(
-        "cluster: node {}'s outputs seq {}..{} are not in the stream, and this process never "
-        "held them: its subject goes on from seq {}",
-        id.substr(0, 12), n.seq + 1, seqs.front() - 1, seqs.front());
-    n.holes_checked = true;  // this process does not hold outputs near the subject's end
+    // that is gone or has not sent them yet (its exporter behind). Wait for it, then go on;
+    // once (a batch after the gap that failed, or the node taken again, comes here again).
     std::uint64_t& counted = gaps_counted_[id];
-    counted = std::max(counted, std::min(seqs.front() - 1, std::max(until, n.seq)));
-    std::lock_guard lock(mu_);
-    // Of a node given away, those after `until` are not missing: its new process sends them.
-    st_.gaps += std::min(seqs.front() - 1, std::max(until, n.seq)) - n.seq;
+    if (counted < seqs.front() - 1) {
+      if (!n.gap_since) {
+        n.gap_since = now;
+        if (filling)
+          spdlog::info(
+              "cluster: the stream holds node {}'s outputs through seq {}, this process from seq "
+              "{}: they go on once it made the ones before (a backfill), or the process that "
+              "made them sent them",
+              id.substr(0, 12), n.seq, seqs.front());
+        else
+          spdlog::info(
+              "cluster: the stream holds node {}'s outputs through seq {}, this process from seq "
+              "{}: waiting up to {} ms for the process that made the ones between",
+              id.substr(0, 12), n.seq, seqs.front(), gap_wait_.count());
+      }
+      if (filling || now - *n.gap_since < gap_wait_) {
+        n.known = false;  // read the subject's end again, in a while
+        n.look_again =
+            now + std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
+        n.waiting = read;
+        return {false, n.waiting};
+      }
+      spdlog::warn(
+          "cluster: node {}'s outputs seq {}..{} are not in the stream, and this process never "
+          "held them: its subject goes on from seq {}",
+          id.substr(0, 12), n.seq + 1, seqs.front() - 1, seqs.front());
+      // Of a node given away, those after `until` are not missing: its new process sends them.
+      const std::uint64_t top = std::min(seqs.front() - 1, std::max(until, n.seq));
+      const std::uint64_t base = std::max(n.seq, counted);
+      counted = seqs.front() - 1;
+      std::lock_guard lock(mu_);
+      if (top > base) st_.gaps += top - base;
+    }
+    n.holes_checked = true;  // this process does not hold outputs near the subject's end
   }
   n.gap_since.reset();
   // A node given away: nothing after the seq its new process publishes after (that one sends
@@ -529,7 +574,8 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   std::vector<outgoing_message> msgs;
   msgs.reserve(fills.size() + stored.size());
   for (const fill& f : fills)
-    msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(f.seq), "", f.bytes});
+    msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(f.seq), "", f.bytes,
+                    end_header(n.seq, n.bucket)});
   for (std::size_t i = 0; i < stored.size(); ++i)
     msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(seqs[i]), "", stored[i].second});
   const publish_result r = link_->publish(subject, msgs, 5000);
@@ -543,12 +589,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     // a batch failing for half of it reads the subject's end again and goes on after it.
     if (!n.failing_since) n.failing_since = now;
     n.failing_through = seqs.back();
-    if (!fills.empty()) {
-      // They may not have gone: looked at again once the batch went.
-      n.holes_checked = false;
-      n.holes_lacking.clear();
-      n.holes_look_again = {};
-    }
+    if (!fills.empty()) fills_failed(n);
     if (now - *n.failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2)) {
       // What went through of it may have a hole that a resend now would no longer fill without
       // adding copies: said, and the subject goes on after its end.
@@ -572,21 +613,37 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   n.failing_since.reset();
   n.bucket = stored.back().first;
   n.seq = seqs.back();
-  if (!fills.empty()) {
-    std::vector<std::uint64_t> filled;
-    for (const fill& f : fills) filled.push_back(f.seq);
-    spdlog::warn(
-        "cluster: node {}'s subject lacked {} below its end, left by the process that sent it "
-        "before: sent them from this process's outputs with seqs {}..{}",
-        id.substr(0, 12), seq_runs(filled), seqs.front(), seqs.back());
-    st_.filled += fills.size();
-  }
+  if (!fills.empty()) fills_sent(id, n, fills, r.duplicates);
   // Given back while this batch failed: the process it went to may have sent past it.
   if (std::exchange(n.read_end_after, false)) {
     n.known = false;
     n.look_at_holes_again();
   }
   return {cut || full, waiting};
+}
+
+void output_exporter::fills_sent(const std::string& id, node_state& n,
+                                 const std::vector<fill>& fills, std::size_t duplicates) {
+  std::vector<std::uint64_t> filled;
+  for (const fill& f : fills) filled.push_back(f.seq);
+  spdlog::warn(
+      "cluster: node {}'s subject lacked {} below its end (seq {}), left by the process that "
+      "sent it before: sent them from this process's outputs",
+      id.substr(0, 12), seq_runs(filled), n.seq);
+  // Less those another process sent meanwhile (a duplicate: counted as if among the fills).
+  st_.filled += fills.size() - std::min(fills.size(), duplicates);
+  // A later look (a seq it lacked, stored since) leaves them out: they may lie past where it
+  // stops reading the subject.
+  n.holes_filled.insert(n.holes_filled.end(), filled.begin(), filled.end());
+  std::sort(n.holes_filled.begin(), n.holes_filled.end());
+}
+
+void output_exporter::fills_failed(node_state& n) {
+  // They may not have gone: looked at again (at once: the batch they went with goes again
+  // without them).
+  n.holes_checked = false;
+  n.holes_lacking.clear();
+  n.holes_look_again = {};
 }
 
 std::vector<output_exporter::fill> output_exporter::look_at_holes(const std::string& id,
@@ -728,7 +785,8 @@ bool output_exporter::fill_holes(const std::string& id, node_state& n, std::uint
   std::vector<std::uint64_t> missing;
   // Below the first seen: a hole that goes on further back than the window (left as it is).
   for (std::uint64_t q = seen.empty() ? hi + 1 : seen.begin()->first + 1; q <= hi; ++q)
-    if (!seen.count(q)) missing.push_back(q);
+    if (!seen.count(q) && !std::binary_search(n.holes_filled.begin(), n.holes_filled.end(), q))
+      missing.push_back(q);
   if (missing.empty()) return true;
   // This process's outputs from the one before the first hole on: the node's seqs rise with
   // its buckets. An output larger than the servers take stays out, as export_batch leaves it
@@ -738,7 +796,7 @@ bool output_exporter::fill_holes(const std::string& id, node_state& n, std::uint
   const auto stored =
       db_.outputs_of(id, before->second, static_cast<std::size_t>(hi - before->first));
   const std::size_t max = link_->max_payload();
-  const std::size_t headers = header_bytes(c_, id);
+  const std::size_t headers = header_bytes(c_, id, true);
   std::vector<std::uint64_t> held, too_big;
   for (const auto& [bucket, bytes] : stored) {
     std::uint64_t q = 0;

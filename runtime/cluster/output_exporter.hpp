@@ -7,7 +7,7 @@
 // and a cluster that does not answer costs lag, not outputs.
 //
 // Wherever a node runs, the stream holds each of its seqs once and in order (but for a seq a
-// resend or a process taking the node filled in later, at most two batches late): a process that
+// resend or a process taking the node filled in later): a process that
 // starts exporting a node (a start, a take, a move) goes on from the last seq on its subject,
 // and one that exported the same seqs meanwhile (the old process of a moved node, until it
 // learns it moved) sends bytes JetStream stores once within the duplicate window. Every process
@@ -134,6 +134,7 @@ class output_exporter {
     std::uint64_t holes_lo = 0, holes_hi = 0;
     std::vector<std::uint64_t> holes_lacking;
     std::int64_t holes_after_bucket = INT64_MIN;
+    std::vector<std::uint64_t> holes_filled;  // sent from here since, sorted
     void look_at_holes_again() {
       holes_checked = false;
       holes_since.reset();
@@ -142,6 +143,7 @@ class output_exporter {
       holes_lo = holes_hi = 0;
       holes_lacking.clear();
       holes_after_bucket = INT64_MIN;
+      holes_filled.clear();
     }
     // Outputs through bucket `through` go once the stream holds the journal through `journal`;
     // those through `open_through` may go now.
@@ -192,6 +194,11 @@ class output_exporter {
   // duplicate window from the first failure).
   std::vector<fill> look_at_holes(const std::string& id, node_state& n, bool filling,
                                   std::uint64_t until);
+  // After a publish with fills: acknowledged (under mu_: stats; `duplicates` of the publish),
+  // or not (looked at again).
+  void fills_sent(const std::string& id, node_state& n, const std::vector<fill>& fills,
+                  std::size_t duplicates);
+  static void fills_failed(node_state& n);
   // Whether the data dir holds one of n.holes_lacking now.
   bool holds_lacking(const std::string& id, const node_state& n);
   // The number of nodes exported now (under mu_): those wanted and those in left_.

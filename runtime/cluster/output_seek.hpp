@@ -6,9 +6,10 @@
 // A node's seqs rise along its subject, but for a batch the exporter sent again (a batch the
 // cluster stored in part, up to output_exporter::batch_outputs long), the copies of a moved
 // node's old process (its own batches) and the seqs a process that took the node found missing
-// below the subject's end (output_exporter::holes_window, at most two batches below it): a
-// message holds a seq two batches or more below one stored before it only in rarer cases (a
-// partitioned process's publishes sent on its reconnect after the duplicate window). So a binary
+// below the subject's end and sent with its first batch (output_exporter::holes_window, at most
+// two batches below it): a message holds a seq two batches or more below one stored before it
+// only in rarer cases (a partitioned process's publishes sent on its reconnect after the
+// duplicate window; a missing seq a process sent once its backfill stored it). So a binary
 // search over stream sequences, each probe a direct get of the subject's next message, finds a
 // message whose seq is two batches below the one wanted: every message before it holds a seq the
 // reader skips. The subject's next message from there must go on at the seq after the one wanted or

@@ -662,11 +662,9 @@ TEST_CASE("seqs missing below a subject's end that the process taking it lacks a
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 9; }));
   REQUIRE(test::wait_for([&] { return eb.stats().filled == 1; }));
   CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 6, 7, 5, 8, 9});
-  // The wait is over at its next batch after 500 ms.
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  CHECK(eb.stats().gaps == 0);
-  b.add(10, 10);
+  // After the 500 ms wait, without a batch.
   REQUIRE(test::wait_for([&] { return eb.stats().gaps == 1; }));
+  b.add(10, 10);
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 10; }));
   // Taken again, with another hole it holds: that one is filled, 3 is not counted again.
   eb.export_nodes({});
@@ -688,7 +686,7 @@ TEST_CASE("seqs missing below a subject's end that the process taking it lacks a
 }
 
 // A heir's backfill stores the missing seqs after it took the node: they are waited for as
-// long as it lasts, then sent.
+// long as it lasts (its batches meanwhile go without them), then sent.
 TEST_CASE("seqs missing below a subject's end are sent once a heir's backfill stored them",
           "[cluster]") {
   nats_server s;
@@ -701,16 +699,44 @@ TEST_CASE("seqs missing below a subject's end are sent once a heir's backfill st
   eb.export_nodes({node_id}, {node_id});
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 9; }));
   REQUIRE(test::wait_for([&] { return eb.stats().filled == 1; }));
-  // Far past the 300 ms wait: still waiting, no gap.
-  const std::uint64_t passes = eb.stats().passes;
-  REQUIRE(test::wait_for([&] { return eb.stats().passes >= passes + 40; }));
-  CHECK(eb.stats().gaps == 0);
-  b.add(1, 4);  // the backfill stored them
+  // Far past the 300 ms wait, with a batch: still waiting, no gap.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
   b.add(10, 10);
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 10; }));
+  CHECK(eb.stats().gaps == 0);
+  b.add(1, 4);  // the backfill stored them: 3 goes without a batch, naming the end
   REQUIRE(test::wait_for([&] { return eb.stats().filled == 2; }));
   CHECK(eb.stats().gaps == 0);
-  // 3 goes at the front of the batch of 10 (a newer seq still ends the subject).
-  CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 6, 7, 5, 8, 9, 3, 10});
+  b.add(11, 11);
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 11; }));
+  CHECK(eb.stats().duplicates == 0);
+  CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 6, 7, 5, 8, 9, 10, 3, 11});
+}
+
+// A filled seq names the subject's end (Shoal-End): when it is the subject's last message (the
+// batch after it in its publish did not go, and its process stopped), the next process goes on
+// after that end, not after the filled seq.
+TEST_CASE("a process goes on after the end a filled seq names when it is the subject's last",
+          "[cluster]") {
+  nats_server s;
+  auto link = connect(s);
+  const cluster_decl c = decl(s);
+  link->ensure_stream(c);
+  publish_outputs(*link, c, {1, 2, 4, 5, 6, 7});
+  const std::string three = output(3);
+  REQUIRE(link->publish(c.output_subject(node_id), {{"ex:" + node_id + ":3", "", three, "7 7000"}},
+                        5000)
+              .stored == 1);
+  REQUIRE(last_seq_in_stream(*link, c) == 3);
+  dir_with_outputs b;
+  b.add(1, 9);
+  output_exporter eb(c, b.db);
+  eb.export_nodes({node_id});
+  REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 9; }));
+  REQUIRE(test::wait_for([&] { return eb.stats().sent == 2; }));
+  CHECK(eb.stats().duplicates == 0);  // after 3, 4..7 would have gone again
+  CHECK(eb.stats().filled == 0);
+  CHECK(seqs_on_subject(*link, c) == std::vector<std::uint64_t>{1, 2, 4, 5, 6, 7, 3, 8, 9});
 }
 
 // The engine hands the exporter's waker to the store writer's and the replicator's threads, which

@@ -464,11 +464,9 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
         st_.sent += r.stored;
         st_.duplicates += r.duplicates;
         if (!r.error.empty() || r.stored != msgs.size()) {
-          st_.last_error = r.error.empty() ? "missing acknowledgements" : r.error;
-          ++st_.failures;
-          fills_failed(n);
+          fills_failed(id, n, true, r.error.empty() ? "missing acknowledgements" : r.error);
         } else {
-          fills_sent(id, n, fills, r.duplicates);
+          fills_sent(id, n, fills, r.duplicates, n.seq);
         }
       }
     }
@@ -589,7 +587,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     // a batch failing for half of it reads the subject's end again and goes on after it.
     if (!n.failing_since) n.failing_since = now;
     n.failing_through = seqs.back();
-    if (!fills.empty()) fills_failed(n);
+    if (!fills.empty()) fills_failed(id, n, false, {});
     if (now - *n.failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2)) {
       // What went through of it may have a hole that a resend now would no longer fill without
       // adding copies: said, and the subject goes on after its end.
@@ -611,9 +609,9 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     return {false, read};
   }
   n.failing_since.reset();
+  if (!fills.empty()) fills_sent(id, n, fills, r.duplicates, n.seq);
   n.bucket = stored.back().first;
   n.seq = seqs.back();
-  if (!fills.empty()) fills_sent(id, n, fills, r.duplicates);
   // Given back while this batch failed: the process it went to may have sent past it.
   if (std::exchange(n.read_end_after, false)) {
     n.known = false;
@@ -623,13 +621,15 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
 }
 
 void output_exporter::fills_sent(const std::string& id, node_state& n,
-                                 const std::vector<fill>& fills, std::size_t duplicates) {
+                                 const std::vector<fill>& fills, std::size_t duplicates,
+                                 std::uint64_t end) {
   std::vector<std::uint64_t> filled;
   for (const fill& f : fills) filled.push_back(f.seq);
   spdlog::warn(
       "cluster: node {}'s subject lacked {} below its end (seq {}), left by the process that "
       "sent it before: sent them from this process's outputs",
-      id.substr(0, 12), seq_runs(filled), n.seq);
+      id.substr(0, 12), seq_runs(filled), end);
+  n.holes_failing_since.reset();
   // Less those another process sent meanwhile (a duplicate: counted as if among the fills).
   st_.filled += fills.size() - std::min(fills.size(), duplicates);
   // A later look (a seq it lacked, stored since) leaves them out: they may lie past where it
@@ -638,12 +638,28 @@ void output_exporter::fills_sent(const std::string& id, node_state& n,
   std::sort(n.holes_filled.begin(), n.holes_filled.end());
 }
 
-void output_exporter::fills_failed(node_state& n) {
-  // They may not have gone: looked at again (at once: the batch they went with goes again
-  // without them).
+void output_exporter::fills_failed(const std::string& id, node_state& n, bool alone,
+                                   const std::string& error) {
+  // They may not have gone: looked at again, reading the stream (some may be there now).
   n.holes_checked = false;
   n.holes_lacking.clear();
   n.holes_look_again = {};
+  if (!alone) return;  // at once: the batch they went with goes again without them first
+  const auto now = std::chrono::steady_clock::now();
+  if (!n.holes_failing_since) n.holes_failing_since = now;
+  const bool give_up =
+      now - *n.holes_failing_since > std::chrono::nanoseconds(c_.duplicate_window_ns / 2);
+  if (st_.last_error != error || give_up)
+    spdlog::warn("cluster: node {}'s seqs missing below its subject's end: sending them: {}{}",
+                 id.substr(0, 12), error, give_up ? "; not looked at again" : "");
+  st_.last_error = error;
+  ++st_.failures;
+  n.holes_checked = give_up;
+  n.holes_look_again = now + holes_step();
+}
+
+std::chrono::milliseconds output_exporter::holes_step() const {
+  return std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
 }
 
 std::vector<output_exporter::fill> output_exporter::look_at_holes(const std::string& id,
@@ -655,7 +671,7 @@ std::vector<output_exporter::fill> output_exporter::look_at_holes(const std::str
   // Seqs it lacks may still come: its backfill stores them, or the process that gave the node
   // away sends them (as a gap before what it holds is waited for).
   const bool wait = filling || now - *n.holes_since < gap_wait_;
-  const auto step = std::min<std::chrono::milliseconds>(gap_wait_ / 5, std::chrono::seconds(1));
+  const auto step = holes_step();
   std::vector<fill> fills;
   try {
     // Waiting for seqs it lacked: the stream is read again only once the data dir holds some.
@@ -667,7 +683,8 @@ std::vector<output_exporter::fill> output_exporter::look_at_holes(const std::str
       n.holes_checked = true;
       return {};
     }
-    n.holes_failing_since.reset();
+    // Failing no more, unless what it found is still to go (fills_sent says when it went).
+    if (fills.empty()) n.holes_failing_since.reset();
   } catch (const std::exception& e) {
     if (!n.holes_failing_since) n.holes_failing_since = now;
     const bool give_up =

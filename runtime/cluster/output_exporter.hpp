@@ -175,7 +175,8 @@ class output_exporter {
   // and not k), then stopped or died before its resend. Only when the subject holds fewer
   // messages than its seqs from its first, and only the last holes_window seqs are looked at
   // (where such a batch ends). Fills `fills` with those this process holds (seq, bytes: they go
-  // at the front of the node's next batch, so that a newer seq still ends the subject) and
+  // at the front of the node's next batch, so that a newer seq still ends the subject, or alone
+  // when found without a batch, naming the subject's end in a Shoal-End header) and
   // n.holes_lacking with those it lacks (its data dir starts after them: a heir's backfill may
   // store them yet, the process that gave the node away may still send them). Returns false
   // when the subject cannot be read in part (a stream without direct gets, or more messages
@@ -187,18 +188,21 @@ class output_exporter {
   };
   bool fill_holes(const std::string& id, node_state& n, std::uint64_t until,
                   std::vector<fill>& fills);
-  // export_batch's look at the holes, when it has a batch to send after the subject's end: its
-  // fills. Again (every second at most) while it lacks some that it may still get (`filling`,
-  // or for gap_wait: only once its data dir holds some of them, or when the wait is over, when
-  // those still lacking are said and counted as gaps), or while the look fails (for half the
-  // duplicate window from the first failure).
+  // export_batch's look at the holes, first when it has a batch to send after the subject's
+  // end: its fills. Again (every holes_step, batch or not) while it lacks some that it may
+  // still get (`filling`, or for gap_wait: only once its data dir holds some of them, or when
+  // the wait is over, when those still lacking are said and counted as gaps), or while the
+  // look fails (for half the duplicate window from the first failure).
   std::vector<fill> look_at_holes(const std::string& id, node_state& n, bool filling,
                                   std::uint64_t until);
-  // After a publish with fills: acknowledged (under mu_: stats; `duplicates` of the publish),
-  // or not (looked at again).
+  // After a publish with fills (under mu_): acknowledged (`duplicates` of the publish, `end` the
+  // subject's end they were sent below), or not (looked at again: at once when they went with a
+  // batch, which goes again without them; else as a failed look, every holes_step for half the
+  // duplicate window from the first failure).
   void fills_sent(const std::string& id, node_state& n, const std::vector<fill>& fills,
-                  std::size_t duplicates);
-  static void fills_failed(node_state& n);
+                  std::size_t duplicates, std::uint64_t end);
+  void fills_failed(const std::string& id, node_state& n, bool alone, const std::string& error);
+  std::chrono::milliseconds holes_step() const;
   // Whether the data dir holds one of n.holes_lacking now.
   bool holds_lacking(const std::string& id, const node_state& n);
   // The number of nodes exported now (under mu_): those wanted and those in left_.

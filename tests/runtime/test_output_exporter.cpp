@@ -707,6 +707,10 @@ TEST_CASE("seqs missing below a subject's end are sent once a heir's backfill st
   b.add(1, 4);  // the backfill stored them: 3 goes without a batch, naming the end
   REQUIRE(test::wait_for([&] { return eb.stats().filled == 2; }));
   CHECK(eb.stats().gaps == 0);
+  const auto last = link->last_message(c.stream, c.output_subject(node_id), false);
+  REQUIRE(last);
+  CHECK(decode_output(last->data).seq == 3);
+  CHECK(last->end == "10 10000");
   b.add(11, 11);
   REQUIRE(test::wait_for([&] { return last_seq_in_stream(*link, c) == 11; }));
   CHECK(eb.stats().duplicates == 0);

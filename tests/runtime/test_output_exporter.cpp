@@ -613,16 +613,22 @@ std::vector<std::uint64_t> seqs_on_subject(jetstream_link& link, const cluster_d
   return seqs;
 }
 
+// A server whose stream holds the node's subject with holes (subject_with_holes).
+struct with_holes {
+  nats_server s;
+  std::unique_ptr<jetstream_link> link = connect(s);
+  cluster_decl c = decl(s);
+  with_holes() { subject_with_holes(*link, c); }
+};
+
 }  // namespace
 
 // A process that takes a node sends the seqs missing below its subject's end from its own
 // outputs (the same bytes), under their own ids: the subject then holds every seq once.
 TEST_CASE("a node's seqs missing below its subject's end are sent by the process that takes it",
           "[cluster]") {
-  nats_server s;
-  auto link = connect(s);
-  const cluster_decl c = decl(s);
-  subject_with_holes(*link, c);
+  with_holes t;
+  auto& [s, link, c] = t;
   dir_with_outputs b;
   b.add(1, 10);
   output_exporter eb(c, b.db);
@@ -651,10 +657,8 @@ TEST_CASE("a node's seqs missing below its subject's end are sent by the process
 // those it holds; the others are waited for (gap_wait), then said and counted as gaps, once.
 TEST_CASE("seqs missing below a subject's end that the process taking it lacks are gaps",
           "[cluster]") {
-  nats_server s;
-  auto link = connect(s);
-  const cluster_decl c = decl(s);
-  subject_with_holes(*link, c);
+  with_holes t;
+  auto& [s, link, c] = t;
   dir_with_outputs b;
   b.add(5, 9);  // its checkpoint came after seq 4
   output_exporter eb(c, b.db, {}, std::chrono::milliseconds(500));
@@ -689,10 +693,8 @@ TEST_CASE("seqs missing below a subject's end that the process taking it lacks a
 // long as it lasts (its batches meanwhile go without them), then sent.
 TEST_CASE("seqs missing below a subject's end are sent once a heir's backfill stored them",
           "[cluster]") {
-  nats_server s;
-  auto link = connect(s);
-  const cluster_decl c = decl(s);
-  subject_with_holes(*link, c);
+  with_holes t;
+  auto& [s, link, c] = t;
   dir_with_outputs b;
   b.add(5, 9);
   output_exporter eb(c, b.db, {}, std::chrono::milliseconds(300));

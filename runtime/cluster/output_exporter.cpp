@@ -455,10 +455,7 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     // stored): what it finds goes alone, naming the subject's end (Shoal-End).
     if (n.holes_since && !n.holes_checked && !left && !n.failing_since && !n.read_end_after) {
       if (const std::vector<fill> fills = look_at_holes(id, n, filling, until); !fills.empty()) {
-        std::vector<outgoing_message> msgs;
-        for (const fill& f : fills)
-          msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(f.seq), "", f.bytes,
-                          end_header(n.seq, n.bucket)});
+        const std::vector<outgoing_message> msgs = fill_messages(id, n, fills);
         const publish_result r = link_->publish(subject, msgs, 5000);
         std::lock_guard lock(mu_);
         st_.sent += r.stored;
@@ -569,13 +566,10 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   std::vector<fill> fills;
   if (!n.holes_checked && !left && !n.failing_since && !n.read_end_after)
     fills = look_at_holes(id, n, filling, until);
-  std::vector<outgoing_message> msgs;
+  std::vector<outgoing_message> msgs = fill_messages(id, n, fills);
   msgs.reserve(fills.size() + stored.size());
-  for (const fill& f : fills)
-    msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(f.seq), "", f.bytes,
-                    end_header(n.seq, n.bucket)});
   for (std::size_t i = 0; i < stored.size(); ++i)
-    msgs.push_back({c_.engine_id + ":" + id + ":" + std::to_string(seqs[i]), "", stored[i].second});
+    msgs.push_back({msg_id(id, seqs[i]), "", stored[i].second});
   const publish_result r = link_->publish(subject, msgs, 5000);
   std::lock_guard lock(mu_);
   st_.sent += r.stored;
@@ -618,6 +612,19 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
     n.look_at_holes_again();
   }
   return {cut || full, waiting};
+}
+
+std::string output_exporter::msg_id(const std::string& id, std::uint64_t seq) const {
+  return c_.engine_id + ":" + id + ":" + std::to_string(seq);
+}
+
+std::vector<outgoing_message> output_exporter::fill_messages(const std::string& id,
+                                                             const node_state& n,
+                                                             const std::vector<fill>& fills) const {
+  std::vector<outgoing_message> msgs;
+  for (const fill& f : fills)
+    msgs.push_back({msg_id(id, f.seq), "", f.bytes, end_header(n.seq, n.bucket)});
+  return msgs;
 }
 
 void output_exporter::fills_sent(const std::string& id, node_state& n,

@@ -33,6 +33,7 @@
 namespace shoal {
 
 class jetstream_link;
+struct outgoing_message;
 
 struct output_export_stats {
   std::size_t nodes = 0;         // exported now (with those dropped whose failing batch still goes)
@@ -203,6 +204,11 @@ class output_exporter {
                   std::size_t duplicates, std::uint64_t end);
   void fills_failed(const std::string& id, node_state& n, bool alone, const std::string& error);
   std::chrono::milliseconds holes_step() const;
+  // A node's output's message id on its subject: "<engine_id>:<NodeID>:<seq>".
+  std::string msg_id(const std::string& id, std::uint64_t seq) const;
+  // The messages of fills sent below the subject's end n.seq (each naming it: Shoal-End).
+  std::vector<outgoing_message> fill_messages(const std::string& id, const node_state& n,
+                                              const std::vector<fill>& fills) const;
   // Whether the data dir holds one of n.holes_lacking now.
   bool holds_lacking(const std::string& id, const node_state& n);
   // The number of nodes exported now (under mu_): those wanted and those in left_.

@@ -1,0 +1,93 @@
+#include "runtime/cluster/output_follower.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "messages/decode_error.hpp"
+#include "messages/msgpack_codec.hpp"
+#include "runtime/cluster/output_seek.hpp"
+
+namespace shoal {
+
+output_follower::output_follower(jetstream_link& link, const cluster_decl& c, std::string node_id,
+                                 std::uint64_t after, std::size_t max_held)
+    : link_(link),
+      stream_(c.stream),
+      subject_(c.output_subject(node_id)),
+      node_id_(std::move(node_id)),
+      after_(after),
+      last_(after),
+      max_held_(max_held) {
+  const jetstream_link::stream_state st = link_.stream_info(stream_);
+  first_ = std::max<std::uint64_t>(st.first_seq, 1);
+  from_ = after_ == 0 ? first_ : output_seek(link_, stream_, st, subject_, after_);
+  reader_ = link_.open_reader(stream_, subject_, from_);
+}
+
+output_follower::~output_follower() = default;
+
+std::optional<Output> output_follower::next(std::int64_t timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (const auto h = held_.find(last_ + 1); h != held_.end()) {
+      Output out = std::move(h->second);
+      held_.erase(h);
+      last_ = out.seq;
+      ++stats_.delivered;
+      return out;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    // At least a millisecond: what came meanwhile is still taken after the deadline.
+    const std::optional<stored_message> m = reader_->next(std::max<std::int64_t>(left, 1));
+    if (!m) return std::nullopt;
+    take(*m);
+  }
+}
+
+void output_follower::take(const stored_message& m) {
+  if (reread_ && m.stream_seq >= from_ && m.stream_seq < reread_at_) return;  // read already
+  static const decode_limits limits = [] {
+    decode_limits l = stored_data_limits();  // an engine's own outputs, NaN included
+    l.allow_non_finite = true;
+    return l;
+  }();
+  Output out;
+  try {
+    out = decode_output(m.data, limits);
+  } catch (const decode_error&) {
+    ++stats_.undecodable;
+    return;
+  }
+  if (out.id != node_id_) {
+    ++stats_.foreign;
+    return;
+  }
+  if (out.seq <= last_ || held_.count(out.seq)) {
+    ++stats_.duplicates;
+    return;
+  }
+  // Read from a seek: the subject goes on at after + 1 or below from there, unless seqs above
+  // `after` were stored before it (output_seek's rarer cases). The first output above `after`
+  // tells: when it is not after + 1, the stream is read once more from its start. (The seq may
+  // as well be a hole yet to be filled at the stream's end: that read then costs the time only.)
+  if (from_ > first_ && !reread_ && stats_.delivered == 0 && held_.empty() &&
+      out.seq > after_ + 1) {
+    reread_ = true;
+    reread_at_ = m.stream_seq;  // this message comes again in the second read
+    ++stats_.rereads;
+    reader_ = link_.open_reader(stream_, subject_, first_);
+    return;
+  }
+  const std::uint64_t seq = out.seq;
+  held_.emplace(seq, std::move(out));
+  if (held_.size() > max_held_)
+    throw output_gap("node " + node_id_ + "'s subject " + subject_ + " in stream " + stream_ +
+                         " lacks seq " + std::to_string(last_ + 1) + ": " +
+                         std::to_string(held_.size()) + " later seqs came after seq " +
+                         std::to_string(last_) + " without it",
+                     last_ + 1);
+}
+
+}  // namespace shoal

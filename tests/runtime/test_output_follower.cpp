@@ -1,0 +1,148 @@
+// output_follower against a real nats-server: a node's outputs read from its subject come each
+// seq once and in seq order, whichever process stored them and however late: a seq stored after
+// later ones is waited for and the later ones held; a seq stored twice, another node's output and
+// bytes that are no output are skipped and counted; a follower from a seq seeks near it and goes
+// on after it (reading the stream again from its start when the subject does not go on there);
+// more later seqs than it holds is an output_gap naming the seq the subject lacks.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages/records.hpp"
+#include "nats_server.hpp"
+#include "runtime/cluster/output_follower.hpp"
+
+using namespace shoal;
+using shoal::testing::connect;
+using shoal::testing::nats_server;
+
+namespace {
+
+const std::string node_id(64, 'a');
+const std::string other_id(64, 'b');
+
+std::string output(std::uint64_t seq, const std::string& id = node_id) {
+  return encode_output("n", id, static_cast<std::int64_t>(seq) * 1000, seq,
+                       make_value(Value(static_cast<double>(seq) / 3)));
+}
+
+// A server and a stream with direct gets.
+struct follow_fixture {
+  nats_server s;
+  std::unique_ptr<jetstream_link> link = connect(s);
+  cluster_decl c = shoal::testing::one_server_cluster(s, "fo");
+  follow_fixture() { link->ensure_stream(c); }
+
+  // Stores the node's seqs on its subject, in this order, under ids made with `tag` (another
+  // tag: another process's publish of the same seqs, or one retried after the duplicate window).
+  void store(const std::vector<std::uint64_t>& seqs, const std::string& tag = "fo") {
+    std::vector<std::string> bytes;
+    bytes.reserve(seqs.size());  // the messages' views into it stay valid
+    std::vector<outgoing_message> msgs;
+    for (const std::uint64_t q : seqs) {
+      bytes.push_back(output(q));
+      msgs.push_back({tag + ":" + node_id + ":" + std::to_string(q), "", bytes.back()});
+    }
+    REQUIRE(link->publish(c.output_subject(node_id), msgs, 5000).stored == seqs.size());
+  }
+  void store_range(std::uint64_t from, std::uint64_t through) {
+    std::vector<std::uint64_t> seqs;
+    for (std::uint64_t q = from; q <= through; ++q) seqs.push_back(q);
+    store(seqs);
+  }
+  // Another node's output on its own subject: the stream's last message is not the node's.
+  void store_other(std::uint64_t seq) {
+    const std::string bytes = output(seq, other_id);
+    REQUIRE(link->publish(c.output_subject(other_id), {{"other:" + std::to_string(seq), "", bytes}},
+                          5000)
+                .stored == 1);
+  }
+};
+
+// The next `n` outputs' seqs, each checked against the bytes stored for it.
+std::vector<std::uint64_t> next_seqs(output_follower& f, std::size_t n) {
+  std::vector<std::uint64_t> seqs;
+  while (seqs.size() < n) {
+    const std::optional<Output> o = f.next(5000);
+    REQUIRE(o);
+    CHECK(encode_output(o->node, o->id, o->bucket, o->seq, o->value) == output(o->seq));
+    seqs.push_back(o->seq);
+  }
+  return seqs;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(follow_fixture,
+                 "an output follower hands on a node's seqs in order, waiting for one stored late",
+                 "[cluster]") {
+  // 3 missing (a batch stored in part), as the process that died within its resend left it.
+  store({1, 2, 4, 5});
+  store_other(1);
+  output_follower f(*link, c, node_id, 0);
+  CHECK(next_seqs(f, 2) == std::vector<std::uint64_t>{1, 2});
+  CHECK_FALSE(f.next(300));
+  CHECK(f.held() == 2);
+  CHECK(f.last() == 2);
+  // The process that takes the node fills it at the subject's end.
+  store({3}, "heir");
+  CHECK(next_seqs(f, 3) == std::vector<std::uint64_t>{3, 4, 5});
+  CHECK(f.held() == 0);
+  // A seq stored twice (retried after the duplicate window), another node's output on this
+  // subject, and bytes that are no output: skipped, counted, and the next seq still comes.
+  store({4}, "late");
+  const std::string foreign = output(6, other_id);
+  REQUIRE(link->publish(c.output_subject(node_id), {{"x1", "", foreign}, {"x2", "", "junk"}}, 5000)
+              .stored == 2);
+  store({6});
+  CHECK(next_seqs(f, 1) == std::vector<std::uint64_t>{6});
+  CHECK(f.stats().delivered == 6);
+  CHECK(f.stats().duplicates == 1);
+  CHECK(f.stats().foreign == 1);
+  CHECK(f.stats().undecodable == 1);
+  CHECK(f.stats().rereads == 0);
+}
+
+TEST_CASE_METHOD(follow_fixture, "an output follower from a seq seeks near it and goes on after it",
+                 "[cluster]") {
+  // Seqs 1..2000 in batches of 100, another node's output after each.
+  for (std::uint64_t from = 1; from <= 2000; from += 100) {
+    store_range(from, from + 99);
+    store_other(from);
+  }
+  output_follower f(*link, c, node_id, 1500);
+  CHECK(next_seqs(f, 3) == std::vector<std::uint64_t>{1501, 1502, 1503});
+  CHECK(f.stats().rereads == 0);
+  // Read from near 1500, not from the start: what it skipped is less than the subject before.
+  CHECK(f.stats().duplicates < 1000);
+
+  // At the subject's end, the next seq missing (2001 to be filled later): the first output
+  // after the seek is not 2001, so the stream is read again from its start, once; then 2001
+  // comes and the rest follows in order.
+  output_follower g(*link, c, node_id, 2000);
+  store({2002, 2003});
+  CHECK_FALSE(g.next(500));
+  CHECK(g.stats().rereads == 1);
+  store({2001}, "heir");
+  CHECK(next_seqs(g, 3) == std::vector<std::uint64_t>{2001, 2002, 2003});
+  CHECK(g.stats().rereads == 1);
+  CHECK(g.stats().duplicates > 1000);  // the second read skipped the seqs before the seek too
+}
+
+TEST_CASE_METHOD(follow_fixture, "more later seqs than an output follower holds is an output_gap",
+                 "[cluster]") {
+  store({1, 3, 4, 5});
+  output_follower f(*link, c, node_id, 0, 3);
+  CHECK(next_seqs(f, 1) == std::vector<std::uint64_t>{1});
+  CHECK_FALSE(f.next(300));  // 3 held: still waited for
+  store({6});
+  try {
+    f.next(5000);
+    FAIL("no output_gap");
+  } catch (const output_gap& e) {
+    CHECK(e.seq == 2);
+    CHECK_THAT(e.what(), Catch::Contains("lacks seq 2") && Catch::Contains("4 later seqs"));
+  }
+}

@@ -27,8 +27,11 @@ output_follower::output_follower(jetstream_link& link, const cluster_decl& c, st
 output_follower::~output_follower() = default;
 
 std::optional<Output> output_follower::next(std::int64_t timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
+  // Capped at a day: a caller's "for ever" must not overflow the clock.
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(std::clamp<std::int64_t>(timeout_ms, 0, 86'400'000));
+  for (bool read = false;; read = true) {
     if (const auto h = held_.find(last_ + 1); h != held_.end()) {
       Output out = std::move(h->second);
       held_.erase(h);
@@ -39,11 +42,27 @@ std::optional<Output> output_follower::next(std::int64_t timeout_ms) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           deadline - std::chrono::steady_clock::now())
                           .count();
-    // At least a millisecond: what came meanwhile is still taken after the deadline.
+    // Past the deadline it returns, also while messages keep coming (a busy subject, a read
+    // again from the start): the caller gets its turn. One read at least, of a millisecond.
+    if (read && left <= 0) return std::nullopt;
     const std::optional<stored_message> m = reader_->next(std::max<std::int64_t>(left, 1));
-    if (!m) return std::nullopt;
+    if (!m) {
+      // Everything stored is read, and later seqs wait for one: it may lie before where the
+      // seek began (see read_again).
+      if (!held_.empty()) read_again(seen_ + 1);
+      return std::nullopt;
+    }
+    seen_ = m->stream_seq;
     take(*m);
   }
+}
+
+void output_follower::read_again(std::uint64_t read_through) {
+  if (from_ <= first_ || reread_) return;  // read from the start already
+  reread_ = true;
+  reread_at_ = read_through;
+  ++stats_.rereads;
+  reader_ = link_.open_reader(stream_, subject_, first_);
 }
 
 void output_follower::take(const stored_message& m) {
@@ -70,18 +89,17 @@ void output_follower::take(const stored_message& m) {
   }
   // Read from a seek: the subject goes on at after + 1 or below from there, unless seqs above
   // `after` were stored before it (output_seek's rarer cases). The first output above `after`
-  // tells: when it is not after + 1, the stream is read once more from its start. (The seq may
-  // as well be a hole yet to be filled at the stream's end: that read then costs the time only.)
-  if (from_ > first_ && !reread_ && stats_.delivered == 0 && held_.empty() &&
-      out.seq > after_ + 1) {
-    reread_ = true;
-    reread_at_ = m.stream_seq;  // this message comes again in the second read
-    ++stats_.rereads;
-    reader_ = link_.open_reader(stream_, subject_, first_);
+  // tells: when it is not after + 1, the stream is read once more from its start, and this
+  // message comes again in that read.
+  if (stats_.delivered == 0 && held_.empty() && out.seq > after_ + 1 && from_ > first_ &&
+      !reread_) {
+    read_again(m.stream_seq);
     return;
   }
   const std::uint64_t seq = out.seq;
   held_.emplace(seq, std::move(out));
+  // Later seqs piling up while new ones keep coming (no pause for next() to read again in).
+  if (held_.size() == reread_held) read_again(m.stream_seq + 1);
   if (held_.size() > max_held_)
     throw output_gap("node " + node_id_ + "'s subject " + subject_ + " in stream " + stream_ +
                          " lacks seq " + std::to_string(last_ + 1) + ": " +

@@ -37,7 +37,7 @@ struct output_follower_stats {
   std::uint64_t duplicates = 0;   // a seq read again (stored twice, or already held)
   std::uint64_t foreign = 0;      // another NodeID's output on the subject
   std::uint64_t undecodable = 0;  // not an output
-  std::uint64_t rereads = 0;      // reads from the stream's start after a seek (see next())
+  std::uint64_t rereads = 0;      // reads from the stream's start after a seek (read_again)
 };
 
 class output_follower {
@@ -53,8 +53,8 @@ class output_follower {
   ~output_follower();
 
   // The output with seq last() + 1, waiting up to timeout_ms for it; none when it has not come
-  // by then. Throws cluster_error when the cluster does not answer, output_gap when max_held
-  // later seqs came without it.
+  // by then. Throws cluster_error when the cluster does not answer, output_gap when more than
+  // max_held later seqs came without it.
   std::optional<Output> next(std::int64_t timeout_ms);
   // The last seq handed on (`after` until the first).
   std::uint64_t last() const { return last_; }
@@ -64,12 +64,21 @@ class output_follower {
 
  private:
   void take(const stored_message& m);
+  // A seq wanted may lie before where the seek began: a resent batch or a filled hole stored
+  // after later seqs, and a probe of the seek landing on such a message (output_seek's rarer
+  // cases). Read once from the stream's start, skipping the stream sequences from from_ below
+  // `read_through` (read already); nothing when the read began at the start. It costs a read of
+  // the stream when the seq is a hole yet to be filled at its end instead.
+  void read_again(std::uint64_t read_through);
+  // Held seqs that make read_again go on a busy subject, whose reader never pauses.
+  static constexpr std::size_t reread_held = 1024;
 
   jetstream_link& link_;
   std::string stream_, subject_, node_id_;
   std::uint64_t after_, last_;
   std::size_t max_held_;
   std::uint64_t first_ = 1, from_ = 1;  // the stream's first sequence; where the read began
+  std::uint64_t seen_ = 0;              // the last stream sequence read
   bool reread_ = false;
   std::uint64_t reread_at_ = 0;  // in the second read, messages from from_ below it were read
   std::map<std::uint64_t, Output> held_;

@@ -86,4 +86,14 @@ inline std::unique_ptr<jetstream_link> connect(const nats_server& s) {
   return link;
 }
 
+// A server, a link to it and a stream with direct gets for engine `engine_id`.
+struct one_stream {
+  nats_server s;
+  std::unique_ptr<jetstream_link> link = connect(s);
+  cluster_decl c;
+  explicit one_stream(const std::string& engine_id) : c(one_server_cluster(s, engine_id)) {
+    link->ensure_stream(c);
+  }
+};
+
 }  // namespace shoal::testing

@@ -2,8 +2,9 @@
 // seq once and in seq order, whichever process stored them and however late: a seq stored after
 // later ones is waited for and the later ones held; a seq stored twice, another node's output and
 // bytes that are no output are skipped and counted; a follower from a seq seeks near it and goes
-// on after it (reading the stream again from its start when the subject does not go on there);
-// more later seqs than it holds is an output_gap naming the seq the subject lacks.
+// on after it (reading the stream again from its start when the subject does not go on there,
+// or when later seqs wait at its end); more later seqs than it holds is an output_gap naming the
+// seq the subject lacks.
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -13,10 +14,9 @@
 #include "messages/records.hpp"
 #include "nats_server.hpp"
 #include "runtime/cluster/output_follower.hpp"
+#include "wait_for.hpp"
 
 using namespace shoal;
-using shoal::testing::connect;
-using shoal::testing::nats_server;
 
 namespace {
 
@@ -28,12 +28,8 @@ std::string output(std::uint64_t seq, const std::string& id = node_id) {
                        make_value(Value(static_cast<double>(seq) / 3)));
 }
 
-// A server and a stream with direct gets.
-struct follow_fixture {
-  nats_server s;
-  std::unique_ptr<jetstream_link> link = connect(s);
-  cluster_decl c = shoal::testing::one_server_cluster(s, "fo");
-  follow_fixture() { link->ensure_stream(c); }
+struct follow_fixture : shoal::testing::one_stream {
+  follow_fixture() : one_stream("fo") {}
 
   // Stores the node's seqs on its subject, in this order, under ids made with `tag` (another
   // tag: another process's publish of the same seqs, or one retried after the duplicate window).
@@ -73,6 +69,15 @@ std::vector<std::uint64_t> next_seqs(output_follower& f, std::size_t n) {
   return seqs;
 }
 
+// Reads until `done` holds (nothing may come meanwhile), within the wait_for deadline.
+template <class Done>
+bool nothing_until(output_follower& f, Done done) {
+  return test::wait_for([&] {
+    REQUIRE_FALSE(f.next(50));
+    return done();
+  });
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(follow_fixture,
@@ -83,8 +88,7 @@ TEST_CASE_METHOD(follow_fixture,
   store_other(1);
   output_follower f(*link, c, node_id, 0);
   CHECK(next_seqs(f, 2) == std::vector<std::uint64_t>{1, 2});
-  CHECK_FALSE(f.next(300));
-  CHECK(f.held() == 2);
+  REQUIRE(nothing_until(f, [&] { return f.held() == 2; }));
   CHECK(f.last() == 2);
   // The process that takes the node fills it at the subject's end.
   store({3}, "heir");
@@ -105,6 +109,27 @@ TEST_CASE_METHOD(follow_fixture,
   CHECK(f.stats().rereads == 0);
 }
 
+// A seek that lands after seqs it should not skip: 1502..1600 stored before 101..1501 (a
+// batch stored in part, sent again much later), so the seek for 1499 lands after them and the
+// subject goes on at 1500 from there. Once later seqs wait at the stream's end, it is read again
+// from the start.
+TEST_CASE_METHOD(follow_fixture,
+                 "an output follower reads the stream again for seqs stored before its seek",
+                 "[cluster]") {
+  store_range(1, 100);
+  store_range(1502, 1600);
+  store_range(101, 1501);
+  output_follower f(*link, c, node_id, 1499);
+  CHECK(next_seqs(f, 2) == std::vector<std::uint64_t>{1500, 1501});
+  CHECK(f.stats().rereads == 0);
+  store({1601});
+  REQUIRE(nothing_until(f, [&] { return f.stats().rereads == 1; }));
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t q = 1502; q <= 1601; ++q) want.push_back(q);
+  CHECK(next_seqs(f, want.size()) == want);
+  CHECK(f.stats().rereads == 1);
+}
+
 TEST_CASE_METHOD(follow_fixture, "an output follower from a seq seeks near it and goes on after it",
                  "[cluster]") {
   // Seqs 1..2000 in batches of 100, another node's output after each.
@@ -123,8 +148,7 @@ TEST_CASE_METHOD(follow_fixture, "an output follower from a seq seeks near it an
   // comes and the rest follows in order.
   output_follower g(*link, c, node_id, 2000);
   store({2002, 2003});
-  CHECK_FALSE(g.next(500));
-  CHECK(g.stats().rereads == 1);
+  REQUIRE(nothing_until(g, [&] { return g.stats().rereads == 1; }));
   store({2001}, "heir");
   CHECK(next_seqs(g, 3) == std::vector<std::uint64_t>{2001, 2002, 2003});
   CHECK(g.stats().rereads == 1);
@@ -136,7 +160,7 @@ TEST_CASE_METHOD(follow_fixture, "more later seqs than an output follower holds 
   store({1, 3, 4, 5});
   output_follower f(*link, c, node_id, 0, 3);
   CHECK(next_seqs(f, 1) == std::vector<std::uint64_t>{1});
-  CHECK_FALSE(f.next(300));  // 3 held: still waited for
+  REQUIRE(nothing_until(f, [&] { return f.held() == 3; }));  // still waited for
   store({6});
   try {
     f.next(5000);

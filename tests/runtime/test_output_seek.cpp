@@ -28,13 +28,10 @@ std::string output(std::uint64_t seq) {
 }
 
 // A server, a stream with direct gets, the node's subject and another node's.
-struct seek_fixture {
-  nats_server s;
-  std::unique_ptr<jetstream_link> link = connect(s);
-  cluster_decl c = shoal::testing::one_server_cluster(s, "sk");
+struct seek_fixture : shoal::testing::one_stream {
+  seek_fixture() : one_stream("sk") {}
   std::string subject = c.output_subject(node_id);
   std::string other = c.output_subject(std::string(64, 'f'));
-  seek_fixture() { link->ensure_stream(c); }
 };
 
 }  // namespace

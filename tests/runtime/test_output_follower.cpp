@@ -14,6 +14,7 @@
 #include "messages/records.hpp"
 #include "nats_server.hpp"
 #include "runtime/cluster/output_follower.hpp"
+#include "tcp_proxy.hpp"
 #include "wait_for.hpp"
 
 using namespace shoal;
@@ -169,4 +170,26 @@ TEST_CASE_METHOD(follow_fixture, "more later seqs than an output follower holds 
     CHECK(e.seq == 2);
     CHECK_THAT(e.what(), Catch::Contains("lacks seq 2") && Catch::Contains("4 later seqs"));
   }
+}
+
+// The follower's connection lost while outputs are stored (a network that stops carrying its
+// bytes): once the client reconnects, it goes on with them, in order, none twice.
+TEST_CASE_METHOD(follow_fixture, "an output follower goes on after its connection was lost",
+                 "[cluster]") {
+  shoal::testing::tcp_proxy proxy{s.port};
+  cluster_decl via = c;
+  via.servers = {proxy.url()};
+  jetstream_link far(via, "test follower");
+  store_range(1, 3);
+  output_follower f(far, c, node_id, 0);
+  CHECK(next_seqs(f, 3) == std::vector<std::uint64_t>{1, 2, 3});
+  proxy.lose();
+  store_range(4, 6);
+  int polls = 0;  // nothing comes while it is lost (a second of polls)
+  REQUIRE(nothing_until(f, [&] { return ++polls == 20; }));
+  proxy.restore();  // its connection closed: the client connects again
+  store_range(7, 8);
+  CHECK(next_seqs(f, 5) == std::vector<std::uint64_t>{4, 5, 6, 7, 8});
+  CHECK(far.reconnects() > 0);
+  CHECK(f.stats().duplicates == 0);
 }

@@ -47,9 +47,16 @@ std::optional<Output> output_follower::next(std::int64_t timeout_ms) {
     if (read && left <= 0) return std::nullopt;
     const std::optional<stored_message> m = reader_->next(std::max<std::int64_t>(left, 1));
     if (!m) {
-      // Everything stored is read, and later seqs wait for one: it may lie before where the
-      // seek began (see read_again).
-      if (!held_.empty()) read_again(seen_ + 1);
+      // Everything stored is read. Later seqs wait for one, or the subject holds more messages
+      // than the seqs handed on: a seq may lie before where the seek began (see read_again).
+      // The count is asked once, at the first pause: one request, not a read of the stream.
+      if (!held_.empty()) {
+        read_again(seen_ + 1);
+      } else if (!counted_ && from_ > first_ && !reread_) {
+        const bool more = link_.subject_count(stream_, subject_, false) > last_;
+        counted_ = true;  // asked again at the next pause when the cluster did not answer
+        if (more) read_again(seen_ + 1);
+      }
       return std::nullopt;
     }
     seen_ = m->stream_seq;
@@ -59,10 +66,12 @@ std::optional<Output> output_follower::next(std::int64_t timeout_ms) {
 
 void output_follower::read_again(std::uint64_t read_through) {
   if (from_ <= first_ || reread_) return;  // read from the start already
+  // Opened first: when the cluster does not answer, the read goes on as it was and a later
+  // trigger tries again.
+  reader_ = link_.open_reader(stream_, subject_, first_);
   reread_ = true;
   reread_at_ = read_through;
   ++stats_.rereads;
-  reader_ = link_.open_reader(stream_, subject_, first_);
 }
 
 void output_follower::take(const stored_message& m) {
@@ -99,7 +108,7 @@ void output_follower::take(const stored_message& m) {
   const std::uint64_t seq = out.seq;
   held_.emplace(seq, std::move(out));
   // Later seqs piling up while new ones keep coming (no pause for next() to read again in).
-  if (held_.size() == reread_held) read_again(m.stream_seq + 1);
+  if (held_.size() == std::min(reread_held, max_held_)) read_again(m.stream_seq + 1);
   if (held_.size() > max_held_)
     throw output_gap("node " + node_id_ + "'s subject " + subject_ + " in stream " + stream_ +
                          " lacks seq " + std::to_string(last_ + 1) + ": " +

@@ -67,8 +67,9 @@ class output_follower {
   // A seq wanted may lie before where the seek began: a resent batch or a filled hole stored
   // after later seqs, and a probe of the seek landing on such a message (output_seek's rarer
   // cases). Read once from the stream's start, skipping the stream sequences from from_ below
-  // `read_through` (read already); nothing when the read began at the start. It costs a read of
-  // the stream when the seq is a hole yet to be filled at its end instead.
+  // `read_through` (read already); nothing when the read began at the start, or read again
+  // already. It costs a read of the stream when the seq is a hole yet to be filled at its end
+  // instead, or the subject holds a seq twice. Throws cluster_error, the read going on as it was.
   void read_again(std::uint64_t read_through);
   // Held seqs that make read_again go on a busy subject, whose reader never pauses.
   static constexpr std::size_t reread_held = 1024;
@@ -80,6 +81,7 @@ class output_follower {
   std::uint64_t first_ = 1, from_ = 1;  // the stream's first sequence; where the read began
   std::uint64_t seen_ = 0;              // the last stream sequence read
   bool reread_ = false;
+  bool counted_ = false;         // the subject's messages counted, at the first pause after a seek
   std::uint64_t reread_at_ = 0;  // in the second read, messages from from_ below it were read
   std::map<std::uint64_t, Output> held_;
   std::unique_ptr<jetstream_link::reader> reader_;

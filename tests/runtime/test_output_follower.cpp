@@ -62,8 +62,8 @@ struct follow_fixture : shoal::testing::one_stream {
 std::vector<std::uint64_t> next_seqs(output_follower& f, std::size_t n) {
   std::vector<std::uint64_t> seqs;
   while (seqs.size() < n) {
-    const std::optional<Output> o = f.next(5000);
-    REQUIRE(o);
+    std::optional<Output> o;  // next() returns at its deadline also while it reads
+    REQUIRE(test::wait_for([&] { return (o = f.next(200)).has_value(); }));
     CHECK(encode_output(o->node, o->id, o->bucket, o->seq, o->value) == output(o->seq));
     seqs.push_back(o->seq);
   }
@@ -112,23 +112,35 @@ TEST_CASE_METHOD(follow_fixture,
 
 // A seek that lands after seqs it should not skip: 1502..1600 stored before 101..1501 (a
 // batch stored in part, sent again much later), so the seek for 1499 lands after them and the
-// subject goes on at 1500 from there. Once later seqs wait at the stream's end, it is read again
-// from the start.
+// subject goes on at 1500 from there. The stream is read again from its start when, at the end,
+// the subject holds more messages than the seqs handed on (the node idle), or later seqs wait.
 TEST_CASE_METHOD(follow_fixture,
                  "an output follower reads the stream again for seqs stored before its seek",
                  "[cluster]") {
   store_range(1, 100);
   store_range(1502, 1600);
   store_range(101, 1501);
-  output_follower f(*link, c, node_id, 1499);
-  CHECK(next_seqs(f, 2) == std::vector<std::uint64_t>{1500, 1501});
-  CHECK(f.stats().rereads == 0);
-  store({1601});
-  REQUIRE(nothing_until(f, [&] { return f.stats().rereads == 1; }));
   std::vector<std::uint64_t> want;
-  for (std::uint64_t q = 1502; q <= 1601; ++q) want.push_back(q);
-  CHECK(next_seqs(f, want.size()) == want);
-  CHECK(f.stats().rereads == 1);
+  for (std::uint64_t q = 1502; q <= 1600; ++q) want.push_back(q);
+  {  // Nothing after 1501 yet: the count tells.
+    output_follower f(*link, c, node_id, 1499);
+    CHECK(next_seqs(f, 2) == std::vector<std::uint64_t>{1500, 1501});
+    CHECK(f.stats().rereads == 0);
+    CHECK(next_seqs(f, want.size()) == want);
+    CHECK(f.stats().rereads == 1);
+    // The first read skipped 988..1499 (the seek's margin); the second, to its end, 1..100 and
+    // 101..987, before where the first began, and not what the first read (988..1501) again.
+    REQUIRE(nothing_until(f, [&] { return f.stats().duplicates >= (1499 - 987) + 100 + 887; }));
+    CHECK(f.stats().duplicates == (1499 - 987) + 100 + 887);
+    CHECK(f.stats().rereads == 1);
+  }
+  // 1601 stored after them: it waits, held, at the end of the first read.
+  store({1601});
+  output_follower g(*link, c, node_id, 1499);
+  want.push_back(1601);
+  CHECK(next_seqs(g, 2) == std::vector<std::uint64_t>{1500, 1501});
+  CHECK(next_seqs(g, want.size()) == want);
+  CHECK(g.stats().rereads == 1);
 }
 
 TEST_CASE_METHOD(follow_fixture, "an output follower from a seq seeks near it and goes on after it",

@@ -323,7 +323,7 @@ void engine::impl::start_sources() {
     // Fenced (the lease lost while it started): none starts. fence() sets the flag before it
     // takes this lock to stop them, so a source started before it is stopped.
     if (fenced) return;
-    threads.push_back(start_source(zmq_ctx, decl, gate, clk()));
+    threads.push_back(start_source(zmq_ctx, decl, cfg.cluster, gate, clk()));
     ++counts.source_feeds;
   }
 }

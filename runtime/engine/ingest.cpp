@@ -43,6 +43,12 @@ void ingest::resume_from(const store& s) {
   });
 }
 
+std::uint64_t ingest::last_seq(std::string_view stream) {
+  std::lock_guard lock(mu_);
+  const stream_state* st = find(stream);
+  return st ? st->seq : 0;
+}
+
 ingest::stream_state* ingest::find(std::string_view stream) {
   auto it = streams_.find(stream);
   return it == streams_.end() ? nullptr : &it->second;

@@ -55,6 +55,9 @@ class ingest final : public record_sink {
 
   // Where each stream's journal ends (last event seq, last watermark ts): read at start-up.
   void resume_from(const store& s);
+  // The stream's last event seq: journaled before the start (resume_from), or given since. A
+  // source passing its own index goes on after it (0: none, or no such stream).
+  std::uint64_t last_seq(std::string_view stream);
 
   // Live input. `index` is the regenerating source's own 1-based count for this stream.
   // Returns false when the event was already journaled (skipped). received_ns 0: received now.

@@ -7,15 +7,14 @@
 #include "runtime/graph/detail/table_reader.hpp"
 
 namespace shoal::detail {
-namespace {
 
-// A NATS subject token or stream name: letters, digits, '-' and '_' (no '.', '*', '>' or space,
-// which subjects and stream names give a meaning).
 bool plain_token(const std::string& s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '-' || c == '_';
   });
 }
+
+namespace {
 
 // "nats://host:port", "tls://host:port" or "host:port" with a numeric port.
 bool server_url(const std::string& s) {

@@ -215,6 +215,17 @@ config load_config(const std::string& path) {
   r.get("cluster");
   if (const auto* sources = r.tables("source"))
     for (const auto& t : *sources) c.sources.push_back(parse_source(t, doc));
+  for (const auto& s : c.sources) {
+    if (s.kind != source_kind::cluster_node) continue;
+    if (!c.cluster.enabled)
+      throw config_error(s.loc, "source." + s.name + ".kind",
+                         "a cluster_node source reads the cluster's stream through this engine's "
+                         "[cluster] table (servers, credentials): add one");
+    if (s.engine == c.cluster.engine_id)
+      throw config_error(s.loc, "source." + s.name + ".engine",
+                         "names this engine (" + s.engine +
+                             "): a node's outputs reach the nodes below it in the graph itself");
+  }
   c.nodes = parse_nodes(r, "");
   r.finish();
 

@@ -62,6 +62,8 @@ std::vector<bool> with_upstreams(const plan& g, std::vector<bool> nodes);
 // The `shoal plan` table and the Graphviz DOT of the DAG (plan_print.cpp).
 std::string plan_to_text(const plan& p);
 std::string plan_to_dot(const plan& p);
+// Each node's whole NodeID and its names, a line each (`shoal plan --ids`).
+std::string plan_to_ids(const plan& p);
 
 namespace detail {
 std::string join(const std::vector<std::string>& xs, const char* sep);  // "a" sep "b"

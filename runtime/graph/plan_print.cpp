@@ -29,6 +29,13 @@ std::string plan_to_text(const plan& p) {
   return o.str();
 }
 
+std::string plan_to_ids(const plan& p) {
+  std::ostringstream o;
+  for (const auto& n : p.nodes)
+    if (!n.is_stream()) o << n.id << "  " << join(n.names, ", ") << "\n";
+  return o.str();
+}
+
 std::string plan_to_dot(const plan& p) {
   auto escape = [](const std::string& s) {
     std::string out;

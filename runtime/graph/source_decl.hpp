@@ -14,7 +14,7 @@
 
 namespace shoal {
 
-enum class source_kind { fabricator, zmq, journal };
+enum class source_kind { fabricator, zmq, journal, cluster_node };
 const char* to_string(source_kind k);  // the config's `kind`
 
 // A zmq source's frames: [stream][msgpack payload], or another shoal engine's
@@ -36,6 +36,8 @@ struct stream_decl {
   bool one_per_bucket = false;     // each event closes its bucket at once
   std::optional<std::string> key;  // keyed bucket (ob: "asset")
   stream_time time = stream_time::automatic;
+  // cluster_node: the NodeID (64 hex digits) of the other engine's node whose outputs it carries.
+  std::string node;
 };
 
 struct source_decl {
@@ -58,6 +60,9 @@ struct source_decl {
   // CURVE client (curve = { secret_key_file, server_key }): this source's key pair and the
   // public key (Z85) of the feed or engine it connects to. Empty: plain ZeroMQ.
   std::string curve_secret_key_file, curve_server_key;
+  // cluster_node: the [cluster] engine_id of the engine whose nodes' outputs it reads from the
+  // cluster's stream (through this engine's [cluster] servers and credentials).
+  std::string engine;
   std::vector<stream_decl> streams;
   source_loc loc;
 };

@@ -37,11 +37,14 @@ std::string source_kind_summaries();
 void parse_fabricator_config(detail::table_reader& r, source_decl& s);
 void parse_zmq_config(detail::table_reader& r, source_decl& s);
 void parse_journal_config(detail::table_reader& r, source_decl& s);
+void parse_cluster_node_config(detail::table_reader& r, source_decl& s);
 
 // The fabricator's streams: scans (one per bucket) and, with books, order books keyed by asset.
 // A journal source replaying a fabricated journal declares the same by default.
 std::vector<stream_decl> fabricator_streams(bool books);
-// [[source.stream]] tables of a source that declares its streams (zmq, journal).
-std::vector<stream_decl> parse_stream_tables(detail::table_reader& r, const std::string& source);
+// [[source.stream]] tables of a source that declares its streams (zmq, journal, cluster_node;
+// nodes: each names the node it carries, `node`, as cluster_node's do).
+std::vector<stream_decl> parse_stream_tables(detail::table_reader& r, const std::string& source,
+                                             bool nodes = false);
 
 }  // namespace shoal

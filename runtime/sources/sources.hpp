@@ -10,6 +10,8 @@
 //    time, bounded jumps and idle watermarks: source_progress.hpp.
 //  - journal: another data dir's journal replayed as a paced live feed (its records for
 //    <source>.<stream>), regenerating like the fabricator. Finite: it reports when done.
+//  - cluster_node: another engine's nodes' outputs read from the cluster's stream, each node's
+//    seq passed as the index, so a restart goes on after what the journal holds.
 
 #include <atomic>
 #include <memory>
@@ -33,9 +35,11 @@ class thread_source {
   virtual bool done() const { return false; }  // a finite feed has delivered everything
 };
 
-// Starts the source a declaration describes, by its kind.
+// Starts the source a declaration describes, by its kind. `cluster`: the engine's [cluster]
+// table, which a cluster_node source reads the stream through.
 std::unique_ptr<thread_source> start_source(zmq::context_t& ctx, const source_decl& decl,
-                                            std::shared_ptr<ingest> in, clock& clk);
+                                            const cluster_decl& cluster, std::shared_ptr<ingest> in,
+                                            clock& clk);
 
 std::unique_ptr<thread_source> start_fabricator_source(const source_decl& decl,
                                                        std::shared_ptr<ingest> in, clock& clk);
@@ -43,5 +47,8 @@ std::unique_ptr<thread_source> start_zmq_source(zmq::context_t& ctx, const sourc
                                                 std::shared_ptr<ingest> in, clock& clk);
 std::unique_ptr<thread_source> start_journal_source(const source_decl& decl,
                                                     std::shared_ptr<ingest> in, clock& clk);
+std::unique_ptr<thread_source> start_cluster_node_source(const source_decl& decl,
+                                                         const cluster_decl& cluster,
+                                                         std::shared_ptr<ingest> in, clock& clk);
 
 }  // namespace shoal

@@ -80,18 +80,19 @@ void stream_gate::payload(std::size_t i, Value payload, std::int64_t received_ns
   if (number) scan_accepted(i, *number);
 }
 
-void stream_gate::given(std::size_t i, Value payload, std::int64_t ts, std::int64_t received_ns) {
+void stream_gate::given(std::size_t i, Value payload, std::int64_t ts, std::int64_t received_ns,
+                        std::optional<std::uint64_t> index) {
   const auto t = progress_.given_time(i, ts, clock_.wall_ns());
-  accept(i, t, std::move(payload), received_ns);
+  accept(i, t, std::move(payload), received_ns, index);
 }
 
 void stream_gate::accept(std::size_t i, source_progress::timed t, Value payload,
-                         std::int64_t received_ns) {
+                         std::int64_t received_ns, std::optional<std::uint64_t> index) {
   validate_stream_payload(streams_[i].schema, payload);
   if (progress_.accept(i, t, clock_.now()))
     in_.control(
         Control{"time_mode", names_[i], value_map{{"mode", Value(to_string(progress_.mode(i)))}}});
-  in_.event(names_[i], t.ts, make_value(std::move(payload)), std::nullopt, received_ns);
+  in_.event(names_[i], t.ts, make_value(std::move(payload)), index, received_ns);
 }
 
 void stream_gate::scan_rejected(std::size_t i, std::int64_t number) {

@@ -40,14 +40,17 @@ class stream_gate {
   // acceptable: pass that to reject().
   void payload(std::size_t i, Value payload, std::int64_t received_ns = 0);
   // A payload whose event time the record gives (another engine's bucket). Throws decode_error.
-  void given(std::size_t i, Value payload, std::int64_t ts, std::int64_t received_ns = 0);
+  // index: the stream's seq given by the source (ingest::event), skipped when journaled already.
+  void given(std::size_t i, Value payload, std::int64_t ts, std::int64_t received_ns = 0,
+             std::optional<std::uint64_t> index = std::nullopt);
   // Journals raw as rejected on stream i (`kind: what`), at the stream's last event time.
   void reject(std::size_t i, std::string raw, const std::string& kind, const std::string& what);
   // Journals the watermarks of streams that have been idle for the source's idle_timeout.
   void idle_watermarks();
 
  private:
-  void accept(std::size_t i, source_progress::timed t, Value payload, std::int64_t received_ns);
+  void accept(std::size_t i, source_progress::timed t, Value payload, std::int64_t received_ns,
+              std::optional<std::uint64_t> index = std::nullopt);
 
   std::string source_;
   std::vector<stream_decl> streams_;

@@ -10,6 +10,7 @@
 
 #include "runtime/graph/config.hpp"
 #include "runtime/graph/detail/engine_section.hpp"
+#include "runtime/graph/plan.hpp"
 #include "runtime/sources/fabricator_config.hpp"
 #include "tests/unit/temp_files.hpp"
 
@@ -147,6 +148,53 @@ TEST_CASE("config/sources/zmq_events.toml states the zmq source's defaults", "[c
   CHECK(s.catch_up == d.catch_up);
   CHECK(load_uncommented("sources/zmq_events.toml").sources.at(0).allowed_lateness_ns ==
         500'000'000);
+}
+
+TEST_CASE("config/sources/cluster_node.toml follows nodes of config/cluster.toml by NodeID",
+          "[config]") {
+  const config c = load_config(config_dir + "/sources/cluster_node.toml");
+  REQUIRE(c.sources.size() == 1);
+  const source_decl& s = c.sources[0];
+  CHECK(s.kind == source_kind::cluster_node);
+  const config other = load_config(config_dir + "/cluster.toml");
+  CHECK(s.engine == other.cluster.engine_id);
+  const plan theirs = build_plan(other);
+  REQUIRE(s.streams.size() == 2);
+  for (const auto& st : s.streams) {
+    // Each stream is named after the node it follows, and carries one output per bucket.
+    CHECK(st.node == theirs.nodes.at(theirs.by_name.at(st.name)).id);
+    CHECK(st.one_per_bucket);
+    CHECK(st.time == stream_time::payload);
+  }
+  testing::temp_dir dir;
+  auto error_of = [&](const std::string& text) {
+    try {
+      load_config(dir.write("c.toml",
+                            "[engine]\nname = \"e\"\n[cluster]\nservers = "
+                            "[\"nats://h:4222\"]\n[[source]]\nname = \"up\"\nkind = "
+                            "\"cluster_node\"\n" +
+                                text));
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string node =
+      "[[source.stream]]\nname = \"z\"\nnode = \"" + std::string(64, 'a') + "\"\n";
+  CHECK(error_of("engine = \"p\"\n" + node) == "no error");
+  CHECK_THAT(error_of(node), Catch::Contains("source.engine") && Catch::Contains("required"));
+  CHECK_THAT(error_of("engine = \"a.b\"\n" + node), Catch::Contains("source.engine"));
+  CHECK_THAT(error_of("engine = \"e\"\n" + node),
+             Catch::Contains("source.up.engine") && Catch::Contains("names this engine"));
+  CHECK_THAT(error_of("engine = \"p\"\n"), Catch::Contains("source.stream"));
+  CHECK_THAT(error_of("engine = \"p\"\n[[source.stream]]\nname = \"z\"\n"),
+             Catch::Contains("source.up.stream.node") && Catch::Contains("required"));
+  // A zmq stream names no node.
+  CHECK_THAT(error_of("engine = \"p\"\n" + node +
+                      "[[source]]\nname = \"f\"\nkind = \"zmq\"\n"
+                      "connect = [\"tcp://127.0.0.1:5\"]\n" +
+                      node),
+             Catch::Contains("source.f.stream.node") && Catch::Contains("unknown key"));
 }
 
 TEST_CASE("config/cluster.toml states the [cluster] defaults", "[config]") {

@@ -1,0 +1,29 @@
+// The config half of the cluster_node source kind (its emission: cluster_node_source.cpp).
+#include "runtime/graph/detail/cluster_section.hpp"
+#include "runtime/graph/detail/table_reader.hpp"
+#include "runtime/sources/source_kinds.hpp"
+
+namespace shoal {
+
+void parse_cluster_node_config(detail::table_reader& r, source_decl& s) {
+  s.engine = r.required_str("engine");
+  if (!detail::plain_token(s.engine))
+    r.fail("engine",
+           "must be the other engine's [cluster] engine_id: 1-64 letters, digits, '-' or '_'");
+  s.streams = parse_stream_tables(r, s.name, true);
+  if (s.streams.empty())
+    r.fail("stream",
+           "a cluster_node source declares each node it follows with [[source.stream]] (name, "
+           "node)");
+  value_list nodes;
+  for (auto& st : s.streams) {
+    // One output per bucket, stamped with the bucket, as a zmq source of format "output".
+    st.one_per_bucket = true;
+    st.time = stream_time::payload;
+    nodes.emplace_back(st.node);
+  }
+  // What the streams carry: that engine's nodes (not the servers they are read through).
+  s.params = value_map{{"engine", Value(s.engine)}, {"nodes", Value(std::move(nodes))}};
+}
+
+}  // namespace shoal

@@ -32,6 +32,7 @@ void ingest::resume_from(const store& s) {
     auto& [seq_found, wm_found] = found[stream_of(r)];
     if (const auto* e = std::get_if<Event>(&r); e && !seq_found) {
       st->journaled_seq = st->seq = e->seq;
+      st->journaled_event = *e;
       seq_found = true;
       --pending;
     } else if (const auto* w = std::get_if<Watermark>(&r); w && !wm_found) {
@@ -47,6 +48,12 @@ std::uint64_t ingest::last_seq(std::string_view stream) {
   std::lock_guard lock(mu_);
   const stream_state* st = find(stream);
   return st ? st->seq : 0;
+}
+
+std::optional<Event> ingest::journaled_event(std::string_view stream) {
+  std::lock_guard lock(mu_);
+  const stream_state* st = find(stream);
+  return st ? st->journaled_event : std::nullopt;
 }
 
 ingest::stream_state* ingest::find(std::string_view stream) {

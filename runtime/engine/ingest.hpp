@@ -58,6 +58,8 @@ class ingest final : public record_sink {
   // The stream's last event seq: journaled before the start (resume_from), or given since. A
   // source passing its own index goes on after it (0: none, or no such stream).
   std::uint64_t last_seq(std::string_view stream);
+  // The stream's last event the journal held at the start (resume_from; none: no event).
+  std::optional<Event> journaled_event(std::string_view stream);
 
   // Live input. `index` is the regenerating source's own 1-based count for this stream.
   // Returns false when the event was already journaled (skipped). received_ns 0: received now.
@@ -114,6 +116,7 @@ class ingest final : public record_sink {
     ingest_target target;
     std::uint64_t seq = 0;                   // last assigned
     std::uint64_t journaled_seq = 0;         // where the journal ended at start-up
+    std::optional<Event> journaled_event = std::nullopt;  // its last event there
     std::int64_t journaled_wm = INT64_MIN;   // last journaled watermark at start-up
     std::int64_t reject_second = INT64_MIN;  // rate limit of journaled rejections
     std::uint64_t rejects_in_second = 0;

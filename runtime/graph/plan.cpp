@@ -193,6 +193,8 @@ class planner {
       params["one_per_bucket"] = Value(v.stream->one_per_bucket);
       params["key"] = v.stream->key ? Value(*v.stream->key) : Value();
       params["time"] = Value(to_string(v.stream->time));
+      // cluster_node: the node it carries, and none of the source's other streams' nodes.
+      if (!v.stream->node.empty()) params["node"] = Value(v.stream->node);
       ident = {std::string("source.") + to_string(src.kind),
                1,
                std::move(params),

@@ -15,15 +15,17 @@ void parse_cluster_node_config(detail::table_reader& r, source_decl& s) {
     r.fail("stream",
            "a cluster_node source declares each node it follows with [[source.stream]] (name, "
            "node)");
-  value_list nodes;
   for (auto& st : s.streams) {
     // One output per bucket, stamped with the bucket, as a zmq source of format "output".
     st.one_per_bucket = true;
     st.time = stream_time::payload;
-    nodes.emplace_back(st.node);
   }
-  // What the streams carry: that engine's nodes (not the servers they are read through).
-  s.params = value_map{{"engine", Value(s.engine)}, {"nodes", Value(std::move(nodes))}};
+  // The other engine's event time is the one: no bound on its jumps ahead of this wall clock
+  // (a simulation runs ahead of it), and no idle watermark (cluster_node_source.cpp).
+  s.max_future_ns = 0;
+  // What the streams carry: that engine's nodes (each stream's own NodeID is hashed with it,
+  // plan.cpp), not the servers they are read through.
+  s.params = value_map{{"engine", Value(s.engine)}};
 }
 
 }  // namespace shoal

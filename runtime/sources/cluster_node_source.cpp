@@ -3,10 +3,14 @@
 // order and none twice. Each output is journaled with the node's seq as its stream seq, so a
 // restart (or a takeover) goes on after the last one the journal holds: unlike a ZeroMQ
 // subscription to that engine, nothing it published while this engine was down is lost.
+//
+// No idle watermark: the node's own outputs say which buckets are closed, and one made late
+// (its engine slow, failing over) must not find its bucket closed here. A quiet node holds back
+// the joins below it, as it would inside one graph.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -18,6 +22,8 @@
 
 namespace shoal {
 namespace {
+
+using steady = std::chrono::steady_clock;
 
 class cluster_node_source final : public thread_source {
  public:
@@ -37,15 +43,33 @@ class cluster_node_source final : public thread_source {
   ~cluster_node_source() override { stop(); }
   void stop() override {
     stop_ = true;
+    {
+      // A request waiting out a cluster that does not answer fails at once.
+      std::lock_guard lock(link_mu_);
+      if (link_) link_->close();
+    }
     if (thread_.joinable()) thread_.join();
   }
 
  private:
+  struct node_state {
+    std::unique_ptr<output_follower> follower;
+    std::uint64_t after = 0;  // handed to the gate through this seq (rejected ones too)
+    bool checked = false;     // the journal's last event compared with the node's
+    std::optional<steady::time_point> stalled;  // read again from then on
+  };
+
   void run();
+  // Whether the node's seq k (the journal's last event of stream i, at the start) is that event.
+  // A `node` changed on an existing data dir is refused before (another graph); this is the other
+  // engine's history started anew (its data dir lost, the same node fed other input): the stream
+  // would else go on after another history's seqs. True when it cannot tell (the seq is not in
+  // the stream within 5 s).
+  bool same_node(std::size_t i, const Event& last);
   // Waits up to d, or until stopped; false when stopped.
   bool pause(std::chrono::milliseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    while (!stop_ && std::chrono::steady_clock::now() < until)
+    const auto until = steady::now() + d;
+    while (!stop_ && steady::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     return !stop_;
   }
@@ -55,56 +79,82 @@ class cluster_node_source final : public thread_source {
   std::shared_ptr<ingest> in_;
   clock& clock_;
   std::atomic<bool> stop_{false};
+  std::mutex link_mu_;
+  std::unique_ptr<jetstream_link> link_;
   std::thread thread_;
 };
+
+bool cluster_node_source::same_node(std::size_t i, const Event& last) {
+  output_follower probe(*link_, cluster_, decl_.streams[i].node, last.seq - 1);
+  std::optional<Output> o;
+  for (int k = 0; k < 100 && !stop_ && !o; ++k) o = probe.next(50);
+  if (!o) return true;
+  return o->bucket == last.ts && o->value && last.payload && *o->value == *last.payload;
+}
 
 void cluster_node_source::run() {
   stream_gate gate(decl_, *in_, clock_, true);
   const std::size_t n = decl_.streams.size();
-  std::unique_ptr<jetstream_link> link;
-  std::vector<std::unique_ptr<output_follower>> followers(n);
-  // A node whose subject lacks a seq no process filled: every later one would wait for it. It
-  // is read again from the last seq journaled a minute later (a fill may have come); the other
-  // nodes go on meanwhile.
-  std::vector<std::optional<std::chrono::steady_clock::time_point>> stalled(n);
+  std::vector<node_state> nodes(n);
+  for (std::size_t i = 0; i < n; ++i) nodes[i].after = in_->last_seq(gate.name(i));
   std::optional<std::string> said;  // the last cluster error logged (each new one is)
-  auto forget = [&] {
-    for (auto& f : followers) f.reset();
-  };
   while (!stop_) {
     try {
-      if (!link) link = std::make_unique<jetstream_link>(cluster_, "shoal source " + decl_.name);
-      bool any = false;
+      if (!link_) {
+        auto l = std::make_unique<jetstream_link>(cluster_, "shoal source " + decl_.name);
+        std::lock_guard lock(link_mu_);
+        if (stop_) return;
+        link_ = std::move(l);
+      }
+      bool any = false, waited = false;
       for (std::size_t i = 0; i < n && !stop_; ++i) {
-        if (stalled[i] && std::chrono::steady_clock::now() < *stalled[i]) continue;
-        stalled[i].reset();
-        auto& f = followers[i];
-        // After the node's last seq the journal holds (or this run journaled since).
-        if (!f) {
-          const std::uint64_t after = in_->last_seq(gate.name(i));
-          f = std::make_unique<output_follower>(*link, cluster_, decl_.streams[i].node, after);
-          spdlog::info("source {}: stream {} follows node {} of engine {} from seq {}", decl_.name,
-                       gate.name(i), decl_.streams[i].node, decl_.engine, after + 1);
+        node_state& s = nodes[i];
+        const stream_decl& st = decl_.streams[i];
+        if (s.stalled && steady::now() < *s.stalled) continue;
+        s.stalled.reset();
+        if (!s.checked) {
+          const std::optional<Event> last = in_->journaled_event(gate.name(i));
+          if (last && last->seq == s.after && !same_node(i, *last)) {
+            // For good: the journal holds another history of the node than the stream does.
+            spdlog::error(
+                "source {}: stream {}'s journal ends with seq {} of node {} of engine {}, which "
+                "the cluster's stream holds with another bucket or value (that engine's history "
+                "started anew?): not read; start this engine on an empty data dir to follow the "
+                "new history",
+                decl_.name, gate.name(i), last->seq, st.node, decl_.engine);
+            s.stalled = steady::time_point::max();
+            continue;
+          }
+          s.checked = true;
+        }
+        if (!s.follower) {
+          s.follower = std::make_unique<output_follower>(*link_, cluster_, st.node, s.after);
+          spdlog::info("source {}: stream {} reads node {} of engine {} from seq {}", decl_.name,
+                       gate.name(i), st.node, decl_.engine, s.after + 1);
         }
         // What is there, up to a batch per node and turn; a short wait when nothing came yet.
         for (int k = 0; k < 256 && !stop_; ++k) {
           std::optional<Output> o;
           try {
-            o = f->next(any || k > 0 ? 0 : 50 / static_cast<int>(n));
+            waited = true;
+            o = s.follower->next(any || k > 0 ? 0 : 50 / static_cast<int>(n));
           } catch (const output_gap& e) {
+            // A seq no process filled: every later one waits for it. Read again from the last
+            // one handed on a minute later (a fill may have come); the other nodes go on.
             spdlog::error("source {}: stream {}: {}; read again in 60 s", decl_.name, gate.name(i),
                           e.what());
-            f.reset();
-            stalled[i] = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            s.follower.reset();
+            s.stalled = steady::now() + std::chrono::seconds(60);
             break;
           }
           if (!o) break;
           any = true;
+          s.after = o->seq;
           try {
             if (!o->value || o->value->is_nil())
-              throw decode_error(error_kind::wrong_type, "value",
-                                 "node " + decl_.streams[i].node + " published nil at seq " +
-                                     std::to_string(o->seq));
+              throw decode_error(
+                  error_kind::wrong_type, "value",
+                  "node " + st.node + " published nil at seq " + std::to_string(o->seq));
             in_->flow().wait_below(4096);
             gate.given(i, *o->value, o->bucket, 0, o->seq);
           } catch (const decode_error& e) {
@@ -118,17 +168,20 @@ void cluster_node_source::run() {
                      decl_.engine, cluster_.stream);
         said.reset();
       }
-      gate.idle_watermarks();
-      if (!any &&
-          std::all_of(stalled.begin(), stalled.end(), [](const auto& t) { return t.has_value(); }))
-        if (!pause(std::chrono::milliseconds(50))) return;
+      // Every node stalled: nothing waited on the stream this turn.
+      if (!waited && !pause(std::chrono::milliseconds(50))) return;
     } catch (const cluster_error& e) {
+      if (stop_) return;
       if (said != e.what())
         spdlog::warn("source {}: reading engine {}'s outputs from stream {}: {}; trying again",
                      decl_.name, decl_.engine, cluster_.stream, e.what());
       said = e.what();
-      forget();
-      link.reset();
+      // Read again after what each node handed on (rejected seqs are not journaled again).
+      for (auto& s : nodes) s.follower.reset();
+      {
+        std::lock_guard lock(link_mu_);
+        link_.reset();
+      }
       if (!pause(std::chrono::seconds(1))) return;
     }
   }

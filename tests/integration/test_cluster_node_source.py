@@ -4,13 +4,16 @@ engine b1 reads z from there (its NodeID from `shoal plan --ids`) into its strea
 an ema of it. b1 is killed with SIGKILL while a1 runs on, and started again on its dir; then a1
 stops. b1's journal holds every output of z once, in seq order, each z's seq as the stream's seq,
 its bucket as the event time and its value as the payload: nothing a1 made while b1 was down is
-lost or repeated. b1's ema equals a replay of b1's journal."""
+lost or repeated. b1's ema equals a replay of b1's journal. Then z's subject is replaced by another
+history (a1's dir lost, started anew): b1 started again on its dir says so and reads none of it."""
 import json
 import os
 import re
 import signal
 
-from cluster_harness import admin_nodes, cluster_engine_config, local_cluster
+import msgpack
+
+from cluster_harness import admin_nodes, cluster_engine_config, local_cluster, nats_request
 from harness import check, engine_config, run, start, wait_for, workdir
 
 wd = workdir()
@@ -31,9 +34,15 @@ b_cfg, _ = engine_config(
 a_data, b_data = os.path.join(wd, "a"), os.path.join(wd, "b")
 
 
-def taken(data):
-    """How many outputs of z engine b1 took (0 while it does not answer)."""
-    return next((n["outputs"] for n in admin_nodes(data) if n["name"] == "up.z"), 0)
+def journaled():
+    """b1's journal events of up.z (its dir is read while it runs: committed within commit_ms)."""
+    return [e for e in (json.loads(line) for line in run(["export", b_data, "--journal"]).stdout.splitlines())
+            if e.get("stream") == "up.z" and "payload" in e]
+
+
+def starts(text):
+    """The seqs b1's reads of z started from, as its log says."""
+    return [int(s) for s in re.findall(rf"stream up.z reads node {ids['z']} of engine a1 from seq (\d+)", text)]
 
 
 def z_made(data):
@@ -43,25 +52,21 @@ def z_made(data):
 a_log, b_log = open(os.path.join(wd, "a.log"), "w"), open(os.path.join(wd, "b.log"), "w")
 a = start(["run", a_cfg, "--data", a_data], stdout=a_log, stderr=a_log)
 b = start(["run", b_cfg, "--data", b_data], stdout=b_log, stderr=b_log)
-wait_for(lambda: taken(b_data) >= 100, timeout=60, what="b1 taking 100 outputs of z")
+wait_for(lambda: len(journaled()) >= 100, timeout=60, what="b1 journaling 100 outputs of z")
 b.send_signal(signal.SIGKILL)
 b.wait(timeout=10)
 killed_at = z_made(a_data)
 wait_for(lambda: z_made(a_data) >= killed_at + 300, timeout=60, what="a1 making 300 more outputs of z")
+b_log.flush()
+first_run = open(os.path.join(wd, "b.log")).read()
 b = start(["run", b_cfg, "--data", b_data], stdout=b_log, stderr=b_log)
-wait_for(lambda: taken(b_data) > 0, timeout=60, what="b1 started again")
+wait_for(lambda: len(journaled()) > killed_at, timeout=60, what="b1 started again")
 a.terminate()
 check(a.wait(timeout=60) == 0, "a1 did not stop cleanly")
 
 z = [json.loads(line) for line in run(["export", a_data, "--outputs", "--node", "z"]).stdout.splitlines()]
 check(len(z) > killed_at + 300 and [o["seq"] for o in z] == list(range(1, len(z) + 1)),
       f"a1 stored {len(z)} outputs of z")
-
-
-def journaled():
-    """b1's journal events of up.z (its dir is read while it runs: committed within commit_ms)."""
-    return [e for e in (json.loads(line) for line in run(["export", b_data, "--journal"]).stdout.splitlines())
-            if e.get("stream") == "up.z" and "payload" in e]
 
 
 wait_for(lambda: len(journaled()) == len(z), timeout=60, what=f"b1 journaling all {len(z)} outputs of z")
@@ -74,9 +79,9 @@ check(all(e["ts"] == o["bucket"] and e["payload"] == o["value"] for e, o in zip(
 b_text = open(os.path.join(wd, "b.log")).read()
 check("error" not in b_text.lower(), f"b1 logged an error: {b_text[-2000:]}")
 # Each start reads z from the seq after the last one its journal held, not from z's start.
-starts = re.findall(rf"stream up.z follows node {ids['z']} of engine a1 from seq (\d+)", b_text)
-check(len(starts) == 2 and starts[0] == "1" and 100 < int(starts[1]) <= killed_at + 1,
-      f"b1's starts read z from seqs {starts}")
+before, after = starts(first_run), starts(b_text[len(first_run):])
+check(before[:1] == [1] and after and 100 < after[0] <= killed_at + 1,
+      f"b1's reads of z started from seqs {before} before the kill and {after} after it")
 
 # b1's ema over what it took equals a replay of its journal.
 digest = os.path.join(wd, "b.digest.json")
@@ -84,5 +89,18 @@ r = run(["replay", b_data, "--digest", digest], timeout=120)
 check(r.returncode == 0, f"shoal replay: {r.stderr}")
 r = run(["parity", digest, b_data], timeout=60)
 check(r.returncode == 0, f"shoal parity: {r.stdout} {r.stderr}")
+# a1's history started anew (its dir lost, z fed other input): the stream's z subject holds another
+# value at b1's last seq. b1 says so and reads nothing of it.
+subject = f"shoal.out.a1.{ids['z']}"
+check(nats_request(cluster.base, "$JS.API.STREAM.PURGE.SHOAL", json.dumps({"filter": subject}).encode())
+      .get("success"), "z's subject was not purged")
+other = msgpack.packb({"bucket": z[-1]["bucket"], "id": ids["z"], "node": "z", "seq": len(z),
+                       "value": {"assets": ["A000"], "values": [0.5]}})
+check("seq" in nats_request(cluster.base, subject, other, msg_id="anew"), "the other z was not stored")
+r = run(["run", b_cfg, "--data", b_data, "--for", "4s"], timeout=60)
+check(r.returncode == 0 and f"stream up.z's journal ends with seq {len(z)} of node {ids['z']}" in r.stderr,
+      f"b1 on z's new history: {r.returncode} {r.stderr[-2000:]}")
+check(len(journaled()) == len(z), "b1 journaled outputs of z's new history after its old one")
+
 print(f"ok: b1 took z's {len(z)} outputs from the stream across its kill at {killed_at}, once each and in order; "
       "its ema equals its replay")

@@ -189,6 +189,21 @@ TEST_CASE("config/sources/cluster_node.toml follows nodes of config/cluster.toml
   CHECK_THAT(error_of("engine = \"p\"\n"), Catch::Contains("source.stream"));
   CHECK_THAT(error_of("engine = \"p\"\n[[source.stream]]\nname = \"z\"\n"),
              Catch::Contains("source.up.stream.node") && Catch::Contains("required"));
+  // Each stream's NodeID is hashed with its own node: another stream of the source leaves it.
+  auto z_id = [&](const std::string& streams) {
+    const config c2 = load_config(
+        dir.write("p.toml",
+                  "[engine]\nname = \"e\"\n[cluster]\nservers = [\"nats://h:4222\"]\n"
+                  "[[source]]\nname = \"up\"\nkind = \"cluster_node\"\nengine = \"p\"\n" +
+                      streams));
+    const plan p = build_plan(c2);
+    return p.nodes.at(p.by_name.at("up.z")).id;
+  };
+  const std::string y_stream =
+      "[[source.stream]]\nname = \"y\"\nnode = \"" + std::string(64, 'b') + "\"\n";
+  CHECK(z_id(node) == z_id(node + y_stream));
+  CHECK(z_id(node) !=
+        z_id("[[source.stream]]\nname = \"z\"\nnode = \"" + std::string(64, 'c') + "\"\n"));
   // A zmq stream names no node.
   CHECK_THAT(error_of("engine = \"p\"\n" + node +
                       "[[source]]\nname = \"f\"\nkind = \"zmq\"\n"

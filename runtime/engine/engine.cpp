@@ -192,7 +192,8 @@ void engine::impl::make_ingest() {
     if (graph->nodes[i].is_stream())
       for (const auto& name : graph->nodes[i].names)
         streams[name] = {inline_nodes ? inline_nodes->inbox(i) : actor_inbox(node_actors[i]),
-                         reports[i]};
+                         reports[i],
+                         cfg.sources.at(*graph->nodes[i].source).kind != source_kind::cluster_node};
   ingest_options io;
   io.clock = &clk();
   io.latency = latency;

@@ -23,7 +23,8 @@ void ingest::resume_from(const store& s) {
     for (const auto& [stream, mode] : from_msgpack(*modes).as_map())
       if (mode.is_string()) time_modes_[stream] = mode.as_string();
   }
-  std::size_t pending = streams_.size() * 2;
+  std::size_t pending = 0;
+  for (const auto& [name, st] : streams_) pending += st.target.watermarks ? 2 : 1;
   std::map<std::string, std::pair<bool, bool>, std::less<>> found;  // (seq, watermark) found
   s.read_journal_backwards([&](std::uint64_t, std::string_view bytes) {
     journal_record r = decode_journal_record(bytes);
@@ -38,7 +39,7 @@ void ingest::resume_from(const store& s) {
     } else if (const auto* w = std::get_if<Watermark>(&r); w && !wm_found) {
       st->journaled_wm = w->ts;
       wm_found = true;
-      --pending;
+      if (st->target.watermarks) --pending;
     }
     return pending > 0;
   });

@@ -34,6 +34,9 @@ namespace shoal {
 struct ingest_target {
   std::shared_ptr<node_inbox> node;
   std::shared_ptr<node_report> report;
+  // Its source journals watermarks: resume_from looks back for the last one (a cluster_node
+  // source's streams have none, and looking would read the whole journal at every start).
+  bool watermarks = true;
 };
 
 struct ingest_options {

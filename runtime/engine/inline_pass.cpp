@@ -24,7 +24,8 @@ inline_pass::inline_pass(std::shared_ptr<const plan> p, const std::vector<bool>&
   std::map<std::string, ingest_target, std::less<>> streams;
   for (std::size_t i = 0; i < plan_->nodes.size(); ++i)
     if (fed_[i] && plan_->nodes[i].is_stream())
-      for (const auto& name : plan_->nodes[i].names) streams[name] = {graph_->inbox(i), reports[i]};
+      for (const auto& name : plan_->nodes[i].names)
+        streams[name] = {graph_->inbox(i), reports[i], true};
   feed_ = std::make_unique<ingest>(std::move(streams), nullptr, flow_, board_);
 }
 

@@ -6,6 +6,10 @@
 namespace shoal {
 
 void parse_cluster_node_config(detail::table_reader& r, source_decl& s) {
+  if (r.get("idle_timeout"))
+    r.fail(
+        "idle_timeout",
+        "a cluster_node stream gets no idle watermark: a bucket closes at the node's next output");
   s.engine = r.required_str("engine");
   if (!detail::plain_token(s.engine))
     r.fail("engine",

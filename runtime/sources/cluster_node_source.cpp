@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "messages/decode_error.hpp"
+#include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/output_follower.hpp"
 #include "runtime/sources/sources.hpp"
@@ -52,20 +53,22 @@ class cluster_node_source final : public thread_source {
   }
 
  private:
+  // A node's read. At the start, the journal's last event of the stream is checked against the
+  // node's output of that seq in the stream (`check`): when the other engine's history started
+  // anew (its journal and outputs purged from the stream, the node fed other input), the stream
+  // would else go on after another history's seqs. (A `node` changed on an existing data dir is
+  // refused before: another graph.)
   struct node_state {
     std::unique_ptr<output_follower> follower;
     std::uint64_t after = 0;  // handed to the gate through this seq (rejected ones too)
-    bool checked = false;     // the journal's last event compared with the node's
+    std::optional<Event> check;                 // the event the follower's first output must be
     std::optional<steady::time_point> stalled;  // read again from then on
   };
 
   void run();
-  // Whether the node's seq k (the journal's last event of stream i, at the start) is that event.
-  // A `node` changed on an existing data dir is refused before (another graph); this is the other
-  // engine's history started anew (its data dir lost, the same node fed other input): the stream
-  // would else go on after another history's seqs. True when it cannot tell (the seq is not in
-  // the stream within 5 s).
-  bool same_node(std::size_t i, const Event& last);
+  // Stream i's journal holds another history of its node than the cluster's stream: said, and
+  // not read again.
+  void refuse(std::size_t i, node_state& s, const std::string& gate_name, const std::string& why);
   // Waits up to d, or until stopped; false when stopped.
   bool pause(std::chrono::milliseconds d) {
     const auto until = steady::now() + d;
@@ -84,19 +87,26 @@ class cluster_node_source final : public thread_source {
   std::thread thread_;
 };
 
-bool cluster_node_source::same_node(std::size_t i, const Event& last) {
-  output_follower probe(*link_, cluster_, decl_.streams[i].node, last.seq - 1);
-  std::optional<Output> o;
-  for (int k = 0; k < 100 && !stop_ && !o; ++k) o = probe.next(50);
-  if (!o) return true;
-  return o->bucket == last.ts && o->value && last.payload && *o->value == *last.payload;
+void cluster_node_source::refuse(std::size_t i, node_state& s, const std::string& gate_name,
+                                 const std::string& why) {
+  spdlog::error(
+      "source {}: stream {}'s journal ends with seq {} of node {} of engine {}, and {} (that "
+      "engine's history started anew?): not read; to follow the new history, run this engine "
+      "under a new [cluster] engine_id on an empty data dir",
+      decl_.name, gate_name, s.check->seq, decl_.streams[i].node, decl_.engine, why);
+  s.follower.reset();
+  s.stalled = steady::time_point::max();
 }
 
 void cluster_node_source::run() {
   stream_gate gate(decl_, *in_, clock_, true);
   const std::size_t n = decl_.streams.size();
   std::vector<node_state> nodes(n);
-  for (std::size_t i = 0; i < n; ++i) nodes[i].after = in_->last_seq(gate.name(i));
+  for (std::size_t i = 0; i < n; ++i) {
+    nodes[i].after = in_->last_seq(gate.name(i));
+    if (auto last = in_->journaled_event(gate.name(i)); last && last->seq == nodes[i].after)
+      nodes[i].check = std::move(last);
+  }
   std::optional<std::string> said;  // the last cluster error logged (each new one is)
   while (!stop_) {
     try {
@@ -112,23 +122,26 @@ void cluster_node_source::run() {
         const stream_decl& st = decl_.streams[i];
         if (s.stalled && steady::now() < *s.stalled) continue;
         s.stalled.reset();
-        if (!s.checked) {
-          const std::optional<Event> last = in_->journaled_event(gate.name(i));
-          if (last && last->seq == s.after && !same_node(i, *last)) {
-            // For good: the journal holds another history of the node than the stream does.
-            spdlog::error(
-                "source {}: stream {}'s journal ends with seq {} of node {} of engine {}, which "
-                "the cluster's stream holds with another bucket or value (that engine's history "
-                "started anew?): not read; start this engine on an empty data dir to follow the "
-                "new history",
-                decl_.name, gate.name(i), last->seq, st.node, decl_.engine);
-            s.stalled = steady::time_point::max();
-            continue;
-          }
-          s.checked = true;
-        }
         if (!s.follower) {
-          s.follower = std::make_unique<output_follower>(*link_, cluster_, st.node, s.after);
+          if (s.check) {
+            // A subject ending below the journal's last seq is another history (the stream
+            // never loses a node's newest output to its limits).
+            const auto end = link_->last_message(cluster_.stream, cluster_.output_subject(st.node));
+            std::optional<std::uint64_t> end_seq;
+            try {
+              if (end) end_seq = decode_output(end->data).seq;
+            } catch (const decode_error&) {  // not an output: the follower skips it
+            }
+            if (end_seq && *end_seq < s.check->seq) {
+              refuse(i, s, gate.name(i),
+                     "the cluster's stream holds that node only through seq " +
+                         std::to_string(*end_seq));
+              continue;
+            }
+          }
+          // Checked: from the journal's last seq, whose output is compared, not handed on.
+          s.follower = std::make_unique<output_follower>(*link_, cluster_, st.node,
+                                                         s.after - (s.check ? 1 : 0));
           spdlog::info("source {}: stream {} reads node {} of engine {} from seq {}", decl_.name,
                        gate.name(i), st.node, decl_.engine, s.after + 1);
         }
@@ -149,6 +162,19 @@ void cluster_node_source::run() {
           }
           if (!o) break;
           any = true;
+          if (s.check) {
+            // The same bytes as journaled (NaN included), at the same bucket.
+            const bool same = o->seq == s.check->seq && o->bucket == s.check->ts && o->value &&
+                              s.check->payload &&
+                              to_msgpack(*o->value) == to_msgpack(*s.check->payload);
+            if (!same) {
+              refuse(i, s, gate.name(i),
+                     "the cluster's stream holds another bucket or value there");
+              break;
+            }
+            s.check.reset();
+            continue;
+          }
           s.after = o->seq;
           try {
             if (!o->value || o->value->is_nil())

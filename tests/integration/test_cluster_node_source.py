@@ -89,18 +89,28 @@ r = run(["replay", b_data, "--digest", digest], timeout=120)
 check(r.returncode == 0, f"shoal replay: {r.stderr}")
 r = run(["parity", digest, b_data], timeout=60)
 check(r.returncode == 0, f"shoal parity: {r.stdout} {r.stderr}")
-# a1's history started anew (its dir lost, z fed other input): the stream's z subject holds another
-# value at b1's last seq. b1 says so and reads nothing of it.
+# a1's history started anew (its journal and outputs purged from the stream, z fed other input):
+# first shorter than b1's journal, then reaching past it with another value at b1's last seq. b1
+# started again on its dir says so each time and journals none of it.
 subject = f"shoal.out.a1.{ids['z']}"
 check(nats_request(cluster.base, "$JS.API.STREAM.PURGE.SHOAL", json.dumps({"filter": subject}).encode())
       .get("success"), "z's subject was not purged")
-other = msgpack.packb({"bucket": z[-1]["bucket"], "id": ids["z"], "node": "z", "seq": len(z),
-                       "value": {"assets": ["A000"], "values": [0.5]}})
-check("seq" in nats_request(cluster.base, subject, other, msg_id="anew"), "the other z was not stored")
-r = run(["run", b_cfg, "--data", b_data, "--for", "4s"], timeout=60)
-check(r.returncode == 0 and f"stream up.z's journal ends with seq {len(z)} of node {ids['z']}" in r.stderr,
-      f"b1 on z's new history: {r.returncode} {r.stderr[-2000:]}")
-check(len(journaled()) == len(z), "b1 journaled outputs of z's new history after its old one")
+
+
+def store_other(seq):
+    other = msgpack.packb({"bucket": seq * 1_000_000_000, "id": ids["z"], "node": "z", "seq": seq,
+                           "value": {"assets": ["A000"], "values": [0.5]}})
+    check("seq" in nats_request(cluster.base, subject, other, msg_id=f"anew:{seq}"), f"the other z {seq} was not stored")
+
+
+for why, seqs in (("holds that node only through seq 3", (1, 2, 3)),
+                  ("holds another bucket or value there", (len(z), len(z) + 1))):
+    for q in seqs:
+        store_other(q)
+    r = run(["run", b_cfg, "--data", b_data, "--for", "4s"], timeout=60)
+    check(r.returncode == 0 and f"stream up.z's journal ends with seq {len(z)} of node {ids['z']}" in r.stderr
+          and why in r.stderr, f"b1 on z's new history {seqs}: {r.returncode} {r.stderr[-2000:]}")
+    check(len(journaled()) == len(z), f"b1 journaled outputs of z's new history {seqs} after its old one")
 
 print(f"ok: b1 took z's {len(z)} outputs from the stream across its kill at {killed_at}, once each and in order; "
       "its ema equals its replay")

@@ -187,6 +187,8 @@ TEST_CASE("config/sources/cluster_node.toml follows nodes of config/cluster.toml
   CHECK_THAT(error_of("engine = \"e\"\n" + node),
              Catch::Contains("source.up.engine") && Catch::Contains("names this engine"));
   CHECK_THAT(error_of("engine = \"p\"\n"), Catch::Contains("source.stream"));
+  CHECK_THAT(error_of("engine = \"p\"\nidle_timeout = \"5s\"\n" + node),
+             Catch::Contains("source.idle_timeout") && Catch::Contains("no idle watermark"));
   CHECK_THAT(error_of("engine = \"p\"\n[[source.stream]]\nname = \"z\"\n"),
              Catch::Contains("source.up.stream.node") && Catch::Contains("required"));
   // Each stream's NodeID is hashed with its own node: another stream of the source leaves it.

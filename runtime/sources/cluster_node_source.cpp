@@ -124,20 +124,29 @@ void cluster_node_source::run() {
         s.stalled.reset();
         if (!s.follower) {
           if (s.check) {
-            // A subject ending below the journal's last seq is another history (the stream
-            // never loses a node's newest output to its limits).
+            // A subject ending below the journal's last seq: another history, shorter yet (the
+            // follower refuses it once it reaches that seq), or a message stored late (a copy,
+            // a retry after the duplicate window). Said, not refused. A filled hole names the
+            // subject's end in its Shoal-End header.
             const auto end = link_->last_message(cluster_.stream, cluster_.output_subject(st.node));
             std::optional<std::uint64_t> end_seq;
+            decode_limits limits = stored_data_limits();  // an engine's outputs, NaN included
+            limits.allow_non_finite = true;
             try {
-              if (end) end_seq = decode_output(end->data).seq;
-            } catch (const decode_error&) {  // not an output: the follower skips it
+              if (end && !end->end.empty()) {
+                end_seq = std::stoull(end->end);
+              } else if (end) {
+                end_seq = decode_output(end->data, limits).seq;
+              }
+            } catch (const std::exception&) {  // not an output: the follower skips it
             }
-            if (end_seq && *end_seq < s.check->seq) {
-              refuse(i, s, gate.name(i),
-                     "the cluster's stream holds that node only through seq " +
-                         std::to_string(*end_seq));
-              continue;
-            }
+            if (end_seq && *end_seq < s.check->seq)
+              spdlog::warn(
+                  "source {}: stream {}: the cluster's stream holds node {} of engine {} only "
+                  "through seq {}, below seq {}, where this engine's journal ends (that engine's "
+                  "history started anew?): waiting for seq {}",
+                  decl_.name, gate.name(i), st.node, decl_.engine, *end_seq, s.check->seq,
+                  s.check->seq);
           }
           // Checked: from the journal's last seq, whose output is compared, not handed on.
           s.follower = std::make_unique<output_follower>(*link_, cluster_, st.node,

@@ -53,6 +53,14 @@ inline decode_limits stored_data_limits() {
   return l;
 }
 
+// For an output shoal stored or put in the cluster's stream: as stored_data_limits, a
+// non-finite double included (a kernel may emit one; it must not keep its output unread).
+inline decode_limits stored_output_limits() {
+  decode_limits l = stored_data_limits();
+  l.allow_non_finite = true;
+  return l;
+}
+
 // Appends the canonical encoding of v to out (lets callers build a frame in one buffer).
 // Throws std::length_error for a string/array/map longer than MessagePack can describe
 // (2^32 − 1), which no real payload reaches.

@@ -55,8 +55,7 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
   // By NodeID: seqs a gap skipped, printed if they come later (a batch the cluster answered in
   // part, sent again, stores a seq after later ones). Kept for gaps of up to 100,000.
   std::map<std::string, std::set<std::uint64_t>> missing;
-  decode_limits limits = stored_data_limits();  // an engine's own outputs, NaN included
-  limits.allow_non_finite = true;
+  const decode_limits limits = stored_output_limits();
   std::uint64_t seen = 0, bad = 0;
   // A sought read checks that each node goes on from SEQ + 1. One that does not may have had
   // seqs stored late, before where the seek started (a partitioned process's copies sent after

@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <iterator>
 #include <utility>
 #include <vector>
@@ -18,14 +16,6 @@
 namespace shoal {
 
 namespace {
-
-// What a stored output is read with: the engine wrote it (a non-finite double included, which
-// must not keep its node out of the stream).
-decode_limits stored_output_limits() {
-  decode_limits l = stored_data_limits();
-  l.allow_non_finite = true;
-  return l;
-}
 
 std::uint64_t seq_of(std::string_view bytes) {
   return decode_output(bytes, stored_output_limits()).seq;
@@ -389,20 +379,11 @@ output_exporter::batch_result output_exporter::export_batch(const std::string& i
   if (!n.known && n.gap_since && now < n.look_again) return {false, n.waiting};
   if (!n.known) {
     // Where the subject ends: one quick ask (the next pass asks again if the cluster is busy).
-    if (const auto last = link_->last_message(c_.stream, subject, false)) {
-      const Output o = decode_output(last->data, stored_output_limits());
-      n.bucket = o.bucket;
-      n.seq = o.seq;
-      // A seq filled below the end (fill_holes), last because the batch after it in the same
-      // publish did not all go: the end it names is the subject's.
-      std::uint64_t end_seq = 0;
-      std::int64_t end_bucket = 0;
-      if (!last->end.empty() &&
-          std::sscanf(last->end.c_str(), "%" SCNu64 " %" SCNd64, &end_seq, &end_bucket) == 2 &&
-          end_seq > n.seq) {
-        n.seq = end_seq;
-        n.bucket = end_bucket;
-      }
+    // A seq filled below the end (fill_holes) may be last, the batch after it in the same
+    // publish not all gone: the end it names is the subject's.
+    if (const auto end = output_subject_end(*link_, c_.stream, subject, false)) {
+      n.bucket = end->bucket;
+      n.seq = end->seq;
     } else {
       n.bucket = INT64_MIN;
       n.seq = 0;

@@ -76,14 +76,9 @@ void output_follower::read_again(std::uint64_t read_through) {
 
 void output_follower::take(const stored_message& m) {
   if (reread_ && m.stream_seq >= from_ && m.stream_seq < reread_at_) return;  // read already
-  static const decode_limits limits = [] {
-    decode_limits l = stored_data_limits();  // an engine's own outputs, NaN included
-    l.allow_non_finite = true;
-    return l;
-  }();
   Output out;
   try {
-    out = decode_output(m.data, limits);
+    out = decode_output(m.data, stored_output_limits());
   } catch (const decode_error&) {
     ++stats_.undecodable;
     return;

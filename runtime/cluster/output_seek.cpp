@@ -1,6 +1,8 @@
 #include "runtime/cluster/output_seek.hpp"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <optional>
 
 #include "messages/decode_error.hpp"
@@ -16,8 +18,7 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
   const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
   if (after <= margin || !st.allow_direct) return start;
   const std::uint64_t target = after - margin;
-  decode_limits limits = stored_data_limits();  // an engine's own outputs, NaN included
-  limits.allow_non_finite = true;
+  const decode_limits limits = stored_output_limits();
   // The subject's first message at `from` or after (none: past its last, or a follower's copy
   // that lacks it yet; either way nothing to skip): where it is, and its seq.
   struct found {
@@ -54,6 +55,21 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
   const std::uint64_t at = low->stream_seq + 1;
   if (const auto next = probe(at); next && next->seq > after + 1) return start;
   return at;
+}
+
+std::optional<subject_end> output_subject_end(jetstream_link& link, const std::string& stream,
+                                              const std::string& subject, bool patient) {
+  const auto last = link.last_message(stream, subject, patient);
+  if (!last) return std::nullopt;
+  const Output o = decode_output(last->data, stored_output_limits());
+  subject_end end{o.seq, o.bucket};
+  std::uint64_t named_seq = 0;
+  std::int64_t named_bucket = 0;
+  if (!last->end.empty() &&
+      std::sscanf(last->end.c_str(), "%" SCNu64 " %" SCNd64, &named_seq, &named_bucket) == 2 &&
+      named_seq > end.seq)
+    end = {named_seq, named_bucket};
+  return end;
 }
 
 }  // namespace shoal

@@ -17,6 +17,7 @@
 // seq after the one wanted reads again from the start (`shoal tail`, tail_stream.cpp).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "runtime/cluster/jetstream_link.hpp"
@@ -32,5 +33,16 @@ namespace shoal {
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,
                           std::uint64_t after, bool patient = true);
+
+// Where a node's subject ends: the seq and bucket of its last message, or the later end that
+// message names in its Shoal-End header (a seq filled below the end can be the last message,
+// output_exporter). None: the subject is empty. Throws decode_error when its last message is no
+// output, cluster_error as jetstream_link::last_message (patient likewise).
+struct subject_end {
+  std::uint64_t seq = 0;
+  std::int64_t bucket = 0;
+};
+std::optional<subject_end> output_subject_end(jetstream_link& link, const std::string& stream,
+                                              const std::string& subject, bool patient = true);
 
 }  // namespace shoal

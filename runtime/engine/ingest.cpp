@@ -45,12 +45,6 @@ void ingest::resume_from(const store& s) {
   });
 }
 
-std::uint64_t ingest::last_seq(std::string_view stream) {
-  std::lock_guard lock(mu_);
-  const stream_state* st = find(stream);
-  return st ? st->seq : 0;
-}
-
 std::optional<Event> ingest::journaled_event(std::string_view stream) {
   std::lock_guard lock(mu_);
   const stream_state* st = find(stream);

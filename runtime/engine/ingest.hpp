@@ -58,10 +58,8 @@ class ingest final : public record_sink {
 
   // Where each stream's journal ends (last event seq, last watermark ts): read at start-up.
   void resume_from(const store& s);
-  // The stream's last event seq: journaled before the start (resume_from), or given since. A
-  // source passing its own index goes on after it (0: none, or no such stream).
-  std::uint64_t last_seq(std::string_view stream);
-  // The stream's last event the journal held at the start (resume_from; none: no event).
+  // The stream's last event the journal held at the start (resume_from; none: no event). A
+  // source that sees its own index in the stream's seqs goes on after it (cluster_node).
   std::optional<Event> journaled_event(std::string_view stream);
 
   // Live input. `index` is the regenerating source's own 1-based count for this stream.

@@ -18,6 +18,7 @@
 #include "messages/msgpack_codec.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/output_follower.hpp"
+#include "runtime/cluster/output_seek.hpp"
 #include "runtime/sources/sources.hpp"
 #include "runtime/sources/stream_gate.hpp"
 
@@ -103,9 +104,9 @@ void cluster_node_source::run() {
   const std::size_t n = decl_.streams.size();
   std::vector<node_state> nodes(n);
   for (std::size_t i = 0; i < n; ++i) {
-    nodes[i].after = in_->last_seq(gate.name(i));
-    if (auto last = in_->journaled_event(gate.name(i)); last && last->seq == nodes[i].after)
-      nodes[i].check = std::move(last);
+    // After the journal's last event of the stream, the first output checked against it.
+    nodes[i].check = in_->journaled_event(gate.name(i));
+    if (nodes[i].check) nodes[i].after = nodes[i].check->seq;
   }
   std::optional<std::string> said;  // the last cluster error logged (each new one is)
   while (!stop_) {
@@ -128,17 +129,12 @@ void cluster_node_source::run() {
             // follower refuses it once it reaches that seq), or a message stored late (a copy,
             // a retry after the duplicate window). Said, not refused. A filled hole names the
             // subject's end in its Shoal-End header.
-            const auto end = link_->last_message(cluster_.stream, cluster_.output_subject(st.node));
             std::optional<std::uint64_t> end_seq;
-            decode_limits limits = stored_data_limits();  // an engine's outputs, NaN included
-            limits.allow_non_finite = true;
             try {
-              if (end && !end->end.empty()) {
-                end_seq = std::stoull(end->end);
-              } else if (end) {
-                end_seq = decode_output(end->data, limits).seq;
-              }
-            } catch (const std::exception&) {  // not an output: the follower skips it
+              if (const auto end =
+                      output_subject_end(*link_, cluster_.stream, cluster_.output_subject(st.node)))
+                end_seq = end->seq;
+            } catch (const decode_error&) {  // not an output: the follower skips it
             }
             if (end_seq && *end_seq < s.check->seq)
               spdlog::warn(

@@ -125,19 +125,6 @@ void export_outputs(const store& db, const output_filter& keep, bool is_csv, boo
   });
 }
 
-std::optional<std::int64_t> time_option(const std::string& name, const std::string& text,
-                                        cli_result& result) {
-  if (text.empty()) return std::nullopt;
-  const auto t = parse_utc_time(text);
-  if (!t) {
-    std::cerr << "shoal: " << name << ": \"" << text
-              << "\" is not a time (ns since the epoch, or ISO-8601 UTC such as "
-                 "2026-01-01T00:00:01.5Z or 2026-01-01)\n";
-    result.exit_code = 2;
-  }
-  return t;
-}
-
 }  // namespace
 
 void add_export_command(CLI::App& app, cli_result& result) {
@@ -176,8 +163,8 @@ void add_export_command(CLI::App& app, cli_result& result) {
       return;
     }
     output_filter keep{o->node};
-    if (const auto t = time_option("--from", o->from, result)) keep.from = *t;
-    if (const auto t = time_option("--to", o->to, result)) keep.to = *t;
+    if (const auto t = parse_time_option("--from", o->from, result)) keep.from = *t;
+    if (const auto t = parse_time_option("--to", o->to, result)) keep.to = *t;
     if (result.exit_code) return;
     std::unique_ptr<store> db;
     try {

@@ -44,6 +44,7 @@ void add_tail_command(CLI::App& app, cli_result& result) {
     std::string cluster;
     bool from_stream = false;
     std::uint64_t since = 0;
+    std::string from;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("ENDPOINT", o->endpoint,
@@ -62,8 +63,14 @@ void add_tail_command(CLI::App& app, cli_result& result) {
       "process made it, then the new ones");
   auto* since = cmd->add_option("--since", o->since,
                                 "with --from-stream: print each node's outputs after this seq");
+  auto* from = cmd->add_option(
+      "--from", o->from,
+      "with --from-stream: print each node's outputs for this bucket and later (ns since the "
+      "epoch, or ISO-8601 UTC: 2026-01-01T00:00:01Z); found with a few direct gets, as --since");
   from_stream->needs(cluster);
   since->needs(from_stream);
+  from->needs(from_stream);
+  from->excludes(since);
   cmd->add_option("--for", o->for_text, "stop after this wall-clock duration");
   cmd->add_option("--count", o->count, "stop after this many outputs");
   cmd->add_flag("--json", o->json, "one JSON object per line: {node, id, bucket, seq, value}");
@@ -114,9 +121,11 @@ void add_tail_command(CLI::App& app, cli_result& result) {
         config cfg;
         plan p;
         if (!load_and_plan(o->cluster, cfg, p, result)) return;
-        result.exit_code = tail_from_stream(
-            cfg, p,
-            {o->cluster, o->topics, o->since, o->count, for_ns, o->for_text, o->json, o->width});
+        const auto from_bucket = parse_time_option("--from", o->from, result);
+        if (result.exit_code) return;
+        result.exit_code = tail_from_stream(cfg, p,
+                                            {o->cluster, o->topics, o->since, from_bucket, o->from,
+                                             o->count, for_ns, o->for_text, o->json, o->width});
         return;
       }
       o->endpoint = "the members of engine " + cl.engine_id;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace shoal {
 
@@ -38,6 +39,11 @@ nlohmann::json report_json(const engine& e);
 // Parses a --for DURATION option ("" = no limit → 0); on a bad value prints the error, sets exit
 // code 2 and returns false.
 bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& result);
+
+// Parses a time option (--from, --to: ns since the epoch or ISO-8601 UTC, parse_utc_time); ""
+// gives nullopt. On a bad value prints "shoal: NAME: ..." and sets exit code 2 (nullopt too).
+std::optional<std::int64_t> parse_time_option(const std::string& name, const std::string& text,
+                                              cli_result& result);
 
 // An output path given on the command line (--data, --out, --report, --digest FILE): a dir to
 // create or continue (is_dir) or a file to write. When something of the other kind is already

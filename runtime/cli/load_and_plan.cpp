@@ -7,6 +7,7 @@
 
 #include "actors/core/duration.hpp"
 #include "actors/core/params.hpp"
+#include "messages/utc_time.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/graph/plan.hpp"
 #include "runtime/store/store.hpp"
@@ -67,6 +68,19 @@ bool parse_for_option(const std::string& text, std::int64_t& ns, cli_result& res
     result.exit_code = 2;
     return false;
   }
+}
+
+std::optional<std::int64_t> parse_time_option(const std::string& name, const std::string& text,
+                                              cli_result& result) {
+  if (text.empty()) return std::nullopt;
+  const auto t = parse_utc_time(text);
+  if (!t) {
+    std::cerr << "shoal: " << name << ": \"" << text
+              << "\" is not a time (ns since the epoch, or ISO-8601 UTC such as "
+                 "2026-01-01T00:00:01.5Z or 2026-01-01)\n";
+    result.exit_code = 2;
+  }
+  return t;
 }
 
 bool check_data_dir(const std::string& dir, cli_result& result) {

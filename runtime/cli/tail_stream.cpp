@@ -28,24 +28,31 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
   // One node: its subject; more: every node's, the others skipped.
   const std::string subject = wanted.size() == 1 ? cl.output_subject(wanted.begin()->first)
                                                  : cl.subjects + ".out." + cl.engine_id + ".>";
-  // --since: where each node's subject is sought to (a few direct gets); read from the earliest.
+  // By NodeID: its outputs are printed after this seq. --since SEQ: that seq. --from TIME: a seq
+  // before TIME's bucket, near the last (output_seq_before_bucket); the earlier buckets after it
+  // are skipped.
+  std::map<std::string, std::uint64_t> after;
+  for (const auto& w : wanted) after[w.first] = o.since;
+  // Where each node's subject is sought to (a few direct gets); read from the earliest.
   std::uint64_t first = 1, from = 1;
   jetstream_link link(cl, "shoal tail " + cl.engine_id);
-  if (o.since) {
+  if (o.since || o.from) {
+    const std::string option =
+        o.from ? "--from " + o.from_text : "--since " + std::to_string(o.since);
     const jetstream_link::stream_state st = link.stream_info(cl.stream);
     first = std::max<std::uint64_t>(st.first_seq, 1);
     from = UINT64_MAX;
-    for (const auto& w : wanted)
-      if (from > first)
-        from =
-            std::min(from, output_seek(link, cl.stream, st, cl.output_subject(w.first), o.since));
+    for (auto& [id, a] : after) {
+      const std::string subject = cl.output_subject(id);
+      if (o.from) a = output_seq_before_bucket(link, cl.stream, st, subject, *o.from);
+      if (from > first) from = std::min(from, output_seek(link, cl.stream, st, subject, a));
+    }
     if (from == UINT64_MAX) from = first;
     if (!st.allow_direct)
-      std::cerr << "shoal: --since: stream " << cl.stream
+      std::cerr << "shoal: " << option << ": stream " << cl.stream
                 << " does not allow direct gets: reading it from its start\n";
     else if (from > first)
-      std::cerr << "shoal: --since " << o.since << ": reading from stream sequence " << from
-                << "\n";
+      std::cerr << "shoal: " << option << ": reading from stream sequence " << from << "\n";
   }
   std::unique_ptr<jetstream_link::reader> reader = link.open_reader(cl.stream, subject, from);
   std::cerr << "shoal: reading " << wanted.size() << " node(s) of engine " << cl.engine_id
@@ -79,20 +86,22 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
     }
     const auto w = wanted.find(out.id);
     if (w == wanted.end()) continue;
-    // The node's first seq above --since (`last` still holds --since for it, or nothing).
+    // The node's first seq above the one sought (`last` still holds that seq, or nothing).
+    const std::uint64_t sought_seq = after.at(out.id);
     const auto printed = last.find(out.id);
-    if (sought && !reread_at && out.seq > o.since + 1 &&
-        (printed == last.end() || printed->second == o.since)) {
-      std::cerr << "shoal: --since: " << w->second << " goes on at seq " << out.seq
+    if (sought && !reread_at && out.seq > sought_seq + 1 &&
+        (printed == last.end() || printed->second == sought_seq)) {
+      std::cerr << "shoal: " << (o.from ? "--from" : "--since") << ": " << w->second
+                << " goes on at seq " << out.seq
                 << ": reading the stream from its start, in case the seqs before were stored "
                    "earlier in it\n";
       reread_at = m->stream_seq;  // this message comes again in the second read
       reader = link.open_reader(cl.stream, subject, first);
       continue;
     }
-    std::uint64_t& l = last.try_emplace(out.id, o.since).first->second;
+    std::uint64_t& l = last.try_emplace(out.id, sought_seq).first->second;
     if (out.seq <= l) {
-      if (out.seq <= o.since) continue;
+      if (out.seq <= sought_seq) continue;
       if (missing[out.id].erase(out.seq) == 0) {
         // A seq stored twice (a publish retried after the duplicate window): printed once.
         std::cerr << "shoal: " << w->second << " seq " << out.seq
@@ -109,6 +118,7 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
       }
       l = out.seq;
     }
+    if (o.from && out.bucket < *o.from) continue;  // after the seq sought, before --from's bucket
     ++seen;
     print_output_line(std::cout, out, o.json, o.width);
   }

@@ -57,6 +57,44 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
   return at;
 }
 
+std::uint64_t output_seq_before_bucket(jetstream_link& link, const std::string& stream,
+                                       const jetstream_link::stream_state& st,
+                                       const std::string& subject, std::int64_t bucket,
+                                       bool patient) {
+  if (!st.allow_direct) return 0;
+  const decode_limits limits = stored_output_limits();
+  // The subject's first message at `from` or after when it is an output for a bucket before
+  // `bucket`: its stream sequence and seq. Anything else (none, a later bucket, no output) is on
+  // the high side: the search only relies on what it keeps being such an output.
+  struct found {
+    std::uint64_t stream_seq = 0, seq = 0;
+  };
+  auto probe = [&](std::uint64_t from) -> std::optional<found> {
+    const auto m = link.next_message(stream, subject, from, patient);
+    if (!m) return std::nullopt;
+    try {
+      const Output o = decode_output(m->data, limits);
+      if (o.bucket < bucket) return found{m->stream_seq, o.seq};
+    } catch (const decode_error&) {
+    }
+    return std::nullopt;
+  };
+  const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
+  std::optional<found> low = probe(start);
+  if (!low) return 0;
+  std::uint64_t lo = start, hi = std::max(st.last_seq + 1, low->stream_seq + 1);
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    if (const auto m = probe(mid)) {
+      lo = mid;
+      low = m;
+    } else {
+      hi = mid;
+    }
+  }
+  return low->seq;
+}
+
 std::optional<subject_end> output_subject_end(jetstream_link& link, const std::string& stream,
                                               const std::string& subject, bool patient) {
   const auto last = link.last_message(stream, subject, patient);

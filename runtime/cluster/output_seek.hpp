@@ -34,6 +34,18 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,
                           std::uint64_t after, bool patient = true);
 
+// A seq of `subject` whose output is for a bucket before `bucket`, found by a binary search over
+// stream sequences like output_seek's: a node's buckets rise with its seqs, so every output for
+// `bucket` or later has a higher seq, wherever it is stored (a late copy holds the bucket of its
+// seq). Near the last such seq when the subject is mostly in seq order; 0 when the subject's
+// first message is for `bucket` or later, when it is empty, or when the stream does not allow
+// direct gets. `shoal tail --from-stream --from TIME` reads after it and skips the earlier
+// buckets still between. Throws cluster_error (patient as output_seek).
+std::uint64_t output_seq_before_bucket(jetstream_link& link, const std::string& stream,
+                                       const jetstream_link::stream_state& st,
+                                       const std::string& subject, std::int64_t bucket,
+                                       bool patient = true);
+
 // Where a node's subject ends: the seq and bucket of its last message, or the later end that
 // message names in its Shoal-End header (a seq filled below the end can be the last message,
 // output_exporter). None: the subject is empty. Throws decode_error when its last message is no

@@ -104,6 +104,27 @@ TEST_CASE_METHOD(seek_fixture,
     else
       CHECK(from == 1);
   }
+  // By bucket (`tail --from-stream --from TIME`): seq s is for bucket s * 1000. The seq found is
+  // for an earlier bucket, so every output for the bucket or later comes after it, and it is the
+  // last such seq or close to it (seq 1500, stored after 1700, may be what the search lands on).
+  CHECK(output_seq_before_bucket(*link, c.stream, st, c.output_subject(std::string(64, '0')),
+                                 5000) == 0);
+  for (const std::int64_t bucket :
+       {-5, 0, 1000, 1001, 2000, 300'000, 1'499'000, 1'500'000, 1'500'500, 1'501'000, 1'650'000,
+        1'701'000, 2'999'999, 3'000'000, 3'000'001, 9'000'000}) {
+    const std::uint64_t seq = output_seq_before_bucket(*link, c.stream, st, subject, bucket);
+    // The last seq for a bucket before `bucket`.
+    const std::int64_t below = std::clamp<std::int64_t>((bucket - 1) / 1000, 0, 3000);
+    INFO("bucket " << bucket << ": seq " << seq);
+    if (bucket <= 1000) {
+      CHECK(seq == 0);
+      continue;
+    }
+    CHECK(static_cast<std::int64_t>(seq) * 1000 < bucket);
+    CHECK(seq + 2 * output_exporter::batch_outputs >= static_cast<std::uint64_t>(below));
+    // Here: the last one, or 1500 where it lies among later seqs.
+    CHECK((seq == static_cast<std::uint64_t>(below) || (seq == 1500 && below > 1500)));
+  }
 }
 
 // Rarer late copies can lie further back than the margin (a partitioned process's publishes sent

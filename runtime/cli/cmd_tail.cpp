@@ -65,8 +65,9 @@ void add_tail_command(CLI::App& app, cli_result& result) {
                                 "with --from-stream: print each node's outputs after this seq");
   auto* from = cmd->add_option(
       "--from", o->from,
-      "with --from-stream: print each node's outputs for this bucket and later (ns since the "
-      "epoch, or ISO-8601 UTC: 2026-01-01T00:00:01Z); found with a few direct gets, as --since");
+      "with --from-stream: print each node's outputs of buckets from this time on (a bucket's "
+      "time is its start; ns since the epoch, or ISO-8601 UTC: 2026-01-01T00:00:01Z); found with "
+      "a few direct gets, as --since");
   from_stream->needs(cluster);
   since->needs(from_stream);
   from->needs(from_stream);

@@ -42,10 +42,13 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
     const jetstream_link::stream_state st = link.stream_info(cl.stream);
     first = std::max<std::uint64_t>(st.first_seq, 1);
     from = UINT64_MAX;
+    // Once one node is read from the start, so are all: the others' outputs before --from are
+    // skipped by bucket, with no more searches.
     for (auto& [id, a] : after) {
+      if (from <= first) break;
       const std::string subject = cl.output_subject(id);
       if (o.from) a = output_seq_before_bucket(link, cl.stream, st, subject, *o.from);
-      if (from > first) from = std::min(from, output_seek(link, cl.stream, st, subject, a));
+      from = std::min(from, output_seek(link, cl.stream, st, subject, a));
     }
     if (from == UINT64_MAX) from = first;
     if (!st.allow_direct)

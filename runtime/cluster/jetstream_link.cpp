@@ -217,7 +217,8 @@ void jetstream_link::ensure_stream(const cluster_decl& c) {
     if (!si->Config->AllowDirect && first_time_said(c.stream))
       spdlog::info(
           "cluster: stream {} does not allow direct gets: `shoal tail --from-stream "
-          "--since` reads its subjects from the start (`nats stream edit {} "
+          "--since` (or `--from`, and a cluster_node source's `from`) reads its subjects from the "
+          "start (`nats stream edit {} "
           "--allow-direct` lets it seek)",
           c.stream, c.stream);
     jsStreamInfo_Destroy(si);

@@ -38,9 +38,10 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
 // stream sequences like output_seek's: a node's buckets rise with its seqs, so every output for
 // `bucket` or later has a higher seq, wherever it is stored (a late copy holds the bucket of its
 // seq). Near the last such seq when the subject is mostly in seq order; 0 when the subject's
-// first message is for `bucket` or later, when it is empty, or when the stream does not allow
-// direct gets. `shoal tail --from-stream --from TIME` reads after it and skips the earlier
-// buckets still between. Throws cluster_error (patient as output_seek).
+// first message is for `bucket` or later (or no output), when it is empty, or when the stream
+// does not allow direct gets. `bucket` is compared with outputs' buckets, each its start. `shoal
+// tail --from-stream --from TIME` reads after it and skips the earlier buckets still between.
+// Throws cluster_error (patient as output_seek).
 std::uint64_t output_seq_before_bucket(jetstream_link& link, const std::string& stream,
                                        const jetstream_link::stream_state& st,
                                        const std::string& subject, std::int64_t bucket,

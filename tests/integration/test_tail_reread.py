@@ -122,20 +122,34 @@ check(printed == z[since:since + 80],
 print(f"ok: the seek started after the late copy (stream sequence {sought_at}); tail read the stream again "
       f"at z's seq {in_stream + 1} and printed seqs {since + 1}..{since + 80} once, in order")
 
-# --from TIME: each node's outputs for that bucket and later, sought by bucket (a few direct gets).
-# A bucket of the second run, stored after the late copy of seq 100 (for an earlier bucket, so the
-# search may pass it). The engine is stopped: what tail prints is what the stream held.
-k = in_stream + 5  # z[k] is seq k + 1, of the second run; it made at least 80 after since
-start_at = z[k]
-got = run(["tail", "--cluster", cfg, "--from-stream", "z", "--from", str(start_at["bucket"]), "--json",
-           "--count", "20", "--for", "30s"])
-check(got.returncode == 0, f"tail --from exited with {got.returncode}: {got.stderr[-2000:]}")
-printed = [json.loads(line) for line in got.stdout.splitlines()]
-check(printed == z[k:k + 20],
-      f"tail --from {start_at['bucket']} printed seqs {[o['seq'] for o in printed]}, the engine stored "
-      f"{k + 1}..{k + 20} from that bucket on")
-check("reading from stream sequence" in got.stderr, f"tail --from did not seek: {got.stderr}")
+
+
+def tail_from(k):
+    """tail --from z[k]'s bucket: prints z[k:k + 20]; returns what tail said."""
+    got = run(["tail", "--cluster", cfg, "--from-stream", "z", "--from", str(z[k]["bucket"]), "--json",
+               "--count", "20", "--for", "30s"])
+    check(got.returncode == 0, f"tail --from exited with {got.returncode}: {got.stderr[-2000:]}")
+    printed = [json.loads(line) for line in got.stdout.splitlines()]
+    check(printed == z[k:k + 20],
+          f"tail --from {z[k]['bucket']} printed seqs {[o['seq'] for o in printed]}, the engine stored "
+          f"{k + 1}..{k + 20} from that bucket on")
+    return got.stderr
+
+
+# --from TIME: each node's outputs of buckets from TIME on, sought by bucket (a few direct gets).
+# The engine is stopped: what tail prints is what the stream held. First a bucket of seq
+# in_stream + 6, stored after the late copy of seq 100: every message between them is for an
+# earlier bucket, so the search ends near it and tail seeks.
+k = in_stream + 5  # z[k] is seq k + 1; the two runs made at least since + 80
+said_from = tail_from(k)
+check("reading from stream sequence" in said_from, f"tail --from did not seek: {said_from}")
+# Then the bucket of seq since + 1, stored before the late copy, which lies among later buckets:
+# the search ends on the copy (seq 100), tail reads from the start, and skips by bucket the
+# outputs before since + 1 that it reads after seq 100.
+said_from = tail_from(since)
+check("reading from stream sequence" not in said_from, f"tail --from sought past the late copy: {said_from}")
 bad = run(["tail", "--cluster", cfg, "--from-stream", "z", "--from", "yesterday"])
 check(bad.returncode == 2 and '--from: "yesterday" is not a time' in bad.stderr,
       f"a bad --from: exit {bad.returncode}, {bad.stderr}")
-print(f"ok: tail --from {start_at['bucket']} sought and printed seqs {k + 1}..{k + 20}")
+print(f"ok: tail --from a bucket printed seqs {k + 1}..{k + 20} (sought) and {since + 1}..{since + 20} "
+      "(the stream's start, skipping earlier buckets)")

@@ -63,6 +63,9 @@ struct source_decl {
   // cluster_node: the [cluster] engine_id of the engine whose nodes' outputs it reads from the
   // cluster's stream (through this engine's [cluster] servers and credentials).
   std::string engine;
+  // cluster_node `from`: on a journal without the stream's events yet, start at the node's first
+  // output for this bucket (ns) or later instead of its seq 1.
+  std::optional<std::int64_t> from_bucket;
   std::vector<stream_decl> streams;
   source_loc loc;
 };

@@ -1,4 +1,5 @@
 // The config half of the cluster_node source kind (its emission: cluster_node_source.cpp).
+#include "messages/utc_time.hpp"
 #include "runtime/graph/detail/cluster_section.hpp"
 #include "runtime/graph/detail/table_reader.hpp"
 #include "runtime/sources/source_kinds.hpp"
@@ -14,6 +15,14 @@ void parse_cluster_node_config(detail::table_reader& r, source_decl& s) {
   if (!detail::plain_token(s.engine))
     r.fail("engine",
            "must be the other engine's [cluster] engine_id: 1-64 letters, digits, '-' or '_'");
+  if (const toml::value* v = r.get("from")) {
+    const auto t = v->is_string() ? parse_utc_time(v->as_string().str) : std::nullopt;
+    if (!t)
+      r.fail("from",
+             "must be a time in quotes: ISO-8601 UTC (\"2026-12-07T14:00:00Z\") or ns since the "
+             "epoch (\"1796652000000000000\")");
+    s.from_bucket = *t;
+  }
   s.streams = parse_stream_tables(r, s.name, true);
   if (s.streams.empty())
     r.fail("stream",
@@ -30,6 +39,8 @@ void parse_cluster_node_config(detail::table_reader& r, source_decl& s) {
   // What the streams carry: that engine's nodes (each stream's own NodeID is hashed with it,
   // plan.cpp), not the servers they are read through.
   s.params = value_map{{"engine", Value(s.engine)}};
+  // Where a new dir's streams start is part of what they carry.
+  if (s.from_bucket) s.params.emplace("from", Value(*s.from_bucket));
 }
 
 }  // namespace shoal

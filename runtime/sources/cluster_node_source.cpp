@@ -16,6 +16,7 @@
 
 #include "messages/decode_error.hpp"
 #include "messages/msgpack_codec.hpp"
+#include "messages/utc_time.hpp"
 #include "runtime/cluster/jetstream_link.hpp"
 #include "runtime/cluster/output_follower.hpp"
 #include "runtime/cluster/output_seek.hpp"
@@ -64,6 +65,10 @@ class cluster_node_source final : public thread_source {
     std::uint64_t after = 0;  // handed to the gate through this seq (rejected ones too)
     std::optional<Event> check;                 // the event the follower's first output must be
     std::optional<steady::time_point> stalled;  // read again from then on
+    // `from`: the stream's journal held nothing of it at the start. Once sought (a seq of an
+    // earlier bucket, output_seq_before_bucket), outputs for earlier buckets are passed over
+    // until the first for `from` or later: the stream's first event.
+    bool seek_from = false, sought = false;
   };
 
   void run();
@@ -107,6 +112,7 @@ void cluster_node_source::run() {
     // After the journal's last event of the stream, the first output checked against it.
     nodes[i].check = in_->journaled_event(gate.name(i));
     if (nodes[i].check) nodes[i].after = nodes[i].check->seq;
+    nodes[i].seek_from = decl_.from_bucket && !nodes[i].check;
   }
   std::optional<std::string> said;  // the last cluster error logged (each new one is)
   while (!stop_) {
@@ -144,11 +150,24 @@ void cluster_node_source::run() {
                   decl_.name, gate.name(i), st.node, decl_.engine, *end_seq, s.check->seq,
                   s.check->seq);
           }
+          if (s.seek_from && !s.sought) {
+            s.after = output_seq_before_bucket(
+                *link_, cluster_.stream, link_->stream_info(cluster_.stream),
+                cluster_.output_subject(st.node), *decl_.from_bucket);
+            s.sought = true;
+          }
           // Checked: from the journal's last seq, whose output is compared, not handed on.
           s.follower = std::make_unique<output_follower>(*link_, cluster_, st.node,
                                                          s.after - (s.check ? 1 : 0));
-          spdlog::info("source {}: stream {} reads node {} of engine {} from seq {}", decl_.name,
-                       gate.name(i), st.node, decl_.engine, s.after + 1);
+          if (s.seek_from)
+            spdlog::info(
+                "source {}: stream {} reads node {} of engine {} from seq {}, starting at its "
+                "first output for {} or later",
+                decl_.name, gate.name(i), st.node, decl_.engine, s.after + 1,
+                utc_time(*decl_.from_bucket));
+          else
+            spdlog::info("source {}: stream {} reads node {} of engine {} from seq {}", decl_.name,
+                         gate.name(i), st.node, decl_.engine, s.after + 1);
         }
         // What is there, up to a batch per node and turn; a short wait when nothing came yet.
         for (int k = 0; k < 256 && !stop_; ++k) {
@@ -181,6 +200,10 @@ void cluster_node_source::run() {
             continue;
           }
           s.after = o->seq;
+          if (s.seek_from) {
+            if (o->bucket < *decl_.from_bucket) continue;  // before `from`: passed over
+            s.seek_from = false;
+          }
           try {
             if (!o->value || o->value->is_nil())
               throw decode_error(

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import time
 
 import msgpack
 
@@ -35,9 +36,10 @@ b_cfg, _ = engine_config(
 a_data, b_data = os.path.join(wd, "a"), os.path.join(wd, "b")
 
 
-def journaled():
+def journaled(data=None):
     """b1's journal events of up.z (its dir is read while it runs: committed within commit_ms)."""
-    return [e for e in (json.loads(line) for line in run(["export", b_data, "--journal"]).stdout.splitlines())
+    lines = run(["export", data or b_data, "--journal"]).stdout.splitlines()
+    return [e for e in (json.loads(line) for line in lines)
             if e.get("stream") == "up.z" and "payload" in e]
 
 
@@ -90,11 +92,55 @@ r = run(["replay", b_data, "--digest", digest], timeout=120)
 check(r.returncode == 0, f"shoal replay: {r.stderr}")
 r = run(["parity", digest, b_data], timeout=60)
 check(r.returncode == 0, f"shoal parity: {r.stdout} {r.stderr}")
+
+# `from`: engine c1 on an empty dir starts at z's first output of a bucket from that time on, not at
+# its seq 1 (found with a few direct gets); started again, it goes on after its journal.
+m = len(z) // 2
+from_time = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(z[m]["bucket"] // 10**9))
+check(z[m]["bucket"] % 10**9 == 0 and z[m - 1]["bucket"] < z[m]["bucket"], "z's buckets are not whole seconds")
+c_cfg, _ = engine_config(
+    wd, "c1",
+    f'name = "up"\nkind = "cluster_node"\nengine = "a1"\ninterval = "1s"\nfrom = "{from_time}"\n\n'
+    f'[[source.stream]]\nname = "z"\nnode = "{ids["z"]}"',
+    '[[node]]\nname = "zema"\nkind = "ema"\ninputs = { in = "up.z" }\nparams = { span = 5 }',
+    tables=f'[cluster]\n{cluster.servers_line}\nreplicas = 1\ncheckpoints = false')
+c_data = os.path.join(wd, "c")
+# A late copy of z's seq 5 last on its subject (a resend after the duplicate window), after more
+# messages of another subject than the stream held: the search for `from`'s bucket ends on it (a
+# seq of an earlier bucket), so c1 reads z from seq 6 and passes over the outputs before `from`.
+subject = f"shoal.out.a1.{ids['z']}"
+held = nats_request(cluster.base, "$JS.API.STREAM.INFO.SHOAL", b"")["state"]["last_seq"]
+late = msgpack.packb({"bucket": z[4]["bucket"], "id": ids["z"], "node": "z", "seq": 5, "value": -1.5})
+before = f"PUB shoal.out.a1.{'f' * 64} 1\r\nx\r\n".encode() * (2 * held)
+check(nats_request(cluster.base, subject, late, msg_id="late:5", before=before).get("seq") == 3 * held + 1,
+      "the late copy of z's seq 5 was not stored last")
+for turn, reads_from in (("first", "from seq 6, starting at its first output for"),
+                         ("again", f"from seq {len(z) + 1}")):
+    c_log = os.path.join(wd, f"c-{turn}.log")
+    with open(c_log, "w") as out:
+        c = start(["run", c_cfg, "--data", c_data], stdout=out, stderr=out)
+    wait_for(lambda: reads_from in open(c_log).read(), timeout=60, what=f"c1 ({turn}) reading z")
+    # Started again, it reads after its journal's last seq (the wait above says so): nothing more.
+    if turn == "first":
+        wait_for(lambda: len(journaled(c_data)) >= len(z) - m, timeout=60, what="c1 journaling z from `from` on")
+    c.terminate()
+    check(c.wait(timeout=60) == 0, f"c1 ({turn}) did not stop cleanly")
+    r_stderr = open(c_log).read()
+    c_events = journaled(c_data)
+    check([e["seq"] for e in c_events] == [o["seq"] for o in z[m:]] and
+          all(e["ts"] == o["bucket"] and e["payload"] == o["value"] for e, o in zip(c_events, z[m:])),
+          f"c1 ({turn}) journaled seqs {[e['seq'] for e in c_events][:5]}..., not z's from seq {m + 1} "
+          f"({from_time}) on")
+    said = (f"starting at its first output for {from_time}" in r_stderr) == (turn == "first")
+    check(said, f"c1 ({turn}) did not say where it read z from: {r_stderr[-2000:]}")
+r = run(["replay", c_data, "--digest", digest], timeout=120)
+check(r.returncode == 0, f"shoal replay of c1: {r.stderr}")
+r = run(["parity", digest, c_data], timeout=60)
+check(r.returncode == 0, f"shoal parity of c1: {r.stdout} {r.stderr}")
 # a1's history started anew (its journal and outputs purged from the stream, z fed other input):
 # first shorter than b1's journal (said, and waited for: it may be a message stored late), then
 # reaching past it with another value at b1's last seq (refused). b1 started again on its dir
 # journals none of it.
-subject = f"shoal.out.a1.{ids['z']}"
 check(nats_request(cluster.base, "$JS.API.STREAM.PURGE.SHOAL", json.dumps({"filter": subject}).encode())
       .get("success"), "z's subject was not purged")
 
@@ -115,4 +161,4 @@ for said, seqs in ((f"only through seq 3, below seq {len(z)}, where this engine'
     check(len(journaled()) == len(z), f"b1 journaled outputs of z's new history {seqs} after its old one")
 
 print(f"ok: b1 took z's {len(z)} outputs from the stream across its kill at {killed_at}, once each and in order; "
-      "its ema equals its replay")
+      f"its ema equals its replay; c1 with from = {from_time} took them from seq {m + 1}")

@@ -191,6 +191,12 @@ TEST_CASE("config/sources/cluster_node.toml follows nodes of config/cluster.toml
              Catch::Contains("source.idle_timeout") && Catch::Contains("no idle watermark"));
   CHECK_THAT(error_of("engine = \"p\"\n[[source.stream]]\nname = \"z\"\n"),
              Catch::Contains("source.up.stream.node") && Catch::Contains("required"));
+  // `from`: a time in quotes, ISO-8601 UTC or ns.
+  CHECK(error_of("engine = \"p\"\nfrom = \"2026-12-07T14:00:00Z\"\n" + node) == "no error");
+  CHECK(error_of("engine = \"p\"\nfrom = \"1796652000000000000\"\n" + node) == "no error");
+  for (const std::string bad : {"from = 2026-12-07T14:00:00Z", "from = 5", "from = \"today\""})
+    CHECK_THAT(error_of("engine = \"p\"\n" + bad + "\n" + node),
+               Catch::Contains("c.toml:9: source.from: must be a time in quotes"));
   // Each stream's NodeID is hashed with its own node: another stream of the source leaves it.
   auto z_id = [&](const std::string& streams) {
     const config c2 = load_config(
@@ -204,6 +210,10 @@ TEST_CASE("config/sources/cluster_node.toml follows nodes of config/cluster.toml
   const std::string y_stream =
       "[[source.stream]]\nname = \"y\"\nnode = \"" + std::string(64, 'b') + "\"\n";
   CHECK(z_id(node) == z_id(node + y_stream));
+  // Where a new dir starts is hashed: `from` changed on a dir is another graph.
+  CHECK(z_id("from = \"2026-12-07T14:00:00Z\"\n" + node) != z_id(node));
+  CHECK(z_id("from = \"2026-12-07T14:00:00Z\"\n" + node) ==
+        z_id("from = \"1796652000000000000\"\n" + node));
   CHECK(z_id(node) !=
         z_id("[[source.stream]]\nname = \"z\"\nnode = \"" + std::string(64, 'c') + "\"\n"));
   // A zmq stream names no node.

@@ -126,6 +126,7 @@ for turn, reads_from in (("first", "from seq 6, starting at its first output for
     c.terminate()
     check(c.wait(timeout=60) == 0, f"c1 ({turn}) did not stop cleanly")
     r_stderr = open(c_log).read()
+    check("error" not in r_stderr.lower(), f"c1 ({turn}) logged an error: {r_stderr[-2000:]}")
     c_events = journaled(c_data)
     check([e["seq"] for e in c_events] == [o["seq"] for o in z[m:]] and
           all(e["ts"] == o["bucket"] and e["payload"] == o["value"] for e, o in zip(c_events, z[m:])),

@@ -47,7 +47,7 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
     for (auto& [id, a] : after) {
       if (from <= first) break;
       const std::string subject = cl.output_subject(id);
-      if (o.from) a = output_seq_before_bucket(link, cl.stream, st, subject, *o.from);
+      if (o.from) a = output_seq_before_bucket(link, cl.stream, st, subject, id, *o.from);
       from = std::min(from, output_seek(link, cl.stream, st, subject, a));
     }
     if (from == UINT64_MAX) from = first;

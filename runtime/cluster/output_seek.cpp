@@ -59,8 +59,8 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
 
 std::uint64_t output_seq_before_bucket(jetstream_link& link, const std::string& stream,
                                        const jetstream_link::stream_state& st,
-                                       const std::string& subject, std::int64_t bucket,
-                                       bool patient) {
+                                       const std::string& subject, const std::string& node_id,
+                                       std::int64_t bucket, bool patient) {
   if (!st.allow_direct) return 0;
   const decode_limits limits = stored_output_limits();
   // The subject's first message at `from` or after when it is an output for a bucket before
@@ -74,7 +74,7 @@ std::uint64_t output_seq_before_bucket(jetstream_link& link, const std::string& 
     if (!m) return std::nullopt;
     try {
       const Output o = decode_output(m->data, limits);
-      if (o.bucket < bucket) return found{m->stream_seq, o.seq};
+      if (o.id == node_id && o.bucket < bucket) return found{m->stream_seq, o.seq};
     } catch (const decode_error&) {
     }
     return std::nullopt;

@@ -41,11 +41,13 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
 // first message is for `bucket` or later (or no output), when it is empty, or when the stream
 // does not allow direct gets. `bucket` is compared with outputs' buckets, each its start. `shoal
 // tail --from-stream --from TIME` reads after it and skips the earlier buckets still between.
-// Throws cluster_error (patient as output_seek).
+// Only node `node_id`'s outputs count: another node's on the subject (bytes no process of ours
+// stores there) could else end the search past outputs wanted. Throws cluster_error (patient as
+// output_seek).
 std::uint64_t output_seq_before_bucket(jetstream_link& link, const std::string& stream,
                                        const jetstream_link::stream_state& st,
-                                       const std::string& subject, std::int64_t bucket,
-                                       bool patient = true);
+                                       const std::string& subject, const std::string& node_id,
+                                       std::int64_t bucket, bool patient = true);
 
 // Where a node's subject ends: the seq and bucket of its last message, or the later end that
 // message names in its Shoal-End header (a seq filled below the end can be the last message,

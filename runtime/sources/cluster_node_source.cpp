@@ -153,7 +153,7 @@ void cluster_node_source::run() {
           if (s.seek_from && !s.sought) {
             s.after = output_seq_before_bucket(
                 *link_, cluster_.stream, link_->stream_info(cluster_.stream),
-                cluster_.output_subject(st.node), *decl_.from_bucket);
+                cluster_.output_subject(st.node), st.node, *decl_.from_bucket);
             s.sought = true;
           }
           // Checked: from the journal's last seq, whose output is compared, not handed on.

@@ -108,11 +108,12 @@ TEST_CASE_METHOD(seek_fixture,
   // for an earlier bucket, so every output for the bucket or later comes after it, and it is the
   // last such seq or close to it: here, the last, or seq 1500, stored after 1700.
   CHECK(output_seq_before_bucket(*link, c.stream, st, c.output_subject(std::string(64, '0')),
-                                 5000) == 0);
+                                 std::string(64, '0'), 5000) == 0);
   for (const std::int64_t bucket :
        {-5, 0, 1000, 1001, 2000, 300'000, 1'499'000, 1'500'000, 1'500'500, 1'501'000, 1'650'000,
         1'701'000, 2'999'999, 3'000'000, 3'000'001, 9'000'000}) {
-    const std::uint64_t seq = output_seq_before_bucket(*link, c.stream, st, subject, bucket);
+    const std::uint64_t seq =
+        output_seq_before_bucket(*link, c.stream, st, subject, node_id, bucket);
     // The last seq for a bucket before `bucket`.
     const std::int64_t below = std::clamp<std::int64_t>((bucket - 1) / 1000, 0, 3000);
     INFO("bucket " << bucket << ": seq " << seq);
@@ -124,6 +125,15 @@ TEST_CASE_METHOD(seek_fixture,
     // Here: the last one, or 1500 where it lies among later seqs.
     CHECK((seq == static_cast<std::uint64_t>(below) || (seq == 1500 && below > 1500)));
   }
+  // Another node's output on the subject, for an early bucket with a high seq, last after more
+  // of the other subject's messages than the stream held (where the search's probes land): not
+  // the node's, so not where the search ends.
+  publish_others(2 * st.last_seq);
+  const std::string foreign =
+      encode_output("n", std::string(64, 'e'), 1000, 99'999, make_value(Value(1.0)));
+  REQUIRE(link->publish(subject, {{"sk:foreign", "", foreign}}, 5000).stored == 1);
+  const jetstream_link::stream_state st2 = link->stream_info(c.stream);
+  CHECK(output_seq_before_bucket(*link, c.stream, st2, subject, node_id, 2'000'000) == 1999);
 }
 
 // Rarer late copies can lie further back than the margin (a partitioned process's publishes sent

@@ -11,6 +11,55 @@
 
 namespace shoal {
 
+namespace {
+
+// The subject's next message at a stream sequence or after: where it is, and its output (none
+// when its bytes are no output). Nullopt: past the subject's last message, or a follower's copy
+// that lacks it yet.
+struct probed {
+  std::uint64_t stream_seq = 0;
+  std::optional<Output> out;
+};
+
+struct subject_probe {
+  jetstream_link& link;
+  const std::string& stream;
+  const std::string& subject;
+  bool patient;
+  decode_limits limits = stored_output_limits();
+
+  std::optional<probed> operator()(std::uint64_t from) const {
+    const auto m = link.next_message(stream, subject, from, patient);
+    if (!m) return std::nullopt;
+    probed p{m->stream_seq, std::nullopt};
+    try {
+      p.out = decode_output(m->data, limits);
+    } catch (const decode_error&) {
+    }
+    return p;
+  }
+
+  // A binary search over stream sequences [lo, hi) whose probes are direct gets: `low`, the
+  // probe at lo, is kept; returns the last kept probe it finds, a boundary past which the next
+  // message is not kept (or there is none). Messages out of order may hide other boundaries:
+  // the callers rely only on what the kept probe holds.
+  template <class Keep>
+  probed last_kept(std::uint64_t lo, std::uint64_t hi, probed low, const Keep& keep) const {
+    while (hi - lo > 1) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (auto m = (*this)(mid); m && keep(*m)) {
+        lo = mid;
+        low = std::move(*m);
+      } else {
+        hi = mid;
+      }
+    }
+    return low;
+  }
+};
+
+}  // namespace
+
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,
                           std::uint64_t after, bool patient) {
@@ -18,42 +67,20 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
   const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
   if (after <= margin || !st.allow_direct) return start;
   const std::uint64_t target = after - margin;
-  const decode_limits limits = stored_output_limits();
-  // The subject's first message at `from` or after (none: past its last, or a follower's copy
-  // that lacks it yet; either way nothing to skip): where it is, and its seq.
-  struct found {
-    std::uint64_t stream_seq = 0, seq = 0;
-  };
-  auto probe = [&](std::uint64_t from) -> std::optional<found> {
-    const auto m = link.next_message(stream, subject, from, patient);
-    if (!m) return std::nullopt;
-    try {
-      return found{m->stream_seq, decode_output(m->data, limits).seq};
-    } catch (const decode_error&) {
-      return found{m->stream_seq, UINT64_MAX};  // not an output: read from before it
-    }
-  };
-  std::optional<found> low = probe(start);
-  if (!low || low->seq > target) return start;
-  // Invariant: the subject's next message from lo is `low`, whose seq is at or below target;
-  // from hi on, the next one holds a higher seq, or there is none. Every message before `low`
-  // holds a seq below low->seq + a batch, at or below `after`: reading starts just after it.
-  std::uint64_t lo = start, hi = std::max(st.last_seq + 1, low->stream_seq + 1);
-  while (hi - lo > 1) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    const auto m = probe(mid);
-    if (m && m->seq <= target) {
-      lo = mid;
-      low = m;
-    } else {
-      hi = mid;
-    }
-  }
+  const subject_probe probe{link, stream, subject, patient};
+  // Kept: an output at or below target (bytes that are no output: read from before them).
+  auto keep = [&](const probed& p) { return p.out && p.out->seq <= target; };
+  const auto first = probe(start);
+  if (!first || !keep(*first)) return start;
+  // Every message before the one found holds a seq below its seq + a batch, at or below
+  // `after`: reading starts just after it.
+  const probed low =
+      probe.last_kept(start, std::max(st.last_seq + 1, first->stream_seq + 1), *first, keep);
   // A check, of the rarer late copies (see the header): from there the subject goes on at or
   // below after + 1. Otherwise seqs above `after` may lie before: read it all. (With nothing
   // after it yet, the reader finds out from the next output: tail_stream.cpp reads again.)
-  const std::uint64_t at = low->stream_seq + 1;
-  if (const auto next = probe(at); next && next->seq > after + 1) return start;
+  const std::uint64_t at = low.stream_seq + 1;
+  if (const auto next = probe(at); next && (!next->out || next->out->seq > after + 1)) return start;
   return at;
 }
 
@@ -62,37 +89,17 @@ std::uint64_t output_seq_before_bucket(jetstream_link& link, const std::string& 
                                        const std::string& subject, const std::string& node_id,
                                        std::int64_t bucket, bool patient) {
   if (!st.allow_direct) return 0;
-  const decode_limits limits = stored_output_limits();
-  // The subject's first message at `from` or after when it is an output for a bucket before
-  // `bucket`: its stream sequence and seq. Anything else (none, a later bucket, no output) is on
-  // the high side: the search only relies on what it keeps being such an output.
-  struct found {
-    std::uint64_t stream_seq = 0, seq = 0;
-  };
-  auto probe = [&](std::uint64_t from) -> std::optional<found> {
-    const auto m = link.next_message(stream, subject, from, patient);
-    if (!m) return std::nullopt;
-    try {
-      const Output o = decode_output(m->data, limits);
-      if (o.id == node_id && o.bucket < bucket) return found{m->stream_seq, o.seq};
-    } catch (const decode_error&) {
-    }
-    return std::nullopt;
+  const subject_probe probe{link, stream, subject, patient};
+  // Kept: the node's output for a bucket before `bucket`. Anything else (a later bucket, another
+  // node's output, no output) is on the high side: only what is kept is relied on.
+  auto keep = [&](const probed& p) {
+    return p.out && p.out->id == node_id && p.out->bucket < bucket;
   };
   const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
-  std::optional<found> low = probe(start);
-  if (!low) return 0;
-  std::uint64_t lo = start, hi = std::max(st.last_seq + 1, low->stream_seq + 1);
-  while (hi - lo > 1) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    if (const auto m = probe(mid)) {
-      lo = mid;
-      low = m;
-    } else {
-      hi = mid;
-    }
-  }
-  return low->seq;
+  const auto first = probe(start);
+  if (!first || !keep(*first)) return 0;
+  return probe.last_kept(start, std::max(st.last_seq + 1, first->stream_seq + 1), *first, keep)
+      .out->seq;
 }
 
 std::optional<subject_end> output_subject_end(jetstream_link& link, const std::string& stream,

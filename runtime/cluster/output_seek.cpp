@@ -65,22 +65,28 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           std::uint64_t after, bool patient) {
   constexpr std::uint64_t margin = 2 * output_exporter::batch_outputs;
   const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
-  if (after <= margin || !st.allow_direct) return start;
-  const std::uint64_t target = after - margin;
+  if (!st.allow_direct) return start;
   const subject_probe probe{link, stream, subject, patient};
+  // Where the subject's first message is: nothing of it lies before, so a read that must not
+  // skip anything starts there, not at the stream's start (a node placed or started late, with
+  // a long stream before it). None yet (or a follower's copy that lacks it): the stream's start.
+  const auto first = probe(start);
+  if (!first) return start;
+  if (after <= margin) return first->stream_seq;
+  const std::uint64_t target = after - margin;
   // Kept: an output at or below target (bytes that are no output: read from before them).
   auto keep = [&](const probed& p) { return p.out && p.out->seq <= target; };
-  const auto first = probe(start);
-  if (!first || !keep(*first)) return start;
+  if (!keep(*first)) return first->stream_seq;
   // Every message before the one found holds a seq below its seq + a batch, at or below
   // `after`: reading starts just after it.
   const probed low =
       probe.last_kept(start, std::max(st.last_seq + 1, first->stream_seq + 1), *first, keep);
   // A check, of the rarer late copies (see the header): from there the subject goes on at or
-  // below after + 1. Otherwise seqs above `after` may lie before: read it all. (With nothing
+  // below after + 1. Otherwise seqs above `after` may lie before: read it whole. (With nothing
   // after it yet, the reader finds out from the next output: tail_stream.cpp reads again.)
   const std::uint64_t at = low.stream_seq + 1;
-  if (const auto next = probe(at); next && (!next->out || next->out->seq > after + 1)) return start;
+  if (const auto next = probe(at); next && (!next->out || next->out->seq > after + 1))
+    return first->stream_seq;
   return at;
 }
 

@@ -13,8 +13,9 @@
 // search over stream sequences, each probe a direct get of the subject's next message, finds a
 // message whose seq is two batches below the one wanted: every message before it holds a seq the
 // reader skips. The subject's next message from there must go on at the seq after the one wanted or
-// below; otherwise the seek gives the start. A reader that later finds a node not going on at the
-// seq after the one wanted reads again from the start (`shoal tail`, tail_stream.cpp).
+// below; otherwise the seek gives the subject's first message. A reader that later finds a node not
+// going on at the seq after the one wanted reads again from the start (`shoal tail`,
+// tail_stream.cpp).
 
 #include <cstdint>
 #include <optional>
@@ -27,8 +28,9 @@ namespace shoal {
 // A stream sequence to read `subject` from, in the stream `stream` (`st`: its state, read once
 // for several subjects), so as to get every message holding a seq above `after` (and maybe a
 // few at or below it, which the reader skips): just after a message whose seq is two batches
-// below `after`. The stream's first sequence when it does not allow direct gets (made by an
-// engine before them) or `after` is within two batches of the start. Throws cluster_error.
+// below `after`. The subject's first message when `after` is within two batches of the start
+// (or the check below fails); the stream's first sequence when the subject has no message yet or
+// the stream does not allow direct gets (made by an engine before them). Throws cluster_error.
 // Patient: its gets wait out a cluster that cannot answer yet (jetstream_link::last_message).
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,

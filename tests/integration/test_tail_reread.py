@@ -144,12 +144,16 @@ k = in_stream + 5  # z[k] is seq k + 1; the two runs made at least since + 80
 said_from = tail_from(k)
 check("reading from stream sequence" in said_from, f"tail --from did not seek: {said_from}")
 # Then the bucket of seq since + 1, stored before the late copy, which lies among later buckets:
-# the search ends on the copy (seq 100), tail reads from the start, and skips by bucket the
+# the search ends on the copy (seq 100), tail reads from z's first message, and skips by bucket the
 # outputs before since + 1 that it reads after seq 100.
 said_from = tail_from(since)
-check("reading from stream sequence" not in said_from, f"tail --from sought past the late copy: {said_from}")
+z_first = request("$JS.API.STREAM.MSG.GET.SHOAL",
+                  json.dumps({"seq": 1, "next_by_subj": f"shoal.out.f1.{z_id}"}).encode())["message"]["seq"]
+sought = [int(line.split()[-1]) for line in said_from.splitlines() if "reading from stream sequence" in line]
+check(sought in ([], [z_first]), f"tail --from read from stream sequence {sought}, not z's first message at {z_first}: "
+      f"{said_from}")
 bad = run(["tail", "--cluster", cfg, "--from-stream", "z", "--from", "yesterday"])
 check(bad.returncode == 2 and '--from: "yesterday" is not a time' in bad.stderr,
       f"a bad --from: exit {bad.returncode}, {bad.stderr}")
 print(f"ok: tail --from a bucket printed seqs {k + 1}..{k + 20} (sought) and {since + 1}..{since + 20} "
-      "(the stream's start, skipping earlier buckets)")
+      "(z's first message on, skipping earlier buckets)")

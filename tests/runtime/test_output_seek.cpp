@@ -82,6 +82,12 @@ TEST_CASE_METHOD(seek_fixture,
   const std::uint64_t last = link->last_message(c.stream, subject)->stream_seq;  // the node's
   // A subject with nothing on it: nothing to skip.
   CHECK(output_seek(*link, c.stream, st, c.output_subject(std::string(64, '0')), 5000) == 1);
+  // A subject that starts later in the stream (the other node's, after the first batch): read
+  // from its first message, not from the stream's start, when the seq wanted is near its start.
+  const std::uint64_t other_first = link->next_message(c.stream, other, 1)->stream_seq;
+  CHECK(other_first == 101);
+  for (const std::uint64_t after : {0, 5, 500})
+    CHECK(output_seek(*link, c.stream, st, other, after) == other_first);
   for (const std::uint64_t after :
        {0, 300, 513, 1400, 1499, 1500, 1550, 1600, 1650, 1699, 1700, 2000, 2999, 3000, 9000}) {
     const std::uint64_t from = output_seek(*link, c.stream, st, subject, after);

@@ -33,6 +33,9 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
   // are skipped.
   std::map<std::string, std::uint64_t> after;
   for (const auto& w : wanted) after[w.first] = o.since;
+  // NodeIDs whose subjects are read whole (from their first message, or the stream's start):
+  // nothing of theirs lies before where the read starts.
+  std::set<std::string> whole;
   // Where each node's subject is sought to (a few direct gets); read from the earliest.
   std::uint64_t first = 1, from = 1;
   jetstream_link link(cl, "shoal tail " + cl.engine_id);
@@ -48,7 +51,9 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
       if (from <= first) break;
       const std::string subject = cl.output_subject(id);
       if (o.from) a = output_seq_before_bucket(link, cl.stream, st, subject, id, *o.from);
-      from = std::min(from, output_seek(link, cl.stream, st, subject, a));
+      bool whole_subject = true;
+      from = std::min(from, output_seek(link, cl.stream, st, subject, a, true, &whole_subject));
+      if (whole_subject) whole.insert(id);
     }
     if (from == UINT64_MAX) from = first;
     if (!st.allow_direct)
@@ -92,7 +97,7 @@ int read_stream(const cluster_decl& cl, const std::map<std::string, std::string>
     // The node's first seq above the one sought (`last` still holds that seq, or nothing).
     const std::uint64_t sought_seq = after.at(out.id);
     const auto printed = last.find(out.id);
-    if (sought && !reread_at && out.seq > sought_seq + 1 &&
+    if (sought && !reread_at && !whole.count(out.id) && out.seq > sought_seq + 1 &&
         (printed == last.end() || printed->second == sought_seq)) {
       std::cerr << "shoal: " << (o.from ? "--from" : "--since") << ": " << w->second
                 << " goes on at seq " << out.seq

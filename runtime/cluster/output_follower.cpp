@@ -20,7 +20,12 @@ output_follower::output_follower(jetstream_link& link, const cluster_decl& c, st
       max_held_(max_held) {
   const jetstream_link::stream_state st = link_.stream_info(stream_);
   first_ = std::max<std::uint64_t>(st.first_seq, 1);
-  from_ = after_ == 0 ? first_ : output_seek(link_, stream_, st, subject_, after_);
+  from_ = first_;
+  if (after_ != 0) {
+    bool whole = true;
+    from_ = output_seek(link_, stream_, st, subject_, after_, true, &whole);
+    sought_ = !whole;
+  }
   reader_ = link_.open_reader(stream_, subject_, from_);
 }
 
@@ -52,7 +57,7 @@ std::optional<Output> output_follower::next(std::int64_t timeout_ms) {
       // The count is asked once, at the first pause: one request, not a read of the stream.
       if (!held_.empty()) {
         read_again(seen_ + 1);
-      } else if (!counted_ && from_ > first_ && !reread_) {
+      } else if (!counted_ && sought_ && !reread_) {
         const bool more = link_.subject_count(stream_, subject_, false) > last_;
         counted_ = true;  // asked again at the next pause when the cluster did not answer
         if (more) read_again(seen_ + 1);
@@ -65,7 +70,7 @@ std::optional<Output> output_follower::next(std::int64_t timeout_ms) {
 }
 
 void output_follower::read_again(std::uint64_t read_through) {
-  if (from_ <= first_ || reread_) return;  // read from the start already
+  if (!sought_ || reread_) return;  // read the whole subject already
   // Opened first: when the cluster does not answer, the read goes on as it was and a later
   // trigger tries again.
   reader_ = link_.open_reader(stream_, subject_, first_);
@@ -95,8 +100,7 @@ void output_follower::take(const stored_message& m) {
   // `after` were stored before it (output_seek's rarer cases). The first output above `after`
   // tells: when it is not after + 1, the stream is read once more from its start, and this
   // message comes again in that read.
-  if (stats_.delivered == 0 && held_.empty() && out.seq > after_ + 1 && from_ > first_ &&
-      !reread_) {
+  if (stats_.delivered == 0 && held_.empty() && out.seq > after_ + 1 && sought_ && !reread_) {
     read_again(m.stream_seq);
     return;
   }

@@ -44,7 +44,8 @@ class output_follower {
  public:
   // Follows `node_id`'s subject in `c`'s stream through `link`, which must outlive it, and hands
   // on seqs after+1, after+2, ...; `after` 0 reads from the stream's start, any other is sought
-  // (output_seek: a few direct gets, not a read of the whole subject). At most `max_held` later
+  // (output_seek: a few direct gets, not a read of the whole subject; within two batches of the
+  // start, its first message). At most `max_held` later
   // seqs are held while one is waited for. Throws cluster_error.
   output_follower(jetstream_link& link, const cluster_decl& c, std::string node_id,
                   std::uint64_t after, std::size_t max_held = 100'000);
@@ -79,6 +80,7 @@ class output_follower {
   std::uint64_t after_, last_;
   std::size_t max_held_;
   std::uint64_t first_ = 1, from_ = 1;  // the stream's first sequence; where the read began
+  bool sought_ = false;  // it began past the subject's first message (output_seek's `whole`)
   std::uint64_t seen_ = 0;              // the last stream sequence read
   bool reread_ = false;
   bool counted_ = false;         // the subject's messages counted, at the first pause after a seek

@@ -62,9 +62,12 @@ struct subject_probe {
 
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,
-                          std::uint64_t after, bool patient) {
+                          std::uint64_t after, bool patient, bool* whole) {
   constexpr std::uint64_t margin = 2 * output_exporter::batch_outputs;
   const std::uint64_t start = std::max<std::uint64_t>(st.first_seq, 1);
+  bool ignored = false;
+  bool& all = whole ? *whole : ignored;
+  all = true;
   if (!st.allow_direct) return start;
   const subject_probe probe{link, stream, subject, patient};
   // Where the subject's first message is: nothing of it lies before, so a read that must not
@@ -87,6 +90,7 @@ std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
   const std::uint64_t at = low.stream_seq + 1;
   if (const auto next = probe(at); next && (!next->out || next->out->seq > after + 1))
     return first->stream_seq;
+  all = false;
   return at;
 }
 

@@ -30,11 +30,14 @@ namespace shoal {
 // few at or below it, which the reader skips): just after a message whose seq is two batches
 // below `after`. The subject's first message when `after` is within two batches of the start
 // (or the check below fails); the stream's first sequence when the subject has no message yet or
-// the stream does not allow direct gets (made by an engine before them). Throws cluster_error.
+// the stream does not allow direct gets (made by an engine before them). `whole`, when given, is
+// set to whether the read then gets the whole subject (its first message, or the stream's start):
+// a reader that starts there has nothing of the subject before it to read again. Throws
+// cluster_error.
 // Patient: its gets wait out a cluster that cannot answer yet (jetstream_link::last_message).
 std::uint64_t output_seek(jetstream_link& link, const std::string& stream,
                           const jetstream_link::stream_state& st, const std::string& subject,
-                          std::uint64_t after, bool patient = true);
+                          std::uint64_t after, bool patient = true, bool* whole = nullptr);
 
 // A seq of `subject` whose output is for a bucket before `bucket`, found by a binary search over
 // stream sequences like output_seek's: a node's buckets rise with its seqs, so every output for

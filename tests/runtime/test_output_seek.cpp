@@ -86,8 +86,14 @@ TEST_CASE_METHOD(seek_fixture,
   // from its first message, not from the stream's start, when the seq wanted is near its start.
   const std::uint64_t other_first = link->next_message(c.stream, other, 1)->stream_seq;
   CHECK(other_first == 101);
-  for (const std::uint64_t after : {0, 5, 500})
-    CHECK(output_seek(*link, c.stream, st, other, after) == other_first);
+  for (const std::uint64_t after : {0, 5, 500}) {
+    bool whole = false;  // the read gets the whole subject: nothing of it to read again
+    CHECK(output_seek(*link, c.stream, st, other, after, true, &whole) == other_first);
+    CHECK(whole);
+  }
+  bool whole = true;  // a seek: seqs stored late before it may call for a read again
+  CHECK(output_seek(*link, c.stream, st, subject, 2000, true, &whole) > 1);
+  CHECK_FALSE(whole);
   for (const std::uint64_t after :
        {0, 300, 513, 1400, 1499, 1500, 1550, 1600, 1650, 1699, 1700, 2000, 2999, 3000, 9000}) {
     const std::uint64_t from = output_seek(*link, c.stream, st, subject, after);
@@ -163,9 +169,10 @@ TEST_CASE_METHOD(seek_fixture,
   publish(subject, "sk:n:", 1, 2000);
   publish(other, "sk:o:", 1, 3000);          // probes land after them more likely
   publish(subject, "sk:late:", 1000, 1000);  // a copy of seq 1000 stored long after
+  bool whole = false;
   auto reads_all_after = [&](std::uint64_t after) {
     const auto st = link->stream_info(c.stream);
-    const std::uint64_t from = output_seek(*link, c.stream, st, subject, after);
+    const std::uint64_t from = output_seek(*link, c.stream, st, subject, after, true, &whole);
     const std::uint64_t last = link->last_message(c.stream, subject)->stream_seq;
     std::set<std::uint64_t> got;
     if (from <= last) {
@@ -185,6 +192,8 @@ TEST_CASE_METHOD(seek_fixture,
   // (With none after it, the seek cannot tell: `shoal tail` reads again once one comes.)
   publish(subject, "sk:n:", 2001, 2100);
   CHECK(reads_all_after(1800) == 1);
+  CHECK(whole);
   // Past the late copy, the seek holds.
   CHECK(reads_all_after(2090) > 5000);
+  CHECK_FALSE(whole);
 }

@@ -65,10 +65,11 @@ class cluster_node_source final : public thread_source {
     std::uint64_t after = 0;  // handed to the gate through this seq (rejected ones too)
     std::optional<Event> check;                 // the event the follower's first output must be
     std::optional<steady::time_point> stalled;  // read again from then on
-    // `from`: the stream's journal held nothing of it at the start. Once sought (a seq of an
-    // earlier bucket, output_seq_before_bucket), outputs for earlier buckets are passed over
-    // until the first for `from` or later: the stream's first event.
-    bool seek_from = false, sought = false;
+    // `from`: the stream's journal held nothing of it at the start. While nothing is handed on,
+    // the read starts after a seq of an earlier bucket (output_seq_before_bucket); outputs for
+    // earlier buckets are passed over until the first for `from` or later: the stream's first
+    // event.
+    bool seek_from = false;
   };
 
   void run();
@@ -150,12 +151,10 @@ void cluster_node_source::run() {
                   decl_.name, gate.name(i), st.node, decl_.engine, *end_seq, s.check->seq,
                   s.check->seq);
           }
-          if (s.seek_from && !s.sought) {
+          if (s.seek_from && s.after == 0)
             s.after = output_seq_before_bucket(
                 *link_, cluster_.stream, link_->stream_info(cluster_.stream),
                 cluster_.output_subject(st.node), st.node, *decl_.from_bucket);
-            s.sought = true;
-          }
           // Checked: from the journal's last seq, whose output is compared, not handed on.
           s.follower = std::make_unique<output_follower>(*link_, cluster_, st.node,
                                                          s.after - (s.check ? 1 : 0));
